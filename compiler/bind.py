@@ -1,0 +1,446 @@
+"""The binding pass: names resolved, types and levels checked, evaluation order fixed.
+
+``bind`` takes a county's RuleBook and returns a Plan: every derived value and table
+with its names rewritten to canonical identifiers (Chinese names and enum words
+resolved), the type of every item, and the order in which items are computed. The
+interpreter and the SQL compiler both consume the Plan, so they agree on meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+
+from compiler.diagnostics import Location, Report
+from compiler.expr import (
+    AnyTest,
+    Binary,
+    Call,
+    Compare,
+    Disjunction,
+    Expr,
+    If,
+    Interval,
+    Literal,
+    Name,
+    Negation,
+    NullTest,
+    Test,
+    Unary,
+)
+from compiler.functions import FUNCTIONS, result_type
+from compiler.model import (
+    LEVEL_CN,
+    Derived,
+    DType,
+    Field,
+    Kind,
+    Level,
+    RuleBook,
+    Standard,
+    Table,
+)
+
+AS_OF = "as_of"
+NULL_TYPE = DType(Kind.TEXT, ("<null>",))
+
+
+@dataclass
+class Item:
+    """Something with a name: a field, a standard, a derived value or a table output."""
+
+    id: str
+    kind: str  # field, standard, derived, output, builtin
+    level: Level | None  # None: the same for every level (standards, as_of)
+    dtype: DType
+    owner: str  # the derived value's or table's id (itself for fields and standards)
+    name_cn: str = ""
+
+
+@dataclass
+class Plan:
+    """A county's tables, bound and ordered, ready to interpret or compile."""
+
+    rulebook: RuleBook
+    items: dict[str, Item]
+    derived: dict[str, Derived]
+    tables: dict[str, Table]
+    order: list[tuple[str, str]] = field(default_factory=list)  # ("derived"|"table", id)
+
+    def level_of(self, step: tuple[str, str]) -> Level:
+        kind, ident = step
+        return self.derived[ident].level if kind == "derived" else self.tables[ident].level
+
+
+def bind(rulebook: RuleBook, report: Report) -> Plan:
+    """Resolve and check every name in the rulebook; problems go to ``report``."""
+    items = _items(rulebook, report)
+    aliases = _aliases(items)
+    binder = _Binder(items, aliases, report)
+    derived = {d.id: binder.derived(d) for d in rulebook.derived.values()}
+    tables = {t.id: binder.table(t) for t in rulebook.tables.values()}
+    plan = Plan(rulebook, items, derived, tables)
+    plan.order = _order(plan, binder.dependencies, report)
+    return plan
+
+
+def _items(rulebook: RuleBook, report: Report) -> dict[str, Item]:
+    items: dict[str, Item] = {AS_OF: Item(AS_OF, "builtin", None, DType(Kind.DATE), AS_OF, "决策日")}
+
+    def add(item: Item, location: Location) -> None:
+        if item.id in items:
+            report.error(
+                "E207",
+                f"名称「{item.id}」重复定义",
+                location,
+                found=item.id,
+                expected="字段、标准参数、派生值和决策表输出的标识各不相同",
+            )
+            return
+        items[item.id] = item
+
+    for f in rulebook.fields.values():
+        add(Item(f.id, "field", f.level, f.dtype, f.id, f.name_cn), f.location)
+    for s in rulebook.standards.values():
+        add(Item(s.id, "standard", None, s.dtype, s.id, s.name_cn), s.location)
+    for d in rulebook.derived.values():
+        add(Item(d.id, "derived", d.level, d.dtype, d.id, d.name_cn), d.location)
+    for t in rulebook.tables.values():
+        for output in t.outputs:
+            add(Item(output.id, "output", t.level, _output_type(t, output.dtype), t.id), output.location)
+    return items
+
+
+def _output_type(table: Table, dtype: DType) -> DType:
+    """What a table's output holds once its hit policy has acted."""
+    if table.hit_policy.single_hit:
+        return dtype
+    if table.aggregation is None:
+        return DType(Kind.LIST, dtype.values)
+    if table.aggregation.value == "COUNT":
+        return DType(Kind.INTEGER)
+    return dtype
+
+
+def _aliases(items: dict[str, Item]) -> dict[str, str]:
+    aliases = {ident: ident for ident in items}
+    for item in items.values():
+        if item.name_cn and item.name_cn not in aliases:
+            aliases[item.name_cn] = item.id
+    return aliases
+
+
+class _Binder:
+    def __init__(self, items: dict[str, Item], aliases: dict[str, str], report: Report):
+        self.items = items
+        self.aliases = aliases
+        self.report = report
+        self.dependencies: dict[tuple[str, str], set[str]] = {}
+
+    # ------------------------------------------------------------ owners
+
+    def derived(self, derived: Derived) -> Derived:
+        scope = _Scope(derived.level, derived.location, set(), enum=derived.dtype)
+        expr = self.expr(derived.expr, scope)
+        self.check_type(derived.expr, expr, scope, derived.dtype)
+        self.dependencies[("derived", derived.id)] = scope.deps
+        return dataclasses.replace(derived, expr=expr)
+
+    def table(self, table: Table) -> Table:
+        deps: set[str] = set()
+        inputs = []
+        for column in table.inputs:
+            scope = _Scope(table.level, column.location, deps)
+            inputs.append(dataclasses.replace(column, expr=self.expr(column.expr, scope)))
+        outputs = []
+        for column in table.outputs:
+            scope = _Scope(table.level, column.location, deps, enum=column.dtype)
+            default = self.expr(column.default, scope) if column.default else None
+            outputs.append(dataclasses.replace(column, default=default))
+        rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
+        self.dependencies[("table", table.id)] = deps
+        return dataclasses.replace(table, inputs=inputs, outputs=outputs, rules=rules)
+
+    def rule(self, table: Table, rule, inputs, deps: set[str]):  # type: ignore[no-untyped-def]
+        tests = []
+        for test, column, location in zip(rule.tests, inputs, rule.test_locations, strict=True):
+            scope = _Scope(table.level, location, deps, enum=column.dtype)
+            tests.append(self.test(test, scope, column.dtype))
+        outputs = []
+        for expr, column, location in zip(
+            rule.outputs, table.outputs, rule.output_locations, strict=True
+        ):
+            scope = _Scope(table.level, location, deps, enum=column.dtype)
+            bound = self.expr(expr, scope)
+            self.check_type(expr, bound, scope, column.dtype)
+            outputs.append(bound)
+        return dataclasses.replace(rule, tests=tests, outputs=outputs)
+
+    # ------------------------------------------------------------ nodes
+
+    def test(self, test: Test, scope: _Scope, dtype: DType) -> Test:
+        match test:
+            case AnyTest() | NullTest():
+                return test
+            case Compare(op, operand):
+                bound = self.expr(operand, scope)
+                self.check_comparable(dtype, self.type_of(bound, scope), scope, op)
+                return Compare(op, bound)
+            case Interval(low, low_closed, high, high_closed):
+                low_b, high_b = self.expr(low, scope), self.expr(high, scope)
+                for end in (low_b, high_b):
+                    self.check_comparable(dtype, self.type_of(end, scope), scope, "..")
+                return Interval(low_b, low_closed, high_b, high_closed)
+            case Disjunction(tests):
+                return Disjunction(tuple(self.test(t, scope, dtype) for t in tests))
+            case Negation(tests):
+                inner = self.test(tests, scope, dtype)
+                assert isinstance(inner, Disjunction)
+                return Negation(inner)
+        raise TypeError(test)
+
+    def expr(self, node: Expr, scope: _Scope) -> Expr:
+        match node:
+            case Literal():
+                return node
+            case Name(name):
+                return self.name(name, scope)
+            case Unary(op, operand):
+                return Unary(op, self.expr(operand, scope))
+            case Binary(op, left, right):
+                return Binary(op, self.expr(left, scope), self.expr(right, scope))
+            case If(cond, then, otherwise):
+                return If(self.expr(cond, scope), self.expr(then, scope), self.expr(otherwise, scope))
+            case Call(func, args):
+                return self.call(func, args, scope)
+        raise TypeError(node)
+
+    def name(self, name: str, scope: _Scope) -> Expr:
+        if scope.enum and scope.enum.kind in (Kind.ENUM, Kind.LIST) and name in scope.enum.values:
+            return Literal(name)
+        ident = self.aliases.get(name)
+        if ident is None:
+            if scope.enum and scope.enum.kind is Kind.TEXT:
+                return Literal(name)
+            self.report.error(
+                "E302",
+                f"名称「{name}」没有定义",
+                scope.location,
+                found=name,
+                expected="字段、标准参数、派生值或决策表输出的标识或中文名称",
+                hint=_suggest(name, self.aliases),
+            )
+            return Literal(None)
+        item = self.items[ident]
+        self.check_level(item, scope)
+        scope.deps.add(item.owner)
+        return Name(ident)
+
+    def check_level(self, item: Item, scope: _Scope) -> None:
+        if item.level is None or item.level is scope.level:
+            return
+        if scope.level is Level.MEMBER and item.level is Level.HOUSEHOLD:
+            return
+        if scope.level is Level.EVENT and item.level is Level.HOUSEHOLD:
+            return
+        if scope.level is Level.HOUSEHOLD and item.level is Level.MEMBER and scope.in_aggregate:
+            return
+        self.report.error(
+            "E303",
+            f"{LEVEL_CN[scope.level]}层级不能直接使用{LEVEL_CN[item.level]}层级的「{item.id}」",
+            scope.location,
+            found=item.id,
+            expected="成员层级的值请用 sum、count、exists、every、min_of、max_of 或 collect 汇总",
+        )
+
+    def call(self, func: str, args: tuple[Expr, ...], scope: _Scope) -> Expr:
+        function = FUNCTIONS.get(func)
+        if function is None:
+            self.report.error(
+                "E304",
+                f"函数「{func}」无法识别",
+                scope.location,
+                found=func,
+                expected="、".join(sorted(FUNCTIONS)),
+            )
+            return Literal(None)
+        too_few = len(args) < function.min_args
+        too_many = function.max_args is not None and len(args) > function.max_args
+        if too_few or too_many:
+            self.report.error(
+                "E304",
+                f"函数「{func}」的参数个数不对",
+                scope.location,
+                found=f"{len(args)} 个参数",
+                expected=_arity_text(function.min_args, function.max_args),
+            )
+            return Literal(None)
+        if function.aggregate:
+            if scope.level is not Level.HOUSEHOLD:
+                self.report.error(
+                    "E303",
+                    f"函数「{func}」汇总家庭成员，只能用于家庭层级",
+                    scope.location,
+                    found=func,
+                    expected="在家庭层级的派生值或决策表中使用",
+                )
+                return Literal(None)
+            inner = dataclasses.replace(scope, level=Level.MEMBER, in_aggregate=True, enum=None)
+            bound = tuple(self.expr(a, inner) for a in args)
+            return Call(func, bound)
+        inner = dataclasses.replace(scope, enum=None)
+        return Call(func, tuple(self.expr(a, inner) for a in args))
+
+    # ------------------------------------------------------------ types
+
+    def type_of(self, node: Expr, scope: _Scope) -> DType:
+        match node:
+            case Literal(value):
+                return _literal_type(value)
+            case Name(ident):
+                return self.items[ident].dtype
+            case Unary("not", _):
+                return DType(Kind.BOOLEAN)
+            case Unary(_, operand):
+                return self.type_of(operand, scope)
+            case Binary(op, left, right):
+                return self.binary_type(op, left, right, scope)
+            case If(_, then, otherwise):
+                then_type = self.type_of(then, scope)
+                return self.type_of(otherwise, scope) if then_type == NULL_TYPE else then_type
+            case Call(func, args):
+                function = FUNCTIONS[func]
+                return result_type(function, [self.type_of(a, scope) for a in args])
+        return NULL_TYPE
+
+    def binary_type(self, op: str, left: Expr, right: Expr, scope: _Scope) -> DType:
+        left_type, right_type = self.type_of(left, scope), self.type_of(right, scope)
+        if op in ("and", "or"):
+            return DType(Kind.BOOLEAN)
+        if op in ("=", "!=", "<", "<=", ">", ">="):
+            self.check_comparable(left_type, right_type, scope, op)
+            return DType(Kind.BOOLEAN)
+        for side in (left_type, right_type):
+            if side != NULL_TYPE and not side.is_numeric:
+                self.report.error(
+                    "E303",
+                    f"运算「{op}」只能用于数值",
+                    scope.location,
+                    found=side.render(),
+                    expected="金额、数值、整数或百分比",
+                )
+                return NULL_TYPE
+        if op == "/":
+            return DType(Kind.NUMBER)
+        if Kind.MONEY in (left_type.kind, right_type.kind):
+            return DType(Kind.MONEY)
+        if left_type.kind is Kind.INTEGER and right_type.kind is Kind.INTEGER:
+            return DType(Kind.INTEGER)
+        return DType(Kind.NUMBER)
+
+    def check_comparable(self, a: DType, b: DType, scope: _Scope, op: str) -> None:
+        if NULL_TYPE in (a, b) or _family(a) == _family(b):
+            return
+        self.report.error(
+            "E303",
+            f"不能比较{_family_cn(a)}与{_family_cn(b)}（运算「{op}」）",
+            scope.location,
+            found=f"{a.render()} 与 {b.render()}",
+            expected="两边同为数值、日期、文本或是/否",
+        )
+
+    def check_type(self, original: Expr, bound: Expr, scope: _Scope, declared: DType) -> None:
+        actual = self.type_of(bound, scope)
+        if actual == NULL_TYPE or _family(actual) == _family(declared):
+            return
+        if declared.kind is Kind.LIST and actual.kind in (Kind.TEXT, Kind.ENUM):
+            return
+        self.report.error(
+            "E303",
+            f"值的类型与声明的类型「{declared.render()}」不符",
+            scope.location,
+            found=actual.render(),
+            expected=declared.render(),
+        )
+
+
+@dataclass
+class _Scope:
+    level: Level
+    location: Location
+    deps: set[str]
+    enum: DType | None = None
+    in_aggregate: bool = False
+
+
+def _literal_type(value: object) -> DType:
+    if value is None:
+        return NULL_TYPE
+    if isinstance(value, bool):
+        return DType(Kind.BOOLEAN)
+    if isinstance(value, str):
+        return DType(Kind.TEXT)
+    if hasattr(value, "year"):
+        return DType(Kind.DATE)
+    return DType(Kind.NUMBER)
+
+
+def _family(dtype: DType) -> str:
+    if dtype.is_numeric:
+        return "number"
+    if dtype.kind in (Kind.TEXT, Kind.ENUM):
+        return "text"
+    return str(dtype.kind)
+
+
+def _family_cn(dtype: DType) -> str:
+    return {"number": "数值", "text": "文本", "boolean": "是/否", "date": "日期", "list": "列表"}[
+        _family(dtype)
+    ]
+
+
+def _arity_text(low: int, high: int | None) -> str:
+    if high is None:
+        return f"至少 {low} 个参数"
+    return f"{low} 个参数" if low == high else f"{low} 至 {high} 个参数"
+
+
+def _suggest(name: str, aliases: dict[str, str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(aliases), n=1, cutoff=0.6)
+    return f"是否想写「{close[0]}」？" if close else "检查拼写，或在 标准参数/派生值 中定义它"
+
+
+def _order(
+    plan: Plan, dependencies: dict[tuple[str, str], set[str]], report: Report
+) -> list[tuple[str, str]]:
+    """Derived values and tables in an order where everything comes after its inputs."""
+    steps = {("derived", d): d for d in plan.derived} | {("table", t): t for t in plan.tables}
+    by_owner = {owner: step for step, owner in steps.items()}
+    graph = {
+        step: {by_owner[dep] for dep in deps if dep in by_owner and by_owner[dep] != step}
+        for step, deps in dependencies.items()
+    }
+    for step, deps in dependencies.items():
+        if steps[step] in deps:
+            graph[step].add(step)
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        cycle = error.args[1]
+        names = " → ".join(ident for _, ident in cycle)
+        first = cycle[0]
+        owner = plan.derived.get(first[1]) if first[0] == "derived" else plan.tables.get(first[1])
+        report.error(
+            "E305",
+            f"循环引用：{names}",
+            owner.location if owner else Location(),
+            found=names,
+            expected="每个派生值和决策表只依赖先于它计算的值",
+        )
+        return []
+
+
+__all__ = ["AS_OF", "Item", "Plan", "bind", "Field", "Standard"]

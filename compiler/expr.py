@@ -1,0 +1,498 @@
+"""Expressions and unary tests: the language of the cells (docs/table-format.md, 5).
+
+``parse_expression`` reads what a derived value or an output cell holds; ``parse_tests``
+reads an input cell (``< 低保标准``, ``[1000..1500)``, ``not(a, b)``, ``-``). Both take
+text already folded by the reader (full-width characters are ASCII by then) and return
+an immutable tree. Names stay unresolved here; the validation pass binds them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+# ---------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: Decimal | str | bool | date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-" or "not"
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # + - * / = != < <= > >= and or
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+Expr = Literal | Name | Unary | Binary | Call | If
+
+
+@dataclass(frozen=True, slots=True)
+class AnyTest:
+    """``-``: matches every value, missing ones included."""
+
+
+@dataclass(frozen=True, slots=True)
+class NullTest:
+    """``null``: matches a missing value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str  # < <= > >= = !=
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    low: Expr
+    low_closed: bool
+    high: Expr
+    high_closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Disjunction:
+    """``a, b, c``: matches when any of the tests does."""
+
+    tests: tuple[Test, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    """``not(a, b)``: matches when none of the tests does (and the value is present)."""
+
+    tests: Disjunction
+
+
+Test = AnyTest | NullTest | Compare | Interval | Disjunction | Negation
+
+COMPARISONS = ("<", "<=", ">", ">=", "=", "!=")
+
+
+class ParseError(Exception):
+    """A cell's text does not follow the grammar; ``message`` is Chinese for users."""
+
+    def __init__(self, message: str, position: int, text: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.text = text
+
+
+# ---------------------------------------------------------------- the lexer
+
+_UNITS = (
+    ("元/人/月", Decimal(1)),
+    ("元/人/年", Decimal(1)),
+    ("元/月", Decimal(1)),
+    ("元/年", Decimal(1)),
+    ("万元", Decimal(10000)),
+    ("万", Decimal(10000)),
+    ("元", Decimal(1)),
+    ("%", Decimal("0.01")),
+)
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<date>\d{4}-\d{1,2}-\d{1,2}(?![\d.])|\d{4}年\d{1,2}月\d{1,2}日)
+  | (?P<number>(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?)
+  | (?P<string>"[^"]*"|“[^”]*”|'[^']*')
+  | (?P<name>[A-Za-z_\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]*
+              (?:\.[A-Za-z_\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]*)*)
+  | (?P<op>\.\.|<=|>=|!=|<>|==|[-+*/<>=(),;\[\]×÷])
+    """,
+    re.VERBOSE,
+)
+_OP_ALIASES = {"<>": "!=", "==": "=", "×": "*", "÷": "/"}
+_WORD_LITERALS: dict[str, bool | None] = {
+    "true": True,
+    "false": False,
+    "是": True,
+    "否": False,
+    "null": None,
+}
+KEYWORDS = {"and", "or", "not", "if", "then", "else"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # number, string, date, name, op, end
+    value: object
+    position: int
+
+
+def _number(text: str, rest: str) -> tuple[Decimal, int]:
+    """The number's value and how many characters of unit followed it."""
+    value = Decimal(text.replace(",", ""))
+    for unit, factor in _UNITS:
+        if rest.startswith(unit):
+            return value * factor, len(unit)
+    return value, 0
+
+
+def _date(text: str, position: int, source: str) -> date:
+    parts = [int(p) for p in re.findall(r"\d+", text)]
+    try:
+        return date(parts[0], parts[1], parts[2])
+    except ValueError:
+        raise ParseError(f"日期「{text}」不存在", position, source) from None
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise ParseError(f"无法识别的字符「{text[position]}」", position, text)
+        kind = match.lastgroup or ""
+        raw = match.group()
+        end = match.end()
+        if kind == "number":
+            value, unit_length = _number(raw, text[end:])
+            tokens.append(Token("number", value, position))
+            end += unit_length
+        elif kind == "date":
+            tokens.append(Token("date", _date(raw, position, text), position))
+        elif kind == "string":
+            tokens.append(Token("string", raw[1:-1], position))
+        elif kind == "name":
+            tokens.append(Token("name", raw, position))
+        elif kind == "op":
+            tokens.append(Token("op", _OP_ALIASES.get(raw, raw), position))
+        position = end
+    tokens.append(Token("end", None, len(text)))
+    return tokens
+
+
+# ---------------------------------------------------------------- the parser
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.index = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def at(self, kind: str, value: object = None) -> bool:
+        token = self.token
+        return token.kind == kind and (value is None or token.value == value)
+
+    def at_word(self, word: str) -> bool:
+        return self.token.kind == "name" and str(self.token.value).lower() == word
+
+    def advance(self) -> Token:
+        token = self.token
+        self.index += 1
+        return token
+
+    def expect_op(self, op: str) -> None:
+        if not self.at("op", op):
+            self.fail(f"此处应为「{op}」")
+        self.advance()
+
+    def fail(self, message: str) -> None:
+        token = self.token
+        found = "结尾" if token.kind == "end" else f"「{self.text[token.position:]}」"
+        raise ParseError(f"{message}，实际为{found}", token.position, self.text)
+
+    # expressions, loosest binding first
+    def expression(self) -> Expr:
+        if self.at_word("if"):
+            self.advance()
+            cond = self.expression()
+            self.expect_word("then")
+            then = self.expression()
+            self.expect_word("else")
+            return If(cond, then, self.expression())
+        return self.disjunction()
+
+    def expect_word(self, word: str) -> None:
+        if not self.at_word(word):
+            self.fail(f"此处应为「{word}」")
+        self.advance()
+
+    def disjunction(self) -> Expr:
+        left = self.conjunction()
+        while self.at_word("or"):
+            self.advance()
+            left = Binary("or", left, self.conjunction())
+        return left
+
+    def conjunction(self) -> Expr:
+        left = self.negation()
+        while self.at_word("and"):
+            self.advance()
+            left = Binary("and", left, self.negation())
+        return left
+
+    def negation(self) -> Expr:
+        if self.at_word("not"):
+            self.advance()
+            return Unary("not", self.negation())
+        return self.comparison()
+
+    def comparison(self) -> Expr:
+        left = self.additive()
+        if self.token.kind == "op" and self.token.value in COMPARISONS:
+            op = str(self.advance().value)
+            return Binary(op, left, self.additive())
+        return left
+
+    def additive(self) -> Expr:
+        left = self.term()
+        while self.token.kind == "op" and self.token.value in ("+", "-"):
+            op = str(self.advance().value)
+            left = Binary(op, left, self.term())
+        return left
+
+    def term(self) -> Expr:
+        left = self.unary()
+        while self.token.kind == "op" and self.token.value in ("*", "/"):
+            op = str(self.advance().value)
+            left = Binary(op, left, self.unary())
+        return left
+
+    def unary(self) -> Expr:
+        if self.at("op", "-"):
+            self.advance()
+            operand = self.unary()
+            if isinstance(operand, Literal) and isinstance(operand.value, Decimal):
+                return Literal(-operand.value)
+            return Unary("-", operand)
+        if self.at("op", "+"):
+            self.advance()
+            return self.unary()
+        return self.primary()
+
+    def primary(self) -> Expr:
+        token = self.token
+        if token.kind in ("number", "string", "date"):
+            self.advance()
+            return Literal(token.value)  # type: ignore[arg-type]
+        if token.kind == "name":
+            return self.name_or_call()
+        if self.at("op", "("):
+            self.advance()
+            inner = self.expression()
+            self.expect_op(")")
+            return inner
+        self.fail("此处应为数值、名称或括号")
+        raise AssertionError  # unreachable: fail raises
+
+    def name_or_call(self) -> Expr:
+        word = str(self.advance().value)
+        if word.lower() in _WORD_LITERALS:
+            return Literal(_WORD_LITERALS[word.lower()])
+        if word.lower() in KEYWORDS:
+            self.index -= 1
+            self.fail("此处应为数值、名称或括号")
+        if not self.at("op", "("):
+            return Name(word)
+        self.advance()
+        args: list[Expr] = []
+        if not self.at("op", ")"):
+            args.append(self.expression())
+            while self.at("op", ","):
+                self.advance()
+                args.append(self.expression())
+        self.expect_op(")")
+        return Call(word.lower(), tuple(args))
+
+    # unary tests
+    def tests(self) -> Test:
+        if self.at("op", "-") and self.tokens[self.index + 1].kind == "end":
+            self.advance()
+            return AnyTest()
+        if self.at_word("not") and self.tokens[self.index + 1].value == "(":
+            self.advance()
+            self.advance()
+            inner = self.test_list(closing=")")
+            self.expect_op(")")
+            return Negation(inner)
+        return self.test_list(closing=None)
+
+    def test_list(self, closing: str | None) -> Disjunction:
+        items = [self.test()]
+        while self.at("op", ",") or self.at("op", ";"):
+            self.advance()
+            items.append(self.test())
+        if closing is None and not self.at("end"):
+            self.fail("条件之间应以逗号分隔")
+        return Disjunction(tuple(items))
+
+    def test(self) -> Test:
+        token = self.token
+        if token.kind == "name" and str(token.value).lower() == "null":
+            self.advance()
+            return NullTest()
+        if token.kind == "op" and token.value in COMPARISONS:
+            self.advance()
+            return Compare(str(token.value), self.additive())
+        if token.kind == "op" and token.value in ("[", "]"):
+            return self.interval()
+        if token.kind == "op" and token.value == "(":
+            saved = self.index
+            self.advance()
+            self.additive()
+            is_interval = self.at("op", "..")
+            self.index = saved
+            if is_interval:
+                return self.interval()
+        return Compare("=", self.additive())
+
+    def interval(self) -> Interval:
+        opening = str(self.advance().value)
+        low = self.additive()
+        self.expect_op("..")
+        high = self.additive()
+        if not (self.at("op", "]") or self.at("op", ")") or self.at("op", "[")):
+            self.fail("区间应以「]」或「)」结束")
+        closing = str(self.advance().value)
+        return Interval(low, opening == "[", high, closing == "]")
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse a derived value's or an output cell's expression.
+
+    Raises:
+        ParseError: the text is not an expression; the message says where and why.
+    """
+    parser = _Parser(text)
+    if parser.at("end"):
+        raise ParseError("表达式为空", 0, text)
+    result = parser.expression()
+    if not parser.at("end"):
+        parser.fail("表达式在此处应当结束")
+    return result
+
+
+def parse_tests(text: str) -> Test:
+    """Parse an input cell's unary tests; an empty cell means ``-``.
+
+    Raises:
+        ParseError: the text is not a unary test; the message says where and why.
+    """
+    if not text.strip():
+        return AnyTest()
+    return _Parser(text).tests()
+
+
+# ---------------------------------------------------------------- walking the tree
+
+
+def names_in(node: Expr | Test) -> list[str]:
+    """Every name the node refers to, in order of appearance."""
+    found: list[str] = []
+    _collect_names(node, found)
+    return found
+
+
+def _collect_names(node: object, found: list[str]) -> None:
+    if isinstance(node, Name):
+        found.append(node.name)
+        return
+    if isinstance(node, Literal | AnyTest | NullTest):
+        return
+    for child in children(node):
+        _collect_names(child, found)
+
+
+def children(node: object) -> tuple[object, ...]:
+    """The direct sub-nodes of an expression or test node."""
+    match node:
+        case Unary(_, operand):
+            return (operand,)
+        case Binary(_, left, right):
+            return (left, right)
+        case Call(_, args):
+            return args
+        case If(cond, then, otherwise):
+            return (cond, then, otherwise)
+        case Compare(_, operand):
+            return (operand,)
+        case Interval(low, _, high, _):
+            return (low, high)
+        case Disjunction(tests):
+            return tests
+        case Negation(tests):
+            return (tests,)
+    return ()
+
+
+def render(node: Expr | Test) -> str:
+    """A canonical text for a node, used in traces, SQL comments and canonical YAML."""
+    match node:
+        case Literal(value):
+            return _render_literal(value)
+        case Name(name):
+            return name
+        case Unary("-", operand):
+            return f"-{render(operand)}"
+        case Unary(op, operand):
+            return f"not {render(operand)}"
+        case Binary(op, left, right):
+            return f"({render(left)} {op} {render(right)})"
+        case Call(func, args):
+            return f"{func}({', '.join(render(a) for a in args)})"
+        case If(cond, then, otherwise):
+            return f"if {render(cond)} then {render(then)} else {render(otherwise)}"
+        case AnyTest():
+            return "-"
+        case NullTest():
+            return "null"
+        case Compare(op, operand):
+            return f"{op} {render(operand)}"
+        case Interval(low, low_closed, high, high_closed):
+            left, right = "[" if low_closed else "(", "]" if high_closed else ")"
+            return f"{left}{render(low)}..{render(high)}{right}"
+        case Disjunction(tests):
+            return ", ".join(render(t) for t in tests)
+        case Negation(tests):
+            return f"not({render(tests)})"
+    raise TypeError(f"not a node: {node!r}")
+
+
+def _render_literal(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value)

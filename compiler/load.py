@@ -1,0 +1,716 @@
+"""The model pass: sheets of cells become a typed Workbook, every problem a diagnostic.
+
+``load_workbook`` reads one workbook (reader pass included) and returns the model with
+the diagnostics found on the way; a cell that cannot be understood is reported with its
+location and left out, so one pass reports every problem in the workbook.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler import normalise
+from compiler.cells import Cell, RawSheet, RawWorkbook
+from compiler.diagnostics import Location, Report
+from compiler.expr import Expr, Literal, ParseError, Test, parse_expression, parse_tests
+from compiler.model import (
+    KIND_NAMES,
+    LEVEL_NAMES,
+    Aggregation,
+    CalendarDay,
+    Derived,
+    DType,
+    Field,
+    HitPolicy,
+    InputColumn,
+    Kind,
+    Level,
+    OutputColumn,
+    Rule,
+    Standard,
+    StandardRow,
+    Table,
+    Workbook,
+    WorkbookKind,
+)
+from compiler.read import read_workbook
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+HIT_POLICIES: dict[str, tuple[HitPolicy, Aggregation | None]] = {}
+for _names, _policy, _agg in (
+    (("UNIQUE", "U", "唯一"), HitPolicy.UNIQUE, None),
+    (("ANY", "A", "任一"), HitPolicy.ANY, None),
+    (("PRIORITY", "P", "优先"), HitPolicy.PRIORITY, None),
+    (("FIRST", "F", "首个"), HitPolicy.FIRST, None),
+    (("RULE ORDER", "R", "规则顺序"), HitPolicy.RULE_ORDER, None),
+    (("OUTPUT ORDER", "O", "输出顺序"), HitPolicy.OUTPUT_ORDER, None),
+    (("COLLECT", "C", "收集"), HitPolicy.COLLECT, None),
+    (("COLLECT SUM", "C+", "收集求和"), HitPolicy.COLLECT, Aggregation.SUM),
+    (("COLLECT MIN", "C<", "收集最小"), HitPolicy.COLLECT, Aggregation.MIN),
+    (("COLLECT MAX", "C>", "收集最大"), HitPolicy.COLLECT, Aggregation.MAX),
+    (("COLLECT COUNT", "C#", "收集计数"), HitPolicy.COLLECT, Aggregation.COUNT),
+):
+    for _name in _names:
+        HIT_POLICIES[_name] = (_policy, _agg)
+
+COLUMN_KINDS = {
+    "输入": "input",
+    "input": "input",
+    "输出": "output",
+    "output": "output",
+    "注释": "annotation",
+    "annotation": "annotation",
+}
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "对"}
+
+# Column headers of the list sheets, each with the synonyms people write.
+COLUMNS = {
+    "id": ("标识", "id", "identifier"),
+    "name": ("名称", "name"),
+    "value": ("值", "value", "取值"),
+    "unit": ("单位", "unit"),
+    "from": ("生效日期", "effective_from", "生效"),
+    "until": ("失效日期", "effective_until", "失效"),
+    "source": ("来源", "source"),
+    "note": ("备注", "note", "说明"),
+    "type": ("类型", "type"),
+    "overridable": ("县可改", "overridable"),
+    "lower": ("下限", "lower"),
+    "upper": ("上限", "upper"),
+    "verified": ("核实", "verified"),
+    "level": ("层级", "level"),
+    "default": ("默认", "default"),
+    "expr": ("表达式", "expression"),
+    "basis": ("依据", "basis", "注释"),
+    "date": ("日期", "date"),
+}
+SHEETS = {
+    "fields": ("字段", "fields"),
+    "standards": ("标准参数", "standards"),
+    "derived": ("派生值", "derived"),
+    "calendar": ("日历", "calendar"),
+}
+MAX_TEXT = 2000
+
+
+def load_workbook(path: str | Path, kind: WorkbookKind, report: Report) -> Workbook:
+    """Read and model one workbook; problems go to ``report``."""
+    raw, diagnostics = read_workbook(path)
+    report.extend(diagnostics)
+    code, name = _code_and_name(Path(path), kind)
+    workbook = Workbook(str(path), code, name, kind)
+    _Loader(raw, workbook, report).run()
+    return workbook
+
+
+def _code_and_name(path: Path, kind: WorkbookKind) -> tuple[str, str]:
+    if kind is WorkbookKind.PROVINCE:
+        return "330000", "浙江省"
+    match = re.match(r"^(\d{6})[-_ ]?(.*)$", path.stem if path.is_file() else path.name)
+    if match:
+        return match.group(1), match.group(2)
+    return "", path.stem
+
+
+@dataclass
+class _Header:
+    """The column positions of a list sheet, by column key."""
+
+    columns: dict[str, int]
+    row: int
+
+
+class _Loader:
+    def __init__(self, raw: RawWorkbook, workbook: Workbook, report: Report) -> None:
+        self.raw = raw
+        self.workbook = workbook
+        self.report = report
+
+    def run(self) -> None:
+        handled: set[str] = set()
+        for key, names in SHEETS.items():
+            sheet = self.raw.sheet(*names)
+            if sheet is None:
+                continue
+            handled.add(sheet.name)
+            getattr(self, f"load_{key}")(sheet)
+        for sheet in self.raw.sheets:
+            if sheet.name not in handled and _is_table(sheet):
+                table = self.load_table(sheet)
+                if table is not None:
+                    self.workbook.tables.append(table)
+
+    # ------------------------------------------------------------ list sheets
+
+    def header(self, sheet: RawSheet, required: tuple[str, ...]) -> _Header | None:
+        columns: dict[str, int] = {}
+        for col in range(1, sheet.max_col + 1):
+            text = sheet.text(1, col).strip().lower()
+            for key, synonyms in COLUMNS.items():
+                if text in synonyms and key not in columns:
+                    columns[key] = col
+        missing = [COLUMNS[k][0] for k in required if k not in columns]
+        if missing:
+            self.report.error(
+                "E209",
+                f"工作表「{sheet.name}」的第 1 行缺少列：{'、'.join(missing)}",
+                sheet.location(1, 1),
+                expected=f"第 1 行为列名，包括 {'、'.join(COLUMNS[k][0] for k in required)}",
+                hint="见 docs/table-format.md 第 2 节",
+            )
+            return None
+        return _Header(columns, 1)
+
+    def records(self, sheet: RawSheet, header: _Header) -> list[dict[str, Cell | None]]:
+        found: list[dict[str, Cell | None]] = []
+        for row in range(header.row + 1, sheet.max_row + 1):
+            record = {key: sheet.get(row, col) for key, col in header.columns.items()}
+            if any(cell is not None for cell in record.values()):
+                record["_row"] = _RowMark(row)  # type: ignore[assignment]
+                found.append(record)
+        return found
+
+    def load_fields(self, sheet: RawSheet) -> None:
+        header = self.header(sheet, ("id", "level", "type"))
+        if header is None:
+            return
+        for record in self.records(sheet, header):
+            ident = self.identifier(record.get("id"), sheet, record)
+            level = self.level(record.get("level"))
+            dtype = self.dtype(record.get("type"))
+            if ident is None or level is None or dtype is None:
+                continue
+            default = self.value(record.get("default"), dtype)
+            self.workbook.fields.append(
+                Field(
+                    ident,
+                    _text(record.get("name")),
+                    level,
+                    dtype,
+                    default,
+                    _text(record.get("note")),
+                    record["id"].location,  # type: ignore[union-attr]
+                )
+            )
+
+    def load_standards(self, sheet: RawSheet) -> None:
+        header = self.header(sheet, ("value", "from"))
+        if header is None:
+            return
+        if "id" not in header.columns and "name" not in header.columns:
+            self.report.error(
+                "E209",
+                f"工作表「{sheet.name}」缺少「标识」或「名称」列",
+                sheet.location(1, 1),
+                expected="第 1 行有「标识」列（如 dibao_standard）或「名称」列（如 低保标准）",
+            )
+            return
+        by_key: dict[str, Standard] = {}
+        for record in self.records(sheet, header):
+            self.standard_row(record, sheet, by_key)
+        self.workbook.standards.extend(by_key.values())
+
+    def standard_row(
+        self, record: dict[str, Cell | None], sheet: RawSheet, by_key: dict[str, Standard]
+    ) -> None:
+        id_cell, name_cell = record.get("id"), record.get("name")
+        ident = self.identifier(id_cell, sheet, record) if id_cell else None
+        if id_cell is not None and ident is None:
+            return
+        name_cn = _text(name_cell)
+        key = ident or name_cn
+        if not key:
+            self.missing(record, "id", sheet, "标识或名称", "dibao_standard 或 低保标准")
+            return
+        dtype = self.dtype(record.get("type")) if record.get("type") else None
+        standard = by_key.get(key)
+        if standard is None:
+            standard = Standard(
+                ident or "",
+                name_cn,
+                dtype or DType(Kind.NUMBER),
+                location=(id_cell or name_cell).location,  # type: ignore[union-attr]
+            )
+            standard.overridable = self.flag(record.get("overridable"), False)
+            standard.lower, standard.lower_text = self.bound(record.get("lower"))
+            standard.upper, standard.upper_text = self.bound(record.get("upper"))
+            by_key[key] = standard
+        row = StandardRow(
+            value=record.get("value"),  # converted once the type is known (resolve)
+            effective_from=self.date(record.get("from")),
+            effective_until=self.date(record.get("until")),
+            unit=_text(record.get("unit")),
+            source=_text(record.get("source")),
+            note=_text(record.get("note")),
+            verified=self.flag(record.get("verified"), True),
+            location=_row_location(record, sheet),
+            workbook=self.workbook.path,
+        )
+        standard.rows.append(row)
+
+    def load_derived(self, sheet: RawSheet) -> None:
+        header = self.header(sheet, ("id", "level", "type", "expr"))
+        if header is None:
+            return
+        for record in self.records(sheet, header):
+            ident = self.identifier(record.get("id"), sheet, record)
+            level = self.level(record.get("level"))
+            dtype = self.dtype(record.get("type"))
+            expr_cell = record.get("expr")
+            if expr_cell is None:
+                self.missing(record, "expr", sheet, "表达式", "round(家庭年收入 / 计入人数 / 12, 2)")
+                continue
+            expr = self.expression(expr_cell)
+            if None in (ident, level, dtype, expr):
+                continue
+            self.workbook.derived.append(
+                Derived(
+                    ident,  # type: ignore[arg-type]
+                    _text(record.get("name")),
+                    level,  # type: ignore[arg-type]
+                    dtype,  # type: ignore[arg-type]
+                    expr,  # type: ignore[arg-type]
+                    expr_cell.text,
+                    _text(record.get("basis")),
+                    self.flag(record.get("overridable"), False),
+                    record["id"].location,  # type: ignore[union-attr]
+                )
+            )
+
+    def load_calendar(self, sheet: RawSheet) -> None:
+        header = self.header(sheet, ("date", "type"))
+        if header is None:
+            return
+        for record in self.records(sheet, header):
+            day = self.date(record.get("date"))
+            kind_cell = record.get("type")
+            kind = _text(kind_cell)
+            if kind not in ("休息日", "补班", "holiday", "workday"):
+                self.report.error(
+                    "E107",
+                    "日历的类型只能是「休息日」或「补班」",
+                    kind_cell.location if kind_cell else _row_location(record, sheet),
+                    found=kind,
+                    expected="休息日 或 补班",
+                )
+                continue
+            if day is not None:
+                working = kind in ("补班", "workday")
+                location = record["date"].location  # type: ignore[union-attr]
+                self.workbook.calendar.append(
+                    CalendarDay(day, working, _text(record.get("note")), location)
+                )
+
+    # ------------------------------------------------------------ decision tables
+
+    def load_table(self, sheet: RawSheet) -> Table | None:
+        table_id = sheet.text(1, 1)
+        if not IDENTIFIER.match(table_id):
+            self.report.error(
+                "E211",
+                f"决策表「{sheet.name}」的 A1 应为表的标识（英文字母、数字、下划线）",
+                sheet.location(1, 1),
+                found=table_id or "（空）",
+                expected="标识，例如 household_group",
+            )
+            return None
+        policy = self.hit_policy(sheet)
+        options = self.title_options(sheet)
+        columns = self.columns(sheet)
+        if policy is None or columns is None:
+            return None
+        inputs, outputs, annotation_col = columns
+        level = LEVEL_NAMES.get(options.get("层级", options.get("level", "家庭")))
+        if level is None:
+            self.report.error(
+                "E210",
+                "决策表层级只能是 家庭、成员 或 事件",
+                sheet.location(1, 4),
+                found=options.get("层级"),
+                expected="层级=家庭",
+            )
+            level = Level.HOUSEHOLD
+        first_rule_row = 6 if sheet.text(5, 1) in ("默认", "default") else 5
+        self.defaults(sheet, outputs)
+        table = Table(
+            table_id,
+            sheet.text(1, 2),
+            policy[0],
+            policy[1],
+            level,
+            [column for _, column in inputs],
+            [column for _, column in outputs],
+            [],
+            annotation_header=sheet.text(3, annotation_col) if annotation_col else "注释",
+            overridable=_true(options.get("县可改", options.get("overridable", ""))),
+            accepted_gap=options.get("接受缺口") or options.get("accepted_gap"),
+            location=sheet.location(1, 1),
+        )
+        self.rules(sheet, table, inputs, outputs, annotation_col, first_rule_row)
+        if not table.outputs:
+            self.report.error(
+                "E205",
+                f"决策表「{table_id}」没有输出列",
+                sheet.location(2, 1),
+                expected="第 2 行至少有一列写「输出」",
+            )
+            return None
+        return table
+
+    def hit_policy(self, sheet: RawSheet) -> tuple[HitPolicy, Aggregation | None] | None:
+        text = " ".join(sheet.text(1, 3).upper().split())
+        policy = HIT_POLICIES.get(text) or HIT_POLICIES.get(sheet.text(1, 3))
+        if policy is None:
+            self.report.error(
+                "E202",
+                "命中策略无法识别",
+                sheet.location(1, 3),
+                found=sheet.text(1, 3) or "（空）",
+                expected="UNIQUE、ANY、PRIORITY、FIRST、RULE ORDER、OUTPUT ORDER、COLLECT"
+                "（或 C+、C<、C>、C#），例如 FIRST",
+            )
+        return policy
+
+    def title_options(self, sheet: RawSheet) -> dict[str, str]:
+        options: dict[str, str] = {}
+        for col in range(4, sheet.max_col + 1):
+            text = sheet.text(1, col)
+            key, sep, value = text.replace(":", "=").partition("=")
+            if sep:
+                options[key.strip()] = value.strip()
+        return options
+
+    def columns(
+        self, sheet: RawSheet
+    ) -> tuple[list[tuple[int, InputColumn]], list[tuple[int, OutputColumn]], int | None] | None:
+        if sheet.text(3, 1) not in ("名称", "name") or sheet.text(4, 1) not in ("类型", "type"):
+            self.report.error(
+                "E201",
+                "决策表的 A3 应为「名称」、A4 应为「类型」",
+                sheet.location(3, 1),
+                found=f"A3={sheet.text(3, 1) or '空'}，A4={sheet.text(4, 1) or '空'}",
+                expected="见 docs/table-format.md 第 3 节的版式",
+            )
+            return None
+        inputs: list[tuple[int, InputColumn]] = []
+        outputs: list[tuple[int, OutputColumn]] = []
+        annotation: int | None = None
+        for col in range(2, sheet.max_col + 1):
+            kind_text = sheet.text(2, col).lower()
+            if not kind_text and not sheet.text(3, col):
+                continue
+            kind = COLUMN_KINDS.get(kind_text)
+            if kind is None:
+                self.report.error(
+                    "E203",
+                    "列种类只能是 输入、输出 或 注释",
+                    sheet.location(2, col),
+                    found=sheet.text(2, col) or "（空）",
+                    expected="输入",
+                )
+                continue
+            if kind == "annotation":
+                annotation = annotation or col
+                continue
+            column = self.column(sheet, col, kind)
+            if isinstance(column, InputColumn):
+                inputs.append((col, column))
+            elif isinstance(column, OutputColumn):
+                outputs.append((col, column))
+        return inputs, outputs, annotation
+
+    def column(self, sheet: RawSheet, col: int, kind: str) -> InputColumn | OutputColumn | None:
+        name_cell, type_cell = sheet.get(3, col), sheet.get(4, col)
+        if name_cell is None:
+            self.report.error(
+                "E108",
+                "列缺少名称",
+                sheet.location(3, col),
+                expected="输入列写输入的名称或表达式，输出列写输出的标识",
+            )
+            return None
+        dtype = self.dtype(type_cell) if type_cell else None
+        if type_cell is None:
+            self.report.error(
+                "E204", "列缺少类型", sheet.location(4, col), expected="类型，例如 money"
+            )
+        if dtype is None:
+            return None
+        if kind == "input":
+            expr = self.expression(name_cell)
+            return InputColumn(expr, name_cell.text, dtype, name_cell.location) if expr else None
+        ident = self.identifier(name_cell, sheet, None)
+        return OutputColumn(ident, dtype, None, name_cell.location) if ident else None
+
+    def defaults(self, sheet: RawSheet, outputs: list[tuple[int, OutputColumn]]) -> None:
+        if sheet.text(5, 1) not in ("默认", "default"):
+            return
+        for col, output in outputs:
+            cell = sheet.get(5, col)
+            if cell is not None:
+                output.default = self.output_expression(cell, output.dtype)
+
+    def rules(
+        self,
+        sheet: RawSheet,
+        table: Table,
+        inputs: list[tuple[int, InputColumn]],
+        outputs: list[tuple[int, OutputColumn]],
+        annotation_col: int | None,
+        first_row: int,
+    ) -> None:
+        seen: dict[str, int] = {}
+        for row in range(first_row, sheet.max_row + 1):
+            used = [c for c in [1, *[c for c, _ in inputs], *[c for c, _ in outputs]]]
+            if all(sheet.get(row, c) is None for c in used):
+                continue
+            rule_id = sheet.text(row, 1) or f"R{row}"
+            if sheet.get(row, 1) is None:
+                self.report.error(
+                    "E108",
+                    "规则缺少编号",
+                    sheet.location(row, 1),
+                    expected="A 列写规则编号，例如 R1；编号用于比较版本，请勿重复使用",
+                )
+            if rule_id in seen:
+                self.report.error(
+                    "E206",
+                    f"规则编号「{rule_id}」与第 {seen[rule_id]} 行重复",
+                    sheet.location(row, 1),
+                    found=rule_id,
+                    expected="表内唯一的编号",
+                )
+            seen.setdefault(rule_id, row)
+            table.rules.append(self.rule(sheet, row, rule_id, inputs, outputs, annotation_col))
+
+    def rule(
+        self,
+        sheet: RawSheet,
+        row: int,
+        rule_id: str,
+        inputs: list[tuple[int, InputColumn]],
+        outputs: list[tuple[int, OutputColumn]],
+        annotation_col: int | None,
+    ) -> Rule:
+        rule = Rule(rule_id, row, [], [], location=sheet.location(row, 1))
+        for col, column in inputs:
+            cell = sheet.get(row, col)
+            rule.tests.append(self.test(cell, column))
+            rule.test_texts.append(cell.text if cell else "-")
+            rule.test_locations.append(sheet.location(row, col))
+        for col, output in outputs:
+            cell = sheet.get(row, col)
+            if cell is None:
+                expr: Expr | None = Literal(None)
+            else:
+                expr = self.output_expression(cell, output.dtype)
+            rule.outputs.append(expr or Literal(None))
+            rule.output_texts.append(cell.text if cell else "")
+            rule.output_locations.append(sheet.location(row, col))
+        if annotation_col:
+            rule.annotation = sheet.text(row, annotation_col)
+        if not rule.annotation:
+            self.report.warn(
+                "W202",
+                "规则缺少政策依据注释",
+                sheet.location(row, annotation_col or 1),
+                expected="注释列写明政策条款，例如 三(一)",
+            )
+        return rule
+
+    # ------------------------------------------------------------ cells
+
+    def test(self, cell: Cell | None, column: InputColumn) -> Test:
+        if cell is None:
+            return parse_tests("-")
+        if column.dtype.kind is Kind.BOOLEAN and cell.text.lower() in _BOOL_WORDS:
+            return parse_tests("是" if cell.text.lower() in TRUE_WORDS else "否")
+        text = cell.text if isinstance(cell.value, str) else _value_text(cell)
+        try:
+            return parse_tests(text)
+        except ParseError as error:
+            self.report.error(
+                "E301",
+                f"条件无法识别：{error.message}",
+                cell.location,
+                found=_clip(cell.text),
+                expected="一元测试，例如 < 低保标准、[1000..1500)、是、-",
+                hint="见 docs/table-format.md 第 5 节",
+            )
+            return parse_tests("-")
+
+    def expression(self, cell: Cell) -> Expr | None:
+        text = cell.text if isinstance(cell.value, str) else _value_text(cell)
+        try:
+            return parse_expression(text)
+        except ParseError as error:
+            self.report.error(
+                "E301",
+                f"表达式无法识别：{error.message}",
+                cell.location,
+                found=_clip(cell.text),
+                expected="表达式，例如 1.5 * 低保标准",
+                hint="见 docs/table-format.md 第 5 节",
+            )
+            return None
+
+    def output_expression(self, cell: Cell, dtype: DType) -> Expr | None:
+        """An output cell: an expression, or in a text column plain text as data."""
+        if dtype.kind in (Kind.TEXT, Kind.ENUM, Kind.LIST) and isinstance(cell.value, str):
+            try:
+                return parse_expression(cell.text)
+            except ParseError:
+                return Literal(cell.text)
+        if dtype.kind is Kind.BOOLEAN and cell.text.lower() in _BOOL_WORDS:
+            return Literal(cell.text.lower() in TRUE_WORDS)
+        return self.expression(cell)
+
+    def identifier(self, cell: Cell | None, sheet: RawSheet, record: object) -> str | None:
+        if cell is None:
+            return None
+        if not IDENTIFIER.match(cell.text):
+            self.report.error(
+                "E211",
+                "标识只能由英文字母、数字、下划线和点组成，且以字母开头",
+                cell.location,
+                found=cell.text,
+                expected="例如 dibao_standard 或 assets.money",
+            )
+            return None
+        return cell.text
+
+    def level(self, cell: Cell | None) -> Level | None:
+        level = LEVEL_NAMES.get(_text(cell).lower()) if cell else None
+        if level is None:
+            self.report.error(
+                "E210",
+                "层级只能是 家庭、成员 或 事件",
+                cell.location if cell else Location(),
+                found=_text(cell) or "（空）",
+                expected="家庭",
+            )
+        return level
+
+    def dtype(self, cell: Cell | None) -> DType | None:
+        text = _text(cell)
+        match = re.match(r"^(enum|枚举)\s*\((.*)\)$", text, re.IGNORECASE)
+        if match:
+            values = tuple(v.strip() for v in re.split(r"[,;|]", match.group(2)) if v.strip())
+            if values:
+                return DType(Kind.ENUM, values)
+        kind = KIND_NAMES.get(text.lower())
+        if kind is None or kind is Kind.ENUM:
+            self.report.error(
+                "E204",
+                "类型无法识别",
+                cell.location if cell else Location(),
+                found=text or "（空）",
+                expected="money、number、integer、percent、boolean、date、text、list 或 "
+                "enum(a,b,c)，例如 money",
+            )
+            return None
+        return DType(kind)
+
+    def value(self, cell: Cell | None, dtype: DType) -> object:
+        return convert(cell, dtype, self.report) if cell else None
+
+    def date(self, cell: Cell | None) -> object:
+        return convert(cell, DType(Kind.DATE), self.report) if cell else None
+
+    def flag(self, cell: Cell | None, default: bool) -> bool:
+        if cell is None:
+            return default
+        value = convert(cell, DType(Kind.BOOLEAN), self.report)
+        return default if value is None else bool(value)
+
+    def bound(self, cell: Cell | None) -> tuple[Expr | None, str]:
+        if cell is None:
+            return None, ""
+        return self.expression(cell), cell.text
+
+    def missing(
+        self, record: dict[str, Cell | None], key: str, sheet: RawSheet, what: str, example: str
+    ) -> None:
+        self.report.error(
+            "E108",
+            f"缺少{what}",
+            _row_location(record, sheet),
+            expected=f"{what}，例如 {example}",
+        )
+
+
+class _RowMark:
+    """Remembers a record's row number inside the record dict."""
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
+_BOOL_WORDS = TRUE_WORDS | {"否", "n", "no", "false", "0", "×", "✗", "错"}
+_PARSERS: dict[Kind, Callable[[Cell], object]] = {}
+
+
+def convert(cell: Cell, dtype: DType, report: Report) -> object:
+    """A cell's value as the type says, or None with a diagnostic at the cell."""
+    parser = {
+        Kind.MONEY: normalise.parse_money,
+        Kind.NUMBER: normalise.parse_number,
+        Kind.INTEGER: normalise.parse_integer,
+        Kind.PERCENT: normalise.parse_percent,
+        Kind.BOOLEAN: normalise.parse_bool,
+        Kind.DATE: normalise.parse_date,
+    }.get(dtype.kind)
+    if parser is None:
+        text = cell.text
+        if dtype.kind is Kind.ENUM and text not in dtype.values:
+            report.error(
+                "E107",
+                "取值不在枚举范围内",
+                cell.location,
+                found=text,
+                expected="、".join(dtype.values),
+            )
+            return None
+        return text
+    try:
+        return parser(cell)
+    except normalise.ParseProblem as problem:
+        report.error(
+            problem.code,
+            problem.message,
+            cell.location,
+            found=_clip(cell.text),
+            expected=problem.expected,
+            hint=problem.hint,
+        )
+        return None
+
+
+def _is_table(sheet: RawSheet) -> bool:
+    return sheet.text(2, 1) in ("规则", "rule") and bool(sheet.text(1, 1))
+
+
+def _text(cell: Cell | None) -> str:
+    return cell.text.strip() if cell else ""
+
+
+def _true(text: str) -> bool:
+    return text.strip().lower() in TRUE_WORDS
+
+
+def _value_text(cell: Cell) -> str:
+    return cell.text
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _row_location(record: dict[str, object], sheet: RawSheet) -> Location:
+    mark = record.get("_row")
+    row = mark.row if isinstance(mark, _RowMark) else 1
+    return sheet.location(row, 1)

@@ -1,0 +1,238 @@
+"""The resolve pass: province, city and county workbooks become one RuleBook per county.
+
+``load_tables`` reads a tables folder (``province/``, ``cities/``, ``counties/``);
+``rulebook_for`` layers them for one county. A standard's rows are kept in precedence
+order (county, then city, then province), so the first row in force on a date is the
+one that applies; a county table or derived value replaces the province's only where
+the province allows it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.cells import Cell
+from compiler.diagnostics import Location, Report
+from compiler.load import convert, load_workbook
+from compiler.model import (
+    CalendarDay,
+    DType,
+    Kind,
+    RuleBook,
+    Standard,
+    StandardRow,
+    Workbook,
+    WorkbookKind,
+)
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class Tables:
+    """Every workbook of a tables folder, as read."""
+
+    root: Path
+    province: Workbook
+    cities: dict[str, Workbook] = field(default_factory=dict)
+    counties: dict[str, Workbook] = field(default_factory=dict)
+
+    def county_codes(self) -> list[str]:
+        return sorted(self.counties)
+
+    def city_of(self, county_code: str) -> Workbook | None:
+        return self.cities.get(county_code[:4] + "00")
+
+
+def load_tables(root: str | Path, report: Report) -> Tables:
+    """Read the province, city and county workbooks under ``root``."""
+    root = Path(root)
+    province_path = _province_path(root, report)
+    province = load_workbook(province_path, WorkbookKind.PROVINCE, report)
+    _type_standards(province, {}, report)
+    tables = Tables(root, province)
+    for kind, folder, target in (
+        (WorkbookKind.CITY, "cities", tables.cities),
+        (WorkbookKind.COUNTY, "counties", tables.counties),
+    ):
+        for path in _workbook_paths(root / folder):
+            workbook = load_workbook(path, kind, report)
+            if not workbook.code:
+                report.error(
+                    "E109",
+                    "工作簿文件名应以六位行政区划代码开头",
+                    Location(str(path)),
+                    found=path.name,
+                    expected="例如 330106-西湖区.xlsx",
+                )
+                continue
+            _type_standards(workbook, _standards_by_key(province), report)
+            target[workbook.code] = workbook
+    return tables
+
+
+def _province_path(root: Path, report: Report) -> Path:
+    folder = root / "province"
+    if not folder.exists():
+        report.error(
+            "E001",
+            "找不到省级工作簿",
+            Location(str(folder)),
+            expected="tables/province/ 文件夹（CSV 文件或一个 .xlsx）",
+        )
+        return folder
+    workbooks = [p for p in folder.iterdir() if p.suffix.lower() in WORKBOOK_SUFFIXES]
+    return workbooks[0] if len(workbooks) == 1 else folder
+
+
+def _workbook_paths(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    paths = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(("~$", ".")):
+            continue  # Excel's lock files and hidden files
+        if path.suffix.lower() in WORKBOOK_SUFFIXES or path.is_dir():
+            paths.append(path)
+    return paths
+
+
+def _standards_by_key(workbook: Workbook) -> dict[str, Standard]:
+    found: dict[str, Standard] = {}
+    for standard in workbook.standards:
+        found[standard.id] = standard
+        if standard.name_cn:
+            found.setdefault(standard.name_cn, standard)
+    return found
+
+
+def _type_standards(workbook: Workbook, province: dict[str, Standard], report: Report) -> None:
+    """Convert each row's value cell with the standard's type (the province's, for a
+    city or county row), and check the override is allowed."""
+    for standard in workbook.standards:
+        base = province.get(standard.id) or province.get(standard.name_cn)
+        if base is not None:
+            standard.id, standard.dtype = base.id, base.dtype
+            standard.name_cn = standard.name_cn or base.name_cn
+            if not base.overridable:
+                report.error(
+                    "E402",
+                    f"标准参数「{base.name_cn or base.id}」由省级统一规定，县市不能覆盖",
+                    standard.location,
+                    found=standard.id,
+                    expected="删除该行，或请省级维护人员在省级工作簿中将其标为 县可改=是",
+                )
+        elif workbook.kind is not WorkbookKind.PROVINCE and not standard.id:
+            report.error(
+                "E302",
+                f"标准参数「{standard.name_cn}」在省级工作簿中没有定义",
+                standard.location,
+                found=standard.name_cn,
+                expected="省级 标准参数 表中已有的名称，或新增时写明 标识 与 类型",
+            )
+        for row in standard.rows:
+            row.value = _row_value(row.value, standard.dtype, report)
+        _check_periods(standard, report)
+
+
+def _row_value(cell: object, dtype: DType, report: Report) -> object:
+    if isinstance(cell, Cell):
+        return convert(cell, dtype, report)
+    return cell
+
+
+def _check_periods(standard: Standard, report: Report) -> None:
+    rows = [r for r in standard.rows if r.effective_from is not None]
+    for row in standard.rows:
+        if row.effective_from and row.effective_until and row.effective_until < row.effective_from:
+            report.error(
+                "E404",
+                "失效日期早于生效日期",
+                row.location,
+                found=f"{row.effective_from} 至 {row.effective_until}",
+                expected="失效日期不早于生效日期，或留空表示长期有效",
+            )
+    rows.sort(key=lambda r: r.effective_from)  # type: ignore[arg-type, return-value]
+    for earlier, later in zip(rows, rows[1:]):
+        if earlier.effective_until is None or earlier.effective_until >= later.effective_from:  # type: ignore[operator]
+            report.error(
+                "E403",
+                f"标准参数「{standard.name_cn or standard.id}」的生效期重叠",
+                later.location,
+                found=f"{earlier.effective_from} 起与 {later.effective_from} 起两行",
+                expected=f"前一行的失效日期早于 {later.effective_from}",
+                hint="为前一行填写失效日期（新值生效日的前一天）",
+            )
+
+
+def rulebook_for(tables: Tables, county_code: str, report: Report) -> RuleBook:
+    """Layer province, city and county for one county."""
+    county = tables.counties.get(county_code)
+    layers = [w for w in (county, tables.city_of(county_code)) if w is not None]
+    province = tables.province
+    book = RuleBook(
+        county_code,
+        county.name if county else "",
+        {f.id: f for f in province.fields},
+        {},
+        {d.id: d for d in province.derived},
+        {t.id: t for t in province.tables},
+        list(province.calendar),
+        [w.path for w in [*layers, province]],
+    )
+    book.standards = _layer_standards(province, layers)
+    for layer in reversed(layers):
+        _layer_items(book, layer, report)
+    book.calendar = sorted(book.calendar, key=lambda day: day.day)
+    return book
+
+
+def _layer_standards(province: Workbook, layers: list[Workbook]) -> dict[str, Standard]:
+    merged: dict[str, Standard] = {}
+    for standard in province.standards:
+        merged[standard.id] = dataclasses.replace(standard, rows=list(standard.rows))
+    for layer in reversed(layers):  # city first, then county, each in front
+        for standard in layer.standards:
+            base = merged.get(standard.id)
+            if base is None:
+                merged[standard.id] = dataclasses.replace(standard, rows=list(standard.rows))
+            else:
+                base.rows = [*standard.rows, *base.rows]
+    return merged
+
+
+def _layer_items(book: RuleBook, layer: Workbook, report: Report) -> None:
+    for derived in layer.derived:
+        base = book.derived.get(derived.id)
+        if base is not None and not base.overridable:
+            _refuse_override(derived.id, derived.location, report)
+            continue
+        book.derived[derived.id] = derived
+    for table in layer.tables:
+        base_table = book.tables.get(table.id)
+        if base_table is not None and not base_table.overridable:
+            _refuse_override(table.id, table.location, report)
+            continue
+        book.tables[table.id] = table
+    book.calendar.extend(day for day in layer.calendar if isinstance(day, CalendarDay))
+
+
+def _refuse_override(ident: str, location: Location, report: Report) -> None:
+    report.error(
+        "E212",
+        f"「{ident}」由省级统一规定，县级工作簿不能替换",
+        location,
+        found=ident,
+        expected="删除该表，或请省级维护人员将其标为 县可改=是",
+        hint="县级工作簿只写与省级不同、且省级允许修改的内容",
+    )
+
+
+def numeric(standard: Standard) -> bool:
+    return standard.dtype.kind in (Kind.MONEY, Kind.NUMBER, Kind.INTEGER, Kind.PERCENT)
+
+
+def row_sources(standard: Standard) -> list[StandardRow]:
+    return standard.rows

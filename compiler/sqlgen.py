@@ -1,0 +1,716 @@
+"""The SQL pass: a bound Plan becomes one DuckDB query that decides for all households.
+
+The query is a chain of CTEs, one (or, for a decision table, three: inputs, rule matches,
+outputs) per step of the plan, each carrying a comment with the workbook cell and the
+policy section it came from. It reads these relations, which the evaluator provides:
+
+    jz_households, jz_members, jz_events   the input, one column per declared field
+    jz_standard_rows                       county_code, id, value, effective_from,
+                                           effective_until, precedence, verified
+    jz_params                              one row: as_of DATE
+    jz_versions                            county_code, version
+    jz_dayseq                              day DATE, seq BIGINT (working days up to day)
+
+Nothing from a cell is pasted into SQL: names go through ``quote``, values through
+``literal``, which render typed literals from already-parsed Python values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from compiler.bind import AS_OF, Plan
+from compiler.expr import (
+    AnyTest,
+    Binary,
+    Call,
+    Compare,
+    Disjunction,
+    Expr,
+    If,
+    Interval,
+    Literal,
+    Name,
+    Negation,
+    NullTest,
+    Test,
+    Unary,
+    render,
+)
+from compiler.interpret import priority
+from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Table
+
+SQL_TYPES = {
+    Kind.MONEY: "DECIMAL(18,2)",
+    Kind.NUMBER: "DECIMAL(18,4)",
+    Kind.INTEGER: "BIGINT",
+    Kind.PERCENT: "DECIMAL(18,6)",
+    Kind.BOOLEAN: "BOOLEAN",
+    Kind.DATE: "DATE",
+    Kind.TEXT: "VARCHAR",
+    Kind.ENUM: "VARCHAR",
+    Kind.LIST: "VARCHAR[]",
+}
+RELATIONS = {Level.HOUSEHOLD: "h", Level.MEMBER: "m", Level.EVENT: "e"}
+SOURCES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members", Level.EVENT: "jz_events"}
+
+# Helper macros the compiled SQL relies on; created once per connection.
+PRELUDE = """
+CREATE OR REPLACE TEMP MACRO jz_int(a) AS CAST(CAST(a AS DECIMAL(38,10)) * 10000000000 AS HUGEINT);
+CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
+  CASE WHEN a IS NULL OR b IS NULL OR b = 0 THEN NULL ELSE
+    CAST(sign(jz_int(a)) * sign(jz_int(b))
+      * ((2 * abs(jz_int(a)) * CAST(10000000000 AS HUGEINT) + abs(jz_int(b)))
+         // (2 * abs(jz_int(b)))) AS DECIMAL(38,0))
+    * CAST(0.0000000001 AS DECIMAL(11,10)) END);
+CREATE OR REPLACE TEMP MACRO jz_age(born, on_day) AS
+  CAST(year(on_day) - year(born)
+    - CASE WHEN strftime(on_day, '%m%d') < strftime(born, '%m%d') THEN 1 ELSE 0 END AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_months_between(a, b) AS
+  CAST((year(b) - year(a)) * 12 + month(b) - month(a)
+    - CASE WHEN day(b) < day(a) THEN 1 ELSE 0 END AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_add_months(d, n) AS
+  CAST(d + to_months(CAST(n AS INTEGER)) AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_add_days(d, n) AS CAST(d + CAST(n AS INTEGER) AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_next_month_start(d) AS
+  CAST(date_trunc('month', d) + INTERVAL 1 MONTH AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(n AS INTEGER));
+"""
+
+
+def quote(name: str) -> str:
+    """The one way an identifier enters SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def string(text: str) -> str:
+    """A text value as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def literal(value: object, dtype: DType | None = None) -> str:
+    """A parsed Python value as a typed SQL literal."""
+    if value is None:
+        return f"CAST(NULL AS {SQL_TYPES[dtype.kind]})" if dtype else "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, Decimal | int):
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"not a finite number: {value!r}")
+        scale = max(0, -number.as_tuple().exponent)  # type: ignore[operator]
+        digits = format(number, "f")
+        precision = 38 if len(digits) > 17 else 18
+        return f"CAST({string(digits)} AS DECIMAL({precision},{min(scale, precision - 1)}))"
+    if isinstance(value, date):
+        return f"DATE {string(value.isoformat())}"
+    if isinstance(value, str):
+        return string(value)
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
+def sql_type(dtype: DType) -> str:
+    return SQL_TYPES[dtype.kind]
+
+
+def comment(text: str) -> str:
+    """A SQL line comment that cannot end early or run into code."""
+    return "-- " + " ".join(text.replace("\r", " ").replace("\n", " ").split())
+
+
+@dataclass
+class Program:
+    """A compiled plan: the query text and what the evaluator needs to run it."""
+
+    sql: str
+    standards: dict[str, DType]
+    tables: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Relation:
+    """The latest CTE of one level and the columns it carries."""
+
+    name: str
+    columns: set[str]
+
+
+class _Compiler:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.ctes: list[str] = []
+        self.counter = 0
+        self.aggregates: dict[Call, str] = {}  # member aggregates already on households
+        fields = plan.rulebook.fields.values()
+        self.relations = {
+            level: _Relation(
+                SOURCES[level], {f.id for f in fields if f.level is level} | {"household_id"}
+            )
+            for level in Level
+        }
+        household = self.relations[Level.HOUSEHOLD]
+        household.columns |= set(plan.rulebook.standards) | {AS_OF}
+
+    # ------------------------------------------------------------ the whole query
+
+    def run(self) -> Program:
+        self.standards_cte()
+        for step in self.plan.order:
+            kind, ident = step
+            if kind == "derived":
+                self.derived(ident)
+            else:
+                self.table(self.plan.tables[ident])
+        sql = "WITH\n" + ",\n".join(self.ctes) + "\n" + self.final()
+        standards = {ident: s.dtype for ident, s in self.plan.rulebook.standards.items()}
+        return Program(sql, standards, list(self.plan.tables))
+
+    def add(self, name: str, body: str, note: str = "") -> None:
+        header = f"{comment(note)}\n" if note else ""
+        self.ctes.append(f"{header}{quote(name)} AS (\n{body}\n)")
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}_{self.counter}"
+
+    def standards_cte(self) -> None:
+        columns = []
+        for ident, standard in self.plan.rulebook.standards.items():
+            pick = (
+                f"arg_min(r.value, r.precedence) FILTER (WHERE r.id = {string(ident)}"
+                " AND (r.effective_from IS NULL OR r.effective_from <= p.as_of)"
+                " AND (r.effective_until IS NULL OR r.effective_until >= p.as_of))"
+            )
+            columns.append(f"  CAST({pick} AS {sql_type(standard.dtype)}) AS {quote(ident)}")
+        select = ",\n".join(["  r.county_code", *columns])
+        self.add(
+            "std",
+            f"SELECT\n{select}\nFROM jz_standard_rows r CROSS JOIN jz_params p\n"
+            "GROUP BY r.county_code",
+            "standards in force on the decision date, county before city before province",
+        )
+        self.add(
+            "h_0",
+            "SELECT h.*, std.* EXCLUDE (county_code), p.as_of AS as_of\n"
+            "FROM jz_households h LEFT JOIN std USING (county_code) CROSS JOIN jz_params p",
+        )
+        self.relations[Level.HOUSEHOLD].name = "h_0"
+
+    # ------------------------------------------------------------ steps
+
+    def derived(self, ident: str) -> None:
+        derived = self.plan.derived[ident]
+        source = self.source(derived.level, [derived.expr])
+        value = self.cast(self.expr(derived.expr, derived.level, source.aggregates), derived.dtype)
+        name = self.fresh(f"{RELATIONS[derived.level]}_{ident}")
+        self.add(
+            name,
+            f"SELECT {source.columns}, {value} AS {quote(ident)}\n{source.from_clause}",
+            f"{derived.id} ({derived.name_cn}) = {derived.text}"
+            + (f"  [{derived.basis}]" if derived.basis else "")
+            + f"  {derived.location.render()}",
+        )
+        self.relations[derived.level] = _Relation(name, self.relations[derived.level].columns | {ident})
+
+    def source(self, level: Level, exprs: list[object]) -> _Source:
+        """The FROM clause for a step: the level's relation, joined to what it needs."""
+        relation = self.relations[level]
+        alias = RELATIONS[level]
+        needed = self.household_names(exprs) - relation.columns if level is not Level.HOUSEHOLD else set()
+        from_clause = f"FROM {quote(relation.name)} {alias}"
+        if needed:
+            household = self.relations[Level.HOUSEHOLD].name
+            columns = ", ".join(quote(c) for c in sorted(needed))
+            from_clause += (
+                f"\nJOIN (SELECT household_id, {columns} FROM {quote(household)}) hx"
+                " USING (household_id)"
+            )
+            relation.columns |= needed
+        extra = [f"hx.{quote(c)}" for c in sorted(needed)]
+        aggregates: dict[Call, str] = {}
+        if level is Level.HOUSEHOLD:
+            calls = [c for e in exprs for c in _aggregate_calls(e) if c not in self.aggregates]
+            if calls:
+                from_clause += "\n" + self.aggregate_join(calls, aggregates)
+                extra += [f"a.{quote(column)}" for column in dict.fromkeys(aggregates.values())]
+                relation.columns |= set(aggregates.values())
+                self.aggregates.update(aggregates)
+        return _Source(alias, from_clause, aggregates, extra)
+
+    def household_names(self, exprs: list[object]) -> set[str]:
+        names: set[str] = set()
+        for expr in exprs:
+            for ident in _names(expr):
+                item = self.plan.items.get(ident)
+                if item and (item.level is Level.HOUSEHOLD or item.level is None):
+                    names.add(ident)
+        return names
+
+    def aggregate_join(self, calls: list[Call], aggregates: dict[Call, str]) -> str:
+        parts = []
+        for call in dict.fromkeys(calls):
+            column = self.fresh("agg")
+            aggregates[call] = column
+            parts.append(f"{self.aggregate(call)} AS {quote(column)}")
+        members = self.relations[Level.MEMBER]
+        needed = self.household_names([a for c in calls for a in c.args]) - members.columns
+        join = ""
+        if needed:
+            household = self.relations[Level.HOUSEHOLD].name
+            cols = ", ".join(quote(c) for c in sorted(needed))
+            join = f" JOIN (SELECT household_id, {cols} FROM {quote(household)}) hx USING (household_id)"
+        return (
+            f"LEFT JOIN (SELECT m.household_id, {', '.join(parts)}\n"
+            f"  FROM {quote(members.name)} m{join} GROUP BY m.household_id) a USING (household_id)"
+        )
+
+    def aggregate(self, call: Call) -> str:
+        args = [self.expr(a, Level.MEMBER, {}) for a in call.args]
+        condition = f" FILTER (WHERE {args[1]})" if len(args) > 1 else ""
+        match call.func:
+            case "sum":
+                return f"sum({args[0]}){condition}"
+            case "count":
+                return f"count(*) FILTER (WHERE {args[0]})"
+            case "exists":
+                return f"bool_or(coalesce({args[0]}, FALSE))"
+            case "every":
+                return f"bool_and(coalesce({args[0]}, FALSE))"
+            case "min_of":
+                return f"min({args[0]})"
+            case "max_of":
+                return f"max({args[0]})"
+            case "collect":
+                return (
+                    f"list({args[0]} ORDER BY m._member_index) "
+                    f"FILTER (WHERE ({args[1]}) AND ({args[0]}) IS NOT NULL)"
+                )
+        raise ValueError(call.func)
+
+    # ------------------------------------------------------------ decision tables
+
+    def table(self, table: Table) -> None:
+        exprs: list[object] = [c.expr for c in table.inputs]
+        exprs += [o for rule in table.rules for o in rule.outputs]
+        exprs += [t for rule in table.rules for t in rule.tests]
+        exprs += [c.default for c in table.outputs if c.default is not None]
+        source = self.source(table.level, exprs)
+        alias, level = source.alias, table.level
+        inputs = [
+            f"{self.expr(c.expr, level, source.aggregates)} AS {quote(self.input_name(table, i))}"
+            for i, c in enumerate(table.inputs)
+        ]
+        stage_in = self.fresh(f"{alias}_{table.id}_in")
+        select = ", ".join([source.columns, *inputs])
+        self.add(
+            stage_in,
+            f"SELECT {select}\n{source.from_clause}",
+            f"decision table {table.id} ({table.title}), {table.policy_text}, "
+            f"{table.location.render()}: inputs",
+        )
+        rules = self.ordered_rules(table)
+        matches = []
+        for position, rule in enumerate(table.rules):
+            tests = [
+                self.test(t, f"{alias}.{quote(self.input_name(table, i))}", level)
+                for i, t in enumerate(rule.tests)
+            ]
+            condition = " AND ".join(f"({t})" for t in tests) or "TRUE"
+            matches.append(
+                f"  {comment(f'rule {rule.id}: {rule.location.render()} [{rule.annotation}]')}\n"
+                f"  coalesce({condition}, FALSE) AS {quote(self.match_name(table, position))}"
+            )
+        stage_match = self.fresh(f"{alias}_{table.id}_match")
+        self.add(
+            stage_match,
+            f"SELECT {alias}.*,\n" + ",\n".join(matches) + f"\nFROM {quote(stage_in)} {alias}"
+            if matches
+            else f"SELECT {alias}.* FROM {quote(stage_in)} {alias}",
+        )
+        outputs = self.outputs(table, rules, alias)
+        stage_out = self.fresh(f"{alias}_{table.id}")
+        self.add(
+            stage_out,
+            f"SELECT {alias}.*,\n" + ",\n".join(f"  {o}" for o in outputs)
+            + f"\nFROM {quote(stage_match)} {alias}",
+            f"decision table {table.id}: outputs by hit policy {table.policy_text}",
+        )
+        produced = {c.id for c in table.outputs} | {self.rule_column(table)}
+        self.relations[level] = _Relation(stage_out, self.relations[level].columns | produced)
+
+    def ordered_rules(self, table: Table) -> list[int]:
+        """Rule positions in the order the policy looks at them."""
+        positions = list(range(len(table.rules)))
+        if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
+            def key(i: int) -> tuple[int, ...]:
+                outs = [o.value if isinstance(o, Literal) else None for o in table.rules[i].outputs]
+                return priority(table, outs)
+
+            positions.sort(key=key)
+        return positions
+
+    def outputs(self, table: Table, order: list[int], alias: str) -> list[str]:
+        match_of = {i: f"{alias}.{quote(self.match_name(table, i))}" for i in order}
+        level = table.level
+        if table.hit_policy.single_hit:
+            return self.single_outputs(table, order, match_of, alias)
+        columns = []
+        for c, column in enumerate(table.outputs):
+            element = sql_type(column.dtype)
+            parts = [
+                f"CASE WHEN {match_of[i]} THEN [{self.cast(self.expr(table.rules[i].outputs[c], level, {}), column.dtype)}]"
+                f" ELSE CAST([] AS {element}[]) END"
+                for i in order
+            ]
+            collected = f"flatten([{', '.join(parts)}])" if parts else f"CAST([] AS {element}[])"
+            columns.append(f"{self.aggregated(table.aggregation, collected, column.dtype)} AS {quote(column.id)}")
+        indices = [f"CASE WHEN {match_of[i]} THEN [{i + 1}] ELSE CAST([] AS INTEGER[]) END" for i in order]
+        columns.append(
+            f"flatten([{', '.join(indices)}]) AS {quote(self.rule_column(table))}"
+            if indices
+            else f"CAST([] AS INTEGER[]) AS {quote(self.rule_column(table))}"
+        )
+        return columns
+
+    def aggregated(self, aggregation: Aggregation | None, collected: str, dtype: DType) -> str:
+        match aggregation:
+            case None:
+                return collected
+            case Aggregation.SUM:
+                return self.cast(f"list_sum({collected})", dtype)
+            case Aggregation.MIN:
+                return f"list_min({collected})"
+            case Aggregation.MAX:
+                return f"list_max({collected})"
+            case Aggregation.COUNT:
+                return f"CAST(len(list_distinct({collected})) AS BIGINT)"
+        raise ValueError(aggregation)
+
+    def single_outputs(
+        self, table: Table, order: list[int], match_of: dict[int, str], alias: str
+    ) -> list[str]:
+        level = table.level
+        columns = []
+        for c, column in enumerate(table.outputs):
+            default = (
+                self.cast(self.expr(column.default, level, {}), column.dtype)
+                if column.default is not None
+                else literal(None, column.dtype)
+            )
+            whens = [
+                f"WHEN {match_of[i]} THEN {self.cast(self.expr(table.rules[i].outputs[c], level, {}), column.dtype)}"
+                for i in order
+            ]
+            body = " ".join(whens)
+            columns.append(
+                f"CASE {body} ELSE {default} END AS {quote(column.id)}" if whens
+                else f"{default} AS {quote(column.id)}"
+            )
+        columns.append(f"{self.rule_index(table, order, match_of, alias)} AS {quote(self.rule_column(table))}")
+        return columns
+
+    def rule_index(self, table: Table, order: list[int], match_of: dict[int, str], alias: str) -> str:
+        whens = " ".join(f"WHEN {match_of[i]} THEN {i + 1}" for i in order)
+        check = self.contract_check(table, order, match_of, alias)
+        if not whens:
+            return "CAST(NULL AS INTEGER)"
+        return f"CASE {check}{whens} END"
+
+    def contract_check(
+        self, table: Table, order: list[int], match_of: dict[int, str], alias: str
+    ) -> str:
+        """A WHEN that raises a DuckDB error naming the household and the rules when a
+        UNIQUE table matches twice or an ANY table's matches disagree."""
+        if table.hit_policy not in (HitPolicy.UNIQUE, HitPolicy.ANY) or len(order) < 2:
+            return ""
+        ids = "[" + ", ".join(string(f"{r.id}（第 {r.row} 行）") for r in table.rules) + "]"
+        matched = "list_filter(range(1, " + str(len(table.rules) + 1) + "), i -> [" + ", ".join(
+            match_of[i] for i in range(len(table.rules))
+        ) + "][i])"
+        names = f"array_to_string(list_transform({matched}, i -> {ids}[i]), '、')"
+        count = " + ".join(f"CAST({match_of[i]} AS INTEGER)" for i in order)
+        if table.hit_policy is HitPolicy.UNIQUE:
+            condition, code = f"({count}) > 1", "E601"
+        else:
+            condition, code = self.any_conflict(table, order, match_of), "E602"
+        message = (
+            f"{string(code + '|' + table.id + '|')} || CAST({alias}.household_id AS VARCHAR)"
+            f" || '|' || {names}"
+        )
+        return f"WHEN {condition} THEN error({message}) "
+
+    def any_conflict(self, table: Table, order: list[int], match_of: dict[int, str]) -> str:
+        level = table.level
+        firsts = []
+        for c, column in enumerate(table.outputs):
+            outs = {i: self.cast(self.expr(table.rules[i].outputs[c], level, {}), column.dtype) for i in order}
+            first = "CASE " + " ".join(f"WHEN {match_of[i]} THEN {outs[i]}" for i in order) + " END"
+            firsts.extend(f"({match_of[i]} AND {outs[i]} IS DISTINCT FROM {first})" for i in order)
+        return "(" + " OR ".join(firsts) + ")"
+
+    @staticmethod
+    def input_name(table: Table, index: int) -> str:
+        return f"{table.id}.__in{index + 1}"
+
+    @staticmethod
+    def match_name(table: Table, position: int) -> str:
+        return f"{table.id}.__r{position + 1}"
+
+    @staticmethod
+    def rule_column(table: Table) -> str:
+        return f"{table.id}.__rule"
+
+    # ------------------------------------------------------------ tests and expressions
+
+    def test(self, test: Test, value: str, level: Level) -> str:
+        match test:
+            case AnyTest():
+                return "TRUE"
+            case NullTest():
+                return f"{value} IS NULL"
+            case Compare(op, operand):
+                return f"{value} {op} {self.expr(operand, level, {})}"
+            case Interval(low, low_closed, high, high_closed):
+                lower = f"{value} {'>=' if low_closed else '>'} {self.expr(low, level, {})}"
+                upper = f"{value} {'<=' if high_closed else '<'} {self.expr(high, level, {})}"
+                return f"({lower} AND {upper})"
+            case Disjunction(tests):
+                return " OR ".join(f"({self.test(t, value, level)})" for t in tests)
+            case Negation(tests):
+                return f"NOT ({self.test(tests, value, level)})"
+        raise TypeError(test)
+
+    def expr(self, node: Expr | None, level: Level, aggregates: dict[Call, str]) -> str:
+        match node:
+            case None:
+                return "NULL"
+            case Literal(value):
+                return literal(value)
+            case Name(ident):
+                return quote(ident)
+            case Unary("-", operand):
+                return f"(-{self.expr(operand, level, aggregates)})"
+            case Unary(_, operand):
+                return f"(NOT {self.expr(operand, level, aggregates)})"
+            case Binary("/", left, right):
+                return f"jz_div({self.expr(left, level, aggregates)}, {self.expr(right, level, aggregates)})"
+            case Binary(op, left, right):
+                sql_op = op.upper() if op in ("and", "or") else op
+                return f"({self.expr(left, level, aggregates)} {sql_op} {self.expr(right, level, aggregates)})"
+            case If(cond, then, otherwise):
+                return (
+                    f"CASE WHEN {self.expr(cond, level, aggregates)} THEN {self.expr(then, level, aggregates)}"
+                    f" ELSE {self.expr(otherwise, level, aggregates)} END"
+                )
+            case Call():
+                return self.call(node, level, aggregates)
+        raise TypeError(node)
+
+    def call(self, node: Call, level: Level, aggregates: dict[Call, str]) -> str:
+        if node in self.aggregates:
+            return _aggregate_default(node, quote(self.aggregates[node]))
+        args = [self.expr(a, level, aggregates) for a in node.args]
+        match node.func:
+            case "min":
+                return f"least({', '.join(args)})"
+            case "max":
+                return f"greatest({', '.join(args)})"
+            case "abs" | "floor" | "ceil":
+                return f"{node.func}({args[0]})"
+            case "round":
+                return f"jz_round({args[0]}, {args[1] if len(args) > 1 else '0'})"
+            case "coalesce":
+                return f"coalesce({', '.join(args)})"
+            case "is_null":
+                return f"({args[0]} IS NULL)"
+            case "age":
+                return f"jz_age({args[0]}, {quote(AS_OF)})"
+            case "months_between" | "add_months" | "add_days" | "next_month_start":
+                return f"jz_{node.func}({', '.join(args)})"
+            case "working_days_after":
+                return (
+                    f"(SELECT w.day FROM jz_dayseq w WHERE w.seq = (SELECT s.seq FROM jz_dayseq s"
+                    f" WHERE s.day = {args[0]}) + CAST({args[1]} AS BIGINT) AND w.working)"
+                )
+        raise ValueError(f"no SQL for function {node.func}")
+
+    def cast(self, sql: str, dtype: DType) -> str:
+        if dtype.kind is Kind.LIST:
+            return sql
+        return f"CAST({sql} AS {sql_type(dtype)})"
+
+    # ------------------------------------------------------------ the decisions
+
+    def final(self) -> str:
+        household = self.relations[Level.HOUSEHOLD]
+        members, events = self.relations[Level.MEMBER], self.relations[Level.EVENT]
+        items = self.plan.items
+
+        def column(ident: str, dtype: str) -> str:
+            if ident in items and ident in household.columns:
+                return f"CAST(h.{quote(ident)} AS {dtype}) AS {quote(ident)}"
+            return f"CAST(NULL AS {dtype}) AS {quote(ident)}"
+
+        alerts = self.alerts_join(events)
+        trace = self.trace_sql(household, members, events)
+        return "\n".join(
+            [
+                "SELECT",
+                "  h.household_id, h.county_code, h.as_of,",
+                "  coalesce(v.version, '工作副本') AS version,",
+                "  " + column("group", "VARCHAR") + ",",
+                "  " + column("income_per_capita", "DECIMAL(18,2)") + ",",
+                "  " + column("dibao_standard", "DECIMAL(18,2)") + ",",
+                "  " + column("marginal_line", "DECIMAL(18,2)") + ",",
+                "  coalesce(" + column("tekun_members", "VARCHAR[]").rsplit(" AS ", 1)[0]
+                + ", CAST([] AS VARCHAR[])) AS tekun_members,",
+                "  coalesce(" + column("entitlements", "VARCHAR[]").rsplit(" AS ", 1)[0]
+                + ", CAST([] AS VARCHAR[])) AS entitlements,",
+                "  " + column("phase_out_from", "DATE") + ",",
+                "  " + column("phase_out_until", "DATE") + ",",
+                "  " + column("monitoring", "VARCHAR") + ",",
+                "  coalesce(al.alerts, []) AS alerts,",
+                f"  {trace} AS trace",
+                f"FROM {quote(household.name)} h",
+                "LEFT JOIN jz_versions v USING (county_code)",
+                alerts,
+                *self.trace_joins(members, events),
+                "ORDER BY h._hh_index",
+            ]
+        )
+
+    def alerts_join(self, events: _Relation) -> str:
+        if "alert_type" not in events.columns:
+            return (
+                "LEFT JOIN (SELECT NULL::VARCHAR AS household_id, CAST([] AS STRUCT(type VARCHAR,"
+                " person_id VARCHAR, raised_on DATE, due DATE)[]) AS alerts) al USING (household_id)"
+            )
+        due = 'e."alert_due"' if "alert_due" in events.columns else "CAST(NULL AS DATE)"
+        return (
+            "LEFT JOIN (SELECT e.household_id, list(struct_pack(type := CAST(e.\"alert_type\" AS VARCHAR),"
+            ' person_id := CAST(e."event.person_id" AS VARCHAR), raised_on := CAST(e."event.date" AS DATE),'
+            f" due := CAST({due} AS DATE)) ORDER BY e._event_index) AS alerts\n"
+            f"  FROM {quote(events.name)} e WHERE e.\"alert_type\" IS NOT NULL GROUP BY e.household_id) al"
+            " USING (household_id)"
+        )
+
+    def trace_entries(self, level: Level, alias: str) -> list[str]:
+        entries = []
+        for kind, ident in self.plan.order:
+            if kind != "table" or self.plan.tables[ident].level is not level:
+                continue
+            table = self.plan.tables[ident]
+            entries.append(self.trace_entry(table, alias, level))
+        return entries
+
+    def trace_entry(self, table: Table, alias: str, level: Level) -> str:
+        rule_ids = "[" + ", ".join(string(r.id) for r in table.rules) + "]"
+        cells = "[" + ", ".join(string(r.location.render()) for r in table.rules) + "]"
+        sections = "[" + ", ".join(string(r.annotation) for r in table.rules) + "]"
+        column = f"{alias}.{quote(self.rule_column(table))}"
+        first = column if table.hit_policy.single_hit else f"{column}[1]"
+        if not table.rules:
+            rule_ids = cells = sections = "CAST([] AS VARCHAR[])"
+        if table.hit_policy.single_hit:
+            rule_text = f"{rule_ids}[{column}]"
+        else:
+            rule_text = f"array_to_string(list_transform({column}, i -> {rule_ids}[i]), ',')"
+        outcome = self.outcome_text(table, alias)
+        person = f"CAST({alias}.person_id AS VARCHAR)" if level is Level.MEMBER else "CAST(NULL AS VARCHAR)"
+        return (
+            f"struct_pack(\"table\" := {string(table.id)}, rule := {rule_text}, cell := {cells}[{first}],"
+            f" outcome := {outcome}, section := {sections}[{first}], person_id := {person})"
+        )
+
+    def outcome_text(self, table: Table, alias: str) -> str:
+        parts = []
+        for column in table.outputs:
+            ref = f"{alias}.{quote(column.id)}"
+            if table.hit_policy.single_hit or table.aggregation is not None:
+                parts.append(f"CAST({ref} AS VARCHAR)")
+            else:
+                parts.append(f"array_to_string(CAST({ref} AS VARCHAR[]), ',')")
+        return parts[0] if len(parts) == 1 else "concat_ws('; ', " + ", ".join(parts) + ")"
+
+    def trace_sql(self, household: _Relation, members: _Relation, events: _Relation) -> str:
+        own = self.trace_entries(Level.HOUSEHOLD, "h")
+        pieces = ["[" + ", ".join(own) + "]"] if own else []
+        if self.trace_entries(Level.MEMBER, "m"):
+            pieces.append("coalesce(tm.trace, [])")
+        if self.trace_entries(Level.EVENT, "e"):
+            pieces.append("coalesce(te.trace, [])")
+        if not pieces:
+            return "CAST([] AS STRUCT(\"table\" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR, section VARCHAR, person_id VARCHAR)[])"
+        return pieces[0] if len(pieces) == 1 else "list_concat(" + ", ".join(pieces) + ")"
+
+    def trace_joins(self, members: _Relation, events: _Relation) -> list[str]:
+        joins = []
+        for level, relation, alias, order, name in (
+            (Level.MEMBER, members, "m", "_member_index", "tm"),
+            (Level.EVENT, events, "e", "_event_index", "te"),
+        ):
+            entries = self.trace_entries(level, alias)
+            if not entries:
+                continue
+            joins.append(
+                f"LEFT JOIN (SELECT {alias}.household_id, flatten(list([{', '.join(entries)}]"
+                f" ORDER BY {alias}.{order})) AS trace FROM {quote(relation.name)} {alias}"
+                f" GROUP BY {alias}.household_id) {name} USING (household_id)"
+            )
+        return joins
+
+
+@dataclass
+class _Source:
+    alias: str
+    from_clause: str
+    aggregates: dict[Call, str]
+    extra: list[str]
+
+    @property
+    def columns(self) -> str:
+        """The select list's head: the relation's columns and what the joins bring."""
+        return ", ".join([f"{self.alias}.*", *self.extra])
+
+
+def _aggregate_default(call: Call, column: str) -> str:
+    if call.func == "count":
+        return f"coalesce({column}, 0)"
+    if call.func == "exists":
+        return f"coalesce({column}, FALSE)"
+    if call.func == "every":
+        return f"coalesce({column}, TRUE)"
+    if call.func == "collect":
+        return f"coalesce({column}, CAST([] AS VARCHAR[]))"
+    return column
+
+
+def _aggregate_calls(node: object) -> list[Call]:
+    from compiler.expr import children
+    from compiler.functions import FUNCTIONS
+
+    if isinstance(node, Call) and FUNCTIONS[node.func].aggregate:
+        return [node]
+    found: list[Call] = []
+    for child in children(node):
+        found.extend(_aggregate_calls(child))
+    return found
+
+
+def _names(node: object) -> list[str]:
+    from compiler.expr import names_in
+
+    if node is None:
+        return []
+    return names_in(node)  # type: ignore[arg-type]
+
+
+def compile_plan(plan: Plan) -> Program:
+    """Compile a bound plan to one DuckDB query (see the module docstring)."""
+    return _Compiler(plan).run()
+
+
+__all__ = ["PRELUDE", "Program", "compile_plan", "literal", "quote", "render"]
