@@ -139,15 +139,16 @@ class _Relation:
 
 
 class _Compiler:
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, suffix: str = "") -> None:
         self.plan = plan
+        self.suffix = suffix
         self.ctes: list[str] = []
         self.counter = 0
         self.aggregates: dict[Call, str] = {}  # member aggregates already on households
         fields = plan.rulebook.fields.values()
         self.relations = {
             level: _Relation(
-                SOURCES[level], {f.id for f in fields if f.level is level} | {"household_id"}
+                SOURCES[level] + suffix, {f.id for f in fields if f.level is level} | {"household_id"}
             )
             for level in Level
         }
@@ -195,7 +196,7 @@ class _Compiler:
         self.add(
             "h_0",
             "SELECT h.*, std.* EXCLUDE (county_code), p.as_of AS as_of\n"
-            "FROM jz_households h LEFT JOIN std USING (county_code) CROSS JOIN jz_params p",
+            f"FROM jz_households{self.suffix} h LEFT JOIN std USING (county_code) CROSS JOIN jz_params p",
         )
         self.relations[Level.HOUSEHOLD].name = "h_0"
 
@@ -708,9 +709,13 @@ def _names(node: object) -> list[str]:
     return names_in(node)  # type: ignore[arg-type]
 
 
-def compile_plan(plan: Plan) -> Program:
-    """Compile a bound plan to one DuckDB query (see the module docstring)."""
-    return _Compiler(plan).run()
+def compile_plan(plan: Plan, suffix: str = "") -> Program:
+    """Compile a bound plan to one DuckDB query (see the module docstring).
+
+    ``suffix`` is appended to the three input relation names, so that groups of
+    counties can read their own views of the input in one combined query.
+    """
+    return _Compiler(plan, suffix).run()
 
 
 __all__ = ["PRELUDE", "Program", "compile_plan", "literal", "quote", "render"]

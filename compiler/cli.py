@@ -1,0 +1,214 @@
+"""The ``jiuzhu`` command: a thin layer over the library (STYLE.md, habit 13).
+
+Every command prints diagnostics like a compiler and exits 0 when there are no errors,
+1 when there are, 2 on a usage error; a Python traceback never reaches the user (set
+JIUZHU_DEBUG=1 to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from compiler.diagnostics import Report, make, render_json, render_text
+from compiler.errors import InputError, JiuzhuError
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(function: Command) -> Command:
+        COMMANDS[name] = function
+        return function
+
+    return register
+
+
+def parse_date(text: str) -> date:
+    """A --as-of or --effective date; the messages are for users."""
+    from compiler.normalise import ParseProblem, parse_date as parse
+
+    try:
+        return parse(text)
+    except ParseProblem as problem:
+        raise argparse.ArgumentTypeError(f"日期「{text}」无法识别：{problem.expected}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="jiuzhu",
+        description="救助：浙江低收入人口救助规则的决策表编译器（Jiuzhu decision-table compiler）",
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="print timings")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="检查决策表（validate the tables）")
+    check.add_argument("tables", nargs="?", default="tables")
+    check.add_argument("--county", action="append", help="只检查该县（可重复）")
+    check.add_argument("--as-of", type=parse_date, default=None)
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--no-analysis", action="store_true", help="跳过缺口、重叠分析")
+    check.add_argument("--limit", type=int, default=200, help="最多显示多少条（text 格式）")
+
+    build = sub.add_parser("build", help="编译为 SQL（compile every county to SQL）")
+    build.add_argument("tables", nargs="?", default="tables")
+    build.add_argument("--out", required=True)
+    build.add_argument("--county", action="append")
+    build.add_argument("--as-of", type=parse_date, default=None)
+
+    evaluate = sub.add_parser("evaluate", help="对家庭数据作出决策（decide for households）")
+    _evaluation_arguments(evaluate)
+    evaluate.add_argument("--out", required=False, help=".csv、.parquet 或 .jsonl")
+    evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
+    evaluate.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 1GB")
+
+    explain = sub.add_parser("explain", help="解释一户的决策（explain one household）")
+    explain.add_argument("household_id")
+    _evaluation_arguments(explain)
+    for module in _extensions():
+        module.register(sub)
+    return top
+
+
+# Modules that add their own commands: each has ``register(subparsers)``, which adds
+# parsers whose defaults carry ``run`` (a function of the parsed arguments -> exit code).
+EXTENSIONS = (
+    "compiler.cli_registry",
+    "compiler.cli_dmn",
+    "compiler.cli_serve",
+    "compiler.cli_bench",
+    "compiler.cli_users",
+)
+
+
+def _extensions() -> list:  # type: ignore[type-arg]
+    import importlib
+
+    found = []
+    for name in EXTENSIONS:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    return found
+
+
+def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--households", required=True)
+    sub.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
+    sub.add_argument("--tables", default="tables")
+    sub.add_argument("--county", action="append")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        parser().print_help()
+        return 2
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        run = getattr(args, "run", None) or COMMANDS[args.command]
+        return run(args)
+    except JiuzhuError as error:
+        print(render_text(error.diagnostics), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: say so plainly, keep the traceback for developers
+        if os.environ.get("JIUZHU_DEBUG"):
+            traceback.print_exc()
+        print(f"内部错误（请报告给开发者）：{type(error).__name__}: {error}", file=sys.stderr)
+        return 3
+
+
+def _analyser(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if getattr(args, "no_analysis", False):
+        return None
+    try:
+        from compiler.analyse import analyse
+    except ImportError:
+        return None
+    return analyse
+
+
+@command("check")
+def _check(args: argparse.Namespace) -> int:
+    from compiler.engine import open_project
+
+    project = open_project(args.tables, args.county, args.as_of, _analyser(args))
+    items = project.report.items
+    if args.format == "json":
+        print(render_json(items))
+    else:
+        if items:
+            print(render_text(items, limit=args.limit))
+        errors, warnings = len(project.report.errors), len(project.report.warnings)
+        print(f"检查了 {len(project.plans)} 个县（市、区）：{errors} 个错误，{warnings} 个警告")
+    return 1 if project.report.has_errors else 0
+
+
+@command("build")
+def _build(args: argparse.Namespace) -> int:
+    from compiler.engine import build, open_project, write_build
+
+    project = open_project(args.tables, args.county, args.as_of, None)
+    if project.report.has_errors:
+        print(render_text(project.report.items), file=sys.stderr)
+        print("存在错误，未生成 SQL", file=sys.stderr)
+        return 1
+    result = build(project)
+    written = write_build(project, result, args.out)
+    print(f"已为 {len(result.programs)} 个县（市、区）生成 SQL（{len(result.groups)} 种结构），"
+          f"写入 {args.out}（{len(written)} 个文件）")
+    return 0
+
+
+@command("evaluate")
+def _evaluate(args: argparse.Namespace) -> int:
+    from compiler.evaluate import evaluate_file, print_summary
+
+    result = evaluate_file(
+        args.tables,
+        args.households,
+        args.as_of or date.today(),
+        args.out,
+        counties=args.county,
+        memory_limit=args.memory_limit,
+        progress=sys.stderr.isatty(),
+    )
+    if result.warnings:
+        print(render_text(result.warnings, limit=20), file=sys.stderr)
+    if args.out:
+        print(f"已对 {result.households} 户作出决策（{result.seconds:.2f} 秒），写入 {args.out}")
+    if args.summary or not args.out:
+        print_summary(result)
+    return 0
+
+
+@command("explain")
+def _explain(args: argparse.Namespace) -> int:
+    from compiler.explain import explain_file
+
+    print(explain_file(args.tables, args.households, args.household_id, args.as_of or date.today(), args.county))
+    return 0
+
+
+def usage_error(message: str) -> InputError:
+    return InputError(make("E605", message))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "Report", "Path"]

@@ -1,0 +1,363 @@
+"""The passes, in order, and the operations built from them (check, build, evaluate).
+
+    read -> model -> resolve -> bind -> validate -> analyse -> compile -> evaluate
+
+``PASSES`` names that order once; ``open_project`` runs the passes up to validation for
+every county, ``build`` adds compilation, and ``evaluate`` runs the compiled SQL over a
+household file on DuckDB, one query per group of counties that share table structure
+(most counties differ only in standards, which arrive as data, not as SQL text).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from compiler import logger
+from compiler.bind import Plan, bind
+from compiler.calendar import FIRST_YEAR, LAST_YEAR, WorkCalendar
+from compiler.diagnostics import Location, Report, make
+from compiler.errors import EvaluationError, InputError, ValidationFailed
+from compiler.model import Field, Kind, Level, RuleBook
+from compiler.resolve import Tables, load_tables, rulebook_for
+from compiler.sqlgen import PRELUDE, Program, compile_plan
+from compiler.validate import report_unverified, validate
+
+PASSES = ("read", "model", "resolve", "bind", "validate", "analyse", "compile", "evaluate")
+
+Analyser = Callable[[Plan, Report, date], None]
+
+
+@dataclass
+class Project:
+    """A tables folder with every county's rulebook bound and validated."""
+
+    tables: Tables
+    report: Report
+    as_of: date
+    plans: dict[str, Plan] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> dict[str, Field]:
+        return {f.id: f for f in self.tables.province.fields}
+
+    def plan(self, county: str) -> Plan:
+        if county not in self.plans:
+            raise InputError(
+                make(
+                    "E606",
+                    f"未知的县（市、区）代码「{county}」",
+                    found=county,
+                    expected="tables/counties/ 中已有工作簿的六位代码，例如 330106",
+                )
+            )
+        return self.plans[county]
+
+
+def open_project(
+    root: str | Path,
+    counties: list[str] | None = None,
+    as_of: date | None = None,
+    analyse: Analyser | None = None,
+    report: Report | None = None,
+) -> Project:
+    """Run read, model, resolve, bind, validate (and analyse, when given) for counties."""
+    report = report or Report()
+    as_of = as_of or date.today()
+    started = time.perf_counter()
+    tables = load_tables(root, report)
+    project = Project(tables, report, as_of)
+    codes = counties or tables.county_codes()
+    unverified: dict = {}
+    for code in codes:
+        if code not in tables.counties:
+            report.error(
+                "E606",
+                f"未知的县（市、区）代码「{code}」",
+                Location(str(Path(root) / "counties")),
+                found=code,
+                expected="tables/counties/ 中已有工作簿的六位代码，例如 330106",
+            )
+            continue
+        book = rulebook_for(tables, code, report)
+        plan = bind(book, report)
+        validate(plan, report, as_of, unverified)
+        if analyse is not None:
+            analyse(plan, report, as_of)
+        project.plans[code] = plan
+    report_unverified(unverified, report)
+    logger.info("checked %d counties in %.2f s", len(project.plans), time.perf_counter() - started)
+    return project
+
+
+@dataclass
+class Build:
+    programs: dict[str, Program]
+    groups: dict[str, list[str]]  # SQL text hash -> counties
+
+
+def build(project: Project) -> Build:
+    """Compile every county's plan; counties with the same SQL share one program."""
+    if project.report.has_errors:
+        raise ValidationFailed(project.report.errors)
+    programs = {code: compile_plan(plan) for code, plan in project.plans.items()}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for code, program in programs.items():
+        groups[program.sql].append(code)
+    return Build(programs, {f"g{i}": codes for i, codes in enumerate(groups.values())})
+
+
+def write_build(project: Project, result: Build, out: str | Path) -> list[Path]:
+    """Write one .sql file per county and a manifest; returns the files written."""
+    import json
+
+    out = Path(out)
+    (out / "sql").mkdir(parents=True, exist_ok=True)
+    written = []
+    for code, program in result.programs.items():
+        book = project.plans[code].rulebook
+        path = out / "sql" / f"{code}-{book.county_name}.sql"
+        header = f"-- Jiuzhu compiled decision program for {code} {book.county_name}\n"
+        path.write_text(header + program.sql + ";\n", encoding="utf-8")
+        written.append(path)
+    manifest = {
+        "as_of_checked": project.as_of.isoformat(),
+        "counties": {
+            code: {
+                "name": project.plans[code].rulebook.county_name,
+                "sql": f"sql/{code}-{project.plans[code].rulebook.county_name}.sql",
+                "sources": project.plans[code].rulebook.sources,
+                "tables": result.programs[code].tables,
+            }
+            for code in result.programs
+        },
+        "structure_groups": result.groups,
+        "warnings": len(project.report.warnings),
+    }
+    manifest_path = out / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    written.append(manifest_path)
+    (out / "prelude.sql").write_text(PRELUDE, encoding="utf-8")
+    return written
+
+
+# ---------------------------------------------------------------- evaluation on DuckDB
+
+
+def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(PRELUDE)
+    return con
+
+
+def _setting(text: str) -> str:
+    """A memory size like 1GB; anything else is refused before it reaches SQL."""
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.I):
+        raise InputError(
+            make("E605", "内存上限格式错误", found=text, expected="如 1GB、512MB")
+        )
+    return text.strip()
+
+
+def install_standards(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan], as_of: date,
+                      versions: dict[str, str] | None = None) -> None:
+    """Create jz_standard_rows, jz_params, jz_versions and jz_dayseq for the plans."""
+    columns: dict[str, list] = defaultdict(list)
+    for code, plan in plans.items():
+        for ident, standard in plan.rulebook.standards.items():
+            for precedence, row in enumerate(standard.rows):
+                columns["county_code"].append(code)
+                columns["id"].append(ident)
+                columns["value"].append(_text_value(row.value))
+                columns["effective_from"].append(row.effective_from)
+                columns["effective_until"].append(row.effective_until)
+                columns["precedence"].append(precedence)
+                columns["verified"].append(row.verified)
+    names = list(columns) or ["county_code", "id", "value", "effective_from",
+                              "effective_until", "precedence", "verified"]
+    select = ", ".join(f"unnest(${n}) AS {n}" for n in names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE jz_standard_rows AS SELECT {select}",
+        {n: columns.get(n, []) for n in names},
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE jz_params AS SELECT CAST($d AS DATE) AS as_of", {"d": as_of})
+    versions = versions or {}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE jz_versions AS SELECT unnest($c) AS county_code,"
+        " unnest($v) AS version",
+        {"c": list(versions), "v": list(versions.values())},
+    )
+    calendar = WorkCalendar(next(iter(plans.values())).rulebook.calendar if plans else [])
+    _install_dayseq(con, calendar)
+
+
+def _text_value(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _install_dayseq(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar) -> None:
+    first, last = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+    days, working = [], []
+    day = first
+    while day <= last:
+        days.append(day)
+        working.append(calendar.is_working(day))
+        day += timedelta(days=1)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE jz_dayseq AS SELECT day, working,"
+        " sum(CAST(working AS INTEGER)) OVER (ORDER BY day) AS seq"
+        " FROM (SELECT unnest($d) AS day, unnest($w) AS working)",
+        {"d": days, "w": working},
+    )
+
+
+@dataclass
+class Evaluated:
+    households: int
+    seconds: float
+    out: Path | None
+    groups: int
+    counties: list[str]
+
+
+def run_programs(
+    con: duckdb.DuckDBPyConnection, project: Project, counties: list[str]
+) -> str:
+    """Create the view ``jz_decisions`` over every county's program; returns its name."""
+    plans = {c: project.plan(c) for c in counties}
+    by_sql: dict[str, list[str]] = defaultdict(list)
+    for code, plan in plans.items():
+        by_sql[compile_plan(plan).sql].append(code)
+    if len(by_sql) == 1:
+        sql = next(iter(by_sql))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions AS {sql}")
+        return "jz_decisions"
+    parts = []
+    for index, (sql, codes) in enumerate(by_sql.items()):
+        _group_views(con, index, codes)
+        renamed = compile_plan(plans[codes[0]], suffix=f"_g{index}").sql
+        con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions_g{index} AS {renamed}")
+        parts.append(f"SELECT * FROM jz_decisions_g{index}")
+    con.execute("CREATE OR REPLACE TEMP VIEW jz_decisions AS " + " UNION ALL ".join(parts))
+    return "jz_decisions"
+
+
+def _group_views(con: duckdb.DuckDBPyConnection, index: int, codes: list[str]) -> None:
+    listed = ", ".join("'" + c + "'" for c in codes if c.isdigit())
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW jz_households_g{index} AS "
+        f"SELECT * FROM jz_households WHERE county_code IN ({listed})"
+    )
+    for table in ("jz_members", "jz_events"):
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table}_g{index} AS SELECT * FROM {table} "
+            f"WHERE household_id IN (SELECT household_id FROM jz_households_g{index})"
+        )
+
+
+def contract_error(error: duckdb.Error) -> EvaluationError | None:
+    """The EvaluationError a compiled UNIQUE/ANY check raised inside DuckDB, if any."""
+    text = str(error)
+    for code in ("E601", "E602"):
+        marker = text.find(code + "|")
+        if marker >= 0:
+            _, table, household, rules = (text[marker:].split("|", 3) + ["", "", ""])[:4]
+            what = "命中多条规则" if code == "E601" else "命中的规则输出不一致"
+            return EvaluationError(
+                make(
+                    code,
+                    f"家庭 {household} 在决策表「{table}」中{what}：{rules.strip()}",
+                    found=rules.strip(),
+                    expected="UNIQUE 表每个家庭只命中一条规则" if code == "E601"
+                    else "ANY 表命中的规则输出相同",
+                    hint="修改规则使其互不重叠，或改用 FIRST/PRIORITY 命中策略",
+                    household=household,
+                    table=table,
+                )
+            )
+    return None
+
+
+def household_envs(
+    household: dict, fields: dict[str, Field]
+) -> tuple[dict, list[dict], list[dict]]:
+    """A contract-shaped household as the flat field values the interpreter reads."""
+    def pick(source: dict, level: Level, strip: str = "") -> dict:
+        env = {}
+        for ident, spec in fields.items():
+            if spec.level is not level:
+                continue
+            path = ident[len(strip):] if strip and ident.startswith(strip) else ident
+            value = _path(source, path)
+            env[ident] = spec.default if value is None else _typed(value, spec)
+        return env
+
+    env = pick(household, Level.HOUSEHOLD)
+    env["household_id"] = household.get("household_id")
+    env["county_code"] = household.get("county_code")
+    members = [pick(m, Level.MEMBER) for m in household.get("members") or []]
+    events = [pick(e, Level.EVENT, "event.") for e in household.get("events") or []]
+    for event in events:
+        event.setdefault("household_id", env["household_id"])
+    return env, members, events
+
+
+def _path(source: dict, path: str) -> object:
+    value: object = source
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _typed(value: object, spec: Field) -> object:
+    if spec.dtype.kind in (Kind.MONEY, Kind.NUMBER, Kind.INTEGER, Kind.PERCENT):
+        return Decimal(str(value)) if not isinstance(value, bool) else value
+    if spec.dtype.kind is Kind.DATE and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def elapsed_logger(name: str) -> Callable[[], None]:
+    started = time.perf_counter()
+
+    def done() -> None:
+        logger.log(logging.INFO, "%s took %.2f s", name, time.perf_counter() - started)
+
+    return done
+
+
+__all__ = [
+    "PASSES",
+    "Project",
+    "build",
+    "connect",
+    "contract_error",
+    "household_envs",
+    "install_standards",
+    "open_project",
+    "run_programs",
+    "write_build",
+    "RuleBook",
+]

@@ -1,0 +1,174 @@
+"""The validation pass over a county's RuleBook: standards within bounds, values present,
+unverified figures listed, the working-day calendar covering the years in use.
+
+Bounds are expressions in the province's 下限/上限 columns; each period of a county's
+(or city's) value is checked at every date where it or a standard in its bound changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from compiler.bind import Plan
+from compiler.calendar import WorkCalendar
+from compiler.diagnostics import Location, Report
+from compiler.expr import Expr, Name, names_in
+from compiler.interpret import Interpreter, cast
+from compiler.model import RuleBook, Standard, StandardRow
+
+
+Unverified = dict[int, tuple[Standard, StandardRow, list[str]]]
+
+
+def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) -> None:
+    """Check one county's standards and calendar; problems go to ``report``, and the
+    unverified values the county relies on to ``unverified`` (see report_unverified)."""
+    book = plan.rulebook
+    for standard in book.standards.values():
+        _check_present(book, standard, as_of, report)
+        row = standard.row_on(as_of)
+        if row is not None and not row.verified:
+            entry = unverified.setdefault(id(row), (standard, row, []))
+            entry[2].append(f"{book.county_code}{book.county_name}")
+        if standard.lower is not None or standard.upper is not None:
+            _check_bounds(plan, standard, report)
+    _check_calendar(book, as_of, report)
+
+
+def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Report) -> None:
+    row = standard.row_on(as_of)
+    if row is not None and row.value is None and _is_own(book, row):
+        report.error(
+            "E405",
+            f"标准参数「{_label(standard)}」没有取值",
+            row.location,
+            expected="填写数值，或删除该行以沿用上级的取值",
+        )
+
+
+def _is_own(book: RuleBook, row: StandardRow) -> bool:
+    return bool(book.sources) and row.workbook == book.sources[0]
+
+
+def report_unverified(unverified: Unverified, report: Report) -> None:
+    """One warning per unverified value, naming the counties that rely on it."""
+    for standard, row, counties in unverified.values():
+        shown = "、".join(counties[:5]) + (f" 等 {len(counties)} 个县（市、区）" if len(counties) > 5 else "")
+        report.warn(
+            "W401",
+            f"标准参数「{_label(standard)}」取值 {row.value} 未经核实，{shown}使用该值",
+            row.location,
+            found=row.value,
+            expected="已公布并注明来源的数值",
+            hint=row.note or "找到公布文件后填写数值和来源，并将 核实 改为 是",
+            standard=standard.id,
+            counties=counties,
+        )
+
+
+def _check_bounds(plan: Plan, standard: Standard, report: Report) -> None:
+    book = plan.rulebook
+    own_rows = [r for r in standard.rows if r.workbook != _province_path(book)]
+    for row in own_rows:
+        if row.value is None:
+            continue
+        for day in _check_dates(book, standard, row):
+            _check_bound_on(plan, standard, row, day, report)
+
+
+def _province_path(book: RuleBook) -> str:
+    return book.sources[-1] if book.sources else ""
+
+
+def _check_dates(book: RuleBook, standard: Standard, row: StandardRow) -> list[date]:
+    start = row.effective_from or date(2000, 1, 1)
+    days = {start}
+    referenced = set()
+    for bound in (standard.lower, standard.upper):
+        if bound is not None:
+            referenced.update(names_in(bound))
+    for name in referenced:
+        other = book.standards.get(name) or _by_cn(book, name)
+        for other_row in other.rows if other else []:
+            day = other_row.effective_from
+            if day and row.in_force(day) and day > start:
+                days.add(day)
+    return sorted(days)
+
+
+def _by_cn(book: RuleBook, name: str) -> Standard | None:
+    return next((s for s in book.standards.values() if s.name_cn == name), None)
+
+
+def _check_bound_on(
+    plan: Plan, standard: Standard, row: StandardRow, day: date, report: Report
+) -> None:
+    value = cast(row.value, standard.dtype)
+    for bound, is_lower, text in (
+        (standard.lower, True, standard.lower_text),
+        (standard.upper, False, standard.upper_text),
+    ):
+        if bound is None:
+            continue
+        limit = _evaluate(plan, bound, day)
+        if limit is None:
+            report.warn(
+                "W402",
+                f"{plan.rulebook.county_code}：无法检查「{_label(standard)}」的"
+                f"{'下限' if is_lower else '上限'}「{text}」：其中的标准参数在 {day} 没有取值",
+                row.location,
+                found=text,
+                expected="范围中引用的标准参数均有取值",
+            )
+            continue
+        if (value < limit) if is_lower else (value > limit):  # type: ignore[operator]
+            report.error(
+                "E401",
+                f"「{_label(standard)}」取值 {value} {'低于下限' if is_lower else '高于上限'}"
+                f" {limit}（{text}，{day}）",
+                row.location,
+                found=value,
+                expected=f"{'不低于' if is_lower else '不高于'} {limit}",
+                hint="核对该标准参数，或与省级核实范围",
+            )
+
+
+def _evaluate(plan: Plan, bound: Expr, day: date) -> object:
+    """A bound's value on a day, names resolved like any expression of the county."""
+    interpreter = Interpreter(plan, day, WorkCalendar([]))
+    env = dict(interpreter.standards)
+    for name in names_in(bound):
+        standard = plan.rulebook.standards.get(name) or _by_cn(plan.rulebook, name)
+        if standard is not None:
+            env[name] = env.get(standard.id)
+    from compiler.interpret import Evaluation
+
+    return interpreter.value(_bind_names(bound, plan), env, Evaluation(env, [], [], []))
+
+
+def _bind_names(bound: Expr, plan: Plan) -> Expr:
+    """Replace Chinese standard names in a bound by identifiers."""
+    from compiler.bind import _Binder, _Scope, _aliases
+    from compiler.model import Level
+
+    binder = _Binder(plan.items, _aliases(plan.items), Report())
+    return binder.expr(bound, _Scope(Level.HOUSEHOLD, Location(), set()))
+
+
+def _check_calendar(book: RuleBook, as_of: date, report: Report) -> None:
+    calendar = WorkCalendar(book.calendar)
+    for year in (as_of.year,):
+        if not calendar.covers(year):
+            report.warn(
+                "W403",
+                f"日历中没有 {year} 年的节假日安排，预警期限按周一至周五计算",
+                Location(book.sources[-1] if book.sources else None, "日历"),
+                expected=f"在省级 日历 表中补充 {year} 年国务院办公厅公布的放假和调休日期",
+            )
+
+
+def _label(standard: Standard) -> str:
+    return standard.name_cn or standard.id
+
+
+__all__ = ["validate", "Name"]
