@@ -102,6 +102,7 @@ CODES: dict[str, CodeInfo] = {
     "E304": _c("error", "函数无法识别或参数个数不对"),
     "E305": _c("error", "循环引用"),
     "E306": _c("error", "不支持的写法"),
+    "E307": _c("error", "DMN 构造不受支持"),
     # standards and bounds
     "E401": _c("error", "标准参数超出省定范围"),
     "E402": _c("error", "该标准参数不允许县级覆盖"),

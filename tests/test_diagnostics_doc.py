@@ -1,0 +1,27 @@
+"""docs/diagnostics.md documents every code of the catalogue, with its severity."""
+
+import re
+from pathlib import Path
+
+from compiler.diagnostics import CODES
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "diagnostics.md"
+
+
+def documented() -> dict[str, str]:
+    rows = re.findall(r"^\| ([EWI]\d{3}) \| (\w+) \|", DOC.read_text(encoding="utf-8"), re.M)
+    return dict(rows)
+
+
+def test_every_code_is_documented():
+    missing = sorted(set(CODES) - set(documented()))
+    assert not missing, f"codes missing from docs/diagnostics.md: {missing}"
+
+
+def test_documented_severities_match_the_catalogue():
+    wrong = {c: s for c, s in documented().items() if c in CODES and CODES[c].severity != s}
+    assert not wrong
+
+
+def test_no_code_is_documented_that_does_not_exist():
+    assert not sorted(set(documented()) - set(CODES))
