@@ -1,0 +1,135 @@
+"""Write small test workbooks, as .xlsx or as a folder of .csv, from plain rows.
+
+``sheets`` is ``{sheet name: rows}``, each row a list of cell values (None for an empty
+cell). A string starting with ``=`` becomes a formula, saved without a result unless
+``cached`` gives one; an Excel error string such as ``#DIV/0!`` becomes an error cell.
+
+    write_xlsx(tmp_path / "t.xlsx", {"标准参数": [["标识", "值"], ["a", 1301.5]]},
+               merged={"标准参数": ["A1:B1"]}, hidden_rows={"标准参数": [2]})
+    write_csv_folder(tmp_path / "t", {"标准参数": [["标识", "值"]]}, encoding="gb18030")
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import openpyxl  # type: ignore[import-untyped]
+
+Rows = Sequence[Sequence[object]]
+Sheets = Mapping[str, Rows]
+PerSheet = Mapping[str, Mapping[str, object]]
+
+
+def write_xlsx(
+    path: Path | str,
+    sheets: Sheets,
+    merged: Mapping[str, Iterable[str]] | None = None,
+    hidden_sheets: Iterable[str] = (),
+    hidden_rows: Mapping[str, Iterable[int]] | None = None,
+    formats: PerSheet | None = None,
+    cached: PerSheet | None = None,
+) -> Path:
+    """Write ``sheets`` as an .xlsx file and return its path.
+
+    ``formats`` gives number formats by cell (``{"日历": {"A2": "yyyy-mm-dd"}}``);
+    ``cached`` gives the saved result of formula cells (``{"表": {"C2": 2602}}``).
+    """
+    path = Path(path)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    hidden = set(hidden_sheets)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+        for ref in (merged or {}).get(name, ()):
+            sheet.merge_cells(ref)
+        for number in (hidden_rows or {}).get(name, ()):
+            sheet.row_dimensions[number].hidden = True
+        for ref, fmt in (formats or {}).get(name, {}).items():
+            sheet[ref].number_format = str(fmt)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    book.save(path)
+    for name, values in (cached or {}).items():
+        rewrite_sheet_xml(path, name, partial(_with_results, results=values))
+    return path
+
+
+def _result_xml(value: object) -> tuple[str, str]:
+    """The type attribute and <v> text Excel writes for a formula's saved result."""
+    if isinstance(value, bool):
+        return ' t="b"', "1" if value else "0"
+    if isinstance(value, int | float):
+        return "", repr(value)
+    if isinstance(value, str) and value.startswith("#"):
+        return ' t="e"', escape(value)
+    return ' t="str"', escape(str(value))
+
+
+def _with_results(xml: str, results: Mapping[str, object]) -> str:
+    for ref, value in results.items():
+        kind, text = _result_xml(value)
+        cell = re.compile(
+            rf'<c r="{ref}"([^>]*)>(<f>.*?</f>)(?:<v\s*/>|<v>.*?</v>)?</c>'
+        )
+        xml, count = cell.subn(partial(_cell, ref=ref, kind=kind, text=text), xml)
+        if count != 1:
+            raise ValueError(f"no formula cell {ref} to give a result")
+    return xml
+
+
+def _cell(match: re.Match[str], ref: str, kind: str, text: str) -> str:
+    attrs = re.sub(r'\s*t="[^"]*"', "", match[1])
+    return f'<c r="{ref}"{attrs}{kind}>{match[2]}<v>{text}</v></c>'
+
+
+def sheet_xml_path(path: Path | str, sheet_name: str) -> str:
+    """The zip member that holds ``sheet_name`` in a file openpyxl wrote."""
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml").decode()
+    names = re.findall(r'<sheet [^>]*name="([^"]*)"', workbook)
+    return f"xl/worksheets/sheet{names.index(escape(sheet_name)) + 1}.xml"
+
+
+def rewrite_sheet_xml(
+    path: Path | str, sheet_name: str, edit: Callable[[str], str]
+) -> None:
+    """Rewrite one sheet's XML inside an .xlsx with ``edit`` (for hand-made faults)."""
+    rewrite_member(path, sheet_xml_path(path, sheet_name), edit)
+
+
+def rewrite_member(path: Path | str, member: str, edit: Callable[[str], str]) -> None:
+    """Rewrite one text member of a zip file in place, keeping the others."""
+    with zipfile.ZipFile(path) as archive:
+        contents = {info: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in contents.items():
+            if info.filename == member:
+                data = edit(data.decode("utf-8")).encode("utf-8")
+            archive.writestr(info, data)
+
+
+def csv_text(rows: Rows) -> str:
+    """Rows as CSV text, None written as an empty field."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()
+
+
+def write_csv_folder(path: Path | str, sheets: Sheets, encoding: str = "utf-8") -> Path:
+    """Write each sheet as ``<path>/<sheet name>.csv`` in ``encoding``."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in sheets.items():
+        (folder / f"{name}.csv").write_bytes(csv_text(rows).encode(encoding))
+    return folder
