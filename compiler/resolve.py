@@ -160,10 +160,10 @@ def _check_periods(standard: Standard, report: Report) -> None:
             report.error(
                 "E403",
                 f"标准参数「{standard.name_cn or standard.id}」的生效期重叠",
-                later.location,
+                earlier.location,
                 found=f"{earlier.effective_from} 起与 {later.effective_from} 起两行",
                 expected=f"前一行的失效日期早于 {later.effective_from}",
-                hint="为前一行填写失效日期（新值生效日的前一天）",
+                hint="为这一行填写失效日期（下一个取值生效日的前一天）",
             )
 
 

@@ -1,0 +1,171 @@
+"""The corpus of broken tables: one case per validation rule, each asserting the code,
+the cell and a phrase of the Chinese message, with the county workbook tried both as
+.xlsx and as a CSV folder; and `jiuzhu check` exits 1 on each, 0 on the valid tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from compiler.cli import main
+from compiler.diagnostics import Report
+from compiler.engine import open_project
+from tests.tables_fixture import county_sheets, province_sheets, write_tables
+
+AS_OF = date(2025, 6, 1)
+Edit = Callable[[dict, dict], None]
+
+
+@dataclass
+class Case:
+    code: str
+    sheet: str
+    cell: str | None
+    phrase: str
+    edit: Edit
+    in_county: bool = False
+
+
+def _set(sheets: dict, sheet: str, row: int, col: int, value: object) -> None:
+    rows = sheets[sheet]
+    while len(rows[row]) <= col:
+        rows[row].append(None)
+    rows[row][col] = value
+
+
+def _province(sheet: str, row: int, col: int, value: object) -> Edit:
+    return lambda province, county: _set(province, sheet, row, col, value)
+
+
+def _county(sheet: str, row: int, col: int, value: object) -> Edit:
+    return lambda province, county: _set(county, sheet, row, col, value)
+
+
+def _append(sheet: str, row: list[object], where: str = "county") -> Edit:
+    def edit(province: dict, county: dict) -> None:
+        (county if where == "county" else province)[sheet].append(row)
+
+    return edit
+
+
+CASES = {
+    "money cell not a number": Case(
+        "E104", "标准参数", "B2", "金额", _county("标准参数", 1, 1, "一千三"), True),
+    "date impossible": Case(
+        "E102", "标准参数", "C2", "日期", _county("标准参数", 1, 2, "2025-02-30"), True),
+    "percent unit in money cell": Case(
+        "E110", "标准参数", "B2", "", _county("标准参数", 1, 1, "35%"), True),
+    "boolean cell unreadable": Case(
+        "E103", "标准参数", "M2", "", _province("标准参数", 1, 12, "也许")),
+    "hit policy unknown": Case(
+        "E202", "household_group", "C1", "命中策略", _province("household_group", 0, 2, "第一条")),
+    "column kind unknown": Case(
+        "E203", "household_group", "D2", "输入、输出", _province("household_group", 1, 3, "结果")),
+    "column type unknown": Case(
+        "E204", "household_group", "B4", "类型", _province("household_group", 3, 1, "钱")),
+    "no output column": Case(
+        "E205", "household_group", "A2", "没有输出列",
+        _province("household_group", 1, 3, "注释")),
+    "duplicate rule id": Case(
+        "E206", "household_group", "A7", "重复", _province("household_group", 6, 0, "dibao")),
+    "table id not an identifier": Case(
+        "E211", "household_group", "A1", "标识", _province("household_group", 0, 0, "低保认定")),
+    "header rows missing": Case(
+        "E201", "household_group", "A3", "名称", _province("household_group", 2, 0, "列名")),
+    "level unknown": Case(
+        "E210", "household_group", "D1", "层级", _province("household_group", 0, 3, "层级=个人")),
+    "standards sheet lacks value column": Case(
+        "E209", "标准参数", "A1", "缺少列", _county("标准参数", 0, 1, "数额"), True),
+    "unary test syntax": Case(
+        "E301", "household_group", "B6", "条件无法识别",
+        _province("household_group", 5, 1, "<< 低保标准")),
+    "unknown name with suggestion": Case(
+        "E302", "household_group", "B6", "低保标准", _province("household_group", 5, 1, "< 低保标注")),
+    "type mismatch in comparison": Case(
+        "E303", "household_group", "B6", "不能比较", _province("household_group", 5, 1, "< 2025-01-01")),
+    "unknown function": Case(
+        "E304", "派生值", "A2", "average",
+        _province("派生值", 1, 4, "average(income.wage)")),
+    "member value at household level": Case(
+        "E303", "派生值", "A2", "成员层级", _province("派生值", 1, 4, "income.wage")),
+    "circular derived values": Case(
+        "E305", "派生值", None, "循环引用", _province("派生值", 2, 4, "marginal_line * 1")),
+    "standard above its bound": Case(
+        "E401", "标准参数", "A3", "高于上限",
+        _append("标准参数", ["marginal_multiplier", "2.5", "2025-04-07", None, "x"]), True),
+    "county overrides a province-only standard": Case(
+        "E402", "标准参数", "A3", "县市不能覆盖",
+        _append("标准参数", ["income_cap", "90000", "2025-04-07", None, "x"]), True),
+    "overlapping periods": Case(
+        "E403", "标准参数", "A3", "重叠",
+        _append("标准参数", ["dibao_standard", "1259", "2023-07-31", None, "x"]), True),
+    "period ends before it starts": Case(
+        "E404", "标准参数", "A2", "失效日期早于生效日期", _county("标准参数", 1, 3, "2024-01-01"), True),
+    "calendar kind unknown": Case(
+        "E107", "日历", "B2", "休息日", _province("日历", 1, 1, "节日")),
+}
+
+
+def check(tmp_path, case: Case, form: str) -> Report:
+    province, county = province_sheets(), county_sheets()
+    case.edit(province, county)
+    root = write_tables(tmp_path, province, county, county_form=form)
+    return open_project(root, as_of=AS_OF).report, root
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_broken_tables_report_code_cell_and_message(tmp_path, name, form):
+    case = CASES[name]
+    report, root = check(tmp_path, case, form)
+    found = [d for d in report.items if d.code == case.code]
+    assert found, f"{case.code} not reported; got {[d.render() for d in report.items]}"
+    where = [d for d in found if d.location.sheet == case.sheet or case.sheet in (d.location.file or "")]
+    assert where, [d.render() for d in found]
+    if case.cell:
+        assert any(d.location.cell == case.cell for d in where), [d.render() for d in where]
+    assert any(case.phrase in d.render() for d in where)
+    assert main(["check", str(root), "--as-of", AS_OF.isoformat(), "--no-analysis"]) == 1
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_valid_tables_check_clean(tmp_path, form, capsys):
+    root = write_tables(tmp_path, county_form=form)
+    report = open_project(root, as_of=AS_OF).report
+    assert not report.errors, [d.render() for d in report.errors]
+    assert main(["check", str(root), "--as-of", AS_OF.isoformat(), "--no-analysis"]) == 0
+    assert "0 个错误" in capsys.readouterr().out
+
+
+def test_unverified_inherited_standard_is_a_warning_naming_the_county(tmp_path):
+    root = write_tables(tmp_path, county={"标准参数": [["标识", "值", "生效日期"]]})
+    report = open_project(root, as_of=AS_OF).report
+    warning = next(d for d in report.items if d.code == "W401")
+    assert "330106" in warning.render() and "低保标准" in warning.render()
+    assert not report.errors
+
+
+def test_json_format_lists_records_with_location_keys(tmp_path, capsys):
+    import json
+
+    province, county = province_sheets(), county_sheets()
+    _set(county, "标准参数", 1, 1, "一千三")
+    root = write_tables(tmp_path, province, county)
+    assert main(["check", str(root), "--as-of", "2025-06-01", "--format", "json"]) == 1
+    records = json.loads(capsys.readouterr().out)
+    bad = next(r for r in records if r["code"] == "E104")
+    assert {"code", "severity", "file", "sheet", "cell", "message"} <= set(bad)
+    assert bad["cell"] == "B2" and bad["severity"] == "error" and bad["found"] == "一千三"
+
+
+def test_every_problem_is_reported_in_one_pass(tmp_path):
+    province, county = province_sheets(), county_sheets()
+    _set(province, "household_group", 5, 1, "<< 低保标准")
+    _set(province, "household_group", 6, 0, "dibao")
+    _set(county, "标准参数", 1, 1, "一千三")
+    root = write_tables(tmp_path, province, county)
+    codes = {d.code for d in open_project(root, as_of=AS_OF).report.errors}
+    assert {"E301", "E206", "E104"} <= codes
