@@ -242,8 +242,8 @@ class _Binder:
             return
         if scope.level is Level.MEMBER and item.level is Level.HOUSEHOLD:
             return
-        if scope.level is Level.EVENT and item.level is Level.HOUSEHOLD:
-            return
+        if scope.level is Level.EVENT and item.level in (Level.HOUSEHOLD, Level.MEMBER):
+            return  # an event sees its household and the member named by event.person_id
         if scope.level is Level.HOUSEHOLD and item.level is Level.MEMBER and scope.in_aggregate:
             return
         self.report.error(

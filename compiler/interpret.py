@@ -209,7 +209,12 @@ class Interpreter:
             case Literal(value):
                 return value
             case Name(ident):
-                return env[ident] if ident in env else result.household.get(ident)
+                if ident in env:
+                    return env[ident]
+                member = _event_member(env, result)
+                if member is not None and ident in member:
+                    return member[ident]
+                return result.household.get(ident)
             case Unary("-", operand):
                 inner = self.value(operand, env, result)
                 return None if inner is None else -inner
@@ -246,6 +251,16 @@ class Interpreter:
 class _Scope:
     env: Env
     result: Evaluation
+
+
+def _event_member(env: Env, result: Evaluation) -> Env | None:
+    """The member an event names (event.person_id), for event-level expressions."""
+    if EVENT_PERSON not in env:
+        return None
+    return next((m for m in result.members if m.get("person_id") == env[EVENT_PERSON]), None)
+
+
+EVENT_PERSON = "event.person_id"
 
 
 # ---------------------------------------------------------------- three-valued logic

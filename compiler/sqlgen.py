@@ -231,6 +231,8 @@ class _Compiler:
             )
             relation.columns |= needed
         extra = [f"hx.{quote(c)}" for c in sorted(needed)]
+        if level is Level.EVENT:
+            from_clause, extra = self.event_member_join(exprs, relation, from_clause, extra)
         aggregates: dict[Call, str] = {}
         if level is Level.HOUSEHOLD:
             calls = [c for e in exprs for c in _aggregate_calls(e) if c not in self.aggregates]
@@ -240,6 +242,28 @@ class _Compiler:
                 relation.columns |= set(aggregates.values())
                 self.aggregates.update(aggregates)
         return _Source(alias, from_clause, aggregates, extra)
+
+    def event_member_join(
+        self, exprs: list[object], relation: _Relation, from_clause: str, extra: list[str]
+    ) -> tuple[str, list[str]]:
+        """Join, for an event, the member its event.person_id names (null when none)."""
+        wanted = {
+            ident
+            for expr in exprs
+            for ident in _names(expr)
+            if (item := self.plan.items.get(ident)) and item.level is Level.MEMBER
+        } - relation.columns
+        if not wanted:
+            return from_clause, extra
+        members = self.relations[Level.MEMBER].name
+        columns = ", ".join(quote(c) for c in sorted(wanted))
+        from_clause += (
+            f"\nLEFT JOIN (SELECT household_id AS __hid, person_id AS __pid, {columns}"
+            f" FROM {quote(members)}) mx ON mx.__hid = e.household_id"
+            ' AND mx.__pid = e."event.person_id"'
+        )
+        relation.columns |= wanted
+        return from_clause, [*extra, *(f"mx.{quote(c)}" for c in sorted(wanted))]
 
     def household_names(self, exprs: list[object]) -> set[str]:
         names: set[str] = set()
@@ -528,7 +552,7 @@ class _Compiler:
             case "is_null":
                 return f"({args[0]} IS NULL)"
             case "age":
-                return f"jz_age({args[0]}, {quote(AS_OF)})"
+                return f"jz_age({args[0]}, (SELECT p.as_of FROM jz_params p))"
             case "months_between" | "add_months" | "add_days" | "next_month_start":
                 return f"jz_{node.func}({', '.join(args)})"
             case "working_days_after":
