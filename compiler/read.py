@@ -517,7 +517,7 @@ class _Builder:
         value, shown = _stored(raw)
         found = (value, fold_text(shown))
         if type(raw) is str or type(raw) is float:  # bool and int would collide
-            self.seen[raw] = found  # type: ignore[index]
+            self.seen[raw] = found
         return found
 
     def row(

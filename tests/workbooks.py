@@ -35,11 +35,14 @@ def write_xlsx(
     hidden_rows: Mapping[str, Iterable[int]] | None = None,
     formats: PerSheet | None = None,
     cached: PerSheet | None = None,
+    shared_strings: bool = True,
 ) -> Path:
     """Write ``sheets`` as an .xlsx file and return its path.
 
     ``formats`` gives number formats by cell (``{"日历": {"A2": "yyyy-mm-dd"}}``);
     ``cached`` gives the saved result of formula cells (``{"表": {"C2": 2602}}``).
+    Text goes to a shared-strings table as Excel and WPS write it, unless
+    ``shared_strings`` is false (then it stays inline, as openpyxl writes it).
     """
     path = Path(path)
     book = openpyxl.Workbook()
@@ -60,7 +63,48 @@ def write_xlsx(
     book.save(path)
     for name, values in (cached or {}).items():
         rewrite_sheet_xml(path, name, partial(_with_results, results=values))
+    if shared_strings:
+        _share_strings(path, len(sheets))
     return path
+
+
+_INLINE = re.compile(
+    r'<c ([^>]*?)\s*t="inlineStr"([^>]*)><is><t([^>]*)>(.*?)</t></is></c>'
+)
+_SST = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+)
+_SST_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
+
+
+def _share_strings(path: Path, sheet_count: int) -> None:
+    """Move inline strings into xl/sharedStrings.xml, as Excel saves text."""
+    table: dict[tuple[str, str], int] = {}
+
+    def shared(match: re.Match[str]) -> str:
+        index = table.setdefault((match[3], match[4]), len(table))
+        return f'<c {match[1]} t="s"{match[2]}><v>{index}</v></c>'
+
+    for number in range(1, sheet_count + 1):
+        member = f"xl/worksheets/sheet{number}.xml"
+        rewrite_member(path, member, lambda xml: _INLINE.sub(shared, xml))
+    items = "".join(f"<si><t{attrs}>{text}</t></si>" for attrs, text in table)
+    sst = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        f' count="{len(table)}" uniqueCount="{len(table)}">{items}</sst>'
+    )
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/sharedStrings.xml", sst)
+    override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/>'
+    relation = f'<Relationship Id="rIdSST" Type="{_SST}" Target="sharedStrings.xml"/>'
+    _append_before(path, "[Content_Types].xml", "</Types>", override)
+    _append_before(path, "xl/_rels/workbook.xml.rels", "</Relationships>", relation)
+
+
+def _append_before(path: Path, member: str, closing: str, element: str) -> None:
+    rewrite_member(path, member, lambda xml: xml.replace(closing, element + closing))
 
 
 def _result_xml(value: object) -> tuple[str, str]:
