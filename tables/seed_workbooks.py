@@ -51,7 +51,9 @@ FIXED_TIME = datetime(2025, 4, 7)
 COLUMNS = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "核实"]
 WIDTHS = [30, 22, 10, 12, 12, 12, 60, 80, 6]
 VERIFIED_CONFIDENCE = {"high", "medium"}
-NO_DATE_NOTE = "来源只注明年份{year}，确切生效日期不详；按2025年意见施行日（2025-04-07）起录入。"
+NO_DATE_NOTE = (
+    "来源只注明年份{year}，确切生效日期不详；按2025年意见施行日（2025-04-07）起录入。"
+)
 
 # Rows of the sourced CSV that no workbook row is made from, and why.
 SKIPPED = {
@@ -75,7 +77,9 @@ PROVINCE_CODE = "330000"  # the province's rows live in tables/province/标准�
 
 # A figure whose source page carries its publication date, used as the effective date.
 DATED_SOURCES = {
-    "http://www.hhtz.gov.cn/art/2023/2/17/art_1229615511_4141202.html": date(2023, 2, 17),
+    "http://www.hhtz.gov.cn/art/2023/2/17/art_1229615511_4141202.html": date(
+        2023, 2, 17
+    ),
 }
 # Districts whose tier the source does not name (it covers "Hangzhou shiqu").
 INFERRED_TIER = {
@@ -98,8 +102,12 @@ class Row:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("shared", nargs="?", default=str(REPO.parent / "shared" / "data"))
-    parser.add_argument("--force", action="store_true", help="overwrite existing workbooks")
+    parser.add_argument(
+        "shared", nargs="?", default=str(REPO.parent / "shared" / "data")
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite existing workbooks"
+    )
     args = parser.parse_args(argv)
     data = Path(args.shared)
     counties = _read_csv(data / "zhejiang-counties.csv")
@@ -150,9 +158,15 @@ def _rows_from_sources(
             continue
         made = _convert(record)
         if made is None:
-            raise SystemExit(f"no rule for sourced row {record['area_code']} {record['parameter']}")
+            raise SystemExit(
+                f"no rule for sourced row {record['area_code']} {record['parameter']}"
+            )
         rows[record["area_code"]].extend(made)
-    city_wage = {code for code, found in rows.items() if any(r.ident == "minimum_wage" for r in found)}
+    city_wage = {
+        code
+        for code, found in rows.items()
+        if any(r.ident == "minimum_wage" for r in found)
+    }
     for code, found in rows.items():
         if code in city_wage and code.endswith("00"):
             found.extend(_assumed_2026_wage(found, tiers))
@@ -208,7 +222,9 @@ def _dibao_standard(record: dict[str, str]) -> list[Row]:
         note += f"为{record['year']}年数字，其后可能已调整。"
     elif record["year"] == "2024":
         note += "未找到2025年调整；如已调整请新增一行。"
-    return [_row(record, "dibao_standard", "元/人/月", _day(record["effective_from"]), note)]
+    return [
+        _row(record, "dibao_standard", "元/人/月", _day(record["effective_from"]), note)
+    ]
 
 
 def _statistic(record: dict[str, str], ident: str, unit: str) -> Row:
@@ -234,7 +250,10 @@ def _rule_figure(record: dict[str, str], ident: str, unit: str) -> Row:
 def _inclusive_line(record: dict[str, str]) -> Row:
     row = _rule_figure(record, "marginal_line_inclusive", "")
     row.value = "是"
-    row.note = "本地文件注明边缘标准“（含）”，人均收入等于边缘标准的认定为低保边缘。" + row.note
+    row.note = (
+        "本地文件注明边缘标准“（含）”，人均收入等于边缘标准的认定为低保边缘。"
+        + row.note
+    )
     return row
 
 
@@ -258,12 +277,16 @@ def _day(text: str) -> date:
 # ------------------------------------------------------------------ minimum wage tiers
 
 
-def _tier_amounts(sourced: list[dict[str, str]]) -> dict[tuple[int, date], tuple[Decimal, str]]:
+def _tier_amounts(
+    sourced: list[dict[str, str]],
+) -> dict[tuple[int, date], tuple[Decimal, str]]:
     """(tier, effective date) -> (monthly amount, source) from the province's rows."""
     amounts = {}
     for record in sourced:
         parameter = record["parameter"]
-        if record["area_code"] == PROVINCE_CODE and parameter.startswith("min_wage_monthly_tier"):
+        if record["area_code"] == PROVINCE_CODE and parameter.startswith(
+            "min_wage_monthly_tier"
+        ):
             key = (int(parameter[-1]), _day(record["effective_from"]))
             amounts[key] = (Decimal(record["value"]), record["source_url"])
     return amounts
@@ -280,8 +303,16 @@ def _county_wage(county: dict[str, str], tiers: dict) -> list[Row]:
     note = f"本县（市、区）属第{tier}档（2024-01-01至2025-12-31）。"
     if inferred:
         note += inferred + "。"
-    current = Row("minimum_wage", amount, "元/月", TIER_2024, f"{tier_source} | {province_source}",
-                  note, inferred is None, end=TIER_2026 - timedelta(days=1))
+    current = Row(
+        "minimum_wage",
+        amount,
+        "元/月",
+        TIER_2024,
+        f"{tier_source} | {province_source}",
+        note,
+        inferred is None,
+        end=TIER_2026 - timedelta(days=1),
+    )
     return [current, _assumed_wage(tier, tiers)]
 
 
@@ -290,7 +321,11 @@ def _assumed_2026_wage(rows: list[Row], tiers: dict) -> list[Row]:
     current = [r for r in rows if r.ident == "minimum_wage" and r.start == TIER_2024]
     if not current:
         return []
-    tier = next(t for (t, day), (amount, _) in tiers.items() if day == TIER_2024 and amount == current[0].value)
+    tier = next(
+        t
+        for (t, day), (amount, _) in tiers.items()
+        if day == TIER_2024 and amount == current[0].value
+    )
     return [_assumed_wage(tier, tiers)]
 
 
@@ -340,7 +375,9 @@ def _ident_order(ident: str) -> int:
     return order.index(ident) if ident in order else len(order)
 
 
-def _write_workbook(path: Path, code: str, label: str, rows: list[Row], names: dict[str, str]) -> None:
+def _write_workbook(
+    path: Path, code: str, label: str, rows: list[Row], names: dict[str, str]
+) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "标准参数"
@@ -367,8 +404,15 @@ def _cells(row: Row, names: dict[str, str]) -> list[object]:
     if isinstance(value, Decimal):
         value = int(value) if value == value.to_integral_value() else float(value)
     return [
-        row.ident, names[row.ident], value, row.unit, row.start, row.end,
-        row.source, row.note, "是" if row.verified else "否",
+        row.ident,
+        names[row.ident],
+        value,
+        row.unit,
+        row.start,
+        row.end,
+        row.source,
+        row.note,
+        "是" if row.verified else "否",
     ]
 
 
@@ -393,7 +437,10 @@ def _reproducible_xlsx(book: Workbook) -> bytes:
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).write_data()
     fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(raw) as source,
+        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
