@@ -43,7 +43,7 @@ from compiler.cells import Value
 from compiler.diagnostics import NOWHERE, Diagnostic, Location, make
 from compiler.errors import JiuzhuError
 
-# ---------------------------------------------------------------------------- folding
+# ------------------------------------------------------------------------------ folding
 
 _LINE_BREAKS = "\r\n\v\f\x85\u2028\u2029"
 _SPACES = "\t\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
@@ -76,7 +76,7 @@ def fold_text(s: str) -> str:
     return folded.strip()
 
 
-# ---------------------------------------------------------------------------- problems
+# ----------------------------------------------------------------------------- problems
 
 
 class ParseProblem(JiuzhuError):
@@ -125,7 +125,7 @@ def _parts(source: Source) -> tuple[Value, str]:
     return source.value, source.text
 
 
-# ---------------------------------------------------------------------------- numbers
+# ------------------------------------------------------------------------------ numbers
 
 _EXCEL_DIGITS = Context(prec=15, rounding=ROUND_HALF_EVEN)
 
@@ -345,7 +345,7 @@ def parse_percent(source: Source) -> Decimal:
     return _plain(_read_kind(_PERCENT_KIND, source))
 
 
-# ---------------------------------------------------------------------------- booleans
+# ----------------------------------------------------------------------------- booleans
 
 _TRUE = {"是", "y", "yes", "true", "√", "✓", "✔", "1", "对"}
 _FALSE = {"否", "n", "no", "false", "×", "✗", "✘", "0", "错"}
@@ -370,7 +370,7 @@ def parse_bool(source: Source) -> bool:
     )
 
 
-# ---------------------------------------------------------------------------- dates
+# -------------------------------------------------------------------------------- dates
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 _LAST_SERIAL = 2958465  # 9999-12-31
@@ -444,7 +444,7 @@ def _date_from_text(text: str) -> date:
     raise _bad_date(text, "无法读作日期", "年份写四位，年月日之间用 - / . 或 年月日")
 
 
-# ---------------------------------------------------------------------------- codes
+# -------------------------------------------------------------------------------- codes
 
 _CODE_TEXT = re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{17}[0-9X]")
 _CODE_EXPECTED = "六位行政区划代码如 330106，或 18 位身份证号"

@@ -74,7 +74,7 @@ _ERROR_HINTS = {
 }
 
 
-# ---------------------------------------------------------------------------- entry
+# -------------------------------------------------------------------------------- entry
 
 
 def read_workbook(path: str | Path, display_path: str | None = None) -> Found:
@@ -203,7 +203,7 @@ def _not_xlsx(message: str, found: str, where: Location) -> Diagnostic:
     )
 
 
-# ---------------------------------------------------------------------------- xlsx
+# --------------------------------------------------------------------------------- xlsx
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -460,7 +460,7 @@ def _hidden_cols(xml: bytes) -> Iterator[int]:
             yield from range(int(low), min(int(high), 16384) + 1)
 
 
-# ---------------------------------------------------------------------------- cells
+# -------------------------------------------------------------------------------- cells
 
 
 def _number(raw: float) -> tuple[Value, str]:
@@ -565,7 +565,7 @@ def _fill_sheet(
     return _sheet_diagnostics(sheet, scan)
 
 
-# ---------------------------------------------------------------------- sheet problems
+# ----------------------------------------------------------------------- sheet problems
 
 
 def _sheet_diagnostics(sheet: RawSheet, scan: _Scan) -> list[Diagnostic]:
@@ -700,7 +700,7 @@ def _column_number(letters: str) -> int:
     return number
 
 
-# ---------------------------------------------------------------------------- csv
+# ---------------------------------------------------------------------------------- csv
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF8_BOM = b"\xef\xbb\xbf"

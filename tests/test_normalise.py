@@ -78,7 +78,7 @@ def test_fold_text(raw: str, folded: str) -> None:
     assert fold_text(raw) == folded
 
 
-# ---------------------------------------------------------------------------- numbers
+# ------------------------------------------------------------------------------ numbers
 
 
 @pytest.mark.parametrize(
@@ -321,7 +321,7 @@ def test_date_reads_back_in_every_form(day: date) -> None:
     assert parse_date(stored(serial)) == day
 
 
-# ---------------------------------------------------------------------------- booleans
+# ----------------------------------------------------------------------------- booleans
 
 TRUE_FORMS = ["是", "Y", "y", "yes", "YES", "TRUE", "true", "√", "✓", "1", "对", "✔"]
 FALSE_FORMS = ["否", "N", "n", "no", "No", "FALSE", "false", "×", "✗", "0", "错", "✘"]
@@ -367,7 +367,7 @@ def test_bool_rejects(text: str) -> None:
     assert "是 或 否" in caught.value.expected
 
 
-# ---------------------------------------------------------------------------- dates
+# -------------------------------------------------------------------------------- dates
 
 
 @pytest.mark.parametrize(
@@ -428,7 +428,7 @@ def test_date_rejects(cell: Stored | str, phrase: str) -> None:
     assert "2025-04-07" in caught.value.expected
 
 
-# ---------------------------------------------------------------------------- codes
+# -------------------------------------------------------------------------------- codes
 
 
 @pytest.mark.parametrize(
