@@ -56,7 +56,7 @@ def report_unverified(unverified: Unverified, report: Report) -> None:
         shown = "、".join(counties[:5]) + (f" 等 {len(counties)} 个县（市、区）" if len(counties) > 5 else "")
         report.warn(
             "W401",
-            f"标准参数「{_label(standard)}」取值 {row.value} 未经核实，{shown}使用该值",
+            f"标准参数「{_label(standard)}」取值 {_shown(row.value)} 未经核实，{shown}使用该值",
             row.location,
             found=row.value,
             expected="已公布并注明来源的数值",
@@ -114,11 +114,12 @@ def _check_bound_on(
         if limit is None:
             report.warn(
                 "W402",
-                f"{plan.rulebook.county_code}：无法检查「{_label(standard)}」的"
-                f"{'下限' if is_lower else '上限'}「{text}」：其中的标准参数在 {day} 没有取值",
+                f"无法检查「{_label(standard)}」{row.value} 是否在"
+                f"{'下限' if is_lower else '上限'}「{text}」之内：其中引用的标准参数没有取值",
                 row.location,
                 found=text,
                 expected="范围中引用的标准参数均有取值",
+                hint="在省级 标准参数 表中填写该标准参数的公布数字后即可检查",
             )
             continue
         if (value < limit) if is_lower else (value > limit):  # type: ignore[operator]
@@ -165,6 +166,14 @@ def _check_calendar(book: RuleBook, as_of: date, report: Report) -> None:
                 Location(book.sources[-1] if book.sources else None, "日历"),
                 expected=f"在省级 日历 表中补充 {year} 年国务院办公厅公布的放假和调休日期",
             )
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
 
 
 def _label(standard: Standard) -> str:

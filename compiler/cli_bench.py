@@ -1,0 +1,83 @@
+"""``jiuzhu synth`` and ``jiuzhu bench``: synthetic populations and the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from compiler.cli import parse_date
+
+    synth = sub.add_parser("synth", help="生成合成人口（synthetic households）")
+    synth.add_argument("--households", type=int, required=True)
+    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--out", required=True, help="households.parquet 或 .duckdb")
+    synth.add_argument("--tables", default="tables")
+    synth.set_defaults(run=run_synth)
+
+    bench = sub.add_parser("bench", help="性能测试（benchmark）")
+    bench.add_argument("--households", type=int, nargs="+", default=[100_000])
+    bench.add_argument("--runs", type=int, default=3)
+    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument("--tables", default="tables")
+    bench.add_argument("--as-of", type=parse_date, default=date(2025, 6, 1))
+    bench.add_argument("--work", default="build/bench")
+    bench.add_argument("--sample", type=int, default=2000, help="解释器抽样户数")
+    bench.add_argument("--memory-limit", default=None)
+    bench.set_defaults(run=run_bench)
+
+
+def _counties(tables: str) -> list[str]:
+    from compiler.diagnostics import Report
+    from compiler.resolve import load_tables
+
+    return load_tables(tables, Report()).county_codes()
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    from compiler.synth import synthesise
+
+    result = synthesise(args.households, args.seed, args.out, _counties(args.tables))
+    print(
+        f"已生成 {result.households} 户、{result.members} 名成员、{result.events} 个事件"
+        f"（{result.seconds:.1f} 秒）：" + "，".join(str(p) for p in result.paths)
+    )
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from compiler import bench
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    counties = _counties(args.tables)
+    console = Console()
+    built = bench.measure_build(args.tables, args.as_of, args.runs)
+    console.print(f"(a) 编译全部 {len(counties)} 个县：中位数 {built.median:.2f} 秒")
+    table = Table(title=f"jiuzhu bench（{args.runs} 次运行取中位数）")
+    for column in ("户数", "全部决策 秒", "户/秒", "峰值内存 MB", "扫描下限 秒", "相对下限",
+                   "解释器 户/秒", "相对解释器"):
+        table.add_column(column, justify="right")
+    for households in args.households:
+        path = bench.population(work, households, args.seed, counties)
+        evaluation = bench.measure_evaluation(
+            args.tables, path, args.as_of, args.runs, work, args.memory_limit
+        )
+        scan = bench.measure_scan(path, args.runs)
+        interpreted = bench.measure_interpreter(
+            args.tables, path, args.as_of, min(args.sample, households)
+        )
+        rate = households / evaluation.median
+        table.add_row(
+            f"{households:,}", f"{evaluation.median:.2f}", f"{rate:,.0f}",
+            f"{evaluation.peak:,.0f}", f"{scan.median:.2f}",
+            f"{evaluation.median / scan.median:.1f}x", f"{interpreted:,.0f}",
+            f"{rate / interpreted:,.0f}x",
+        )
+    console.print(table)
+    return 0
