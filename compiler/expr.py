@@ -342,6 +342,8 @@ class _Parser:
             self.advance()
             inner = self.test_list(closing=")")
             self.expect_op(")")
+            if not self.at("end"):
+                self.fail("「not(…)」之后不能再写条件，要排除的各项都写在括号内")
             return Negation(inner)
         return self.test_list(closing=None)
 
