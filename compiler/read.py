@@ -127,13 +127,22 @@ def _read_into(book: RawWorkbook, source: Path) -> Iterator[Diagnostic]:
     if not source.exists():
         yield _missing(book.path, where)
     elif source.is_dir():
-        yield from _read_csv_files(book, _csv_files(source), folder=True)
+        yield from _read_csv_folder(book, source)
     elif source.suffix.lower() == ".csv":
         yield from _read_csv_files(book, [source], folder=False)
     elif source.suffix.lower() in _XLSX:
         yield from _read_xlsx(book, source)
     else:
         yield _unsupported(source.suffix.lower(), where)
+
+
+def _read_csv_folder(book: RawWorkbook, folder: Path) -> Iterator[Diagnostic]:
+    try:
+        files = _csv_files(folder)
+    except OSError as error:
+        yield _unopenable(error, Location(book.path))
+        return
+    yield from _read_csv_files(book, files, folder=True)
 
 
 def _csv_files(folder: Path) -> list[Path]:

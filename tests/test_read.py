@@ -6,6 +6,7 @@ message, as the broken-workbook corpus does (STYLE.md, habit 9).
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from compiler.normalise import fold_text, parse_code, parse_money
 from compiler.read import read_workbook
 from tests.workbooks import (
     Sheets,
+    rewrite_member,
     rewrite_sheet_xml,
     write_csv_folder,
     write_xlsx,
@@ -204,6 +206,17 @@ def test_datetime_cells_at_midnight_become_dates(tmp_path: Path) -> None:
     assert type(sheet.cells[1, 1].value) is date
     assert sheet.cells[1, 2].value == datetime(2025, 4, 7, 8, 30)
     assert sheet.cells[1, 2].text == "2025-04-07 08:30:00"
+
+
+def test_1904_date_system_is_honoured(tmp_path: Path) -> None:
+    formats = {"s": {"A1": "yyyy-mm-dd"}}
+    path = write_xlsx(tmp_path / "d.xlsx", {"s": [[45754]]}, formats=formats)
+    rewrite_member(
+        path,
+        "xl/workbook.xml",
+        lambda xml: xml.replace("<workbookPr />", '<workbookPr date1904="1" />'),
+    )
+    assert only_sheet(read(path)[0]).cells[1, 1].value == date(2029, 4, 8)
 
 
 def test_unformatted_serial_stays_a_number(tmp_path: Path) -> None:
@@ -476,6 +489,22 @@ def test_xlsx_renamed_csv_is_e002(tmp_path: Path) -> None:
 def test_folder_without_csv_is_an_empty_workbook(tmp_path: Path) -> None:
     book, diagnostics = read(tmp_path)
     assert book.sheets == [] and diagnostics == []
+
+
+def test_namespace_prefixed_sheet_xml_is_scanned(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "p.xlsx", {"s": [["a", "=A1"]]}, hidden_rows={"s": [1]}
+    )
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def prefixed(xml: str) -> str:
+        xml = xml.replace(main, main.replace("xmlns=", "xmlns:x="))
+        return re.sub(r"<(/?)([a-zA-Z])", r"<\1x:\2", xml)
+
+    rewrite_sheet_xml(path, "s", prefixed)
+    book, diagnostics = read(path)
+    assert only_sheet(book).text(1, 1) == "a"
+    assert {d.code for d in diagnostics} == {"E007", "W002"}
 
 
 def test_inline_strings_are_read(tmp_path: Path) -> None:
