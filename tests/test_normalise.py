@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compiler import normalise
 from compiler.cells import Value
 from compiler.diagnostics import Location
 from compiler.normalise import (
@@ -98,6 +100,8 @@ def test_fold_text(raw: str, folded: str) -> None:
         pytest.param("1301 元/月", Decimal("1301"), id="yuan-per-month"),
         pytest.param("1301元/人/月", Decimal("1301"), id="yuan-per-person-month"),
         pytest.param("15612元/年", Decimal("15612"), id="yuan-per-year"),
+        pytest.param("1301元/人·月", Decimal("1301"), id="yuan-per-person-dot-month"),
+        pytest.param("1301元／月", Decimal("1301"), id="full-width-slash"),
         pytest.param("1.5万元", Decimal("15000"), id="wan-yuan"),
         pytest.param("3万", Decimal("30000"), id="wan"),
         pytest.param("35%", Decimal("0.35"), id="percent"),
@@ -130,6 +134,10 @@ def test_parse_decimal_text_rejects(text: str, hint: str) -> None:
         parse_decimal_text(text)
     assert caught.value.code == "E101"
     assert hint in (caught.value.hint or "")
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(normalise).failed == 0
 
 
 def test_float_from_file_keeps_excel_fifteen_digits() -> None:
