@@ -58,6 +58,8 @@ Found = tuple[RawWorkbook, list[Diagnostic]]
 
 _XLSX = {".xlsx", ".xlsm"}
 _SAVE_AS = "请在 Excel 或 WPS 中打开，另存为 .xlsx 格式后再使用"
+_WORKBOOK_FORMS = "工作簿须为 .xlsx 文件，或每个工作表一个 .csv 文件的文件夹"
+_OTHER_SPREADSHEETS = {".xls", ".et", ".ods", ".numbers", ".xlsb"}
 _MAX_UNZIPPED = 1 << 30  # refuse archives that unpack past 1 GiB: a zip bomb, not rules
 
 # Excel shows these error values; a cell holding one has no usable value.
@@ -95,13 +97,8 @@ def read_workbook(path: str | Path, display_path: str | None = None) -> Found:
         diagnostics = list(_read_into(book, source))
     cells = sum(len(sheet.cells) for sheet in book.sheets)
     elapsed = time.perf_counter() - started
-    _LOG.info(
-        "read %s: %d sheets, %d cells, %.2fs",
-        book.path,
-        len(book.sheets),
-        cells,
-        elapsed,
-    )
+    _LOG.info("read %s: %d sheets, %d cells, %.2fs", book.path, len(book.sheets),
+              cells, elapsed)  # fmt: skip
     return book, diagnostics
 
 
@@ -181,24 +178,13 @@ def _unopenable(error: OSError, where: Location) -> Diagnostic:
 
 
 def _unsupported(suffix: str, where: Location) -> Diagnostic:
-    hint = (
-        _SAVE_AS
-        if suffix in {".xls", ".et", ".ods", ".numbers"}
-        else ("工作簿须为 .xlsx 文件，或每个工作表一个 .csv 文件的文件夹")
-    )
-    message = (
-        "这是旧版 Excel（.xls）文件，不能直接读取"
-        if suffix == ".xls"
-        else (f"不支持的文件类型「{suffix or '无扩展名'}」")
-    )
-    return make(
-        "E002",
-        message,
-        where,
-        found=suffix,
-        expected=".xlsx 文件或 .csv 文件",
-        hint=hint,
-    )
+    if suffix == ".xls":
+        message = "这是旧版 Excel（.xls）文件，不能直接读取"
+    else:
+        message = f"不支持的文件类型「{suffix or '无扩展名'}」"
+    hint = _SAVE_AS if suffix in _OTHER_SPREADSHEETS else _WORKBOOK_FORMS
+    expected = ".xlsx 文件或 .csv 文件"
+    return make("E002", message, where, found=suffix, expected=expected, hint=hint)
 
 
 def _not_xlsx(message: str, found: str, where: Location) -> Diagnostic:
@@ -349,37 +335,33 @@ def _sheet_entries(archive: zipfile.ZipFile) -> list[_SheetEntry]:
 
 # ---------------------------------------------------------------------------- sheet XML
 
-_P = rb"(?:[\w.-]+:)?"  # an optional namespace prefix, as in <x:c>
-_ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_FORMULA_START = re.compile(rb"<" + _P + rb"f[\s>/]")
-_FORMULA_CELL = re.compile(
-    rb"<"
-    + _P
-    + rb"c(\s[^>]*)?(?<!/)>\s*<"
-    + _P
-    + rb"f(?:\s[^>]*?)?(?:/>|>(.*?)</"
-    + _P
-    + rb"f>)\s*(<"
-    + _P
-    + rb"v\s*/>|<"
-    + _P
-    + rb"v(?:\s[^>]*)?>(.*?)</"
-    + _P
-    + rb"v>)?",
-    re.S,
+
+def _pattern(pattern: str) -> re.Pattern[bytes]:
+    """Compile a pattern over sheet XML; ``<:name`` and ``</:name`` allow a namespace
+    prefix (``<x:c>``), which some writers use for the main namespace."""
+    prefix = r"(?:[\w.-]+:)?"
+    pattern = pattern.replace("</:", "</" + prefix).replace("<:", "<" + prefix)
+    return re.compile(pattern.encode(), re.S)
+
+
+_Q = r"""["']"""  # either quote around an attribute value
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_FORMULA_START = _pattern(r"<:f[\s>/]")
+# A cell whose first child is <f>, then its <v> if any: groups are the cell's
+# attributes, the formula text, the whole <v> element and the <v> text.
+_FORMULA_CELL = _pattern(
+    r"<:c(\s[^>]*)?(?<!/)>\s*<:f(?:\s[^>]*?)?(?:/>|>(.*?)</:f>)\s*"
+    r"(<:v\s*/>|<:v(?:\s[^>]*)?>(.*?)</:v>)?"
 )
-_ERROR_TYPE = re.compile(rb"\st\s*=\s*[\"']e[\"']")
-_ERROR_CELL = re.compile(
-    rb"<" + _P + rb"c(\s[^>]*\st\s*=\s*[\"']e[\"'][^>]*)(?<!/)>(.*?)</" + _P + rb"c>",
-    re.S,
-)
-_VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v>", re.S)
-_FORMULA_TEXT = re.compile(rb"<" + _P + rb"f(?:\s[^>]*)?>(.*?)</" + _P + rb"f>", re.S)
-_HIDDEN = rb"\shidden\s*=\s*[\"'](?:1|true)[\"']"
-_HIDDEN_ROW = re.compile(rb"<" + _P + rb"row(\s[^>]*" + _HIDDEN + rb"[^>]*)>")
-_HIDDEN_COL = re.compile(rb"<" + _P + rb"col(\s[^>]*" + _HIDDEN + rb"[^>]*)>")
-_MERGE = re.compile(rb"<" + _P + rb"mergeCell\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']")
-_DIMENSION = re.compile(rb"<" + _P + rb"dimension\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']")
+_ERROR_TYPE = _pattern(rf"\st\s*=\s*{_Q}e{_Q}")
+_ERROR_CELL = _pattern(rf"<:c(\s[^>]*\st\s*=\s*{_Q}e{_Q}[^>]*)(?<!/)>(.*?)</:c>")
+_VALUE = _pattern(r"<:v(?:\s[^>]*)?>(.*?)</:v>")
+_FORMULA_TEXT = _pattern(r"<:f(?:\s[^>]*)?>(.*?)</:f>")
+_HIDDEN = rf"\shidden\s*=\s*{_Q}(?:1|true){_Q}"
+_HIDDEN_ROW = _pattern(rf"<:row(\s[^>]*{_HIDDEN}[^>]*)>")
+_HIDDEN_COL = _pattern(rf"<:col(\s[^>]*{_HIDDEN}[^>]*)>")
+_MERGE = _pattern(rf"<:mergeCell\s[^>]*?ref\s*=\s*{_Q}([^\"']*){_Q}")
+_DIMENSION = _pattern(rf"<:dimension\s[^>]*?ref\s*=\s*{_Q}([^\"']*){_Q}")
 _REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)")
 
 
