@@ -1,0 +1,907 @@
+"""Import DMN 1.1-1.5 decision tables as a workbook of docs/table-format.md.
+
+``import_dmn`` reads a model and returns an ``Imported``: the 字段 rows (one per plain
+input datum, a structured one flattened into dotted fields), one table per decision
+whose logic is a decision table, and a refusal (E307) for every element it cannot carry
+over exactly. By default any refusal makes the whole import fail; ``partial=True``
+(the conformance runner) keeps what is exact and, where a kept table needs a refused
+decision, turns that decision into an input ("stub") so the table can be checked alone.
+``write_workbook`` writes the result as an .xlsx file or a folder of .csv files.
+"""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler import dmn
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.dmn import JZ, Names, Resolved, Unsupported, identifier
+from compiler.errors import InputError
+from compiler.expr import Compare, Disjunction, Expr, Literal, Test, render
+from compiler.model import KIND_NAMES, LEVEL_CN, DType, Kind, Level
+from compiler.normalise import fold_text
+
+POLICIES = {
+    "UNIQUE",
+    "ANY",
+    "PRIORITY",
+    "FIRST",
+    "RULE ORDER",
+    "OUTPUT ORDER",
+    "COLLECT",
+}
+SINGLE_HIT = {"UNIQUE", "ANY", "PRIORITY", "FIRST"}
+AGGREGATIONS = {"SUM", "MIN", "MAX", "COUNT"}
+EXPRESSIONS = {
+    "literalExpression": "字面表达式（literal expression）",
+    "context": "上下文（context）",
+    "invocation": "调用（invocation）",
+    "relation": "关系（relation）",
+    "list": "列表（list）",
+    "functionDefinition": "函数定义（function definition）",
+    "conditional": "条件表达式（conditional）",
+    "filter": "过滤表达式（filter）",
+    "for": "迭代表达式（for）",
+    "every": "量词表达式（every）",
+    "some": "量词表达式（some）",
+}
+OTHER_ELEMENTS = {
+    "businessKnowledgeModel": "业务知识模型",
+    "decisionService": "决策服务",
+    "import": "导入的模型",
+}
+IGNORED = {
+    "itemDefinition", "inputData", "decision", "knowledgeSource", "textAnnotation",
+    "association", "group", "extensionElements", "description", "DMNDI",
+    "elementCollection", "performanceIndicator", "organizationUnit",
+}  # fmt: skip
+RESERVED_SHEETS = {
+    "字段",
+    "fields",
+    "标准参数",
+    "standards",
+    "派生值",
+    "derived",
+    "日历",
+    "calendar",
+}
+EXPECTED = "只含普通输入数据和一元测试的决策表，见 docs/dmn.md"
+
+
+# ---------------------------------------------------------------- the result
+
+
+@dataclass
+class FieldOut:
+    """One row of the 字段 sheet; ``path`` is the DMN name (``structA.price``)."""
+
+    ident: str
+    path: str
+    label: str
+    dtype: DType
+    level: Level = Level.HOUSEHOLD
+    note: str = ""
+    default: str = ""
+
+
+@dataclass
+class OutputOut:
+    ident: str
+    name: str | None  # the DMN output name of a multi-output table
+    dtype: DType
+    default: str = ""
+
+
+@dataclass
+class RuleOut:
+    ident: str
+    tests: list[str]
+    outputs: list[str]
+    annotation: str = ""
+
+
+@dataclass
+class TableOut:
+    """One decision table, with the cells as the workbook will hold them."""
+
+    ident: str
+    title: str
+    decision: str  # the DMN decision's name
+    policy: str
+    level: Level
+    inputs: list[tuple[str, DType]]
+    outputs: list[OutputOut]
+    rules: list[RuleOut] = field(default_factory=list)
+    annotation_header: str = "注释"
+
+    @property
+    def single_hit(self) -> bool:
+        return self.policy in SINGLE_HIT
+
+
+@dataclass
+class Imported:
+    source: str
+    version: str
+    fields: list[FieldOut] = field(default_factory=list)
+    tables: list[TableOut] = field(default_factory=list)
+    refused: list[Diagnostic] = field(default_factory=list)
+    stubs: dict[str, str] = field(default_factory=dict)  # refused decision -> field
+
+    def table_for(self, decision: str) -> TableOut | None:
+        return next((t for t in self.tables if t.decision == decision), None)
+
+
+def read_dmn(path: str | Path) -> ET.Element:
+    """The model's root element, read safely (no DTD, no entities).
+
+    Raises:
+        InputError: the file is missing, not XML, or declares a DTD (E001, E002).
+    """
+    where = Location(str(path))
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise InputError(
+            make("E001", f"无法打开 DMN 文件：{error.strerror}", where)
+        ) from None
+    try:
+        return dmn.parse_xml(data)
+    except dmn.UnsafeXML:
+        raise InputError(
+            make(
+                "E002",
+                "DMN 文件含有 DTD 或实体声明，出于安全考虑不予读取",
+                where,
+                expected="不含 <!DOCTYPE> 的 DMN XML 文件",
+            )
+        ) from None
+    except ET.ParseError as error:
+        raise InputError(
+            make("E002", "DMN 文件不是格式正确的 XML", where, found=str(error))
+        ) from None
+
+
+def import_dmn(path: str | Path, partial: bool = False) -> Imported:
+    """Convert a DMN model's decision tables; see the module docstring.
+
+    Raises:
+        InputError: the file cannot be read (E001, E002), or (unless ``partial``) some
+            element is not supported (E307, one diagnostic per element or cell).
+    """
+    root = read_dmn(path)
+    result = _Importer(root, str(path), partial).run()
+    if result.refused and not partial:
+        raise InputError(result.refused)
+    return result
+
+
+# ---------------------------------------------------------------- types
+
+
+@dataclass
+class _Type:
+    dtype: DType | None = None
+    components: dict[str, _Type] | None = None
+    element: _Type | None = None
+    problem: str | None = None
+
+
+class _Types:
+    """typeRef names resolved through the model's itemDefinitions."""
+
+    def __init__(self, items: dict[str, ET.Element], ns: str) -> None:
+        self.items = items
+        self.ns = ns
+        self.busy: set[str] = set()
+
+    def ref(self, ref: str | None) -> _Type:
+        if not ref:
+            return _Type(problem="没有声明类型（typeRef）")
+        ref = ref.strip()
+        if ":" in ref and " " not in ref.split(":", 1)[0]:
+            ref = ref.split(":", 1)[1]  # a QName as DMN 1.1 writes it: feel:number
+        if ref in dmn.BUILTIN_TYPES:
+            return _Type(DType(dmn.BUILTIN_TYPES[ref]))
+        if ref in dmn.UNSUPPORTED_TYPES:
+            return _Type(problem=f"是{dmn.UNSUPPORTED_TYPES[ref]}")
+        if ref in self.items and ref not in self.busy:
+            self.busy.add(ref)
+            try:
+                return self.item(self.items[ref])
+            finally:
+                self.busy.discard(ref)
+        return _Type(problem=f"的类型「{ref}」在模型中没有定义")
+
+    def item(self, el: ET.Element, collection: bool | None = None) -> _Type:
+        if (el.get("isCollection") == "true") if collection is None else collection:
+            return _Type(element=self.item(el, collection=False))
+        components = [c for c in el if dmn.local(c.tag) == "itemComponent"]
+        if components:
+            return _Type(
+                components={c.get("name", ""): self.item(c) for c in components}
+            )
+        if any(dmn.local(c.tag) in ("functionItem", "typeConstraint") for c in el):
+            return _Type(problem=f"的类型「{el.get('name')}」含函数类型或类型约束")
+        type_ref = _child_text(el, "typeRef")
+        base = self.ref(type_ref)
+        allowed = _child(el, "allowedValues")
+        if allowed is None or base.problem:
+            return base
+        text = _child_text(allowed, "text") or ""
+        values = dmn.parse_values(text)
+        enum = dmn.enum_type(values) if values is not None else None
+        if base.dtype is not None and base.dtype.kind is Kind.TEXT and enum is not None:
+            return _Type(enum)
+        return _Type(problem=f"的取值约束「{text}」（只支持字符串枚举）")
+
+
+def _child(el: ET.Element, name: str) -> ET.Element | None:
+    return next((c for c in el if dmn.local(c.tag) == name), None)
+
+
+def _children(el: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in el if dmn.local(c.tag) == name]
+
+
+def _child_text(el: ET.Element, name: str) -> str | None:
+    found = _child(el, name)
+    if found is None:
+        return None
+    if dmn.local(found.tag) != "text" and _child(found, "text") is not None:
+        return _child_text(found, "text")
+    return found.text or ""
+
+
+def _jz(el: ET.Element, name: str) -> str | None:
+    return el.get(f"{{{JZ}}}{name}")
+
+
+def _jz_type(el: ET.Element) -> DType | None:
+    text = _jz(el, "type")
+    if not text:
+        return None
+    if text.startswith("enum(") and text.endswith(")"):
+        return dmn.enum_type([v.strip() for v in text[5:-1].split(",")])
+    kind = KIND_NAMES.get(text)
+    return DType(kind) if kind is not None and kind is not Kind.ENUM else None
+
+
+def _jz_level(el: ET.Element) -> Level:
+    text = _jz(el, "level")
+    return Level(text) if text in {lv.value for lv in Level} else Level.HOUSEHOLD
+
+
+# ---------------------------------------------------------------- the importer
+
+
+@dataclass
+class _Signature:
+    """What other tables see of a decision table: its outputs and hit policy."""
+
+    el: ET.Element
+    table: ET.Element
+    ident: str
+    policy: str
+    outputs: list[OutputOut]
+
+
+class _Importer:
+    def __init__(self, root: ET.Element, source: str, partial: bool) -> None:
+        self.root = root
+        self.source = source
+        self.partial = partial
+        self.ns = dmn.namespace(root.tag)
+        self.names = Names()
+        self.result = Imported(source, dmn.MODEL_NAMESPACES.get(self.ns, "?"))
+        items = {
+            el.get("name", ""): el
+            for el in root
+            if dmn.local(el.tag) == "itemDefinition"
+        }
+        self.types = _Types(items, self.ns)
+        self.paths: dict[str, FieldOut] = {}
+        self.input_problems: dict[str, tuple[ET.Element, str]] = {}
+        self.signatures: dict[str, _Signature] = {}
+        self.refused: dict[str, list[Diagnostic]] = {}  # decision name -> why
+        self.decisions: dict[str, ET.Element] = {}
+
+    def run(self) -> Imported:
+        if (
+            dmn.local(self.root.tag) != "definitions"
+            or self.ns not in dmn.MODEL_NAMESPACES
+        ):
+            self.refuse_model()
+            return self.result
+        self.other_elements()
+        for el in self.drg("inputData"):
+            self.input_data(el)
+        for el in self.drg("decision"):
+            self.decisions[el.get("name", "")] = el
+            self.signature(el)
+        self.known = sorted(self.known_names(), key=len, reverse=True)
+        self.tables()
+        return self.result
+
+    def drg(self, kind: str) -> list[ET.Element]:
+        return [el for el in self.root if dmn.local(el.tag) == kind]
+
+    def refusal(
+        self, el: ET.Element | None, message: str, found: str | None = None
+    ) -> Diagnostic:
+        where = el.get("id") if el is not None else None
+        return make(
+            "E307",
+            message,
+            Location(self.source, None, where),
+            found=found,
+            expected=EXPECTED,
+        )
+
+    def refuse_model(self) -> None:
+        self.result.refused.append(
+            make(
+                "E307",
+                f"根元素「{dmn.local(self.root.tag)}」（命名空间 {self.ns or '无'}）"
+                "不是 DMN 1.1-1.5 的 definitions，不支持",
+                Location(self.source),
+                expected="DMN 1.1 至 1.5 的模型文件",
+            )
+        )
+
+    def other_elements(self) -> None:
+        for el in self.root:
+            kind = dmn.local(el.tag)
+            if kind in OTHER_ELEMENTS:
+                name = el.get("name") or el.get("namespace") or ""
+                self.result.refused.append(
+                    self.refusal(
+                        el,
+                        f"{OTHER_ELEMENTS[kind]}「{name}」（id {el.get('id')}）不支持"
+                        "（只导入以决策表为逻辑的决策）",
+                    )
+                )
+
+    # ------------------------------------------------------------ input data
+
+    def input_data(self, el: ET.Element) -> None:
+        name = el.get("name", "")
+        variable = _child(el, "variable")
+        declared = _jz_type(el)
+        kind = (
+            _Type(declared)
+            if declared
+            else self.types.ref(
+                variable.get("typeRef") if variable is not None else None
+            )
+        )
+        self.flatten(el, name, kind, _jz_level(el))
+
+    def flatten(self, el: ET.Element, path: str, kind: _Type, level: Level) -> None:
+        if kind.components is not None:
+            for component, sub in kind.components.items():
+                self.flatten(el, f"{path}.{component}", sub, level)
+            return
+        problem = kind.problem or ("是列表（collection）" if kind.element else None)
+        if problem or kind.dtype is None:
+            self.input_problems[path] = (el, problem or "的类型无法确定")
+            if not self.partial:
+                self.result.refused.append(
+                    self.refusal(
+                        el, f"输入数据「{path}」（id {el.get('id')}）{problem}，不支持"
+                    )
+                )
+            return
+        wanted = (
+            _jz(el, "id")
+            if _jz(el, "id") and dmn.is_identifier(_jz(el, "id") or "")
+            else None
+        )
+        ident = self.names.take(wanted or identifier(path, "input"))
+        label = el.get("label") or (path if path != ident else "")
+        row = FieldOut(
+            ident, path, label, kind.dtype, level, default=_jz(el, "default") or ""
+        )
+        self.paths[path] = row
+        self.result.fields.append(row)
+
+    # ------------------------------------------------------------ signatures
+
+    def signature(self, el: ET.Element) -> None:
+        name = el.get("name", "")
+        logic = [
+            c
+            for c in el
+            if dmn.local(c.tag) in EXPRESSIONS or dmn.local(c.tag) == "decisionTable"
+        ]
+        if not logic:
+            self.refuse_decision(el, "没有决策逻辑")
+            return
+        kind = dmn.local(logic[0].tag)
+        if kind != "decisionTable":
+            self.refuse_decision(
+                el, f"的决策逻辑是{EXPRESSIONS[kind]}（只能导入决策表）"
+            )
+            return
+        table = logic[0]
+        try:
+            policy = self.policy(table)
+            ident = self.names.take(self.decision_ident(el))
+            outputs = self.outputs(el, table, ident, policy)
+        except Unsupported as problem:
+            self.refuse_decision(el, problem.reason)
+            return
+        self.signatures[name] = _Signature(el, table, ident, policy, outputs)
+
+    def refuse_decision(
+        self, el: ET.Element, reason: str, found: str | None = None
+    ) -> None:
+        name = el.get("name", "")
+        diagnostic = self.refusal(
+            el, f"决策「{name}」（id {el.get('id')}）{reason}，不支持", found
+        )
+        self.refused.setdefault(name, []).append(diagnostic)
+
+    def decision_ident(self, el: ET.Element) -> str:
+        wanted = _jz(el, "id")
+        if wanted and dmn.is_identifier(wanted):
+            return wanted
+        return identifier(el.get("name", ""), "decision")
+
+    def policy(self, table: ET.Element) -> str:
+        policy = (table.get("hitPolicy") or "UNIQUE").upper()
+        aggregation = table.get("aggregation")
+        if policy not in POLICIES:
+            raise Unsupported(f"的命中策略「{policy}」")
+        if aggregation:
+            if policy != "COLLECT" or aggregation.upper() not in AGGREGATIONS:
+                raise Unsupported(f"的汇总方式「{policy} {aggregation}」")
+            return f"COLLECT {aggregation.upper()}"
+        return policy
+
+    def outputs(
+        self, el: ET.Element, table: ET.Element, ident: str, policy: str
+    ) -> list[OutputOut]:
+        clauses = _children(table, "output")
+        if not clauses:
+            raise Unsupported("的决策表没有输出")
+        if len(clauses) > 1 and policy.startswith("COLLECT "):
+            raise Unsupported("有多个输出却使用汇总（C+、C<、C>、C#）")
+        variable = _child(el, "variable")
+        declared = self.types.ref(
+            table.get("typeRef")
+            or (variable.get("typeRef") if variable is not None else None)
+        )
+        if declared.element is not None and policy not in SINGLE_HIT:
+            declared = declared.element
+        found = []
+        for k, clause in enumerate(clauses):
+            found.append(
+                self.output(clause, k, len(clauses), ident, policy, declared, table)
+            )
+        ordered = policy in ("PRIORITY", "OUTPUT ORDER")
+        if ordered and not any(o.dtype.kind is Kind.ENUM for o in found):
+            raise Unsupported(f"使用 {policy} 却没有列出输出值（无法确定优先顺序）")
+        return found
+
+    def output(
+        self, clause: ET.Element, k: int, count: int, table_ident: str, policy: str,
+        declared: _Type, table: ET.Element,
+    ) -> OutputOut:  # fmt: skip
+        name = clause.get("name")
+        if count > 1 and not name:
+            raise Unsupported(f"的第 {k + 1} 个输出没有名称")
+        wanted = _jz(clause, "id")
+        if wanted and dmn.is_identifier(wanted):
+            ident = self.names.take(wanted)
+        elif count == 1:
+            ident = table_ident
+        else:
+            ident = self.names.take(
+                f"{table_ident}.{identifier(name or '', f'out{k + 1}')}"
+            )
+        dtype = self.output_type(clause, k, count, policy, declared, table)
+        default = _child_text(clause, "defaultOutputEntry")
+        default_text = ""
+        if default is not None and default.strip():
+            value = dmn.parse_literal(default)
+            default_text = _literal_cell(value, dtype)
+        return OutputOut(ident, name if count > 1 else None, dtype, default_text)
+
+    def output_type(
+        self, clause: ET.Element, k: int, count: int, policy: str, declared: _Type,
+        table: ET.Element,
+    ) -> DType:  # fmt: skip
+        jz_type = _jz_type(clause)
+        if jz_type is not None:
+            return jz_type
+        values_text = _child_text(clause, "outputValues")
+        ordered = policy in ("PRIORITY", "OUTPUT ORDER")
+        if values_text is not None and values_text.strip():
+            values = dmn.parse_values(values_text)
+            enum = dmn.enum_type(values) if values is not None else None
+            if enum is not None:
+                return enum
+            raise Unsupported(f"的输出值列表「{values_text}」（只支持字符串枚举）")
+        if ordered and count == 1:
+            raise Unsupported(f"使用 {policy} 却没有列出输出值（无法确定优先顺序）")
+        kind = self.types.ref(clause.get("typeRef")) if clause.get("typeRef") else None
+        if kind is None and count == 1:
+            kind = declared
+        elif kind is None and declared.components is not None:
+            kind = declared.components.get(clause.get("name", ""))
+        if kind is not None and kind.dtype is not None:
+            return kind.dtype
+        inferred = _infer(table, k)
+        if inferred is None:
+            reason = (
+                kind.problem if kind is not None and kind.problem else "的类型无法确定"
+            )
+            raise Unsupported(f"的第 {k + 1} 个输出{reason}")
+        return inferred
+
+    def known_names(self) -> set[str]:
+        names = set(self.paths) | set(self.input_problems) | set(self.decisions)
+        for name, sig in self.signatures.items():
+            names |= {f"{name}.{o.name}" for o in sig.outputs if o.name}
+        return names
+
+    # ------------------------------------------------------------ tables
+
+    def tables(self) -> None:
+        converted: dict[str, tuple[TableOut, set[str]]] = {}
+        while True:
+            for name, sig in self.signatures.items():
+                if name not in self.refused and name not in converted:
+                    self.convert(name, sig, converted)
+            # A table converted before a decision it uses was refused: refused too, or
+            # (partial) converted again with that decision as a stub input.
+            stale = {
+                n: sorted(u & set(self.refused)) for n, (_, u) in converted.items()
+            }
+            stale = {n: bad for n, bad in stale.items() if bad}
+            if not stale:
+                break
+            for name, bad in stale.items():
+                del converted[name]
+                if not self.partial:
+                    self.refuse_decision(
+                        self.signatures[name].el, f"依赖的决策「{'」「'.join(bad)}」"
+                    )
+        for name, reasons in self.refused.items():
+            self.result.refused.extend(reasons)
+        for name in self.decisions:
+            if name in converted:
+                self.result.tables.append(converted[name][0])
+
+    def convert(
+        self, name: str, sig: _Signature, done: dict[str, tuple[TableOut, set[str]]]
+    ) -> None:
+        el, table = sig.el, sig.table
+        uses: set[str] = set()
+        resolve = self.resolver(name, uses)
+        annotations = _children(table, "annotation")
+        out = TableOut(
+            sig.ident,
+            el.get("label") or name,
+            name,
+            sig.policy,
+            _jz_level(el),
+            [],
+            sig.outputs,
+            annotation_header=(annotations[0].get("name") if annotations else None)
+            or "注释",
+        )
+        problems = []
+        for k, clause in enumerate(_children(table, "input")):
+            try:
+                out.inputs.append(self.input_column(clause, resolve))
+            except Unsupported as problem:
+                text = _child_text(clause, "inputExpression")
+                problems.append(
+                    (f"的第 {k + 1} 个输入表达式：{problem.reason}", text, clause)
+                )
+        if not problems:
+            for n, rule in enumerate(_children(table, "rule")):
+                problems += self.rule(out, rule, n, resolve)
+        for reason, found, where in problems:
+            self.refused.setdefault(name, []).append(
+                self.refusal(
+                    where, f"决策「{name}」（id {el.get('id')}）{reason}，不支持", found
+                )
+            )
+        if not problems:
+            done[name] = (out, uses)
+
+    def resolver(self, owner: str, uses: set[str]):  # type: ignore[no-untyped-def]
+        def resolve(name: str) -> Resolved:
+            if name in self.paths:
+                return Resolved(self.paths[name].ident, self.paths[name].dtype)
+            if name in self.input_problems:
+                _, problem = self.input_problems[name]
+                raise Unsupported(f"输入数据「{name}」{problem}")
+            head, _, tail = name.rpartition(".")
+            if head in self.signatures and tail and name not in self.decisions:
+                return self.component(head, tail, uses)
+            if name == owner:
+                raise Unsupported("引用了本决策自身")
+            if name in self.refused or name not in self.signatures:
+                return self.stub(name)
+            uses.add(name)
+            sig = self.signatures[name]
+            if len(sig.outputs) > 1:
+                raise Unsupported(f"决策「{name}」的结果是上下文（多个输出）")
+            output = sig.outputs[0]
+            if sig.policy not in SINGLE_HIT and not sig.policy.startswith("COLLECT "):
+                return Resolved(output.ident, DType(Kind.LIST))
+            if sig.policy.endswith("COUNT"):
+                return Resolved(output.ident, DType(Kind.INTEGER))
+            return Resolved(output.ident, output.dtype)
+
+        return resolve
+
+    def component(self, decision: str, name: str, uses: set[str]) -> Resolved:
+        uses.add(decision)
+        sig = self.signatures[decision]
+        output = next((o for o in sig.outputs if o.name == name), None)
+        if output is None:
+            raise Unsupported(f"决策「{decision}」没有名为「{name}」的输出")
+        if sig.policy not in SINGLE_HIT:
+            raise Unsupported(f"决策「{decision}」的结果是列表")
+        return Resolved(output.ident, output.dtype)
+
+    def stub(self, name: str) -> Resolved:
+        """A refused decision as an input (partial imports only)."""
+        if not self.partial or name not in self.decisions:
+            raise Unsupported(f"依赖的决策「{name}」（不能导入）")
+        if name not in self.result.stubs:
+            el = self.decisions[name]
+            variable = _child(el, "variable")
+            kind = self.types.ref(
+                variable.get("typeRef") if variable is not None else None
+            )
+            if kind.dtype is None:
+                raise Unsupported(
+                    f"依赖的决策「{name}」（不能导入，且其类型无法作为输入）"
+                )
+            ident = self.names.take(identifier(name, "decision"))
+            note = "一致性检查：不支持的决策作为输入"
+            self.result.fields.append(
+                FieldOut(ident, name, name, kind.dtype, note=note)
+            )
+            self.paths[name] = self.result.fields[-1]
+            self.result.stubs[name] = ident
+        field_row = self.paths[name]
+        return Resolved(field_row.ident, field_row.dtype)
+
+    def input_column(self, clause: ET.Element, resolve) -> tuple[str, DType]:  # type: ignore[no-untyped-def]
+        text = (_child_text(clause, "inputExpression") or "").strip()
+        resolved = dmn.parse_name(text, resolve, self.known)
+        if resolved.dtype.kind is Kind.LIST:
+            raise Unsupported(f"「{text}」是列表（FEEL 列表语义）")
+        dtype = resolved.dtype
+        values = dmn.parse_values(_child_text(clause, "inputValues") or "")
+        if dtype.kind is Kind.TEXT and values:
+            dtype = dmn.enum_type(values) or dtype
+        return resolved.ident, dtype
+
+    def rule(self, out: TableOut, rule: ET.Element, n: int, resolve) -> list:  # type: ignore[no-untyped-def]
+        ident = _jz(rule, "id") or rule.get("id") or f"R{n + 1}"
+        entries = _children(rule, "inputEntry")
+        outputs = _children(rule, "outputEntry")
+        where = f"规则 {ident}"
+        if len(entries) != len(out.inputs) or len(outputs) != len(out.outputs):
+            return [(f"{where} 的条目个数与表头不符", None, rule)]
+        problems, cells, values = [], [], []
+        for k, (entry, (_, dtype)) in enumerate(zip(entries, out.inputs)):
+            text = _child_text(entry, "text") or ""
+            try:
+                cells.append(
+                    _test_cell(dmn.parse_tests(text, dtype, resolve, self.known))
+                )
+            except Unsupported as problem:
+                problems.append(
+                    (f"{where} 第 {k + 1} 个输入条目：{problem.reason}", text, entry)
+                )
+        for k, (entry, column) in enumerate(zip(outputs, out.outputs)):
+            text = _child_text(entry, "text") or ""
+            try:
+                values.append(self.output_cell(text, column, out.policy, resolve))
+            except Unsupported as problem:
+                problems.append(
+                    (f"{where} 第 {k + 1} 个输出条目：{problem.reason}", text, entry)
+                )
+        annotation = (
+            "; ".join(
+                (_child_text(a, "text") or "").strip()
+                for a in _children(rule, "annotationEntry")
+            ).strip("; ")
+            or (_child_text(rule, "description") or "").strip()
+        )
+        if not problems:
+            out.rules.append(RuleOut(ident, cells, values, annotation))
+        return problems
+
+    def output_cell(self, text: str, column: OutputOut, policy: str, resolve) -> str:  # type: ignore[no-untyped-def]
+        expr, dtype = dmn.parse_output(text, resolve, self.known)
+        if dtype is not None and dmn._family(dtype) != dmn._family(column.dtype):
+            raise Unsupported(f"输出类型与列类型「{column.dtype.render()}」不符")
+        ordered = (
+            policy in ("PRIORITY", "OUTPUT ORDER") and column.dtype.kind is Kind.ENUM
+        )
+        if column.dtype.kind is Kind.ENUM and isinstance(expr, Literal):
+            if expr.value is not None and expr.value not in column.dtype.values:
+                raise Unsupported(f"输出「{expr.value}」不在输出值列表中")
+        elif ordered:
+            raise Unsupported("按输出值排序的表中输出必须是常量")
+        if column.dtype.kind is Kind.ENUM and not isinstance(expr, Literal):
+            raise Unsupported("枚举列的输出必须是常量")
+        return _expr_cell(expr)
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _infer(table: ET.Element, k: int) -> DType | None:
+    """An output's type from its entries when the model declares none."""
+    kinds = set()
+    for rule in _children(table, "rule"):
+        outputs = _children(rule, "outputEntry")
+        if k >= len(outputs):
+            return None
+        try:
+            value = dmn.parse_literal(_child_text(outputs[k], "text") or "")
+        except Unsupported:
+            return None
+        if value is not None:
+            kinds.add(type(value).__name__)
+    names = {
+        "str": Kind.TEXT,
+        "Decimal": Kind.NUMBER,
+        "bool": Kind.BOOLEAN,
+        "date": Kind.DATE,
+    }
+    return DType(names[kinds.pop()]) if len(kinds) == 1 else None
+
+
+def _text(value: str) -> str:
+    """A string literal as the reader will give it back, or Unsupported."""
+    if any(ord(c) < 32 for c in value):
+        raise Unsupported("字符串含有换行或控制字符")
+    quote = '"' if '"' not in value else "'"
+    if quote in value:
+        raise Unsupported("字符串同时含有单引号和双引号")
+    return quote + value + quote
+
+
+def _expr_text(expr: Expr) -> str:
+    if isinstance(expr, Literal) and isinstance(expr.value, str):
+        return _text(expr.value)
+    if isinstance(expr, Literal) and expr.value is None:
+        return "null"
+    return render(expr)
+
+
+def _expr_cell(expr: Expr) -> str:
+    return _folded(_expr_text(expr))
+
+
+def _test_text(test: Test) -> str:
+    match test:
+        case Disjunction(tests):
+            return ", ".join(_test_text(t) for t in tests)
+        case Compare("=", operand):
+            return _expr_text(operand)
+        case Compare(op, operand):
+            return f"{op} {_expr_text(operand)}"
+    from compiler.expr import Interval, Negation
+
+    if isinstance(test, Interval):
+        left, right = "[" if test.low_closed else "(", "]" if test.high_closed else ")"
+        return f"{left}{_expr_text(test.low)}..{_expr_text(test.high)}{right}"
+    if isinstance(test, Negation):
+        return f"not({_test_text(test.tests)})"
+    return render(test)
+
+
+def _test_cell(test: Test) -> str:
+    return _folded(_test_text(test))
+
+
+def _folded(text: str) -> str:
+    if fold_text(text) != text:
+        raise Unsupported("文字含全角字符或连续空格，写入工作簿后会被改写")
+    return text
+
+
+def _literal_cell(value: object, dtype: DType) -> str:
+    expr = Literal(value)  # type: ignore[arg-type]
+    if value is not None and isinstance(value, str) != (
+        dtype.kind in (Kind.TEXT, Kind.ENUM)
+    ):
+        raise Unsupported("默认输出的类型与列类型不符")
+    if dtype.kind is Kind.ENUM and value is not None and value not in dtype.values:
+        raise Unsupported(f"默认输出「{value}」不在输出值列表中")
+    return _expr_cell(expr)
+
+
+# ---------------------------------------------------------------- the workbook
+
+
+def sheets(imported: Imported) -> dict[str, list[list[str]]]:
+    """The workbook as rows of text, sheet by sheet (字段 first)."""
+    found: dict[str, list[list[str]]] = {
+        "字段": [["标识", "名称", "层级", "类型", "默认", "说明"]]
+        + [
+            [f.ident, f.label, LEVEL_CN[f.level], f.dtype.render(), f.default, f.note]
+            for f in imported.fields
+        ]
+    }
+    taken = {name.casefold() for name in RESERVED_SHEETS}
+    for table in imported.tables:
+        name = table.ident[:31]
+        while name.casefold() in taken:
+            name = name[:28] + f"_{len(taken) % 100}"
+        taken.add(name.casefold())
+        found[name] = _table_rows(table)
+    return found
+
+
+def _table_rows(table: TableOut) -> list[list[str]]:
+    title = [table.ident, table.title, table.policy]
+    if table.level is not Level.HOUSEHOLD:
+        title.append(f"层级={LEVEL_CN[table.level]}")
+    inputs, outputs = table.inputs, table.outputs
+    rows = [
+        title,
+        ["规则", *["输入"] * len(inputs), *["输出"] * len(outputs), "注释"],
+        [
+            "名称",
+            *[text for text, _ in inputs],
+            *[o.ident for o in outputs],
+            table.annotation_header,
+        ],
+        [
+            "类型",
+            *[d.render() for _, d in inputs],
+            *[o.dtype.render() for o in outputs],
+            "",
+        ],
+    ]
+    if any(o.default for o in outputs):
+        rows.append(["默认", *[""] * len(inputs), *[o.default for o in outputs], ""])
+    for rule in table.rules:
+        rows.append([rule.ident, *rule.tests, *rule.outputs, rule.annotation])
+    return rows
+
+
+def write_workbook(imported: Imported, out: str | Path) -> Path:
+    """Write the workbook as ``out`` (.xlsx) or as a folder of .csv files."""
+    out = Path(out)
+    content = sheets(imported)
+    if out.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for name, rows in content.items():
+            sheet = book.create_sheet(name)
+            for r, row in enumerate(rows, start=1):
+                for c, text in enumerate(row, start=1):
+                    if text != "":
+                        cell = sheet.cell(r, c, text)
+                        cell.data_type = "s"  # never a formula, even for "=..."
+        out.parent.mkdir(parents=True, exist_ok=True)
+        book.save(out)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in content.items():
+        with open(out / f"{name}.csv", "w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    return out
+
+
+__all__ = ["Imported", "TableOut", "import_dmn", "read_dmn", "sheets", "write_workbook"]
