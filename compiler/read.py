@@ -2,11 +2,11 @@
 
 ``read_workbook`` is the first pass: it never raises for bad input; it returns what it
 could read and a diagnostic for every problem with the file itself (E001-E008,
-W001-W003).
-Every non-empty cell becomes a ``compiler.cells.Cell`` whose ``value`` is what the file
-stored (int, Decimal, date, bool or str; a float is cut to Excel's 15 significant
-digits, a midnight datetime becomes a date) and whose ``text`` is ``fold_text`` of what
-a person sees (a number in plain decimal form, a date in ISO form).
+W001-W003). Every non-empty cell becomes a ``compiler.cells.Cell`` whose ``value`` is
+what the file stored (int, Decimal, date, bool or str; a float is cut to Excel's 15
+significant digits, a midnight datetime becomes a date) and whose ``text`` is
+``fold_text`` of what a person sees (a number in plain decimal form, a date in ISO
+form).
 
 How an .xlsx is read, and why. Measured on 90 sheets x 500 rules x 10 columns (450,000
 cells) on the project machine: openpyxl took 18 s per load, and a correct reading needs
@@ -21,7 +21,9 @@ and whether they saved a result, error cells, hidden rows and columns, merged ra
 the declared dimension. A cell element's first child is ``<f>`` when it has a formula
 (ECMA-376 CT_Cell), which keeps those expressions simple. Rows written without a row
 number (no ``r`` attribute) cannot be named as hidden; ``zeroHeight`` sheets, where
-every row not listed is hidden, are not detected.
+every row not listed is hidden, are not detected. The whole read of that workbook takes
+about 4.5 s of CPU there (``python tests/bench_read.py``); about half of it is making
+the 450,000 ``Cell`` and ``Location`` objects.
 
 CSV files are decoded as UTF-8 (with or without BOM), else GB18030 (a superset of GBK);
 every cell is text. A folder's sheets come in sorted file-name order.
