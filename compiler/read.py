@@ -426,16 +426,13 @@ def _formula_cells(xml: bytes) -> Iterator[tuple[str, _Formula]]:
 
 
 def _error_cells(xml: bytes) -> Iterator[tuple[str, tuple[str, str]]]:
+    """(A1 reference, (error value, formula text or "")) for each error cell."""
     for match in _ERROR_CELL.finditer(xml):
         value = _VALUE.search(match[2])
         formula = _FORMULA_TEXT.search(match[2])
-        yield (
-            _attrs(match[1]).get("r", ""),
-            (
-                _text(value[1] if value else None),
-                _text(formula[1] if formula else None),
-            ),
-        )
+        shown = _text(value[1]) if value else ""
+        source = _text(formula[1]) if formula else ""
+        yield _attrs(match[1]).get("r", ""), (shown, source)
 
 
 def _hidden_rows(xml: bytes) -> Iterator[int]:
@@ -478,8 +475,10 @@ def _stored(raw: object) -> tuple[Value, str]:
         return raw, raw
     if isinstance(raw, bool):
         return raw, "TRUE" if raw else "FALSE"
-    if isinstance(raw, int | float):
-        return _number(float(raw))
+    if isinstance(raw, int):
+        return raw, str(raw)
+    if isinstance(raw, float):
+        return _number(raw)
     if isinstance(raw, datetime):
         if raw.time() == datetime.min.time():
             return raw.date(), raw.date().isoformat()
@@ -637,6 +636,9 @@ def _spans(numbers: Iterable[int]) -> str:
 
 
 def _hidden_lines(sheet: RawSheet, scan: _Scan) -> list[Diagnostic]:
+    """One W002 for the hidden rows that hold something, one for such columns."""
+    if not (scan.hidden_rows or scan.hidden_cols):
+        return []
     rows = {r for r, _ in sheet.cells if r in scan.hidden_rows}
     cols = {c for _, c in sheet.cells if c in scan.hidden_cols}
     found = []
@@ -672,8 +674,10 @@ def _oversized(sheet: RawSheet, dimension: str) -> Diagnostic | None:
     if not corners:
         return None
     letters, row = corners[-1]
-    cols = _column_number(letters)
-    if int(row) - sheet.max_row < _EXCESS_ROWS and cols - sheet.max_col < _EXCESS_COLS:
+    rows, cols = int(row), _column_number(letters)
+    if rows < _EXCESS_ROWS and cols < _EXCESS_COLS:
+        return None  # cannot exceed the content by that much: skip counting the cells
+    if rows - sheet.max_row < _EXCESS_ROWS and cols - sheet.max_col < _EXCESS_COLS:
         return None
     real = f"A1:{column_letter(max(sheet.max_col, 1))}{max(sheet.max_row, 1)}"
     return make(

@@ -7,6 +7,7 @@ message, as the broken-workbook corpus does (STYLE.md, habit 9).
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -14,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.cells import RawSheet, RawWorkbook
 from compiler.diagnostics import Diagnostic, Location
@@ -28,6 +31,7 @@ from tests.workbooks import (
 )
 
 Writer = Callable[[Path, Sheets], Path]
+Key = tuple[int, int]
 
 
 def as_xlsx(folder: Path, sheets: Sheets) -> Path:
@@ -510,3 +514,64 @@ def test_namespace_prefixed_sheet_xml_is_scanned(tmp_path: Path) -> None:
 def test_inline_strings_are_read(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "i.xlsx", {"s": [["内联", 1]]}, shared_strings=False)
     assert only_sheet(read(path)[0]).text(1, 1) == "内联"
+
+
+# ---------------------------------------------------------------------------- roundtrip
+
+texts = st.text(
+    alphabet=st.characters(exclude_categories=("Cs", "Cc", "Co", "Cn")), max_size=12
+).filter(lambda t: not t.startswith(("=", "#")) and "_x" not in t)
+values = st.one_of(
+    texts,
+    st.decimals(
+        min_value=-(10**9),
+        max_value=10**9,
+        places=2,
+        allow_nan=False,
+        allow_infinity=False,
+    ),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.dates(min_value=date(1901, 1, 1), max_value=date(2199, 12, 31)),
+)
+grids = st.lists(st.lists(st.one_of(st.none(), values), max_size=5), max_size=5)
+
+
+def xlsx_text(value: object) -> str:
+    """The text a person sees for a value written to an .xlsx cell."""
+    if isinstance(value, Decimal):
+        number = value.normalize()
+        return (
+            str(int(number)) if number == number.to_integral_value() else f"{number:f}"
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return fold_text(str(value))
+
+
+def csv_text(value: object) -> str:
+    """The text of a value written to a CSV cell: as written, folded."""
+    return fold_text(str(_csv_value(value)))
+
+
+def texts_of(rows: list[list[object]], text: Callable[[object], str]) -> dict[Key, str]:
+    found = {}
+    for r, row in enumerate(rows, 1):
+        for c, value in enumerate(row, 1):
+            if value is not None and text(value):
+                found[r, c] = text(value)
+    return found
+
+
+@settings(max_examples=25, deadline=None)
+@given(grids)
+def test_cells_round_trip_through_xlsx_and_csv(rows: list[list[object]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        written = [
+            (as_xlsx(Path(folder), {"s": rows}), xlsx_text),
+            (as_csv(Path(folder), {"s": rows}), csv_text),
+        ]
+        for path, text in written:
+            book, diagnostics = read(path)
+            cells = book.sheets[0].cells
+            assert {k: cell.text for k, cell in cells.items()} == texts_of(rows, text)
+            assert diagnostics == []
