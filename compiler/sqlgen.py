@@ -526,9 +526,10 @@ class _Compiler:
                 sql_op = op.upper() if op in ("and", "or") else op
                 return f"({self.expr(left, level, aggregates)} {sql_op} {self.expr(right, level, aggregates)})"
             case If(cond, then, otherwise):
+                branches = self.unified([then, otherwise], level, aggregates)
                 return (
-                    f"CASE WHEN {self.expr(cond, level, aggregates)} THEN {self.expr(then, level, aggregates)}"
-                    f" ELSE {self.expr(otherwise, level, aggregates)} END"
+                    f"CASE WHEN {self.expr(cond, level, aggregates)} THEN {branches[0]}"
+                    f" ELSE {branches[1]} END"
                 )
             case Call():
                 return self.call(node, level, aggregates)
@@ -538,6 +539,8 @@ class _Compiler:
         if node in self.aggregates:
             return _aggregate_default(node, quote(self.aggregates[node]))
         args = [self.expr(a, level, aggregates) for a in node.args]
+        if node.func in ("min", "max", "coalesce"):
+            args = self.unified(list(node.args), level, aggregates)
         match node.func:
             case "min":
                 return f"least({', '.join(args)})"
@@ -561,6 +564,61 @@ class _Compiler:
                     f" WHERE s.day = {args[0]}) + CAST({args[1]} AS BIGINT) AND w.working)"
                 )
         raise ValueError(f"no SQL for function {node.func}")
+
+    def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
+        """The SQL of values that CASE, least, greatest or coalesce will unify.
+
+        DuckDB unifies decimals by keeping the widest integer part and, past 38 digits,
+        dropping decimals (``1.5 * x`` beside ``ceil(y / 7)`` loses its ``.5``); numbers
+        are therefore cast to DECIMAL(38, s) with s the largest scale among them.
+        """
+        sqls = [self.expr(n, level, aggregates) for n in nodes]
+        scales = [self.scale(n) for n in nodes]
+        numeric = [s for s in scales if s is not None and s >= 0]
+        if not numeric or any(s is None for s in scales):
+            return sqls
+        top = max(numeric)
+        return [f"CAST({sql} AS DECIMAL(38,{top}))" for sql in sqls]
+
+    def scale(self, node: Expr) -> int | None:
+        """An upper bound of the decimals a numeric expression's SQL value carries;
+        None for a value that is not a number, -1 for a bare null."""
+        match node:
+            case Literal(None):
+                return -1
+            case Literal(value):
+                if isinstance(value, bool) or not isinstance(value, Decimal | int):
+                    return None
+                return max(0, -Decimal(value).as_tuple().exponent)  # type: ignore[operator]
+            case Name(ident):
+                item = self.plan.items.get(ident)
+                return item.dtype.scale if item else None
+            case Unary("-", operand):
+                return self.scale(operand)
+            case Binary(op, left, right) if op in ("+", "-", "*", "/"):
+                if op == "/":
+                    return 10
+                sides = [max(0, s) for s in (self.scale(left), self.scale(right)) if s is not None]
+                return sum(sides) if op == "*" else max(sides, default=0)
+            case If(_, then, otherwise):
+                return _widest(self.scale(then), self.scale(otherwise))
+            case Call(func, args):
+                return self.call_scale(func, args)
+        return None
+
+    def call_scale(self, func: str, args: tuple[Expr, ...]) -> int | None:
+        if func in ("floor", "ceil", "count", "age", "months_between"):
+            return 0
+        if func == "round":
+            digits = args[1] if len(args) > 1 else Literal(Decimal(0))
+            inner = self.scale(args[0])
+            if isinstance(digits, Literal) and isinstance(digits.value, Decimal) and inner is not None:
+                return max(0, min(inner, int(digits.value)))
+            return inner
+        if func in ("min", "max", "coalesce", "abs", "sum", "min_of", "max_of"):
+            scales = [self.scale(a) for a in (args[:1] if func == "sum" else args)]
+            return _widest(*scales)
+        return None
 
     def cast(self, sql: str, dtype: DType) -> str:
         if dtype.kind is Kind.LIST:
@@ -699,6 +757,13 @@ class _Source:
     def columns(self) -> str:
         """The select list's head: the relation's columns and what the joins bring."""
         return ", ".join([f"{self.alias}.*", *self.extra])
+
+
+def _widest(*scales: int | None) -> int | None:
+    """The scale of values unified from these scales (-1: a bare null)."""
+    if any(s is None for s in scales):
+        return None
+    return max(scales)  # type: ignore[type-var]
 
 
 def _aggregate_default(call: Call, column: str) -> str:
