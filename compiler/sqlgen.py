@@ -72,11 +72,11 @@ CREATE OR REPLACE TEMP MACRO jz_months_between(a, b) AS
   CAST((year(b) - year(a)) * 12 + month(b) - month(a)
     - CASE WHEN day(b) < day(a) THEN 1 ELSE 0 END AS BIGINT);
 CREATE OR REPLACE TEMP MACRO jz_add_months(d, n) AS
-  CAST(d + to_months(CAST(n AS INTEGER)) AS DATE);
-CREATE OR REPLACE TEMP MACRO jz_add_days(d, n) AS CAST(d + CAST(n AS INTEGER) AS DATE);
+  CAST(d + to_months(CAST(trunc(n) AS INTEGER)) AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_add_days(d, n) AS CAST(d + CAST(trunc(n) AS INTEGER) AS DATE);
 CREATE OR REPLACE TEMP MACRO jz_next_month_start(d) AS
   CAST(date_trunc('month', d) + INTERVAL 1 MONTH AS DATE);
-CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(n AS INTEGER));
+CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(trunc(n) AS INTEGER));
 """
 
 
@@ -561,7 +561,7 @@ class _Compiler:
             case "working_days_after":
                 return (
                     f"(SELECT w.day FROM jz_dayseq w WHERE w.seq = (SELECT s.seq FROM jz_dayseq s"
-                    f" WHERE s.day = {args[0]}) + CAST({args[1]} AS BIGINT) AND w.working)"
+                    f" WHERE s.day = {args[0]}) + CAST(trunc({args[1]}) AS BIGINT) AND w.working)"
                 )
         raise ValueError(f"no SQL for function {node.func}")
 
