@@ -460,9 +460,9 @@ class _Parser:
             return self.at_literal()
         if self.at("op", "("):
             self.take()
-            inner = self.operand()
+            grouped = self.operand()
             self.expect(")")
-            return inner
+            return grouped
         self.unexpected()
         raise AssertionError  # unexpected() raises
 
@@ -569,6 +569,25 @@ def parse_name(text: str, resolve: Resolver, known: list[str]) -> Resolved:
     if len(tokens) == 2 and tokens[0].kind == "word":
         raise Unsupported(f"模型中没有名为「{text}」的输入数据或决策")
     raise Unsupported(f"「{text}」不是输入数据或决策的名称（输入表达式只能是名称）")
+
+
+def check_enum_output(
+    expr: Expr, dtype: DType | None, column: DType, policy: str
+) -> None:
+    """An output of an enum column is a listed value, or (outside PRIORITY and OUTPUT
+    ORDER, which sort by the listed values) a name whose values are all listed and
+    which no listed value shadows (a bare word in an enum column is read as a value)."""
+    if isinstance(expr, Literal):
+        if expr.value is not None and expr.value not in column.values:
+            raise Unsupported(f"输出「{expr.value}」不在输出值列表中")
+        return
+    if policy in ("PRIORITY", "OUTPUT ORDER"):
+        raise Unsupported("按输出值排序的表中输出必须是常量")
+    values = dtype.values if dtype is not None and dtype.kind is Kind.ENUM else ()
+    if not (isinstance(expr, Name) and values and set(values) <= set(column.values)):
+        raise Unsupported("枚举列的输出只能是常量，或取值都在输出值列表中的枚举名称")
+    if expr.name in column.values:
+        raise Unsupported(f"名称「{expr.name}」与输出值同名")
 
 
 def parse_values(text: str) -> list[str] | None:

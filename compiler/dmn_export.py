@@ -71,16 +71,18 @@ def export_dmn(plan: Plan, as_of: date, partial: bool = False) -> Exported:
     if refused and not partial:
         raise InputError(refused)
     root = writer.definitions()
-    ET.register_namespace("jz", JZ)
     ET.indent(root)
-    xml = ET.tostring(
-        root, encoding="utf-8", xml_declaration=True, default_namespace=DMN13
-    )
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return Exported(xml, list(writer.exported), refused)
 
 
 def _q(tag: str) -> str:
-    return f"{{{DMN13}}}{tag}"
+    """Elements are written unprefixed; the root declares DMN 1.3 as the default."""
+    return tag
+
+
+def _jz(name: str) -> str:
+    return f"jz:{name}"
 
 
 def _xml_id(text: str) -> str:
@@ -129,19 +131,26 @@ class _Writer:
                 except Unsupported as problem:
                     found.append(self.refusal(table, where, problem, text, rule.id))
             cells = zip(rule.outputs, rule.output_texts, rule.output_locations)
-            for expr, text, where in cells:
+            for out, (expr, text, where) in zip(table.outputs, cells):
                 try:
                     self.output(expr)
+                    if out.dtype.kind is Kind.ENUM:
+                        self.enum_output(expr, out.dtype, table)
                 except Unsupported as problem:
                     found.append(self.refusal(table, where, problem, text, rule.id))
-        for column in table.outputs:
-            if column.default is None:
+        for out in table.outputs:
+            if out.default is None:
                 continue
             try:
-                self.output(column.default)
+                self.output(out.default)
             except Unsupported as problem:
-                found.append(self.refusal(table, column.location, problem, None))
+                found.append(self.refusal(table, out.location, problem, None))
         return found
+
+    def enum_output(self, expr: Expr, dtype: DType, table: Table) -> None:
+        folded = self.fold(expr)
+        named = self.plan.items[folded.name].dtype if isinstance(folded, Name) else None
+        dmn.check_enum_output(folded, named, dtype, table.policy_text)
 
     def refusal(
         self, table: Table, where, problem: Unsupported, text, rule=None
@@ -198,7 +207,7 @@ class _Writer:
         folded = self.fold(expr)
         if not isinstance(folded, Name):
             raise Unsupported("输入列不是字段、派生值或决策表输出的名称")
-        return self.name(folded.ident)
+        return self.name(folded.name)
 
     def tests(self, test: Test) -> str:
         return dmn.feel_tests(self.fold_test(test), self.name)
@@ -236,6 +245,8 @@ class _Writer:
         root = ET.Element(
             _q("definitions"),
             {
+                "xmlns": DMN13,
+                "xmlns:jz": JZ,
                 "id": self.take_id(f"jiuzhu_{code}"),
                 "name": f"{code} {self.book.county_name} 决策表",
                 "namespace": f"urn:jiuzhu:{code}:{self.as_of.isoformat()}",
@@ -296,7 +307,7 @@ class _Writer:
             ET.SubElement(el, _q("description")).text = note
         default = _workbook_text(getattr(self.book.fields.get(ident), "default", None))
         if default:
-            el.set(f"{{{JZ}}}default", default)
+            el.set(_jz("default"), default)
         variable = ET.SubElement(
             el, _q("variable"), {"id": self.take_id(f"var_{ident}"), "name": ident}
         )
@@ -315,11 +326,11 @@ class _Writer:
     def jz(
         self, el: ET.Element, ident: str, dtype: DType | None, level: Level | None
     ) -> None:
-        el.set(f"{{{JZ}}}id", ident)
+        el.set(_jz("id"), ident)
         if dtype is not None:
-            el.set(f"{{{JZ}}}type", dtype.render())
+            el.set(_jz("type"), dtype.render())
         if level is not None and level is not Level.HOUSEHOLD:
-            el.set(f"{{{JZ}}}level", str(level))
+            el.set(_jz("level"), str(level))
 
     def type_ref(self, dtype: DType, item_name: str) -> str:
         if dtype.kind is Kind.ENUM:
@@ -388,20 +399,20 @@ class _Writer:
             if column.dtype.kind is Kind.ENUM:
                 values = ET.SubElement(clause, _q("inputValues"))
                 ET.SubElement(values, _q("text")).text = _values(column.dtype)
-        for column in table.outputs:
+        for out in table.outputs:
             clause = ET.SubElement(
                 el, _q("output"),
-                {"id": self.take_id(f"out_{table.id}_{column.id}"), "typeRef": self.simple(column.dtype)},
+                {"id": self.take_id(f"out_{table.id}_{out.id}"), "typeRef": self.simple(out.dtype)},
             )  # fmt: skip
             if len(table.outputs) > 1:
-                clause.set("name", column.id)
-            self.jz(clause, column.id, column.dtype, None)
-            if column.dtype.kind is Kind.ENUM:
+                clause.set("name", out.id)
+            self.jz(clause, out.id, out.dtype, None)
+            if out.dtype.kind is Kind.ENUM:
                 values = ET.SubElement(clause, _q("outputValues"))
-                ET.SubElement(values, _q("text")).text = _values(column.dtype)
-            if column.default is not None:
+                ET.SubElement(values, _q("text")).text = _values(out.dtype)
+            if out.default is not None:
                 default = ET.SubElement(clause, _q("defaultOutputEntry"))
-                ET.SubElement(default, _q("text")).text = self.output(column.default)
+                ET.SubElement(default, _q("text")).text = self.output(out.default)
         ET.SubElement(el, _q("annotation"), {"name": table.annotation_header or "注释"})
         for rule in table.rules:
             el.append(self.rule(table, rule))
@@ -409,7 +420,7 @@ class _Writer:
 
     def rule(self, table: Table, rule) -> ET.Element:  # type: ignore[no-untyped-def]
         el = ET.Element(_q("rule"), {"id": self.take_id(f"rule_{table.id}_{rule.id}")})
-        el.set(f"{{{JZ}}}id", rule.id)
+        el.set(_jz("id"), rule.id)
         for k, test in enumerate(rule.tests):
             entry = ET.SubElement(
                 el, _q("inputEntry"), {"id": self.take_id(f"{el.get('id')}_in{k + 1}")}

@@ -729,16 +729,8 @@ class _Importer:
         expr, dtype = dmn.parse_output(text, resolve, self.known)
         if dtype is not None and dmn._family(dtype) != dmn._family(column.dtype):
             raise Unsupported(f"输出类型与列类型「{column.dtype.render()}」不符")
-        ordered = (
-            policy in ("PRIORITY", "OUTPUT ORDER") and column.dtype.kind is Kind.ENUM
-        )
-        if column.dtype.kind is Kind.ENUM and isinstance(expr, Literal):
-            if expr.value is not None and expr.value not in column.dtype.values:
-                raise Unsupported(f"输出「{expr.value}」不在输出值列表中")
-        elif ordered:
-            raise Unsupported("按输出值排序的表中输出必须是常量")
-        if column.dtype.kind is Kind.ENUM and not isinstance(expr, Literal):
-            raise Unsupported("枚举列的输出必须是常量")
+        if column.dtype.kind is Kind.ENUM:
+            dmn.check_enum_output(expr, dtype, column.dtype, policy)
         return _expr_cell(expr)
 
 
