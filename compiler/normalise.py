@@ -347,8 +347,9 @@ def parse_percent(source: Source) -> Decimal:
 
 # ----------------------------------------------------------------------------- booleans
 
-_TRUE = {"是", "y", "yes", "true", "√", "✓", "✔", "1", "对"}
-_FALSE = {"否", "n", "no", "false", "×", "✗", "✘", "0", "错"}
+# Casefolded words a yes/no cell may hold; other passes can reuse these sets.
+TRUE_WORDS = frozenset({"是", "y", "yes", "true", "√", "✓", "✔", "1", "对"})
+FALSE_WORDS = frozenset({"否", "n", "no", "false", "×", "✗", "✘", "0", "错"})
 
 
 def parse_bool(source: Source) -> bool:
@@ -357,8 +358,8 @@ def parse_bool(source: Source) -> bool:
     if isinstance(value, bool):
         return value
     key = text.casefold()
-    if key in _TRUE or key in _FALSE:
-        return key in _TRUE
+    if key in TRUE_WORDS or key in FALSE_WORDS:
+        return key in TRUE_WORDS
     if isinstance(value, int | Decimal) and value in (0, 1):
         return value == 1
     raise ParseProblem(
