@@ -41,6 +41,8 @@ from compiler.expr import (
 from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Rule, Table
 
 DIVISION_PLACES = Decimal("1e-10")
+# The member a member's or an event's decision concerns, named in its trace entry.
+_PERSON = {Level.MEMBER: "person_id", Level.EVENT: "event.person_id"}
 Env = dict[str, Any]
 
 
@@ -120,7 +122,7 @@ class Interpreter:
             test_results.append(outcomes)
             if all(outcome is True for outcome in outcomes):
                 matches.append(rule)
-        who = env.get("person_id") if table.level is not Level.HOUSEHOLD else None
+        who = env.get(_PERSON[table.level]) if table.level in _PERSON else None
         result.tests[(table.id, who)] = test_results
         outputs = self._hit(table, matches, env, result)
         for column, value in zip(table.outputs, outputs, strict=True):
