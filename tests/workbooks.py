@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import openpyxl  # type: ignore[import-untyped]
@@ -52,20 +53,24 @@ def write_xlsx(
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(list(row))
-        for ref in (merged or {}).get(name, ()):
-            sheet.merge_cells(ref)
-        for number in (hidden_rows or {}).get(name, ()):
-            sheet.row_dimensions[number].hidden = True
+        _lay_out(sheet, (merged or {}).get(name, ()), (hidden_rows or {}).get(name, ()))
         for ref, fmt in (formats or {}).get(name, {}).items():
             sheet[ref].number_format = str(fmt)
-        if name in hidden:
-            sheet.sheet_state = "hidden"
+        sheet.sheet_state = "hidden" if name in hidden else "visible"
     book.save(path)
     for name, values in (cached or {}).items():
         rewrite_sheet_xml(path, name, partial(_with_results, results=values))
     if shared_strings:
         _share_strings(path, len(sheets))
     return path
+
+
+def _lay_out(sheet: Any, merged: Iterable[str], hidden_rows: Iterable[int]) -> None:
+    """Merge ranges and hide rows of an openpyxl worksheet (untyped, hence Any)."""
+    for ref in merged:
+        sheet.merge_cells(ref)
+    for number in hidden_rows:
+        sheet.row_dimensions[number].hidden = True
 
 
 _INLINE = re.compile(
