@@ -1,0 +1,175 @@
+"""Decision output: the decisions relation written as CSV, Parquet or JSON Lines.
+
+``write_decisions`` copies the contract's decision columns, in the contract's order, from
+a relation the engine built (a table or view name, or a query) to a file; DuckDB's COPY
+does the writing, so a million decisions take seconds. By extension:
+
+==========  ===================================================================
+``.csv``    UTF-8 with a header row; lists joined by ``;``; ``alerts`` and
+            ``trace`` as JSON text; money as ``1402.50``; dates ISO
+``.parquet`` native types: DECIMAL(18,2), DATE, VARCHAR[], lists of structs
+``.jsonl``  one JSON object per line; money as strings with two decimals
+            (``"1402.50"``) so no reader turns it into binary floating point;
+            dates ISO; lists and structs as JSON arrays and objects
+==========  ===================================================================
+
+A missing list is written as an empty one. The file appears only when complete: COPY
+writes a temporary file beside it, which then replaces the target.
+``decision_records`` returns a small result as contract-shaped dicts with ``Decimal``
+money and ``date`` dates, for the service, the console and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from compiler.diagnostics import Location, make
+from compiler.errors import InputError
+from compiler.sqlgen import quote
+
+logger = logging.getLogger("jiuzhu")
+
+DECISION_COLUMNS = (
+    "household_id",
+    "county_code",
+    "as_of",
+    "version",
+    "group",
+    "income_per_capita",
+    "dibao_standard",
+    "marginal_line",
+    "tekun_members",
+    "entitlements",
+    "phase_out_from",
+    "phase_out_until",
+    "monitoring",
+    "alerts",
+    "trace",
+)
+MONEY_COLUMNS = ("income_per_capita", "dibao_standard", "marginal_line")
+LIST_COLUMNS = ("tekun_members", "entitlements")
+RECORD_COLUMNS = ("alerts", "trace")
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_COPY_OPTIONS = {
+    "csv": "FORMAT csv, HEADER true",
+    "parquet": "FORMAT parquet, COMPRESSION zstd",
+    "jsonl": "FORMAT json",
+}
+
+
+def write_decisions(
+    con: duckdb.DuckDBPyConnection, relation: str, out: str | Path
+) -> int:
+    """Write the decision columns of ``relation`` to ``out``; returns the rows written.
+
+    Args:
+        con: the connection holding the relation.
+        relation: a table or view name, or a SELECT query.
+        out: the file to write; ``.csv``, ``.parquet`` or ``.jsonl``.
+
+    Raises:
+        InputError: E002 when the extension is none of these.
+        ValueError: when the relation lacks a decision column or money is not
+            DECIMAL(18,2) (a bug in the caller, not in the data).
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    fmt = _format(out)
+    source = _source(relation)
+    _check_columns(con, source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
+    select = ", ".join(_column_sql(name, fmt) for name in DECISION_COLUMNS)
+    try:
+        rows = con.execute(
+            f"COPY (SELECT {select} FROM {source}) TO '{_path_literal(partial)}' "
+            f"({_COPY_OPTIONS[fmt]})"
+        ).fetchall()
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    written = int(rows[0][0]) if rows else 0
+    logger.info(
+        "wrote %d decisions to %s in %.2f s",
+        written,
+        out,
+        time.perf_counter() - started,
+    )
+    return written
+
+
+def decision_records(
+    con: duckdb.DuckDBPyConnection, relation: str
+) -> list[dict[str, Any]]:
+    """The decisions of a (small) relation as contract-shaped dicts, in its order."""
+    source = _source(relation)
+    _check_columns(con, source)
+    select = ", ".join(_column_sql(name, "parquet") for name in DECISION_COLUMNS)
+    rows = con.execute(f"SELECT {select} FROM {source}").fetchall()
+    return [dict(zip(DECISION_COLUMNS, row, strict=True)) for row in rows]
+
+
+def _format(out: Path) -> str:
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            make(
+                "E002",
+                "决策结果文件的类型不支持",
+                Location(file=str(out)),
+                found=out.suffix or out.name,
+                expected=".csv、.parquet 或 .jsonl",
+                hint="把输出文件的扩展名改为上述之一",
+            )
+        )
+    return fmt
+
+
+def _source(relation: str) -> str:
+    """A relation name quoted part by part, or a query in parentheses."""
+    if _NAME.fullmatch(relation):
+        return ".".join(quote(part) for part in relation.split("."))
+    return f"({relation})"
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    types = {row[0]: row[1] for row in described}
+    missing = [name for name in DECISION_COLUMNS if name not in types]
+    if missing:
+        raise ValueError(f"the decisions relation lacks {', '.join(missing)}")
+    inexact = [name for name in MONEY_COLUMNS if types[name] != "DECIMAL(18,2)"]
+    if inexact:
+        raise ValueError(f"money columns must be DECIMAL(18,2): {', '.join(inexact)}")
+
+
+def _column_sql(name: str, fmt: str) -> str:
+    """One decision column as the format writes it."""
+    column = quote(name)
+    if name in LIST_COLUMNS:
+        value = f"coalesce({column}, CAST([] AS VARCHAR[]))"
+        if fmt == "csv":
+            value = f"array_to_string({value}, ';')"
+    elif name in RECORD_COLUMNS:
+        value = f"coalesce({column}, [])"
+        if fmt == "csv":
+            value = f"CAST(to_json({value}) AS VARCHAR)"
+    elif name in MONEY_COLUMNS and fmt == "jsonl":
+        value = f"CAST({column} AS VARCHAR)"
+    else:
+        return column
+    return f"{value} AS {column}"
+
+
+def _path_literal(path: Path) -> str:
+    return str(path).replace("'", "''")
