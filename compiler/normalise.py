@@ -174,7 +174,7 @@ _QUANTITY = re.compile(
 )
 _UNIT_KINDS = {"万": Unit.WAN, "%": Unit.PERCENT}
 _SCALE = {Unit.WAN: Decimal(10000), Unit.WAN_YUAN: Decimal(10000)}
-_PERCENT = Decimal("0.01")
+_HUNDREDTH = Decimal("0.01")
 
 
 def _unit_kind(unit: str, currency: str) -> Unit:
@@ -214,7 +214,7 @@ def read_quantity(text: str) -> Quantity | None:
     unit = _unit_kind(match["unit"], match["cur"])
     amount *= _SCALE.get(unit, Decimal(1))
     if unit is Unit.PERCENT:
-        amount = amount * _PERCENT
+        amount = amount * _HUNDREDTH
     return Quantity(amount, unit, (match["cur"] + match["unit"]).strip())
 
 

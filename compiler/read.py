@@ -343,7 +343,7 @@ def _pattern(pattern: str) -> re.Pattern[bytes]:
     prefix (``<x:c>``), which some writers use for the main namespace."""
     prefix = r"(?:[\w.-]+:)?"
     pattern = pattern.replace("</:", "</" + prefix).replace("<:", "<" + prefix)
-    return re.compile(pattern.encode(), re.S)
+    return re.compile(pattern.encode(), re.DOTALL)
 
 
 _Q = r"""["']"""  # either quote around an attribute value
@@ -738,8 +738,7 @@ def _decoded(data: bytes, where: Location) -> Generator[Diagnostic, None, str | 
 
 
 def _decode(data: bytes) -> str | None:
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM) :]
+    data = data.removeprefix(_UTF8_BOM)
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding)

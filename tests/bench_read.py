@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compiler.read import read_workbook  # noqa: E402
-from tests.workbooks import write_csv_folder, write_xlsx  # noqa: E402
+from compiler.read import read_workbook
+from tests.workbooks import write_csv_folder, write_xlsx
 
 SHEETS, RULES = 90, 500
 
