@@ -243,22 +243,32 @@ class Evaluated:
 def run_programs(
     con: duckdb.DuckDBPyConnection, project: Project, counties: list[str]
 ) -> str:
-    """Create the view ``jz_decisions`` over every county's program; returns its name."""
+    """Run every county's program; returns the name of the view of all decisions.
+
+    Counties whose tables compile to the same SQL share one run over their households.
+    A UNIQUE or ANY table whose contract breaks raises EvaluationError naming the
+    household and the rules.
+    """
     plans = {c: project.plan(c) for c in counties}
     by_sql: dict[str, list[str]] = defaultdict(list)
     for code, plan in plans.items():
         by_sql[compile_plan(plan).sql].append(code)
-    if len(by_sql) == 1:
-        sql = next(iter(by_sql))
-        con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions AS {sql}")
-        return "jz_decisions"
+    single = len(by_sql) == 1
     parts = []
-    for index, (sql, codes) in enumerate(by_sql.items()):
-        _group_views(con, index, codes)
-        renamed = compile_plan(plans[codes[0]], suffix=f"_g{index}").sql
-        con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions_g{index} AS {renamed}")
-        parts.append(f"SELECT * FROM jz_decisions_g{index}")
-    con.execute("CREATE OR REPLACE TEMP VIEW jz_decisions AS " + " UNION ALL ".join(parts))
+    for index, codes in enumerate(by_sql.values()):
+        suffix = "" if single else f"_g{index}"
+        if not single:
+            _group_views(con, index, codes)
+        program = compile_plan(plans[codes[0]], suffix=suffix)
+        try:
+            for statement in program.statements:
+                con.execute(statement)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions{suffix} AS {program.final}")
+        except duckdb.Error as error:
+            raise contract_error(error) or error from None
+        parts.append(f"SELECT * FROM jz_decisions{suffix}")
+    if not single:
+        con.execute("CREATE OR REPLACE TEMP VIEW jz_decisions AS " + " UNION ALL ".join(parts))
     return "jz_decisions"
 
 

@@ -5,8 +5,9 @@ the two on random tables and households). It favours being obviously right over 
 fast: one household at a time, exact Decimals, three-valued logic as SQL has it.
 
 Semantics in brief: a missing value (None) makes arithmetic and comparisons missing; a
-rule matches only when every test is true; division is exact to ten decimals, rounded
-half away from zero; a derived value or output is rounded to its declared type.
+rule matches only when every test is true; division is exact to six decimals, rounded
+half away from zero (operands and quotient at six decimals); a derived value or
+output is rounded to its declared type.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from compiler.expr import (
 )
 from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Rule, Table
 
-DIVISION_PLACES = Decimal("1e-10")
+DIVISION_PLACES = Decimal("1e-6")
 # The member a member's or an event's decision concerns, named in its trace entry.
 _PERSON = {Level.MEMBER: "person_id", Level.EVENT: "event.person_id"}
 Env = dict[str, Any]
@@ -124,7 +125,7 @@ class Interpreter:
                 matches.append(rule)
         who = env.get(_PERSON[table.level]) if table.level in _PERSON else None
         result.tests[(table.id, who)] = test_results
-        outputs = self._hit(table, matches, env, result)
+        outputs, matches = self._hit(table, matches, env, result)
         for column, value in zip(table.outputs, outputs, strict=True):
             env[column.id] = value
         self._trace(table, matches, outputs, result, who)
@@ -136,17 +137,21 @@ class Interpreter:
             for expr, column in zip(rule.outputs, table.outputs, strict=True)
         ]
 
-    def _hit(self, table: Table, matches: list[Rule], env: Env, result: Evaluation) -> list[object]:
+    def _hit(
+        self, table: Table, matches: list[Rule], env: Env, result: Evaluation
+    ) -> tuple[list[object], list[Rule]]:
+        """The outputs the hit policy gives, and the matched rules in the order that
+        decided (PRIORITY and OUTPUT ORDER: by the outputs' enum order), for the trace."""
         policy = table.hit_policy
         rows = [self._outputs(rule, table, env, result) for rule in matches]
-        if policy.single_hit:
-            return self._single(table, matches, rows, env, result)
-        if policy is HitPolicy.OUTPUT_ORDER:
+        if policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
             order = sorted(range(len(rows)), key=lambda i: priority(table, rows[i]))
-            rows = [rows[i] for i in order]
+            rows, matches = [rows[i] for i in order], [matches[i] for i in order]
+        if policy.single_hit:
+            return self._single(table, matches, rows, env, result), matches
         if table.aggregation is None:
-            return [[row[i] for row in rows] for i in range(len(table.outputs))]
-        return [aggregate(table.aggregation, [row[0] for row in rows])]
+            return [[row[i] for row in rows] for i in range(len(table.outputs))], matches
+        return [aggregate(table.aggregation, [row[0] for row in rows])], matches
 
     def _single(
         self, table: Table, matches: list[Rule], rows: list[list[object]], env: Env, result: Evaluation
@@ -325,7 +330,10 @@ def binary(op: str, left: Any, right: Any) -> Any:
 
 
 def divide(left: Decimal, right: Decimal) -> Decimal | None:
-    """Exact to ten decimals, half away from zero; None when dividing by zero."""
+    """Exact to six decimals: both operands rounded to six decimals, then the quotient,
+    half away from zero; None when the divisor rounds to zero."""
+    left = left.quantize(DIVISION_PLACES, rounding=ROUND_HALF_UP)
+    right = right.quantize(DIVISION_PLACES, rounding=ROUND_HALF_UP)
     if right == 0:
         return None
     with localcontext() as context:

@@ -17,6 +17,7 @@ Nothing from a cell is pasted into SQL: names go through ``quote``, values throu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -58,13 +59,19 @@ SOURCES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members", Level.E
 
 # Helper macros the compiled SQL relies on; created once per connection.
 PRELUDE = """
-CREATE OR REPLACE TEMP MACRO jz_int(a) AS CAST(CAST(a AS DECIMAL(38,10)) * 10000000000 AS HUGEINT);
+CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(a * 1000000 AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_div_small(x, y) AS
+  sign(x) * sign(y) * ((abs(x) // abs(y)) * 1000000
+    + ((abs(x) % abs(y)) * 2000000 + abs(y)) // (2 * abs(y)));
+CREATE OR REPLACE TEMP MACRO jz_h6(a) AS CAST(CAST(a AS DECIMAL(38,10)) * 1000000 AS HUGEINT);
+CREATE OR REPLACE TEMP MACRO jz_div_big(a, b) AS
+  sign(jz_h6(a)) * sign(jz_h6(b))
+    * ((2 * abs(jz_h6(a)) * CAST(1000000 AS HUGEINT) + abs(jz_h6(b))) // (2 * abs(jz_h6(b))));
 CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
-  CASE WHEN a IS NULL OR b IS NULL OR b = 0 THEN NULL ELSE
-    CAST(sign(jz_int(a)) * sign(jz_int(b))
-      * ((2 * abs(jz_int(a)) * CAST(10000000000 AS HUGEINT) + abs(jz_int(b)))
-         // (2 * abs(jz_int(b)))) AS DECIMAL(38,0))
-    * CAST(0.0000000001 AS DECIMAL(11,10)) END);
+  CASE WHEN a IS NULL OR b IS NULL OR abs(b) < 0.0000005 THEN NULL
+    ELSE CAST(CASE WHEN abs(a) < 4000000 AND abs(b) < 4000000
+              THEN CAST(jz_div_small(jz_d6(a), jz_d6(b)) AS HUGEINT)
+              ELSE jz_div_big(a, b) END AS DECIMAL(38,0)) * CAST(0.000001 AS DECIMAL(7,6)) END);
 CREATE OR REPLACE TEMP MACRO jz_age(born, on_day) AS
   CAST(year(on_day) - year(born)
     - CASE WHEN strftime(on_day, '%m%d') < strftime(born, '%m%d') THEN 1 ELSE 0 END AS BIGINT);
@@ -122,12 +129,29 @@ def comment(text: str) -> str:
 
 @dataclass
 class Program:
-    """A compiled plan: the query text and what the evaluator needs to run it."""
+    """A compiled plan: the statements that store intermediate values, then the query
+    that returns the decisions; ``sql`` is all of it as one script."""
 
     sql: str
     standards: dict[str, DType]
     tables: list[str]
     notes: list[str] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+    final: str = ""
+
+
+TRACE_MODES = ("full", "compact", "none")
+TRACE_TYPE = (
+    'STRUCT("table" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR, section VARCHAR,'
+    " person_id VARCHAR)"
+)
+INDEXES = {Level.HOUSEHOLD: "_hh_index", Level.MEMBER: "_member_index", Level.EVENT: "_event_index"}
+
+# Columns every stored intermediate table keeps: keys, order, what the output needs.
+KEYS = frozenset({
+    "household_id", "county_code", "person_id", "as_of", "_hh_index", "_member_index",
+    "_event_index", "event.person_id", "event.date", "event.type",
+})
 
 
 @dataclass
@@ -139,12 +163,16 @@ class _Relation:
 
 
 class _Compiler:
-    def __init__(self, plan: Plan, suffix: str = "") -> None:
+    def __init__(self, plan: Plan, suffix: str = "", trace: str = "full") -> None:
         self.plan = plan
         self.suffix = suffix
-        self.ctes: list[str] = []
+        self.trace_mode = trace
+        self.pending: dict[Level, list[str]] = {level: [] for level in Level}
+        self.statements: list[str] = []
         self.counter = 0
+        self.referenced = _referenced(plan)
         self.aggregates: dict[Call, str] = {}  # member aggregates already on households
+        self.hoisted: list[tuple[str, str]] | None = None  # division operands, see hoist
         fields = plan.rulebook.fields.values()
         self.relations = {
             level: _Relation(
@@ -152,6 +180,8 @@ class _Compiler:
             )
             for level in Level
         }
+        for level, index in INDEXES.items():
+            self.relations[level].columns.add(index)
         household = self.relations[Level.HOUSEHOLD]
         household.columns |= set(plan.rulebook.standards) | {AS_OF}
 
@@ -165,13 +195,44 @@ class _Compiler:
                 self.derived(ident)
             else:
                 self.table(self.plan.tables[ident])
-        sql = "WITH\n" + ",\n".join(self.ctes) + "\n" + self.final()
+        for level in (Level.MEMBER, Level.EVENT, Level.HOUSEHOLD):
+            self.materialize(level)
+        final = self.final()
         standards = {ident: s.dtype for ident, s in self.plan.rulebook.standards.items()}
-        return Program(sql, standards, list(self.plan.tables))
+        sql = ";\n\n".join([*self.statements, final])
+        return Program(sql, standards, list(self.plan.tables), [], list(self.statements), final)
 
-    def add(self, name: str, body: str, note: str = "") -> None:
+    def add(self, level: Level, name: str, body: str, note: str = "") -> None:
         header = f"{comment(note)}\n" if note else ""
-        self.ctes.append(f"{header}{quote(name)} AS (\n{body}\n)")
+        self.pending[level].append(f"{header}{quote(name)} AS (\n{body}\n)")
+
+    def with_clause(self, level: Level) -> str:
+        ctes = self.pending[level]
+        self.pending[level] = []
+        return "WITH\n" + ",\n".join(ctes) + "\n" if ctes else ""
+
+    def materialize(self, level: Level) -> None:
+        """Store a level's pending steps as a temporary table before another level reads
+        it, keeping only the columns later steps use: an inlined CTE read twice would be
+        computed twice, and each level switch would double the work."""
+        if not self.pending[level]:
+            return
+        relation = self.relations[level]
+        keep = sorted(c for c in relation.columns if self.keeps(c))
+        self.counter += 1
+        table = f"jz_t{self.suffix}_{RELATIONS[level]}{self.counter}"
+        columns = ", ".join(quote(c) for c in keep)
+        self.statements.append(
+            f"{comment(f'{level.value} values computed so far, stored once for the next steps')}\n"
+            f"CREATE OR REPLACE TEMP TABLE {quote(table)} AS\n"
+            f"{self.with_clause(level)}SELECT {columns} FROM {quote(relation.name)}"
+        )
+        self.relations[level] = _Relation(table, set(keep))
+
+    def keeps(self, column: str) -> bool:
+        if column in KEYS or column in self.referenced or column in self.plan.items:
+            return True
+        return column.endswith(".__rule") or column in self.aggregates.values()
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -188,12 +249,14 @@ class _Compiler:
             columns.append(f"  CAST({pick} AS {sql_type(standard.dtype)}) AS {quote(ident)}")
         select = ",\n".join(["  r.county_code", *columns])
         self.add(
+            Level.HOUSEHOLD,
             "std",
             f"SELECT\n{select}\nFROM jz_standard_rows r CROSS JOIN jz_params p\n"
             "GROUP BY r.county_code",
             "standards in force on the decision date, county before city before province",
         )
         self.add(
+            Level.HOUSEHOLD,
             "h_0",
             "SELECT h.*, std.* EXCLUDE (county_code), p.as_of AS as_of\n"
             f"FROM jz_households{self.suffix} h LEFT JOIN std USING (county_code) CROSS JOIN jz_params p",
@@ -202,14 +265,49 @@ class _Compiler:
 
     # ------------------------------------------------------------ steps
 
+    def hoist(self, sql: str) -> str:
+        """A division operand as a column of its own, computed one step earlier: the
+        exact division macro reads each operand several times, and an operand that is
+        itself a division would otherwise be computed again and again."""
+        if sql.startswith('"') and sql.endswith('"'):
+            return sql  # already a column
+        assert self.hoisted is not None
+        column = self.fresh("__div")
+        self.hoisted.append((column, sql))
+        return quote(column)
+
+    def hoisting(self, level: Level, source: _Source, compute: Callable[[], str]) -> tuple[str, str]:
+        """Run ``compute`` (which renders SQL) collecting division operands; emit a CTE per
+        operand and return the SELECT head and FROM clause the step should use."""
+        self.hoisted = []
+        sql = compute()
+        hoisted, self.hoisted = self.hoisted, None
+        if not hoisted:
+            return source.columns, source.from_clause
+        alias = source.alias
+        head, from_clause = source.columns, source.from_clause
+        for column, operand in hoisted:
+            name = self.fresh(f"{alias}_operand")
+            self.add(level, name, f"SELECT {head}, {operand} AS {quote(column)}\n{from_clause}")
+            head, from_clause = f"{alias}.*", f"FROM {quote(name)} {alias}"
+        return head, from_clause
+
     def derived(self, ident: str) -> None:
         derived = self.plan.derived[ident]
         source = self.source(derived.level, [derived.expr])
-        value = self.cast(self.expr(derived.expr, derived.level, source.aggregates), derived.dtype)
+        value = ""
+
+        def render_value() -> str:
+            nonlocal value
+            value = self.cast(self.expr(derived.expr, derived.level, source.aggregates), derived.dtype)
+            return value
+
+        head, from_clause = self.hoisting(derived.level, source, render_value)
         name = self.fresh(f"{RELATIONS[derived.level]}_{ident}")
         self.add(
+            derived.level,
             name,
-            f"SELECT {source.columns}, {value} AS {quote(ident)}\n{source.from_clause}",
+            f"SELECT {head}, {value} AS {quote(ident)}\n{from_clause}",
             f"{derived.id} ({derived.name_cn}) = {derived.text}"
             + (f"  [{derived.basis}]" if derived.basis else "")
             + f"  {derived.location.render()}",
@@ -223,6 +321,7 @@ class _Compiler:
         needed = self.household_names(exprs) - relation.columns if level is not Level.HOUSEHOLD else set()
         from_clause = f"FROM {quote(relation.name)} {alias}"
         if needed:
+            self.materialize(Level.HOUSEHOLD)
             household = self.relations[Level.HOUSEHOLD].name
             columns = ", ".join(quote(c) for c in sorted(needed))
             from_clause += (
@@ -255,6 +354,7 @@ class _Compiler:
         } - relation.columns
         if not wanted:
             return from_clause, extra
+        self.materialize(Level.MEMBER)
         members = self.relations[Level.MEMBER].name
         columns = ", ".join(quote(c) for c in sorted(wanted))
         from_clause += (
@@ -280,6 +380,7 @@ class _Compiler:
             column = self.fresh("agg")
             aggregates[call] = column
             parts.append(f"{self.aggregate(call)} AS {quote(column)}")
+        self.materialize(Level.MEMBER)
         members = self.relations[Level.MEMBER]
         needed = self.household_names([a for c in calls for a in c.args]) - members.columns
         join = ""
@@ -309,9 +410,10 @@ class _Compiler:
             case "max_of":
                 return f"max({args[0]})"
             case "collect":
+                # sorting small lists afterwards is much faster than an ordered aggregate
                 return (
-                    f"list({args[0]} ORDER BY m._member_index) "
-                    f"FILTER (WHERE ({args[1]}) AND ({args[0]}) IS NOT NULL)"
+                    f"list_transform(list_sort(list(struct_pack(i := m._member_index, v := {args[0]}))"
+                    f" FILTER (WHERE ({args[1]}) AND ({args[0]}) IS NOT NULL)), lambda s: s.v)"
                 )
         raise ValueError(call.func)
 
@@ -331,6 +433,7 @@ class _Compiler:
         stage_in = self.fresh(f"{alias}_{table.id}_in")
         select = ", ".join([source.columns, *inputs])
         self.add(
+            level,
             stage_in,
             f"SELECT {select}\n{source.from_clause}",
             f"decision table {table.id} ({table.title}), {table.policy_text}, "
@@ -350,6 +453,7 @@ class _Compiler:
             )
         stage_match = self.fresh(f"{alias}_{table.id}_match")
         self.add(
+            level,
             stage_match,
             f"SELECT {alias}.*,\n" + ",\n".join(matches) + f"\nFROM {quote(stage_in)} {alias}"
             if matches
@@ -358,6 +462,7 @@ class _Compiler:
         outputs = self.outputs(table, rules, alias)
         stage_out = self.fresh(f"{alias}_{table.id}")
         self.add(
+            level,
             stage_out,
             f"SELECT {alias}.*,\n" + ",\n".join(f"  {o}" for o in outputs)
             + f"\nFROM {quote(stage_match)} {alias}",
@@ -452,10 +557,10 @@ class _Compiler:
         if table.hit_policy not in (HitPolicy.UNIQUE, HitPolicy.ANY) or len(order) < 2:
             return ""
         ids = "[" + ", ".join(string(f"{r.id}（第 {r.row} 行）") for r in table.rules) + "]"
-        matched = "list_filter(range(1, " + str(len(table.rules) + 1) + "), i -> [" + ", ".join(
+        matched = "list_filter(range(1, " + str(len(table.rules) + 1) + "), lambda i: [" + ", ".join(
             match_of[i] for i in range(len(table.rules))
         ) + "][i])"
-        names = f"array_to_string(list_transform({matched}, i -> {ids}[i]), '、')"
+        names = f"array_to_string(list_transform({matched}, lambda i: {ids}[i]), '、')"
         count = " + ".join(f"CAST({match_of[i]} AS INTEGER)" for i in order)
         if table.hit_policy is HitPolicy.UNIQUE:
             condition, code = f"({count}) > 1", "E601"
@@ -521,7 +626,10 @@ class _Compiler:
             case Unary(_, operand):
                 return f"(NOT {self.expr(operand, level, aggregates)})"
             case Binary("/", left, right):
-                return f"jz_div({self.expr(left, level, aggregates)}, {self.expr(right, level, aggregates)})"
+                operands = [self.expr(left, level, aggregates), self.expr(right, level, aggregates)]
+                if self.hoisted is not None:
+                    operands = [self.hoist(sql) for sql in operands]
+                return f"jz_div({operands[0]}, {operands[1]})"
             case Binary(op, left, right):
                 sql_op = op.upper() if op in ("and", "or") else op
                 return f"({self.expr(left, level, aggregates)} {sql_op} {self.expr(right, level, aggregates)})"
@@ -673,39 +781,37 @@ class _Compiler:
             )
         due = 'e."alert_due"' if "alert_due" in events.columns else "CAST(NULL AS DATE)"
         return (
-            "LEFT JOIN (SELECT e.household_id, list(struct_pack(type := CAST(e.\"alert_type\" AS VARCHAR),"
+            "LEFT JOIN (SELECT e.household_id, list_transform(list_sort(list(struct_pack("
+            "i := e._event_index, a := struct_pack(type := CAST(e.\"alert_type\" AS VARCHAR),"
             ' person_id := CAST(e."event.person_id" AS VARCHAR), raised_on := CAST(e."event.date" AS DATE),'
-            f" due := CAST({due} AS DATE)) ORDER BY e._event_index) AS alerts\n"
+            f" due := CAST({due} AS DATE))))), lambda s: s.a) AS alerts\n"
             f"  FROM {quote(events.name)} e WHERE e.\"alert_type\" IS NOT NULL GROUP BY e.household_id) al"
             " USING (household_id)"
         )
 
-    def trace_entries(self, level: Level, alias: str) -> list[str]:
-        entries = []
-        for kind, ident in self.plan.order:
-            if kind != "table" or self.plan.tables[ident].level is not level:
-                continue
-            table = self.plan.tables[ident]
-            entries.append(self.trace_entry(table, alias, level))
-        return entries
+    def level_tables(self, level: Level) -> list[Table]:
+        return [
+            self.plan.tables[ident]
+            for kind, ident in self.plan.order
+            if kind == "table" and self.plan.tables[ident].level is level
+        ]
 
-    def trace_entry(self, table: Table, alias: str, level: Level) -> str:
-        rule_ids = "[" + ", ".join(string(r.id) for r in table.rules) + "]"
-        cells = "[" + ", ".join(string(r.location.render()) for r in table.rules) + "]"
-        sections = "[" + ", ".join(string(r.annotation) for r in table.rules) + "]"
-        column = f"{alias}.{quote(self.rule_column(table))}"
-        first = column if table.hit_policy.single_hit else f"{column}[1]"
-        if not table.rules:
-            rule_ids = cells = sections = "CAST([] AS VARCHAR[])"
+    def trace_entry(self, table: Table, index: str, outcome: str, person: str) -> str:
+        """One trace record: the table, the rule(s) that decided, the outcome; in full
+        mode also the rule's cell and the policy section its annotation cites."""
+        first = index if table.hit_policy.single_hit else f"{index}[1]"
+        ids = [r.id for r in table.rules]
         if table.hit_policy.single_hit:
-            rule_text = f"{rule_ids}[{column}]"
+            rule_text = _lookup(first, ids)
         else:
-            rule_text = f"array_to_string(list_transform({column}, i -> {rule_ids}[i]), ',')"
-        outcome = self.outcome_text(table, alias)
-        person = f"CAST({alias}.person_id AS VARCHAR)" if level is Level.MEMBER else "CAST(NULL AS VARCHAR)"
+            rule_text = f"array_to_string(list_transform({index}, lambda i: {_lookup('i', ids)}), ',')"
+        full = self.trace_mode == "full"
+        cell = _lookup(first, [r.location.render() for r in table.rules]) if full else "NULL"
+        section = _lookup(first, [r.annotation for r in table.rules]) if full else "NULL"
         return (
-            f"struct_pack(\"table\" := {string(table.id)}, rule := {rule_text}, cell := {cells}[{first}],"
-            f" outcome := {outcome}, section := {sections}[{first}], person_id := {person})"
+            f"struct_pack(\"table\" := {string(table.id)}, rule := {rule_text},"
+            f" cell := CAST({cell} AS VARCHAR), outcome := {outcome},"
+            f" section := CAST({section} AS VARCHAR), person_id := CAST({person} AS VARCHAR))"
         )
 
     def outcome_text(self, table: Table, alias: str) -> str:
@@ -719,29 +825,46 @@ class _Compiler:
         return parts[0] if len(parts) == 1 else "concat_ws('; ', " + ", ".join(parts) + ")"
 
     def trace_sql(self, household: _Relation, members: _Relation, events: _Relation) -> str:
-        own = self.trace_entries(Level.HOUSEHOLD, "h")
+        if self.trace_mode == "none":
+            return f"CAST([] AS {TRACE_TYPE}[])"
+        own = [
+            self.trace_entry(t, f"h.{quote(self.rule_column(t))}", self.outcome_text(t, "h"), "NULL")
+            for t in self.level_tables(Level.HOUSEHOLD)
+        ]
         pieces = ["[" + ", ".join(own) + "]"] if own else []
-        if self.trace_entries(Level.MEMBER, "m"):
-            pieces.append("coalesce(tm.trace, [])")
-        if self.trace_entries(Level.EVENT, "e"):
-            pieces.append("coalesce(te.trace, [])")
+        for level, name in ((Level.MEMBER, "tm"), (Level.EVENT, "te")):
+            if self.level_tables(level):
+                pieces.append(f"coalesce({name}.trace, CAST([] AS {TRACE_TYPE}[]))")
         if not pieces:
-            return "CAST([] AS STRUCT(\"table\" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR, section VARCHAR, person_id VARCHAR)[])"
+            return f"CAST([] AS {TRACE_TYPE}[])"
         return pieces[0] if len(pieces) == 1 else "list_concat(" + ", ".join(pieces) + ")"
 
     def trace_joins(self, members: _Relation, events: _Relation) -> list[str]:
+        """Member and event traces: small per-row records gathered per household, then
+        turned into trace records (gathering the full records directly is far slower)."""
+        if self.trace_mode == "none":
+            return []
         joins = []
-        for level, relation, alias, order, name in (
-            (Level.MEMBER, members, "m", "_member_index", "tm"),
-            (Level.EVENT, events, "e", "_event_index", "te"),
+        for level, relation, alias, order, name, who in (
+            (Level.MEMBER, members, "m", "_member_index", "tm", "person_id"),
+            (Level.EVENT, events, "e", "_event_index", "te", "event.person_id"),
         ):
-            entries = self.trace_entries(level, alias)
-            if not entries:
+            tables = self.level_tables(level)
+            if not tables:
                 continue
+            fields = [f"p := CAST({alias}.{quote(who)} AS VARCHAR)"]
+            for n, table in enumerate(tables):
+                fields.append(f"r{n} := {alias}.{quote(self.rule_column(table))}")
+                fields.append(f"o{n} := {self.outcome_text(table, alias)}")
+            entries = [
+                f"list_transform(x, lambda e: {self.trace_entry(t, f'e.r{n}', f'e.o{n}', 'e.p')})"
+                for n, t in enumerate(tables)
+            ]
             joins.append(
-                f"LEFT JOIN (SELECT {alias}.household_id, flatten(list([{', '.join(entries)}]"
-                f" ORDER BY {alias}.{order})) AS trace FROM {quote(relation.name)} {alias}"
-                f" GROUP BY {alias}.household_id) {name} USING (household_id)"
+                f"LEFT JOIN (SELECT household_id, flatten([{', '.join(entries)}]) AS trace FROM"
+                f" (SELECT {alias}.household_id, list_sort(list(struct_pack(i := {alias}.{order},"
+                f" {', '.join(fields)}))) AS x FROM {quote(relation.name)} {alias}"
+                f" GROUP BY {alias}.household_id)) {name} USING (household_id)"
             )
         return joins
 
@@ -757,6 +880,38 @@ class _Source:
     def columns(self) -> str:
         """The select list's head: the relation's columns and what the joins bring."""
         return ", ".join([f"{self.alias}.*", *self.extra])
+
+
+def _lookup(index: str, texts: list[str]) -> str:
+    """The text for a rule number: a CASE over constants, cheap per row (a list literal
+    indexed per row would be built again for every row)."""
+    if not texts:
+        return "CAST(NULL AS VARCHAR)"
+    whens = " ".join(f"WHEN {i + 1} THEN {string(t)}" for i, t in enumerate(texts))
+    return f"CASE {index} {whens} END"
+
+
+def _referenced(plan: Plan) -> set[str]:
+    """Every name any step of the plan reads, and the contract's output items."""
+    from compiler.expr import names_in
+
+    found = {
+        "group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members",
+        "entitlements", "phase_out_from", "phase_out_until", "monitoring", "alert_type",
+        "alert_due",
+    }
+    for derived in plan.derived.values():
+        found.update(names_in(derived.expr))
+    for table in plan.tables.values():
+        for column in table.inputs:
+            found.update(names_in(column.expr))
+        for column in table.outputs:
+            if column.default is not None:
+                found.update(names_in(column.default))
+        for rule in table.rules:
+            for node in [*rule.tests, *rule.outputs]:
+                found.update(names_in(node))
+    return found
 
 
 def _widest(*scales: int | None) -> int | None:
@@ -798,13 +953,17 @@ def _names(node: object) -> list[str]:
     return names_in(node)  # type: ignore[arg-type]
 
 
-def compile_plan(plan: Plan, suffix: str = "") -> Program:
+def compile_plan(plan: Plan, suffix: str = "", trace: str = "full") -> Program:
     """Compile a bound plan to one DuckDB query (see the module docstring).
 
     ``suffix`` is appended to the three input relation names, so that groups of
-    counties can read their own views of the input in one combined query.
+    counties can read their own views of the input in one combined query. ``trace`` is
+    "full" (table, rule, cell, outcome, policy section), "compact" (no cell and section:
+    they are fixed per rule and listed in the build) or "none".
     """
-    return _Compiler(plan, suffix).run()
+    if trace not in TRACE_MODES:
+        raise ValueError(f"trace must be one of {TRACE_MODES}")
+    return _Compiler(plan, suffix, trace).run()
 
 
 __all__ = ["PRELUDE", "Program", "compile_plan", "literal", "quote", "render"]
