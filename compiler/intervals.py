@@ -1,0 +1,367 @@
+"""Interval algebra for the analysis pass: domains cut into segments, boxes, sweeps.
+
+A column's values are cut at every constant its tests compare with, so that no test
+can tell two values of one segment apart: ``< 1149`` and ``(1149..1723.5)`` cut money
+into ``(-inf, 1149)``, ``[1149]``, ``(1149, 1723.5)``, ``[1723.5]``, ``(1723.5, +inf)``
+and the missing value. A set of segments is a bit mask; a box is one mask per column;
+a rule's region is a box. ``sweep`` splits a box by which rules match (the interval
+analysis of Calvanese et al., "Semantics, analysis and simplification of DMN decision
+tables", 2018), and the rest of the module merges and subtracts boxes.
+
+Values are exact: numbers are Decimals on the grid of their type's scale (money in fen),
+dates are days, and each segment carries its smallest concrete value, the witness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+Mask = int
+Box = tuple[Mask, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of a domain: a single value, an open interval, or the missing value.
+
+    ``low``/``high`` bound an open interval (None: unbounded); ``value`` is the smallest
+    concrete value inside (for an interval unbounded below, 0 when inside, else the
+    largest value below ``high``).
+    """
+
+    value: object
+    point: bool = True
+    low: object = None
+    high: object = None
+    missing: bool = False
+
+
+class Domain:
+    """A column's values as segments; numeric and date domains are in increasing order."""
+
+    def __init__(
+        self, segments: Sequence[Segment], ordered: bool, origin: object = None
+    ) -> None:
+        self.segments = tuple(segments)
+        self.ordered = ordered
+        self.origin = origin
+        self.full: Mask = (1 << len(self.segments)) - 1
+        self.null: Mask = sum(1 << i for i, s in enumerate(self.segments) if s.missing)
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def values(self) -> list[object]:
+        return [s.value for s in self.segments]
+
+    def first(self, mask: Mask) -> int:
+        """The segment a witness comes from: a present value before null, and on a line
+        the smallest value not below the origin (0, or the decision date), else the
+        largest value below it."""
+        present = [i for i in bits(mask) if not self.segments[i].missing]
+        if not present:
+            return lowest(mask)
+        if self.ordered and self.origin is not None:
+            above = [i for i in present if self.segments[i].value >= self.origin]  # type: ignore[operator]
+            return above[0] if above else present[-1]
+        return present[0]
+
+    def witness(self, mask: Mask) -> object:
+        return self.segments[self.first(mask)].value
+
+    def runs(self, mask: Mask) -> list[Mask]:
+        """A mask as its maximal intervals (the missing value on its own); a listed
+        domain's mask stays whole."""
+        if not self.ordered or mask == self.full:
+            return [mask]
+        present = [i for i in bits(mask) if not self.segments[i].missing]
+        found = [sum(1 << i for i in range(a, b + 1)) for a, b in _runs(present)]
+        if mask & self.null:
+            found.append(mask & self.null)
+        return found
+
+    def mask_of(self, accept: Callable[[object], bool]) -> Mask:
+        """The segments whose value ``accept`` takes (tests are constant on a segment)."""
+        mask = 0
+        for index, segment in enumerate(self.segments):
+            if accept(segment.value):
+                mask |= 1 << index
+        return mask
+
+    def render(self, mask: Mask, show: Callable[[object], str]) -> str:
+        """A mask as a reader writes it: ``= 1149``, ``>= 1723.51``, ``dibao, none``."""
+        if mask == self.full:
+            return "任意值"
+        parts: list[str] = []
+        present = [i for i in bits(mask) if not self.segments[i].missing]
+        if self.ordered:
+            for first, last in _runs(present):
+                parts.append(self._render_run(first, last, show))
+        else:
+            parts.extend(show(self.segments[i].value) for i in present)
+        if any(self.segments[i].missing for i in bits(mask)):
+            parts.append("空值")
+        return "、".join(parts)
+
+    def _render_run(self, first: int, last: int, show: Callable[[object], str]) -> str:
+        low, high = self.segments[first], self.segments[last]
+        if first == last and low.point:
+            return f"= {show(low.value)}"
+        low_closed = low.point
+        low_value = low.value if low.point else low.low
+        high_closed = high.point
+        high_value = high.value if high.point else high.high
+        if low_value is None and high_value is None:
+            return "任意非空值"
+        if low_value is None:
+            return f"{'<=' if high_closed else '<'} {show(high_value)}"
+        if high_value is None:
+            return f"{'>=' if low_closed else '>'} {show(low_value)}"
+        left, right = "[" if low_closed else "(", "]" if high_closed else ")"
+        return f"{left}{show(low_value)}..{show(high_value)}{right}"
+
+
+def _runs(indexes: list[int]) -> Iterator[tuple[int, int]]:
+    """Consecutive indexes as (first, last) pairs."""
+    start = previous = None
+    for index in indexes:
+        if start is None:
+            start = previous = index
+        elif index == previous + 1:  # type: ignore[operator]
+            previous = index
+        else:
+            yield start, previous  # type: ignore[misc]
+            start = previous = index
+    if start is not None:
+        yield start, previous  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- building domains
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """The values a numeric or date type can hold: multiples of ``step``."""
+
+    step: Decimal
+    is_date: bool = False
+
+    def number(self, value: object) -> Decimal:
+        if isinstance(value, date):
+            return Decimal(value.toordinal())
+        return Decimal(value)  # type: ignore[arg-type]
+
+    def value(self, number: Decimal) -> object:
+        if self.is_date:
+            return date.fromordinal(int(number))
+        return number.normalize() if number == number.to_integral() else number
+
+    def at_or_above(self, number: Decimal) -> Decimal:
+        return (number / self.step).to_integral_value(ROUND_CEILING) * self.step
+
+    def above(self, number: Decimal) -> Decimal:
+        return ((number / self.step).to_integral_value(ROUND_FLOOR) + 1) * self.step
+
+    def below(self, number: Decimal) -> Decimal:
+        return ((number / self.step).to_integral_value(ROUND_CEILING) - 1) * self.step
+
+    def holds(self, number: Decimal) -> bool:
+        return self.at_or_above(number) == number
+
+
+def ordered_domain(
+    cuts: Iterable[object], grid: Grid, origin: object, nullable: bool
+) -> Domain:
+    """The segments a set of cut points makes on a numeric or date line.
+
+    Segments with no value on the grid (``(0..1)`` for integers, a point between two
+    fen) are left out, so every segment has a witness.
+    """
+    points = sorted(
+        {grid.number(c) for c in cuts if c is not None and not isinstance(c, bool)}
+    )
+    zero = grid.number(origin)
+    segments: list[Segment] = []
+    low: Decimal | None = None
+    for point in [*points, None]:
+        inside = _inside(low, point, grid, zero)
+        if inside is not None:
+            segments.append(
+                Segment(
+                    grid.value(inside),
+                    point=False,
+                    low=None if low is None else grid.value(low),
+                    high=None if point is None else grid.value(point),
+                )
+            )
+        if point is not None and grid.holds(point):
+            segments.append(Segment(grid.value(point)))
+        low = point
+    if nullable:
+        segments.append(Segment(None, missing=True))
+    return Domain(segments, ordered=True, origin=origin)
+
+
+def _inside(
+    low: Decimal | None, high: Decimal | None, grid: Grid, zero: Decimal
+) -> Decimal | None:
+    """The witness of the open interval (low, high), or None when it holds no value.
+
+    Unbounded below, the witness is the origin (0, or the decision date) when it lies
+    inside, else the largest value below ``high``.
+    """
+    if low is None:
+        start = grid.at_or_above(zero)
+        return start if high is None or start < high else grid.below(high)
+    candidate = grid.above(low)
+    return candidate if high is None or candidate < high else None
+
+
+def listed_domain(values: Sequence[object], nullable: bool) -> Domain:
+    """A domain of listed values (an enum's, booleans, text literals) and maybe null."""
+    segments = [Segment(v) for v in values]
+    if nullable:
+        segments.append(Segment(None, missing=True))
+    return Domain(segments, ordered=False)
+
+
+# ---------------------------------------------------------------- masks and boxes
+
+
+def bits(mask: Mask) -> Iterator[int]:
+    index = 0
+    while mask:
+        if mask & 1:
+            yield index
+        mask >>= 1
+        index += 1
+
+
+def lowest(mask: Mask) -> int:
+    return (mask & -mask).bit_length() - 1
+
+
+def intersect(a: Box, b: Box) -> Box | None:
+    """The common part of two boxes, or None when they do not meet."""
+    out = tuple(x & y for x, y in zip(a, b, strict=True))
+    return None if 0 in out else out
+
+
+def contains(outer: Box, inner: Box) -> bool:
+    return all(i & ~o == 0 for o, i in zip(outer, inner, strict=True))
+
+
+def subtract(a: Box, b: Box) -> list[Box]:
+    """``a`` without ``b``, as disjoint boxes."""
+    if intersect(a, b) is None:
+        return [a]
+    pieces: list[Box] = []
+    kept = list(a)
+    for dim, (x, y) in enumerate(zip(a, b, strict=True)):
+        outside = x & ~y
+        if outside:
+            pieces.append((*kept[:dim], outside, *a[dim + 1 :]))
+        kept[dim] = x & y
+    return pieces
+
+
+def merge(boxes: Iterable[Box]) -> list[Box]:
+    """Join boxes that differ in one dimension only, until none do (the union is kept)."""
+    current = list(dict.fromkeys(boxes))
+    changed = True
+    while changed and len(current) > 1:
+        changed = False
+        width = len(current[0])
+        for dim in range(width):
+            groups: dict[Box, Mask] = {}
+            for box in current:
+                key = box[:dim] + box[dim + 1 :]
+                groups[key] = groups.get(key, 0) | box[dim]
+            if len(groups) < len(current):
+                changed = True
+                current = [
+                    key[:dim] + (mask,) + key[dim:] for key, mask in groups.items()
+                ]
+    return current
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A box of the sweep: ``active`` rules may match inside it, ``full`` surely do."""
+
+    box: Box
+    active: tuple[int, ...]
+    full: tuple[int, ...]
+
+
+Settled = Callable[[tuple[int, ...], tuple[int, ...]], bool]
+
+
+def sweep(
+    universe: Box, rules: Sequence[Box | None], settled: Settled | None = None
+) -> list[Piece]:
+    """Split ``universe`` into boxes in each of which the same rules match.
+
+    Dimension by dimension, the segments are grouped by the rules still possible on
+    them; a branch stops when no rule is possible, when every possible rule surely
+    matches the rest of the box, or when ``settled(active, full)`` says the caller
+    knows enough (a gap search stops as soon as some rule covers the branch).
+    """
+    width = len(universe)
+    live = [
+        r for r, box in enumerate(rules) if box is not None and intersect(box, universe)
+    ]
+    covers = {
+        r: [
+            all(rules[r][k] & universe[k] == universe[k] for k in range(d, width))  # type: ignore[index]
+            for d in range(width + 1)
+        ]
+        for r in live
+    }
+    found: list[Piece] = []
+
+    def walk(dim: int, prefix: tuple[Mask, ...], active: tuple[int, ...]) -> None:
+        full = tuple(r for r in active if covers[r][dim])
+        rest = universe[dim:]
+        if (
+            not active
+            or len(full) == len(active)
+            or (settled and settled(active, full))
+        ):
+            found.append(Piece(prefix + rest, active, full))
+            return
+        groups: dict[tuple[int, ...], Mask] = {}
+        for index in bits(universe[dim]):
+            signature = tuple(r for r in active if rules[r][dim] >> index & 1)  # type: ignore[index]
+            groups[signature] = groups.get(signature, 0) | 1 << index
+        for signature, mask in groups.items():
+            walk(dim + 1, (*prefix, mask), signature)
+
+    walk(0, (), tuple(live))
+    return found
+
+
+def uncovered(universe: Box, rules: Sequence[Box | None]) -> list[Box]:
+    """The parts of ``universe`` no rule covers, merged into few boxes."""
+    pieces = sweep(universe, rules, settled=lambda active, full: bool(full))
+    return merge(p.box for p in pieces if not p.full)
+
+
+def covered(universe: Box, rules: Sequence[Box | None]) -> bool:
+    return not uncovered(universe, rules)
+
+
+def split_runs(box: Box, domains: Sequence[Domain]) -> list[Box]:
+    """A box as boxes whose ordered dimensions are single intervals."""
+    found: list[Box] = [()]
+    for mask, domain in zip(box, domains, strict=True):
+        found = [(*prefix, run) for prefix in found for run in domain.runs(mask)]
+    return found
+
+
+def witness(box: Box, domains: Sequence[Domain]) -> list[object]:
+    """The smallest concrete value of each dimension of a box."""
+    return [domain.witness(mask) for domain, mask in zip(domains, box, strict=True)]
