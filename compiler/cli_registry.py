@@ -1,0 +1,397 @@
+"""The registry commands: publish, verify, history, export, diff (a thin layer).
+
+Every command calls library functions (compiler.registry, compiler.diff,
+compiler.export), prints in Chinese, and lets cli.main turn a JiuzhuError into its
+diagnostics and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from compiler.cli import parse_date, usage_error
+from compiler.diagnostics import render_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add publish, verify, history, export and diff to the jiuzhu command."""
+    publish = sub.add_parser("publish", help="发布一个版本（publish a dated version）")
+    publish.add_argument("--county", required=True, help="六位县（市、区）代码")
+    publish.add_argument("--effective", type=parse_date, help="生效日期，如 2025-07-01")
+    publish.add_argument(
+        "--note", required=True, help="版本说明，如 依据某某文件调整低保标准"
+    )
+    publish.add_argument(
+        "--author", default=None, help="发布人（默认：$JIUZHU_AUTHOR 或登录名）"
+    )
+    publish.add_argument(
+        "--base",
+        type=int,
+        default=None,
+        help="工作副本所基于的版本号（没有已发布版本时为 0）；默认读取基线标记",
+    )
+    publish.add_argument(
+        "--households", help="家庭数据文件：计算对这些家庭的影响并随版本保存"
+    )
+    publish.add_argument(
+        "--withdraw",
+        type=int,
+        metavar="N",
+        help="撤回第 N 版：发布一个恢复其之前内容的新版本",
+    )
+    _common(publish)
+    publish.set_defaults(run=_publish)
+
+    verify = sub.add_parser(
+        "verify", help="校验版本登记簿的哈希链（verify the registry）"
+    )
+    verify.add_argument("--head", help="此前记录的最新哈希：检查其后没有版本被删除")
+    _common(verify)
+    verify.set_defaults(run=_verify)
+
+    history = sub.add_parser(
+        "history", help="列出一个县的已发布版本（version history）"
+    )
+    history.add_argument("--county", required=True)
+    history.add_argument("--format", choices=("text", "json"), default="text")
+    _common(history)
+    history.set_defaults(run=_history)
+
+    export = sub.add_parser(
+        "export", help="导出一个版本为 YAML 或 Excel（export a version）"
+    )
+    export.add_argument("--county", required=True)
+    export.add_argument(
+        "--version", required=True, help="版本号、latest 或 work（工作副本）"
+    )
+    export.add_argument("--out", required=True, help="输出文件：.yaml 或 .xlsx")
+    export.add_argument(
+        "--full",
+        action="store_true",
+        help="xlsx 含省、市、县全部内容（默认只含县级自定的内容）",
+    )
+    _common(export)
+    export.set_defaults(run=_export)
+
+    diff = sub.add_parser(
+        "diff",
+        help="比较两个版本（compare versions, cell by cell and household by household）",
+    )
+    diff.add_argument(
+        "old",
+        help="330106@3、330106@latest、330106（工作副本）、work、published 或文件路径",
+    )
+    diff.add_argument("new", help="同上")
+    diff.add_argument("--households", help="家庭数据文件：列出决策发生变化的家庭")
+    diff.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument(
+        "--limit", type=int, default=50, help="列出多少户变化的家庭（text 格式）"
+    )
+    diff.add_argument("--county", help="工作簿文件名不含县代码时，指定它属于哪个县")
+    diff.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 4GB")
+    _common(diff)
+    diff.set_defaults(run=_diff)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tables", default="tables", help="工作副本的 tables 文件夹")
+    parser.add_argument(
+        "--registry",
+        default=None,
+        help="版本登记簿文件（默认：$JIUZHU_REGISTRY 或 tables 旁的 registry/jiuzhu-registry.duckdb）",
+    )
+
+
+def _registry_path(args: argparse.Namespace) -> Path:
+    from compiler.registry import default_path
+
+    path = Path(args.registry) if args.registry else default_path(args.tables)
+    tables = Path(args.tables).resolve()
+    if path.resolve().is_relative_to(tables):
+        raise usage_error(f"版本登记簿不能放在 tables 文件夹内：{path}")
+    return path
+
+
+# ---------------------------------------------------------------- publish
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from compiler.registry import (
+        Registry,
+        base_from_marker,
+        publish,
+        withdraw,
+        write_base_marker,
+    )
+
+    store = Registry(_registry_path(args))
+    folder = Path(args.tables) / "counties"
+    base = (
+        args.base
+        if args.base is not None
+        else base_from_marker(store, folder, args.county)
+    )
+    author = args.author or os.environ.get("JIUZHU_AUTHOR") or getpass.getuser()
+    if args.withdraw is not None:
+        version = withdraw(
+            store.path,
+            args.county,
+            args.withdraw,
+            args.note,
+            author,
+            base,
+            args.effective,
+        )
+    else:
+        if args.effective is None:
+            raise usage_error(
+                "发布须指定 --effective 生效日期，如 --effective 2025-07-01"
+            )
+        version = publish(
+            args.tables,
+            args.county,
+            args.effective,
+            args.note,
+            author,
+            base,
+            store.path,
+            args.households,
+        )
+    print(
+        f"已发布 {version.label}（{version.county_name}），自 {version.effective_from} 起生效；"
+        f"发布人 {version.author}；哈希 {version.hash[:16]}"
+    )
+    print(f"说明：{version.note}")
+    _print_validation(version.validation)
+    if version.impact:
+        _print_stored_impact(json.loads(version.impact))
+    if folder.is_dir():
+        marker = write_base_marker(folder, version)
+        print(f"基线标记已更新：{marker}（下次发布将以第 {version.number} 版为基线）")
+    return 0
+
+
+def _print_validation(validation: str) -> None:
+    records = json.loads(validation)
+    warnings = [r for r in records if r.get("severity") == "warning"]
+    if warnings:
+        print(
+            f"随版本保存了 {len(warnings)} 条警告（jiuzhu history --format json 可查看）"
+        )
+
+
+def _print_stored_impact(report: dict[str, Any]) -> None:
+    if report.get("baseline") is None and "changed" not in report:
+        print(f"影响分析：{report.get('note', '')}")
+        return
+    print(
+        f"影响分析（决策日 {report['as_of']}）：{report['households']} 户中 {report['changed']} 户的决策改变"
+    )
+    for code, county in report["counties"].items():
+        for move in county["moves"]:
+            print(f"  {code} {move['from']} → {move['to']}：{move['households']} 户")
+
+
+# ---------------------------------------------------------------- verify, history
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from compiler.diagnostics import Location, make
+    from compiler.registry import Registry
+
+    store = Registry(_registry_path(args))
+    problems = store.verify()
+    versions = store.versions()
+    head = versions[-1].hash if versions else None
+    if (
+        args.head
+        and head != args.head
+        and not any(v.hash == args.head for v in versions[:-1])
+    ):
+        problems.append(
+            make(
+                "E703",
+                "登记簿中找不到此前记录的最新哈希：其后的版本可能被删除或登记簿被替换",
+                Location(str(store.path)),
+                found=args.head,
+            )
+        )
+    elif args.head and head != args.head:
+        print(
+            f"此前记录的哈希之后又发布了 {len(versions) - _index(versions, args.head) - 1} 个版本"
+        )
+    if problems:
+        print(render_text(problems), file=sys.stderr)
+        print(
+            f"登记簿 {store.path}：{len(versions)} 个版本，校验失败（{len(problems)} 个问题）",
+            file=sys.stderr,
+        )
+        return 1
+    if not versions:
+        print(f"登记簿 {store.path} 还没有已发布的版本")
+        return 0
+    counties = len({v.county_code for v in versions})
+    print(
+        f"登记簿 {store.path}：{counties} 个县（市、区）的 {len(versions)} 个版本，校验通过"
+    )
+    print(
+        f"最新哈希 {head}（请另行记录，以后用 jiuzhu verify --head 检查没有版本被删除）"
+    )
+    return 0
+
+
+def _index(versions: list, digest: str) -> int:  # type: ignore[type-arg]
+    return next(i for i, v in enumerate(versions) if v.hash == digest)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from compiler.registry import Registry, in_force
+
+    store = Registry(_registry_path(args))
+    versions = store.history(args.county)
+    if args.format == "json":
+        records = [_version_record(v) for v in versions]
+        print(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not versions:
+        print(f"{args.county} 还没有已发布的版本（决策使用工作副本）")
+        return 0
+    current = in_force(versions, date.today())
+    print(
+        f"{args.county} {versions[-1].county_name} 的已发布版本（登记簿 {store.path}）"
+    )
+    for v in versions:
+        mark = "★现行" if current is not None and v.number == current.number else ""
+        kind = f"撤回第 {v.withdraws} 版" if v.kind == "withdraw" else "发布"
+        print(
+            f"  第 {v.number} 版  {v.effective_from} 起  {kind}  {v.author}  {v.published_at[:19]}"
+            f"  {v.hash[:12]}  {mark}".rstrip()
+        )
+        print(f"      {v.note}")
+    return 0
+
+
+def _version_record(version: Any) -> dict[str, Any]:
+    return {
+        "county_code": version.county_code,
+        "number": version.number,
+        "label": version.label,
+        "effective_from": version.effective_from,
+        "author": version.author,
+        "note": version.note,
+        "published_at": version.published_at,
+        "kind": version.kind,
+        "withdraws": version.withdraws,
+        "hash": version.hash,
+        "prev_hash": version.prev_hash,
+        "validation": json.loads(version.validation),
+        "impact": json.loads(version.impact) if version.impact else None,
+    }
+
+
+# ---------------------------------------------------------------- export
+
+
+def _export(args: argparse.Namespace) -> int:
+    from compiler.canonical import dump_rulebook
+    from compiler.export import county_workbook, full_workbook, write_xlsx
+    from compiler.registry import Registry, resolve_ref, write_base_marker
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
+        raise usage_error(f"导出文件应以 .yaml 或 .xlsx 结尾：{out.name}")
+    store = Registry(_registry_path(args))
+    version = _version(store, args.county, args.version)
+    if version is None:
+        side = resolve_ref(args.county, args.tables, store.path, date.today())
+        book, label, canonical = side.books[args.county], side.label, None
+    else:
+        book, label, canonical = version.rulebook(), version.label, version.canonical
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".xlsx":
+        workbook = full_workbook(book) if args.full else county_workbook(book)
+        write_xlsx(workbook, out, _info(label, version))
+    else:
+        out.write_text(canonical or dump_rulebook(book, args.tables), encoding="utf-8")
+    print(f"已导出 {label} 到 {out}" + ("（省、市、县全部内容）" if args.full else ""))
+    if version is not None and out.suffix.lower() == ".xlsx" and not args.full:
+        marker = write_base_marker(out.parent, version)
+        print(
+            f"基线标记已写入 {marker}：把工作簿放入 tables/counties/ 时请一并复制，"
+            f"发布时将以第 {version.number} 版为基线"
+        )
+    return 0
+
+
+def _version(store: Any, county: str, which: str) -> Any:
+    """The registry version ``--version`` names, or None for the working copy."""
+    from compiler.errors import RegistryError
+    from compiler.registry import not_found
+
+    if which in ("work", "working"):
+        return None
+    if which == "latest":
+        latest = store.latest(county)
+        if latest is None:
+            raise RegistryError(not_found(county, which, None))
+        return latest
+    if not which.isdigit():
+        raise usage_error(f"--version 应为版本号、latest 或 work：{which}")
+    return store.get(county, int(which))
+
+
+def _info(label: str, version: Any) -> list[tuple[str, str]]:
+    rows = [("导出自", label), ("导出日期", date.today().isoformat())]
+    if version is not None:
+        rows += [
+            ("生效日期", version.effective_from.isoformat()),
+            ("说明", version.note),
+            ("发布人", version.author),
+            ("哈希", version.hash),
+        ]
+    return rows
+
+
+# ---------------------------------------------------------------- diff
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from compiler.diff import diff_sides, impact
+    from compiler.diff import render_text as render_diff
+    from compiler.registry import resolve_ref
+
+    as_of = args.as_of or date.today()
+    registry = _registry_path(args)
+    old = resolve_ref(args.old, args.tables, registry, as_of, args.county)
+    new = resolve_ref(args.new, args.tables, registry, as_of, args.county)
+    result = diff_sides(old, new, as_of)
+    effect = None
+    if args.households:
+        limit = None if args.format == "json" else args.limit
+        effect = impact(old, new, args.households, as_of, limit, args.memory_limit)
+    if args.format == "json":
+        if effect is not None:
+            result["impact"] = effect.to_json()
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=_json_default))
+    else:
+        print(render_diff(result, effect, args.limit))
+    return 0
+
+
+def _json_default(value: object) -> object:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+__all__ = ["register"]

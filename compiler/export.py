@@ -1,0 +1,327 @@
+"""Write the table model back as an .xlsx workbook in the format of docs/table-format.md.
+
+``write_xlsx`` writes any Workbook (fields, standards, derived values, calendar, one
+sheet per decision table, laid out as section 3 of the format describes); reading the
+file back with ``compiler.load.load_workbook`` gives the same model. Two views of a
+county's resolved rulebook are provided:
+
+- ``county_workbook``: only what the county itself sets (its standard rows, its derived
+  values and tables): the workbook to drop into ``tables/counties/`` to start editing
+  from a published version;
+- ``full_workbook``: everything that decides for the county in one province-style
+  workbook (standards flattened to the value in force in each period), for analysts and
+  for archiving a version outside the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl  # type: ignore[import-untyped]
+from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
+
+from compiler.canonical import layer_of_row
+from compiler.diagnostics import NOWHERE
+from compiler.expr import Expr, Test, render
+from compiler.model import (
+    LEVEL_CN,
+    RuleBook,
+    Standard,
+    StandardRow,
+    Table,
+    Workbook,
+    WorkbookKind,
+)
+
+STANDARD_COLUMNS = [
+    "标识",
+    "名称",
+    "值",
+    "单位",
+    "生效日期",
+    "失效日期",
+    "来源",
+    "备注",
+    "类型",
+    "县可改",
+    "下限",
+    "上限",
+    "核实",
+]
+INFO_SHEET = "版本信息"
+
+
+def write_xlsx(
+    workbook: Workbook, path: str | Path, info: Sequence[tuple[str, str]] = ()
+) -> Path:
+    """Write ``workbook`` to ``path`` (.xlsx); ``info`` rows go to a 版本信息 sheet,
+    which the loader ignores (its A2 is not 规则)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    province = workbook.kind is WorkbookKind.PROVINCE
+    if workbook.fields:
+        _fields_sheet(book.create_sheet("字段"), workbook)
+    if workbook.standards:
+        _standards_sheet(book.create_sheet("标准参数"), workbook.standards, province)
+    if workbook.derived:
+        _derived_sheet(book.create_sheet("派生值"), workbook, province)
+    if workbook.calendar:
+        sheet = book.create_sheet("日历")
+        _rows(
+            sheet,
+            [["日期", "类型", "说明"]]
+            + [
+                [d.day, "补班" if d.working else "休息日", d.note]
+                for d in workbook.calendar
+            ],
+        )
+    names: set[str] = set(book.sheetnames)
+    for table in workbook.tables:
+        _table_sheet(book.create_sheet(_sheet_name(table, names)), table)
+    if info:
+        _rows(
+            book.create_sheet(INFO_SHEET), [["项目", "内容"], *[list(r) for r in info]]
+        )
+    if not book.sheetnames:
+        _rows(book.create_sheet("标准参数"), [STANDARD_COLUMNS[:8]])
+    book.save(path)
+    return path
+
+
+def _rows(sheet: Worksheet, rows: Sequence[Sequence[object]]) -> None:
+    for r, row in enumerate(rows, 1):
+        for c, value in enumerate(row, 1):
+            if value is None or value == "":
+                continue
+            cell = sheet.cell(r, c, _cell_value(value))
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a test like "= 5", not a formula
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral() else float(value)
+    return value
+
+
+def _fields_sheet(sheet: Worksheet, workbook: Workbook) -> None:
+    rows: list[list[object]] = [["标识", "名称", "层级", "类型", "默认", "说明"]]
+    for f in workbook.fields:
+        rows.append(
+            [f.id, f.name_cn, LEVEL_CN[f.level], f.dtype.render(), f.default, f.note]
+        )
+    _rows(sheet, rows)
+
+
+def _standards_sheet(
+    sheet: Worksheet, standards: list[Standard], province: bool
+) -> None:
+    header: list[object] = list(
+        STANDARD_COLUMNS if province else STANDARD_COLUMNS[:9] + ["核实"]
+    )
+    rows: list[list[object]] = [header]
+    for s in standards:
+        for index, row in enumerate(s.rows):
+            head = [
+                s.id,
+                s.name_cn,
+                row.value,
+                row.unit,
+                row.effective_from,
+                row.effective_until,
+                row.source,
+                row.note,
+                s.dtype.render(),
+            ]
+            if province:
+                first = index == 0
+                head += [
+                    s.overridable if first else None,
+                    s.lower_text if first else None,
+                    s.upper_text if first else None,
+                ]
+            rows.append([*head, row.verified])
+    _rows(sheet, rows)
+
+
+def _derived_sheet(sheet: Worksheet, workbook: Workbook, province: bool) -> None:
+    header: list[object] = ["标识", "名称", "层级", "类型", "表达式", "依据"]
+    header += ["县可改"] if province else []
+    rows: list[list[object]] = [header]
+    for d in workbook.derived:
+        row = [d.id, d.name_cn, LEVEL_CN[d.level], d.dtype.render(), d.text, d.basis]
+        rows.append(row + ([d.overridable] if province else []))
+    _rows(sheet, rows)
+
+
+def _sheet_name(table: Table, taken: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", table.id)[:31] or "table"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base[:28]}_{n}"
+    taken.add(name)
+    return name
+
+
+def _table_sheet(sheet: Worksheet, table: Table) -> None:
+    options = [f"层级={LEVEL_CN[table.level]}"]
+    if table.overridable:
+        options.append("县可改=是")
+    if table.accepted_gap:
+        options.append(f"接受缺口={table.accepted_gap}")
+    kinds = [
+        "规则",
+        *["输入"] * len(table.inputs),
+        *["输出"] * len(table.outputs),
+        "注释",
+    ]
+    names = [
+        "名称",
+        *[c.text for c in table.inputs],
+        *[c.id for c in table.outputs],
+        table.annotation_header or "注释",
+    ]
+    types = [
+        "类型",
+        *[c.dtype.render() for c in table.inputs],
+        *[c.dtype.render() for c in table.outputs],
+    ]
+    rows: list[list[object]] = [
+        [table.id, table.title, table.policy_text, *options],
+        list(kinds),
+        list(names),
+        list(types),
+    ]
+    if any(c.default is not None for c in table.outputs):
+        rows.append(
+            [
+                "默认",
+                *[None] * len(table.inputs),
+                *[
+                    render(c.default) if c.default is not None else None
+                    for c in table.outputs
+                ],
+            ]
+        )
+    for rule in table.rules:
+        tests = [_text(rule.test_texts, i, t) for i, t in enumerate(rule.tests)]
+        outputs = [_text(rule.output_texts, i, o) for i, o in enumerate(rule.outputs)]
+        rows.append([rule.id, *tests, *outputs, rule.annotation])
+    _rows(sheet, rows)
+
+
+def _text(texts: list[str], index: int, tree: Expr | Test) -> str:
+    """The cell's text as typed, or the canonical rendering of its tree."""
+    if index < len(texts) and texts[index] is not None:
+        return texts[index]
+    return render(tree)
+
+
+# ---------------------------------------------------------------- views of a rulebook
+
+
+def county_workbook(book: RuleBook) -> Workbook:
+    """What the county itself sets: its standard rows, derived values and tables."""
+    county = Workbook("", book.county_code, book.county_name, WorkbookKind.COUNTY)
+    for standard in book.standards.values():
+        rows = [r for r in standard.rows if layer_of_row(book, r) == "county"]
+        if rows:
+            county.standards.append(_copy(standard, rows))
+    own = _county_source(book)
+    if own:
+        county.derived = [
+            d for d in book.derived.values() if _under(d.location.file, own)
+        ]
+        county.tables = [
+            t for t in book.tables.values() if _under(t.location.file, own)
+        ]
+        county.calendar = [d for d in book.calendar if _under(d.location.file, own)]
+    return county
+
+
+def _county_source(book: RuleBook) -> str | None:
+    return (
+        book.sources[0]
+        if len(book.sources) > 1 and _is_county(book, book.sources[0])
+        else None
+    )
+
+
+def _is_county(book: RuleBook, source: str) -> bool:
+    match = re.match(r"(\d{6})", Path(source).name)
+    return bool(match and match.group(1) == book.county_code)
+
+
+def _under(file: str | None, source: str) -> bool:
+    return bool(file) and (
+        file == source or str(file).startswith(source.rstrip("/") + "/")
+    )
+
+
+def _copy(standard: Standard, rows: list[StandardRow]) -> Standard:
+    return Standard(
+        standard.id,
+        standard.name_cn,
+        standard.dtype,
+        list(rows),
+        standard.overridable,
+        standard.lower,
+        standard.upper,
+        standard.lower_text,
+        standard.upper_text,
+        standard.location,
+    )
+
+
+def full_workbook(book: RuleBook) -> Workbook:
+    """Everything that decides for the county, as one province-style workbook; each
+    standard's rows become the value in force in each period (county before city before
+    province), so the periods never overlap."""
+    from compiler.diff import timeline
+
+    workbook = Workbook(
+        "",
+        "330000",
+        f"{book.county_code}{book.county_name}",
+        WorkbookKind.PROVINCE,
+        list(book.fields.values()),
+        [],
+        list(book.derived.values()),
+        list(book.tables.values()),
+        list(book.calendar),
+    )
+    for standard in book.standards.values():
+        rows = []
+        for segment in timeline(standard):
+            if segment.row is None:
+                continue
+            row = segment.row
+            rows.append(
+                StandardRow(
+                    row.value,
+                    segment.start,
+                    segment.end,
+                    row.unit,
+                    row.source,
+                    row.note,
+                    row.verified,
+                    NOWHERE,
+                    "",
+                )
+            )
+        workbook.standards.append(_copy(standard, rows))
+    return workbook
+
+
+__all__ = ["INFO_SHEET", "county_workbook", "full_workbook", "write_xlsx"]

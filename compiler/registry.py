@@ -1,0 +1,1022 @@
+"""The registry of published versions: numbered, dated, immutable, hash-chained.
+
+One DuckDB file (by default ``registry/jiuzhu-registry.duckdb`` beside the tables
+folder, never inside it) holds one row per published version::
+
+    seq             1, 2, 3 ... over the whole registry, in publishing order
+    county_code     330106
+    number          1, 2, 3 ... per county
+    effective_from  the first day the version decides
+    author, note, published_at (ISO 8601 with the local offset)
+    kind            publish | withdraw (withdraws = the number withdrawn)
+    canonical       the county's rulebook as canonical YAML (compiler.canonical)
+    sql             the DuckDB program compiled from that YAML
+    validation      JSON list of the diagnostics the tables had (warnings, notes)
+    impact          JSON impact report on a population, when published with one
+    prev_hash       the hash of the county's previous version (64 zeros for the first)
+    chain_prev      the hash of the registry's previous version (seq - 1)
+    hash            sha256 of every field above, as canonical JSON
+
+The version in force for a county on a date is the one with the latest
+``effective_from`` on or before it, ties going to the higher number. A version never
+changes; withdrawing one publishes a new version that restores the content in force
+before it. ``verify`` re-hashes both chains and reports edited, deleted or reordered
+versions.
+
+Publishing is one DuckDB transaction: the county's latest number is read, compared with
+the base the working copy was loaded from (refusing with E702 when it moved), and the
+new row inserted. DuckDB lets one process at a time open the file for writing; another
+publisher waits for the lock (up to ``wait`` seconds), then sees the new version and is
+refused as stale. Inside one process, two transactions racing for the same number are
+stopped by the (county_code, number) key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+from compiler import logger
+from compiler.bind import bind
+from compiler.canonical import (
+    CanonicalError,
+    dump_rulebook,
+    load_rulebook,
+    load_workbook_yaml,
+    read,
+)
+from compiler.diagnostics import Diagnostic, Location, Report, make
+from compiler.diff import Side
+from compiler.engine import Project, open_project
+from compiler.errors import RegistryError, ValidationFailed
+from compiler.load import load_workbook
+from compiler.model import RuleBook, Workbook, WorkbookKind
+from compiler.resolve import Tables, load_tables, rulebook_for
+from compiler.sqlgen import compile_plan
+from compiler.validate import report_unverified, validate
+
+DEFAULT_LOCATION = Path("registry") / "jiuzhu-registry.duckdb"
+REGISTRY_ENV = "JIUZHU_REGISTRY"
+FAULT_ENV = "JIUZHU_REGISTRY_FAULT"
+WORKING_COPY = "工作副本"
+GENESIS = "0" * 64
+TABLE = "jz_registry_versions"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+  seq BIGINT PRIMARY KEY,
+  county_code VARCHAR NOT NULL,
+  number INTEGER NOT NULL,
+  county_name VARCHAR NOT NULL,
+  effective_from DATE NOT NULL,
+  author VARCHAR NOT NULL,
+  note VARCHAR NOT NULL,
+  published_at VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,
+  withdraws INTEGER,
+  canonical VARCHAR NOT NULL,
+  sql VARCHAR NOT NULL,
+  validation VARCHAR NOT NULL,
+  impact VARCHAR,
+  prev_hash VARCHAR NOT NULL,
+  chain_prev VARCHAR NOT NULL,
+  hash VARCHAR NOT NULL,
+  UNIQUE (county_code, number)
+)
+"""
+COLUMNS = (
+    "seq",
+    "county_code",
+    "number",
+    "county_name",
+    "effective_from",
+    "author",
+    "note",
+    "published_at",
+    "kind",
+    "withdraws",
+    "canonical",
+    "sql",
+    "validation",
+    "impact",
+    "prev_hash",
+    "chain_prev",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published version of one county's tables (a row of the registry)."""
+
+    seq: int
+    county_code: str
+    number: int
+    county_name: str
+    effective_from: date
+    author: str
+    note: str
+    published_at: str
+    kind: str  # "publish" or "withdraw"
+    withdraws: int | None
+    canonical: str
+    sql: str
+    validation: str
+    impact: str | None
+    prev_hash: str
+    chain_prev: str
+    hash: str = ""
+
+    @property
+    def label(self) -> str:
+        """``330106@3``: how decisions, diffs and exports name this version."""
+        return f"{self.county_code}@{self.number}"
+
+    def rulebook(self) -> RuleBook:
+        """The county's rulebook as published (shared; do not modify it)."""
+        return _rulebook(self.hash, self.canonical)
+
+    def computed_hash(self) -> str:
+        return content_hash(self)
+
+
+def content_hash(version: Version) -> str:
+    """sha256 over every field but the hash itself, as sorted, compact JSON."""
+    fields = {name: getattr(version, name) for name in COLUMNS if name != "hash"}
+    fields["effective_from"] = version.effective_from.isoformat()
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _rulebook(digest: str, canonical: str) -> RuleBook:
+    return load_rulebook(canonical)
+
+
+def default_path(tables_root: str | Path = "tables") -> Path:
+    """$JIUZHU_REGISTRY, else ``registry/jiuzhu-registry.duckdb`` beside the tables."""
+    configured = os.environ.get(REGISTRY_ENV)
+    if configured:
+        return Path(configured)
+    return Path(tables_root).resolve().parent / DEFAULT_LOCATION
+
+
+# ---------------------------------------------------------------- fault injection
+
+
+def _fault(point: str) -> None:
+    """A test hook: $JIUZHU_REGISTRY_FAULT=point:action[:arg] kills, exits or sleeps
+    the process at a named point of publishing (the crash test uses it)."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    for item in spec.split(","):
+        where, _, rest = item.partition(":")
+        if where != point:
+            continue
+        action, _, arg = rest.partition(":")
+        if action == "sleep":
+            time.sleep(float(arg or 1))
+        elif action == "exit":
+            os._exit(int(arg or 70))
+        elif action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "raise":
+            raise RuntimeError(f"fault injected at {point}")
+
+
+# ---------------------------------------------------------------- the registry
+
+
+class Registry:
+    """A registry file; every call opens it, does its work and closes it again."""
+
+    def __init__(self, path: str | Path, wait: float = 30.0) -> None:
+        self.path = Path(path)
+        self.wait = wait
+
+    # ------------------------------------------------------------ connections
+
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A connection, waiting while another process holds the file; None when
+        reading a registry that does not exist yet."""
+        if not write and not self.path.exists():
+            yield None
+            return
+        if write:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open(write)
+        try:
+            if write:
+                con.execute(SCHEMA)
+            elif not _has_table(con):
+                yield None
+                return
+            yield con
+        finally:
+            con.close()
+
+    def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.wait
+        read_only = not write
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.ConnectionException as error:
+                if read_only and "different configuration" in str(error):
+                    read_only = False  # this process already has it open for writing
+                    continue
+                raise self._unopenable(error) from None
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise self._unopenable(error) from None
+                if time.monotonic() > deadline:
+                    raise self._busy() from None
+                time.sleep(0.05)
+            except duckdb.Error as error:
+                raise self._unopenable(error) from None
+
+    def _busy(self) -> RegistryError:
+        return RegistryError(
+            make(
+                "E702",
+                f"版本登记簿正被其他进程占用（等待 {self.wait:.0f} 秒后仍未释放），本次操作未执行",
+                Location(str(self.path)),
+                hint="可能有人正在发布；稍后重试，并用 jiuzhu history 查看最新版本",
+            )
+        )
+
+    def _unopenable(self, error: Exception) -> RegistryError:
+        return RegistryError(
+            make(
+                "E703",
+                f"无法打开版本登记簿：{str(error).splitlines()[0]}",
+                Location(str(self.path)),
+                expected="由 jiuzhu publish 创建的 DuckDB 文件",
+                hint="用 --registry 指定正确的文件",
+            )
+        )
+
+    # ------------------------------------------------------------ reading
+
+    def versions(self, county: str | None = None) -> list[Version]:
+        """Every version (of one county, when given), in publishing order."""
+        where, params = ("WHERE county_code = ?", [county]) if county else ("", [])
+        with self._connect(write=False) as con:
+            if con is None:
+                return []
+            rows = con.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM {TABLE} {where} ORDER BY seq", params
+            ).fetchall()
+        return [Version(*row) for row in rows]
+
+    def history(self, county: str) -> list[Version]:
+        return sorted(self.versions(county), key=lambda v: v.number)
+
+    def counties(self) -> list[str]:
+        return sorted({v.county_code for v in self.versions()})
+
+    def latest(self, county: str) -> Version | None:
+        history = self.history(county)
+        return history[-1] if history else None
+
+    def get(self, county: str, number: int) -> Version:
+        """Raises RegistryError (E704) when the county has no such version."""
+        for version in self.versions(county):
+            if version.number == number:
+                return version
+        raise RegistryError(not_found(county, number, self.latest(county)))
+
+    def version_in_force(self, county: str, as_of: date) -> Version | None:
+        return in_force(self.versions(county), as_of)
+
+    def in_force_all(self, as_of: date) -> dict[str, Version]:
+        """The version in force on ``as_of`` for every county that has one."""
+        by_county: dict[str, list[Version]] = {}
+        for version in self.versions():
+            by_county.setdefault(version.county_code, []).append(version)
+        found = {c: in_force(vs, as_of) for c, vs in by_county.items()}
+        return {c: v for c, v in found.items() if v is not None}
+
+    # ------------------------------------------------------------ writing
+
+    def append(self, draft: Version, base: int) -> Version:
+        """Store ``draft`` as the county's next version, if its latest is ``base``.
+
+        Numbers, links, ``published_at`` and the hash are filled in here, inside the
+        transaction. Raises RegistryError (E702) when the latest version is not
+        ``base`` or another publisher won the race.
+        """
+        with self._connect(write=True) as con:
+            assert con is not None
+            _fault("opened")
+            con.execute("BEGIN TRANSACTION")
+            try:
+                version = self._next(con, draft, base)
+                _fault("checked")
+                con.execute(
+                    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                    [getattr(version, c) for c in COLUMNS],
+                )
+                _fault("inserted")
+                con.execute("COMMIT")
+            except duckdb.Error as error:
+                _rollback(con)
+                if isinstance(
+                    error, duckdb.ConstraintException | duckdb.TransactionException
+                ):
+                    raise RegistryError(_raced(draft.county_code, base)) from None
+                raise
+            except BaseException:
+                _rollback(con)
+                raise
+            _fault("committed")
+        logger.info("published %s (%s)", version.label, version.hash[:12])
+        return version
+
+    def _next(
+        self, con: duckdb.DuckDBPyConnection, draft: Version, base: int
+    ) -> Version:
+        latest = con.execute(
+            f"SELECT number, hash FROM {TABLE} WHERE county_code = ? ORDER BY number DESC LIMIT 1",
+            [draft.county_code],
+        ).fetchone()
+        head = con.execute(
+            f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        current = latest[0] if latest else 0
+        if base != current:
+            raise RegistryError(stale(draft.county_code, base, current))
+        version = dataclasses.replace(
+            draft,
+            seq=(head[0] if head else 0) + 1,
+            number=current + 1,
+            published_at=draft.published_at or now(),
+            prev_hash=latest[1] if latest else GENESIS,
+            chain_prev=head[1] if head else GENESIS,
+        )
+        return dataclasses.replace(version, hash=content_hash(version))
+
+    # ------------------------------------------------------------ checking
+
+    def verify(self) -> list[Diagnostic]:
+        """Re-hash every version and both chains; returns the problems found (E703)."""
+        return self.check(self.versions())
+
+    def check(self, versions: list[Version]) -> list[Diagnostic]:
+        """``verify`` on versions already read (in publishing order)."""
+        problems: list[Diagnostic] = []
+        chain, expected_seq = GENESIS, 1
+        last: dict[str, Version] = {}
+        for version in versions:
+            problems += self._check(
+                version, expected_seq, chain, last.get(version.county_code)
+            )
+            chain, expected_seq = version.hash, version.seq + 1
+            last[version.county_code] = version
+        return problems
+
+    def head(self) -> str | None:
+        """The hash of the registry's last version: record it elsewhere to detect a
+        later truncation (``jiuzhu verify --head``)."""
+        versions = self.versions()
+        return versions[-1].hash if versions else None
+
+    def _check(
+        self, version: Version, seq: int, chain: str, previous: Version | None
+    ) -> list[Diagnostic]:
+        where = Location(str(self.path), None, version.label)
+        found: list[str] = []
+        if version.seq != seq:
+            found.append(
+                f"登记顺序号应为 {seq}，实为 {version.seq}：有版本被删除或顺序被改动"
+            )
+        if version.chain_prev != chain:
+            found.append(
+                "与登记簿中前一条记录的链接断开：前一条记录被删除、改动或顺序被改动"
+            )
+        number = previous.number + 1 if previous else 1
+        if version.number != number:
+            found.append(
+                f"版本号应为 {number}，实为 {version.number}：有版本被删除或重新编号"
+            )
+        if version.prev_hash != (previous.hash if previous else GENESIS):
+            found.append("与本县上一版本的链接断开：上一版本被删除或改动")
+        if version.computed_hash() != version.hash:
+            found.append("内容与登记时的哈希不符：该版本在发布后被改动")
+        try:
+            version.rulebook()
+        except CanonicalError as error:
+            found.append(f"决策表内容无法读取（{error}）")
+        return [
+            make(
+                "E703",
+                f"版本 {version.label} 校验失败：{text}",
+                where,
+                hint="版本发布后不得修改；请从备份恢复登记簿，并查明改动来源",
+            )
+            for text in found
+        ]
+
+
+def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # the transaction was already aborted by DuckDB
+
+
+def in_force(versions: list[Version], as_of: date) -> Version | None:
+    """The latest effective_from on or before ``as_of``, ties to the higher number."""
+    candidates = [v for v in versions if v.effective_from <= as_of]
+    return max(candidates, key=lambda v: (v.effective_from, v.number), default=None)
+
+
+def now() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="microseconds")
+
+
+# ---------------------------------------------------------------- messages
+
+
+def stale(county: str, base: int, current: int) -> Diagnostic:
+    based = f"基于第 {base} 版" if base else "开始时还没有已发布的版本"
+    return make(
+        "E702",
+        f"{county} 的工作副本{based}，但登记簿中最新已是第 {current} 版，发布被拒绝",
+        found=f"基线 {base}",
+        expected=f"基线 {current}",
+        hint=f"先运行 jiuzhu diff {county}@{current} {county} 查看他人发布的改动，"
+        f"把需要的改动合入工作副本后用 --base {current} 重新发布",
+    )
+
+
+def _raced(county: str, base: int) -> Diagnostic:
+    return make(
+        "E702",
+        f"{county} 同时有另一次发布完成，本次发布被拒绝（基线第 {base} 版已不是最新）",
+        hint=f"运行 jiuzhu history --county {county} 查看最新版本，合入改动后重新发布",
+    )
+
+
+def not_found(county: str, number: int | str, latest: Version | None) -> Diagnostic:
+    have = f"现有第 1 至第 {latest.number} 版" if latest else "该县还没有已发布的版本"
+    return make(
+        "E704",
+        f"版本 {county}@{number} 不存在（{have}）",
+        found=f"{county}@{number}",
+        expected="jiuzhu history 列出的版本号，例如 330106@1",
+    )
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@dataclass
+class Prepared:
+    """A working copy checked, written as canonical YAML and compiled, ready to store."""
+
+    county_code: str
+    county_name: str
+    canonical: str
+    sql: str
+    validation: str
+    rulebook: RuleBook
+    project: Project
+
+
+def prepare(
+    tables_root: str | Path, county: str, effective: date, analyse: object = "auto"
+) -> Prepared:
+    """Check the county's working copy as of ``effective`` and compile it from its
+    canonical YAML (so the stored SQL is exactly what as-of evaluation runs).
+
+    Raises RegistryError (E701, followed by the errors) when the tables have errors.
+    """
+    analyser = _analyser() if analyse == "auto" else analyse
+    report = Report()
+    project = open_project(tables_root, [county], effective, analyser, report)  # type: ignore[arg-type]
+    if report.has_errors or county not in project.plans:
+        raise RegistryError([refused(county, len(report.errors)), *report.errors])
+    try:
+        canonical = dump_rulebook(project.plans[county].rulebook, tables_root)
+        book = load_rulebook(canonical)
+    except CanonicalError as error:
+        raise RegistryError(
+            make(
+                "E701",
+                f"{county} 的决策表无法写成规范文本，发布被拒绝：{error}",
+                hint="请把该单元格改写为常规写法后再发布",
+            )
+        ) from None
+    rebound = Report()
+    sql = compile_plan(bind(book, rebound)).sql
+    if rebound.has_errors:  # the canonical form lost something: a bug, not the user's
+        raise RegistryError([refused(county, len(rebound.errors)), *rebound.errors])
+    validation = _validation_json(report.items, tables_root)
+    return Prepared(county, book.county_name, canonical, sql, validation, book, project)
+
+
+def refused(county: str, errors: int) -> Diagnostic:
+    return make(
+        "E701",
+        f"{county} 的决策表有 {errors} 个错误，发布被拒绝",
+        hint="按下列错误逐条修改后，先运行 jiuzhu check 确认没有错误，再发布",
+    )
+
+
+def _analyser() -> object:
+    try:
+        from compiler.analyse import analyse  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return analyse
+
+
+def _validation_json(items: list[Diagnostic], tables_root: str | Path) -> str:
+    root = Path(tables_root).resolve()
+    records = []
+    for item in items:
+        record = item.to_record()
+        file = record.get("file")
+        if isinstance(file, str):
+            try:
+                record["file"] = Path(file).resolve().relative_to(root).as_posix()
+            except ValueError:
+                pass
+        records.append(record)
+    return json.dumps(records, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def publish(
+    tables_root: str | Path,
+    county: str,
+    effective: date,
+    note: str,
+    author: str,
+    base: int,
+    registry: str | Path | None = None,
+    households: str | Path | None = None,
+    analyse: object = "auto",
+) -> Version:
+    """Publish the county's working copy as its next version, in force from
+    ``effective``, if the county's latest version is still ``base`` (0: none yet).
+
+    With ``households``, the impact on that population against the version in force
+    on ``effective`` is computed and stored with the version.
+
+    Raises:
+        RegistryError: E701 the tables have errors; E702 the latest version is not
+            ``base`` (or another publish won the race, or the registry stayed busy).
+    """
+    store = Registry(registry or default_path(tables_root))
+    prepared = prepare(tables_root, county, effective, analyse)
+    impact = None
+    if households is not None:
+        current = store.latest(county)
+        if (
+            current.number if current else 0
+        ) != base:  # before the costly part; append re-checks
+            raise RegistryError(stale(county, base, current.number if current else 0))
+        impact = _impact(store, prepared, households, effective)
+    draft = _draft(prepared, effective, note, author, impact)
+    return store.append(draft, base)
+
+
+def _draft(
+    prepared: Prepared,
+    effective: date,
+    note: str,
+    author: str,
+    impact: str | None,
+    kind: str = "publish",
+    withdraws: int | None = None,
+) -> Version:
+    return Version(
+        0,
+        prepared.county_code,
+        0,
+        prepared.county_name,
+        effective,
+        author,
+        note,
+        "",
+        kind,
+        withdraws,
+        prepared.canonical,
+        prepared.sql,
+        prepared.validation,
+        impact,
+        "",
+        "",
+    )
+
+
+def _impact(
+    store: Registry, prepared: Prepared, households: str | Path, effective: date
+) -> str:
+    from compiler.diff import impact
+
+    county = prepared.county_code
+    baseline = store.version_in_force(county, effective)
+    if baseline is None:
+        report = {
+            "baseline": None,
+            "as_of": effective.isoformat(),
+            "note": "该县在生效日没有已发布的版本，无可比较的基准",
+        }
+        return json.dumps(report, ensure_ascii=False)
+    old = Side(baseline.label, {county: baseline.rulebook()}, {county: baseline.label})
+    new = Side(
+        f"{county}@新版本", {county: prepared.rulebook}, {county: f"{county}@新版本"}
+    )
+    result = impact(old, new, households, effective)
+    return json.dumps(result.to_json(), ensure_ascii=False, default=str)
+
+
+def withdraw(
+    registry: str | Path,
+    county: str,
+    number: int,
+    note: str,
+    author: str,
+    base: int,
+    effective: date | None = None,
+) -> Version:
+    """Withdraw version ``number``: publish a new version, in force from the withdrawn
+    one's date (or ``effective``), whose content is the version that was in force
+    before it. Raises RegistryError: E704 nothing to restore or no such version,
+    E702 stale base."""
+    store = Registry(registry)
+    target = store.get(county, number)
+    earlier = [v for v in store.versions(county) if v.number < number]
+    restored = in_force(earlier, target.effective_from)
+    if restored is None:
+        raise RegistryError(
+            make(
+                "E704",
+                f"第 {number} 版之前没有可恢复的版本，不能撤回",
+                found=target.label,
+                hint="改正工作副本后发布一个新版本，生效日期与被撤回的版本相同",
+            )
+        )
+    text = f"撤回第 {number} 版，恢复第 {restored.number} 版的内容" + (
+        f"：{note}" if note else ""
+    )
+    draft = dataclasses.replace(
+        restored,
+        seq=0,
+        number=0,
+        effective_from=effective or target.effective_from,
+        author=author,
+        note=text,
+        published_at="",
+        kind="withdraw",
+        withdraws=number,
+        impact=None,
+        prev_hash="",
+        chain_prev="",
+        hash="",
+    )
+    return store.append(draft, base)
+
+
+# ---------------------------------------------------------------- the base marker
+
+
+BASE_SUFFIX = ".base.json"
+
+
+def marker_path(folder: str | Path, county: str) -> Path:
+    """``<folder>/<county>.base.json``: which version a working copy started from."""
+    return Path(folder) / f"{county}{BASE_SUFFIX}"
+
+
+def write_base_marker(folder: str | Path, version: Version) -> Path:
+    path = marker_path(folder, version.county_code)
+    record = {
+        "county": version.county_code,
+        "version": version.number,
+        "hash": version.hash,
+        "说明": "jiuzhu 记录：同一文件夹中该县的工作簿基于此已发布版本；发布时据此检查是否有人抢先发布",
+    }
+    path.write_text(
+        json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def read_base_marker(folder: str | Path, county: str) -> dict | None:  # type: ignore[type-arg]
+    path = marker_path(folder, county)
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        int(record["version"])
+    except (ValueError, KeyError, TypeError):
+        raise RegistryError(
+            make(
+                "E702",
+                "基线标记文件无法读取",
+                Location(str(path)),
+                expected='{"county": "330106", "version": 3, "hash": "..."}',
+                hint="删除该文件并用 --base N 指明工作副本所基于的版本",
+            )
+        ) from None
+    return record  # type: ignore[no-any-return]
+
+
+def base_from_marker(store: Registry, folder: str | Path, county: str) -> int:
+    """The base recorded beside the workbook, checked against the registry.
+
+    Raises RegistryError (E702) when there is no marker while the county has versions,
+    or when the marker names a version this registry does not hold.
+    """
+    record = read_base_marker(folder, county)
+    latest = store.latest(county)
+    if record is None:
+        if latest is None:
+            return 0
+        raise RegistryError(
+            make(
+                "E702",
+                f"{county} 已有第 {latest.number} 版，但工作副本没有记录它基于哪个版本",
+                Location(str(marker_path(folder, county))),
+                hint=f"先运行 jiuzhu diff {county}@{latest.number} {county} 核对差异，"
+                f"确认后用 --base {latest.number} 发布",
+            )
+        )
+    number = int(record["version"])
+    if number == 0:
+        return 0
+    stored = next((v for v in store.versions(county) if v.number == number), None)
+    if stored is None or stored.hash != record.get("hash"):
+        raise RegistryError(
+            make(
+                "E702",
+                f"基线标记记录的 {county}@{number} 与当前登记簿中的版本不符",
+                Location(str(marker_path(folder, county))),
+                hint="确认 --registry 指向正确的登记簿，或用 --base N 明确指定基线",
+            )
+        )
+    return number
+
+
+# ---------------------------------------------------------------- as-of evaluation
+
+
+def published_project(
+    tables_root: str | Path,
+    registry_path: str | Path | None,
+    as_of: date,
+    counties: list[str] | None = None,
+) -> tuple[Project, dict[str, str]]:
+    """Every county's plan as in force on ``as_of``: its published version, or the
+    working tables when it has none in force; with each county's version label
+    (``330106@3`` or ``工作副本``) for ``install_standards(..., versions=...)``.
+    """
+    report, working = Report(), Report()
+    tables = load_tables(tables_root, working)
+    store = Registry(registry_path or default_path(tables_root))
+    published = store.in_force_all(as_of)
+    codes = counties or sorted(set(tables.county_codes()) | set(published))
+    plans, labels, unverified = {}, {}, {}  # type: ignore[var-annotated]
+    for code in codes:
+        version = published.get(code)
+        if version is not None:
+            book, labels[code] = version.rulebook(), version.label
+        elif code in tables.counties:
+            book, labels[code] = rulebook_for(tables, code, working), WORKING_COPY
+        else:
+            report.error(
+                "E606",
+                f"未知的县（市、区）代码「{code}」",
+                found=code,
+                expected="tables/counties/ 中已有工作簿或登记簿中已发布版本的六位代码",
+            )
+            continue
+        plans[code] = bind(book, report)
+        validate(plans[code], report, as_of, unverified)
+    if WORKING_COPY in labels.values():
+        report.extend(working.items)
+    report_unverified(unverified, report)
+    project = Project(_with_fields(tables, plans), report, as_of, plans)
+    return project, labels
+
+
+def _with_fields(tables: Tables, plans: dict) -> Tables:  # type: ignore[type-arg]
+    """The tables with the province's fields widened by any field a published version
+    declares that the working copy no longer does (the input loader reads them)."""
+    fields = {f.id: f for f in tables.province.fields}
+    for plan in plans.values():
+        for ident, spec in plan.rulebook.fields.items():
+            fields.setdefault(ident, spec)
+    province = dataclasses.replace(tables.province, fields=list(fields.values()))
+    return dataclasses.replace(tables, province=province)
+
+
+# ---------------------------------------------------------------- naming a side
+
+
+def resolve_ref(
+    ref: str,
+    tables_root: str | Path,
+    registry_path: str | Path | None,
+    as_of: date,
+    county: str | None = None,
+) -> Side:
+    """What a user writes for one side of a diff, as a Side.
+
+    ``330106@3`` a published version; ``330106@latest``; ``330106@2025-07-01`` the
+    version in force on that date; ``330106`` or ``330106@work`` the working copy;
+    ``work`` every county's working copy; ``published`` every county's version in force
+    on ``as_of`` (the working copy where none is); a path: a canonical YAML file, or a
+    county workbook (.xlsx or a folder of .csv) laid over the working province and city.
+
+    Raises RegistryError (E704) for a version that does not exist or a ref that is
+    none of these, ValidationFailed when a working copy or workbook has errors.
+    """
+    store = Registry(registry_path or default_path(tables_root))
+    path = Path(ref)
+    if ref == "work":
+        tables = _working(tables_root)
+        return Side(
+            "工作副本",
+            {c: _working_book(tables, c) for c in tables.county_codes()},
+            {c: WORKING_COPY for c in tables.county_codes()},
+        )
+    if ref == "published":
+        project, labels = published_project(tables_root, store.path, as_of)
+        if project.report.has_errors:
+            raise ValidationFailed(project.report.errors)
+        books = {c: p.rulebook for c, p in project.plans.items()}
+        return Side(f"{as_of} 生效的版本", books, labels)
+    match = re.fullmatch(r"(\d{6})(?:@(.+))?", ref)
+    if match and not path.exists():
+        return _county_side(
+            store, tables_root, match.group(1), match.group(2) or "work"
+        )
+    if path.exists():
+        return _path_side(path, tables_root, county)
+    raise RegistryError(
+        make(
+            "E704",
+            f"无法识别「{ref}」",
+            found=ref,
+            expected="330106@3、330106@latest、330106@2025-07-01、330106（工作副本）、"
+            "work、published，或工作簿、YAML 文件的路径",
+        )
+    )
+
+
+def _county_side(
+    store: Registry, tables_root: str | Path, code: str, which: str
+) -> Side:
+    if which in ("work", "working", WORKING_COPY):
+        book = _working_book(_working(tables_root), code)
+        return Side(f"{code} 工作副本", {code: book}, {code: WORKING_COPY})
+    if which == "latest":
+        version = store.latest(code)
+        if version is None:
+            raise RegistryError(not_found(code, which, None))
+    elif re.fullmatch(r"\d+", which):
+        version = store.get(code, int(which))
+    else:
+        try:
+            day = date.fromisoformat(which)
+        except ValueError:
+            raise RegistryError(not_found(code, which, store.latest(code))) from None
+        version = store.version_in_force(code, day)
+        if version is None:
+            raise RegistryError(
+                make(
+                    "E704",
+                    f"{code} 在 {day} 没有生效的已发布版本",
+                    found=f"{code}@{which}",
+                    hint=f"用 jiuzhu history --county {code} 查看各版本的生效日期",
+                )
+            )
+    return Side(version.label, {code: version.rulebook()}, {code: version.label})
+
+
+def _working(tables_root: str | Path) -> Tables:
+    report = Report()
+    tables = load_tables(tables_root, report)
+    if report.has_errors:
+        raise ValidationFailed(report.errors)
+    return tables
+
+
+def _working_book(tables: Tables, code: str) -> RuleBook:
+    if code not in tables.counties:
+        raise RegistryError(
+            make(
+                "E704",
+                f"工作副本中没有 {code} 的工作簿",
+                found=code,
+                expected=f"{tables.root}/counties/ 中以 {code} 开头的工作簿",
+            )
+        )
+    report = Report()
+    book = rulebook_for(tables, code, report)
+    bind(book, report)
+    if report.has_errors:
+        raise ValidationFailed(report.errors)
+    return book
+
+
+def _path_side(path: Path, tables_root: str | Path, county: str | None) -> Side:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        text = path.read_text(encoding="utf-8")
+        try:
+            if read(text).get("kind") == "rulebook":
+                book = load_rulebook(text)
+                return Side(
+                    str(path), {book.county_code: book}, {book.county_code: path.name}
+                )
+            workbook = load_workbook_yaml(text)
+        except CanonicalError as error:
+            raise RegistryError(
+                make(
+                    "E704",
+                    f"YAML 文件不是 jiuzhu export 导出的版本：{error}",
+                    Location(str(path)),
+                )
+            ) from None
+    else:
+        report = Report()
+        workbook = load_workbook(path, WorkbookKind.COUNTY, report)
+        if report.has_errors:
+            raise ValidationFailed(report.errors)
+    book = _laid_over(workbook, tables_root, county)
+    return Side(str(path), {book.county_code: book}, {book.county_code: path.name})
+
+
+def _laid_over(
+    workbook: Workbook, tables_root: str | Path, county: str | None
+) -> RuleBook:
+    """A county workbook over the working province and city, as its county's rulebook."""
+    from compiler.resolve import _standards_by_key, _type_standards
+
+    code = county or workbook.code
+    if not re.fullmatch(r"\d{6}", code or ""):
+        raise RegistryError(
+            make(
+                "E704",
+                "无法确定工作簿属于哪个县",
+                Location(workbook.path),
+                hint="文件名以六位代码开头（如 330106-西湖区.xlsx），或用 --county 指定",
+            )
+        )
+    report = Report()
+    tables = _working(tables_root)
+    _type_standards(workbook, _standards_by_key(tables.province), report)
+    workbook.code = code
+    counties = dict(tables.counties)
+    counties[code] = workbook
+    book = rulebook_for(dataclasses.replace(tables, counties=counties), code, report)
+    bind(book, report)
+    if report.has_errors:
+        raise ValidationFailed(report.errors)
+    return book
+
+
+__all__ = [
+    "DEFAULT_LOCATION",
+    "WORKING_COPY",
+    "Prepared",
+    "Registry",
+    "Version",
+    "base_from_marker",
+    "content_hash",
+    "default_path",
+    "in_force",
+    "prepare",
+    "publish",
+    "published_project",
+    "read_base_marker",
+    "resolve_ref",
+    "withdraw",
+    "write_base_marker",
+]

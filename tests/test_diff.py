@@ -1,0 +1,373 @@
+"""Diffs of two versions: standards over time, rules cell by cell, and households."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from compiler import cli
+from compiler.diff import (
+    Side,
+    diff_rulebooks,
+    diff_sides,
+    impact,
+    render_text,
+    timeline,
+)
+from compiler.engine import open_project
+from compiler.model import Standard, StandardRow
+from compiler.registry import publish
+from tests.test_registry import (
+    COUNTY,
+    DERIVED,
+    GROUP_TABLE,
+    OTHER,
+    household,
+    set_county_standards,
+    write_rulebook,
+)
+from tests.workbooks import write_csv_folder, write_xlsx
+
+AS_OF = date(2025, 8, 1)
+
+
+def book(tables: Path, county: str = COUNTY):  # type: ignore[no-untyped-def]
+    project = open_project(tables, [county], AS_OF)
+    assert not project.report.has_errors, project.report.errors
+    return project.plan(county).rulebook
+
+
+def side(tables: Path, label: str, counties: tuple[str, ...] = (COUNTY,)) -> Side:
+    return Side(
+        label, {c: book(tables, c) for c in counties}, {c: label for c in counties}
+    )
+
+
+@pytest.fixture
+def old(tmp_path: Path) -> Path:
+    return write_rulebook(tmp_path / "old")
+
+
+@pytest.fixture
+def new(tmp_path: Path) -> Path:
+    return write_rulebook(tmp_path / "new")
+
+
+def test_an_unchanged_county_has_no_differences(old, new):
+    text = render_text(diff_sides(side(old, "甲"), side(new, "乙"), AS_OF))
+    assert "决策表没有差异" in text
+
+
+def test_standards_are_compared_period_by_period(old, new):
+    set_county_standards(
+        new,
+        [
+            ["dibao_standard", "1301", "2025-01-01", "2025-06-30", "杭民发"],
+            ["dibao_standard", "1400", "2025-07-01", None, "杭民发〔2025〕1号"],
+        ],
+    )
+    result = diff_rulebooks(book(old), book(new), AS_OF)
+    (standard,) = result["standards"]
+    assert standard["id"] == "dibao_standard" and standard["status"] == "changed"
+    assert standard["periods"] == [
+        {
+            "from": date(2025, 7, 1),
+            "until": None,
+            "old": Decimal(1301),
+            "new": Decimal(1400),
+            "old_layer": "county",
+            "new_layer": "county",
+        }
+    ]
+    assert {
+        "field": "effective_until",
+        "old": None,
+        "new": date(2025, 6, 30),
+        "layer": "county",
+        "from": date(2025, 1, 1),
+    } in standard["attributes"]
+    assert result["derived_values"] == [
+        {
+            "id": "marginal_line",
+            "name": "边缘标准",
+            "type": "money",
+            "old": Decimal("1951.50"),
+            "new": Decimal("2100.00"),
+        }
+    ]
+    text = render_text(diff_sides(side(old, "330106@1"), side(new, "330106@2"), AS_OF))
+    assert "2025-07-01 起：1,301.00（县级） → 1,400.00（县级） 元/人/月" in text
+    assert "2025-08-01 的取值 边缘标准：1,951.50 → 2,100.00" in text
+
+
+def test_removing_a_county_value_falls_back_to_the_province_in_the_diff(old, new):
+    set_county_standards(new, [])
+    (standard,) = diff_rulebooks(book(old), book(new))["standards"]
+    assert standard["periods"] == [
+        {
+            "from": date(2025, 1, 1),
+            "until": None,
+            "old": Decimal(1301),
+            "new": Decimal(1149),
+            "old_layer": "county",
+            "new_layer": "province",
+        }
+    ]
+
+
+def test_timeline_merges_periods_by_precedence():
+    rows = [
+        StandardRow(Decimal(1301), date(2025, 1, 1), None, workbook="county"),
+        StandardRow(Decimal(1149), date(2024, 1, 1), None, workbook="province"),
+    ]
+    segments = timeline(Standard("s", "", None, rows))  # type: ignore[arg-type]
+    assert [(s.start, s.end, s.row.value if s.row else None) for s in segments] == [
+        (None, date(2023, 12, 31), None),
+        (date(2024, 1, 1), date(2024, 12, 31), Decimal(1149)),
+        (date(2025, 1, 1), None, Decimal(1301)),
+    ]
+
+
+def test_rules_are_matched_by_id_and_compared_cell_by_cell(old, new):
+    table = [row[:] for row in GROUP_TABLE]
+    dibao, marginal = table[5], table[6]
+    dibao[1] = "<= 低保标准"  # a changed cell
+    special = ["special", "< 低保标准 / 2", "-", "dibao", "七"]
+    set_county_standards(
+        new,
+        [["dibao_standard", "1301", "2025-01-01", None, "杭民发"]],
+        {"household_group": [*table[:5], marginal, special, dibao]},
+    )
+    set_county_standards(
+        old,
+        [["dibao_standard", "1301", "2025-01-01", None, "杭民发"]],
+        {"household_group": GROUP_TABLE},
+    )
+    (entry,) = diff_rulebooks(book(old), book(new))["tables"]
+    assert entry["id"] == "household_group" and entry["order_changed"]
+    rules = {r["id"]: r for r in entry["rules"]}
+    assert rules["dibao"]["cells"] == [
+        {"column": "income_per_capita", "old": "< 低保标准", "new": "<= 低保标准"}
+    ]
+    assert rules["special"]["status"] == "added" and "marginal" not in rules
+    text = render_text(diff_sides(side(old, "甲"), side(new, "乙")))
+    assert (
+        "~ 规则 dibao：" in text
+        and "income_per_capita：「< 低保标准」→「<= 低保标准」" in text
+    )
+    assert "+ 规则 special（新增）：income_per_capita = < 低保标准 / 2" in text
+    assert "规则顺序改变" in text
+
+
+def test_a_cell_written_differently_with_the_same_meaning_is_not_a_change(old, new):
+    table = [row[:] for row in GROUP_TABLE]
+    table[5][1] = "<dibao_standard"  # the identifier instead of the Chinese name
+    set_county_standards(
+        old,
+        [["dibao_standard", "1301", "2025-01-01", None, "杭民发"]],
+        {"household_group": GROUP_TABLE},
+    )
+    set_county_standards(
+        new,
+        [["dibao_standard", "1301", "2025-01-01", None, "杭民发"]],
+        {"household_group": table},
+    )
+    assert diff_rulebooks(book(old), book(new))["tables"] == []
+
+
+def test_derived_values_tables_and_hit_policies_are_compared(tmp_path):
+    old = write_rulebook(tmp_path / "old")
+    new = write_rulebook(tmp_path / "new")
+    derived = [row[:] for row in DERIVED]
+    derived[2][4] = "2 * 低保标准"
+    table = [row[:] for row in GROUP_TABLE]
+    table[0][2] = "UNIQUE"
+    write_csv_folder(new / "province", {"派生值": derived, "household_group": table})
+    result = diff_rulebooks(book(old), book(new), AS_OF)
+    assert result["derived"] == [
+        {
+            "id": "marginal_line",
+            "name": "边缘标准",
+            "status": "changed",
+            "expr": "2 * 低保标准",
+            "changes": [
+                {"field": "expr", "old": "边缘倍数 * 低保标准", "new": "2 * 低保标准"}
+            ],
+        }
+    ]
+    assert result["tables"][0]["changes"] == [
+        {"field": "hit_policy", "old": "FIRST", "new": "UNIQUE"}
+    ]
+
+
+def test_a_workbook_path_is_laid_over_the_working_province(old, tmp_path, capsys):
+    registry = tmp_path / "registry.duckdb"
+    publish(old, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    workbook = write_xlsx(
+        tmp_path / "330106-西湖区.xlsx",
+        {
+            "标准参数": [
+                ["标识", "值", "生效日期", "失效日期", "来源"],
+                ["dibao_standard", 1350, "2025-01-01", None, "新"],
+            ]
+        },
+    )
+    code = cli.main(
+        [
+            "diff",
+            "330106@1",
+            str(workbook),
+            "--tables",
+            str(old),
+            "--registry",
+            str(registry),
+            "--as-of",
+            "2025-08-01",
+            "--format",
+            "json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["old"] == "330106@1" and out["new"] == str(workbook)
+    (standard,) = out["counties"][COUNTY]["standards"]
+    assert (standard["periods"][0]["old"], standard["periods"][0]["new"]) == (
+        "1301.00",
+        "1350.00",
+    )
+
+
+def test_an_unknown_ref_is_refused_with_a_code(old, tmp_path, capsys):
+    code = cli.main(
+        [
+            "diff",
+            "330106@3",
+            "330106",
+            "--tables",
+            str(old),
+            "--registry",
+            str(tmp_path / "r.duckdb"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "E704" in err and "Traceback" not in err
+    code = cli.main(
+        [
+            "diff",
+            "nonsense",
+            "330106",
+            "--tables",
+            str(old),
+            "--registry",
+            str(tmp_path / "r.duckdb"),
+        ]
+    )
+    assert code == 1 and "E704" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- households
+
+
+def households(path: Path, rows: list[dict]) -> Path:
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8"
+    )
+    return path
+
+
+@pytest.fixture
+def population(tmp_path: Path) -> Path:
+    pytest.importorskip("compiler.households")
+    return households(
+        tmp_path / "households.jsonl",
+        [
+            household(
+                "H1", "16200"
+            ),  # 1,350 a month: marginal -> dibao when the standard is 1,400
+            household("H2", "15000"),  # 1,250: dibao on both sides
+            household(
+                "H3", "30000"
+            ),  # 2,500: none -> marginal (the line rises to 2,800)
+            household("H4", "16200", county=OTHER),  # other county: unchanged
+        ],
+    )
+
+
+def test_impact_counts_moves_and_entitlements_by_county_and_lists_households(
+    old, new, population
+):
+    set_county_standards(
+        new,
+        [
+            ["dibao_standard", "1400", "2025-01-01", None, "杭民发"],
+            ["marginal_multiplier", "2", "2025-01-01", None, "杭民发"],
+        ],
+    )
+    result = impact(
+        side(old, "330106@1", (COUNTY, OTHER)),
+        side(new, "工作副本", (COUNTY, OTHER)),
+        population,
+        AS_OF,
+    )
+    assert (result.households, result.changed) == (4, 2)
+    county = result.counties[COUNTY]
+    assert county["households"] == 3 and county["changed"] == 2
+    assert county["moves"] == [
+        {"from": "dibao_marginal", "to": "dibao", "households": 1},
+        {"from": "none", "to": "dibao_marginal", "households": 1},
+    ]
+    assert county["gained"] == {"medical_aid": 1, "dibao_allowance": 1} or county[
+        "gained"
+    ] == {"dibao_allowance": 1, "medical_aid": 1}
+    assert result.counties[OTHER]["changed"] == 0
+    rows = {r["household_id"]: r for r in result.rows}
+    assert (
+        rows["H1"]["gained"] == ["dibao_allowance"]
+        and rows["H3"]["new_group"] == "dibao_marginal"
+    )
+    text = "\n".join(
+        render_text(diff_sides(side(old, "甲"), side(new, "乙")), result).splitlines()
+    )
+    assert (
+        "低保边缘 → 低保：1 户" in text
+        and "H3（330106）：不属于低收入人口 → 低保边缘；获得 medical_aid" in text
+    )
+
+
+def test_diff_command_with_households_prints_who_changes(
+    old, new, population, tmp_path, capsys
+):
+    registry = tmp_path / "registry.duckdb"
+    publish(old, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    shutil.rmtree(old / "counties" / f"{COUNTY}-西湖区")
+    shutil.copytree(
+        new / "counties" / f"{COUNTY}-西湖区", old / "counties" / f"{COUNTY}-西湖区"
+    )
+    set_county_standards(
+        old, [["dibao_standard", "1400", "2025-01-01", None, "杭民发"]]
+    )
+    code = cli.main(
+        [
+            "diff",
+            "330106@1",
+            "330106",
+            "--households",
+            str(population),
+            "--as-of",
+            "2025-08-01",
+            "--tables",
+            str(old),
+            "--registry",
+            str(registry),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "比较 330106@1 → 330106 工作副本" in out
+    assert (
+        "共 3 户，1 户变化" in out
+        and "H1（330106）：低保边缘 → 低保；获得 dibao_allowance" in out
+    )

@@ -1,0 +1,714 @@
+"""The registry: publish, history, as-of evaluation, refusals, withdrawal, verification.
+
+Every test writes its own small tables folder (a province with two decision tables and a
+county that sets its own dibao standard) under tmp_path; ``write_rulebook`` and
+``set_county_standards`` are shared with the canonical, diff and crash tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compiler import cli
+from compiler.calendar import WorkCalendar
+from compiler.engine import household_envs
+from compiler.errors import RegistryError
+from compiler.interpret import Interpreter
+from compiler.registry import (
+    GENESIS,
+    WORKING_COPY,
+    Registry,
+    base_from_marker,
+    in_force,
+    publish,
+    published_project,
+    withdraw,
+    write_base_marker,
+)
+from tests.workbooks import write_csv_folder
+
+COUNTY = "330106"
+OTHER = "330108"
+
+FIELDS = [
+    ["标识", "名称", "层级", "类型", "默认", "说明"],
+    ["household_id", "家庭编号", "家庭", "text", None, None],
+    ["county_code", "县代码", "家庭", "text", None, None],
+    ["assets.money", "货币财产", "家庭", "money", "0", None],
+    ["person_id", "成员编号", "成员", "text", None, None],
+    ["birth_date", "出生日期", "成员", "date", None, None],
+    ["income.wage", "工资收入", "成员", "money", "0", None],
+]
+STANDARDS = [
+    [
+        "标识",
+        "名称",
+        "值",
+        "单位",
+        "生效日期",
+        "失效日期",
+        "来源",
+        "备注",
+        "类型",
+        "县可改",
+        "下限",
+        "上限",
+        "核实",
+    ],
+    [
+        "dibao_standard",
+        "低保标准",
+        "1149",
+        "元/人/月",
+        "2024-01-01",
+        None,
+        "浙民发",
+        None,
+        "money",
+        "是",
+        None,
+        None,
+        "是",
+    ],
+    [
+        "marginal_multiplier",
+        "边缘倍数",
+        "1.5",
+        "倍",
+        "2024-01-01",
+        None,
+        "意见二",
+        None,
+        "number",
+        "是",
+        "1.5",
+        "2",
+        "是",
+    ],
+]
+DERIVED = [
+    ["标识", "名称", "层级", "类型", "表达式", "依据"],
+    [
+        "income_per_capita",
+        "人均月收入",
+        "家庭",
+        "money",
+        "round(sum(income.wage) / count(true) / 12, 2)",
+        "二",
+    ],
+    ["marginal_line", "边缘标准", "家庭", "money", "边缘倍数 * 低保标准", "二"],
+]
+GROUP_TABLE = [
+    [
+        "household_group",
+        "家庭救助类别",
+        "FIRST",
+        "层级=家庭",
+        "县可改=是",
+        "接受缺口=其余家庭不属于低收入人口",
+    ],
+    ["规则", "输入", "输入", "输出", "注释"],
+    ["名称", "income_per_capita", "assets.money", "group", "依据"],
+    ["类型", "money", "money", "enum(tekun,dibao,dibao_marginal,none)", None],
+    ["默认", None, None, "none", None],
+    ["dibao", "< 低保标准", "< 4 * 12 * 低保标准", "dibao", "三(一)"],
+    ["marginal", "[低保标准..边缘标准)", "< 6 * 12 * 低保标准", "dibao_marginal", "二"],
+]
+ENTITLEMENTS = [
+    [
+        "entitlements",
+        "救助事项",
+        "COLLECT",
+        "层级=家庭",
+        "县可改=是",
+        "接受缺口=其余类别没有救助事项",
+    ],
+    ["规则", "输入", "输出", "注释"],
+    ["名称", "group", "entitlements", "依据"],
+    ["类型", "enum(tekun,dibao,dibao_marginal,none)", "text", None],
+    ["E1", "dibao", "dibao_allowance", "三"],
+    ["E2", "dibao, dibao_marginal", "medical_aid", "五"],
+]
+CALENDAR = [["日期", "类型", "说明"], ["2025-01-01", "休息日", "元旦"]]
+COUNTY_HEADER = ["标识", "值", "生效日期", "失效日期", "来源"]
+
+
+def write_rulebook(
+    root: Path,
+    county_rows: list[list[object]] | None = None,
+    extra: dict[str, list[list[object]]] | None = None,
+) -> Path:
+    """A tables folder: the province above, county 330106 (and 330108, no overrides)."""
+    write_csv_folder(
+        root / "province",
+        {
+            "字段": FIELDS,
+            "标准参数": STANDARDS,
+            "派生值": DERIVED,
+            "household_group": GROUP_TABLE,
+            "entitlements": ENTITLEMENTS,
+            "日历": CALENDAR,
+        },
+    )
+    rows = (
+        county_rows
+        if county_rows is not None
+        else [["dibao_standard", "1301", "2025-01-01", None, "杭民发"]]
+    )
+    set_county_standards(root, rows, extra)
+    write_csv_folder(
+        root / "counties" / f"{OTHER}-拱墅区", {"标准参数": [COUNTY_HEADER]}
+    )
+    return root
+
+
+def set_county_standards(
+    root: Path,
+    rows: list[list[object]],
+    extra: dict[str, list[list[object]]] | None = None,
+) -> None:
+    """Rewrite the county's 标准参数 sheet (and add or replace other sheets)."""
+    folder = root / "counties" / f"{COUNTY}-西湖区"
+    write_csv_folder(folder, {"标准参数": [COUNTY_HEADER, *rows], **(extra or {})})
+
+
+def household(ident: str, wage: str, county: str = COUNTY, money: str = "1000") -> dict:
+    """A one-member household with the given yearly wage."""
+    return {
+        "household_id": ident,
+        "county_code": county,
+        "assets": {"money": money},
+        "members": [
+            {"person_id": "P1", "birth_date": "1980-01-01", "income": {"wage": wage}}
+        ],
+    }
+
+
+def decide(plan, as_of: date, data: dict) -> dict:  # type: ignore[no-untyped-def]
+    """The reference interpreter's household-level results for one household."""
+    env, members, events = household_envs(data, plan.rulebook.fields)
+    interpreter = Interpreter(plan, as_of, WorkCalendar(plan.rulebook.calendar))
+    return interpreter.evaluate(env, members, events).household
+
+
+@pytest.fixture
+def tables(tmp_path: Path) -> Path:
+    return write_rulebook(tmp_path / "tables")
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    return tmp_path / "registry" / "jiuzhu-registry.duckdb"
+
+
+def two_versions(tables: Path, registry: Path):  # type: ignore[no-untyped-def]
+    """v1 in force from 2025-01-01 (1,301), v2 from 2025-07-01 (1,400 from that day)."""
+    first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    set_county_standards(
+        tables,
+        [
+            ["dibao_standard", "1301", "2025-01-01", "2025-06-30", "杭民发"],
+            ["dibao_standard", "1400", "2025-07-01", None, "杭民发〔2025〕1号"],
+        ],
+    )
+    second = publish(
+        tables, COUNTY, date(2025, 7, 1), "提高低保标准", "李四", 1, registry
+    )
+    return first, second
+
+
+# ---------------------------------------------------------------- publish and history
+
+
+def test_publish_numbers_versions_and_chains_their_hashes(tables, registry):
+    first, second = two_versions(tables, registry)
+    history = Registry(registry).history(COUNTY)
+    assert [(v.number, v.seq, v.author) for v in history] == [
+        (1, 1, "张三"),
+        (2, 2, "李四"),
+    ]
+    assert history[0].prev_hash == GENESIS and history[1].prev_hash == first.hash
+    assert history[1].chain_prev == first.hash
+    assert all(v.computed_hash() == v.hash for v in history)
+    assert second.effective_from == date(2025, 7, 1) and second.note == "提高低保标准"
+    assert "dibao_standard" in second.canonical and "WITH" in second.sql
+    assert json.loads(second.validation) == [] or isinstance(
+        json.loads(second.validation), list
+    )
+
+
+def test_stored_sql_is_compiled_from_the_stored_yaml(tables, registry):
+    from compiler.bind import bind
+    from compiler.diagnostics import Report
+    from compiler.sqlgen import compile_plan
+
+    first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    assert compile_plan(bind(first.rulebook(), Report())).sql == first.sql
+    assert str(tables) not in first.sql  # paths are relative to the tables folder
+
+
+def test_counties_are_numbered_separately(tables, registry):
+    publish(tables, COUNTY, date(2025, 1, 1), "西湖区", "张三", 0, registry)
+    other = publish(tables, OTHER, date(2025, 1, 1), "拱墅区", "王五", 0, registry)
+    assert (other.number, other.seq, other.prev_hash) == (1, 2, GENESIS)
+    assert Registry(registry).counties() == [COUNTY, OTHER]
+
+
+def test_version_in_force_is_the_latest_effective_on_the_date_ties_to_the_higher_number(
+    tables, registry
+):
+    first, second = two_versions(tables, registry)
+    store = Registry(registry)
+    assert store.version_in_force(COUNTY, date(2024, 12, 31)) is None
+    assert store.version_in_force(COUNTY, date(2025, 6, 30)).number == 1
+    assert store.version_in_force(COUNTY, date(2025, 7, 1)).number == 2
+    correction = publish(tables, COUNTY, date(2025, 7, 1), "更正", "李四", 2, registry)
+    assert (
+        store.version_in_force(COUNTY, date(2025, 8, 1)).number
+        == correction.number
+        == 3
+    )
+    assert in_force([first, second], date(2025, 1, 1)) == first
+
+
+# ---------------------------------------------------------------- as-of evaluation
+
+
+def test_a_household_gets_each_versions_standard_before_and_after_the_effective_date(
+    tables, registry
+):
+    two_versions(tables, registry)
+    data = household(
+        "H1", "16200"
+    )  # 1,350.00 a month: marginal under 1,301, dibao under 1,400
+    found = {}
+    for day in (date(2025, 3, 1), date(2025, 8, 1)):
+        project, labels = published_project(tables, registry, day)
+        result = decide(project.plan(COUNTY), day, data)
+        found[day] = (labels[COUNTY], result["dibao_standard"], result["group"])
+    assert found[date(2025, 3, 1)] == ("330106@1", Decimal("1301.00"), "dibao_marginal")
+    assert found[date(2025, 8, 1)] == ("330106@2", Decimal("1400.00"), "dibao")
+
+
+def test_a_county_with_no_version_in_force_uses_the_working_copy(tables, registry):
+    two_versions(tables, registry)
+    project, labels = published_project(tables, registry, date(2024, 6, 1))
+    assert labels == {COUNTY: WORKING_COPY, OTHER: WORKING_COPY}
+    assert project.plan(COUNTY).rulebook.standard_value(
+        "dibao_standard", date(2024, 6, 1)
+    ) == Decimal(1149)
+
+
+def test_as_of_evaluation_in_sql_reports_the_version_used(tables, registry, tmp_path):
+    pytest.importorskip("compiler.households")
+    from compiler.engine import connect
+    from compiler.evaluate import decide as decide_sql
+    from compiler.evaluate import prepare
+
+    two_versions(tables, registry)
+    path = tmp_path / "households.jsonl"
+    rows = [household("H1", "16200"), household("H2", "16200", county=OTHER)]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    found = {}
+    for day in (date(2025, 3, 1), date(2025, 8, 1)):
+        project, labels = published_project(tables, registry, day)
+        con = connect()
+        present = prepare(con, project, path, day, versions=labels)
+        relation = decide_sql(con, project, present)
+        found[day] = con.execute(
+            f'SELECT household_id, version, dibao_standard, "group" FROM {relation} ORDER BY 1'
+        ).fetchall()
+    assert found[date(2025, 3, 1)] == [
+        ("H1", "330106@1", Decimal("1301.00"), "dibao_marginal"),
+        ("H2", WORKING_COPY, Decimal("1149.00"), "dibao_marginal"),
+    ]
+    assert found[date(2025, 8, 1)][0] == ("H1", "330106@2", Decimal("1400.00"), "dibao")
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_publish_is_refused_when_the_tables_have_errors(tables, registry):
+    set_county_standards(
+        tables, [["dibao_standard", "一千三", "2025-01-01", None, "杭民发"]]
+    )
+    with pytest.raises(RegistryError) as caught:
+        publish(tables, COUNTY, date(2025, 1, 1), "有错误", "张三", 0, registry)
+    codes = [d.code for d in caught.value.diagnostics]
+    assert codes[0] == "E701" and "E104" in codes
+    assert "发布被拒绝" in caught.value.diagnostics[0].message
+    assert Registry(registry).versions() == []
+
+
+def test_publish_is_refused_when_the_base_is_stale(tables, registry):
+    publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    with pytest.raises(RegistryError) as caught:
+        publish(tables, COUNTY, date(2025, 7, 1), "基于旧版本", "李四", 0, registry)
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "E702" and "最新已是第 1 版" in problem.message
+    assert "--base 1" in (problem.hint or "")
+    assert len(Registry(registry).versions()) == 1
+
+
+def test_the_registry_refuses_a_stale_base_inside_the_transaction(tables, registry):
+    first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    draft = first.__class__(**{**first.__dict__, "hash": "", "note": "again"})
+    with pytest.raises(RegistryError) as caught:
+        Registry(registry).append(draft, base=0)
+    assert caught.value.diagnostics[0].code == "E702"
+
+
+def test_two_threads_publishing_on_the_same_base_do_not_both_succeed(
+    tables, registry, monkeypatch
+):
+    first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    monkeypatch.setenv("JIUZHU_REGISTRY_FAULT", "checked:sleep:0.3")
+    outcomes: list[object] = []
+
+    def attempt(note: str) -> None:
+        draft = first.__class__(**{**first.__dict__, "hash": "", "note": note})
+        try:
+            outcomes.append(Registry(registry).append(draft, base=1).number)
+        except RegistryError as error:
+            outcomes.append(error.diagnostics[0].code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in ("甲", "乙")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [2, "E702"]
+    assert [v.number for v in Registry(registry).history(COUNTY)] == [1, 2]
+
+
+def test_two_processes_publishing_on_the_same_base_do_not_both_succeed(
+    tables, registry, tmp_path
+):
+    import subprocess
+    import sys
+
+    publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    script = (
+        "import sys; from datetime import date; from compiler.registry import publish;"
+        "from compiler.errors import RegistryError\n"
+        "try:\n"
+        f"    publish({str(tables)!r}, '{COUNTY}', date(2025, 7, 1), sys.argv[1], 'x', 1, {str(registry)!r})\n"
+        "except RegistryError as e:\n    print(e.diagnostics[0].code); sys.exit(1)\n"
+    )
+    env = {
+        **__import__("os").environ,
+        "JIUZHU_REGISTRY_FAULT": "checked:sleep:1",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, note],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for note in ("甲", "乙")
+    ]
+    results = [
+        (child.wait(timeout=120), child.stdout.read().strip()) for child in children
+    ]  # type: ignore[union-attr]
+    assert sorted(results) == [(0, ""), (1, "E702")]
+    assert [v.number for v in Registry(registry).history(COUNTY)] == [1, 2]
+
+
+# ---------------------------------------------------------------- the base marker
+
+
+def test_the_marker_beside_the_workbook_gives_the_base(tables, registry):
+    store = Registry(registry)
+    folder = tables / "counties"
+    assert base_from_marker(store, folder, COUNTY) == 0  # nothing published yet
+    first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    with pytest.raises(RegistryError, match="没有记录它基于哪个版本"):
+        base_from_marker(store, folder, COUNTY)
+    write_base_marker(folder, first)
+    assert base_from_marker(store, folder, COUNTY) == 1
+    other = Registry(registry.with_name("other.duckdb"))
+    with pytest.raises(RegistryError, match="不符"):
+        base_from_marker(other, folder, COUNTY)
+
+
+# ---------------------------------------------------------------- withdrawal
+
+
+def test_withdrawing_publishes_a_version_that_restores_the_earlier_content(
+    tables, registry
+):
+    first, second = two_versions(tables, registry)
+    third = withdraw(registry, COUNTY, 2, "文件暂缓执行", "李四", base=2)
+    assert (third.number, third.kind, third.withdraws) == (3, "withdraw", 2)
+    assert (
+        third.effective_from == second.effective_from
+        and third.canonical == first.canonical
+    )
+    assert "撤回第 2 版，恢复第 1 版的内容" in third.note
+    store = Registry(registry)
+    assert store.version_in_force(COUNTY, date(2025, 8, 1)).number == 3
+    assert (
+        store.get(COUNTY, 2).hash == second.hash
+    )  # the withdrawn version is unchanged
+    assert store.verify() == []
+
+
+def test_the_first_version_cannot_be_withdrawn(tables, registry):
+    publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    with pytest.raises(RegistryError) as caught:
+        withdraw(registry, COUNTY, 1, "", "张三", base=1)
+    assert caught.value.diagnostics[0].code == "E704"
+
+
+# ---------------------------------------------------------------- verification
+
+
+TAMPERING = {
+    "edited note": "UPDATE jz_registry_versions SET note = '改过' WHERE seq = 1",
+    "edited standard": "UPDATE jz_registry_versions SET canonical = replace(canonical, '1301.00', '1999.00')"
+    " WHERE seq = 1",
+    "edited and rehashed": "UPDATE jz_registry_versions SET note = '改过', hash = 'x' || substr(hash, 2)"
+    " WHERE seq = 1",
+    "deleted version": "DELETE FROM jz_registry_versions WHERE seq = 1",
+    "reordered versions": "UPDATE jz_registry_versions SET seq = CASE seq WHEN 1 THEN 2 ELSE 1 END"
+    " WHERE seq IN (1, 2)",
+    "renumbered version": "UPDATE jz_registry_versions SET number = 5 WHERE seq = 2",
+}
+
+
+@pytest.mark.parametrize("sql", TAMPERING.values(), ids=TAMPERING.keys())
+def test_verify_detects_tampering(tables, registry, sql):
+    two_versions(tables, registry)
+    store = Registry(registry)
+    assert store.verify() == []
+    con = duckdb.connect(str(registry))
+    if "seq = CASE" in sql:  # the primary key forbids swapping in place
+        con.execute("CREATE TEMP TABLE t AS SELECT * FROM jz_registry_versions")
+        con.execute("DELETE FROM jz_registry_versions")
+        con.execute(sql.replace("jz_registry_versions", "t"))
+        con.execute("INSERT INTO jz_registry_versions SELECT * FROM t")
+    else:
+        con.execute(sql)
+    con.close()
+    problems = store.verify()
+    assert problems and {p.code for p in problems} == {"E703"}
+
+
+def test_verify_passes_on_a_registry_that_does_not_exist_yet(registry):
+    assert Registry(registry).verify() == [] and Registry(registry).versions() == []
+
+
+def test_a_file_that_is_not_a_registry_is_reported(tmp_path):
+    path = tmp_path / "junk.duckdb"
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(RegistryError) as caught:
+        Registry(path).versions()
+    assert caught.value.diagnostics[0].code == "E703"
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_publish_history_verify_and_export_from_the_command_line(
+    tables, registry, capsys, tmp_path
+):
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    code, out, _ = run(
+        capsys,
+        "publish",
+        "--county",
+        COUNTY,
+        "--effective",
+        "2025-01-01",
+        "--note",
+        "首次发布",
+        "--author",
+        "张三",
+        *common,
+    )
+    assert code == 0 and "已发布 330106@1" in out and "基线标记已更新" in out
+    set_county_standards(
+        tables, [["dibao_standard", "1350", "2025-01-01", None, "杭民发"]]
+    )
+    code, out, _ = run(
+        capsys,
+        "publish",
+        "--county",
+        COUNTY,
+        "--effective",
+        "2025-07-01",
+        "--note",
+        "调整",
+        "--author",
+        "李四",
+        *common,
+    )  # base from the marker
+    assert code == 0 and "已发布 330106@2" in out
+    code, out, _ = run(capsys, "history", "--county", COUNTY, *common)
+    assert (
+        code == 0
+        and "第 1 版  2025-01-01 起" in out
+        and "第 2 版  2025-07-01 起" in out
+    )
+    code, out, _ = run(capsys, "verify", *common)
+    assert code == 0 and "校验通过" in out
+    yaml_out, xlsx_out = (
+        tmp_path / "v1.yaml",
+        tmp_path / "export" / "330106-西湖区.xlsx",
+    )
+    code, out, _ = run(
+        capsys,
+        "export",
+        "--county",
+        COUNTY,
+        "--version",
+        "1",
+        "--out",
+        str(yaml_out),
+        *common,
+    )
+    assert (
+        code == 0
+        and yaml_out.read_text(encoding="utf-8")
+        == Registry(registry).get(COUNTY, 1).canonical
+    )
+    code, out, _ = run(
+        capsys,
+        "export",
+        "--county",
+        COUNTY,
+        "--version",
+        "2",
+        "--out",
+        str(xlsx_out),
+        *common,
+    )
+    assert (
+        code == 0
+        and xlsx_out.exists()
+        and (xlsx_out.parent / "330106.base.json").exists()
+    )
+
+
+def test_refusals_exit_1_with_a_coded_message_and_no_traceback(
+    tables, registry, capsys
+):
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    code, _, err = run(
+        capsys,
+        "publish",
+        "--county",
+        COUNTY,
+        "--effective",
+        "2025-07-01",
+        "--note",
+        "没有基线",
+        *common,
+    )
+    assert code == 1 and "E702" in err and "--base 1" in err and "Traceback" not in err
+    code, _, err = run(
+        capsys,
+        "publish",
+        "--county",
+        COUNTY,
+        "--effective",
+        "2025-07-01",
+        "--note",
+        "旧基线",
+        "--base",
+        "0",
+        *common,
+    )
+    assert code == 1 and "E702" in err
+    set_county_standards(
+        tables, [["dibao_standard", "abc", "2025-01-01", None, "杭民发"]]
+    )
+    code, _, err = run(
+        capsys,
+        "publish",
+        "--county",
+        COUNTY,
+        "--effective",
+        "2025-07-01",
+        "--note",
+        "错误",
+        "--base",
+        "1",
+        *common,
+    )
+    assert code == 1 and "E701" in err and "Traceback" not in err
+    code, _, err = run(
+        capsys,
+        "export",
+        "--county",
+        COUNTY,
+        "--version",
+        "7",
+        "--out",
+        "x.yaml",
+        *common,
+    )
+    assert code == 1 and "E704" in err
+
+
+def test_verify_exits_1_on_tampering_and_checks_a_recorded_head(
+    tables, registry, capsys
+):
+    first, second = two_versions(tables, registry)
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    code, out, _ = run(capsys, "verify", "--head", first.hash, *common)
+    assert code == 0 and "又发布了 1 个版本" in out
+    con = duckdb.connect(str(registry))
+    con.execute("DELETE FROM jz_registry_versions WHERE seq = 2")
+    con.close()
+    code, _, err = run(capsys, "verify", "--head", second.hash, *common)
+    assert code == 1 and "E703" in err
+
+
+def test_the_registry_may_not_live_inside_the_tables_folder(tables, capsys):
+    code, _, err = run(
+        capsys,
+        "verify",
+        "--tables",
+        str(tables),
+        "--registry",
+        str(tables / "r.duckdb"),
+    )
+    assert code == 1 and "不能放在 tables 文件夹内" in err
+
+
+def test_publish_with_households_attaches_the_impact_report(tables, registry, tmp_path):
+    pytest.importorskip("compiler.households")
+    publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    path = tmp_path / "households.jsonl"
+    rows = [household("H1", "16200"), household("H2", "50000")]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    set_county_standards(
+        tables, [["dibao_standard", "1400", "2025-01-01", None, "杭民发"]]
+    )
+    second = publish(
+        tables, COUNTY, date(2025, 7, 1), "提高", "李四", 1, registry, households=path
+    )
+    report = json.loads(second.impact or "{}")
+    assert (report["households"], report["changed"]) == (2, 1)
+    assert report["counties"][COUNTY]["moves"] == [
+        {"from": "dibao_marginal", "to": "dibao", "households": 1}
+    ]
+    assert report["counties"][COUNTY]["gained"] == {"dibao_allowance": 1}
