@@ -44,12 +44,18 @@ class Cell:
     col: int
     value: Value
     text: str
-    location: Location
+    file: str
+    sheet: str
     is_formula: bool = False
 
     @property
     def ref(self) -> str:
         return a1(self.row, self.col)
+
+    @property
+    def location(self) -> Location:
+        """Built when asked for: a workbook holds far more cells than messages."""
+        return Location(self.file, self.sheet, a1(self.row, self.col))
 
 
 @dataclass

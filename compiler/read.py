@@ -517,7 +517,7 @@ class _Builder:
     ) -> None:
         self.ref(r, len(values))
         cells, file, name = self.sheet.cells, self.sheet.file, self.sheet.name
-        seen, letters, number = self.seen, self.letters, str(r)
+        seen = self.seen
         for c, raw in enumerate(values, 1):
             if raw == "" or raw is None:
                 continue
@@ -526,9 +526,8 @@ class _Builder:
             else:
                 value, text = self.convert(raw)
             if text:
-                where = Location(file, name, letters[c] + number)
                 formula = (r, c) in formulas if formulas else False
-                cells[r, c] = Cell(r, c, value, text, where, formula)
+                cells[r, c] = Cell(r, c, value, text, file, name, formula)
 
 
 def _coordinates(refs: Iterable[str]) -> set[tuple[int, int]]:

@@ -74,7 +74,8 @@ CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
               ELSE jz_div_big(a, b) END AS DECIMAL(38,0)) * CAST(0.000001 AS DECIMAL(7,6)) END);
 CREATE OR REPLACE TEMP MACRO jz_age(born, on_day) AS
   CAST(year(on_day) - year(born)
-    - CASE WHEN strftime(on_day, '%m%d') < strftime(born, '%m%d') THEN 1 ELSE 0 END AS BIGINT);
+    - CASE WHEN month(on_day) * 100 + day(on_day) < month(born) * 100 + day(born)
+      THEN 1 ELSE 0 END AS BIGINT);
 CREATE OR REPLACE TEMP MACRO jz_months_between(a, b) AS
   CAST((year(b) - year(a)) * 12 + month(b) - month(a)
     - CASE WHEN day(b) < day(a) THEN 1 ELSE 0 END AS BIGINT);
@@ -173,6 +174,7 @@ class _Compiler:
         self.referenced = _referenced(plan)
         self.aggregates: dict[Call, str] = {}  # member aggregates already on households
         self.hoisted: list[tuple[str, str]] | None = None  # division operands, see hoist
+        self.position = 0  # the step being compiled
         fields = plan.rulebook.fields.values()
         self.relations = {
             level: _Relation(
@@ -189,7 +191,8 @@ class _Compiler:
 
     def run(self) -> Program:
         self.standards_cte()
-        for step in self.plan.order:
+        for position, step in enumerate(self.plan.order):
+            self.position = position
             kind, ident = step
             if kind == "derived":
                 self.derived(ident)
@@ -269,8 +272,8 @@ class _Compiler:
         """A division operand as a column of its own, computed one step earlier: the
         exact division macro reads each operand several times, and an operand that is
         itself a division would otherwise be computed again and again."""
-        if sql.startswith('"') and sql.endswith('"'):
-            return sql  # already a column
+        if (sql.startswith('"') and sql.endswith('"')) or sql.startswith("CAST('"):
+            return sql  # already a column, or a literal
         assert self.hoisted is not None
         column = self.fresh("__div")
         self.hoisted.append((column, sql))
@@ -336,6 +339,7 @@ class _Compiler:
         if level is Level.HOUSEHOLD:
             calls = [c for e in exprs for c in _aggregate_calls(e) if c not in self.aggregates]
             if calls:
+                calls += self.ready_aggregates(set(calls))
                 from_clause += "\n" + self.aggregate_join(calls, aggregates)
                 extra += [f"a.{quote(column)}" for column in dict.fromkeys(aggregates.values())]
                 relation.columns |= set(aggregates.values())
@@ -373,6 +377,36 @@ class _Compiler:
                 if item and (item.level is Level.HOUSEHOLD or item.level is None):
                     names.add(ident)
         return names
+
+    def ready_aggregates(self, taken: set[Call]) -> list[Call]:
+        """Later steps' member aggregates that can be computed now, so that one pass over
+        the members serves them all (each separate pass costs a group-by and a join)."""
+        self.materialize(Level.MEMBER)
+        available = (
+            self.relations[Level.MEMBER].columns
+            | self.relations[Level.HOUSEHOLD].columns
+            | set(self.plan.rulebook.standards)
+        )
+        ready: list[Call] = []
+        for step in self.plan.order[self.position + 1 :]:
+            for expr in self.step_exprs(step):
+                for call in _aggregate_calls(expr):
+                    names = {n for a in call.args for n in _names(a)}
+                    fresh = call not in taken and call not in self.aggregates
+                    if fresh and names <= available and call not in ready:
+                        ready.append(call)
+        return ready
+
+    def step_exprs(self, step: tuple[str, str]) -> list[object]:
+        kind, ident = step
+        if kind == "derived":
+            return [self.plan.derived[ident].expr]
+        table = self.plan.tables[ident]
+        exprs: list[object] = [c.expr for c in table.inputs]
+        exprs += [c.default for c in table.outputs if c.default is not None]
+        for rule in table.rules:
+            exprs += [*rule.tests, *rule.outputs]
+        return exprs
 
     def aggregate_join(self, calls: list[Call], aggregates: dict[Call, str]) -> str:
         parts = []
