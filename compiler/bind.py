@@ -28,10 +28,12 @@ from compiler.expr import (
     NullTest,
     Test,
     Unary,
+    render,
 )
 from compiler.functions import FUNCTIONS, result_type
 from compiler.model import (
     LEVEL_CN,
+    HitPolicy,
     Derived,
     DType,
     Field,
@@ -159,6 +161,8 @@ class _Binder:
             default = self.expr(column.default, scope) if column.default else None
             outputs.append(dataclasses.replace(column, default=default))
         rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
+        for rule in rules:
+            self.check_outputs(table, rule)
         self.dependencies[("table", table.id)] = deps
         return dataclasses.replace(table, inputs=inputs, outputs=outputs, rules=rules)
 
@@ -176,6 +180,34 @@ class _Binder:
             self.check_type(expr, bound, scope, column.dtype)
             outputs.append(bound)
         return dataclasses.replace(rule, tests=tests, outputs=outputs)
+
+    def check_outputs(self, table: Table, rule) -> None:  # type: ignore[no-untyped-def]
+        """Enum outputs hold declared values; PRIORITY and OUTPUT ORDER need literal
+        outputs, since their order is the order of the declared values."""
+        ordered = table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER)
+        for expr, column, location in zip(
+            rule.outputs, table.outputs, rule.output_locations, strict=True
+        ):
+            if column.dtype.kind is not Kind.ENUM:
+                continue
+            if isinstance(expr, Literal):
+                if expr.value is not None and expr.value not in column.dtype.values:
+                    self.report.error(
+                        "E107",
+                        f"输出「{expr.value}」不在「{column.id}」声明的取值中",
+                        location,
+                        found=expr.value,
+                        expected="、".join(column.dtype.values),
+                    )
+            elif ordered:
+                self.report.error(
+                    "E306",
+                    f"{table.hit_policy} 表的输出须为声明的取值之一，不能是表达式",
+                    location,
+                    found=render(expr),
+                    expected="、".join(column.dtype.values),
+                    hint="优先顺序由类型中取值的顺序决定；如需计算输出，请改用 FIRST",
+                )
 
     # ------------------------------------------------------------ nodes
 

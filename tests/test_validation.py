@@ -104,6 +104,12 @@ CASES = {
         _append("标准参数", ["dibao_standard", "1259", "2023-07-31", None, "x"]), True),
     "period ends before it starts": Case(
         "E404", "标准参数", "A2", "失效日期早于生效日期", _county("标准参数", 1, 3, "2024-01-01"), True),
+    "enum output not declared": Case(
+        "E107", "household_group", "D6", "声明的取值", _province("household_group", 5, 3, '"dibaox"')),
+    "priority output is an expression": Case(
+        "E306", "household_group", "D6", "表达式",
+        lambda p, c: (_set(p, "household_group", 0, 2, "PRIORITY"),
+                      _set(p, "household_group", 5, 3, 'if true then "dibao" else "none"'))),
     "calendar kind unknown": Case(
         "E107", "日历", "B2", "休息日", _province("日历", 1, 1, "节日")),
 }
