@@ -175,7 +175,7 @@ def _setting(text: str) -> str:
 
 def install_standards(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan], as_of: date,
                       versions: dict[str, str] | None = None) -> None:
-    """Create jz_standard_rows, jz_params, jz_versions and jz_dayseq for the plans."""
+    """Create jz_standard_rows, jz_params, jz_versions and jz_calendar for the plans."""
     columns: dict[str, list] = defaultdict(list)
     for code, plan in plans.items():
         for ident, standard in plan.rulebook.standards.items():
@@ -216,18 +216,21 @@ def _text_value(value: object) -> str | None:
 
 
 def _install_dayseq(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar) -> None:
+    """The working-day calendar as one row of two lists (see jz_working_days_after):
+    ``seq[k]`` counts the working days up to the k-th day from FIRST_YEAR-01-01, and
+    ``work[i]`` is the i-th working day; a lookup is two list reads, no join."""
     first, last = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
-    days, working = [], []
+    seq, work = [], []
     day = first
     while day <= last:
-        days.append(day)
-        working.append(calendar.is_working(day))
+        if calendar.is_working(day):
+            work.append(day)
+        seq.append(len(work))
         day += timedelta(days=1)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE jz_dayseq AS SELECT day, working,"
-        " sum(CAST(working AS INTEGER)) OVER (ORDER BY day) AS seq"
-        " FROM (SELECT unnest($d) AS day, unnest($w) AS working)",
-        {"d": days, "w": working},
+        "CREATE OR REPLACE TEMP TABLE jz_calendar AS"
+        " SELECT CAST($s AS INTEGER[]) AS seq, CAST($w AS DATE[]) AS work",
+        {"s": seq, "w": work},
     )
 
 

@@ -9,7 +9,7 @@ policy section it came from. It reads these relations, which the evaluator provi
                                            effective_until, precedence, verified
     jz_params                              one row: as_of DATE
     jz_versions                            county_code, version
-    jz_dayseq                              day DATE, seq BIGINT (working days up to day)
+    jz_calendar                            seq INTEGER[], work DATE[] (working days)
 
 Nothing from a cell is pasted into SQL: names go through ``quote``, values through
 ``literal``, which render typed literals from already-parsed Python values.
@@ -85,6 +85,12 @@ CREATE OR REPLACE TEMP MACRO jz_add_days(d, n) AS CAST(d + CAST(trunc(n) AS INTE
 CREATE OR REPLACE TEMP MACRO jz_next_month_start(d) AS
   CAST(date_trunc('month', d) + INTERVAL 1 MONTH AS DATE);
 CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(trunc(n) AS INTEGER));
+CREATE TEMP TABLE IF NOT EXISTS jz_calendar AS
+  SELECT CAST([] AS INTEGER[]) AS seq, CAST([] AS DATE[]) AS work;
+CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n) AS
+  list_extract((SELECT c.work FROM jz_calendar c),
+    list_extract((SELECT c.seq FROM jz_calendar c),
+      CAST(date_diff('day', DATE '2015-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
 """
 
 
@@ -701,10 +707,7 @@ class _Compiler:
             case "months_between" | "add_months" | "add_days" | "next_month_start":
                 return f"jz_{node.func}({', '.join(args)})"
             case "working_days_after":
-                return (
-                    f"(SELECT w.day FROM jz_dayseq w WHERE w.seq = (SELECT s.seq FROM jz_dayseq s"
-                    f" WHERE s.day = {args[0]}) + CAST(trunc({args[1]}) AS BIGINT) AND w.working)"
-                )
+                return f"jz_working_days_after({args[0]}, {args[1]})"
         raise ValueError(f"no SQL for function {node.func}")
 
     def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
