@@ -1,0 +1,64 @@
+"""``jiuzhu user add``: manage the console's users file (a thin layer over console.users).
+
+The password comes from a prompt (typed twice) or, for scripts, from the first line of
+standard input with ``--password-stdin``; it is never an argument, so it never shows in
+the process list or the shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+DEFAULT_USERS = ".jiuzhu/users.yaml"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``user add`` to the jiuzhu command."""
+    user = sub.add_parser("user", help="管理控制台用户（console users）")
+    actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="新增或重设一个用户")
+    add.add_argument("--users", default=DEFAULT_USERS, help=f"用户文件（默认 {DEFAULT_USERS}）")
+    add.add_argument("--name", required=True, help="登录名")
+    add.add_argument("--role", required=True,
+                     choices=("county_admin", "reviewer", "province_maintainer"),
+                     help="county_admin 县级管理员；reviewer 审核人；province_maintainer 省级维护人员")
+    add.add_argument("--county", help="县级管理员所属县（市、区）的六位代码")
+    add.add_argument("--password-stdin", action="store_true", help="从标准输入的第一行读取密码")
+    add.set_defaults(run=_add)
+
+
+def _add(args: argparse.Namespace) -> int:
+    _console_importable()
+    from console.users import ROLES, UserError, add_user
+
+    password = _password(args.password_stdin)
+    if password is None:
+        return 2
+    try:
+        user = add_user(args.users, args.name, args.role, password, args.county)
+    except UserError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    where = f"，所属县 {user.county}" if user.county else ""
+    print(f"已写入用户 {user.name}（{ROLES[user.role]}{where}）到 {args.users}")
+    return 0
+
+
+def _console_importable() -> None:
+    """console/ sits beside compiler/ in the source tree (the install is editable)."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.append(root)
+
+
+def _password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        print("两次输入的密码不一致", file=sys.stderr)
+        return None
+    return first

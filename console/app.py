@@ -1,0 +1,81 @@
+"""The Jiuzhu console: ``streamlit run console/app.py`` (``make console``).
+
+Signs the user in from the users file, then offers the pages their role allows. Every
+page asks ``console.ui.context`` for the county again, so a page reached by its URL
+checks the same limits as one reached from the menu.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st
+
+from console.config import settings
+from console.ui import signed_in
+from console.users import COUNTY_ADMIN, PROVINCE_MAINTAINER, UserError, authenticate
+
+VIEWS = Path(__file__).parent / "views"
+st.set_page_config(page_title="救助 · 决策表控制台", page_icon="🧮", layout="wide")
+
+
+def sign_in() -> None:
+    st.title("救助 · 决策表控制台")
+    st.caption("浙江省低收入人口救助决策表：编辑标准、检查、预览、发布与对比")
+    left, _ = st.columns([2, 3])
+    with left.form("signin"):
+        name = st.text_input("用户名", key="signin_name")
+        password = st.text_input("密码", type="password", key="signin_password")
+        submitted = st.form_submit_button("登录", type="primary")
+    if submitted:
+        try:
+            user = authenticate(settings().users, name, password)
+        except UserError as error:
+            left.error(str(error))
+            return
+        if user is None:
+            left.error("用户名或密码不正确。")
+            return
+        st.session_state.clear()
+        st.session_state["user"] = user
+        st.rerun()
+
+
+def pages(role: str) -> list:  # type: ignore[type-arg]
+    def page(name: str, title: str, icon: str) -> st.Page:
+        return st.Page(VIEWS / f"{name}.py", title=title, icon=icon, url_path=name)
+
+    found = [
+        page("standards", "标准与规则", "📋"),
+        page("preview", "样本预览", "👪"),
+        page("analysis", "一致性检查", "🔍"),
+    ]
+    if role == COUNTY_ADMIN:
+        found.append(page("publish", "发布", "📤"))
+    found.append(page("history", "历史与对比", "🕘"))
+    if role == PROVINCE_MAINTAINER:
+        found.append(page("province", "省级工作簿", "🏛️"))
+    return found
+
+
+def main() -> None:
+    user = signed_in()
+    if user is None:
+        st.navigation([st.Page(sign_in, title="登录", url_path="signin")], position="hidden").run()
+        return
+    navigation = st.navigation(pages(user.role))
+    with st.sidebar:
+        where = f" · {user.county}" if user.county else ""
+        st.markdown(f"**{user.name}**  \n{user.role_cn}{where}")
+        if st.button("退出登录", key="signout"):
+            st.session_state.clear()
+            st.rerun()
+    navigation.run()
+
+
+main()

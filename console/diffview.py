@@ -1,0 +1,142 @@
+"""Showing a ``workspace.Comparison``: the diff dict of ``compiler.diff`` as tables, the
+impact as a chart of households per group before and after and the list of movers,
+and the CLI's own text of the same diff for anyone who wants to compare."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from console import ui
+from console.workspace import Comparison
+
+STATUS_CN = {"added": "新增", "removed": "删除", "changed": "修改"}
+LAYER_CN = {"county": "县级", "city": "市级", "province": "省级", None: ""}
+
+
+def show(comparison: Comparison, old_name: str = "之前", new_name: str = "之后") -> None:
+    if comparison.problems:
+        st.error("无法比较：")
+        ui.diagnostics_list(comparison.problems)
+        return
+    st.caption(f"比较 {comparison.old_label} → {comparison.new_label} · 用时 {comparison.seconds:.2f} 秒")
+    for code, county in (comparison.tables or {}).get("counties", {}).items():
+        tables_part(code, county)
+    if comparison.impact is not None:
+        impact_part(comparison, old_name, new_name)
+    with st.expander("命令行格式（与 jiuzhu diff 的输出相同）"):
+        st.code(comparison.text, language=None)
+
+
+def value(v: object) -> str:
+    if v is None or v == "":
+        return "（无）"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f") if v == v.to_integral() else format(v, "f")
+    return str(v)
+
+
+def period(start: object, end: object) -> str:
+    if start is None and end is None:
+        return "全部时期"
+    if start is None:
+        return f"{end} 及以前"
+    return f"{start} 起" if end is None else f"{start} 至 {end}"
+
+
+def tables_part(code: str, county: dict[str, Any]) -> None:
+    empty = not any(county.get(k) for k in ("standards", "derived", "derived_values", "tables",
+                                              "fields", "calendar"))
+    if empty:
+        st.info(f"{code} {county.get('name', '')}：标准与决策表没有差异。")
+        return
+    if county["standards"]:
+        st.markdown("**标准参数**")
+        rows = []
+        for s in county["standards"]:
+            for p in s["periods"]:
+                rows.append({"标准": f"{s['name'] or s['id']}（{s['id']}）", "变化": STATUS_CN[s["status"]],
+                             "时期": period(p["from"], p["until"]),
+                             "原来": f"{value(p['old'])} {LAYER_CN.get(p['old_layer'], '')}".strip(),
+                             "现在": f"{value(p['new'])} {LAYER_CN.get(p['new_layer'], '')}".strip(),
+                             "单位": s["unit"]})
+            for a in s["attributes"]:
+                rows.append({"标准": f"{s['name'] or s['id']}（{s['id']}）", "变化": f"{a['field']}",
+                             "时期": str(a.get("from") or ""), "原来": value(a["old"]),
+                             "现在": value(a["new"]), "单位": ""})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if county["derived"] or county["derived_values"]:
+        st.markdown("**派生值**")
+        rows = [{"派生值": f"{d['name'] or d['id']}", "变化": STATUS_CN[d["status"]],
+                 "项目": c["field"], "原来": value(c["old"]), "现在": value(c["new"])}
+                for d in county["derived"] for c in (d["changes"] or [{"field": "表达式", "old": None,
+                                                                        "new": d["expr"]}])]
+        rows += [{"派生值": v["name"] or v["id"], "变化": "取值", "项目": f"{county_date()} 的取值",
+                  "原来": value(v["old"]), "现在": value(v["new"])} for v in county["derived_values"]]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for t in county["tables"]:
+        st.markdown(f"**决策表 {t['id']} {t['title']}**（{STATUS_CN[t['status']]}）")
+        rows = [{"规则": "（表）", "列": c["field"], "原来": value(c["old"]), "现在": value(c["new"]),
+                 "变化": "修改"} for c in t["changes"]]
+        for r in t["rules"]:
+            if r["status"] == "changed":
+                rows += [{"规则": r["id"], "列": c["column"], "原来": value(c["old"]), "现在": value(c["new"]),
+                          "变化": "修改"} for c in r["cells"]]
+            else:
+                rows += [{"规则": r["id"], "列": c["column"],
+                          "原来": value(c["value"]) if r["status"] == "removed" else "",
+                          "现在": value(c["value"]) if r["status"] == "added" else "",
+                          "变化": STATUS_CN[r["status"]]} for c in r["cells"]]
+        if t.get("order_changed"):
+            rows.append({"规则": "（顺序）", "列": "", "原来": "", "现在": "规则顺序改变", "变化": "修改"})
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if county["fields"] or county["calendar"]:
+        st.markdown("**字段与日历**")
+        st.write([f["id"] + " " + STATUS_CN[f["status"]] for f in county["fields"]]
+                 + [f"{d['date']} {d['type']} {STATUS_CN[d['status']]}" for d in county["calendar"]])
+
+
+def county_date() -> str:
+    return "决策日"
+
+
+def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
+    impact = comparison.impact
+    st.markdown("**对家庭决策的影响**")
+    left, middle, right = st.columns(3)
+    left.metric("比较的家庭", impact.households)
+    middle.metric("决策改变的家庭", impact.changed)
+    right.metric("决策日", str(impact.as_of))
+    order = list(ui.GROUP_CN)
+    data = pd.DataFrame([
+        {"类别": ui.group_cn(g), "版本": name, "户数": comparison.totals.get(key, {}).get(g, 0), "次序": i}
+        for key, name in (("old", f"{old_name}（{comparison.old_label}）"),
+                          ("new", f"{new_name}（{comparison.new_label}）"))
+        for i, g in enumerate(order)
+    ])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("类别:N", sort=[ui.group_cn(g) for g in order], title=None, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("版本:N"),
+        y=alt.Y("户数:Q", title="户数"),
+        color=alt.Color("版本:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=["版本", "类别", "户数"],
+    ).properties(height=280)
+    st.altair_chart(chart, width="stretch")
+    if not impact.rows:
+        st.success("没有家庭的类别、救助或监测状态改变。")
+        return
+    st.markdown(f"**决策改变的家庭（{impact.changed} 户）**")
+    st.dataframe(pd.DataFrame([
+        {"家庭编号": r["household_id"], "原类别": ui.group_cn(r["old_group"]), "新类别": ui.group_cn(r["new_group"]),
+         "新获得": "、".join(r["gained"] or []), "失去": "、".join(r["lost"] or []),
+         "监测": f"{r['old_monitoring']} → {r['new_monitoring']}"
+         if r["old_monitoring"] != r["new_monitoring"] else ""}
+        for r in impact.rows
+    ]), hide_index=True, width="stretch")

@@ -1,0 +1,188 @@
+"""Working copies kept on disk: one draft per county and per admin, surviving reloads.
+
+A draft is a small tables folder of its own, so the library reads it exactly as it
+reads ``tables/``::
+
+    .jiuzhu/drafts/330106/xihu-admin/
+        draft.json                         base version, revision, who saved last
+        tables/province/...                copied from tables/ before every check
+        tables/cities/330100-杭州市.xlsx     copied likewise
+        tables/counties/330106-西湖区.xlsx   the county workbook being edited
+
+A new draft starts from the county's latest published version (exported with
+``compiler.export``) or, before the first publish, from ``tables/counties/``. Its
+``base`` is that version's number (0: none); publishing checks it against the
+registry, so an admin whose colleague published first is told, never overwritten.
+Every save bumps ``revision``; a save from a page that loaded an older revision is
+refused (``StaleDraft``) instead of silently dropping the other tab's edits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from console.config import Settings
+from console.sheets import Sheet, read_sheets, write_xlsx
+
+META = "draft.json"
+
+
+class StaleDraft(RuntimeError):
+    """The draft on disk changed since this page loaded it."""
+
+
+@dataclass
+class Draft:
+    county: str
+    county_name: str
+    owner: str
+    folder: str
+    base: int = 0
+    base_hash: str = ""
+    revision: int = 0
+    updated_at: str = ""
+    updated_by: str = ""
+    started_from: str = ""
+
+    @property
+    def root(self) -> Path:
+        return Path(self.folder) / "tables"
+
+    @property
+    def workbook(self) -> Path:
+        return self.root / "counties" / f"{self.county}-{self.county_name}.xlsx"
+
+
+def county_names(tables: Path) -> dict[str, str]:
+    """Six-digit code -> name, from the county workbooks' file names."""
+    found = {}
+    for path in sorted((tables / "counties").iterdir()) if (tables / "counties").is_dir() else []:
+        match = re.match(r"(\d{6})-?([^.]*)", path.name)
+        if match and not path.name.startswith(("~$", ".")):
+            found[match.group(1)] = match.group(2) or match.group(1)
+    return found
+
+
+def draft_folder(settings: Settings, county: str, owner: str) -> Path:
+    safe = re.sub(r"[^\w.\-]", "_", owner)
+    return settings.state / "drafts" / county / safe
+
+
+def open_draft(settings: Settings, county: str, owner: str) -> Draft:
+    """The owner's draft of the county, created from the latest version if missing."""
+    folder = draft_folder(settings, county, owner)
+    meta = folder / META
+    if meta.exists():
+        draft = Draft(**json.loads(meta.read_text(encoding="utf-8")))
+        if draft.workbook.exists():
+            return draft
+    return start_draft(settings, county, owner)
+
+
+def start_draft(settings: Settings, county: str, owner: str) -> Draft:
+    """(Re)start the owner's draft from the latest published version, else tables/."""
+    from compiler.export import county_workbook
+    from compiler.export import write_xlsx as export_xlsx
+    from compiler.registry import Registry
+
+    name = county_names(settings.tables).get(county, county)
+    folder = draft_folder(settings, county, owner)
+    old = _load_meta(folder)
+    if (folder / "tables").exists():
+        shutil.rmtree(folder / "tables")
+    latest = Registry(settings.registry).latest(county)
+    draft = Draft(county, name, owner, str(folder), revision=(old.revision + 1) if old else 1,
+                  updated_at=_now(), updated_by=owner)
+    draft.workbook.parent.mkdir(parents=True, exist_ok=True)
+    if latest is not None:
+        draft.county_name = latest.county_name or name
+        export_xlsx(county_workbook(latest.rulebook()), draft.workbook)
+        draft.base, draft.base_hash, draft.started_from = latest.number, latest.hash, latest.label
+    else:
+        source = _tables_workbook(settings, county)
+        if source is not None and source.is_file():
+            shutil.copyfile(source, draft.workbook)
+        else:
+            write_xlsx(draft.workbook, [Sheet("标准参数", [["标识", "名称", "值", "单位", "生效日期",
+                                                          "失效日期", "来源", "备注", "核实"]])])
+        draft.started_from = "tables"
+    sync_parents(settings, draft)
+    _save_meta(draft)
+    return draft
+
+
+def _tables_workbook(settings: Settings, county: str) -> Path | None:
+    for path in sorted((settings.tables / "counties").glob(f"{county}*")):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return path
+    return None
+
+
+def sync_parents(settings: Settings, draft: Draft) -> None:
+    """Copy the province folder and the county's city workbook into the draft's root."""
+    province = draft.root / "province"
+    if province.exists():
+        shutil.rmtree(province)
+    shutil.copytree(settings.tables / "province", province)
+    cities = draft.root / "cities"
+    cities.mkdir(parents=True, exist_ok=True)
+    for stale in cities.iterdir():
+        stale.unlink()
+    for city in (settings.tables / "cities").glob(f"{draft.county[:4]}00*"):
+        shutil.copyfile(city, cities / city.name)
+
+
+def load_sheets(draft: Draft) -> list[Sheet]:
+    sheets, _ = read_sheets(draft.workbook)
+    return sheets
+
+
+def save_sheets(draft: Draft, sheets: list[Sheet], author: str, revision: int) -> Draft:
+    """Write the sheets as the draft's workbook if nobody saved since ``revision``."""
+    current = _load_meta(Path(draft.folder)) or draft
+    if current.revision != revision:
+        raise StaleDraft(f"草稿已在别处保存（{current.updated_by}，{current.updated_at}）")
+    write_xlsx(current.workbook, sheets)
+    current.revision += 1
+    current.updated_at, current.updated_by = _now(), author
+    _save_meta(current)
+    return current
+
+
+def set_base(draft: Draft, number: int, digest: str) -> Draft:
+    """Record that the draft now builds on version ``number`` (after a publish, or when
+    the admin keeps their edits over a colleague's newer version)."""
+    current = _load_meta(Path(draft.folder)) or draft
+    current.base, current.base_hash = number, digest
+    current.revision += 1
+    current.updated_at = _now()
+    _save_meta(current)
+    return current
+
+
+def reload(draft: Draft) -> Draft:
+    return _load_meta(Path(draft.folder)) or draft
+
+
+def _load_meta(folder: Path) -> Draft | None:
+    meta = folder / META
+    if not meta.exists():
+        return None
+    return Draft(**json.loads(meta.read_text(encoding="utf-8")))
+
+
+def _save_meta(draft: Draft) -> None:
+    meta = Path(draft.folder) / META
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    temporary = meta.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(draft), ensure_ascii=False, indent=2), encoding="utf-8")
+    temporary.replace(meta)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,226 @@
+"""Sheets as grids for ``st.data_editor`` and back, and diagnostics placed on them.
+
+A grid shows the rows below a sheet's header (row 1 for 标准参数, 派生值 and 日历; rows
+1-4, or 1-5 with 默认, for a decision table), one grid row per sheet row, so the cell
+a diagnostic names (``C7``) is always the same grid row and column. Empty grid rows
+are written as empty sheet rows, which the reader skips.
+
+Columns keep their kind: dates stay dates (a date picker), 核实 is 是/否, and a
+standard's value is text as a person types it (``1,301``, ``1301元``) beside two
+read-only columns, its type and how the compiler read it (``1,301.00 元``), so a
+money standard visibly stays money after an edit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from compiler.diagnostics import Diagnostic
+from compiler.model import Kind, Standard
+from console.sheets import Sheet, Value, text
+
+DATE_COLUMNS = {"生效日期", "失效日期", "日期"}
+YES_NO_COLUMNS = {"核实", "县可改"}
+KIND_CN = {
+    Kind.MONEY: "金额（元）", Kind.NUMBER: "数值", Kind.INTEGER: "整数", Kind.PERCENT: "百分比",
+    Kind.BOOLEAN: "是否", Kind.DATE: "日期", Kind.TEXT: "文本", Kind.ENUM: "枚举", Kind.LIST: "列表",
+}
+TYPE_COLUMN, READ_COLUMN, PROBLEM_COLUMN = "类型", "程序读作", "问题"
+HELPERS = (TYPE_COLUMN, READ_COLUMN, PROBLEM_COLUMN)
+
+
+@dataclass
+class Grid:
+    """A sheet laid out for the editor: fixed head rows, the grid's columns, its rows."""
+
+    sheet: Sheet
+    head: list[list[Value]]
+    columns: list[str]
+    frame: pd.DataFrame
+    helpers: list[str] = field(default_factory=list)
+    date_columns: list[str] = field(default_factory=list)
+
+    @property
+    def first_row(self) -> int:
+        """The sheet row number of grid row 0."""
+        return len(self.head) + 1
+
+
+def head_rows(sheet: Sheet) -> int:
+    if sheet.is_table:
+        has_default = len(sheet.rows) > 4 and text(sheet.rows[4][0] if sheet.rows[4] else None) == "默认"
+        return 5 if has_default else 4
+    return 1 if sheet.rows else 0
+
+
+def labels(sheet: Sheet, head: int) -> list[str]:
+    """Unique column labels: the header cells (a decision table's names row)."""
+    width = max(sheet.width(), 1)
+    source = sheet.rows[2] if sheet.is_table else (sheet.rows[0] if head else [])
+    found: list[str] = []
+    for col in range(width):
+        name = text(source[col]) if col < len(source) else ""
+        if sheet.is_table and col == 0:
+            name = "规则编号"
+        name = name or column_letter(col)
+        while name in found or name in HELPERS:
+            name += "′"
+        found.append(name)
+    return found
+
+
+def column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
+            read_values: dict[int, str] | None = None,
+            problems: dict[int, list[str]] | None = None) -> Grid:
+    """The sheet as a grid; ``standards`` (the province's, by id and name) adds the
+    type column to a 标准参数 sheet, ``read_values`` (by sheet row) what the compiler
+    read, ``problems`` (by sheet row) the diagnostic codes of the row."""
+    head = head_rows(sheet)
+    columns = labels(sheet, head)
+    body = [list(r) + [None] * (len(columns) - len(r)) for r in sheet.rows[head:]]
+    frame = pd.DataFrame(body, columns=columns, dtype=object) if body else pd.DataFrame(
+        {c: pd.Series([], dtype=object) for c in columns})
+    dates = [c for c in columns if c in DATE_COLUMNS and _all_dates(frame[c])]
+    for column in columns:
+        if column not in dates:
+            frame[column] = [_shown(v) for v in frame[column]]
+    grid = Grid(sheet, [list(r) for r in sheet.rows[:head]], columns, frame, date_columns=dates)
+    if sheet.name in ("标准参数", "standards") and "值" in columns and standards is not None:
+        position = columns.index("值") + 1
+        frame.insert(position, TYPE_COLUMN, [_type_of(r, columns, standards) for r in body])
+        frame.insert(position + 1, READ_COLUMN, [
+            (read_values or {}).get(i + head + 1, "") for i in range(len(body))])
+        grid.helpers += [TYPE_COLUMN, READ_COLUMN]
+    if problems is not None:
+        frame[PROBLEM_COLUMN] = ["、".join(problems.get(i + head + 1, [])) for i in range(len(body))]
+        grid.helpers.append(PROBLEM_COLUMN)
+    return grid
+
+
+def _all_dates(values: pd.Series) -> bool:
+    return all(v is None or isinstance(v, date) for v in values)
+
+
+def _shown(value: Value) -> str | None:
+    return text(value) or None
+
+
+def _type_of(row: list[Value], columns: list[str], standards: dict[str, Standard]) -> str:
+    for key in ("标识", "名称"):
+        if key in columns:
+            found = standards.get(text(row[columns.index(key)]))
+            if found is not None:
+                return KIND_CN.get(found.dtype.kind, str(found.dtype.kind))
+    return ""
+
+
+def from_grid(grid: Grid, frame: pd.DataFrame) -> Sheet:
+    """The sheet the edited frame stands for (helper columns dropped)."""
+    rows: list[list[Value]] = [list(r) for r in grid.head]
+    for record in frame[grid.columns].itertuples(index=False):
+        rows.append([_cell(v) for v in record])
+    while len(rows) > len(grid.head) and not any(_present(v) for v in rows[-1]):
+        rows.pop()  # trailing empty rows: nothing to keep
+    return Sheet(grid.sheet.name, [_trim(r) for r in rows])
+
+
+def _present(value: Value) -> bool:
+    return value is not None and value != ""
+
+
+def _trim(row: list[Value]) -> list[Value]:
+    while row and not _present(row[-1]):
+        row = row[:-1]
+    return row
+
+
+def _cell(value: Any) -> Value:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    shown = str(value).strip()
+    return shown or None
+
+
+def same_rows(a: Sheet, b: Sheet) -> bool:
+    return [_trim([_cell(v) for v in r]) for r in a.rows] == [_trim([_cell(v) for v in r]) for r in b.rows]
+
+
+# ---------------------------------------------------------------- diagnostics on grids
+
+
+ROW_OF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def cell_of(diagnostic: Diagnostic) -> tuple[int, int] | None:
+    """(row, col) from 1 of the cell a diagnostic names, if it names one."""
+    match = ROW_OF.fullmatch(diagnostic.location.cell or "")
+    if not match:
+        return None
+    col = 0
+    for letter in match.group(1):
+        col = col * 26 + ord(letter) - 64
+    return int(match.group(2)), col
+
+
+def place(diagnostic: Diagnostic, grid: Grid | None) -> str:
+    """Where a diagnostic is, in the words of the grid: 「标准参数」第 2 行「值」（C3）."""
+    location = diagnostic.location
+    sheet = f"「{location.sheet}」" if location.sheet else ""
+    found = cell_of(diagnostic)
+    if found is None or grid is None:
+        return f"{sheet}{location.cell or ''}".strip() or "工作簿"
+    row, col = found
+    if row < grid.first_row:
+        return f"{sheet}表头第 {row} 行（{location.cell}）"
+    column = grid.columns[col - 1] if col - 1 < len(grid.columns) else column_letter(col - 1)
+    return f"{sheet}第 {row - grid.first_row + 1} 行「{column}」（{location.cell}）"
+
+
+def problems_by_row(diagnostics: list[Diagnostic], sheet_name: str) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for d in diagnostics:
+        spot = cell_of(d)
+        if d.location.sheet == sheet_name and spot is not None:
+            found.setdefault(spot[0], []).append(d.code)
+    return found
+
+
+def money_text(value: object, kind: Kind, unit: str = "") -> str:
+    """How the compiler read a standard's value, for the 程序读作 column."""
+    if value is None:
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        if kind is Kind.MONEY:
+            return f"{value:,.2f} 元"
+        if kind is Kind.PERCENT:
+            return f"{value * 100:.2f}%"
+        return format(value.normalize(), "f")
+    return str(value)

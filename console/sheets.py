@@ -1,0 +1,129 @@
+"""A workbook as plain rows of cells, for the grids: read with the library's reader,
+written back as an .xlsx (or a CSV folder) in the table format.
+
+The console edits cells as people typed them, errors included: a cell that does not
+parse yet must still be saved, so the draft is written from these rows, never from the
+typed model (which only holds what parsed). Reading the file back with the compiler
+gives the diagnostics, each naming a cell of exactly these rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import openpyxl
+
+from compiler.diagnostics import Diagnostic
+from compiler.read import read_workbook
+
+Value = str | date | None
+PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d{1,6})?")
+
+
+@dataclass
+class Sheet:
+    """One sheet: its name and its rows (row 1 first), each a list of cell values."""
+
+    name: str
+    rows: list[list[Value]] = field(default_factory=list)
+
+    @property
+    def is_table(self) -> bool:
+        """A decision table: A2 says 规则 (docs/table-format.md, section 3)."""
+        return len(self.rows) > 1 and bool(self.rows[1]) and text(self.rows[1][0]) == "规则"
+
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+def text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_sheets(path: str | Path) -> tuple[list[Sheet], list[Diagnostic]]:
+    """Every sheet of a workbook (.xlsx or CSV folder) as rows; the reader's problems."""
+    raw, problems = read_workbook(path)
+    sheets = []
+    for raw_sheet in raw.sheets:
+        rows: list[list[Value]] = []
+        for cells in raw_sheet.rows():
+            rows.append([_value(c.value, c.text) if c is not None else None for c in cells])
+        sheets.append(Sheet(raw_sheet.name, rows))
+    return sheets, problems
+
+
+def _value(stored: object, shown: str) -> Value:
+    if isinstance(stored, datetime):
+        return stored.date()
+    if isinstance(stored, date):
+        return stored
+    return shown
+
+
+def write_xlsx(path: str | Path, sheets: list[Sheet]) -> Path:
+    """Write the rows as an .xlsx, atomically (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        target = book.create_sheet(sheet.name[:31])
+        for r, row in enumerate(sheet.rows, 1):
+            for c, value in enumerate(row, 1):
+                if value is None or value == "":
+                    continue
+                cell = target.cell(r, c, _cell(value))
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # a test such as "= 5", not a formula
+                if isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
+    if not book.sheetnames:
+        book.create_sheet("标准参数")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".draft-", suffix=".xlsx")
+    os.close(handle)
+    book.save(temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def _cell(value: Value) -> object:
+    """A plain decimal typed as text is written as a number, as Excel would keep it."""
+    if isinstance(value, str) and PLAIN_NUMBER.fullmatch(value):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        return int(number) if number == number.to_integral() else float(number)
+    return value
+
+
+def write_csv_folder(folder: str | Path, sheets: list[Sheet], prune: bool = True) -> Path:
+    """Write one UTF-8 .csv per sheet (the province's form); with ``prune`` other .csv
+    files are removed so a deleted sheet does not come back."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = set()
+    for sheet in sheets:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.rows:
+            writer.writerow([text(v) for v in row])
+        target = folder / f"{sheet.name}.csv"
+        target.write_text(out.getvalue(), encoding="utf-8")
+        keep.add(target.name)
+    for stale in folder.glob("*.csv") if prune else []:
+        if stale.name not in keep:
+            stale.unlink()
+    return folder

@@ -1,0 +1,193 @@
+"""What every page shares: who is signed in, which county they may see, the checked
+working copy (cached per revision), and how diagnostics and groups are shown.
+
+Access is decided here, on the server, on every run of every page: a county admin's
+county is the one in the users file, whatever a URL, a widget or the session says; a
+reviewer or a maintainer picks any county that has a workbook, and only reads it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from compiler.diagnostics import Diagnostic, Severity
+from console import drafts, workspace
+from console.config import Settings, settings
+from console.users import COUNTY_ADMIN, User
+
+GROUP_CN = {
+    "tekun": "特困供养",
+    "dibao": "低保",
+    "dibao_marginal": "低保边缘",
+    "rigid_expense": "刚性支出困难",
+    "low_income_support": "低收入帮扶",
+    "none": "不属于低收入人口",
+}
+TABLES_SOURCE = "tables 文件夹中的工作簿"
+SEVERITY_CN = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+
+
+class AccessDenied(Exception):
+    """A page was asked for something the signed-in user may not do."""
+
+
+@dataclass
+class Context:
+    """The signed-in user, the county shown and where its working copy is."""
+
+    settings: Settings
+    user: User
+    county: str
+    county_name: str
+    root: Path
+    draft: drafts.Draft | None
+    source: str
+
+    @property
+    def editable(self) -> bool:
+        return self.draft is not None and self.user.role == COUNTY_ADMIN
+
+    @property
+    def stamp(self) -> tuple[Any, ...]:
+        """Changes whenever the working copy or its province and city change."""
+        files = [p for p in (self.root / "province").glob("*") if p.is_file()]
+        files += list((self.root / "cities").glob(f"{self.county[:4]}00*"))
+        files += list((self.root / "counties").glob(f"{self.county}*"))
+        return (str(self.root), self.county, tuple(sorted((str(p), p.stat().st_mtime_ns) for p in files)),
+                self.draft.revision if self.draft else 0)
+
+
+def signed_in() -> User | None:
+    user = st.session_state.get("user")
+    return user if isinstance(user, User) else None
+
+
+def context(require_edit: bool = False) -> Context:
+    """The page's context; stops the page (with a message) when access is not allowed."""
+    user = signed_in()
+    if user is None:
+        st.warning("请先登录。")
+        st.stop()
+    config = settings()
+    names = drafts.county_names(config.tables)
+    if user.role == COUNTY_ADMIN:
+        county = user.county or ""
+        if county not in names:
+            st.error(f"你的账号所属县（市、区）代码「{county}」在 tables/counties/ 中没有工作簿，请联系省级维护人员。")
+            st.stop()
+        draft = drafts.open_draft(config, county, user.name)
+        drafts.sync_parents(config, draft)
+        ctx = Context(config, user, county, draft.county_name, draft.root, draft, "我的工作副本")
+    else:
+        ctx = _reader_context(config, user, names)
+    if require_edit and not ctx.editable:
+        st.error("你的角色只能查看，不能修改或发布县级工作副本。")
+        st.stop()
+    return ctx
+
+
+def _reader_context(config: Settings, user: User, names: dict[str, str]) -> Context:
+    codes = list(names)
+    chosen = st.session_state.get("county_choice")
+    if chosen not in names:
+        st.session_state["county_choice"] = codes[0] if codes else ""
+    county = st.sidebar.selectbox("县（市、区）", codes, key="county_choice",
+                                  format_func=lambda c: f"{c} {names.get(c, '')}")
+    if county not in names:  # a value the widget never offered
+        raise AccessDenied(county)
+    owners = sorted(p.name for p in (config.state / "drafts" / county).glob("*") if (p / drafts.META).exists())
+    sources = [TABLES_SOURCE, *[f"{o} 的工作副本" for o in owners]]
+    source = st.sidebar.selectbox("查看的工作副本", sources, key="source_choice")
+    if source not in sources:
+        raise AccessDenied(source)
+    if source == TABLES_SOURCE:
+        return Context(config, user, county, names[county], config.tables, None, source)
+    owner = owners[sources.index(source) - 1]
+    draft = drafts.open_draft(config, county, owner)
+    return Context(config, user, county, names[county], draft.root, None, source)
+
+
+# ---------------------------------------------------------------- cached library calls
+
+
+def checked(ctx: Context, analysis: bool = False) -> workspace.Checked:
+    """``workspace.check`` of the context's working copy, once per revision."""
+    cache = st.session_state.setdefault("_checked", {})
+    key = (ctx.stamp, ctx.settings.today(), analysis)
+    if key not in cache:
+        cache.clear() if len(cache) > 8 else None
+        cache[key] = workspace.check(ctx.root, ctx.county, ctx.settings.today(), analysis)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def previewed(ctx: Context, result: workspace.Checked, households: Path) -> workspace.Preview:
+    cache = st.session_state.setdefault("_previews", {})
+    key = (ctx.stamp, ctx.settings.today(), str(households), households.stat().st_mtime_ns)
+    if key not in cache:
+        cache.clear() if len(cache) > 8 else None
+        cache[key] = workspace.preview(result, households)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- shared pieces of pages
+
+
+def header(ctx: Context, title: str) -> None:
+    st.title(title)
+    st.caption(f"{ctx.county} {ctx.county_name} · {ctx.source} · 决策日 {ctx.settings.today()}"
+               f" · {ctx.user.name}（{ctx.user.role_cn}）")
+    if ctx.draft is not None:
+        stale_banner(ctx)
+
+
+def stale_banner(ctx: Context) -> None:
+    """Tell an admin when the county's latest version is not the one their copy is based on."""
+    assert ctx.draft is not None
+    latest = workspace.latest(ctx.settings.registry, ctx.county)
+    current = latest.number if latest else 0
+    if current != ctx.draft.base:
+        st.warning(
+            f"注意：{latest.author} 已于 {latest.published_at[:16].replace('T', ' ')} 发布第 {current} 版，"
+            f"而你的工作副本基于第 {ctx.draft.base} 版。发布前请到「发布」页查看对方的改动并决定如何处理；"
+            "你的修改仍然保存在工作副本中，不会丢失。",
+            icon="⚠️",
+        )
+
+
+def diagnostics_list(items: list[Diagnostic], where: Any = None, limit: int = 50) -> None:
+    """Diagnostics as the CLI renders them, errors first; ``where(d)`` names the cell."""
+    ordered = sorted(items, key=lambda d: (not d.is_error, d.severity != Severity.WARNING))
+    for d in ordered[:limit]:
+        place = where(d) if where else d.location.render()
+        body = f"**{d.code}** {place}：{d.message}"
+        if d.found is not None:
+            body += f"；实际为「{d.found}」"
+        if d.expected:
+            body += f"；应为{d.expected}"
+        if d.hint:
+            body += f"\n\n提示：{d.hint}"
+        if d.is_error:
+            st.error(body, icon="⛔")
+        elif d.severity is Severity.WARNING:
+            st.warning(body, icon="⚠️")
+        else:
+            st.info(body, icon="ℹ️")
+    if len(ordered) > limit:
+        st.caption(f"……另有 {len(ordered) - limit} 条未显示")
+
+
+def group_cn(group: object) -> str:
+    return GROUP_CN.get(str(group or "none"), str(group))
+
+
+def timed(label: str, seconds: float) -> None:
+    st.caption(f"{label}用时 {seconds:.2f} 秒")
+
+
+def now() -> float:
+    return time.perf_counter()

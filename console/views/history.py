@@ -1,0 +1,58 @@
+"""历史与对比: the county's published versions; any two of them, or one and the working
+copy, compared cell by cell and household by household."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from console import diffview, ui, workspace
+
+ctx = ui.context()
+ui.header(ctx, "历史与对比")
+registry = ctx.settings.registry
+history = workspace.versions(registry, ctx.county)
+current = workspace.in_force(registry, ctx.county, ctx.settings.today())
+
+st.subheader("已发布的版本")
+if not history:
+    st.info("本县还没有已发布的版本；决策使用工作副本。")
+else:
+    st.dataframe(pd.DataFrame([
+        {"版本": f"第 {v.number} 版", "标识": v.label, "生效日期": v.effective_from,
+         "发布人": v.author, "发布时间": v.published_at[:19].replace("T", " "),
+         "类型": f"撤回第 {v.withdraws} 版" if v.kind == "withdraw" else "发布",
+         "说明": v.note, "现行": "★ 现行" if current is not None and v.number == current.number else "",
+         "哈希": v.hash[:12]}
+        for v in reversed(history)
+    ]), hide_index=True, width="stretch")
+
+WORKING = f"{ctx.county}（{ctx.source}）"
+choices = [v.label for v in reversed(history)] + [WORKING]
+st.subheader("比较两个版本")
+left, right, when = st.columns([2, 2, 1])
+old = left.selectbox("原来", choices, index=0, key="diff_old")
+new = right.selectbox("现在", choices, index=len(choices) - 1, key="diff_new")
+as_of: date = when.date_input("决策日", value=ctx.settings.today(), key="diff_as_of")
+with_samples = st.checkbox("同时比较样本家庭的决策（较慢）", value=True, key="diff_samples")
+
+
+def ref(choice: str) -> str:
+    return ctx.county if choice == WORKING else choice
+
+
+if st.button("比较", type="primary", key="diff_run"):
+    if old == new:
+        st.info("请选择两个不同的版本。")
+    else:
+        with st.spinner("正在比较……"):
+            st.session_state["diff_result"] = (
+                (old, new, as_of, with_samples, ctx.stamp),
+                workspace.compare(ref(old), ref(new), ctx.root, registry,
+                                  ctx.settings.samples if with_samples else None, as_of),
+            )
+stored = st.session_state.get("diff_result")
+if stored and stored[0] == (old, new, as_of, with_samples, ctx.stamp):
+    diffview.show(stored[1], "原来", "现在")

@@ -1,0 +1,92 @@
+"""样本预览: decisions for the shipped samples or uploaded households, with the rules
+that applied; choosing a household shows ``jiuzhu explain``'s explanation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from console import ui, workspace
+
+ctx = ui.context()
+ui.header(ctx, "样本预览")
+result = ui.checked(ctx)
+uploads = ctx.settings.state / "uploads" / ctx.county / re.sub(r"[^\w.\-]", "_", ctx.user.name)
+SHIPPED = "随附的样本家庭（tables/samples）"
+
+with st.expander("上传家庭数据（.jsonl、.json、.csv、.parquet，格式同 jiuzhu evaluate）"):
+    upload = st.file_uploader("家庭数据文件", type=["jsonl", "json", "csv", "parquet"], key="households_upload")
+    if upload is not None:
+        uploads.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)
+        target = uploads / name
+        if not target.exists() or target.read_bytes() != upload.getvalue():
+            target.write_bytes(upload.getvalue())
+            st.success(f"已保存 {name}；只预览其中属于 {ctx.county} 的家庭。")
+
+files = {SHIPPED: ctx.settings.samples}
+files.update({f"上传：{p.name}": p for p in sorted(uploads.glob("*")) if p.is_file()})
+label = st.selectbox("家庭数据", list(files), key="households_source")
+households = files[label]
+
+if result.errors:
+    st.error(f"工作副本有 {len(result.errors)} 个错误，改正后才能预览。请到「标准与规则」页查看。")
+    st.stop()
+with st.spinner("正在作出决策……"):
+    preview = ui.previewed(ctx, result, households)
+if preview.problems:
+    st.error("无法为这些家庭作出决策：")
+    ui.diagnostics_list(preview.problems)
+    st.stop()
+if not preview.rows:
+    st.info(f"{households.name} 中没有属于 {ctx.county} 的家庭。")
+    st.stop()
+
+
+def rules_applied(trace: object) -> str:
+    entries = trace if isinstance(trace, list) else []
+    return "；".join(f"{e.get('table')}:{e.get('rule') or '默认'}" for e in entries
+                     if isinstance(e, dict) and not e.get("person_id"))
+
+
+def money(value: object) -> str | None:
+    return None if value is None else f"{value:,.2f}"
+
+
+table = pd.DataFrame([
+    {
+        "家庭编号": r["household_id"],
+        "救助类别": ui.group_cn(r.get("group")),
+        "人均月收入（元）": money(r.get("income_per_capita")),
+        "低保标准（元）": money(r.get("dibao_standard")),
+        "边缘标准（元）": money(r.get("marginal_line")),
+        "享受的救助": "、".join(r.get("entitlements") or []),
+        "监测": r.get("monitoring"),
+        "命中的家庭层级规则": rules_applied(r.get("trace")),
+    }
+    for r in preview.rows
+])
+st.caption(f"{len(preview.rows)} 户 · 决策用时 {preview.seconds:.2f} 秒 · 决策日 {ctx.settings.today()}")
+st.dataframe(table, hide_index=True, width="stretch", height=320)
+
+ids = [str(r["household_id"]) for r in preview.rows]
+chosen = st.selectbox("选择一户查看理由", ids, key="household_choice",
+                      format_func=lambda i: f"{i} · {table.loc[ids.index(i), '救助类别']}")
+row = preview.rows[ids.index(chosen)]
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(f"家庭 {chosen} 的决策理由")
+    text = workspace.explain_text(result, households, chosen)
+    lines = [line.replace("    ", "　　") for line in text.splitlines()]
+    st.markdown("  \n".join(line.replace("*", "\\*") for line in lines))
+with right:
+    st.subheader("命中的规则")
+    trace = [e for e in (row.get("trace") or []) if isinstance(e, dict)]
+    st.dataframe(pd.DataFrame([
+        {"决策表": e.get("table"), "成员": e.get("person_id") or "", "规则": e.get("rule") or "（默认）",
+         "结果": e.get("outcome"), "依据": e.get("section")}
+        for e in trace
+    ]), hide_index=True, width="stretch")

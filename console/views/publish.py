@@ -1,0 +1,100 @@
+"""发布: an effective date and a note; before confirming, the diff against the version in
+force on that date and the impact on the samples; refused, with the reasons, while the
+working copy has errors or while a colleague's newer version is not taken in."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from compiler.errors import JiuzhuError
+from console import diffview, drafts, ui, workspace
+
+ctx = ui.context(require_edit=True)
+assert ctx.draft is not None
+ui.header(ctx, "发布")
+registry = ctx.settings.registry
+draft = drafts.reload(ctx.draft)
+latest = workspace.latest(registry, ctx.county)
+current = latest.number if latest else 0
+
+done = st.session_state.pop("published", None)
+if done:
+    st.success(done, icon="✅")
+
+if current != draft.base:
+    st.error(f"发布暂不可用：本县最新已是第 {current} 版（{latest.author} 发布，{latest.effective_from} 起生效），"
+             f"你的工作副本基于第 {draft.base} 版。先看清对方的改动，再选择如何处理。")
+    if st.button(f"查看第 {current} 版与我的工作副本的差异", key="stale_diff"):
+        with st.spinner("正在比较……"):
+            st.session_state["stale_diff"] = workspace.compare(
+                f"{ctx.county}@{current}", ctx.county, ctx.root, registry, ctx.settings.samples,
+                ctx.settings.today())
+    if "stale_diff" in st.session_state:
+        diffview.show(st.session_state["stale_diff"], f"第 {current} 版", "我的工作副本")
+    keep, restart = st.columns(2)
+    if keep.button(f"保留我的工作副本，以第 {current} 版为基线", key="stale_keep"):
+        drafts.set_base(draft, current, latest.hash)
+        st.session_state.pop("stale_diff", None)
+        st.rerun()
+    sure = restart.checkbox("我确认放弃自己的修改", key="stale_sure")
+    if restart.button(f"放弃我的修改，从第 {current} 版重新开始", key="stale_restart", disabled=not sure):
+        drafts.start_draft(ctx.settings, ctx.county, ctx.user.name)
+        st.session_state.pop("stale_diff", None)
+        st.rerun()
+    st.stop()
+
+st.caption(f"工作副本基于第 {draft.base} 版" if draft.base else "本县还没有已发布的版本，这将是第 1 版")
+left, right = st.columns([1, 3])
+effective = left.date_input("生效日期", value=ctx.settings.today(), key="publish_effective")
+note = right.text_area("版本说明（必填）", key="publish_note", placeholder="例如：依据杭民发〔2025〕X 号调整低保标准",
+                       height=80)
+key = (ctx.stamp, effective, note.strip())
+
+if st.button("发布前检查", key="publish_review", type="secondary"):
+    if not note.strip():
+        st.error("请填写版本说明。")
+        st.stop()
+    with st.spinner("正在检查工作副本（含一致性分析）……"):
+        full = ui.checked(ctx, analysis=True)
+    if full.errors:
+        st.session_state.pop("publish_ready", None)
+        st.error(f"发布被拒绝：工作副本有 {len(full.errors)} 个错误。请在「标准与规则」页按下列诊断改正后再发布。")
+        ui.diagnostics_list(full.errors)
+        st.stop()
+    baseline = workspace.in_force(registry, ctx.county, effective)
+    with st.spinner("正在与现行版本比较，并计算对样本家庭的影响……"):
+        if baseline is None:
+            comparison = None
+        else:
+            comparison = workspace.compare(baseline.label, ctx.county, ctx.root, registry,
+                                           ctx.settings.samples, effective)
+    st.session_state["publish_ready"] = (key, baseline.label if baseline else None, comparison,
+                                         len(full.warnings))
+
+ready = st.session_state.get("publish_ready")
+if ready and ready[0] == key:
+    _, baseline_label, comparison, warnings = ready
+    st.subheader("发布前核对")
+    if baseline_label is None:
+        st.info(f"{effective} 没有生效的已发布版本：这一版将是本县在该日的第一个版本，无可比较的基准。")
+    else:
+        st.markdown(f"与 {effective} 现行的 **{baseline_label}** 相比：")
+        diffview.show(comparison, f"现行 {baseline_label}", "工作副本")
+    if warnings:
+        st.caption(f"工作副本有 {warnings} 条警告，将随版本保存（不影响发布）。")
+    if st.button(f"确认发布：{effective} 起生效", key="publish_confirm", type="primary"):
+        with st.spinner("正在发布……"):
+            try:
+                version = workspace.publish(ctx.root, ctx.county, effective, note.strip(), ctx.user.name,
+                                            draft.base, registry, ctx.settings.samples)
+            except JiuzhuError as error:
+                st.error("发布被拒绝：")
+                ui.diagnostics_list(error.diagnostics)
+                st.stop()
+        drafts.set_base(draft, version.number, version.hash)
+        st.session_state.pop("publish_ready", None)
+        st.session_state["published"] = (f"已发布 {version.label}（{version.county_name}），{version.effective_from} 起生效；"
+                                         f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
+        st.rerun()
+elif ready:
+    st.caption("工作副本、生效日期或说明已改变，请重新进行发布前检查。")

@@ -1,0 +1,268 @@
+"""The console's only door to the library: check, preview, explain, history, diff, publish.
+
+Each function calls the compiler's public functions and returns their results as they
+are (diagnostics, decisions, the diff dict, the impact); nothing here decides anything
+about a household. The one thing added is reuse: a county's sample households stay
+loaded in a DuckDB connection between edits, so an edit re-runs only the standards and
+the compiled program (``engine.install_standards`` and ``engine.run_programs``, the
+steps ``evaluate.prepare`` and ``evaluate.decide`` take after loading).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from compiler.bind import Plan
+from compiler.diagnostics import Diagnostic, Report, Severity, make
+from compiler.engine import (
+    Project,
+    connect,
+    install_standards,
+    open_project,
+    run_programs,
+)
+from compiler.errors import JiuzhuError
+
+PREVIEW_COLUMNS = (
+    "household_id", "group", "income_per_capita", "dibao_standard", "marginal_line",
+    "entitlements", "monitoring", "trace",
+)
+
+
+@dataclass
+class Checked:
+    """A working copy read, validated and analysed for one county on one date."""
+
+    county: str
+    root: Path
+    as_of: date
+    project: Project | None
+    report: Report
+    seconds: float
+
+    @property
+    def plan(self) -> Plan | None:
+        if self.project is None or self.report.has_errors:
+            return None
+        return self.project.plans.get(self.county)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return self.report.errors
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.report.items if d.severity is Severity.WARNING]
+
+    @property
+    def notes(self) -> list[Diagnostic]:
+        return [d for d in self.report.items if d.severity is Severity.INFO]
+
+
+def check(root: Path, county: str, as_of: date, analysis: bool = True) -> Checked:
+    """Run the passes up to analysis on the working copy under ``root``."""
+    from compiler.analyse import analyse
+
+    started = time.perf_counter()
+    report = Report()
+    project = None
+    try:
+        project = open_project(root, [county], as_of, analyse if analysis else None, report)
+    except JiuzhuError as error:
+        report.extend(error.diagnostics)
+    return Checked(county, root, as_of, project, report, time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------- preview
+
+
+@dataclass
+class Preview:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+    households: int = 0
+
+
+@dataclass
+class _Population:
+    con: duckdb.DuckDBPyConnection
+    lock: threading.Lock
+    households: int
+
+
+_POPULATIONS: dict[tuple[str, str, float, str], _Population] = {}
+_POPULATIONS_LOCK = threading.Lock()
+
+
+def _population(project: Project, households: Path, county: str) -> _Population:
+    """A connection with the county's households loaded, kept while the file is unchanged."""
+    from compiler.households import load_households
+
+    key = (str(households.resolve()), county, households.stat().st_mtime, _fields_key(project))
+    with _POPULATIONS_LOCK:
+        found = _POPULATIONS.get(key)
+        if found is not None:
+            return found
+        for old in [k for k in _POPULATIONS if k[:2] == key[:2]]:
+            _POPULATIONS.pop(old).con.close()
+    con = connect()
+    loaded = load_households(con, households, project.fields, county=county,
+                             known_counties=set(project.plans))
+    population = _Population(con, threading.Lock(), loaded.households)
+    with _POPULATIONS_LOCK:
+        _POPULATIONS[key] = population
+    return population
+
+
+def _fields_key(project: Project) -> str:
+    return ",".join(sorted(f"{k}:{v.dtype.render()}" for k, v in project.fields.items()))
+
+
+def preview(checked: Checked, households: Path, as_of: date | None = None) -> Preview:
+    """Decide for the county's households in the file with the checked working copy."""
+    started = time.perf_counter()
+    if checked.plan is None or checked.project is None:
+        return Preview(problems=[_not_decided(checked)])
+    try:
+        population = _population(checked.project, households, checked.county)
+        with population.lock:
+            con = population.con
+            install_standards(con, {checked.county: checked.plan}, as_of or checked.as_of)
+            view = run_programs(con, checked.project, [checked.county])
+            cursor = con.execute(f"SELECT * FROM {view} ORDER BY household_id")
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except JiuzhuError as error:
+        return Preview(problems=error.diagnostics, seconds=time.perf_counter() - started)
+    except duckdb.Error as error:
+        from compiler.engine import contract_error
+
+        found = contract_error(error)
+        problems = found.diagnostics if found else [
+            make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}")]
+        return Preview(problems=problems, seconds=time.perf_counter() - started)
+    return Preview(rows, [], time.perf_counter() - started, population.households)
+
+
+def _not_decided(checked: Checked) -> Diagnostic:
+    return make("E701", f"工作副本有 {len(checked.errors)} 个错误，改正后才能预览决策",
+                hint="在「标准与规则」页按诊断逐条修改")
+
+
+def find_household(households: Path, household_id: str, county: str | None = None) -> dict | None:
+    """The contract-shaped household with this id (as ``jiuzhu explain`` reads it)."""
+    from compiler.households import iter_households
+
+    for household in iter_households(households, county=county):
+        if str(household.get("household_id")) == household_id:
+            return household
+    return None
+
+
+def explain_text(checked: Checked, households: Path, household_id: str) -> str:
+    """``compiler.explain.explain`` for one household of the file."""
+    from compiler.explain import explain
+
+    if checked.plan is None:
+        return "工作副本有错误，无法解释决策。"
+    household = find_household(households, household_id, checked.county)
+    if household is None:
+        return f"在 {households.name} 中找不到家庭 {household_id}"
+    return explain(checked.plan, household, checked.as_of)
+
+
+# ---------------------------------------------------------------- versions and diffs
+
+
+def versions(registry: Path, county: str) -> list[Any]:
+    from compiler.registry import Registry
+
+    return Registry(registry).history(county)
+
+
+def latest(registry: Path, county: str) -> Any:
+    from compiler.registry import Registry
+
+    return Registry(registry).latest(county)
+
+
+def in_force(registry: Path, county: str, day: date) -> Any:
+    from compiler.registry import Registry
+
+    return Registry(registry).version_in_force(county, day)
+
+
+def side(ref: str, root: Path, registry: Path, as_of: date) -> Any:
+    """``registry.resolve_ref``: ``330106@3`` a version, ``330106`` the working copy
+    under ``root``."""
+    from compiler.registry import resolve_ref
+
+    return resolve_ref(ref, root, registry, as_of)
+
+
+@dataclass
+class Comparison:
+    old_label: str
+    new_label: str
+    tables: dict[str, Any] | None = None
+    impact: Any = None
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)  # "old"/"new" -> group -> n
+    text: str = ""
+    problems: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: Path | None,
+            as_of: date) -> Comparison:
+    """The diff of two sides, cell by cell, and (with households) who moves.
+
+    ``diff.impact`` does not return how many households each group has before and
+    after, so the households are loaded here and ``diff.impact_loaded`` runs on this
+    connection, whose decision tables then give those counts.
+    """
+    from compiler.diff import diff_sides, impact_loaded, render_text
+    from compiler.households import load_households
+
+    started = time.perf_counter()
+    result = Comparison(old_ref, new_ref)
+    try:
+        old, new = side(old_ref, root, registry, as_of), side(new_ref, root, registry, as_of)
+        result.old_label, result.new_label = old.label, new.label
+        result.tables = diff_sides(old, new, as_of)
+        if households is not None:
+            fields: dict[str, Any] = {}
+            for book in [*old.books.values(), *new.books.values()]:
+                fields.update({k: v for k, v in book.fields.items() if k not in fields})
+            common = sorted(set(old.books) & set(new.books))
+            con = connect()
+            try:
+                load_households(con, households, fields, county=common[0] if len(common) == 1 else None)
+                result.impact = impact_loaded(con, old, new, as_of)
+                for name in ("old", "new"):
+                    rows = con.execute(
+                        f'SELECT coalesce("group", \'none\'), count(*) FROM jz_diff_{name} GROUP BY 1'
+                    ).fetchall()
+                    result.totals[name] = {str(g): int(n) for g, n in rows}
+            finally:
+                con.close()
+        result.text = render_text(result.tables, result.impact, limit=200)
+    except JiuzhuError as error:
+        result.problems = error.diagnostics
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def publish(root: Path, county: str, effective: date, note: str, author: str, base: int,
+            registry: Path, households: Path | None) -> Any:
+    """``registry.publish`` of the working copy under ``root``; raises RegistryError."""
+    from compiler.registry import publish as publish_version
+
+    return publish_version(root, county, effective, note, author, base, registry, households)
