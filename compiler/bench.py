@@ -88,7 +88,7 @@ def measure_evaluation(
     measure = Measure()
     out = work / "bench-decisions.parquet"
     args = ["-m", "compiler.cli", "evaluate", "--tables", tables, "--households", str(path),
-            "--as-of", as_of.isoformat(), "--out", str(out)]
+            "--as-of", as_of.isoformat(), "--out", str(out), "--trace", "none"]
     if memory_limit:
         args += ["--memory-limit", memory_limit]
     for _ in range(runs):

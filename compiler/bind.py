@@ -75,13 +75,42 @@ class Plan:
         return self.derived[ident].level if kind == "derived" else self.tables[ident].level
 
 
-def bind(rulebook: RuleBook, report: Report) -> Plan:
+class BindCache:
+    """Bound derived values and tables shared by counties that share them.
+
+    Most counties use the province's tables unchanged and differ only in standard
+    values, which binding does not look at; the same table object bound against the
+    same names binds the same way, so it is bound once per project load. Keep one
+    cache per load: it holds the objects it keys on, so ids are not reused under it.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[object, ...], tuple[object, object, set[str]]] = {}
+
+    def get(self, source: object, names: object, make):  # type: ignore[no-untyped-def]
+        key = (id(source), names)
+        if key not in self.entries:
+            self.entries[key] = (source, *make())
+        _, bound, deps = self.entries[key]
+        return bound, deps
+
+
+def bind(rulebook: RuleBook, report: Report, cache: BindCache | None = None) -> Plan:
     """Resolve and check every name in the rulebook; problems go to ``report``."""
     items = _items(rulebook, report)
     aliases = _aliases(items)
     binder = _Binder(items, aliases, report)
-    derived = {d.id: binder.derived(d) for d in rulebook.derived.values()}
-    tables = {t.id: binder.table(t) for t in rulebook.tables.values()}
+    cache = cache or BindCache()
+    names = tuple(
+        (i.id, i.kind, i.level, i.dtype, i.owner, i.name_cn) for i in items.values()
+    )
+    derived, tables = {}, {}
+    for d in rulebook.derived.values():
+        derived[d.id], deps = cache.get(d, names, lambda d=d: binder.bound("derived", d))
+        binder.dependencies[("derived", d.id)] = deps
+    for t in rulebook.tables.values():
+        tables[t.id], deps = cache.get(t, names, lambda t=t: binder.bound("table", t))
+        binder.dependencies[("table", t.id)] = deps
     plan = Plan(rulebook, items, derived, tables)
     plan.order = _order(plan, binder.dependencies, report)
     return plan
@@ -141,6 +170,11 @@ class _Binder:
         self.dependencies: dict[tuple[str, str], set[str]] = {}
 
     # ------------------------------------------------------------ owners
+
+    def bound(self, kind: str, owner):  # type: ignore[no-untyped-def]
+        """Bind one derived value or table; returns it bound and what it depends on."""
+        result = self.derived(owner) if kind == "derived" else self.table(owner)
+        return result, self.dependencies[(kind, owner.id)]
 
     def derived(self, derived: Derived) -> Derived:
         scope = _Scope(derived.level, derived.location, set(), enum=derived.dtype)

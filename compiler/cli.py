@@ -68,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", required=False, help=".csv、.parquet 或 .jsonl")
     evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
     evaluate.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 1GB")
+    evaluate.add_argument(
+        "--trace",
+        choices=("full", "compact", "none"),
+        default="full",
+        help="决策依据：full 含单元格与政策条款，compact 仅表与规则，none 不输出",
+    )
 
     explain = sub.add_parser("explain", help="解释一户的决策（explain one household）")
     explain.add_argument("household_id")
@@ -185,6 +191,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         counties=args.county,
         memory_limit=args.memory_limit,
         progress=sys.stderr.isatty(),
+        trace=args.trace,
     )
     if result.warnings:
         print(render_text(result.warnings, limit=20), file=sys.stderr)

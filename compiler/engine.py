@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from compiler import logger
-from compiler.bind import Plan, bind
+from compiler.bind import BindCache, Plan, bind
 from compiler.calendar import FIRST_YEAR, LAST_YEAR, WorkCalendar
 from compiler.diagnostics import Location, Report, make
 from compiler.errors import EvaluationError, InputError, ValidationFailed
@@ -77,6 +77,7 @@ def open_project(
     project = Project(tables, report, as_of)
     codes = counties or tables.county_codes()
     unverified: dict = {}
+    cache = BindCache()
     for code in codes:
         if code not in tables.counties:
             report.error(
@@ -88,7 +89,7 @@ def open_project(
             )
             continue
         book = rulebook_for(tables, code, report)
-        plan = bind(book, report)
+        plan = bind(book, report, cache)
         validate(plan, report, as_of, unverified)
         if analyse is not None:
             analyse(plan, report, as_of)
@@ -155,7 +156,13 @@ def write_build(project: Project, result: Build, out: str | Path) -> list[Path]:
 def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     if memory_limit:
+        import tempfile
+
         con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
+        spill = Path(tempfile.gettempdir()) / "jiuzhu-spill"
+        con.execute(
+            f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'"
+        )
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute(PRELUDE)
@@ -244,7 +251,7 @@ class Evaluated:
 
 
 def run_programs(
-    con: duckdb.DuckDBPyConnection, project: Project, counties: list[str]
+    con: duckdb.DuckDBPyConnection, project: Project, counties: list[str], trace: str = "full"
 ) -> str:
     """Run every county's program; returns the name of the view of all decisions.
 
@@ -262,7 +269,7 @@ def run_programs(
         suffix = "" if single else f"_g{index}"
         if not single:
             _group_views(con, index, codes)
-        program = compile_plan(plans[codes[0]], suffix=suffix)
+        program = compile_plan(plans[codes[0]], suffix=suffix, trace=trace)
         try:
             for statement in program.statements:
                 con.execute(statement)

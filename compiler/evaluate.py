@@ -51,14 +51,16 @@ def prepare(
     return present
 
 
-def decide(con: duckdb.DuckDBPyConnection, project: Project, counties: list[str]) -> str:
+def decide(
+    con: duckdb.DuckDBPyConnection, project: Project, counties: list[str], trace: str = "full"
+) -> str:
     """Create the decisions view for the loaded input; returns the relation's name."""
     if not counties:
         con.execute(
             "CREATE OR REPLACE TEMP VIEW jz_decisions AS SELECT * FROM jz_households WHERE FALSE"
         )
         return "jz_decisions"
-    return run_programs(con, project, counties)
+    return run_programs(con, project, counties, trace)
 
 
 def evaluate_file(
@@ -71,6 +73,7 @@ def evaluate_file(
     progress: bool = False,
     project: Project | None = None,
     versions: dict[str, str] | None = None,
+    trace: str = "full",
 ) -> EvaluationResult:
     """Decide for every household in a file and write the decisions (csv/parquet/jsonl)."""
     from compiler.output import write_decisions
@@ -81,7 +84,7 @@ def evaluate_file(
     if progress:
         con.execute("SET enable_progress_bar = true")
     present = prepare(con, project, households, as_of, counties, versions)
-    relation = decide(con, project, present)
+    relation = decide(con, project, present, trace)
     try:
         if out:
             write_decisions(con, relation, out)
