@@ -413,6 +413,18 @@ def test_loading_again_replaces_the_previous_input(
     assert con.execute("SELECT household_id FROM jz_households").fetchall() == [("H2",)]
 
 
+def test_file_order_is_kept_even_where_the_connection_lets_it_go(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    con.execute("SET preserve_insertion_order = false")
+
+    load_households(con, write_jsonl(tmp_path / "a.jsonl", HOUSEHOLDS), FIELDS)
+
+    assert _rows(con, "jz_households", "_hh_index") == HOUSEHOLD_ROWS
+    setting = con.execute("SELECT current_setting('preserve_insertion_order')")
+    assert setting.fetchall() == [(False,)]
+
+
 def test_an_empty_jsonl_file_loads_no_households(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
@@ -433,7 +445,7 @@ def test_a_list_field_is_refused(
 
     [(code, _, message)] = _diagnostics(lambda: load_households(con, path, fields))
 
-    assert code == "E605" and "不支持列表类型" in message
+    assert code == "E605" and "家庭数据不支持列表" in message
 
 
 # ---------------------------------------------------------------------------- problems
@@ -812,7 +824,17 @@ def test_iter_households_without_fields_gives_json_as_written(tmp_path: Path) ->
     assert first["current"]["since"] == "2024-01-31"
 
 
-def test_iter_households_without_fields_refuses_tables(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["parquet", "duckdb"])
+def test_iter_households_without_fields_types_typed_columns(
+    fmt: str, tmp_path: Path
+) -> None:
+    households = list(iter_households(WRITERS[fmt](tmp_path, HOUSEHOLDS)))
+
+    assert households[0] == EXPECTED_FIRST
+    assert [h["household_id"] for h in households] == ["H1", "H2", "H3"]
+
+
+def test_iter_households_without_fields_refuses_csv(tmp_path: Path) -> None:
     path = write_csv(tmp_path, HOUSEHOLDS)
 
     [(code, _, message)] = _diagnostics(lambda: list(iter_households(path)))
