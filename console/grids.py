@@ -96,6 +96,9 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
     body = [list(r) + [None] * (len(columns) - len(r)) for r in sheet.rows[head:]]
     frame = pd.DataFrame(body, columns=columns, dtype=object) if body else pd.DataFrame(
         {c: pd.Series([], dtype=object) for c in columns})
+    for column in columns:
+        if column in DATE_COLUMNS and all(_as_date(v) is not _NOT_DATE for v in frame[column]):
+            frame[column] = [_as_date(v) for v in frame[column]]
     dates = [c for c in columns if c in DATE_COLUMNS and _all_dates(frame[c])]
     for column in columns:
         if column not in dates:
@@ -111,6 +114,22 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
         frame[PROBLEM_COLUMN] = ["、".join(problems.get(i + head + 1, [])) for i in range(len(body))]
         grid.helpers.append(PROBLEM_COLUMN)
     return grid
+
+
+_NOT_DATE = object()
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _as_date(value: Value) -> object:
+    """A date cell, an ISO date typed as text, or blank; anything else is _NOT_DATE."""
+    if value is None or isinstance(value, date) or value == "":
+        return value or None
+    if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return _NOT_DATE
+    return _NOT_DATE
 
 
 def _all_dates(values: pd.Series) -> bool:
@@ -168,7 +187,15 @@ def _cell(value: Any) -> Value:
 
 
 def same_rows(a: Sheet, b: Sheet) -> bool:
-    return [_trim([_cell(v) for v in r]) for r in a.rows] == [_trim([_cell(v) for v in r]) for r in b.rows]
+    """Whether two sheets hold the same cells as a person reads them (a date and its
+    ISO text are the same cell)."""
+    def shown(sheet: Sheet) -> list[list[str]]:
+        rows = [_trim([text(_cell(v)) or None for v in r]) for r in sheet.rows]
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+
+    return shown(a) == shown(b)
 
 
 # ---------------------------------------------------------------- diagnostics on grids

@@ -26,20 +26,20 @@ if current != draft.base:
              f"你的工作副本基于第 {draft.base} 版。先看清对方的改动，再选择如何处理。")
     if st.button(f"查看第 {current} 版与我的工作副本的差异", key="stale_diff"):
         with st.spinner("正在比较……"):
-            st.session_state["stale_diff"] = workspace.compare(
+            st.session_state["stale_comparison"] = workspace.compare(
                 f"{ctx.county}@{current}", ctx.county, ctx.root, registry, ctx.settings.samples,
                 ctx.settings.today())
-    if "stale_diff" in st.session_state:
-        diffview.show(st.session_state["stale_diff"], f"第 {current} 版", "我的工作副本")
+    if "stale_comparison" in st.session_state:
+        diffview.show(st.session_state["stale_comparison"], f"第 {current} 版", "我的工作副本")
     keep, restart = st.columns(2)
     if keep.button(f"保留我的工作副本，以第 {current} 版为基线", key="stale_keep"):
         drafts.set_base(draft, current, latest.hash)
-        st.session_state.pop("stale_diff", None)
+        st.session_state.pop("stale_comparison", None)
         st.rerun()
     sure = restart.checkbox("我确认放弃自己的修改", key="stale_sure")
     if restart.button(f"放弃我的修改，从第 {current} 版重新开始", key="stale_restart", disabled=not sure):
         drafts.start_draft(ctx.settings, ctx.county, ctx.user.name)
-        st.session_state.pop("stale_diff", None)
+        st.session_state.pop("stale_comparison", None)
         st.rerun()
     st.stop()
 

@@ -1,0 +1,335 @@
+"""The console, page by page, through Streamlit's AppTest (no browser).
+
+Each test gets a small tables folder (tests/tables_fixture.py: one county, 330106, plus
+a second, 330108, to test the limits between counties), five sample households whose
+groups depend on the dibao standard, a users file and an empty registry, all under
+tmp_path and named by the JIUZHU_* variables console.config reads.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console.users import COUNTY_ADMIN, PROVINCE_MAINTAINER, REVIEWER, User, add_user
+from tests.tables_fixture import county_sheets, write_tables
+from tests.workbooks import write_xlsx
+
+APP = str(Path(__file__).resolve().parents[1] / "console" / "app.py")
+AS_OF = "2025-06-01"
+# income per capita = wage / 12: H0 833, H1 1250 (dibao at 1301), H2 1666.67 (marginal
+# at 1301: the line is 1.5 x 1301 = 1951.50; dibao once the standard is 1700), H3 2500
+# (none; marginal at 1700, whose line is 2550), H4 5000 none
+WAGES = [10000, 15000, 20000, 30000, 60000]
+ADMIN = User("xihu", COUNTY_ADMIN, "330106")
+OTHER_ADMIN = User("xihu2", COUNTY_ADMIN, "330106")
+REVIEWER_USER = User("shenhe", REVIEWER)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    tables = write_tables(tmp_path)
+    write_xlsx(tables / "counties" / "330108-滨江区.xlsx", county_sheets())
+    samples = tmp_path / "households.jsonl"
+    records = [
+        {"household_id": f"H{i}", "county_code": "330106", "assets": {"money": "1000"},
+         "members": [{"person_id": f"P{i}", "birth_date": "1980-01-01", "income": {"wage": str(w)}}]}
+        for i, w in enumerate(WAGES)
+    ]
+    samples.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    state = tmp_path / "state"
+    users = state / "users.yaml"
+    add_user(users, "xihu", COUNTY_ADMIN, "xihu-password", "330106")
+    add_user(users, "shenhe", REVIEWER, "reviewer-password")
+    for name, value in {
+        "JIUZHU_TABLES": tables, "JIUZHU_STATE": state, "JIUZHU_USERS": users,
+        "JIUZHU_REGISTRY": tmp_path / "registry" / "registry.duckdb",
+        "JIUZHU_SAMPLES": samples, "JIUZHU_AS_OF": AS_OF,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    return {"tables": tables, "state": state, "samples": samples}
+
+
+def start(user: User | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    assert not at.exception
+    return at
+
+
+def page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(f"views/{name}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Every text the page shows, for assertions on what a person would read."""
+    parts = [e.value for kind in ("title", "caption", "markdown", "error", "warning", "info", "success")
+             for e in getattr(at, kind)]
+    parts += [str(m.value) + " " + m.label for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def frames(at: AppTest) -> str:
+    return "\n".join(d.value.to_string() for d in at.dataframe)
+
+
+def button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if label in b.label)
+
+
+def set_dibao(at: AppTest, value: str, starts: str = AS_OF) -> AppTest:
+    """Use the 调整一项标准 form on 标准与规则."""
+    page(at, "standards")
+    at.selectbox(key="quick_standard").set_value("dibao_standard")
+    at.text_input(key="quick_value").input(value)
+    at.date_input(key="quick_from").set_value(date.fromisoformat(starts))
+    button(at, "写入工作副本").click()
+    at.run()
+    assert not at.exception
+    return at
+
+
+# ---------------------------------------------------------------- sign-in and roles
+
+
+def test_sign_in_accepts_the_password_from_the_users_file(env: dict[str, Path]) -> None:
+    at = start(None)
+    at.text_input(key="signin_name").input("xihu")
+    at.text_input(key="signin_password").input("wrong-password")
+    button(at, "登录").click()
+    at.run()
+    assert "用户名或密码不正确" in shown(at)
+    at.text_input(key="signin_password").input("xihu-password")
+    button(at, "登录").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state["user"] == ADMIN
+    assert "标准与规则" in shown(at) and "330106 西湖区" in shown(at)
+
+
+def test_admin_sees_only_their_county_whatever_the_session_says(env: dict[str, Path]) -> None:
+    at = start(ADMIN)
+    at.session_state["county_choice"] = "330108"  # as if a widget value were forged
+    page(at, "standards")
+    assert "330106 西湖区" in shown(at) and "330108" not in shown(at)
+    assert not (env["state"] / "drafts" / "330108").exists()
+    assert not [s for s in at.sidebar.selectbox if s.key == "county_choice"]
+
+
+def test_reviewer_reads_any_county_but_cannot_edit_or_publish(env: dict[str, Path]) -> None:
+    at = start(REVIEWER_USER)
+    page(at, "standards")
+    assert not at.data_editor and at.dataframe
+    at.sidebar.selectbox(key="county_choice").set_value("330108")
+    at.run()
+    assert "330108 滨江区" in shown(at)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/publish.py")  # not offered to a reviewer
+    direct = alone("publish", REVIEWER_USER)  # the page itself, as if its URL were typed
+    assert "只能查看" in shown(direct)
+    assert not [b for b in direct.button if b.key in ("publish_review", "publish_confirm")]
+
+
+def alone(name: str, user: User) -> AppTest:
+    """A page script run on its own, without the menu that would hide it."""
+    at = AppTest.from_file(str(Path(APP).parent / "views" / f"{name}.py"), default_timeout=180)
+    at.session_state["user"] = user
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_reviewer_county_outside_the_list_is_not_shown(env: dict[str, Path]) -> None:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["user"] = REVIEWER_USER
+    at.session_state["county_choice"] = "999999"  # set on the server before the first run
+    at.run()
+    assert not at.exception
+    assert "999999" not in shown(at) and "330106 西湖区" in shown(at)
+
+
+def test_maintainer_has_the_province_page_and_admins_do_not(env: dict[str, Path]) -> None:
+    at = start(User("sheng", PROVINCE_MAINTAINER))
+    page(at, "province")
+    assert "省级工作簿" in shown(at) and at.data_editor
+    assert "只有省级维护人员" in shown(alone("province", ADMIN))
+
+
+def test_jiuzhu_user_add_writes_a_salted_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from compiler.cli import main
+    from console.users import authenticate
+
+    users = tmp_path / "users.yaml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    code = main(["user", "add", "--users", str(users), "--name", "jd", "--role", "county_admin",
+                 "--county", "330106", "--password-stdin"])
+    assert code == 0
+    assert "a-long-password" not in users.read_text(encoding="utf-8")
+    assert authenticate(users, "jd", "a-long-password") == User("jd", COUNTY_ADMIN, "330106")
+    assert authenticate(users, "jd", "a-long-passwore") is None
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["user", "add", "--users", str(users), "--name", "x", "--role", "county_admin",
+                 "--password-stdin"]) == 2  # an admin needs a county
+
+
+# ---------------------------------------------------------------- 标准与规则
+
+
+def test_an_edit_that_breaks_a_cell_shows_the_diagnostic_naming_it(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "standards")
+    editor = at.data_editor[0]
+    assert editor.value.loc[0, "程序读作"] == "1,301.00 元"
+    at.session_state[editor.key] = {"edited_rows": {0: {"值": "一千三"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "E104" in text and "「标准参数」第 1 行「值」（B2）" in text and "一千三" in text
+    assert at.data_editor[0].value.loc[0, "问题"].startswith("E104")
+
+
+def test_a_money_value_stays_money_after_an_edit(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "standards")
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {"edited_rows": {0: {"值": "1,400.5元"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    grid = at.data_editor[0].value
+    assert grid.loc[0, "类型"] == "金额（元）" and grid.loc[0, "程序读作"] == "1,400.50 元"
+    assert str(grid.loc[0, "生效日期"]).startswith("2025-01-23")
+
+
+def test_the_standard_form_changes_the_sample_decisions(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "standards")
+    before = {m.label: m.value for m in at.metric}
+    assert before["低保"] == "2" and before["低保边缘"] == "1"
+    set_dibao(at, "1700")
+    after = {m.label: m.value for m in at.metric}
+    assert after["低保"] == "3" and after["低保边缘"] == "1" and after["不属于低收入人口"] == "1"
+    assert "已加入「低保标准」1700" in shown(at)
+
+
+def test_the_draft_survives_a_new_session(env: dict[str, Path]) -> None:
+    set_dibao(start(ADMIN), "1700")
+    again = page(start(ADMIN), "standards")
+    assert "1700" in at_grid_values(again)
+
+
+def at_grid_values(at: AppTest) -> str:
+    return "\n".join(d.value.to_string() for d in at.data_editor)
+
+
+def test_uploading_a_workbook_replaces_the_working_copy(env: dict[str, Path], tmp_path: Path) -> None:
+    sheets = county_sheets()
+    sheets["标准参数"][1][1] = "1500"
+    upload = tmp_path / "330106-西湖区.xlsx"
+    write_xlsx(upload, sheets)
+    at = page(start(ADMIN), "standards")
+    assert at.get("download_button")
+    at.file_uploader[0].upload("330106-西湖区.xlsx", upload.read_bytes())
+    at.run()
+    assert not at.exception
+    assert "已用上传的" in shown(at)
+    assert "1500" in at_grid_values(at)
+
+
+# ---------------------------------------------------------------- 样本预览 and 一致性检查
+
+
+def test_preview_lists_decisions_and_explains_the_chosen_household(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "preview")
+    table = frames(at)
+    assert "H2" in table and "低保边缘" in table
+    at.selectbox(key="household_choice").set_value("H2")
+    at.run()
+    text = shown(at)
+    assert "家庭 H2" in text and "结论" in text and "低保标准" in text
+
+
+def test_analysis_page_lists_a_shadowed_rule_with_its_witness(env: dict[str, Path]) -> None:
+    from tests.tables_fixture import province_sheets
+
+    sheets = province_sheets()
+    table = sheets["household_group"]
+    table.append(["again", "< 低保标准", "< 4 * 12 * 低保标准", "dibao", "三(一)"])
+    write_tables(env["tables"].parent, province=sheets)
+    at = page(start(ADMIN), "analysis")
+    text = shown(at)
+    assert "永远不会被选中的规则" in text and "W501" in text and "again" in text
+
+
+# ---------------------------------------------------------------- 发布 and 历史与对比
+
+
+def publish(at: AppTest, note: str, effective: str = "2025-01-01") -> AppTest:
+    page(at, "publish")
+    at.date_input(key="publish_effective").set_value(date.fromisoformat(effective))
+    at.text_area(key="publish_note").input(note)
+    button(at, "发布前检查").click()
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_publish_is_refused_while_errors_remain(env: dict[str, Path]) -> None:
+    at = set_dibao(start(ADMIN), "一千七")
+    publish(at, "调整低保标准")
+    text = shown(at)
+    assert "发布被拒绝" in text and "E104" in text
+    assert not [b for b in at.button if b.key == "publish_confirm"]
+
+
+def test_publish_then_history_shows_the_version(env: dict[str, Path]) -> None:
+    at = publish(start(ADMIN), "首次发布")
+    assert "没有生效的已发布版本" in shown(at)
+    button(at, "确认发布").click()
+    at.run()
+    assert not at.exception
+    assert "已发布 330106@1" in shown(at)
+    page(at, "history")
+    assert "330106@1" in frames(at) and "首次发布" in frames(at)
+
+
+def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> None:
+    at = publish(start(ADMIN), "首次发布")
+    button(at, "确认发布").click()
+    at.run()
+    set_dibao(at, "1700")
+    page(at, "history")
+    at.selectbox(key="diff_old").set_value("330106@1")
+    at.selectbox(key="diff_new").set_value("330106（我的工作副本）")
+    button(at, "比较").click()
+    at.run()
+    assert not at.exception
+    table = frames(at)
+    assert "低保标准" in table and "1700" in table
+    assert "H2" in table and "低保边缘" in table
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def test_a_colleagues_publish_is_announced_and_nothing_is_lost(env: dict[str, Path]) -> None:
+    add_user(env["state"] / "users.yaml", "xihu2", COUNTY_ADMIN, "xihu2-password", "330106")
+    other = set_dibao(start(OTHER_ADMIN), "1700")  # a draft based on no version
+    first = publish(start(ADMIN), "同事先发布")
+    button(first, "确认发布").click()
+    first.run()
+    page(other, "publish")
+    assert "最新已是第 1 版" in shown(other) and "基于第 0 版" in shown(other)
+    assert not [b for b in other.button if b.key == "publish_review"]
+    button(other, "保留我的工作副本").click()
+    other.run()
+    page(other, "standards")
+    assert "1700" in at_grid_values(other)
+    publish(other, "在第 1 版基础上调整")
+    button(other, "确认发布").click()
+    other.run()
+    assert "已发布 330106@2" in shown(other)
