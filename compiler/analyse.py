@@ -54,6 +54,7 @@ from compiler.expr import (
 )
 from compiler.functions import FUNCTIONS
 from compiler.interpret import Evaluation, Interpreter, cast, priority
+from compiler.intervals import Piece as SweepPiece
 from compiler.intervals import (
     Box,
     Domain,
@@ -1552,7 +1553,9 @@ class Proof:
         self.chain = self._interpreter(steps)
         self.single: dict[str, Interpreter] = {}
         self.values: dict[object, object] = {}
-        self.memo: dict[str, list[Piece]] = {}
+        self.results: dict[object, tuple[object, object]] = {}
+        self.outputs: dict[str, list[tuple[object, ...]] | None] = {}
+        self.memo: dict[str, list[tuple[Box, dict[str, object]]]] = {}
         self.rule_boxes: dict[
             str,
             tuple[
@@ -1792,7 +1795,10 @@ class Proof:
             for dim, mask, seen in combination:
                 box[dim] = mask
                 values.update(seen)
-            found.setdefault(_hashable(value(values)), []).append(tuple(box))
+            key = (id(value), tuple((n, _hashable(v)) for n, v in values.items()))
+            if key not in self.results:
+                self.results[key] = (value, _hashable(value(values)))
+            found.setdefault(self.results[key][1], []).append(tuple(box))
             if len(found) > _MAX_PIECES:
                 raise Unprovable("所涉及的输入组合过多")
         return [(box, v) for v, boxes in found.items() for box in merge(boxes)]
@@ -1821,13 +1827,60 @@ class Proof:
             if p not in fixed and p in space.at and p in output_names
         ]
         found: dict[object, list[Box]] = {}
+        constant = self._constant_outputs(table)
         for piece in sweep(universe, rules, self._settled(table)):
+            chosen = self._chosen(table, piece, constant) if constant else None
+            if chosen is not None:
+                found.setdefault(chosen, []).append(piece.box)
+                continue
             for box, values in self._split(space, piece.box, fixed, referenced):
                 inputs = self._inputs(table, space, box, values)
                 found.setdefault(self.unit_value(f"table:{ident}", inputs), []).append(
                     box
                 )
         return [(box, v) for v, boxes in found.items() for box in merge(boxes)]
+
+    def _constant_outputs(self, table: Table) -> list[tuple[object, ...]] | None:
+        """Each rule's outputs, then the defaults, where all of them are constants."""
+        if table.id not in self.outputs:
+            rows = [rule.outputs for rule in table.rules]
+            rows.append([c.default or Literal(None) for c in table.outputs])
+            constant = table.hit_policy.single_hit and all(
+                self.county.is_constant(o) for row in rows for o in row
+            )
+            self.outputs[table.id] = (
+                [
+                    tuple(
+                        _hashable(cast(self.county.value(o), c.dtype))
+                        for o, c in zip(row, table.outputs, strict=True)
+                    )
+                    for row in rows
+                ]
+                if constant
+                else None
+            )
+        return self.outputs[table.id]
+
+    def _chosen(
+        self, table: Table, piece: SweepPiece, outputs: list[tuple[object, ...]]
+    ) -> tuple[object, ...] | None:
+        """The outputs the hit policy gives in a box of the sweep, when the rules that
+        match there are settled (as interpret.Interpreter._single chooses them)."""
+        active, full = piece.active, piece.full
+        if not active:
+            return outputs[-1]
+        policy = table.hit_policy
+        if policy is HitPolicy.FIRST:
+            return outputs[active[0]] if full and full[0] == active[0] else None
+        if policy is HitPolicy.PRIORITY:
+            best = min(active, key=lambda r: (priority(table, list(outputs[r])), r))
+            return outputs[best] if best in full else None
+        if len(full) < len(active):
+            return None
+        rows = {outputs[r] for r in full}
+        if policy is HitPolicy.UNIQUE and len(full) > 1 or len(rows) > 1:
+            return tuple(_ERROR for _ in table.outputs)
+        return outputs[full[0]]
 
     def _rules(
         self, table: Table, space: Space
@@ -1902,9 +1955,11 @@ class Proof:
     def _inputs(
         self, table: Table, space: Space, box: Box, values: dict[str, object]
     ) -> dict[str, object]:
-        inputs = dict(values)
+        inputs: dict[str, object] = {}
         for part in self.model.parts[f"table:{table.id}"]:
-            if part not in inputs and part in space.at:
+            if part in values:
+                inputs[part] = values[part]
+            elif part in space.at:
                 dim = space.at[part][0]
                 inputs[part] = self._extract(
                     space, part, space.dims[dim][lowest(box[dim])]
@@ -1945,10 +2000,16 @@ class Proof:
     def contexts(
         self, parts: list[str], space: Space
     ) -> list[tuple[Box, dict[str, object]]]:
-        """Boxes in which every non-atomic name among ``parts`` has one value."""
+        """Boxes in which every non-atomic name among ``parts`` has one value.
+
+        A unit's pieces carry the values of the names they were built from, so a
+        name computed from another (``monitoring`` from ``group``) adds no product.
+        """
         found: list[tuple[Box, dict[str, object]]] = [(space.full, {})]
-        units = list(
-            dict.fromkeys(self.model.unit(p) for p in parts if self.atom_of(p) is None)
+        position = {unit: i for i, unit in enumerate(self.model.order)}
+        units = sorted(
+            {self.model.unit(p) for p in parts if self.atom_of(p) is None},
+            key=lambda u: -position[u],
         )
         for unit in units:
             names = [
@@ -1956,37 +2017,51 @@ class Proof:
                 for p in parts
                 if self.atom_of(p) is None and self.model.unit(p) == unit
             ]
-            joined = []
+            joined: list[tuple[Box, dict[str, object]]] = []
             for box, fixed in found:
-                for piece_box, value in self.unit_pieces(unit, space):
+                if all(n in fixed for n in names):
+                    joined.append((box, fixed))
+                    continue
+                for piece_box, carried in self.unit_pieces(unit, space):
                     common = intersect(box, piece_box)
                     if common is not None:
-                        joined.append(
-                            (
-                                common,
-                                {**fixed, **{n: self.select(n, value) for n in names}},
-                            )
-                        )
+                        joined.append((common, {**fixed, **carried}))
             found = joined
             if len(found) > _MAX_PIECES:
                 raise Unprovable("所涉及的输入组合过多")
-        return found
+        wanted = [p for p in parts if self.atom_of(p) is None]
+        grouped: dict[tuple[object, ...], tuple[dict[str, object], list[Box]]] = {}
+        for box, fixed in found:  # keep only what the caller reads, then merge boxes
+            kept = {n: fixed[n] for n in wanted}
+            key = tuple(_hashable(v) for v in kept.values())
+            grouped.setdefault(key, (kept, []))[1].append(box)
+        return [(box, kept) for kept, boxes in grouped.values() for box in merge(boxes)]
 
-    def unit_pieces(self, unit: str, space: Space) -> list[Piece]:
+    def unit_pieces(
+        self, unit: str, space: Space
+    ) -> list[tuple[Box, dict[str, object]]]:
+        """A unit's values as boxes, each with the values of its names and of the
+        names it was computed from."""
         if unit not in self.memo:
             parts = self.model.parts[unit]
-            pieces: list[Piece] = []
-            for box, fixed in self.contexts(parts, space):
+            pieces: list[tuple[Box, dict[str, object]]] = []
+            for context, fixed in self.contexts(parts, space):
                 if unit.startswith("derived:"):
-                    pieces.extend(
-                        self.expression_pieces(
-                            space, box, fixed, parts, lambda v: self.unit_value(unit, v)
-                        )
+                    found = self.expression_pieces(
+                        space, context, fixed, parts, lambda v: self.unit_value(unit, v)
                     )
                 else:
-                    pieces.extend(self.table_pieces(unit[6:], space, box, fixed))
+                    found = self.table_pieces(unit[6:], space, context, fixed)
+                for box, value in found:
+                    pieces.append((box, {**fixed, **self._named(unit, value)}))
             self.memo[unit] = pieces
         return self.memo[unit]
+
+    def _named(self, unit: str, value: object) -> dict[str, object]:
+        if unit.startswith("derived:"):
+            return {unit[8:]: value}
+        outputs = self.tables[unit[6:]].outputs
+        return {o.id: v for o, v in zip(outputs, value, strict=True)}  # type: ignore[call-overload]
 
     # ------------------------------------------------------------ the two kinds
 

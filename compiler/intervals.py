@@ -246,8 +246,13 @@ def lowest(mask: Mask) -> int:
 
 def intersect(a: Box, b: Box) -> Box | None:
     """The common part of two boxes, or None when they do not meet."""
-    out = tuple(x & y for x, y in zip(a, b, strict=True))
-    return None if 0 in out else out
+    out = []
+    for x, y in zip(a, b, strict=True):
+        both = x & y
+        if not both:
+            return None
+        out.append(both)
+    return tuple(out)
 
 
 def contains(outer: Box, inner: Box) -> bool:
@@ -314,13 +319,14 @@ def sweep(
     live = [
         r for r, box in enumerate(rules) if box is not None and intersect(box, universe)
     ]
-    covers = {
-        r: [
-            all(rules[r][k] & universe[k] == universe[k] for k in range(d, width))  # type: ignore[index]
-            for d in range(width + 1)
-        ]
-        for r in live
-    }
+    covers: dict[int, list[bool]] = {}
+    for r in live:
+        rule = rules[r]
+        assert rule is not None
+        suffix = [True] * (width + 1)
+        for d in range(width - 1, -1, -1):
+            suffix[d] = suffix[d + 1] and rule[d] & universe[d] == universe[d]
+        covers[r] = suffix
     found: list[Piece] = []
 
     def walk(dim: int, prefix: tuple[Mask, ...], active: tuple[int, ...]) -> None:
