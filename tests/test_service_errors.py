@@ -1,0 +1,521 @@
+"""Every failing route of the service answers with the one error body (STYLE.md, habit 11).
+
+``CASES`` is the table of bad requests: each row sends one request and checks the
+status, the code, the JSON path (or URL parameter) and a phrase of the message. The
+tests after it cover what needs a broken server rather than a bad request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from compiler import service
+from tests.tables_fixture import COUNTY, province_sheets
+from tests.test_service import (
+    build_tables,
+    household,
+    make_client,
+    publish_two_versions,
+)
+
+KEYS = {"code", "message", "path", "found", "expected", "hint", "location"}
+MAX_HOUSEHOLDS, MAX_BODY = 5, 256 * 1024
+OVERLAP = [  # a UNIQUE table whose rules overlap below 10 yuan of savings
+    ["overlap", "重叠检查", "UNIQUE", "层级=家庭"],
+    ["规则", "输入", "输出", "注释"],
+    ["名称", "assets.money", "overlap_flag", "依据"],
+    ["类型", "money", "boolean", None],
+    ["under_ten", "< 10", "是", "测试"],
+    ["under_twenty", "< 20", "是", "测试"],
+]
+
+
+def body(households: list | None = None, **fields: Any) -> dict:
+    return {
+        "as_of": "2025-08-01",
+        "households": households or [household("H1", "12000")],
+        **fields,
+    }
+
+
+def changed(path: str, value: Any) -> dict:
+    """The default household with the value at a dotted path (``members.0.income.wage``)
+    replaced, or removed when ``value`` is ``...``."""
+    data: Any = household("H1", "12000")
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if value is ...:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return data
+
+
+POST, GET = "POST", "GET"
+DECISIONS = "/v1/decisions"
+CASES = [
+    # id, method, url, body (bytes are sent as they are), status, code, path, phrase
+    (
+        "not-json",
+        POST,
+        DECISIONS,
+        b'{"households": [',
+        400,
+        "E608",
+        "$",
+        "不是合法的 JSON",
+    ),
+    (
+        "not-utf8",
+        POST,
+        DECISIONS,
+        b'{"households": ["\xff"]}',
+        400,
+        "E608",
+        "$",
+        "UTF-8",
+    ),
+    (
+        "nan",
+        POST,
+        DECISIONS,
+        b'{"households": [], "as_of": NaN}',
+        400,
+        "E608",
+        "$",
+        "NaN 不是 JSON 数值",
+    ),
+    (
+        "repeated-key",
+        POST,
+        DECISIONS,
+        b'{"households": [], "households": []}',
+        400,
+        "E608",
+        "$",
+        "重复出现",
+    ),
+    (
+        "lone-surrogate",
+        POST,
+        DECISIONS,
+        json.dumps(body([changed("household_id", "H\ud800")])).encode(),
+        400,
+        "E608",
+        "$.households",
+        "无法编码的字符",
+    ),
+    ("body-a-list", POST, DECISIONS, [1, 2], 422, "E608", "$", "应是 JSON 对象"),
+    (
+        "unknown-field",
+        POST,
+        DECISIONS,
+        body(asof="2025-08-01"),
+        422,
+        "E608",
+        "$.asof",
+        "未知的字段「asof」",
+    ),
+    (
+        "households-missing",
+        POST,
+        DECISIONS,
+        {"as_of": "2025-08-01"},
+        422,
+        "E608",
+        "$.households",
+        "缺少 households",
+    ),
+    (
+        "households-an-object",
+        POST,
+        DECISIONS,
+        {"households": {"H1": {}}},
+        422,
+        "E608",
+        "$.households",
+        "家庭的列表",
+    ),
+    (
+        "as_of-slashes",
+        POST,
+        DECISIONS,
+        body(as_of="2025/8/1"),
+        422,
+        "E608",
+        "$.as_of",
+        "as_of 无法识别",
+    ),
+    (
+        "as_of-impossible",
+        POST,
+        DECISIONS,
+        body(as_of="2025-02-30"),
+        422,
+        "E608",
+        "$.as_of",
+        "as_of 无法识别",
+    ),
+    (
+        "as_of-past-calendar",
+        POST,
+        DECISIONS,
+        body(as_of="2099-01-01"),
+        422,
+        "E608",
+        "$.as_of",
+        "as_of 无法识别",
+    ),
+    (
+        "as_of-a-number",
+        POST,
+        DECISIONS,
+        body(as_of=20250801),
+        422,
+        "E608",
+        "$.as_of",
+        "as_of 无法识别",
+    ),
+    (
+        "versions-a-list",
+        POST,
+        DECISIONS,
+        body(versions=[3]),
+        422,
+        "E608",
+        "$.versions",
+        "区划代码: 版本号",
+    ),
+    (
+        "versions-short-code",
+        POST,
+        DECISIONS,
+        body(versions={"33010": 1}),
+        422,
+        "E608",
+        "$.versions.33010",
+        "六位数字",
+    ),
+    (
+        "versions-text-number",
+        POST,
+        DECISIONS,
+        body(versions={COUNTY: "3"}),
+        422,
+        "E608",
+        "$.versions.330106",
+        "正整数",
+    ),
+    (
+        "version-not-published",
+        POST,
+        DECISIONS,
+        body(versions={COUNTY: 9}),
+        422,
+        "E704",
+        "$.versions.330106",
+        "330106@9 不存在",
+    ),
+    (
+        "household-a-number",
+        POST,
+        DECISIONS,
+        body([5]),
+        422,
+        "E603",
+        "$.households[0]",
+        "结构不对",
+    ),
+    (
+        "members-an-object",
+        POST,
+        DECISIONS,
+        body([changed("members", {"P1": {}})]),
+        422,
+        "E603",
+        "$.households[0].members",
+        "结构不对",
+    ),
+    (
+        "wage-in-words",
+        POST,
+        DECISIONS,
+        body([changed("members.0.income.wage", "一万")]),
+        422,
+        "E603",
+        "$.households[0].members[0].income.wage",
+        "类型不对",
+    ),
+    (
+        "money-three-decimals",
+        POST,
+        DECISIONS,
+        body([changed("assets.money", "100.123")]),
+        422,
+        "E603",
+        "$.households[0].assets.money",
+        "类型不对",
+    ),
+    (
+        "birth-date-missing",
+        POST,
+        DECISIONS,
+        body([changed("members.0.birth_date", ...)]),
+        422,
+        "E604",
+        "$.households[0].members[0].birth_date",
+        "缺少必填字段",
+    ),
+    (
+        "household-id-missing",
+        POST,
+        DECISIONS,
+        body([changed("household_id", ...)]),
+        422,
+        "E604",
+        "$.households[0].household_id",
+        "缺少必填字段",
+    ),
+    (
+        "county-unknown",
+        POST,
+        DECISIONS,
+        body([changed("county_code", "339999")]),
+        422,
+        "E606",
+        "$.households[0].county_code",
+        "未知的县（市、区）代码「339999」",
+    ),
+    (
+        "county-four-digits",
+        POST,
+        DECISIONS,
+        body([changed("county_code", "3301")]),
+        422,
+        "E603",
+        "$.households[0].county_code",
+        "不在允许范围",
+    ),
+    (
+        "household-id-repeated",
+        POST,
+        DECISIONS,
+        body([household("H1", "1"), household("H1", "2")]),
+        422,
+        "E603",
+        "$.households[1].household_id",
+        "重复出现",
+    ),
+    (
+        "unique-rules-overlap",
+        POST,
+        DECISIONS,
+        body([changed("assets.money", "5")]),
+        422,
+        "E601",
+        "$.households[0]",
+        "命中多条规则",
+    ),
+    (
+        "too-many-households",
+        POST,
+        DECISIONS,
+        body([household(f"H{i}", "1") for i in range(MAX_HOUSEHOLDS + 1)]),
+        413,
+        "E609",
+        "$.households",
+        "最多 5 户",
+    ),
+    (
+        "body-too-large",
+        POST,
+        DECISIONS,
+        b" " * (MAX_BODY + 1),
+        413,
+        "E609",
+        "$",
+        "请求内容过大",
+    ),
+    ("no-such-route", GET, "/v1/decision", None, 404, "E608", None, "接口不存在"),
+    ("wrong-method", GET, DECISIONS, None, 405, "E608", None, "不支持此请求方法"),
+    (
+        "counties-as_of-word",
+        GET,
+        "/v1/counties?as_of=tomorrow",
+        None,
+        422,
+        "E608",
+        "query.as_of",
+        "as_of 无法识别",
+    ),
+    (
+        "county-code-short",
+        GET,
+        "/v1/counties/3301/versions",
+        None,
+        422,
+        "E608",
+        "url.code",
+        "六位数字",
+    ),
+    (
+        "county-unknown-history",
+        GET,
+        "/v1/counties/339999/versions",
+        None,
+        404,
+        "E606",
+        "url.code",
+        "未知的县",
+    ),
+    (
+        "version-number-a-word",
+        GET,
+        f"/v1/counties/{COUNTY}/versions/first",
+        None,
+        422,
+        "E608",
+        "url.n",
+        "正整数",
+    ),
+    (
+        "version-not-found",
+        GET,
+        f"/v1/counties/{COUNTY}/versions/7",
+        None,
+        404,
+        "E704",
+        "url.n",
+        "330106@7 不存在（现有第 1 至第 2 版）",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    root = tmp_path_factory.mktemp("service-errors")
+    tables = build_tables(root, {**province_sheets(), "overlap": OVERLAP})
+    registry = root / "registry.duckdb"
+    publish_two_versions(tables, registry)
+    with make_client(
+        tables, registry, max_households=MAX_HOUSEHOLDS, max_body_bytes=MAX_BODY
+    ) as test_client:
+        yield test_client
+
+
+def send(client: TestClient, method: str, url: str, data: Any) -> Any:
+    if data is None:
+        return client.request(method, url)
+    if isinstance(data, bytes):
+        return client.request(
+            method, url, content=data, headers={"content-type": "application/json"}
+        )
+    return client.request(method, url, json=data)
+
+
+def check_shape(answer: dict) -> None:
+    assert set(answer) == {"error", "errors"}
+    assert answer["error"] == answer["errors"][0]
+    assert all(set(item) == KEYS for item in answer["errors"])
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "status", "code", "path", "phrase"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_a_bad_request_gets_the_error_body(
+    client, method, url, data, status, code, path, phrase
+):
+    response = send(client, method, url, data)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    answer = response.json()
+    check_shape(answer)
+    first = answer["error"]
+    assert (first["code"], first["path"]) == (code, path)
+    assert phrase in first["message"]
+    assert "Traceback" not in response.text and 'File "' not in response.text
+
+
+def test_every_problem_of_a_request_is_listed(client):
+    households = [
+        changed("members.0.income.wage", "x"),
+        changed("members.0.birth_date", "1980"),
+    ]
+    households[1]["household_id"] = "H2"
+    answer = client.post(DECISIONS, json=body(households, as_of="2025-08-01")).json()
+    check_shape(answer)
+    assert [(e["code"], e["path"], e["found"]) for e in answer["errors"]] == [
+        ("E603", "$.households[0].members[0].income.wage", "x"),
+        ("E603", "$.households[1].members[0].birth_date", "1980"),
+    ]
+
+
+def test_request_level_problems_are_listed_together(client):
+    answer = client.post(DECISIONS, json={"as_of": "soon", "versions": 1}).json()
+    assert [e["path"] for e in answer["errors"]] == [
+        "$.households",
+        "$.as_of",
+        "$.versions",
+    ]
+
+
+def test_a_body_streamed_past_the_limit_is_refused(client):
+    chunks = (
+        b" " * 65536 for _ in range(5)
+    )  # no content-length: counted as it arrives
+    response = client.post(DECISIONS, content=chunks)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "E609"
+
+
+def test_a_bug_is_a_500_with_the_same_body_and_no_detail(client, monkeypatch):
+    def broken(*args: Any) -> None:
+        raise RuntimeError("secret detail 330106199001011234")
+
+    monkeypatch.setattr(service, "decision_records", broken)
+    response = client.post(DECISIONS, json=body())
+    assert response.status_code == 500
+    check_shape(response.json())
+    assert response.json()["error"]["code"] == "E611"
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+
+
+def test_a_bug_in_a_route_is_a_500_too(client, monkeypatch):
+    monkeypatch.setattr(service, "_history", lambda *args: 1 / 0)
+    response = client.get(f"/v1/counties/{COUNTY}/versions")
+    assert response.status_code == 500 and response.json()["error"]["code"] == "E611"
+
+
+def test_without_the_registry_module_versions_are_unavailable(client, monkeypatch):
+    def missing() -> None:
+        raise service.request_error(
+            "E610", "版本库模块不可用，无法查询已发布的版本", None
+        )
+
+    monkeypatch.setattr(service, "registry_module", missing)
+    for url in (f"/v1/counties/{COUNTY}/versions", f"/v1/counties/{COUNTY}/versions/1"):
+        response = client.get(url)
+        assert (
+            response.status_code == 503 and response.json()["error"]["code"] == "E610"
+        )
+
+
+def test_tables_with_errors_are_a_503_naming_the_cell(tmp_path: Path):
+    province = province_sheets()
+    province["标准参数"][1][2] = "一千三"  # dibao_standard is not an amount
+    tables = build_tables(tmp_path, province)
+    with make_client(tables, tmp_path / "registry.duckdb") as broken:
+        response = broken.post(DECISIONS, json=body())
+    assert response.status_code == 503
+    check_shape(response.json())
+    first = response.json()["error"]
+    assert first["path"] is None and "标准参数!C2" in first["location"]
