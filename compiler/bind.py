@@ -33,6 +33,7 @@ from compiler.expr import (
 from compiler.functions import FUNCTIONS, result_type
 from compiler.model import (
     LEVEL_CN,
+    Aggregation,
     HitPolicy,
     Derived,
     DType,
@@ -197,6 +198,7 @@ class _Binder:
         rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
         for rule in rules:
             self.check_outputs(table, rule)
+        self.check_aggregation(table)
         self.dependencies[("table", table.id)] = deps
         return dataclasses.replace(table, inputs=inputs, outputs=outputs, rules=rules)
 
@@ -242,6 +244,31 @@ class _Binder:
                     expected="、".join(column.dtype.values),
                     hint="优先顺序由类型中取值的顺序决定；如需计算输出，请改用 FIRST",
                 )
+
+    def check_aggregation(self, table: Table) -> None:
+        """C+, C<, C> and C# combine a single output, and C+ adds numbers
+        (docs/table-format.md, section 3); anything else has no meaning to compute."""
+        if table.aggregation is None:
+            return
+        for extra in table.outputs[1:]:
+            self.report.error(
+                "E208",
+                f"{table.policy_text} 表只能有一个输出列",
+                extra.location,
+                found=extra.id,
+                expected="一个输出列，例如 amount",
+                hint="其余输出请放到另一张表，或改用 COLLECT",
+            )
+        first = table.outputs[0] if table.outputs else None
+        if first and table.aggregation is Aggregation.SUM and not first.dtype.is_numeric:
+            self.report.error(
+                "E208",
+                f"{table.policy_text} 表的输出须为数值才能求和",
+                first.location,
+                found=first.dtype.render(),
+                expected="money、number、integer 或 percent，例如 money",
+                hint="清点命中的个数请用 C#，列出命中的输出请用 COLLECT",
+            )
 
     # ------------------------------------------------------------ nodes
 

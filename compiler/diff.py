@@ -872,8 +872,10 @@ SELECT o.household_id, o.county_code,
   o.dibao_standard AS old_dibao_standard, n.dibao_standard AS new_dibao_standard
 FROM jz_diff_old o JOIN jz_diff_new n USING (household_id)
 WHERE o."group" IS DISTINCT FROM n."group"
-   OR list_sort(list_distinct(o.entitlements)) IS DISTINCT FROM list_sort(list_distinct(n.entitlements))
    OR o.monitoring IS DISTINCT FROM n.monitoring
+   -- the same entitlements in another order are no change; sorting only where they differ
+   OR (o.entitlements IS DISTINCT FROM n.entitlements
+       AND list_sort(list_distinct(o.entitlements)) IS DISTINCT FROM list_sort(list_distinct(n.entitlements)))
 """
 
 

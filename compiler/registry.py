@@ -275,12 +275,20 @@ class Registry:
 
     def versions(self, county: str | None = None) -> list[Version]:
         """Every version (of one county, when given), in publishing order."""
-        where, params = ("WHERE county_code = ?", [county]) if county else ("", [])
+        if county is None:
+            return self._select("TRUE")
+        return self._select("county_code = $county", {"county": county})
+
+    def _select(
+        self, condition: str, params: dict[str, object] | None = None
+    ) -> list[Version]:
+        """The versions meeting a condition (SQL written here, values as parameters)."""
         with self._connect(write=False) as con:
             if con is None:
                 return []
             rows = con.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM {TABLE} {where} ORDER BY seq", params
+                f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE {condition} ORDER BY seq",
+                params or {},
             ).fetchall()
         return [Version(*row) for row in rows]
 
@@ -288,29 +296,46 @@ class Registry:
         return sorted(self.versions(county), key=lambda v: v.number)
 
     def counties(self) -> list[str]:
-        return sorted({v.county_code for v in self.versions()})
+        with self._connect(write=False) as con:
+            if con is None:
+                return []
+            rows = con.execute(
+                f"SELECT DISTINCT county_code FROM {TABLE} ORDER BY 1"
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def latest(self, county: str) -> Version | None:
-        history = self.history(county)
-        return history[-1] if history else None
+        found = self._select(
+            f"seq = (SELECT max(seq) FROM {TABLE} WHERE county_code = $county)",
+            {"county": county},
+        )
+        return found[0] if found else None
 
     def get(self, county: str, number: int) -> Version:
         """Raises RegistryError (E704) when the county has no such version."""
-        for version in self.versions(county):
-            if version.number == number:
-                return version
-        raise RegistryError(not_found(county, number, self.latest(county)))
+        found = self._select(
+            "county_code = $county AND number = $n", {"county": county, "n": number}
+        )
+        if not found:
+            raise RegistryError(not_found(county, number, self.latest(county)))
+        return found[0]
 
     def version_in_force(self, county: str, as_of: date) -> Version | None:
-        return in_force(self.versions(county), as_of)
+        return self.in_force_all(as_of, county).get(county)
 
-    def in_force_all(self, as_of: date) -> dict[str, Version]:
-        """The version in force on ``as_of`` for every county that has one."""
-        by_county: dict[str, list[Version]] = {}
-        for version in self.versions():
-            by_county.setdefault(version.county_code, []).append(version)
-        found = {c: in_force(vs, as_of) for c, vs in by_county.items()}
-        return {c: v for c, v in found.items() if v is not None}
+    def in_force_all(
+        self, as_of: date, county: str | None = None
+    ) -> dict[str, Version]:
+        """The version in force on ``as_of`` for every county that has one (or one county):
+        the latest effective_from on or before the date, ties to the higher number."""
+        chosen = (
+            f"seq IN (SELECT seq FROM {TABLE} WHERE effective_from <= $as_of"
+            " AND ($county IS NULL OR county_code = $county)"
+            " QUALIFY row_number() OVER (PARTITION BY county_code"
+            " ORDER BY effective_from DESC, number DESC) = 1)"
+        )
+        found = self._select(chosen, {"as_of": as_of, "county": county})
+        return {v.county_code: v for v in found}
 
     # ------------------------------------------------------------ writing
 
@@ -522,6 +547,8 @@ def prepare(
     try:
         canonical = dump_rulebook(project.plans[county].rulebook, tables_root)
         book = load_rulebook(canonical)
+        if dump_rulebook(book, tables_root) != canonical:  # a bug, never stored
+            raise CanonicalError("the YAML does not read back to itself")
     except CanonicalError as error:
         raise RegistryError(
             make(
