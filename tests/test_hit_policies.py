@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from compiler.diagnostics import Report
+from compiler.engine import open_project
 from compiler.errors import EvaluationError
 from compiler.model import Aggregation, HitPolicy
 from tests.helpers import (
@@ -239,3 +241,42 @@ def test_engine_decides_a_valid_unique_table(tmp_path: Path, con: duckdb.DuckDBP
     assert [r["household_id"] for r in rows] == [p["household_id"] for p in people]
     traced = [[t["rule"] for t in r["trace"] if t["table"] == "grade"] for r in rows]
     assert traced == [[None], [None], ["R1"], ["R2"], ["R3"]]
+
+
+def errors_of(tmp_path: Path, table: list[list[object]]) -> list:  # type: ignore[type-arg]
+    root = write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "grade": table})
+    report = Report()
+    open_project(root, [COUNTY], AS_OF, report=report)
+    return report.errors
+
+
+def two_outputs(policy: str) -> list[list[object]]:
+    table = grade_table(policy, "money", ("1", "2", "3"), None)
+    table[1][2:] = ["输出", "输出", "注释"]
+    table[2][2:] = ["out", "out2", "依据"]
+    table[3][2:] = ["money", "money", None]
+    for row in table[4:]:
+        row.insert(3, "5")
+    return table
+
+
+MISFITS = {
+    "COLLECT SUM over text": (grade_table("C+", "text", ("甲", "乙", "丙"), None), "E208", "C3", "数值"),
+    "COLLECT SUM over dates": (grade_table("收集求和", "date", ("2025-01-01",) * 3, None), "E208", "C3", "数值"),
+    "COLLECT MAX with two outputs": (two_outputs("C>"), "E208", "D3", "只能有一个输出"),
+    "COLLECT COUNT with two outputs": (two_outputs("C#"), "E208", "D3", "只能有一个输出"),
+    "PRIORITY output computed by an expression": (
+        grade_table("PRIORITY", LEVELS, ("pass", "if score > 90 then excellent else good", "good"), None),
+        "E306", "C6", "不能是表达式",
+    ),
+}
+
+
+@pytest.mark.parametrize(("table", "code", "cell", "phrase"), list(MISFITS.values()), ids=list(MISFITS))
+def test_output_the_policy_cannot_combine_is_refused_at_its_cell(
+    table: list[list[object]], code: str, cell: str, phrase: str, tmp_path: Path
+) -> None:
+    found = [e for e in errors_of(tmp_path, table) if e.code == code]
+    assert found, f"no {code}"
+    assert (found[0].location.sheet, found[0].location.cell) == ("grade", cell)
+    assert phrase in found[0].message + (found[0].expected or "")
