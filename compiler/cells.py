@@ -8,6 +8,7 @@ see (already normalised: full-width characters folded, spaces trimmed), and its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date
 from decimal import Decimal
 
@@ -31,9 +32,8 @@ def a1(row: int, col: int) -> str:
     return f"{column_letter(col)}{row}"
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One non-empty cell.
+class Cell(NamedTuple):
+    """One non-empty cell (a named tuple: a workbook holds hundreds of thousands).
 
     ``value`` is what the file stored (a number from xlsx arrives as int or Decimal, a
     date-formatted number as a date, a CSV cell as str); ``text`` is the normalised text
