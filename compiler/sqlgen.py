@@ -152,6 +152,11 @@ TRACE_TYPE = (
     'STRUCT("table" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR, section VARCHAR,'
     " person_id VARCHAR)"
 )
+OUTPUTS = frozenset({
+    "group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members",
+    "entitlements", "phase_out_from", "phase_out_until", "monitoring", "alert_type",
+    "alert_due",
+})
 INDEXES = {Level.HOUSEHOLD: "_hh_index", Level.MEMBER: "_member_index", Level.EVENT: "_event_index"}
 
 # Columns every stored intermediate table keeps: keys, order, what the output needs.
@@ -177,7 +182,6 @@ class _Compiler:
         self.pending: dict[Level, list[str]] = {level: [] for level in Level}
         self.statements: list[str] = []
         self.counter = 0
-        self.referenced = _referenced(plan)
         self.aggregates: dict[Call, str] = {}  # member aggregates already on households
         self.hoisted: list[tuple[str, str]] | None = None  # division operands, see hoist
         self.position = 0  # the step being compiled
@@ -204,6 +208,7 @@ class _Compiler:
                 self.derived(ident)
             else:
                 self.table(self.plan.tables[ident])
+        self.position = len(self.plan.order)
         for level in (Level.MEMBER, Level.EVENT, Level.HOUSEHOLD):
             self.materialize(level)
         final = self.final()
@@ -239,9 +244,24 @@ class _Compiler:
         self.relations[level] = _Relation(table, set(keep))
 
     def keeps(self, column: str) -> bool:
-        if column in KEYS or column in self.referenced or column in self.plan.items:
+        """Whether a stored table keeps a column: only what the step being compiled,
+        a later step or the decisions read (a province has millions of rows)."""
+        if column in KEYS or column in OUTPUTS or column in self.needed_from(self.position):
             return True
-        return column.endswith(".__rule") or column in self.aggregates.values()
+        item = self.plan.items.get(column)
+        if column.endswith(".__rule") or (item is not None and item.kind == "output"):
+            return self.trace_mode != "none"  # the trace shows every table's outcome
+        return column in self.aggregates.values()
+
+    def needed_from(self, position: int) -> set[str]:
+        """Every name read by the steps from ``position`` on."""
+        if not hasattr(self, "_needed"):
+            needed: list[set[str]] = [set()]
+            for step in reversed(self.plan.order):
+                names = {n for e in self.step_exprs(step) for n in _names(e)}
+                needed.append(needed[-1] | names)
+            self._needed = list(reversed(needed))
+        return self._needed[min(position, len(self._needed) - 1)]
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
