@@ -43,5 +43,12 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     # uvicorn's access log would repeat the request line with the client's address
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False)
+    # keep-alive well above a slow decision, so clients seldom reuse a closed connection
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        timeout_keep_alive=30,
+    )
     return 0

@@ -39,6 +39,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ class DecisionRequest:
     households: list[Any]
     pins: dict[str, int]
 
-    @property
+    @cached_property
     def mergeable(self) -> bool:
         """May be decided in one run with other requests: every household an object
         whose household_id is a scalar that can carry a request prefix."""
@@ -524,9 +525,7 @@ class ProjectCache:
             self.settings.tables, self.registry_path(), as_of
         )
         if pins:
-            _pin(
-                project, labels, registry, registry.Registry(self.registry_path()), pins
-            )
+            _pin(project, labels, registry.Registry(self.registry_path()), pins)
         logger.info(
             "opened tables for %s in %.2f s", as_of, time.perf_counter() - started
         )
@@ -557,11 +556,7 @@ class ProjectCache:
 
 
 def _pin(
-    project: Project,
-    labels: dict[str, str],
-    registry: Any,
-    store: Any,
-    pins: dict[str, int],
+    project: Project, labels: dict[str, str], store: Any, pins: dict[str, int]
 ) -> None:
     """Replace the plans of pinned counties by their published versions."""
     from compiler.bind import bind
@@ -652,7 +647,10 @@ class Evaluator:
                 records = decision_records(con, _in_input_order(relation))
             except duckdb.Error as error:
                 self._discard()
-                raise contract_error(error) or _engine_error(error) from None
+                raised = contract_error(error) or _engine_error(error)
+                if raised is None:
+                    raise  # a bug in the compiled SQL, not in the households
+                raise raised from None
             except JiuzhuError:
                 raise  # the loader has already reset the connection's input
             except BaseException:
@@ -663,10 +661,14 @@ class Evaluator:
         return _split(records, parts)
 
 
-def _engine_error(error: duckdb.Error) -> InputError:
-    """A computation DuckDB refused on these households (an overflow, say), answered
-    like ``jiuzhu evaluate`` answers it; the message goes to the client, not the log."""
-    first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+def _engine_error(error: duckdb.Error) -> InputError | None:
+    """A computation DuckDB refused on these households' values (an overflow, say),
+    answered like ``jiuzhu evaluate`` answers it; the message goes to the client, not
+    the log. None for any other DuckDB error: the compiled SQL is at fault."""
+    if not isinstance(error, _DATA_ERRORS):
+        return None
+    text = str(error).strip()
+    first = text.splitlines()[0][:200] if text else type(error).__name__
     return InputError(
         make(
             "E605",
@@ -674,6 +676,13 @@ def _engine_error(error: duckdb.Error) -> InputError:
             hint="检查家庭数据的取值是否过大或异常",
         )
     )
+
+
+_DATA_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+    duckdb.InvalidInputException,
+)
 
 
 def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
