@@ -69,6 +69,14 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
     evaluate.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 1GB")
     evaluate.add_argument(
+        "--registry",
+        default=None,
+        help="版本库文件；默认 registry/jiuzhu-registry.duckdb（存在时按决策日使用生效版本）",
+    )
+    evaluate.add_argument(
+        "--working-copy", action="store_true", help="忽略已发布版本，使用 tables/ 中的工作副本"
+    )
+    evaluate.add_argument(
         "--trace",
         choices=("full", "compact", "none"),
         default="full",
@@ -179,22 +187,45 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _published(args: argparse.Namespace, as_of: date):  # type: ignore[no-untyped-def]
+    """The versions in force on the date, when a registry exists and is wanted."""
+    if args.working_copy:
+        return None, None
+    from compiler.registry import default_path, published_project
+
+    path = Path(args.registry) if args.registry else default_path(args.tables)
+    if not path.exists():
+        if args.registry:
+            raise usage_error(f"版本库文件「{path}」不存在")
+        return None, None
+    return published_project(args.tables, path, as_of, args.county)
+
+
 @command("evaluate")
 def _evaluate(args: argparse.Namespace) -> int:
     from compiler.evaluate import evaluate_file, print_summary
 
+    as_of = args.as_of or date.today()
+    project, versions = _published(args, as_of)
+    if versions:
+        used = sorted(set(versions.values()))
+        print(f"决策日 {as_of} 使用的版本：" + "、".join(used[:10])
+              + ("……" if len(used) > 10 else ""), file=sys.stderr)
     result = evaluate_file(
         args.tables,
         args.households,
-        args.as_of or date.today(),
+        as_of,
         args.out,
         counties=args.county,
         memory_limit=args.memory_limit,
         progress=sys.stderr.isatty(),
         trace=args.trace,
+        project=project,
+        versions=versions,
     )
     if result.warnings:
-        print(render_text(result.warnings, limit=20), file=sys.stderr)
+        print(f"注意：决策表有 {len(result.warnings)} 条警告（如未核实的标准参数），"
+              "运行 jiuzhu check 查看详情", file=sys.stderr)
     if args.out:
         print(f"已对 {result.households} 户作出决策（{result.seconds:.2f} 秒），写入 {args.out}")
     if args.summary or not args.out:

@@ -1,0 +1,82 @@
+"""`jiuzhu evaluate` end to end: formats, the version in force on the decision date,
+and clear refusals; the samples' expected decisions are checked in test_samples."""
+
+from __future__ import annotations
+
+import json
+
+from compiler.cli import main
+from tests.tables_fixture import write_tables
+
+HOUSEHOLD = {
+    "household_id": "T1",
+    "county_code": "330106",
+    "members": [
+        {"person_id": "P1", "birth_date": "1980-01-01", "income": {"wage": "16830.00"}}
+    ],
+}
+
+
+def households(tmp_path, rows=(HOUSEHOLD,)):
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    return path
+
+
+def decisions(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_evaluate_writes_the_contract_columns_as_jsonl(tmp_path):
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    out = tmp_path / "out.jsonl"
+    assert main(["evaluate", "--tables", str(tables), "--households", str(source),
+                 "--as-of", "2025-06-01", "--out", str(out)]) == 0
+    [row] = decisions(out)
+    # 16,830 / 1 / 12 = 1,402.50: above Xihu's 1,301.00, below the 1.5x line 1,951.50
+    assert row["income_per_capita"] == "1402.50"
+    assert row["dibao_standard"] == "1301.00" and row["group"] == "dibao_marginal"
+    assert row["version"] == "工作副本"
+    assert {t["table"] for t in row["trace"]} == {"household_group"}
+
+
+def test_the_version_in_force_on_the_date_decides(tmp_path, capsys):
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    registry = tmp_path / "registry.duckdb"
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    assert main(["publish", "--county", "330106", "--effective", "2025-01-01",
+                 "--note", "first", *common]) == 0
+    county = tables / "counties" / "330106-西湖区.xlsx"
+    from tests.tables_fixture import county_sheets
+    from tests.workbooks import write_xlsx
+
+    sheets = county_sheets()
+    sheets["标准参数"].append(["dibao_standard", "1500", "2025-09-01", None, "test"])
+    sheets["标准参数"][1][3] = "2025-08-31"
+    write_xlsx(county, sheets)
+    assert main(["publish", "--county", "330106", "--effective", "2025-09-01",
+                 "--note", "raise", "--base", "1", *common]) == 0
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    for as_of, out in (("2025-08-15", before), ("2025-09-15", after)):
+        assert main(["evaluate", "--households", str(source), "--as-of", as_of,
+                     "--out", str(out), *common]) == 0
+    [old], [new] = decisions(before), decisions(after)
+    assert old["dibao_standard"] == "1301.00" and old["version"].endswith("@1")
+    assert new["dibao_standard"] == "1500.00" and new["version"].endswith("@2")
+    assert new["group"] == "dibao"  # 1,402.50 is now below the standard
+
+
+def test_unknown_county_is_refused_with_its_json_path(tmp_path, capsys):
+    tables = write_tables(tmp_path)
+    source = households(tmp_path, [dict(HOUSEHOLD, county_code="339999")])
+    assert main(["evaluate", "--tables", str(tables), "--households", str(source),
+                 "--as-of", "2025-06-01", "--out", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "E606" in err and "339999" in err and "Traceback" not in err
+
+
+def test_unknown_output_format_is_refused(tmp_path, capsys):
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    assert main(["evaluate", "--tables", str(tables), "--households", str(source),
+                 "--as-of", "2025-06-01", "--out", str(tmp_path / "o.xls")]) == 1
+    assert "Traceback" not in capsys.readouterr().err
