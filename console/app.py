@@ -51,15 +51,15 @@ def pages(role: str) -> list:  # type: ignore[type-arg]
         return st.Page(VIEWS / f"{name}.py", title=title, icon=icon, url_path=name)
 
     found = [
-        page("standards", "标准与规则", "📋"),
-        page("preview", "样本预览", "👪"),
-        page("analysis", "一致性检查", "🔍"),
+        page("standards", "标准与规则", ":material/table_view:"),
+        page("preview", "样本预览", ":material/groups:"),
+        page("analysis", "一致性检查", ":material/fact_check:"),
     ]
     if role == COUNTY_ADMIN:
-        found.append(page("publish", "发布", "📤"))
-    found.append(page("history", "历史与对比", "🕘"))
+        found.append(page("publish", "发布", ":material/publish:"))
+    found.append(page("history", "历史与对比", ":material/history:"))
     if role == PROVINCE_MAINTAINER:
-        found.append(page("province", "省级工作簿", "🏛️"))
+        found.append(page("province", "省级工作簿", ":material/account_balance:"))
     return found
 
 

@@ -124,17 +124,23 @@ def _tables_workbook(settings: Settings, county: str) -> Path | None:
 
 
 def sync_parents(settings: Settings, draft: Draft) -> None:
-    """Copy the province folder and the county's city workbook into the draft's root."""
-    province = draft.root / "province"
-    if province.exists():
-        shutil.rmtree(province)
-    shutil.copytree(settings.tables / "province", province)
-    cities = draft.root / "cities"
-    cities.mkdir(parents=True, exist_ok=True)
-    for stale in cities.iterdir():
-        stale.unlink()
-    for city in (settings.tables / "cities").glob(f"{draft.county[:4]}00*"):
-        shutil.copyfile(city, cities / city.name)
+    """Copy the province folder and the county's city workbook into the draft's root,
+    file by file and only when changed, so an unchanged parent keeps its timestamp."""
+    _mirror(settings.tables / "province", draft.root / "province", "*")
+    _mirror(settings.tables / "cities", draft.root / "cities", f"{draft.county[:4]}00*")
+
+
+def _mirror(source: Path, target: Path, pattern: str) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name: p for p in source.glob(pattern) if p.is_file()} if source.is_dir() else {}
+    for stale in target.iterdir():
+        if stale.name not in wanted:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    for name, path in wanted.items():
+        copy, info = target / name, path.stat()
+        if copy.exists() and copy.stat().st_size == info.st_size and copy.stat().st_mtime_ns == info.st_mtime_ns:
+            continue
+        shutil.copy2(path, copy)
 
 
 def load_sheets(draft: Draft) -> list[Sheet]:

@@ -155,7 +155,7 @@ def stale_banner(ctx: Context) -> None:
             f"注意：{latest.author} 已于 {latest.published_at[:16].replace('T', ' ')} 发布第 {current} 版，"
             f"而你的工作副本基于第 {ctx.draft.base} 版。发布前请到「发布」页查看对方的改动并决定如何处理；"
             "你的修改仍然保存在工作副本中，不会丢失。",
-            icon="⚠️",
+            icon=":material/warning:",
         )
 
 
@@ -172,11 +172,11 @@ def diagnostics_list(items: list[Diagnostic], where: Any = None, limit: int = 50
         if d.hint:
             body += f"\n\n提示：{d.hint}"
         if d.is_error:
-            st.error(body, icon="⛔")
+            st.error(body, icon=":material/error:")
         elif d.severity is Severity.WARNING:
-            st.warning(body, icon="⚠️")
+            st.warning(body, icon=":material/warning:")
         else:
-            st.info(body, icon="ℹ️")
+            st.info(body, icon=":material/info:")
     if len(ordered) > limit:
         st.caption(f"……另有 {len(ordered) - limit} 条未显示")
 

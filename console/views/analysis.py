@@ -38,7 +38,7 @@ metrics = st.columns(len(GROUPS))
 for column, (title, group) in zip(metrics, GROUPS, strict=True):
     column.metric(title, sum(1 for d in found if d.code in group))
 if not found:
-    st.success("没有发现缺口、重叠或被遮蔽的规则。", icon="✅")
+    st.success("没有发现缺口、重叠或被遮蔽的规则。", icon=":material/check_circle:")
 
 
 def witness(extra: dict) -> None:  # type: ignore[type-arg]

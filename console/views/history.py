@@ -20,6 +20,9 @@ st.subheader("已发布的版本")
 if not history:
     st.info("本县还没有已发布的版本；决策使用工作副本。")
 else:
+    if current is not None:
+        st.markdown(f"**现行版本：{current.label}**（第 {current.number} 版，{current.effective_from} 起生效，"
+                    f"{current.author} 发布）　共 {len(history)} 个版本，最新为 {history[-1].label}")
     st.dataframe(pd.DataFrame([
         {"版本": f"第 {v.number} 版", "标识": v.label, "生效日期": v.effective_from,
          "发布人": v.author, "发布时间": v.published_at[:19].replace("T", " "),

@@ -79,7 +79,7 @@ row = preview.rows[ids.index(chosen)]
 left, right = st.columns([3, 2])
 with left:
     st.subheader(f"家庭 {chosen} 的决策理由")
-    text = workspace.explain_text(result, households, chosen)
+    text = workspace.explain_text(result, households, chosen).replace(f"{ctx.root}/", "")
     lines = [line.replace("    ", "　　") for line in text.splitlines()]
     st.markdown("  \n".join(line.replace("*", "\\*") for line in lines))
 with right:

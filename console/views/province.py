@@ -62,7 +62,7 @@ with right:
     if problems:
         ui.diagnostics_list(problems, lambda d: grids.place(d, grid))
     else:
-        st.success("本表没有发现问题。", icon="✅")
+        st.success("本表没有发现问题。", icon=":material/check_circle:")
 
 st.divider()
 apply, reset = st.columns(2)

@@ -19,7 +19,7 @@ current = latest.number if latest else 0
 
 done = st.session_state.pop("published", None)
 if done:
-    st.success(done, icon="✅")
+    st.success(done, icon=":material/check_circle:")
 
 if current != draft.base:
     st.error(f"发布暂不可用：本县最新已是第 {current} 版（{latest.author} 发布，{latest.effective_from} 起生效），"

@@ -110,7 +110,7 @@ def sheet_section(sheet: Sheet, index: int, sheets: list[Sheet]) -> None:
         if mine:
             ui.diagnostics_list(mine, lambda d: grids.place(d, grid))
         else:
-            st.success("本表没有发现问题。", icon="✅")
+            st.success("本表没有发现问题。", icon=":material/check_circle:")
 
 
 def _own_files() -> list[str]:
@@ -234,7 +234,7 @@ def sample_effect() -> None:
 
 flash = st.session_state.pop("flash", None)
 if flash:
-    st.success(flash, icon="💾")
+    st.success(flash, icon=":material/save:")
 sheets = county_sheets()
 errors = len(result.errors)
 summary = f"{errors} 个错误，{len(result.warnings)} 个警告" if errors or result.warnings else "没有发现问题"
