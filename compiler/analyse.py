@@ -2,8 +2,8 @@
 
 ``analyse(plan, report, as_of)`` substitutes the county's standards in force on
 ``as_of`` into every decision table and studies each table over the values of its
-inputs (docs/analysis.md): inputs no rule covers (E501, or I501/I502 where the table
-accepts them), overlaps that break UNIQUE (E502) or ANY (E503), rules that can never be
+inputs (docs/analysis.md): inputs no rule covers (E501, or one I501 where the table
+accepts them or falls to its defaults), overlaps that break UNIQUE (E502) or ANY (E503), rules that can never be
 chosen (W501), conditions that are empty once standards are substituted (W502), inputs
 it cannot analyse (W503), and the province's declared invariants (E504).
 
@@ -54,7 +54,6 @@ from compiler.expr import (
 )
 from compiler.functions import FUNCTIONS
 from compiler.interpret import Evaluation, Interpreter, cast, priority
-from compiler.intervals import Piece as SweepPiece
 from compiler.intervals import (
     Box,
     Domain,
@@ -73,6 +72,7 @@ from compiler.intervals import (
     uncovered,
     witness,
 )
+from compiler.intervals import Piece as SweepPiece
 from compiler.model import DType, HitPolicy, Kind, Level, Rule, Table
 
 MAX_LISTED = 5  # findings of one kind listed per table before "and N more"
@@ -95,10 +95,26 @@ def analyse(plan: Plan, report: Report, as_of: date) -> None:
     """
     county = County(plan, as_of)
     for table in plan.tables.values():
-        for finding in _table_findings(county, table):
+        try:
+            found = _table_findings(county, table)
+        except (TypeError, ArithmeticError) as error:  # ill-typed cells (see E303)
+            found = [_not_analysed(table.location, f"决策表「{table.id}」", error)]
+        for finding in found:
             _emit(report, county.label, finding)
-    for found in check_invariants(county):
-        _emit(report, county.label, found)
+    for finding in check_invariants(county):
+        _emit(report, county.label, finding)
+
+
+def _not_analysed(location: Location, what: str, error: Exception) -> Finding:
+    logger.info("analysis skipped %s: %s", what, error)
+    return finding(
+        "W503",
+        f"{what}无法分析：其中有类型不一致的比较",
+        location,
+        found=str(error),
+        expected="条件与列的类型一致（见同一单元格的 E303 等错误）",
+        hint="先改正其他错误，再看分析结果",
+    )
 
 
 class County:
@@ -1124,7 +1140,15 @@ def check_invariants(county: County) -> list[Finding]:
         names = _CACHE[names_key] = model.constant_names()  # type: ignore[assignment]
     key = (*names_key, constants_key(county, names), county.as_of)  # type: ignore[arg-type]
     if key not in _CACHE:
-        _CACHE[key] = Proof(county, bindings).run()
+        try:
+            _CACHE[key] = Proof(county, bindings).run()
+        except (TypeError, ArithmeticError) as error:  # ill-typed cells (see E303)
+            _CACHE[key] = [
+                _not_analysed(
+                    b.invariant.location, f"不变式「{b.invariant.id}」", error
+                )
+                for b in bindings
+            ]
     return found + _CACHE[key]
 
 
@@ -1486,6 +1510,22 @@ class Model:
     def atomic(self, unit: str) -> bool:
         return all(self.is_leaf(p) for p in self.parts[unit])
 
+    def leaves_under(self, names: list[str]) -> set[str]:
+        """Every leaf the names depend on, through derived values and tables."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        stack = list(names)
+        while stack:
+            name = stack.pop()
+            if name in seen or self.kind(name) == "const":
+                continue
+            seen.add(name)
+            if self.is_leaf(name):
+                found.add(name)
+            else:
+                stack.extend(self.parts[self.unit(name)])
+        return found
+
     def leaves_of(self, atom: str) -> list[str]:
         return (
             [atom]
@@ -1804,7 +1844,7 @@ class Proof:
         return [(box, v) for v, boxes in found.items() for box in merge(boxes)]
 
     def _extract(self, space: Space, part: str, segment: object) -> object:
-        dim, position = space.at[part]
+        _, position = space.at[part]
         return self.select(part, segment if position is None else segment[position])  # type: ignore[index]
 
     def table_pieces(
@@ -2230,7 +2270,13 @@ class Proof:
         return self.evaluate(self.chain, {**self.county.env, **leaves})
 
     def household(self, leaves: dict[str, object]) -> Case:
-        entries = sorted(leaves.items(), key=lambda kv: kv[0].startswith("§"))
+        """The counterexample as text and records, with only the leaves the current
+        invariant depends on (the model is shared by all invariants)."""
+        relevant = self.model.leaves_under(self.bound.roots())
+        entries = sorted(
+            ((k, v) for k, v in leaves.items() if k in relevant),
+            key=lambda kv: kv[0].startswith("§"),
+        )
         inputs = [
             (Name(self.model.leaves[k].name or k), self.model.leaves[k].label)
             for k, _ in entries

@@ -276,11 +276,14 @@ def subtract(a: Box, b: Box) -> list[Box]:
 def merge(boxes: Iterable[Box]) -> list[Box]:
     """Join boxes that differ in one dimension only, until none do (the union is kept)."""
     current = list(dict.fromkeys(boxes))
+    if len(current) < 2:
+        return current
+    width = len(current[0])
+    varying = [d for d in range(width) if len({box[d] for box in current}) > 1]
     changed = True
     while changed and len(current) > 1:
         changed = False
-        width = len(current[0])
-        for dim in range(width):
+        for dim in varying:
             groups: dict[Box, Mask] = {}
             for box in current:
                 key = box[:dim] + box[dim + 1 :]
