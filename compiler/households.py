@@ -118,6 +118,9 @@ _STAGING = (*_RAW.values(), *_ALL.values(), "_jz_raw")
 _STAGING += tuple(f"_jz_src_{name}" for name in _SOURCE_NAMES.values())
 
 Schema = dict[Level, list["Column"]]
+# DuckDB quotes the input in some read errors, cut at a byte count; when the cut falls
+# inside a character, the Python binding raises UnicodeDecodeError instead.
+_READ_ERRORS = (duckdb.Error, UnicodeDecodeError)
 
 
 @dataclass
@@ -431,7 +434,7 @@ def _stage_json(
             "CREATE TABLE _jz_raw AS SELECT * FROM read_json($p, format = $f, columns = $c)",
             {"p": str(source.path), "f": fmt, "c": _json_columns(schema)},
         )
-    except duckdb.Error as error:
+    except _READ_ERRORS as error:
         raise InputError(_json_structure(source, schema, error)) from None
     family = _Family(native=False, blank_is_null=True)
     hid, county_code = (family.text(quote(k)) for k, _ in _KEYS[Level.HOUSEHOLD])
@@ -481,7 +484,7 @@ def _read_csv(
             "quote = '\"', escape = '\"')",
             {"p": str(path)},
         )
-    except duckdb.Error as error:
+    except _READ_ERRORS as error:
         raise _unreadable(
             "CSV 文件无法读取：列数不一致、引号不配对或不是 CSV",
             shown,
@@ -566,7 +569,7 @@ def _native_sources(
 def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     try:
         con.execute(sql)
-    except duckdb.Error as error:
+    except _READ_ERRORS as error:
         raise _unreadable(
             "家庭数据文件无法读取",
             path,
@@ -681,7 +684,7 @@ def _stage(
 
 
 def _json_structure(
-    source: Source, schema: Schema, error: duckdb.Error
+    source: Source, schema: Schema, error: Exception
 ) -> list[Diagnostic]:
     """Why DuckDB could not read a JSON file, found by reading it in Python."""
     shape = _tree(schema[Level.HOUSEHOLD])

@@ -624,6 +624,17 @@ def test_broken_json_line_is_e605_and_shape_problems_are_all_listed(
     assert "不是合法的 JSON" in found[0][2] and "「a」重复出现" in found[2][2]
 
 
+def test_a_read_error_quoting_a_cut_character_is_still_a_diagnostic(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    odd = {"00\u0800\U00010000" * 30: None, "00\x80\U00010000": {"\x1f\x80": None}}
+    path = write_json(tmp_path / "in.json", [_one(members=odd)])
+
+    [(code, cell, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
+
+    assert (code, cell) == ("E603", "$[0].members") and "应为JSON 列表" in message
+
+
 def test_json_list_problems_are_located_by_index(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
