@@ -1250,7 +1250,11 @@ class _Binding:
             return
         subject = self.subject
         items = self.county.plan.items
-        if not (
+        if self.when is not None or self.then is not None:
+            self.problems.append(
+                self._unsupported("单调不变式只写 对象 与 变量，条件、要求应留空")
+            )
+        elif not (
             isinstance(subject, Name) and items[subject.name].dtype.kind is Kind.ENUM
         ):
             self.problems.append(

@@ -720,8 +720,15 @@ def test_bound_over_standards_is_checked_per_county(tmp_path: Path) -> None:
         (["x", None, "单调", "group", "no_such_item", None, None, None], "E302"),
         (["x", None, "要求", None, None, "group = dibao", "(", None], "E301"),
         (["x", None, "单调", "income", "income", None, None, None], "E306"),
+        (["x", None, "单调", "group", "income", "assets_ok", None, None], "E306"),
     ],
-    ids=["unknown-kind", "unknown-name", "syntax", "subject-not-enum"],
+    ids=[
+        "unknown-kind",
+        "unknown-name",
+        "syntax",
+        "subject-not-enum",
+        "monotone-with-condition",
+    ],
 )
 def test_invariant_sheet_problems_point_at_the_row(
     tmp_path: Path, row: list[object], code: str
