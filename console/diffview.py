@@ -99,8 +99,12 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     if county["fields"] or county["calendar"]:
         st.markdown("**字段与日历**")
-        st.write([f["id"] + " " + STATUS_CN[f["status"]] for f in county["fields"]]
-                 + [f"{d['date']} {d['type']} {STATUS_CN[d['status']]}" for d in county["calendar"]])
+        rows = [{"项目": f"字段 {f['id']}", "变化": STATUS_CN[f["status"]],
+                 "内容": "；".join(f"{c['field']}：{value(c['old'])} → {value(c['new'])}" for c in f["changes"])}
+                for f in county["fields"]]
+        rows += [{"项目": f"日历 {d['date']}", "变化": STATUS_CN[d["status"]], "内容": f"{d['type']} {d['note']}"}
+                 for d in county["calendar"]]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def county_date() -> str:
