@@ -27,7 +27,7 @@ from compiler.engine import Project, contract_error, install_standards, open_pro
 from compiler.errors import EvaluationError
 from compiler.interpret import Evaluation, Interpreter
 from compiler.model import Field, Level
-from compiler.sqlgen import SQL_TYPES, _Compiler, quote
+from compiler.sqlgen import SQL_TYPES, _Compiler, compile_plan, quote
 from tests.workbooks import write_csv_folder
 
 COUNTY = "330106"
@@ -154,23 +154,34 @@ class Relations:
     households: list[dict]
     members: list[dict]
     events: list[dict]
-    decisions: list[dict]  # what the program's final query returns
+    decisions: list[dict]  # what the program returns: the contract's fields and trace
+
+
+class _EveryColumn(_Compiler):
+    """The SQL compiler keeping every column in the tables it stores between levels.
+
+    A compiled program stores only what later steps and the decisions read; the
+    differential tests compare every field, derived value and output, so they read
+    the stored tables of this variant, which computes the same values.
+    """
+
+    def keeps(self, column: str) -> bool:
+        return True
 
 
 def relations(con: duckdb.DuckDBPyConnection, plan: Plan) -> Relations:
-    """Run the compiled program and read the last relation of each level.
+    """Every value the compiled SQL computes, per level, and the program's decisions.
 
-    The program's final SELECT keeps only the contract's fields; the differential
-    tests compare every derived value and output, so they read the relations the
-    final SELECT reads from (sqlgen's ``_Compiler`` keeps their names).
+    The values come from ``_EveryColumn``'s stored tables (the last relation of each
+    level); the decisions from the program itself, as ``compile_plan`` builds it.
     """
-    compiler = _Compiler(plan)
+    compiler = _EveryColumn(plan)
     program = compiler.run()
     for statement in program.statements:
         con.execute(statement)
     tail = compiler.final()
     assert program.final.endswith(tail)
-    head = program.final[: len(program.final) - len(tail)]
+    head = program.final[: len(program.final) - len(tail)]  # pending CTEs, if any
     found = []
     for level, order in (
         (Level.HOUSEHOLD, "_hh_index"),
@@ -182,10 +193,13 @@ def relations(con: duckdb.DuckDBPyConnection, plan: Plan) -> Relations:
             query = f"{head}SELECT * FROM {name} ORDER BY {order}"
         else:
             query = (
-                f"SELECT r.*, hh._hh_index AS h_index FROM {name} r"
+                f"{head}SELECT r.*, hh._hh_index AS h_index FROM {name} r"
                 f" JOIN jz_households hh USING (household_id) ORDER BY {order}"
             )
         found.append(fetch(con, query))
+    program = compile_plan(plan)
+    for statement in program.statements:
+        con.execute(statement)
     return Relations(*found, fetch(con, program.final))
 
 

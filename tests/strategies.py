@@ -148,9 +148,11 @@ INPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "enum": ("household.category",),
         "date": ("birth_date",),
     },
-    "事件": {
-        "money": ("event.amount",),
-        "date": ("event.date", "due", "follow_up"),
+    "事件": {  # an event also sees the member its event.person_id names
+        "money": ("event.amount", "income.wage"),
+        "integer": ("member_age", "age(birth_date)"),
+        "boolean": ("member.disabled",),
+        "date": ("event.date", "due", "follow_up", "birth_date"),
         "text": ("event.type",),
         "enum": ("household.category",),
     },
@@ -215,9 +217,9 @@ OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enum": ("if member.disabled then {0} else {1}",),
     },
     "事件": {
-        "money": ("event.amount * 2", "event.amount / 3"),
-        "integer": ("months_between(event.date, as_of)",),
-        "boolean": ("event.amount > 低保标准",),
+        "money": ("event.amount * 2", "event.amount / 3", "coalesce(income.wage, event.amount)"),
+        "integer": ("months_between(event.date, as_of)", "member_age + 1"),
+        "boolean": ("event.amount > 低保标准", "member.disabled and event.amount > 0"),
         "date": ("due", "add_days(event.date, 7)"),
         "enum": ("if event.amount > 0 then {0} else {1}",),
     },
@@ -262,6 +264,7 @@ class RulebookSpec:
     calc: str
     tables: list[TableSpec]
     as_of: date
+    derived: list[str]  # ids of the DERIVED rows the province defines
 
     def province(self) -> dict[str, Rows]:
         standards = [HEADER]
@@ -271,11 +274,26 @@ class RulebookSpec:
                               overridable, None, None, None])
         standards.append(["dibao_standard", None, "1000", "元/人/月", "2023-01-01", "2023-12-31",
                           "测试", "旧标准", None, None, None, None, None])
-        derived = [*DERIVED, ["calc", "计算值", "家庭", "number", self.calc, ""]]
+        chosen = [row for row in DERIVED[1:] if row[0] in self.derived]
+        derived = [DERIVED[0], *chosen, ["calc", "计算值", "家庭", "number", self.calc, ""]]
+        derived += self.member_outputs()
         sheets = {"字段": FIELDS, "标准参数": standards, "派生值": derived, "日历": CALENDAR}
         for table in self.tables:
             sheets[table.id] = table.rows()
         return sheets
+
+    def member_outputs(self) -> Rows:
+        """A household value over a member table's output, when there is one to read."""
+        table = self.tables[0]
+        if table.level != "成员" or table.policy not in SINGLE:
+            return []
+        ident, _, kind, _ = table.outputs[0]
+        over = {"boolean": ("integer", f"count({ident})"), "money": ("money", f"sum({ident})"),
+                "integer": ("integer", f"max_of({ident})"), "date": ("date", f"min_of({ident})")}
+        if kind not in over:
+            return []
+        dtype, expr = over[kind]
+        return [["member_outputs", "成员输出汇总", "家庭", dtype, expr, ""]]
 
     def county(self) -> dict[str, Rows]:
         rows: Rows = [["标识", "值", "生效日期", "失效日期", "来源"]]
@@ -422,8 +440,21 @@ def rulebooks(draw: st.DrawFn, policy: str) -> RulebookSpec:
         others = [p for p in POLICIES if p not in ("UNIQUE", "ANY")]
         tables.append(draw(table_spec("t_more", draw(st.sampled_from(others)), 3)))
     county = draw(st.sampled_from((None, "1,350", "1404.5元")))
-    return RulebookSpec(standards, county, draw(calc_expression()), tables,
-                        draw(st.sampled_from(AS_OF_DATES)))
+    calc = draw(calc_expression())
+    return RulebookSpec(standards, county, calc, tables, draw(st.sampled_from(AS_OF_DATES)),
+                        draw(derived_subset(tables, calc)))
+
+
+@st.composite
+def derived_subset(draw: st.DrawFn, tables: list[TableSpec], calc: str) -> list[str]:
+    """The derived values the tables read, and a random half of the others (a smaller
+    program is quicker for DuckDB to plan; every value still turns up often)."""
+    text = calc + "".join(str(cell) for t in tables for row in t.rows() for cell in row)
+    chosen = []
+    for ident, name, *_ in DERIVED[1:]:
+        if ident in text or name in text or draw(st.booleans()):
+            chosen.append(ident)
+    return chosen
 
 
 # ---------------------------------------------------------------- households
@@ -530,7 +561,7 @@ def event(draw: st.DrawFn, t: Thresholds, as_of: date, person: str) -> dict:
     return {
         "event.type": draw(_maybe(st.sampled_from(EVENT_TYPES))),
         "event.date": draw(days),
-        "event.person_id": person,
+        "event.person_id": draw(st.sampled_from((person, person, None))),
         "event.amount": draw(money_values(t)),
     }
 
@@ -554,5 +585,5 @@ def household(draw: st.DrawFn, t: Thresholds, as_of: date, index: int) -> dict:
 
 @st.composite
 def households(draw: st.DrawFn, t: Thresholds, as_of: date) -> list[dict]:
-    count = draw(st.integers(1, 5))
+    count = draw(st.integers(1, 10))
     return [draw(household(t, as_of, i)) for i in range(1, count + 1)]
