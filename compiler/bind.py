@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 
 from compiler.diagnostics import Location, Report
@@ -382,6 +383,15 @@ class _Binder:
             inner = dataclasses.replace(scope, level=Level.MEMBER, in_aggregate=True, enum=None)
             bound = tuple(self.expr(a, inner) for a in args)
             return Call(func, bound)
+        if func == "round" and len(args) > 1 and not _written_number(args[1]):
+            self.report.error(
+                "E306",
+                "函数「round」的小数位数须直接写成数字",
+                scope.location,
+                found=render(args[1]),
+                expected="例如 round(x, 2)",
+                hint="DuckDB 只能按写定的位数取整，位数不能取自字段、标准参数或计算结果",
+            )
         inner = dataclasses.replace(scope, enum=None)
         return Call(func, tuple(self.expr(a, inner) for a in args))
 
@@ -465,6 +475,11 @@ class _Scope:
     deps: set[str]
     enum: DType | None = None
     in_aggregate: bool = False
+
+
+def _written_number(node: Expr) -> bool:
+    """A number written in the cell (``2``, ``-1``), not a name or a computation."""
+    return isinstance(node, Literal) and isinstance(node.value, Decimal)
 
 
 def _literal_type(value: object) -> DType:
