@@ -253,3 +253,33 @@ def test_smoke_workbook_decides_the_province_example(
     first = rows["A"]["trace"][0]
     assert (first["table"], first["rule"], first["section"]) == ("household_group", "dibao", "三(一)")
     assert first["cell"] == "tables/province:household_group!A6"
+
+
+UNTRANSLATABLE = {
+    "round to a household's number of digits": ("round(income.monthly, household.size)", "C5"),
+    "round to a standard's number of digits": ("round(income.monthly, 边缘倍数)", "C5"),
+}
+
+
+@pytest.mark.parametrize(("output", "cell"), list(UNTRANSLATABLE.values()), ids=list(UNTRANSLATABLE))
+def test_construct_duckdb_cannot_run_is_refused_at_its_cell(output: str, cell: str, tmp_path: Path) -> None:
+    from compiler.diagnostics import Report
+    from compiler.engine import open_project
+
+    rows = table("FIRST", [("household.size", "integer")], ("amount", "money"), None,
+                 [("R1", ["-"], output, "一")])
+    write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "派生值": DERIVED, "t": rows})
+    report = Report()
+    open_project(tmp_path, [COUNTY], AS_OF, report=report)
+    found = [d for d in report.errors if d.code == "E306"]
+    assert found and (found[0].location.sheet, found[0].location.cell) == ("t", cell)
+    assert "round" in found[0].message
+
+
+def test_round_to_a_written_number_of_digits_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      con: duckdb.DuckDBPyConnection) -> None:
+    rows = table("FIRST", [("household.size", "integer")], ("income_per_capita", "money"), None,
+                 [("R1", ["-"], "round(人均月收入 / 3, 1) + round(-2.5)", "一")])
+    project = open_golden(tmp_path, rows, monkeypatch)
+    row = decide(con, project, AS_OF, [hh("A", "1000.00")])[0]
+    assert row["income_per_capita"] == Decimal("330.30")  # 333.3 + (-3): half away from zero
