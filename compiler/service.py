@@ -606,9 +606,11 @@ class Evaluator:
         the diagnostics blame are decided alone (so their errors are exactly those a
         lone request gets) and the others are tried together again.
         """
-        outcomes: dict[int, Outcome] = {}
-        group = [i for i, r in enumerate(requests) if r.mergeable]
-        alone = [i for i, r in enumerate(requests) if not r.mergeable]
+        outcomes: dict[int, Outcome] = {
+            i: [] for i, r in enumerate(requests) if not r.households
+        }
+        group = [i for i, r in enumerate(requests) if r.households and r.mergeable]
+        alone = [i for i, r in enumerate(requests) if r.households and not r.mergeable]
         while len(group) > 1:
             try:
                 results = self._run(

@@ -3,13 +3,15 @@ other than 200 is the one error body.
 
 Hypothesis draws bodies near the contract (households whose fields are sometimes
 replaced by arbitrary JSON), arbitrary JSON, and arbitrary bytes; examples are bounded
-so the module runs in well under a minute.
+so the module runs in well under a minute. A last property: requests decided
+together get exactly what each gets alone, decisions or errors.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from compiler.service import DecisionRequest, Evaluator, ProjectCache, Settings
 from tests.tables_fixture import COUNTY
 from tests.test_service import OTHER, build_tables, make_client
 
@@ -164,3 +167,36 @@ def test_any_json_never_gets_a_500(client, body):
 @given(raw=st.binary(max_size=64))
 def test_any_bytes_never_get_a_500(client, raw):
     check(client.post("/v1/decisions", content=raw))
+
+
+def outcome_text(outcome: Any) -> Any:
+    if isinstance(outcome, list):
+        return outcome
+    return outcome.status, [
+        (d.code, d.location.cell, d.message) for d in outcome.diagnostics
+    ]
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("service-merge")
+    tables = build_tables(root)
+    settings = Settings(tables=tables, registry=root / "r.duckdb", warm_on_start=False)
+    return ProjectCache(settings).get(date(2025, 8, 1), {})
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(parts=st.lists(st.lists(households(0), max_size=3), min_size=2, max_size=3))
+def test_requests_decided_together_get_what_they_get_alone(warm, parts):
+    requests = [DecisionRequest(date(2025, 8, 1), part, {}) for part in parts]
+    evaluator = Evaluator()
+    together = evaluator.decide_requests(warm, date(2025, 8, 1), requests)
+    alone = [
+        evaluator.decide_requests(warm, date(2025, 8, 1), [r])[0] for r in requests
+    ]
+    assert [outcome_text(o) for o in together] == [outcome_text(o) for o in alone]
