@@ -60,7 +60,6 @@ from compiler.errors import (
     InputError,
     JiuzhuError,
     RegistryError,
-    ValidationFailed,
 )
 from compiler.evaluate import decide, prepare
 from compiler.output import decision_records
@@ -115,12 +114,10 @@ def request_error(
     return ServiceError(status or STATUS[code], [diagnostic])
 
 
-def from_library(
-    error: JiuzhuError, status: int | None = None, shift: int = 0
-) -> ServiceError:
+def from_library(error: JiuzhuError, status: int | None = None) -> ServiceError:
     """A library error as the service answers it; household paths ``$[i]...`` become
-    ``$.households[i - shift]...``."""
-    diagnostics = [_request_path(d, shift) for d in error.diagnostics]
+    ``$.households[i]...``."""
+    diagnostics = [_request_path(d) for d in error.diagnostics]
     if status is None:
         status = STATUS.get(diagnostics[0].code, 503) if diagnostics else 500
     return ServiceError(status, diagnostics)
@@ -129,11 +126,11 @@ def from_library(
 _INDEXED = re.compile(r"\$\[(\d+)\](.*)")
 
 
-def _request_path(diagnostic: Diagnostic, shift: int) -> Diagnostic:
+def _request_path(diagnostic: Diagnostic) -> Diagnostic:
     cell = diagnostic.location.cell or ""
     match = _INDEXED.fullmatch(cell)
     if match:
-        path = f"$.households[{int(match.group(1)) - shift}]{match.group(2)}"
+        path = f"$.households[{match.group(1)}]{match.group(2)}"
         return _with_location(diagnostic, Location(cell=path))
     if diagnostic.code in ("E603", "E604", "E605", "E606") and not cell.startswith("$"):
         # a household problem with no place (a temporary file's name is no use)
@@ -1379,9 +1376,10 @@ class _Guard:
 
 __all__ = [
     "WORKING_COPY",
-    "InputError",
+    "DecisionRequest",
+    "Evaluator",
+    "ProjectCache",
     "ServiceError",
     "Settings",
-    "ValidationFailed",
     "create_app",
 ]
