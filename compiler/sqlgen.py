@@ -249,7 +249,12 @@ class _Compiler:
         if column in KEYS or column in OUTPUTS or column in self.needed_from(self.position):
             return True
         item = self.plan.items.get(column)
-        if column.endswith(".__rule") or (item is not None and item.kind == "output"):
+        if column.endswith(".__rule"):
+            # the rule column of a UNIQUE or ANY table is where its contract is checked
+            table = self.plan.tables.get(column.removesuffix(".__rule"))
+            checked = table is not None and table.hit_policy in (HitPolicy.UNIQUE, HitPolicy.ANY)
+            return self.trace_mode != "none" or checked
+        if item is not None and item.kind == "output":
             return self.trace_mode != "none"  # the trace shows every table's outcome
         return column in self.aggregates.values()
 
