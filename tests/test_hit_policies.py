@@ -14,12 +14,13 @@ import duckdb
 import pytest
 
 from compiler.diagnostics import Report
-from compiler.engine import open_project
+from compiler.engine import contract_error, open_project, run_programs
 from compiler.errors import EvaluationError
 from compiler.model import Aggregation, HitPolicy
 from tests.helpers import (
     COUNTY,
     decide,
+    fetch,
     interpret,
     open_clean,
     prepare,
@@ -280,3 +281,22 @@ def test_output_the_policy_cannot_combine_is_refused_at_its_cell(
     assert found, f"no {code}"
     assert (found[0].location.sheet, found[0].location.cell) == ("grade", cell)
     assert phrase in found[0].message + (found[0].expected or "")
+
+
+@pytest.mark.parametrize("trace", ["full", "compact", "none"])
+@pytest.mark.parametrize("level", ["家庭", "成员"])
+def test_broken_unique_contract_raises_whatever_the_trace_mode(
+    trace: str, level: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    table = grade_table("UNIQUE", LEVELS, ("pass", "good", "excellent"), "fail")
+    table[0][3] = f"层级={level}"
+    project = open_grade(tmp_path, table)
+    people = [{**household(85), "members": [{"person_id": "P1"}]}]
+    prepare(con, project.plan(COUNTY), AS_OF, people)
+    with pytest.raises(EvaluationError) as caught:
+        try:
+            run_programs(con, project, [COUNTY], trace=trace)
+            fetch(con, "SELECT * FROM jz_decisions")
+        except duckdb.Error as error:
+            raise contract_error(error) or error from None
+    assert caught.value.diagnostics[0].code == "E601"
