@@ -44,6 +44,14 @@ class Project:
     report: Report
     as_of: date
     plans: dict[str, Plan] = field(default_factory=dict)
+    programs: dict[tuple[str, str, str], Program] = field(default_factory=dict)
+
+    def program(self, county: str, suffix: str = "", trace: str = "full") -> Program:
+        """The county's compiled program, compiled once per project."""
+        key = (county, suffix, trace)
+        if key not in self.programs:
+            self.programs[key] = compile_plan(self.plan(county), suffix=suffix, trace=trace)
+        return self.programs[key]
 
     @property
     def fields(self) -> dict[str, Field]:
@@ -259,17 +267,16 @@ def run_programs(
     A UNIQUE or ANY table whose contract breaks raises EvaluationError naming the
     household and the rules.
     """
-    plans = {c: project.plan(c) for c in counties}
     by_sql: dict[str, list[str]] = defaultdict(list)
-    for code, plan in plans.items():
-        by_sql[compile_plan(plan).sql].append(code)
+    for code in counties:
+        by_sql[project.program(code, trace=trace).sql].append(code)
     single = len(by_sql) == 1
     parts = []
     for index, codes in enumerate(by_sql.values()):
         suffix = "" if single else f"_g{index}"
         if not single:
             _group_views(con, index, codes)
-        program = compile_plan(plans[codes[0]], suffix=suffix, trace=trace)
+        program = project.program(codes[0], suffix=suffix, trace=trace)
         try:
             for statement in program.statements:
                 con.execute(statement)

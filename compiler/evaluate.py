@@ -56,11 +56,22 @@ def decide(
 ) -> str:
     """Create the decisions view for the loaded input; returns the relation's name."""
     if not counties:
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW jz_decisions AS SELECT * FROM jz_households WHERE FALSE"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions AS {EMPTY_DECISIONS}")
         return "jz_decisions"
     return run_programs(con, project, counties, trace)
+
+
+# The decision columns with their types and no rows: the answer for an input with none.
+EMPTY_DECISIONS = """SELECT CAST(NULL AS VARCHAR) AS household_id, CAST(NULL AS VARCHAR) AS county_code,
+  CAST(NULL AS DATE) AS as_of, CAST(NULL AS VARCHAR) AS version, CAST(NULL AS VARCHAR) AS "group",
+  CAST(NULL AS DECIMAL(18,2)) AS income_per_capita, CAST(NULL AS DECIMAL(18,2)) AS dibao_standard,
+  CAST(NULL AS DECIMAL(18,2)) AS marginal_line, CAST(NULL AS VARCHAR[]) AS tekun_members,
+  CAST(NULL AS VARCHAR[]) AS entitlements, CAST(NULL AS DATE) AS phase_out_from,
+  CAST(NULL AS DATE) AS phase_out_until, CAST(NULL AS VARCHAR) AS monitoring,
+  CAST(NULL AS STRUCT(type VARCHAR, person_id VARCHAR, raised_on DATE, due DATE)[]) AS alerts,
+  CAST(NULL AS STRUCT("table" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR,
+    section VARCHAR, person_id VARCHAR)[]) AS trace
+WHERE FALSE"""
 
 
 def evaluate_file(
