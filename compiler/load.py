@@ -236,6 +236,7 @@ class _Loader:
                 location=(id_cell or name_cell).location,  # type: ignore[union-attr]
             )
             standard.overridable = self.flag(record.get("overridable"), False)
+            standard.declared = dtype is not None
             standard.lower, standard.lower_text = self.bound(record.get("lower"))
             standard.upper, standard.upper_text = self.bound(record.get("upper"))
             by_key[key] = standard

@@ -159,6 +159,7 @@ class Standard:
     lower_text: str = ""
     upper_text: str = ""
     location: Location = NOWHERE
+    declared: bool = False  # the sheet gave its type (a province row, or a new county one)
 
     def row_on(self, day: date) -> StandardRow | None:
         for row in self.rows:

@@ -68,9 +68,40 @@ def load_tables(root: str | Path, report: Report) -> Tables:
                     expected="例如 330106-西湖区.xlsx",
                 )
                 continue
+            if workbook.code in target:
+                report.error(
+                    "E009",
+                    f"与 {Path(target[workbook.code].path).name} 的区划代码相同",
+                    Location(str(path)),
+                    found=path.name,
+                    expected="每个区划代码只有一个工作簿",
+                    hint="删除或移走多余的副本；两个都保留时无法确定以哪个为准",
+                )
+                continue
+            _check_recognised(workbook, report)
             _type_standards(workbook, _standards_by_key(province), report)
             target[workbook.code] = workbook
     return tables
+
+
+def _check_recognised(workbook: Workbook, report: Report) -> None:
+    """A city or county workbook that holds neither standards nor tables was most
+    likely renamed or mis-saved; ignoring it would silently drop the county's rules."""
+    if workbook.standards or workbook.tables or workbook.derived:
+        return
+    from compiler.read import read_workbook
+
+    raw, _ = read_workbook(workbook.path)
+    if any(sheet.name.strip() == "标准参数" for sheet in raw.sheets):
+        return  # the sheet is there, it only has no rows yet
+    report.error(
+        "E004",
+        "工作簿中没有「标准参数」工作表或决策表",
+        Location(workbook.path),
+        found="、".join(s.name for s in raw.sheets) or "（没有工作表）",
+        expected="名为「标准参数」的工作表（可以只有表头），或按格式排版的决策表",
+        hint="检查工作表是否被改名（例如 Sheet1）",
+    )
 
 
 def _province_path(root: Path, report: Report) -> Path:
@@ -124,13 +155,14 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
                     found=standard.id,
                     expected="删除该行，或请省级维护人员在省级工作簿中将其标为 县可改=是",
                 )
-        elif workbook.kind is not WorkbookKind.PROVINCE and not standard.id:
+        elif workbook.kind is not WorkbookKind.PROVINCE and not standard.declared:
             report.error(
                 "E302",
-                f"标准参数「{standard.name_cn}」在省级工作簿中没有定义",
+                f"标准参数「{standard.id or standard.name_cn}」在省级工作簿中没有定义",
                 standard.location,
-                found=standard.name_cn,
-                expected="省级 标准参数 表中已有的名称，或新增时写明 标识 与 类型",
+                found=standard.id or standard.name_cn,
+                expected="省级 标准参数 表中已有的标识或名称；新增本县的标准参数时须写明 类型",
+                hint="检查拼写",
             )
         for row in standard.rows:
             row.value = _row_value(row.value, standard.dtype, report)
@@ -209,14 +241,35 @@ def _layer_items(book: RuleBook, layer: Workbook, report: Report) -> None:
         if base is not None and not base.overridable:
             _refuse_override(derived.id, derived.location, report)
             continue
+        if base is not None and (base.level, base.dtype) != (derived.level, derived.dtype):
+            _refuse_shape(derived.id, derived.location, report, "层级和类型")
+            continue
         book.derived[derived.id] = derived
     for table in layer.tables:
         base_table = book.tables.get(table.id)
         if base_table is not None and not base_table.overridable:
             _refuse_override(table.id, table.location, report)
             continue
+        if base_table is not None and _outputs(base_table) != _outputs(table):
+            _refuse_shape(table.id, table.location, report, "层级、输出列及其类型")
+            continue
         book.tables[table.id] = table
     book.calendar.extend(day for day in layer.calendar if isinstance(day, CalendarDay))
+
+
+def _outputs(table) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+    return (table.level, tuple((o.id, o.dtype) for o in table.outputs))
+
+
+def _refuse_shape(ident: str, location: Location, report: Report, what: str) -> None:
+    report.error(
+        "E212",
+        f"县级替换的「{ident}」须与省级的{what}相同",
+        location,
+        found=ident,
+        expected=f"与省级定义相同的{what}",
+        hint="其他决策表和派生值依赖这些输出；要改变含义请与省级维护人员商定",
+    )
 
 
 def _refuse_override(ident: str, location: Location, report: Report) -> None:

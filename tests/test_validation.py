@@ -175,3 +175,40 @@ def test_every_problem_is_reported_in_one_pass(tmp_path):
     root = write_tables(tmp_path, province, county)
     codes = {d.code for d in open_project(root, as_of=AS_OF).report.errors}
     assert {"E301", "E206", "E104"} <= codes
+
+
+def test_two_workbooks_for_one_county_are_refused(tmp_path):
+    root = write_tables(tmp_path)
+    original = root / "counties" / "330106-西湖区.xlsx"
+    (root / "counties" / "330106-西湖区副本.xlsx").write_bytes(original.read_bytes())
+    report = open_project(root, as_of=AS_OF).report
+    found = [d for d in report.errors if d.code == "E009"]
+    assert found and "330106-西湖区" in found[0].render()
+
+
+def test_a_county_standard_the_province_lacks_is_refused(tmp_path):
+    county = county_sheets()
+    county["标准参数"].append(["marginal_multipler", "1.8", "2025-04-07", None, "x"])
+    report = open_project(write_tables(tmp_path, county=county), as_of=AS_OF).report
+    found = [d for d in report.errors if d.code == "E302"]
+    assert found and "marginal_multipler" in found[0].render()
+
+
+def test_a_county_workbook_with_no_recognised_sheet_is_refused(tmp_path):
+    root = write_tables(tmp_path, county={"Sheet1": county_sheets()["标准参数"]})
+    report = open_project(root, as_of=AS_OF).report
+    found = [d for d in report.errors if d.code == "E004"]
+    assert found and "Sheet1" in found[0].render()
+
+
+def test_a_county_table_must_keep_the_province_outputs(tmp_path):
+    province = province_sheets()
+    province["household_group"][0].append("县可改=是")
+    table = [list(row) for row in province["household_group"]]
+    table[3][3] = "text"
+    report = open_project(
+        write_tables(tmp_path, province, {**county_sheets(), "household_group": table}),
+        as_of=AS_OF,
+    ).report
+    found = [d for d in report.errors if d.code == "E212"]
+    assert found and "输出" in found[0].render()
