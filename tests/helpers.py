@@ -169,7 +169,15 @@ class _EveryColumn(_Compiler):
         return True
 
 
-def relations(con: duckdb.DuckDBPyConnection, plan: Plan) -> Relations:
+def run_program(con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full") -> list[dict]:
+    """Run the program ``compile_plan`` builds: its statements, then its final query."""
+    program = compile_plan(plan, trace=trace)
+    for statement in program.statements:
+        con.execute(statement)
+    return fetch(con, program.final)
+
+
+def relations(con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full") -> Relations:
     """Every value the compiled SQL computes, per level, and the program's decisions.
 
     The values come from ``_EveryColumn``'s stored tables (the last relation of each
@@ -197,10 +205,7 @@ def relations(con: duckdb.DuckDBPyConnection, plan: Plan) -> Relations:
                 f" JOIN jz_households hh USING (household_id) ORDER BY {order}"
             )
         found.append(fetch(con, query))
-    program = compile_plan(plan)
-    for statement in program.statements:
-        con.execute(statement)
-    return Relations(*found, fetch(con, program.final))
+    return Relations(*found, run_program(con, plan, trace))
 
 
 def sql_error(error: duckdb.Error) -> EvaluationError:

@@ -135,6 +135,7 @@ INPUTS: dict[str, dict[str, tuple[str, ...]]] = {
                   "disabled_wages", "lowest_wage", "bonus", "income_per_capita * 12",
                   "assets.money - 低保标准"),
         "number": ("calc",),
+        "percent": ("资产比例", "资产比例 * 2"),
         "integer": ("household.size", "member_count", "disabled_count", "oldest", "months_waited"),
         "boolean": ("household.disabled", "any_disabled", "all_adults", "missing_assets"),
         "enum": ("household.category", "家庭类别"),
@@ -164,6 +165,7 @@ TYPE_TEXT = {
     "boolean": ("boolean", "是否"),
     "date": ("date", "日期"),
     "text": ("text", "文本"),
+    "percent": ("percent", "百分比"),
 }
 CATEGORY_TYPE = "enum(tekun,dibao,dibao_marginal,none)"
 
@@ -178,8 +180,9 @@ DATE_OPERANDS = (
     "2025-04-07", "2024-12-31", "2025年1月1日", "as_of", "决策日", "add_months(as_of, -6)",
     "add_days(as_of, -30)", "next_month_start(as_of)", "add_months(as_of, -12 * 所需年限)",
 )
+PERCENT_OPERANDS = ("35%", "0.35", "50%", "150%", "资产比例", "1", "0.7 * 2")
 OPERANDS = {"money": NUMBER_OPERANDS, "number": NUMBER_OPERANDS, "integer": INTEGER_OPERANDS,
-            "date": DATE_OPERANDS}
+            "date": DATE_OPERANDS, "percent": PERCENT_OPERANDS}
 BOOL_WORDS = ("是", "否", "Y", "N", "TRUE", "false", "√", "×", "1", "0")
 EVENT_TYPES = ("unemployment", "death", "失业登记")
 WIDE = {"<": "＜", "<=": "≤", ">=": "≥", ">": "＞", "!=": "≠"}
@@ -198,7 +201,8 @@ OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "money": ("1.5 * 低保标准", "assets.money / 3", "income_per_capita + 0.005",
                   "round(低保标准 / 7, 1)", "min(2 * 低保标准, 最低工资)",
                   "coalesce(assets.money, 低保标准)", "if any_disabled then 低保标准 else 0",
-                  "sum(income.wage)", "calc", "max_of(income.wage) - min_of(income.wage)"),
+                  "sum(income.wage)", "calc", "max_of(income.wage) - min_of(income.wage)",
+                  "sum(income.wage / 12)", "sum(income.wage, member.hours > 0) / member_count"),
         "integer": ("household.size * 2", "member_count + 1", "floor(低保标准 / 100)",
                     "disabled_count", "ceil(household.size / 2)", "count(member.hours > 0)"),
         "boolean": ("any_disabled and household.disabled", "not household.disabled",
@@ -225,7 +229,8 @@ OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 CALC_ATOMS = ("assets.money", "household.size", "低保标准", "边缘倍数", "资产比例",
-              "income_per_capita", "member_count", "0", "1", "2.5", "12", "0.005", "-3", "1,000")
+              "income_per_capita", "member_count", "0", "1", "2.5", "12", "0.005", "-3", "1,000",
+              "0.0000004", "0.0000005", "7")
 
 
 # ---------------------------------------------------------------- the rulebook

@@ -26,7 +26,16 @@ from compiler.bind import Plan
 from compiler.errors import EvaluationError
 from compiler.interpret import Evaluation
 from compiler.model import Level
-from tests.helpers import interpret, plan_of, prepare, relations, sql_error, write_tables
+from compiler.sqlgen import TRACE_MODES
+from tests.helpers import (
+    interpret,
+    plan_of,
+    prepare,
+    relations,
+    run_program,
+    sql_error,
+    write_tables,
+)
 from tests.strategies import POLICIES, RulebookSpec, households, rulebooks, thresholds
 
 # JIUZHU_HYPOTHESIS=deep draws many more examples; =debug skips shrinking.
@@ -55,10 +64,13 @@ def test_sql_decides_as_the_interpreter_does(
     with tempfile.TemporaryDirectory() as folder:
         plan = plan_of(write_tables(Path(folder), spec.province(), spec.county()), spec.as_of)
     people = data.draw(households(thresholds(plan, spec.as_of), spec.as_of), label="households")
-    assert_agree(con, plan, spec, people)
+    trace = data.draw(st.sampled_from(TRACE_MODES), label="trace")
+    assert_agree(con, plan, spec, people, trace)
 
 
-def assert_agree(con: duckdb.DuckDBPyConnection, plan: Plan, spec: RulebookSpec, people: list[dict]) -> None:
+def assert_agree(
+    con: duckdb.DuckDBPyConnection, plan: Plan, spec: RulebookSpec, people: list[dict], trace: str
+) -> None:
     decided: dict[str, Evaluation] = {}
     refused: dict[str, EvaluationError] = {}
     for person in people:
@@ -69,11 +81,11 @@ def assert_agree(con: duckdb.DuckDBPyConnection, plan: Plan, spec: RulebookSpec,
     accepted = [p for p in people if p["household_id"] in decided]
     if accepted:
         prepare(con, plan, spec.as_of, accepted)
-        sql = relations(con, plan)
+        sql = relations(con, plan, trace)
         assert_same_values(plan, [decided[p["household_id"]] for p in accepted], sql)
-        assert_same_trace(decided, sql.decisions)
+        assert_same_trace(decided, sql.decisions, trace)
     for person in [p for p in people if p["household_id"] in refused][:2]:  # each costs a run
-        assert_both_refuse(con, plan, spec.as_of, person, refused[person["household_id"]])
+        assert_both_refuse(con, plan, spec.as_of, person, refused[person["household_id"]], trace)
 
 
 def assert_same_values(plan: Plan, evaluations: list[Evaluation], sql) -> None:  # type: ignore[no-untyped-def]
@@ -129,16 +141,22 @@ def _is_number(value: object) -> bool:
 CONTRACT = ("group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members")
 
 
-def assert_same_trace(decided: dict[str, Evaluation], rows: list[dict]) -> None:
-    """The program's decisions: the contract's fields and the rules its trace names."""
+def assert_same_trace(decided: dict[str, Evaluation], rows: list[dict], trace: str) -> None:
+    """The program's decisions: the contract's fields and the rules its trace names
+    (compact traces leave out cells and sections, and trace none leaves out all)."""
     assert [r["household_id"] for r in rows] == list(decided)
     for row, evaluation in zip(rows, decided.values(), strict=True):
         for name in CONTRACT:
             if name in evaluation.household:
                 expected, actual = evaluation.household[name], row[name]
                 assert _same(expected, actual), f"decision {row['household_id']}: {name} {expected!r} {actual!r}"
+        if trace == "none":
+            assert row["trace"] == []
+            continue
+        full = trace == "full"
         ours = sorted(
-            (e.table, e.person_id or "", ",".join(e.rules), e.cell or "", e.section if e.rule else "")
+            (e.table, e.person_id or "", ",".join(e.rules), (full and e.cell) or "",
+             (full and e.rule and e.section) or "")
             for e in evaluation.trace
         )
         theirs = sorted(
@@ -149,11 +167,12 @@ def assert_same_trace(decided: dict[str, Evaluation], rows: list[dict]) -> None:
 
 
 def assert_both_refuse(
-    con: duckdb.DuckDBPyConnection, plan: Plan, as_of: date, person: dict, error: EvaluationError
+    con: duckdb.DuckDBPyConnection, plan: Plan, as_of: date, person: dict, error: EvaluationError,
+    trace: str,
 ) -> None:
     prepare(con, plan, as_of, [person])
     with pytest.raises(duckdb.Error) as caught:
-        relations(con, plan)
+        run_program(con, plan, trace)
     mapped = sql_error(caught.value)
     ours, theirs = error.diagnostics[0], mapped.diagnostics[0]
     assert (theirs.code, theirs.message) == (ours.code, ours.message)
