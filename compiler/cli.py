@@ -138,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head and the like: stop quietly
+        sys.stderr.close()
+        return 0
     except Exception as error:  # a bug: say so plainly, keep the traceback for developers
         if os.environ.get("JIUZHU_DEBUG"):
             traceback.print_exc()

@@ -282,7 +282,7 @@ def run_programs(
                 con.execute(statement)
             con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions{suffix} AS {program.final}")
         except duckdb.Error as error:
-            raise contract_error(error) or error from None
+            raise contract_error(error) or data_error(error) or error from None
         parts.append(f"SELECT * FROM jz_decisions{suffix}")
     if not single:
         con.execute("CREATE OR REPLACE TEMP VIEW jz_decisions AS " + " UNION ALL ".join(parts))
@@ -323,6 +323,23 @@ def contract_error(error: duckdb.Error) -> EvaluationError | None:
                 )
             )
     return None
+
+
+def data_error(error: duckdb.Error) -> InputError | None:
+    """A value DuckDB could not hold or convert (an amount too large for money, say):
+    the input's fault, reported as such rather than as an internal error."""
+    kinds = (duckdb.ConversionException, duckdb.OutOfRangeException)
+    if not isinstance(error, kinds):
+        return None
+    first = str(error).splitlines()[0]
+    return InputError(
+        make(
+            "E605",
+            f"家庭数据中有无法计算的取值：{first}",
+            expected="金额在 ±10¹⁶ 元以内的有效数值",
+            hint="检查是否有过大或格式错误的金额",
+        )
+    )
 
 
 def household_envs(

@@ -26,6 +26,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
     book = plan.rulebook
     for standard in book.standards.values():
         _check_present(book, standard, as_of, report)
+        _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
         if row is not None and not row.verified:
             entry = unverified.setdefault(id(row), (standard, row, []))
@@ -44,6 +45,22 @@ def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Repo
             row.location,
             expected="填写数值，或删除该行以沿用上级的取值",
         )
+
+
+def _check_in_force(standard: Standard, as_of: date, report: Report) -> None:
+    """A standard with periods none of which covers the decision date: deciding would
+    silently treat it as missing, so the date is refused."""
+    if not standard.rows or standard.row_on(as_of) is not None:
+        return
+    starts = sorted(r.effective_from for r in standard.rows if r.effective_from)
+    report.error(
+        "E607",
+        f"标准参数「{_label(standard)}」在决策日 {as_of} 没有生效的取值",
+        standard.rows[-1].location,
+        found=as_of.isoformat(),
+        expected=f"不早于 {starts[0]} 的决策日" if starts else "生效期覆盖决策日的取值",
+        hint="改用生效期内的决策日，或补充该日期适用的标准参数",
+    )
 
 
 def _is_own(book: RuleBook, row: StandardRow) -> bool:

@@ -44,7 +44,7 @@ def test_the_version_in_force_on_the_date_decides(tmp_path, capsys):
     tables, source = write_tables(tmp_path), households(tmp_path)
     registry = tmp_path / "registry.duckdb"
     common = ["--tables", str(tables), "--registry", str(registry)]
-    assert main(["publish", "--county", "330106", "--effective", "2025-01-01",
+    assert main(["publish", "--county", "330106", "--effective", "2025-05-01",
                  "--note", "first", *common]) == 0
     county = tables / "counties" / "330106-西湖区.xlsx"
     from tests.tables_fixture import county_sheets
@@ -80,3 +80,27 @@ def test_unknown_output_format_is_refused(tmp_path, capsys):
     assert main(["evaluate", "--tables", str(tables), "--households", str(source),
                  "--as-of", "2025-06-01", "--out", str(tmp_path / "o.xls")]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_date_before_the_standards_take_effect_is_refused(tmp_path, capsys):
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    # the province's marginal multiplier takes effect on 2025-04-07
+    assert main(["evaluate", "--tables", str(tables), "--households", str(source),
+                 "--as-of", "2025-04-06", "--out", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "E607" in err and "边缘倍数" in err and not (tmp_path / "o.csv").exists()
+
+
+def test_an_amount_too_large_to_compute_is_an_input_error(tmp_path, capsys):
+    from pathlib import Path
+
+    tables = Path(__file__).resolve().parents[1] / "tables"  # household income is money
+    huge = dict(HOUSEHOLD, members=[
+        {"person_id": p, "birth_date": "1980-01-01", "income": {"wage": "9999999999999999.99"}}
+        for p in ("P1", "P2")
+    ])
+    code = main(["evaluate", "--tables", str(tables), "--households",
+                 str(households(tmp_path, [huge])), "--as-of", "2025-06-01",
+                 "--out", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    assert code == 1 and "E605" in err and "内部错误" not in err
