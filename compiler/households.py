@@ -404,7 +404,17 @@ def _tree(columns: list[Column]) -> dict[str, Any]:
         *parents, leaf = column.key
         for part in parents:
             node = node.setdefault(part, {})
-        node.setdefault(leaf, "VARCHAR")
+            if not isinstance(node, dict):
+                break
+        if not isinstance(node, dict) or isinstance(
+            node.setdefault(leaf, "VARCHAR"), dict
+        ):
+            raise _unreadable(
+                f"字段「{column.id}」与另一字段互为上下级，JSON 中无法同时存在",
+                Location(),
+                found=column.id,
+                hint="字段标识不能是另一字段标识加「.」的前缀，如 current 与 current.group",
+            )
     return tree
 
 
@@ -1130,6 +1140,8 @@ def load_households(
     started = time.perf_counter()
     source = open_source(path)
     schema = {level: input_columns(fields, level) for level in Level}
+    for columns in schema.values():
+        _tree(columns)  # refuses ids nested under one another, whatever the format
     known = sorted(known_counties) if known_counties is not None else None
     _reset(con)
     materialize = source.format in ("jsonl", "json", "csv")

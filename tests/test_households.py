@@ -437,6 +437,17 @@ def test_an_empty_jsonl_file_loads_no_households(
     assert _columns(con, "jz_households") == HOUSEHOLD_COLUMNS
 
 
+def test_a_field_nested_under_another_is_refused(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    fields = {**FIELDS, "current": _field("current", H, Kind.TEXT)}
+    path = write_jsonl(tmp_path / "a.jsonl", HOUSEHOLDS)
+
+    [(code, _, message)] = _diagnostics(lambda: load_households(con, path, fields))
+
+    assert code == "E605" and "互为上下级" in message
+
+
 def test_a_list_field_is_refused(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
