@@ -23,7 +23,13 @@ import duckdb
 from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
 from compiler.diagnostics import Report, render_text
-from compiler.engine import Project, contract_error, install_standards, open_project, run_programs
+from compiler.engine import (
+    Project,
+    contract_error,
+    install_standards,
+    open_project,
+    run_programs,
+)
 from compiler.errors import EvaluationError
 from compiler.interpret import Evaluation, Interpreter
 from compiler.model import Field, Level
@@ -35,14 +41,29 @@ COUNTY_FOLDER = "330106-西湖区"
 Rows = list[list[object]]
 Env = dict[str, Any]
 
-STANDARDS_HEADER = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注",
-                    "类型", "县可改", "下限", "上限", "核实"]
+STANDARDS_HEADER = [
+    "标识",
+    "名称",
+    "值",
+    "单位",
+    "生效日期",
+    "失效日期",
+    "来源",
+    "备注",
+    "类型",
+    "县可改",
+    "下限",
+    "上限",
+    "核实",
+]
 
 
 # ---------------------------------------------------------------- tables folders
 
 
-def write_tables(root: Path, province: dict[str, Rows], county: dict[str, Rows] | None = None) -> Path:
+def write_tables(
+    root: Path, province: dict[str, Rows], county: dict[str, Rows] | None = None
+) -> Path:
     """Write ``root/province/*.csv`` and one county folder; returns ``root``."""
     write_csv_folder(root / "province", province)
     county = county or {"标准参数": [["标识", "值", "生效日期", "失效日期", "来源"]]}
@@ -87,7 +108,9 @@ def envs(household: dict, fields: dict[str, Field]) -> tuple[Env, list[Env], lis
     return env, members, events
 
 
-def install_inputs(con: duckdb.DuckDBPyConnection, fields: dict[str, Field], households: list[dict]) -> None:
+def install_inputs(
+    con: duckdb.DuckDBPyConnection, fields: dict[str, Field], households: list[dict]
+) -> None:
     """Create jz_households, jz_members and jz_events from households as dicts."""
     levels = {
         Level.HOUSEHOLD: ("jz_households", "_hh_index"),
@@ -124,7 +147,9 @@ def interpret(plan: Plan, as_of: date, household: dict) -> Evaluation:
     return interpreter.evaluate(*envs(household, plan.rulebook.fields))
 
 
-def prepare(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: date, households: list[dict]) -> None:
+def prepare(
+    con: duckdb.DuckDBPyConnection, plan: Plan, as_of: date, households: list[dict]
+) -> None:
     install_standards(con, {COUNTY: plan}, as_of)
     install_inputs(con, plan.rulebook.fields, households)
 
@@ -135,7 +160,12 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def decide(con: duckdb.DuckDBPyConnection, project: Project, as_of: date, households: list[dict]) -> list[dict]:
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    as_of: date,
+    households: list[dict],
+) -> list[dict]:
     """Decide as ``jiuzhu evaluate`` does, with the engine's run_programs and its view;
     a broken UNIQUE or ANY contract raises EvaluationError as the engine maps it."""
     plan = project.plan(COUNTY)
@@ -169,7 +199,9 @@ class _EveryColumn(_Compiler):
         return True
 
 
-def run_program(con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full") -> list[dict]:
+def run_program(
+    con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full"
+) -> list[dict]:
     """Run the program ``compile_plan`` builds: its statements, then its final query."""
     program = compile_plan(plan, trace=trace)
     for statement in program.statements:
@@ -177,7 +209,9 @@ def run_program(con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full")
     return fetch(con, program.final)
 
 
-def relations(con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full") -> Relations:
+def relations(
+    con: duckdb.DuckDBPyConnection, plan: Plan, trace: str = "full"
+) -> Relations:
     """Every value the compiled SQL computes, per level, and the program's decisions.
 
     The values come from ``_EveryColumn``'s stored tables (the last relation of each

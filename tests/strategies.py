@@ -41,7 +41,12 @@ POLICIES: dict[str, tuple[str, ...]] = {
 SINGLE = ("UNIQUE", "ANY", "PRIORITY", "FIRST")
 BY_PRIORITY = ("PRIORITY", "OUTPUT ORDER")
 AGGREGATED = ("C+", "C<", "C>", "C#")
-AS_OF_DATES = (date(2025, 6, 1), date(2025, 4, 7), date(2025, 12, 31), date(2026, 2, 28))
+AS_OF_DATES = (
+    date(2025, 6, 1),
+    date(2025, 4, 7),
+    date(2025, 12, 31),
+    date(2026, 2, 28),
+)
 
 # ---------------------------------------------------------------- the fixed sheets
 
@@ -52,7 +57,14 @@ FIELDS: Rows = [
     ["assets.money", "货币财产", "家庭", "money", None, None],
     ["household.size", "家庭人数", "家庭", "integer", None, None],
     ["household.disabled", "重残家庭", "家庭", "boolean", None, None],
-    ["household.category", "家庭类别", "家庭", "enum(tekun,dibao,dibao_marginal,none)", None, None],
+    [
+        "household.category",
+        "家庭类别",
+        "家庭",
+        "enum(tekun,dibao,dibao_marginal,none)",
+        None,
+        None,
+    ],
     ["application.date", "申请日期", "家庭", "date", None, None],
     ["person_id", "成员编号", "成员", "text", None, None],
     ["birth_date", "出生日期", "成员", "date", None, None],
@@ -69,25 +81,85 @@ CATEGORIES = ("tekun", "dibao", "dibao_marginal", "none")
 DERIVED: Rows = [
     ["标识", "名称", "层级", "类型", "表达式", "依据"],
     ["member_count", "成员人数", "家庭", "integer", "count(true)", "R-N2"],
-    ["income_per_capita", "人均月收入", "家庭", "money",
-     "round(sum(income.wage) / count(true) / 12, 2)", "R-N2"],
+    [
+        "income_per_capita",
+        "人均月收入",
+        "家庭",
+        "money",
+        "round(sum(income.wage) / count(true) / 12, 2)",
+        "R-N2",
+    ],
     ["marginal_line", "边缘标准", "家庭", "money", "边缘倍数 * 低保标准", "二"],
-    ["tekun_members", "特困成员", "家庭", "list", "collect(person_id, age(birth_date) >= 60)", ""],
+    [
+        "tekun_members",
+        "特困成员",
+        "家庭",
+        "list",
+        "collect(person_id, age(birth_date) >= 60)",
+        "",
+    ],
     ["disabled_count", "残疾人数", "家庭", "integer", "count(member.disabled)", ""],
     ["any_disabled", "有残疾成员", "家庭", "boolean", "exists(member.disabled)", ""],
     ["all_adults", "全为成年", "家庭", "boolean", "every(age(birth_date) >= 18)", ""],
-    ["disabled_wages", "残疾成员工资", "家庭", "money", "sum(income.wage, member.disabled)", ""],
+    [
+        "disabled_wages",
+        "残疾成员工资",
+        "家庭",
+        "money",
+        "sum(income.wage, member.disabled)",
+        "",
+    ],
     ["oldest", "最大年龄", "家庭", "integer", "max_of(age(birth_date))", ""],
     ["lowest_wage", "最低工资收入", "家庭", "money", "min_of(income.wage)", ""],
     ["review_date", "复核日期", "家庭", "date", "add_months(application.date, 6)", ""],
-    ["half_term", "半期日期", "家庭", "date", "add_months(application.date, household.size / 2)", ""],
-    ["start_date", "起始日期", "家庭", "date", "next_month_start(application.date)", ""],
-    ["months_waited", "等待月数", "家庭", "integer", "months_between(application.date, as_of)", ""],
-    ["asset_per_person", "人均财产", "家庭", "money", "assets.money / household.size", ""],
-    ["asset_limit", "财产上限", "家庭", "money",
-     "min(2 * 12 * 低保标准, 资产比例 * 最低工资 * 12)", ""],
-    ["bonus", "补助", "家庭", "money",
-     "if household.disabled then 1.5 * 低保标准 else abs(ceil(低保标准 / 7)) - floor(3.5)", ""],
+    [
+        "half_term",
+        "半期日期",
+        "家庭",
+        "date",
+        "add_months(application.date, household.size / 2)",
+        "",
+    ],
+    [
+        "start_date",
+        "起始日期",
+        "家庭",
+        "date",
+        "next_month_start(application.date)",
+        "",
+    ],
+    [
+        "months_waited",
+        "等待月数",
+        "家庭",
+        "integer",
+        "months_between(application.date, as_of)",
+        "",
+    ],
+    [
+        "asset_per_person",
+        "人均财产",
+        "家庭",
+        "money",
+        "assets.money / household.size",
+        "",
+    ],
+    [
+        "asset_limit",
+        "财产上限",
+        "家庭",
+        "money",
+        "min(2 * 12 * 低保标准, 资产比例 * 最低工资 * 12)",
+        "",
+    ],
+    [
+        "bonus",
+        "补助",
+        "家庭",
+        "money",
+        "if household.disabled then 1.5 * 低保标准 else abs(ceil(低保标准 / 7)) - floor(3.5)",
+        "",
+    ],
     ["missing_assets", "财产缺失", "家庭", "boolean", "is_null(assets.money)", ""],
     ["assets_or_zero", "财产或零", "家庭", "money", "coalesce(assets.money, 0)", ""],
     ["member_age", "年龄", "成员", "integer", "age(birth_date)", ""],
@@ -124,20 +196,52 @@ STANDARDS = (
     ("asset_share", "资产比例", "", "percent", "否"),
     ("years_needed", "所需年限", "年", "integer", "否"),
 )
-HEADER = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "类型", "县可改",
-          "下限", "上限", "核实"]
+HEADER = [
+    "标识",
+    "名称",
+    "值",
+    "单位",
+    "生效日期",
+    "失效日期",
+    "来源",
+    "备注",
+    "类型",
+    "县可改",
+    "下限",
+    "上限",
+    "核实",
+]
 
 # ---------------------------------------------------------------- what cells may say
 
 INPUTS: dict[str, dict[str, tuple[str, ...]]] = {
     "家庭": {
-        "money": ("assets.money", "income_per_capita", "人均月收入", "asset_per_person",
-                  "disabled_wages", "lowest_wage", "bonus", "income_per_capita * 12",
-                  "assets.money - 低保标准"),
+        "money": (
+            "assets.money",
+            "income_per_capita",
+            "人均月收入",
+            "asset_per_person",
+            "disabled_wages",
+            "lowest_wage",
+            "bonus",
+            "income_per_capita * 12",
+            "assets.money - 低保标准",
+        ),
         "number": ("calc",),
         "percent": ("资产比例", "资产比例 * 2"),
-        "integer": ("household.size", "member_count", "disabled_count", "oldest", "months_waited"),
-        "boolean": ("household.disabled", "any_disabled", "all_adults", "missing_assets"),
+        "integer": (
+            "household.size",
+            "member_count",
+            "disabled_count",
+            "oldest",
+            "months_waited",
+        ),
+        "boolean": (
+            "household.disabled",
+            "any_disabled",
+            "all_adults",
+            "missing_assets",
+        ),
         "enum": ("household.category", "家庭类别"),
         "date": ("application.date", "review_date", "start_date", "half_term"),
     },
@@ -170,19 +274,54 @@ TYPE_TEXT = {
 CATEGORY_TYPE = "enum(tekun,dibao,dibao_marginal,none)"
 
 NUMBER_OPERANDS = (
-    "低保标准", "dibao_standard", "最低工资", "1.5 * 低保标准", "12 * 4 * 低保标准",
-    "min(2 * 低保标准, 最低工资)", "低保标准 / 3", "marginal_line", "边缘标准",
-    "资产比例 * 最低工资", "1,301.50", "1301元", "0", "0.2万元", "2602", "-0.01",
-    "round(低保标准 / 7, 2)", "max(低保标准, 1300) - 0.5",
+    "低保标准",
+    "dibao_standard",
+    "最低工资",
+    "1.5 * 低保标准",
+    "12 * 4 * 低保标准",
+    "min(2 * 低保标准, 最低工资)",
+    "低保标准 / 3",
+    "marginal_line",
+    "边缘标准",
+    "资产比例 * 最低工资",
+    "1,301.50",
+    "1301元",
+    "0",
+    "0.2万元",
+    "2602",
+    "-0.01",
+    "round(低保标准 / 7, 2)",
+    "max(低保标准, 1300) - 0.5",
 )
-INTEGER_OPERANDS = ("0", "1", "2", "3", "60", "所需年限", "所需年限 + 1", "years_needed * 12")
+INTEGER_OPERANDS = (
+    "0",
+    "1",
+    "2",
+    "3",
+    "60",
+    "所需年限",
+    "所需年限 + 1",
+    "years_needed * 12",
+)
 DATE_OPERANDS = (
-    "2025-04-07", "2024-12-31", "2025年1月1日", "as_of", "决策日", "add_months(as_of, -6)",
-    "add_days(as_of, -30)", "next_month_start(as_of)", "add_months(as_of, -12 * 所需年限)",
+    "2025-04-07",
+    "2024-12-31",
+    "2025年1月1日",
+    "as_of",
+    "决策日",
+    "add_months(as_of, -6)",
+    "add_days(as_of, -30)",
+    "next_month_start(as_of)",
+    "add_months(as_of, -12 * 所需年限)",
 )
 PERCENT_OPERANDS = ("35%", "0.35", "50%", "150%", "资产比例", "1", "0.7 * 2")
-OPERANDS = {"money": NUMBER_OPERANDS, "number": NUMBER_OPERANDS, "integer": INTEGER_OPERANDS,
-            "date": DATE_OPERANDS, "percent": PERCENT_OPERANDS}
+OPERANDS = {
+    "money": NUMBER_OPERANDS,
+    "number": NUMBER_OPERANDS,
+    "integer": INTEGER_OPERANDS,
+    "date": DATE_OPERANDS,
+    "percent": PERCENT_OPERANDS,
+}
 BOOL_WORDS = ("是", "否", "Y", "N", "TRUE", "false", "√", "×", "1", "0")
 EVENT_TYPES = ("unemployment", "death", "失业登记")
 WIDE = {"<": "＜", "<=": "≤", ">=": "≥", ">": "＞", "!=": "≠"}
@@ -198,39 +337,85 @@ OUTPUT_LITERALS = {
 }
 OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "家庭": {
-        "money": ("1.5 * 低保标准", "assets.money / 3", "income_per_capita + 0.005",
-                  "round(低保标准 / 7, 1)", "min(2 * 低保标准, 最低工资)",
-                  "coalesce(assets.money, 低保标准)", "if any_disabled then 低保标准 else 0",
-                  "sum(income.wage)", "calc", "max_of(income.wage) - min_of(income.wage)",
-                  "sum(income.wage / 12)", "sum(income.wage, member.hours > 0) / member_count"),
-        "integer": ("household.size * 2", "member_count + 1", "floor(低保标准 / 100)",
-                    "disabled_count", "ceil(household.size / 2)", "count(member.hours > 0)"),
-        "boolean": ("any_disabled and household.disabled", "not household.disabled",
-                    "assets.money > 低保标准", "is_null(application.date)",
-                    "every(member.disabled) or household.disabled"),
-        "date": ("add_months(application.date, 3)", "next_month_start(as_of)",
-                 "add_days(review_date, 1)"),
+        "money": (
+            "1.5 * 低保标准",
+            "assets.money / 3",
+            "income_per_capita + 0.005",
+            "round(低保标准 / 7, 1)",
+            "min(2 * 低保标准, 最低工资)",
+            "coalesce(assets.money, 低保标准)",
+            "if any_disabled then 低保标准 else 0",
+            "sum(income.wage)",
+            "calc",
+            "max_of(income.wage) - min_of(income.wage)",
+            "sum(income.wage / 12)",
+            "sum(income.wage, member.hours > 0) / member_count",
+        ),
+        "integer": (
+            "household.size * 2",
+            "member_count + 1",
+            "floor(低保标准 / 100)",
+            "disabled_count",
+            "ceil(household.size / 2)",
+            "count(member.hours > 0)",
+        ),
+        "boolean": (
+            "any_disabled and household.disabled",
+            "not household.disabled",
+            "assets.money > 低保标准",
+            "is_null(application.date)",
+            "every(member.disabled) or household.disabled",
+        ),
+        "date": (
+            "add_months(application.date, 3)",
+            "next_month_start(as_of)",
+            "add_days(review_date, 1)",
+        ),
         "enum": ("if household.disabled then {0} else {1}",),
     },
     "成员": {
-        "money": ("income.wage / 2", "income.wage + 低保标准", "round(income.wage * 资产比例, 2)",
-                  "income.wage - income_per_capita"),
+        "money": (
+            "income.wage / 2",
+            "income.wage + 低保标准",
+            "round(income.wage * 资产比例, 2)",
+            "income.wage - income_per_capita",
+        ),
         "integer": ("member_age + 1", "member.hours * 2", "member_count"),
         "boolean": ("member.disabled or member_age >= 60", "income.wage > 低保标准"),
         "date": ("add_months(birth_date, 12 * 60)", "next_month_start(birth_date)"),
         "enum": ("if member.disabled then {0} else {1}",),
     },
     "事件": {
-        "money": ("event.amount * 2", "event.amount / 3", "coalesce(income.wage, event.amount)"),
+        "money": (
+            "event.amount * 2",
+            "event.amount / 3",
+            "coalesce(income.wage, event.amount)",
+        ),
         "integer": ("months_between(event.date, as_of)", "member_age + 1"),
         "boolean": ("event.amount > 低保标准", "member.disabled and event.amount > 0"),
         "date": ("due", "add_days(event.date, 7)"),
         "enum": ("if event.amount > 0 then {0} else {1}",),
     },
 }
-CALC_ATOMS = ("assets.money", "household.size", "低保标准", "边缘倍数", "资产比例",
-              "income_per_capita", "member_count", "0", "1", "2.5", "12", "0.005", "-3", "1,000",
-              "0.0000004", "0.0000005", "7")
+CALC_ATOMS = (
+    "assets.money",
+    "household.size",
+    "低保标准",
+    "边缘倍数",
+    "资产比例",
+    "income_per_capita",
+    "member_count",
+    "0",
+    "1",
+    "2.5",
+    "12",
+    "0.005",
+    "-3",
+    "1,000",
+    "0.0000004",
+    "0.0000005",
+    "7",
+)
 
 
 # ---------------------------------------------------------------- the rulebook
@@ -244,17 +429,37 @@ class TableSpec:
     written: str  # how the title row writes it
     level: str  # 家庭, 成员 or 事件
     inputs: list[tuple[str, str, str]]  # name cell, type cell, kind
-    outputs: list[tuple[str, str, str, tuple[str, ...]]]  # id, type cell, kind, enum values
+    outputs: list[
+        tuple[str, str, str, tuple[str, ...]]
+    ]  # id, type cell, kind, enum values
     default: list[str | None] | None
-    rules: list[tuple[list[str | None], list[str | None], str]] = field(default_factory=list)
+    rules: list[tuple[list[str | None], list[str | None], str]] = field(
+        default_factory=list
+    )
 
     def rows(self) -> Rows:
         width = 1 + len(self.inputs) + len(self.outputs) + 1
         title: list[object] = [self.id, self.title, self.written, f"层级={self.level}"]
         rows: Rows = [title + [None] * max(0, width - len(title))]
-        rows.append(["规则", *["输入"] * len(self.inputs), *["输出"] * len(self.outputs), "注释"])
-        rows.append(["名称", *[i[0] for i in self.inputs], *[o[0] for o in self.outputs], "依据"])
-        rows.append(["类型", *[i[1] for i in self.inputs], *[o[1] for o in self.outputs], None])
+        rows.append(
+            [
+                "规则",
+                *["输入"] * len(self.inputs),
+                *["输出"] * len(self.outputs),
+                "注释",
+            ]
+        )
+        rows.append(
+            [
+                "名称",
+                *[i[0] for i in self.inputs],
+                *[o[0] for o in self.outputs],
+                "依据",
+            ]
+        )
+        rows.append(
+            ["类型", *[i[1] for i in self.inputs], *[o[1] for o in self.outputs], None]
+        )
         if self.default is not None:
             rows.append(["默认", *[None] * len(self.inputs), *self.default, None])
         for index, (tests, outputs, note) in enumerate(self.rules, start=1):
@@ -275,14 +480,53 @@ class RulebookSpec:
         standards = [HEADER]
         for ident, name, unit, kind, overridable in STANDARDS:
             value = self.standards[ident]
-            standards.append([ident, name, value, unit, "2024-01-01", None, "测试", None, kind,
-                              overridable, None, None, None])
-        standards.append(["dibao_standard", None, "1000", "元/人/月", "2023-01-01", "2023-12-31",
-                          "测试", "旧标准", None, None, None, None, None])
+            standards.append(
+                [
+                    ident,
+                    name,
+                    value,
+                    unit,
+                    "2024-01-01",
+                    None,
+                    "测试",
+                    None,
+                    kind,
+                    overridable,
+                    None,
+                    None,
+                    None,
+                ]
+            )
+        standards.append(
+            [
+                "dibao_standard",
+                None,
+                "1000",
+                "元/人/月",
+                "2023-01-01",
+                "2023-12-31",
+                "测试",
+                "旧标准",
+                None,
+                None,
+                None,
+                None,
+                None,
+            ]
+        )
         chosen = [row for row in DERIVED[1:] if row[0] in self.derived]
-        derived = [DERIVED[0], *chosen, ["calc", "计算值", "家庭", "number", self.calc, ""]]
+        derived = [
+            DERIVED[0],
+            *chosen,
+            ["calc", "计算值", "家庭", "number", self.calc, ""],
+        ]
         derived += self.member_outputs()
-        sheets = {"字段": FIELDS, "标准参数": standards, "派生值": derived, "日历": CALENDAR}
+        sheets = {
+            "字段": FIELDS,
+            "标准参数": standards,
+            "派生值": derived,
+            "日历": CALENDAR,
+        }
         for table in self.tables:
             sheets[table.id] = table.rows()
         return sheets
@@ -293,8 +537,12 @@ class RulebookSpec:
         if table.level != "成员" or table.policy not in SINGLE:
             return []
         ident, _, kind, _ = table.outputs[0]
-        over = {"boolean": ("integer", f"count({ident})"), "money": ("money", f"sum({ident})"),
-                "integer": ("integer", f"max_of({ident})"), "date": ("date", f"min_of({ident})")}
+        over = {
+            "boolean": ("integer", f"count({ident})"),
+            "money": ("money", f"sum({ident})"),
+            "integer": ("integer", f"max_of({ident})"),
+            "date": ("date", f"min_of({ident})"),
+        }
         if kind not in over:
             return []
         dtype, expr = over[kind]
@@ -303,7 +551,9 @@ class RulebookSpec:
     def county(self) -> dict[str, Rows]:
         rows: Rows = [["标识", "值", "生效日期", "失效日期", "来源"]]
         if self.county_dibao:
-            rows.append(["dibao_standard", self.county_dibao, "2025-01-01", None, "县文件"])
+            rows.append(
+                ["dibao_standard", self.county_dibao, "2025-01-01", None, "县文件"]
+            )
         return {"标准参数": rows}
 
 
@@ -315,7 +565,9 @@ def _wide(op: str, draw: st.DrawFn) -> str:
 def single_test(draw: st.DrawFn, kind: str, plain: bool = False) -> str:
     """One test of a cell: a comparison, an equality, an interval or a word."""
     if kind == "boolean":
-        return draw(st.sampled_from(("是", "否", "true", "FALSE") if plain else BOOL_WORDS))
+        return draw(
+            st.sampled_from(("是", "否", "true", "FALSE") if plain else BOOL_WORDS)
+        )
     if kind == "enum":
         word = draw(st.sampled_from(CATEGORIES))
         return draw(st.sampled_from((word, f'"{word}"', f"!= {word}", f"= {word}")))
@@ -337,7 +589,11 @@ def single_test(draw: st.DrawFn, kind: str, plain: bool = False) -> str:
 @st.composite
 def input_cell(draw: st.DrawFn, kind: str) -> str | None:
     """A whole input cell: one test, a list, not(...), '-', null or empty."""
-    form = draw(st.sampled_from(("any", "blank", "single", "single", "single", "list", "not", "null")))
+    form = draw(
+        st.sampled_from(
+            ("any", "blank", "single", "single", "single", "list", "not", "null")
+        )
+    )
     if form == "any":
         return "-"
     if form == "blank":
@@ -353,14 +609,19 @@ def input_cell(draw: st.DrawFn, kind: str) -> str | None:
 
 
 @st.composite
-def output_cell(draw: st.DrawFn, kind: str, values: tuple[str, ...], level: str, literal_only: bool) -> str | None:
+def output_cell(
+    draw: st.DrawFn, kind: str, values: tuple[str, ...], level: str, literal_only: bool
+) -> str | None:
     if draw(st.integers(0, 9)) == 0:
         return None
     if kind == "enum":
         word = draw(st.sampled_from(values))
         choices = [word, f'"{word}"']
         if not literal_only:
-            choices += [t.format(values[0], values[-1]) for t in OUTPUT_EXPRESSIONS[level]["enum"]]
+            choices += [
+                t.format(values[0], values[-1])
+                for t in OUTPUT_EXPRESSIONS[level]["enum"]
+            ]
         return draw(st.sampled_from(choices))
     choices = list(OUTPUT_LITERALS[kind])
     if not literal_only:
@@ -369,7 +630,9 @@ def output_cell(draw: st.DrawFn, kind: str, values: tuple[str, ...], level: str,
 
 
 @st.composite
-def output_column(draw: st.DrawFn, ident: str, policy: str, first: bool) -> tuple[str, str, str, tuple[str, ...]]:
+def output_column(
+    draw: st.DrawFn, ident: str, policy: str, first: bool
+) -> tuple[str, str, str, tuple[str, ...]]:
     if policy in ("C+", "C<", "C>"):
         kind = draw(st.sampled_from(("money", "integer")))
     elif policy in BY_PRIORITY and first:
@@ -384,7 +647,9 @@ def output_column(draw: st.DrawFn, ident: str, policy: str, first: bool) -> tupl
 
 
 @st.composite
-def table_spec(draw: st.DrawFn, ident: str, policy: str, outputs_from: int) -> TableSpec:
+def table_spec(
+    draw: st.DrawFn, ident: str, policy: str, outputs_from: int
+) -> TableSpec:
     """A random decision table of the given hit policy."""
     level = draw(st.sampled_from(("家庭", "家庭", "家庭", "成员", "事件")))
     pools = INPUTS[level]
@@ -392,18 +657,29 @@ def table_spec(draw: st.DrawFn, ident: str, policy: str, outputs_from: int) -> T
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(sorted(pools)))
         name = draw(st.sampled_from(pools[kind]))
-        type_text = CATEGORY_TYPE if kind == "enum" else draw(st.sampled_from(TYPE_TEXT[kind]))
+        type_text = (
+            CATEGORY_TYPE if kind == "enum" else draw(st.sampled_from(TYPE_TEXT[kind]))
+        )
         inputs.append((name, type_text, kind))
     count = 1 if policy in AGGREGATED else draw(st.integers(1, 2))
     outputs = [
-        draw(output_column(f"out_{outputs_from + i}", policy, first=i == 0)) for i in range(count)
+        draw(output_column(f"out_{outputs_from + i}", policy, first=i == 0))
+        for i in range(count)
     ]
     literal_only = policy in BY_PRIORITY
     default = None
     if draw(st.booleans()):
         default = [draw(output_cell(o[2], o[3], level, literal_only)) for o in outputs]
-    spec = TableSpec(ident, f"表 {ident}", policy, draw(st.sampled_from(POLICIES[policy])),
-                     level, inputs, outputs, default)
+    spec = TableSpec(
+        ident,
+        f"表 {ident}",
+        policy,
+        draw(st.sampled_from(POLICIES[policy])),
+        level,
+        inputs,
+        outputs,
+        default,
+    )
     for _ in range(draw(st.integers(1, 5))):
         tests = [draw(input_cell(kind)) for _, _, kind in inputs]
         outs = [draw(output_cell(o[2], o[3], level, literal_only)) for o in outputs]
@@ -417,8 +693,25 @@ def calc_expression(draw: st.DrawFn, depth: int = 0) -> str:
     """A random numeric expression over fields, standards and literals."""
     if depth >= 2 or draw(st.integers(0, 2)) == 0:
         return draw(st.sampled_from(CALC_ATOMS))
-    form = draw(st.sampled_from(("+", "-", "*", "/", "round", "min", "max", "abs", "floor",
-                                 "ceil", "coalesce", "if", "neg")))
+    form = draw(
+        st.sampled_from(
+            (
+                "+",
+                "-",
+                "*",
+                "/",
+                "round",
+                "min",
+                "max",
+                "abs",
+                "floor",
+                "ceil",
+                "coalesce",
+                "if",
+                "neg",
+            )
+        )
+    )
     a = draw(calc_expression(depth + 1))
     b = draw(calc_expression(depth + 1))
     match form:
@@ -439,15 +732,24 @@ def calc_expression(draw: st.DrawFn, depth: int = 0) -> str:
 @st.composite
 def rulebooks(draw: st.DrawFn, policy: str) -> RulebookSpec:
     """A province with one table of ``policy`` and, sometimes, a second table."""
-    standards = {ident: draw(st.sampled_from(values)) for ident, values in STANDARD_VALUES.items()}
+    standards = {
+        ident: draw(st.sampled_from(values))
+        for ident, values in STANDARD_VALUES.items()
+    }
     tables = [draw(table_spec("t_main", policy, 1))]
     if draw(st.booleans()):
         others = [p for p in POLICIES if p not in ("UNIQUE", "ANY")]
         tables.append(draw(table_spec("t_more", draw(st.sampled_from(others)), 3)))
     county = draw(st.sampled_from((None, "1,350", "1404.5元")))
     calc = draw(calc_expression())
-    return RulebookSpec(standards, county, calc, tables, draw(st.sampled_from(AS_OF_DATES)),
-                        draw(derived_subset(tables, calc)))
+    return RulebookSpec(
+        standards,
+        county,
+        calc,
+        tables,
+        draw(st.sampled_from(AS_OF_DATES)),
+        draw(derived_subset(tables, calc)),
+    )
 
 
 @st.composite
@@ -478,14 +780,18 @@ def thresholds(plan: Plan, as_of: date) -> Thresholds:
     line) are what the tests compare with; households are drawn around them.
     """
     interpreter = Interpreter(plan, as_of, WorkCalendar(plan.rulebook.calendar))
-    env = {f.id: None for f in plan.rulebook.fields.values() if f.level is Level.HOUSEHOLD}
+    env = {
+        f.id: None for f in plan.rulebook.fields.values() if f.level is Level.HOUSEHOLD
+    }
     env.update(interpreter.standards)
     env[AS_OF] = as_of
     result = Evaluation(env, [], [], [])
     for kind, ident in plan.order:
         derived = plan.derived.get(ident)
         if kind == "derived" and derived and derived.level is Level.HOUSEHOLD:
-            env[ident] = cast(interpreter.value(derived.expr, env, result), derived.dtype)
+            env[ident] = cast(
+                interpreter.value(derived.expr, env, result), derived.dtype
+            )
     found: set[object] = set()
     for table in plan.tables.values():
         for rule in table.rules:
@@ -520,8 +826,15 @@ def money_values(t: Thresholds) -> st.SearchStrategy[object]:
 
 def wage_values(t: Thresholds) -> st.SearchStrategy[object]:
     """Wages that put a one-member household's monthly income on a threshold."""
-    near = {(12 * n + d).quantize(FEN) for n in t.numbers for d in (Decimal("-0.12"), 0, Decimal("0.12"))}
-    near |= {n.quantize(FEN) for n in t.numbers} | {Decimal("0.00"), Decimal("15612.00")}
+    near = {
+        (12 * n + d).quantize(FEN)
+        for n in t.numbers
+        for d in (Decimal("-0.12"), 0, Decimal("0.12"))
+    }
+    near |= {n.quantize(FEN) for n in t.numbers} | {
+        Decimal("0.00"),
+        Decimal("15612.00"),
+    }
     return _maybe(st.sampled_from(sorted(v for v in near if abs(v) < 10**9)))
 
 
@@ -556,7 +869,9 @@ def member(draw: st.DrawFn, t: Thresholds, as_of: date, person: str) -> dict:
         "birth_date": draw(birth_dates(as_of)),
         "income.wage": draw(wage_values(t)),
         "member.disabled": draw(_maybe(st.booleans())),
-        "member.hours": draw(_maybe(st.sampled_from((Decimal(0), Decimal(20), Decimal(40))))),
+        "member.hours": draw(
+            _maybe(st.sampled_from((Decimal(0), Decimal(20), Decimal(40))))
+        ),
     }
 
 
@@ -574,8 +889,12 @@ def event(draw: st.DrawFn, t: Thresholds, as_of: date, person: str) -> dict:
 @st.composite
 def household(draw: st.DrawFn, t: Thresholds, as_of: date, index: int) -> dict:
     ident = f"H{index}"
-    members = [draw(member(t, as_of, f"{ident}-P{i}")) for i in range(draw(st.integers(0, 3)))]
-    events = [draw(event(t, as_of, f"{ident}-P{i}")) for i in range(draw(st.integers(0, 2)))]
+    members = [
+        draw(member(t, as_of, f"{ident}-P{i}")) for i in range(draw(st.integers(0, 3)))
+    ]
+    events = [
+        draw(event(t, as_of, f"{ident}-P{i}")) for i in range(draw(st.integers(0, 2)))
+    ]
     return {
         "household_id": ident,
         "assets.money": draw(money_values(t)),

@@ -43,12 +43,19 @@ settings.register_profile(
     "jiuzhu",
     max_examples=6,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
-settings.register_profile("deep", parent=settings.get_profile("jiuzhu"), max_examples=300)
 settings.register_profile(
-    "debug", parent=settings.get_profile("jiuzhu"), max_examples=40,
+    "deep", parent=settings.get_profile("jiuzhu"), max_examples=300
+)
+settings.register_profile(
+    "debug",
+    parent=settings.get_profile("jiuzhu"),
+    max_examples=40,
     phases=(Phase.explicit, Phase.generate),
 )
 SETTINGS = settings.get_profile(os.environ.get("JIUZHU_HYPOTHESIS", "jiuzhu"))
@@ -62,14 +69,22 @@ def test_sql_decides_as_the_interpreter_does(
 ) -> None:
     spec = data.draw(rulebooks(policy), label="rulebook")
     with tempfile.TemporaryDirectory() as folder:
-        plan = plan_of(write_tables(Path(folder), spec.province(), spec.county()), spec.as_of)
-    people = data.draw(households(thresholds(plan, spec.as_of), spec.as_of), label="households")
+        plan = plan_of(
+            write_tables(Path(folder), spec.province(), spec.county()), spec.as_of
+        )
+    people = data.draw(
+        households(thresholds(plan, spec.as_of), spec.as_of), label="households"
+    )
     trace = data.draw(st.sampled_from(TRACE_MODES), label="trace")
     assert_agree(con, plan, spec, people, trace)
 
 
 def assert_agree(
-    con: duckdb.DuckDBPyConnection, plan: Plan, spec: RulebookSpec, people: list[dict], trace: str
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    spec: RulebookSpec,
+    people: list[dict],
+    trace: str,
 ) -> None:
     decided: dict[str, Evaluation] = {}
     refused: dict[str, EvaluationError] = {}
@@ -84,8 +99,12 @@ def assert_agree(
         sql = relations(con, plan, trace)
         assert_same_values(plan, [decided[p["household_id"]] for p in accepted], sql)
         assert_same_trace(decided, sql.decisions, trace)
-    for person in [p for p in people if p["household_id"] in refused][:2]:  # each costs a run
-        assert_both_refuse(con, plan, spec.as_of, person, refused[person["household_id"]], trace)
+    for person in [p for p in people if p["household_id"] in refused][
+        :2
+    ]:  # each costs a run
+        assert_both_refuse(
+            con, plan, spec.as_of, person, refused[person["household_id"]], trace
+        )
 
 
 def assert_same_values(plan: Plan, evaluations: list[Evaluation], sql) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +138,9 @@ def _names(plan: Plan, level: Level) -> list[str]:
 def _compare(names: list[str], env: dict, row: dict, where: str) -> None:
     for name in names:
         expected, actual = env.get(name), row.get(name)
-        assert _same(expected, actual), f"{where}: {name} interpreter={expected!r} sql={actual!r}"
+        assert _same(expected, actual), (
+            f"{where}: {name} interpreter={expected!r} sql={actual!r}"
+        )
 
 
 def _same(expected: object, actual: object) -> bool:
@@ -131,17 +152,29 @@ def _same(expected: object, actual: object) -> bool:
         return False  # a number that went through binary floating point
     if _is_number(expected) and _is_number(actual):
         return Decimal(expected) == Decimal(actual)  # type: ignore[arg-type]
-    return type(expected) is type(actual) and expected == actual or (expected is None and actual is None)
+    return (
+        type(expected) is type(actual)
+        and expected == actual
+        or (expected is None and actual is None)
+    )
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, Decimal | int) and not isinstance(value, bool)
 
 
-CONTRACT = ("group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members")
+CONTRACT = (
+    "group",
+    "income_per_capita",
+    "dibao_standard",
+    "marginal_line",
+    "tekun_members",
+)
 
 
-def assert_same_trace(decided: dict[str, Evaluation], rows: list[dict], trace: str) -> None:
+def assert_same_trace(
+    decided: dict[str, Evaluation], rows: list[dict], trace: str
+) -> None:
     """The program's decisions: the contract's fields and the rules its trace names
     (compact traces leave out cells and sections, and trace none leaves out all)."""
     assert [r["household_id"] for r in rows] == list(decided)
@@ -149,25 +182,42 @@ def assert_same_trace(decided: dict[str, Evaluation], rows: list[dict], trace: s
         for name in CONTRACT:
             if name in evaluation.household:
                 expected, actual = evaluation.household[name], row[name]
-                assert _same(expected, actual), f"decision {row['household_id']}: {name} {expected!r} {actual!r}"
+                assert _same(expected, actual), (
+                    f"decision {row['household_id']}: {name} {expected!r} {actual!r}"
+                )
         if trace == "none":
             assert row["trace"] == []
             continue
         full = trace == "full"
         ours = sorted(
-            (e.table, e.person_id or "", ",".join(e.rules), (full and e.cell) or "",
-             (full and e.rule and e.section) or "")
+            (
+                e.table,
+                e.person_id or "",
+                ",".join(e.rules),
+                (full and e.cell) or "",
+                (full and e.rule and e.section) or "",
+            )
             for e in evaluation.trace
         )
         theirs = sorted(
-            (t["table"], t["person_id"] or "", t["rule"] or "", t["cell"] or "", t["section"] or "")
+            (
+                t["table"],
+                t["person_id"] or "",
+                t["rule"] or "",
+                t["cell"] or "",
+                t["section"] or "",
+            )
             for t in row["trace"]
         )
         assert theirs == ours, f"household {row['household_id']}: trace differs"
 
 
 def assert_both_refuse(
-    con: duckdb.DuckDBPyConnection, plan: Plan, as_of: date, person: dict, error: EvaluationError,
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    as_of: date,
+    person: dict,
+    error: EvaluationError,
     trace: str,
 ) -> None:
     prepare(con, plan, as_of, [person])

@@ -30,11 +30,30 @@ def smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
 
 def household(monthly: str | None, assets: str = "0") -> dict:
     """A one-member household whose monthly income per head is ``monthly``."""
-    members = [] if monthly is None else [
-        {"person_id": "P1", "birth_date": "1960-01-01", "income": {"wage": str(Decimal(monthly) * 12)}}
-    ]
-    return {"household_id": "H1", "county_code": COUNTY, "assets": {"money": assets}, "members": members,
-            "events": [{"type": "unemployment_registration", "date": "2025-05-06", "person_id": "P1"}]}
+    members = (
+        []
+        if monthly is None
+        else [
+            {
+                "person_id": "P1",
+                "birth_date": "1960-01-01",
+                "income": {"wage": str(Decimal(monthly) * 12)},
+            }
+        ]
+    )
+    return {
+        "household_id": "H1",
+        "county_code": COUNTY,
+        "assets": {"money": assets},
+        "members": members,
+        "events": [
+            {
+                "type": "unemployment_registration",
+                "date": "2025-05-06",
+                "person_id": "P1",
+            }
+        ],
+    }
 
 
 def lines(plan: Plan, monthly: str | None, assets: str = "0") -> list[str]:
@@ -49,8 +68,10 @@ def test_explanation_opens_with_household_county_date_and_conclusion(smoke) -> N
 
 def test_rule_that_fired_is_named_with_its_cell_and_section(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1402.50")
-    assert "· 决策表「家庭救助类别」命中规则 marginal（tables/province:household_group!A7），" \
-           "结果 dibao_marginal；依据 二" in text
+    assert (
+        "· 决策表「家庭救助类别」命中规则 marginal（tables/province:household_group!A7），"
+        "结果 dibao_marginal；依据 二" in text
+    )
 
 
 def test_values_compared_are_shown_in_yuan_with_thousands_separators(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +82,9 @@ def test_values_compared_are_shown_in_yuan_with_thousands_separators(smoke) -> N
 def test_group_not_obtained_names_the_missed_threshold_and_the_gap(smoke) -> None:  # type: ignore[no-untyped-def]
     missed = [line for line in lines(smoke.plan(COUNTY), "1402.50") if "未得到" in line]
     assert len(missed) == 1
-    assert missed[0].startswith("    未得到 dibao（规则 dibao）：人均月收入 1,402.50 元，")
+    assert missed[0].startswith(
+        "    未得到 dibao（规则 dibao）：人均月收入 1,402.50 元，"
+    )
     assert missed[0].endswith("低保标准 1,301.00 元 101.50 元")
 
 
@@ -72,20 +95,28 @@ def test_group_not_obtained_names_the_missed_threshold_and_the_gap(smoke) -> Non
 )
 def test_income_above_the_standard_is_worded_higher_by_the_gap(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1402.50")
-    assert "    未得到 dibao（规则 dibao）：人均月收入 1,402.50 元，高于低保标准 1,301.00 元 101.50 元" in text
+    assert (
+        "    未得到 dibao（规则 dibao）：人均月收入 1,402.50 元，高于低保标准 1,301.00 元 101.50 元"
+        in text
+    )
 
 
 def test_income_exactly_on_the_standard_has_no_gap(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1301.00")
-    assert "    未得到 dibao（规则 dibao）：人均月收入 1,301.00 元，不低于低保标准 1,301.00 元" in text
+    assert (
+        "    未得到 dibao（规则 dibao）：人均月收入 1,301.00 元，不低于低保标准 1,301.00 元"
+        in text
+    )
     assert "结论：group = none" in text
 
 
 def test_no_rule_matched_shows_the_default_and_every_range_missed(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "3333.33")
     assert "· 决策表「家庭救助类别」没有规则命中，取默认值 none" in text
-    assert "    未得到 dibao_marginal（规则 marginal）：人均月收入 3,333.33 元，" \
-           "不在 低保标准 1,301.00 元 至 边缘标准 2,602.00 元 的范围内" in text
+    assert (
+        "    未得到 dibao_marginal（规则 marginal）：人均月收入 3,333.33 元，"
+        "不在 低保标准 1,301.00 元 至 边缘标准 2,602.00 元 的范围内" in text
+    )
 
 
 def test_a_missing_value_is_said_to_be_missing(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -101,17 +132,28 @@ def test_a_rule_that_fired_leaves_no_why_not_for_later_rules(smoke) -> None:  # 
 
 def test_event_table_line_names_the_member_and_its_values(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1000")
-    index = text.index("· 决策表「预警」成员 P1：命中规则 A1（tables/province:alerts!A5），"
-                       "结果 unemployment_registration；依据 四(三)")
+    index = text.index(
+        "· 决策表「预警」成员 P1：命中规则 A1（tables/province:alerts!A5），"
+        "结果 unemployment_registration；依据 四(三)"
+    )
     assert text[index + 1] == "    比较的值：事件类型 = unemployment_registration"
 
 
-@pytest.mark.parametrize("monthly", ["1000", "1301.00", "1301.01", "2601.99", "2602.00", None])
+@pytest.mark.parametrize(
+    "monthly", ["1000", "1301.00", "1301.01", "2601.99", "2602.00", None]
+)
 def test_explained_conclusion_is_the_decision_the_sql_makes(
-    monthly: str | None, smoke, con: duckdb.DuckDBPyConnection  # type: ignore[no-untyped-def]
+    monthly: str | None,
+    smoke,
+    con: duckdb.DuckDBPyConnection,  # type: ignore[no-untyped-def]
 ) -> None:
     conclusion = lines(smoke.plan(COUNTY), monthly)[1].removeprefix("结论：group = ")
     wage = None if monthly is None else Decimal(monthly) * 12
     members = [] if wage is None else [{"person_id": "P1", "income.wage": wage}]
-    row = decide(con, smoke, AS_OF, [{"household_id": "H1", "assets.money": Decimal(0), "members": members}])
+    row = decide(
+        con,
+        smoke,
+        AS_OF,
+        [{"household_id": "H1", "assets.money": Decimal(0), "members": members}],
+    )
     assert row[0]["group"] == conclusion

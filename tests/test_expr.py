@@ -72,7 +72,9 @@ TESTS = [
     ),
     (
         "[2025-01-01..2025-12-31]",
-        one(Interval(Literal(date(2025, 1, 1)), True, Literal(date(2025, 12, 31)), True)),
+        one(
+            Interval(Literal(date(2025, 1, 1)), True, Literal(date(2025, 12, 31)), True)
+        ),
     ),
     ("(1301)", one(Compare("=", num("1301")))),
     ("1, 2, 3", Disjunction(tuple(Compare("=", num(n)) for n in "123"))),
@@ -82,17 +84,26 @@ TESTS = [
     ("1,30", Disjunction((Compare("=", num("1")), Compare("=", num("30"))))),
     ("< 1, > 5", Disjunction((Compare("<", num("1")), Compare(">", num("5"))))),
     ("null, > 5", Disjunction((NullTest(), Compare(">", num("5"))))),
-    ("not(1, 2)", Negation(Disjunction((Compare("=", num("1")), Compare("=", num("2")))))),
+    (
+        "not(1, 2)",
+        Negation(Disjunction((Compare("=", num("1")), Compare("=", num("2"))))),
+    ),
     ("not(null)", Negation(one(NullTest()))),
     ("NOT([1..2])", Negation(one(Interval(num("1"), True, num("2"), True)))),
     ("是", one(Compare("=", Literal(True)))),
     ("否", one(Compare("=", Literal(False)))),
-    ("dibao, tekun", Disjunction((Compare("=", Name("dibao")), Compare("=", Name("tekun"))))),
+    (
+        "dibao, tekun",
+        Disjunction((Compare("=", Name("dibao")), Compare("=", Name("tekun")))),
+    ),
     ('"dibao"', one(Compare("=", Literal("dibao")))),
     ("“失业”", one(Compare("=", Literal("失业")))),
     (">= 2025-04-07", one(Compare(">=", Literal(date(2025, 4, 7))))),
     ("< 2025年4月7日", one(Compare("<", Literal(date(2025, 4, 7))))),
-    ("> add_months(as_of, -6)", one(Compare(">", Call("add_months", (Name("as_of"), num("-6")))))),
+    (
+        "> add_months(as_of, -6)",
+        one(Compare(">", Call("add_months", (Name("as_of"), num("-6"))))),
+    ),
 ]
 
 
@@ -114,7 +125,9 @@ FOLDED = [
 
 
 @pytest.mark.parametrize(("text", "tree"), FOLDED, ids=[t for t, _ in FOLDED])
-def test_full_width_cell_parses_once_folded_by_the_reader(text: str, tree: object) -> None:
+def test_full_width_cell_parses_once_folded_by_the_reader(
+    text: str, tree: object
+) -> None:
     assert parse_tests(fold_text(text)) == tree
 
 
@@ -163,7 +176,12 @@ EXPRESSIONS = [
     ("count(true)", Call("count", (Literal(True),))),
     ("f()", Call("f", ())),
     ("a < b", Binary("<", Name("a"), Name("b"))),
-    ("a + 1 >= b * 2", Binary(">=", Binary("+", Name("a"), num("1")), Binary("*", Name("b"), num("2")))),
+    (
+        "a + 1 >= b * 2",
+        Binary(
+            ">=", Binary("+", Name("a"), num("1")), Binary("*", Name("b"), num("2"))
+        ),
+    ),
     ("a == b", Binary("=", Name("a"), Name("b"))),
     ("a and b or c", Binary("or", Binary("and", Name("a"), Name("b")), Name("c"))),
     ("a or b and c", Binary("or", Name("a"), Binary("and", Name("b"), Name("c")))),
@@ -192,7 +210,10 @@ REJECTED_TESTS = [
     ("[1..2", "区间应以「]」或「)」结束，实际为结尾"),
     ("[1, 2]", "此处应为「..」"),
     ("not(1, 2", "此处应为「)」，实际为结尾"),
-    ("not(1), 5", "「not(…)」之后不能再写条件，要排除的各项都写在括号内，实际为「, 5」"),
+    (
+        "not(1), 5",
+        "「not(…)」之后不能再写条件，要排除的各项都写在括号内，实际为「, 5」",
+    ),
     ("1 #", "无法识别的字符「#」"),
     ("<", "此处应为数值、名称或括号，实际为结尾"),
     ("2025-02-30", "日期「2025-02-30」不存在"),
@@ -200,7 +221,9 @@ REJECTED_TESTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "phrase"), REJECTED_TESTS, ids=[t for t, _ in REJECTED_TESTS])
+@pytest.mark.parametrize(
+    ("text", "phrase"), REJECTED_TESTS, ids=[t for t, _ in REJECTED_TESTS]
+)
 def test_input_cell_outside_the_language_is_refused(text: str, phrase: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse_tests(text)
@@ -226,7 +249,9 @@ REJECTED_EXPRESSIONS = [
 
 
 @pytest.mark.parametrize(
-    ("text", "phrase", "position"), REJECTED_EXPRESSIONS, ids=[t or "empty" for t, _, _ in REJECTED_EXPRESSIONS]
+    ("text", "phrase", "position"),
+    REJECTED_EXPRESSIONS,
+    ids=[t or "empty" for t, _, _ in REJECTED_EXPRESSIONS],
 )
 def test_expression_outside_the_language_is_refused_where_it_goes_wrong(
     text: str, phrase: str, position: int

@@ -37,15 +37,43 @@ FIELDS = [
     ["person_id", "成员编号", "成员", "text", None, None],
 ]
 STANDARDS = [
-    ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "类型", "县可改",
-     "下限", "上限", "核实"],
-    ["pass_mark", "及格线", "60", "分", "2024-01-01", None, "测试", None, "integer", "否",
-     None, None, None],
+    [
+        "标识",
+        "名称",
+        "值",
+        "单位",
+        "生效日期",
+        "失效日期",
+        "来源",
+        "备注",
+        "类型",
+        "县可改",
+        "下限",
+        "上限",
+        "核实",
+    ],
+    [
+        "pass_mark",
+        "及格线",
+        "60",
+        "分",
+        "2024-01-01",
+        None,
+        "测试",
+        None,
+        "integer",
+        "否",
+        None,
+        None,
+        None,
+    ],
 ]
 SCORES = (None, 50, 60, 85, 95)  # nothing known, no rule, R1 only, R1+R2, R1+R2+R3
 
 
-def grade_table(policy: str, output_type: str, outputs: tuple[str, str, str], default: str | None) -> list[list[object]]:
+def grade_table(
+    policy: str, output_type: str, outputs: tuple[str, str, str], default: str | None
+) -> list[list[object]]:
     """Three nested rules: R1 from the pass mark, R2 from 80, R3 from 90."""
     rows: list[list[object]] = [
         ["grade", "成绩等级", policy, "层级=家庭"],
@@ -64,12 +92,17 @@ def grade_table(policy: str, output_type: str, outputs: tuple[str, str, str], de
 
 
 def open_grade(tmp_path: Path, table: list[list[object]]):  # type: ignore[no-untyped-def]
-    root = write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "grade": table})
+    root = write_tables(
+        tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "grade": table}
+    )
     return open_clean(root, AS_OF)
 
 
 def household(score: int | None) -> dict:
-    return {"household_id": f"H{score}", "score": None if score is None else Decimal(score)}
+    return {
+        "household_id": f"H{score}",
+        "score": None if score is None else Decimal(score),
+    }
 
 
 @dataclass
@@ -84,61 +117,105 @@ class Case:
 LEVELS = "enum(excellent,good,pass,fail)"
 CASES = {
     "FIRST takes the first matching rule, the default when none": Case(
-        "FIRST", LEVELS, ("pass", "good", "excellent"), "fail",
+        "FIRST",
+        LEVELS,
+        ("pass", "good", "excellent"),
+        "fail",
         ("fail", "fail", "pass", "pass", "pass"),
     ),
     "FIRST without a default gives null when no rule matches": Case(
-        "F", LEVELS, ("pass", "good", "excellent"), None,
+        "F",
+        LEVELS,
+        ("pass", "good", "excellent"),
+        None,
         (None, None, "pass", "pass", "pass"),
     ),
     "PRIORITY takes the output first in the enum order": Case(
-        "PRIORITY", LEVELS, ("pass", "good", "excellent"), "fail",
+        "PRIORITY",
+        LEVELS,
+        ("pass", "good", "excellent"),
+        "fail",
         ("fail", "fail", "pass", "good", "excellent"),
     ),
     "UNIQUE gives the one matching rule's output or the default": Case(
-        "UNIQUE", LEVELS, ("pass", "good", "excellent"), "fail",
+        "UNIQUE",
+        LEVELS,
+        ("pass", "good", "excellent"),
+        "fail",
         ("fail", "fail", "pass", None, None),  # 85 and 95 overlap: see the error tests
     ),
     "ANY accepts overlapping rules that agree": Case(
-        "ANY", LEVELS, ("pass", "pass", "pass"), "fail",
+        "ANY",
+        LEVELS,
+        ("pass", "pass", "pass"),
+        "fail",
         ("fail", "fail", "pass", "pass", "pass"),
     ),
     "RULE ORDER lists every match in row order, empty when none": Case(
-        "RULE ORDER", LEVELS, ("pass", "good", "excellent"), "fail",
+        "RULE ORDER",
+        LEVELS,
+        ("pass", "good", "excellent"),
+        "fail",
         ([], [], ["pass"], ["pass", "good"], ["pass", "good", "excellent"]),
     ),
     "OUTPUT ORDER lists every match in the enum order": Case(
-        "OUTPUT ORDER", LEVELS, ("pass", "good", "excellent"), None,
+        "OUTPUT ORDER",
+        LEVELS,
+        ("pass", "good", "excellent"),
+        None,
         ([], [], ["pass"], ["good", "pass"], ["excellent", "good", "pass"]),
     ),
     "COLLECT lists every match in row order": Case(
-        "COLLECT", "text", ("甲", "乙", "丙"), None,
+        "COLLECT",
+        "text",
+        ("甲", "乙", "丙"),
+        None,
         ([], [], ["甲"], ["甲", "乙"], ["甲", "乙", "丙"]),
     ),
     "COLLECT SUM adds the matches, null when none": Case(
-        "C+", "money", ("100", "200.50", "1,000元"), "5",
+        "C+",
+        "money",
+        ("100", "200.50", "1,000元"),
+        "5",
         (None, None, Decimal("100.00"), Decimal("300.50"), Decimal("1300.50")),
     ),
     "COLLECT MIN takes the smallest match, null when none": Case(
-        "C<", "money", ("300", "200.50", "100"), None,
+        "C<",
+        "money",
+        ("300", "200.50", "100"),
+        None,
         (None, None, Decimal("300.00"), Decimal("200.50"), Decimal("100.00")),
     ),
     "COLLECT MAX takes the largest match, null when none": Case(
-        "收集最大", "integer", ("1", "3", "2"), None,
+        "收集最大",
+        "integer",
+        ("1", "3", "2"),
+        None,
         (None, None, Decimal(1), Decimal(3), Decimal(3)),
     ),
     "COLLECT COUNT counts distinct matched outputs, 0 when none": Case(
-        "C#", "text", ("甲", "甲", "乙"), None,
+        "C#",
+        "text",
+        ("甲", "甲", "乙"),
+        None,
         (Decimal(0), Decimal(0), Decimal(1), Decimal(1), Decimal(2)),
     ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
-def test_hit_policy_decides_as_documented(case: Case, tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    project = open_grade(tmp_path, grade_table(case.policy, case.output_type, case.outputs, case.default))
+def test_hit_policy_decides_as_documented(
+    case: Case, tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    project = open_grade(
+        tmp_path, grade_table(case.policy, case.output_type, case.outputs, case.default)
+    )
     plan = project.plan(COUNTY)
-    cases = [(s, e) for s, e in zip(SCORES, case.expected, strict=True) if s not in (85, 95) or case.policy != "UNIQUE"]
+    cases = [
+        (s, e)
+        for s, e in zip(SCORES, case.expected, strict=True)
+        if s not in (85, 95) or case.policy != "UNIQUE"
+    ]
     people = [household(s) for s, _ in cases]
     ours = [interpret(plan, AS_OF, p).household["out"] for p in people]
     prepare(con, plan, AS_OF, people)
@@ -157,7 +234,11 @@ def test_hit_policy_decides_as_documented(case: Case, tmp_path: Path, con: duckd
             (("ANY", "A", "任一"), HitPolicy.ANY, None),
             (("PRIORITY", "P", "优先"), HitPolicy.PRIORITY, None),
             (("FIRST", "F", "首个", "first"), HitPolicy.FIRST, None),
-            (("RULE ORDER", "R", "规则顺序", "rule  order"), HitPolicy.RULE_ORDER, None),
+            (
+                ("RULE ORDER", "R", "规则顺序", "rule  order"),
+                HitPolicy.RULE_ORDER,
+                None,
+            ),
             (("OUTPUT ORDER", "O", "输出顺序"), HitPolicy.OUTPUT_ORDER, None),
             (("COLLECT", "C", "收集"), HitPolicy.COLLECT, None),
             (("COLLECT SUM", "C+", "收集求和"), HitPolicy.COLLECT, Aggregation.SUM),
@@ -171,12 +252,16 @@ def test_hit_policy_decides_as_documented(case: Case, tmp_path: Path, con: duckd
 def test_every_documented_spelling_of_a_hit_policy_is_read(
     written: str, policy: HitPolicy, aggregation: Aggregation | None, tmp_path: Path
 ) -> None:
-    project = open_grade(tmp_path, grade_table(written, "integer", ("1", "2", "3"), None))
+    project = open_grade(
+        tmp_path, grade_table(written, "integer", ("1", "2", "3"), None)
+    )
     table = project.plan(COUNTY).tables["grade"]
     assert (table.hit_policy, table.aggregation) == (policy, aggregation)
 
 
-def test_priority_follows_the_enum_order_not_the_row_order(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+def test_priority_follows_the_enum_order_not_the_row_order(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
     table = grade_table("P", "enum(high,low)", ("low", "high", "low"), None)
     plan = open_grade(tmp_path, table).plan(COUNTY)
     people = [household(85)]  # R1 (low) and R2 (high) match; R1 comes first in the rows
@@ -201,24 +286,42 @@ def test_output_order_sorts_by_the_enum_and_keeps_row_order_among_equals(
 
 BROKEN = {
     "UNIQUE with two matches": (
-        "UNIQUE", ("pass", "good", "excellent"), 85, "E601",
+        "UNIQUE",
+        ("pass", "good", "excellent"),
+        85,
+        "E601",
         "家庭 H85 在决策表「grade」中命中多条规则：R1（第 6 行）、R2（第 7 行）",
     ),
     "UNIQUE with three matches": (
-        "唯一", ("pass", "good", "excellent"), 95, "E601",
+        "唯一",
+        ("pass", "good", "excellent"),
+        95,
+        "E601",
         "家庭 H95 在决策表「grade」中命中多条规则：R1（第 6 行）、R2（第 7 行）、R3（第 8 行）",
     ),
     "ANY whose matches disagree": (
-        "ANY", ("pass", "pass", "excellent"), 95, "E602",
+        "ANY",
+        ("pass", "pass", "excellent"),
+        95,
+        "E602",
         "家庭 H95 在决策表「grade」中命中的规则输出不一致：R1（第 6 行）、R2（第 7 行）、R3（第 8 行）",
     ),
 }
 
 
-@pytest.mark.parametrize(("policy", "outputs", "score", "code", "message"), list(BROKEN.values()), ids=list(BROKEN))
+@pytest.mark.parametrize(
+    ("policy", "outputs", "score", "code", "message"),
+    list(BROKEN.values()),
+    ids=list(BROKEN),
+)
 def test_broken_contract_names_household_and_rules_in_both_evaluators(
-    policy: str, outputs: tuple[str, str, str], score: int, code: str, message: str,
-    tmp_path: Path, con: duckdb.DuckDBPyConnection,
+    policy: str,
+    outputs: tuple[str, str, str],
+    score: int,
+    code: str,
+    message: str,
+    tmp_path: Path,
+    con: duckdb.DuckDBPyConnection,
 ) -> None:
     project = open_grade(tmp_path, grade_table(policy, LEVELS, outputs, "fail"))
     people = [household(60), household(score)]
@@ -232,7 +335,9 @@ def test_broken_contract_names_household_and_rules_in_both_evaluators(
     assert "修改规则使其互不重叠" in (theirs.value.diagnostics[0].hint or "")
 
 
-def test_engine_decides_a_valid_unique_table(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+def test_engine_decides_a_valid_unique_table(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
     table = grade_table("UNIQUE", LEVELS, ("pass", "good", "excellent"), "fail")
     table[5][1] = "[及格线..80)"
     table[6][1] = "[80..90)"
@@ -245,7 +350,9 @@ def test_engine_decides_a_valid_unique_table(tmp_path: Path, con: duckdb.DuckDBP
 
 
 def errors_of(tmp_path: Path, table: list[list[object]]) -> list:  # type: ignore[type-arg]
-    root = write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "grade": table})
+    root = write_tables(
+        tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "grade": table}
+    )
     report = Report()
     open_project(root, [COUNTY], AS_OF, report=report)
     return report.errors
@@ -262,18 +369,42 @@ def two_outputs(policy: str) -> list[list[object]]:
 
 
 MISFITS = {
-    "COLLECT SUM over text": (grade_table("C+", "text", ("甲", "乙", "丙"), None), "E208", "C3", "数值"),
-    "COLLECT SUM over dates": (grade_table("收集求和", "date", ("2025-01-01",) * 3, None), "E208", "C3", "数值"),
+    "COLLECT SUM over text": (
+        grade_table("C+", "text", ("甲", "乙", "丙"), None),
+        "E208",
+        "C3",
+        "数值",
+    ),
+    "COLLECT SUM over dates": (
+        grade_table("收集求和", "date", ("2025-01-01",) * 3, None),
+        "E208",
+        "C3",
+        "数值",
+    ),
     "COLLECT MAX with two outputs": (two_outputs("C>"), "E208", "D3", "只能有一个输出"),
-    "COLLECT COUNT with two outputs": (two_outputs("C#"), "E208", "D3", "只能有一个输出"),
+    "COLLECT COUNT with two outputs": (
+        two_outputs("C#"),
+        "E208",
+        "D3",
+        "只能有一个输出",
+    ),
     "PRIORITY output computed by an expression": (
-        grade_table("PRIORITY", LEVELS, ("pass", "if score > 90 then excellent else good", "good"), None),
-        "E306", "C6", "不能是表达式",
+        grade_table(
+            "PRIORITY",
+            LEVELS,
+            ("pass", "if score > 90 then excellent else good", "good"),
+            None,
+        ),
+        "E306",
+        "C6",
+        "不能是表达式",
     ),
 }
 
 
-@pytest.mark.parametrize(("table", "code", "cell", "phrase"), list(MISFITS.values()), ids=list(MISFITS))
+@pytest.mark.parametrize(
+    ("table", "code", "cell", "phrase"), list(MISFITS.values()), ids=list(MISFITS)
+)
 def test_output_the_policy_cannot_combine_is_refused_at_its_cell(
     table: list[list[object]], code: str, cell: str, phrase: str, tmp_path: Path
 ) -> None:

@@ -44,11 +44,19 @@ FIELDS = [
     ["note", "备注", "家庭", "text", None, None],
     ["person_id", "成员编号", "成员", "text", None, None],
 ]
-STANDARDS = [["标识", "名称", "值", "生效日期", "类型"], ["dibao_standard", "低保标准", "1301", "2025-01-01", "money"]]
+STANDARDS = [
+    ["标识", "名称", "值", "生效日期", "类型"],
+    ["dibao_standard", "低保标准", "1301", "2025-01-01", "money"],
+]
 
 
-def text_table(output: object = "safe", annotation: object = "一", rule: object = "R1",
-               title: object = "文本表", test: object = "-") -> list[list[object]]:
+def text_table(
+    output: object = "safe",
+    annotation: object = "一",
+    rule: object = "R1",
+    title: object = "文本表",
+    test: object = "-",
+) -> list[list[object]]:
     return [
         ["t", title, "FIRST", "层级=家庭"],
         ["规则", "输入", "输出", "注释"],
@@ -58,14 +66,18 @@ def text_table(output: object = "safe", annotation: object = "一", rule: object
     ]
 
 
-def run_hostile(root: Path, con: duckdb.DuckDBPyConnection, note: str | None = None) -> tuple[dict, object]:
+def run_hostile(
+    root: Path, con: duckdb.DuckDBPyConnection, note: str | None = None
+) -> tuple[dict, object]:
     """Decide one household with both evaluators, with a sentinel table beside the
     input; returns the decision row and the interpreter's evaluation."""
     project = open_clean(root, AS_OF)
     con.execute("CREATE TABLE households AS SELECT 42 AS answer")
     people = [{"household_id": "H1", "note": note}]
     rows = decide(con, project, AS_OF, people)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    }
     assert {"households", "jz_households", "jz_members", "jz_events"} <= tables
     assert con.execute("SELECT answer FROM households").fetchall() == [(42,)]
     assert con.execute("SELECT count(*) FROM jz_households").fetchone() == (1,)
@@ -77,8 +89,12 @@ def out_of(row: dict) -> dict:
 
 
 @pytest.mark.parametrize("text", list(HOSTILE.values()), ids=list(HOSTILE))
-def test_hostile_output_text_comes_back_verbatim(text: str, tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    root = write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "t": text_table(output=text)})
+def test_hostile_output_text_comes_back_verbatim(
+    text: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    root = write_tables(
+        tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "t": text_table(output=text)}
+    )
     row, evaluation = run_hostile(root, con)
     expected = fold_text(text)
     assert out_of(row)["outcome"] == expected
@@ -86,7 +102,9 @@ def test_hostile_output_text_comes_back_verbatim(text: str, tmp_path: Path, con:
 
 
 @pytest.mark.parametrize("text", list(HOSTILE.values()), ids=list(HOSTILE))
-def test_hostile_annotation_rule_id_and_title_stay_data(text: str, tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+def test_hostile_annotation_rule_id_and_title_stay_data(
+    text: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
     table = text_table(annotation=text, rule="R1" + text, title=text)
     root = write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "t": table})
     row, _ = run_hostile(root, con)
@@ -96,7 +114,9 @@ def test_hostile_annotation_rule_id_and_title_stay_data(text: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    "text", [DROP, '“"; DROP TABLE jz_households; --”', "it's -- /* */ ; \\"], ids=["quote", "double", "mixed"]
+    "text",
+    [DROP, '“"; DROP TABLE jz_households; --”', "it's -- /* */ ; \\"],
+    ids=["quote", "double", "mixed"],
 )
 def test_hostile_text_in_a_test_operand_matches_the_same_text_in_the_data(
     text: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
@@ -110,9 +130,11 @@ def test_hostile_text_in_a_test_operand_matches_the_same_text_in_the_data(
     assert evaluation.household["out"] == "matched"
 
 
-def test_hostile_sheet_and_folder_names_reach_the_trace_as_data(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+def test_hostile_sheet_and_folder_names_reach_the_trace_as_data(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
     sheet = "t'); DROP TABLE households; --"
-    root = tmp_path / "o'brien; -- \"x\"" / "tables"
+    root = tmp_path / 'o\'brien; -- "x"' / "tables"
     write_tables(root, {"字段": FIELDS, "标准参数": STANDARDS, sheet: text_table()})
     row, _ = run_hostile(root, con)
     assert out_of(row)["cell"] == f"{root / 'province'}:{sheet}!A5"
@@ -123,19 +145,34 @@ def test_hostile_derived_name_formula_text_and_basis_stay_inside_comments(
 ) -> None:
     derived = [
         ["标识", "名称", "层级", "类型", "表达式", "依据"],
-        ["twice", "两倍\n'); DROP TABLE households; --", "家庭", "money", "2 * 低保标准",
-         "*/ \r\n DROP TABLE households; --"],
+        [
+            "twice",
+            "两倍\n'); DROP TABLE households; --",
+            "家庭",
+            "money",
+            "2 * 低保标准",
+            "*/ \r\n DROP TABLE households; --",
+        ],
     ]
     table = text_table()
     table[2][1] = "twice"
     table[3][1] = "money"
-    root = write_tables(tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "派生值": derived, "t": table})
+    root = write_tables(
+        tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "派生值": derived, "t": table}
+    )
     run_hostile(root, con)
     sql = compile_plan(open_clean(root, AS_OF).plan(COUNTY)).sql
     assert not any(line.lstrip().startswith("DROP") for line in sql.splitlines())
 
 
-COMMENTS = ["a\nDROP TABLE x", "a\rDROP TABLE x", "a\u2028DROP", "a\x0bDROP", "a\x85DROP", "-- x\n\n;"]
+COMMENTS = [
+    "a\nDROP TABLE x",
+    "a\rDROP TABLE x",
+    "a\u2028DROP",
+    "a\x0bDROP",
+    "a\x85DROP",
+    "-- x\n\n;",
+]
 
 
 @pytest.mark.parametrize("text", COMMENTS, ids=[repr(t) for t in COMMENTS])
@@ -150,17 +187,33 @@ ILLEGAL_IDENTIFIERS = {
     "table id": ("t", "A1", lambda s, bad: s["t"][0].__setitem__(0, bad)),
     "output id": ("t", "C3", lambda s, bad: s["t"][2].__setitem__(2, bad)),
     "field id": ("字段", "A4", lambda s, bad: s["字段"][3].__setitem__(0, bad)),
-    "standard id": ("标准参数", "A2", lambda s, bad: s["标准参数"][1].__setitem__(0, bad)),
+    "standard id": (
+        "标准参数",
+        "A2",
+        lambda s, bad: s["标准参数"][1].__setitem__(0, bad),
+    ),
 }
-BAD_IDENTIFIERS = ['t"); DROP TABLE households; --', "out'; --", "a b", "x\"y", "表"]
+BAD_IDENTIFIERS = ['t"); DROP TABLE households; --', "out'; --", "a b", 'x"y', "表"]
 
 
 @pytest.mark.parametrize("bad", BAD_IDENTIFIERS)
-@pytest.mark.parametrize(("sheet", "cell", "edit"), list(ILLEGAL_IDENTIFIERS.values()), ids=list(ILLEGAL_IDENTIFIERS))
+@pytest.mark.parametrize(
+    ("sheet", "cell", "edit"),
+    list(ILLEGAL_IDENTIFIERS.values()),
+    ids=list(ILLEGAL_IDENTIFIERS),
+)
 def test_identifier_that_could_break_quoting_is_refused_with_e211(
-    sheet: str, cell: str, edit, bad: str, tmp_path: Path  # type: ignore[no-untyped-def]
+    sheet: str,
+    cell: str,
+    edit,
+    bad: str,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    sheets = {"字段": [list(r) for r in FIELDS], "标准参数": [list(r) for r in STANDARDS], "t": text_table()}
+    sheets = {
+        "字段": [list(r) for r in FIELDS],
+        "标准参数": [list(r) for r in STANDARDS],
+        "t": text_table(),
+    }
     edit(sheets, bad)
     write_tables(tmp_path, sheets)
     report = Report()
