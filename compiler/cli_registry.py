@@ -110,7 +110,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _registry_path(args: argparse.Namespace) -> Path:
+def registry_path(args: argparse.Namespace) -> Path:
+    """--registry, else the default beside --tables; refused inside the tables folder."""
     from compiler.registry import default_path
 
     path = Path(args.registry) if args.registry else default_path(args.tables)
@@ -132,7 +133,7 @@ def _publish(args: argparse.Namespace) -> int:
         write_base_marker,
     )
 
-    store = Registry(_registry_path(args))
+    store = Registry(registry_path(args))
     folder = Path(args.tables) / "counties"
     base = (
         args.base
@@ -207,7 +208,7 @@ def _verify(args: argparse.Namespace) -> int:
     from compiler.diagnostics import Location, make
     from compiler.registry import Registry
 
-    store = Registry(_registry_path(args))
+    store = Registry(registry_path(args))
     problems = store.verify()
     versions = store.versions()
     head = versions[-1].hash if versions else None
@@ -255,7 +256,7 @@ def _index(versions: list, digest: str) -> int:  # type: ignore[type-arg]
 def _history(args: argparse.Namespace) -> int:
     from compiler.registry import Registry, in_force
 
-    store = Registry(_registry_path(args))
+    store = Registry(registry_path(args))
     versions = store.history(args.county)
     if args.format == "json":
         records = [_version_record(v) for v in versions]
@@ -308,7 +309,7 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
         raise usage_error(f"导出文件应以 .yaml 或 .xlsx 结尾：{out.name}")
-    store = Registry(_registry_path(args))
+    store = Registry(registry_path(args))
     version = _version(store, args.county, args.version)
     if version is None:
         side = resolve_ref(args.county, args.tables, store.path, date.today())
@@ -369,7 +370,7 @@ def _diff(args: argparse.Namespace) -> int:
     from compiler.registry import resolve_ref
 
     as_of = args.as_of or date.today()
-    registry = _registry_path(args)
+    registry = registry_path(args)
     old = resolve_ref(args.old, args.tables, registry, as_of, args.county)
     new = resolve_ref(args.new, args.tables, registry, as_of, args.county)
     result = diff_sides(old, new, as_of)
@@ -394,4 +395,4 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-__all__ = ["register"]
+__all__ = ["register", "registry_path"]
