@@ -266,12 +266,46 @@ def _read_xlsx_parts(book: RawWorkbook, source: Path) -> list[Diagnostic]:
         entries = _sheet_entries(archive)
         values = python_calamine.CalamineWorkbook.from_path(str(source))
         for entry in entries:
-            scan = _scan_sheet(archive.read(entry.part))
-            rows = values.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
+            xml = archive.read(entry.part)
+            scan = _scan_sheet(xml)
             sheet = RawSheet(entry.name, book.path, hidden=entry.hidden)
+            far = _far_cell(xml)
+            if far:
+                # the reader would build every cell of the rectangle up to it
+                diagnostics.append(_too_far(sheet, far))
+                book.sheets.append(sheet)
+                continue
+            rows = values.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
             diagnostics += _fill_sheet(sheet, rows, scan)
             book.sheets.append(sheet)
     return diagnostics
+
+
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br\s*=\s*[\"']([A-Z]{1,3})(\d{1,7})[\"']")
+_MAX_AREA = 5_000_000  # cells in the rectangle from A1 to the farthest cell
+
+
+def _far_cell(xml: bytes) -> str | None:
+    """The farthest cell when a sheet's cells span more than _MAX_AREA, else None."""
+    rows = cols = 0
+    far = ""
+    for match in _CELL_REF.finditer(xml):
+        col, row = _column_number(match[1].decode()), int(match[2])
+        if row > rows or col > cols:
+            rows, cols = max(rows, row), max(cols, col)
+            far = f"{match[1].decode()}{row}"
+    return far if rows * cols > _MAX_AREA else None
+
+
+def _too_far(sheet: RawSheet, far: str) -> Diagnostic:
+    return make(
+        "E010",
+        f"工作表「{sheet.name}」在 {far} 附近有远离其他内容的单元格，整张表无法读取",
+        _at(sheet, far),
+        found=far,
+        expected="内容集中在表格左上方",
+        hint="删除远处的单元格（或整行、整列）后保存",
+    )
 
 
 def _check_size(archive: zipfile.ZipFile) -> None:

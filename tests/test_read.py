@@ -575,3 +575,21 @@ def test_cells_round_trip_through_xlsx_and_csv(rows: list[list[object]]) -> None
             cells = book.sheets[0].cells
             assert {k: cell.text for k, cell in cells.items()} == texts_of(rows, text)
             assert diagnostics == []
+
+
+def test_a_stray_cell_far_away_is_refused_not_read(tmp_path):
+    import openpyxl
+
+    from compiler.read import read_workbook
+
+    path = tmp_path / "330108-滨江区.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "说明"
+    sheet["A1"] = "备注"
+    sheet["XFD1048576"] = "x"
+    book.save(path)
+    raw, diagnostics = read_workbook(path)
+    found = [d for d in diagnostics if d.code == "E010"]
+    assert found and found[0].location.cell == "XFD1048576"
+    assert raw.sheets[0].cells == {}
