@@ -7,6 +7,8 @@ checks the same limits as one reached from the menu.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -16,9 +18,15 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st
 
+from compiler.errors import JiuzhuError
 from console.config import settings
-from console.ui import signed_in
-from console.users import COUNTY_ADMIN, PROVINCE_MAINTAINER, UserError, authenticate
+from console.ui import AccessDenied, diagnostics_list, signed_in
+from console.users import (
+    COUNTY_ADMIN,
+    PROVINCE_MAINTAINER,
+    UserError,
+    authenticate,
+)
 
 VIEWS = Path(__file__).parent / "views"
 st.set_page_config(page_title="救助 · 决策表控制台", page_icon="🧮", layout="wide")
@@ -75,7 +83,17 @@ def main() -> None:
         if st.button("退出登录", key="signout"):
             st.session_state.clear()
             st.rerun()
-    navigation.run()
+    try:
+        navigation.run()
+    except JiuzhuError as error:  # a library refusal that a page did not expect
+        diagnostics_list(error.diagnostics)
+    except AccessDenied:
+        st.error("没有权限查看该内容。")
+    except Exception as error:  # a bug: say so plainly, keep the traceback in the log
+        if os.environ.get("JIUZHU_DEBUG"):
+            raise
+        logging.getLogger("jiuzhu").exception("console page failed")
+        st.error(f"内部错误（请报告给开发者）：{type(error).__name__}: {error}")
 
 
 main()

@@ -68,13 +68,14 @@ class Checked:
 
 def check(root: Path, county: str, as_of: date, analysis: bool = True) -> Checked:
     """Run the passes up to analysis on the working copy under ``root``."""
-    from compiler.analyse import analyse
-
     started = time.perf_counter()
     report = Report()
     project = None
     try:
-        project = open_project(root, [county], as_of, analyse if analysis else None, report)
+        analyser = None
+        if analysis:
+            from compiler.analyse import analyse as analyser
+        project = open_project(root, [county], as_of, analyser, report)
     except JiuzhuError as error:
         report.extend(error.diagnostics)
     return Checked(county, root, as_of, project, report, time.perf_counter() - started)

@@ -81,7 +81,14 @@ def column_config(grid: grids.Grid) -> dict:
     return config
 
 
+KNOWN_SHEETS = {"标准参数", "standards", "派生值", "derived", "日历", "calendar", "字段", "fields"}
+
+
 def sheet_section(sheet: Sheet, index: int, sheets: list[Sheet]) -> None:
+    if not sheet.is_table and sheet.name.strip() not in KNOWN_SHEETS:
+        with st.expander(f"工作表「{sheet.name}」（说明等，程序不读取，保持原样）"):
+            st.markdown("  \n".join(" ".join(text(v) for v in row if text(v)) for row in sheet.rows))
+        return
     problems = grids.problems_by_row(result.report.items, sheet.name)
     grid = grids.to_grid(sheet, province if sheet.name == "标准参数" else None,
                          read_values(sheet.name), problems)
@@ -90,7 +97,7 @@ def sheet_section(sheet: Sheet, index: int, sheets: list[Sheet]) -> None:
     st.subheader(title)
     if sheet.is_table and grid.head:
         st.caption("命中策略 " + " · ".join(text(v) for v in grid.head[0][2:] if text(v)))
-    left, right = st.columns([3, 2])
+    left, right = st.columns([5, 2])
     with left:
         if ctx.editable:
             assert ctx.draft is not None
@@ -241,6 +248,7 @@ summary = f"{errors} 个错误，{len(result.warnings)} 个警告" if errors or 
 (st.error if errors else st.info)(f"检查结果：{summary}（检查用时 {result.seconds:.2f} 秒；缺口、重叠等一致性分析见「一致性检查」页）")
 if ctx.editable:
     quick_edit(sheets)
+effect = st.container()
 if not sheets:
     st.info("本县工作簿还没有内容：用上方的表单加入一项标准，或上传工作簿。")
 for position, sheet in enumerate(list(sheets)):
@@ -249,6 +257,7 @@ others = [d for d in result.report.items if not str(d.location.file or "").endsw
 if others:
     with st.expander(f"上级（省、市）工作簿的诊断：{len(others)} 条", expanded=bool([d for d in others if d.is_error])):
         ui.diagnostics_list(others)
-sample_effect()
+with effect:
+    sample_effect()
 st.divider()
 transfer(sheets)

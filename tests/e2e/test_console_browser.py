@@ -158,7 +158,28 @@ def walk_through(page, console: str) -> None:  # type: ignore[no-untyped-def]
         after = metrics(page)
         assert after["低保"] != before["低保"], (before, after)
         assert int(after["低保"]) > int(before["低保"])
-        shot(page, "2-standards-after-edit")
+        shot(page, "2-standards-after-form")
+
+        # the same standard edited in the grid itself: third row (dibao_standard), 值
+        canvas = page.get_by_test_id("stDataFrame").first.locator("canvas").first
+        box = canvas.bounding_box()
+        assert box is not None
+        row_height = 35  # Streamlit's grid: a 35 px header, then 35 px rows
+        page.mouse.click(box["x"] + 70, box["y"] + row_height * 3 + row_height / 2)  # row 3, 标识
+        for key in ("ArrowRight", "ArrowRight", "Enter"):  # 名称, then 值, and open its editor
+            page.wait_for_timeout(300)
+            page.keyboard.press(key)
+        page.wait_for_timeout(300)
+        page.keyboard.press("ControlOrMeta+A")
+        page.keyboard.type("1700")
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        page.get_by_text("已保存对「标准参数」的修改").wait_for()
+        page.get_by_text("不属于低收入人口").first.wait_for()
+        wait_idle(page)
+        edited = metrics(page)
+        assert edited != after, (after, edited)  # 1,700: a higher marginal line moves households
+        shot(page, "2-standards-after-grid-edit")
 
         go(page, "样本预览")
         page.get_by_text("的决策理由").first.wait_for()
