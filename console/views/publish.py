@@ -63,11 +63,13 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
         st.stop()
     baseline = workspace.in_force(registry, ctx.county, effective)
     with st.spinner("正在与现行版本比较，并计算对样本家庭的影响……"):
-        if baseline is None:
-            comparison = None
-        else:
+        if baseline is not None:
             comparison = workspace.compare(baseline.label, ctx.county, ctx.root, registry,
                                            ctx.settings.samples, effective)
+        else:  # nothing published yet: compare with the shared tables/ workbook instead
+            shared = next(iter(sorted((ctx.settings.tables / "counties").glob(f"{ctx.county}*.xlsx"))), None)
+            comparison = None if shared is None else workspace.compare(
+                str(shared), ctx.county, ctx.root, registry, ctx.settings.samples, effective)
     st.session_state["publish_ready"] = (key, baseline.label if baseline else None, comparison,
                                          len(full.warnings))
 
@@ -76,7 +78,10 @@ if ready and ready[0] == key:
     _, baseline_label, comparison, warnings = ready
     st.subheader("发布前核对")
     if baseline_label is None:
-        st.info(f"{effective} 没有生效的已发布版本：这一版将是本县在该日的第一个版本，无可比较的基准。")
+        st.info(f"{effective} 没有生效的已发布版本：这一版将是本县在该日的第一个版本。"
+                "下面是与 tables 文件夹中本县工作簿相比的改动。")
+        if comparison is not None:
+            diffview.show(comparison, "tables 文件夹", "工作副本")
     else:
         st.markdown(f"与 {effective} 现行的 **{baseline_label}** 相比：")
         diffview.show(comparison, f"现行 {baseline_label}", "工作副本")
