@@ -34,9 +34,9 @@ def province_sheets() -> dict[str, list[list[object]]]:
              "县可改", "下限", "上限", "核实"],
             ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "zjol",
              None, "money", "是", None, None, "否"],
-            ["marginal_multiplier", "边缘倍数", "1.5", "倍", "2025-04-07", None, "意见 二",
+            ["marginal_multiplier", "边缘倍数", "1.5", "倍", "2024-01-01", None, "意见 二",
              None, "number", "是", "1.5", "2", "是"],
-            ["income_cap", "年收入上限", "100000", "元/年", "2025-04-07", None, "意见 二",
+            ["income_cap", "年收入上限", "100000", "元/年", "2024-01-01", None, "意见 二",
              None, "money", "否", None, None, "是"],
         ],
         "派生值": [

@@ -84,9 +84,9 @@ def test_unknown_output_format_is_refused(tmp_path, capsys):
 
 def test_a_date_before_the_standards_take_effect_is_refused(tmp_path, capsys):
     tables, source = write_tables(tmp_path), households(tmp_path)
-    # the province's marginal multiplier takes effect on 2025-04-07
+    # the province's standards take effect on 2024-01-01
     assert main(["evaluate", "--tables", str(tables), "--households", str(source),
-                 "--as-of", "2025-04-06", "--out", str(tmp_path / "o.csv")]) == 1
+                 "--as-of", "2023-12-31", "--out", str(tmp_path / "o.csv")]) == 1
     err = capsys.readouterr().err
     assert "E607" in err and "边缘倍数" in err and not (tmp_path / "o.csv").exists()
 
