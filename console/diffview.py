@@ -77,7 +77,7 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
                  "项目": c["field"], "原来": value(c["old"]), "现在": value(c["new"])}
                 for d in county["derived"] for c in (d["changes"] or [{"field": "表达式", "old": None,
                                                                         "new": d["expr"]}])]
-        rows += [{"派生值": v["name"] or v["id"], "变化": "取值", "项目": f"{county_date()} 的取值",
+        rows += [{"派生值": v["name"] or v["id"], "变化": "取值", "项目": "决策日的取值",
                   "原来": value(v["old"]), "现在": value(v["new"])} for v in county["derived_values"]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     for t in county["tables"]:
@@ -105,10 +105,6 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
         rows += [{"项目": f"日历 {d['date']}", "变化": STATUS_CN[d["status"]], "内容": f"{d['type']} {d['note']}"}
                  for d in county["calendar"]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-
-
-def county_date() -> str:
-    return "决策日"
 
 
 def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:

@@ -70,6 +70,8 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
             shared = next(iter(sorted((ctx.settings.tables / "counties").glob(f"{ctx.county}*.xlsx"))), None)
             comparison = None if shared is None else workspace.compare(
                 str(shared), ctx.county, ctx.root, registry, ctx.settings.samples, effective)
+            if comparison is not None:
+                comparison.old_label = "tables 文件夹中的工作簿"
     st.session_state["publish_ready"] = (key, baseline.label if baseline else None, comparison,
                                          len(full.warnings))
 
