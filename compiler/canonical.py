@@ -329,7 +329,8 @@ def _drop_empty(entry: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, 
 
 
 def _empty(value: object) -> bool:
-    if value is None or value is False:
+    # False is a value (a field's default 否, a standard set to 否), never "not set"
+    if value is None:
         return True
     return isinstance(value, str | list | dict) and not value
 

@@ -207,3 +207,23 @@ def test_text_that_is_not_canonical_yaml_is_refused():
         load_rulebook("just: text\n")
     with pytest.raises(CanonicalError):
         load_rulebook("{ not yaml")
+
+
+def test_false_values_survive_the_canonical_form():
+    """A field whose default is 否 and a standard set to 否 read back as False, not as
+    missing (a missing default made every such field null in published versions)."""
+    from datetime import date
+    from pathlib import Path
+
+    from compiler.canonical import dump_rulebook, load_rulebook
+    from compiler.diagnostics import Report
+    from compiler.resolve import load_tables, rulebook_for
+
+    tables = load_tables(Path(__file__).resolve().parents[1] / "tables", Report())
+    book = rulebook_for(tables, "330106", Report())
+    back = load_rulebook(dump_rulebook(book))
+    falses = [f for f in book.fields.values() if f.default is False]
+    assert falses and all(back.fields[f.id].default is False for f in falses)
+    day = date(2025, 6, 1)
+    flags = [s for s in book.standards.values() if book.standard_value(s.id, day) is False]
+    assert flags and all(back.standard_value(s.id, day) is False for s in flags)
