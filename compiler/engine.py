@@ -57,6 +57,20 @@ class Project:
     def fields(self) -> dict[str, Field]:
         return {f.id: f for f in self.tables.province.fields}
 
+    def errors_for(self, counties: list[str]) -> list:  # type: ignore[type-arg]
+        """The errors that concern these counties: those in their own workbooks, their
+        city's and the province's, and those with no file; another county's broken
+        workbook does not stop these counties from being decided."""
+        sources: set[str] = set()
+        for code in counties:
+            plan = self.plans.get(code)
+            if plan is not None:
+                sources.update(plan.rulebook.sources)
+        return [
+            d for d in self.report.errors
+            if d.location.file is None or d.location.file in sources
+        ]
+
     def plan(self, county: str) -> Plan:
         if county not in self.plans:
             raise InputError(

@@ -40,13 +40,14 @@ def prepare(
     """Load the input and the standards; returns the counties present in the input."""
     from compiler.households import load_households
 
-    if project.report.has_errors:
-        raise ValidationFailed(project.report.errors)
     county = counties[0] if counties and len(counties) == 1 else None
     load_households(con, households, project.fields, county=county, known_counties=set(project.plans))
     present = [row[0] for row in con.execute("SELECT DISTINCT county_code FROM jz_households ORDER BY 1").fetchall()]
     if counties:
         present = [c for c in present if c in counties]
+    errors = project.errors_for(present)
+    if errors:
+        raise ValidationFailed(errors)
     install_standards(con, {c: project.plan(c) for c in present}, as_of, versions)
     return present
 

@@ -104,3 +104,22 @@ def test_an_amount_too_large_to_compute_is_an_input_error(tmp_path, capsys):
                  "--out", str(tmp_path / "o.csv")])
     err = capsys.readouterr().err
     assert code == 1 and "E605" in err and "内部错误" not in err
+
+
+def test_another_countys_broken_workbook_does_not_stop_this_county(tmp_path, capsys):
+    from tests.workbooks import write_xlsx
+
+    tables = write_tables(tmp_path)
+    write_xlsx(tables / "counties" / "330108-滨江区.xlsx", {"标准参数": [
+        ["标识", "值", "生效日期", "失效日期", "来源"],
+        ["marginal_multiplier", "2.5", "2024-01-01", None, "x"],  # above its bound, 2
+    ]})
+    common = ["--tables", str(tables), "--as-of", "2025-06-01"]
+    out = tmp_path / "ok.jsonl"
+    assert main(["evaluate", "--households", str(households(tmp_path)), "--out", str(out),
+                 *common]) == 0
+    assert decisions(out)[0]["group"] == "dibao_marginal"
+    broken = households(tmp_path, [dict(HOUSEHOLD, county_code="330108")])
+    assert main(["evaluate", "--households", str(broken), "--out",
+                 str(tmp_path / "no.jsonl"), *common]) == 1
+    assert "E401" in capsys.readouterr().err
