@@ -40,6 +40,7 @@ def sign_in() -> None:
         name = st.text_input("用户名", key="signin_name")
         password = st.text_input("密码", type="password", key="signin_password")
         submitted = st.form_submit_button("登录", type="primary")
+    left.caption("账号由管理人员用 jiuzhu user add 创建；忘记密码请联系管理人员重设。")
     if submitted:
         try:
             user = authenticate(settings().users, name, password)
