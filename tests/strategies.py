@@ -46,6 +46,7 @@ AS_OF_DATES = (
     date(2025, 4, 7),
     date(2025, 12, 31),
     date(2026, 2, 28),
+    date(2024, 12, 31),  # before the county's own 低保标准 comes into force
 )
 
 # ---------------------------------------------------------------- the fixed sheets

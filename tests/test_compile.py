@@ -471,3 +471,38 @@ def test_round_to_a_written_number_of_digits_compiles(
     assert row["income_per_capita"] == Decimal(
         "330.30"
     )  # 333.3 + (-3): half away from zero
+
+
+def test_counties_sharing_tables_decide_with_their_own_standards(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    from compiler.engine import install_standards, open_project, run_programs
+    from tests.helpers import fetch, install_inputs
+
+    rows = GOLDEN[
+        "FIRST is a CASE over match flags in row order with the default last"
+    ].table
+    write_tables(
+        tmp_path, {"字段": FIELDS, "标准参数": STANDARDS, "派生值": DERIVED, "t": rows}
+    )
+    other = tmp_path / "counties" / "330108-滨江区"
+    other.mkdir()
+    (other / "标准参数.csv").write_text(
+        "标识,值,生效日期,来源\ndibao_standard,1200,2025-01-01,滨政\n", encoding="utf-8"
+    )
+    project = open_project(tmp_path, ["330106", "330108"], AS_OF)
+    assert not project.report.has_errors
+    install_standards(con, project.plans, AS_OF)
+    people = [
+        {**hh("A", "1250.00"), "county_code": "330106"},
+        {**hh("B", "1250.00"), "county_code": "330108"},
+    ]
+    install_inputs(con, project.plan("330106").rulebook.fields, people)
+    run_programs(con, project, ["330106", "330108"])
+    rows_out = {r["household_id"]: r for r in fetch(con, "SELECT * FROM jz_decisions")}
+    assert rows_out["A"]["dibao_standard"] == Decimal("1301.00")
+    assert rows_out["A"]["group"] == "dibao"
+    assert rows_out["B"]["dibao_standard"] == Decimal("1200.00")
+    assert (
+        rows_out["B"]["group"] == "dibao_marginal"
+    )  # (1200..1800): above its own standard

@@ -41,7 +41,7 @@ from tests.strategies import POLICIES, RulebookSpec, households, rulebooks, thre
 # JIUZHU_HYPOTHESIS=deep draws many more examples; =debug skips shrinking.
 settings.register_profile(
     "jiuzhu",
-    max_examples=6,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,
