@@ -649,12 +649,19 @@ def output_column(
 
 @st.composite
 def table_spec(
-    draw: st.DrawFn, ident: str, policy: str, outputs_from: int
+    draw: st.DrawFn,
+    ident: str,
+    policy: str,
+    outputs_from: int,
+    reads: tuple[str, str] | None = None,
 ) -> TableSpec:
-    """A random decision table of the given hit policy."""
+    """A random decision table of the given hit policy; ``reads`` (a household output
+    and its kind) makes its first input another table's output."""
     level = draw(st.sampled_from(("家庭", "家庭", "家庭", "成员", "事件")))
     pools = INPUTS[level]
     inputs = []
+    if reads is not None:
+        inputs.append((reads[0], draw(st.sampled_from(TYPE_TEXT[reads[1]])), reads[1]))
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(sorted(pools)))
         name = draw(st.sampled_from(pools[kind]))
@@ -740,7 +747,17 @@ def rulebooks(draw: st.DrawFn, policy: str) -> RulebookSpec:
     tables = [draw(table_spec("t_main", policy, 1))]
     if draw(st.booleans()):
         others = [p for p in POLICIES if p not in ("UNIQUE", "ANY")]
-        tables.append(draw(table_spec("t_more", draw(st.sampled_from(others)), 3)))
+        main = tables[0]
+        kind = main.outputs[0][2]
+        chained = (
+            main.level == "家庭"
+            and policy in SINGLE
+            and kind in OPERANDS | {"boolean": ()}
+        )
+        reads = (main.outputs[0][0], kind) if chained and draw(st.booleans()) else None
+        tables.append(
+            draw(table_spec("t_more", draw(st.sampled_from(others)), 3, reads))
+        )
     county = draw(st.sampled_from((None, "1,350", "1404.5元")))
     calc = draw(calc_expression())
     return RulebookSpec(
