@@ -157,3 +157,31 @@ def test_explained_conclusion_is_the_decision_the_sql_makes(
         [{"household_id": "H1", "assets.money": Decimal(0), "members": members}],
     )
     assert row[0]["group"] == conclusion
+
+
+def test_priority_table_explains_the_rule_whose_output_won(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import write_tables
+
+    fields = [
+        ["标识", "名称", "层级", "类型", "默认", "说明"],
+        ["household_id", "家庭编号", "家庭", "text", None, None],
+        ["county_code", "县代码", "家庭", "text", None, None],
+        ["income.monthly", "月收入", "家庭", "money", None, None],
+    ]
+    table = [
+        ["grouping", "分类", "PRIORITY", "层级=家庭"],
+        ["规则", "输入", "输出", "注释"],
+        ["名称", "月收入", "group", "依据"],
+        ["类型", "money", "enum(tekun,dibao,none)", None],
+        ["默认", None, "none", None],
+        ["low", "< 2000", "dibao", "三(一)"],
+        ["lowest", "< 1000", "tekun", "二"],
+    ]
+    write_tables(tmp_path / "tables", {"字段": fields, "grouping": table})
+    monkeypatch.chdir(tmp_path)
+    plan = open_clean(Path("tables"), AS_OF).plan(COUNTY)
+    text = explain(plan, {"household_id": "H1", "income": {"monthly": 500}}, AS_OF)
+    assert "结论：group = tekun" in text
+    assert "命中规则 lowest（tables/province:grouping!A7），结果 tekun；依据 二" in text
