@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def run_bench(args: argparse.Namespace) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     counties = _counties(args.tables)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)
     built = bench.measure_build(args.tables, args.as_of, args.runs)
     console.print(f"(a) 编译全部 {len(counties)} 个县：中位数 {built.median:.2f} 秒")
     table = Table(title=f"jiuzhu bench（{args.runs} 次运行取中位数）")

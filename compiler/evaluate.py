@@ -7,6 +7,7 @@ population is decided by set-based SQL, never one household at a time in Python.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -146,4 +147,4 @@ def print_summary(result: EvaluationResult) -> None:
         by_county.setdefault((code, name), {})[group] = n
     for (code, name), counts in by_county.items():
         table.add_row(f"{code} {name}", *[str(counts.get(g, 0)) for g in groups])
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
