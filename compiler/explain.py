@@ -134,8 +134,9 @@ def _miss_text(
         limit = interpreter.value(test.operand, env, result)
         if isinstance(limit, Decimal):
             gap = abs(value - limit)
+            word = MISS_CN[test.op] if not gap else ("高于" if value > limit else "低于")
             return (
-                f"{label} {_fmt(value, kind)}，{MISS_CN[test.op]}{_operand_label(plan, test.operand)}"
+                f"{label} {_fmt(value, kind)}，{word}{_operand_label(plan, test.operand)}"
                 f" {_fmt(limit, kind)}" + (f" {_fmt(gap, kind)}" if gap else "")
             )
     if isinstance(test, Interval) and isinstance(value, Decimal):

@@ -88,11 +88,6 @@ def test_group_not_obtained_names_the_missed_threshold_and_the_gap(smoke) -> Non
     assert missed[0].endswith("低保标准 1,301.00 元 101.50 元")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="explain._miss_text words a failed '< 低保标准' as 不低于 (MISS_CN) even when the value "
-    "is above the threshold by a gap; the module docstring and the brief document 高于 here",
-)
 def test_income_above_the_standard_is_worded_higher_by_the_gap(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1402.50")
     assert (
