@@ -68,14 +68,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", required=False, help=".csv、.parquet 或 .jsonl")
     evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
     evaluate.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 1GB")
-    evaluate.add_argument(
-        "--registry",
-        default=None,
-        help="版本库文件；默认 registry/jiuzhu-registry.duckdb（存在时按决策日使用生效版本）",
-    )
-    evaluate.add_argument(
-        "--working-copy", action="store_true", help="忽略已发布版本，使用 tables/ 中的工作副本"
-    )
+
     evaluate.add_argument(
         "--trace",
         choices=("full", "compact", "none"),
@@ -120,6 +113,14 @@ def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
     sub.add_argument("--tables", default="tables")
     sub.add_argument("--county", action="append")
+    sub.add_argument(
+        "--registry",
+        default=None,
+        help="版本库文件；默认 registry/jiuzhu-registry.duckdb（存在时按决策日使用生效版本）",
+    )
+    sub.add_argument(
+        "--working-copy", action="store_true", help="忽略已发布版本，使用 tables/ 中的工作副本"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,7 +241,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from compiler.explain import explain_file
 
-    print(explain_file(args.tables, args.households, args.household_id, args.as_of or date.today(), args.county))
+    as_of = args.as_of or date.today()
+    project, versions = _published(args, as_of)
+    print(explain_file(args.tables, args.households, args.household_id, as_of, args.county,
+                       project=project, versions=versions))
     return 0
 
 

@@ -33,14 +33,20 @@ def explain_file(
     household_id: str,
     as_of: date,
     counties: list[str] | None = None,
+    project=None,  # type: ignore[no-untyped-def]
+    versions: dict[str, str] | None = None,
 ) -> str:
+    """Explain one household of a file, with the version in force when ``project``
+    comes from the registry (``versions`` names it), else the working tables."""
     from compiler.households import iter_households
 
     for household in iter_households(households):
         if str(household.get("household_id")) == household_id:
-            project = open_project(tables, [str(household.get("county_code"))], as_of)
-            plan = project.plan(str(household.get("county_code")))
-            return explain(plan, household, as_of)
+            code = str(household.get("county_code"))
+            project = project or open_project(tables, [code], as_of)
+            text = explain(project.plan(code), household, as_of)
+            label = (versions or {}).get(code, "工作副本")
+            return text.replace("\n", f"\n使用的版本：{label}\n", 1)
     raise InputError(
         make("E604", f"在 {households} 中找不到家庭「{household_id}」", found=household_id,
              expected="文件中已有的 household_id")
