@@ -58,6 +58,7 @@ def run(work: Path, households: int, rounds: int) -> None:
         editor = at.data_editor[0]
         row = list(editor.value["标识"]).index("dibao_standard")
         value = str(1350 + 50 * round_)
+        assert editor.key is not None
         at.session_state[editor.key] = {"edited_rows": {row: {"值": value}}, "added_rows": [],
                                         "deleted_rows": []}
         started = time.perf_counter()

@@ -189,7 +189,7 @@ def _cell(value: Any) -> Value:
 def same_rows(a: Sheet, b: Sheet) -> bool:
     """Whether two sheets hold the same cells as a person reads them (a date and its
     ISO text are the same cell)."""
-    def shown(sheet: Sheet) -> list[list[str]]:
+    def shown(sheet: Sheet) -> list[list[Value]]:
         rows = [_trim([text(_cell(v)) or None for v in r]) for r in sheet.rows]
         while rows and not rows[-1]:
             rows.pop()

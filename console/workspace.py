@@ -22,6 +22,7 @@ import duckdb
 from compiler.bind import Plan
 from compiler.diagnostics import Diagnostic, Report, Severity, make
 from compiler.engine import (
+    Analyser,
     Project,
     connect,
     install_standards,
@@ -72,9 +73,11 @@ def check(root: Path, county: str, as_of: date, analysis: bool = True) -> Checke
     report = Report()
     project = None
     try:
-        analyser = None
+        analyser: Analyser | None = None
         if analysis:
-            from compiler.analyse import analyse as analyser
+            from compiler.analyse import analyse
+
+            analyser = analyse
         project = open_project(root, [county], as_of, analyser, report)
     except JiuzhuError as error:
         report.extend(error.diagnostics)

@@ -62,6 +62,7 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
         ui.diagnostics_list(full.errors)
         st.stop()
     baseline = workspace.in_force(registry, ctx.county, effective)
+    comparison: workspace.Comparison | None = None
     with st.spinner("正在与现行版本比较，并计算对样本家庭的影响……"):
         if baseline is not None:
             comparison = workspace.compare(baseline.label, ctx.county, ctx.root, registry,

@@ -12,7 +12,7 @@ import streamlit as st
 
 from compiler.model import Standard
 from console import drafts, grids, ui
-from console.sheets import Sheet, read_sheets, text
+from console.sheets import Sheet, Value, read_sheets, text
 
 ctx = ui.context()
 ui.header(ctx, "标准与规则")
@@ -143,13 +143,13 @@ def quick_edit(sheets: list[Sheet]) -> None:
 
 
 def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts, source: str) -> str:  # type: ignore[no-untyped-def]
-    header = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "核实"]
+    header: list[Value] = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "核实"]
     sheet = next((s for s in sheets if s.name == "标准参数"), None)
     if sheet is None or not sheet.rows:
         sheet = Sheet("标准参数", [header])
         sheets.insert(0, sheet)
     columns = [text(v) for v in sheet.rows[0]]
-    for name in header:
+    for name in map(text, header):
         if name not in columns:
             columns.append(name)
             sheet.rows[0] = list(sheet.rows[0]) + [name]
