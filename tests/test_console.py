@@ -333,3 +333,25 @@ def test_a_colleagues_publish_is_announced_and_nothing_is_lost(env: dict[str, Pa
     button(other, "确认发布").click()
     other.run()
     assert "已发布 330106@2" in shown(other)
+
+
+def test_uploaded_households_are_previewed(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "preview")
+    line = {"household_id": "U1", "county_code": "330106", "assets": {"money": "0"},
+            "members": [{"person_id": "U1-1", "birth_date": "1950-01-01", "income": {"wage": "0"}}]}
+    at.file_uploader(key="households_upload").upload("mine.jsonl", (json.dumps(line) + "\n").encode())
+    at.run()
+    at.selectbox(key="households_source").set_value("上传：mine.jsonl")
+    at.run()
+    assert not at.exception
+    assert "U1" in frames(at) and "家庭 U1" in shown(at)
+
+
+def test_reviewer_reads_an_admins_working_copy(env: dict[str, Path]) -> None:
+    set_dibao(start(ADMIN), "1700")
+    at = start(REVIEWER_USER)
+    at.sidebar.selectbox(key="source_choice").set_value("xihu 的工作副本")
+    at.run()
+    page(at, "standards")
+    assert "xihu 的工作副本" in shown(at) and "1700" in frames(at)
+    assert not at.data_editor

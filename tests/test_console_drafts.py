@@ -1,0 +1,86 @@
+"""Drafts, sheets and grids without Streamlit: what survives, what is refused, what is kept."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from console import drafts, grids, users
+from console.config import Settings
+from console.sheets import Sheet, read_sheets, write_xlsx
+from tests.tables_fixture import write_tables
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Settings:
+    tables = write_tables(tmp_path)
+    return Settings(tables, tmp_path / "state", tmp_path / "state" / "users.yaml",
+                    tmp_path / "registry" / "r.duckdb", tmp_path / "h.jsonl", date(2025, 6, 1))
+
+
+def test_a_new_draft_copies_the_county_workbook_and_keeps_its_cells(config: Settings) -> None:
+    draft = drafts.open_draft(config, "330106", "xihu")
+    assert draft.base == 0 and draft.started_from == "tables"
+    sheet = drafts.load_sheets(draft)[0]
+    assert sheet.rows[1][:2] == ["dibao_standard", "1301"]
+    assert (draft.root / "province" / "household_group.csv").exists()
+
+
+def test_a_save_from_an_older_revision_is_refused(config: Settings) -> None:
+    draft = drafts.open_draft(config, "330106", "xihu")
+    sheets = drafts.load_sheets(draft)
+    drafts.save_sheets(draft, sheets, "xihu", draft.revision)
+    with pytest.raises(drafts.StaleDraft):
+        drafts.save_sheets(draft, sheets, "xihu", draft.revision)  # the other tab's revision
+
+
+def test_a_draft_starts_from_the_latest_published_version(config: Settings) -> None:
+    from compiler.registry import publish
+
+    first = drafts.open_draft(config, "330106", "xihu")
+    version = publish(first.root, "330106", date(2025, 6, 1), "v1", "xihu", 0, config.registry, None)
+    again = drafts.start_draft(config, "330106", "other")
+    assert again.base == version.number == 1 and again.started_from == "330106@1"
+    assert "1301" in str(drafts.load_sheets(again)[0].rows)
+
+
+def test_an_unchanged_parent_keeps_its_timestamp(config: Settings) -> None:
+    draft = drafts.open_draft(config, "330106", "xihu")
+    copy = draft.root / "province" / "标准参数.csv"
+    before = copy.stat().st_mtime_ns
+    drafts.sync_parents(config, draft)
+    assert copy.stat().st_mtime_ns == before
+
+
+def test_grid_round_trip_keeps_dates_and_text(tmp_path: Path) -> None:
+    sheet = Sheet("标准参数", [["标识", "值", "生效日期", "失效日期"],
+                           ["dibao_standard", "1,301元", date(2025, 1, 23), None],
+                           ["dibao_standard", "1400", "2026-01-01", None]])
+    grid = grids.to_grid(sheet)
+    assert grid.date_columns == ["生效日期", "失效日期"]
+    back = grids.from_grid(grid, grid.frame)
+    assert grids.same_rows(back, sheet)
+    path = write_xlsx(tmp_path / "w.xlsx", [back])
+    read, problems = read_sheets(path)
+    assert not problems and read[0].rows[1][:3] == ["dibao_standard", "1,301元", date(2025, 1, 23)]
+
+
+def test_a_diagnostic_is_placed_on_its_grid_row_and_column() -> None:
+    from compiler.diagnostics import Location, make
+
+    sheet = Sheet("标准参数", [["标识", "值"], ["dibao_standard", "一千三"]])
+    found = make("E104", "无法读作金额", Location("x.xlsx", "标准参数", "B2"))
+    assert grids.place(found, grids.to_grid(sheet)) == "「标准参数」第 1 行「值」（B2）"
+
+
+def test_users_refuse_short_passwords_and_unknown_roles(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    with pytest.raises(users.UserError, match="至少"):
+        users.add_user(path, "a1", users.REVIEWER, "short")
+    with pytest.raises(users.UserError, match="角色"):
+        users.add_user(path, "a1", "mayor", "long-enough")
+    users.add_user(path, "a1", users.REVIEWER, "long-enough")
+    assert users.authenticate(path, "a1", "long-enough") == users.User("a1", users.REVIEWER)
+    assert users.authenticate(path, "nobody", "long-enough") is None
