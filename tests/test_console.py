@@ -355,3 +355,22 @@ def test_reviewer_reads_an_admins_working_copy(env: dict[str, Path]) -> None:
     page(at, "standards")
     assert "xihu 的工作副本" in shown(at) and "1700" in frames(at)
     assert not at.data_editor
+
+
+def test_maintainer_edits_a_province_sheet_and_applies_it(env: dict[str, Path]) -> None:
+    at = start(User("sheng", PROVINCE_MAINTAINER))
+    page(at, "province")
+    at.selectbox(key="province_sheet").set_value("标准参数")
+    at.run()
+    editor = at.data_editor[0]
+    row = list(editor.value["标识"]).index("dibao_standard")
+    at.session_state[editor.key] = {"edited_rows": {row: {"值": "1200"}}, "added_rows": [],
+                                    "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    province = env["tables"] / "province" / "标准参数.csv"
+    assert "1200" not in province.read_text(encoding="utf-8")  # only the draft so far
+    button(at, "检查全部县").click()
+    at.run()
+    assert "已应用" in shown(at)
+    assert "1200" in province.read_text(encoding="utf-8")

@@ -28,10 +28,13 @@ root = folder / "tables"
 draft_province = root / "province"
 if not draft_province.exists():
     shutil.copytree(ctx.settings.tables / "province", draft_province)
-for name in ("cities", "counties"):
-    link = root / name
-    if not link.exists():
-        link.symlink_to((ctx.settings.tables / name).resolve(), target_is_directory=True)
+for name in ("cities", "counties"):  # read where they are: a province edit is checked on them
+    link, target = root / name, (ctx.settings.tables / name).resolve()
+    if not link.is_symlink() and not link.exists():
+        if target.is_dir():
+            link.symlink_to(target, target_is_directory=True)
+        else:
+            link.mkdir(parents=True)
 
 sheets, _ = read_sheets(draft_province)
 names = [s.name for s in sheets]
