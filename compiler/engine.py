@@ -10,7 +10,6 @@ household file on DuckDB, one query per group of counties that share table struc
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -395,15 +394,6 @@ def _typed(value: object, spec: Field) -> object:
     if spec.dtype.kind is Kind.DATE and isinstance(value, str):
         return date.fromisoformat(value)
     return value
-
-
-def elapsed_logger(name: str) -> Callable[[], None]:
-    started = time.perf_counter()
-
-    def done() -> None:
-        logger.log(logging.INFO, "%s took %.2f s", name, time.perf_counter() - started)
-
-    return done
 
 
 __all__ = [

@@ -8,7 +8,6 @@ location and left out, so one pass reports every problem in the workbook.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -530,7 +529,7 @@ class _Loader:
             return parse_tests("-")
         if column.dtype.kind is Kind.BOOLEAN and cell.text.lower() in _BOOL_WORDS:
             return parse_tests("是" if cell.text.lower() in TRUE_WORDS else "否")
-        text = cell.text if isinstance(cell.value, str) else _value_text(cell)
+        text = cell.text
         try:
             return parse_tests(text)
         except ParseError as error:
@@ -545,7 +544,7 @@ class _Loader:
             return parse_tests("-")
 
     def expression(self, cell: Cell) -> Expr | None:
-        text = cell.text if isinstance(cell.value, str) else _value_text(cell)
+        text = cell.text
         try:
             return parse_expression(text)
         except ParseError as error:
@@ -652,7 +651,6 @@ class _RowMark:
 
 
 _BOOL_WORDS = TRUE_WORDS | {"否", "n", "no", "false", "0", "×", "✗", "错"}
-_PARSERS: dict[Kind, Callable[[Cell], object]] = {}
 
 
 def convert(cell: Cell, dtype: DType, report: Report) -> object:
@@ -701,10 +699,6 @@ def _text(cell: Cell | None) -> str:
 
 def _true(text: str) -> bool:
     return text.strip().lower() in TRUE_WORDS
-
-
-def _value_text(cell: Cell) -> str:
-    return cell.text
 
 
 def _clip(text: str) -> str:

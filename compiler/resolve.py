@@ -19,10 +19,8 @@ from compiler.load import convert, load_workbook
 from compiler.model import (
     CalendarDay,
     DType,
-    Kind,
     RuleBook,
     Standard,
-    StandardRow,
     Workbook,
     WorkbookKind,
 )
@@ -281,11 +279,3 @@ def _refuse_override(ident: str, location: Location, report: Report) -> None:
         expected="删除该表，或请省级维护人员将其标为 县可改=是",
         hint="县级工作簿只写与省级不同、且省级允许修改的内容",
     )
-
-
-def numeric(standard: Standard) -> bool:
-    return standard.dtype.kind in (Kind.MONEY, Kind.NUMBER, Kind.INTEGER, Kind.PERCENT)
-
-
-def row_sources(standard: Standard) -> list[StandardRow]:
-    return standard.rows

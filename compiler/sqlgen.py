@@ -314,7 +314,7 @@ class _Compiler:
         """Run ``compute`` (which renders SQL) collecting division operands; emit a CTE per
         operand and return the SELECT head and FROM clause the step should use."""
         self.hoisted = []
-        sql = compute()
+        compute()
         hoisted, self.hoisted = self.hoisted, None
         if not hoisted:
             return source.columns, source.from_clause
@@ -951,29 +951,6 @@ def _lookup(index: str, texts: list[str]) -> str:
         return "CAST(NULL AS VARCHAR)"
     whens = " ".join(f"WHEN {i + 1} THEN {string(t)}" for i, t in enumerate(texts))
     return f"CASE {index} {whens} END"
-
-
-def _referenced(plan: Plan) -> set[str]:
-    """Every name any step of the plan reads, and the contract's output items."""
-    from compiler.expr import names_in
-
-    found = {
-        "group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members",
-        "entitlements", "phase_out_from", "phase_out_until", "monitoring", "alert_type",
-        "alert_due",
-    }
-    for derived in plan.derived.values():
-        found.update(names_in(derived.expr))
-    for table in plan.tables.values():
-        for column in table.inputs:
-            found.update(names_in(column.expr))
-        for column in table.outputs:
-            if column.default is not None:
-                found.update(names_in(column.default))
-        for rule in table.rules:
-            for node in [*rule.tests, *rule.outputs]:
-                found.update(names_in(node))
-    return found
 
 
 def _widest(*scales: int | None) -> int | None:
