@@ -327,17 +327,30 @@ BOOL_WORDS = ("是", "否", "Y", "N", "TRUE", "false", "√", "×", "1", "0")
 EVENT_TYPES = ("unemployment", "death", "失业登记")
 WIDE = {"<": "＜", "<=": "≤", ">=": "≥", ">": "＞", "!=": "≠"}
 
-OUTPUT_KINDS = ("enum", "money", "integer", "boolean", "text", "date")
+OUTPUT_KINDS = (
+    "enum",
+    "money",
+    "integer",
+    "boolean",
+    "text",
+    "date",
+    "number",
+    "percent",
+)
 OUTPUT_ENUMS = (("high", "mid", "low"), ("特困", "低保", "边缘"))
 OUTPUT_LITERALS = {
     "money": ("1301.50", "1,301.50元", "0", "-12.345", "0.005", "1.2万元", "2602.5"),
     "integer": ("0", "1", "3", "2.5", "-1"),
+    "number": ("0.12345", "-0.00005", "1,301.5", "2"),
+    "percent": ("35%", "0.1234565", "150%", "-5%"),
     "boolean": ("是", "否", "Y", "FALSE"),
     "text": ("低保", "补助 A", "plain text", '"带引号"', "第一条;第二条"),
     "date": ("2025-04-07", "2025年12月31日"),
 }
 OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "家庭": {
+        "number": ("低保标准 / 7", "calc", "assets.money / 3 * 资产比例"),
+        "percent": ("资产比例 * 2", "资产比例 / 3"),
         "money": (
             "1.5 * 低保标准",
             "assets.money / 3",
@@ -375,6 +388,8 @@ OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enum": ("if household.disabled then {0} else {1}",),
     },
     "成员": {
+        "number": ("wage_share", "income.wage / 7"),
+        "percent": ("资产比例 / 7",),
         "money": (
             "income.wage / 2",
             "income.wage + 低保标准",
@@ -387,6 +402,8 @@ OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enum": ("if member.disabled then {0} else {1}",),
     },
     "事件": {
+        "number": ("event.amount / 7",),
+        "percent": ("资产比例 - 0.0000005",),
         "money": (
             "event.amount * 2",
             "event.amount / 3",
