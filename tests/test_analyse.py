@@ -27,6 +27,8 @@ from compiler.interpret import Interpreter, priority
 from compiler.model import Kind, Table
 from tests.workbooks import write_csv_folder
 
+from tests.helpers import STANDARDS_HEADER
+
 AS_OF = date(2025, 6, 1)
 COUNTY = "330106"
 OTHER_COUNTY = "330108"
@@ -48,21 +50,7 @@ FIELDS: Rows = [
     ["income.wage", "工资", "成员", "money", "0", None],
 ]
 STANDARDS: Rows = [
-    [
-        "标识",
-        "名称",
-        "值",
-        "单位",
-        "生效日期",
-        "失效日期",
-        "来源",
-        "备注",
-        "类型",
-        "县可改",
-        "下限",
-        "上限",
-        "核实",
-    ],
+    STANDARDS_HEADER,
     [
         "dibao_standard",
         "低保标准",

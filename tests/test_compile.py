@@ -16,6 +16,8 @@ import pytest
 from compiler.sqlgen import compile_plan, literal
 from tests.helpers import COUNTY, decide, interpret, open_clean, write_tables
 
+from tests.helpers import STANDARDS_HEADER
+
 AS_OF = date(2025, 6, 1)
 FIXTURES = Path(__file__).parent / "fixtures"
 FIELDS = [
@@ -27,21 +29,7 @@ FIELDS = [
     ["person_id", "成员编号", "成员", "text", None, None],
 ]
 STANDARDS = [
-    [
-        "标识",
-        "名称",
-        "值",
-        "单位",
-        "生效日期",
-        "失效日期",
-        "来源",
-        "备注",
-        "类型",
-        "县可改",
-        "下限",
-        "上限",
-        "核实",
-    ],
+    STANDARDS_HEADER,
     [
         "dibao_standard",
         "低保标准",

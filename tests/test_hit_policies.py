@@ -28,6 +28,8 @@ from tests.helpers import (
     write_tables,
 )
 
+from tests.helpers import STANDARDS_HEADER
+
 AS_OF = date(2025, 6, 1)
 FIELDS = [
     ["标识", "名称", "层级", "类型", "默认", "说明"],
@@ -37,21 +39,7 @@ FIELDS = [
     ["person_id", "成员编号", "成员", "text", None, None],
 ]
 STANDARDS = [
-    [
-        "标识",
-        "名称",
-        "值",
-        "单位",
-        "生效日期",
-        "失效日期",
-        "来源",
-        "备注",
-        "类型",
-        "县可改",
-        "下限",
-        "上限",
-        "核实",
-    ],
+    STANDARDS_HEADER,
     [
         "pass_mark",
         "及格线",

@@ -7,6 +7,8 @@ county that sets its own dibao standard) under tmp_path; ``write_rulebook`` and
 
 from __future__ import annotations
 
+from tests.helpers import STANDARDS_HEADER
+
 import json
 import threading
 from datetime import date
@@ -47,21 +49,7 @@ FIELDS = [
     ["income.wage", "工资收入", "成员", "money", "0", None],
 ]
 STANDARDS = [
-    [
-        "标识",
-        "名称",
-        "值",
-        "单位",
-        "生效日期",
-        "失效日期",
-        "来源",
-        "备注",
-        "类型",
-        "县可改",
-        "下限",
-        "上限",
-        "核实",
-    ],
+    STANDARDS_HEADER,
     [
         "dibao_standard",
         "低保标准",
