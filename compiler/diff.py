@@ -838,7 +838,7 @@ def _decide_side(
         con, plans, as_of, {c: side.versions.get(c, side.label) for c in counties}
     )
     try:
-        view = run_programs(con, project, counties)
+        view = run_programs(con, project, counties, trace="none")  # reasons are not compared
         con.execute(
             f'CREATE OR REPLACE TEMP TABLE {name} AS SELECT household_id, county_code, "group",'
             " coalesce(entitlements, CAST([] AS VARCHAR[])) AS entitlements, monitoring,"

@@ -6,8 +6,10 @@ DuckDB connection: one column per declared field, named by its identifier
 default standing in where the input leaves a value out or null; plus the keys
 ``household_id``, ``county_code``, ``_hh_index`` (households), ``household_id``,
 ``_member_index`` (members) and ``household_id``, ``_event_index`` (events). Indexes
-count from 0 in input order; with a county filter ``_hh_index`` keeps the household's
-position in the whole file. ``iter_households`` yields the same households as
+order rows as the input does: ``_hh_index`` counts households from 0 (with a county
+filter it keeps the household's position in the whole file); a member's or event's
+index is its position in its household for JSON and CSV, and its row in the file for
+Parquet and DuckDB input (numbering them would cost a window over every read). ``iter_households`` yields the same households as
 contract-shaped dicts (exact ``Decimal``, ``datetime.date``) for the interpreter.
 
 ==========================  ============================================================
@@ -114,7 +116,8 @@ _FALSE_WORDS = ("false", "0", "否", "n", "no", "×")
 _SOURCE_NAMES = {Level.HOUSEHOLD: "households", **LISTS}
 _RAW = {level: f"_jz_raw_{name}" for level, name in _SOURCE_NAMES.items()}
 _ALL = {level: f"_jz_all_{name}" for level, name in _SOURCE_NAMES.items()}
-_STAGING = (*_RAW.values(), *_ALL.values(), "_jz_raw")
+_FAST = {level: f"_jz_fast_{name}" for level, name in LISTS.items()}
+_STAGING = (*_RAW.values(), *_ALL.values(), *_FAST.values(), "_jz_raw")
 _STAGING += tuple(f"_jz_src_{name}" for name in _SOURCE_NAMES.values())
 
 Schema = dict[Level, list["Column"]]
@@ -390,6 +393,7 @@ class _Staged:
     places: _Places
     linked: bool  # members and events join their household by household_id
     warnings: list[str] = field(default_factory=list)
+    built: dict[Level, str] = field(default_factory=lambda: dict(_RAW))  # what jz_* read
 
 
 def _county_filter(county: str | None, county_text: str) -> str:
@@ -619,15 +623,24 @@ def _stage_tabular(
         f"FROM _jz_all_households{_county_filter(county, code)}"
     )
     kind = "VIEW" if family.native else "TABLE"
+    # a view is read several times: it orders members by their file row (the same order
+    # within a household) instead of numbering them with a window at every read
+    position = "_row" if family.native else "row_number() OVER (PARTITION BY _hid ORDER BY _row) - 1"
     for level in LISTS:
         con.execute(
-            f"CREATE {kind} {_RAW[level]} AS SELECT *, row_number() OVER (PARTITION BY _hid "
-            f"ORDER BY _row) - 1 AS _pos FROM {_ALL[level]} "
+            f"CREATE {kind} {_RAW[level]} AS SELECT *, {position} AS _pos FROM {_ALL[level]} "
             "WHERE _hid IN (SELECT _hid FROM _jz_raw_households)"
         )
+    built = dict(_RAW)
+    if family.native and county is None:
+        # with no county filter, a member of no household stops the load as an orphan,
+        # so the views the program reads need not look each household up again
+        for level in LISTS:
+            built[level] = _FAST[level]
+            con.execute(f"CREATE VIEW {_FAST[level]} AS SELECT *, _row AS _pos FROM {_ALL[level]}")
     warnings: list[str] = []
     access = _tabular_access(present, schema, source, warnings)
-    return _Staged(family, access, _Places(source), linked=True, warnings=warnings)
+    return _Staged(family, access, _Places(source), linked=True, warnings=warnings, built=built)
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, relation: str | None) -> set[str]:
@@ -1091,7 +1104,7 @@ def _build(
             values.insert(2, "_row AS _hh_index")
         else:
             values[:0] = ["_hid AS household_id", f"_pos AS {INDEXES[level]}"]
-        select = f"SELECT {', '.join(values)} FROM {_RAW[level]}"
+        select = f"SELECT {', '.join(values)} FROM {staged.built[level]}"
         con.execute(f"CREATE {kind} {TABLES[level]} AS {select}")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 
@@ -38,10 +39,13 @@ from compiler.expr import (
     NullTest,
     Test,
     Unary,
+    children,
+    names_in,
     render,
 )
+from compiler.functions import FUNCTIONS
 from compiler.interpret import priority
-from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Table
+from compiler.model import SCALES, Aggregation, DType, HitPolicy, Kind, Level, Table
 
 SQL_TYPES = {
     Kind.MONEY: "DECIMAL(18,2)",
@@ -59,7 +63,7 @@ SOURCES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members", Level.E
 
 # Helper macros the compiled SQL relies on; created once per connection.
 PRELUDE = """
-CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(a * 1000000 AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(CAST(a AS DECIMAL(18,6)) * 1000000 AS BIGINT);
 CREATE OR REPLACE TEMP MACRO jz_div_small(x, y) AS
   sign(x) * sign(y) * ((abs(x) // abs(y)) * 1000000
     + ((abs(x) % abs(y)) * 2000000 + abs(y)) // (2 * abs(y)));
@@ -69,7 +73,7 @@ CREATE OR REPLACE TEMP MACRO jz_div_big(a, b) AS
     * ((2 * abs(jz_h6(a)) * CAST(1000000 AS HUGEINT) + abs(jz_h6(b))) // (2 * abs(jz_h6(b))));
 CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
   CASE WHEN a IS NULL OR b IS NULL OR abs(b) < 0.0000005 THEN NULL
-    ELSE CAST(CASE WHEN abs(a) < 4000000 AND abs(b) < 4000000
+    ELSE CAST(CASE WHEN abs(a) < 1000000 AND abs(b) < 1000000
               THEN CAST(jz_div_small(jz_d6(a), jz_d6(b)) AS HUGEINT)
               ELSE jz_div_big(a, b) END AS DECIMAL(38,0)) * CAST(0.000001 AS DECIMAL(7,6)) END);
 CREATE OR REPLACE TEMP MACRO jz_age(born, on_day) AS
@@ -200,10 +204,13 @@ class _Compiler:
     # ------------------------------------------------------------ the whole query
 
     def run(self) -> Program:
+        self.constants = self.county_constants()
         self.standards_cte()
         for position, step in enumerate(self.plan.order):
             self.position = position
             kind, ident = step
+            if kind == "derived" and ident in self.constants:
+                continue
             if kind == "derived":
                 self.derived(ident)
             else:
@@ -281,7 +288,7 @@ class _Compiler:
                 " AND (r.effective_until IS NULL OR r.effective_until >= p.as_of))"
             )
             columns.append(f"  CAST({pick} AS {sql_type(standard.dtype)}) AS {quote(ident)}")
-        select = ",\n".join(["  r.county_code", *columns])
+        select = ",\n".join(["  r.county_code", *columns, "  any_value(p.as_of) AS as_of"])
         self.add(
             Level.HOUSEHOLD,
             "std",
@@ -289,13 +296,43 @@ class _Compiler:
             "GROUP BY r.county_code",
             "standards in force on the decision date, county before city before province",
         )
+        county = "std"
+        for ident in self.constants:
+            derived = self.plan.derived[ident]
+            value = self.cast(self.expr(derived.expr, Level.HOUSEHOLD, {}), derived.dtype)
+            name = self.fresh(f"std_{ident}")
+            self.add(
+                Level.HOUSEHOLD,
+                name,
+                f"SELECT s.*, {value} AS {quote(ident)}\nFROM {quote(county)} s",
+                f"{derived.id} ({derived.name_cn}) = {derived.text}"
+                + (f"  [{derived.basis}]" if derived.basis else "")
+                + f"  {derived.location.render()}",
+            )
+            county = name
+            self.relations[Level.HOUSEHOLD].columns.add(ident)
         self.add(
             Level.HOUSEHOLD,
             "h_0",
-            "SELECT h.*, std.* EXCLUDE (county_code), p.as_of AS as_of\n"
-            f"FROM jz_households{self.suffix} h LEFT JOIN std USING (county_code) CROSS JOIN jz_params p",
+            f"SELECT h.*, std.* EXCLUDE (county_code, as_of), p.as_of AS as_of\n"
+            f"FROM jz_households{self.suffix} h LEFT JOIN {quote(county)} std USING (county_code)"
+            " CROSS JOIN jz_params p",
         )
         self.relations[Level.HOUSEHOLD].name = "h_0"
+
+    def county_constants(self) -> list[str]:
+        """Derived values that read only standards, the decision date and each other:
+        the same for every household of a county, so computed once per county."""
+        constant = set(self.plan.rulebook.standards) | {AS_OF}
+        found = []
+        for kind, ident in self.plan.order:
+            if kind != "derived":
+                continue
+            expr = self.plan.derived[ident].expr
+            if not _aggregate_calls(expr) and set(_names(expr)) <= constant:
+                constant.add(ident)
+                found.append(ident)
+        return found
 
     # ------------------------------------------------------------ steps
 
@@ -333,7 +370,8 @@ class _Compiler:
 
         def render_value() -> str:
             nonlocal value
-            value = self.cast(self.expr(derived.expr, derived.level, source.aggregates), derived.dtype)
+            sql = self.expr(derived.expr, derived.level, source.aggregates)
+            value = self.narrowed(sql, self.scale(derived.expr), derived.dtype)
             return value
 
         head, from_clause = self.hoisting(derived.level, source, render_value)
@@ -695,6 +733,11 @@ class _Compiler:
                 if self.hoisted is not None:
                     operands = [self.hoist(sql) for sql in operands]
                 return f"jz_div({operands[0]}, {operands[1]})"
+            case Binary("*", left, right) if self.scale(left) is not None and self.scale(right) is not None:
+                # DuckDB keeps the product of two 18-digit decimals in 18 digits and
+                # fails past them (1e7 * 1e11); one 38-digit side keeps every digit
+                widened = f"CAST({self.expr(left, level, aggregates)} AS DECIMAL(38,{max(0, self.scale(left) or 0)}))"
+                return f"({widened} * {self.expr(right, level, aggregates)})"
             case Binary(op, left, right):
                 sql_op = op.upper() if op in ("and", "or") else op
                 return f"({self.expr(left, level, aggregates)} {sql_op} {self.expr(right, level, aggregates)})"
@@ -722,7 +765,7 @@ class _Compiler:
             case "abs" | "floor" | "ceil":
                 return f"{node.func}({args[0]})"
             case "round":
-                return f"jz_round({args[0]}, {args[1] if len(args) > 1 else '0'})"
+                return self.rounded(node, args)
             case "coalesce":
                 return f"coalesce({', '.join(args)})"
             case "is_null":
@@ -734,6 +777,31 @@ class _Compiler:
             case "working_days_after":
                 return f"jz_working_days_after({args[0]}, {args[1]})"
         raise ValueError(f"no SQL for function {node.func}")
+
+    def rounded(self, node: Call, args: list[str]) -> str:
+        """round(x, n). With n a literal and x carrying at most s <= 12 decimals (a
+        quotient, money, a ratio), x is rounded as DECIMAL(18,s) whenever it fits, which
+        is most rows: DuckDB rounds a 38-digit decimal with 128-bit division, ten times
+        slower.
+        The result is DECIMAL(38,n) either way, so the caller's cast only checks range."""
+        digits = node.args[1] if len(node.args) > 1 else Literal(Decimal(0))
+        inner = self.scale(node.args[0])
+        fixed = isinstance(digits, Literal) and isinstance(digits.value, Decimal | int)
+        places = int(digits.value) if fixed else None  # type: ignore[union-attr, arg-type]
+        if places is None or inner is None or not 0 <= places <= 12 or inner > 12:
+            return f"jz_round({args[0]}, {args[1] if len(args) > 1 else '0'})"
+        value = args[0]
+        if not (value.startswith('"') and value.endswith('"')):
+            if self.hoisted is None:
+                return f"jz_round({args[0]}, {places})"
+            value = self.hoist(value)  # read three times below: computed once
+        if inner <= places:
+            return f"CAST({value} AS DECIMAL(38,{places}))"
+        return (
+            f"CASE WHEN abs({value}) < {10 ** (18 - inner)}"
+            f" THEN CAST(round(CAST({value} AS DECIMAL(18,{inner})), {places}) AS DECIMAL(38,{places}))"
+            f" ELSE CAST(round({value}, {places}) AS DECIMAL(38,{places})) END"
+        )
 
     def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
         """The SQL of values that CASE, least, greatest or coalesce will unify.
@@ -767,7 +835,7 @@ class _Compiler:
                 return self.scale(operand)
             case Binary(op, left, right) if op in ("+", "-", "*", "/"):
                 if op == "/":
-                    return 10
+                    return 6
                 sides = [max(0, s) for s in (self.scale(left), self.scale(right)) if s is not None]
                 return sum(sides) if op == "*" else max(sides, default=0)
             case If(_, then, otherwise):
@@ -789,6 +857,23 @@ class _Compiler:
             scales = [self.scale(a) for a in (args[:1] if func == "sum" else args)]
             return _widest(*scales)
         return None
+
+    def narrowed(self, sql: str, scale: int | None, dtype: DType) -> str:
+        """``sql`` cast to a derived value's type. A value with s <= 12 decimals cast to
+        fewer (a quotient to money) is rounded through DECIMAL(18,s) when it fits:
+        rounding a 38-digit decimal divides 128-bit integers, ten times slower."""
+        target = dtype.scale
+        if (
+            dtype.kind not in SCALES or dtype.kind is Kind.INTEGER or scale is None
+            or target is None or not target < scale <= 12 or self.hoisted is None
+        ):
+            return self.cast(sql, dtype)
+        value = self.hoist(sql)
+        kind = sql_type(dtype)
+        return (
+            f"CASE WHEN abs({value}) < {10 ** (18 - scale)}"
+            f" THEN CAST(CAST({value} AS DECIMAL(18,{scale})) AS {kind}) ELSE CAST({value} AS {kind}) END"
+        )
 
     def cast(self, sql: str, dtype: DType) -> str:
         if dtype.kind is Kind.LIST:
@@ -973,23 +1058,25 @@ def _aggregate_default(call: Call, column: str) -> str:
 
 
 def _aggregate_calls(node: object) -> list[Call]:
-    from compiler.expr import children
-    from compiler.functions import FUNCTIONS
+    return list(_aggregate_calls_of(node))
 
+
+@lru_cache(maxsize=65536)
+def _aggregate_calls_of(node: object) -> tuple[Call, ...]:
+    """The member aggregates in an expression (trees are immutable: asked once each;
+    90 counties share most of their trees)."""
     if isinstance(node, Call) and FUNCTIONS[node.func].aggregate:
-        return [node]
-    found: list[Call] = []
-    for child in children(node):
-        found.extend(_aggregate_calls(child))
-    return found
+        return (node,)
+    return tuple(call for child in children(node) for call in _aggregate_calls_of(child))
 
 
 def _names(node: object) -> list[str]:
-    from compiler.expr import names_in
+    return [] if node is None else list(_names_of(node))
 
-    if node is None:
-        return []
-    return names_in(node)  # type: ignore[arg-type]
+
+@lru_cache(maxsize=65536)
+def _names_of(node: object) -> tuple[str, ...]:
+    return tuple(names_in(node))  # type: ignore[arg-type]
 
 
 def compile_plan(plan: Plan, suffix: str = "", trace: str = "full") -> Program:

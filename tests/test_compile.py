@@ -277,9 +277,10 @@ def test_derived_value_carries_its_formula_basis_and_cell_as_a_comment(
         "-- marginal_line (边缘标准) = 边缘倍数 * 低保标准 [二] tables/province:派生值!A2\n"
         in sql
     )
+    # a value of standards only is computed once per county, on the standards' rows
     assert (
-        'CAST(("marginal_multiplier" * "dibao_standard") AS DECIMAL(18,2)) AS "marginal_line"'
-        in sql
+        'SELECT s.*, CAST((CAST("marginal_multiplier" AS DECIMAL(38,4)) * "dibao_standard")'
+        ' AS DECIMAL(18,2)) AS "marginal_line"\nFROM "std" s' in sql
     )
 
 

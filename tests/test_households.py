@@ -297,8 +297,21 @@ def test_every_format_loads_the_same_typed_tables(
     assert _columns(con, "jz_members") == MEMBER_COLUMNS
     assert _columns(con, "jz_events") == EVENT_COLUMNS
     assert _rows(con, "jz_households", "_hh_index") == HOUSEHOLD_ROWS
-    assert _rows(con, "jz_members", "household_id, _member_index") == MEMBER_ROWS
-    assert _rows(con, "jz_events", "household_id, _event_index") == EVENT_ROWS
+    assert _ranked(con, "jz_members", "_member_index") == MEMBER_ROWS
+    assert _ranked(con, "jz_events", "_event_index") == EVENT_ROWS
+    # JSON and CSV number members within their household; Parquet and DuckDB input keep
+    # the file row (no window over every read of the view), which orders them the same
+    rows = {"parquet": [0, 1, 2], "duckdb": [0, 1, 2]}.get(fmt, [0, 1, 0])
+    found = con.execute("SELECT _member_index FROM jz_members ORDER BY household_id, _member_index")
+    assert [r[0] for r in found.fetchall()] == rows
+
+
+def _ranked(con: duckdb.DuckDBPyConnection, table: str, index: str) -> list[tuple[Any, ...]]:
+    """Rows with the index replaced by the row's rank within its household."""
+    return con.execute(
+        f"SELECT * REPLACE (row_number() OVER (PARTITION BY household_id ORDER BY {index}) - 1"
+        f" AS {index}) FROM {table} ORDER BY household_id, {index}"
+    ).fetchall()
 
 
 @pytest.mark.parametrize(
