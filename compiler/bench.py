@@ -131,3 +131,57 @@ def measure_interpreter(tables: str, path: Path, as_of: date, sample: int) -> fl
         env, members, events = household_envs(household, project.fields)
         interpreters[code].evaluate(env, members, events)
     return len(households) / (time.perf_counter() - started)
+
+
+def stages(tables: str, path: Path, as_of: date, memory_limit: str | None = None) -> list[tuple[str, float]]:
+    """Seconds of each stage of one whole evaluation, in order: reading the tables, loading
+    and checking the input, each stored step of the compiled program (named by its
+    level and the decision tables it computes), and the decisions written out."""
+    import re
+
+    from compiler.engine import connect, install_standards, open_project
+    from compiler.evaluate import default_memory_limit
+    from compiler.households import load_households
+    from compiler.output import write_decisions
+
+    found: list[tuple[str, float]] = []
+    mark = time.perf_counter()
+    project = open_project(tables, as_of=as_of)
+    found.append(("读取并校验决策表", time.perf_counter() - mark))
+    mark = time.perf_counter()
+    con = connect(memory_limit or default_memory_limit())
+    load_households(con, path, project.fields, known_counties=set(project.plans))
+    present = [r[0] for r in con.execute("SELECT DISTINCT county_code FROM jz_households").fetchall()]
+    install_standards(con, {c: project.plan(c) for c in present}, as_of)
+    found.append(("读入并检查家庭数据", time.perf_counter() - mark))
+    program = project.program(present[0], trace="none")
+    levels = {"h": "家庭", "m": "成员", "e": "事件"}
+    for statement in program.statements:
+        mark = time.perf_counter()
+        con.execute(statement)
+        table = re.search(r'TEMP TABLE "jz_t_([hme])', statement)
+        computed = re.findall(r"-- decision table (\S+) \(", statement)
+        level = levels[table.group(1)] if table else "标准"
+        label = f"{level}：{'、'.join(dict.fromkeys(computed))}" if computed else f"{level}：派生值"
+        found.append((label, time.perf_counter() - mark))
+    mark = time.perf_counter()
+    con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions AS {program.final}")
+    write_decisions(con, "jz_decisions", path.with_name("bench-stages.parquet"))
+    found.append(("汇总并写出决策", time.perf_counter() - mark))
+    return found
+
+
+def measure_stages(tables: str, path: Path, as_of: date, memory_limit: str | None) -> list[tuple[str, float]]:
+    """``stages`` in a child process, so that it runs as the evaluation does."""
+    import json
+
+    code = (
+        "import json, sys; from datetime import date; from pathlib import Path;"
+        " from compiler.bench import stages;"
+        f" print('JZ-STAGES' + json.dumps(stages({tables!r}, Path({str(path)!r}),"
+        f" date.fromisoformat({as_of.isoformat()!r}), {memory_limit!r}), ensure_ascii=False))"
+    )
+    _, _, output = child(["-c", code])
+    line = next(x for x in output.splitlines() if x.startswith("JZ-STAGES"))
+    return [(name, seconds) for name, seconds in json.loads(line.removeprefix("JZ-STAGES"))]
+

@@ -67,7 +67,10 @@ def parser() -> argparse.ArgumentParser:
     _evaluation_arguments(evaluate)
     evaluate.add_argument("--out", required=False, help=".csv、.parquet 或 .jsonl")
     evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
-    evaluate.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 1GB")
+    evaluate.add_argument(
+        "--memory-limit", default=None,
+        help="DuckDB 内存上限，如 1GB；默认 4GiB（机器内存较小时取其 80%%），超出部分写入临时文件",
+    )
 
     evaluate.add_argument(
         "--trace",
@@ -226,6 +229,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         trace=args.trace,
         project=project,
         versions=versions,
+        summary=args.summary or not args.out,
     )
     if result.warnings:
         print(f"注意：决策表有 {len(result.warnings)} 条警告（如未核实的标准参数），"

@@ -73,6 +73,12 @@ def run_bench(args: argparse.Namespace) -> int:
         interpreted = bench.measure_interpreter(
             args.tables, path, args.as_of, min(args.sample, households)
         )
+        staged = bench.measure_stages(args.tables, path, args.as_of, args.memory_limit)
+        slowest = max(staged, key=lambda stage: stage[1])
+        console.print(f"{households:,} 户各阶段用时（一次运行）：")
+        for name, seconds in staged:
+            console.print(f"  {seconds:8.2f} 秒  {name}", soft_wrap=True)
+        console.print(f"最慢的阶段：{slowest[0]}（{slowest[1]:.2f} 秒）", soft_wrap=True)
         rate = households / evaluation.median
         table.add_row(
             f"{households:,}", f"{evaluation.median:.2f}", f"{rate:,.0f}",

@@ -180,7 +180,10 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
         import tempfile
 
         con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
-        spill = Path(tempfile.gettempdir()) / "jiuzhu-spill"
+        import os
+
+        # one folder per process: two evaluations spilling at once must not share files
+        spill = Path(tempfile.gettempdir()) / "jiuzhu-spill" / str(os.getpid())
         con.execute(
             f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'"
         )

@@ -87,13 +87,18 @@ def evaluate_file(
     project: Project | None = None,
     versions: dict[str, str] | None = None,
     trace: str = "full",
+    summary: bool = True,
 ) -> EvaluationResult:
-    """Decide for every household in a file and write the decisions (csv/parquet/jsonl)."""
+    """Decide for every household in a file and write the decisions (csv/parquet/jsonl).
+
+    With ``summary`` the households are also counted by county and group; that reads
+    the decisions a second time, so a province-scale run that only writes them skips it.
+    """
     from compiler.output import write_decisions
 
     started = time.perf_counter()
     project = project or open_project(tables, counties, as_of)
-    con = connect(memory_limit)
+    con = connect(memory_limit or default_memory_limit())
     if progress:
         con.execute("SET enable_progress_bar = true")
     present = prepare(con, project, households, as_of, counties, versions)
@@ -101,12 +106,27 @@ def evaluate_file(
     try:
         if out:
             write_decisions(con, relation, out)
-        summary = _summary(con, relation, project)
+        counted = _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:
         raise contract_error(error) or _engine_error(error) from None
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
-    return EvaluationResult(count, time.perf_counter() - started, present, summary, warnings)
+    return EvaluationResult(count, time.perf_counter() - started, present, counted, warnings)
+
+
+def default_memory_limit() -> str:
+    """DuckDB's limit for a batch evaluation when none is given: 4 GiB, or 80% of the
+    machine's memory when that is less. DuckDB's own default (80% of memory) let ten
+    million households take 18 GB; with 4 GiB the same run peaks at 4.3 GB and spills
+    to a temporary folder, about 15% slower (docs/performance.md)."""
+    import os
+
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GiB"
+    mib = min(4096, int(physical * 0.8) // (1024 * 1024))
+    return f"{max(mib, 256)}MiB"
 
 
 def _engine_error(error: duckdb.Error) -> InputError:

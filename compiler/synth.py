@@ -158,6 +158,14 @@ def synthesise(
             make("E605", "输出文件应为 .parquet 或 .duckdb", found=out.name,
                  expected="如 synth/households.parquet")
         )
+    if out.suffix == ".parquet" and not out.name.endswith("households.parquet"):
+        # evaluate finds members.parquet and events.parquet by this name; refuse a name
+        # whose three files it could not find again
+        raise InputError(
+            make("E605", "Parquet 输出的文件名应以 households.parquet 结尾", found=out.name,
+                 expected="如 synth/households.parquet 或 synth/h1m-households.parquet",
+                 hint="成员、事件文件写在旁边，文件名只把 households 换成 members、events")
+        )
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
@@ -179,8 +187,7 @@ def synthesise(
 
 def sibling(path: Path, kind: str) -> Path:
     """The members/events file beside a households parquet file."""
-    name = path.name.replace("households", kind) if "households" in path.name else f"{path.stem}.{kind}.parquet"
-    return path.with_name(name)
+    return path.with_name(path.name.replace("households", kind))
 
 
 def _write(con: duckdb.DuckDBPyConnection, relations: dict[str, str], out: Path) -> list[Path]:
