@@ -41,6 +41,17 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"日期「{text}」无法识别：{problem.expected}") from None
 
 
+def count(text: str) -> int:
+    """A --limit: a whole number, zero or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"「{text}」应为不小于 0 的整数")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="jiuzhu",
@@ -55,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--as-of", type=parse_date, default=None)
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--no-analysis", action="store_true", help="跳过缺口、重叠分析")
-    check.add_argument("--limit", type=int, default=200, help="最多显示多少条（text 格式）")
+    check.add_argument("--limit", type=count, default=200, help="最多显示多少条（text 格式）")
 
     build = sub.add_parser("build", help="编译为 SQL（compile every county to SQL）")
     build.add_argument("tables", nargs="?", default="tables")

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compiler.cli import parse_date, usage_error
+from compiler.cli import count, parse_date, usage_error
 from compiler.diagnostics import render_text
 
 
@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     diff.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.add_argument(
-        "--limit", type=int, default=50, help="列出多少户变化的家庭（text 格式）"
+        "--limit", type=count, default=50, help="列出多少户变化的家庭（text 格式）"
     )
     diff.add_argument("--county", help="工作簿文件名不含县代码时，指定它属于哪个县")
     diff.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 4GB")

@@ -22,7 +22,7 @@ import duckdb
 
 from compiler import logger
 from compiler.bind import BindCache, Plan, bind
-from compiler.calendar import FIRST_YEAR, LAST_YEAR, WorkCalendar
+from compiler.calendar import FIRST_YEAR, LAST_YEAR, WorkCalendar, calendar_span_error
 from compiler.diagnostics import Location, Report, make
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.model import Field, Kind, Level, RuleBook
@@ -184,6 +184,7 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
 
         # one folder per process: two evaluations spilling at once must not share files
         spill = Path(tempfile.gettempdir()) / "jiuzhu-spill" / str(os.getpid())
+        spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last folder
         con.execute(
             f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'"
         )
@@ -197,9 +198,18 @@ def _setting(text: str) -> str:
     """A memory size like 1GB; anything else is refused before it reaches SQL."""
     import re
 
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.I):
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.I)
+    if not found:
         raise InputError(
             make("E605", "内存上限格式错误", found=text, expected="如 1GB、512MB")
+        )
+    unit = found.group(2).upper()
+    scale = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}.get(unit)
+    size = float(found.group(1)) * (scale or 2 ** (10 * ("B", "KIB", "MIB", "GIB", "TIB").index(unit)))
+    if size < 64 * 2**20:
+        raise InputError(
+            make("E605", "内存上限太小，DuckDB 无法在其中完成计算", found=text,
+                 expected="至少 64MiB，如 512MB、1GB")
         )
     return text.strip()
 
@@ -319,8 +329,13 @@ def _group_views(con: duckdb.DuckDBPyConnection, index: int, codes: list[str]) -
 
 
 def contract_error(error: duckdb.Error) -> EvaluationError | None:
-    """The EvaluationError a compiled UNIQUE/ANY check raised inside DuckDB, if any."""
+    """The EvaluationError a compiled UNIQUE/ANY check or a working-day count outside the
+    calendar raised inside DuckDB, if any."""
     text = str(error)
+    marker = text.find("E612|")
+    if marker >= 0:
+        day = text[marker + 5 :].split()[0].strip("'\".")
+        return EvaluationError(calendar_span_error(day))
     for code in ("E601", "E602"):
         marker = text.find(code + "|")
         if marker >= 0:

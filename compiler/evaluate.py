@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from compiler.diagnostics import Diagnostic, make
+from compiler.diagnostics import Diagnostic, Location, make
 from compiler.engine import Project, connect, contract_error, install_standards, open_project, run_programs
 from compiler.errors import InputError, ValidationFailed
 
@@ -97,12 +97,17 @@ def evaluate_file(
     from compiler.output import write_decisions
 
     started = time.perf_counter()
+    if out:
+        _refuse_overwriting_input(households, out)
     project = project or open_project(tables, counties, as_of)
     con = connect(memory_limit or default_memory_limit())
     if progress:
         con.execute("SET enable_progress_bar = true")
-    present = prepare(con, project, households, as_of, counties, versions)
-    relation = decide(con, project, present, trace)
+    try:
+        present = prepare(con, project, households, as_of, counties, versions)
+        relation = decide(con, project, present, trace)
+    except duckdb.OutOfMemoryException as error:
+        raise _engine_error(error) from None
     try:
         if out:
             write_decisions(con, relation, out)
@@ -112,6 +117,25 @@ def evaluate_file(
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
     return EvaluationResult(count, time.perf_counter() - started, present, counted, warnings)
+
+
+def _refuse_overwriting_input(households: str | Path, out: str | Path) -> None:
+    """E613 when the decisions would be written over the input (or a file beside it)."""
+    from compiler.households import open_source
+
+    target = Path(out).resolve()
+    inputs = {Path(households).resolve()}
+    try:
+        inputs |= {p.resolve() for p in open_source(households).files.values() if p}
+    except InputError:
+        pass  # an unreadable input is reported by the load, with its own message
+    if target in inputs:
+        raise InputError(
+            make("E613", "输出文件就是输入的家庭数据文件，写入会覆盖它",
+                 Location(file=str(out)), found=str(out),
+                 expected="另一个文件名，如 decisions.parquet",
+                 hint="输入文件保持不变；请用 --out 指定新的文件")
+        )
 
 
 def default_memory_limit() -> str:
@@ -130,6 +154,10 @@ def default_memory_limit() -> str:
 
 
 def _engine_error(error: duckdb.Error) -> InputError:
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return InputError(make("E605", "内存上限不够完成这次计算",
+                               found=str(error).splitlines()[0],
+                               hint="用 --memory-limit 设一个更大的上限（超出部分会写入临时文件）"))
     return InputError(make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}",
                            hint="检查家庭数据的取值，或使用 --memory-limit 调整内存上限"))
 

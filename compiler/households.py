@@ -634,7 +634,8 @@ def _stage_tabular(
     built = dict(_RAW)
     if family.native and county is None:
         # with no county filter, a member of no household stops the load as an orphan,
-        # so the views the program reads need not look each household up again
+        # so the checks and the views the program reads need not look each household
+        # up again (an orphan's other problems are then listed with it)
         for level in LISTS:
             built[level] = _FAST[level]
             con.execute(f"CREATE VIEW {_FAST[level]} AS SELECT *, _row AS _pos FROM {_ALL[level]}")
@@ -900,7 +901,7 @@ def _value_problems(
         f"{case} AS c{i}, {staged.access(c)} AS r{i}"
         for i, (case, c) in enumerate(zip(cases, columns, strict=True))
     )
-    relation = f"(SELECT _row, _pos, {inner} FROM {_RAW[columns[0].level]})"
+    relation = f"(SELECT _row, _pos, {inner} FROM {staged.built[columns[0].level]})"
     flagged = " OR ".join(f"c{i} IS NOT NULL" for i in range(len(columns)))
     shown = ", ".join(f"c{i}, CAST(r{i} AS VARCHAR)" for i in range(len(columns)))
     rows = con.execute(
@@ -927,7 +928,7 @@ def _duplicates(
     key = staged.family.text(staged.access(column))
     group = "_hid" if column.level is Level.HOUSEHOLD else "_hid, _key"
     keyed = (
-        f"(SELECT _row, _pos, _hid, {key} AS _key FROM {_RAW[column.level]}) "
+        f"(SELECT _row, _pos, _hid, {key} AS _key FROM {staged.built[column.level]}) "
         "WHERE _key IS NOT NULL"
     )
     repeated = f"SELECT 1 FROM {keyed} GROUP BY {group} HAVING count(*) > 1 LIMIT 1"

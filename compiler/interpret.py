@@ -20,7 +20,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcon
 from typing import Any
 
 from compiler.bind import AS_OF, Plan
-from compiler.calendar import WorkCalendar
+from compiler.calendar import FIRST_DAY, LAST_DAY, WorkCalendar, calendar_span_error
 from compiler.diagnostics import make
 from compiler.errors import EvaluationError
 from compiler.expr import (
@@ -250,7 +250,13 @@ class Interpreter:
         if func == "working_days_after":
             if None in values:
                 return None
-            return self.calendar.add_working_days(values[0], int(values[1]))
+            start, count = values[0], int(values[1])
+            if count <= 0:
+                return start
+            due = self.calendar.add_working_days(start, count) if start >= FIRST_DAY else None
+            if due is None or due > LAST_DAY:
+                raise EvaluationError(calendar_span_error(start))
+            return due
         return SCALARS[func](*values)
 
 

@@ -146,13 +146,22 @@ FROM jz_synth_households h WHERE {u(74)} < 0.05
 """
 
 
+MAX_HOUSEHOLDS = 100_000_000  # ten times the national scale the benchmark aims at
+
+
 def synthesise(
     households: int, seed: int, out: str | Path, counties: list[str], memory_limit: str | None = None
 ) -> SynthResult:
     """Write a synthetic population; ``out`` ends in .parquet (three files) or .duckdb."""
     out = Path(out)
-    if households < 1 or not counties:
-        raise InputError(make("E605", "户数须为正整数，且至少有一个县", found=households))
+    if not 1 <= households <= MAX_HOUSEHOLDS or not counties:
+        raise InputError(
+            make("E605", "户数须为正整数，且至少有一个县", found=households,
+                 expected=f"1 至 {MAX_HOUSEHOLDS:,} 户")
+        )
+    if out.is_dir():
+        raise InputError(make("E605", "输出路径是一个文件夹", found=str(out),
+                              expected="文件名，如 synth/households.parquet"))
     if out.suffix not in (".parquet", ".duckdb", ".db"):
         raise InputError(
             make("E605", "输出文件应为 .parquet 或 .duckdb", found=out.name,
@@ -167,12 +176,24 @@ def synthesise(
                  hint="成员、事件文件写在旁边，文件名只把 households 换成 members、events")
         )
     started = time.perf_counter()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _synthesise(households, seed, out, counties, memory_limit, started)
+    except (OSError, duckdb.IOException) as error:
+        raise InputError(
+            make("E605", "无法写入合成数据", found=str(error).splitlines()[0],
+                 expected="可写的文件夹中的新文件", hint="检查输出路径和文件夹的写入权限")
+        ) from None
+
+
+def _synthesise(
+    households: int, seed: int, out: Path, counties: list[str], memory_limit: str | None, started: float
+) -> SynthResult:
     con = duckdb.connect()
     if memory_limit:
-        con.execute("SET memory_limit = ?", [memory_limit]) if False else con.execute(
-            f"SET memory_limit = '{memory_limit}'"
-        )
+        from compiler.engine import _setting
+
+        con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"CREATE TEMP TABLE jz_synth_households AS {_households_sql(households, seed, counties)}")
     relations = {
@@ -186,8 +207,10 @@ def synthesise(
 
 
 def sibling(path: Path, kind: str) -> Path:
-    """The members/events file beside a households parquet file."""
-    return path.with_name(path.name.replace("households", kind))
+    """The members/events file beside a households parquet file: the name's last
+    ``households`` replaced, as the household loader looks for it."""
+    stem = path.name.removesuffix(".parquet")
+    return path.with_name(f"{stem.removesuffix('households')}{kind}.parquet")
 
 
 def _write(con: duckdb.DuckDBPyConnection, relations: dict[str, str], out: Path) -> list[Path]:

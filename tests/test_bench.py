@@ -29,11 +29,12 @@ AS_OF = date(2025, 6, 1)
 
 
 def _digest(folder: Path) -> str:
-    """A hash of the three files' rows, in order (Parquet bytes may carry metadata)."""
+    """A hash of the three files' rows, sorted (two threads may write rows in another
+    order; the content is what a seed fixes)."""
     con = duckdb.connect()
     digest = hashlib.sha256()
     for kind in ("households", "members", "events"):
-        rows = con.execute(f"SELECT * FROM read_parquet('{folder / (kind + '.parquet')}')").fetchall()
+        rows = con.execute(f"SELECT * FROM read_parquet('{folder / (kind + '.parquet')}') ORDER BY ALL").fetchall()
         digest.update(repr(rows).encode())
     return digest.hexdigest()
 

@@ -1,0 +1,128 @@
+"""Input at the edges that a fresh user's attack found mishandled, each now refused with
+a stable code or decided the same way by both evaluators.
+
+- an alert counted in working days from a date the calendar does not cover (E612);
+- ``evaluate --out`` naming one of its own input files (E613), the input unchanged;
+- a DuckDB memory limit too small to work in (E605 before any work);
+- a negative wage, which must not turn the employment-cost deduction into extra income;
+- synth's members/events names for a households file whose name repeats "households".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from compiler.errors import EvaluationError, InputError
+from compiler.evaluate import evaluate_file
+from compiler.explain import explain_file
+from compiler.synth import synthesise
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = str(ROOT / "tables")
+AS_OF = date(2025, 6, 1)
+
+
+def _household(event_date: str, wage: str = "120000.00", hid: str = "E1") -> dict:
+    return {
+        "household_id": hid,
+        "county_code": "330106",
+        "members": [
+            {"person_id": f"{hid}-1", "relation": "head", "birth_date": "1985-03-10",
+             "hukou": "urban", "income": {"wage": wage, "transfer": "0.00"}, "employed": True},
+            {"person_id": f"{hid}-2", "relation": "spouse", "birth_date": "1987-01-22", "hukou": "urban"},
+        ],
+        "history": {"application_rejected": "2024-06-01"},  # monitored: alerts are raised
+        "events": [{"type": "high_medical_expense", "date": event_date, "person_id": f"{hid}-2",
+                    "amount": "50000.00"}],
+    }
+
+
+def _write(tmp_path: Path, *households: dict) -> Path:
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(json.dumps(h, ensure_ascii=False) for h in households) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("day", ["2010-01-01", "2041-03-01", "2040-12-30"])
+def test_working_days_outside_the_calendar_are_refused_by_both_evaluators(
+    tmp_path: Path, day: str
+) -> None:
+    path = _write(tmp_path, _household(day))
+
+    with pytest.raises(EvaluationError) as sql:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+    with pytest.raises(EvaluationError) as interpreted:
+        explain_file(TABLES, path, "E1", AS_OF)
+
+    for raised in (sql, interpreted):
+        [diagnostic] = raised.value.diagnostics
+        assert diagnostic.code == "E612" and day in diagnostic.render()
+    assert not (tmp_path / "d.parquet").exists()
+
+
+def test_working_days_inside_the_calendar_agree_with_the_interpreter(tmp_path: Path) -> None:
+    path = _write(tmp_path, _household("2025-01-27"))
+
+    evaluate_file(TABLES, path, AS_OF, tmp_path / "d.jsonl", trace="none")
+
+    [decision] = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()]
+    [alert] = decision["alerts"]
+    # the Spring Festival holiday of 2025 (Jan 28 - Feb 4) is not counted
+    assert alert["due"] in explain_file(TABLES, path, "E1", AS_OF)
+    assert alert["due"] > "2025-02-04"
+
+
+@pytest.mark.parametrize("name", ["households.jsonl", "events.parquet"])
+def test_evaluate_refuses_to_write_over_its_own_input(tmp_path: Path, name: str) -> None:
+    path = _write(tmp_path, _household("2025-01-27"))
+    before = path.read_bytes()
+    out = tmp_path / name
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path if name.endswith("jsonl") else _parquet(tmp_path), AS_OF, out)
+
+    assert raised.value.diagnostics[0].code == "E613"
+    assert path.read_bytes() == before
+
+
+def _parquet(tmp_path: Path) -> Path:
+    synthesise(20, 1, tmp_path / "households.parquet", ["330106"])
+    return tmp_path / "households.parquet"
+
+
+@pytest.mark.parametrize("limit", ["1MB", "0GB", "16MiB"])
+def test_a_memory_limit_too_small_is_refused_before_any_work(tmp_path: Path, limit: str) -> None:
+    path = _write(tmp_path, _household("2025-01-27"))
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", memory_limit=limit)
+
+    assert raised.value.diagnostics[0].code == "E605" and "64MiB" in raised.value.diagnostics[0].render()
+
+
+def test_a_negative_wage_is_not_deducted_as_employment_cost(tmp_path: Path) -> None:
+    path = _write(tmp_path, _household("2025-01-27", wage="-1000000.00"))
+
+    text = explain_file(TABLES, path, "E1", AS_OF)
+    evaluate_file(TABLES, path, AS_OF, tmp_path / "d.jsonl", trace="none")
+
+    [decision] = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()]
+    # income -1,000,000 a year over two members, nothing deducted: -41,666.67 a month
+    assert decision["income_per_capita"] == "-41666.67"
+    assert "-41,666.67" in text
+
+
+def test_synth_siblings_replace_only_the_last_households(tmp_path: Path) -> None:
+    out = tmp_path / "households_households.parquet"
+
+    result = synthesise(30, 2, out, ["330106"])
+    evaluated = evaluate_file(TABLES, out, AS_OF, tmp_path / "d.parquet", trace="none")
+
+    assert sorted(p.name for p in result.paths) == [
+        "households_events.parquet", "households_households.parquet", "households_members.parquet"
+    ]
+    assert evaluated.households == 30
