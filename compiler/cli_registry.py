@@ -365,7 +365,7 @@ def _info(label: str, version: Any) -> list[tuple[str, str]]:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from compiler.diff import diff_sides, impact
+    from compiler.diff import diff_sides, impact, side_errors
     from compiler.diff import render_text as render_diff
     from compiler.registry import resolve_ref
 
@@ -374,6 +374,13 @@ def _diff(args: argparse.Namespace) -> int:
     old = resolve_ref(args.old, args.tables, registry, as_of, args.county)
     new = resolve_ref(args.new, args.tables, registry, as_of, args.county)
     result = diff_sides(old, new, as_of)
+    errors = {side.label: side_errors(side, as_of) for side in (old, new)}
+    for label, found in errors.items():
+        if found:
+            print(f"注意：{label} 有 {len(found)} 个校验错误，不能发布；以下比较仅供参考：", file=sys.stderr)
+            for diagnostic in found[:5]:
+                print(f"  {diagnostic.render()}", file=sys.stderr)
+    result["errors"] = {label: [d.render() for d in found] for label, found in errors.items()}
     effect = None
     if args.households:
         limit = None if args.format == "json" else args.limit

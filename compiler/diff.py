@@ -76,6 +76,17 @@ class Side:
         return {code: bind(book, report) for code, book in self.books.items()}
 
 
+def side_errors(side: Side, as_of: date) -> list:  # type: ignore[type-arg]
+    """The validation errors of a side's rulebooks (a standard out of its bounds, say):
+    a draft with errors can still be compared, but its reader must be told."""
+    from compiler.validate import validate
+
+    report = Report()
+    for plan in side.plans(report).values():
+        validate(plan, report, as_of, {})
+    return list(report.errors)
+
+
 # ---------------------------------------------------------------- tables
 
 

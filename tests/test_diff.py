@@ -371,3 +371,26 @@ def test_diff_command_with_households_prints_who_changes(
         "共 3 户，1 户变化" in out
         and "H1（330106）：低保边缘 → 低保；获得 dibao_allowance" in out
     )
+
+
+def test_a_side_with_validation_errors_is_compared_with_a_warning(tmp_path, capsys):
+    tables = Path(__file__).resolve().parents[1] / "tables"
+    workbook = write_xlsx(
+        tmp_path / "330106-西湖区.xlsx",
+        {
+            "标准参数": [
+                ["标识", "值", "生效日期", "失效日期", "来源"],
+                ["minimum_wage", -5, "2024-01-01", None, "录错"],
+            ]
+        },
+    )
+    code = cli.main(
+        ["diff", "330106", str(workbook), "--tables", str(tables), "--registry",
+         str(tmp_path / "r.duckdb"), "--as-of", "2025-06-01", "--format", "json"]
+    )
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 0 and out["errors"]["330106 工作副本"] == []
+    errors = out["errors"][str(workbook)]
+    assert errors and all("E401" in e and "-5.00" in e for e in errors)  # one per bound period
+    assert "不能发布" in captured.err and "E401" in captured.err
