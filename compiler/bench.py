@@ -54,7 +54,7 @@ def population(work: Path, households: int, seed: int, counties: list[str]) -> P
     """A synthetic population for N households, made once per (N, seed)."""
     path = work / f"synth-{households}-{seed}" / "households.parquet"
     if not (path.exists() and sibling(path, "members").exists() and sibling(path, "events").exists()):
-        synthesise(households, seed, path, counties)
+        synthesise(households, seed, path, counties, replace=True)
     return path
 
 

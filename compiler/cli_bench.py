@@ -16,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--out", required=True, help="households.parquet 或 .duckdb")
     synth.add_argument("--tables", default="tables")
+    synth.add_argument("--replace", action="store_true", help="覆盖已有的输出文件")
     synth.set_defaults(run=run_synth)
 
     bench = sub.add_parser("bench", help="性能测试（benchmark）")
@@ -40,7 +41,7 @@ def _counties(tables: str) -> list[str]:
 def run_synth(args: argparse.Namespace) -> int:
     from compiler.synth import synthesise
 
-    result = synthesise(args.households, args.seed, args.out, _counties(args.tables))
+    result = synthesise(args.households, args.seed, args.out, _counties(args.tables), replace=args.replace)
     print(
         f"已生成 {result.households} 户、{result.members} 名成员、{result.events} 个事件"
         f"（{result.seconds:.1f} 秒）：" + "，".join(str(p) for p in result.paths)

@@ -1007,6 +1007,17 @@ def _laid_over(
     from compiler.resolve import _standards_by_key, _type_standards
 
     code = county or workbook.code
+    if county and re.fullmatch(r"\d{6}", workbook.code or "") and workbook.code != county:
+        raise RegistryError(
+            make(
+                "E704",
+                f"工作簿文件名中的代码 {workbook.code} 与 --county {county} 不一致",
+                Location(workbook.path),
+                found=county,
+                expected=workbook.code,
+                hint="核对文件名或 --county，二者须指同一个县",
+            )
+        )
     if not re.fullmatch(r"\d{6}", code or ""):
         raise RegistryError(
             make(
@@ -1020,6 +1031,8 @@ def _laid_over(
     tables = _working(tables_root)
     _type_standards(workbook, _standards_by_key(tables.province), report)
     workbook.code = code
+    if code in tables.counties:
+        workbook.name = tables.counties[code].name  # the county's name, not the file's
     counties = dict(tables.counties)
     counties[code] = workbook
     book = rulebook_for(dataclasses.replace(tables, counties=counties), code, report)

@@ -150,9 +150,11 @@ MAX_HOUSEHOLDS = 100_000_000  # ten times the national scale the benchmark aims 
 
 
 def synthesise(
-    households: int, seed: int, out: str | Path, counties: list[str], memory_limit: str | None = None
+    households: int, seed: int, out: str | Path, counties: list[str], memory_limit: str | None = None,
+    replace: bool = False,
 ) -> SynthResult:
-    """Write a synthetic population; ``out`` ends in .parquet (three files) or .duckdb."""
+    """Write a synthetic population; ``out`` ends in .parquet (three files) or .duckdb.
+    Existing files are refused unless ``replace``: a .duckdb path may hold anything."""
     out = Path(out)
     if not 1 <= households <= MAX_HOUSEHOLDS or not counties:
         raise InputError(
@@ -174,6 +176,13 @@ def synthesise(
             make("E605", "Parquet 输出的文件名应以 households.parquet 结尾", found=out.name,
                  expected="如 synth/households.parquet 或 synth/h1m-households.parquet",
                  hint="成员、事件文件写在旁边，文件名只把 households 换成 members、events")
+        )
+    targets = [out] if out.suffix != ".parquet" else [out, sibling(out, "members"), sibling(out, "events")]
+    existing = [p for p in targets if p.exists()]
+    if existing and not replace:
+        raise InputError(
+            make("E605", "输出文件已存在，未覆盖", found="、".join(str(p) for p in existing),
+                 expected="新的文件名", hint="确需覆盖时加 --replace")
         )
     started = time.perf_counter()
     try:

@@ -34,7 +34,7 @@ def run(work: Path, households: int, rounds: int) -> None:
     from console.users import COUNTY_ADMIN, User, add_user
 
     shutil.copytree(REPO / "tables", work / "tables")
-    population = synthesise(households, 7, work / "synth" / "households.parquet", ["330106"])
+    population = synthesise(households, 7, work / "synth" / "households.parquet", ["330106"], replace=True)
     os.environ.update(
         JIUZHU_TABLES=str(work / "tables"), JIUZHU_STATE=str(work / "state"),
         JIUZHU_REGISTRY=str(work / "registry.duckdb"), JIUZHU_AS_OF="2025-06-01",

@@ -110,3 +110,17 @@ def test_batch_evaluation_has_a_memory_limit_by_default() -> None:
     number, unit = setting.split()
     assert unit in ("MiB", "GiB") and float(number) * (1024 if unit == "GiB" else 1) <= 4096
     assert "jiuzhu-spill" in con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+
+
+def test_synth_keeps_existing_files_unless_told_to_replace_them(tmp_path: Path) -> None:
+    precious = tmp_path / "precious.duckdb"
+    duckdb.connect(str(precious)).execute("CREATE TABLE important AS SELECT 42 AS answer").close()
+
+    with pytest.raises(InputError) as raised:
+        synthesise(10, 1, precious, COUNTIES)
+
+    assert raised.value.diagnostics[0].code == "E605" and "--replace" in raised.value.diagnostics[0].render()
+    assert duckdb.connect(str(precious)).execute("SELECT answer FROM important").fetchone() == (42,)
+    synthesise(10, 1, precious, COUNTIES, replace=True)
+    tables = {r[0] for r in duckdb.connect(str(precious)).execute("SHOW TABLES").fetchall()}
+    assert {"households", "members", "events"} <= tables

@@ -394,3 +394,18 @@ def test_a_side_with_validation_errors_is_compared_with_a_warning(tmp_path, caps
     errors = out["errors"][str(workbook)]
     assert errors and all("E401" in e and "-5.00" in e for e in errors)  # one per bound period
     assert "不能发布" in captured.err and "E401" in captured.err
+
+
+def test_a_workbook_takes_its_county_name_and_must_match_county(tmp_path, capsys):
+    tables = Path(__file__).resolve().parents[1] / "tables"
+    sheets = {"标准参数": [["标识", "值", "生效日期", "失效日期", "来源"],
+                          ["dibao_standard", 1400, "2025-01-01", None, "新"]]}
+    renamed = write_xlsx(tmp_path / "西湖改.xlsx", sheets)
+    coded = write_xlsx(tmp_path / "330106-西湖区.xlsx", sheets)
+    common = ["--tables", str(tables), "--registry", str(tmp_path / "r.duckdb"), "--as-of", "2025-06-01"]
+
+    assert cli.main(["diff", "330106", str(renamed), "--county", "330106", *common]) == 0
+    assert "县（市、区）330106 西湖区" in capsys.readouterr().out
+    assert cli.main(["diff", "330106", str(coded), "--county", "330102", *common]) == 1
+    err = capsys.readouterr().err
+    assert "E704" in err and "330102" in err and "Traceback" not in err
