@@ -362,13 +362,17 @@ def data_error(error: duckdb.Error) -> InputError | None:
     kinds = (duckdb.ConversionException, duckdb.OutOfRangeException)
     if not isinstance(error, kinds):
         return None
+    import re
+
     first = str(error).splitlines()[0]
+    value = re.search(r'[Cc]asting value "([^"]+)"', first) or re.search(r"\(([-\d. *]+)\)", first)
     return InputError(
         make(
             "E605",
-            f"家庭数据中有无法计算的取值：{first}",
-            expected="金额在 ±10¹⁶ 元以内的有效数值",
-            hint="检查是否有过大或格式错误的金额",
+            "家庭数据中有金额或其合计、乘积超出可计算的范围",
+            found=value.group(1) if value else first,
+            expected="金额及其合计在 ±10¹⁶ 元以内",
+            hint="检查是否有录错的特大金额（如多写了几位数）；用 jiuzhu explain 查看单户的计算过程",
         )
     )
 

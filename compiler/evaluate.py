@@ -16,7 +16,15 @@ from pathlib import Path
 import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.engine import Project, connect, contract_error, install_standards, open_project, run_programs
+from compiler.engine import (
+    Project,
+    connect,
+    contract_error,
+    data_error,
+    install_standards,
+    open_project,
+    run_programs,
+)
 from compiler.errors import InputError, ValidationFailed
 
 
@@ -113,7 +121,7 @@ def evaluate_file(
             write_decisions(con, relation, out)
         counted = _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:
-        raise contract_error(error) or _engine_error(error) from None
+        raise contract_error(error) or data_error(error) or _engine_error(error) from None
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
     return EvaluationResult(count, time.perf_counter() - started, present, counted, warnings)

@@ -126,3 +126,17 @@ def test_synth_siblings_replace_only_the_last_households(tmp_path: Path) -> None
         "households_events.parquet", "households_households.parquet", "households_members.parquet"
     ]
     assert evaluated.households == 30
+
+
+def test_a_sum_beyond_the_money_range_is_e605_in_chinese_with_the_value(tmp_path: Path) -> None:
+    household = _household("2025-01-27", wage="9999999999999999.99")
+    household["members"][1]["income"] = {"wage": "9999999999999999.99"}
+    path = _write(tmp_path, household)
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+
+    [diagnostic] = raised.value.diagnostics
+    text = diagnostic.render()
+    assert diagnostic.code == "E605" and "19999999999999999.98" in text
+    assert "Conversion Error" not in text and "超出可计算的范围" in text
