@@ -198,7 +198,7 @@ def _setting(text: str) -> str:
     """A memory size like 1GB; anything else is refused before it reaches SQL."""
     import re
 
-    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.I)
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.IGNORECASE)
     if not found:
         raise InputError(
             make("E605", "内存上限格式错误", found=text, expected="如 1GB、512MB")
@@ -421,6 +421,7 @@ def _typed(value: object, spec: Field) -> object:
 __all__ = [
     "PASSES",
     "Project",
+    "RuleBook",
     "build",
     "connect",
     "contract_error",
@@ -429,5 +430,4 @@ __all__ = [
     "open_project",
     "run_programs",
     "write_build",
-    "RuleBook",
 ]

@@ -39,7 +39,7 @@ from compiler.expr import (
     Test,
     Unary,
 )
-from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Rule, Table
+from compiler.model import Aggregation, DType, HitPolicy, Level, Rule, Table
 
 DIVISION_PLACES = Decimal("1e-6")
 # The member a member's or an event's decision concerns, named in its trace entry.

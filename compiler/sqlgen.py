@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from compiler.bind import AS_OF, Plan
 from compiler.expr import (
@@ -334,8 +334,10 @@ class _Compiler:
         for kind, ident in self.plan.order:
             if kind != "derived":
                 continue
-            expr = self.plan.derived[ident].expr
-            if not _aggregate_calls(expr) and set(_names(expr)) <= constant:
+            derived = self.plan.derived[ident]
+            expr = derived.expr
+            on_households = derived.level in (Level.HOUSEHOLD, None)  # members read them by join
+            if on_households and not _aggregate_calls(expr) and set(_names(expr)) <= constant:
                 constant.add(ident)
                 found.append(ident)
         return found

@@ -39,7 +39,7 @@ def _u(seed: int, purpose: int, key: str) -> str:
 
 def _households_sql(n: int, seed: int, counties: list[str]) -> str:
     codes = "[" + ", ".join(f"'{c}'" for c in counties if c.isdigit()) + "]"
-    u = lambda p: _u(seed, p, "i")  # noqa: E731
+    u = lambda p: _u(seed, p, "i")
     return f"""
 SELECT
   'H' || lpad(CAST(i AS VARCHAR), 9, '0') AS household_id,
@@ -91,7 +91,7 @@ FROM range({n}) r(i)
 
 def _members_sql(seed: int) -> str:
     key = "(h._hh_index * 8 + k)"
-    u = lambda p: _u(seed, p, key)  # noqa: E731
+    u = lambda p: _u(seed, p, key)
     normal = f"sqrt(-2 * ln(1 - {u(43)})) * cos(2 * pi() * {u(44)})"
     return f"""
 SELECT
@@ -131,7 +131,7 @@ FROM jz_synth_households h, range(h.size) t(k)
 
 
 def _events_sql(seed: int) -> str:
-    u = lambda p: _u(seed, p, "h._hh_index")  # noqa: E731
+    u = lambda p: _u(seed, p, "h._hh_index")
     return f"""
 SELECT
   h.household_id,
