@@ -874,10 +874,11 @@ def _case(staged: _Staged, column: Column, known: list[str] | None) -> str:
     family, raw = staged.family, staged.access(column)
     text = family.text(raw)
     missing = "'missing'" if column.required else "NULL"
-    arms = [
-        f"WHEN {family.is_null(raw)} THEN {missing}",
-        f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'",
-    ]
+    arms = [f"WHEN {family.is_null(raw)} THEN {missing}"]
+    if column.required and column.dtype.kind in (Kind.TEXT, Kind.ENUM):
+        # a blank key is no key, whatever the format: JSON and CSV read it as missing
+        arms.append(f"WHEN trim({text}) = '' THEN 'missing'")
+    arms.append(f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'")
     if column.dtype.kind is Kind.ENUM:
         arms.append(f"WHEN {text} NOT IN ({_words(column.dtype.values)}) THEN 'value'")
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):

@@ -140,3 +140,24 @@ def test_a_sum_beyond_the_money_range_is_e605_in_chinese_with_the_value(tmp_path
     text = diagnostic.render()
     assert diagnostic.code == "E605" and "19999999999999999.98" in text
     assert "Conversion Error" not in text and "超出可计算的范围" in text
+
+
+@pytest.mark.parametrize("column", ["household_id", "person_id"])
+def test_a_blank_key_in_parquet_is_missing_as_in_json(tmp_path: Path, column: str) -> None:
+    import duckdb
+
+    path = _parquet(tmp_path)
+    table = "households" if column == "household_id" else "members"
+    target = tmp_path / f"{table}.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE blanked AS SELECT * REPLACE (CASE WHEN row_number() OVER () = 1"
+        f" THEN '  ' ELSE {column} END AS {column}) FROM read_parquet('{target}')"
+    )
+    con.execute(f"COPY blanked TO '{target}' (FORMAT parquet)")
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+
+    codes = {(d.code, column in d.render()) for d in raised.value.diagnostics}
+    assert ("E604", True) in codes
