@@ -139,9 +139,8 @@ def stages(tables: str, path: Path, as_of: date, memory_limit: str | None = None
     level and the decision tables it computes), and the decisions written out."""
     import re
 
-    from compiler.engine import connect, install_standards, open_project
-    from compiler.evaluate import default_memory_limit
-    from compiler.households import load_households
+    from compiler.engine import connect, open_project
+    from compiler.evaluate import default_memory_limit, prepare
     from compiler.output import write_decisions
 
     found: list[tuple[str, float]] = []
@@ -150,9 +149,7 @@ def stages(tables: str, path: Path, as_of: date, memory_limit: str | None = None
     found.append(("读取并校验决策表", time.perf_counter() - mark))
     mark = time.perf_counter()
     con = connect(memory_limit or default_memory_limit())
-    load_households(con, path, project.fields, known_counties=set(project.plans))
-    present = [r[0] for r in con.execute("SELECT DISTINCT county_code FROM jz_households").fetchall()]
-    install_standards(con, {c: project.plan(c) for c in present}, as_of)
+    present = prepare(con, project, path, as_of)
     found.append(("读入并检查家庭数据", time.perf_counter() - mark))
     program = project.program(present[0], trace="none")
     levels = {"h": "家庭", "m": "成员", "e": "事件"}

@@ -450,7 +450,9 @@ def _decisions_sql(plan: Plan) -> tuple[str, dict[str, str]]:
 
     The public ``compile_plan`` ends in the decision contract's columns; the runner
     needs the imported tables' own outputs, so it has the compiler end in a query of
-    its own over the last household relation (TODO: a public hook in sqlgen for this).
+    its own over the last household relation. TODO: compile_plan should take an
+    ``outputs="tables"`` option that ends the program in this query, so that this module
+    stops reaching into ``_Compiler``.
     """
     from compiler.model import Level
     from compiler.sqlgen import _Compiler, quote

@@ -805,10 +805,8 @@ class _Compiler:
             value = self.hoist(value)  # read three times below: computed once
         if inner <= places:
             return f"CAST({value} AS DECIMAL(38,{places}))"
-        return (
-            f"CASE WHEN abs({value}) < {10 ** (18 - inner)}"
-            f" THEN CAST(round(CAST({value} AS DECIMAL(18,{inner})), {places}) AS DECIMAL(38,{places}))"
-            f" ELSE CAST(round({value}, {places}) AS DECIMAL(38,{places})) END"
+        return _when_narrow(
+            value, inner, lambda v: f"CAST(round({v}, {places}) AS DECIMAL(38,{places}))"
         )
 
     def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
@@ -876,12 +874,7 @@ class _Compiler:
             or target is None or not target < scale <= 12 or self.hoisted is None
         ):
             return self.cast(sql, dtype)
-        value = self.hoist(sql)
-        kind = sql_type(dtype)
-        return (
-            f"CASE WHEN abs({value}) < {10 ** (18 - scale)}"
-            f" THEN CAST(CAST({value} AS DECIMAL(18,{scale})) AS {kind}) ELSE CAST({value} AS {kind}) END"
-        )
+        return _when_narrow(self.hoist(sql), scale, lambda v: f"CAST({v} AS {sql_type(dtype)})")
 
     def cast(self, sql: str, dtype: DType) -> str:
         if dtype.kind is Kind.LIST:
@@ -1044,6 +1037,15 @@ def _lookup(index: str, texts: list[str]) -> str:
         return "CAST(NULL AS VARCHAR)"
     whens = " ".join(f"WHEN {i + 1} THEN {string(t)}" for i, t in enumerate(texts))
     return f"CASE {index} {whens} END"
+
+
+def _when_narrow(value: str, scale: int, apply: Callable[[str], str]) -> str:
+    """``apply`` to a column of ``scale`` decimals, on DECIMAL(18, scale) for the rows
+    where the value fits (64-bit arithmetic) and on the value as it is elsewhere."""
+    return (
+        f"CASE WHEN abs({value}) < {10 ** (18 - scale)}"
+        f" THEN {apply(f'CAST({value} AS DECIMAL(18,{scale}))')} ELSE {apply(value)} END"
+    )
 
 
 def _widest(*scales: int | None) -> int | None:

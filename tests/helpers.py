@@ -31,6 +31,7 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import EvaluationError
+from compiler.export import STANDARD_COLUMNS
 from compiler.interpret import Evaluation, Interpreter
 from compiler.model import Field, Level
 from compiler.sqlgen import SQL_TYPES, _Compiler, compile_plan, quote
@@ -41,21 +42,8 @@ COUNTY_FOLDER = "330106-西湖区"
 Rows = list[list[object]]
 Env = dict[str, Any]
 
-STANDARDS_HEADER = [
-    "标识",
-    "名称",
-    "值",
-    "单位",
-    "生效日期",
-    "失效日期",
-    "来源",
-    "备注",
-    "类型",
-    "县可改",
-    "下限",
-    "上限",
-    "核实",
-]
+# the province standards sheet's header, as `jiuzhu export` writes it
+STANDARDS_HEADER = list(STANDARD_COLUMNS)
 
 
 # ---------------------------------------------------------------- tables folders

@@ -22,6 +22,7 @@ from compiler.calendar import WorkCalendar
 from compiler.expr import Compare, Interval, children
 from compiler.interpret import Evaluation, Interpreter, cast
 from compiler.model import Level
+from tests.helpers import STANDARDS_HEADER
 
 Rows = list[list[object]]
 
@@ -197,21 +198,7 @@ STANDARDS = (
     ("asset_share", "资产比例", "", "percent", "否"),
     ("years_needed", "所需年限", "年", "integer", "否"),
 )
-HEADER = [
-    "标识",
-    "名称",
-    "值",
-    "单位",
-    "生效日期",
-    "失效日期",
-    "来源",
-    "备注",
-    "类型",
-    "县可改",
-    "下限",
-    "上限",
-    "核实",
-]
+HEADER = STANDARDS_HEADER
 
 # ---------------------------------------------------------------- what cells may say
 

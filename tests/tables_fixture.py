@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.helpers import STANDARDS_HEADER
 from tests.workbooks import write_csv_folder, write_xlsx
 
 COUNTY = "330106"
@@ -30,8 +31,7 @@ def province_sheets() -> dict[str, list[list[object]]]:
             ["event.person_id", "事件成员", "事件", "text", None, None],
         ],
         "标准参数": [
-            ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "类型",
-             "县可改", "下限", "上限", "核实"],
+            STANDARDS_HEADER,
             ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "zjol",
              None, "money", "是", None, None, "否"],
             ["marginal_multiplier", "边缘倍数", "1.5", "倍", "2024-01-01", None, "意见 二",

@@ -21,7 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.sqlgen import PRELUDE, compile_plan
-from tests.helpers import interpret, plan_of, prepare, relations, write_tables
+from tests.helpers import (
+    STANDARDS_HEADER,
+    interpret,
+    plan_of,
+    prepare,
+    relations,
+    write_tables,
+)
 
 AS_OF = date(2025, 6, 1)
 
@@ -49,8 +56,6 @@ def province() -> dict[str, list[list[object]]]:
         ["person_id", "成员编号", "成员", "text", None, None],
         ["birth_date", "出生日期", "成员", "date", None, None],
     ]
-    standard_head = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注",
-                     "类型", "县可改", "下限", "上限", "核实"]
     standards = [
         ["std", "标准", "1301.37", "元", "2024-01-01", None, "测试", None, "money", "是",
          None, None, "是"],
@@ -65,7 +70,7 @@ def province() -> dict[str, list[list[object]]]:
     ]
     return {
         "字段": [["标识", "名称", "层级", "类型", "默认", "说明"], *fields],
-        "标准参数": [standard_head, *standards],
+        "标准参数": [STANDARDS_HEADER, *standards],
         "派生值": [
             ["标识", "名称", "层级", "类型", "表达式", "依据"],
             *[[ident, ident, "家庭", kind, text, "测试"] for ident, kind, text in DERIVED],
