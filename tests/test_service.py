@@ -19,13 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from compiler.registry import publish
-from compiler.service import (
-    DecisionRequest,
-    Evaluator,
-    ProjectCache,
-    Settings,
-    create_app,
-)
+from compiler.service import Settings, create_app
+from compiler.service_decide import Evaluator
+from compiler.service_projects import ProjectCache
+from compiler.service_request import DecisionRequest
 from tests.tables_fixture import COUNTY, county_sheets, province_sheets, write_tables
 from tests.workbooks import write_csv_folder
 

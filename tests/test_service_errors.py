@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from compiler import service
+from compiler import service, service_decide, service_errors
 from tests.tables_fixture import COUNTY, province_sheets
 from tests.test_service import (
     build_tables,
@@ -481,7 +481,7 @@ def test_a_bug_is_a_500_with_the_same_body_and_no_detail(client, monkeypatch):
     def broken(*args: Any) -> None:
         raise RuntimeError("secret detail 330106199001011234")
 
-    monkeypatch.setattr(service, "decision_records", broken)
+    monkeypatch.setattr(service_decide, "decision_records", broken)
     response = client.post(DECISIONS, json=body())
     assert response.status_code == 500
     check_shape(response.json())
@@ -497,7 +497,7 @@ def test_a_bug_in_a_route_is_a_500_too(client, monkeypatch):
 
 def test_without_the_registry_module_versions_are_unavailable(client, monkeypatch):
     def missing() -> None:
-        raise service.request_error(
+        raise service_errors.request_error(
             "E610", "版本库模块不可用，无法查询已发布的版本", None
         )
 

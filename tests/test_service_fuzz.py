@@ -19,7 +19,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from compiler.service import DecisionRequest, Evaluator, ProjectCache, Settings
+from compiler.service import Settings
+from compiler.service_decide import Evaluator
+from compiler.service_projects import ProjectCache
+from compiler.service_request import DecisionRequest
 from tests.tables_fixture import COUNTY
 from tests.test_service import OTHER, build_tables, make_client
 

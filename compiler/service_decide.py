@@ -1,0 +1,353 @@
+"""Deciding the service's requests: in worker threads, merged while workers are busy.
+
+``Batcher.decide`` hands a request to the workers; while all are busy, requests wait,
+and the next free worker decides every waiting request of the same project and date in
+one run (``Evaluator.decide_requests``). Each request still gets exactly the decisions,
+or the errors, it would get alone: when a merged run fails, the requests its
+diagnostics blame are decided alone and the rest together again. Households are written
+to a temporary JSON file and decided by ``compiler.evaluate`` on the worker's own
+DuckDB connection; ``decisions_body`` encodes the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from compiler import logger
+from compiler.diagnostics import Location, make
+from compiler.engine import connect, contract_error
+from compiler.errors import EvaluationError, InputError, JiuzhuError
+from compiler.evaluate import decide, prepare
+from compiler.output import decision_records
+from compiler.service_errors import (
+    INDEXED,
+    ServiceError,
+    encode,
+    from_library,
+    internal_error,
+    log_bug,
+    request_error,
+    with_location,
+)
+from compiler.service_projects import WORKING_COPY, Warm
+from compiler.service_request import DecisionRequest
+
+# ---------------------------------------------------------------- evaluation
+
+
+Outcome = list[dict[str, Any]] | ServiceError
+
+
+class Evaluator:
+    """Runs the library's evaluation in worker threads, one DuckDB connection each."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = connect()
+        return con
+
+    def _discard(self) -> None:
+        con, self._local.con = getattr(self._local, "con", None), None
+        if con is not None:
+            con.close()
+
+    def decide_requests(
+        self, warm: Warm, as_of: date, requests: list[DecisionRequest]
+    ) -> list[Outcome]:
+        """Each request's decisions (in its households' order) or its failure.
+
+        Mergeable requests are decided in one run; when that run fails, the requests
+        the diagnostics blame are decided alone (so their errors are exactly those a
+        lone request gets) and the others are tried together again.
+        """
+        outcomes: dict[int, Outcome] = {
+            i: [] for i, r in enumerate(requests) if not r.households
+        }
+        group = [i for i, r in enumerate(requests) if r.households and r.mergeable]
+        alone = [i for i, r in enumerate(requests) if r.households and not r.mergeable]
+        while len(group) > 1:
+            try:
+                results = self._run(
+                    warm, as_of, [requests[i].households for i in group]
+                )
+            except (JiuzhuError, ServiceError) as error:
+                blamed = _blamed(error, [len(requests[i].households) for i in group])
+                blamed_ids = [group[k] for k in blamed] if blamed else list(group)
+                alone += blamed_ids
+                group = [i for i in group if i not in blamed_ids]
+                continue
+            outcomes.update(zip(group, results, strict=True))
+            group = []
+        for i in sorted(alone + group):
+            try:
+                outcomes[i] = self._run(warm, as_of, [requests[i].households])[0]
+            except ServiceError as error:
+                outcomes[i] = error
+            except JiuzhuError as error:
+                outcomes[i] = from_library(_placed(error, requests[i].households))
+        return [outcomes[i] for i in range(len(requests))]
+
+    def _run(
+        self, warm: Warm, as_of: date, parts: list[list[Any]]
+    ) -> list[list[dict[str, Any]]]:
+        """One evaluation over the households of ``parts``; with more than one part,
+        each household_id is prefixed by its part's number so parts cannot clash."""
+        merged = _merged(parts)
+        with tempfile.TemporaryDirectory(prefix="jiuzhu-service-") as scratch:
+            path = Path(scratch) / "households.json"
+            path.write_bytes(_households_file(merged))
+            con = self._connection()
+            try:
+                present = prepare(con, warm.project, path, as_of, versions=warm.labels)
+                relation = decide(con, warm.project, present)
+                records = decision_records(con, _in_input_order(relation))
+            except duckdb.Error as error:
+                self._discard()
+                raised = contract_error(error) or _engine_error(error)
+                if raised is None:
+                    raise  # a bug in the compiled SQL, not in the households
+                raise raised from None
+            except JiuzhuError:
+                raise  # the loader has already reset the connection's input
+            except BaseException:
+                self._discard()
+                raise
+        if len(records) != len(merged):
+            raise RuntimeError(f"{len(records)} decisions for {len(merged)} households")
+        return _split(records, parts)
+
+
+def _engine_error(error: duckdb.Error) -> InputError | None:
+    """A computation DuckDB refused on these households' values (an overflow, say),
+    answered like ``jiuzhu evaluate`` answers it; the message goes to the client, not
+    the log. None for any other DuckDB error: the compiled SQL is at fault."""
+    if not isinstance(error, _DATA_ERRORS):
+        return None
+    text = str(error).strip()
+    first = text.splitlines()[0][:200] if text else type(error).__name__
+    return InputError(
+        make(
+            "E605",
+            f"DuckDB 无法完成计算：{first}",
+            hint="检查家庭数据的取值是否过大或异常",
+        )
+    )
+
+
+_DATA_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+    duckdb.InvalidInputException,
+)
+
+
+def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
+    """A contract error (E601/E602) given the JSON path of the household it names."""
+    if not isinstance(error, EvaluationError):
+        return error
+    ids = [
+        _id_text(h.get("household_id")) if isinstance(h, dict) else None
+        for h in households
+    ]
+    placed = []
+    for diagnostic in error.diagnostics:
+        household = diagnostic.extra.get("household")
+        if (
+            household is not None
+            and str(household) in ids
+            and not diagnostic.location.cell
+        ):
+            where = Location(cell=f"$[{ids.index(str(household))}]")
+            diagnostic = with_location(diagnostic, where)
+        placed.append(diagnostic)
+    return EvaluationError(placed)
+
+
+def _merged(parts: list[list[Any]]) -> list[Any]:
+    if len(parts) == 1:
+        return parts[0]
+    return [
+        {**household, "household_id": f"{k}~{_id_text(household['household_id'])}"}
+        for k, households in enumerate(parts)
+        for household in households
+    ]
+
+
+def _id_text(value: object) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _households_file(households: list[Any]) -> bytes:
+    """The households as a JSON list; a Decimal as a string, which the loader reads
+    exactly (a JSON number would pass through binary floating point)."""
+    try:
+        return encode(households)
+    except UnicodeEncodeError:
+        raise request_error(
+            "E608",
+            "请求中含有无法编码的字符（孤立的 \\uD800-\\uDFFF 转义）",
+            "$.households",
+            400,
+            hint="字符串只能含有合法的 Unicode 字符",
+        ) from None
+
+
+def _in_input_order(relation: str) -> str:
+    return (
+        f"SELECT d.* FROM {relation} d JOIN jz_households h "
+        "ON d.household_id = h.household_id ORDER BY h._hh_index"
+    )
+
+
+def _split(
+    records: list[dict[str, Any]], parts: list[list[Any]]
+) -> list[list[dict[str, Any]]]:
+    results, start = [], 0
+    for k, households in enumerate(parts):
+        chunk = records[start : start + len(households)]
+        if len(parts) > 1:
+            prefix = f"{k}~"
+            for record in chunk:
+                record["household_id"] = record["household_id"].removeprefix(prefix)
+        results.append(chunk)
+        start += len(households)
+    return results
+
+
+def _blamed(error: JiuzhuError | ServiceError, sizes: list[int]) -> list[int]:
+    """The parts (by position) a merged run's diagnostics point at: a household path
+    ``$[i]...``, or a contract error's household ``k~H001``; empty when one cannot be
+    placed."""
+    if isinstance(error, ServiceError):
+        return []
+    offsets = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
+    blamed: set[int] = set()
+    for diagnostic in error.diagnostics:
+        match = INDEXED.fullmatch(diagnostic.location.cell or "")
+        household = str(diagnostic.extra.get("household", ""))
+        if match:
+            index = int(match.group(1))
+            blamed.add(next(k for k in range(len(sizes)) if index < offsets[k + 1]))
+        elif isinstance(error, EvaluationError) and re.match(r"\d+~", household):
+            blamed.add(int(household.split("~", 1)[0]))
+        else:
+            return []
+    return sorted(k for k in blamed if k < len(sizes))
+
+
+def decisions_body(
+    labels: dict[str, str], as_of: date, records: list[dict[str, Any]]
+) -> bytes:
+    """The answer to POST /v1/decisions: the decisions and the version of each county."""
+    counties = list(dict.fromkeys(r["county_code"] for r in records))
+    versions = {c: labels.get(c, WORKING_COPY) for c in counties}
+    return encode(
+        {
+            "as_of": as_of,
+            "versions": versions,
+            "working_copy": [
+                c for c, label in versions.items() if label == WORKING_COPY
+            ],
+            "decisions": records,
+        }
+    )
+
+
+# ---------------------------------------------------------------- batching
+
+
+@dataclass
+class _Pending:
+    warm: Warm
+    request: DecisionRequest
+    future: asyncio.Future[Outcome]
+
+
+@dataclass
+class Batcher:
+    """Hands requests to the evaluation workers; while all are busy, requests wait
+    and the next free worker decides every waiting request of the same key at once."""
+
+    evaluator: Evaluator
+    executor: ThreadPoolExecutor
+    workers: int
+    max_households: int
+    queue: list[_Pending] = field(default_factory=list)
+    running: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def decide(self, warm: Warm, request: DecisionRequest) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self.queue.append(_Pending(warm, request, future))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        self.queue = [p for p in self.queue if not p.future.done()]
+        while len(self.running) < self.workers and self.queue:
+            batch = self._take()
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self.running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _take(self) -> list[_Pending]:
+        first = self.queue.pop(0)
+        batch, total, rest = [first], len(first.request.households), []
+        for pending in self.queue:
+            size = len(pending.request.households)
+            joins = (
+                first.request.mergeable
+                and pending.request.mergeable
+                and pending.warm.key == first.warm.key
+                and pending.request.as_of == first.request.as_of
+                and total + size <= self.max_households
+            )
+            if joins:
+                batch.append(pending)
+                total += size
+            else:
+                rest.append(pending)
+        self.queue = rest
+        return batch
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
+        self._dispatch()
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        first = batch[0]
+        loop = asyncio.get_running_loop()
+        try:
+            outcomes = await loop.run_in_executor(
+                self.executor,
+                self.evaluator.decide_requests,
+                first.warm,
+                first.request.as_of,
+                [p.request for p in batch],
+            )
+        except Exception as error:  # noqa: BLE001 - a bug: the batch gets 500s
+            log_bug(error)
+            outcomes = [internal_error()] * len(batch)
+        if len(batch) > 1:
+            logger.info(
+                "decided %d requests together (%d households)",
+                len(batch),
+                sum(len(p.request.households) for p in batch),
+            )
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(outcome)
