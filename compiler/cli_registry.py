@@ -365,8 +365,9 @@ def _info(label: str, version: Any) -> list[tuple[str, str]]:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from compiler.diff import diff_sides, impact, side_errors
-    from compiler.diff import render_text as render_diff
+    from compiler.diff import diff_sides, side_errors
+    from compiler.diff_impact import impact
+    from compiler.diff_text import render_text as render_diff
     from compiler.registry import resolve_ref
 
     as_of = args.as_of or date.today()

@@ -288,7 +288,7 @@ def full_workbook(book: RuleBook) -> Workbook:
     """Everything that decides for the county, as one province-style workbook; each
     standard's rows become the value in force in each period (county before city before
     province), so the periods never overlap."""
-    from compiler.diff import timeline
+    from compiler.diff_rulebooks import timeline
 
     workbook = Workbook(
         "",

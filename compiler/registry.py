@@ -663,7 +663,7 @@ def _draft(
 def _impact(
     store: Registry, prepared: Prepared, households: str | Path, effective: date
 ) -> str:
-    from compiler.diff import impact
+    from compiler.diff_impact import impact
 
     county = prepared.county_code
     baseline = store.version_in_force(county, effective)

@@ -228,11 +228,13 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
             as_of: date) -> Comparison:
     """The diff of two sides, cell by cell, and (with households) who moves.
 
-    ``diff.impact`` does not return how many households each group has before and
-    after, so the households are loaded here and ``diff.impact_loaded`` runs on this
-    connection, whose decision tables then give those counts.
+    ``diff_impact.impact`` does not return how many households each group has before
+    and after, so the households are loaded here and ``diff_impact.impact_loaded`` runs
+    on this connection, whose decision tables then give those counts.
     """
-    from compiler.diff import diff_sides, impact_loaded, render_text
+    from compiler.diff import diff_sides
+    from compiler.diff_impact import impact_loaded
+    from compiler.diff_text import render_text
     from compiler.households import load_households
 
     started = time.perf_counter()

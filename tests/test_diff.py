@@ -11,14 +11,10 @@ from pathlib import Path
 import pytest
 
 from compiler import cli
-from compiler.diff import (
-    Side,
-    diff_rulebooks,
-    diff_sides,
-    impact,
-    render_text,
-    timeline,
-)
+from compiler.diff import Side, diff_sides
+from compiler.diff_impact import impact
+from compiler.diff_rulebooks import diff_rulebooks, timeline
+from compiler.diff_text import render_text
 from compiler.engine import open_project
 from compiler.model import Standard, StandardRow
 from compiler.registry import publish
