@@ -55,6 +55,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -394,6 +395,8 @@ class _Staged:
     linked: bool  # members and events join their household by household_id
     warnings: list[str] = field(default_factory=list)
     built: dict[Level, str] = field(default_factory=lambda: dict(_RAW))  # what jz_* read
+    # a typed column's DuckDB type (Parquet, DuckDB); None for text or a missing column
+    source_type: Callable[[Column], str | None] = lambda column: None
 
 
 def _county_filter(county: str | None, county_text: str) -> str:
@@ -640,21 +643,24 @@ def _stage_tabular(
             built[level] = _FAST[level]
             con.execute(f"CREATE VIEW {_FAST[level]} AS SELECT *, _row AS _pos FROM {_ALL[level]}")
     warnings: list[str] = []
-    access = _tabular_access(present, schema, source, warnings)
-    return _Staged(family, access, _Places(source), linked=True, warnings=warnings, built=built)
+    access, source_type = _tabular_access(present, schema, source, warnings)
+    return _Staged(
+        family, access, _Places(source), linked=True, warnings=warnings, built=built,
+        source_type=source_type,
+    )
 
 
-def _columns_of(con: duckdb.DuckDBPyConnection, relation: str | None) -> set[str]:
+def _columns_of(con: duckdb.DuckDBPyConnection, relation: str | None) -> dict[str, str]:
+    """A relation's columns and their DuckDB types."""
     if relation is None:
-        return set()
-    return {
-        row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-    }
+        return {}
+    described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    return {row[0]: row[1] for row in described}
 
 
 def _tabular_access(
-    present: dict[Level, set[str]], schema: Schema, source: Source, warnings: list[str]
-) -> Callable[[Column], str]:
+    present: dict[Level, dict[str, str]], schema: Schema, source: Source, warnings: list[str]
+) -> tuple[Callable[[Column], str], Callable[[Column], str | None]]:
     """Find each column in its file (``event.type`` may be written ``type``); warn of
     columns that are no declared field."""
     found: dict[tuple[Level, str], str] = {}
@@ -669,7 +675,7 @@ def _tabular_access(
             "household_id",
             "file_row_number",
         }
-        unknown = sorted(present[level] - used)
+        unknown = sorted(present[level].keys() - used)
         if unknown:
             where = (
                 f"{_SOURCE_NAMES[level]} 表"
@@ -684,7 +690,11 @@ def _tabular_access(
         name = found.get((column.level, column.id))
         return quote(name) if name else "NULL"
 
-    return access
+    def source_type(column: Column) -> str | None:
+        name = found.get((column.level, column.id))
+        return present[column.level][name] if name else None
+
+    return access, source_type
 
 
 def _stage(
@@ -869,8 +879,9 @@ class _Problem:
     first: tuple[int, int | None] | None = None  # a duplicate's first place
 
 
-def _case(staged: _Staged, column: Column, known: list[str] | None) -> str:
-    """SQL naming what is wrong with one column's value, or NULL."""
+def _case(staged: _Staged, column: Column, known: list[str] | None) -> str | None:
+    """SQL naming what is wrong with one column's value, or NULL; None when nothing
+    can be (an optional column whose stored type holds only valid values)."""
     family, raw = staged.family, staged.access(column)
     text = family.text(raw)
     missing = "'missing'" if column.required else "NULL"
@@ -878,7 +889,8 @@ def _case(staged: _Staged, column: Column, known: list[str] | None) -> str:
     if column.required and column.dtype.kind in (Kind.TEXT, Kind.ENUM):
         # a blank key is no key, whatever the format: JSON and CSV read it as missing
         arms.append(f"WHEN trim({text}) = '' THEN 'missing'")
-    arms.append(f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'")
+    if not _holds(staged.source_type(column), column.dtype.kind):
+        arms.append(f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'")
     if column.dtype.kind is Kind.ENUM:
         arms.append(f"WHEN {text} NOT IN ({_words(column.dtype.values)}) THEN 'value'")
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
@@ -886,7 +898,32 @@ def _case(staged: _Staged, column: Column, known: list[str] | None) -> str:
         if known is not None:
             codes = f"CAST([{_words(tuple(known))}] AS VARCHAR[])"
             arms.append(f"WHEN NOT list_contains({codes}, {text}) THEN 'county'")
+    if len(arms) == 1 and not column.required:
+        return None
     return f"CASE {' '.join(arms)} END"
+
+
+# Typed columns whose every value reads as a kind: no check needed (a BIGINT may exceed
+# the 18 digits an integer keeps, so it is checked).
+_SMALL_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"})
+
+
+def _holds(source_type: str | None, kind: Kind) -> bool:
+    """Whether every value of a typed source column reads as ``kind`` exactly."""
+    if source_type is None:
+        return False
+    if kind is Kind.BOOLEAN or kind is Kind.DATE:
+        return source_type == kind.value.upper()
+    if kind not in SCALES:
+        return False
+    scale = SCALES[kind]
+    if source_type in _SMALL_INTEGERS:
+        return True
+    declared = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", source_type)
+    if declared is None:
+        return False
+    width, places = int(declared.group(1)), int(declared.group(2))
+    return places <= scale and width - places <= 18 - scale
 
 
 def _value_problems(
@@ -897,7 +934,10 @@ def _value_problems(
     budget: int,
 ) -> tuple[list[_Problem], int]:
     """The first ``budget`` problems with one level's values, and how many there are."""
-    cases = [_case(staged, c, known) for c in columns]
+    checked = [(case, c) for c in columns if (case := _case(staged, c, known)) is not None]
+    if not checked:
+        return [], 0
+    cases, columns = [case for case, _ in checked], [c for _, c in checked]
     inner = ", ".join(
         f"{case} AS c{i}, {staged.access(c)} AS r{i}"
         for i, (case, c) in enumerate(zip(cases, columns, strict=True))

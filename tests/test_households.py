@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from compiler.errors import InputError
-from compiler.households import iter_households, load_households
+from compiler.households import _holds, iter_households, load_households
 from compiler.model import DType, Field, Kind, Level
 
 H, M, E = Level.HOUSEHOLD, Level.MEMBER, Level.EVENT
@@ -775,6 +775,54 @@ def test_parquet_values_must_cast_exactly(
         ("E603", "第1行 current.since"),
         ("E603", "第2行 assets.money"),
     ]
+
+
+def test_typed_parquet_columns_are_checked_where_their_type_holds_more(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    # DECIMAL(18,3) holds a third decimal money lacks, BIGINT a 19th digit an integer
+    # lacks; TINYINT, BOOLEAN, DATE and DECIMAL(18,2) hold nothing wrong
+    write_parquet(tmp_path, HOUSEHOLDS)
+    target = tmp_path / "x-households.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT 'H1' AS household_id, '330106' AS county_code, "
+        'CAST(0.125 AS DECIMAL(18,3)) AS "assets.money", '
+        'CAST(1000000000000000000 AS BIGINT) AS "assets.vehicles", '
+        'CAST(85.5 AS DECIMAL(18,2)) AS "assets.floor_area_m2", '
+        'TRUE AS "assets.nonresidential", DATE \'2024-01-31\' AS "current.since" '
+        "UNION ALL SELECT 'H2', '330102', 0.12, 2, 0, FALSE, NULL "
+        f"UNION ALL SELECT 'H3', '330106', 0, 3, 0, NULL, NULL) TO '{target}' (FORMAT parquet)"
+    )
+
+    found = _diagnostics(lambda: load_households(con, target, FIELDS))
+
+    assert [(c, cell) for c, cell, _ in found] == [
+        ("E603", "第1行 assets.money"),
+        ("E603", "第1行 assets.vehicles"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "kind", "holds"),
+    [
+        ("TINYINT", Kind.INTEGER, True),
+        ("INTEGER", Kind.MONEY, True),
+        ("BIGINT", Kind.INTEGER, False),
+        ("DECIMAL(18,2)", Kind.MONEY, True),
+        ("DECIMAL(16,4)", Kind.NUMBER, True),
+        ("DECIMAL(20,4)", Kind.NUMBER, False),
+        ("DECIMAL(18,3)", Kind.MONEY, False),
+        ("DOUBLE", Kind.MONEY, False),
+        ("DATE", Kind.DATE, True),
+        ("TIMESTAMP", Kind.DATE, False),
+        ("VARCHAR", Kind.BOOLEAN, False),
+        (None, Kind.BOOLEAN, False),
+    ],
+)
+def test_a_stored_type_spares_the_check_only_when_every_value_fits(
+    stored: str | None, kind: Kind, holds: bool
+) -> None:
+    assert _holds(stored, kind) is holds
 
 
 def test_duckdb_without_members_table_is_e605(
