@@ -125,13 +125,9 @@ def registry_path(args: argparse.Namespace) -> Path:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from compiler.registry import (
-        Registry,
-        base_from_marker,
-        publish,
-        withdraw,
-        write_base_marker,
-    )
+    from compiler.registry import Registry
+    from compiler.registry_marker import base_from_marker, write_base_marker
+    from compiler.registry_publish import publish, withdraw
 
     store = Registry(registry_path(args))
     folder = Path(args.tables) / "counties"
@@ -304,7 +300,9 @@ def _version_record(version: Any) -> dict[str, Any]:
 def _export(args: argparse.Namespace) -> int:
     from compiler.canonical import dump_rulebook
     from compiler.export import county_workbook, full_workbook, write_xlsx
-    from compiler.registry import Registry, resolve_ref, write_base_marker
+    from compiler.registry import Registry
+    from compiler.registry_marker import write_base_marker
+    from compiler.registry_refs import resolve_ref
 
     out = Path(args.out)
     if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
@@ -368,7 +366,7 @@ def _diff(args: argparse.Namespace) -> int:
     from compiler.diff import diff_sides, side_errors
     from compiler.diff_impact import impact
     from compiler.diff_text import render_text as render_diff
-    from compiler.registry import resolve_ref
+    from compiler.registry_refs import resolve_ref
 
     as_of = args.as_of or date.today()
     registry = registry_path(args)

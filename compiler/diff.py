@@ -9,7 +9,7 @@ file and lists the households whose group, entitlements or monitoring change, wi
 counts of who moves between which groups and which entitlements are gained or lost, by
 county.
 
-A side is one or more counties' rulebooks with a label; ``registry.resolve_ref``
+A side is one or more counties' rulebooks with a label; ``registry_refs.resolve_ref``
 turns what a user writes (``330106@3``, ``330106``, ``330106@work``, a workbook or YAML
 path, ``published``, ``work``) into a side. Results are plain dicts (the JSON output);
 ``render_text`` (``compiler.diff_text``) turns them into the Chinese report the CLI

@@ -205,9 +205,9 @@ def in_force(registry: Path, county: str, day: date) -> Any:
 
 
 def side(ref: str, root: Path, registry: Path, as_of: date) -> Any:
-    """``registry.resolve_ref``: ``330106@3`` a version, ``330106`` the working copy
-    under ``root``."""
-    from compiler.registry import resolve_ref
+    """``registry_refs.resolve_ref``: ``330106@3`` a version, ``330106`` the working
+    copy under ``root``."""
+    from compiler.registry_refs import resolve_ref
 
     return resolve_ref(ref, root, registry, as_of)
 
@@ -268,7 +268,8 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
 
 def publish(root: Path, county: str, effective: date, note: str, author: str, base: int,
             registry: Path, households: Path | None) -> Any:
-    """``registry.publish`` of the working copy under ``root``; raises RegistryError."""
-    from compiler.registry import publish as publish_version
+    """``registry_publish.publish`` of the working copy under ``root``; raises
+    RegistryError."""
+    from compiler.registry_publish import publish as publish_version
 
     return publish_version(root, county, effective, note, author, base, registry, households)

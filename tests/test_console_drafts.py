@@ -37,7 +37,7 @@ def test_a_save_from_an_older_revision_is_refused(config: Settings) -> None:
 
 
 def test_a_draft_starts_from_the_latest_published_version(config: Settings) -> None:
-    from compiler.registry import publish
+    from compiler.registry_publish import publish
 
     first = drafts.open_draft(config, "330106", "xihu")
     version = publish(first.root, "330106", date(2025, 6, 1), "v1", "xihu", 0, config.registry, None)

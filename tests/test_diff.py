@@ -17,7 +17,7 @@ from compiler.diff_rulebooks import diff_rulebooks, timeline
 from compiler.diff_text import render_text
 from compiler.engine import open_project
 from compiler.model import Standard, StandardRow
-from compiler.registry import publish
+from compiler.registry_publish import publish
 from tests.test_registry import (
     COUNTY,
     DERIVED,

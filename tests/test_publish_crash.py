@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import sys
 from datetime import date
-from compiler.registry import publish
+from compiler.registry_publish import publish
 tables, county, effective, note, base, registry = sys.argv[1:7]
 publish(tables, county, date.fromisoformat(effective), note, "crash", int(base),
         registry, analyse=None)

@@ -27,13 +27,11 @@ from compiler.registry import (
     GENESIS,
     WORKING_COPY,
     Registry,
-    base_from_marker,
     in_force,
-    publish,
     published_project,
-    withdraw,
-    write_base_marker,
 )
+from compiler.registry_marker import base_from_marker, write_base_marker
+from compiler.registry_publish import publish, withdraw
 from tests.workbooks import write_csv_folder
 
 COUNTY = "330106"
@@ -384,7 +382,7 @@ def test_two_processes_publishing_on_the_same_base_do_not_both_succeed(
 
     publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
     script = (
-        "import sys; from datetime import date; from compiler.registry import publish;"
+        "import sys; from datetime import date; from compiler.registry_publish import publish;"
         "from compiler.errors import RegistryError\n"
         "try:\n"
         f"    publish({str(tables)!r}, '{COUNTY}', date(2025, 7, 1), sys.argv[1], 'x', 1, {str(registry)!r})\n"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from compiler.registry import publish
+from compiler.registry_publish import publish
 from compiler.service import Settings, create_app
 from compiler.service_decide import Evaluator
 from compiler.service_projects import ProjectCache

@@ -1,0 +1,104 @@
+"""The base marker: which published version a county's working copy started from.
+
+``<folder>/<county>.base.json`` is written when a version is published or exported
+(``write_base_marker``) and read when the next one is published (``base_from_marker``),
+so a publish based on a version that is no longer the latest is refused instead of
+overwriting someone else's changes. Raises RegistryError (E702) for a marker that
+cannot be read, a missing marker while the county has versions, or a marker naming a
+version this registry does not hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from compiler.diagnostics import Location, make
+from compiler.errors import RegistryError
+from compiler.registry import Registry, Version
+
+BASE_SUFFIX = ".base.json"
+
+
+def marker_path(folder: str | Path, county: str) -> Path:
+    """``<folder>/<county>.base.json``: which version a working copy started from."""
+    return Path(folder) / f"{county}{BASE_SUFFIX}"
+
+
+def write_base_marker(folder: str | Path, version: Version) -> Path:
+    path = marker_path(folder, version.county_code)
+    record = {
+        "county": version.county_code,
+        "version": version.number,
+        "hash": version.hash,
+        "说明": "jiuzhu 记录：同一文件夹中该县的工作簿基于此已发布版本；发布时据此检查是否有人抢先发布",
+    }
+    path.write_text(
+        json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def read_base_marker(folder: str | Path, county: str) -> dict | None:  # type: ignore[type-arg]
+    path = marker_path(folder, county)
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        int(record["version"])
+    except (ValueError, KeyError, TypeError):
+        raise RegistryError(
+            make(
+                "E702",
+                "基线标记文件无法读取",
+                Location(str(path)),
+                expected='{"county": "330106", "version": 3, "hash": "..."}',
+                hint="删除该文件并用 --base N 指明工作副本所基于的版本",
+            )
+        ) from None
+    return record  # type: ignore[no-any-return]
+
+
+def base_from_marker(store: Registry, folder: str | Path, county: str) -> int:
+    """The base recorded beside the workbook, checked against the registry.
+
+    Raises RegistryError (E702) when there is no marker while the county has versions,
+    or when the marker names a version this registry does not hold.
+    """
+    record = read_base_marker(folder, county)
+    latest = store.latest(county)
+    if record is None:
+        if latest is None:
+            return 0
+        raise RegistryError(
+            make(
+                "E702",
+                f"{county} 已有第 {latest.number} 版，但工作副本没有记录它基于哪个版本",
+                Location(str(marker_path(folder, county))),
+                hint=f"先运行 jiuzhu diff {county}@{latest.number} {county} 核对差异，"
+                f"确认后用 --base {latest.number} 发布",
+            )
+        )
+    number = int(record["version"])
+    if number == 0:
+        return 0
+    stored = next((v for v in store.versions(county) if v.number == number), None)
+    if stored is None or stored.hash != record.get("hash"):
+        raise RegistryError(
+            make(
+                "E702",
+                f"基线标记记录的 {county}@{number} 与当前登记簿中的版本不符",
+                Location(str(marker_path(folder, county))),
+                hint="确认 --registry 指向正确的登记簿，或用 --base N 明确指定基线",
+            )
+        )
+    return number
+
+
+__all__ = [
+    "BASE_SUFFIX",
+    "base_from_marker",
+    "marker_path",
+    "read_base_marker",
+    "write_base_marker",
+]

@@ -1,0 +1,242 @@
+"""Publishing a county's working copy as a version, and withdrawing one.
+
+``prepare`` checks the working copy as of the effective date and compiles it from its
+canonical YAML, so the stored SQL is exactly what as-of evaluation runs; ``publish``
+stores it as the county's next version if the latest is still ``base`` (with, on
+request, the impact on a population against the version in force); ``withdraw``
+publishes the content that was in force before a version. Each raises RegistryError:
+E701 the tables have errors, E702 the base is stale or the registry stayed busy, E704
+no such version or nothing to restore. A refused publish leaves the registry as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from compiler.bind import bind
+from compiler.canonical import CanonicalError, dump_rulebook, load_rulebook
+from compiler.diagnostics import Diagnostic, Report, make
+from compiler.diff import Side
+from compiler.engine import Project, open_project
+from compiler.errors import RegistryError
+from compiler.model import RuleBook
+from compiler.registry import Registry, Version, default_path, in_force, stale
+from compiler.sqlgen import compile_plan
+
+
+@dataclass
+class Prepared:
+    """A working copy checked, written as canonical YAML and compiled, ready to store."""
+
+    county_code: str
+    county_name: str
+    canonical: str
+    sql: str
+    validation: str
+    rulebook: RuleBook
+    project: Project
+
+
+def prepare(
+    tables_root: str | Path, county: str, effective: date, analyse: object = "auto"
+) -> Prepared:
+    """Check the county's working copy as of ``effective`` and compile it from its
+    canonical YAML (so the stored SQL is exactly what as-of evaluation runs).
+
+    Raises RegistryError (E701, followed by the errors) when the tables have errors.
+    """
+    analyser = _analyser() if analyse == "auto" else analyse
+    report = Report()
+    project = open_project(tables_root, [county], effective, analyser, report)  # type: ignore[arg-type]
+    if report.has_errors or county not in project.plans:
+        raise RegistryError([refused(county, len(report.errors)), *report.errors])
+    try:
+        canonical = dump_rulebook(project.plans[county].rulebook, tables_root)
+        book = load_rulebook(canonical)
+        if dump_rulebook(book, tables_root) != canonical:  # a bug, never stored
+            raise CanonicalError("the YAML does not read back to itself")
+    except CanonicalError as error:
+        raise RegistryError(
+            make(
+                "E701",
+                f"{county} 的决策表无法写成规范文本，发布被拒绝：{error}",
+                hint="请把该单元格改写为常规写法后再发布",
+            )
+        ) from None
+    rebound = Report()
+    sql = compile_plan(bind(book, rebound)).sql
+    if rebound.has_errors:  # the canonical form lost something: a bug, not the user's
+        raise RegistryError([refused(county, len(rebound.errors)), *rebound.errors])
+    validation = _validation_json(report.items, tables_root)
+    return Prepared(county, book.county_name, canonical, sql, validation, book, project)
+
+
+def refused(county: str, errors: int) -> Diagnostic:
+    return make(
+        "E701",
+        f"{county} 的决策表有 {errors} 个错误，发布被拒绝",
+        hint="按下列错误逐条修改后，先运行 jiuzhu check 确认没有错误，再发布",
+    )
+
+
+def _analyser() -> object:
+    try:
+        from compiler.analyse import analyse  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return analyse
+
+
+def _validation_json(items: list[Diagnostic], tables_root: str | Path) -> str:
+    root = Path(tables_root).resolve()
+    records = []
+    for item in items:
+        record = item.to_record()
+        file = record.get("file")
+        if isinstance(file, str):
+            try:
+                record["file"] = Path(file).resolve().relative_to(root).as_posix()
+            except ValueError:
+                pass
+        records.append(record)
+    return json.dumps(records, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def publish(
+    tables_root: str | Path,
+    county: str,
+    effective: date,
+    note: str,
+    author: str,
+    base: int,
+    registry: str | Path | None = None,
+    households: str | Path | None = None,
+    analyse: object = "auto",
+) -> Version:
+    """Publish the county's working copy as its next version, in force from
+    ``effective``, if the county's latest version is still ``base`` (0: none yet).
+
+    With ``households``, the impact on that population against the version in force
+    on ``effective`` is computed and stored with the version.
+
+    Raises:
+        RegistryError: E701 the tables have errors; E702 the latest version is not
+            ``base`` (or another publish won the race, or the registry stayed busy).
+    """
+    store = Registry(registry or default_path(tables_root))
+    prepared = prepare(tables_root, county, effective, analyse)
+    impact = None
+    if households is not None:
+        current = store.latest(county)
+        if (
+            current.number if current else 0
+        ) != base:  # before the costly part; append re-checks
+            raise RegistryError(stale(county, base, current.number if current else 0))
+        impact = _impact(store, prepared, households, effective)
+    draft = _draft(prepared, effective, note, author, impact)
+    return store.append(draft, base)
+
+
+def _draft(
+    prepared: Prepared,
+    effective: date,
+    note: str,
+    author: str,
+    impact: str | None,
+    kind: str = "publish",
+    withdraws: int | None = None,
+) -> Version:
+    return Version(
+        0,
+        prepared.county_code,
+        0,
+        prepared.county_name,
+        effective,
+        author,
+        note,
+        "",
+        kind,
+        withdraws,
+        prepared.canonical,
+        prepared.sql,
+        prepared.validation,
+        impact,
+        "",
+        "",
+    )
+
+
+def _impact(
+    store: Registry, prepared: Prepared, households: str | Path, effective: date
+) -> str:
+    from compiler.diff_impact import impact
+
+    county = prepared.county_code
+    baseline = store.version_in_force(county, effective)
+    if baseline is None:
+        report = {
+            "baseline": None,
+            "as_of": effective.isoformat(),
+            "note": "该县在生效日没有已发布的版本，无可比较的基准",
+        }
+        return json.dumps(report, ensure_ascii=False)
+    old = Side(baseline.label, {county: baseline.rulebook()}, {county: baseline.label})
+    new = Side(
+        f"{county}@新版本", {county: prepared.rulebook}, {county: f"{county}@新版本"}
+    )
+    result = impact(old, new, households, effective)
+    return json.dumps(result.to_json(), ensure_ascii=False, default=str)
+
+
+def withdraw(
+    registry: str | Path,
+    county: str,
+    number: int,
+    note: str,
+    author: str,
+    base: int,
+    effective: date | None = None,
+) -> Version:
+    """Withdraw version ``number``: publish a new version, in force from the withdrawn
+    one's date (or ``effective``), whose content is the version that was in force
+    before it. Raises RegistryError: E704 nothing to restore or no such version,
+    E702 stale base."""
+    store = Registry(registry)
+    target = store.get(county, number)
+    earlier = [v for v in store.versions(county) if v.number < number]
+    restored = in_force(earlier, target.effective_from)
+    if restored is None:
+        raise RegistryError(
+            make(
+                "E704",
+                f"第 {number} 版之前没有可恢复的版本，不能撤回",
+                found=target.label,
+                hint="改正工作副本后发布一个新版本，生效日期与被撤回的版本相同",
+            )
+        )
+    text = f"撤回第 {number} 版，恢复第 {restored.number} 版的内容" + (
+        f"：{note}" if note else ""
+    )
+    draft = dataclasses.replace(
+        restored,
+        seq=0,
+        number=0,
+        effective_from=effective or target.effective_from,
+        author=author,
+        note=text,
+        published_at="",
+        kind="withdraw",
+        withdraws=number,
+        impact=None,
+        prev_hash="",
+        chain_prev="",
+        hash="",
+    )
+    return store.append(draft, base)
+
+
+__all__ = ["Prepared", "prepare", "publish", "refused", "withdraw"]
