@@ -22,6 +22,42 @@ from compiler.errors import InputError, JiuzhuError
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
 
+# argparse passes every message it prints through gettext; these are ours, in Chinese.
+_ARGPARSE_TEXT = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "位置参数",
+    "show this help message and exit": "显示本帮助并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：用法错误：%(message)s\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "expected one argument": "缺少取值（以 - 开头的值请写成 选项=值，如 --memory-limit=1GB）",
+    "expected at most one argument": "最多接受一个取值",
+    "expected at least one argument": "至少需要一个取值",
+    "expected %s argument": "需要 %s 个取值",
+    "expected %s arguments": "需要 %s 个取值",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "取值 %(value)r 无效（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "取值 %(value)r 无效",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 必须给出其中一个",
+    "ignored explicit argument %r": "该选项不接受取值 %r",
+    "unexpected option string: %s": "意外的选项：%s",
+}
+
+
+def _chinese(text: str) -> str:
+    return _ARGPARSE_TEXT.get(text, text)
+
+
+def _chinese_plural(one: str, many: str, n: int) -> str:
+    return _chinese(one if n == 1 else many)
+
+
+argparse._ = _chinese  # type: ignore[attr-defined]
+argparse.ngettext = _chinese_plural  # type: ignore[attr-defined]
+
 
 def command(name: str) -> Callable[[Command], Command]:
     def register(function: Command) -> Command:
@@ -52,27 +88,31 @@ def count(text: str) -> int:
     return value
 
 
+TABLES_HELP = "决策表文件夹，默认 tables"
+AS_OF_HELP = "决策日，默认今天"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="jiuzhu",
         description="救助：浙江低收入人口救助规则的决策表编译器（Jiuzhu decision-table compiler）",
     )
-    top.add_argument("-v", "--verbose", action="store_true", help="print timings")
+    top.add_argument("-v", "--verbose", action="store_true", help="打印各步耗时")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="检查决策表（validate the tables）")
-    check.add_argument("tables", nargs="?", default="tables")
+    check.add_argument("tables", nargs="?", default="tables", help=TABLES_HELP)
     check.add_argument("--county", action="append", help="只检查该县（可重复）")
-    check.add_argument("--as-of", type=parse_date, default=None)
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--as-of", type=parse_date, default=None, help=AS_OF_HELP)
+    check.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
     check.add_argument("--no-analysis", action="store_true", help="跳过缺口、重叠分析")
     check.add_argument("--limit", type=count, default=200, help="最多显示多少条（text 格式）")
 
     build = sub.add_parser("build", help="编译为 SQL（compile every county to SQL）")
-    build.add_argument("tables", nargs="?", default="tables")
-    build.add_argument("--out", required=True)
-    build.add_argument("--county", action="append")
-    build.add_argument("--as-of", type=parse_date, default=None)
+    build.add_argument("tables", nargs="?", default="tables", help=TABLES_HELP)
+    build.add_argument("--out", required=True, help="写出 SQL 的文件夹")
+    build.add_argument("--county", action="append", help="只编译该县（可重复）")
+    build.add_argument("--as-of", type=parse_date, default=None, help=AS_OF_HELP)
 
     evaluate = sub.add_parser("evaluate", help="对家庭数据作出决策（decide for households）")
     _evaluation_arguments(evaluate)
@@ -91,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     )
 
     explain = sub.add_parser("explain", help="解释一户的决策（explain one household）")
-    explain.add_argument("household_id")
+    explain.add_argument("household_id", help="要解释的户编号")
     _evaluation_arguments(explain)
     for module in _extensions():
         module.register(sub)
@@ -123,10 +163,12 @@ def _extensions() -> list:  # type: ignore[type-arg]
 
 
 def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--households", required=True)
+    sub.add_argument(
+        "--households", required=True, help="家庭数据：.jsonl、.json、.csv、.parquet 或 .duckdb"
+    )
     sub.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
-    sub.add_argument("--tables", default="tables")
-    sub.add_argument("--county", action="append")
+    sub.add_argument("--tables", default="tables", help=TABLES_HELP)
+    sub.add_argument("--county", action="append", help="只决策该县的家庭（可重复）")
     sub.add_argument(
         "--registry",
         default=None,

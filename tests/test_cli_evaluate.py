@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from compiler.cli import main
 from tests.tables_fixture import write_tables
 
@@ -123,3 +125,36 @@ def test_another_countys_broken_workbook_does_not_stop_this_county(tmp_path, cap
     assert main(["evaluate", "--households", str(broken), "--out",
                  str(tmp_path / "no.jsonl"), *common]) == 1
     assert "E401" in capsys.readouterr().err
+
+
+USAGE_ERRORS = {
+    "no households": (["evaluate"], "缺少必需的参数：--households"),
+    "a value starting with -": (
+        ["evaluate", "--households", "h.jsonl", "--memory-limit", "-1GB"],
+        "参数 --memory-limit：缺少取值（以 - 开头的值请写成 选项=值",
+    ),
+    "unknown command": (["evalute"], "参数 COMMAND：取值 'evalute' 无效（可选："),
+    "unknown option": (["evaluate", "--households", "h.jsonl", "--bogus"], "无法识别的参数：--bogus"),
+    "unknown trace mode": (
+        ["evaluate", "--households", "h.jsonl", "--trace", "all"],
+        "参数 --trace：取值 'all' 无效（可选：'full', 'compact', 'none'）",
+    ),
+}
+
+
+@pytest.mark.parametrize(("argv", "said"), list(USAGE_ERRORS.values()), ids=list(USAGE_ERRORS))
+def test_a_usage_error_is_told_in_chinese_with_exit_code_2(argv, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert "用法错误：" in err and said in err
+    assert "error:" not in err and "usage:" not in err
+
+
+def test_help_is_in_chinese(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("用法：jiuzhu evaluate") and "显示本帮助并退出" in out
+    assert "show this help" not in out
