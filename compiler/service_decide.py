@@ -351,3 +351,6 @@ class Batcher:
         for pending, outcome in zip(batch, outcomes, strict=True):
             if not pending.future.done():
                 pending.future.set_result(outcome)
+
+
+__all__ = ["Batcher", "Evaluator", "Outcome", "decisions_body"]

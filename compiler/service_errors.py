@@ -144,3 +144,18 @@ def log_bug(error: BaseException) -> None:
     stack = "".join(traceback.format_tb(error.__traceback__))
     detail = f": {error}" if os.environ.get("JIUZHU_DEBUG") else ""
     logger.error("internal error %s%s\n%s", type(error).__name__, detail, stack)
+
+
+__all__ = [
+    "INDEXED",
+    "MAX_ERRORS",
+    "STATUS",
+    "ServiceError",
+    "encode",
+    "from_library",
+    "internal_error",
+    "json_response",
+    "log_bug",
+    "request_error",
+    "with_location",
+]

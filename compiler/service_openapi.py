@@ -143,3 +143,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "版本库或决策表暂不可用"),
     )
 }
+
+
+__all__ = ["ERRORS", "DecisionsRequest", "DecisionsResponse"]

@@ -159,3 +159,6 @@ def _pin(
         project.plans[code] = bind(version.rulebook(), project.report)
         validate(project.plans[code], project.report, project.as_of, {})
         labels[code] = version.label
+
+
+__all__ = ["WORKING_COPY", "ProjectCache", "Warm", "registry_module"]

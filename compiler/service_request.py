@@ -263,3 +263,13 @@ def _too_large(size: int, limit: int) -> ServiceError:
         expected=f"不超过 {limit} 字节",
         hint="把家庭分成几次请求发送",
     )
+
+
+__all__ = [
+    "DecisionRequest",
+    "clip",
+    "parse_as_of",
+    "parse_decision_request",
+    "parse_json",
+    "read_body",
+]
