@@ -158,7 +158,8 @@ def _decide_side(
         con, plans, as_of, {c: side.versions.get(c, side.label) for c in counties}
     )
     try:
-        view = run_programs(con, project, counties, trace="none")  # reasons are not compared
+        # reasons are not compared; the side's table below reads the decisions once
+        view = run_programs(con, project, counties, trace="none", store=False)
         con.execute(
             f'CREATE OR REPLACE TEMP TABLE {name} AS SELECT household_id, county_code, "group",'
             " coalesce(entitlements, CAST([] AS VARCHAR[])) AS entitlements, monitoring,"

@@ -285,13 +285,20 @@ class Evaluated:
 
 
 def run_programs(
-    con: duckdb.DuckDBPyConnection, project: Project, counties: list[str], trace: str = "full"
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    counties: list[str],
+    trace: str = "full",
+    store: bool = True,
 ) -> str:
-    """Run every county's program; returns the name of the view of all decisions.
+    """Run every county's program; returns the name of the relation of all decisions.
 
     Counties whose tables compile to the same SQL share one run over their households.
     A UNIQUE or ANY table whose contract breaks raises EvaluationError naming the
-    household and the rules.
+    household and the rules. With ``store`` the decisions are computed here into
+    temporary tables, to be read as often as the caller likes; without it they are
+    views computed when read, for a caller that reads them once (a province-scale
+    write), and a broken contract is raised by that read.
     """
     by_sql: dict[str, list[str]] = defaultdict(list)
     for code in counties:
@@ -303,10 +310,9 @@ def run_programs(
         if not single:
             _group_views(con, index, codes)
         program = project.program(codes[0], suffix=suffix, trace=trace)
+        kind = "TABLE" if store else "VIEW"
         try:
-            for statement in program.statements:
-                con.execute(statement)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions{suffix} AS {program.final}")
+            con.execute(f"CREATE OR REPLACE TEMP {kind} jz_decisions{suffix} AS {program.query}")
         except duckdb.Error as error:
             raise contract_error(error) or data_error(error) or error from None
         parts.append(f"SELECT * FROM jz_decisions{suffix}")

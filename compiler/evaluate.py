@@ -62,13 +62,18 @@ def prepare(
 
 
 def decide(
-    con: duckdb.DuckDBPyConnection, project: Project, counties: list[str], trace: str = "full"
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    counties: list[str],
+    trace: str = "full",
+    store: bool = True,
 ) -> str:
-    """Create the decisions view for the loaded input; returns the relation's name."""
+    """Create the decisions relation for the loaded input; returns its name. Without
+    ``store`` it is a view that decides when read, for a caller that reads it once."""
     if not counties:
         con.execute(f"CREATE OR REPLACE TEMP VIEW jz_decisions AS {EMPTY_DECISIONS}")
         return "jz_decisions"
-    return run_programs(con, project, counties, trace)
+    return run_programs(con, project, counties, trace, store)
 
 
 # The decision columns with their types and no rows: the answer for an input with none.
@@ -113,7 +118,8 @@ def evaluate_file(
         con.execute("SET enable_progress_bar = true")
     try:
         present = prepare(con, project, households, as_of, counties, versions)
-        relation = decide(con, project, present, trace)
+        # a file written without a summary reads the decisions once: decide as it writes
+        relation = decide(con, project, present, trace, store=not out or summary)
     except duckdb.OutOfMemoryException as error:
         raise _engine_error(error) from None
     try:

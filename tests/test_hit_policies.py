@@ -402,10 +402,11 @@ def test_output_the_policy_cannot_combine_is_refused_at_its_cell(
     assert phrase in found[0].message + (found[0].expected or "")
 
 
+@pytest.mark.parametrize("store", [True, False], ids=["stored", "read-once"])
 @pytest.mark.parametrize("trace", ["full", "compact", "none"])
 @pytest.mark.parametrize("level", ["家庭", "成员"])
 def test_broken_unique_contract_raises_whatever_the_trace_mode(
-    trace: str, level: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
+    trace: str, level: str, store: bool, tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     table = grade_table("UNIQUE", LEVELS, ("pass", "good", "excellent"), "fail")
     table[0][3] = f"层级={level}"
@@ -414,8 +415,8 @@ def test_broken_unique_contract_raises_whatever_the_trace_mode(
     prepare(con, project.plan(COUNTY), AS_OF, people)
     with pytest.raises(EvaluationError) as caught:
         try:
-            run_programs(con, project, [COUNTY], trace=trace)
-            fetch(con, "SELECT * FROM jz_decisions")
+            run_programs(con, project, [COUNTY], trace=trace, store=store)
+            fetch(con, "SELECT household_id FROM jz_decisions")  # the rule column unread
         except duckdb.Error as error:
             raise contract_error(error) or error from None
     assert caught.value.diagnostics[0].code == "E601"
