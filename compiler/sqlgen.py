@@ -194,6 +194,7 @@ class _Compiler:
         self.statements: list[str] = []
         self.stored: list[tuple[str, str]] = []  # each stored table and its query
         self.checked: dict[str, list[str]] = {}  # the contract columns of stored tables
+        self.kept: dict[Level, list[_Relation]] = {level: [] for level in Level}  # stored
         self.counter = 0
         self.aggregates: dict[Call, str] = {}  # member aggregates already on households
         self.hoisted: list[tuple[str, str]] | None = None  # division operands, see hoist
@@ -236,7 +237,8 @@ class _Compiler:
         )
 
     def one_query(self, final: str) -> str:
-        """The whole program as one query, each stored table a materialized CTE.
+        """The whole program as one query, each stored table a CTE: materialized when
+        more than one later step reads it, inlined into its reader when one does.
 
         DuckDB keeps a materialized CTE as plain column chunks, where a temporary table
         also keeps statistics and row groups: at a million households the six tables
@@ -244,13 +246,19 @@ class _Compiler:
         """
         if not self.stored:
             return final
-        ctes = ",\n".join(f"{quote(t)} AS MATERIALIZED (\n{body}\n)" for t, body in self.stored)
         # DuckDB computes only the columns of a CTE that are read: a contract is checked
         # only if its rule column is read, here by a count that is never negative
         checks = [
             f"(SELECT {' + '.join(f'count({quote(c)})' for c in columns)} FROM {quote(t)}) >= 0"
             for t, columns in self.checked.items()
         ]
+        parts = []
+        for position, (table, body) in enumerate(self.stored):
+            readers = [b for _, b in self.stored[position + 1 :]] + [final, *checks]
+            reads = sum(text.count(quote(table)) for text in readers)
+            kind = "AS MATERIALIZED" if reads > 1 else "AS"
+            parts.append(f"{quote(table)} {kind} (\n{body}\n)")
+        ctes = ",\n".join(parts)
         if not checks:
             return f"WITH\n{ctes}\n{final}"
         where = f"WHERE {' AND '.join(checks)}"
@@ -281,7 +289,10 @@ class _Compiler:
         columns = ", ".join(quote(c) for c in keep)
         body = f"{self.with_clause(level)}SELECT {columns} FROM {quote(relation.name)}"
         self.stored.append((table, body))
-        checked = [c for c in keep if self.checks_contract(c)]
+        self.kept[level].append(_Relation(table, set(keep)))
+        # a contract is checked where its rule column is first stored
+        earlier = {c for columns in self.checked.values() for c in columns}
+        checked = [c for c in keep if self.checks_contract(c) and c not in earlier]
         if checked:
             self.checked[table] = checked
         self.statements.append(
@@ -474,7 +485,12 @@ class _Compiler:
         if not wanted:
             return from_clause, extra
         self.materialize(Level.MEMBER)
-        members = self.relations[Level.MEMBER].name
+        # the first stored member values that hold what the event reads: later ones are
+        # then read by fewer steps, and one read by a single step need not be stored
+        members = next(
+            (r.name for r in self.kept[Level.MEMBER] if wanted | {"person_id"} <= r.columns),
+            self.relations[Level.MEMBER].name,
+        )
         columns = ", ".join(quote(c) for c in sorted(wanted))
         from_clause += (
             f"\nLEFT JOIN (SELECT household_id AS __hid, person_id AS __pid, {columns}"
