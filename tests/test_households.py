@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from compiler.errors import InputError
-from compiler.households import _holds, iter_households, load_households
+from compiler.households import iter_households, load_households
+from compiler.households_check import _holds
 from compiler.model import DType, Field, Kind, Level
 
 H, M, E = Level.HOUSEHOLD, Level.MEMBER, Level.EVENT

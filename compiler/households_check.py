@@ -1,0 +1,317 @@
+"""Checking staged input: every problem found in one pass, reported in Chinese.
+
+``check`` reads each level's staged values in one query (a value missing, of the wrong
+type, not among its values, or an unknown county), then members and events whose
+household is not in the file and repeated ids, and raises ``InputError`` with the
+first ``MAX_PROBLEMS`` diagnostics (E603, E604, E606) and an E605 line counting the
+rest. Each diagnostic is placed by the staging's ``Places`` and says what was
+expected, with an example.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.errors import InputError
+from compiler.households_model import (
+    ALL,
+    MAX_PROBLEMS,
+    TEXT,
+    Column,
+    Places,
+    Schema,
+    Staged,
+    scalar,
+    words,
+)
+from compiler.model import SCALES, Kind, Level
+
+_KIND_CN = {
+    Kind.MONEY: "金额",
+    Kind.NUMBER: "数值",
+    Kind.INTEGER: "整数",
+    Kind.PERCENT: "百分比（小数，0.35 即 35%）",
+    Kind.BOOLEAN: "是否",
+    Kind.DATE: "日期",
+    Kind.TEXT: "文本",
+}
+_EXAMPLES = {
+    Kind.MONEY: "1402.50",
+    Kind.NUMBER: "85.5",
+    Kind.INTEGER: "2",
+    Kind.PERCENT: "0.35",
+    Kind.BOOLEAN: "true 或 false（也可写 是/否）",
+    Kind.DATE: "2025-04-07",
+    Kind.TEXT: "H001",
+}
+
+
+def check(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    schema: Schema,
+    known: list[str] | None,
+) -> None:
+    """Raise ``InputError`` with the problems in the staged input, if there are any."""
+    _raise_problems(*_problems(con, staged, schema, known), staged)
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    kind: str  # missing, type, value, county, duplicate, orphan
+    column: Column
+    row: int
+    position: int | None
+    found: str | None = None
+    first: tuple[int, int | None] | None = None  # a duplicate's first place
+
+
+def _case(staged: Staged, column: Column, known: list[str] | None) -> str | None:
+    """SQL naming what is wrong with one column's value, or NULL; None when nothing
+    can be (an optional column whose stored type holds only valid values)."""
+    family, raw = staged.family, staged.access(column)
+    text = family.text(raw)
+    missing = "'missing'" if column.required else "NULL"
+    arms = [f"WHEN {family.is_null(raw)} THEN {missing}"]
+    if column.required and column.dtype.kind in (Kind.TEXT, Kind.ENUM):
+        # a blank key is no key, whatever the format: JSON and CSV read it as missing
+        arms.append(f"WHEN trim({text}) = '' THEN 'missing'")
+    if not _holds(staged.source_type(column), column.dtype.kind):
+        arms.append(f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'")
+    if column.dtype.kind is Kind.ENUM:
+        arms.append(f"WHEN {text} NOT IN ({words(column.dtype.values)}) THEN 'value'")
+    if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
+        arms.append(f"WHEN NOT regexp_full_match({text}, '[0-9]{{6}}') THEN 'value'")
+        if known is not None:
+            codes = f"CAST([{words(tuple(known))}] AS VARCHAR[])"
+            arms.append(f"WHEN NOT list_contains({codes}, {text}) THEN 'county'")
+    if len(arms) == 1 and not column.required:
+        return None
+    return f"CASE {' '.join(arms)} END"
+
+
+# Typed columns whose every value reads as a kind: no check needed (a BIGINT may exceed
+# the 18 digits an integer keeps, so it is checked).
+_SMALL_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"})
+
+
+def _holds(source_type: str | None, kind: Kind) -> bool:
+    """Whether every value of a typed source column reads as ``kind`` exactly."""
+    if source_type is None:
+        return False
+    if kind is Kind.BOOLEAN or kind is Kind.DATE:
+        return source_type == kind.value.upper()
+    if kind not in SCALES:
+        return False
+    scale = SCALES[kind]
+    if source_type in _SMALL_INTEGERS:
+        return True
+    declared = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", source_type)
+    if declared is None:
+        return False
+    width, places = int(declared.group(1)), int(declared.group(2))
+    return places <= scale and width - places <= 18 - scale
+
+
+def _value_problems(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    columns: list[Column],
+    known: list[str] | None,
+    budget: int,
+) -> tuple[list[_Problem], int]:
+    """The first ``budget`` problems with one level's values, and how many there are."""
+    checked = [(case, c) for c in columns if (case := _case(staged, c, known)) is not None]
+    if not checked:
+        return [], 0
+    cases, columns = [case for case, _ in checked], [c for _, c in checked]
+    inner = ", ".join(
+        f"{case} AS c{i}, {staged.access(c)} AS r{i}"
+        for i, (case, c) in enumerate(zip(cases, columns, strict=True))
+    )
+    relation = f"(SELECT _row, _pos, {inner} FROM {staged.built[columns[0].level]})"
+    flagged = " OR ".join(f"c{i} IS NOT NULL" for i in range(len(columns)))
+    shown = ", ".join(f"c{i}, CAST(r{i} AS VARCHAR)" for i in range(len(columns)))
+    rows = con.execute(
+        f"SELECT _row, _pos, {shown} FROM {relation} WHERE {flagged} "
+        f"ORDER BY _row, _pos LIMIT {budget + 1}"
+    ).fetchall()
+    problems = [
+        _Problem(row[2 + 2 * i], column, row[0], row[1], row[3 + 2 * i])
+        for row in rows
+        for i, column in enumerate(columns)
+        if row[2 + 2 * i] is not None
+    ]
+    total = len(problems)
+    if total > budget or len(rows) > budget:
+        counted = " + ".join(f"count(c{i})" for i in range(len(columns)))
+        total = scalar(con, f"SELECT {counted} FROM {relation}")
+    return problems[:budget], total
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, staged: Staged, column: Column, budget: int
+) -> list[_Problem]:
+    """Rows repeating a household_id (in the file) or a person_id (in a household)."""
+    key = staged.family.text(staged.access(column))
+    group = "_hid" if column.level is Level.HOUSEHOLD else "_hid, _key"
+    keyed = (
+        f"(SELECT _row, _pos, _hid, {key} AS _key FROM {staged.built[column.level]}) "
+        "WHERE _key IS NOT NULL"
+    )
+    repeated = f"SELECT 1 FROM {keyed} GROUP BY {group} HAVING count(*) > 1 LIMIT 1"
+    if not con.execute(repeated).fetchall():
+        return []
+    window = f"OVER (PARTITION BY {group} ORDER BY _row, _pos)"
+    rows = con.execute(
+        f"SELECT _row, _pos, _key, first_row, first_pos FROM (SELECT *, row_number() "
+        f"{window} AS n, first_value(_row) {window} AS first_row, first_value(_pos) "
+        f"{window} AS first_pos FROM {keyed}) WHERE n > 1 ORDER BY _row, _pos "
+        f"LIMIT {budget}"
+    ).fetchall()
+    return [_Problem("duplicate", column, r[0], r[1], r[2], (r[3], r[4])) for r in rows]
+
+
+def _orphans(
+    con: duckdb.DuckDBPyConnection, level: Level, budget: int
+) -> list[_Problem]:
+    """Members or events whose household_id is missing or not in the households file."""
+    column = Column("household_id", "户编号", level, TEXT)
+    rows = con.execute(
+        f"SELECT _row, _hid FROM {ALL[level]} a WHERE _hid IS NULL OR NOT EXISTS "
+        "(SELECT 1 FROM _jz_all_households h WHERE h._hid = a._hid) "
+        f"ORDER BY _row LIMIT {budget}"
+    ).fetchall()
+    return [_Problem("orphan", column, row, None, hid) for row, hid in rows]
+
+
+def _problems(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    schema: Schema,
+    known: list[str] | None,
+) -> tuple[list[_Problem], int]:
+    """The first MAX_PROBLEMS problems in the input, and how many there are."""
+    problems: list[_Problem] = []
+    total = 0
+    for level, columns in schema.items():
+        if columns:
+            found, count = _value_problems(
+                con, staged, columns, known, MAX_PROBLEMS - len(problems)
+            )
+            problems, total = problems + found, total + count
+        if staged.linked and level is not Level.HOUSEHOLD:
+            orphans = _orphans(con, level, MAX_PROBLEMS - len(problems) + 1)
+            problems, total = problems + orphans, total + len(orphans)
+    for column in (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0]):
+        repeated = _duplicates(con, staged, column, MAX_PROBLEMS - len(problems) + 1)
+        problems, total = problems + repeated, total + len(repeated)
+        if repeated:
+            break  # the members of a repeated household repeat too
+    return problems[:MAX_PROBLEMS], total
+
+
+# ---------------------------------------------------------------------------- messages
+
+
+def _diagnostic(problem: _Problem, places: Places) -> Diagnostic:
+    column = problem.column
+    where = places.locate(column, problem.row, problem.position)
+    label = f"「{column.name_cn}」（{column.id}）"
+    expected = _expected(column)
+    if problem.kind == "missing" or (
+        problem.kind == "orphan" and problem.found is None
+    ):
+        hint = "每户须有户编号和区划代码，每个成员须有成员编号和出生日期；成员和事件须写明所属户编号"
+        return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
+    if problem.kind == "type":
+        return make(
+            "E603",
+            f"{label}的类型不对",
+            where,
+            found=problem.found,
+            expected=expected,
+            hint=_type_hint(column.dtype.kind),
+        )
+    if problem.kind == "value":
+        return make(
+            "E603",
+            f"{label}的取值不在允许范围内",
+            where,
+            found=problem.found,
+            expected=expected,
+            hint="核对拼写，使用约定的取值",
+        )
+    if problem.kind == "county":
+        return make(
+            "E606",
+            f"未知的县（市、区）代码「{problem.found}」",
+            where,
+            found=problem.found,
+            expected="已有决策表的县（市、区）的六位代码",
+            hint="核对区划代码；新的县请先建立该县的工作簿",
+        )
+    if problem.kind == "duplicate":
+        first = places.locate(column, *(problem.first or (0, None))).render()
+        scope = "同一文件" if column.level is Level.HOUSEHOLD else "同一家庭"
+        return make(
+            "E603",
+            f"{label}重复出现",
+            where,
+            found=problem.found,
+            expected=f"在{scope}内唯一",
+            hint=f"与 {first} 重复；请合并或改正编号",
+        )
+    return make(
+        "E603",
+        f"找不到所属的家庭「{problem.found}」",
+        where,
+        found=problem.found,
+        expected="家庭文件中已有的 household_id",
+        hint="核对户编号，或补充该户的家庭数据",
+    )
+
+
+def _expected(column: Column) -> str:
+    kind = column.dtype.kind
+    if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
+        return "六位行政区划代码，如 330106"
+    if kind is Kind.ENUM:
+        return f"以下取值之一：{'、'.join(column.dtype.values)}"
+    return f"{_KIND_CN[kind]}，如 {_EXAMPLES[kind]}"
+
+
+def _type_hint(kind: Kind) -> str:
+    if kind in SCALES:
+        places = f"最多 {SCALES[kind]} 位小数" if SCALES[kind] else "不带小数"
+        return f"只写数字，{places}，不要带单位、千位分隔符或文字说明"
+    if kind is Kind.BOOLEAN:
+        return "写 true 或 false（或 是/否）"
+    return "写成 YYYY-MM-DD，月和日写满两位，不要带时间"
+
+
+def _raise_problems(problems: list[_Problem], total: int, staged: Staged) -> None:
+    if not problems:
+        return
+    diagnostics = [_diagnostic(p, staged.places) for p in problems]
+    if total > len(problems):
+        rest = total - len(problems)
+        diagnostics.append(
+            make(
+                "E605",
+                f"问题过多，只列出前 {len(problems)} 处，另有 {rest} 处未列出",
+                Location(file=str(staged.places.source.path)),
+                hint="修正以上问题后重新运行，可看到其余问题",
+            )
+        )
+    raise InputError(diagnostics)
+
+
+__all__ = ["check"]

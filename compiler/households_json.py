@@ -1,0 +1,281 @@
+"""JSON input: read by DuckDB for a load, and in Python to say what DuckDB refused.
+
+``stage_json`` reads a ``.json`` list or a ``.jsonl`` file with every declared leaf as
+``VARCHAR`` (``tree`` refuses field ids nested under one another, E605). When DuckDB
+cannot read the file, it is read again in Python: each line that is no JSON (or repeats
+a key) becomes E605, each object or list out of its place in the contract E603, at
+most ``MAX_PROBLEMS``, raised together as ``InputError``. ``json_households`` yields
+the households as written, for ``iter_households`` without fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.errors import InputError
+from compiler.households_model import (
+    KEYS,
+    LISTS,
+    MAX_PROBLEMS,
+    RAW,
+    READ_ERRORS,
+    Column,
+    Family,
+    Places,
+    Schema,
+    Source,
+    Staged,
+    county_filter,
+    first_line,
+    unreadable,
+)
+from compiler.model import Level
+from compiler.sqlgen import quote
+
+
+def tree(columns: list[Column]) -> dict[str, Any]:
+    """Field keys as nested dicts, each leaf ``VARCHAR``."""
+    tree: dict[str, Any] = {}
+    for column in columns:
+        node = tree
+        *parents, leaf = column.key
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        if not isinstance(node, dict) or isinstance(
+            node.setdefault(leaf, "VARCHAR"), dict
+        ):
+            raise unreadable(
+                f"字段「{column.id}」与另一字段互为上下级，JSON 中无法同时存在",
+                Location(),
+                found=column.id,
+                hint="字段标识不能是另一字段标识加「.」的前缀，如 current 与 current.group",
+            )
+    return tree
+
+
+def _struct(tree: dict[str, Any]) -> str:
+    parts = [
+        f"{quote(k)} {_struct(v) if isinstance(v, dict) else v}"
+        for k, v in tree.items()
+    ]
+    return f"STRUCT({', '.join(parts)})"
+
+
+def _json_columns(schema: Schema) -> dict[str, str]:
+    """The ``columns`` argument of ``read_json``: every declared leaf as VARCHAR."""
+    top = tree(schema[Level.HOUSEHOLD])
+    for level, name in LISTS.items():
+        if schema[level]:
+            top[name] = _struct(tree(schema[level])) + "[]"
+    return {k: _struct(v) if isinstance(v, dict) else v for k, v in top.items()}
+
+
+def stage_json(
+    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, county: str | None
+) -> Staged:
+    """Read a JSON or JSON Lines file into ``_jz_raw``, one row a household."""
+    fmt = "newline_delimited" if source.format == "jsonl" else "array"
+    try:
+        con.execute(
+            "CREATE TABLE _jz_raw AS SELECT * FROM read_json($p, format = $f, columns = $c)",
+            {"p": str(source.path), "f": fmt, "c": _json_columns(schema)},
+        )
+    except READ_ERRORS as error:
+        raise InputError(_json_structure(source, schema, error)) from None
+    family = Family(native=False, blank_is_null=True)
+    hid, county_code = (family.text(quote(k)) for k, _ in KEYS[Level.HOUSEHOLD])
+    con.execute(
+        f"CREATE VIEW _jz_raw_households AS SELECT rowid AS _row, rowid AS _pos, "
+        f"{hid} AS _hid, * FROM _jz_raw{county_filter(county, county_code)}"
+    )
+    for level, name in LISTS.items():
+        items = f"h.{quote(name)}" if schema[level] else "CAST([] AS INTEGER[])"
+        con.execute(
+            f"CREATE TABLE {RAW[level]} AS SELECT h._row, h._hid, unnest({items}) AS _v, "
+            f"generate_subscripts({items}, 1) - 1 AS _pos FROM _jz_raw_households h"
+        )
+
+    def access(column: Column) -> str:
+        prefix = "" if column.level is Level.HOUSEHOLD else "_v."
+        return prefix + ".".join(quote(k) for k in column.key)
+
+    return Staged(family, access, Places(source), linked=False)
+
+
+# ---------------------------------------------------------------------------- JSON in Python
+
+
+def _json_structure(
+    source: Source, schema: Schema, error: Exception
+) -> list[Diagnostic]:
+    """Why DuckDB could not read a JSON file, found by reading it in Python."""
+    shape = tree(schema[Level.HOUSEHOLD])
+    for level, name in LISTS.items():
+        shape[name] = [tree(schema[level])]
+    problems: list[Diagnostic] = []
+    for where, record in _json_records(source, problems):
+        for path, expected, found in _shape_problems(record, shape, "$"):
+            problems.append(_shape_diagnostic(where, path, expected, found))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if not problems:  # DuckDB refused what Python reads: say what DuckDB said
+        problems.append(
+            make(
+                "E605",
+                "家庭数据文件无法读取",
+                Location(file=str(source.path)),
+                found=first_line(error),
+                hint="确认文件是 UTF-8 编码的 JSON",
+            )
+        )
+    return problems
+
+
+def _json_records(
+    source: Source, problems: list[Diagnostic]
+) -> Iterator[tuple[Location, object]]:
+    """Each household object with where it is; unreadable JSON is added to ``problems``."""
+    file = str(source.path)
+    if source.format == "json":
+        try:
+            records = _loads(source.path.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as error:
+            line = (
+                f"第{error.lineno}行"
+                if isinstance(error, json.JSONDecodeError)
+                else None
+            )
+            problems.append(_bad_json(Location(file=file, cell=line), error))
+            return
+        if not isinstance(records, list):
+            problems.append(
+                make(
+                    "E605",
+                    "JSON 文件应是家庭的列表",
+                    Location(file=file),
+                    found=type(records).__name__,
+                    expected='[{"household_id": ...}]',
+                )
+            )
+            return
+        yield from (
+            (Location(file=file, cell=f"$[{i}]"), r) for i, r in enumerate(records)
+        )
+        return
+    with source.path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            where = Location(file=file, cell=f"第{number}行")
+            try:
+                if raw.strip():
+                    yield where, _loads(raw.decode("utf-8-sig"))
+            except (ValueError, UnicodeDecodeError) as error:
+                problems.append(_bad_json(where, error))
+
+
+class _DuplicateKey(ValueError):
+    """A key written twice in one JSON object (DuckDB refuses such objects)."""
+
+
+def _loads(text: str) -> object:
+    return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_pairs)
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _bad_json(where: Location, error: Exception) -> Diagnostic:
+    if isinstance(error, _DuplicateKey):
+        return make(
+            "E605",
+            f"JSON 对象中的键「{error}」重复出现",
+            where,
+            found=str(error),
+            hint="每个键在同一对象中只能出现一次",
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return make(
+            "E605", "不是 UTF-8 编码的文本", where, expected="UTF-8 编码的 JSON"
+        )
+    detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+    return make(
+        "E605",
+        "不是合法的 JSON",
+        where,
+        found=detail,
+        expected='一行一个家庭对象，如 {"household_id": "H001", ...}',
+        hint="检查引号、逗号和括号是否配对",
+    )
+
+
+def _shape_problems(
+    value: object, shape: dict[str, Any], path: str
+) -> Iterator[tuple[str, str, str]]:
+    """(path, expected, found) where an object or a list is not where the shape has it."""
+    if not isinstance(value, dict):
+        yield path, "JSON 对象 {…}", _clip(value)
+        return
+    for key, sub in shape.items():
+        child, here = value.get(key), f"{path}.{key}"
+        if child is None or sub == "VARCHAR":
+            continue
+        if isinstance(sub, dict):
+            yield from _shape_problems(child, sub, here)
+        elif not isinstance(child, list):
+            yield here, "JSON 列表 […]", _clip(child)
+        else:
+            for index, item in enumerate(child):
+                if item is not None:
+                    yield from _shape_problems(item, sub[0], f"{here}[{index}]")
+
+
+def _shape_diagnostic(
+    where: Location, path: str, expected: str, found: str
+) -> Diagnostic:
+    cell = where.cell or "$"
+    cell = f"{cell} {path}" if cell.startswith("第") else cell + path[1:]
+    return make(
+        "E603",
+        f"{path} 的结构不对",
+        Location(where.file, None, cell),
+        found=found,
+        expected=expected,
+        hint="按数据约定组织家庭、成员和事件",
+    )
+
+
+def _clip(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_households(source: Source, county: str | None) -> Iterator[dict[str, Any]]:
+    """The households as written (numbers as ``Decimal``), or ``county``'s only."""
+    problems: list[Diagnostic] = []
+    for where, record in _json_records(source, problems):
+        if not isinstance(record, dict):
+            raise InputError(
+                _shape_diagnostic(where, "$", "JSON 对象 {…}", _clip(record))
+            )
+        if problems:
+            break
+        if county is None or str(record.get("county_code")) == county:
+            yield record
+    if problems:
+        raise InputError(problems)
+
+
+__all__ = ["json_households", "stage_json", "tree"]

@@ -1,0 +1,309 @@
+"""What the household loader knows of its input: the vocabulary its passes share.
+
+The relations a load creates (``TABLES``, ordered by ``INDEXES``) and the staging
+relations it drops again (``STAGING``: ``RAW``, ``ALL`` and ``FAST`` per level, and
+the sources); ``Column``, one input column, and ``input_columns``, one level's columns
+from the declared fields; ``Source``, an input file with its member and event files;
+``Family``, how a staged value reads in SQL; ``Places``, where a row is in the words
+of its format (a JSON Lines file's line numbers are counted when a problem is first
+placed); ``Staged``, what a format's staging hands to the checks and the build.
+``unreadable`` makes the E605 error for input that cannot be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from compiler.diagnostics import Location, make
+from compiler.errors import InputError
+from compiler.model import SCALES, DType, Field, Kind, Level
+from compiler.sqlgen import SQL_TYPES, string
+
+TABLES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members"}
+TABLES[Level.EVENT] = "jz_events"
+INDEXES = {Level.HOUSEHOLD: "_hh_index", Level.MEMBER: "_member_index"}
+INDEXES[Level.EVENT] = "_event_index"
+LISTS = {Level.MEMBER: "members", Level.EVENT: "events"}
+REQUIRED = {
+    (Level.HOUSEHOLD, "household_id"),
+    (Level.HOUSEHOLD, "county_code"),
+    (Level.MEMBER, "person_id"),
+    (Level.MEMBER, "birth_date"),
+}
+MAX_PROBLEMS = 200
+EVENT_PREFIX = "event."
+
+TEXT = DType(Kind.TEXT)
+KEYS = {
+    Level.HOUSEHOLD: (("household_id", "户编号"), ("county_code", "居住地区划代码")),
+    Level.MEMBER: (("person_id", "成员编号"),),
+    Level.EVENT: (),
+}
+_TRUE_WORDS = ("true", "1", "是", "y", "yes", "√")
+_FALSE_WORDS = ("false", "0", "否", "n", "no", "×")
+SOURCE_NAMES = {Level.HOUSEHOLD: "households", **LISTS}
+RAW = {level: f"_jz_raw_{name}" for level, name in SOURCE_NAMES.items()}
+ALL = {level: f"_jz_all_{name}" for level, name in SOURCE_NAMES.items()}
+FAST = {level: f"_jz_fast_{name}" for level, name in LISTS.items()}
+STAGING = (*RAW.values(), *ALL.values(), *FAST.values(), "_jz_raw")
+STAGING += tuple(f"_jz_src_{name}" for name in SOURCE_NAMES.values())
+
+Schema = dict[Level, list["Column"]]
+# DuckDB quotes the input in some read errors, cut at a byte count; when the cut falls
+# inside a character, the Python binding raises UnicodeDecodeError instead.
+READ_ERRORS = (duckdb.Error, UnicodeDecodeError)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One input column: a declared field, or a key the loader always needs."""
+
+    id: str
+    name_cn: str
+    level: Level
+    dtype: DType
+    default: object = None
+
+    @property
+    def required(self) -> bool:
+        return (self.level, self.id) in REQUIRED
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The path of the value inside its JSON object (events drop ``event.``)."""
+        name = self.id
+        if self.level is Level.EVENT and name.startswith(EVENT_PREFIX):
+            name = name[len(EVENT_PREFIX) :]
+        return tuple(name.split("."))
+
+    def json_path(self, position: int | None) -> str:
+        inside = ".".join(self.key)
+        if self.level is Level.HOUSEHOLD:
+            return f"$.{inside}"
+        return f"$.{LISTS[self.level]}[{position}].{inside}"
+
+
+def input_columns(fields: dict[str, Field], level: Level) -> list[Column]:
+    """The columns of one level's table, keys first, then fields as declared."""
+    columns = [Column(ident, name, level, TEXT) for ident, name in KEYS[level]]
+    taken = {c.id for c in columns} | {"household_id", INDEXES[level]}
+    for spec in fields.values():
+        if spec.level is level and spec.id not in taken:
+            if spec.dtype.kind is Kind.LIST:
+                raise InputError(
+                    make(
+                        "E605",
+                        f"字段「{spec.id}」是列表类型，家庭数据不支持列表",
+                        spec.location,
+                        found="list",
+                        expected="money、number、integer、percent、boolean、date、text 或 enum",
+                    )
+                )
+            columns.append(
+                Column(spec.id, spec.name_cn, level, spec.dtype, spec.default)
+            )
+            taken.add(spec.id)
+    return columns
+
+
+def unreadable(
+    message: str, where: Path | Location, **details: str | None
+) -> InputError:
+    """E605: the input cannot be read as it is."""
+    location = where if isinstance(where, Location) else Location(file=str(where))
+    return InputError(make("E605", message, location, **details))
+
+
+def first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+# ---------------------------------------------------------------------------- values in SQL
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """How a source holds values, in SQL: text (JSON leaves as DuckDB's reader renders
+    them: a number as digits, ``true`` as ``true``, a string without quotes; CSV cells,
+    trimmed and blanks made null as they are read) or ``native`` typed columns
+    (Parquet, DuckDB)."""
+
+    native: bool
+    blank_is_null: bool = False  # JSON: an empty string counts as missing
+
+    def text(self, raw: str) -> str:
+        if self.native:
+            return f"CAST({raw} AS VARCHAR)"
+        return f"NULLIF({raw}, '')" if self.blank_is_null else raw
+
+    def operand(self, raw: str) -> str:
+        """What casts start from: the text, or a native column as it is."""
+        return raw if self.native else self.text(raw)
+
+    def is_null(self, raw: str) -> str:
+        return f"({self.operand(raw)} IS NULL)"
+
+    def type_ok(self, raw: str, kind: Kind) -> str:
+        """SQL true when a present value reads as ``kind`` without losing anything."""
+        value = self.operand(raw)
+        if kind in SCALES:
+            exact = f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]}))"
+            return f"coalesce({exact} = TRY_CAST({value} AS DECIMAL(38,10)), FALSE)"
+        if self.native and kind in (Kind.BOOLEAN, Kind.DATE):
+            return f"(TRY_CAST({value} AS {SQL_TYPES[kind]}) IS NOT NULL)"
+        if kind is Kind.BOOLEAN:
+            return f"(lower({value}) IN ({words(_TRUE_WORDS + _FALSE_WORDS)}))"
+        if kind is Kind.DATE:
+            # DuckDB's cast alone takes '25-02-03', '2025-02-03 10:00' and 'epoch'.
+            iso = f"regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+            return f"({iso} AND TRY_CAST({value} AS DATE) IS NOT NULL)"
+        return "TRUE"
+
+    def typed(self, raw: str, kind: Kind) -> str:
+        """The value in the column's type; run only on values ``type_ok`` accepted."""
+        value = self.operand(raw)
+        if kind in (Kind.TEXT, Kind.ENUM):
+            return self.text(raw)
+        if kind is Kind.BOOLEAN and not self.native:
+            return f"(lower({value}) IN ({words(_TRUE_WORDS)}))"
+        if kind is Kind.INTEGER:
+            return f"CAST(CAST({value} AS DECIMAL(18,0)) AS BIGINT)"
+        return f"CAST({value} AS {SQL_TYPES[kind]})"
+
+
+def words(words: tuple[str, ...]) -> str:
+    return ", ".join(string(w) for w in words)
+
+
+# ---------------------------------------------------------------------------- sources
+
+
+_FORMAT_CN = {"jsonl": "JSON Lines", "json": "JSON", "csv": "CSV", "parquet": "Parquet"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input file and its member and event files, by format."""
+
+    format: str  # jsonl, json, csv, parquet, duckdb
+    path: Path
+    members: Path | None = None
+    events: Path | None = None
+
+    def describe(self) -> str:
+        return f"{_FORMAT_CN.get(self.format, 'DuckDB')} {self.path}"
+
+    def file_of(self, level: Level) -> Path:
+        by_level = {Level.MEMBER: self.members, Level.EVENT: self.events}
+        return by_level.get(level) or self.path
+
+    @property
+    def files(self) -> dict[Level, Path | None]:
+        return {
+            Level.HOUSEHOLD: self.path,
+            Level.MEMBER: self.members,
+            Level.EVENT: self.events,
+        }
+
+
+# ---------------------------------------------------------------------------- staged relations
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where a problem is, in the words of the input's format."""
+
+    source: Source
+    lines: dict[int, int] = field(default_factory=dict)  # JSON Lines: record -> line
+
+    def locate(self, column: Column, row: int, position: int | None) -> Location:
+        fmt, level = self.source.format, column.level
+        if fmt == "json":
+            return Location(
+                file=str(self.source.path),
+                cell=f"$[{row}]{column.json_path(position)[1:]}",
+            )
+        if fmt == "jsonl":
+            if not self.lines:
+                self.lines.update(_line_numbers(self.source.path))
+            line = self.lines.get(row, row + 1)
+            return Location(
+                file=str(self.source.path),
+                cell=f"第{line}行 {column.json_path(position)}",
+            )
+        if fmt == "duckdb":
+            where = f"{SOURCE_NAMES[level]} 表第{row + 1}行"
+            return Location(file=str(self.source.path), cell=f"{where} {column.id}")
+        header = 2 if fmt == "csv" else 1  # a CSV's first data row is row 2
+        return Location(
+            file=str(self.source.file_of(level)), cell=f"第{row + header}行 {column.id}"
+        )
+
+
+def _line_numbers(path: Path) -> dict[int, int]:
+    """Record index -> line number, skipping blank lines as DuckDB's reader does."""
+    numbers: dict[int, int] = {}
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                numbers[len(numbers)] = number
+    return numbers
+
+
+@dataclass
+class Staged:
+    """The raw relations ``_jz_raw_*`` (columns ``_row``, ``_pos``, ``_hid`` and raw
+    values), how to reach a column's raw value, and where each row came from."""
+
+    family: Family
+    access: Callable[[Column], str]
+    places: Places
+    linked: bool  # members and events join their household by household_id
+    warnings: list[str] = field(default_factory=list)
+    built: dict[Level, str] = field(default_factory=lambda: dict(RAW))  # what jz_* read
+    # a typed column's DuckDB type (Parquet, DuckDB); None for text or a missing column
+    source_type: Callable[[Column], str | None] = lambda column: None
+
+
+def county_filter(county: str | None, county_text: str) -> str:
+    return "" if county is None else f" WHERE {county_text} = {string(county)}"
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """A count; fetches every row, so no result is left open on the connection."""
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+__all__ = [
+    "ALL",
+    "EVENT_PREFIX",
+    "FAST",
+    "INDEXES",
+    "KEYS",
+    "LISTS",
+    "MAX_PROBLEMS",
+    "RAW",
+    "READ_ERRORS",
+    "REQUIRED",
+    "SOURCE_NAMES",
+    "STAGING",
+    "TABLES",
+    "TEXT",
+    "Column",
+    "Family",
+    "Places",
+    "Schema",
+    "Source",
+    "Staged",
+    "county_filter",
+    "first_line",
+    "input_columns",
+    "scalar",
+    "unreadable",
+    "words",
+]

@@ -1,0 +1,284 @@
+"""Staging: an input file as raw relations, ready to be checked and built.
+
+``stage`` goes by the format: JSON to ``households_json.stage_json``; CSV is copied
+into tables (a GB18030 file through a UTF-8 copy in ``scratch``); Parquet files and
+DuckDB tables stay where they are, behind views. Every format leaves the relations
+named by ``RAW`` (columns ``_row``, ``_pos``, ``_hid`` and the raw values) and returns
+a ``Staged`` saying how to reach each column's raw value; CSV, Parquet and DuckDB
+columns that are no declared field become warnings. A file that cannot be read raises
+``InputError`` (E605).
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from compiler.households_json import stage_json
+from compiler.households_model import (
+    ALL,
+    FAST,
+    LISTS,
+    RAW,
+    READ_ERRORS,
+    SOURCE_NAMES,
+    Column,
+    Family,
+    Places,
+    Schema,
+    Source,
+    Staged,
+    county_filter,
+    first_line,
+    unreadable,
+)
+from compiler.model import Level
+from compiler.sqlgen import quote, string
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    schema: Schema,
+    county: str | None,
+    scratch: Path,
+) -> Staged:
+    """The raw relations of ``source``, only ``county``'s households if given."""
+    if source.format in ("jsonl", "json"):
+        return stage_json(con, source, schema, county)
+    if source.format == "csv":
+        return _stage_csv(con, source, schema, county, scratch)
+    sources, row = native_sources(con, source)
+    return _stage_tabular(
+        con, source, schema, county, sources, row, Family(native=True)
+    )
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    schema: Schema,
+    county: str | None,
+    scratch: Path,
+) -> Staged:
+    sources: dict[Level, str | None] = {}
+    for level, path in source.files.items():
+        table = f"_jz_src_{SOURCE_NAMES[level]}"
+        if path is not None:
+            _read_csv(con, table, _utf8(path, scratch), path)
+        sources[level] = table if path is not None else None
+    return _stage_tabular(
+        con, source, schema, county, sources, "rowid", Family(native=False)
+    )
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path
+) -> None:
+    try:
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT NULLIF(trim(COLUMNS(*)), '') "
+            "FROM read_csv($p, header = true, all_varchar = true, delim = ',', "
+            "quote = '\"', escape = '\"')",
+            {"p": str(path)},
+        )
+    except READ_ERRORS as error:
+        raise unreadable(
+            "CSV 文件无法读取：列数不一致、引号不配对或不是 CSV",
+            shown,
+            found=first_line(error),
+            hint="用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试",
+        ) from None
+
+
+def _utf8(path: Path, scratch: Path) -> Path:
+    """The file if it is UTF-8 (BOM or not), else a UTF-8 copy of its GB18030 text."""
+    if _decodes(path, "utf-8"):
+        return path
+    if not _decodes(path, "gb18030"):
+        raise unreadable(
+            "CSV 文件编码无法识别",
+            path,
+            expected="UTF-8、带 BOM 的 UTF-8 或 GB18030（GBK）",
+            hint="用 Excel 或 WPS 另存为「CSV UTF-8（逗号分隔）」",
+        )
+    copy = scratch / path.name
+    with (
+        path.open(encoding="gb18030", newline="") as src,
+        copy.open("w", encoding="utf-8", newline="") as dst,
+    ):
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    return copy
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def native_sources(
+    con: duckdb.DuckDBPyConnection, source: Source
+) -> tuple[dict[Level, str | None], str]:
+    """The Parquet files or DuckDB tables as relations, and their row-number column."""
+    if source.format == "parquet":
+        sources: dict[Level, str | None] = {}
+        for level, path in source.files.items():
+            sources[level] = None if path is None else f"_jz_src_{SOURCE_NAMES[level]}"
+            if path is not None:
+                _attempt(
+                    con,
+                    f"CREATE VIEW {sources[level]} AS SELECT * FROM "
+                    f"read_parquet({string(str(path))}, file_row_number = true)",
+                    path,
+                )
+                _attempt(con, f"SELECT * FROM {sources[level]} LIMIT 0", path)
+        return sources, "file_row_number"
+    _attempt(
+        con, f"ATTACH {string(str(source.path))} AS _jz_src (READ_ONLY)", source.path
+    )
+    listed = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = '_jz_src'"
+    ).fetchall()
+    tables = {row[0] for row in listed}
+    for name in ("households", "members"):
+        if name not in tables:
+            raise unreadable(
+                f"DuckDB 数据库中没有 {name} 表",
+                source.path,
+                found="、".join(sorted(tables)),
+                expected="households、members 表（events 表可选）",
+            )
+    names = {level: n for level, n in SOURCE_NAMES.items() if n in tables}
+    return {
+        level: f"_jz_src.{quote(names[level])}" if level in names else None
+        for level in Level
+    }, "rowid"
+
+
+def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    try:
+        con.execute(sql)
+    except READ_ERRORS as error:
+        raise unreadable(
+            "家庭数据文件无法读取",
+            path,
+            found=first_line(error),
+            hint="确认文件完整、格式与扩展名一致",
+        ) from None
+
+
+def _stage_tabular(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    schema: Schema,
+    county: str | None,
+    sources: dict[Level, str | None],
+    row: str,
+    family: Family,
+) -> Staged:
+    """Relations with ``_row``, ``_pos`` and ``_hid`` over one file (or table) per
+    level; members and events numbered within their household, in a table when the
+    input is copied anyway (CSV) so the numbering is done once."""
+    present = {level: _columns_of(con, relation) for level, relation in sources.items()}
+    for level, relation in sources.items():
+        hid = "NULL"
+        if "household_id" in present[level]:
+            hid = family.text(quote("household_id"))
+        body = f"SELECT {row} AS _row, {hid} AS _hid, * FROM {relation}"
+        if relation is None:
+            body = "SELECT CAST(NULL AS BIGINT) AS _row, CAST(NULL AS VARCHAR) AS _hid LIMIT 0"
+        con.execute(f"CREATE VIEW {ALL[level]} AS {body}")
+    code = (
+        family.text(quote("county_code"))
+        if "county_code" in present[Level.HOUSEHOLD]
+        else "NULL"
+    )
+    con.execute(
+        "CREATE VIEW _jz_raw_households AS SELECT *, _row AS _pos "
+        f"FROM _jz_all_households{county_filter(county, code)}"
+    )
+    kind = "VIEW" if family.native else "TABLE"
+    # a view is read several times: it orders members by their file row (the same order
+    # within a household) instead of numbering them with a window at every read
+    position = "_row" if family.native else "row_number() OVER (PARTITION BY _hid ORDER BY _row) - 1"
+    for level in LISTS:
+        con.execute(
+            f"CREATE {kind} {RAW[level]} AS SELECT *, {position} AS _pos FROM {ALL[level]} "
+            "WHERE _hid IN (SELECT _hid FROM _jz_raw_households)"
+        )
+    built = dict(RAW)
+    if family.native and county is None:
+        # with no county filter, a member of no household stops the load as an orphan,
+        # so the checks and the views the program reads need not look each household
+        # up again (an orphan's other problems are then listed with it)
+        for level in LISTS:
+            built[level] = FAST[level]
+            con.execute(f"CREATE VIEW {FAST[level]} AS SELECT *, _row AS _pos FROM {ALL[level]}")
+    warnings: list[str] = []
+    access, source_type = _tabular_access(present, schema, source, warnings)
+    return Staged(
+        family, access, Places(source), linked=True, warnings=warnings, built=built,
+        source_type=source_type,
+    )
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, relation: str | None) -> dict[str, str]:
+    """A relation's columns and their DuckDB types."""
+    if relation is None:
+        return {}
+    described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    return {row[0]: row[1] for row in described}
+
+
+def _tabular_access(
+    present: dict[Level, dict[str, str]], schema: Schema, source: Source, warnings: list[str]
+) -> tuple[Callable[[Column], str], Callable[[Column], str | None]]:
+    """Find each column in its file (``event.type`` may be written ``type``); warn of
+    columns that are no declared field."""
+    found: dict[tuple[Level, str], str] = {}
+    for level, columns in schema.items():
+        for column in columns:
+            names = [
+                n for n in (column.id, ".".join(column.key)) if n in present[level]
+            ]
+            if names:
+                found[(level, column.id)] = names[0]
+        used = {found.get((level, c.id)) for c in columns} | {
+            "household_id",
+            "file_row_number",
+        }
+        unknown = sorted(present[level].keys() - used)
+        if unknown:
+            where = (
+                f"{SOURCE_NAMES[level]} 表"
+                if source.format == "duckdb"
+                else source.file_of(level).name
+            )
+            warnings.append(
+                f"{where} 中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
+            )
+
+    def access(column: Column) -> str:
+        name = found.get((column.level, column.id))
+        return quote(name) if name else "NULL"
+
+    def source_type(column: Column) -> str | None:
+        name = found.get((column.level, column.id))
+        return present[column.level][name] if name else None
+
+    return access, source_type
+
+
+__all__ = ["native_sources", "stage"]
