@@ -41,9 +41,9 @@ from compiler.sqlgen import quote
 
 def tree(columns: list[Column]) -> dict[str, Any]:
     """Field keys as nested dicts, each leaf ``VARCHAR``."""
-    tree: dict[str, Any] = {}
+    nested: dict[str, Any] = {}
     for column in columns:
-        node = tree
+        node = nested
         *parents, leaf = column.key
         for part in parents:
             node = node.setdefault(part, {})
@@ -58,7 +58,7 @@ def tree(columns: list[Column]) -> dict[str, Any]:
                 found=column.id,
                 hint="字段标识不能是另一字段标识加「.」的前缀，如 current 与 current.group",
             )
-    return tree
+    return nested
 
 
 def _struct(tree: dict[str, Any]) -> str:

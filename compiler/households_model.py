@@ -176,8 +176,8 @@ class Family:
         return f"CAST({value} AS {SQL_TYPES[kind]})"
 
 
-def words(words: tuple[str, ...]) -> str:
-    return ", ".join(string(w) for w in words)
+def words(values: tuple[str, ...]) -> str:
+    return ", ".join(string(w) for w in values)
 
 
 # ---------------------------------------------------------------------------- sources
