@@ -92,6 +92,30 @@ TABLES_HELP = "决策表文件夹，默认 tables"
 AS_OF_HELP = "决策日，默认今天"
 
 
+def positive(text: str) -> int:
+    """A number of households or runs: a whole number, one or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"「{text}」应为正整数")
+    return value
+
+
+def memory_size(text: str) -> str:
+    """A --memory-limit, checked as it is read so that a bad size is a usage error."""
+    from compiler.engine import memory_setting
+
+    try:
+        return memory_setting(text)
+    except InputError as error:
+        problem = error.diagnostics[0]
+        raise argparse.ArgumentTypeError(
+            f"{problem.message}（实际为「{text}」，应为{problem.expected}）"
+        ) from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="jiuzhu",
@@ -119,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", required=False, help=".csv、.parquet 或 .jsonl")
     evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
     evaluate.add_argument(
-        "--memory-limit", default=None,
+        "--memory-limit", type=memory_size, default=None,
         help="DuckDB 内存上限，如 1GB；默认 4GiB（机器内存较小时取其 80%%），超出部分写入临时文件",
     )
 

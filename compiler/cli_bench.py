@@ -9,10 +9,10 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from compiler.cli import parse_date
+    from compiler.cli import memory_size, parse_date, positive
 
     synth = sub.add_parser("synth", help="生成合成人口（synthetic households）")
-    synth.add_argument("--households", type=int, required=True)
+    synth.add_argument("--households", type=positive, required=True, help="户数")
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--out", required=True, help="households.parquet 或 .duckdb")
     synth.add_argument("--tables", default="tables")
@@ -20,14 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     synth.set_defaults(run=run_synth)
 
     bench = sub.add_parser("bench", help="性能测试（benchmark）")
-    bench.add_argument("--households", type=int, nargs="+", default=[100_000])
-    bench.add_argument("--runs", type=int, default=3)
+    bench.add_argument(
+        "--households", type=positive, nargs="+", default=[100_000], help="各次测试的户数"
+    )
+    bench.add_argument("--runs", type=positive, default=3, help="每项测量的次数（取中位数）")
     bench.add_argument("--seed", type=int, default=1)
     bench.add_argument("--tables", default="tables")
     bench.add_argument("--as-of", type=parse_date, default=date(2025, 6, 1))
     bench.add_argument("--work", default="build/bench")
-    bench.add_argument("--sample", type=int, default=2000, help="解释器抽样户数")
-    bench.add_argument("--memory-limit", default=None)
+    bench.add_argument("--sample", type=positive, default=2000, help="解释器抽样户数")
+    bench.add_argument(
+        "--memory-limit", type=memory_size, default=None, help="DuckDB 内存上限，如 1GB"
+    )
     bench.set_defaults(run=run_bench)
 
 

@@ -179,7 +179,7 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
     if memory_limit:
         import tempfile
 
-        con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
+        con.execute(f"SET memory_limit = '{memory_setting(memory_limit)}'")
         import os
 
         # one folder per process: two evaluations spilling at once must not share files
@@ -194,7 +194,7 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
     return con
 
 
-def _setting(text: str) -> str:
+def memory_setting(text: str) -> str:
     """A memory size like 1GB; anything else is refused before it reaches SQL."""
     import re
 

@@ -200,9 +200,9 @@ def _synthesise(
 ) -> SynthResult:
     con = duckdb.connect()
     if memory_limit:
-        from compiler.engine import _setting
+        from compiler.engine import memory_setting
 
-        con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
+        con.execute(f"SET memory_limit = '{memory_setting(memory_limit)}'")
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"CREATE TEMP TABLE jz_synth_households AS {_households_sql(households, seed, counties)}")
     relations = {

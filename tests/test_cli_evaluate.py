@@ -135,6 +135,18 @@ USAGE_ERRORS = {
     ),
     "unknown command": (["evalute"], "参数 COMMAND：取值 'evalute' 无效（可选："),
     "unknown option": (["evaluate", "--households", "h.jsonl", "--bogus"], "无法识别的参数：--bogus"),
+    "a memory size that is none": (
+        ["evaluate", "--households", "h.jsonl", "--memory-limit=-1GB"],
+        "参数 --memory-limit：内存上限格式错误（实际为「-1GB」，应为如 1GB、512MB）",
+    ),
+    "a memory size too small": (
+        ["evaluate", "--households", "h.jsonl", "--memory-limit", "10MB"],
+        "内存上限太小，DuckDB 无法在其中完成计算（实际为「10MB」",
+    ),
+    "no households to make": (
+        ["synth", "--households", "0", "--out", "x/households.parquet"],
+        "参数 --households：「0」应为正整数",
+    ),
     "unknown trace mode": (
         ["evaluate", "--households", "h.jsonl", "--trace", "all"],
         "参数 --trace：取值 'all' 无效（可选：'full', 'compact', 'none'）",
