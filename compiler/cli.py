@@ -308,6 +308,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         versions=versions,
         summary=args.summary or not args.out,
     )
+    if result.input_warnings:
+        print(render_text(result.input_warnings), file=sys.stderr)
     if result.warnings:
         print(f"注意：决策表有 {len(result.warnings)} 条警告（如未核实的标准参数），"
               "运行 jiuzhu check 查看详情", file=sys.stderr)

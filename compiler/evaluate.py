@@ -34,8 +34,9 @@ class EvaluationResult:
     seconds: float
     counties: list[str]
     summary: list[tuple[str, str, str, int]] = field(default_factory=list)  # code, name, group, n
-    warnings: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # about the tables
     records: list[dict] | None = None
+    input_warnings: list[Diagnostic] = field(default_factory=list)  # about the households
 
 
 def prepare(
@@ -45,12 +46,23 @@ def prepare(
     as_of: date,
     counties: list[str] | None = None,
     versions: dict[str, str] | None = None,
+    notes: list[Diagnostic] | None = None,
 ) -> list[str]:
-    """Load the input and the standards; returns the counties present in the input."""
+    """Load the input and the standards; returns the counties present in the input.
+    Warnings about the input (columns that are no declared field) go to ``notes``."""
     from compiler.households import load_households
 
+    missing = sorted(set(counties or []) - set(project.plans))
+    if missing or not project.plans:
+        # a --county with no workbook, or no tables at all: nothing could be decided
+        unknown = [d for d in project.report.errors if d.code == "E606" and d.found in missing]
+        raise ValidationFailed(unknown or project.report.errors or [_no_tables()])
     county = counties[0] if counties and len(counties) == 1 else None
-    load_households(con, households, project.fields, county=county, known_counties=set(project.plans))
+    loaded = load_households(
+        con, households, project.fields, county=county, known_counties=set(project.plans)
+    )
+    if notes is not None:
+        notes.extend(make("W601", text) for text in loaded.warnings)
     present = [row[0] for row in con.execute("SELECT DISTINCT county_code FROM jz_households ORDER BY 1").fetchall()]
     if counties:
         present = [c for c in present if c in counties]
@@ -59,6 +71,10 @@ def prepare(
         raise ValidationFailed(errors)
     install_standards(con, {c: project.plan(c) for c in present}, as_of, versions)
     return present
+
+
+def _no_tables() -> Diagnostic:
+    return make("E001", "没有可用的县（市、区）决策表", expected="tables/ 中的省级与县级工作簿")
 
 
 def decide(
@@ -116,8 +132,9 @@ def evaluate_file(
     con = connect(memory_limit or default_memory_limit())
     if progress:
         con.execute("SET enable_progress_bar = true")
+    notes: list[Diagnostic] = []
     try:
-        present = prepare(con, project, households, as_of, counties, versions)
+        present = prepare(con, project, households, as_of, counties, versions, notes)
         # a file written without a summary reads the decisions once: decide as it writes
         relation = decide(con, project, present, trace, store=not out or summary)
     except duckdb.OutOfMemoryException as error:
@@ -130,7 +147,9 @@ def evaluate_file(
         raise contract_error(error) or data_error(error) or _engine_error(error) from None
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
-    return EvaluationResult(count, time.perf_counter() - started, present, counted, warnings)
+    return EvaluationResult(
+        count, time.perf_counter() - started, present, counted, warnings, input_warnings=notes
+    )
 
 
 def _refuse_overwriting_input(households: str | Path, out: str | Path) -> None:

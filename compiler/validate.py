@@ -26,6 +26,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
     book = plan.rulebook
     for standard in book.standards.values():
         _check_present(book, standard, as_of, report)
+        _check_not_negative(standard, report)
         _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
         if row is not None and not row.verified:
@@ -45,6 +46,27 @@ def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Repo
             row.location,
             expected="填写数值，或删除该行以沿用上级的取值",
         )
+
+
+def _check_not_negative(standard: Standard, report: Report) -> None:
+    """Amounts, ratios, counts and day or month spans are never negative; a bound the
+    province cannot evaluate yet (W402) must not let a negative standard through."""
+    if not standard.dtype.is_numeric:
+        return
+    for row in standard.rows:
+        try:
+            value = cast(row.value, standard.dtype) if row.value is not None else None
+        except (TypeError, ValueError, ArithmeticError):
+            continue  # a value of the wrong type is reported where it is read
+        if value is not None and value < 0:  # type: ignore[operator]
+            report.error(
+                "E406",
+                f"标准参数「{_label(standard)}」取值 {value} 为负数",
+                row.location,
+                found=row.value,
+                expected="不小于 0 的数值",
+                hint="核对公布文件中的数字",
+            )
 
 
 def _check_in_force(standard: Standard, as_of: date, report: Report) -> None:

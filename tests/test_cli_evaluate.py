@@ -170,3 +170,38 @@ def test_help_is_in_chinese(capsys):
     out = capsys.readouterr().out
     assert out.startswith("用法：jiuzhu evaluate") and "显示本帮助并退出" in out
     assert "show this help" not in out
+
+
+def test_a_county_with_no_workbook_is_refused_not_decided_for_none(tmp_path, capsys):
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    assert main(["evaluate", "--tables", str(tables), "--households", str(source),
+                 "--as-of", "2025-06-01", "--county", "999999"]) == 1
+    assert "E606 未知的县（市、区）代码「999999」" in capsys.readouterr().err
+
+
+def test_a_tables_folder_that_is_not_there_is_e001_before_the_households(tmp_path, capsys):
+    source = households(tmp_path)
+    assert main(["evaluate", "--tables", str(tmp_path / "nowhere"), "--households",
+                 str(source), "--as-of", "2025-06-01"]) == 1
+    err = capsys.readouterr().err
+    assert "E001 找不到省级工作簿" in err and "E606" not in err
+
+
+def test_a_column_that_is_no_field_is_named_in_a_warning(tmp_path, capsys):
+    # a misspelt income column is not read: the member counts as having no wage
+    tables = write_tables(tmp_path)
+    (tmp_path / "households.csv").write_text(
+        "household_id,county_code\nT1,330106\n", encoding="utf-8"
+    )
+    (tmp_path / "members.csv").write_text(
+        "household_id,person_id,birth_date,income_wage\nT1,P1,1980-01-01,16830.00\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["evaluate", "--tables", str(tables), "--households",
+                 str(tmp_path / "households.csv"), "--as-of", "2025-06-01",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "W601 members.csv 中的列 income_wage 不是已声明的字段，已忽略" in err
+    [row] = decisions(out)
+    assert row["income_per_capita"] == "0.00"

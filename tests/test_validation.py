@@ -212,3 +212,13 @@ def test_a_county_table_must_keep_the_province_outputs(tmp_path):
     ).report
     found = [d for d in report.errors if d.code == "E212"]
     assert found and "输出" in found[0].render()
+
+
+def test_a_negative_standard_is_refused_even_where_its_bounds_cannot_be_checked(tmp_path):
+    county = county_sheets()
+    county["标准参数"][1][1] = "-5"
+    root = write_tables(tmp_path, county=county)
+    report = open_project(root, as_of=AS_OF).report
+    found = [d for d in report.errors if d.code == "E406"]
+    assert found and "低保标准" in found[0].render() and "-5" in found[0].render()
+    assert (found[0].location.sheet, found[0].location.cell) == ("标准参数", "A2")
