@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from compiler.engine import (
     open_project,
     run_programs,
 )
-from compiler.errors import InputError, ValidationFailed
+from compiler.errors import EvaluationError, InputError, ValidationFailed
 
 
 @dataclass
@@ -139,16 +139,47 @@ def evaluate_file(
         relation = decide(con, project, present, trace, store=not out or summary)
     except duckdb.OutOfMemoryException as error:
         raise _engine_error(error) from None
+    except EvaluationError as failure:
+        raise _with_households(con, failure) from None
     try:
         if out:
             write_decisions(con, relation, out)
         counted = _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:
-        raise contract_error(error) or data_error(error) or _engine_error(error) from None
+        failure = contract_error(error)
+        if failure is not None:
+            raise _with_households(con, failure) from None
+        raise data_error(error) or _engine_error(error) from None
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
     return EvaluationResult(
         count, time.perf_counter() - started, present, counted, warnings, input_warnings=notes
+    )
+
+
+def _with_households(con: duckdb.DuckDBPyConnection, failure: EvaluationError) -> EvaluationError:
+    """E612 names the day a working-day count could not start from; add the households
+    whose events are dated that day, so that the user knows where to look."""
+    problem = failure.diagnostics[0]
+    if problem.code != "E612" or not problem.found:
+        return failure
+    try:
+        rows = con.execute(
+            'SELECT DISTINCT household_id FROM jz_events WHERE CAST("event.date" AS VARCHAR) = ?'
+            " ORDER BY 1 LIMIT 4",
+            [problem.found],
+        ).fetchall()
+    except duckdb.Error:
+        return failure  # the events cannot be read again: the day alone must do
+    if not rows:
+        return failure
+    shown = "、".join(str(r[0]) for r in rows[:3]) + ("等" if len(rows) > 3 else "")
+    return EvaluationError(
+        replace(
+            problem,
+            message=f"{problem.message}：家庭 {shown} 有该日期的事件",
+            hint=f"{problem.hint}；可用 jiuzhu explain {rows[0][0]} 查看",
+        )
     )
 
 

@@ -4,6 +4,7 @@ and clear refusals; the samples' expected decisions are checked in test_samples.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -205,3 +206,17 @@ def test_a_column_that_is_no_field_is_named_in_a_warning(tmp_path, capsys):
     assert "W601 members.csv 中的列 income_wage 不是已声明的字段，已忽略" in err
     [row] = decisions(out)
     assert row["income_per_capita"] == "0.00"
+
+
+@pytest.mark.parametrize("out", [True, False], ids=["written", "summary"])
+def test_a_working_day_count_outside_the_calendar_names_the_household(tmp_path, capsys, out):
+    event = {"type": "unemployment_registration", "date": "2010-01-01", "person_id": "P1"}
+    source = households(tmp_path, [{**HOUSEHOLD, "household_id": "Q7", "events": [event]}])
+    # the real tables raise alerts with working-day due dates; the fixture's do not
+    real = Path(__file__).resolve().parents[1] / "tables"
+    argv = ["evaluate", "--tables", str(real), "--households", str(source),
+            "--as-of", "2025-06-01", "--working-copy"]
+    assert main(argv + (["--out", str(tmp_path / "d.jsonl")] if out else [])) == 1
+    err = capsys.readouterr().err
+    assert "E612 日期 2010-01-01 起算的工作日超出工作日历的范围" in err
+    assert "家庭 Q7 有该日期的事件" in err and "jiuzhu explain Q7" in err
