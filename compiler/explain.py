@@ -20,7 +20,8 @@ from compiler.engine import household_envs, open_project
 from compiler.errors import InputError
 from compiler.expr import Compare, Disjunction, Expr, Interval, Name, Test, render
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
-from compiler.model import Kind, Level, Table
+from compiler.model import Field, Kind, Level, Table
+from compiler.resolve import declared_fields
 
 WHY_NOT_TABLE_OUTPUT = "group"
 COMPARE_CN = {"<": "低于", "<=": "不高于", ">": "高于", ">=": "不低于", "=": "等于", "!=": "不等于"}
@@ -37,16 +38,28 @@ def explain_file(
     versions: dict[str, str] | None = None,
 ) -> str:
     """Explain one household of a file, with the version in force when ``project``
-    comes from the registry (``versions`` names it), else the working tables."""
+    comes from the registry (``versions`` names it), else the working tables.
+
+    The file is read with the declared fields, as ``evaluate`` reads it: CSV can be
+    read at all, and every format gives the same typed and checked household.
+    """
+    fields = project.fields if project is not None else declared_fields(tables)
+    household = _household(households, household_id, fields)
+    code = str(household.get("county_code"))
+    project = project or open_project(tables, [code], as_of)
+    text = explain(project.plan(code), household, as_of)
+    label = (versions or {}).get(code, "工作副本")
+    return text.replace("\n", f"\n使用的版本：{label}\n", 1)
+
+
+def _household(
+    households: str | Path, household_id: str, fields: dict[str, Field]
+) -> dict:
     from compiler.households import iter_households
 
-    for household in iter_households(households):
+    for household in iter_households(households, fields):
         if str(household.get("household_id")) == household_id:
-            code = str(household.get("county_code"))
-            project = project or open_project(tables, [code], as_of)
-            text = explain(project.plan(code), household, as_of)
-            label = (versions or {}).get(code, "工作副本")
-            return text.replace("\n", f"\n使用的版本：{label}\n", 1)
+            return household
     raise InputError(
         make("E604", f"在 {households} 中找不到家庭「{household_id}」", found=household_id,
              expected="文件中已有的 household_id")
@@ -61,8 +74,10 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
     result = interpreter.evaluate(env, members, events)
     book = plan.rulebook
     lines = [
-        f"家庭 {household.get('household_id')}（{book.county_code} {book.county_name}），"
-        f"决策日 {as_of.isoformat()}",
+        (
+            f"家庭 {household.get('household_id')}（{book.county_code} {book.county_name}），"
+            f"决策日 {as_of.isoformat()}"
+        ),
         f"结论：{_label(plan, 'group')} = {_show(result.household.get('group'))}",
     ]
     for entry in result.trace:

@@ -147,7 +147,7 @@ def _json_records(
     if source.format == "json":
         try:
             records = _loads(source.path.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             line = (
                 f"第{error.lineno}行"
                 if isinstance(error, json.JSONDecodeError)
@@ -176,7 +176,7 @@ def _json_records(
             try:
                 if raw.strip():
                     yield where, _loads(raw.decode("utf-8-sig"))
-            except (ValueError, UnicodeDecodeError) as error:
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:
                 problems.append(_bad_json(where, error))
 
 
@@ -209,6 +209,14 @@ def _bad_json(where: Location, error: Exception) -> Diagnostic:
     if isinstance(error, UnicodeDecodeError):
         return make(
             "E605", "不是 UTF-8 编码的文本", where, expected="UTF-8 编码的 JSON"
+        )
+    if isinstance(error, RecursionError):  # json.loads recurses once per [ or {
+        return make(
+            "E605",
+            "JSON 嵌套过深，无法读取",
+            where,
+            expected="家庭对象中的对象和列表只嵌套几层，按数据约定组织",
+            hint="检查文件中是否混入了大量连续的 [ 或 {",
         )
     detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
     return make(

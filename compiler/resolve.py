@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from compiler.cells import Cell
@@ -19,6 +20,7 @@ from compiler.load import convert, load_workbook
 from compiler.model import (
     CalendarDay,
     DType,
+    Field,
     RuleBook,
     Standard,
     Workbook,
@@ -80,6 +82,20 @@ def load_tables(root: str | Path, report: Report) -> Tables:
             _type_standards(workbook, _standards_by_key(province), report)
             target[workbook.code] = workbook
     return tables
+
+
+def declared_fields(root: str | Path) -> dict[str, Field]:
+    """The household, member and event fields the province workbook declares, by id.
+
+    Only the province workbook is read: it alone declares fields (``rulebook_for``
+    gives every county the same), and a reader of household input needs them before
+    it knows the counties. The workbook's problems are left for ``load_tables``.
+    """
+    report = Report()
+    province = load_workbook(
+        _province_path(Path(root), report), WorkbookKind.PROVINCE, report
+    )
+    return {f.id: f for f in province.fields}
 
 
 def _check_recognised(workbook: Workbook, report: Report) -> None:
@@ -185,7 +201,7 @@ def _check_periods(standard: Standard, report: Report) -> None:
                 expected="失效日期不早于生效日期，或留空表示长期有效",
             )
     rows.sort(key=lambda r: r.effective_from)  # type: ignore[arg-type, return-value]
-    for earlier, later in zip(rows, rows[1:]):
+    for earlier, later in pairwise(rows):
         if earlier.effective_until is None or earlier.effective_until >= later.effective_from:  # type: ignore[operator]
             report.error(
                 "E403",

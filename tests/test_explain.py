@@ -4,6 +4,8 @@ the condition it missed and by how much."""
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -13,7 +15,7 @@ import duckdb
 import pytest
 
 from compiler.bind import Plan
-from compiler.explain import explain
+from compiler.explain import explain, explain_file
 from tests.helpers import COUNTY, decide, open_clean
 
 AS_OF = date(2025, 6, 1)
@@ -180,3 +182,36 @@ def test_priority_table_explains_the_rule_whose_output_won(
     text = explain(plan, {"household_id": "H1", "income": {"monthly": 500}}, AS_OF)
     assert "结论：group = tekun" in text
     assert "命中规则 lowest（tables/province:grouping!A7），结果 tekun；依据 二" in text
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+
+
+def test_csv_input_is_explained_as_its_json_lines_twin(smoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    twin = household("1000")
+    (tmp_path / "households.jsonl").write_text(json.dumps(twin) + "\n", encoding="utf-8")
+    _write_csv(
+        tmp_path / "households.csv",
+        ["household_id", "county_code", "assets.money"],
+        [["H1", COUNTY, "0"]],
+    )
+    _write_csv(
+        tmp_path / "members.csv",
+        ["household_id", "person_id", "birth_date", "income.wage"],
+        [["H1", "P1", "1960-01-01", "12000"]],
+    )
+    _write_csv(
+        tmp_path / "events.csv",
+        ["household_id", "event.type", "event.date", "event.person_id"],
+        [["H1", "unemployment_registration", "2025-05-06", "P1"]],
+    )
+
+    texts = [
+        explain_file(Path("tables"), tmp_path / name, "H1", AS_OF)
+        for name in ("households.csv", "households.jsonl")
+    ]
+
+    assert texts[0] == texts[1]
+    assert "结论：group = " in texts[0] and "成员 P1" in texts[0]

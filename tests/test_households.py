@@ -649,6 +649,33 @@ def test_broken_json_line_is_e605_and_shape_problems_are_all_listed(
     assert "不是合法的 JSON" in found[0][2] and "「a」重复出现" in found[2][2]
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # past any recursion limit of a JSON parser
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "cell"),
+    [
+        ("in.jsonl", f"{json.dumps(HOUSEHOLDS[1])}\n{DEEP}\n", "第2行"),
+        ("in.json", f"[{DEEP}]", None),
+    ],
+    ids=["jsonl", "json"],
+)
+@pytest.mark.parametrize("with_fields", [True, False], ids=["load", "as-written"])
+def test_json_nested_too_deep_is_e605_naming_the_line(
+    name: str, text: str, cell: str | None, with_fields: bool, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    fields = FIELDS if with_fields else None
+
+    [(code, where, message)] = _diagnostics(
+        lambda: list(iter_households(path, fields))
+    )
+
+    assert (code, where) == ("E605", cell)
+    assert "JSON 嵌套过深" in message and name in message
+
+
 def test_a_read_error_quoting_a_cut_character_is_still_a_diagnostic(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:

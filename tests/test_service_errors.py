@@ -104,6 +104,16 @@ CASES = [
         "重复出现",
     ),
     (
+        "nested-too-deep",
+        POST,
+        DECISIONS,
+        b'{"households": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+        400,
+        "E608",
+        "$",
+        "JSON 嵌套过深",
+    ),
+    (
         "lone-surrogate",
         POST,
         DECISIONS,
