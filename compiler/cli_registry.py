@@ -110,6 +110,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def registry(args: argparse.Namespace) -> Any:
+    """The registry to read: a path named with --registry must exist (E705 when read),
+    the default place may not exist yet (no published versions)."""
+    from compiler.registry import Registry
+
+    return Registry(registry_path(args), must_exist=args.registry is not None)
+
+
 def registry_path(args: argparse.Namespace) -> Path:
     """--registry, else the default beside --tables; refused inside the tables folder."""
     from compiler.registry import default_path
@@ -202,9 +210,8 @@ def _print_stored_impact(report: dict[str, Any]) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     from compiler.diagnostics import Location, make
-    from compiler.registry import Registry
 
-    store = Registry(registry_path(args))
+    store = registry(args)
     problems = store.verify()
     versions = store.versions()
     head = versions[-1].hash if versions else None
@@ -250,9 +257,9 @@ def _index(versions: list, digest: str) -> int:  # type: ignore[type-arg]
 
 
 def _history(args: argparse.Namespace) -> int:
-    from compiler.registry import Registry, in_force
+    from compiler.registry import in_force
 
-    store = Registry(registry_path(args))
+    store = registry(args)
     versions = store.history(args.county)
     if args.format == "json":
         records = [_version_record(v) for v in versions]
@@ -300,17 +307,16 @@ def _version_record(version: Any) -> dict[str, Any]:
 def _export(args: argparse.Namespace) -> int:
     from compiler.canonical import dump_rulebook
     from compiler.export import county_workbook, full_workbook, write_xlsx
-    from compiler.registry import Registry
     from compiler.registry_marker import write_base_marker
     from compiler.registry_refs import resolve_ref
 
     out = Path(args.out)
     if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
         raise usage_error(f"导出文件应以 .yaml 或 .xlsx 结尾：{out.name}")
-    store = Registry(registry_path(args))
+    store = registry(args)
     version = _version(store, args.county, args.version)
     if version is None:
-        side = resolve_ref(args.county, args.tables, store.path, date.today())
+        side = resolve_ref(args.county, args.tables, store, date.today())
         book, label, canonical = side.books[args.county], side.label, None
     else:
         book, label, canonical = version.rulebook(), version.label, version.canonical
@@ -369,9 +375,9 @@ def _diff(args: argparse.Namespace) -> int:
     from compiler.registry_refs import resolve_ref
 
     as_of = args.as_of or date.today()
-    registry = registry_path(args)
-    old = resolve_ref(args.old, args.tables, registry, as_of, args.county)
-    new = resolve_ref(args.new, args.tables, registry, as_of, args.county)
+    store = registry(args)
+    old = resolve_ref(args.old, args.tables, store, as_of, args.county)
+    new = resolve_ref(args.new, args.tables, store, as_of, args.county)
     result = diff_sides(old, new, as_of)
     errors = {side.label: side_errors(side, as_of) for side in (old, new)}
     for label, found in errors.items():
@@ -401,4 +407,4 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-__all__ = ["register", "registry_path"]
+__all__ = ["register", "registry", "registry_path"]

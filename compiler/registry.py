@@ -21,7 +21,14 @@ The version in force for a county on a date is the one with the latest
 ``effective_from`` on or before it, ties going to the higher number. A version never
 changes; withdrawing one publishes a new version that restores the content in force
 before it. ``verify`` re-hashes both chains and reports edited, deleted or reordered
-versions.
+versions. Reading one version's content for use (``Version.rulebook``, which as-of
+evaluation, export, diff, the console and the service all go through) first re-hashes
+that version alone and refuses an edited one (E703), so a change made to the file
+behind the registry's back never decides a case.
+
+A registry named explicitly (``Registry(path, must_exist=True)``, what ``--registry``
+gives) that does not exist is refused when read (E705) rather than read as empty, so
+a mistyped path is not taken for a registry without versions; writing still creates it.
 
 Publishing is one DuckDB transaction: the county's latest number is read, compared with
 the base the working copy was loaded from (refusing with E702 when it moved), and the
@@ -141,11 +148,25 @@ class Version:
         return f"{self.county_code}@{self.number}"
 
     def rulebook(self) -> RuleBook:
-        """The county's rulebook as published (shared; do not modify it)."""
-        return _rulebook(self.hash, self.canonical)
+        """The county's rulebook as published (shared; do not modify it).
+
+        Raises RegistryError (E703) when the stored content no longer matches its hash.
+        """
+        return _rulebook(self.checked().hash, self.canonical)
 
     def computed_hash(self) -> str:
         return content_hash(self)
+
+    def checked(self) -> Version:
+        """This version, once its content is re-hashed and found as published.
+
+        Only this version is hashed, not the chains (``Registry.verify`` does those),
+        so it is cheap enough to run before every use of the content. Raises
+        RegistryError (E703) when the content was changed after publishing.
+        """
+        if self.computed_hash() != self.hash:
+            raise RegistryError(tampered(self))
+        return self
 
 
 def content_hash(version: Version) -> str:
@@ -197,11 +218,18 @@ def _fault(point: str) -> None:
 
 
 class Registry:
-    """A registry file; every call opens it, does its work and closes it again."""
+    """A registry file; every call opens it, does its work and closes it again.
 
-    def __init__(self, path: str | Path, wait: float = 30.0) -> None:
+    ``must_exist``: the path was named by the user (``--registry``), so reading a file
+    that is not there is refused (E705) instead of being read as "no versions yet".
+    """
+
+    def __init__(
+        self, path: str | Path, wait: float = 30.0, must_exist: bool = False
+    ) -> None:
         self.path = Path(path)
         self.wait = wait
+        self.must_exist = must_exist
 
     # ------------------------------------------------------------ connections
 
@@ -210,6 +238,8 @@ class Registry:
         """A connection, waiting while another process holds the file; None when
         reading a registry that does not exist yet."""
         if not write and not self.path.exists():
+            if self.must_exist:
+                raise RegistryError(missing(self.path))
             yield None
             return
         if write:
@@ -439,7 +469,7 @@ class Registry:
         if version.computed_hash() != version.hash:
             found.append("内容与登记时的哈希不符：该版本在发布后被改动")
         try:
-            version.rulebook()
+            _rulebook(version.hash, version.canonical)  # unchecked: reported above
         except CanonicalError as error:
             found.append(f"决策表内容无法读取（{error}）")
         return [
@@ -500,6 +530,37 @@ def _raced(county: str, base: int) -> Diagnostic:
     )
 
 
+def tampered(version: Version) -> Diagnostic:
+    return make(
+        "E703",
+        f"已发布版本 {version.county_code}{version.county_name} 第 {version.number} 版"
+        f"（{version.label}）的内容与发布时登记的哈希不符：发布后被改动过，拒绝使用",
+        found=f"哈希 {version.computed_hash()[:16]}",
+        expected=f"哈希 {version.hash[:16]}",
+        hint="运行 jiuzhu verify 查看登记簿中所有被改动的版本，并从备份恢复登记簿",
+    )
+
+
+def missing(path: str | Path) -> Diagnostic:
+    return make(
+        "E705",
+        f"版本登记簿「{path}」不存在",
+        Location(str(path)),
+        found=str(path),
+        expected="由 jiuzhu publish 创建的登记簿文件，如 registry/jiuzhu-registry.duckdb",
+        hint="检查 --registry 的路径是否写错；第一次发布（jiuzhu publish）时才会创建登记簿",
+    )
+
+
+def open_registry(
+    where: Registry | str | Path | None, tables_root: str | Path
+) -> Registry:
+    """``where`` as a Registry: itself, a path, or (None) the default beside the tables."""
+    if isinstance(where, Registry):
+        return where
+    return Registry(where or default_path(tables_root))
+
+
 def not_found(county: str, number: int | str, latest: Version | None) -> Diagnostic:
     have = f"现有第 1 至第 {latest.number} 版" if latest else "该县还没有已发布的版本"
     return make(
@@ -515,17 +576,20 @@ def not_found(county: str, number: int | str, latest: Version | None) -> Diagnos
 
 def published_project(
     tables_root: str | Path,
-    registry_path: str | Path | None,
+    registry_path: Registry | str | Path | None,
     as_of: date,
     counties: list[str] | None = None,
 ) -> tuple[Project, dict[str, str]]:
     """Every county's plan as in force on ``as_of``: its published version, or the
     working tables when it has none in force; with each county's version label
     (``330106@3`` or ``工作副本``) for ``install_standards(..., versions=...)``.
+
+    Raises RegistryError: E703 when a version in force was changed after publishing,
+    E705 when ``registry_path`` is a Registry that must exist and does not.
     """
     report, working = Report(), Report()
     tables = load_tables(tables_root, working)
-    store = Registry(registry_path or default_path(tables_root))
+    store = open_registry(registry_path, tables_root)
     published = store.in_force_all(as_of)
     codes = counties or sorted(set(tables.county_codes()) | set(published))
     plans, labels, unverified = {}, {}, {}  # type: ignore[var-annotated]
@@ -571,7 +635,10 @@ __all__ = [
     "content_hash",
     "default_path",
     "in_force",
+    "missing",
     "not_found",
+    "open_registry",
     "published_project",
     "stale",
+    "tampered",
 ]

@@ -209,6 +209,8 @@ def withdraw(
     target = store.get(county, number)
     earlier = [v for v in store.versions(county) if v.number < number]
     restored = in_force(earlier, target.effective_from)
+    if restored is not None:
+        restored.checked()  # its content is republished under a fresh hash
     if restored is None:
         raise RegistryError(
             make(

@@ -31,8 +31,8 @@ from compiler.model import RuleBook, Workbook, WorkbookKind
 from compiler.registry import (
     WORKING_COPY,
     Registry,
-    default_path,
     not_found,
+    open_registry,
     published_project,
 )
 from compiler.resolve import Tables, load_tables, rulebook_for
@@ -41,7 +41,7 @@ from compiler.resolve import Tables, load_tables, rulebook_for
 def resolve_ref(
     ref: str,
     tables_root: str | Path,
-    registry_path: str | Path | None,
+    registry_path: Registry | str | Path | None,
     as_of: date,
     county: str | None = None,
 ) -> Side:
@@ -53,10 +53,13 @@ def resolve_ref(
     on ``as_of`` (the working copy where none is); a path: a canonical YAML file, or a
     county workbook (.xlsx or a folder of .csv) laid over the working province and city.
 
+    ``registry_path`` may be a Registry (``must_exist`` for a path the user named).
     Raises RegistryError (E704) for a version that does not exist or a ref that is
-    none of these, ValidationFailed when a working copy or workbook has errors.
+    none of these, E703 for a version changed after publishing, E705 for a registry
+    that must exist and does not; ValidationFailed when a working copy or workbook
+    has errors.
     """
-    store = Registry(registry_path or default_path(tables_root))
+    store = open_registry(registry_path, tables_root)
     path = Path(ref)
     if ref == "work":
         tables = _working(tables_root)
@@ -66,7 +69,7 @@ def resolve_ref(
             {c: WORKING_COPY for c in tables.county_codes()},
         )
     if ref == "published":
-        project, labels = published_project(tables_root, store.path, as_of)
+        project, labels = published_project(tables_root, store, as_of)
         if project.report.has_errors:
             raise ValidationFailed(project.report.errors)
         books = {c: p.rulebook for c, p in project.plans.items()}

@@ -369,7 +369,7 @@ def _version_summary(version: Any, in_force: str) -> dict[str, Any]:
 def _version(cache: ProjectCache, code: str, number: int) -> dict[str, Any]:
     registry = registry_module()
     try:
-        version = registry.Registry(cache.registry_path()).get(code, number)
+        version = registry.Registry(cache.registry_path()).get(code, number).checked()
     except RegistryError as error:
         where = Location(cell="url.n")
         placed = [

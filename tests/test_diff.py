@@ -238,6 +238,7 @@ def test_a_workbook_path_is_laid_over_the_working_province(old, tmp_path, capsys
 
 
 def test_an_unknown_ref_is_refused_with_a_code(old, tmp_path, capsys):
+    publish(old, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, tmp_path / "r.duckdb")
     code = cli.main(
         [
             "diff",

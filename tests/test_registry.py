@@ -7,8 +7,6 @@ county that sets its own dibao standard) under tmp_path; ``write_rulebook`` and
 
 from __future__ import annotations
 
-from tests.helpers import STANDARDS_HEADER
-
 import json
 import threading
 from datetime import date
@@ -32,6 +30,7 @@ from compiler.registry import (
 )
 from compiler.registry_marker import base_from_marker, write_base_marker
 from compiler.registry_publish import publish, withdraw
+from tests.helpers import STANDARDS_HEADER
 from tests.workbooks import write_csv_folder
 
 COUNTY = "330106"
@@ -502,6 +501,56 @@ def test_a_file_that_is_not_a_registry_is_reported(tmp_path):
     assert caught.value.diagnostics[0].code == "E703"
 
 
+def tamper_standard(registry: Path, number: int, old: str, new: str) -> None:
+    """Edit one version's stored standard behind the registry's back (hash unchanged)."""
+    con = duckdb.connect(str(registry))
+    con.execute(
+        "UPDATE jz_registry_versions SET canonical = replace(canonical, ?, ?)"
+        " WHERE county_code = ? AND number = ?",
+        [old, new, COUNTY, number],
+    )
+    con.close()
+
+
+def rows_of(registry: Path) -> list[tuple]:  # type: ignore[type-arg]
+    con = duckdb.connect(str(registry), read_only=True)
+    rows = con.execute("SELECT * FROM jz_registry_versions ORDER BY seq").fetchall()
+    con.close()
+    return rows
+
+
+def test_a_version_edited_after_publishing_never_decides(tables, registry):
+    two_versions(tables, registry)
+    tamper_standard(registry, 2, "1400.00", "1999.00")
+    before = rows_of(registry)
+    with pytest.raises(RegistryError) as caught:
+        published_project(tables, registry, date(2025, 8, 1))
+    problem = caught.value.diagnostics[0]
+    assert problem.code == "E703" and "330106@2" in problem.message
+    assert "第 2 版" in problem.message and "jiuzhu verify" in (problem.hint or "")
+    _, labels = published_project(tables, registry, date(2025, 3, 1))
+    assert labels[COUNTY] == "330106@1"  # only the version used is checked
+    assert rows_of(registry) == before  # the check changes nothing
+
+
+def test_diff_and_withdraw_refuse_a_version_edited_after_publishing(tables, registry):
+    from compiler.registry_refs import resolve_ref
+
+    two_versions(tables, registry)
+    tamper_standard(registry, 1, "1301.00", "1999.00")
+    for ref in ("330106@1", "330106@2025-03-01", "published"):
+        with pytest.raises(RegistryError) as caught:
+            resolve_ref(ref, tables, registry, date(2025, 3, 1))
+        assert caught.value.diagnostics[0].code == "E703", ref
+    assert resolve_ref("330106@2", tables, registry, date(2025, 3, 1)).label == (
+        "330106@2"
+    )
+    with pytest.raises(RegistryError) as caught:  # would republish v1 with a new hash
+        withdraw(registry, COUNTY, 2, "", "张三", base=2)
+    assert caught.value.diagnostics[0].code == "E703"
+    assert len(Registry(registry).versions()) == 2
+
+
 # ---------------------------------------------------------------- the commands
 
 
@@ -698,3 +747,82 @@ def test_publish_with_households_attaches_the_impact_report(tables, registry, tm
         {"from": "dibao_marginal", "to": "dibao", "households": 1}
     ]
     assert report["counties"][COUNTY]["gained"] == {"dibao_allowance": 1}
+
+
+def test_export_and_diff_refuse_a_version_edited_after_publishing(
+    tables, registry, capsys, tmp_path
+):
+    two_versions(tables, registry)
+    tamper_standard(registry, 2, "1400.00", "1999.00")
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    out = tmp_path / "v2.yaml"
+    export = ["export", "--county", COUNTY, "--version", "2", "--out", str(out)]
+    code, _, err = run(capsys, *export, *common)
+    assert code == 1 and "E703" in err and "330106@2" in err and not out.exists()
+    code, _, err = run(capsys, "diff", "330106@1", "330106@2", *common)
+    assert code == 1 and "E703" in err and "jiuzhu verify" in err
+    code, _, err = run(capsys, "verify", *common)
+    assert code == 1 and "E703" in err
+
+
+MISSING_REGISTRY = {
+    "verify": ["verify"],
+    "history": ["history", "--county", COUNTY],
+    "export": ["export", "--county", COUNTY, "--version", "1", "--out", "x.yaml"],
+    "diff": ["diff", "330106@1", "330106"],
+}
+
+
+@pytest.mark.parametrize("argv", MISSING_REGISTRY.values(), ids=MISSING_REGISTRY.keys())
+def test_a_registry_named_that_does_not_exist_is_refused(
+    tables, tmp_path, capsys, argv
+):
+    path = tmp_path / "nonexistent.duckdb"
+    code, out, err = run(
+        capsys, *argv, "--tables", str(tables), "--registry", str(path)
+    )
+    assert code == 1 and "E705" in err and str(path) in err and "Traceback" not in err
+    assert not path.exists() and "还没有已发布的版本" not in out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compiler/cli.py _published refuses a missing --registry with E605 "
+    "(usage_error) before reading it; it should read Registry(path, must_exist=True)",
+)
+def test_evaluate_refuses_a_registry_named_that_does_not_exist(
+    tables, tmp_path, capsys
+):
+    households = tmp_path / "households.jsonl"
+    households.write_text(json.dumps(household("H1", "16200")), encoding="utf-8")
+    path = tmp_path / "nonexistent.duckdb"
+    argv = [
+        "evaluate",
+        "--households",
+        str(households),
+        "--tables",
+        str(tables),
+        "--registry",
+        str(path),
+    ]
+    code, _, err = run(capsys, *argv, "--as-of", "2025-08-01")
+    assert code == 1 and "E705" in err and not path.exists()
+
+
+def test_publish_creates_a_registry_named_that_does_not_exist(tables, tmp_path, capsys):
+    path = tmp_path / "new" / "r.duckdb"
+    argv = ["--tables", str(tables), "--registry", str(path), "--note", "首次发布"]
+    code, _, _ = run(
+        capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01", *argv
+    )
+    assert code == 0 and path.exists()
+
+
+def test_the_default_registry_not_existing_means_no_versions(
+    tables, capsys, monkeypatch
+):
+    monkeypatch.delenv("JIUZHU_REGISTRY", raising=False)
+    code, out, _ = run(capsys, "verify", "--tables", str(tables))
+    assert code == 0 and "还没有已发布的版本" in out
+    code, out, _ = run(capsys, "history", "--county", COUNTY, "--tables", str(tables))
+    assert code == 0 and "还没有已发布的版本" in out

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -307,6 +308,24 @@ def test_a_version_gives_its_canonical_tables(client, tables, registry):
     assert (body["version"], body["number"], body["author"]) == ("330106@2", 2, "李四")
     assert "dibao_standard" in body["canonical"] and "1400" in body["canonical"]
     assert isinstance(body["validation"], list)
+
+
+def test_a_version_edited_after_publishing_is_refused(client, tables, registry):
+    publish_two_versions(tables, registry)
+    con = duckdb.connect(str(registry))
+    con.execute(
+        "UPDATE jz_registry_versions SET canonical = replace(canonical, '1400', '1999')"
+        " WHERE number = 2"
+    )
+    con.close()
+    response = client.get(f"/v1/counties/{COUNTY}/versions/2")
+    assert response.status_code == 503 and "E703" in response.text
+    response = client.post(
+        "/v1/decisions",
+        json={"households": [household("H1", "16200")], "as_of": "2025-08-01"},
+    )
+    assert response.status_code == 503 and "330106@2" in response.text
+    assert "1999" not in response.text
 
 
 def test_health_reports_the_limits(client):
