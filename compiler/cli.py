@@ -275,14 +275,13 @@ def _published(args: argparse.Namespace, as_of: date):  # type: ignore[no-untype
     """The versions in force on the date, when a registry exists and is wanted."""
     if args.working_copy:
         return None, None
-    from compiler.registry import default_path, published_project
+    from compiler.registry import Registry, default_path, published_project
 
     path = Path(args.registry) if args.registry else default_path(args.tables)
-    if not path.exists():
-        if args.registry:
-            raise usage_error(f"版本库文件「{path}」不存在")
+    if not path.exists() and not args.registry:
         return None, None
-    return published_project(args.tables, path, as_of, args.county)
+    store = Registry(path, must_exist=args.registry is not None)  # E705 when named
+    return published_project(args.tables, store, as_of, args.county)
 
 
 @command("evaluate")

@@ -389,7 +389,9 @@ def test_a_side_with_validation_errors_is_compared_with_a_warning(tmp_path, caps
     out = json.loads(captured.out)
     assert code == 0 and out["errors"]["330106 工作副本"] == []
     errors = out["errors"][str(workbook)]
-    assert errors and all("E401" in e and "-5.00" in e for e in errors)  # one per bound period
+    # one E401 per bound period, and E406 for the negative value itself
+    assert errors and all(("E401" in e or "E406" in e) and "-5.00" in e for e in errors)
+    assert any("E406" in e for e in errors)
     assert "不能发布" in captured.err and "E401" in captured.err
 
 

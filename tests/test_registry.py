@@ -785,11 +785,6 @@ def test_a_registry_named_that_does_not_exist_is_refused(
     assert not path.exists() and "还没有已发布的版本" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler/cli.py _published refuses a missing --registry with E605 "
-    "(usage_error) before reading it; it should read Registry(path, must_exist=True)",
-)
 def test_evaluate_refuses_a_registry_named_that_does_not_exist(
     tables, tmp_path, capsys
 ):
