@@ -161,7 +161,7 @@ def _with_siblings(kind: str, path: Path) -> Source:
 
 def _value(staged: Staged, column: Column) -> str:
     kind = column.dtype.kind
-    typed = staged.family.typed(staged.access(column), kind)
+    typed = staged.family_of(column).typed(staged.access(column), kind)
     if column.default is not None:
         typed = f"COALESCE({typed}, {literal(column.default, column.dtype)})"
     return f"CAST({typed} AS {SQL_TYPES[kind]}) AS {quote(column.id)}"

@@ -76,7 +76,7 @@ class _Problem:
 def _case(staged: Staged, column: Column, known: list[str] | None) -> str | None:
     """SQL naming what is wrong with one column's value, or NULL; None when nothing
     can be (an optional column whose stored type holds only valid values)."""
-    family, raw = staged.family, staged.access(column)
+    family, raw = staged.family_of(column), staged.access(column)
     text = family.text(raw)
     missing = "'missing'" if column.required else "NULL"
     arms = [f"WHEN {family.is_null(raw)} THEN {missing}"]

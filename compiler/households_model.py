@@ -154,8 +154,13 @@ class Family:
         if kind in SCALES:
             exact = f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]}))"
             return f"coalesce({exact} = TRY_CAST({value} AS DECIMAL(38,10)), FALSE)"
-        if self.native and kind in (Kind.BOOLEAN, Kind.DATE):
-            return f"(TRY_CAST({value} AS {SQL_TYPES[kind]}) IS NOT NULL)"
+        if self.native and kind is Kind.BOOLEAN:
+            # a number is a yes/no only as 1 or 0 (DuckDB reads any other as true)
+            return f"coalesce(TRY_CAST({value} AS DOUBLE) IN (0, 1), FALSE)"
+        if self.native and kind is Kind.DATE:
+            # a timestamp is a date only at midnight: nothing may be cut off
+            day = f"TRY_CAST({value} AS DATE)"
+            return f"coalesce(CAST({day} AS TIMESTAMP) = TRY_CAST({value} AS TIMESTAMP), FALSE)"
         if kind is Kind.BOOLEAN:
             return f"(lower({value}) IN ({words(_TRUE_WORDS + _FALSE_WORDS)}))"
         if kind is Kind.DATE:
@@ -174,6 +179,9 @@ class Family:
         if kind is Kind.INTEGER:
             return f"CAST(CAST({value} AS DECIMAL(18,0)) AS BIGINT)"
         return f"CAST({value} AS {SQL_TYPES[kind]})"
+
+
+TEXT_IN_TYPED_FILE = Family(native=False, blank_is_null=True)
 
 
 def words(values: tuple[str, ...]) -> str:
@@ -268,6 +276,13 @@ class Staged:
     built: dict[Level, str] = field(default_factory=lambda: dict(RAW))  # what jz_* read
     # a typed column's DuckDB type (Parquet, DuckDB); None for text or a missing column
     source_type: Callable[[Column], str | None] = lambda column: None
+
+    def family_of(self, column: Column) -> Family:
+        """How one column holds its values: a text column of a typed file is read as
+        JSON text is (是/否, ISO dates, a blank is missing), whatever the format."""
+        if self.family.native and self.source_type(column) == "VARCHAR":
+            return TEXT_IN_TYPED_FILE
+        return self.family
 
 
 def county_filter(county: str | None, county_text: str) -> str:

@@ -805,6 +805,56 @@ def test_parquet_values_must_cast_exactly(
     ]
 
 
+def test_a_typed_file_reads_yes_no_and_dates_as_json_does(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    # text cells follow the text rules (是 is yes, dates are ISO); a number is a yes/no
+    # only as 0 or 1; a timestamp is a date only at midnight
+    write_parquet(tmp_path, HOUSEHOLDS)
+    target = tmp_path / "x-households.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT 'H1' AS household_id, '330106' AS county_code, "
+        '\'是\' AS "assets.nonresidential", TIMESTAMP \'2024-01-31 00:00:00\' AS "current.since" '
+        "UNION ALL SELECT 'H2', '330102', '2', TIMESTAMP '2024-01-31 13:00:00' "
+        "UNION ALL SELECT 'H3', '330106', '', NULL) "
+        f"TO '{target}' (FORMAT parquet)"
+    )
+    found = _diagnostics(lambda: load_households(con, target, FIELDS))
+    assert [(c, cell) for c, cell, _ in found] == [
+        ("E603", "第2行 assets.nonresidential"),
+        ("E603", "第2行 current.since"),
+    ]
+
+    numbers = tmp_path / "n" / "x-households.parquet"
+    numbers.parent.mkdir()
+    write_parquet(numbers.parent, HOUSEHOLDS)
+    duckdb.connect().execute(
+        "COPY (SELECT 'H1' AS household_id, '330106' AS county_code, 1 AS \"assets.nonresidential\", "
+        "'2024-01-31' AS \"current.since\" UNION ALL SELECT 'H2', '330102', 0, '2024/1/31' "
+        f"UNION ALL SELECT 'H3', '330106', 2, NULL) TO '{numbers}' (FORMAT parquet)"
+    )
+    found = _diagnostics(lambda: load_households(con, numbers, FIELDS))
+    assert [(c, cell) for c, cell, _ in found] == [
+        ("E603", "第2行 current.since"),
+        ("E603", "第3行 assets.nonresidential"),
+    ]
+
+    duckdb.connect().execute(
+        f"COPY (SELECT household_id, county_code, CASE household_id WHEN 'H2' THEN '否' "
+        'ELSE "assets.nonresidential" END AS "assets.nonresidential", CASE household_id '
+        'WHEN \'H2\' THEN NULL ELSE "current.since" END AS "current.since" '
+        f"FROM '{target}') TO '{numbers}' (FORMAT parquet)"
+    )
+    load_households(con, numbers, FIELDS)
+    rows = con.execute(
+        'SELECT household_id, "assets.nonresidential", "current.since" FROM jz_households '
+        "ORDER BY 1"
+    ).fetchall()
+    assert rows == [  # 是 and 否 as in JSON; a blank takes the field's default
+        ("H1", True, date(2024, 1, 31)), ("H2", False, None), ("H3", False, None)
+    ]
+
+
 def test_typed_parquet_columns_are_checked_where_their_type_holds_more(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
