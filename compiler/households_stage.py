@@ -21,6 +21,7 @@ from compiler.households_json import stage_json
 from compiler.households_model import (
     ALL,
     FAST,
+    INDEXES,
     LISTS,
     RAW,
     READ_ERRORS,
@@ -255,9 +256,11 @@ def _tabular_access(
             ]
             if names:
                 found[(level, column.id)] = names[0]
+        # the level's order column (written by jiuzhu synth) is ours: rows keep file order
         used = {found.get((level, c.id)) for c in columns} | {
             "household_id",
             "file_row_number",
+            INDEXES[level],
         }
         unknown = sorted(present[level].keys() - used)
         if unknown:

@@ -70,6 +70,7 @@ def test_population_exercises_every_group_table_and_alert(tmp_path: Path) -> Non
     assert con.execute(f"SELECT count(*) FROM {decisions} WHERE len(alerts) > 0").fetchone()[0] > 0
     assert con.execute(f"SELECT count(*) FROM {decisions} WHERE phase_out_until IS NOT NULL").fetchone()[0] > 0
     assert result.households == 4000
+    assert result.input_warnings == []  # synth writes only fields and its order columns
 
 
 def test_synth_refuses_a_parquet_name_evaluate_could_not_find_again(tmp_path: Path) -> None:

@@ -805,19 +805,26 @@ def test_parquet_values_must_cast_exactly(
     ]
 
 
+def _typed_households(folder: Path, select: str) -> Path:
+    """The parquet fixture with its households file replaced by ``select``'s rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_parquet(folder, HOUSEHOLDS)
+    target = folder / "x-households.parquet"
+    duckdb.connect().execute(f"COPY ({select}) TO '{target}' (FORMAT parquet)")
+    return target
+
+
 def test_a_typed_file_reads_yes_no_and_dates_as_json_does(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     # text cells follow the text rules (是 is yes, dates are ISO); a number is a yes/no
     # only as 0 or 1; a timestamp is a date only at midnight
-    write_parquet(tmp_path, HOUSEHOLDS)
-    target = tmp_path / "x-households.parquet"
-    duckdb.connect().execute(
-        "COPY (SELECT 'H1' AS household_id, '330106' AS county_code, "
+    target = _typed_households(
+        tmp_path,
+        "SELECT 'H1' AS household_id, '330106' AS county_code, "
         '\'是\' AS "assets.nonresidential", TIMESTAMP \'2024-01-31 00:00:00\' AS "current.since" '
         "UNION ALL SELECT 'H2', '330102', '2', TIMESTAMP '2024-01-31 13:00:00' "
-        "UNION ALL SELECT 'H3', '330106', '', NULL) "
-        f"TO '{target}' (FORMAT parquet)"
+        "UNION ALL SELECT 'H3', '330106', '', NULL",
     )
     found = _diagnostics(lambda: load_households(con, target, FIELDS))
     assert [(c, cell) for c, cell, _ in found] == [
@@ -825,13 +832,11 @@ def test_a_typed_file_reads_yes_no_and_dates_as_json_does(
         ("E603", "第2行 current.since"),
     ]
 
-    numbers = tmp_path / "n" / "x-households.parquet"
-    numbers.parent.mkdir()
-    write_parquet(numbers.parent, HOUSEHOLDS)
-    duckdb.connect().execute(
-        "COPY (SELECT 'H1' AS household_id, '330106' AS county_code, 1 AS \"assets.nonresidential\", "
+    numbers = _typed_households(
+        tmp_path / "n",
+        "SELECT 'H1' AS household_id, '330106' AS county_code, 1 AS \"assets.nonresidential\", "
         "'2024-01-31' AS \"current.since\" UNION ALL SELECT 'H2', '330102', 0, '2024/1/31' "
-        f"UNION ALL SELECT 'H3', '330106', 2, NULL) TO '{numbers}' (FORMAT parquet)"
+        "UNION ALL SELECT 'H3', '330106', 2, NULL",
     )
     found = _diagnostics(lambda: load_households(con, numbers, FIELDS))
     assert [(c, cell) for c, cell, _ in found] == [
@@ -839,13 +844,14 @@ def test_a_typed_file_reads_yes_no_and_dates_as_json_does(
         ("E603", "第3行 assets.nonresidential"),
     ]
 
-    duckdb.connect().execute(
-        f"COPY (SELECT household_id, county_code, CASE household_id WHEN 'H2' THEN '否' "
+    valid = _typed_households(
+        tmp_path / "v",
+        "SELECT household_id, county_code, CASE household_id WHEN 'H2' THEN '否' "
         'ELSE "assets.nonresidential" END AS "assets.nonresidential", CASE household_id '
         'WHEN \'H2\' THEN NULL ELSE "current.since" END AS "current.since" '
-        f"FROM '{target}') TO '{numbers}' (FORMAT parquet)"
+        f"FROM '{target}'",
     )
-    load_households(con, numbers, FIELDS)
+    load_households(con, valid, FIELDS)
     rows = con.execute(
         'SELECT household_id, "assets.nonresidential", "current.since" FROM jz_households '
         "ORDER BY 1"
@@ -860,16 +866,15 @@ def test_typed_parquet_columns_are_checked_where_their_type_holds_more(
 ) -> None:
     # DECIMAL(18,3) holds a third decimal money lacks, BIGINT a 19th digit an integer
     # lacks; TINYINT, BOOLEAN, DATE and DECIMAL(18,2) hold nothing wrong
-    write_parquet(tmp_path, HOUSEHOLDS)
-    target = tmp_path / "x-households.parquet"
-    duckdb.connect().execute(
-        "COPY (SELECT 'H1' AS household_id, '330106' AS county_code, "
+    target = _typed_households(
+        tmp_path,
+        "SELECT 'H1' AS household_id, '330106' AS county_code, "
         'CAST(0.125 AS DECIMAL(18,3)) AS "assets.money", '
         'CAST(1000000000000000000 AS BIGINT) AS "assets.vehicles", '
         'CAST(85.5 AS DECIMAL(18,2)) AS "assets.floor_area_m2", '
         'TRUE AS "assets.nonresidential", DATE \'2024-01-31\' AS "current.since" '
         "UNION ALL SELECT 'H2', '330102', 0.12, 2, 0, FALSE, NULL "
-        f"UNION ALL SELECT 'H3', '330106', 0, 3, 0, NULL, NULL) TO '{target}' (FORMAT parquet)"
+        "UNION ALL SELECT 'H3', '330106', 0, 3, 0, NULL, NULL",
     )
 
     found = _diagnostics(lambda: load_households(con, target, FIELDS))
