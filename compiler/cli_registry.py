@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compiler.cli import count, parse_date, usage_error
+from compiler.cli import count, memory_size, parse_date, usage_error
 from compiler.diagnostics import render_text
 
 
@@ -96,7 +96,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--limit", type=count, default=50, help="列出多少户变化的家庭（text 格式）"
     )
     diff.add_argument("--county", help="工作簿文件名不含县代码时，指定它属于哪个县")
-    diff.add_argument("--memory-limit", default=None, help="DuckDB 内存上限，如 4GB")
+    diff.add_argument(
+        "--memory-limit", type=memory_size, default=None, help="DuckDB 内存上限，如 4GB"
+    )
     _common(diff)
     diff.set_defaults(run=_diff)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from compiler.cells import Cell
 from compiler.diagnostics import Location, Report
+from compiler.errors import ValidationFailed
 from compiler.load import convert, load_workbook
 from compiler.model import (
     CalendarDay,
@@ -89,12 +90,15 @@ def declared_fields(root: str | Path) -> dict[str, Field]:
 
     Only the province workbook is read: it alone declares fields (``rulebook_for``
     gives every county the same), and a reader of household input needs them before
-    it knows the counties. The workbook's problems are left for ``load_tables``.
+    it knows the counties. The workbook's problems are left for ``load_tables``,
+    unless it declares no field because it could not be read at all (E001 and the like).
     """
     report = Report()
     province = load_workbook(
         _province_path(Path(root), report), WorkbookKind.PROVINCE, report
     )
+    if not province.fields and report.has_errors:
+        raise ValidationFailed(report.errors)
     return {f.id: f for f in province.fields}
 
 

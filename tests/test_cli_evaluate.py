@@ -144,6 +144,10 @@ USAGE_ERRORS = {
         ["evaluate", "--households", "h.jsonl", "--memory-limit", "10MB"],
         "内存上限太小，DuckDB 无法在其中完成计算（实际为「10MB」",
     ),
+    "a diff's memory size": (
+        ["diff", "330106", "330106", "--memory-limit", "abc"],
+        "jiuzhu diff：用法错误：参数 --memory-limit：内存上限格式错误（实际为「abc」",
+    ),
     "no households to make": (
         ["synth", "--households", "0", "--out", "x/households.parquet"],
         "参数 --households：「0」应为正整数",

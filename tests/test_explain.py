@@ -215,3 +215,13 @@ def test_csv_input_is_explained_as_its_json_lines_twin(smoke, tmp_path: Path) ->
 
     assert texts[0] == texts[1]
     assert "结论：group = " in texts[0] and "成员 P1" in texts[0]
+
+
+def test_a_tables_folder_that_is_not_there_is_e001(tmp_path, capsys):
+    from compiler.cli import main
+
+    samples = Path(__file__).resolve().parents[1] / "tables" / "samples" / "households.jsonl"
+    code = main(["explain", "S001", "--households", str(samples), "--tables",
+                 str(tmp_path / "nowhere"), "--as-of", "2025-06-01"])
+    err = capsys.readouterr().err
+    assert code == 1 and "E001 找不到省级工作簿" in err and "E606" not in err
