@@ -15,15 +15,8 @@ from typing import Any
 
 from compiler.diff_impact import ImpactResult
 from compiler.diff_rulebooks import is_empty
+from compiler.evaluate import GROUP_CN
 
-GROUP_CN = {
-    "tekun": "特困供养",
-    "dibao": "低保",
-    "dibao_marginal": "低保边缘",
-    "rigid_expense": "刚性支出困难",
-    "low_income_support": "低收入帮扶",
-    "none": "不属于低收入人口",
-}
 LAYER_CN = {"county": "县级", "city": "市级", "province": "省级"}
 
 
@@ -275,4 +268,4 @@ def _group(group: str | None) -> str:
     return GROUP_CN.get(group or "none", group or "none")
 
 
-__all__ = ["GROUP_CN", "LAYER_CN", "impact_lines", "render_text"]
+__all__ = ["LAYER_CN", "impact_lines", "render_text"]

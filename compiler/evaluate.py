@@ -234,6 +234,8 @@ def _summary(con: duckdb.DuckDBPyConnection, relation: str, project: Project) ->
     return [(code, names.get(code, ""), group or "none", n) for code, group, n in rows]
 
 
+# Each group's Chinese name, in the order decisions are summarised; diff and the console
+# show groups by these names too.
 GROUP_CN = {
     "tekun": "特困供养",
     "dibao": "低保",

@@ -180,25 +180,27 @@ def _json_records(
                 problems.append(_bad_json(where, error))
 
 
-class _DuplicateKey(ValueError):
-    """A key written twice in one JSON object (DuckDB refuses such objects)."""
+class DuplicateKey(ValueError):
+    """A key written twice in one JSON object (DuckDB refuses such objects, and which
+    of the two values counts would be a guess)."""
 
 
 def _loads(text: str) -> object:
-    return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_pairs)
+    return json.loads(text, parse_float=Decimal, object_pairs_hook=unique_pairs)
 
 
-def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+def unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object's pairs as a dict; raises DuplicateKey for a key given twice."""
     result: dict[str, object] = {}
     for key, value in pairs:
         if key in result:
-            raise _DuplicateKey(key)
+            raise DuplicateKey(key)
         result[key] = value
     return result
 
 
 def _bad_json(where: Location, error: Exception) -> Diagnostic:
-    if isinstance(error, _DuplicateKey):
+    if isinstance(error, DuplicateKey):
         return make(
             "E605",
             f"JSON 对象中的键「{error}」重复出现",
@@ -286,4 +288,4 @@ def json_households(source: Source, county: str | None) -> Iterator[dict[str, An
         raise InputError(problems)
 
 
-__all__ = ["json_households", "stage_json", "tree"]
+__all__ = ["DuplicateKey", "json_households", "stage_json", "tree", "unique_pairs"]

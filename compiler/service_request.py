@@ -20,6 +20,7 @@ from fastapi import Request
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
 from compiler.diagnostics import Diagnostic, Location, make
+from compiler.households_json import DuplicateKey, unique_pairs
 from compiler.service_errors import ServiceError, request_error
 
 
@@ -38,19 +39,6 @@ class DecisionRequest:
             and isinstance(h.get("household_id"), str | int | Decimal)
             for h in self.households
         )
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
 
 
 def _no_constant(name: str) -> object:
@@ -76,9 +64,9 @@ def parse_json(raw: bytes) -> object:
             text,
             parse_float=Decimal,
             parse_constant=_no_constant,
-            object_pairs_hook=_unique,
+            object_pairs_hook=unique_pairs,
         )
-    except _DuplicateKey as error:
+    except DuplicateKey as error:
         raise request_error(
             "E608",
             f"JSON 对象中的键「{error}」重复出现",

@@ -16,18 +16,11 @@ from typing import Any
 import streamlit as st
 
 from compiler.diagnostics import Diagnostic, Severity
+from compiler.evaluate import GROUP_CN
 from console import drafts, workspace
 from console.config import Settings, settings
 from console.users import COUNTY_ADMIN, User
 
-GROUP_CN = {
-    "tekun": "特困供养",
-    "dibao": "低保",
-    "dibao_marginal": "低保边缘",
-    "rigid_expense": "刚性支出困难",
-    "low_income_support": "低收入帮扶",
-    "none": "不属于低收入人口",
-}
 TABLES_SOURCE = "tables 文件夹中的工作簿"
 SEVERITY_CN = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
 
