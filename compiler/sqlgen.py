@@ -19,129 +19,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 
 from compiler.bind import AS_OF, Plan
 from compiler.expr import (
-    AnyTest,
-    Binary,
     Call,
-    Compare,
-    Disjunction,
-    Expr,
-    If,
-    Interval,
     Literal,
-    Name,
-    Negation,
-    NullTest,
-    Test,
-    Unary,
     children,
     names_in,
     render,
 )
 from compiler.functions import FUNCTIONS
 from compiler.interpret import priority
-from compiler.model import SCALES, Aggregation, DType, HitPolicy, Kind, Level, Table
+from compiler.model import Aggregation, DType, HitPolicy, Level, Table
+from compiler.sqlgen_decisions import Decisions
+from compiler.sqlgen_expr import (
+    PRELUDE,
+    SQL_TYPES,
+    Expressions,
+    comment,
+    literal,
+    quote,
+    sql_type,
+    string,
+)
 
-SQL_TYPES = {
-    Kind.MONEY: "DECIMAL(18,2)",
-    Kind.NUMBER: "DECIMAL(18,4)",
-    Kind.INTEGER: "BIGINT",
-    Kind.PERCENT: "DECIMAL(18,6)",
-    Kind.BOOLEAN: "BOOLEAN",
-    Kind.DATE: "DATE",
-    Kind.TEXT: "VARCHAR",
-    Kind.ENUM: "VARCHAR",
-    Kind.LIST: "VARCHAR[]",
-}
 RELATIONS = {Level.HOUSEHOLD: "h", Level.MEMBER: "m", Level.EVENT: "e"}
 SOURCES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members", Level.EVENT: "jz_events"}
-
-# Helper macros the compiled SQL relies on; created once per connection.
-PRELUDE = """
-CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(CAST(a AS DECIMAL(18,6)) * 1000000 AS BIGINT);
-CREATE OR REPLACE TEMP MACRO jz_div_small(x, y) AS
-  sign(x) * sign(y) * ((abs(x) // abs(y)) * 1000000
-    + ((abs(x) % abs(y)) * 2000000 + abs(y)) // (2 * abs(y)));
-CREATE OR REPLACE TEMP MACRO jz_h6(a) AS CAST(CAST(a AS DECIMAL(38,10)) * 1000000 AS HUGEINT);
-CREATE OR REPLACE TEMP MACRO jz_div_big(a, b) AS
-  sign(jz_h6(a)) * sign(jz_h6(b))
-    * ((2 * abs(jz_h6(a)) * CAST(1000000 AS HUGEINT) + abs(jz_h6(b))) // (2 * abs(jz_h6(b))));
-CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
-  CASE WHEN a IS NULL OR b IS NULL OR abs(b) < 0.0000005 THEN NULL
-    ELSE CAST(CASE WHEN abs(a) < 1000000 AND abs(b) < 1000000
-              THEN CAST(jz_div_small(jz_d6(a), jz_d6(b)) AS HUGEINT)
-              ELSE jz_div_big(a, b) END AS DECIMAL(38,0)) * CAST(0.000001 AS DECIMAL(7,6)) END);
-CREATE OR REPLACE TEMP MACRO jz_age(born, on_day) AS
-  CAST(year(on_day) - year(born)
-    - CASE WHEN month(on_day) * 100 + day(on_day) < month(born) * 100 + day(born)
-      THEN 1 ELSE 0 END AS BIGINT);
-CREATE OR REPLACE TEMP MACRO jz_months_between(a, b) AS
-  CAST((year(b) - year(a)) * 12 + month(b) - month(a)
-    - CASE WHEN day(b) < day(a) THEN 1 ELSE 0 END AS BIGINT);
-CREATE OR REPLACE TEMP MACRO jz_add_months(d, n) AS
-  CAST(d + to_months(CAST(trunc(n) AS INTEGER)) AS DATE);
-CREATE OR REPLACE TEMP MACRO jz_add_days(d, n) AS CAST(d + CAST(trunc(n) AS INTEGER) AS DATE);
-CREATE OR REPLACE TEMP MACRO jz_next_month_start(d) AS
-  CAST(date_trunc('month', d) + INTERVAL 1 MONTH AS DATE);
-CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(trunc(n) AS INTEGER));
-CREATE TEMP TABLE IF NOT EXISTS jz_calendar AS
-  SELECT CAST([] AS INTEGER[]) AS seq, CAST([] AS DATE[]) AS work;
-CREATE OR REPLACE TEMP MACRO jz_working_day_at(d, n) AS
-  list_extract((SELECT c.work FROM jz_calendar c),
-    list_extract((SELECT c.seq FROM jz_calendar c),
-      CAST(date_diff('day', DATE '2015-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
-CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n) AS
-  CASE WHEN d IS NULL OR n IS NULL THEN NULL
-    WHEN trunc(n) <= 0 THEN CAST(d AS DATE)
-    WHEN d < DATE '2015-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
-      THEN error('E612|' || CAST(d AS VARCHAR))
-    ELSE jz_working_day_at(d, n) END;
-"""
-
-
-def quote(name: str) -> str:
-    """The one way an identifier enters SQL."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def string(text: str) -> str:
-    """A text value as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def literal(value: object, dtype: DType | None = None) -> str:
-    """A parsed Python value as a typed SQL literal."""
-    if value is None:
-        return f"CAST(NULL AS {SQL_TYPES[dtype.kind]})" if dtype else "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, Decimal | int):
-        number = Decimal(value)
-        if not number.is_finite():
-            raise ValueError(f"not a finite number: {value!r}")
-        scale = max(0, -number.as_tuple().exponent)  # type: ignore[operator]
-        digits = format(number, "f")
-        precision = 38 if len(digits) > 17 else 18
-        return f"CAST({string(digits)} AS DECIMAL({precision},{min(scale, precision - 1)}))"
-    if isinstance(value, date):
-        return f"DATE {string(value.isoformat())}"
-    if isinstance(value, str):
-        return string(value)
-    raise TypeError(f"no SQL literal for {value!r}")
-
-
-def sql_type(dtype: DType) -> str:
-    return SQL_TYPES[dtype.kind]
-
-
-def comment(text: str) -> str:
-    """A SQL line comment that cannot end early or run into code."""
-    return "-- " + " ".join(text.replace("\r", " ").replace("\n", " ").split())
 
 
 @dataclass
@@ -159,10 +63,6 @@ class Program:
 
 
 TRACE_MODES = ("full", "compact", "none")
-TRACE_TYPE = (
-    'STRUCT("table" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR, section VARCHAR,'
-    " person_id VARCHAR)"
-)
 OUTPUTS = frozenset({
     "group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members",
     "entitlements", "phase_out_from", "phase_out_until", "monitoring", "alert_type",
@@ -185,7 +85,10 @@ class _Relation:
     columns: set[str]
 
 
-class _Compiler:
+class _Compiler(Expressions, Decisions):
+    """Compiles one plan; expressions and the final decisions query come from the two
+    mixins, steps, stored tables and decision tables are here."""
+
     def __init__(self, plan: Plan, suffix: str = "", trace: str = "full") -> None:
         self.plan = plan
         self.suffix = suffix
@@ -392,17 +295,6 @@ class _Compiler:
         return found
 
     # ------------------------------------------------------------ steps
-
-    def hoist(self, sql: str) -> str:
-        """A division operand as a column of its own, computed one step earlier: the
-        exact division macro reads each operand several times, and an operand that is
-        itself a division would otherwise be computed again and again."""
-        if (sql.startswith('"') and sql.endswith('"')) or sql.startswith("CAST('"):
-            return sql  # already a column, or a literal
-        assert self.hoisted is not None
-        column = self.fresh("__div")
-        self.hoisted.append((column, sql))
-        return quote(column)
 
     def hoisting(self, level: Level, source: _Source, compute: Callable[[], str]) -> tuple[str, str]:
         """Run ``compute`` (which renders SQL) collecting division operands; emit a CTE per
@@ -754,322 +646,6 @@ class _Compiler:
     def match_name(table: Table, position: int) -> str:
         return f"{table.id}.__r{position + 1}"
 
-    @staticmethod
-    def rule_column(table: Table) -> str:
-        return f"{table.id}.__rule"
-
-    # ------------------------------------------------------------ tests and expressions
-
-    def test(self, test: Test, value: str, level: Level) -> str:
-        match test:
-            case AnyTest():
-                return "TRUE"
-            case NullTest():
-                return f"{value} IS NULL"
-            case Compare(op, operand):
-                return f"{value} {op} {self.expr(operand, level, {})}"
-            case Interval(low, low_closed, high, high_closed):
-                lower = f"{value} {'>=' if low_closed else '>'} {self.expr(low, level, {})}"
-                upper = f"{value} {'<=' if high_closed else '<'} {self.expr(high, level, {})}"
-                return f"({lower} AND {upper})"
-            case Disjunction(tests):
-                return " OR ".join(f"({self.test(t, value, level)})" for t in tests)
-            case Negation(tests):
-                return f"NOT ({self.test(tests, value, level)})"
-        raise TypeError(test)
-
-    def expr(self, node: Expr | None, level: Level, aggregates: dict[Call, str]) -> str:
-        match node:
-            case None:
-                return "NULL"
-            case Literal(value):
-                return literal(value)
-            case Name(ident):
-                return quote(ident)
-            case Unary("-", operand):
-                return f"(-{self.expr(operand, level, aggregates)})"
-            case Unary(_, operand):
-                return f"(NOT {self.expr(operand, level, aggregates)})"
-            case Binary("/", left, right):
-                operands = [self.expr(left, level, aggregates), self.expr(right, level, aggregates)]
-                if self.hoisted is not None:
-                    operands = [self.hoist(sql) for sql in operands]
-                return f"jz_div({operands[0]}, {operands[1]})"
-            case Binary("*", left, right) if self.scale(left) is not None and self.scale(right) is not None:
-                # DuckDB keeps the product of two 18-digit decimals in 18 digits and
-                # fails past them (1e7 * 1e11); one 38-digit side keeps every digit
-                widened = f"CAST({self.expr(left, level, aggregates)} AS DECIMAL(38,{max(0, self.scale(left) or 0)}))"
-                return f"({widened} * {self.expr(right, level, aggregates)})"
-            case Binary(op, left, right):
-                sql_op = op.upper() if op in ("and", "or") else op
-                return f"({self.expr(left, level, aggregates)} {sql_op} {self.expr(right, level, aggregates)})"
-            case If(cond, then, otherwise):
-                branches = self.unified([then, otherwise], level, aggregates)
-                return (
-                    f"CASE WHEN {self.expr(cond, level, aggregates)} THEN {branches[0]}"
-                    f" ELSE {branches[1]} END"
-                )
-            case Call():
-                return self.call(node, level, aggregates)
-        raise TypeError(node)
-
-    def call(self, node: Call, level: Level, aggregates: dict[Call, str]) -> str:
-        if node in self.aggregates:
-            return _aggregate_default(node, quote(self.aggregates[node]))
-        args = [self.expr(a, level, aggregates) for a in node.args]
-        if node.func in ("min", "max", "coalesce"):
-            args = self.unified(list(node.args), level, aggregates)
-        match node.func:
-            case "min":
-                return f"least({', '.join(args)})"
-            case "max":
-                return f"greatest({', '.join(args)})"
-            case "abs" | "floor" | "ceil":
-                return f"{node.func}({args[0]})"
-            case "round":
-                return self.rounded(node, args)
-            case "coalesce":
-                return f"coalesce({', '.join(args)})"
-            case "is_null":
-                return f"({args[0]} IS NULL)"
-            case "age":
-                return f"jz_age({args[0]}, (SELECT p.as_of FROM jz_params p))"
-            case "months_between" | "add_months" | "add_days" | "next_month_start":
-                return f"jz_{node.func}({', '.join(args)})"
-            case "working_days_after":
-                return f"jz_working_days_after({args[0]}, {args[1]})"
-        raise ValueError(f"no SQL for function {node.func}")
-
-    def rounded(self, node: Call, args: list[str]) -> str:
-        """round(x, n). With n a literal and x carrying at most s <= 12 decimals (a
-        quotient, money, a ratio), x is rounded as DECIMAL(18,s) whenever it fits, which
-        is most rows: DuckDB rounds a 38-digit decimal with 128-bit division, ten times
-        slower.
-        The result is DECIMAL(38,n) either way, so the caller's cast only checks range."""
-        digits = node.args[1] if len(node.args) > 1 else Literal(Decimal(0))
-        inner = self.scale(node.args[0])
-        fixed = isinstance(digits, Literal) and isinstance(digits.value, Decimal | int)
-        places = int(digits.value) if fixed else None  # type: ignore[union-attr, arg-type]
-        if places is None or inner is None or not 0 <= places <= 12 or inner > 12:
-            return f"jz_round({args[0]}, {args[1] if len(args) > 1 else '0'})"
-        value = args[0]
-        if not (value.startswith('"') and value.endswith('"')):
-            if self.hoisted is None:
-                return f"jz_round({args[0]}, {places})"
-            value = self.hoist(value)  # read three times below: computed once
-        if inner <= places:
-            return f"CAST({value} AS DECIMAL(38,{places}))"
-        return _when_narrow(
-            value, inner, lambda v: f"CAST(round({v}, {places}) AS DECIMAL(38,{places}))"
-        )
-
-    def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
-        """The SQL of values that CASE, least, greatest or coalesce will unify.
-
-        DuckDB unifies decimals by keeping the widest integer part and, past 38 digits,
-        dropping decimals (``1.5 * x`` beside ``ceil(y / 7)`` loses its ``.5``); numbers
-        are therefore cast to DECIMAL(38, s) with s the largest scale among them.
-        """
-        sqls = [self.expr(n, level, aggregates) for n in nodes]
-        scales = [self.scale(n) for n in nodes]
-        numeric = [s for s in scales if s is not None and s >= 0]
-        if not numeric or any(s is None for s in scales):
-            return sqls
-        top = max(numeric)
-        return [f"CAST({sql} AS DECIMAL(38,{top}))" for sql in sqls]
-
-    def scale(self, node: Expr) -> int | None:
-        """An upper bound of the decimals a numeric expression's SQL value carries;
-        None for a value that is not a number, -1 for a bare null."""
-        match node:
-            case Literal(None):
-                return -1
-            case Literal(value):
-                if isinstance(value, bool) or not isinstance(value, Decimal | int):
-                    return None
-                return max(0, -Decimal(value).as_tuple().exponent)  # type: ignore[operator]
-            case Name(ident):
-                item = self.plan.items.get(ident)
-                return item.dtype.scale if item else None
-            case Unary("-", operand):
-                return self.scale(operand)
-            case Binary(op, left, right) if op in ("+", "-", "*", "/"):
-                if op == "/":
-                    return 6
-                sides = [max(0, s) for s in (self.scale(left), self.scale(right)) if s is not None]
-                return sum(sides) if op == "*" else max(sides, default=0)
-            case If(_, then, otherwise):
-                return _widest(self.scale(then), self.scale(otherwise))
-            case Call(func, args):
-                return self.call_scale(func, args)
-        return None
-
-    def call_scale(self, func: str, args: tuple[Expr, ...]) -> int | None:
-        if func in ("floor", "ceil", "count", "age", "months_between"):
-            return 0
-        if func == "round":
-            digits = args[1] if len(args) > 1 else Literal(Decimal(0))
-            inner = self.scale(args[0])
-            if isinstance(digits, Literal) and isinstance(digits.value, Decimal) and inner is not None:
-                return max(0, min(inner, int(digits.value)))
-            return inner
-        if func in ("min", "max", "coalesce", "abs", "sum", "min_of", "max_of"):
-            scales = [self.scale(a) for a in (args[:1] if func == "sum" else args)]
-            return _widest(*scales)
-        return None
-
-    def narrowed(self, sql: str, scale: int | None, dtype: DType) -> str:
-        """``sql`` cast to a derived value's type. A value with s <= 12 decimals cast to
-        fewer (a quotient to money) is rounded through DECIMAL(18,s) when it fits:
-        rounding a 38-digit decimal divides 128-bit integers, ten times slower."""
-        target = dtype.scale
-        if (
-            dtype.kind not in SCALES or dtype.kind is Kind.INTEGER or scale is None
-            or target is None or not target < scale <= 12 or self.hoisted is None
-        ):
-            return self.cast(sql, dtype)
-        return _when_narrow(self.hoist(sql), scale, lambda v: f"CAST({v} AS {sql_type(dtype)})")
-
-    def cast(self, sql: str, dtype: DType) -> str:
-        if dtype.kind is Kind.LIST:
-            return sql
-        return f"CAST({sql} AS {sql_type(dtype)})"
-
-    # ------------------------------------------------------------ the decisions
-
-    def final(self) -> str:
-        household = self.relations[Level.HOUSEHOLD]
-        members, events = self.relations[Level.MEMBER], self.relations[Level.EVENT]
-        items = self.plan.items
-
-        def column(ident: str, dtype: str) -> str:
-            if ident in items and ident in household.columns:
-                return f"CAST(h.{quote(ident)} AS {dtype}) AS {quote(ident)}"
-            return f"CAST(NULL AS {dtype}) AS {quote(ident)}"
-
-        alerts = self.alerts_join(events)
-        trace = self.trace_sql(household, members, events)
-        return "\n".join(
-            [
-                "SELECT",
-                "  h.household_id, h.county_code, h.as_of,",
-                "  coalesce(v.version, '工作副本') AS version,",
-                "  " + column("group", "VARCHAR") + ",",
-                "  " + column("income_per_capita", "DECIMAL(18,2)") + ",",
-                "  " + column("dibao_standard", "DECIMAL(18,2)") + ",",
-                "  " + column("marginal_line", "DECIMAL(18,2)") + ",",
-                "  coalesce(" + column("tekun_members", "VARCHAR[]").rsplit(" AS ", 1)[0]
-                + ", CAST([] AS VARCHAR[])) AS tekun_members,",
-                "  coalesce(" + column("entitlements", "VARCHAR[]").rsplit(" AS ", 1)[0]
-                + ", CAST([] AS VARCHAR[])) AS entitlements,",
-                "  " + column("phase_out_from", "DATE") + ",",
-                "  " + column("phase_out_until", "DATE") + ",",
-                "  " + column("monitoring", "VARCHAR") + ",",
-                "  coalesce(al.alerts, []) AS alerts,",
-                f"  {trace} AS trace",
-                f"FROM {quote(household.name)} h",
-                "LEFT JOIN jz_versions v USING (county_code)",
-                alerts,
-                *self.trace_joins(members, events),
-                "ORDER BY h._hh_index",
-            ]
-        )
-
-    def alerts_join(self, events: _Relation) -> str:
-        if "alert_type" not in events.columns:
-            return (
-                "LEFT JOIN (SELECT NULL::VARCHAR AS household_id, CAST([] AS STRUCT(type VARCHAR,"
-                " person_id VARCHAR, raised_on DATE, due DATE)[]) AS alerts) al USING (household_id)"
-            )
-        due = 'e."alert_due"' if "alert_due" in events.columns else "CAST(NULL AS DATE)"
-        return (
-            "LEFT JOIN (SELECT e.household_id, list_transform(list_sort(list(struct_pack("
-            "i := e._event_index, a := struct_pack(type := CAST(e.\"alert_type\" AS VARCHAR),"
-            ' person_id := CAST(e."event.person_id" AS VARCHAR), raised_on := CAST(e."event.date" AS DATE),'
-            f" due := CAST({due} AS DATE))))), lambda s: s.a) AS alerts\n"
-            f"  FROM {quote(events.name)} e WHERE e.\"alert_type\" IS NOT NULL GROUP BY e.household_id) al"
-            " USING (household_id)"
-        )
-
-    def level_tables(self, level: Level) -> list[Table]:
-        return [
-            self.plan.tables[ident]
-            for kind, ident in self.plan.order
-            if kind == "table" and self.plan.tables[ident].level is level
-        ]
-
-    def trace_entry(self, table: Table, index: str, outcome: str, person: str) -> str:
-        """One trace record: the table, the rule(s) that decided, the outcome; in full
-        mode also the rule's cell and the policy section its annotation cites."""
-        first = index if table.hit_policy.single_hit else f"{index}[1]"
-        ids = [r.id for r in table.rules]
-        if table.hit_policy.single_hit:
-            rule_text = _lookup(first, ids)
-        else:
-            rule_text = f"array_to_string(list_transform({index}, lambda i: {_lookup('i', ids)}), ',')"
-        full = self.trace_mode == "full"
-        cell = _lookup(first, [r.location.render() for r in table.rules]) if full else "NULL"
-        section = _lookup(first, [r.annotation for r in table.rules]) if full else "NULL"
-        return (
-            f"struct_pack(\"table\" := {string(table.id)}, rule := {rule_text},"
-            f" cell := CAST({cell} AS VARCHAR), outcome := {outcome},"
-            f" section := CAST({section} AS VARCHAR), person_id := CAST({person} AS VARCHAR))"
-        )
-
-    def outcome_text(self, table: Table, alias: str) -> str:
-        parts = []
-        for column in table.outputs:
-            ref = f"{alias}.{quote(column.id)}"
-            if table.hit_policy.single_hit or table.aggregation is not None:
-                parts.append(f"CAST({ref} AS VARCHAR)")
-            else:
-                parts.append(f"array_to_string(CAST({ref} AS VARCHAR[]), ',')")
-        return parts[0] if len(parts) == 1 else "concat_ws('; ', " + ", ".join(parts) + ")"
-
-    def trace_sql(self, household: _Relation, members: _Relation, events: _Relation) -> str:
-        if self.trace_mode == "none":
-            return f"CAST([] AS {TRACE_TYPE}[])"
-        own = [
-            self.trace_entry(t, f"h.{quote(self.rule_column(t))}", self.outcome_text(t, "h"), "NULL")
-            for t in self.level_tables(Level.HOUSEHOLD)
-        ]
-        pieces = ["[" + ", ".join(own) + "]"] if own else []
-        for level, name in ((Level.MEMBER, "tm"), (Level.EVENT, "te")):
-            if self.level_tables(level):
-                pieces.append(f"coalesce({name}.trace, CAST([] AS {TRACE_TYPE}[]))")
-        if not pieces:
-            return f"CAST([] AS {TRACE_TYPE}[])"
-        return pieces[0] if len(pieces) == 1 else "list_concat(" + ", ".join(pieces) + ")"
-
-    def trace_joins(self, members: _Relation, events: _Relation) -> list[str]:
-        """Member and event traces: small per-row records gathered per household, then
-        turned into trace records (gathering the full records directly is far slower)."""
-        if self.trace_mode == "none":
-            return []
-        joins = []
-        for level, relation, alias, order, name, who in (
-            (Level.MEMBER, members, "m", "_member_index", "tm", "person_id"),
-            (Level.EVENT, events, "e", "_event_index", "te", "event.person_id"),
-        ):
-            tables = self.level_tables(level)
-            if not tables:
-                continue
-            fields = [f"p := CAST({alias}.{quote(who)} AS VARCHAR)"]
-            for n, table in enumerate(tables):
-                fields.append(f"r{n} := {alias}.{quote(self.rule_column(table))}")
-                fields.append(f"o{n} := {self.outcome_text(table, alias)}")
-            entries = [
-                f"list_transform(x, lambda e: {self.trace_entry(t, f'e.r{n}', f'e.o{n}', 'e.p')})"
-                for n, t in enumerate(tables)
-            ]
-            joins.append(
-                f"LEFT JOIN (SELECT household_id, flatten([{', '.join(entries)}]) AS trace FROM"
-                f" (SELECT {alias}.household_id, list_sort(list(struct_pack(i := {alias}.{order},"
-                f" {', '.join(fields)}))) AS x FROM {quote(relation.name)} {alias}"
-                f" GROUP BY {alias}.household_id)) {name} USING (household_id)"
-            )
-        return joins
-
 
 @dataclass
 class _Source:
@@ -1082,43 +658,6 @@ class _Source:
     def columns(self) -> str:
         """The select list's head: the relation's columns and what the joins bring."""
         return ", ".join([f"{self.alias}.*", *self.extra])
-
-
-def _lookup(index: str, texts: list[str]) -> str:
-    """The text for a rule number: a CASE over constants, cheap per row (a list literal
-    indexed per row would be built again for every row)."""
-    if not texts:
-        return "CAST(NULL AS VARCHAR)"
-    whens = " ".join(f"WHEN {i + 1} THEN {string(t)}" for i, t in enumerate(texts))
-    return f"CASE {index} {whens} END"
-
-
-def _when_narrow(value: str, scale: int, apply: Callable[[str], str]) -> str:
-    """``apply`` to a column of ``scale`` decimals, on DECIMAL(18, scale) for the rows
-    where the value fits (64-bit arithmetic) and on the value as it is elsewhere."""
-    return (
-        f"CASE WHEN abs({value}) < {10 ** (18 - scale)}"
-        f" THEN {apply(f'CAST({value} AS DECIMAL(18,{scale}))')} ELSE {apply(value)} END"
-    )
-
-
-def _widest(*scales: int | None) -> int | None:
-    """The scale of values unified from these scales (-1: a bare null)."""
-    if any(s is None for s in scales):
-        return None
-    return max(scales)  # type: ignore[type-var]
-
-
-def _aggregate_default(call: Call, column: str) -> str:
-    if call.func == "count":
-        return f"coalesce({column}, 0)"
-    if call.func == "exists":
-        return f"coalesce({column}, FALSE)"
-    if call.func == "every":
-        return f"coalesce({column}, TRUE)"
-    if call.func == "collect":
-        return f"coalesce({column}, CAST([] AS VARCHAR[]))"
-    return column
 
 
 def _aggregate_calls(node: object) -> list[Call]:
@@ -1156,4 +695,8 @@ def compile_plan(plan: Plan, suffix: str = "", trace: str = "full") -> Program:
     return _Compiler(plan, suffix, trace).run()
 
 
-__all__ = ["PRELUDE", "Program", "compile_plan", "literal", "quote", "render"]
+# the vocabulary is re-exported: the loaders and tests write SQL with it
+__all__ = [
+    "PRELUDE", "SQL_TYPES", "TRACE_MODES", "Program", "comment", "compile_plan", "literal",
+    "quote", "render", "string",
+]

@@ -1,0 +1,352 @@
+"""SQL vocabulary of the compiled query: how names, values and types are written, the
+macros the query calls, and how expressions and rule tests become SQL.
+
+``Expressions`` is mixed into the compiler (compiler/sqlgen.py); it reads the plan's
+items, the member aggregates already joined onto households and, while a step is being
+compiled, the list that collects division operands (see ``hoist``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from compiler.bind import Plan
+from compiler.expr import (
+    AnyTest,
+    Binary,
+    Call,
+    Compare,
+    Disjunction,
+    Expr,
+    If,
+    Interval,
+    Literal,
+    Name,
+    Negation,
+    NullTest,
+    Test,
+    Unary,
+)
+from compiler.model import SCALES, DType, Kind, Level
+
+SQL_TYPES = {
+    Kind.MONEY: "DECIMAL(18,2)",
+    Kind.NUMBER: "DECIMAL(18,4)",
+    Kind.INTEGER: "BIGINT",
+    Kind.PERCENT: "DECIMAL(18,6)",
+    Kind.BOOLEAN: "BOOLEAN",
+    Kind.DATE: "DATE",
+    Kind.TEXT: "VARCHAR",
+    Kind.ENUM: "VARCHAR",
+    Kind.LIST: "VARCHAR[]",
+}
+
+# Helper macros the compiled SQL relies on; created once per connection.
+PRELUDE = """
+CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(CAST(a AS DECIMAL(18,6)) * 1000000 AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_div_small(x, y) AS
+  sign(x) * sign(y) * ((abs(x) // abs(y)) * 1000000
+    + ((abs(x) % abs(y)) * 2000000 + abs(y)) // (2 * abs(y)));
+CREATE OR REPLACE TEMP MACRO jz_h6(a) AS CAST(CAST(a AS DECIMAL(38,10)) * 1000000 AS HUGEINT);
+CREATE OR REPLACE TEMP MACRO jz_div_big(a, b) AS
+  sign(jz_h6(a)) * sign(jz_h6(b))
+    * ((2 * abs(jz_h6(a)) * CAST(1000000 AS HUGEINT) + abs(jz_h6(b))) // (2 * abs(jz_h6(b))));
+CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
+  CASE WHEN a IS NULL OR b IS NULL OR abs(b) < 0.0000005 THEN NULL
+    ELSE CAST(CASE WHEN abs(a) < 1000000 AND abs(b) < 1000000
+              THEN CAST(jz_div_small(jz_d6(a), jz_d6(b)) AS HUGEINT)
+              ELSE jz_div_big(a, b) END AS DECIMAL(38,0)) * CAST(0.000001 AS DECIMAL(7,6)) END);
+CREATE OR REPLACE TEMP MACRO jz_age(born, on_day) AS
+  CAST(year(on_day) - year(born)
+    - CASE WHEN month(on_day) * 100 + day(on_day) < month(born) * 100 + day(born)
+      THEN 1 ELSE 0 END AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_months_between(a, b) AS
+  CAST((year(b) - year(a)) * 12 + month(b) - month(a)
+    - CASE WHEN day(b) < day(a) THEN 1 ELSE 0 END AS BIGINT);
+CREATE OR REPLACE TEMP MACRO jz_add_months(d, n) AS
+  CAST(d + to_months(CAST(trunc(n) AS INTEGER)) AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_add_days(d, n) AS CAST(d + CAST(trunc(n) AS INTEGER) AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_next_month_start(d) AS
+  CAST(date_trunc('month', d) + INTERVAL 1 MONTH AS DATE);
+CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(trunc(n) AS INTEGER));
+CREATE TEMP TABLE IF NOT EXISTS jz_calendar AS
+  SELECT CAST([] AS INTEGER[]) AS seq, CAST([] AS DATE[]) AS work;
+CREATE OR REPLACE TEMP MACRO jz_working_day_at(d, n) AS
+  list_extract((SELECT c.work FROM jz_calendar c),
+    list_extract((SELECT c.seq FROM jz_calendar c),
+      CAST(date_diff('day', DATE '2015-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
+CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n) AS
+  CASE WHEN d IS NULL OR n IS NULL THEN NULL
+    WHEN trunc(n) <= 0 THEN CAST(d AS DATE)
+    WHEN d < DATE '2015-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
+      THEN error('E612|' || CAST(d AS VARCHAR))
+    ELSE jz_working_day_at(d, n) END;
+"""
+
+
+def quote(name: str) -> str:
+    """The one way an identifier enters SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def string(text: str) -> str:
+    """A text value as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def literal(value: object, dtype: DType | None = None) -> str:
+    """A parsed Python value as a typed SQL literal."""
+    if value is None:
+        return f"CAST(NULL AS {SQL_TYPES[dtype.kind]})" if dtype else "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, Decimal | int):
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"not a finite number: {value!r}")
+        scale = max(0, -number.as_tuple().exponent)  # type: ignore[operator]
+        digits = format(number, "f")
+        precision = 38 if len(digits) > 17 else 18
+        return f"CAST({string(digits)} AS DECIMAL({precision},{min(scale, precision - 1)}))"
+    if isinstance(value, date):
+        return f"DATE {string(value.isoformat())}"
+    if isinstance(value, str):
+        return string(value)
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
+def sql_type(dtype: DType) -> str:
+    return SQL_TYPES[dtype.kind]
+
+
+def comment(text: str) -> str:
+    """A SQL line comment that cannot end early or run into code."""
+    return "-- " + " ".join(text.replace("\r", " ").replace("\n", " ").split())
+
+
+
+class Expressions:
+    """Expressions and rule tests as SQL (mixed into the compiler)."""
+
+    plan: Plan
+    aggregates: dict[Call, str]  # member aggregates already on households, by call
+    hoisted: list[tuple[str, str]] | None  # division operands of the step, see hoist
+
+    def fresh(self, stem: str) -> str:
+        raise NotImplementedError
+
+    def hoist(self, sql: str) -> str:
+        """A division operand as a column of its own, computed one step earlier: the
+        exact division macro reads each operand several times, and an operand that is
+        itself a division would otherwise be computed again and again."""
+        if (sql.startswith('"') and sql.endswith('"')) or sql.startswith("CAST('"):
+            return sql  # already a column, or a literal
+        assert self.hoisted is not None
+        column = self.fresh("__div")
+        self.hoisted.append((column, sql))
+        return quote(column)
+
+    def test(self, test: Test, value: str, level: Level) -> str:
+        match test:
+            case AnyTest():
+                return "TRUE"
+            case NullTest():
+                return f"{value} IS NULL"
+            case Compare(op, operand):
+                return f"{value} {op} {self.expr(operand, level, {})}"
+            case Interval(low, low_closed, high, high_closed):
+                lower = f"{value} {'>=' if low_closed else '>'} {self.expr(low, level, {})}"
+                upper = f"{value} {'<=' if high_closed else '<'} {self.expr(high, level, {})}"
+                return f"({lower} AND {upper})"
+            case Disjunction(tests):
+                return " OR ".join(f"({self.test(t, value, level)})" for t in tests)
+            case Negation(tests):
+                return f"NOT ({self.test(tests, value, level)})"
+        raise TypeError(test)
+
+    def expr(self, node: Expr | None, level: Level, aggregates: dict[Call, str]) -> str:
+        match node:
+            case None:
+                return "NULL"
+            case Literal(value):
+                return literal(value)
+            case Name(ident):
+                return quote(ident)
+            case Unary("-", operand):
+                return f"(-{self.expr(operand, level, aggregates)})"
+            case Unary(_, operand):
+                return f"(NOT {self.expr(operand, level, aggregates)})"
+            case Binary("/", left, right):
+                operands = [self.expr(left, level, aggregates), self.expr(right, level, aggregates)]
+                if self.hoisted is not None:
+                    operands = [self.hoist(sql) for sql in operands]
+                return f"jz_div({operands[0]}, {operands[1]})"
+            case Binary("*", left, right) if self.scale(left) is not None and self.scale(right) is not None:
+                # DuckDB keeps the product of two 18-digit decimals in 18 digits and
+                # fails past them (1e7 * 1e11); one 38-digit side keeps every digit
+                widened = f"CAST({self.expr(left, level, aggregates)} AS DECIMAL(38,{max(0, self.scale(left) or 0)}))"
+                return f"({widened} * {self.expr(right, level, aggregates)})"
+            case Binary(op, left, right):
+                sql_op = op.upper() if op in ("and", "or") else op
+                return f"({self.expr(left, level, aggregates)} {sql_op} {self.expr(right, level, aggregates)})"
+            case If(cond, then, otherwise):
+                branches = self.unified([then, otherwise], level, aggregates)
+                return (
+                    f"CASE WHEN {self.expr(cond, level, aggregates)} THEN {branches[0]}"
+                    f" ELSE {branches[1]} END"
+                )
+            case Call():
+                return self.call(node, level, aggregates)
+        raise TypeError(node)
+
+    def call(self, node: Call, level: Level, aggregates: dict[Call, str]) -> str:
+        if node in self.aggregates:
+            return _aggregate_default(node, quote(self.aggregates[node]))
+        args = [self.expr(a, level, aggregates) for a in node.args]
+        if node.func in ("min", "max", "coalesce"):
+            args = self.unified(list(node.args), level, aggregates)
+        match node.func:
+            case "min":
+                return f"least({', '.join(args)})"
+            case "max":
+                return f"greatest({', '.join(args)})"
+            case "abs" | "floor" | "ceil":
+                return f"{node.func}({args[0]})"
+            case "round":
+                return self.rounded(node, args)
+            case "coalesce":
+                return f"coalesce({', '.join(args)})"
+            case "is_null":
+                return f"({args[0]} IS NULL)"
+            case "age":
+                return f"jz_age({args[0]}, (SELECT p.as_of FROM jz_params p))"
+            case "months_between" | "add_months" | "add_days" | "next_month_start":
+                return f"jz_{node.func}({', '.join(args)})"
+            case "working_days_after":
+                return f"jz_working_days_after({args[0]}, {args[1]})"
+        raise ValueError(f"no SQL for function {node.func}")
+
+    def rounded(self, node: Call, args: list[str]) -> str:
+        """round(x, n). With n a literal and x carrying at most s <= 12 decimals (a
+        quotient, money, a ratio), x is rounded as DECIMAL(18,s) whenever it fits, which
+        is most rows: DuckDB rounds a 38-digit decimal with 128-bit division, ten times
+        slower.
+        The result is DECIMAL(38,n) either way, so the caller's cast only checks range."""
+        digits = node.args[1] if len(node.args) > 1 else Literal(Decimal(0))
+        inner = self.scale(node.args[0])
+        fixed = isinstance(digits, Literal) and isinstance(digits.value, Decimal | int)
+        places = int(digits.value) if fixed else None  # type: ignore[union-attr, arg-type]
+        if places is None or inner is None or not 0 <= places <= 12 or inner > 12:
+            return f"jz_round({args[0]}, {args[1] if len(args) > 1 else '0'})"
+        value = args[0]
+        if not (value.startswith('"') and value.endswith('"')):
+            if self.hoisted is None:
+                return f"jz_round({args[0]}, {places})"
+            value = self.hoist(value)  # read three times below: computed once
+        if inner <= places:
+            return f"CAST({value} AS DECIMAL(38,{places}))"
+        return _when_narrow(
+            value, inner, lambda v: f"CAST(round({v}, {places}) AS DECIMAL(38,{places}))"
+        )
+
+    def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
+        """The SQL of values that CASE, least, greatest or coalesce will unify.
+
+        DuckDB unifies decimals by keeping the widest integer part and, past 38 digits,
+        dropping decimals (``1.5 * x`` beside ``ceil(y / 7)`` loses its ``.5``); numbers
+        are therefore cast to DECIMAL(38, s) with s the largest scale among them.
+        """
+        sqls = [self.expr(n, level, aggregates) for n in nodes]
+        scales = [self.scale(n) for n in nodes]
+        numeric = [s for s in scales if s is not None and s >= 0]
+        if not numeric or any(s is None for s in scales):
+            return sqls
+        top = max(numeric)
+        return [f"CAST({sql} AS DECIMAL(38,{top}))" for sql in sqls]
+
+    def scale(self, node: Expr) -> int | None:
+        """An upper bound of the decimals a numeric expression's SQL value carries;
+        None for a value that is not a number, -1 for a bare null."""
+        match node:
+            case Literal(None):
+                return -1
+            case Literal(value):
+                if isinstance(value, bool) or not isinstance(value, Decimal | int):
+                    return None
+                return max(0, -Decimal(value).as_tuple().exponent)  # type: ignore[operator]
+            case Name(ident):
+                item = self.plan.items.get(ident)
+                return item.dtype.scale if item else None
+            case Unary("-", operand):
+                return self.scale(operand)
+            case Binary(op, left, right) if op in ("+", "-", "*", "/"):
+                if op == "/":
+                    return 6
+                sides = [max(0, s) for s in (self.scale(left), self.scale(right)) if s is not None]
+                return sum(sides) if op == "*" else max(sides, default=0)
+            case If(_, then, otherwise):
+                return _widest(self.scale(then), self.scale(otherwise))
+            case Call(func, args):
+                return self.call_scale(func, args)
+        return None
+
+    def call_scale(self, func: str, args: tuple[Expr, ...]) -> int | None:
+        if func in ("floor", "ceil", "count", "age", "months_between"):
+            return 0
+        if func == "round":
+            digits = args[1] if len(args) > 1 else Literal(Decimal(0))
+            inner = self.scale(args[0])
+            if isinstance(digits, Literal) and isinstance(digits.value, Decimal) and inner is not None:
+                return max(0, min(inner, int(digits.value)))
+            return inner
+        if func in ("min", "max", "coalesce", "abs", "sum", "min_of", "max_of"):
+            scales = [self.scale(a) for a in (args[:1] if func == "sum" else args)]
+            return _widest(*scales)
+        return None
+
+    def narrowed(self, sql: str, scale: int | None, dtype: DType) -> str:
+        """``sql`` cast to a derived value's type. A value with s <= 12 decimals cast to
+        fewer (a quotient to money) is rounded through DECIMAL(18,s) when it fits:
+        rounding a 38-digit decimal divides 128-bit integers, ten times slower."""
+        target = dtype.scale
+        if (
+            dtype.kind not in SCALES or dtype.kind is Kind.INTEGER or scale is None
+            or target is None or not target < scale <= 12 or self.hoisted is None
+        ):
+            return self.cast(sql, dtype)
+        return _when_narrow(self.hoist(sql), scale, lambda v: f"CAST({v} AS {sql_type(dtype)})")
+
+    def cast(self, sql: str, dtype: DType) -> str:
+        if dtype.kind is Kind.LIST:
+            return sql
+        return f"CAST({sql} AS {sql_type(dtype)})"
+
+
+def _when_narrow(value: str, scale: int, apply: Callable[[str], str]) -> str:
+    """``apply`` to a column of ``scale`` decimals, on DECIMAL(18, scale) for the rows
+    where the value fits (64-bit arithmetic) and on the value as it is elsewhere."""
+    return (
+        f"CASE WHEN abs({value}) < {10 ** (18 - scale)}"
+        f" THEN {apply(f'CAST({value} AS DECIMAL(18,{scale}))')} ELSE {apply(value)} END"
+    )
+
+
+def _widest(*scales: int | None) -> int | None:
+    """The scale of values unified from these scales (-1: a bare null)."""
+    if any(s is None for s in scales):
+        return None
+    return max(scales)  # type: ignore[type-var]
+
+
+def _aggregate_default(call: Call, column: str) -> str:
+    if call.func == "count":
+        return f"coalesce({column}, 0)"
+    if call.func == "exists":
+        return f"coalesce({column}, FALSE)"
+    if call.func == "every":
+        return f"coalesce({column}, TRUE)"
+    if call.func == "collect":
+        return f"coalesce({column}, CAST([] AS VARCHAR[]))"
+    return column
