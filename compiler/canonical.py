@@ -343,6 +343,8 @@ def _fields(fields: Any, paths: _Paths) -> dict[str, Any]:
                 "level": str(f.level),
                 "type": f.dtype.render(),
                 "default": value_text(f.default, f.dtype),
+                "lower": value_text(f.lower, f.dtype),
+                "upper": value_text(f.upper, f.dtype),
                 "note": f.note,
                 "at": paths.at(f.location),
             },
@@ -599,6 +601,8 @@ def _load_fields(document: dict[str, Any]) -> dict[str, Field]:
             value_from(entry.get("default"), dtype),
             entry.get("note", ""),
             parse_at(entry.get("at")),
+            value_from(entry.get("lower"), dtype),
+            value_from(entry.get("upper"), dtype),
         )
     return fields
 

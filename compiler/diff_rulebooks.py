@@ -589,12 +589,16 @@ def _fields(a: RuleBook, b: RuleBook) -> list[dict[str, Any]]:
                 "type": old.dtype.render(),
                 "level": str(old.level),
                 "default": old.default,
+                "lower": old.lower,
+                "upper": old.upper,
                 "name": old.name_cn,
             },
             {
                 "type": new.dtype.render(),
                 "level": str(new.level),
                 "default": new.default,
+                "lower": new.lower,
+                "upper": new.upper,
                 "name": new.name_cn,
             },
         )

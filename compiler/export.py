@@ -115,11 +115,11 @@ def _cell_value(value: object) -> object:
 
 
 def _fields_sheet(sheet: Worksheet, workbook: Workbook) -> None:
-    rows: list[list[object]] = [["标识", "名称", "层级", "类型", "默认", "说明"]]
+    header: list[object] = ["标识", "名称", "层级", "类型", "默认", "下限", "上限", "说明"]
+    rows = [header]
     for f in workbook.fields:
-        rows.append(
-            [f.id, f.name_cn, LEVEL_CN[f.level], f.dtype.render(), f.default, f.note]
-        )
+        level, kind = LEVEL_CN[f.level], f.dtype.render()
+        rows.append([f.id, f.name_cn, level, kind, f.default, f.lower, f.upper, f.note])
     _rows(sheet, rows)
 
 

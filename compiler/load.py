@@ -18,6 +18,7 @@ from compiler.expr import Expr, Literal, ParseError, Test, parse_expression, par
 from compiler.model import (
     KIND_NAMES,
     LEVEL_NAMES,
+    SCALES,
     Aggregation,
     CalendarDay,
     Derived,
@@ -193,8 +194,24 @@ class _Loader:
                     default,
                     _text(record.get("note")),
                     record["id"].location,  # type: ignore[union-attr]
+                    self.field_bound(record.get("lower"), dtype),
+                    self.field_bound(record.get("upper"), dtype),
                 )
             )
+
+    def field_bound(self, cell: Cell | None, dtype: DType) -> object:
+        """A field's 下限 or 上限: a number of the field's type, for a number field."""
+        if cell is None or dtype.kind in SCALES:
+            return self.value(cell, dtype)
+        self.report.error(
+            "E306",
+            f"只有数值类字段可以写下限或上限，此字段的类型为 {dtype.render()}",
+            cell.location,
+            found=cell.text,
+            expected="金额、数值、整数或百分比字段的下限或上限，如 0",
+            hint="清空该单元格",
+        )
+        return None
 
     def load_standards(self, sheet: RawSheet) -> None:
         header = self.header(sheet, ("value", "from"))

@@ -124,6 +124,10 @@ class Field:
     default: object = None
     note: str = ""
     location: Location = NOWHERE
+    # the least and greatest value the contract allows (字段 sheet's 下限, 上限); a
+    # household value outside them is refused (E614)
+    lower: object = None
+    upper: object = None
 
 
 @dataclass

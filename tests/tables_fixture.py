@@ -19,16 +19,16 @@ COUNTY_FILE = "330106-西湖区"
 def province_sheets() -> dict[str, list[list[object]]]:
     return {
         "字段": [
-            ["标识", "名称", "层级", "类型", "默认", "说明"],
-            ["household_id", "家庭编号", "家庭", "text", None, None],
-            ["county_code", "县代码", "家庭", "text", None, None],
-            ["assets.money", "货币财产", "家庭", "money", "0", None],
-            ["person_id", "成员编号", "成员", "text", None, None],
-            ["birth_date", "出生日期", "成员", "date", None, None],
-            ["income.wage", "工资收入", "成员", "money", "0", None],
-            ["event.type", "事件类型", "事件", "text", None, None],
-            ["event.date", "事件日期", "事件", "date", None, None],
-            ["event.person_id", "事件成员", "事件", "text", None, None],
+            ["标识", "名称", "层级", "类型", "默认", "下限", "上限", "说明"],
+            ["household_id", "家庭编号", "家庭", "text", None, None, None, None],
+            ["county_code", "县代码", "家庭", "text", None, None, None, None],
+            ["assets.money", "货币财产", "家庭", "money", "0", "0", None, None],
+            ["person_id", "成员编号", "成员", "text", None, None, None, None],
+            ["birth_date", "出生日期", "成员", "date", None, None, None, None],
+            ["income.wage", "工资收入", "成员", "money", "0", None, None, "净收入，可为负"],
+            ["event.type", "事件类型", "事件", "text", None, None, None, None],
+            ["event.date", "事件日期", "事件", "date", None, None, None, None],
+            ["event.person_id", "事件成员", "事件", "text", None, None, None, None],
         ],
         "标准参数": [
             STANDARDS_HEADER,
