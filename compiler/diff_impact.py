@@ -82,7 +82,9 @@ def impact(
         fields.update({k: v for k, v in book.fields.items() if k not in fields})
     con = connect(memory_limit)
     county = pairs[0] if len(pairs) == 1 else None
-    load_households(con, households, fields, county=county, known_counties=None)
+    load_households(
+        con, households, fields, county=county, known_counties=None, as_of=as_of
+    )
     loaded = time.perf_counter() - started
     result = impact_loaded(con, old, new, as_of, limit, started)
     result.phases = {"load": loaded, **result.phases}

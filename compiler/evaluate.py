@@ -59,7 +59,8 @@ def prepare(
         raise ValidationFailed(unknown or project.report.errors or [_no_tables()])
     county = counties[0] if counties and len(counties) == 1 else None
     loaded = load_households(
-        con, households, project.fields, county=county, known_counties=set(project.plans)
+        con, households, project.fields, county=county, known_counties=set(project.plans),
+        as_of=as_of,
     )
     if notes is not None:
         notes.extend(make("W601", text) for text in loaded.warnings)

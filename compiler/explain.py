@@ -44,7 +44,7 @@ def explain_file(
     read at all, and every format gives the same typed and checked household.
     """
     fields = project.fields if project is not None else declared_fields(tables)
-    household = _household(households, household_id, fields)
+    household = _household(households, household_id, fields, as_of)
     code = str(household.get("county_code"))
     project = project or open_project(tables, [code], as_of)
     text = explain(project.plan(code), household, as_of)
@@ -53,11 +53,11 @@ def explain_file(
 
 
 def _household(
-    households: str | Path, household_id: str, fields: dict[str, Field]
+    households: str | Path, household_id: str, fields: dict[str, Field], as_of: date
 ) -> dict:
     from compiler.households import iter_households
 
-    for household in iter_households(households, fields):
+    for household in iter_households(households, fields, as_of=as_of):
         if str(household.get("household_id")) == household_id:
             return household
     raise InputError(

@@ -44,10 +44,13 @@ line and JSON path), ``$[2].members[0].income.wage`` (a JSON list), ``第3行 in
 E603  a value of the wrong type or not among its values; a repeated household_id or
       person_id; a member or event whose household is not in the file
 E604  a required value missing: household_id, county_code, members[].person_id and,
-      when declared, members[].birth_date
+      when declared, members[].birth_date and events[].date
 E605  the file cannot be read: missing, an unknown extension, not JSON, a broken or
       undecodable CSV; also the last line when more than 200 problems were found
 E606  a county code not among ``known_counties``
+E614  a value below the field's declared 下限 or above its 上限 (字段 sheet): an
+      amount that cannot be negative, a disability grade outside 1..4
+E615  with ``as_of``, a member's birth_date after the decision date
 
 The passes live in modules of their own: ``households_stage`` (``households_json`` for
 JSON) stages the input as raw relations, ``households_check`` finds the problems in
@@ -63,6 +66,7 @@ import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +210,7 @@ def load_households(
     *,
     county: str | None = None,
     known_counties: Collection[str] | None = None,
+    as_of: date | None = None,
 ) -> LoadedInput:
     """Create ``jz_households``, ``jz_members`` and ``jz_events`` from a household file.
 
@@ -216,12 +221,14 @@ def load_households(
         fields: the declared fields, by identifier.
         county: keep only this county's households.
         known_counties: the county codes that have tables; any other is E606.
+        as_of: the decision date; a member born after it is E615.
 
     Returns:
         The counts loaded, the source, and warnings (columns ignored).
 
     Raises:
-        InputError: every problem found (E603-E606), the first 200 listed.
+        InputError: every problem found (E603-E606, E614, E615), the first 200
+            listed.
     """
     started = time.perf_counter()
     source = open_source(path)
@@ -234,7 +241,7 @@ def load_households(
     with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch, _in_file_order(con):
         try:
             staged = stage(con, source, schema, county, Path(scratch))
-            check(con, staged, schema, known)
+            check(con, staged, schema, known, as_of)
             _build(con, staged, schema, "TABLE" if materialize else "VIEW")
         except BaseException:
             _reset(con)
@@ -277,6 +284,7 @@ def iter_households(
     *,
     county: str | None = None,
     known_counties: Collection[str] | None = None,
+    as_of: date | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield contract-shaped households (nested dicts) in input order.
 
@@ -297,7 +305,9 @@ def iter_households(
     con = duckdb.connect()
     try:
         fields = fields if fields is not None else _inferred_fields(con, source)
-        load_households(con, path, fields, county=county, known_counties=known_counties)
+        load_households(
+            con, path, fields, county=county, known_counties=known_counties, as_of=as_of
+        )
         yield from _nested_households(con)
     finally:
         con.close()

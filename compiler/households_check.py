@@ -1,10 +1,11 @@
 """Checking staged input: every problem found in one pass, reported in Chinese.
 
 ``check`` reads each level's staged values in one query (a value missing, of the wrong
-type, not among its values, or an unknown county), then members and events whose
-household is not in the file and repeated ids, and raises ``InputError`` with the
-first ``MAX_PROBLEMS`` diagnostics (E603, E604, E606) and an E605 line counting the
-rest. Each diagnostic is placed by the staging's ``Places`` and says what was
+type, not among its values, outside the field's declared bounds, a birth after the
+decision date, or an unknown county), then members and events whose household is not
+in the file and repeated ids, and raises ``InputError`` with the first
+``MAX_PROBLEMS`` diagnostics (E603, E604, E606, E614, E615) and an E605 line counting
+the rest. Each diagnostic is placed by the staging's ``Places`` and says what was
 expected, with an example.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import duckdb
 
@@ -19,6 +22,7 @@ from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.households_model import (
     ALL,
+    BIRTH_DATE,
     MAX_PROBLEMS,
     TEXT,
     Column,
@@ -29,6 +33,7 @@ from compiler.households_model import (
     words,
 )
 from compiler.model import SCALES, Kind, Level
+from compiler.sqlgen import literal
 
 _KIND_CN = {
     Kind.MONEY: "金额",
@@ -55,17 +60,29 @@ def check(
     staged: Staged,
     schema: Schema,
     known: list[str] | None,
+    as_of: date | None = None,
 ) -> None:
-    """Raise ``InputError`` with the problems in the staged input, if there are any."""
-    _raise_problems(*_problems(con, staged, schema, known), staged)
+    """Raise ``InputError`` with the problems in the staged input, if there are any;
+    with ``as_of``, a member born after it is one."""
+    found, total = _problems(con, staged, schema, _Limits(known, as_of))
+    _raise_problems(found, total, staged, as_of)
 
 
 # ---------------------------------------------------------------------------- checks
 
 
 @dataclass(frozen=True, slots=True)
+class _Limits:
+    """What values are checked against beyond their fields: the counties that have
+    tables (None: any) and the decision date (None: births are not checked)."""
+
+    known: list[str] | None
+    as_of: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Problem:
-    kind: str  # missing, type, value, county, duplicate, orphan
+    kind: str  # missing, type, value, range, born, county, duplicate, orphan
     column: Column
     row: int
     position: int | None
@@ -73,7 +90,7 @@ class _Problem:
     first: tuple[int, int | None] | None = None  # a duplicate's first place
 
 
-def _case(staged: Staged, column: Column, known: list[str] | None) -> str | None:
+def _case(staged: Staged, column: Column, limits: _Limits) -> str | None:
     """SQL naming what is wrong with one column's value, or NULL; None when nothing
     can be (an optional column whose stored type holds only valid values)."""
     family, raw = staged.family_of(column), staged.access(column)
@@ -87,14 +104,29 @@ def _case(staged: Staged, column: Column, known: list[str] | None) -> str | None
         arms.append(f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'")
     if column.dtype.kind is Kind.ENUM:
         arms.append(f"WHEN {text} NOT IN ({words(column.dtype.values)}) THEN 'value'")
+    arms += _limit_arms(family.typed(raw, column.dtype.kind), column, limits.as_of)
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
         arms.append(f"WHEN NOT regexp_full_match({text}, '[0-9]{{6}}') THEN 'value'")
-        if known is not None:
-            codes = f"CAST([{words(tuple(known))}] AS VARCHAR[])"
+        if limits.known is not None:
+            codes = f"CAST([{words(tuple(limits.known))}] AS VARCHAR[])"
             arms.append(f"WHEN NOT list_contains({codes}, {text}) THEN 'county'")
     if len(arms) == 1 and not column.required:
         return None
     return f"CASE {' '.join(arms)} END"
+
+
+def _limit_arms(typed: str, column: Column, as_of: date | None) -> list[str]:
+    """CASE arms for a typed value outside the field's bounds or after ``as_of``;
+    they follow the type arm, so they only see values that have the type."""
+    arms = [
+        f"WHEN {typed} {op} {literal(bound, column.dtype)} THEN 'range'"
+        for bound, op in ((column.lower, "<"), (column.upper, ">"))
+        if bound is not None
+    ]
+    born = (column.level, column.id) == BIRTH_DATE and column.dtype.kind is Kind.DATE
+    if as_of is not None and born:
+        arms.append(f"WHEN {typed} > {literal(as_of)} THEN 'born'")
+    return arms
 
 
 # Typed columns whose every value reads as a kind: no check needed (a BIGINT may exceed
@@ -124,11 +156,13 @@ def _value_problems(
     con: duckdb.DuckDBPyConnection,
     staged: Staged,
     columns: list[Column],
-    known: list[str] | None,
+    limits: _Limits,
     budget: int,
 ) -> tuple[list[_Problem], int]:
     """The first ``budget`` problems with one level's values, and how many there are."""
-    checked = [(case, c) for c in columns if (case := _case(staged, c, known)) is not None]
+    checked = [
+        (case, c) for c in columns if (case := _case(staged, c, limits)) is not None
+    ]
     if not checked:
         return [], 0
     cases, columns = [case for case, _ in checked], [c for _, c in checked]
@@ -196,7 +230,7 @@ def _problems(
     con: duckdb.DuckDBPyConnection,
     staged: Staged,
     schema: Schema,
-    known: list[str] | None,
+    limits: _Limits,
 ) -> tuple[list[_Problem], int]:
     """The first MAX_PROBLEMS problems in the input, and how many there are."""
     problems: list[_Problem] = []
@@ -204,7 +238,7 @@ def _problems(
     for level, columns in schema.items():
         if columns:
             found, count = _value_problems(
-                con, staged, columns, known, MAX_PROBLEMS - len(problems)
+                con, staged, columns, limits, MAX_PROBLEMS - len(problems)
             )
             problems, total = problems + found, total + count
         if staged.linked and level is not Level.HOUSEHOLD:
@@ -221,7 +255,19 @@ def _problems(
 # ---------------------------------------------------------------------------- messages
 
 
-def _diagnostic(problem: _Problem, places: Places) -> Diagnostic:
+# A value found wrong: its code, what is said after the field, the hint (None: by type).
+_FOUND = {
+    "type": ("E603", "的类型不对", None),
+    "value": ("E603", "的取值不在允许范围内", "核对拼写，使用约定的取值"),
+    "range": (
+        "E614",
+        "的取值超出允许范围",
+        "取值范围见省级工作簿「字段」表的下限、上限；核对数值和正负号",
+    ),
+}
+
+
+def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagnostic:
     column = problem.column
     where = places.locate(column, problem.row, problem.position)
     label = f"「{column.name_cn}」（{column.id}）"
@@ -229,25 +275,29 @@ def _diagnostic(problem: _Problem, places: Places) -> Diagnostic:
     if problem.kind == "missing" or (
         problem.kind == "orphan" and problem.found is None
     ):
-        hint = "每户须有户编号和区划代码，每个成员须有成员编号和出生日期；成员和事件须写明所属户编号"
-        return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
-    if problem.kind == "type":
-        return make(
-            "E603",
-            f"{label}的类型不对",
-            where,
-            found=problem.found,
-            expected=expected,
-            hint=_type_hint(column.dtype.kind),
+        hint = (
+            "每户须有户编号和区划代码，每个成员须有成员编号和出生日期，每个事件须有日期；"
+            "成员和事件须写明所属户编号"
         )
-    if problem.kind == "value":
+        return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
+    if problem.kind in _FOUND:
+        code, what, hint = _FOUND[problem.kind]
         return make(
-            "E603",
-            f"{label}的取值不在允许范围内",
+            code,
+            f"{label}{what}",
             where,
             found=problem.found,
-            expected=expected,
-            hint="核对拼写，使用约定的取值",
+            expected=_bounds_text(column) if problem.kind == "range" else expected,
+            hint=hint or _type_hint(column.dtype.kind),
+        )
+    if problem.kind == "born":
+        return make(
+            "E615",
+            f"{label}晚于决策日期 {as_of}",
+            where,
+            found=problem.found,
+            expected=f"不晚于决策日期 {as_of} 的日期，如 1980-05-01",
+            hint="出生日期晚于决策日期时年龄为负，无法认定；核对出生日期或决策日期",
         )
     if problem.kind == "county":
         return make(
@@ -288,6 +338,27 @@ def _expected(column: Column) -> str:
     return f"{_KIND_CN[kind]}，如 {_EXAMPLES[kind]}"
 
 
+def _bounds_text(column: Column) -> str:
+    """What a bounded field holds, with an example inside the bounds."""
+    lower, upper, kind = column.lower, column.upper, column.dtype.kind
+    if lower is not None and upper is not None:
+        span = f"{_shown(lower)} 至 {_shown(upper)} 之间的"
+    elif lower is not None:
+        span = f"不小于 {_shown(lower)} 的"
+    else:
+        span = f"不大于 {_shown(upper)} 的"
+    example, typical = _EXAMPLES[kind], Decimal(_EXAMPLES[kind])
+    if lower is not None and typical < lower:  # type: ignore[operator]
+        example = _shown(lower)
+    elif upper is not None and typical > upper:  # type: ignore[operator]
+        example = _shown(upper)
+    return f"{span}{_KIND_CN[kind]}，如 {example}"
+
+
+def _shown(value: object) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
 def _type_hint(kind: Kind) -> str:
     if kind in SCALES:
         places = f"最多 {SCALES[kind]} 位小数" if SCALES[kind] else "不带小数"
@@ -297,10 +368,12 @@ def _type_hint(kind: Kind) -> str:
     return "写成 YYYY-MM-DD，月和日写满两位，不要带时间"
 
 
-def _raise_problems(problems: list[_Problem], total: int, staged: Staged) -> None:
+def _raise_problems(
+    problems: list[_Problem], total: int, staged: Staged, as_of: date | None
+) -> None:
     if not problems:
         return
-    diagnostics = [_diagnostic(p, staged.places) for p in problems]
+    diagnostics = [_diagnostic(p, staged.places, as_of) for p in problems]
     if total > len(problems):
         rest = total - len(problems)
         diagnostics.append(

@@ -33,7 +33,9 @@ REQUIRED = {
     (Level.HOUSEHOLD, "county_code"),
     (Level.MEMBER, "person_id"),
     (Level.MEMBER, "birth_date"),
+    (Level.EVENT, "event.date"),  # an alert's working days are counted from it
 }
+BIRTH_DATE = (Level.MEMBER, "birth_date")  # no later than the decision date (E615)
 MAX_PROBLEMS = 200
 EVENT_PREFIX = "event."
 
@@ -67,6 +69,8 @@ class Column:
     level: Level
     dtype: DType
     default: object = None
+    lower: object = None  # the field's declared bounds (E614)
+    upper: object = None
 
     @property
     def required(self) -> bool:
@@ -104,7 +108,15 @@ def input_columns(fields: dict[str, Field], level: Level) -> list[Column]:
                     )
                 )
             columns.append(
-                Column(spec.id, spec.name_cn, level, spec.dtype, spec.default)
+                Column(
+                    spec.id,
+                    spec.name_cn,
+                    level,
+                    spec.dtype,
+                    spec.default,
+                    spec.lower,
+                    spec.upper,
+                )
             )
             taken.add(spec.id)
     return columns
@@ -296,6 +308,7 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 __all__ = [
     "ALL",
+    "BIRTH_DATE",
     "EVENT_PREFIX",
     "FAST",
     "INDEXES",

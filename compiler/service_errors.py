@@ -30,7 +30,8 @@ MAX_ERRORS = 200
 # How a code answers when the route gives no better status (docs/service.md).
 STATUS = {"E608": 422, "E609": 413, "E610": 503, "E611": 500, "E704": 404}
 STATUS |= {
-    code: 422 for code in ("E601", "E602", "E603", "E604", "E605", "E606", "E607")
+    code: 422
+    for code in ("E601", "E602", "E603", "E604", "E605", "E606", "E607", "E614", "E615")
 }
 STATUS |= {"E702": 503, "E703": 503}  # the registry is busy or unreadable
 
@@ -75,7 +76,8 @@ def _request_path(diagnostic: Diagnostic) -> Diagnostic:
     if match:
         path = f"$.households[{match.group(1)}]{match.group(2)}"
         return with_location(diagnostic, Location(cell=path))
-    if diagnostic.code in ("E603", "E604", "E605", "E606") and not cell.startswith("$"):
+    household_codes = ("E603", "E604", "E605", "E606", "E614", "E615")
+    if diagnostic.code in household_codes and not cell.startswith("$"):
         # a household problem with no place (a temporary file's name is no use)
         return with_location(diagnostic, Location(cell="$.households"))
     return diagnostic

@@ -106,11 +106,13 @@ _POPULATIONS: dict[tuple[str, str, float, str], _Population] = {}
 _POPULATIONS_LOCK = threading.Lock()
 
 
-def _population(project: Project, households: Path, county: str) -> _Population:
-    """A connection with the county's households loaded, kept while the file is unchanged."""
+def _population(project: Project, households: Path, county: str, as_of: date) -> _Population:
+    """A connection with the county's households loaded (births checked against
+    ``as_of``), kept while the file and the decision date are unchanged."""
     from compiler.households import load_households
 
-    key = (str(households.resolve()), county, households.stat().st_mtime, _fields_key(project))
+    key = (str(households.resolve()), county, households.stat().st_mtime,
+           f"{_fields_key(project)}@{as_of}")
     with _POPULATIONS_LOCK:
         found = _POPULATIONS.get(key)
         if found is not None:
@@ -119,7 +121,7 @@ def _population(project: Project, households: Path, county: str) -> _Population:
             _POPULATIONS.pop(old).con.close()
     con = connect()
     loaded = load_households(con, households, project.fields, county=county,
-                             known_counties=set(project.plans))
+                             known_counties=set(project.plans), as_of=as_of)
     population = _Population(con, threading.Lock(), loaded.households)
     with _POPULATIONS_LOCK:
         _POPULATIONS[key] = population
@@ -127,7 +129,8 @@ def _population(project: Project, households: Path, county: str) -> _Population:
 
 
 def _fields_key(project: Project) -> str:
-    return ",".join(sorted(f"{k}:{v.dtype.render()}" for k, v in project.fields.items()))
+    return ",".join(sorted(f"{k}:{v.dtype.render()}:{v.lower}:{v.upper}"
+                           for k, v in project.fields.items()))
 
 
 def preview(checked: Checked, households: Path, as_of: date | None = None) -> Preview:
@@ -136,10 +139,11 @@ def preview(checked: Checked, households: Path, as_of: date | None = None) -> Pr
     if checked.plan is None or checked.project is None:
         return Preview(problems=[_not_decided(checked)])
     try:
-        population = _population(checked.project, households, checked.county)
+        day = as_of or checked.as_of
+        population = _population(checked.project, households, checked.county, day)
         with population.lock:
             con = population.con
-            install_standards(con, {checked.county: checked.plan}, as_of or checked.as_of)
+            install_standards(con, {checked.county: checked.plan}, day)
             view = run_programs(con, checked.project, [checked.county])
             cursor = con.execute(f"SELECT * FROM {view} ORDER BY household_id")
             names = [d[0] for d in cursor.description]
@@ -250,7 +254,8 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
             common = sorted(set(old.books) & set(new.books))
             con = connect()
             try:
-                load_households(con, households, fields, county=common[0] if len(common) == 1 else None)
+                load_households(con, households, fields,
+                                county=common[0] if len(common) == 1 else None, as_of=as_of)
                 result.impact = impact_loaded(con, old, new, as_of)
                 for name in ("old", "new"):
                     rows = con.execute(

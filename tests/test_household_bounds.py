@@ -1,0 +1,243 @@
+"""Values the household contract rules out are refused in every input format: an
+amount that cannot be negative or a disability grade outside 1-4 (E614, from the
+bounds the province's 字段 sheet declares), a member born after the decision date
+(E615) and an event without a date (E604); net incomes may still be negative."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from compiler.errors import InputError
+from compiler.households import load_households
+from compiler.resolve import declared_fields
+from console import workspace
+from tests.tables_fixture import write_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+FIELDS = declared_fields(ROOT / "tables")
+AS_OF = date(2025, 6, 1)
+NON_NEGATIVE = [
+    "assets.money",
+    "assets.vehicles",
+    "assets.vehicle_value",
+    "assets.homes",
+    "assets.floor_area_m2",
+    "assets.enterprise_capital",
+    "expenses.medical",
+    "expenses.education",
+    "expenses.disability",
+    "income.excluded",
+]
+NET_INCOMES = ["income.wage", "income.business", "income.property", "income.transfer"]
+
+# One row per table, as a typed file holds it: H1 has negative savings and a member
+# with grade 5 and negative excluded income (and a business loss, which is fine); H2
+# has a member born the day after the decision date, one born on it, and an event
+# without a date.
+HOUSEHOLDS = [("H1", "330106", Decimal("-0.01")), ("H2", "330106", Decimal(100))]
+MEMBERS = [
+    ("H1", "p1", date(1960, 1, 1), 5, Decimal(-1), Decimal(-500)),
+    ("H2", "q1", date(2025, 6, 2), 4, Decimal(0), Decimal(0)),
+    ("H2", "q2", date(2025, 6, 1), None, Decimal(0), Decimal(0)),
+]
+EVENTS = [("H2", "unemployment_registration", None, "q2")]
+TYPES = {
+    "households": 'household_id VARCHAR, county_code VARCHAR, "assets.money" DECIMAL(18,2)',
+    "members": "household_id VARCHAR, person_id VARCHAR, birth_date DATE, "
+    'disability_grade TINYINT, "income.excluded" DECIMAL(18,2), '
+    '"income.business" DECIMAL(18,2)',
+    "events": 'household_id VARCHAR, "event.type" VARCHAR, "event.date" DATE, '
+    '"event.person_id" VARCHAR',
+}
+ROWS = {"households": HOUSEHOLDS, "members": MEMBERS, "events": EVENTS}
+# code, level, row in its table (from 0), field, position in the household
+PROBLEMS = [
+    ("E614", "households", 0, "assets.money", None),
+    ("E614", "members", 0, "disability_grade", 0),
+    ("E614", "members", 0, "income.excluded", 0),
+    ("E615", "members", 1, "birth_date", 0),
+    ("E604", "events", 0, "event.date", 0),
+]
+
+
+def _typed(con: duckdb.DuckDBPyConnection) -> None:
+    for name, columns in TYPES.items():
+        con.execute(f"CREATE TABLE {name} ({columns})")
+        marks = ", ".join("?" * len(ROWS[name][0]))
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", ROWS[name])
+
+
+def _write_jsonl(folder: Path) -> Path:
+    lines = []
+    for hid, county, money in HOUSEHOLDS:
+        members = [
+            {"person_id": pid, "birth_date": born.isoformat(), "disability_grade": grade,
+             "income": {"excluded": str(excluded), "business": str(business)}}
+            for h, pid, born, grade, excluded, business in MEMBERS
+            if h == hid
+        ]  # fmt: skip
+        events = [
+            {"type": kind, "person_id": person}
+            for h, kind, _, person in EVENTS
+            if h == hid
+        ]
+        household = {"household_id": hid, "county_code": county, "members": members}
+        household |= {"assets": {"money": float(money)}, "events": events}
+        lines.append(json.dumps(household))
+    path = folder / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_files(folder: Path, fmt: str) -> Path:
+    """households, members and events files of the typed rows (CSV: as text)."""
+    con = duckdb.connect()
+    _typed(con)
+    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
+    for name in TYPES:
+        con.execute(f"COPY {name} TO '{folder / f'{name}.{fmt}'}' ({options})")
+    return folder / f"households.{fmt}"
+
+
+def _write_duckdb(folder: Path) -> Path:
+    path = folder / "input.duckdb"
+    con = duckdb.connect(str(path))
+    _typed(con)
+    con.close()
+    return path
+
+
+WRITERS = {
+    "jsonl": _write_jsonl,
+    "csv": lambda folder: _write_files(folder, "csv"),
+    "parquet": lambda folder: _write_files(folder, "parquet"),
+    "duckdb": _write_duckdb,
+}
+
+
+def _cell(fmt: str, level: str, row: int, field: str, position: int | None) -> str:
+    if fmt == "jsonl":
+        hid = ROWS[level][row][0]
+        line = 1 + [h[0] for h in HOUSEHOLDS].index(hid)
+        key = field.removeprefix("event.")
+        path = f"$.{key}" if position is None else f"$.{level}[{position}].{key}"
+        return f"第{line}行 {path}"
+    if fmt == "duckdb":
+        return f"{level} 表第{row + 1}行 {field}"
+    return f"第{row + (2 if fmt == 'csv' else 1)}行 {field}"
+
+
+def _refused(path: Path, **options: Any) -> list[tuple[str, str | None, str]]:
+    with pytest.raises(InputError) as raised:
+        load_households(duckdb.connect(), path, FIELDS, **options)
+    return [(d.code, d.location.cell, d.render()) for d in raised.value.diagnostics]
+
+
+def test_the_province_declares_the_contract_bounds() -> None:
+    grade = FIELDS["disability_grade"]
+    assert (grade.lower, grade.upper) == (1, 4)
+    assert {f: (FIELDS[f].lower, FIELDS[f].upper) for f in NON_NEGATIVE} == {
+        f: (0, None) for f in NON_NEGATIVE
+    }
+    assert [(FIELDS[f].lower, FIELDS[f].upper) for f in NET_INCOMES] == [
+        (None, None)
+    ] * 4
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_every_format_refuses_values_the_contract_rules_out(
+    fmt: str, tmp_path: Path
+) -> None:
+    path = WRITERS[fmt](tmp_path)
+
+    found = _refused(path, as_of=AS_OF)
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        (code, _cell(fmt, *where)) for code, *where in PROBLEMS
+    ]
+    money, grade, excluded, born, event = (message for *_, message in found)
+    assert "「货币财产」（assets.money）的取值超出允许范围；实际为「-0.01」" in money
+    assert "应为不小于 0 的金额，如 1402.50" in money
+    assert "实际为「5」；应为1 至 4 之间的整数，如 2" in grade
+    assert "「不计入收入」（income.excluded）" in excluded and "「-1" in excluded
+    assert "晚于决策日期 2025-06-01；实际为「2025-06-02」" in born
+    assert "缺少必填字段「事件日期」（event.date）" in event
+    assert all(str(path.parent) in message for *_, message in found)
+
+
+def test_without_a_decision_date_births_are_not_checked(tmp_path: Path) -> None:
+    found = _refused(WRITERS["parquet"](tmp_path))
+
+    assert "E615" not in {code for code, *_ in found}
+    assert len(found) == len(PROBLEMS) - 1
+
+
+def test_net_incomes_may_be_negative_and_bounds_are_inclusive(tmp_path: Path) -> None:
+    household = {
+        "household_id": "N1", "county_code": "330106",
+        "assets": {"money": "0", "vehicles": 0}, "expenses": {"medical": "0.00"},
+        "members": [
+            {"person_id": "n1", "birth_date": AS_OF.isoformat(), "disability_grade": 1,
+             "income": {f.split(".")[1]: "-1200.50" for f in NET_INCOMES}},
+            {"person_id": "n2", "birth_date": "1950-01-01", "disability_grade": 4},
+        ],
+        "events": [{"type": "working_age_death", "date": "2025-05-01", "person_id": "n2"}],
+    }  # fmt: skip
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(household) + "\n", encoding="utf-8")
+    con = duckdb.connect()
+
+    loaded = load_households(con, path, FIELDS, as_of=AS_OF)
+
+    assert (loaded.households, loaded.members, loaded.events) == (1, 2, 1)
+    wages = con.execute('SELECT "income.business" FROM jz_members').fetchall()
+    assert wages == [(Decimal("-1200.50"),), (Decimal("0.00"),)]
+
+
+def _born_on(folder: Path, day: str) -> Path:
+    """A households file of one household C1 in 330106 whose member was born on day."""
+    member = {"person_id": "P1", "birth_date": day, "income": {"wage": "0"}}
+    household = {"household_id": "C1", "county_code": "330106", "members": [member]}
+    path = folder / "households.jsonl"
+    path.write_text(json.dumps(household) + "\n", encoding="utf-8")
+    return path
+
+
+def test_console_preview_checks_births_against_its_decision_date(
+    tmp_path: Path,
+) -> None:
+    tables, path = write_tables(tmp_path), _born_on(tmp_path, "2025-07-01")
+    checked = workspace.check(tables, "330106", AS_OF, analysis=False)
+
+    early = workspace.preview(checked, path, AS_OF)
+    late = workspace.preview(checked, path, date(2025, 7, 1))
+
+    assert [(d.code, d.location.cell) for d in early.problems] == [
+        ("E615", "第1行 $.members[0].birth_date")
+    ]
+    assert not late.problems and [r["household_id"] for r in late.rows] == ["C1"]
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["explain", "C1"]])
+def test_the_cli_checks_births_against_as_of(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compiler.cli import main
+
+    tables, path = write_tables(tmp_path), _born_on(tmp_path, "2025-06-02")
+    out = ["--out", str(tmp_path / "out.csv")] if command == ["evaluate"] else []
+    common = [*command, "--tables", str(tables), "--households", str(path), *out]
+
+    refused = main([*common, "--as-of", "2025-06-01"])
+    errors = capsys.readouterr().err
+    accepted = main([*common, "--as-of", "2025-06-02"])
+
+    assert (refused, accepted) == (1, 0)
+    assert "第1行 $.members[0].birth_date: E615" in errors
