@@ -1,12 +1,15 @@
-"""Decision output: the decisions relation written as CSV, Parquet or JSON Lines.
+r"""Decision output: the decisions relation written as CSV, Parquet or JSON Lines.
 
 ``write_decisions`` copies the contract's decision columns, in the contract's order, from
 a relation the engine built (a table or view name, or a query) to a file; DuckDB's COPY
 does the writing, so a million decisions take seconds. By extension:
 
 ==========  ===================================================================
-``.csv``    UTF-8 with a header row; lists joined by ``;``; ``alerts`` and
-            ``trace`` as JSON text; money as ``1402.50``; dates ISO
+``.csv``    UTF-8 with a header row; lists joined by ``;``, an alert or trace
+            entry's fields (``RECORD_FIELDS``) joined by ``|``, ``\``, ``;``
+            and ``|`` inside a value escaped with ``\``, null written as
+            nothing (``split_csv_list`` reads a cell back); money as
+            ``1402.50``; dates ISO
 ``.parquet`` native types: DECIMAL(18,2), DATE, VARCHAR[], lists of structs
 ``.jsonl``  one JSON object per line; money as strings with two decimals
             (``"1402.50"``) so no reader turns it into binary floating point;
@@ -33,7 +36,7 @@ import duckdb
 
 from compiler.diagnostics import Location, make
 from compiler.errors import InputError
-from compiler.sqlgen import quote
+from compiler.sqlgen import quote, string
 
 logger = logging.getLogger("jiuzhu")
 
@@ -57,6 +60,14 @@ DECISION_COLUMNS = (
 MONEY_COLUMNS = ("income_per_capita", "dibao_standard", "marginal_line")
 LIST_COLUMNS = ("tekun_members", "entitlements")
 RECORD_COLUMNS = ("alerts", "trace")
+# The fields of an alert and a trace entry in the contract's order, as CSV writes them
+# (a trace entry's person_id, beyond the contract, last).
+RECORD_FIELDS = {
+    "alerts": ("type", "person_id", "raised_on", "due"),
+    "trace": ("table", "rule", "cell", "outcome", "section", "person_id"),
+}
+# escaped in a CSV list's values; the backslash first, so added ones are not doubled
+_ESCAPED = ("\\", ";", "|")
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -159,16 +170,50 @@ def _column_sql(name: str, fmt: str) -> str:
     if name in LIST_COLUMNS:
         value = f"coalesce({column}, CAST([] AS VARCHAR[]))"
         if fmt == "csv":
-            value = f"array_to_string({value}, ';')"
+            value = _joined(value, _escaped("x"))
     elif name in RECORD_COLUMNS:
         value = f"coalesce({column}, [])"
         if fmt == "csv":
-            value = f"CAST(to_json({value}) AS VARCHAR)"
+            parts = ", ".join(_escaped(f"x.{quote(f)}") for f in RECORD_FIELDS[name])
+            value = _joined(value, f"concat_ws('|', {parts})")
     elif name in MONEY_COLUMNS and fmt == "jsonl":
         value = f"CAST({column} AS VARCHAR)"
     else:
         return column
     return f"{value} AS {column}"
+
+
+def _joined(items: str, item: str) -> str:
+    """SQL joining the list ``items`` by ``;``, each element ``x`` written as ``item``."""
+    return f"array_to_string(list_transform({items}, lambda x: {item}), ';')"
+
+
+def _escaped(value: str) -> str:
+    """SQL for a value inside a CSV list: as text, escaped, null as empty."""
+    text = f"coalesce(CAST({value} AS VARCHAR), '')"
+    for char in _ESCAPED:
+        text = f"replace({text}, {string(char)}, {string(chr(92) + char)})"
+    return text
+
+
+def split_csv_list(cell: str) -> list[list[str]]:
+    """A CSV cell of a list column read back: its elements, each the list of its
+    ``|``-separated fields (one for ``tekun_members`` and ``entitlements``), escapes
+    undone; an empty field stands for null as well as for empty text."""
+    if cell == "":
+        return []
+    elements: list[list[str]] = [[""]]
+    chars = iter(cell)
+    for char in chars:
+        if char == "\\":
+            elements[-1][-1] += next(chars, "")
+        elif char == ";":
+            elements.append([""])
+        elif char == "|":
+            elements[-1].append("")
+        else:
+            elements[-1][-1] += char
+    return elements
 
 
 def _path_literal(path: Path) -> str:

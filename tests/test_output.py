@@ -12,7 +12,12 @@ import duckdb
 import pytest
 
 from compiler.errors import InputError
-from compiler.output import DECISION_COLUMNS, decision_records, write_decisions
+from compiler.output import (
+    DECISION_COLUMNS,
+    decision_records,
+    split_csv_list,
+    write_decisions,
+)
 
 TRACE = (
     'STRUCT("table" VARCHAR, rule VARCHAR, cell VARCHAR, outcome VARCHAR, section VARCHAR, '
@@ -101,7 +106,7 @@ def test_records_are_contract_shaped_with_exact_money(
     assert decision_records(con, "decisions") == [FIRST, SECOND]
 
 
-def test_csv_has_the_contract_columns_lists_joined_and_json_records(
+def test_csv_has_the_contract_columns_lists_and_records_joined(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     out = tmp_path / "d.csv"
@@ -116,14 +121,64 @@ def test_csv_has_the_contract_columns_lists_joined_and_json_records(
     assert row["as_of"] == "2025-04-07" and row["phase_out_until"] == "2025-10-31"
     assert row["tekun_members"] == "p1;p2"
     assert row["entitlements"] == "dibao_payment;medical_assistance"
-    assert json.loads(row["alerts"]) == _jsonable(FIRST)["alerts"]  # type: ignore[index]
-    assert json.loads(row["trace"]) == _jsonable(FIRST)["trace"]  # type: ignore[index]
+    assert row["alerts"] == "unemployment_registration|p1|2025-03-03|2025-03-10"
+    assert row["trace"] == (
+        "household_group|dibao|省.xlsx:household_group!A6|dibao|二\\; 三(一)|;"
+        'tekun_member|t1|省.xlsx:tekun_member!A7|是, "特困"|三|p1'
+    )
     empty = dict(zip(header, second, strict=True))
     assert (empty["income_per_capita"], empty["tekun_members"], empty["alerts"]) == (
         "",
         "",
-        "[]",
+        "",
     )
+    assert empty["trace"] == ""
+
+
+HOSTILE = ["a;b", "c|d", "e\\f", "g\\;h|", "行一\n行二", "\\", ";|;", "", "x\r\ny"]
+
+
+def test_csv_lists_round_trip_hostile_values(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute(DECISIONS)
+    alerts = [
+        {"type": text, "person_id": HOSTILE[-1 - i], "raised_on": None,
+         "due": date(2025, 1, 2)}
+        for i, text in enumerate(HOSTILE)
+    ]  # fmt: skip
+    trace = [
+        {"table": text, "rule": "r", "cell": text * 2, "outcome": None,
+         "section": "三(一);R-N2", "person_id": text}
+        for text in HOSTILE
+    ]  # fmt: skip
+    con.execute(
+        "UPDATE decisions SET tekun_members = ?, entitlements = ?, alerts = ?, "
+        "trace = ? WHERE household_id = 'H1'",
+        [HOSTILE, HOSTILE[::-1], alerts, trace],
+    )
+    out = tmp_path / "d.csv"
+
+    write_decisions(con, "decisions", out)
+
+    with out.open(encoding="utf-8", newline="") as handle:
+        [row] = [r for r in csv.DictReader(handle) if r["household_id"] == "H1"]
+    assert split_csv_list(row["tekun_members"]) == [[t] for t in HOSTILE]
+    assert split_csv_list(row["entitlements"]) == [[t] for t in HOSTILE[::-1]]
+    fields = ("type", "person_id", "raised_on", "due")
+    assert split_csv_list(row["alerts"]) == [
+        [_text(a[f]) for f in fields] for a in alerts
+    ]
+    fields = ("table", "rule", "cell", "outcome", "section", "person_id")
+    assert split_csv_list(row["trace"]) == [[_text(t[f]) for f in fields] for t in trace]
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def test_split_csv_list_undoes_escapes() -> None:
+    assert split_csv_list("") == []
+    assert split_csv_list("a\\;b|\\\\|;|") == [["a;b", "\\", ""], ["", ""]]
 
 
 def test_jsonl_writes_money_as_two_decimal_strings(
