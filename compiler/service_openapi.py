@@ -39,7 +39,7 @@ class Member(_Open):
     original_rural_hukou: bool | None = None
     public_institution_staff: bool | None = None
     disability_kind: str | None = None
-    disability_grade: int | None = None
+    disability_grade: int | None = Field(None, ge=1, le=4)
     serious_illness: bool | None = None
     employed: bool | None = None
     student: str | None = None
@@ -49,7 +49,7 @@ class Member(_Open):
 
 class Event(_Open):
     type: str
-    date: str | None = None
+    date: str = Field(examples=["2025-03-01"])  # alerts are due working days after it
     person_id: str | None = None
     amount: Money | None = None
 

@@ -52,6 +52,23 @@ def test_the_yaml_round_trips_exactly(tables):
     assert dump_rulebook(load_rulebook(text)) == text
 
 
+def test_field_bounds_are_kept_and_left_out_where_unset() -> None:
+    tables = Path(__file__).resolve().parents[1] / "tables"
+    book = open_project(tables, [COUNTY], AS_OF).plan(COUNTY).rulebook
+    text = dump_rulebook(book)
+
+    fields = yaml.safe_load(text)["fields"]
+    grade = fields["disability_grade"]
+    assert (grade["lower"], grade["upper"]) == (1, 4)
+    assert fields["assets.money"]["lower"] == "0.00"
+    assert "lower" not in fields["income.business"]  # a net income may be negative
+    rebuilt = load_rulebook(text).fields
+    assert (rebuilt["disability_grade"].upper, rebuilt["assets.money"].lower) == (
+        4,
+        Decimal(0),
+    )
+
+
 def test_the_yaml_is_keyed_by_stable_identifiers_with_every_dated_row_and_its_layer(
     tables,
 ):

@@ -52,6 +52,10 @@ def _append(sheet: str, row: list[object], where: str = "county") -> Edit:
 
 
 CASES = {
+    "field bound not an amount": Case(
+        "E104", "字段", "F4", "金额", _province("字段", 3, 5, "零元")),
+    "field bound on a date field": Case(
+        "E306", "字段", "F6", "只有数值类字段可以写下限或上限", _province("字段", 5, 5, "0")),
     "money cell not a number": Case(
         "E104", "标准参数", "B2", "金额", _county("标准参数", 1, 1, "一千三"), True),
     "date impossible": Case(
