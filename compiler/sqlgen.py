@@ -31,7 +31,7 @@ from compiler.expr import (
 )
 from compiler.functions import FUNCTIONS
 from compiler.interpret import priority
-from compiler.model import Aggregation, DType, HitPolicy, Level, Table
+from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Table
 from compiler.sqlgen_decisions import Decisions
 from compiler.sqlgen_expr import (
     PRELUDE,
@@ -497,10 +497,11 @@ class _Compiler(Expressions, Decisions):
             f"{table.location.render()}: inputs",
         )
         rules = self.ordered_rules(table)
+        whole = [c.dtype.kind is Kind.INTEGER for c in table.inputs]
         matches = []
         for position, rule in enumerate(table.rules):
             tests = [
-                self.test(t, f"{alias}.{quote(self.input_name(table, i))}", level)
+                self.test(t, f"{alias}.{quote(self.input_name(table, i))}", level, whole[i])
                 for i, t in enumerate(rule.tests)
             ]
             condition = " AND ".join(f"({t})" for t in tests) or "TRUE"

@@ -185,9 +185,10 @@ GOLDEN = {
             ],
         ),
         [
-            "coalesce(((h.\"t.__in1\" = CAST('1' AS DECIMAL(18,0))) OR (h.\"t.__in1\" = CAST('2' AS DECIMAL(18,0)))), FALSE)",
+            # an integer column is compared with 64-bit integers, not decimals
+            "coalesce(((h.\"t.__in1\" = CAST(1 AS BIGINT)) OR (h.\"t.__in1\" = CAST(2 AS BIGINT))), FALSE)",
             'coalesce(((h."t.__in1" IS NULL)), FALSE)',
-            "coalesce((NOT ((h.\"t.__in1\" = CAST('1' AS DECIMAL(18,0))) OR (h.\"t.__in1\" = CAST('2' AS DECIMAL(18,0))))), FALSE)",
+            "coalesce((NOT ((h.\"t.__in1\" = CAST(1 AS BIGINT)) OR (h.\"t.__in1\" = CAST(2 AS BIGINT)))), FALSE)",
         ],
         [hh("A", size=1), hh("B", size=2), hh("C", size=3), hh("D")],
         "group",
