@@ -275,12 +275,14 @@ def _published(args: argparse.Namespace, as_of: date):  # type: ignore[no-untype
     """The versions in force on the date, when a registry exists and is wanted."""
     if args.working_copy:
         return None, None
+    from compiler.cli_registry import registry_named
     from compiler.registry import Registry, default_path, published_project
 
+    named = registry_named(args)
     path = Path(args.registry) if args.registry else default_path(args.tables)
-    if not path.exists() and not args.registry:
+    if not path.exists() and not named:
         return None, None
-    store = Registry(path, must_exist=args.registry is not None)  # E705 when named
+    store = Registry(path, must_exist=named)  # E705 when named
     return published_project(args.tables, store, as_of, args.county)
 
 

@@ -113,11 +113,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def registry(args: argparse.Namespace) -> Any:
-    """The registry to read: a path named with --registry must exist (E705 when read),
-    the default place may not exist yet (no published versions)."""
+    """The registry to read: a path named with --registry or $JIUZHU_REGISTRY must exist
+    (E705 when read), the default place may not exist yet (no published versions)."""
     from compiler.registry import Registry
 
-    return Registry(registry_path(args), must_exist=args.registry is not None)
+    return Registry(registry_path(args), must_exist=registry_named(args))
+
+
+def registry_named(args: argparse.Namespace) -> bool:
+    """Whether the user named the registry file (--registry or $JIUZHU_REGISTRY): a
+    file they named and that is not there is a mistake, not an empty registry."""
+    import os
+
+    from compiler.registry import REGISTRY_ENV
+
+    return args.registry is not None or bool(os.environ.get(REGISTRY_ENV))
 
 
 def registry_path(args: argparse.Namespace) -> Path:

@@ -785,6 +785,29 @@ def test_a_registry_named_that_does_not_exist_is_refused(
     assert not path.exists() and "还没有已发布的版本" not in out
 
 
+@pytest.mark.parametrize("argv", MISSING_REGISTRY.values(), ids=MISSING_REGISTRY.keys())
+def test_a_registry_named_by_the_environment_that_does_not_exist_is_refused(
+    tables, tmp_path, capsys, monkeypatch, argv
+):
+    path = tmp_path / "typo.duckdb"
+    monkeypatch.setenv("JIUZHU_REGISTRY", str(path))
+    code, out, err = run(capsys, *argv, "--tables", str(tables))
+    assert code == 1 and "E705" in err and str(path) in err and "Traceback" not in err
+    assert not path.exists() and "还没有已发布的版本" not in out
+
+
+def test_evaluate_refuses_a_registry_the_environment_names_that_does_not_exist(
+    tables, tmp_path, capsys, monkeypatch
+):
+    households = tmp_path / "households.jsonl"
+    households.write_text(json.dumps(household("H1", "16200")), encoding="utf-8")
+    path = tmp_path / "typo.duckdb"
+    monkeypatch.setenv("JIUZHU_REGISTRY", str(path))
+    argv = ["evaluate", "--households", str(households), "--tables", str(tables)]
+    code, _, err = run(capsys, *argv, "--as-of", "2025-08-01")
+    assert code == 1 and "E705" in err and not path.exists()
+
+
 def test_evaluate_refuses_a_registry_named_that_does_not_exist(
     tables, tmp_path, capsys
 ):
