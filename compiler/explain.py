@@ -44,7 +44,7 @@ def explain_file(
     read at all, and every format gives the same typed and checked household.
     """
     fields = project.fields if project is not None else declared_fields(tables)
-    household = _household(households, household_id, fields, as_of)
+    household = _household(households, household_id, fields, as_of, counties)
     code = str(household.get("county_code"))
     project = project or open_project(tables, [code], as_of)
     text = explain(project.plan(code), household, as_of)
@@ -53,13 +53,30 @@ def explain_file(
 
 
 def _household(
-    households: str | Path, household_id: str, fields: dict[str, Field], as_of: date
+    households: str | Path,
+    household_id: str,
+    fields: dict[str, Field],
+    as_of: date,
+    counties: list[str] | None = None,
 ) -> dict:
+    """The household of the file with this id; with ``counties`` (--county), only one
+    of those counties, as evaluate decides only theirs."""
     from compiler.households import iter_households
 
+    elsewhere = None
     for household in iter_households(households, fields, as_of=as_of):
-        if str(household.get("household_id")) == household_id:
+        if str(household.get("household_id")) != household_id:
+            continue
+        if not counties or str(household.get("county_code")) in counties:
             return household
+        elsewhere = str(household.get("county_code"))
+    if elsewhere is not None:
+        raise InputError(
+            make("E604", f"{households} 中的家庭「{household_id}」属于 {elsewhere}，"
+                 f"不在 --county 指定的县（{'、'.join(counties or [])}）中",
+                 found=elsewhere, expected="、".join(counties or []),
+                 hint="去掉 --county，或改为该户所在的县")
+        )
     raise InputError(
         make("E604", f"在 {households} 中找不到家庭「{household_id}」", found=household_id,
              expected="文件中已有的 household_id")

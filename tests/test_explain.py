@@ -225,3 +225,18 @@ def test_a_tables_folder_that_is_not_there_is_e001(tmp_path, capsys):
                  str(tmp_path / "nowhere"), "--as-of", "2025-06-01"])
     err = capsys.readouterr().err
     assert code == 1 and "E001 找不到省级工作簿" in err and "E606" not in err
+
+
+def test_county_restricts_the_household_explained_as_evaluate_does(smoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from compiler.errors import InputError
+
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(household("1000")) + "\n", encoding="utf-8")
+
+    text = explain_file(Path("tables"), path, "H1", AS_OF, [COUNTY])
+    with pytest.raises(InputError) as refused:
+        explain_file(Path("tables"), path, "H1", AS_OF, ["330102"])
+
+    assert text.startswith("家庭 H1")
+    message = str(refused.value)
+    assert "E604" in message and f"属于 {COUNTY}" in message and "330102" in message
