@@ -162,6 +162,8 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
     city or county row), and check the override is allowed."""
     for standard in workbook.standards:
         base = province.get(standard.id) or province.get(standard.name_cn)
+        if base is not None and workbook.kind is not WorkbookKind.PROVINCE:
+            _check_name(standard, base, province.get(standard.name_cn), report)
         if base is not None:
             standard.id, standard.dtype = base.id, base.dtype
             standard.name_cn = standard.name_cn or base.name_cn
@@ -185,6 +187,35 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
         for row in standard.rows:
             row.value = _row_value(row.value, standard.dtype, report)
         _check_periods(standard, report)
+
+
+def _check_name(
+    standard: Standard, base: Standard, named: Standard | None, report: Report
+) -> None:
+    """A city or county row that gives both 标识 and 名称 is matched by the identifier;
+    a name that is another standard's makes the row ambiguous (E407), a name the
+    province does not use is only worth a look (W404)."""
+    if not standard.id or not standard.name_cn or standard.name_cn == base.name_cn:
+        return
+    if named is not None and named is not base:
+        report.error(
+            "E407",
+            f"标识「{standard.id}」是「{base.name_cn}」，名称「{standard.name_cn}」却是另一个标准参数"
+            f"（{named.id}）",
+            standard.location,
+            found=f"{standard.id} / {standard.name_cn}",
+            expected=f"{base.id} / {base.name_cn}，或 {named.id} / {named.name_cn}",
+            hint="按所要调整的标准参数改正标识或名称",
+        )
+        return
+    report.warn(
+        "W404",
+        f"标识「{standard.id}」在省级工作簿中的名称是「{base.name_cn}」，本行写作「{standard.name_cn}」",
+        standard.location,
+        found=standard.name_cn,
+        expected=base.name_cn,
+        hint="按标识取值；如名称只是写法不同，可改为省级的名称",
+    )
 
 
 def _row_value(cell: object, dtype: DType, report: Report) -> object:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -47,6 +48,18 @@ def _county(sheet: str, row: int, col: int, value: object) -> Edit:
 def _append(sheet: str, row: list[object], where: str = "county") -> Edit:
     def edit(province: dict, county: dict) -> None:
         (county if where == "county" else province)[sheet].append(row)
+
+    return edit
+
+
+def _named_row(name: str) -> Edit:
+    """The county's dibao_standard row with a 名称 column reading ``name``."""
+
+    def edit(province: dict, county: dict) -> None:
+        county["标准参数"] = [
+            ["标识", "名称", "值", "生效日期", "失效日期", "来源"],
+            ["dibao_standard", name, "1301", "2025-01-23", None, "杭州市民政局"],
+        ]
 
     return edit
 
@@ -103,6 +116,8 @@ CASES = {
     "county overrides a province-only standard": Case(
         "E402", "标准参数", "A3", "县市不能覆盖",
         _append("标准参数", ["income_cap", "90000", "2025-04-07", None, "x"]), True),
+    "county row whose name is another standard": Case(
+        "E407", "标准参数", "A2", "却是另一个标准参数", _named_row("边缘倍数"), True),
     "overlapping periods": Case(
         "E403", "标准参数", "A3", "重叠",
         _append("标准参数", ["dibao_standard", "1259", "2023-07-31", None, "x"]), True),
@@ -226,3 +241,23 @@ def test_a_negative_standard_is_refused_even_where_its_bounds_cannot_be_checked(
     found = [d for d in report.errors if d.code == "E406"]
     assert found and "低保标准" in found[0].render() and "-5" in found[0].render()
     assert (found[0].location.sheet, found[0].location.cell) == ("标准参数", "A2")
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_a_county_name_the_province_does_not_use_is_a_warning_and_the_id_decides(tmp_path, form):
+    province, county = province_sheets(), county_sheets()
+    _named_row("低保标准（城乡统一）")(province, county)
+    root = write_tables(tmp_path, province, county, county_form=form)
+    project = open_project(root, as_of=AS_OF)
+    warning = next(d for d in project.report.items if d.code == "W404")
+    assert "城乡统一" in warning.render() and warning.location.cell == "A2"
+    assert not project.report.errors
+    standard = project.plan("330106").rulebook.standards["dibao_standard"]
+    assert standard.row_on(AS_OF).value == Decimal("1301")
+
+
+def test_a_county_row_with_the_province_name_is_clean(tmp_path):
+    province, county = province_sheets(), county_sheets()
+    _named_row("低保标准")(province, county)
+    report = open_project(write_tables(tmp_path, province, county), as_of=AS_OF).report
+    assert not [d for d in report.items if d.code in ("W404", "E407")]
