@@ -35,10 +35,10 @@ from compiler.functions import FUNCTIONS, result_type
 from compiler.model import (
     LEVEL_CN,
     Aggregation,
-    HitPolicy,
     Derived,
     DType,
     Field,
+    HitPolicy,
     Kind,
     Level,
     RuleBook,
@@ -574,4 +574,4 @@ def _grouped_by_level(
     return order
 
 
-__all__ = ["AS_OF", "Item", "Plan", "bind", "Field", "Standard"]
+__all__ = ["AS_OF", "Field", "Item", "Plan", "Standard", "bind"]

@@ -8,9 +8,9 @@ see (already normalised: full-width characters folded, spaces trimmed), and its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from compiler.diagnostics import Location
 

@@ -69,7 +69,8 @@ def command(name: str) -> Callable[[Command], Command]:
 
 def parse_date(text: str) -> date:
     """A --as-of or --effective date; the messages are for users."""
-    from compiler.normalise import ParseProblem, parse_date as parse
+    from compiler.normalise import ParseProblem
+    from compiler.normalise import parse_date as parse
 
     try:
         return parse(text)
@@ -222,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like: stop quietly
         sys.stderr.close()
         return 0
-    except Exception as error:  # a bug: say so plainly, keep the traceback for developers
+    except Exception as error:  # noqa: BLE001 - a bug: say so plainly, keep the traceback for developers
         if os.environ.get("JIUZHU_DEBUG"):
             traceback.print_exc()
         print(f"内部错误（请报告给开发者）：{type(error).__name__}: {error}", file=sys.stderr)
@@ -340,4 +341,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["main", "Report", "Path"]
+__all__ = ["Path", "Report", "main"]

@@ -16,7 +16,6 @@ from compiler.expr import Expr, Name, names_in
 from compiler.interpret import Interpreter, cast
 from compiler.model import RuleBook, Standard, StandardRow
 
-
 Unverified = dict[int, tuple[Standard, StandardRow, list[str]]]
 
 
@@ -188,7 +187,7 @@ def _evaluate(plan: Plan, bound: Expr, day: date) -> object:
 
 def _bind_names(bound: Expr, plan: Plan) -> Expr:
     """Replace Chinese standard names in a bound by identifiers."""
-    from compiler.bind import _Binder, _Scope, _aliases
+    from compiler.bind import _aliases, _Binder, _Scope
     from compiler.model import Level
 
     binder = _Binder(plan.items, _aliases(plan.items), Report())
@@ -219,4 +218,4 @@ def _label(standard: Standard) -> str:
     return standard.name_cn or standard.id
 
 
-__all__ = ["validate", "Name"]
+__all__ = ["Name", "validate"]

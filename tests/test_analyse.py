@@ -25,9 +25,8 @@ from compiler.engine import open_project
 from compiler.errors import EvaluationError
 from compiler.interpret import Interpreter, priority
 from compiler.model import Kind, Table
-from tests.workbooks import write_csv_folder
-
 from tests.helpers import STANDARDS_HEADER
+from tests.workbooks import write_csv_folder
 
 AS_OF = date(2025, 6, 1)
 COUNTY = "330106"

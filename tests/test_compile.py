@@ -14,9 +14,14 @@ import duckdb
 import pytest
 
 from compiler.sqlgen import compile_plan, literal
-from tests.helpers import COUNTY, decide, interpret, open_clean, write_tables
-
-from tests.helpers import STANDARDS_HEADER
+from tests.helpers import (
+    COUNTY,
+    STANDARDS_HEADER,
+    decide,
+    interpret,
+    open_clean,
+    write_tables,
+)
 
 AS_OF = date(2025, 6, 1)
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -9,7 +9,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "diagnostics.md"
 
 
 def documented() -> dict[str, str]:
-    rows = re.findall(r"^\| ([EWI]\d{3}) \| (\w+) \|", DOC.read_text(encoding="utf-8"), re.M)
+    rows = re.findall(r"^\| ([EWI]\d{3}) \| (\w+) \|", DOC.read_text(encoding="utf-8"), re.MULTILINE)
     return dict(rows)
 
 

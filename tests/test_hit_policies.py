@@ -19,6 +19,7 @@ from compiler.errors import EvaluationError
 from compiler.model import Aggregation, HitPolicy
 from tests.helpers import (
     COUNTY,
+    STANDARDS_HEADER,
     decide,
     fetch,
     interpret,
@@ -27,8 +28,6 @@ from tests.helpers import (
     relations,
     write_tables,
 )
-
-from tests.helpers import STANDARDS_HEADER
 
 AS_OF = date(2025, 6, 1)
 FIELDS = [

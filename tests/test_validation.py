@@ -253,7 +253,7 @@ def test_a_county_name_the_province_does_not_use_is_a_warning_and_the_id_decides
     assert "城乡统一" in warning.render() and warning.location.cell == "A2"
     assert not project.report.errors
     standard = project.plan("330106").rulebook.standards["dibao_standard"]
-    assert standard.row_on(AS_OF).value == Decimal("1301")
+    assert standard.row_on(AS_OF).value == Decimal(1301)
 
 
 def test_a_county_row_with_the_province_name_is_clean(tmp_path):
