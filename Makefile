@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: setup browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 check: setup
