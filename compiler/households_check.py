@@ -281,14 +281,14 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
         )
         return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
     if problem.kind in _FOUND:
-        code, what, hint = _FOUND[problem.kind]
+        code, what, advice = _FOUND[problem.kind]
         return make(
             code,
             f"{label}{what}",
             where,
             found=problem.found,
             expected=_bounds_text(column) if problem.kind == "range" else expected,
-            hint=hint or _type_hint(column.dtype.kind),
+            hint=advice or _type_hint(column.dtype.kind),
         )
     if problem.kind == "born":
         return make(
