@@ -192,10 +192,10 @@ class _Binder:
             scope = _Scope(table.level, column.location, deps)
             inputs.append(dataclasses.replace(column, expr=self.expr(column.expr, scope)))
         outputs = []
-        for column in table.outputs:
-            scope = _Scope(table.level, column.location, deps, enum=column.dtype)
-            default = self.expr(column.default, scope) if column.default else None
-            outputs.append(dataclasses.replace(column, default=default))
+        for output in table.outputs:
+            scope = _Scope(table.level, output.location, deps, enum=output.dtype)
+            default = self.expr(output.default, scope) if output.default else None
+            outputs.append(dataclasses.replace(output, default=default))
         rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
         for rule in rules:
             self.check_outputs(table, rule)

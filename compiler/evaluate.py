@@ -147,9 +147,9 @@ def evaluate_file(
             write_decisions(con, relation, out)
         counted = _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:
-        failure = contract_error(error)
-        if failure is not None:
-            raise _with_households(con, failure) from None
+        broken = contract_error(error)
+        if broken is not None:
+            raise _with_households(con, broken) from None
         raise data_error(error) or _engine_error(error) from None
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]

@@ -479,8 +479,8 @@ def render(node: Expr | Test) -> str:
         case Compare(op, operand):
             return f"{op} {render(operand)}"
         case Interval(low, low_closed, high, high_closed):
-            left, right = "[" if low_closed else "(", "]" if high_closed else ")"
-            return f"{left}{render(low)}..{render(high)}{right}"
+            opening, closing = "[" if low_closed else "(", "]" if high_closed else ")"
+            return f"{opening}{render(low)}..{render(high)}{closing}"
         case Disjunction(tests):
             return ", ".join(render(t) for t in tests)
         case Negation(tests):

@@ -13,7 +13,7 @@ output is rounded to its declared type.
 from __future__ import annotations
 
 import calendar as month_calendar
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
@@ -427,7 +427,7 @@ def aggregate(aggregation: Aggregation, values: list[object]) -> object:
     return min(present) if aggregation is Aggregation.MIN else max(present)  # type: ignore[type-var]
 
 
-def priority(table: Table, row: list[object]) -> tuple[int, ...]:
+def priority(table: Table, row: Sequence[object]) -> tuple[int, ...]:
     """Sort key of a rule's outputs under PRIORITY / OUTPUT ORDER: enum order."""
     key = []
     for column, value in zip(table.outputs, row, strict=True):

@@ -7,7 +7,9 @@ location and left out, so one pass reports every problem in the workbook.
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -635,8 +637,10 @@ class _Loader:
     def value(self, cell: Cell | None, dtype: DType) -> object:
         return convert(cell, dtype, self.report) if cell else None
 
-    def date(self, cell: Cell | None) -> object:
-        return convert(cell, DType(Kind.DATE), self.report) if cell else None
+    def date(self, cell: Cell | None) -> datetime.date | None:
+        """A date cell's date; None when empty or unreadable (reported at the cell)."""
+        value = convert(cell, DType(Kind.DATE), self.report) if cell else None
+        return value if isinstance(value, datetime.date) else None
 
     def flag(self, cell: Cell | None, default: bool) -> bool:
         if cell is None:
@@ -722,7 +726,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _row_location(record: dict[str, object], sheet: RawSheet) -> Location:
+def _row_location(record: Mapping[str, object], sheet: RawSheet) -> Location:
     mark = record.get("_row")
     row = mark.row if isinstance(mark, _RowMark) else 1
     return sheet.location(row, 1)

@@ -632,7 +632,7 @@ class _Compiler(Expressions, Decisions):
 
     def any_conflict(self, table: Table, order: list[int], match_of: dict[int, str]) -> str:
         level = table.level
-        firsts = []
+        firsts: list[str] = []
         for c, column in enumerate(table.outputs):
             outs = {i: self.cast(self.expr(table.rules[i].outputs[c], level, {}), column.dtype) for i in order}
             first = "CASE " + " ".join(f"WHEN {match_of[i]} THEN {outs[i]}" for i in order) + " END"
