@@ -34,6 +34,7 @@ REQUIRED = {
     (Level.MEMBER, "person_id"),
     (Level.MEMBER, "birth_date"),
     (Level.EVENT, "event.date"),  # an alert's working days are counted from it
+    (Level.EVENT, "event.type"),  # an event of no type raises no alert, silently
 }
 BIRTH_DATE = (Level.MEMBER, "birth_date")  # no later than the decision date (E615)
 MAX_PROBLEMS = 200

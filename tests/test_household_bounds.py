@@ -241,3 +241,26 @@ def test_the_cli_checks_births_against_as_of(
 
     assert (refused, accepted) == (1, 0)
     assert "第1行 $.members[0].birth_date: E615" in errors
+
+
+def test_an_event_needs_a_type_and_its_amount_cannot_be_negative(tmp_path: Path) -> None:
+    events = [
+        {"date": "2025-05-01", "person_id": "e1"},
+        {"type": "high_medical_expense", "date": "2025-05-02", "amount": "-300.00"},
+        {"type": "high_medical_expense", "date": "2025-05-03", "amount": "0"},
+    ]
+    household = {
+        "household_id": "E1", "county_code": "330106", "events": events,
+        "members": [{"person_id": "e1", "birth_date": "1970-01-01"}],
+    }  # fmt: skip
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(household) + "\n", encoding="utf-8")
+
+    found = _refused(path, as_of=AS_OF)
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E604", "第1行 $.events[0].type"),
+        ("E614", "第1行 $.events[1].amount"),
+    ]
+    assert "缺少必填字段「事件类型」（event.type）" in found[0][2]
+    assert "实际为「-300" in found[1][2]
