@@ -95,6 +95,7 @@ CODES: dict[str, CodeInfo] = {
     "E210": _c("error", "决策表层级无法识别"),
     "E211": _c("error", "标识符不合法"),
     "E212": _c("error", "县级工作簿不能覆盖该决策表"),
+    "E213": _c("error", "字段的下限高于上限"),
     "W201": _c("warning", "决策表没有规则"),
     "W202": _c("warning", "规则缺少政策依据注释"),
     # expressions and references

@@ -187,6 +187,18 @@ class _Loader:
             if ident is None or level is None or dtype is None:
                 continue
             default = self.value(record.get("default"), dtype)
+            lower = self.field_bound(record.get("lower"), dtype)
+            upper = self.field_bound(record.get("upper"), dtype)
+            if lower is not None and upper is not None and lower > upper:  # type: ignore[operator]
+                self.report.error(
+                    "E213",
+                    f"字段「{ident}」的下限 {_text(record.get('lower'))} 高于上限"
+                    f" {_text(record.get('upper'))}，任何取值都会被拒绝",
+                    record["upper"].location,  # type: ignore[union-attr]
+                    found=_text(record.get("upper")),
+                    expected=f"不低于下限 {_text(record.get('lower'))} 的上限",
+                    hint="核对两列是否写反",
+                )
             self.workbook.fields.append(
                 Field(
                     ident,
@@ -196,8 +208,8 @@ class _Loader:
                     default,
                     _text(record.get("note")),
                     record["id"].location,  # type: ignore[union-attr]
-                    self.field_bound(record.get("lower"), dtype),
-                    self.field_bound(record.get("upper"), dtype),
+                    lower,
+                    upper,
                 )
             )
 

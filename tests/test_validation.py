@@ -67,6 +67,8 @@ def _named_row(name: str) -> Edit:
 CASES = {
     "field bound not an amount": Case(
         "E104", "字段", "F4", "金额", _province("字段", 3, 5, "零元")),
+    "field bounds the wrong way round": Case(
+        "E213", "字段", "G4", "下限 0 高于上限 -1", _province("字段", 3, 6, "-1")),
     "field bound on a date field": Case(
         "E306", "字段", "F6", "只有数值类字段可以写下限或上限", _province("字段", 5, 5, "0")),
     "money cell not a number": Case(
