@@ -165,11 +165,18 @@ def _not_decided(checked: Checked) -> Diagnostic:
                 hint="在「标准与规则」页按诊断逐条修改")
 
 
-def find_household(households: Path, household_id: str, county: str | None = None) -> dict | None:
-    """The contract-shaped household with this id (as ``jiuzhu explain`` reads it)."""
+def find_household(
+    households: Path,
+    household_id: str,
+    county: str | None = None,
+    fields: dict | None = None,
+    as_of: date | None = None,
+) -> dict | None:
+    """The contract-shaped household with this id, read and checked with the declared
+    ``fields`` as ``jiuzhu explain`` reads it (CSV needs them to be read at all)."""
     from compiler.households import iter_households
 
-    for household in iter_households(households, county=county):
+    for household in iter_households(households, fields, county=county, as_of=as_of):
         if str(household.get("household_id")) == household_id:
             return household
     return None
@@ -181,7 +188,11 @@ def explain_text(checked: Checked, households: Path, household_id: str) -> str:
 
     if checked.plan is None:
         return "工作副本有错误，无法解释决策。"
-    household = find_household(households, household_id, checked.county)
+    fields = checked.plan.rulebook.fields
+    try:
+        household = find_household(households, household_id, checked.county, fields, checked.as_of)
+    except JiuzhuError as error:  # the file changed since the preview, say
+        return str(error)
     if household is None:
         return f"在 {households.name} 中找不到家庭 {household_id}"
     return explain(checked.plan, household, checked.as_of)

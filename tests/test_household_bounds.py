@@ -264,3 +264,23 @@ def test_an_event_needs_a_type_and_its_amount_cannot_be_negative(tmp_path: Path)
     ]
     assert "缺少必填字段「事件类型」（event.type）" in found[0][2]
     assert "实际为「-300" in found[1][2]
+
+
+def test_console_explains_a_csv_household_and_reports_a_bad_file_in_chinese(
+    tmp_path: Path,
+) -> None:
+    tables = write_tables(tmp_path)
+    checked = workspace.check(tables, "330106", AS_OF, analysis=False)
+    (tmp_path / "households.csv").write_text(
+        "household_id,county_code\nC1,330106\n", encoding="utf-8"
+    )
+    (tmp_path / "members.csv").write_text(
+        "household_id,person_id,birth_date,income.wage\nC1,P1,1960-01-01,12000\n",
+        encoding="utf-8",
+    )
+
+    text = workspace.explain_text(checked, tmp_path / "households.csv", "C1")
+    late = workspace.explain_text(checked, _born_on(tmp_path, "2025-06-02"), "C1")
+
+    assert text.startswith("家庭 C1") and "人均月收入 = 1,000.00 元" in text
+    assert "E615" in late and "Traceback" not in late
