@@ -276,7 +276,7 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
         problem.kind == "orphan" and problem.found is None
     ):
         hint = (
-            "每户须有户编号和区划代码，每个成员须有成员编号和出生日期，每个事件须有日期；"
+            "每户须有户编号和区划代码，每个成员须有成员编号和出生日期，每个事件须有类型和日期；"
             "成员和事件须写明所属户编号"
         )
         return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
@@ -333,6 +333,8 @@ def _expected(column: Column) -> str:
     kind = column.dtype.kind
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
         return "六位行政区划代码，如 330106"
+    if (column.level, column.id) == (Level.EVENT, "event.type"):
+        return "事件类型，如 unemployment_registration"
     if kind is Kind.ENUM:
         return f"以下取值之一：{'、'.join(column.dtype.values)}"
     return f"{_KIND_CN[kind]}，如 {_EXAMPLES[kind]}"

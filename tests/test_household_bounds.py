@@ -263,6 +263,7 @@ def test_an_event_needs_a_type_and_its_amount_cannot_be_negative(tmp_path: Path)
         ("E614", "第1行 $.events[1].amount"),
     ]
     assert "缺少必填字段「事件类型」（event.type）" in found[0][2]
+    assert "应为事件类型，如 unemployment_registration" in found[0][2]
     assert "实际为「-300" in found[1][2]
 
 
