@@ -192,9 +192,21 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
 def _check_name(
     standard: Standard, base: Standard, named: Standard | None, report: Report
 ) -> None:
-    """A city or county row that gives both 标识 and 名称 is matched by the identifier;
-    a name that is another standard's makes the row ambiguous (E407), a name the
+    """A city or county row that gives both 标识 and 名称 is matched by the identifier:
+    an identifier the province does not know is E302 even where the name is known, a
+    name that is another standard's makes the row ambiguous (E407), a name the
     province does not use is only worth a look (W404)."""
+    if standard.id and standard.id != base.id and standard.id != base.name_cn:
+        report.error(
+            "E302",
+            f"标准参数的标识「{standard.id}」在省级工作簿中没有定义（名称「{standard.name_cn}」"
+            f"对应的标识是 {base.id}）",
+            standard.location,
+            found=standard.id,
+            expected=base.id,
+            hint="标识与名称都写时以标识为准：改正标识的拼写，或删去标识只写名称",
+        )
+        return
     if not standard.id or not standard.name_cn or standard.name_cn == base.name_cn:
         return
     if named is not None and named is not base:

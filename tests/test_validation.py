@@ -52,13 +52,13 @@ def _append(sheet: str, row: list[object], where: str = "county") -> Edit:
     return edit
 
 
-def _named_row(name: str) -> Edit:
+def _named_row(name: str, ident: str = "dibao_standard") -> Edit:
     """The county's dibao_standard row with a 名称 column reading ``name``."""
 
     def edit(province: dict, county: dict) -> None:
         county["标准参数"] = [
             ["标识", "名称", "值", "生效日期", "失效日期", "来源"],
-            ["dibao_standard", name, "1301", "2025-01-23", None, "杭州市民政局"],
+            [ident, name, "1301", "2025-01-23", None, "杭州市民政局"],
         ]
 
     return edit
@@ -118,6 +118,8 @@ CASES = {
     "county overrides a province-only standard": Case(
         "E402", "标准参数", "A3", "县市不能覆盖",
         _append("标准参数", ["income_cap", "90000", "2025-04-07", None, "x"]), True),
+    "county row whose identifier is misspelt and whose name is known": Case(
+        "E302", "标准参数", "A2", "dibao_standardd", _named_row("低保标准", "dibao_standardd"), True),
     "county row whose name is another standard": Case(
         "E407", "标准参数", "A2", "却是另一个标准参数", _named_row("边缘倍数"), True),
     "overlapping periods": Case(
