@@ -8,8 +8,10 @@ does the writing, so a million decisions take seconds. By extension:
 ``.csv``    UTF-8 with a header row; lists joined by ``;``, an alert or trace
             entry's fields (``RECORD_FIELDS``) joined by ``|``, ``\``, ``;``
             and ``|`` inside a value escaped with ``\``, null written as
-            nothing (``split_csv_list`` reads a cell back); money as
-            ``1402.50``; dates ISO
+            nothing (``split_csv_list`` reads a cell back); a text cell that
+            Excel or WPS would take for a formula (it starts with ``=``,
+            ``+``, ``-``, ``@``, a tab or a carriage return) or that starts
+            with ``'`` gets a leading ``'``; money as ``1402.50``; dates ISO
 ``.parquet`` native types: DECIMAL(18,2), DATE, VARCHAR[], lists of structs
 ``.jsonl``  one JSON object per line; money as strings with two decimals
             (``"1402.50"``) so no reader turns it into binary floating point;
@@ -68,6 +70,10 @@ RECORD_FIELDS = {
 }
 # escaped in a CSV list's values; the backslash first, so added ones are not doubled
 _ESCAPED = ("\\", ";", "|")
+# CSV text cells that could start a formula in Excel or WPS get a leading apostrophe
+TEXT_COLUMNS = ("household_id", "county_code", "version", "group", "monitoring")
+_FORMULA_START = r"^([=+\-@\t\r'])"
+_GUARDED = r"'\1"
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -176,10 +182,12 @@ def _column_sql(name: str, fmt: str) -> str:
         if fmt == "csv":
             parts = ", ".join(_escaped(f"x.{quote(f)}") for f in RECORD_FIELDS[name])
             value = _joined(value, f"concat_ws('|', {parts})")
-    elif name in MONEY_COLUMNS and fmt == "jsonl":
+    elif name in MONEY_COLUMNS and fmt == "jsonl" or name in TEXT_COLUMNS and fmt == "csv":
         value = f"CAST({column} AS VARCHAR)"
     else:
         return column
+    if fmt == "csv":  # a cell such as =HYPERLINK(...) would run when the file is opened
+        value = f"regexp_replace({value}, {string(_FORMULA_START)}, {string(_GUARDED)})"
     return f"{value} AS {column}"
 
 
@@ -196,10 +204,17 @@ def _escaped(value: str) -> str:
     return text
 
 
+def unguarded(cell: str) -> str:
+    """A CSV text cell without the apostrophe written before a formula-like start."""
+    return cell.removeprefix("'")
+
+
 def split_csv_list(cell: str) -> list[list[str]]:
     """A CSV cell of a list column read back: its elements, each the list of its
     ``|``-separated fields (one for ``tekun_members`` and ``entitlements``), escapes
-    undone; an empty field stands for null as well as for empty text."""
+    undone; an empty field stands for null as well as for empty text. The apostrophe
+    that keeps a spreadsheet from reading the cell as a formula is dropped."""
+    cell = unguarded(cell)
     if cell == "":
         return []
     elements: list[list[str]] = [[""]]

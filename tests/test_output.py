@@ -16,6 +16,7 @@ from compiler.output import (
     DECISION_COLUMNS,
     decision_records,
     split_csv_list,
+    unguarded,
     write_decisions,
 )
 
@@ -294,3 +295,31 @@ def test_a_relation_off_the_contract_is_a_caller_bug(
         ValueError, match=phrase.replace("(", r"\(").replace(")", r"\)")
     ):
         write_decisions(con, query, tmp_path / "d.csv")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "'"])
+def test_csv_text_that_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe(
+    tmp_path: Path, start: str
+) -> None:
+    con = duckdb.connect()
+    con.execute(DECISIONS)
+    formula = f"{start}HYPERLINK(\"http://127.0.0.1/x\",\"y\")"
+    con.execute(
+        "UPDATE decisions SET household_id = ?, tekun_members = ?, alerts = ? "
+        "WHERE household_id = 'H1'",
+        [formula, [formula, "P2"], [{"type": formula, "person_id": "P1",
+                                      "raised_on": None, "due": None}]],
+    )
+    out = tmp_path / "d.csv"
+
+    write_decisions(con, "decisions", out)
+
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    [row] = [r for r in rows if r["household_id"].endswith("HYPERLINK(\"http://127.0.0.1/x\",\"y\")")]
+    assert row["household_id"] == "'" + formula and unguarded(row["household_id"]) == formula
+    assert row["tekun_members"].startswith("'" + start)
+    assert split_csv_list(row["tekun_members"]) == [[formula], ["P2"]]
+    assert split_csv_list(row["alerts"]) == [[formula, "P1", "", ""]]
+    others = [r["household_id"] for r in rows if r is not row]
+    assert others and not any(h.startswith("'") for h in others)
