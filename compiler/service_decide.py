@@ -157,7 +157,8 @@ _DATA_ERRORS = (
 
 
 def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
-    """A contract error (E601/E602) given the JSON path of the household it names."""
+    """A contract error (E601/E602) given the JSON path of the household it names, a
+    working day out of the calendar (E612) the path of the first event dated that day."""
     if not isinstance(error, EvaluationError):
         return error
     ids = [
@@ -174,8 +175,22 @@ def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
         ):
             where = Location(cell=f"$[{ids.index(str(household))}]")
             diagnostic = with_location(diagnostic, where)
+        elif diagnostic.code == "E612" and not diagnostic.location.cell:
+            path = _event_dated(households, str(diagnostic.found))
+            if path is not None:
+                diagnostic = with_location(diagnostic, Location(cell=path))
         placed.append(diagnostic)
     return EvaluationError(placed)
+
+
+def _event_dated(households: list[Any], day: str) -> str | None:
+    """The path of the first event of the request dated ``day`` (ISO)."""
+    for i, household in enumerate(households):
+        events = household.get("events") if isinstance(household, dict) else None
+        for j, event in enumerate(events if isinstance(events, list) else []):
+            if isinstance(event, dict) and str(event.get("date")) == day:
+                return f"$[{i}].events[{j}].date"
+    return None
 
 
 def _merged(parts: list[list[Any]]) -> list[Any]:

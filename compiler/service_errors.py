@@ -31,7 +31,9 @@ MAX_ERRORS = 200
 STATUS = {"E608": 422, "E609": 413, "E610": 503, "E611": 500, "E704": 404}
 STATUS |= {
     code: 422
-    for code in ("E601", "E602", "E603", "E604", "E605", "E606", "E607", "E614", "E615")
+    for code in (
+        "E601", "E602", "E603", "E604", "E605", "E606", "E607", "E612", "E614", "E615",
+    )
 }
 STATUS |= {"E702": 503, "E703": 503}  # the registry is busy or unreadable
 
