@@ -68,14 +68,21 @@ def command(name: str) -> Callable[[Command], Command]:
 
 
 def parse_date(text: str) -> date:
-    """A --as-of or --effective date; the messages are for users."""
+    """A --as-of or --effective date, within the years the working-day calendar covers
+    (as the service's as_of); the messages are for users."""
+    from compiler.calendar import FIRST_DAY, LAST_DAY
     from compiler.normalise import ParseProblem
     from compiler.normalise import parse_date as parse
 
     try:
-        return parse(text)
+        day = parse(text)
     except ParseProblem as problem:
         raise argparse.ArgumentTypeError(f"日期「{text}」无法识别：{problem.expected}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"日期「{text}」超出 {FIRST_DAY} 至 {LAST_DAY} 的范围（工作日历覆盖的年份）"
+        )
+    return day
 
 
 def count(text: str) -> int:

@@ -152,6 +152,18 @@ USAGE_ERRORS = {
         ["synth", "--households", "0", "--out", "x/households.parquet"],
         "参数 --households：「0」应为正整数",
     ),
+    "a decision date past the calendar": (
+        ["evaluate", "--households", "h.jsonl", "--as-of", "9999-12-31"],
+        "参数 --as-of：日期「9999-12-31」超出 2015-01-01 至 2040-12-31 的范围",
+    ),
+    "a decision date before it": (
+        ["explain", "H1", "--households", "h.jsonl", "--as-of", "1900-01-01"],
+        "日期「1900-01-01」超出 2015-01-01 至 2040-12-31 的范围",
+    ),
+    "an effective date past it": (
+        ["publish", "--county", "330106", "--effective", "2041-01-01", "--note", "x"],
+        "参数 --effective：日期「2041-01-01」超出",
+    ),
     "unknown trace mode": (
         ["evaluate", "--households", "h.jsonl", "--trace", "all"],
         "参数 --trace：取值 'all' 无效（可选：'full', 'compact', 'none'）",
