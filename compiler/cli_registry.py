@@ -335,7 +335,15 @@ def _export(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".xlsx":
         workbook = full_workbook(book) if args.full else county_workbook(book)
-        write_xlsx(workbook, out, _info(label, version))
+        shown: list[str] = []
+        write_xlsx(workbook, out, _info(label, version), shown)
+        if shown:
+            print(
+                f"注意：{len(shown)} 个单元格含有不可见的控制字符（E011），已写作 <U+001B> "
+                f"的形式：{'、'.join(shown[:5])}{' 等' if len(shown) > 5 else ''}；"
+                "请在工作簿中删除后再发布",
+                file=sys.stderr,
+            )
     else:
         out.write_text(canonical or dump_rulebook(book, args.tables), encoding="utf-8")
     print(f"已导出 {label} 到 {out}" + ("（省、市、县全部内容）" if args.full else ""))

@@ -15,6 +15,7 @@ county's resolved rulebook are provided:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -25,7 +26,9 @@ import openpyxl  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from compiler.canonical import layer_of_row
-from compiler.diagnostics import NOWHERE
+from compiler.cells import a1
+from compiler.diagnostics import NOWHERE, Diagnostic, Location
+from compiler.errors import ValidationFailed
 from compiler.expr import Expr, Test, render
 from compiler.model import (
     LEVEL_CN,
@@ -36,6 +39,15 @@ from compiler.model import (
     Workbook,
     WorkbookKind,
 )
+from compiler.normalise import (
+    CONTROL_CHARACTERS,
+    EXCEL_CELL_LIMIT,
+    excel_length,
+    show_controls,
+)
+from compiler.read import too_long
+
+_LOG = logging.getLogger("jiuzhu")
 
 STANDARD_COLUMNS = [
     "标识",
@@ -55,55 +67,109 @@ STANDARD_COLUMNS = [
 INFO_SHEET = "版本信息"
 
 
+class _Cells:
+    """What writing met on the way: cells whose control characters were written
+    visibly (sheet!A1), and cells too long for Excel (E012)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.shown: list[str] = []
+        self.too_long: list[Diagnostic] = []
+
+
 def write_xlsx(
-    workbook: Workbook, path: str | Path, info: Sequence[tuple[str, str]] = ()
+    workbook: Workbook,
+    path: str | Path,
+    info: Sequence[tuple[str, str]] = (),
+    shown: list[str] | None = None,
 ) -> Path:
     """Write ``workbook`` to ``path`` (.xlsx); ``info`` rows go to a 版本信息 sheet,
-    which the loader ignores (its A2 is not 规则)."""
+    which the loader ignores (its A2 is not 规则).
+
+    Text published before the reader refused control characters (E011) still holds
+    them; they are written visibly as ``<U+001B>``, the cells named in the 版本信息
+    sheet and appended to ``shown`` (as ``sheet!A1``), so the workbook reads back
+    with that text for the county to correct.
+
+    Raises:
+        ValidationFailed: a text is longer than an Excel cell holds (E012, at the
+            sheet and cell it would have gone to); nothing is written.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    cells = _Cells(path)
     book = openpyxl.Workbook()
     book.remove(book.active)
-    province = workbook.kind is WorkbookKind.PROVINCE
-    if workbook.fields:
-        _fields_sheet(book.create_sheet("字段"), workbook)
-    if workbook.standards:
-        _standards_sheet(book.create_sheet("标准参数"), workbook.standards, province)
-    if workbook.derived:
-        _derived_sheet(book.create_sheet("派生值"), workbook, province)
-    if workbook.calendar:
-        sheet = book.create_sheet("日历")
-        _rows(
-            sheet,
-            [["日期", "类型", "说明"]]
-            + [
-                [d.day, "补班" if d.working else "休息日", d.note]
-                for d in workbook.calendar
-            ],
-        )
-    names: set[str] = set(book.sheetnames)
-    for table in workbook.tables:
-        _table_sheet(book.create_sheet(_sheet_name(table, names)), table)
+    _fill(book, workbook, cells)
+    info = list(info) + _shown_note(cells.shown)
     if info:
-        _rows(
-            book.create_sheet(INFO_SHEET), [["项目", "内容"], *[list(r) for r in info]]
-        )
+        rows = [["项目", "内容"], *[list(r) for r in info]]
+        _rows(book.create_sheet(INFO_SHEET), rows, cells)
     if not book.sheetnames:
-        _rows(book.create_sheet("标准参数"), [STANDARD_COLUMNS[:8]])
+        _rows(book.create_sheet("标准参数"), [STANDARD_COLUMNS[:8]], cells)
+    if cells.too_long:
+        raise ValidationFailed(cells.too_long)
+    path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+    if shown is not None:
+        shown += cells.shown
     return path
 
 
-def _rows(sheet: Worksheet, rows: Sequence[Sequence[object]]) -> None:
+def _fill(book: openpyxl.Workbook, workbook: Workbook, cells: _Cells) -> None:
+    """One sheet per part of ``workbook``, in the order docs/table-format.md gives."""
+    province = workbook.kind is WorkbookKind.PROVINCE
+    if workbook.fields:
+        _fields_sheet(book.create_sheet("字段"), workbook, cells)
+    if workbook.standards:
+        sheet = book.create_sheet("标准参数")
+        _standards_sheet(sheet, workbook.standards, province, cells)
+    if workbook.derived:
+        _derived_sheet(book.create_sheet("派生值"), workbook, province, cells)
+    if workbook.calendar:
+        rows: list[list[object]] = [["日期", "类型", "说明"]]
+        rows += [
+            [d.day, "补班" if d.working else "休息日", d.note]
+            for d in workbook.calendar
+        ]
+        _rows(book.create_sheet("日历"), rows, cells)
+    names: set[str] = set(book.sheetnames)
+    for table in workbook.tables:
+        _table_sheet(book.create_sheet(_sheet_name(table, names)), table, cells)
+
+
+def _shown_note(shown: list[str]) -> list[tuple[str, str]]:
+    if not shown:
+        return []
+    _LOG.warning("control characters written visibly in %s", ", ".join(shown))
+    listed = "、".join(shown[:20]) + (f" 等 {len(shown)} 处" if len(shown) > 20 else "")
+    note = f"以下单元格原有不可见的控制字符，已写作 <U+001B> 的形式，请删除：{listed}"
+    return [("控制字符", note)]
+
+
+def _rows(sheet: Worksheet, rows: Sequence[Sequence[object]], cells: _Cells) -> None:
     for r, row in enumerate(rows, 1):
         for c, value in enumerate(row, 1):
             if value is None or value == "":
                 continue
+            if isinstance(value, str):
+                value = _writable(value, sheet, r, c, cells)
             cell = sheet.cell(r, c, _cell_value(value))
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # a test like "= 5", not a formula
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
+
+
+def _writable(text: str, sheet: Worksheet, r: int, c: int, cells: _Cells) -> str:
+    """``text`` as an Excel cell can hold it; what could not be is noted in ``cells``."""
+    if CONTROL_CHARACTERS.search(text):
+        text = show_controls(text)
+        cells.shown.append(f"{sheet.title}!{a1(r, c)}")
+    if len(text) > EXCEL_CELL_LIMIT // 2 and excel_length(text) > EXCEL_CELL_LIMIT:
+        where = Location(str(cells.path), sheet.title, a1(r, c))
+        cells.too_long.append(too_long(text, where))
+        return ""
+    return text
 
 
 def _cell_value(value: object) -> object:
@@ -114,17 +180,17 @@ def _cell_value(value: object) -> object:
     return value
 
 
-def _fields_sheet(sheet: Worksheet, workbook: Workbook) -> None:
+def _fields_sheet(sheet: Worksheet, workbook: Workbook, cells: _Cells) -> None:
     header: list[object] = ["标识", "名称", "层级", "类型", "默认", "下限", "上限", "说明"]
     rows = [header]
     for f in workbook.fields:
         level, kind = LEVEL_CN[f.level], f.dtype.render()
         rows.append([f.id, f.name_cn, level, kind, f.default, f.lower, f.upper, f.note])
-    _rows(sheet, rows)
+    _rows(sheet, rows, cells)
 
 
 def _standards_sheet(
-    sheet: Worksheet, standards: list[Standard], province: bool
+    sheet: Worksheet, standards: list[Standard], province: bool, cells: _Cells
 ) -> None:
     header: list[object] = list(
         STANDARD_COLUMNS if province else STANDARD_COLUMNS[:9] + ["核实"]
@@ -151,17 +217,19 @@ def _standards_sheet(
                     s.upper_text if first else None,
                 ]
             rows.append([*head, row.verified])
-    _rows(sheet, rows)
+    _rows(sheet, rows, cells)
 
 
-def _derived_sheet(sheet: Worksheet, workbook: Workbook, province: bool) -> None:
+def _derived_sheet(
+    sheet: Worksheet, workbook: Workbook, province: bool, cells: _Cells
+) -> None:
     header: list[object] = ["标识", "名称", "层级", "类型", "表达式", "依据"]
     header += ["县可改"] if province else []
     rows: list[list[object]] = [header]
     for d in workbook.derived:
         row = [d.id, d.name_cn, LEVEL_CN[d.level], d.dtype.render(), d.text, d.basis]
         rows.append(row + ([d.overridable] if province else []))
-    _rows(sheet, rows)
+    _rows(sheet, rows, cells)
 
 
 def _sheet_name(table: Table, taken: set[str]) -> str:
@@ -174,7 +242,7 @@ def _sheet_name(table: Table, taken: set[str]) -> str:
     return name
 
 
-def _table_sheet(sheet: Worksheet, table: Table) -> None:
+def _table_sheet(sheet: Worksheet, table: Table, cells: _Cells) -> None:
     options = [f"层级={LEVEL_CN[table.level]}"]
     if table.overridable:
         options.append("县可改=是")
@@ -218,7 +286,7 @@ def _table_sheet(sheet: Worksheet, table: Table) -> None:
         tests = [_text(rule.test_texts, i, t) for i, t in enumerate(rule.tests)]
         outputs = [_text(rule.output_texts, i, o) for i, o in enumerate(rule.outputs)]
         rows.append([rule.id, *tests, *outputs, rule.annotation])
-    _rows(sheet, rows)
+    _rows(sheet, rows, cells)
 
 
 def _text(texts: list[str], index: int, tree: Expr | Test) -> str:

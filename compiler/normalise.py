@@ -63,6 +63,28 @@ def _fold_table() -> dict[int, str | None]:
 _FOLD = _fold_table()
 _SPACE_RUN = re.compile(r" {2,}")
 
+# Control characters a cell may not hold: C0 and C1 controls other than the tab and
+# the line breaks fold_text turns into a space (\t \n \v \f \r and NEL, which text
+# pasted from Word or WPS brings). They are invisible, and an .xlsx cannot store them
+# as text: openpyxl refuses to write them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Excel keeps at most this many characters (UTF-16 code units) in one cell.
+EXCEL_CELL_LIMIT = 32_767
+
+
+def show_controls(text: str) -> str:
+    """Write each control character visibly as its code point.
+
+    >>> show_controls("备注\x1b[0m")
+    '备注<U+001B>[0m'
+    """
+    return CONTROL_CHARACTERS.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
+
+
+def excel_length(text: str) -> int:
+    """The length Excel counts: UTF-16 code units (a rare character counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
 
 def fold_text(s: str) -> str:
     """Fold full-width characters, odd spaces and formula punctuation; trim.

@@ -52,7 +52,14 @@ import python_calamine
 
 from compiler.cells import Cell, RawSheet, RawWorkbook, Value, column_letter
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.normalise import decimal_from_float, fold_text
+from compiler.normalise import (
+    CONTROL_CHARACTERS,
+    EXCEL_CELL_LIMIT,
+    decimal_from_float,
+    excel_length,
+    fold_text,
+    show_controls,
+)
 
 _LOG = logging.getLogger("jiuzhu")
 
@@ -533,6 +540,7 @@ class _Builder:
         self.sheet = sheet
         self.seen: dict[str | float, tuple[Value, str]] = {}
         self.letters = [""]
+        self.unwritable: list[tuple[int, int, str]] = []  # (row, col, stored text)
 
     def ref(self, row: int, col: int) -> str:
         while len(self.letters) <= col:
@@ -556,12 +564,26 @@ class _Builder:
             if raw == "" or raw is None:
                 continue
             if type(raw) is str or type(raw) is float:
-                value, text = seen.get(raw) or self.convert(raw)
+                found = seen.get(raw)
+                if found is None:
+                    found = self.convert(raw)
+                    if type(raw) is str and _unwritable(raw):
+                        # kept out of the cache so that every such cell is reported
+                        del seen[raw]
+                        self.unwritable.append((r, c, raw))
+                value, text = found
             else:
                 value, text = self.convert(raw)
             if text:
                 formula = (r, c) in formulas if formulas else False
                 cells[r, c] = Cell(r, c, value, text, file, name, formula)
+
+
+def _unwritable(text: str) -> bool:
+    """Text no .xlsx can hold: control characters, or more than Excel keeps."""
+    return bool(CONTROL_CHARACTERS.search(text)) or (
+        len(text) > EXCEL_CELL_LIMIT // 2 and excel_length(text) > EXCEL_CELL_LIMIT
+    )
 
 
 def _coordinates(refs: Iterable[str]) -> set[tuple[int, int]]:
@@ -587,7 +609,7 @@ def _fill_sheet(
         builder.row(r, row, formulas)
     sheet.hidden_rows = scan.hidden_rows
     sheet.merged_ranges = scan.merged
-    return _sheet_diagnostics(sheet, scan)
+    return _sheet_diagnostics(sheet, scan) + _unwritable_cells(builder)
 
 
 # ----------------------------------------------------------------------- sheet problems
@@ -655,6 +677,48 @@ def _error_value(sheet: RawSheet, ref: str, value: str, formula: str) -> Diagnos
         expected="有效的数值或文字",
         hint=f"{cause}；请修正后重新保存",
     )
+
+
+def _unwritable_cells(builder: _Builder) -> list[Diagnostic]:
+    """E011 for each cell holding control characters, E012 for each too long."""
+    found = []
+    for r, c, text in builder.unwritable:
+        where = _at(builder.sheet, builder.ref(r, c))
+        if CONTROL_CHARACTERS.search(text):
+            found.append(control_characters(text, where))
+        if excel_length(text) > EXCEL_CELL_LIMIT:
+            found.append(too_long(text, where))
+    return found
+
+
+def control_characters(text: str, where: Location) -> Diagnostic:
+    """E011: ``text`` holds invisible control characters (also used by export)."""
+    codes = sorted({f"U+{ord(ch):04X}" for ch in CONTROL_CHARACTERS.findall(text)})
+    return make(
+        "E011",
+        f"单元格 {where.cell} 含有不可见的控制字符 {'、'.join(codes)}",
+        where,
+        found=_clip(show_controls(text)),
+        expected="不含控制字符的文字（换行和制表符可以），如 依据杭民发〔2025〕3号",
+        hint="控制字符多来自从其他系统复制的内容，Excel 无法保存；"
+        "请删除该单元格的内容后重新输入",
+    )
+
+
+def too_long(text: str, where: Location) -> Diagnostic:
+    """E012: ``text`` is longer than an Excel cell holds (also used by export)."""
+    return make(
+        "E012",
+        f"单元格 {where.cell} 的文字超过 Excel 单元格的上限",
+        where,
+        found=f"{excel_length(text)} 个字符：{_clip(text)}",
+        expected=f"不超过 {EXCEL_CELL_LIMIT} 个字符的文字",
+        hint="过长的说明请移到单独的文件中，单元格内只写文件名或文号",
+    )
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width] + "……"
 
 
 def _spans(numbers: Iterable[int]) -> str:
@@ -803,6 +867,8 @@ def _csv_sheet(
                 yield _error_value(sheet, builder.ref(r, c), row[c - 1].strip(), "")
                 row[c - 1] = ""
             builder.row(r, row, set())
+            yield from _unwritable_cells(builder)
+            builder.unwritable.clear()
     except csv.Error as error:
         yield make(
             "E002",
