@@ -26,7 +26,9 @@ TABLES = str(ROOT / "tables")
 AS_OF = date(2025, 6, 1)
 
 
-def _household(event_date: str, wage: str = "120000.00", hid: str = "E1") -> dict:
+def _household(
+    event_date: str, wage: str = "120000.00", hid: str = "E1", rejected: str = "2024-06-01"
+) -> dict:
     return {
         "household_id": hid,
         "county_code": "330106",
@@ -35,7 +37,7 @@ def _household(event_date: str, wage: str = "120000.00", hid: str = "E1") -> dic
              "hukou": "urban", "income": {"wage": wage, "transfer": "0.00"}, "employed": True},
             {"person_id": f"{hid}-2", "relation": "spouse", "birth_date": "1987-01-22", "hukou": "urban"},
         ],
-        "history": {"application_rejected": "2024-06-01"},  # monitored: alerts are raised
+        "history": {"application_rejected": rejected},  # monitored: alerts are raised
         "events": [{"type": "high_medical_expense", "date": event_date, "person_id": f"{hid}-2",
                     "amount": "50000.00"}],
     }
@@ -47,21 +49,37 @@ def _write(tmp_path: Path, *households: dict) -> Path:
     return path
 
 
-@pytest.mark.parametrize("day", ["2010-01-01", "2041-03-01", "2040-12-30"])
+@pytest.mark.parametrize(
+    ("day", "as_of"),
+    [("2010-01-01", AS_OF), ("2041-03-01", date(2041, 6, 1)), ("2040-12-30", date(2040, 12, 31))],
+)
 def test_working_days_outside_the_calendar_are_refused_by_both_evaluators(
-    tmp_path: Path, day: str
+    tmp_path: Path, day: str, as_of: date
 ) -> None:
-    path = _write(tmp_path, _household(day))
+    path = _write(tmp_path, _household(day, rejected=f"{as_of.year - 1}-06-01"))
 
     with pytest.raises(EvaluationError) as sql:
-        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+        evaluate_file(TABLES, path, as_of, tmp_path / "d.parquet", trace="none")
     with pytest.raises(EvaluationError) as interpreted:
-        explain_file(TABLES, path, "E1", AS_OF)
+        explain_file(TABLES, path, "E1", as_of)
 
     for raised in (sql, interpreted):
         [diagnostic] = raised.value.diagnostics
         assert diagnostic.code == "E612" and day in diagnostic.render()
     assert not (tmp_path / "d.parquet").exists()
+
+
+def test_an_event_after_the_decision_date_raises_no_alert_yet(tmp_path: Path) -> None:
+    path = _write(tmp_path, _household("2025-06-02"), _household("2025-06-01", hid="E2"))
+
+    evaluate_file(TABLES, path, AS_OF, tmp_path / "d.jsonl", trace="none")
+
+    lines = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
+    alerts = {d["household_id"]: d["alerts"] for d in map(json.loads, lines)}
+    assert alerts["E1"] == [] and [a["raised_on"] for a in alerts["E2"]] == ["2025-06-01"]
+    assert "alert_type" not in explain_file(TABLES, path, "E1", AS_OF).split("结论")[0]
+    later = explain_file(TABLES, path, "E1", date(2025, 6, 2))
+    assert "high_medical_expense" in later
 
 
 def test_working_days_inside_the_calendar_agree_with_the_interpreter(tmp_path: Path) -> None:

@@ -576,7 +576,7 @@ def test_an_event_beyond_the_calendar_is_a_422_at_its_path(tmp_path: Path) -> No
     tables = Path(__file__).resolve().parents[1] / "tables"
     with make_client(tables, tmp_path / "registry.duckdb") as real:
         answer = real.post(
-            "/v1/decisions", json={"as_of": "2025-06-01", "households": [household]}
+            "/v1/decisions", json={"as_of": "2040-12-31", "households": [household]}
         )
 
     assert answer.status_code == 422, answer.text
