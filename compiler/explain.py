@@ -17,7 +17,7 @@ from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
-from compiler.errors import InputError
+from compiler.errors import InputError, ValidationFailed
 from compiler.expr import Compare, Disjunction, Expr, Interval, Name, Test, render
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
 from compiler.model import Field, Kind, Level, Table
@@ -43,6 +43,11 @@ def explain_file(
     The file is read with the declared fields, as ``evaluate`` reads it: CSV can be
     read at all, and every format gives the same typed and checked household.
     """
+    if counties and project is None:
+        project = open_project(tables, counties, as_of)
+        unknown = [d for d in project.report.errors if d.code == "E606"]
+        if unknown:  # as evaluate: a --county with no workbook, before reading the file
+            raise ValidationFailed(unknown)
     fields = project.fields if project is not None else declared_fields(tables)
     household = _household(households, household_id, fields, as_of, counties)
     code = str(household.get("county_code"))

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from compiler.bind import Plan
+from compiler.errors import ValidationFailed
 from compiler.explain import explain, explain_file
 from tests.helpers import COUNTY, decide, open_clean
 
@@ -233,10 +234,16 @@ def test_county_restricts_the_household_explained_as_evaluate_does(smoke, tmp_pa
     path = tmp_path / "households.jsonl"
     path.write_text(json.dumps(household("1000")) + "\n", encoding="utf-8")
 
+    counties = Path("tables") / "counties"
+    shutil.copytree(counties / "330106-西湖区", counties / "330108-滨江区")
+
     text = explain_file(Path("tables"), path, "H1", AS_OF, [COUNTY])
     with pytest.raises(InputError) as refused:
-        explain_file(Path("tables"), path, "H1", AS_OF, ["330102"])
+        explain_file(Path("tables"), path, "H1", AS_OF, ["330108"])
 
     assert text.startswith("家庭 H1")
     message = str(refused.value)
-    assert "E604" in message and f"属于 {COUNTY}" in message and "330102" in message
+    assert "E604" in message and f"属于 {COUNTY}" in message and "330108" in message
+    with pytest.raises(ValidationFailed) as unknown:
+        explain_file(Path("tables"), path, "H1", AS_OF, ["339999"])
+    assert [d.code for d in unknown.value.diagnostics] == ["E606"]
