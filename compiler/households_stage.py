@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.errors import InputError
 from compiler.households_json import stage_json
 from compiler.households_model import (
     ALL,
@@ -249,13 +251,22 @@ def _tabular_access(
     """Find each column in its file (``event.type`` may be written ``type``); warn of
     columns that are no declared field."""
     found: dict[tuple[Level, str], str] = {}
+    absent: list[Diagnostic] = []
     for level, columns in schema.items():
+        where = (
+            f"{SOURCE_NAMES[level]} 表" if source.format == "duckdb" else source.file_of(level).name
+        )
+        file, header = source.file_of(level), list(present[level])
         for column in columns:
             names = [
                 n for n in (column.id, ".".join(column.key)) if n in present[level]
             ]
             if names:
                 found[(level, column.id)] = names[0]
+            elif column.required and present[level]:
+                absent.append(_absent(where, column.name_cn, column.id, file, header))
+        if level in LISTS and present[level] and "household_id" not in present[level]:
+            absent.append(_absent(where, "户编号", "household_id", file, header))
         # the level's order column (written by jiuzhu synth) is ours: rows keep file order
         used = {found.get((level, c.id)) for c in columns} | {
             "household_id",
@@ -264,14 +275,12 @@ def _tabular_access(
         }
         unknown = sorted(present[level].keys() - used)
         if unknown:
-            where = (
-                f"{SOURCE_NAMES[level]} 表"
-                if source.format == "duckdb"
-                else source.file_of(level).name
-            )
             warnings.append(
                 f"{where} 中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
             )
+
+    if absent:  # one diagnostic for the column, not one for each of its rows
+        raise InputError(absent)
 
     def access(column: Column) -> str:
         name = found.get((column.level, column.id))
@@ -282,6 +291,19 @@ def _tabular_access(
         return present[column.level][name] if name else None
 
     return access, source_type
+
+
+def _absent(where: str, name_cn: str, ident: str, file: Path, header: list[str]) -> Diagnostic:
+    """A required column the file does not have at all."""
+    shown = "、".join(header[:12]) + ("等" if len(header) > 12 else "")
+    return make(
+        "E604",
+        f"{where} 中没有必填字段「{name_cn}」（{ident}）这一列",
+        Location(file=str(file)),
+        found=shown,
+        expected=f"表头中有 {ident} 列",
+        hint="核对表头的拼写；CSV 的第一行须是列名",
+    )
 
 
 __all__ = ["native_sources", "stage"]

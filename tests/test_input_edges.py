@@ -179,3 +179,35 @@ def test_a_blank_key_in_parquet_is_missing_as_in_json(tmp_path: Path, column: st
 
     codes = {(d.code, column in d.render()) for d in raised.value.diagnostics}
     assert ("E604", True) in codes
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("household_id,person_id,birth", "members.{fmt} 中没有必填字段「出生日期」（birth_date）这一列"),
+        ("hid,person_id,birth_date", "members.{fmt} 中没有必填字段「户编号」（household_id）这一列"),
+    ],
+)
+def test_a_required_column_missing_from_a_file_is_one_e604(
+    tmp_path: Path, fmt: str, header: str, said: str
+) -> None:
+    import duckdb
+
+    rows = [("H1", "330106")] + [(f"H{i}", "330106") for i in range(2, 400)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE households (household_id VARCHAR, county_code VARCHAR)")
+    con.executemany("INSERT INTO households VALUES (?, ?)", rows)
+    names = header.split(",")
+    con.execute(f"CREATE TABLE members ({', '.join(f'{n} VARCHAR' for n in names)})")
+    con.executemany("INSERT INTO members VALUES (?, ?, ?)", [(h, "P1", "1970-01-01") for h, _ in rows])
+    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
+    for name in ("households", "members"):
+        con.execute(f"COPY {name} TO '{tmp_path / f'{name}.{fmt}'}' ({options})")
+
+    with pytest.raises(InputError) as refused:
+        evaluate_file(TABLES, tmp_path / f"households.{fmt}", AS_OF, tmp_path / "d.csv")
+
+    [diagnostic] = refused.value.diagnostics
+    assert diagnostic.code == "E604" and said.format(fmt=fmt) in diagnostic.render()
+    assert diagnostic.location.file == str(tmp_path / f"members.{fmt}")
