@@ -132,12 +132,13 @@ def registry_named(args: argparse.Namespace) -> bool:
 
 def registry_path(args: argparse.Namespace) -> Path:
     """--registry, else the default beside --tables; refused inside the tables folder."""
-    from compiler.registry import default_path
+    from compiler.errors import RegistryError
+    from compiler.registry import default_path, inside_tables
 
     path = Path(args.registry) if args.registry else default_path(args.tables)
     tables = Path(args.tables).resolve()
     if path.resolve().is_relative_to(tables):
-        raise usage_error(f"版本登记簿不能放在 tables 文件夹内：{path}")
+        raise RegistryError(inside_tables(path, args.tables))
     return path
 
 

@@ -243,7 +243,7 @@ class Registry:
             yield None
             return
         if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
         con = self._open(write)
         try:
             if write:
@@ -255,7 +255,28 @@ class Registry:
         finally:
             con.close()
 
+    def _make_folder(self) -> None:
+        """Make the registry's folder; a file standing where it should be is E706."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RegistryError(
+                make(
+                    "E706",
+                    f"无法创建版本登记簿「{self.path}」所在的文件夹「{folder}」",
+                    Location(str(self.path)),
+                    found=_folder_problem(error),
+                    expected="可以写入的文件夹中的登记簿路径，如 registry/jiuzhu-registry.duckdb",
+                    hint="路径中的某一级是已有的文件而不是文件夹，或没有写入权限；"
+                    "请检查 --registry 的路径",
+                )
+            ) from None
+
     def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
+        other = _not_a_registry(self.path)
+        if other:
+            raise RegistryError(not_a_registry(self.path, other))
         deadline = time.monotonic() + self.wait
         read_only = not write
         while True:
@@ -549,6 +570,64 @@ def missing(path: str | Path) -> Diagnostic:
         found=str(path),
         expected="由 jiuzhu publish 创建的登记簿文件，如 registry/jiuzhu-registry.duckdb",
         hint="检查 --registry 的路径是否写错；第一次发布（jiuzhu publish）时才会创建登记簿",
+    )
+
+
+def _not_a_registry(path: Path) -> str | None:
+    """What ``path`` is when it cannot be a registry (a folder, a Parquet file...);
+    None for a DuckDB file, a path not there yet, or a file that cannot be read (the
+    connection then says why)."""
+    if path.is_dir():
+        return "一个文件夹"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    if head[8:12] == b"DUCK":  # DuckDB's magic bytes, after the header checksum
+        return None
+    return next(
+        (kind for magic, kind in _OTHER_FILES if head.startswith(magic)),
+        "一个空文件" if not head else "其他格式的文件",
+    )
+
+
+def _folder_problem(error: OSError) -> str:
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        return "路径中有一级是文件，不是文件夹"
+    if isinstance(error, PermissionError):
+        return "没有写入权限"
+    return error.strerror or type(error).__name__
+
+
+_OTHER_FILES = [
+    (b"PAR1", "一个 Parquet 文件"),
+    (b"SQLite format 3", "一个 SQLite 数据库"),
+    (b"PK\x03\x04", "一个压缩包或 Excel 工作簿"),
+]
+
+
+def not_a_registry(path: str | Path, kind: str) -> Diagnostic:
+    return make(
+        "E706",
+        f"「{path}」是{kind}，不是版本登记簿文件",
+        Location(str(path)),
+        found=kind,
+        expected="由 jiuzhu publish 创建的 DuckDB 登记簿文件，如 registry/jiuzhu-registry.duckdb",
+        hint="用 --registry（或环境变量 JIUZHU_REGISTRY）指定登记簿文件本身，"
+        "不要指定它所在的文件夹或其他数据文件",
+    )
+
+
+def inside_tables(path: str | Path, tables: str | Path) -> Diagnostic:
+    return make(
+        "E707",
+        f"版本登记簿不能放在 tables 文件夹内：「{path}」在「{tables}」中",
+        Location(str(path)),
+        found=str(path),
+        expected="tables 文件夹以外的路径，如 registry/jiuzhu-registry.duckdb",
+        hint="tables 文件夹是工作副本，其中的文件都会被当作决策表读取和复制；"
+        "请把登记簿放在别处，或不写 --registry 使用默认位置",
     )
 
 

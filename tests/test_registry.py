@@ -498,7 +498,7 @@ def test_a_file_that_is_not_a_registry_is_reported(tmp_path):
     path.write_bytes(b"not a database at all" * 100)
     with pytest.raises(RegistryError) as caught:
         Registry(path).versions()
-    assert caught.value.diagnostics[0].code == "E703"
+    assert caught.value.diagnostics[0].code == "E706"
 
 
 def tamper_standard(registry: Path, number: int, old: str, new: str) -> None:
@@ -726,7 +726,7 @@ def test_the_registry_may_not_live_inside_the_tables_folder(tables, capsys):
         "--registry",
         str(tables / "r.duckdb"),
     )
-    assert code == 1 and "不能放在 tables 文件夹内" in err
+    assert code == 1 and "E707 版本登记簿不能放在 tables 文件夹内" in err
 
 
 def test_publish_with_households_attaches_the_impact_report(tables, registry, tmp_path):
