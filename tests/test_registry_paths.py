@@ -13,7 +13,7 @@ from tests.test_registry import write_rulebook
 
 COUNTY = "330106"
 COMMANDS = {
-    "publish": ["publish", "--county", COUNTY, "--effective", "2025-01-01", "--note", "x"],
+    "publish": ["publish", "--county", COUNTY, "--effective=2025-01-01", "--note=x"],
     "history": ["history", "--county", COUNTY],
     "verify": ["verify"],
 }
@@ -27,8 +27,14 @@ def _parquet(path: Path) -> Path:
 NOT_REGISTRIES = {
     "folder": (lambda p: (p / "r.duckdb").mkdir() or p / "r.duckdb", "一个文件夹"),
     "parquet": (lambda p: _parquet(p / "r.parquet"), "一个 Parquet 文件"),
-    "text": (lambda p: (p / "r.duckdb").write_text("hello") and p / "r.duckdb", "其他格式"),
-    "empty": (lambda p: (p / "r.duckdb").write_bytes(b"") or p / "r.duckdb", "一个空文件"),
+    "text": (
+        lambda p: (p / "r.duckdb").write_text("hello") and p / "r.duckdb",
+        "其他格式",
+    ),
+    "empty": (
+        lambda p: (p / "r.duckdb").write_bytes(b"") or p / "r.duckdb",
+        "一个空文件",
+    ),
 }
 
 
@@ -41,7 +47,9 @@ def _run(capsys, argv: list[str]) -> tuple[int, str]:  # type: ignore[no-untyped
 def test_a_registry_inside_the_tables_folder_is_e707(tmp_path, capsys, command):
     tables = write_rulebook(tmp_path / "tables")
     inside = tables / "r.duckdb"
-    code, err = _run(capsys, [*command, "--tables", str(tables), "--registry", str(inside)])
+    code, err = _run(
+        capsys, [*command, "--tables", str(tables), "--registry", str(inside)]
+    )
     assert code == 1 and f"{inside}: E707" in err and "E605" not in err
     assert f"实际为「{inside}」" in err and "应为tables 文件夹以外的路径" in err
     assert not inside.exists()
@@ -49,11 +57,15 @@ def test_a_registry_inside_the_tables_folder_is_e707(tmp_path, capsys, command):
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 @pytest.mark.parametrize("kind", NOT_REGISTRIES.values(), ids=NOT_REGISTRIES.keys())
-def test_a_registry_that_is_a_folder_or_another_file_is_e706(tmp_path, capsys, command, kind):
+def test_a_registry_that_is_a_folder_or_another_file_is_e706(
+    tmp_path, capsys, command, kind
+):
     tables = write_rulebook(tmp_path / "tables")
     make, found = kind
     path = make(tmp_path)
-    code, err = _run(capsys, [*command, "--tables", str(tables), "--registry", str(path)])
+    code, err = _run(
+        capsys, [*command, "--tables", str(tables), "--registry", str(path)]
+    )
     assert code == 1 and f"{path}: E706" in err and f"实际为「{found}" in err, err
     assert "应为由 jiuzhu publish 创建的 DuckDB 登记簿文件" in err
     assert "Error" not in err and "E703" not in err

@@ -91,7 +91,9 @@ def test_export_writes_published_control_characters_visibly(
 ):
     common = published_before_the_check(NOTE)
     out = tmp_path / "export" / f"{COUNTY_FILE}.xlsx"
-    code = cli.main(["export", "--county", COUNTY, "--version", "1", "--out", str(out), *common])
+    code = cli.main(
+        ["export", "--county", COUNTY, "--version", "1", "--out", str(out), *common]
+    )
     err = capsys.readouterr().err
     assert code == 0 and "标准参数!H2" in err
     book = openpyxl.load_workbook(out)
@@ -107,7 +109,9 @@ def test_export_refuses_published_text_longer_than_a_cell(
 ):
     common = published_before_the_check("长" * 40_000)
     out = tmp_path / "x.xlsx"
-    code = cli.main(["export", "--county", COUNTY, "--version", "1", "--out", str(out), *common])
+    code = cli.main(
+        ["export", "--county", COUNTY, "--version", "1", "--out", str(out), *common]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "标准参数!H2: E012" in err and "40000 个字符" in err
     assert not out.exists()
