@@ -370,17 +370,11 @@ def data_error(error: duckdb.Error) -> InputError | None:
         return None
     import re
 
+    from compiler.interpret import out_of_range
+
     first = str(error).splitlines()[0]
     value = re.search(r'[Cc]asting value "([^"]+)"', first) or re.search(r"\(([-\d. *]+)\)", first)
-    return InputError(
-        make(
-            "E605",
-            "家庭数据中有金额或其合计、乘积超出可计算的范围",
-            found=value.group(1) if value else first,
-            expected="金额及其合计在 ±10¹⁶ 元以内",
-            hint="检查是否有录错的特大金额（如多写了几位数）；用 jiuzhu explain 查看单户的计算过程",
-        )
-    )
+    return out_of_range(value.group(1) if value else first)
 
 
 def household_envs(

@@ -7,7 +7,8 @@ fast: one household at a time, exact Decimals, three-valued logic as SQL has it.
 Semantics in brief: a missing value (None) makes arithmetic and comparisons missing; a
 rule matches only when every test is true; division is exact to six decimals, rounded
 half away from zero (operands and quotient at six decimals); a derived value or
-output is rounded to its declared type.
+output is rounded to its declared type, and one its SQL column cannot hold (a sum of
+amounts at 10^16 yuan or more) stops the household with E605, as the SQL does.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from compiler.bind import AS_OF, Plan
 from compiler.calendar import FIRST_DAY, LAST_DAY, WorkCalendar, calendar_span_error
 from compiler.diagnostics import make
-from compiler.errors import EvaluationError
+from compiler.errors import EvaluationError, InputError
 from compiler.expr import (
     AnyTest,
     Binary,
@@ -39,7 +40,7 @@ from compiler.expr import (
     Test,
     Unary,
 )
-from compiler.model import Aggregation, DType, HitPolicy, Level, Rule, Table
+from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Rule, Table
 
 DIVISION_PLACES = Decimal("1e-6")
 # The member a member's or an event's decision concerns, named in its trace entry.
@@ -69,6 +70,16 @@ class Evaluation:
     tests: dict[tuple[str, str | None], list[list[bool | None]]] = field(default_factory=dict)
 
 
+# The largest magnitude each SQL type holds (sqlgen_expr.SQL_TYPES): DECIMAL(18, s)
+# below 10^(18-s), BIGINT up to 2^63-1.
+_LIMITS = {
+    Kind.MONEY: Decimal(10) ** 16,
+    Kind.NUMBER: Decimal(10) ** 14,
+    Kind.PERCENT: Decimal(10) ** 12,
+    Kind.INTEGER: Decimal(2**63),
+}
+
+
 def cast(value: object, dtype: DType) -> object:
     """Round a value to its declared type, as the SQL casts do."""
     if value is None or not isinstance(value, Decimal | int) or isinstance(value, bool):
@@ -76,7 +87,37 @@ def cast(value: object, dtype: DType) -> object:
     scale = dtype.scale
     if scale is None:
         return value
-    return Decimal(value).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    with localcontext() as context:
+        context.prec = 60  # the default 28 digits cannot hold every sum of amounts
+        return Decimal(value).quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP)
+
+
+def fit(value: object, dtype: DType) -> object:
+    """``cast``, refusing a value its type's SQL column cannot hold, as the compiled
+    SQL's cast does on a household's derived values and outputs.
+
+    Raises:
+        InputError: E605 (``out_of_range``), the error ``jiuzhu evaluate`` reports.
+    """
+    rounded = cast(value, dtype)
+    limit = _LIMITS.get(dtype.kind)
+    if limit is not None and isinstance(rounded, Decimal) and abs(rounded) >= limit:
+        raise out_of_range(format(rounded, "f"))
+    return rounded
+
+
+def out_of_range(found: str) -> InputError:
+    """E605: a household's amount, or a sum or product of amounts, that no column of
+    its type holds; both evaluators refuse the file with it (engine.data_error)."""
+    return InputError(
+        make(
+            "E605",
+            "家庭数据中有金额或其合计、乘积超出可计算的范围",
+            found=found,
+            expected="金额及其合计在 ±10¹⁶ 元以内",
+            hint="检查是否有录错的特大金额（如多写了几位数）；用 jiuzhu explain 查看单户的计算过程",
+        )
+    )
 
 
 class Interpreter:
@@ -101,7 +142,7 @@ class Interpreter:
             for env in self._envs(result, level):
                 if kind == "derived":
                     derived = self.plan.derived[ident]
-                    env[ident] = cast(self.value(derived.expr, env, result), derived.dtype)
+                    env[ident] = fit(self.value(derived.expr, env, result), derived.dtype)
                 else:
                     self._table(self.plan.tables[ident], env, result)
         return result
@@ -133,7 +174,7 @@ class Interpreter:
 
     def _outputs(self, rule: Rule, table: Table, env: Env, result: Evaluation) -> list[object]:
         return [
-            cast(self.value(expr, env, result), column.dtype)
+            fit(self.value(expr, env, result), column.dtype)
             for expr, column in zip(rule.outputs, table.outputs, strict=True)
         ]
 
@@ -158,7 +199,7 @@ class Interpreter:
     ) -> list[object]:
         if not rows:
             return [
-                cast(self.value(c.default, env, result), c.dtype) if c.default else None
+                fit(self.value(c.default, env, result), c.dtype) if c.default else None
                 for c in table.outputs
             ]
         if table.hit_policy is HitPolicy.UNIQUE and len(rows) > 1:

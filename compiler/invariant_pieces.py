@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from compiler.county import County
 from compiler.domains import passes, with_mask
-from compiler.errors import EvaluationError
+from compiler.errors import EvaluationError, InputError
 from compiler.expr import AnyTest, Compare, Literal, Name, names_in
 from compiler.interpret import Interpreter, cast, priority
 from compiler.intervals import (
@@ -154,7 +154,7 @@ class PieceBuilder:
     ) -> dict[str, object] | None:
         try:
             return interpreter.evaluate(values, [], []).household
-        except EvaluationError:
+        except (EvaluationError, InputError):  # a broken contract, a sum past money
             return None
 
     def unit_value(self, unit: str, values: dict[str, object]) -> object:
