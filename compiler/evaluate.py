@@ -26,6 +26,8 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import EvaluationError, InputError, ValidationFailed
+from compiler.model import Kind, Level
+from compiler.sqlgen import quote
 
 
 @dataclass
@@ -142,6 +144,8 @@ def evaluate_file(
         raise _engine_error(error) from None
     except EvaluationError as failure:
         raise _with_households(con, failure) from None
+    except InputError as failure:
+        raise _with_large_amounts(con, project, failure) from None
     try:
         if out:
             write_decisions(con, relation, out)
@@ -150,7 +154,10 @@ def evaluate_file(
         broken = contract_error(error)
         if broken is not None:
             raise _with_households(con, broken) from None
-        raise data_error(error) or _engine_error(error) from None
+        overflow = data_error(error)
+        if overflow is not None:
+            raise _with_large_amounts(con, project, overflow) from None
+        raise _engine_error(error) from None
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
     return EvaluationResult(
@@ -164,23 +171,68 @@ def _with_households(con: duckdb.DuckDBPyConnection, failure: EvaluationError) -
     problem = failure.diagnostics[0]
     if problem.code != "E612" or not problem.found:
         return failure
+    ids = _households_of(
+        con,
+        'SELECT DISTINCT household_id FROM jz_events WHERE CAST("event.date" AS VARCHAR) = ?'
+        " ORDER BY 1 LIMIT 4",
+        [problem.found],
+    )
+    if not ids:
+        return failure  # none, or the events cannot be read again: the day alone must do
+    return EvaluationError(_pointed(problem, ids, "有该日期的事件", f"{problem.hint}；可用"))
+
+
+def _households_of(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[str]:
+    """The household ids a query finds; none when the input cannot be read again."""
     try:
-        rows = con.execute(
-            'SELECT DISTINCT household_id FROM jz_events WHERE CAST("event.date" AS VARCHAR) = ?'
-            " ORDER BY 1 LIMIT 4",
-            [problem.found],
-        ).fetchall()
+        return [str(row[0]) for row in con.execute(sql, params or []).fetchall()]
     except duckdb.Error:
-        return failure  # the events cannot be read again: the day alone must do
-    if not rows:
-        return failure
-    shown = "、".join(str(r[0]) for r in rows[:3]) + ("等" if len(rows) > 3 else "")
-    return EvaluationError(
-        replace(
-            problem,
-            message=f"{problem.message}：家庭 {shown} 有该日期的事件",
-            hint=f"{problem.hint}；可用 jiuzhu explain {rows[0][0]} 查看",
-        )
+        return []
+
+
+def _pointed(problem: Diagnostic, ids: list[str], what: str, advice: str) -> Diagnostic:
+    """``problem`` naming up to three households (等 when there are more) and pointing
+    to ``jiuzhu explain`` for the first."""
+    listed = "、".join(ids[:3]) + ("等" if len(ids) > 3 else "")
+    return replace(
+        problem,
+        message=f"{problem.message}：家庭 {listed} {what}",
+        hint=f"{advice} jiuzhu explain {ids[0]} 查看",
+    )
+
+
+LARGE_TOTAL = 10**15  # yuan: a tenth of what a money column holds (E605)
+
+
+def _with_large_amounts(
+    con: duckdb.DuckDBPyConnection, project: Project, failure: InputError
+) -> InputError:
+    """E605 for a sum no column holds names no household (DuckDB does not say which);
+    add the households whose amounts, their own and their members', add up to more
+    than ``LARGE_TOTAL``, where such a sum most likely comes from."""
+    problem = failure.diagnostics[0] if failure.diagnostics else None
+    if problem is None or problem.code != "E605" or problem.location.file:
+        return failure  # a file that cannot be read, not an amount
+
+    def amounts(level: Level, alias: str) -> str:
+        columns = [
+            f"coalesce(abs(CAST({alias}.{quote(f.id)} AS DECIMAL(38,2))), 0)"
+            for f in project.fields.values()
+            if f.level is level and f.dtype.kind is Kind.MONEY
+        ]
+        return " + ".join(columns) or "0"
+
+    ids = _households_of(
+        con,
+        "SELECT h.household_id FROM jz_households h LEFT JOIN (SELECT m.household_id,"
+        f" sum({amounts(Level.MEMBER, 'm')}) AS total FROM jz_members m GROUP BY 1) a"
+        f" USING (household_id) WHERE {amounts(Level.HOUSEHOLD, 'h')}"
+        f" + coalesce(a.total, 0) >= {LARGE_TOTAL} ORDER BY h._hh_index LIMIT 4",
+    )
+    if not ids:
+        return failure  # none, or the input cannot be read again: the value alone must do
+    return InputError(
+        _pointed(problem, ids, "的金额合计超过 10¹⁵ 元", "核对这些家庭是否录错了特大金额；可用")
     )
 
 

@@ -98,4 +98,23 @@ def test_explain_reports_the_error_evaluate_reports(tables, tmp_path, capsys):
     explained = cli.main(["explain", "H1", *common])
     out, err = capsys.readouterr()
     assert evaluated == explained == 1
-    assert "E605" in said and err == said and "结论" not in out
+    assert "结论" not in out
+    for text in (said, err):
+        assert "E605 家庭数据中有金额或其合计、乘积超出可计算的范围" in text
+        assert "实际为「19999999999999999.98」" in text
+    # evaluate decides many households at once: it names the one whose amounts add up
+    assert "家庭 H1 的金额合计超过 10¹⁵ 元" in said and "jiuzhu explain H1" in said
+
+
+def test_evaluate_names_only_the_households_whose_amounts_are_huge(tables, tmp_path, capsys):
+    ordinary = household("12000", "3000") | {"household_id": "N1"}
+    huge = household(TOP, TOP) | {"household_id": "B2"}
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(json.dumps(h) for h in (ordinary, huge)) + "\n", encoding="utf-8")
+
+    code = cli.main(["evaluate", "--households", str(path), "--as-of", AS_OF.isoformat(),
+                     "--tables", str(tables), "--out", str(tmp_path / "d.csv")])
+
+    err = capsys.readouterr().err
+    assert code == 1 and "家庭 B2 的金额合计" in err and "N1" not in err
+    assert not (tmp_path / "d.csv").exists()
