@@ -446,29 +446,13 @@ class _SqlRunner:
 
 
 def _decisions_sql(plan: Plan) -> tuple[str, dict[str, str]]:
-    """A script whose last query returns every table output (and rule column).
+    """A script whose last query returns every table output (and rule column): the
+    runner needs the imported tables' own outputs, not the decision contract's."""
+    from compiler.sqlgen import compile_plan
+    from compiler.sqlgen_decisions import Decisions
 
-    The public ``compile_plan`` ends in the decision contract's columns; the runner
-    needs the imported tables' own outputs, so it has the compiler end in a query of
-    its own over the last household relation. TODO: compile_plan should take an
-    ``outputs="tables"`` option that ends the program in this query, so that this module
-    stops reaching into ``_Compiler``.
-    """
-    from compiler.model import Level
-    from compiler.sqlgen import _Compiler, quote
-
-    compiler = _Compiler(plan)
-    rules = {t.id: compiler.rule_column(t) for t in plan.tables.values()}
-    columns = ["household_id"]
-    for table in plan.tables.values():
-        columns += [quote(o.id) for o in table.outputs] + [quote(rules[table.id])]
-
-    def final() -> str:
-        relation = compiler.relations[Level.HOUSEHOLD].name
-        return f"SELECT {', '.join(columns)} FROM {quote(relation)}"
-
-    compiler.final = final  # type: ignore[method-assign]
-    return compiler.run().sql, rules
+    rules = {t.id: Decisions.rule_column(t) for t in plan.tables.values()}
+    return compile_plan(plan, outputs="tables").sql, rules
 
 
 # ---------------------------------------------------------------- comparing

@@ -89,8 +89,11 @@ class _Compiler(Expressions, Decisions):
     """Compiles one plan; expressions and the final decisions query come from the two
     mixins, steps, stored tables and decision tables are here."""
 
-    def __init__(self, plan: Plan, suffix: str = "", trace: str = "full") -> None:
+    def __init__(
+        self, plan: Plan, suffix: str = "", trace: str = "full", outputs: str = "decisions"
+    ) -> None:
         self.plan = plan
+        self.ending = outputs  # "decisions" or "tables", see compile_plan
         self.suffix = suffix
         self.trace_mode = trace
         self.pending: dict[Level, list[str]] = {level: [] for level in Level}
@@ -131,7 +134,7 @@ class _Compiler(Expressions, Decisions):
         self.position = len(self.plan.order)
         for level in (Level.MEMBER, Level.EVENT, Level.HOUSEHOLD):
             self.materialize(level)
-        final = self.final()
+        final = self.final() if self.ending == "decisions" else self.table_outputs()
         standards = {ident: s.dtype for ident, s in self.plan.rulebook.standards.items()}
         sql = ";\n\n".join([*self.statements, final])
         return Program(
@@ -683,17 +686,23 @@ def _names_of(node: object) -> tuple[str, ...]:
     return tuple(names_in(node))  # type: ignore[arg-type]
 
 
-def compile_plan(plan: Plan, suffix: str = "", trace: str = "full") -> Program:
+def compile_plan(
+    plan: Plan, suffix: str = "", trace: str = "full", outputs: str = "decisions"
+) -> Program:
     """Compile a bound plan to one DuckDB query (see the module docstring).
 
     ``suffix`` is appended to the three input relation names, so that groups of
     counties can read their own views of the input in one combined query. ``trace`` is
     "full" (table, rule, cell, outcome, policy section), "compact" (no cell and section:
-    they are fixed per rule and listed in the build) or "none".
+    they are fixed per rule and listed in the build) or "none". ``outputs`` is
+    "decisions" (the decision contract's columns) or "tables" (each household's
+    decision-table outputs and rule columns, which the DMN conformance runner reads).
     """
     if trace not in TRACE_MODES:
         raise ValueError(f"trace must be one of {TRACE_MODES}")
-    return _Compiler(plan, suffix, trace).run()
+    if outputs not in ("decisions", "tables"):
+        raise ValueError("outputs must be 'decisions' or 'tables'")
+    return _Compiler(plan, suffix, trace, outputs).run()
 
 
 # the vocabulary is re-exported: the loaders and tests write SQL with it

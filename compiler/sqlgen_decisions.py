@@ -33,6 +33,13 @@ class Decisions:
     def rule_column(table: Table) -> str:
         return f"{table.id}.__rule"
 
+    def table_outputs(self) -> str:
+        """Each household's decision-table outputs and rule columns (DMN conformance)."""
+        columns = ["household_id"]
+        for table in self.plan.tables.values():
+            columns += [quote(o.id) for o in table.outputs] + [quote(self.rule_column(table))]
+        return f"SELECT {', '.join(columns)} FROM {quote(self.relations[Level.HOUSEHOLD].name)}"
+
     def final(self) -> str:
         household = self.relations[Level.HOUSEHOLD]
         members, events = self.relations[Level.MEMBER], self.relations[Level.EVENT]
