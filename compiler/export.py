@@ -15,7 +15,6 @@ county's resolved rulebook are provided:
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -46,8 +45,6 @@ from compiler.normalise import (
     show_controls,
 )
 from compiler.read import too_long
-
-_LOG = logging.getLogger("jiuzhu")
 
 STANDARD_COLUMNS = [
     "标识",
@@ -140,7 +137,6 @@ def _fill(book: openpyxl.Workbook, workbook: Workbook, cells: _Cells) -> None:
 def _shown_note(shown: list[str]) -> list[tuple[str, str]]:
     if not shown:
         return []
-    _LOG.warning("control characters written visibly in %s", ", ".join(shown))
     listed = "、".join(shown[:20]) + (f" 等 {len(shown)} 处" if len(shown) > 20 else "")
     note = f"以下单元格原有不可见的控制字符，已写作 <U+001B> 的形式，请删除：{listed}"
     return [("控制字符", note)]
