@@ -44,13 +44,16 @@ line and JSON path), ``$[2].members[0].income.wage`` (a JSON list), ``第3行 in
 E603  a value of the wrong type or not among its values; a repeated household_id or
       person_id; a member or event whose household is not in the file
 E604  a required value missing: household_id, county_code, members[].person_id and,
-      when declared, members[].birth_date and events[].date
+      when declared, members[].birth_date and events[].date; a household with no
+      members (its income per head cannot be counted)
 E605  the file cannot be read: missing, an unknown extension, not JSON, a broken or
       undecodable CSV; also the last line when more than 200 problems were found
 E606  a county code not among ``known_counties``
 E614  a value below the field's declared 下限 or above its 上限 (字段 sheet): an
-      amount that cannot be negative, a disability grade outside 1..4
-E615  with ``as_of``, a member's birth_date after the decision date
+      amount that cannot be negative, a disability grade outside 1..4; a member's
+      birth_date before 1900-01-01 (a placeholder, not a person)
+E615  with ``as_of``, a member's birth_date or the household's current.since after
+      the decision date
 
 The passes live in modules of their own: ``households_stage`` (``households_json`` for
 JSON) stages the input as raw relations, ``households_check`` finds the problems in
@@ -221,7 +224,8 @@ def load_households(
         fields: the declared fields, by identifier.
         county: keep only this county's households.
         known_counties: the county codes that have tables; any other is E606.
-        as_of: the decision date; a member born after it is E615.
+        as_of: the decision date; a member born after it, or a current group
+            recognised after it, is E615.
 
     Returns:
         The counts loaded, the source, and warnings (columns ignored).

@@ -1,9 +1,10 @@
 """Checking staged input: every problem found in one pass, reported in Chinese.
 
 ``check`` reads each level's staged values in one query (a value missing, of the wrong
-type, not among its values, outside the field's declared bounds, a birth after the
-decision date, or an unknown county), then members and events whose household is not
-in the file and repeated ids, and raises ``InputError`` with the first
+type, not among its values, outside the field's declared bounds, a birth before
+1900-01-01, a birth or a current group's recognition after the decision date, or an
+unknown county), then members and events whose household is not in the file,
+households with no member and repeated ids, and raises ``InputError`` with the first
 ``MAX_PROBLEMS`` diagnostics (E603, E604, E606, E614, E615) and an E605 line counting
 the rest. Each diagnostic is placed by the staging's ``Places`` and says what was
 expected, with an example.
@@ -23,7 +24,9 @@ from compiler.errors import InputError
 from compiler.households_model import (
     ALL,
     BIRTH_DATE,
+    EARLIEST_BIRTH,
     MAX_PROBLEMS,
+    NOT_AFTER_AS_OF,
     TEXT,
     Column,
     Places,
@@ -63,7 +66,8 @@ def check(
     as_of: date | None = None,
 ) -> None:
     """Raise ``InputError`` with the problems in the staged input, if there are any;
-    with ``as_of``, a member born after it is one."""
+    with ``as_of``, a member born after it, or a current group recognised after it, is
+    one."""
     found, total = _problems(con, staged, schema, _Limits(known, as_of))
     _raise_problems(found, total, staged, as_of)
 
@@ -74,7 +78,7 @@ def check(
 @dataclass(frozen=True, slots=True)
 class _Limits:
     """What values are checked against beyond their fields: the counties that have
-    tables (None: any) and the decision date (None: births are not checked)."""
+    tables (None: any) and the decision date (None: no date is checked against it)."""
 
     known: list[str] | None
     as_of: date | None
@@ -82,7 +86,7 @@ class _Limits:
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
-    kind: str  # missing, type, value, range, born, county, duplicate, orphan
+    kind: str  # missing, type, value, range, early, late, county, duplicate, orphan, empty
     column: Column
     row: int
     position: int | None
@@ -116,16 +120,20 @@ def _case(staged: Staged, column: Column, limits: _Limits) -> str | None:
 
 
 def _limit_arms(typed: str, column: Column, as_of: date | None) -> list[str]:
-    """CASE arms for a typed value outside the field's bounds or after ``as_of``;
-    they follow the type arm, so they only see values that have the type."""
+    """CASE arms for a typed value outside the field's bounds, a birth before
+    ``EARLIEST_BIRTH`` or a date after ``as_of``; they follow the type arm, so they
+    only see values that have the type."""
     arms = [
         f"WHEN {typed} {op} {literal(bound, column.dtype)} THEN 'range'"
         for bound, op in ((column.lower, "<"), (column.upper, ">"))
         if bound is not None
     ]
-    born = (column.level, column.id) == BIRTH_DATE and column.dtype.kind is Kind.DATE
-    if as_of is not None and born:
-        arms.append(f"WHEN {typed} > {literal(as_of)} THEN 'born'")
+    if column.dtype.kind is not Kind.DATE:
+        return arms
+    if (column.level, column.id) == BIRTH_DATE:
+        arms.append(f"WHEN {typed} < {literal(EARLIEST_BIRTH)} THEN 'early'")
+    if as_of is not None and (column.level, column.id) in NOT_AFTER_AS_OF:
+        arms.append(f"WHEN {typed} > {literal(as_of)} THEN 'late'")
     return arms
 
 
@@ -193,9 +201,12 @@ def _value_problems(
 def _duplicates(
     con: duckdb.DuckDBPyConnection, staged: Staged, column: Column, budget: int
 ) -> list[_Problem]:
-    """Rows repeating a household_id (in the file) or a person_id (in a household)."""
+    """Rows repeating a household_id (in the file) or a person_id (in a household:
+    JSON nests members in their household's record, whose row they carry, so two
+    households that share an id keep their members apart)."""
     key = staged.family.text(staged.access(column))
-    group = "_hid" if column.level is Level.HOUSEHOLD else "_hid, _key"
+    household = "_hid" if staged.linked else "_row"
+    group = "_hid" if column.level is Level.HOUSEHOLD else f"{household}, _key"
     keyed = (
         f"(SELECT _row, _pos, _hid, {key} AS _key FROM {staged.built[column.level]}) "
         "WHERE _key IS NOT NULL"
@@ -226,6 +237,29 @@ def _orphans(
     return [_Problem("orphan", column, row, None, hid) for row, hid in rows]
 
 
+# Where a household without members is shown: its members list (JSON), or its row of
+# the households file (CSV, Parquet, DuckDB), whose members sit in another file.
+_MEMBERS = Column("members", "家庭成员", Level.HOUSEHOLD, TEXT)
+_HOUSEHOLD_ID = Column("household_id", "户编号", Level.HOUSEHOLD, TEXT)
+
+
+def _memberless(
+    con: duckdb.DuckDBPyConnection, staged: Staged, budget: int
+) -> list[_Problem]:
+    """Households with no member: no one's income to divide, no one to decide for.
+    A household without a household_id is left out in linked input: it is E604
+    already, and no member could name it."""
+    key = "_hid" if staged.linked else "_row"
+    rows = con.execute(
+        f"SELECT _row, _hid FROM {staged.built[Level.HOUSEHOLD]} h "
+        f"WHERE h.{key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        f"{staged.built[Level.MEMBER]} m WHERE m.{key} = h.{key}) "
+        f"ORDER BY _row LIMIT {budget}"
+    ).fetchall()
+    column = _HOUSEHOLD_ID if staged.linked else _MEMBERS
+    return [_Problem("empty", column, row, None, hid) for row, hid in rows]
+
+
 def _problems(
     con: duckdb.DuckDBPyConnection,
     staged: Staged,
@@ -244,11 +278,13 @@ def _problems(
         if staged.linked and level is not Level.HOUSEHOLD:
             orphans = _orphans(con, level, MAX_PROBLEMS - len(problems) + 1)
             problems, total = problems + orphans, total + len(orphans)
+    empty = _memberless(con, staged, MAX_PROBLEMS - len(problems) + 1)
+    problems, total = problems + empty, total + len(empty)
     for column in (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0]):
         repeated = _duplicates(con, staged, column, MAX_PROBLEMS - len(problems) + 1)
         problems, total = problems + repeated, total + len(repeated)
-        if repeated:
-            break  # the members of a repeated household repeat too
+        if repeated and staged.linked:
+            break  # members join a repeated household by its id: they repeat too
     return problems[:MAX_PROBLEMS], total
 
 
@@ -290,15 +326,10 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
             expected=_bounds_text(column) if problem.kind == "range" else expected,
             hint=advice or _type_hint(column.dtype.kind),
         )
-    if problem.kind == "born":
-        return make(
-            "E615",
-            f"{label}晚于决策日期 {as_of}",
-            where,
-            found=problem.found,
-            expected=f"不晚于决策日期 {as_of} 的日期，如 1980-05-01",
-            hint="出生日期晚于决策日期时年龄为负，无法认定；核对出生日期或决策日期",
-        )
+    if problem.kind in ("early", "late"):
+        return _date_diagnostic(problem, label, where, as_of)
+    if problem.kind == "empty":
+        return _memberless_diagnostic(problem, places, where)
     if problem.kind == "county":
         return make(
             "E606",
@@ -309,7 +340,8 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
             hint="核对区划代码；新的县请先建立该县的工作簿",
         )
     if problem.kind == "duplicate":
-        first = places.locate(column, *(problem.first or (0, None))).render()
+        # the first is in the same file: its place inside it is enough
+        first = places.locate(column, *(problem.first or (0, None))).cell
         scope = "同一文件" if column.level is Level.HOUSEHOLD else "同一家庭"
         return make(
             "E603",
@@ -326,6 +358,63 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
         found=problem.found,
         expected="家庭文件中已有的 household_id",
         hint="核对户编号，或补充该户的家庭数据",
+    )
+
+
+def _date_diagnostic(
+    problem: _Problem, label: str, where: Location, as_of: date | None
+) -> Diagnostic:
+    """A birth before 1900-01-01 (E614), or a date after the decision date (E615)."""
+    if problem.kind == "early":
+        span = f"至决策日期 {as_of} 之间" if as_of is not None else "以后"
+        return make(
+            "E614",
+            f"{label}早于 {EARLIEST_BIRTH}",
+            where,
+            found=problem.found,
+            expected=f"{EARLIEST_BIRTH} {span}的日期，如 1980-05-01",
+            hint=f"{EARLIEST_BIRTH.year} 年以前出生的人不会在世，多半是出生日期不详时"
+            "填入的占位值（如 0001-01-01）；请填写真实的出生日期",
+        )
+    if (problem.column.level, problem.column.id) == BIRTH_DATE:
+        example = "1980-05-01"
+        hint = "出生日期晚于决策日期时年龄为负，无法认定；核对出生日期或决策日期"
+    else:
+        example = str(as_of.replace(day=1)) if as_of is not None else "2024-01-01"
+        hint = (
+            "现类别的认定不会始于决策日期之后，否则无法判断该户在决策日期是否已被认定；"
+            "核对认定日期或决策日期"
+        )
+    return make(
+        "E615",
+        f"{label}晚于决策日期 {as_of}",
+        where,
+        found=problem.found,
+        expected=f"不晚于决策日期 {as_of} 的日期，如 {example}",
+        hint=hint,
+    )
+
+
+def _memberless_diagnostic(
+    problem: _Problem, places: Places, where: Location
+) -> Diagnostic:
+    """A household with no member (E604): its income per head cannot be counted."""
+    source = places.source
+    if source.format in ("jsonl", "json"):
+        expected = '至少一名成员，如 "members": [{"person_id": "P1", "birth_date": "1980-05-01"}]'
+        hint = "补充该户的成员，或从文件中删去该户"
+    else:
+        name = source.file_of(Level.MEMBER).name
+        inside = "members 表中" if source.format == "duckdb" else f"{name} 中"
+        expected = f"{inside}至少有一行 household_id 为「{problem.found}」的成员"
+        hint = f"在 {inside}补充该户的成员，或删去该户；核对两处的户编号是否一致"
+    return make(
+        "E604",
+        f"家庭「{problem.found}」没有成员",
+        where,
+        found="0 名成员",
+        expected=expected,
+        hint=f"没有成员的家庭无法计算人均收入、认定类别；{hint}",
     )
 
 

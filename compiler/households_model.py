@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -36,7 +37,12 @@ REQUIRED = {
     (Level.EVENT, "event.date"),  # an alert's working days are counted from it
     (Level.EVENT, "event.type"),  # an event of no type raises no alert, silently
 }
-BIRTH_DATE = (Level.MEMBER, "birth_date")  # no later than the decision date (E615)
+BIRTH_DATE = (Level.MEMBER, "birth_date")  # from EARLIEST_BIRTH to the decision date
+# An earlier birth is a placeholder for an unknown date, not a living person (E614).
+EARLIEST_BIRTH = date(1900, 1, 1)
+# Dates that cannot lie after the decision date (E615): a birth, and the day the
+# household's current group was recognised (a recognition still to come is no fact).
+NOT_AFTER_AS_OF = frozenset({BIRTH_DATE, (Level.HOUSEHOLD, "current.since")})
 MAX_PROBLEMS = 200
 EVENT_PREFIX = "event."
 
@@ -310,12 +316,14 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 __all__ = [
     "ALL",
     "BIRTH_DATE",
+    "EARLIEST_BIRTH",
     "EVENT_PREFIX",
     "FAST",
     "INDEXES",
     "KEYS",
     "LISTS",
     "MAX_PROBLEMS",
+    "NOT_AFTER_AS_OF",
     "RAW",
     "READ_ERRORS",
     "REQUIRED",

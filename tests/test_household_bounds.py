@@ -1,11 +1,15 @@
 """Values the household contract rules out are refused in every input format: an
 amount that cannot be negative or a disability grade outside 1-4 (E614, from the
 bounds the province's 字段 sheet declares), a member born after the decision date
-(E615) and an event without a date (E604); net incomes may still be negative."""
+(E615) and an event without a date (E604); net incomes may still be negative. So are a
+birth before 1900-01-01 (E614), a current group recognised after the decision date
+(E615) and a household with no members (E604), in the CLI, the console and the
+service alike."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +22,7 @@ from compiler.errors import InputError
 from compiler.households import load_households
 from compiler.resolve import declared_fields
 from console import workspace
-from tests.tables_fixture import write_tables
+from tests.tables_fixture import province_sheets, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = declared_fields(ROOT / "tables")
@@ -67,11 +71,19 @@ PROBLEMS = [
 ]
 
 
-def _typed(con: duckdb.DuckDBPyConnection) -> None:
-    for name, columns in TYPES.items():
+def _typed(
+    con: duckdb.DuckDBPyConnection,
+    types: dict[str, str] = TYPES,
+    rows: dict[str, list[tuple[Any, ...]]] = ROWS,
+) -> None:
+    for name, columns in types.items():
         con.execute(f"CREATE TABLE {name} ({columns})")
-        marks = ", ".join("?" * len(ROWS[name][0]))
-        con.executemany(f"INSERT INTO {name} VALUES ({marks})", ROWS[name])
+        if rows[name]:
+            marks = ", ".join("?" * len(rows[name][0]))
+            con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows[name])
+
+
+Typed = Callable[[duckdb.DuckDBPyConnection], None]
 
 
 def _write_jsonl(folder: Path) -> Path:
@@ -96,20 +108,20 @@ def _write_jsonl(folder: Path) -> Path:
     return path
 
 
-def _write_files(folder: Path, fmt: str) -> Path:
+def _write_files(folder: Path, fmt: str, typed: Typed = _typed) -> Path:
     """households, members and events files of the typed rows (CSV: as text)."""
     con = duckdb.connect()
-    _typed(con)
+    typed(con)
     options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
     for name in TYPES:
         con.execute(f"COPY {name} TO '{folder / f'{name}.{fmt}'}' ({options})")
     return folder / f"households.{fmt}"
 
 
-def _write_duckdb(folder: Path) -> Path:
+def _write_duckdb(folder: Path, typed: Typed = _typed) -> Path:
     path = folder / "input.duckdb"
     con = duckdb.connect(str(path))
-    _typed(con)
+    typed(con)
     con.close()
     return path
 
@@ -285,3 +297,175 @@ def test_console_explains_a_csv_household_and_reports_a_bad_file_in_chinese(
 
     assert text.startswith("家庭 C1") and "人均月收入 = 1,000.00 元" in text
     assert "E615" in late and "Traceback" not in late
+
+
+# Dates and members the contract rules out, whatever the 字段 sheet declares: D1 was
+# recognised in its group the day after the decision date; D2 has a member born on the
+# last day of 1899 (and one on the first of 1900, which is fine); D3 has no members (and
+# was recognised on the decision date itself, which is fine).
+DATED = {
+    "households": [
+        ("D1", "330106", date(2025, 6, 2)),
+        ("D2", "330106", None),
+        ("D3", "330106", AS_OF),
+    ],
+    "members": [
+        ("D1", "d1", date(1980, 1, 1)),
+        ("D2", "d2", date(1899, 12, 31)),
+        ("D2", "d3", date(1900, 1, 1)),
+    ],
+    "events": [],
+}
+DATED_TYPES = {
+    "households": 'household_id VARCHAR, county_code VARCHAR, "current.since" DATE',
+    "members": "household_id VARCHAR, person_id VARCHAR, birth_date DATE",
+    "events": 'household_id VARCHAR, "event.type" VARCHAR, "event.date" DATE',
+}
+
+
+def _dated(con: duckdb.DuckDBPyConnection) -> None:
+    _typed(con, DATED_TYPES, DATED)
+
+
+def _write_dated_jsonl(folder: Path) -> Path:
+    lines = []
+    for hid, county, since in DATED["households"]:
+        members = [
+            {"person_id": pid, "birth_date": born.isoformat()}
+            for h, pid, born in DATED["members"]
+            if h == hid
+        ]
+        current = {"since": since.isoformat() if since else None}
+        household = {"household_id": hid, "county_code": county, "current": current}
+        lines.append(json.dumps(household | ({"members": members} if members else {})))
+    path = folder / "dated.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+DATED_WRITERS = {
+    "jsonl": _write_dated_jsonl,
+    "csv": lambda folder: _write_files(folder, "csv", _dated),
+    "parquet": lambda folder: _write_files(folder, "parquet", _dated),
+    "duckdb": lambda folder: _write_duckdb(folder, _dated),
+}
+
+
+@pytest.mark.parametrize("fmt", list(DATED_WRITERS))
+def test_every_format_refuses_impossible_dates_and_households_without_members(
+    fmt: str, tmp_path: Path
+) -> None:
+    path = DATED_WRITERS[fmt](tmp_path)
+
+    with pytest.raises(InputError) as raised:
+        load_households(duckdb.connect(), path, FIELDS, as_of=AS_OF)
+
+    found = [(d.code, d.location.cell) for d in raised.value.diagnostics]
+    # a household without members is shown at its members list, or at its row of
+    # the households file when its members would be in another file
+    empty = ("members", None) if fmt == "jsonl" else ("household_id", None)
+    assert found == [
+        ("E615", _cell(fmt, "households", 0, "current.since", None)),
+        ("E614", _dated_cell(fmt, 1, "birth_date", 0)),
+        ("E604", _dated_cell(fmt, 2, *empty, level="households")),
+    ]
+    since, born, empty_text = (d.render() for d in raised.value.diagnostics)
+    assert "「现类别认定日期」（current.since）晚于决策日期 2025-06-01" in since
+    assert "实际为「2025-06-02」" in since
+    assert "「出生日期」（birth_date）早于 1900-01-01；实际为「1899-12-31」" in born
+    assert "应为1900-01-01 至决策日期 2025-06-01 之间的日期" in born
+    assert "家庭「D3」没有成员；实际为「0 名成员」" in empty_text
+    assert str(path.parent) in empty_text
+    if fmt != "jsonl":  # the members file (or table) where its members would be
+        assert "members" in empty_text.split("应为")[1]
+        assert "至少有一行 household_id 为「D3」" in empty_text
+
+
+def _dated_cell(
+    fmt: str, row: int, field: str, position: int | None, level: str = "members"
+) -> str:
+    """Where a problem of the DATED rows is: the member at ``row`` of the members
+    table (or the household at ``row``), ``position`` within its household."""
+    if fmt != "jsonl":
+        return _cell(fmt, level, row, field, position)
+    hid = DATED[level][row][0]
+    line = 1 + [h[0] for h in DATED["households"]].index(hid)
+    path = f"$.{field}" if position is None else f"$.{level}[{position}].{field}"
+    return f"第{line}行 {path}"
+
+
+def test_a_birth_before_1900_is_refused_without_a_decision_date(tmp_path: Path) -> None:
+    path = _born_on(tmp_path, "0001-01-01")
+
+    [(code, cell, message)] = _refused(path)
+
+    assert (code, cell) == ("E614", "第1行 $.members[0].birth_date")
+    assert "早于 1900-01-01；实际为「0001-01-01」" in message
+    assert "应为1900-01-01 以后的日期，如 1980-05-01" in message
+    assert "占位值" in message
+
+
+# The small tables with the household's current recognition date declared as a field.
+SINCE = ["current.since", "现类别认定日期", "家庭", "date", None, None, None, None]
+# C1 recognised after the decision date, C2 with a member born in 1800, C3 with no
+# members: (changes to a sound household, code, where in a JSON Lines file)
+UNDECIDABLE = [
+    ({"current": {"since": "2025-06-02"}}, "E615", "第1行 $.current.since"),
+    (
+        {"members": [{"person_id": "P1", "birth_date": "1800-01-01"}]},
+        "E614",
+        "第2行 $.members[0].birth_date",
+    ),
+    ({"members": []}, "E604", "第3行 $.members"),
+]
+
+
+def _undecidable(folder: Path) -> tuple[Path, Path]:
+    """Tables declaring current.since, and a JSON Lines file of C1-C3."""
+    province = province_sheets()
+    province["字段"].append(SINCE)
+    tables = write_tables(folder, province)
+    sound = json.loads(_born_on(folder, "1980-01-01").read_text(encoding="utf-8"))
+    lines = [
+        json.dumps(sound | {"household_id": f"C{i}"} | changes)
+        for i, (changes, *_) in enumerate(UNDECIDABLE, start=1)
+    ]
+    path = folder / "households.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tables, path
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["explain", "C1"]])
+def test_the_cli_refuses_households_that_cannot_be_decided(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compiler.cli import main
+
+    tables, path = _undecidable(tmp_path)
+    out = ["--out", str(tmp_path / "out.csv")] if command == ["evaluate"] else []
+
+    code = main([*command, "--tables", str(tables), "--households", str(path),
+                 "--as-of", AS_OF.isoformat(), *out])  # fmt: skip
+
+    errors = capsys.readouterr().err
+    assert code == 1 and not (tmp_path / "out.csv").exists()
+    for _, problem, cell in UNDECIDABLE:
+        assert f"{path}:{cell}: {problem}" in errors
+    assert "家庭「C3」没有成员" in errors and "Traceback" not in errors
+
+
+def test_console_preview_and_explain_refuse_households_that_cannot_be_decided(
+    tmp_path: Path,
+) -> None:
+    tables, path = _undecidable(tmp_path)
+    checked = workspace.check(tables, "330106", AS_OF, analysis=False)
+
+    preview = workspace.preview(checked, path, AS_OF)
+    explained = workspace.explain_text(checked, path, "C3")
+
+    assert [(d.code, d.location.cell) for d in preview.problems] == [
+        (code, cell) for _, code, cell in UNDECIDABLE
+    ]
+    assert not preview.rows
+    assert "E604" in explained and "没有成员" in explained
+    assert "Traceback" not in explained

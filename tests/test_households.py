@@ -96,7 +96,11 @@ HOUSEHOLDS: list[dict[str, Any]] = [
         "members": [{"person_id": "q1", "birth_date": "2000-02-29"}],
         "events": [],
     },
-    {"household_id": "H3", "county_code": "330106", "members": []},
+    {
+        "household_id": "H3",
+        "county_code": "330106",
+        "members": [{"person_id": "r1", "birth_date": "1975-07-08"}],
+    },
 ]
 
 HOUSEHOLD_COLUMNS = [
@@ -139,6 +143,7 @@ MEMBER_ROWS = [
     ("H1", 0, "p1", "head", date(1960, 1, 2), True, Decimal("2400.00")),
     ("H1", 1, "p2", "spouse", date(1990, 5, 6), False, Decimal("0.00")),
     ("H2", 0, "q1", None, date(2000, 2, 29), True, Decimal("0.00")),
+    ("H3", 0, "r1", None, date(1975, 7, 8), True, Decimal("0.00")),
 ]
 EVENT_ROWS = [
     ("H1", 0, "high_medical_expense", date(2025, 3, 1), "p1", Decimal("20000.00")),
@@ -293,7 +298,7 @@ def test_every_format_loads_the_same_typed_tables(
 ) -> None:
     loaded = load_households(con, WRITERS[fmt](tmp_path, HOUSEHOLDS), FIELDS)
 
-    assert (loaded.households, loaded.members, loaded.events) == (3, 3, 1)
+    assert (loaded.households, loaded.members, loaded.events) == (3, 4, 1)
     assert _columns(con, "jz_households") == HOUSEHOLD_COLUMNS
     assert _columns(con, "jz_members") == MEMBER_COLUMNS
     assert _columns(con, "jz_events") == EVENT_COLUMNS
@@ -302,7 +307,7 @@ def test_every_format_loads_the_same_typed_tables(
     assert _ranked(con, "jz_events", "_event_index") == EVENT_ROWS
     # JSON and CSV number members within their household; Parquet and DuckDB input keep
     # the file row (no window over every read of the view), which orders them the same
-    rows = {"parquet": [0, 1, 2], "duckdb": [0, 1, 2]}.get(fmt, [0, 1, 0])
+    rows = {"parquet": [0, 1, 2, 3], "duckdb": [0, 1, 2, 3]}.get(fmt, [0, 1, 0, 0])
     found = con.execute("SELECT _member_index FROM jz_members ORDER BY household_id, _member_index")
     assert [r[0] for r in found.fetchall()] == rows
 
@@ -352,13 +357,13 @@ def test_county_filter_keeps_one_county_and_file_positions(
         con, write_jsonl(tmp_path / "a.jsonl", HOUSEHOLDS), FIELDS, county="330106"
     )
 
-    assert (loaded.households, loaded.members, loaded.events) == (2, 2, 1)
+    assert (loaded.households, loaded.members, loaded.events) == (2, 3, 1)
     households = con.execute(
         "SELECT household_id, _hh_index FROM jz_households ORDER BY 2"
     )
     assert households.fetchall() == [("H1", 0), ("H3", 2)]
-    members = con.execute("SELECT DISTINCT household_id FROM jz_members").fetchall()
-    assert members == [("H1",)]
+    members = con.execute("SELECT DISTINCT household_id FROM jz_members ORDER BY 1")
+    assert members.fetchall() == [("H1",), ("H3",)]
 
 
 def test_csv_member_index_follows_row_order_within_each_household(
@@ -367,7 +372,7 @@ def test_csv_member_index_follows_row_order_within_each_household(
     path = write_csv(tmp_path, HOUSEHOLDS)
     (tmp_path / "x-members.csv").write_text(
         "household_id,person_id,birth_date\nH1,b,1990-01-01\nH2,c,1991-01-01\n"
-        "H1,a,1992-01-01\n",
+        "H1,a,1992-01-01\nH3,d,1993-01-01\n",
         encoding="utf-8",
     )
 
@@ -376,7 +381,7 @@ def test_csv_member_index_follows_row_order_within_each_household(
     rows = con.execute(
         "SELECT household_id, _member_index, person_id FROM jz_members ORDER BY 1, 2"
     ).fetchall()
-    assert rows == [("H1", 0, "b"), ("H1", 1, "a"), ("H2", 0, "c")]
+    assert rows == [("H1", 0, "b"), ("H1", 1, "a"), ("H2", 0, "c"), ("H3", 0, "d")]
 
 
 def test_csv_event_columns_may_drop_the_event_prefix_and_unknown_columns_warn(
@@ -400,7 +405,8 @@ def test_csv_event_columns_may_drop_the_event_prefix_and_unknown_columns_warn(
 def test_json_money_is_exact_from_numbers_and_strings(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
-    household = {"household_id": "H", "county_code": "330106", "members": []}
+    household = {"household_id": "H", "county_code": "330106"}
+    household["members"] = [{"person_id": "P1", "birth_date": "1980-01-01"}]
     rows = [
         {**household, "household_id": f"H{i}", "assets": {"money": v}}
         for i, v in enumerate([0.1, "0.10", 1402.5, "12345678901234.56", 1e3, "-3"])
@@ -519,7 +525,7 @@ JSON_PROBLEMS = [
     ("no-birth-date", _one(members__1__birth_date=""), "E604",
      "第2行 $.members[1].birth_date", "名称birth_date"),
     ("same-person-twice", _one(members__1__person_id="p1"), "E603",
-     "第2行 $.members[1].person_id", "与 {file}:第2行 $.members[0].person_id 重复"),
+     "第2行 $.members[1].person_id", "与 第2行 $.members[0].person_id 重复"),
     ("event-money", _one(events__0__amount="many"), "E603",
      "第2行 $.events[0].amount", "金额"),
     ("assets-not-object", _one(assets=5), "E603", "第2行 $.assets", "应为JSON 对象"),
@@ -571,9 +577,7 @@ def test_repeated_household_id_names_the_first_line(
     [(code, cell, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
 
     assert (code, cell) == ("E603", "第3行 $.household_id")
-    assert (
-        "「H1」" in message and "与 " + f"{path}:第1行 $.household_id 重复" in message
-    )
+    assert "「H1」" in message and "与 第1行 $.household_id 重复" in message
 
 
 def test_line_numbers_count_blank_lines(
@@ -794,7 +798,8 @@ def test_parquet_values_must_cast_exactly(
     source.execute(
         f"COPY (SELECT 'H1' AS household_id, '330106' AS county_code, "
         f'CAST(0.1 AS DOUBLE) AS "assets.money", \'x\' AS "current.since" UNION ALL '
-        f"SELECT 'H2', '330102', CAST(0.125 AS DOUBLE), NULL) TO '{target}' (FORMAT parquet)"
+        f"SELECT 'H2', '330102', CAST(0.125 AS DOUBLE), NULL UNION ALL "
+        f"SELECT 'H3', '330106', 0, NULL) TO '{target}' (FORMAT parquet)"
     )
 
     found = _diagnostics(lambda: load_households(con, target, FIELDS))
@@ -968,7 +973,7 @@ def test_iter_households_rebuilds_the_contract_shape(fmt: str, tmp_path: Path) -
 
     assert [h["household_id"] for h in households] == ["H1", "H2", "H3"]
     assert households[0] == EXPECTED_FIRST
-    assert households[2]["members"] == [] and households[2]["events"] == []
+    assert len(households[2]["members"]) == 1 and households[2]["events"] == []
     assert households[1]["assets"]["money"] == Decimal("0.00")
 
 
