@@ -202,17 +202,32 @@ def _pointed(problem: Diagnostic, ids: list[str], what: str, advice: str) -> Dia
 
 
 LARGE_TOTAL = 10**15  # yuan: a tenth of what a money column holds (E605)
+LARGE_AMOUNTS = "的金额合计超过 10¹⁵ 元"  # said of each household named
 
 
 def _with_large_amounts(
     con: duckdb.DuckDBPyConnection, project: Project, failure: InputError
 ) -> InputError:
     """E605 for a sum no column holds names no household (DuckDB does not say which);
-    add the households whose amounts, their own and their members', add up to more
-    than ``LARGE_TOTAL``, where such a sum most likely comes from."""
+    add up to three of the households ``large_amount_households`` finds."""
+    ids = large_amount_households(con, project, failure, 4)
+    if not ids:
+        return failure  # none, or the input cannot be read again: the value alone must do
+    return InputError(
+        _pointed(failure.diagnostics[0], ids, LARGE_AMOUNTS, "核对这些家庭是否录错了特大金额；可用")
+    )
+
+
+def large_amount_households(
+    con: duckdb.DuckDBPyConnection, project: Project, failure: InputError, limit: int
+) -> list[str]:
+    """When ``failure`` is an E605 about an amount (not a file that cannot be read), the
+    first ``limit`` loaded households, in input order, whose amounts, their own and
+    their members', add up to more than ``LARGE_TOTAL``: where a sum no column holds
+    most likely comes from. Empty otherwise, or when the input cannot be read again."""
     problem = failure.diagnostics[0] if failure.diagnostics else None
     if problem is None or problem.code != "E605" or problem.location.file:
-        return failure  # a file that cannot be read, not an amount
+        return []
 
     def amounts(level: Level, alias: str) -> str:
         columns = [
@@ -222,17 +237,12 @@ def _with_large_amounts(
         ]
         return " + ".join(columns) or "0"
 
-    ids = _households_of(
+    return _households_of(
         con,
         "SELECT h.household_id FROM jz_households h LEFT JOIN (SELECT m.household_id,"
         f" sum({amounts(Level.MEMBER, 'm')}) AS total FROM jz_members m GROUP BY 1) a"
         f" USING (household_id) WHERE {amounts(Level.HOUSEHOLD, 'h')}"
-        f" + coalesce(a.total, 0) >= {LARGE_TOTAL} ORDER BY h._hh_index LIMIT 4",
-    )
-    if not ids:
-        return failure  # none, or the input cannot be read again: the value alone must do
-    return InputError(
-        _pointed(problem, ids, "的金额合计超过 10¹⁵ 元", "核对这些家庭是否录错了特大金额；可用")
+        f" + coalesce(a.total, 0) >= {LARGE_TOTAL} ORDER BY h._hh_index LIMIT {int(limit)}",
     )
 
 

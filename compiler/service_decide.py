@@ -17,7 +17,7 @@ import re
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,13 @@ import duckdb
 
 from compiler import logger
 from compiler.diagnostics import Location, make
-from compiler.engine import connect, contract_error
+from compiler.engine import Project, connect, contract_error
 from compiler.errors import EvaluationError, InputError, JiuzhuError
-from compiler.evaluate import decide, prepare
+from compiler.evaluate import LARGE_AMOUNTS, decide, large_amount_households, prepare
 from compiler.output import decision_records
 from compiler.service_errors import (
     INDEXED,
+    MAX_ERRORS,
     ServiceError,
     encode,
     from_library,
@@ -114,7 +115,10 @@ class Evaluator:
             con = self._connection()
             try:
                 present = prepare(con, warm.project, path, as_of, versions=warm.labels)
-                relation = decide(con, warm.project, present)
+                try:
+                    relation = decide(con, warm.project, present)
+                except InputError as failure:  # a value the SQL could not compute
+                    raise _with_large_amounts(con, warm.project, failure) from None
                 records = decision_records(con, _in_input_order(relation))
             except duckdb.Error as error:
                 self._discard()
@@ -156,10 +160,35 @@ _DATA_ERRORS = (
 )
 
 
+def _with_large_amounts(
+    con: duckdb.DuckDBPyConnection, project: Project, failure: InputError
+) -> InputError:
+    """An E605 for a sum no column holds, once for each household whose amounts add
+    up to more than 10^15 yuan (as ``jiuzhu evaluate`` names them), each naming its
+    household so that ``_placed`` gives it the household's path. DuckDB's value is
+    kept on the first only: which household it came from is a guess."""
+    ids = large_amount_households(con, project, failure, MAX_ERRORS)
+    if not ids:
+        return failure
+    problem = failure.diagnostics[0]
+    return InputError(
+        [
+            replace(
+                problem,
+                message=f"{problem.message}：家庭 {ident} {LARGE_AMOUNTS}",
+                found=problem.found if k == 0 else None,
+                extra={**problem.extra, "household": ident},
+            )
+            for k, ident in enumerate(ids)
+        ]
+    )
+
+
 def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
-    """A contract error (E601/E602) given the JSON path of the household it names, a
-    working day out of the calendar (E612) the path of the first event dated that day."""
-    if not isinstance(error, EvaluationError):
+    """A contract error (E601/E602) or an amount too large (E605) given the JSON path
+    of the household it names, a working day out of the calendar (E612) the path of
+    the first event dated that day."""
+    if not isinstance(error, EvaluationError | InputError):
         return error
     ids = [
         _id_text(h.get("household_id")) if isinstance(h, dict) else None
@@ -180,7 +209,7 @@ def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
             if path is not None:
                 diagnostic = with_location(diagnostic, Location(cell=path))
         placed.append(diagnostic)
-    return EvaluationError(placed)
+    return type(error)(placed)
 
 
 def _event_dated(households: list[Any], day: str) -> str | None:
@@ -246,8 +275,8 @@ def _split(
 
 def _blamed(error: JiuzhuError | ServiceError, sizes: list[int]) -> list[int]:
     """The parts (by position) a merged run's diagnostics point at: a household path
-    ``$[i]...``, or a contract error's household ``k~H001``; empty when one cannot be
-    placed."""
+    ``$[i]...``, or the household ``k~H001`` a contract error or an amount too large
+    names; empty when one cannot be placed."""
     if isinstance(error, ServiceError):
         return []
     offsets = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
@@ -258,7 +287,7 @@ def _blamed(error: JiuzhuError | ServiceError, sizes: list[int]) -> list[int]:
         if match:
             index = int(match.group(1))
             blamed.add(next(k for k in range(len(sizes)) if index < offsets[k + 1]))
-        elif isinstance(error, EvaluationError) and re.match(r"\d+~", household):
+        elif re.match(r"\d+~", household):
             blamed.add(int(household.split("~", 1)[0]))
         else:
             return []

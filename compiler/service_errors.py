@@ -4,7 +4,8 @@
 ``{"error": {...}, "errors": [...]}`` (docs/service.md), at most ``MAX_ERRORS``
 entries. A diagnostic's ``location.cell`` holds the JSON path of the request
 (``$.households[0].members``) or the URL parameter (``url.code``) at fault; a library
-error's household paths ``$[i]...`` become ``$.households[i]...``. Money is encoded
+error's household paths ``$[i]...`` become ``$.households[i]...``, in its location
+and in its hint (a repeated id's hint names the first). Money is encoded
 exactly, as a string; a bug is answered by ``internal_error`` (E611) and logged by
 ``log_bug`` without its message.
 """
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import traceback
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -70,9 +72,13 @@ def from_library(error: JiuzhuError, status: int | None = None) -> ServiceError:
 
 
 INDEXED = re.compile(r"\$\[(\d+)\](.*)")
+_INDEX_IN_TEXT = re.compile(r"(?<![\w\]])\$\[(\d+)\]")
 
 
 def _request_path(diagnostic: Diagnostic) -> Diagnostic:
+    if diagnostic.hint and _INDEX_IN_TEXT.search(diagnostic.hint):
+        hint = _INDEX_IN_TEXT.sub(r"$.households[\1]", diagnostic.hint)
+        diagnostic = replace(diagnostic, hint=hint)
     cell = diagnostic.location.cell or ""
     match = INDEXED.fullmatch(cell)
     if match:

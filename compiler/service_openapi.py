@@ -33,7 +33,7 @@ class Income(_Open):
 class Member(_Open):
     person_id: str
     relation: str | None = None
-    birth_date: date
+    birth_date: date = Field(description="1900-01-01 至决策日期 as_of 之间")
     lives_in_household: bool | None = None
     hukou: str | None = None
     original_rural_hukou: bool | None = None
@@ -59,10 +59,12 @@ class Household(_Open):
 
     household_id: str
     county_code: str = Field(pattern=r"^\d{6}$", examples=["330106"])
-    members: list[Member] = []
+    members: list[Member] = Field(min_length=1)  # a household without is E604
     assets: dict[str, Any] | None = None
     expenses: dict[str, Any] | None = None
-    current: dict[str, Any] | None = None
+    current: dict[str, Any] | None = Field(
+        None, description="current.since（认定日期）不晚于决策日期 as_of"
+    )
     history: dict[str, Any] | None = None
     events: list[Event] = []
 

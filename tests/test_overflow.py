@@ -50,17 +50,21 @@ def flat(data: dict) -> dict:
     }
 
 
-@pytest.fixture
-def tables(tmp_path: Path) -> Path:
-    """The small tables with the household's yearly income kept as a money value, of
-    which the income per head is computed (so the SQL cannot leave it out)."""
+def overflow_province() -> dict[str, list[list[object]]]:
+    """The small tables' province with the household's yearly income kept as a money
+    value, of which the income per head is computed (so the SQL cannot leave it out)."""
     province = province_sheets()
     total = ["income_total", "家庭年收入", "家庭", "money", "sum(income.wage)", "R-N2"]
     province["派生值"].append(total)
     per_head = province["派生值"][1]
     assert per_head[0] == "income_per_capita"
     per_head[4] = "round(income_total / count(true) / 12, 2)"
-    return write_tables(tmp_path, province)
+    return province
+
+
+@pytest.fixture
+def tables(tmp_path: Path) -> Path:
+    return write_tables(tmp_path, overflow_province())
 
 
 def test_the_interpreter_refuses_an_overflowing_sum_as_the_sql_does(tables, con):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from compiler import service, service_decide, service_errors
+from compiler.service import Settings
+from compiler.service_decide import Evaluator
+from compiler.service_projects import ProjectCache
+from compiler.service_request import DecisionRequest
 from tests.tables_fixture import COUNTY, province_sheets
+from tests.test_household_bounds import SINCE
+from tests.test_overflow import TOP, overflow_province
+from tests.test_overflow import household as overflow_household
 from tests.test_service import (
     build_tables,
     household,
@@ -305,6 +313,46 @@ CASES = [
         "晚于决策日期 2025-08-01",
     ),
     (
+        "born-before-1900",
+        POST,
+        DECISIONS,
+        body([changed("members.0.birth_date", "1899-12-31")]),
+        422,
+        "E614",
+        "$.households[0].members[0].birth_date",
+        "早于 1900-01-01",
+    ),
+    (
+        "recognised-after-as-of",
+        POST,
+        DECISIONS,
+        body([changed("current", {"since": "2025-08-02"})]),
+        422,
+        "E615",
+        "$.households[0].current.since",
+        "晚于决策日期 2025-08-01",
+    ),
+    (
+        "members-empty",
+        POST,
+        DECISIONS,
+        body([changed("members", [])]),
+        422,
+        "E604",
+        "$.households[0].members",
+        "家庭「H1」没有成员",
+    ),
+    (
+        "members-absent",
+        POST,
+        DECISIONS,
+        body([changed("members", ...)]),
+        422,
+        "E604",
+        "$.households[0].members",
+        "家庭「H1」没有成员",
+    ),
+    (
         "event-date-missing",
         POST,
         DECISIONS,
@@ -445,6 +493,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     tables = build_tables(root, {**province_sheets(), "overlap": OVERLAP})
     registry = root / "registry.duckdb"
     publish_two_versions(tables, registry)
+    # the working copy's fields are those the households are read with
+    with (tables / "province" / "字段.csv").open("a", encoding="utf-8") as sheet:
+        sheet.write(",".join(cell or "" for cell in SINCE) + "\n")
     with make_client(
         tables, registry, max_households=MAX_HOUSEHOLDS, max_body_bytes=MAX_BODY
     ) as test_client:
@@ -583,3 +634,77 @@ def test_an_event_beyond_the_calendar_is_a_422_at_its_path(tmp_path: Path) -> No
     error = answer.json()["error"]
     assert error["code"] == "E612" and "2040-12-30" in error["message"]
     assert error["path"] == "$.households[0].events[1].date"
+
+
+def test_a_repeated_household_id_hides_no_problem_inside_either_household(client):
+    twice = household("H1", "2")
+    twice["members"].append(dict(twice["members"][0]))  # P1 twice
+    empty = changed("members", [])
+
+    response = client.post(DECISIONS, json=body([household("H1", "1"), twice, empty]))
+
+    assert response.status_code == 422
+    answer = response.json()
+    check_shape(answer)
+    assert [(e["code"], e["path"]) for e in answer["errors"]] == [
+        ("E604", "$.households[2].members"),
+        ("E603", "$.households[1].household_id"),
+        ("E603", "$.households[2].household_id"),
+        ("E603", "$.households[1].members[1].person_id"),
+    ]
+    hints = [e["hint"] for e in answer["errors"][1:]]
+    assert "与 $.households[0].household_id 重复" in hints[0]
+    assert "与 $.households[1].members[0].person_id 重复" in hints[2]
+    assert "jiuzhu-service" not in response.text  # no temporary file is named
+
+
+@pytest.fixture(scope="module")
+def overflowing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tables(tmp_path_factory.mktemp("overflow"), overflow_province())
+
+
+def huge(ident: str) -> dict:
+    """A household whose two wages add up to more than a money value holds."""
+    return overflow_household(TOP, TOP) | {"household_id": ident}
+
+
+def test_an_overflowing_sum_is_placed_at_each_household_it_likely_comes_from(
+    overflowing,
+):
+    households = [household("N1", "1"), huge("B2"), household("N3", "1"), huge("B4")]
+
+    with make_client(overflowing, overflowing.parent / "r.duckdb") as test_client:
+        response = test_client.post(DECISIONS, json=body(households))
+
+    assert response.status_code == 422
+    answer = response.json()
+    check_shape(answer)
+    errors = [(e["code"], e["path"], e["found"]) for e in answer["errors"]]
+    assert errors == [
+        ("E605", "$.households[1]", "19999999999999999.98"),
+        ("E605", "$.households[3]", None),
+    ]
+    assert "家庭 B2 的金额合计超过 10¹⁵ 元" in answer["errors"][0]["message"]
+    assert "家庭 B4 的金额合计超过 10¹⁵ 元" in answer["errors"][1]["message"]
+
+
+def test_an_overflowing_sum_decided_with_other_requests_is_placed_in_its_own(
+    overflowing,
+):
+    settings = Settings(
+        tables=overflowing, registry=overflowing.parent / "r.duckdb", warm_on_start=False
+    )
+    warm = ProjectCache(settings).get(date(2025, 8, 1), {})
+    requests = [
+        DecisionRequest(date(2025, 8, 1), [household("N1", "1")], {}),
+        DecisionRequest(date(2025, 8, 1), [household("N1", "1"), huge("B2")], {}),
+    ]
+
+    sound, failed = Evaluator().decide_requests(warm, date(2025, 8, 1), requests)
+
+    assert [d["household_id"] for d in sound] == ["N1"]
+    assert isinstance(failed, service_errors.ServiceError) and failed.status == 422
+    assert [(d.code, d.location.cell) for d in failed.diagnostics] == [
+        ("E605", "$.households[1]")
+    ]
+    assert "家庭 B2 的" in failed.diagnostics[0].message
