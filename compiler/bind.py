@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
+from typing import Self
 
 from compiler.diagnostics import Location, Report
 from compiler.expr import (
@@ -88,6 +89,12 @@ class BindCache:
 
     def __init__(self) -> None:
         self.entries: dict[tuple[object, ...], tuple[object, object, set[str]]] = {}
+        self.names: dict[_Names, _Names] = {}
+
+    def interned(self, names: tuple[object, ...]) -> _Names:
+        """One object per distinct set of names, so that lookups compare it by identity."""
+        key = _Names(names)
+        return self.names.setdefault(key, key)
 
     def get(self, source: object, names: object, make):  # type: ignore[no-untyped-def]
         key = (id(source), names)
@@ -97,14 +104,35 @@ class BindCache:
         return bound, deps
 
 
+class _Names(tuple):  # type: ignore[type-arg]
+    """The names a rulebook binds against, hashed once: every cache lookup hashes its key,
+    and hashing some hundreds of names each time was most of the cost of binding."""
+
+    _hash: int
+
+    def __new__(cls, names: tuple[object, ...]) -> Self:
+        made = super().__new__(cls, names)
+        made._hash = tuple.__hash__(made)
+        return made
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or tuple.__eq__(self, other)  # type: ignore[arg-type]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
 def bind(rulebook: RuleBook, report: Report, cache: BindCache | None = None) -> Plan:
     """Resolve and check every name in the rulebook; problems go to ``report``."""
     items = _items(rulebook, report)
     aliases = _aliases(items)
     binder = _Binder(items, aliases, report)
     cache = cache or BindCache()
-    names = tuple(
-        (i.id, i.kind, i.level, i.dtype, i.owner, i.name_cn) for i in items.values()
+    names = cache.interned(
+        tuple((i.id, i.kind, i.level, i.dtype, i.owner, i.name_cn) for i in items.values())
     )
     derived, tables = {}, {}
     for d in rulebook.derived.values():
