@@ -627,6 +627,8 @@ class _Compiler(Expressions, Decisions):
             condition, code = f"({count}) > 1", "E601"
         else:
             condition, code = self.any_conflict(table, order, match_of), "E602"
+            if not condition:
+                return ""
         message = (
             f"{string(code + '|' + table.id + '|')} || CAST({alias}.household_id AS VARCHAR)"
             f" || '|' || {names}"
@@ -634,13 +636,18 @@ class _Compiler(Expressions, Decisions):
         return f"WHEN {condition} THEN error({message}) "
 
     def any_conflict(self, table: Table, order: list[int], match_of: dict[int, str]) -> str:
+        """The condition under which an ANY table's matching rules give different outputs;
+        empty when they cannot (every rule gives the same expression for every output
+        column: expressions are deterministic, so the same text gives the same value)."""
         level = table.level
         firsts: list[str] = []
         for c, column in enumerate(table.outputs):
             outs = {i: self.cast(self.expr(table.rules[i].outputs[c], level, {}), column.dtype) for i in order}
+            if len(set(outs.values())) == 1:
+                continue
             first = "CASE " + " ".join(f"WHEN {match_of[i]} THEN {outs[i]}" for i in order) + " END"
             firsts.extend(f"({match_of[i]} AND {outs[i]} IS DISTINCT FROM {first})" for i in order)
-        return "(" + " OR ".join(firsts) + ")"
+        return "(" + " OR ".join(firsts) + ")" if firsts else ""
 
     @staticmethod
     def input_name(table: Table, index: int) -> str:
