@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from compiler.bind import Plan, bind
-from compiler.diagnostics import Report
+from compiler.diagnostics import Diagnostic, Report
 from compiler.diff_rulebooks import diff_rulebooks
 from compiler.model import RuleBook
 
@@ -35,10 +35,27 @@ class Side:
     label: str
     books: dict[str, RuleBook]
     versions: dict[str, str] = field(default_factory=dict)
+    _bound: dict[str, tuple[Plan, list[Diagnostic]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def bound(self, code: str) -> tuple[Plan, list[Diagnostic]]:
+        """The county's rulebook bound and what binding reported, bound once per side
+        (the table diff, the error summary and the impact all read it). Each county
+        binds on its own: a shared BindCache would report a shared table's problems
+        to the first county only."""
+        if code not in self._bound:
+            report = Report()
+            self._bound[code] = (bind(self.books[code], report), report.items)
+        return self._bound[code]
 
     def plans(self, report: Report | None = None) -> dict[str, Plan]:
         report = report if report is not None else Report()
-        return {code: bind(book, report) for code, book in self.books.items()}
+        plans = {}
+        for code in self.books:
+            plans[code], found = self.bound(code)
+            report.extend(found)
+        return plans
 
 
 def side_errors(side: Side, as_of: date) -> list:  # type: ignore[type-arg]
@@ -60,10 +77,20 @@ def diff_sides(old: Side, new: Side, as_of: date | None = None) -> dict[str, Any
         "new": new.label,
         "as_of": as_of.isoformat() if as_of else None,
         "counties": {
-            code: diff_rulebooks(old.books.get(a), new.books.get(b), as_of)
+            code: diff_rulebooks(
+                old.books.get(a), new.books.get(b), as_of, (_plan(old, a), _plan(new, b))
+            )
             for code, (a, b) in pairs.items()
         },
     }
+
+
+def _plan(side: Side, code: str) -> Plan | None:
+    """The county's bound plan, None when it is not on this side or does not bind."""
+    if code not in side.books:
+        return None
+    plan, found = side.bound(code)
+    return None if any(d.is_error for d in found) else plan
 
 
 def _pairs(old: Side, new: Side) -> dict[str, tuple[str, str]]:

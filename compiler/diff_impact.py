@@ -5,12 +5,15 @@ sides have, once with each side's compiled SQL; ``impact_loaded`` does the same 
 connection whose households are already loaded. The result counts, by county, the
 households whose group, entitlements (as a set) or monitoring differ, the moves between
 groups and the entitlements gained or lost, and lists the changed households (up to
-``limit``). Raises InputError (E606) when the sides share no county, ValidationFailed
+``limit``). A county whose two sides compile to the same SQL over the same standards
+rows and calendar is counted but not decided (``decided`` False): its decisions cannot
+differ. Raises InputError (E606) when the sides share no county, ValidationFailed
 when a side's rulebooks do not bind, InputError (E605) when DuckDB cannot compute.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from compiler.bind import Plan, bind
+from compiler.bind import Plan
 from compiler.diagnostics import Report, make
 from compiler.diff import Side
 from compiler.engine import (
@@ -123,32 +126,69 @@ def impact_loaded(
             {"c": codes},
         ).fetchall()
     ]
+    projects = (_project(old, present, as_of), _project(new, present, as_of))
+    # a county whose two sides compile to the same SQL over the same standards rows and
+    # calendar decides every household alike: only the others are decided twice
+    decided = [c for c in present if _decides(projects[0], c) != _decides(projects[1], c)]
     phases = {}
-    for side, name, phase in ((old, "jz_diff_old", "old"), (new, "jz_diff_new", "new")):
+    for side, project, name, phase in (
+        (old, projects[0], "jz_diff_old", "old"),
+        (new, projects[1], "jz_diff_new", "new"),
+    ):
         mark = time.perf_counter()
-        _decide_side(con, side, present, as_of, name)
+        _decide_side(con, side, project, decided, name)
         phases[phase] = time.perf_counter() - mark
     mark = time.perf_counter()
     con.execute(_IMPACT_SQL)
     names = {c: (new.books.get(c) or old.books[c]).county_name for c in present}
-    result = _collect(con, as_of, limit, started, names)
+    result = _collect(con, as_of, limit, started, names, present, decided)
     phases["compare"] = time.perf_counter() - mark
     result.phases = phases
     return result
 
 
+def _project(side: Side, counties: list[str], as_of: date) -> Project:
+    report = Report()
+    plans = {}
+    for code in counties:
+        plans[code], found = side.bound(code)
+        report.extend(found)
+    if report.has_errors:
+        raise ValidationFailed(report.errors)
+    return Project(_tables_for(plans), report, as_of, plans)
+
+
+def _decides(project: Project, county: str) -> tuple[object, ...]:
+    """What a county's decisions depend on besides the households: the compiled SQL,
+    every standards row (value, dates, verified, in order of precedence) and the
+    working-day calendar."""
+    rulebook = project.plan(county).rulebook
+    standards = tuple(
+        (ident, tuple((str(r.value), r.effective_from, r.effective_until, r.verified)
+                     for r in standard.rows))
+        for ident, standard in sorted(rulebook.standards.items())
+    )
+    sql = _without_comments(project.program(county, trace="none").sql)
+    return sql, standards, tuple((d.day, d.working) for d in rulebook.calendar)
+
+
+def _without_comments(sql: str) -> str:
+    """The SQL without its ``--`` comments, which name the workbook cells each step comes
+    from (paths differ between a working copy and a published version); quoted strings
+    and identifiers are kept whole, doubled quotes included."""
+    return _COMMENT_OR_QUOTED.sub(lambda m: m.group(1) or "", sql)
+
+
+_COMMENT_OR_QUOTED = re.compile(r"""('(?:[^']|'')*'?|"(?:[^"]|"")*"?)|--[^\n]*""")
+
+
 def _decide_side(
     con: duckdb.DuckDBPyConnection,
     side: Side,
+    project: Project,
     counties: list[str],
-    as_of: date,
     name: str,
 ) -> None:
-    report = Report()
-    plans = {c: bind(side.books[c], report) for c in counties}
-    if report.has_errors:
-        raise ValidationFailed(report.errors)
-    project = Project(_tables_for(plans), report, as_of, plans)
     if not counties:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} (household_id VARCHAR, county_code VARCHAR,"
@@ -156,12 +196,13 @@ def _decide_side(
             " dibao_standard DECIMAL(18,2), marginal_line DECIMAL(18,2))"
         )
         return
+    plans = {c: project.plans[c] for c in counties}
     install_standards(
-        con, plans, as_of, {c: side.versions.get(c, side.label) for c in counties}
+        con, plans, project.as_of, {c: side.versions.get(c, side.label) for c in counties}
     )
     try:
         # reasons are not compared; the side's table below reads the decisions once
-        view = run_programs(con, project, counties, trace="none", store=False)
+        view = run_programs(con, project, counties, trace="none", store=False, restrict=True)
         con.execute(
             f'CREATE OR REPLACE TEMP TABLE {name} AS SELECT household_id, county_code, "group",'
             " coalesce(entitlements, CAST([] AS VARCHAR[])) AS entitlements, monitoring,"
@@ -208,10 +249,14 @@ def _collect(
     limit: int | None,
     started: float,
     names: dict[str, str],
+    present: list[str],
+    decided: list[str],
 ) -> ImpactResult:
     totals = dict(
         con.execute(
-            "SELECT county_code, count(*) FROM jz_diff_old GROUP BY 1"
+            "SELECT county_code, count(*) FROM jz_households"
+            " WHERE list_contains($c, county_code) GROUP BY 1",
+            {"c": present},
         ).fetchall()
     )
     changed = dict(
@@ -224,6 +269,8 @@ def _collect(
             "name": names.get(code, ""),
             "households": totals[code],
             "changed": changed.get(code, 0),
+            # False: both sides compile to the same SQL over the same standards
+            "decided": code in decided,
             "moves": [],
             "gained": {},
             "lost": {},

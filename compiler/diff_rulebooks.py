@@ -29,12 +29,21 @@ from compiler.model import Kind, RuleBook, Standard, StandardRow, Table
 
 
 def diff_rulebooks(
-    old: RuleBook | None, new: RuleBook | None, as_of: date | None = None
+    old: RuleBook | None,
+    new: RuleBook | None,
+    as_of: date | None = None,
+    plans: tuple[Plan | None, Plan | None] | None = None,
 ) -> dict[str, Any]:
-    """Everything that differs between two rulebooks of a county (either may be None)."""
+    """Everything that differs between two rulebooks of a county (either may be None).
+
+    ``plans`` are the two rulebooks already bound (None for one that does not bind),
+    when the caller has them; otherwise they are bound here."""
     empty = RuleBook("", "", {}, {}, {}, {}, [], [])
     a, b = old or empty, new or empty
-    plan_a, plan_b = _bound(a), _bound(b)
+    if plans is not None and old is not None and new is not None:
+        plan_a, plan_b = plans
+    else:
+        plan_a, plan_b = _bound(a), _bound(b)
     result = {
         "name": b.county_name or a.county_name,
         "standards": _standards(a, b),

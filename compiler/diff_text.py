@@ -228,6 +228,12 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
             )
         )
     for code, county in result.counties.items():
+        if not county.get("decided", True):
+            lines.append(
+                f"  {code} {county['name']}：{county['households']} 户，"
+                "两侧决策表与标准相同，决策不变（未重新计算）"
+            )
+            continue
         lines.append(
             f"  {code} {county['name']}：{county['households']} 户中 {county['changed']} 户变化"
         )

@@ -290,10 +290,13 @@ def run_programs(
     counties: list[str],
     trace: str = "full",
     store: bool = True,
+    restrict: bool = False,
 ) -> str:
     """Run every county's program; returns the name of the relation of all decisions.
 
     Counties whose tables compile to the same SQL share one run over their households.
+    With ``restrict`` a single run also reads only the households of ``counties`` (the
+    connection holds others); without it a single run reads every loaded household.
     A UNIQUE or ANY table whose contract breaks raises EvaluationError naming the
     household and the rules. With ``store`` the decisions are computed here into
     temporary tables, to be read as often as the caller likes; without it they are
@@ -303,7 +306,7 @@ def run_programs(
     by_sql: dict[str, list[str]] = defaultdict(list)
     for code in counties:
         by_sql[project.program(code, trace=trace).sql].append(code)
-    single = len(by_sql) == 1
+    single = len(by_sql) == 1 and not restrict
     parts = []
     for index, codes in enumerate(by_sql.values()):
         suffix = "" if single else f"_g{index}"

@@ -321,6 +321,10 @@ def test_impact_counts_moves_and_entitlements_by_county_and_lists_households(
         "gained"
     ] == {"dibao_allowance": 1, "medical_aid": 1}
     assert result.counties[OTHER]["changed"] == 0
+    # only the standards changed, in COUNTY: OTHER is counted, not decided twice
+    assert county["decided"] is True
+    assert result.counties[OTHER]["decided"] is False
+    assert result.counties[OTHER]["households"] == 1
     rows = {r["household_id"]: r for r in result.rows}
     assert (
         rows["H1"]["gained"] == ["dibao_allowance"]
@@ -332,6 +336,7 @@ def test_impact_counts_moves_and_entitlements_by_county_and_lists_households(
     assert (
         "低保边缘 → 低保：1 户" in text
         and "H3（330106）：不属于低收入人口 → 低保边缘；获得 medical_aid" in text
+        and f"{OTHER} " in text and "1 户，两侧决策表与标准相同，决策不变（未重新计算）" in text
     )
 
 
@@ -408,3 +413,18 @@ def test_a_workbook_takes_its_county_name_and_must_match_county(tmp_path, capsys
     assert cli.main(["diff", "330106", str(coded), "--county", "330102", *common]) == 1
     err = capsys.readouterr().err
     assert "E704" in err and "330102" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("sql", "kept"),
+    [
+        ("SELECT 1 -- tables/province:派生值!A2\nFROM x", "SELECT 1 \nFROM x"),
+        ("SELECT 'a--b' AS \"c--d\" -- note\n", "SELECT 'a--b' AS \"c--d\" \n"),
+        ("SELECT 'it''s -- kept' -- 'not kept'\nY", "SELECT 'it''s -- kept' \nY"),
+        ("SELECT ''-- gone", "SELECT ''"),
+    ],
+)
+def test_comments_are_left_out_of_what_a_county_decides_on_but_strings_are_kept(sql, kept):
+    from compiler.diff_impact import _without_comments
+
+    assert _without_comments(sql) == kept
