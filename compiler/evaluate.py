@@ -59,9 +59,11 @@ def prepare(
         # a --county with no workbook, or no tables at all: nothing could be decided
         unknown = [d for d in project.report.errors if d.code == "E606" and d.found in missing]
         raise ValidationFailed(unknown or project.report.errors or [_no_tables()])
-    county = counties[0] if counties and len(counties) == 1 else None
+    # the households of other counties are skipped: with --county the project holds
+    # only those counties' tables, so checking the others would call them unknown
     loaded = load_households(
-        con, households, project.fields, county=county, known_counties=set(project.plans),
+        con, households, project.fields, county=counties or None,
+        known_counties=set(project.plans),
         as_of=as_of,
     )
     if notes is not None:

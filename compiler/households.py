@@ -87,6 +87,7 @@ from compiler.households_model import (
     Schema,
     Source,
     Staged,
+    counties_of,
     input_columns,
     scalar,
     unreadable,
@@ -211,7 +212,7 @@ def load_households(
     path: str | Path,
     fields: dict[str, Field],
     *,
-    county: str | None = None,
+    county: str | Collection[str] | None = None,
     known_counties: Collection[str] | None = None,
     as_of: date | None = None,
 ) -> LoadedInput:
@@ -222,7 +223,8 @@ def load_households(
             DuckDB input; the relations of an earlier load are replaced.
         path: the input; its extension chooses the format (see the module docstring).
         fields: the declared fields, by identifier.
-        county: keep only this county's households.
+        county: keep only this county's households (a code, or several codes:
+            ``--county`` given more than once); the others are skipped unchecked.
         known_counties: the county codes that have tables; any other is E606.
         as_of: the decision date; a member born after it, or a current group
             recognised after it, is E615.
@@ -244,7 +246,7 @@ def load_households(
     materialize = source.format in ("jsonl", "json", "csv")
     with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch, _in_file_order(con):
         try:
-            staged = stage(con, source, schema, county, Path(scratch))
+            staged = stage(con, source, schema, counties_of(county), Path(scratch))
             check(con, staged, schema, known, as_of)
             _build(con, staged, schema, "TABLE" if materialize else "VIEW")
         except BaseException:
@@ -286,7 +288,7 @@ def iter_households(
     path: str | Path,
     fields: dict[str, Field] | None = None,
     *,
-    county: str | None = None,
+    county: str | Collection[str] | None = None,
     known_counties: Collection[str] | None = None,
     as_of: date | None = None,
 ) -> Iterator[dict[str, Any]]:
@@ -304,7 +306,7 @@ def iter_households(
     """
     source = open_source(path)
     if fields is None and source.format in ("jsonl", "json"):
-        yield from json_households(source, county)
+        yield from json_households(source, counties_of(county))
         return
     con = duckdb.connect()
     try:

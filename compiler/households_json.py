@@ -26,6 +26,7 @@ from compiler.households_model import (
     RAW,
     READ_ERRORS,
     Column,
+    Counties,
     Family,
     Places,
     Schema,
@@ -79,7 +80,7 @@ def _json_columns(schema: Schema) -> dict[str, str]:
 
 
 def stage_json(
-    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, county: str | None
+    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, county: Counties
 ) -> Staged:
     """Read a JSON or JSON Lines file into ``_jz_raw``, one row a household."""
     fmt = "newline_delimited" if source.format == "jsonl" else "array"
@@ -272,7 +273,7 @@ def _clip(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def json_households(source: Source, county: str | None) -> Iterator[dict[str, Any]]:
+def json_households(source: Source, county: Counties) -> Iterator[dict[str, Any]]:
     """The households as written (numbers as ``Decimal``), or ``county``'s only."""
     problems: list[Diagnostic] = []
     for where, record in _json_records(source, problems):
@@ -282,7 +283,7 @@ def json_households(source: Source, county: str | None) -> Iterator[dict[str, An
             )
         if problems:
             break
-        if county is None or str(record.get("county_code")) == county:
+        if county is None or str(record.get("county_code")) in county:
             yield record
     if problems:
         raise InputError(problems)

@@ -12,7 +12,7 @@ placed); ``Staged``, what a format's staging hands to the checks and the build.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -304,8 +304,22 @@ class Staged:
         return self.family
 
 
-def county_filter(county: str | None, county_text: str) -> str:
-    return "" if county is None else f" WHERE {county_text} = {string(county)}"
+# The counties a load keeps (``--county``, given once or more); None keeps every one.
+Counties = tuple[str, ...] | None
+
+
+def counties_of(county: str | Collection[str] | None) -> Counties:
+    """``load_households``' ``county``, one code or several, as a tuple."""
+    if county is None:
+        return None
+    return (county,) if isinstance(county, str) else tuple(sorted(set(county)))
+
+
+def county_filter(counties: Counties, county_text: str) -> str:
+    if counties is None:
+        return ""
+    codes = ", ".join(string(c) for c in counties)
+    return f" WHERE {county_text} IN ({codes})" if codes else " WHERE false"
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -332,11 +346,13 @@ __all__ = [
     "TABLES",
     "TEXT",
     "Column",
+    "Counties",
     "Family",
     "Places",
     "Schema",
     "Source",
     "Staged",
+    "counties_of",
     "county_filter",
     "first_line",
     "input_columns",

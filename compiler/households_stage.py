@@ -29,6 +29,7 @@ from compiler.households_model import (
     READ_ERRORS,
     SOURCE_NAMES,
     Column,
+    Counties,
     Family,
     Places,
     Schema,
@@ -46,7 +47,7 @@ def stage(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: str | None,
+    county: Counties,
     scratch: Path,
 ) -> Staged:
     """The raw relations of ``source``, only ``county``'s households if given."""
@@ -64,7 +65,7 @@ def _stage_csv(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: str | None,
+    county: Counties,
     scratch: Path,
 ) -> Staged:
     sources: dict[Level, str | None] = {}
@@ -186,7 +187,7 @@ def _stage_tabular(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: str | None,
+    county: Counties,
     sources: dict[Level, str | None],
     row: str,
     family: Family,

@@ -128,6 +128,23 @@ def test_another_countys_broken_workbook_does_not_stop_this_county(tmp_path, cap
     assert "E401" in capsys.readouterr().err
 
 
+def test_county_given_twice_decides_both_and_skips_the_others(tmp_path, capsys):
+    from tests.tables_fixture import county_sheets
+    from tests.workbooks import write_xlsx
+
+    tables = write_tables(tmp_path)
+    for name in ("330108-滨江区", "330110-余杭区"):
+        write_xlsx(tables / "counties" / f"{name}.xlsx", county_sheets())
+    rows = [dict(HOUSEHOLD, household_id=f"T{code}", county_code=code)
+            for code in ("330106", "330108", "330110")]
+    out = tmp_path / "two.jsonl"
+    assert main(["evaluate", "--tables", str(tables), "--households",
+                 str(households(tmp_path, rows)), "--as-of", "2025-06-01",
+                 "--county", "330106", "--county", "330108", "--out", str(out)]) == 0
+    assert "E606" not in capsys.readouterr().err
+    assert sorted(r["county_code"] for r in decisions(out)) == ["330106", "330108"]
+
+
 USAGE_ERRORS = {
     "no households": (["evaluate"], "缺少必需的参数：--households"),
     "a value starting with -": (
