@@ -28,6 +28,7 @@ WAGES = [10000, 15000, 20000, 30000, 60000]
 ADMIN = User("xihu", COUNTY_ADMIN, "330106")
 OTHER_ADMIN = User("xihu2", COUNTY_ADMIN, "330106")
 REVIEWER_USER = User("shenhe", REVIEWER)
+MAINTAINER = User("sheng", PROVINCE_MAINTAINER)
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     users = state / "users.yaml"
     add_user(users, "xihu", COUNTY_ADMIN, "xihu-password", "330106")
     add_user(users, "shenhe", REVIEWER, "reviewer-password")
+    add_user(users, "sheng", PROVINCE_MAINTAINER, "province-password")
     for name, value in {
         "JIUZHU_TABLES": tables, "JIUZHU_STATE": state, "JIUZHU_USERS": users,
         "JIUZHU_REGISTRY": tmp_path / "registry" / "registry.duckdb",
@@ -158,7 +160,7 @@ def test_reviewer_county_outside_the_list_is_not_shown(env: dict[str, Path]) -> 
 
 
 def test_maintainer_has_the_province_page_and_admins_do_not(env: dict[str, Path]) -> None:
-    at = start(User("sheng", PROVINCE_MAINTAINER))
+    at = start(MAINTAINER)
     page(at, "province")
     assert "省级工作簿" in shown(at) and at.data_editor
     assert "只有省级维护人员" in shown(alone("province", ADMIN))
@@ -358,7 +360,7 @@ def test_reviewer_reads_an_admins_working_copy(env: dict[str, Path]) -> None:
 
 
 def test_maintainer_edits_a_province_sheet_and_applies_it(env: dict[str, Path]) -> None:
-    at = start(User("sheng", PROVINCE_MAINTAINER))
+    at = start(MAINTAINER)
     page(at, "province")
     at.selectbox(key="province_sheet").set_value("标准参数")
     at.run()
@@ -374,3 +376,64 @@ def test_maintainer_edits_a_province_sheet_and_applies_it(env: dict[str, Path]) 
     at.run()
     assert "已应用" in shown(at)
     assert "1200" in province.read_text(encoding="utf-8")
+
+
+def edit_province(at: AppTest, sheet: str, row_id: str, column: str, value: str) -> AppTest:
+    """On 省级工作簿, change one cell of the row whose first column is ``row_id``."""
+    at.selectbox(key="province_sheet").set_value(sheet)
+    at.run()
+    editor = at.data_editor[0]
+    row = list(editor.value.iloc[:, 0]).index(row_id)
+    at.session_state[editor.key] = {"edited_rows": {row: {column: value}}, "added_rows": [],
+                                    "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def province_cell(env: dict[str, Path], sheet: str, row_id: str, column: str) -> str:
+    import csv
+
+    with (env["tables"] / "province" / f"{sheet}.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return next(r[column] for r in rows if next(iter(r.values())) == row_id)
+
+
+def test_a_second_maintainers_apply_keeps_the_first_ones_change(env: dict[str, Path]) -> None:
+    add_user(env["state"] / "users.yaml", "sheng2", PROVINCE_MAINTAINER, "province-password2")
+    second = page(start(User("sheng2", PROVINCE_MAINTAINER)), "province")  # draft made now
+    first = edit_province(page(start(MAINTAINER), "province"), "标准参数", "dibao_standard", "值", "1160")
+    button(first, "检查全部县").click()
+    first.run()
+    assert "已应用：写入 1 个工作表（标准参数）" in shown(first)
+    assert province_cell(env, "标准参数", "dibao_standard", "值") == "1160"
+    second.run()  # the colleague's sheet, untouched here, is taken into the draft
+    assert "已载入同事应用" in shown(second)
+    button(second, "检查全部县").click()
+    second.run()
+    assert not second.exception
+    assert "无改动" in shown(second)
+    assert province_cell(env, "标准参数", "dibao_standard", "值") == "1160"
+
+
+def test_a_maintainers_apply_over_a_colleagues_change_to_the_same_sheet_is_refused(
+        env: dict[str, Path]) -> None:
+    add_user(env["state"] / "users.yaml", "sheng2", PROVINCE_MAINTAINER, "province-password2")
+    second = page(start(User("sheng2", PROVINCE_MAINTAINER)), "province")
+    edit_province(second, "标准参数", "dibao_standard", "备注", "第二人的备注")
+    first = edit_province(page(start(MAINTAINER), "province"), "标准参数", "dibao_standard", "值", "1160")
+    button(first, "检查全部县").click()
+    first.run()
+    second.run()
+    text = shown(second)
+    assert "「标准参数」（sheng 于" in text and "→ 1160" in text and "为免覆盖对方的改动" in text
+    button(second, "检查全部县").click()
+    second.run()
+    assert "未应用" in shown(second)
+    assert province_cell(env, "标准参数", "dibao_standard", "值") == "1160"  # theirs kept
+    draft = env["state"] / "drafts" / "province" / "sheng2" / "tables" / "province" / "标准参数.csv"
+    assert "第二人的备注" in draft.read_text(encoding="utf-8")  # mine kept
+    button(second, "放弃我对「标准参数」的修改").click()
+    second.run()
+    assert "为免覆盖" not in shown(second)
+    assert "1160" in draft.read_text(encoding="utf-8")

@@ -1,17 +1,15 @@
 """省级工作簿 (provincial maintainers only): edit the province's sheets in a draft,
 checked with the county chosen in the sidebar; apply to tables/province/ once every
-county checks without errors."""
+county checks without errors, writing only the sheets this maintainer changed and
+never over a colleague's newer apply (console/province_draft.py)."""
 
 from __future__ import annotations
-
-import re
-import shutil
 
 import streamlit as st
 
 from compiler.diagnostics import Report
 from compiler.engine import open_project
-from console import grids, ui, workspace
+from console import grids, province_draft, ui, workspace
 from console.sheets import read_sheets, write_csv_folder
 from console.users import PROVINCE_MAINTAINER
 
@@ -23,28 +21,34 @@ st.title("省级工作簿")
 st.caption(f"{ctx.user.name}（{ctx.user.role_cn}）· 检查时代入 {ctx.county} {ctx.county_name} 的标准 · "
            "修改先保存在草稿中，「应用」后才写入 tables/province/")
 
-folder = ctx.settings.state / "drafts" / "province" / re.sub(r"[^\w.\-]", "_", ctx.user.name)
-root = folder / "tables"
-draft_province = root / "province"
-if not draft_province.exists():
-    shutil.copytree(ctx.settings.tables / "province", draft_province)
-for name in ("cities", "counties"):  # read where they are: a province edit is checked on them
-    link, target = root / name, (ctx.settings.tables / name).resolve()
-    if not link.is_symlink() and not link.exists():
-        if target.is_dir():
-            link.symlink_to(target, target_is_directory=True)
-        else:
-            link.mkdir(parents=True)
+draft = province_draft.open_province_draft(ctx.settings, ctx.user.name)
+flash = st.session_state.pop("province_flash", None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+taken = province_draft.follow(draft)
+if taken:
+    st.info("已载入同事应用到 tables/province/ 的工作表（你没有改过）：" + "、".join(f"「{n}」" for n in taken))
+clashes = province_draft.conflicts(draft)
+if clashes:
+    st.warning(province_draft.conflict_message(ctx.settings, draft, clashes), icon=":material/warning:")
+    for name in clashes:
+        theirs_col, mine_col = st.columns(2)
+        if theirs_col.button(f"放弃我对「{name}」的修改，改用 tables/province/ 中的版本", key=f"take-{name}"):
+            province_draft.take_theirs(draft, name)
+            st.rerun()
+        if mine_col.button(f"保留我的「{name}」（我已在草稿中合入对方的改动）", key=f"keep-{name}"):
+            province_draft.keep_mine(draft, name)
+            st.rerun()
 
-sheets, _ = read_sheets(draft_province)
+sheets, _ = read_sheets(draft.province)
 names = [s.name for s in sheets]
 chosen = st.selectbox("工作表", names, key="province_sheet")
 index = names.index(chosen)
-stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in draft_province.glob("*.csv")))
+stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in draft.province.glob("*.csv")))
 cache = st.session_state.setdefault("_province_checked", {})
 if (stamp, ctx.county) not in cache:
     cache.clear()
-    cache[(stamp, ctx.county)] = workspace.check(root, ctx.county, ctx.settings.today(), analysis=False)
+    cache[(stamp, ctx.county)] = workspace.check(draft.root, ctx.county, ctx.settings.today(), analysis=False)
 result = cache[(stamp, ctx.county)]
 st.info(f"检查结果（{ctx.county}）：{len(result.errors)} 个错误，{len(result.warnings)} 个警告；用时 {result.seconds:.2f} 秒")
 
@@ -59,7 +63,7 @@ with left:
                             column_config={h: st.column_config.TextColumn(h, disabled=True) for h in grid.helpers})
     changed = grids.from_grid(grid, edited)
     if not grids.same_rows(changed, sheet):
-        write_csv_folder(draft_province, [changed], prune=False)
+        write_csv_folder(draft.province, [changed], prune=False)
         st.rerun()
 with right:
     if problems:
@@ -68,20 +72,25 @@ with right:
         st.success("本表没有发现问题。", icon=":material/check_circle:")
 
 st.divider()
+mine = province_draft.mine(draft)
+st.caption("草稿中改动的工作表：" + ("、".join(f"「{n}」" for n in mine) if mine else "无"))
 apply, reset = st.columns(2)
 if apply.button("检查全部县（市、区）并应用到 tables/province/", type="primary", key="province_apply"):
     with st.spinner("正在检查全部县（市、区）……"):
         report = Report()
-        open_project(root, None, ctx.settings.today(), None, report)
+        open_project(draft.root, None, ctx.settings.today(), None, report)
     if report.has_errors:
         st.error(f"未应用：有 {len(report.errors)} 个错误。")
         ui.diagnostics_list(report.errors)
     else:
-        original, _ = read_sheets(ctx.settings.tables / "province")
-        before = {s.name: s for s in original}
-        changed_sheets = [s for s in sheets if s.name not in before or not grids.same_rows(s, before[s.name])]
-        write_csv_folder(ctx.settings.tables / "province", changed_sheets, prune=False)
-        st.success(f"已应用：写入 {len(changed_sheets)} 个工作表（{'、'.join(s.name for s in changed_sheets) or '无改动'}）。")
+        try:
+            written = province_draft.apply(ctx.settings, draft, ctx.user.name)
+        except province_draft.ProvinceConflict as conflict:
+            st.error(f"未应用：{conflict}", icon=":material/block:")
+        else:
+            st.session_state["province_flash"] = (
+                f"已应用：写入 {len(written)} 个工作表（{'、'.join(written) or '无改动'}）。")
+            st.rerun()
 if reset.button("放弃草稿，重新从 tables/province/ 开始", key="province_reset"):
-    shutil.rmtree(draft_province)
+    province_draft.discard(draft)
     st.rerun()
