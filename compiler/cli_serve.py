@@ -1,27 +1,56 @@
-"""``jiuzhu serve``: the HTTP decision service (compiler.service) on uvicorn."""
+"""``jiuzhu serve``: the HTTP decision service (compiler.service) on uvicorn.
+
+Everything that would stop the service from starting is checked before it starts,
+with a Chinese message: a number out of range is a usage error (exit 2); a registry
+the user named that is not there (E705, as for every command that reads it) and an
+address or port it cannot listen on (E616) are errors (exit 1). The socket is bound
+here and handed to uvicorn, so a port in use is not reported in uvicorn's English.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
+
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.errors import InputError, RegistryError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from compiler.cli import positive
+
     serve = sub.add_parser(
         "serve", help="HTTP 决策服务（decision service, docs/service.md）"
     )
     serve.add_argument("--host", default="127.0.0.1", help="监听地址，默认只在本机")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port_number, default=8000, help="端口，0 至 65535")
     serve.add_argument(
         "--registry", default=None, help="版本登记簿文件（默认在 tables 旁）"
     )
     serve.add_argument("--tables", default="tables")
-    serve.add_argument("--workers", type=int, default=2, help="并行计算的线程数")
     serve.add_argument(
-        "--max-households", type=int, default=10_000, help="每次请求最多户数"
+        "--workers", type=positive, default=2, help="并行计算的线程数（至少 1）"
     )
-    serve.add_argument("--max-body-mb", type=int, default=20, help="请求内容上限（MB）")
+    serve.add_argument(
+        "--max-households", type=positive, default=10_000, help="每次请求最多户数"
+    )
+    serve.add_argument(
+        "--max-body-mb", type=positive, default=20, help="请求内容上限（MB）"
+    )
     serve.set_defaults(run=run_serve)
+
+
+def port_number(text: str) -> int:
+    """A --port: a whole number from 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"端口「{text}」应为 0 至 65535 之间的整数，如 8000")
+    return value
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -29,6 +58,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from compiler.service import Settings, create_app
 
+    _check_registry(args)
+    sock = listen(args.host, args.port)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     jiuzhu = logging.getLogger("jiuzhu")
@@ -42,13 +73,60 @@ def run_serve(args: argparse.Namespace) -> int:
         max_households=args.max_households,
         workers=args.workers,
     )
+    host, port = sock.getsockname()[:2]
+    jiuzhu.info("决策服务在 http://%s:%d 上监听（Ctrl+C 停止）", host, port)
     # uvicorn's access log would repeat the request line with the client's address
     # keep-alive well above a slow decision, so clients seldom reuse a closed connection
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        access_log=False,
-        timeout_keep_alive=30,
+    config = uvicorn.Config(
+        create_app(settings), access_log=False, timeout_keep_alive=30
     )
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _check_registry(args: argparse.Namespace) -> None:
+    """A registry the user named must exist (E705) and lie outside the tables (E707):
+    else every county would be decided from its working copy without a word."""
+    from compiler.cli_registry import registry_named, registry_path
+    from compiler.registry import missing
+
+    if not registry_named(args):
+        return
+    path = registry_path(args)
+    if not path.exists():
+        raise RegistryError(missing(path))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` as uvicorn binds one; E616 when it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise InputError(_cannot_listen(host, port, error)) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> Diagnostic:
+    where = f"{host}:{port}"
+    if error.errno == errno.EADDRINUSE:
+        message, hint = f"端口 {port} 已被占用，服务无法启动", (
+            "可能已有一个 jiuzhu serve 在运行；换一个端口（--port 8001），或先停止占用它的程序"
+        )
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        message, hint = f"没有权限监听端口 {port}", "1024 以下的端口需要管理员权限；请换用 1024 以上的端口，如 8000"
+    else:
+        message, hint = f"无法在地址「{host}」上监听", (
+            "--host 应为本机的地址，如 127.0.0.1（只在本机）或 0.0.0.0（所有网卡）"
+        )
+    return make(
+        "E616", message, Location(where), found=where,
+        expected="本机空闲的地址和端口，如 127.0.0.1:8000", hint=hint,
+    )
+
+
+__all__ = ["listen", "port_number", "register", "run_serve"]

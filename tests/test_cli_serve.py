@@ -1,0 +1,90 @@
+"""`jiuzhu serve` refuses, in Chinese and before it starts, what would make it decide
+wrongly or not at all: a registry the user named that is not there (E705), an address
+or port it cannot listen on (E616); and it starts on a port it bound itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from compiler.cli import main
+from tests.tables_fixture import write_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another program listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_a_named_registry_that_is_not_there_is_refused(tmp_path, taken_port, capsys):
+    # the port is taken too, so that a service that did start would stop at once
+    tables, missing = write_tables(tmp_path), tmp_path / "typo.duckdb"
+    assert main(["serve", "--tables", str(tables), "--registry", str(missing),
+                 "--port", str(taken_port)]) == 1
+    err = capsys.readouterr().err
+    assert "E705" in err and str(missing) in err and "不存在" in err
+    assert not missing.exists()
+
+
+def test_the_registry_named_by_the_environment_must_exist(
+    tmp_path, taken_port, capsys, monkeypatch
+):
+    monkeypatch.setenv("JIUZHU_REGISTRY", str(tmp_path / "none.duckdb"))
+    tables = write_tables(tmp_path)
+    assert main(["serve", "--tables", str(tables), "--port", str(taken_port)]) == 1
+    assert "E705" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_told_in_chinese(tmp_path, taken_port, capsys):
+    tables = write_tables(tmp_path)
+    assert main(["serve", "--tables", str(tables), "--port", str(taken_port)]) == 1
+    err = capsys.readouterr().err
+    assert f"E616 端口 {taken_port} 已被占用" in err
+    assert "address already in use" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [("--port", "99999", "0 至 65535"), ("--port", "http", "0 至 65535"),
+     ("--workers", "0", "应为正整数"), ("--max-households", "-1", "应为正整数")],
+)
+def test_a_number_out_of_range_is_a_usage_error(option, value, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", option, value])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and said in err and "内部错误" not in err
+
+
+def test_the_service_answers_on_the_port_it_bound(tmp_path):
+    tables = write_tables(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "JIUZHU_REGISTRY"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "compiler.cli", "serve", "--tables", str(tables),
+         "--port", "0"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        found = re.search(r"决策服务在 (http://127\.0\.0\.1:\d+) 上监听", line)
+        assert found, line
+        # uvicorn's startup follows the line; the socket already accepts connections
+        answer = httpx.get(f"{found.group(1)}/v1/health", timeout=30)
+        assert answer.json()["status"] == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
