@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -533,9 +533,101 @@ def read(text: str) -> dict[str, Any]:
     return document
 
 
+# The sections whose entries ``_read_blocks`` reads one block at a time.
+_BLOCK_SECTIONS = ("fields", "standards", "derived", "tables")
+_TOP_LEVEL = re.compile(r"[a-z_]+:( .*)?")
+
+
+def _read_blocks(text: str) -> tuple[dict[str, Any], dict[str, list[str]]] | None:
+    """The document, reading each top-level key and each entry of the block sections (a
+    field, standard, derived value or table) as its own small YAML text; with the entries'
+    texts by section.
+
+    Every county's rulebook repeats the province's tables and calendar word for word, and
+    parsing YAML is the slow part of loading ninety published versions: a text seen before
+    is not parsed again (``_entry``), and a table or derived value is not built again
+    (``_built``). Returns None when the text is not laid out as
+    ``_dump`` writes it (top-level keys at the margin, entries at two spaces, their content
+    deeper), so that ``read`` parses it whole instead."""
+    chunks: list[list[str]] = []  # each top-level key with its lines
+    sections: dict[str, list[list[str]]] = {}  # each block section's entries, line by line
+    entries: list[list[str]] | None = None  # the entries of the block section being read
+    for line in text.split("\n"):
+        if line[:1] not in ("", " "):
+            if line.startswith("- ") and chunks and entries is None:
+                chunks[-1].append(line)
+                continue
+            if not _TOP_LEVEL.fullmatch(line):
+                return None
+            name = line.split(":", 1)[0]
+            if line == name + ":" and name in _BLOCK_SECTIONS:
+                if name in sections:
+                    return None
+                entries = sections[name] = []
+                continue
+            entries = None
+            chunks.append([line])
+        elif entries is None:
+            if not chunks:
+                return None
+            chunks[-1].append(line)
+        elif line.startswith("  ") and line[2:3] not in ("", " "):
+            entries.append([line[2:]])
+        elif entries and (line.startswith("    ") or not line.strip()):
+            entries[-1].append(line[2:])
+        else:
+            return None
+    blocks = {name: ["\n".join(lines) + "\n" for lines in found] for name, found in sections.items()}
+    try:
+        document = dict(_entry("\n".join(lines) + "\n") for lines in chunks)
+        for name, texts in blocks.items():
+            document[name] = dict(_entry(block) for block in texts)
+    except (yaml.YAMLError, CanonicalError):
+        return None
+    return document, blocks
+
+
+@lru_cache(maxsize=8192)
+def _entry(block: str) -> tuple[str, Any]:
+    """One entry of a block section from its text; shared between documents, so read only."""
+    parsed = yaml.load(block, Loader=_Loader)
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise CanonicalError("not one entry")
+    ((key, value),) = parsed.items()
+    return str(key), value
+
+
+def _loaded(
+    document: dict[str, Any],
+    blocks: dict[str, list[str]],
+    section: str,
+    load: Callable[[str, dict[str, Any]], Any],
+) -> dict[str, Any]:
+    """A block section's entries built by ``load``, once per entry text when the document
+    was read block by block."""
+    if section in blocks:
+        built = [_built(block, load) for block in blocks[section]]
+        return {entry.id: entry for entry in built}
+    return {ident: load(ident, e) for ident, e in _items(document, section)}
+
+
+@lru_cache(maxsize=8192)
+def _built(block: str, load: Callable[[str, dict[str, Any]], Any]) -> Any:
+    """A table or derived value from its entry's text, built once by ``load`` (shared
+    between rulebooks: read only)."""
+    ident, entry = _entry(block)
+    return load(ident, entry or {})
+
+
 def load_rulebook(text: str) -> RuleBook:
-    """A RuleBook back from its canonical YAML (the reverse of ``dump_rulebook``)."""
-    document = read(text)
+    """A RuleBook back from its canonical YAML (the reverse of ``dump_rulebook``).
+
+    Tables whose text another rulebook loaded in this process also has are the same
+    objects (a RuleBook from here is read only)."""
+    split = _read_blocks(text)
+    document, blocks = split if split is not None else (read(text), {})
+    if document.get("format") != FORMAT:
+        raise CanonicalError(f"not a {FORMAT} document")
     if document.get("kind") != "rulebook":
         raise CanonicalError("the document holds one workbook, not a county's rulebook")
     sources: dict[str, str] = document.get("sources") or {}
@@ -553,12 +645,8 @@ def load_rulebook(text: str) -> RuleBook:
         ident: _load_standard(ident, e, sources)
         for ident, e in _items(document, "standards")
     }
-    book.derived = {
-        ident: _load_derived(ident, e) for ident, e in _items(document, "derived")
-    }
-    book.tables = {
-        ident: _load_table(ident, e) for ident, e in _items(document, "tables")
-    }
+    book.derived = _loaded(document, blocks, "derived", _load_derived)
+    book.tables = _loaded(document, blocks, "tables", _load_table)
     return book
 
 

@@ -61,7 +61,7 @@ from pathlib import Path
 import duckdb
 
 from compiler import logger
-from compiler.bind import bind
+from compiler.bind import BindCache, bind
 from compiler.canonical import CanonicalError, load_rulebook
 from compiler.diagnostics import Diagnostic, Location, Report, make
 from compiler.engine import Project
@@ -672,6 +672,9 @@ def published_project(
     published = store.in_force_all(as_of)
     codes = counties or sorted(set(tables.county_codes()) | set(published))
     plans, labels, unverified = {}, {}, {}  # type: ignore[var-annotated]
+    # published rulebooks share the tables they have in common (canonical.load_rulebook),
+    # so, as for the working copy, a table common to many counties is bound once
+    cache = BindCache()
     for code in codes:
         version = published.get(code)
         if version is not None:
@@ -686,7 +689,7 @@ def published_project(
                 expected="tables/counties/ 中已有工作簿或登记簿中已发布版本的六位代码",
             )
             continue
-        plans[code] = bind(book, report)
+        plans[code] = bind(book, report, cache)
         validate(plans[code], report, as_of, unverified)
     if WORKING_COPY in labels.values():
         report.extend(working.items)

@@ -244,3 +244,25 @@ def test_false_values_survive_the_canonical_form():
     day = date(2025, 6, 1)
     flags = [s for s in book.standards.values() if book.standard_value(s.id, day) is False]
     assert flags and all(back.standard_value(s.id, day) is False for s in flags)
+
+
+def test_rulebooks_sharing_a_tables_text_share_the_loaded_tables(tables):
+    """Loading ninety published versions parses and builds the province's tables once:
+    the same text gives the same objects, a different standard does not leak across."""
+    first = dump_rulebook(rulebook(tables).rulebook)
+    set_county_standards(tables, [["dibao_standard", "1400", "2025-01-01", None, "杭民发"]])
+    second = dump_rulebook(rulebook(tables).rulebook)
+    a, b = load_rulebook(first), load_rulebook(second)
+    assert a.tables and all(a.tables[t] is b.tables[t] for t in a.tables)
+    assert a.standards["dibao_standard"].rows[0].value == Decimal("1301.00")
+    assert b.standards["dibao_standard"].rows[0].value == Decimal("1400.00")
+
+
+def test_yaml_laid_out_otherwise_is_read_whole_to_the_same_rulebook(tables):
+    text = dump_rulebook(rulebook(tables).rulebook)
+    document = yaml.safe_load(text)
+    # the same document as another tool might write it: four-space indents, flow lists
+    other = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, indent=4)
+    flow = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, default_flow_style=True)
+    assert other != text and flow != text
+    assert load_rulebook(other) == load_rulebook(text) == load_rulebook(flow)
