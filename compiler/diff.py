@@ -49,6 +49,11 @@ class Side:
             self._bound[code] = (bind(self.books[code], report), report.items)
         return self._bound[code]
 
+    def knowing(self, bound: dict[str, tuple[Plan, list[Diagnostic]]]) -> Side:
+        """This side, with counties its maker has already bound (and what that reported)."""
+        self._bound.update(bound)
+        return self
+
     def plans(self, report: Report | None = None) -> dict[str, Plan]:
         report = report if report is not None else Report()
         plans = {}

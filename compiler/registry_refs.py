@@ -16,7 +16,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from compiler.bind import bind
+from compiler.bind import BindCache, Plan, bind
 from compiler.canonical import (
     CanonicalError,
     load_rulebook,
@@ -63,17 +63,18 @@ def resolve_ref(
     path = Path(ref)
     if ref == "work":
         tables = _working(tables_root)
-        return Side(
-            "工作副本",
-            {c: _working_book(tables, c) for c in tables.county_codes()},
-            {c: WORKING_COPY for c in tables.county_codes()},
-        )
+        cache = BindCache()  # a shared table's error stops the first county that binds it
+        plans = {c: _working_plan(tables, c, cache) for c in tables.county_codes()}
+        side = Side("工作副本", {c: p.rulebook for c, p in plans.items()},
+                    {c: WORKING_COPY for c in plans})
+        return side.knowing({c: (p, []) for c, p in plans.items()})
     if ref == "published":
         project, labels = published_project(tables_root, store, as_of)
         if project.report.has_errors:
             raise ValidationFailed(project.report.errors)
         books = {c: p.rulebook for c, p in project.plans.items()}
-        return Side(f"{as_of} 生效的版本", books, labels)
+        side = Side(f"{as_of} 生效的版本", books, labels)
+        return side.knowing({c: (p, []) for c, p in project.plans.items()})
     match = re.fullmatch(r"(\d{6})(?:@(.+))?", ref)
     if match and not path.exists():
         return _county_side(
@@ -131,6 +132,11 @@ def _working(tables_root: str | Path) -> Tables:
 
 
 def _working_book(tables: Tables, code: str) -> RuleBook:
+    return _working_plan(tables, code).rulebook
+
+
+def _working_plan(tables: Tables, code: str, cache: BindCache | None = None) -> Plan:
+    """The county's working rulebook bound; ValidationFailed when it has errors."""
     if code not in tables.counties:
         raise RegistryError(
             make(
@@ -141,11 +147,10 @@ def _working_book(tables: Tables, code: str) -> RuleBook:
             )
         )
     report = Report()
-    book = rulebook_for(tables, code, report)
-    bind(book, report)
+    plan = bind(rulebook_for(tables, code, report), report, cache)
     if report.has_errors:
         raise ValidationFailed(report.errors)
-    return book
+    return plan
 
 
 def _path_side(path: Path, tables_root: str | Path, county: str | None) -> Side:
