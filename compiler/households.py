@@ -18,7 +18,8 @@ contract-shaped dicts (exact ``Decimal``, ``datetime.date``) for the interpreter
 ``*households.csv``         with ``*members.csv`` and optionally ``*events.csv`` beside
                             it, joined by ``household_id``; columns named by field id
                             (an event column may drop the ``event.`` prefix); UTF-8,
-                            UTF-8 with BOM or GB18030
+                            UTF-8 with BOM or GB18030; a row of empty cells only
+                            (``,,,,`` as Excel and WPS leave below the data) is skipped
 ``*households.parquet``     with ``*members.parquet`` and optionally ``*events.parquet``
 ``.duckdb``, ``.db``        tables ``households``, ``members`` and optionally
                             ``events``, attached read-only

@@ -89,6 +89,13 @@ def _read_csv(
             "quote = '\"', escape = '\"')",
             {"p": str(path)},
         )
+        # Excel and WPS write rows once edited or formatted below the data as commas
+        # only (",,,,"): such a row holds nothing, so it is no household and no member;
+        # deleted by rowid, the rows after it keep their line numbers
+        con.execute(
+            f"DELETE FROM {table} WHERE rowid IN "
+            f"(SELECT rowid FROM {table} WHERE COLUMNS(*) IS NULL)"
+        )
     except READ_ERRORS as error:
         raise unreadable(
             "CSV 文件无法读取：列数不一致、引号不配对或不是 CSV",

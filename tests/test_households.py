@@ -755,6 +755,42 @@ def test_csv_problems_name_the_file_row_and_column(
     )
 
 
+def _commas(path: Path) -> str:
+    """A row as Excel and WPS write one below the data: as many commas as columns."""
+    width = len(path.read_text(encoding="utf-8").splitlines()[0].split(","))
+    return "," * (width - 1) + "\n"
+
+
+def test_csv_rows_of_empty_cells_are_skipped(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_csv(tmp_path, HOUSEHOLDS)
+    members = tmp_path / "x-members.csv"
+    for written in (path, members):
+        with written.open("a", encoding="utf-8") as handle:
+            handle.write(_commas(written) * 2)
+
+    loaded = load_households(con, path, FIELDS)
+
+    assert (loaded.households, loaded.members) == (3, 4)
+
+
+def test_csv_a_row_with_some_cells_is_checked_at_its_line_after_empty_rows(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_csv(tmp_path, HOUSEHOLDS)
+    members = tmp_path / "x-members.csv"
+    lines = len(members.read_text(encoding="utf-8").splitlines())
+    with members.open("a", encoding="utf-8") as handle:
+        handle.write(_commas(members) + ",z,,,1990-01-01,,\n" + _commas(members))
+
+    found = _diagnostics(lambda: load_households(con, path, FIELDS))
+
+    assert [(c, cell) for c, cell, _ in found] == [
+        ("E604", f"第{lines + 2}行 household_id")
+    ]
+
+
 def test_csv_in_no_known_encoding_is_e605(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
