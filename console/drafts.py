@@ -14,7 +14,9 @@ A new draft starts from the county's latest published version (exported with
 ``base`` is that version's number (0: none); publishing checks it against the
 registry, so an admin whose colleague published first is told, never overwritten.
 Every save bumps ``revision``; a save from a page that loaded an older revision is
-refused (``StaleDraft``) instead of silently dropping the other tab's edits.
+refused (``StaleDraft``) instead of silently dropping the other tab's edits. A save of
+text no workbook cell can hold (control characters, more than 32,767 characters) is
+refused with the reader's E011/E012 (``UnwritableCells``), never cut or crashed on.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from compiler.diagnostics import Diagnostic, Location
+from compiler.normalise import CONTROL_CHARACTERS, EXCEL_CELL_LIMIT, excel_length
+from compiler.read import control_characters, too_long
 from console.config import Settings
+from console.grids import column_letter
 from console.sheets import Sheet, read_sheets, write_xlsx
 
 META = "draft.json"
@@ -34,6 +40,30 @@ META = "draft.json"
 
 class StaleDraft(RuntimeError):
     """The draft on disk changed since this page loaded it."""
+
+
+class UnwritableCells(ValueError):
+    """Cells hold text a workbook cannot store; ``diagnostics`` name each (E011/E012)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("；".join(d.message for d in diagnostics))
+
+
+def unwritable(sheet: Sheet, file: str) -> list[Diagnostic]:
+    """E011 for each cell of the sheet holding control characters, E012 for each
+    longer than an Excel cell: the reader's own diagnostics, placed at the cell."""
+    found = []
+    for r, row in enumerate(sheet.rows, 1):
+        for c, value in enumerate(row):
+            if not isinstance(value, str):
+                continue
+            where = Location(file, sheet.name, f"{column_letter(c)}{r}")
+            if CONTROL_CHARACTERS.search(value):
+                found.append(control_characters(value, where))
+            if len(value) > EXCEL_CELL_LIMIT // 2 and excel_length(value) > EXCEL_CELL_LIMIT:
+                found.append(too_long(value, where))
+    return found
 
 
 @dataclass
@@ -149,10 +179,16 @@ def load_sheets(draft: Draft) -> list[Sheet]:
 
 
 def save_sheets(draft: Draft, sheets: list[Sheet], author: str, revision: int) -> Draft:
-    """Write the sheets as the draft's workbook if nobody saved since ``revision``."""
+    """Write the sheets as the draft's workbook if nobody saved since ``revision``.
+
+    Raises StaleDraft when someone did, UnwritableCells when a cell cannot be stored.
+    """
     current = _load_meta(Path(draft.folder)) or draft
     if current.revision != revision:
-        raise StaleDraft(f"草稿已在别处保存（{current.updated_by}，{current.updated_at}）")
+        raise StaleDraft(f"草稿已在别处保存（{current.updated_by}，{current.updated_at[:19].replace('T', ' ')}）")
+    problems = [d for sheet in sheets for d in unwritable(sheet, str(current.workbook))]
+    if problems:
+        raise UnwritableCells(problems)
     write_xlsx(current.workbook, sheets)
     current.revision += 1
     current.updated_at, current.updated_by = _now(), author

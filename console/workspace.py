@@ -84,6 +84,23 @@ def check(root: Path, county: str, as_of: date, analysis: bool = True) -> Checke
     return Checked(county, root, as_of, project, report, time.perf_counter() - started)
 
 
+def unrecognised(root: Path, county: str, workbook: Path, as_of: date) -> list[Diagnostic]:
+    """The E004 the compiler gives when ``workbook`` replaces the county's workbook in
+    the tables folder ``root``: it holds neither 标准参数 nor a decision table."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tables = Path(scratch) / "tables"
+        (tables / "counties").mkdir(parents=True)
+        for name in ("province", "cities"):
+            if (root / name).exists():
+                (tables / name).symlink_to((root / name).resolve(), target_is_directory=True)
+        (tables / "counties" / f"{county}{workbook.suffix.lower()}").symlink_to(workbook.resolve())
+        found = check(tables, county, as_of, analysis=False)
+    return [d for d in found.report.errors
+            if d.code == "E004" and Path(str(d.location.file or "")).parent.name == "counties"]
+
+
 # ---------------------------------------------------------------- preview
 
 

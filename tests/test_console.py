@@ -437,3 +437,80 @@ def test_a_maintainers_apply_over_a_colleagues_change_to_the_same_sheet_is_refus
     second.run()
     assert "为免覆盖" not in shown(second)
     assert "1160" in draft.read_text(encoding="utf-8")
+
+
+def edit_grid(at: AppTest, changes: dict[int, dict[str, str]]) -> AppTest:
+    """Edit cells of the first grid on 标准与规则 (row -> column -> text) and run."""
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {"edited_rows": changes, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def draft_cells(env: dict[str, Path], user: str = "xihu") -> str:
+    from console.sheets import read_sheets
+
+    workbook = next((env["state"] / "drafts" / "330106" / user / "tables" / "counties").glob("*.xlsx"))
+    return str(read_sheets(workbook)[0][0].rows)
+
+
+def test_a_control_character_is_refused_with_e011_and_the_session_keeps_working(
+        env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "standards")
+    edit_grid(at, {0: {"值": "14\x0700", "来源": "杭政发"}})
+    text = shown(at)
+    assert "E011" in text and "U+0007" in text and "「标准参数」第 1 行「值」（B2）" in text
+    assert "内部错误" not in text and "IllegalCharacterError" not in text
+    assert "杭政发" in draft_cells(env) and "14\x0700" not in draft_cells(env)  # the rest is saved
+    edit_grid(at, {0: {"值": "1500"}})  # a later edit in the same session is saved
+    assert "已保存对「标准参数」的修改" in shown(at) and "E011" not in shown(at)
+    assert "1500" in draft_cells(env)
+
+
+def test_text_longer_than_a_cell_is_refused_with_e012_not_cut(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "standards")
+    edit_grid(at, {0: {"来源": "长" * 40_000}})
+    text = shown(at)
+    assert "E012" in text and "40000 个字符" in text and "已保存" not in text
+    assert "长长长" not in draft_cells(env)
+
+
+def test_a_stale_tab_is_told_its_edit_was_not_saved(env: dict[str, Path]) -> None:
+    first = page(start(ADMIN), "standards")
+    second = page(start(ADMIN), "standards")  # the same admin in another tab
+    edit_grid(first, {0: {"来源": "第一个标签页"}})
+    assert "已保存" in shown(first)
+    edit_grid(second, {0: {"值": "1777"}})
+    assert "草稿已在别处保存（xihu" in shown(second) and "没有保存" in shown(second)
+    assert "第一个标签页" in draft_cells(env) and "1777" not in draft_cells(env)
+    assert "第一个标签页" in at_grid_values(second)  # the latest draft is shown
+    edit_grid(second, {0: {"来源": "第二次"}})
+    assert "已保存" in shown(second) and "第二次" in draft_cells(env)
+
+
+def test_a_workbook_without_a_known_sheet_is_refused_and_the_draft_kept(
+        env: dict[str, Path], tmp_path: Path) -> None:
+    upload = tmp_path / "nosheet.xlsx"
+    write_xlsx(upload, {"Sheet1": [["hello"]]})
+    at = page(start(ADMIN), "standards")
+    at.file_uploader[0].upload("nosheet.xlsx", upload.read_bytes())
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "E004" in text and "Sheet1" in text and "工作副本未改动" in text and "nosheet.xlsx" in text
+    assert "dibao_standard" in draft_cells(env)
+
+
+@pytest.mark.parametrize("name", ["bad[1].csv", "a:b.csv", "x" * 40 + ".csv"],
+                         ids=["brackets", "colon", "too-long"])
+def test_a_csv_whose_name_cannot_be_a_sheet_name_is_refused_in_chinese(
+        env: dict[str, Path], name: str) -> None:
+    at = page(start(ADMIN), "standards")
+    before = draft_cells(env)
+    at.file_uploader[0].upload(name, "标识,值\ndibao_standard,1500\n".encode())
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert f"上传的「{name}」不能用作工作表名" in text and "工作副本未改动" in text
+    assert "内部错误" not in text and draft_cells(env) == before

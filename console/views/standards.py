@@ -1,8 +1,16 @@
 """标准与规则: the county's own sheets in editable grids, diagnostics beside each grid,
-the effect on the sample households below; upload and download of the workbook."""
+the effect on the sample households below; upload and download of the workbook.
+
+The grids show the sheets this session loaded, at the draft revision it loaded them
+(kept in the session), so an edit made in a tab whose draft was saved elsewhere in the
+meantime is seen and refused as stale with a notice, never dropped with a rebuilt grid.
+A cell no workbook can hold (E011/E012) is put back as it was and named; the session's
+other edits are saved.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections import Counter
 from datetime import timedelta
@@ -11,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from compiler.model import Standard
-from console import drafts, grids, ui
+from console import drafts, grids, ui, workspace
 from console.sheets import Sheet, Value, read_sheets, text
 
 ctx = ui.context()
@@ -25,12 +33,35 @@ if project is not None:
         province.setdefault(standard.name_cn, standard)
 
 
+LOADED = "_standards_loaded"  # (draft folder, revision, sheets) that the grids show
+REFUSED = "_standards_refused"  # E011/E012 of cells the last save left out
+NOTICE = "_standards_notice"  # why the last edit was not saved
+GENERATION = "_standards_generation"  # bumped to rebuild the grids from the draft
+
+
 def county_sheets() -> list[Sheet]:
     if ctx.draft is not None:
         return drafts.load_sheets(ctx.draft)
     for path in sorted((ctx.root / "counties").glob(f"{ctx.county}*")):
         return read_sheets(path)[0]
     return []
+
+
+def shown_sheets() -> tuple[int, list[Sheet]]:
+    """The sheets this session's grids show and the draft revision they were read at,
+    kept across runs (a tab whose draft was saved elsewhere still sees its own edit)."""
+    assert ctx.draft is not None
+    loaded = st.session_state.get(LOADED)
+    if not loaded or loaded[0] != ctx.draft.folder:
+        loaded = (ctx.draft.folder, ctx.draft.revision, drafts.load_sheets(ctx.draft))
+        st.session_state[LOADED] = loaded
+    return loaded[1], [Sheet(s.name, [list(r) for r in s.rows]) for s in loaded[2]]
+
+
+def reload_grids() -> None:
+    """Show the draft as it is on disk from the next run on."""
+    st.session_state.pop(LOADED, None)
+    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
 
 
 def read_values(sheet_name: str) -> dict[int, str]:
@@ -47,15 +78,60 @@ def read_values(sheet_name: str) -> dict[int, str]:
     return found
 
 
-def save(sheets: list[Sheet], message: str) -> None:
+def save(sheets: list[Sheet], message: str, revision: int) -> None:
+    """Save the sheets over ``revision`` of the draft and run the page again; a stale
+    revision or a cell no workbook holds is refused, and the next run says so."""
     assert ctx.draft is not None
     try:
-        drafts.save_sheets(ctx.draft, sheets, ctx.user.name, ctx.draft.revision)
+        drafts.save_sheets(ctx.draft, sheets, ctx.user.name, revision)
     except drafts.StaleDraft as stale:
-        st.error(f"{stale}：为免覆盖，本次修改没有保存。请刷新页面，在最新的工作副本上重新修改。")
-        st.stop()
-    st.session_state["flash"] = message
+        st.session_state[NOTICE] = (
+            f"{stale}：你在本页的这次修改没有保存，以免覆盖较新的工作副本。"
+            "下面已载入最新的工作副本，请在其上重新修改。")
+    except drafts.UnwritableCells as refused:
+        st.session_state[REFUSED] = refused.diagnostics
+    else:
+        st.session_state["flash"] = message
+    reload_grids()
     st.rerun()
+
+
+def save_edits(sheets: list[Sheet], edits: dict[int, Sheet], revision: int) -> None:
+    """Save the grids' edits; a cell no workbook can hold keeps its old value and is
+    reported (E011/E012), the other cells are saved."""
+    assert ctx.draft is not None
+    before = list(sheets)
+    refused = []
+    for position, changed in edits.items():
+        for problem in drafts.unwritable(changed, str(ctx.draft.workbook)):
+            spot = grids.cell_of(problem)
+            assert spot is not None
+            row, col = spot
+            old = before[position].rows[row - 1] if row <= len(before[position].rows) else []
+            changed.rows[row - 1][col - 1] = old[col - 1] if col <= len(old) else None
+            refused.append(problem)
+        sheets[position] = changed
+    names = "、".join(f"「{sheets[p].name}」" for p in edits if not grids.same_rows(sheets[p], before[p]))
+    if refused:
+        st.session_state[REFUSED] = refused
+    if not names:
+        reload_grids()
+        st.rerun()
+    save(sheets, f"已保存对{names}的修改", revision)
+
+
+def refusals() -> None:
+    """What the last run could not save, and why."""
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(notice, icon=":material/sync_problem:")
+    refused = st.session_state.pop(REFUSED, None)
+    if refused:
+        st.error("以下单元格的内容无法保存到工作簿，没有写入工作副本（其他修改照常保存）；"
+                 "请删除其中的控制字符或缩短文字后重新输入：", icon=":material/block:")
+        by_name = {s.name: s for s in sheets}
+        ui.diagnostics_list(refused, lambda d: grids.place(
+            d, grids.to_grid(by_name[d.location.sheet]) if d.location.sheet in by_name else None))
 
 
 def column_config(grid: grids.Grid) -> dict:
@@ -84,11 +160,12 @@ def column_config(grid: grids.Grid) -> dict:
 KNOWN_SHEETS = {"标准参数", "standards", "派生值", "derived", "日历", "calendar", "字段", "fields"}
 
 
-def sheet_section(sheet: Sheet, index: int, sheets: list[Sheet]) -> None:
+def sheet_section(sheet: Sheet, revision: int) -> Sheet | None:
+    """The sheet's grid and diagnostics; the edited sheet when the grid was edited."""
     if not sheet.is_table and sheet.name.strip() not in KNOWN_SHEETS:
         with st.expander(f"工作表「{sheet.name}」（说明等，程序不读取，保持原样）"):
             st.markdown("  \n".join(" ".join(text(v) for v in row if text(v)) for row in sheet.rows))
-        return
+        return None
     problems = grids.problems_by_row(result.report.items, sheet.name)
     grid = grids.to_grid(sheet, province if sheet.name == "标准参数" else None,
                          read_values(sheet.name), problems)
@@ -98,17 +175,17 @@ def sheet_section(sheet: Sheet, index: int, sheets: list[Sheet]) -> None:
     if sheet.is_table and grid.head:
         st.caption("命中策略 " + " · ".join(text(v) for v in grid.head[0][2:] if text(v)))
     left, right = st.columns([5, 2])
+    changed = None
     with left:
         if ctx.editable:
-            assert ctx.draft is not None
+            generation = st.session_state.get(GENERATION, 0)
             edited = st.data_editor(
-                grid.frame, key=f"grid-{sheet.name}-{ctx.draft.revision}", num_rows="dynamic",
+                grid.frame, key=f"grid-{sheet.name}-{revision}-{generation}", num_rows="dynamic",
                 hide_index=True, column_config=column_config(grid), width="stretch",
             )
             changed = grids.from_grid(grid, edited)
-            if not grids.same_rows(changed, sheet):
-                sheets[index] = changed
-                save(sheets, f"已保存对「{sheet.name}」的修改")
+            if grids.same_rows(changed, sheet):
+                changed = None
         else:
             st.dataframe(grid.frame, hide_index=True, width="stretch", column_config=column_config(grid))
     with right:
@@ -118,14 +195,16 @@ def sheet_section(sheet: Sheet, index: int, sheets: list[Sheet]) -> None:
             ui.diagnostics_list(mine, lambda d: grids.place(d, grid))
         else:
             st.success("本表没有发现问题。", icon=":material/check_circle:")
+    return changed
 
 
 def _own_files() -> list[str]:
     return [p.name for p in (ctx.root / "counties").glob(f"{ctx.county}*")]
 
 
-def quick_edit(sheets: list[Sheet]) -> None:
-    """A form for the usual change: one standard, a new value from a date."""
+def quick_edit() -> None:
+    """A form for the usual change: one standard, a new value from a date, applied to
+    the draft as it is on disk now."""
     overridable = [s for s in {id(v): v for v in province.values()}.values() if s.overridable]
     if not overridable:
         return
@@ -138,8 +217,10 @@ def quick_edit(sheets: list[Sheet]) -> None:
             source = st.text_input("来源（文件号或网址）", key="quick_source")
             submitted = st.form_submit_button("写入工作副本", type="primary")
         if submitted:
-            note = apply_quick(sheets, province[choice], value.strip(), starts, source.strip())
-            save(sheets, note)
+            assert ctx.draft is not None
+            latest = drafts.load_sheets(ctx.draft)
+            note = apply_quick(latest, province[choice], value.strip(), starts, source.strip())
+            save(latest, note, ctx.draft.revision)
 
 
 def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts, source: str) -> str:  # type: ignore[no-untyped-def]
@@ -184,7 +265,26 @@ def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts, sou
     return f"已加入「{standard.name_cn}」{value}，{starts} 起生效" + ("；" + "；".join(notes) if notes else "")
 
 
-def transfer(sheets: list[Sheet]) -> None:
+SHEET_NAME_LIMIT = 31  # Excel's longest sheet name
+SHEET_NAME_FORBIDDEN = "[]:*?/\\"
+
+
+def csv_sheet_name(file_name: str) -> str | None:
+    """Why an uploaded CSV's name cannot name a sheet (None when it can)."""
+    stem = Path(file_name).stem
+    bad = sorted({ch for ch in stem if ch in SHEET_NAME_FORBIDDEN})
+    should = "文件名（去掉 .csv）就是要替换的工作表名，例如「标准参数.csv」"
+    if bad:
+        return f"上传的「{file_name}」不能用作工作表名：含有 Excel 工作表名不允许的字符 {' '.join(bad)}；{should}"
+    if len(stem) > SHEET_NAME_LIMIT:
+        return (f"上传的「{file_name}」不能用作工作表名：文件名去掉 .csv 后有 {len(stem)} 个字符，"
+                f"Excel 工作表名最多 {SHEET_NAME_LIMIT} 个字符；{should}")
+    if not stem.strip() or stem.startswith("'") or stem.endswith("'"):
+        return f"上传的「{file_name}」不能用作工作表名：名称为空或以单引号开头、结尾；{should}"
+    return None
+
+
+def transfer() -> None:
     left, right = st.columns(2)
     if ctx.draft is not None:
         left.download_button(
@@ -197,25 +297,40 @@ def transfer(sheets: list[Sheet]) -> None:
     assert ctx.draft is not None
     upload = right.file_uploader("上传 .xlsx 工作簿替换工作副本，或上传一个工作表的 .csv（文件名即表名）",
                                  type=["xlsx", "csv"], key=f"upload-{ctx.draft.revision}")
-    if upload is None:
+    if upload is not None:
+        replace_from(upload.name, upload.getvalue())
+
+
+def replace_from(file_name: str, data: bytes) -> None:
+    """Replace the draft (an .xlsx) or one of its sheets (a .csv) with an upload; an
+    upload that cannot be read or holds nothing the compiler reads changes nothing."""
+    assert ctx.draft is not None
+    name = Path(file_name).name
+    refusal = csv_sheet_name(name) if name.lower().endswith(".csv") else None
+    if refusal:
+        st.error(refusal + "。工作副本未改动。", icon=":material/block:")
         return
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / upload.name
-        path.write_bytes(upload.getvalue())
+        path = Path(scratch) / name
+        path.write_bytes(data)
         found, problems = read_sheets(path)
+        if not any(p.is_error for p in problems) and path.suffix.lower() != ".csv":
+            problems = [dataclasses.replace(d, location=dataclasses.replace(d.location, file=name))
+                        for d in workspace.unrecognised(ctx.root, ctx.county, path, ctx.settings.today())]
     if any(p.is_error for p in problems) or not found:
-        st.error("上传的文件无法读取，工作副本未改动：")
+        st.error("上传的文件无法使用，工作副本未改动：")
         ui.diagnostics_list(problems)
         return
+    latest = drafts.load_sheets(ctx.draft)
     if path.suffix.lower() == ".csv":
-        found[0].name = Path(upload.name).stem
-        names = [s.name for s in sheets]
+        found[0].name = path.stem
+        names = [s.name for s in latest]
         if found[0].name in names:
-            sheets[names.index(found[0].name)] = found[0]
+            latest[names.index(found[0].name)] = found[0]
         else:
-            sheets.append(found[0])
-        save(sheets, f"已用上传的「{upload.name}」替换工作表「{found[0].name}」")
-    save(found, f"已用上传的「{upload.name}」替换工作副本")
+            latest.append(found[0])
+        save(latest, f"已用上传的「{name}」替换工作表「{found[0].name}」", ctx.draft.revision)
+    save(found, f"已用上传的「{name}」替换工作副本", ctx.draft.revision)
 
 
 def sample_effect() -> None:
@@ -242,17 +357,31 @@ def sample_effect() -> None:
 flash = st.session_state.pop("flash", None)
 if flash:
     st.success(flash, icon=":material/save:")
-sheets = county_sheets()
+revision, sheets = shown_sheets() if ctx.editable else (0, county_sheets())
+refusals()
 errors = len(result.errors)
 summary = f"{errors} 个错误，{len(result.warnings)} 个警告" if errors or result.warnings else "没有发现问题"
 (st.error if errors else st.info)(f"检查结果：{summary}（检查用时 {result.seconds:.2f} 秒；缺口、重叠等一致性分析见「一致性检查」页）")
+shown_names = {s.name for s in sheets if s.is_table or s.name.strip() in KNOWN_SHEETS}
+whole = [d for d in result.report.items if str(d.location.file or "").endswith(tuple(_own_files()))
+         and d.location.sheet not in shown_names]
+if whole:  # about the workbook itself (E004) or a sheet without a grid
+    ui.diagnostics_list(whole)
 if ctx.editable:
-    quick_edit(sheets)
+    quick_edit()
 effect = st.container()
 if not sheets:
     st.info("本县工作簿还没有内容：用上方的表单加入一项标准，或上传工作簿。")
+edits = {}
 for position, sheet in enumerate(list(sheets)):
-    sheet_section(sheet, position, sheets)
+    edited = sheet_section(sheet, revision)
+    if edited is not None:
+        edits[position] = edited
+if edits:
+    save_edits(sheets, edits, revision)
+if ctx.draft is not None and ctx.editable and revision != ctx.draft.revision:
+    reload_grids()  # saved elsewhere (another tab, the 发布 page) with no edit pending here
+    st.rerun()
 others = [d for d in result.report.items if not str(d.location.file or "").endswith(tuple(_own_files()))]
 if others:
     with st.expander(f"上级（省、市）工作簿的诊断：{len(others)} 条", expanded=bool([d for d in others if d.is_error])):
@@ -260,4 +389,4 @@ if others:
 with effect:
     sample_effect()
 st.divider()
-transfer(sheets)
+transfer()
