@@ -44,12 +44,20 @@ class Project:
     as_of: date
     plans: dict[str, Plan] = field(default_factory=dict)
     programs: dict[tuple[str, str, str], Program] = field(default_factory=dict)
+    # programs by what compiling reads of a plan, see _compiled_from
+    compiled: dict[tuple[object, ...], Program] = field(default_factory=dict)
 
     def program(self, county: str, suffix: str = "", trace: str = "full") -> Program:
-        """The county's compiled program, compiled once per project."""
+        """The county's compiled program, compiled once per project, and once for all the
+        counties whose plans compile alike (most share the province's tables and differ
+        only in standard values, which the program reads from jz_standard_rows)."""
         key = (county, suffix, trace)
         if key not in self.programs:
-            self.programs[key] = compile_plan(self.plan(county), suffix=suffix, trace=trace)
+            plan = self.plan(county)
+            alike = (suffix, trace, *_compiled_from(plan))
+            if alike not in self.compiled:
+                self.compiled[alike] = compile_plan(plan, suffix=suffix, trace=trace)
+            self.programs[key] = self.compiled[alike]
         return self.programs[key]
 
     @property
@@ -81,6 +89,21 @@ class Project:
                 )
             )
         return self.plans[county]
+
+
+def _compiled_from(plan: Plan) -> tuple[object, ...]:
+    """All that compile_plan reads of a plan: the objects of its fields, bound derived
+    values and tables (bound once per project for the counties that share them, see
+    BindCache; the project keeps them, so their ids stay theirs), the order it computes
+    them in, and its standards' identifiers, types and names (not their values)."""
+    book = plan.rulebook
+    return (
+        tuple(plan.order),
+        tuple((ident, id(f)) for ident, f in book.fields.items()),
+        tuple((ident, id(d)) for ident, d in plan.derived.items()),
+        tuple((ident, id(t)) for ident, t in plan.tables.items()),
+        tuple((ident, s.dtype, s.name_cn) for ident, s in book.standards.items()),
+    )
 
 
 def open_project(

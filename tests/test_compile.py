@@ -501,3 +501,25 @@ def test_counties_sharing_tables_decide_with_their_own_standards(
     assert (
         rows_out["B"]["group"] == "dibao_marginal"
     )  # (1200..1800): above its own standard
+
+
+def test_counties_whose_plans_compile_alike_share_one_program_and_an_override_gets_its_own(
+    tmp_path: Path,
+) -> None:
+    """A province-wide evaluation compiles once for the counties that share the province's
+    tables (compiling all ninety took 4 s), never for a county with its own table."""
+    from compiler.engine import open_project
+    from tests.test_registry import COUNTY as OWN, GROUP_TABLE, OTHER, write_rulebook
+
+    stricter = [row[:] for row in GROUP_TABLE]
+    stricter[5][2] = "< 3 * 12 * 低保标准"  # the county's own dibao asset rule
+    write_rulebook(tmp_path / "shared")
+    write_rulebook(tmp_path / "own", extra={"household_group": stricter})
+    shared = open_project(tmp_path / "shared", [OWN, OTHER], AS_OF)
+    assert shared.program(OWN, trace="none") is shared.program(OTHER, trace="none")
+    own = open_project(tmp_path / "own", [OWN, OTHER], AS_OF)
+    assert not own.report.has_errors, own.report.errors
+    for code in (OWN, OTHER):
+        alone = compile_plan(own.plan(code), trace="none").sql
+        assert own.program(code, trace="none").sql == alone
+    assert own.program(OWN, trace="none").sql != own.program(OTHER, trace="none").sql
