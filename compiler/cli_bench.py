@@ -36,10 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _counties(tables: str) -> list[str]:
+    """The county codes of the tables folder; ValidationFailed when it has none to offer
+    (no such folder, say), so the user reads why instead of a complaint about the count."""
     from compiler.diagnostics import Report
+    from compiler.errors import ValidationFailed
     from compiler.resolve import load_tables
 
-    return load_tables(tables, Report()).county_codes()
+    report = Report()
+    codes = load_tables(tables, report).county_codes()
+    if not codes and report.has_errors:
+        raise ValidationFailed(report.errors)
+    return codes
 
 
 def run_synth(args: argparse.Namespace) -> int:

@@ -156,10 +156,14 @@ def synthesise(
     """Write a synthetic population; ``out`` ends in .parquet (three files) or .duckdb.
     Existing files are refused unless ``replace``: a .duckdb path may hold anything."""
     out = Path(out)
-    if not 1 <= households <= MAX_HOUSEHOLDS or not counties:
+    if not 1 <= households <= MAX_HOUSEHOLDS:
         raise InputError(
-            make("E605", "户数须为正整数，且至少有一个县", found=households,
-                 expected=f"1 至 {MAX_HOUSEHOLDS:,} 户")
+            make("E605", "户数须为正整数", found=households, expected=f"1 至 {MAX_HOUSEHOLDS:,} 户")
+        )
+    if not counties:
+        raise InputError(
+            make("E605", "决策表中没有县（市、区）工作簿，无法分配家庭", found="0 个县",
+                 expected="tables/counties/ 中至少一个县的工作簿（用 --tables 指定决策表文件夹）")
         )
     if out.is_dir():
         raise InputError(make("E605", "输出路径是一个文件夹", found=str(out),

@@ -9,6 +9,7 @@ measured with ``jiuzhu bench`` itself and reported in docs/performance.md.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -80,6 +81,23 @@ def test_synth_refuses_a_parquet_name_evaluate_could_not_find_again(tmp_path: Pa
     [diagnostic] = raised.value.diagnostics
     assert diagnostic.code == "E605" and "households.parquet" in diagnostic.render()
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_synth_outside_a_project_says_the_tables_are_missing_not_the_count(
+    tmp_path: Path,
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "compiler.cli", "synth", "--households", "20",
+         "--out", str(tmp_path / "out" / "households.parquet")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode != 0 and "E001" in run.stderr and "tables/province" in run.stderr
+    assert "户数" not in run.stderr and "Traceback" not in run.stderr
+    with pytest.raises(InputError) as raised:
+        synthesise(20, 1, tmp_path / "households.parquet", [])
+    assert "没有县" in raised.value.diagnostics[0].message
+    assert not (tmp_path / "out").exists()
 
 
 def test_bench_runs_end_to_end_and_reports_every_figure(tmp_path: Path) -> None:
