@@ -2,10 +2,13 @@
 
 A published version stores its tables as this YAML: keys in a fixed order, one block per
 standard, derived value, table and rule, rules keyed by their stable identifier, so that
-``git diff`` of two exports reads like a review. Every cell keeps the text the admin
-typed (already normalised by the reader) when that text parses back to the same tree;
-otherwise the cell is written as ``{canonical: <compiler.expr.render of the tree>}`` (or,
-for text the expression syntax cannot quote, ``{text: ...}``).
+``git diff`` of two exports reads like a review. Every cell the compiler parses keeps the
+text the admin typed (as the reader normalised it) when that text parses back to the same
+tree; otherwise the cell is written as ``{canonical: <compiler.expr.render of the tree>}``
+(or, for text the expression syntax cannot quote, ``{text: ...}``). Free text (notes,
+sources, the policy basis, titles, annotations) is written exactly as typed, never folded;
+so are the county workbook's other sheets (说明), under ``other_sheets``, left out when
+there are none. Versions published before free text was kept as typed hold it folded.
 Standards carry every dated row with the layer it came from (province, city, county).
 Paths are written relative to the tables folder, so a version does not depend on where
 the working copy lived.
@@ -51,6 +54,7 @@ from compiler.model import (
     InputColumn,
     Kind,
     Level,
+    OtherSheet,
     OutputColumn,
     Rule,
     RuleBook,
@@ -276,6 +280,7 @@ def dump_rulebook(book: RuleBook, root: str | Path | None = None) -> str:
         "derived": {d.id: _derived(d, paths) for d in book.derived.values()},
         "tables": {t.id: _table(t, paths) for t in book.tables.values()},
         "calendar": _calendar(book.calendar, paths),
+        **_other_sheets(book.other_sheets),
     }
     return _dump(document)
 
@@ -308,6 +313,7 @@ def dump_workbook(workbook: Workbook, root: str | Path | None = None) -> str:
         "derived": {d.id: _derived(d, paths) for d in workbook.derived},
         "tables": {t.id: _table(t, paths) for t in workbook.tables},
         "calendar": _calendar(workbook.calendar, paths),
+        **_other_sheets(workbook.other_sheets),
     }
     return _dump(document)
 
@@ -519,6 +525,22 @@ def _calendar(days: list[CalendarDay], paths: _Paths) -> list[dict[str, Any]]:
     ]
 
 
+def _other_sheets(sheets: list[OtherSheet]) -> dict[str, Any]:
+    """``other_sheets``: each sheet's rows of texts, or nothing at all (so a rulebook
+    without such sheets is written as before)."""
+    if not sheets:
+        return {}
+    return {"other_sheets": {s.name: [list(row) for row in s.rows] for s in sheets}}
+
+
+def _load_other_sheets(document: dict[str, Any]) -> list[OtherSheet]:
+    found = document.get("other_sheets") or {}
+    return [
+        OtherSheet(str(name), [["" if c is None else str(c) for c in row] for row in rows or []])
+        for name, rows in found.items()
+    ]
+
+
 # ---------------------------------------------------------------- loading
 
 
@@ -640,6 +662,7 @@ def load_rulebook(text: str) -> RuleBook:
         {},
         _load_calendar(document),
         [sources[layer] for layer in LAYERS if layer in sources],
+        _load_other_sheets(document),
     )
     book.standards = {
         ident: _load_standard(ident, e, sources)
@@ -670,6 +693,7 @@ def load_workbook_yaml(text: str) -> Workbook:
         [_load_derived(ident, e) for ident, e in _items(document, "derived")],
         [_load_table(ident, e) for ident, e in _items(document, "tables")],
         _load_calendar(document),
+        _load_other_sheets(document),
     )
 
 

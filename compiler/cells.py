@@ -3,6 +3,8 @@
 The reader (``compiler.read``) fills these; the model pass (``compiler.load``) turns them
 into typed tables. A cell keeps the value as the file stored it, the text a person would
 see (already normalised: full-width characters folded, spaces trimmed), and its location.
+Normalised text is for the cells the compiler parses; free text (notes, sources, titles,
+annotations) is kept as typed, ``Cell.verbatim``.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ class Cell(NamedTuple):
     is_formula: bool = False
 
     @property
+    def verbatim(self) -> str:
+        """The cell as the admin typed it, for free text (备注, 来源, 依据, titles):
+        a text cell's stored string unchanged (full-width punctuation, spaces and line
+        breaks kept); a number or date as ``text`` shows it."""
+        return self.value if isinstance(self.value, str) else self.text
+
+    @property
     def ref(self) -> str:
         return a1(self.row, self.col)
 
@@ -83,6 +92,10 @@ class RawSheet:
     def text(self, row: int, col: int) -> str:
         cell = self.cells.get((row, col))
         return cell.text if cell else ""
+
+    def verbatim(self, row: int, col: int) -> str:
+        cell = self.cells.get((row, col))
+        return cell.verbatim if cell else ""
 
     def location(self, row: int, col: int) -> Location:
         return Location(self.file, self.name, a1(row, col))

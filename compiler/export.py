@@ -1,7 +1,8 @@
 """Write the table model back as an .xlsx workbook in the format of docs/table-format.md.
 
 ``write_xlsx`` writes any Workbook (fields, standards, derived values, calendar, one
-sheet per decision table, laid out as section 3 of the format describes); reading the
+sheet per decision table, laid out as section 3 of the format describes, then the
+sheets the compiler does not read, such as 说明; free text as typed); reading the
 file back with ``compiler.load.load_workbook`` gives the same model. Two views of a
 county's resolved rulebook are provided:
 
@@ -131,7 +132,9 @@ def _fill(book: openpyxl.Workbook, workbook: Workbook, cells: _Cells) -> None:
         _rows(book.create_sheet("日历"), rows, cells)
     names: set[str] = set(book.sheetnames)
     for table in workbook.tables:
-        _table_sheet(book.create_sheet(_sheet_name(table, names)), table, cells)
+        _table_sheet(book.create_sheet(_sheet_name(table.id, names)), table, cells)
+    for other in workbook.other_sheets:  # 说明 and the like, as the county typed them
+        _rows(book.create_sheet(_sheet_name(other.name, names)), other.rows, cells)
 
 
 def _shown_note(shown: list[str]) -> list[tuple[str, str]]:
@@ -228,8 +231,8 @@ def _derived_sheet(
     _rows(sheet, rows, cells)
 
 
-def _sheet_name(table: Table, taken: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", table.id)[:31] or "table"
+def _sheet_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "table"
     name, n = base, 1
     while name in taken:
         n += 1
@@ -311,6 +314,7 @@ def county_workbook(book: RuleBook) -> Workbook:
             t for t in book.tables.values() if _under(t.location.file, own)
         ]
         county.calendar = [d for d in book.calendar if _under(d.location.file, own)]
+    county.other_sheets = list(book.other_sheets)
     return county
 
 
@@ -364,6 +368,7 @@ def full_workbook(book: RuleBook) -> Workbook:
         list(book.derived.values()),
         list(book.tables.values()),
         list(book.calendar),
+        other_sheets=list(book.other_sheets),
     )
     for standard in book.standards.values():
         rows = []

@@ -41,6 +41,7 @@ from compiler.expr import (
     Unary,
 )
 from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Rule, Table
+from compiler.normalise import fold_text
 
 DIVISION_PLACES = Decimal("1e-6")
 # The member a member's or an event's decision concerns, named in its trace entry.
@@ -222,7 +223,7 @@ class Interpreter:
                 first.id if first else None,
                 first.location.render() if first else None,
                 outputs[0] if len(outputs) == 1 else outputs,
-                first.annotation if first else "",
+                fold_text(first.annotation) if first else "",  # as the SQL's trace
                 None if who is None else str(who),
                 [rule.id for rule in chosen],
             )

@@ -174,16 +174,21 @@ def _parse_row(
         return None
     return Invariant(
         texts.get("id", f"R{row}"),
-        texts.get("description", ""),
+        _verbatim(cells.get("description")),
         kind,
         parsed["subject"],
         parsed["variable"],
         parsed["when"],
         parsed["then"],
-        texts.get("basis", ""),
+        _verbatim(cells.get("basis")),
         where,
         tuple(texts.items()),
     )
+
+
+def _verbatim(cell: Cell | None) -> str:
+    """Free text (说明, 依据) as the admin typed it: never folded."""
+    return cell.verbatim if cell else ""
 
 
 def check_invariants(county: County) -> list[Finding]:

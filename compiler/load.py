@@ -2,7 +2,9 @@
 
 ``load_workbook`` reads one workbook (reader pass included) and returns the model with
 the diagnostics found on the way; a cell that cannot be understood is reported with its
-location and left out, so one pass reports every problem in the workbook.
+location and left out, so one pass reports every problem in the workbook. Cells the
+compiler parses are read from their folded text; free text (notes, sources, the policy
+basis, a table's title and annotations) keeps the text as typed (``Cell.verbatim``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from compiler.model import (
     InputColumn,
     Kind,
     Level,
+    OtherSheet,
     OutputColumn,
     Rule,
     Standard,
@@ -141,10 +144,14 @@ class _Loader:
             handled.add(sheet.name)
             getattr(self, f"load_{key}")(sheet)
         for sheet in self.raw.sheets:
-            if sheet.name not in handled and _is_table(sheet):
+            if sheet.name in handled:
+                continue
+            if _is_table(sheet):
                 table = self.load_table(sheet)
                 if table is not None:
                     self.workbook.tables.append(table)
+            elif sheet.cells and sheet.name not in _WRITTEN_BY_EXPORT:
+                self.workbook.other_sheets.append(_other_sheet(sheet))
 
     # ------------------------------------------------------------ list sheets
 
@@ -206,7 +213,7 @@ class _Loader:
                     level,
                     dtype,
                     default,
-                    _text(record.get("note")),
+                    _verbatim(record.get("note")),
                     record["id"].location,  # type: ignore[union-attr]
                     lower,
                     upper,
@@ -275,8 +282,8 @@ class _Loader:
             effective_from=self.date(record.get("from")),
             effective_until=self.date(record.get("until")),
             unit=_text(record.get("unit")),
-            source=_text(record.get("source")),
-            note=_text(record.get("note")),
+            source=_verbatim(record.get("source")),
+            note=_verbatim(record.get("note")),
             verified=self.flag(record.get("verified"), True),
             location=_row_location(record, sheet),
             workbook=self.workbook.path,
@@ -306,7 +313,7 @@ class _Loader:
                     dtype,  # type: ignore[arg-type]
                     expr,  # type: ignore[arg-type]
                     expr_cell.text,
-                    _text(record.get("basis")),
+                    _verbatim(record.get("basis")),
                     self.flag(record.get("overridable"), False),
                     record["id"].location,  # type: ignore[union-attr]
                 )
@@ -333,7 +340,7 @@ class _Loader:
                 working = kind in ("补班", "workday")
                 location = record["date"].location  # type: ignore[union-attr]
                 self.workbook.calendar.append(
-                    CalendarDay(day, working, _text(record.get("note")), location)
+                    CalendarDay(day, working, _verbatim(record.get("note")), location)
                 )
 
     # ------------------------------------------------------------ decision tables
@@ -369,14 +376,16 @@ class _Loader:
         self.defaults(sheet, outputs)
         table = Table(
             table_id,
-            sheet.text(1, 2),
+            sheet.verbatim(1, 2),
             policy[0],
             policy[1],
             level,
             [column for _, column in inputs],
             [column for _, column in outputs],
             [],
-            annotation_header=sheet.text(3, annotation_col) if annotation_col else "注释",
+            annotation_header=(
+                sheet.verbatim(3, annotation_col) if annotation_col else "注释"
+            ),
             overridable=_true(options.get("县可改", options.get("overridable", ""))),
             accepted_gap=options.get("接受缺口") or options.get("accepted_gap"),
             location=sheet.location(1, 1),
@@ -543,7 +552,7 @@ class _Loader:
             rule.output_texts.append(cell.text if cell else "")
             rule.output_locations.append(sheet.location(row, col))
         if annotation_col:
-            rule.annotation = sheet.text(row, annotation_col)
+            rule.annotation = sheet.verbatim(row, annotation_col)
         if not rule.annotation:
             self.report.warn(
                 "W202",
@@ -728,6 +737,21 @@ def _is_table(sheet: RawSheet) -> bool:
 
 def _text(cell: Cell | None) -> str:
     return cell.text.strip() if cell else ""
+
+
+# export.INFO_SHEET: every export writes it anew, so it is not kept as the county's own
+_WRITTEN_BY_EXPORT = ("版本信息",)
+
+
+def _other_sheet(sheet: RawSheet) -> OtherSheet:
+    """A sheet the compiler does not read (说明), its cells as typed."""
+    rows = [[c.verbatim if c else "" for c in row] for row in sheet.rows()]
+    return OtherSheet(sheet.name, rows)
+
+
+def _verbatim(cell: Cell | None) -> str:
+    """Free text (备注, 来源, 依据, 说明) as the admin typed it: never folded."""
+    return cell.verbatim if cell else ""
 
 
 def _true(text: str) -> bool:

@@ -251,6 +251,15 @@ class CalendarDay:
     location: Location = NOWHERE
 
 
+@dataclass
+class OtherSheet:
+    """A sheet the compiler does not read (说明 and the like), kept so that a published
+    version exports it again: its cells' texts as typed, row by row ("" when empty)."""
+
+    name: str
+    rows: list[list[str]] = field(default_factory=list)
+
+
 class WorkbookKind(StrEnum):
     PROVINCE = "province"
     CITY = "city"
@@ -270,6 +279,7 @@ class Workbook:
     derived: list[Derived] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     calendar: list[CalendarDay] = field(default_factory=list)
+    other_sheets: list[OtherSheet] = field(default_factory=list)
 
 
 @dataclass
@@ -285,6 +295,7 @@ class RuleBook:
     tables: dict[str, Table]
     calendar: list[CalendarDay]
     sources: list[str] = field(default_factory=list)
+    other_sheets: list[OtherSheet] = field(default_factory=list)  # the county's own
 
     def standard_value(self, name: str, day: date) -> object:
         standard = self.standards.get(name)

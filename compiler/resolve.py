@@ -274,6 +274,7 @@ def rulebook_for(tables: Tables, county_code: str, report: Report) -> RuleBook:
         {t.id: t for t in province.tables},
         list(province.calendar),
         [w.path for w in [*layers, province]],
+        list(county.other_sheets) if county else [],
     )
     book.standards = _layer_standards(province, layers)
     for layer in reversed(layers):

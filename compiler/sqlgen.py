@@ -32,6 +32,7 @@ from compiler.expr import (
 from compiler.functions import FUNCTIONS
 from compiler.interpret import priority
 from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Table
+from compiler.normalise import fold_text
 from compiler.sqlgen_decisions import Decisions
 from compiler.sqlgen_expr import (
     PRELUDE,
@@ -267,7 +268,7 @@ class _Compiler(Expressions, Decisions):
                 name,
                 f"SELECT s.*, {value} AS {quote(ident)}\nFROM {quote(county)} s",
                 f"{derived.id} ({derived.name_cn}) = {derived.text}"
-                + (f"  [{derived.basis}]" if derived.basis else "")
+                + (f"  [{fold_text(derived.basis)}]" if derived.basis else "")
                 + f"  {derived.location.render()}",
             )
             county = name
@@ -333,7 +334,7 @@ class _Compiler(Expressions, Decisions):
             name,
             f"SELECT {head}, {value} AS {quote(ident)}\n{from_clause}",
             f"{derived.id} ({derived.name_cn}) = {derived.text}"
-            + (f"  [{derived.basis}]" if derived.basis else "")
+            + (f"  [{fold_text(derived.basis)}]" if derived.basis else "")
             + f"  {derived.location.render()}",
         )
         self.relations[derived.level] = _Relation(name, self.relations[derived.level].columns | {ident})
@@ -496,7 +497,7 @@ class _Compiler(Expressions, Decisions):
             level,
             stage_in,
             f"SELECT {select}\n{source.from_clause}",
-            f"decision table {table.id} ({table.title}), {table.policy_text}, "
+            f"decision table {table.id} ({fold_text(table.title)}), {table.policy_text}, "
             f"{table.location.render()}: inputs",
         )
         rules = self.ordered_rules(table)
@@ -509,7 +510,7 @@ class _Compiler(Expressions, Decisions):
             ]
             condition = " AND ".join(f"({t})" for t in tests) or "TRUE"
             matches.append(
-                f"  {comment(f'rule {rule.id}: {rule.location.render()} [{rule.annotation}]')}\n"
+                f"  {comment(f'rule {rule.id}: {rule.location.render()} [{fold_text(rule.annotation)}]')}\n"
                 f"  coalesce({condition}, FALSE) AS {quote(self.match_name(table, position))}"
             )
         stage_match = self.fresh(f"{alias}_{table.id}_match")

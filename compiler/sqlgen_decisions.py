@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from compiler.bind import Plan
 from compiler.model import Level, Table
+from compiler.normalise import fold_text
 from compiler.sqlgen_expr import quote, string
 
 if TYPE_CHECKING:
@@ -112,7 +113,10 @@ class Decisions:
             rule_text = f"array_to_string(list_transform({index}, lambda i: {_lookup('i', ids)}), ',')"
         full = self.trace_mode == "full"
         cell = _lookup(first, [r.location.render() for r in table.rules]) if full else "NULL"
-        section = _lookup(first, [r.annotation for r in table.rules]) if full else "NULL"
+        # the annotation as the trace always showed it (folded): the admin's text is
+        # kept verbatim in the tables, the compiled SQL does not change with it
+        sections = [fold_text(r.annotation) for r in table.rules]
+        section = _lookup(first, sections) if full else "NULL"
         return (
             f"struct_pack(\"table\" := {string(table.id)}, rule := {rule_text},"
             f" cell := CAST({cell} AS VARCHAR), outcome := {outcome},"
