@@ -272,6 +272,15 @@ class Places:
         )
 
 
+    def record(self, row: int, path: str) -> str:
+        """Where a JSON record's value at ``path`` (``$.members[0].x``) is."""
+        if self.source.format == "jsonl":
+            if not self.lines:
+                self.lines.update(_line_numbers(self.source.path))
+            return f"第{self.lines.get(row, row + 1)}行 {path}"
+        return f"$[{row}]{path[1:]}"
+
+
 def _line_numbers(path: Path) -> dict[int, int]:
     """Record index -> line number, skipping blank lines as DuckDB's reader does."""
     numbers: dict[int, int] = {}

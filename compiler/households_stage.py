@@ -20,6 +20,7 @@ import duckdb
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.households_json import stage_json
+from compiler.households_keys import undeclared_in_file
 from compiler.households_model import (
     ALL,
     FAST,
@@ -52,7 +53,9 @@ def stage(
 ) -> Staged:
     """The raw relations of ``source``, only ``county``'s households if given."""
     if source.format in ("jsonl", "json"):
-        return stage_json(con, source, schema, county)
+        staged = stage_json(con, source, schema, county)
+        staged.warnings.extend(undeclared_in_file(con, source, schema))
+        return staged
     if source.format == "csv":
         return _stage_csv(con, source, schema, county, scratch)
     sources, row = native_sources(con, source)

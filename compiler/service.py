@@ -51,7 +51,7 @@ from starlette.exceptions import HTTPException
 from compiler import logger
 from compiler.diagnostics import Location, make
 from compiler.errors import JiuzhuError, RegistryError
-from compiler.service_decide import Batcher, Evaluator, decisions_body
+from compiler.service_decide import Batcher, Evaluator, decisions_body, key_warnings
 from compiler.service_errors import (
     ServiceError,
     from_library,
@@ -237,8 +237,11 @@ def _routes(
         outcome = await batcher().decide(warm, parsed)
         if isinstance(outcome, ServiceError):
             raise outcome
+        warnings = await anyio.to_thread.run_sync(
+            key_warnings, warm.project, parsed.households
+        )
         body = await anyio.to_thread.run_sync(
-            decisions_body, warm.labels, parsed.as_of, outcome
+            decisions_body, warm.labels, parsed.as_of, outcome, warnings
         )
         return Response(body, media_type="application/json")
 

@@ -29,12 +29,16 @@ from compiler.diagnostics import Location, make
 from compiler.engine import Project, connect, contract_error
 from compiler.errors import EvaluationError, InputError, JiuzhuError
 from compiler.evaluate import LARGE_AMOUNTS, decide, large_amount_households, prepare
+from compiler.households_keys import shape, undeclared, warning
+from compiler.households_model import input_columns
+from compiler.model import Level
 from compiler.output import decision_records
 from compiler.service_errors import (
     INDEXED,
     MAX_ERRORS,
     ServiceError,
     encode,
+    error_item,
     from_library,
     internal_error,
     log_bug,
@@ -295,9 +299,13 @@ def _blamed(error: JiuzhuError | ServiceError, sizes: list[int]) -> list[int]:
 
 
 def decisions_body(
-    labels: dict[str, str], as_of: date, records: list[dict[str, Any]]
+    labels: dict[str, str],
+    as_of: date,
+    records: list[dict[str, Any]],
+    warnings: list[dict[str, Any]] | None = None,
 ) -> bytes:
-    """The answer to POST /v1/decisions: the decisions and the version of each county."""
+    """The answer to POST /v1/decisions: the decisions, the version of each county,
+    and warnings about the request (``key_warnings``)."""
     counties = list(dict.fromkeys(r["county_code"] for r in records))
     versions = {c: labels.get(c, WORKING_COPY) for c in counties}
     return encode(
@@ -308,8 +316,23 @@ def decisions_body(
                 c for c, label in versions.items() if label == WORKING_COPY
             ],
             "decisions": records,
+            "warnings": warnings or [],
         }
     )
+
+
+def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]]:
+    """W601 for each key of a household that no declared field has (a misspelt
+    ``income.wages`` would leave the wage at 0), at its path in the request; at
+    most ``MAX_ERRORS``."""
+    nested = shape({level: input_columns(project.fields, level) for level in Level})
+    items: list[dict[str, Any]] = []
+    for i, household in enumerate(households):
+        for path, key, declared in undeclared(household, nested, f"$.households[{i}]"):
+            items.append(error_item(warning(path, key, declared, Location(cell=path))))
+            if len(items) >= MAX_ERRORS:
+                return items
+    return items
 
 
 # ---------------------------------------------------------------- batching
@@ -397,4 +420,4 @@ class Batcher:
                 pending.future.set_result(outcome)
 
 
-__all__ = ["Batcher", "Evaluator", "Outcome", "decisions_body"]
+__all__ = ["Batcher", "Evaluator", "Outcome", "decisions_body", "key_warnings"]

@@ -50,7 +50,7 @@ class ServiceError(Exception):
         self.diagnostics = diagnostics
 
     def response(self) -> Response:
-        items = [_error_item(d) for d in self.diagnostics[:MAX_ERRORS]]
+        items = [error_item(d) for d in self.diagnostics[:MAX_ERRORS]]
         return json_response({"error": items[0], "errors": items}, self.status)
 
 
@@ -104,7 +104,7 @@ def with_location(diagnostic: Diagnostic, location: Location) -> Diagnostic:
     )
 
 
-def _error_item(diagnostic: Diagnostic) -> dict[str, Any]:
+def error_item(diagnostic: Diagnostic) -> dict[str, Any]:
     """One entry of the error body; ``location`` names a workbook cell, never a path
     of the request, which goes to ``path``."""
     where = diagnostic.location
@@ -162,6 +162,7 @@ __all__ = [
     "STATUS",
     "ServiceError",
     "encode",
+    "error_item",
     "from_library",
     "internal_error",
     "json_response",

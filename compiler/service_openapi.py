@@ -112,13 +112,6 @@ class Decision(BaseModel):
     trace: list[TraceEntry]
 
 
-class DecisionsResponse(BaseModel):
-    as_of: date
-    versions: dict[str, str]
-    working_copy: list[str]
-    decisions: list[Decision]
-
-
 class ErrorItem(BaseModel):
     code: str
     message: str
@@ -127,6 +120,15 @@ class ErrorItem(BaseModel):
     expected: str | None
     hint: str | None
     location: str | None
+
+
+class DecisionsResponse(BaseModel):
+    as_of: date
+    versions: dict[str, str]
+    working_copy: list[str]
+    decisions: list[Decision]
+    # W601 for each household key no declared field has (its value was not read)
+    warnings: list[ErrorItem] = []
 
 
 class ErrorBody(BaseModel):

@@ -791,6 +791,29 @@ def test_csv_a_row_with_some_cells_is_checked_at_its_line_after_empty_rows(
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "asets", "wages"),
+    [("x.jsonl", "第1行 $.asets", "第1行 $.members[1].income.wages"),
+     ("x.json", "$[0].asets", "$[0].members[1].income.wages")],
+    ids=["jsonl", "json"],
+)
+def test_json_keys_no_field_has_are_warned_about_at_their_first_place(
+    name: str, asets: str, wages: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    typo = json.loads(json.dumps(HOUSEHOLDS))
+    typo[0]["asets"] = {"money": "1"}
+    typo[0]["members"][1]["income"] = {"wages": "1"}
+    typo[2]["members"][0]["income"] = {"wages": "99999"}
+    writer = write_jsonl if name.endswith("l") else write_json
+
+    loaded = load_households(con, writer(tmp_path / name, typo), FIELDS)
+
+    first, second = loaded.warnings
+    assert f"{name} {asets} 不是已声明的字段，已忽略" in first and "「assets」" in first
+    assert f"{name} {wages} 不是已声明的字段，已忽略" in second
+    assert "共 2 处" in second and "是否想写「wage」" in second
+
+
 def test_csv_in_no_known_encoding_is_e605(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:

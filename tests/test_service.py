@@ -135,6 +135,23 @@ def test_a_household_is_decided_with_its_trace_and_the_working_copy_named(client
     )
 
 
+def test_a_misspelt_household_key_is_warned_about_at_its_path(client):
+    typo = household("H1", "12000")
+    typo["members"][0]["income"] = {"wages": "99999"}
+    typo["asets"] = {"money": "9999999"}
+    body = decide(client, [household("H0", "12000"), typo], as_of="2025-08-01")
+    assert body["decisions"][1]["income_per_capita"] == "0.00"  # the wage was not read
+    found = {w["path"]: w for w in body["warnings"]}
+    assert set(found) == {"$.households[1].asets", "$.households[1].members[0].income.wages"}
+    wages = found["$.households[1].members[0].income.wages"]
+    assert wages["code"] == "W601" and "不是已声明的字段" in wages["message"]
+    assert "「wage」" in wages["hint"] and "「assets」" in found["$.households[1].asets"]["hint"]
+
+
+def test_a_request_of_declared_keys_has_no_warnings(client):
+    assert decide(client, [household("H1", "12000")], as_of="2025-08-01")["warnings"] == []
+
+
 def test_decisions_come_back_in_the_households_order(client):
     households = [
         household("Z9", "30000"),  # 2,500 a month: above the marginal line

@@ -1,0 +1,141 @@
+"""Keys of JSON household input that no declared field has: warned about (W601).
+
+A JSON object may carry keys the contract does not know, and their values are not
+read; but a misspelt key (``income.wages``, ``asets``) leaves its field at the default
+and decides the household wrongly without a word. As a CSV column that is no field is
+named in a W601 warning, so is every such key of a JSON household: at its path
+(``$.members[0].income.wages``), with the declared key it most resembles.
+
+``shape`` gives the declared keys as nested dicts (a list as ``[item shape]``);
+``undeclared`` walks one parsed household (the service's requests);
+``undeclared_in_file`` asks DuckDB for the keys of a whole ``.json`` or ``.jsonl``
+file, which is not parsed in Python (``jiuzhu evaluate``), one warning for each path
+and key, naming its first place and how often it occurs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.households_json import tree
+from compiler.households_model import LISTS, Places, Schema, Source
+from compiler.model import Level
+from compiler.sqlgen import string
+
+MAX_WARNINGS = 50
+
+
+def shape(schema: Schema) -> dict[str, Any]:
+    """The keys a household object may have, nested as in the contract."""
+    nested = tree(schema[Level.HOUSEHOLD])
+    for level, name in LISTS.items():
+        nested[name] = [tree(schema[level])]
+    return nested
+
+
+def undeclared(
+    value: object, node: dict[str, Any], path: str = "$"
+) -> Iterator[tuple[str, str, list[str]]]:
+    """(path, key, keys declared beside it) for each key of ``value`` no field has."""
+    if not isinstance(value, dict):
+        return
+    for key, child in value.items():
+        here = f"{path}.{key}"
+        if key not in node:
+            yield here, key, list(node)
+        elif isinstance(node[key], dict):
+            yield from undeclared(child, node[key], here)
+        elif isinstance(node[key], list) and isinstance(child, list):
+            for index, item in enumerate(child):
+                yield from undeclared(item, node[key][0], f"{here}[{index}]")
+
+
+def warning(path: str, key: str, declared: list[str], where: Location) -> Diagnostic:
+    """W601 for one key; ``where`` is the place as the input names it."""
+    close = difflib.get_close_matches(key, declared, n=1, cutoff=0.75)
+    guess = f"是否想写「{close[0]}」？" if close else "核对字段名是否写错"
+    return make(
+        "W601",
+        f"{path} 不是已声明的字段，已忽略",
+        where,
+        found=key,
+        expected="数据约定中的字段，如 " + "、".join(sorted(declared)[:5]),
+        hint=f"其值没有读取，该字段按默认值决策；{guess}",
+    )
+
+
+def undeclared_in_file(
+    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema
+) -> list[str]:
+    """W601 texts for the keys of a JSON file that no field has, first place first.
+
+    One pass merges the structure of every record (a few seconds a million); only
+    when it holds a key no field has is the file read again to place each one."""
+    nested = shape(schema)
+    objects = "FROM read_json_objects($p, format = $f)"
+    read = {
+        "p": str(source.path),
+        "f": "newline_delimited" if source.format == "jsonl" else "array",
+    }
+    merged = con.execute(f"SELECT json_group_structure(json) {objects}", read)
+    found = merged.fetchall()[0][0]
+    if found is None or not any(undeclared(json.loads(found), nested)):
+        return []
+    pieces: list[str] = []
+    _queries(nested, "_jz_keys", "j", "$", pieces)
+    rows = con.execute(
+        "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
+        f"CAST(NULL AS BIGINT) AS i, json AS j {objects}) "
+        "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d) FROM ("
+        + " UNION ALL ".join(pieces)
+        + f") GROUP BY p, k ORDER BY min(r), p, k LIMIT {MAX_WARNINGS}",
+        read,
+    ).fetchall()
+    places = Places(source)
+    texts = []
+    for pattern, key, count, row, index, declared in rows:
+        path = f"{pattern.replace('[*]', f'[{index}]')}.{key}"
+        cell = places.record(row, path)
+        item = warning(path, key, list(declared), Location(cell=cell))
+        times = f"共 {count} 处；" if count > 1 else ""
+        texts.append(
+            f"{source.path.name} {cell} 不是已声明的字段，已忽略"
+            f"（{times}{item.hint}）"
+        )
+    return texts
+
+
+def _queries(
+    node: dict[str, Any], relation: str, value: str, pattern: str, into: list[str]
+) -> None:
+    """One SELECT per object of the shape: the keys found there that it lacks."""
+    declared = ", ".join(string(k) for k in node)
+    into.append(
+        f"SELECT {string(pattern)} AS p, r, i, k, [{declared}] AS d FROM "
+        f"(SELECT r, i, unnest(json_keys({value})) AS k FROM {relation} "
+        f"WHERE json_type({value}) = 'OBJECT') WHERE k NOT IN ({declared})"
+    )
+    for key, child in node.items():
+        inner = f"json_extract({value}, {string(f'$.{_quoted(key)}')})"
+        if isinstance(child, dict):
+            _queries(child, relation, inner, f"{pattern}.{key}", into)
+        elif isinstance(child, list):
+            items = (
+                f"(SELECT r, generate_subscripts(l, 1) - 1 AS i, unnest(l) AS j FROM "
+                f"(SELECT r, CAST({inner} AS JSON[]) AS l FROM {relation} "
+                f"WHERE json_type({inner}) = 'ARRAY'))"
+            )
+            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into)
+
+
+def _quoted(key: str) -> str:
+    return '"' + key.replace('"', '\\"') + '"'
+
+
+__all__ = ["MAX_WARNINGS", "shape", "undeclared", "undeclared_in_file", "warning"]
