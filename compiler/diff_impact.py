@@ -148,6 +148,13 @@ def impact_loaded(
 
 
 def _project(side: Side, counties: list[str], as_of: date) -> Project:
+    """The side's counties bound; ValidationFailed when one does not bind, or when a
+    standard has no value in force on ``as_of`` (E607): its households cannot be decided,
+    and a comparison of undecided households would report no change. Other validation
+    errors (a value outside its bounds, say) do not stop a reviewer seeing a draft's
+    effect."""
+    from compiler.validate import validate
+
     report = Report()
     plans = {}
     for code in counties:
@@ -155,6 +162,12 @@ def _project(side: Side, counties: list[str], as_of: date) -> Project:
         report.extend(found)
     if report.has_errors:
         raise ValidationFailed(report.errors)
+    checked = Report()
+    for plan in plans.values():
+        validate(plan, checked, as_of, {})
+    undecidable = [d for d in checked.errors if d.code == "E607"]
+    if undecidable:
+        raise ValidationFailed(undecidable)
     return Project(_tables_for(plans), report, as_of, plans)
 
 

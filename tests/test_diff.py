@@ -375,6 +375,20 @@ def test_diff_command_with_households_prints_who_changes(
     )
 
 
+def test_households_are_not_compared_on_a_date_no_standard_is_in_force(
+    old, new, population, capsys
+):
+    """Before 2024-01-01 there is no dibao standard: deciding its households then
+    would compare undecided households and report no change, so it is refused (E607)."""
+    code = cli.main(
+        ["diff", str(old / "counties" / f"{COUNTY}-西湖区"), str(new / "counties" / f"{COUNTY}-西湖区"),
+         "--county", COUNTY, "--tables", str(old), "--households", str(population),
+         "--as-of", "2023-06-01"]
+    )
+    captured = capsys.readouterr()
+    assert code != 0 and "E607" in captured.err and "户变化" not in captured.out
+
+
 def test_a_side_with_validation_errors_is_compared_with_a_warning(tmp_path, capsys):
     tables = Path(__file__).resolve().parents[1] / "tables"
     workbook = write_xlsx(
