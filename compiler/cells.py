@@ -54,8 +54,14 @@ class Cell(NamedTuple):
     def verbatim(self) -> str:
         """The cell as the admin typed it, for free text (备注, 来源, 依据, titles):
         a text cell's stored string unchanged (full-width punctuation, spaces and line
-        breaks kept); a number or date as ``text`` shows it."""
-        return self.value if isinstance(self.value, str) else self.text
+        breaks kept); a number or date as ``text`` shows it. The vertical tab and form
+        feed, which Word and WPS paste for a manual line break and no .xlsx can hold
+        (the reader folds them, so E011 does not refuse them), become a line break."""
+        if not isinstance(self.value, str):
+            return self.text
+        if "\v" in self.value or "\f" in self.value:
+            return self.value.replace("\v", "\n").replace("\f", "\n")
+        return self.value
 
     @property
     def ref(self) -> str:

@@ -100,6 +100,23 @@ def test_province_free_text_keeps_its_punctuation_and_line_breaks(tmp_path: Path
     assert (dibao.source, dibao.note) == (SOURCE, LINES)
 
 
+def test_a_pasted_vertical_tab_becomes_a_line_break_an_xlsx_can_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Word and WPS paste a manual line break as U+000B, which the reader folds and an
+    .xlsx cannot store: the note keeps a line break there, and exports."""
+    county = county_rows()
+    county["标准参数"][1][5] = "第一行\x0b第二行"
+    tables = write_tables(tmp_path, county=county, county_form="csv")
+    registry = tmp_path / "registry.duckdb"
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    run(capsys, "publish", "--county", COUNTY, "--effective", "2025-04-07", "--note", "初版",
+        "--author", "张三", *common)
+    out = tmp_path / "v1.xlsx"
+    run(capsys, "export", "--county", COUNTY, "--version", "1", "--out", str(out), *common)
+    assert openpyxl.load_workbook(out)["标准参数"]["H2"].value == "第一行\n第二行"
+
+
 # ---------------------------------------------------------------- compiling
 
 
