@@ -9,6 +9,10 @@ Columns keep their kind: dates stay dates (a date picker), 核实 is 是/否, an
 standard's value is text as a person types it (``1,301``, ``1301元``) beside two
 read-only columns, its type and how the compiler read it (``1,301.00 元``), so a
 money standard visibly stays money after an edit.
+
+Cells show the text as stored (full-width punctuation, spaces and line breaks kept), and
+a cell the user did not edit goes back to the sheet exactly as it was read, its type
+included: saving one edit changes one cell.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Grid:
     frame: pd.DataFrame
     helpers: list[str] = field(default_factory=list)
     date_columns: list[str] = field(default_factory=list)
+    shown: pd.DataFrame | None = None  # the grid's cells before editing, to tell edits
 
     @property
     def first_row(self) -> int:
@@ -103,7 +108,8 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
     for column in columns:
         if column not in dates:
             frame[column] = [_shown(v) for v in frame[column]]
-    grid = Grid(sheet, [list(r) for r in sheet.rows[:head]], columns, frame, date_columns=dates)
+    grid = Grid(sheet, [list(r) for r in sheet.rows[:head]], columns, frame, date_columns=dates,
+                shown=frame.copy())
     if sheet.name in ("标准参数", "standards") and "值" in columns and standards is not None:
         position = columns.index("值") + 1
         frame.insert(position, TYPE_COLUMN, [_type_of(r, columns, standards) for r in body])
@@ -137,6 +143,8 @@ def _all_dates(values: pd.Series) -> bool:
 
 
 def _shown(value: Value) -> str | None:
+    if isinstance(value, str):
+        return value if value.strip() else None  # as stored: spaces and breaks kept
     return text(value) or None
 
 
@@ -152,11 +160,23 @@ def _type_of(row: list[Value], columns: list[str], standards: dict[str, Standard
 def from_grid(grid: Grid, frame: pd.DataFrame) -> Sheet:
     """The sheet the edited frame stands for (helper columns dropped)."""
     rows: list[list[Value]] = [list(r) for r in grid.head]
-    for record in frame[grid.columns].itertuples(index=False):
-        rows.append([_cell(v) for v in record])
+    for label, record in zip(frame.index, frame[grid.columns].itertuples(index=False), strict=True):
+        rows.append([_kept(grid, label, col, v) for col, v in enumerate(record)])
     while len(rows) > len(grid.head) and not any(_present(v) for v in rows[-1]):
         rows.pop()  # trailing empty rows: nothing to keep
     return Sheet(grid.sheet.name, [_trim(r) for r in rows])
+
+
+def _kept(grid: Grid, label: object, col: int, value: Any) -> Value:
+    """The sheet's own cell when the user left it as shown (the editor keeps each row's
+    index label, new rows get new ones), else the edited value."""
+    shown = grid.shown
+    if shown is None or label not in shown.index:
+        return _cell(value)
+    if _cell(value) != _cell(shown.at[label, grid.columns[col]]):
+        return _cell(value)
+    row = grid.sheet.rows[len(grid.head) + int(label)]  # type: ignore[call-overload]
+    return row[col] if col < len(row) else None
 
 
 def _present(value: Value) -> bool:
@@ -182,8 +202,8 @@ def _cell(value: Any) -> Value:
         return value
     if isinstance(value, float) and value == int(value):
         return str(int(value))
-    shown = str(value).strip()
-    return shown or None
+    shown = str(value)
+    return shown if shown.strip() else None
 
 
 def same_rows(a: Sheet, b: Sheet) -> bool:

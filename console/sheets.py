@@ -4,7 +4,9 @@ written back as an .xlsx (or a CSV folder) in the table format.
 The console edits cells as people typed them, errors included: a cell that does not
 parse yet must still be saved, so the draft is written from these rows, never from the
 typed model (which only holds what parsed). Reading the file back with the compiler
-gives the diagnostics, each naming a cell of exactly these rows.
+gives the diagnostics, each naming a cell of exactly these rows. A text cell is kept as
+stored, not folded (``Cell.verbatim``), and written back as it was, so saving one edit
+changes no other cell (docs/table-format.md, section 5).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def read_sheets(path: str | Path) -> tuple[list[Sheet], list[Diagnostic]]:
     for raw_sheet in raw.sheets:
         rows: list[list[Value]] = []
         for cells in raw_sheet.rows():
-            rows.append([_value(c.value, c.text) if c is not None else None for c in cells])
+            rows.append([_value(c.value, c.verbatim) if c is not None else None for c in cells])
         sheets.append(Sheet(raw_sheet.name, rows))
     return sheets, problems
 
@@ -99,14 +101,38 @@ def write_xlsx(path: str | Path, sheets: list[Sheet]) -> Path:
 
 
 def _cell(value: Value) -> object:
-    """A plain decimal typed as text is written as a number, as Excel would keep it."""
+    """A plain decimal typed as text is written as a number, as Excel would keep it,
+    when the number reads back as the same text; ``1.10``, ``1.0`` or a decimal a float
+    cannot hold stays text, so no digit the admin typed is lost."""
     if isinstance(value, str) and PLAIN_NUMBER.fullmatch(value):
         try:
             number = Decimal(value)
         except InvalidOperation:
             return value
-        return int(number) if number == number.to_integral() else float(number)
+        if number == number.to_integral():
+            whole = int(number)
+            return whole if str(whole) == value else value
+        return float(number) if repr(float(number)) == value else value
     return value
+
+
+def _csv_form(path: Path) -> tuple[str, str]:
+    """The encoding and line ending an existing CSV file was written with (Excel: UTF-8
+    with BOM and CRLF; WPS: GB18030), so a rewrite changes only the edited cells; a new
+    file is UTF-8 with LF, the province's form."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return "utf-8", "\n"
+    first = data.find(b"\n")  # the header row's ending: a cell may hold other breaks
+    newline = "\r\n" if first > 0 and data[first - 1 : first] == b"\r" else "\n"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", newline
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030", newline
+    return "utf-8", newline
 
 
 def write_csv_folder(folder: str | Path, sheets: list[Sheet], prune: bool = True) -> Path:
@@ -116,12 +142,13 @@ def write_csv_folder(folder: str | Path, sheets: list[Sheet], prune: bool = True
     folder.mkdir(parents=True, exist_ok=True)
     keep = set()
     for sheet in sheets:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for row in sheet.rows:
-            writer.writerow([text(v) for v in row])
         target = folder / f"{sheet.name}.csv"
-        target.write_text(out.getvalue(), encoding="utf-8")
+        encoding, newline = _csv_form(target)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator=newline)
+        for row in sheet.rows:
+            writer.writerow([v if isinstance(v, str) else text(v) for v in row])
+        target.write_bytes(out.getvalue().encode(encoding))
         keep.add(target.name)
     for stale in folder.glob("*.csv") if prune else []:
         if stale.name not in keep:
