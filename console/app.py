@@ -20,12 +20,13 @@ import streamlit as st
 
 from compiler.errors import JiuzhuError
 from console.config import settings
-from console.ui import AccessDenied, diagnostics_list, signed_in
+from console.ui import SIGNED_OUT, AccessDenied, diagnostics_list, signed_in
 from console.users import (
     COUNTY_ADMIN,
     PROVINCE_MAINTAINER,
     UserError,
     authenticate,
+    current,
 )
 
 VIEWS = Path(__file__).parent / "views"
@@ -41,6 +42,9 @@ def sign_in() -> None:
         password = st.text_input("密码", type="password", key="signin_password")
         submitted = st.form_submit_button("登录", type="primary")
     left.caption("账号由管理人员用 jiuzhu user add 创建；忘记密码请联系管理人员重设。")
+    reason = st.session_state.get(SIGNED_OUT)
+    if reason and not submitted:
+        left.warning(reason)
     if submitted:
         try:
             user = authenticate(settings().users, name, password)
@@ -50,8 +54,10 @@ def sign_in() -> None:
         if user is None:
             left.error("用户名或密码不正确。")
             return
+        now = current(settings().users, user.name)
         st.session_state.clear()
         st.session_state["user"] = user
+        st.session_state["user_stamp"] = now[1] if now else ""
         st.rerun()
 
 

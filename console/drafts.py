@@ -21,6 +21,7 @@ refused with the reader's E011/E012 (``UnwritableCells``), never cut or crashed 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -50,6 +51,11 @@ class UnwritableCells(ValueError):
         super().__init__("；".join(d.message for d in diagnostics))
 
 
+# The reader's control characters, and the vertical tab and form feed: it reads those
+# as line breaks, but an .xlsx cannot store them either (openpyxl refuses them).
+CELL_CONTROLS = re.compile(f"{CONTROL_CHARACTERS.pattern}|[\x0b\x0c]")
+
+
 def unwritable(sheet: Sheet, file: str) -> list[Diagnostic]:
     """E011 for each cell of the sheet holding control characters, E012 for each
     longer than an Excel cell: the reader's own diagnostics, placed at the cell."""
@@ -59,11 +65,22 @@ def unwritable(sheet: Sheet, file: str) -> list[Diagnostic]:
             if not isinstance(value, str):
                 continue
             where = Location(file, sheet.name, f"{column_letter(c)}{r}")
-            if CONTROL_CHARACTERS.search(value):
-                found.append(control_characters(value, where))
+            if CELL_CONTROLS.search(value):
+                found.append(_controls(value, where))
             if len(value) > EXCEL_CELL_LIMIT // 2 and excel_length(value) > EXCEL_CELL_LIMIT:
                 found.append(too_long(value, where))
     return found
+
+
+def _controls(value: str, where: Location) -> Diagnostic:
+    """The reader's E011, naming the vertical tab and form feed too."""
+    codes = sorted({f"U+{ord(ch):04X}" for ch in CELL_CONTROLS.findall(value)})
+    shown = CELL_CONTROLS.sub(lambda m: f"<U+{ord(m[0]):04X}>", value)
+    return dataclasses.replace(
+        control_characters(value, where),
+        message=f"单元格 {where.cell} 含有不可见的控制字符 {'、'.join(codes)}",
+        found=shown if len(shown) <= 60 else shown[:60] + "……",
+    )
 
 
 @dataclass
@@ -89,11 +106,18 @@ class Draft:
 
 
 def county_names(tables: Path) -> dict[str, str]:
-    """Six-digit code -> name, from the county workbooks' file names."""
-    found = {}
+    """Six-digit code -> name, from the county workbooks' file names (an .xlsx, or a
+    folder of CSV files); other files, such as publish's ``330106.base.json``, name
+    no county."""
+    from compiler.resolve import WORKBOOK_SUFFIXES
+
+    found: dict[str, str] = {}
     for path in sorted((tables / "counties").iterdir()) if (tables / "counties").is_dir() else []:
         match = re.match(r"(\d{6})-?([^.]*)", path.name)
-        if match and not path.name.startswith(("~$", ".")):
+        workbook = path.is_dir() or path.suffix.lower() in WORKBOOK_SUFFIXES
+        if not match or not workbook or path.name.startswith(("~$", ".")):
+            continue
+        if match.group(2) or match.group(1) not in found:  # a named workbook wins
             found[match.group(1)] = match.group(2) or match.group(1)
     return found
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.evaluate import GROUP_CN
-from console import drafts, workspace
+from console import drafts, users, workspace
 from console.config import Settings, settings
 from console.users import COUNTY_ADMIN, User
 
@@ -55,9 +55,26 @@ class Context:
                 self.draft.revision if self.draft else 0)
 
 
+SIGNED_OUT = "signed_out_reason"
+
+
 def signed_in() -> User | None:
+    """The session's user while the users file still has them with the same role,
+    county and password; otherwise the session ends (asked on every run, so a changed
+    or removed user loses access at their next click)."""
     user = st.session_state.get("user")
-    return user if isinstance(user, User) else None
+    if not isinstance(user, User):
+        return None
+    try:
+        now = users.current(settings().users, user.name)
+    except users.UserError:
+        now = None
+    stamp = st.session_state.get("user_stamp")
+    if now is None or now[0] != user or (stamp is not None and stamp != now[1]):
+        st.session_state.clear()
+        st.session_state[SIGNED_OUT] = "你的账号已被修改、重设密码或删除，请重新登录。"
+        return None
+    return user
 
 
 def context(require_edit: bool = False) -> Context:
@@ -84,20 +101,27 @@ def context(require_edit: bool = False) -> Context:
     return ctx
 
 
+def _kept_choice(key: str, options: list[str]) -> None:
+    """Give the sidebar widget ``key`` the choice made on an earlier page: Streamlit
+    forgets a widget's value when another page runs, so it is kept under ``_key``."""
+    chosen = st.session_state.get(key, st.session_state.get(f"_{key}"))
+    st.session_state[key] = chosen if chosen in options else (options[0] if options else "")
+
+
 def _reader_context(config: Settings, user: User, names: dict[str, str]) -> Context:
     codes = list(names)
-    chosen = st.session_state.get("county_choice")
-    if chosen not in names:
-        st.session_state["county_choice"] = codes[0] if codes else ""
+    _kept_choice("county_choice", codes)
     county = st.sidebar.selectbox("县（市、区）", codes, key="county_choice",
                                   format_func=lambda c: f"{c} {names.get(c, '')}")
     if county not in names:  # a value the widget never offered
         raise AccessDenied(county)
     owners = sorted(p.name for p in (config.state / "drafts" / county).glob("*") if (p / drafts.META).exists())
     sources = [TABLES_SOURCE, *[f"{o} 的工作副本" for o in owners]]
+    _kept_choice("source_choice", sources)
     source = st.sidebar.selectbox("查看的工作副本", sources, key="source_choice")
     if source not in sources:
         raise AccessDenied(source)
+    st.session_state["_county_choice"], st.session_state["_source_choice"] = county, source
     if source == TABLES_SOURCE:
         return Context(config, user, county, names[county], config.tables, None, source)
     owner = owners[sources.index(source) - 1]

@@ -18,6 +18,8 @@ province workbook. A password is never stored or logged in clear.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import tempfile
@@ -92,11 +94,21 @@ def _user(name: str, entry: dict[str, object]) -> User:
     return User(name, role, str(county) if county is not None else None)
 
 
+def current(path: str | Path, name: str) -> tuple[User, str] | None:
+    """The user as the file has them now and a fingerprint of their password hash
+    (it changes when the password is reset); None when the name is gone."""
+    entry = _read(Path(path)).get(name)
+    if entry is None:
+        return None
+    digest = hashlib.sha256(str(entry.get("password", "")).encode("utf-8")).hexdigest()
+    return _user(name, entry), digest
+
+
 def authenticate(path: str | Path, name: str, password: str) -> User | None:
     """The user when the name exists and the password matches its hash, else None."""
     entry = _read(Path(path)).get(name.strip())
     if entry is None:
-        bcrypt.checkpw(b"x", _DUMMY)  # same cost whether or not the name exists
+        bcrypt.checkpw(b"x", _dummy())  # same cost whether or not the name exists
         return None
     stored = str(entry.get("password", "")).encode("ascii", "replace")
     try:
@@ -106,7 +118,11 @@ def authenticate(path: str | Path, name: str, password: str) -> User | None:
     return _user(name.strip(), entry) if matched else None
 
 
-_DUMMY = bcrypt.hashpw(b"dummy", bcrypt.gensalt(rounds=4))
+@functools.cache
+def _dummy() -> bytes:
+    """A hash made as ``hash_password`` makes them (same rounds), checked for unknown
+    names so that the time of a failed sign-in does not tell whether a name exists."""
+    return hash_password("dummy-password").encode("ascii")
 
 
 def add_user(

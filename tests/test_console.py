@@ -514,3 +514,76 @@ def test_a_csv_whose_name_cannot_be_a_sheet_name_is_refused_in_chinese(
     text = shown(at)
     assert f"上传的「{name}」不能用作工作表名" in text and "工作副本未改动" in text
     assert "内部错误" not in text and draft_cells(env) == before
+
+
+def test_a_reviewers_county_and_copy_stay_chosen_across_pages(env: dict[str, Path]) -> None:
+    set_dibao(start(ADMIN), "1700")
+    at = page(start(REVIEWER_USER), "standards")
+    at.sidebar.selectbox(key="county_choice").set_value("330106")
+    at.run()
+    at.sidebar.selectbox(key="source_choice").set_value("xihu 的工作副本")
+    at.run()
+    for name in ("history", "analysis", "standards"):
+        page(at, name)
+        assert "330106 西湖区 · xihu 的工作副本" in shown(at), name
+    at.sidebar.selectbox(key="county_choice").set_value("330108")
+    at.run()
+    page(at, "history")
+    assert "330108 滨江区 · tables 文件夹中的工作簿" in shown(at)
+
+
+@pytest.mark.parametrize("change", ["role", "password", "removed"])
+def test_a_changed_or_removed_user_loses_the_open_session(env: dict[str, Path], change: str) -> None:
+    import yaml
+
+    at = start(None)
+    at.text_input(key="signin_name").input("xihu")
+    at.text_input(key="signin_password").input("xihu-password")
+    button(at, "登录").click()
+    at.run()
+    assert at.data_editor  # signed in, editing
+    users = env["state"] / "users.yaml"
+    if change == "role":
+        add_user(users, "xihu", REVIEWER, "xihu-password")
+    elif change == "password":
+        add_user(users, "xihu", COUNTY_ADMIN, "another-password", "330106")
+    else:
+        document = yaml.safe_load(users.read_text(encoding="utf-8"))
+        del document["users"]["xihu"]
+        users.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    at.run()
+    assert not at.exception
+    assert "请重新登录" in shown(at) and not at.data_editor
+    assert "user" not in at.session_state
+
+
+def standards_rows(env: dict[str, Path]) -> list[dict[str, object]]:
+    from console.sheets import read_sheets, text
+
+    workbook = next((env["state"] / "drafts" / "330106" / "xihu" / "tables" / "counties").glob("*.xlsx"))
+    sheet = next(s for s in read_sheets(workbook)[0] if s.name == "标准参数")
+    header = [text(v) for v in sheet.rows[0]]
+    return [{h: text(r[i]) if i < len(r) else "" for i, h in enumerate(header)} for r in sheet.rows[1:]]
+
+
+def test_the_standard_form_bounds_a_new_row_by_a_later_one_and_leaves_it_unverified(
+        env: dict[str, Path]) -> None:
+    at = set_dibao(start(ADMIN), "1500", "2025-07-01")
+    set_dibao(at, "1450", "2025-06-01")
+    assert "新的一行到 2025-06-30 为止" in shown(at) and "核实＝否" in shown(at)
+    rows = {r["值"]: r for r in standards_rows(env)}
+    assert rows["1450"]["失效日期"] == "2025-06-30" and rows["1450"]["核实"] == "否"
+    assert rows["1301"]["失效日期"] == "2025-05-31" and rows["1500"]["失效日期"] == ""
+    assert "E403" not in shown(at)
+
+
+def test_a_control_character_in_the_forms_source_is_refused_with_e011(env: dict[str, Path]) -> None:
+    at = page(start(ADMIN), "standards")
+    at.selectbox(key="quick_standard").set_value("dibao_standard")
+    at.text_input(key="quick_value").input("1500")
+    at.text_input(key="quick_source").input("杭政\x0b发")
+    button(at, "写入工作副本").click()
+    at.run()
+    text = shown(at)
+    assert "E011" in text and "U+000B" in text and "「来源」" in text and "内部错误" not in text
+    assert all(r["值"] != "1500" for r in standards_rows(env))

@@ -84,3 +84,28 @@ def test_users_refuse_short_passwords_and_unknown_roles(tmp_path: Path) -> None:
     users.add_user(path, "a1", users.REVIEWER, "long-enough")
     assert users.authenticate(path, "a1", "long-enough") == users.User("a1", users.REVIEWER)
     assert users.authenticate(path, "nobody", "long-enough") is None
+
+
+def test_a_base_marker_beside_the_workbook_keeps_the_county_name(config: Settings) -> None:
+    (config.tables / "counties" / "330106.base.json").write_text("{}", encoding="utf-8")
+    (config.tables / "counties" / "330199.base.json").write_text("{}", encoding="utf-8")
+    names = drafts.county_names(config.tables)
+    assert names["330106"] == "西湖区" and "330199" not in names
+
+
+def test_an_unknown_name_costs_a_sign_in_as_much_as_a_known_one(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "users.yaml"
+    users.add_user(path, "a1", users.REVIEWER, "long-enough")
+    assert users._dummy()[:7] == users.hash_password("x").encode()[:7]  # $2b$12$: same rounds
+    users.authenticate(path, "nobody", "x")  # the dummy hash is made once, on first use
+
+    def seconds(name: str) -> float:
+        started = time.perf_counter()
+        users.authenticate(path, name, "wrong-password")
+        return time.perf_counter() - started
+
+    known = min(seconds("a1") for _ in range(3))
+    unknown = min(seconds("nobody") for _ in range(3))
+    assert unknown > known / 3, (known, unknown)

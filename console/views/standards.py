@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -215,54 +215,83 @@ def quick_edit() -> None:
             value = st.text_input("新取值", key="quick_value", placeholder="例如 1400")
             starts = st.date_input("生效日期", value=ctx.settings.today(), key="quick_from")
             source = st.text_input("来源（文件号或网址）", key="quick_source")
+            verified = st.checkbox("已与正式文件核对（核实＝是）", value=False, key="quick_verified",
+                                   help="不勾选时写入“核实＝否”，检查会提示该标准尚未核实（W401）")
             submitted = st.form_submit_button("写入工作副本", type="primary")
         if submitted:
             assert ctx.draft is not None
             latest = drafts.load_sheets(ctx.draft)
-            note = apply_quick(latest, province[choice], value.strip(), starts, source.strip())
+            note = apply_quick(latest, province[choice], value.strip(), starts, source.strip(), verified)
             save(latest, note, ctx.draft.revision)
 
 
-def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts, source: str) -> str:  # type: ignore[no-untyped-def]
-    header: list[Value] = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "核实"]
-    sheet = next((s for s in sheets if s.name == "标准参数"), None)
-    if sheet is None or not sheet.rows:
-        sheet = Sheet("标准参数", [header])
-        sheets.insert(0, sheet)
-    columns = [text(v) for v in sheet.rows[0]]
-    for name in map(text, header):
-        if name not in columns:
-            columns.append(name)
-            sheet.rows[0] = list(sheet.rows[0]) + [name]
+STANDARDS_HEADER: list[Value] = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "核实"]
 
-    def at(row: list, name: str):  # type: ignore[no-untyped-def]
-        index = columns.index(name)
+
+class Rows:
+    """The 标准参数 sheet's rows addressed by column name (missing columns added)."""
+
+    def __init__(self, sheets: list[Sheet]) -> None:
+        sheet = next((s for s in sheets if s.name == "标准参数"), None)
+        if sheet is None or not sheet.rows:
+            sheet = Sheet("标准参数", [list(STANDARDS_HEADER)])
+            sheets.insert(0, sheet)
+        self.sheet = sheet
+        self.columns = [text(v) for v in sheet.rows[0]]
+        for name in map(text, STANDARDS_HEADER):
+            if name not in self.columns:
+                self.columns.append(name)
+                sheet.rows[0] = list(sheet.rows[0]) + [name]
+
+    def of(self, standard: Standard) -> list[list[Value]]:
+        keys = {standard.id, standard.name_cn}
+        return [r for r in self.sheet.rows[1:] if text(self.at(r, "标识")) in keys
+                or (not text(self.at(r, "标识")) and text(self.at(r, "名称")) in keys)]
+
+    def at(self, row: list[Value], name: str) -> Value:
+        index = self.columns.index(name)
         return row[index] if index < len(row) else None
 
-    def put(row: list, name: str, cell) -> None:  # type: ignore[no-untyped-def]
-        index = columns.index(name)
+    def put(self, row: list[Value], name: str, cell: Value) -> None:
+        index = self.columns.index(name)
         row.extend([None] * (index + 1 - len(row)))
         row[index] = cell
 
-    keys = {standard.id, standard.name_cn}
-    notes = []
-    for row in sheet.rows[1:]:
-        if text(at(row, "标识")) in keys or (not text(at(row, "标识")) and text(at(row, "名称")) in keys):
-            if text(at(row, "生效日期")) == starts.isoformat():
-                put(row, "值", value)
-                put(row, "来源", source or at(row, "来源"))
-                return f"已把 {starts} 起的「{standard.name_cn}」改为 {value}"
-            began = at(row, "生效日期")
-            if not text(at(row, "失效日期")) and text(began) and text(began) < starts.isoformat():
-                put(row, "失效日期", starts - timedelta(days=1))
-                notes.append(f"原 {text(began)} 起的一行失效日期设为 {starts - timedelta(days=1)}")
+
+def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts: date, source: str,
+                verified: bool = False) -> str:
+    """Give ``standard`` the value from ``starts``: the row of that date is changed, or
+    a row is added that ends where the next row of the standard begins; a row running
+    over the date is ended the day before. 核实 is 是 only when the admin says so."""
+    rows, day, before = Rows(sheets), starts.isoformat(), starts - timedelta(days=1)
+    check = "是" if verified else "否"
+    notes, later, inherited = [], [], None
+    for row in rows.of(standard):
+        began, ended = text(rows.at(row, "生效日期")), text(rows.at(row, "失效日期"))
+        if began == day:
+            for name, cell in (("值", value), ("来源", source or rows.at(row, "来源")), ("核实", check)):
+                rows.put(row, name, cell)
+            return f"已把 {starts} 起的「{standard.name_cn}」改为 {value}"
+        if began > day:
+            later.append(began)
+        elif began and (not ended or ended >= day):
+            inherited = rows.at(row, "失效日期")
+            rows.put(row, "失效日期", before)
+            notes.append(f"原 {began} 起的一行失效日期设为 {before}")
+    ends: Value = inherited
+    if later:
+        ends = date.fromisoformat(min(later)) - timedelta(days=1)
+        notes.append(f"新的一行到 {ends} 为止，因为 {min(later)} 起已有一行")
+    elif inherited:
+        notes.append(f"新的一行沿用原来的失效日期 {text(inherited)}")
     unit = next((r.unit for r in standard.rows if r.unit), "")
-    row = [None] * len(columns)
+    row: list[Value] = [None] * len(rows.columns)
     for name, cell in (("标识", standard.id), ("名称", standard.name_cn), ("值", value), ("单位", unit),
-                       ("生效日期", starts), ("来源", source), ("核实", "是")):
-        put(row, name, cell)
-    sheet.rows.append(row)
-    return f"已加入「{standard.name_cn}」{value}，{starts} 起生效" + ("；" + "；".join(notes) if notes else "")
+                       ("生效日期", starts), ("失效日期", ends), ("来源", source), ("核实", check)):
+        rows.put(row, name, cell)
+    rows.sheet.rows.append(row)
+    notes.append(f"核实＝{check}")
+    return f"已加入「{standard.name_cn}」{value}，{starts} 起生效；" + "；".join(notes)
 
 
 SHEET_NAME_LIMIT = 31  # Excel's longest sheet name
