@@ -325,7 +325,7 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
             where,
             found=problem.found,
             expected=_bounds_text(column) if problem.kind == "range" else expected,
-            hint=advice or _type_hint(column.dtype.kind),
+            hint=advice or _type_hint(column.dtype.kind, places.source.format == "csv"),
         )
     if problem.kind in ("early", "late"):
         return _date_diagnostic(problem, label, where, as_of)
@@ -451,12 +451,18 @@ def _shown(value: object) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
-def _type_hint(kind: Kind) -> str:
+def _type_hint(kind: Kind, spreadsheet: bool = False) -> str:
+    """How to write a value of ``kind``; a CSV (``spreadsheet``) also takes dates
+    and thousands separators as Excel and WPS save them."""
     if kind in SCALES:
         places = f"最多 {SCALES[kind]} 位小数" if SCALES[kind] else "不带小数"
+        if spreadsheet:
+            return f"只写数字，{places}，千位分隔符每三位一个（如 15,611.88），不要带单位或文字说明"
         return f"只写数字，{places}，不要带单位、千位分隔符或文字说明"
     if kind is Kind.BOOLEAN:
         return "写 true 或 false（或 是/否）"
+    if spreadsheet:
+        return "写成 2025-04-07、2025/4/7 或 2025年4月7日，不要带时间"
     return "写成 YYYY-MM-DD，月和日写满两位，不要带时间"
 
 

@@ -154,22 +154,34 @@ class Family:
 
     native: bool
     blank_is_null: bool = False  # JSON: an empty string counts as missing
+    # CSV: dates and numbers also as Excel and WPS save them (``2023/3/1``,
+    # ``2023年3月1日``, ``15,611.88``), the forms the tables accept too
+    spreadsheet: bool = False
 
     def text(self, raw: str) -> str:
         if self.native:
             return f"CAST({raw} AS VARCHAR)"
         return f"NULLIF({raw}, '')" if self.blank_is_null else raw
 
-    def operand(self, raw: str) -> str:
-        """What casts start from: the text, or a native column as it is."""
-        return raw if self.native else self.text(raw)
+    def operand(self, raw: str, kind: Kind | None = None) -> str:
+        """What casts start from: the text, or a native column as it is; a
+        spreadsheet's date or number in the form ``kind`` casts from."""
+        if self.native:
+            return raw
+        value = self.text(raw)
+        if self.spreadsheet and kind is Kind.DATE:
+            return f"regexp_replace({value}, {string(_SHEET_DATE)}, '\\1-\\2-\\3')"
+        if self.spreadsheet and kind in SCALES:
+            grouped = f"regexp_full_match({value}, {string(_GROUPED)})"
+            return f"CASE WHEN {grouped} THEN replace({value}, ',', '') ELSE {value} END"
+        return value
 
     def is_null(self, raw: str) -> str:
         return f"({self.operand(raw)} IS NULL)"
 
     def type_ok(self, raw: str, kind: Kind) -> str:
         """SQL true when a present value reads as ``kind`` without losing anything."""
-        value = self.operand(raw)
+        value = self.operand(raw, kind)
         if kind in SCALES:
             exact = f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]}))"
             return f"coalesce({exact} = TRY_CAST({value} AS DECIMAL(38,10)), FALSE)"
@@ -184,13 +196,14 @@ class Family:
             return f"(lower({value}) IN ({words(_TRUE_WORDS + _FALSE_WORDS)}))"
         if kind is Kind.DATE:
             # DuckDB's cast alone takes '25-02-03', '2025-02-03 10:00' and 'epoch'.
-            iso = f"regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+            digits = "{1,2}" if self.spreadsheet else "{2}"
+            iso = f"regexp_full_match({value}, '[0-9]{{4}}-[0-9]{digits}-[0-9]{digits}')"
             return f"({iso} AND TRY_CAST({value} AS DATE) IS NOT NULL)"
         return "TRUE"
 
     def typed(self, raw: str, kind: Kind) -> str:
         """The value in the column's type; run only on values ``type_ok`` accepted."""
-        value = self.operand(raw)
+        value = self.operand(raw, kind)
         if kind in (Kind.TEXT, Kind.ENUM):
             return self.text(raw)
         if kind is Kind.BOOLEAN and not self.native:
@@ -201,6 +214,14 @@ class Family:
 
 
 TEXT_IN_TYPED_FILE = Family(native=False, blank_is_null=True)
+# A date as the workbook reader takes one (normalise.parse_date): year first, then
+# month and day after - / . or 年 月 (日), a midnight time allowed; to Y-M-D.
+_SHEET_DATE = (
+    r"^([0-9]{4}) ?(?:[-/.]|年) ?([0-9]{1,2}) ?(?:[-/.]|月) ?([0-9]{1,2}) ?日?"
+    r"(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$"
+)
+# A number with thousands separators, each three digits: 15,611.88 (1,40 is not one).
+_GROUPED = r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
 
 
 def words(values: tuple[str, ...]) -> str:

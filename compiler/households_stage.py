@@ -1,7 +1,8 @@
 """Staging: an input file as raw relations, ready to be checked and built.
 
 ``stage`` goes by the format: JSON to ``households_json.stage_json``; CSV is copied
-into tables (a GB18030 file through a UTF-8 copy in ``scratch``); Parquet files and
+into tables by ``households_csv`` (a GB18030 file through a UTF-8 copy in
+``scratch``); Parquet files and
 DuckDB tables stay where they are, behind views. Every format leaves the relations
 named by ``RAW`` (columns ``_row``, ``_pos``, ``_hid`` and the raw values) and returns
 a ``Staged`` saying how to reach each column's raw value; CSV, Parquet and DuckDB
@@ -11,7 +12,6 @@ columns that are no declared field become warnings. A file that cannot be read r
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
+from compiler.households_csv import read_csv_file, utf8
 from compiler.households_json import stage_json
 from compiler.households_keys import undeclared_in_file
 from compiler.households_model import (
@@ -75,70 +76,11 @@ def _stage_csv(
     for level, path in source.files.items():
         table = f"_jz_src_{SOURCE_NAMES[level]}"
         if path is not None:
-            _read_csv(con, table, _utf8(path, scratch), path)
+            read_csv_file(con, table, utf8(path, scratch), path)
         sources[level] = table if path is not None else None
     return _stage_tabular(
-        con, source, schema, county, sources, "rowid", Family(native=False)
+        con, source, schema, county, sources, "rowid", Family(native=False, spreadsheet=True)
     )
-
-
-def _read_csv(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path
-) -> None:
-    try:
-        con.execute(
-            f"CREATE TABLE {table} AS SELECT NULLIF(trim(COLUMNS(*)), '') "
-            "FROM read_csv($p, header = true, all_varchar = true, delim = ',', "
-            "quote = '\"', escape = '\"')",
-            {"p": str(path)},
-        )
-        # Excel and WPS write rows once edited or formatted below the data as commas
-        # only (",,,,"): such a row holds nothing, so it is no household and no member;
-        # deleted by rowid, the rows after it keep their line numbers
-        con.execute(
-            f"DELETE FROM {table} WHERE rowid IN "
-            f"(SELECT rowid FROM {table} WHERE COLUMNS(*) IS NULL)"
-        )
-    except READ_ERRORS as error:
-        raise unreadable(
-            "CSV 文件无法读取：列数不一致、引号不配对或不是 CSV",
-            shown,
-            found=first_line(error),
-            hint="用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试",
-        ) from None
-
-
-def _utf8(path: Path, scratch: Path) -> Path:
-    """The file if it is UTF-8 (BOM or not), else a UTF-8 copy of its GB18030 text."""
-    if _decodes(path, "utf-8"):
-        return path
-    if not _decodes(path, "gb18030"):
-        raise unreadable(
-            "CSV 文件编码无法识别",
-            path,
-            expected="UTF-8、带 BOM 的 UTF-8 或 GB18030（GBK）",
-            hint="用 Excel 或 WPS 另存为「CSV UTF-8（逗号分隔）」",
-        )
-    copy = scratch / path.name
-    with (
-        path.open(encoding="gb18030", newline="") as src,
-        copy.open("w", encoding="utf-8", newline="") as dst,
-    ):
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-    return copy
-
-
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def native_sources(

@@ -738,7 +738,7 @@ def test_unreadable_inputs_are_e605(
 def test_csv_problems_name_the_file_row_and_column(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
-    path = write_csv(tmp_path, [HOUSEHOLDS[1], _one(assets__money="1,402")])
+    path = write_csv(tmp_path, [HOUSEHOLDS[1], _one(assets__money="1,40")])
     with (tmp_path / "x-members.csv").open("a", encoding="utf-8") as handle:
         handle.write("H7,z,,,1990-01-01,,\n,y,,,1990-01-01,,\n")
 
@@ -814,6 +814,51 @@ def test_json_keys_no_field_has_are_warned_about_at_their_first_place(
     assert "共 2 处" in second and "是否想写「wage」" in second
 
 
+def test_csv_dates_and_amounts_as_excel_saves_them_read_as_the_tables_read_them(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    changed = _one(
+        assets__money="1,402.50", current__since="2024/1/31",
+        members__0__birth_date="1960年1月2日", events__0__date="2025/3/1 0:00",
+    )
+    load_households(con, write_csv(tmp_path, [changed]), FIELDS)
+
+    assert con.execute(
+        'SELECT "assets.money", "current.since" FROM jz_households'
+    ).fetchall() == [(Decimal("1402.50"), date(2024, 1, 31))]
+    assert con.execute("SELECT birth_date FROM jz_members ORDER BY 1").fetchall()[0] == (
+        date(1960, 1, 2),
+    )
+    assert con.execute('SELECT "event.date" FROM jz_events').fetchall() == [
+        (date(2025, 3, 1),)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [("current__since", "2024/2/30", "2025/4/7 或 2025年4月7日"),
+     ("assets__money", "14,02.50", "千位分隔符每三位一个")],
+)
+def test_csv_impossible_dates_and_misgrouped_amounts_are_still_refused(
+    column: str, value: str, said: str, tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_csv(tmp_path, [_one(**{column: value})])
+
+    [(code, _, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
+
+    assert code == "E603" and f"实际为「{value}」" in message and said in message
+
+
+def test_json_dates_stay_iso_as_the_contract_says(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [_one(current__since="2024/1/31")])
+
+    [(code, _, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
+
+    assert code == "E603" and "YYYY-MM-DD" in message
+
+
 def test_csv_in_no_known_encoding_is_e605(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
@@ -836,16 +881,71 @@ def test_csv_without_members_file_is_e605(
     assert code == "E605" and "找不到成员文件" in message and "x-members.csv" in message
 
 
-def test_csv_with_ragged_rows_is_e605(
+def test_csv_with_an_open_quote_is_e605_at_its_line_in_chinese(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     path = write_csv(tmp_path, HOUSEHOLDS)
     with path.open("a", encoding="utf-8") as handle:
         handle.write('H9,"330106\n')
 
-    [(code, _, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
+    [(code, cell, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
 
-    assert code == "E605" and "CSV 文件无法读取" in message
+    assert (code, cell) == ("E605", "第5行") and "引号没有配对" in message
+    assert '实际为「H9,"330106」' in message and "Error" not in message
+
+
+def test_csv_with_a_row_narrower_than_the_header_is_e605_at_its_line(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_csv(tmp_path, HOUSEHOLDS)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    width = len(lines[0].split(","))
+    lines.insert(2, "H9,330106")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    [(code, cell, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
+
+    assert (code, cell) == ("E605", "第3行")
+    assert f"这一行有 2 列，表头有 {width} 列" in message and "sniffing" not in message
+
+
+def _members_header(
+    folder: Path, change: Callable[[list[str]], list[str]], extra: str = ""
+) -> list[str]:
+    """Rewrite x-members.csv's header (each row gets ``extra`` appended)."""
+    members = folder / "x-members.csv"
+    header, *rows = members.read_text(encoding="utf-8").splitlines()
+    names = change(header.split(","))
+    lines = [",".join(names), *(row + extra for row in rows)]
+    members.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return names
+
+
+def test_csv_header_naming_a_column_twice_is_refused_naming_both(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_csv(tmp_path, HOUSEHOLDS)
+    names = _members_header(tmp_path, lambda names: [
+        "income.wage" if n == "relation" else n for n in names
+    ])
+    first, second = names.index("income.wage") + 1, len(names) - names[::-1].index("income.wage")
+
+    [(code, cell, message)] = _diagnostics(lambda: load_households(con, path, FIELDS))
+
+    assert (code, cell) == ("E605", "第1行")
+    assert f"列名「income.wage」出现了 2 次：第 {first} 列" in message
+    assert f"第 {second} 列" in message
+
+
+def test_csv_header_with_a_name_like_a_renamed_one_is_read(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = write_csv(tmp_path, HOUSEHOLDS)
+    _members_header(tmp_path, lambda names: [*names, "income.wage_1"], extra=",")
+
+    loaded = load_households(con, path, FIELDS)
+
+    assert "income.wage_1 不是已声明的字段" in loaded.warnings[0]
 
 
 def test_parquet_values_must_cast_exactly(

@@ -1,0 +1,189 @@
+"""CSV household files read into tables, and what is wrong with one DuckDB refuses.
+
+``utf8`` gives a UTF-8 file (a GB18030 one, as Excel and WPS on Chinese Windows save
+it, through a copy). ``read_csv_file`` copies the cells, trimmed, blanks as null, into
+a table, drops rows of empty cells only (``,,,,`` that Excel and WPS leave below the
+data) and refuses a header that names a column twice: DuckDB would rename the second
+(``income.transfer_1``), read the first, and the tool cannot know which was meant.
+When DuckDB cannot read the file, the file is read again with Python's ``csv`` to say
+where and why in Chinese (a quote left open, a row wider or narrower than the
+header), as E605 at its line; DuckDB's own English text goes to the log only.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import itertools
+from pathlib import Path
+
+import duckdb
+
+from compiler import logger
+from compiler.diagnostics import Location
+from compiler.errors import InputError
+from compiler.households_model import READ_ERRORS, first_line, unreadable
+
+_OPTIONS = "header = {header}, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
+SAVE_AS = "用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试"
+
+
+def read_csv_file(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path
+) -> None:
+    """Create ``table`` from the CSV at ``path`` (``shown`` is the user's file)."""
+    try:
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT NULLIF(trim(COLUMNS(*)), '') "
+            f"FROM read_csv($p, {_OPTIONS.format(header='true')})",
+            {"p": str(path)},
+        )
+        # Excel and WPS write rows once edited or formatted below the data as commas
+        # only (",,,,"): such a row holds nothing, so it is no household and no member;
+        # deleted by rowid, the rows after it keep their line numbers
+        con.execute(
+            f"DELETE FROM {table} WHERE rowid IN "
+            f"(SELECT rowid FROM {table} WHERE COLUMNS(*) IS NULL)"
+        )
+        names = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        if _renamed(names):
+            _refuse_repeated_header(con, path, shown)
+    except READ_ERRORS as error:
+        logger.info("DuckDB could not read %s: %s", shown, first_line(error))
+        raise _why_unreadable(path, shown) from None
+
+
+def _renamed(names: list[str]) -> bool:
+    """Whether a column looks like DuckDB's name for a repeated header (``x_1``)."""
+    seen = {n.casefold() for n in names}
+    return any(
+        n.rpartition("_")[2].isdigit() and n.rpartition("_")[0].casefold() in seen
+        for n in names
+    )
+
+
+def _refuse_repeated_header(
+    con: duckdb.DuckDBPyConnection, path: Path, shown: Path
+) -> None:
+    """E605 when the header row (as DuckDB found it, below any title rows) names a
+    column twice; nothing when ``x_1`` was written so."""
+    skip = con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)})
+    rows = int(skip.fetchall()[0][0])
+    header = con.execute(
+        f"SELECT * FROM read_csv($p, {_OPTIONS.format(header='false')}, skip = {rows}) "
+        "LIMIT 1",
+        {"p": str(path)},
+    ).fetchall()[0]
+    places: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        if name is not None and name.strip():
+            places.setdefault(name.strip().casefold(), []).append(number)
+    problems = [
+        unreadable(
+            f"表头中的列名「{header[numbers[0] - 1].strip()}」出现了 {len(numbers)} 次："
+            + "、".join(f"第 {n} 列（{_letter(n)}）" for n in numbers),
+            Location(file=str(shown), cell=f"第{rows + 1}行"),
+            found=header[numbers[0] - 1].strip(),
+            expected="每个列名只出现一次",
+            hint="程序无法判断哪一列才是要用的：删去多余的一列，或把它改成应有的字段名",
+        ).diagnostics[0]
+        for numbers in places.values()
+        if len(numbers) > 1
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def _letter(number: int) -> str:
+    """A column's letters as Excel shows them: 1 -> A, 28 -> AB."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _why_unreadable(path: Path, shown: Path) -> InputError:
+    """Where the CSV goes wrong, read with Python's csv module: an open quote, a row
+    of another width than the header; a general E605 when Python reads it."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        width, start = None, 1
+        try:
+            for row in reader:
+                filled = sum(1 for cell in row if cell.strip())
+                if width is None and filled > 1:  # the header; a title row has one cell
+                    width = len(row)
+                elif width is not None and filled and len(row) != width:
+                    return _unreadable_row(shown, start, row, width)
+                start = reader.line_num + 1
+        except csv.Error:
+            return unreadable(
+                "引号没有配对：从这一行开始的引号一直没有结束",
+                Location(file=str(shown), cell=f"第{start}行"),
+                found=_line(path, start),
+                expected='成对的英文双引号，如 "杭州市,西湖区"；值中的引号写成两个 ""',
+                hint=SAVE_AS,
+            )
+    return unreadable(
+        "CSV 文件无法读取：不是逗号分隔的 CSV",
+        shown,
+        expected="第一行是列名、逗号分隔的 CSV 文件",
+        hint=SAVE_AS,
+    )
+
+
+def _unreadable_row(shown: Path, line: int, row: list[str], width: int) -> InputError:
+    return unreadable(
+        f"这一行有 {len(row)} 列，表头有 {width} 列",
+        Location(file=str(shown), cell=f"第{line}行"),
+        found=_clip(",".join(row)),
+        expected=f"与表头相同的 {width} 列；值中含逗号时用英文双引号括起，如 \"1,000\"",
+        hint=SAVE_AS,
+    )
+
+
+def _line(path: Path, number: int) -> str:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        text = next(itertools.islice(handle, number - 1, None), "")
+    return _clip(text.rstrip("\r\n"))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def utf8(path: Path, scratch: Path) -> Path:
+    """The file if it is UTF-8 (BOM or not), else a UTF-8 copy of its GB18030 text."""
+    if _decodes(path, "utf-8"):
+        return path
+    if not _decodes(path, "gb18030"):
+        raise unreadable(
+            "CSV 文件编码无法识别",
+            path,
+            expected="UTF-8、带 BOM 的 UTF-8 或 GB18030（GBK）",
+            hint="用 Excel 或 WPS 另存为「CSV UTF-8（逗号分隔）」",
+        )
+    copy = scratch / path.name
+    with (
+        path.open(encoding="gb18030", newline="") as src,
+        copy.open("w", encoding="utf-8", newline="") as dst,
+    ):
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    return copy
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+__all__ = ["read_csv_file", "utf8"]
