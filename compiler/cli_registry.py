@@ -148,7 +148,7 @@ def registry_path(args: argparse.Namespace) -> Path:
 def _publish(args: argparse.Namespace) -> int:
     from compiler.registry import Registry
     from compiler.registry_marker import base_from_marker, write_base_marker
-    from compiler.registry_publish import publish, withdraw
+    from compiler.registry_publish import publish, superseded, withdraw
 
     store = Registry(registry_path(args))
     folder = Path(args.tables) / "counties"
@@ -191,6 +191,9 @@ def _publish(args: argparse.Namespace) -> int:
     _print_validation(version.validation)
     if version.impact:
         _print_stored_impact(json.loads(version.impact))
+    overtaken = superseded(store, version)
+    if overtaken is not None:
+        print(render_text([overtaken]), file=sys.stderr)
     if folder.is_dir():
         marker = write_base_marker(folder, version)
         print(f"基线标记已更新：{marker}（下次发布将以第 {version.number} 版为基线）")

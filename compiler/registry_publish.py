@@ -7,6 +7,8 @@ request, the impact on a population against the version in force); ``withdraw``
 publishes the content that was in force before a version. Each raises RegistryError:
 E701 the tables have errors, E702 the base is stale or the registry stayed busy, E704
 no such version or nothing to restore. A refused publish leaves the registry as it was.
+``superseded`` warns (W701) when a version is dated before versions already published:
+it decides only until the first of them takes effect.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from compiler.bind import bind
@@ -139,6 +141,38 @@ def publish(
         impact = _impact(store, prepared, households, effective)
     draft = _draft(prepared, effective, note, author, impact)
     return store.append(draft, base)
+
+
+def superseded(store: Registry, version: Version) -> Diagnostic | None:
+    """W701 when versions published earlier take effect after ``version``: it
+    decides only until the first of them, whose content then applies again; None
+    when no later-dated version exists."""
+    later = sorted(
+        (
+            v
+            for v in store.history(version.county_code)
+            if v.effective_from > version.effective_from
+        ),
+        key=lambda v: (v.effective_from, -v.number),
+    )
+    if not later:
+        return None
+    first = later[0]
+    last_day = first.effective_from - timedelta(days=1)
+    listed = "、".join(f"{v.label}（{v.effective_from} 起）" for v in later[:5])
+    more = f"等 {len(later)} 个版本" if len(later) > 5 else ""
+    return make(
+        "W701",
+        f"{version.label} 自 {version.effective_from} 起生效，只适用到 {last_day}："
+        f"已发布的 {first.label} 自 {first.effective_from} 起生效，届时取代本版",
+        found=listed + more,
+        expected=f"本版的改动在 {first.effective_from} 之后也适用时，较晚的版本也须含有这些改动",
+        hint=(
+            f"如需本版改动在 {first.effective_from} 之后继续适用，请在本版基础上再发布一版，"
+            f"生效日期为 {first.effective_from}（或撤回较晚的版本：jiuzhu publish --withdraw）；"
+            "jiuzhu history 可查看各版本的生效日期"
+        ),
+    )
 
 
 def _draft(

@@ -320,6 +320,27 @@ def test_as_of_evaluation_in_sql_reports_the_version_used(tables, registry, tmp_
 # ---------------------------------------------------------------- refusals
 
 
+def test_a_version_dated_before_a_published_one_is_warned_to_end_there(
+    tables, registry, capsys
+):
+    two_versions(tables, registry)  # @1 from 2025-01-01, @2 from 2025-07-01
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    code, out, err = run(capsys, "publish", "--county", COUNTY, "--effective",
+                         "2025-03-01", "--note", "三月", "--base", "2", *common)
+    assert code == 0 and "已发布 330106@3" in out
+    assert "W701 330106@3 自 2025-03-01 起生效，只适用到 2025-06-30" in err
+    assert "330106@2 自 2025-07-01 起生效，届时取代本版" in err
+
+
+def test_a_version_dated_after_every_other_has_no_such_warning(tables, registry):
+    from compiler.registry_publish import superseded
+
+    first, second = two_versions(tables, registry)
+    store = Registry(registry)
+    assert superseded(store, second) is None
+    assert superseded(store, first).code == "W701"
+
+
 def test_publish_is_refused_when_the_tables_have_errors(tables, registry):
     set_county_standards(
         tables, [["dibao_standard", "一千三", "2025-01-01", None, "杭民发"]]
