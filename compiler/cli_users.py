@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      choices=("county_admin", "reviewer", "province_maintainer"),
                      help="county_admin 县级管理员；reviewer 审核人；province_maintainer 省级维护人员")
     add.add_argument("--county", help="县级管理员所属县（市、区）的六位代码")
+    add.add_argument("--tables", default="tables",
+                     help="决策表文件夹（默认 tables），县级管理员的县须在其中有工作簿")
     add.add_argument("--password-stdin", action="store_true", help="从标准输入的第一行读取密码")
     add.set_defaults(run=_add)
 
@@ -34,6 +36,10 @@ def _add(args: argparse.Namespace) -> int:
     _console_importable()
     from console.users import ROLES, UserError, add_user
 
+    refused = _refused(args.name, args.county, Path(args.tables))
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     password = _password(args.password_stdin)
     if password is None:
         return 2
@@ -45,6 +51,19 @@ def _add(args: argparse.Namespace) -> int:
     where = f"，所属县 {user.county}" if user.county else ""
     print(f"已写入用户 {user.name}（{ROLES[user.role]}{where}）到 {args.users}")
     return 0
+
+
+def _refused(name: str, county: str | None, tables: Path) -> str | None:
+    """Why the name or county cannot be used, beyond console.users' own checks: the
+    console makes each admin's draft folder from the name, so ``..`` or ``.`` would
+    be a folder above it; a county needs a workbook in the tables folder."""
+    if name.strip(".") == "":
+        return f"用户名「{name}」不合适：不能只由「.」组成（用户名会用作草稿文件夹名）"
+    counties = tables / "counties"
+    if county and counties.is_dir() and not any(counties.glob(f"{county}*")):
+        return (f"县（市、区）代码「{county}」在 {counties} 中没有工作簿；"
+                "请核对代码，或先建立该县的工作簿")
+    return None
 
 
 def _console_importable() -> None:
