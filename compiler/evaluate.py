@@ -133,6 +133,7 @@ def evaluate_file(
     started = time.perf_counter()
     if out:
         _refuse_overwriting_input(households, out)
+        _refuse_unwritable(out)
     project = project or open_project(tables, counties, as_of)
     con = connect(memory_limit or default_memory_limit())
     if progress:
@@ -264,6 +265,27 @@ def _refuse_overwriting_input(households: str | Path, out: str | Path) -> None:
                  Location(file=str(out)), found=str(out),
                  expected="另一个文件名，如 decisions.parquet",
                  hint="输入文件保持不变；请用 --out 指定新的文件")
+        )
+
+
+def _refuse_unwritable(out: str | Path) -> None:
+    """E605 before any work when the output's folder is missing or takes no file (a
+    mistyped or read-only path), rather than DuckDB's English IO error at the end."""
+    import tempfile
+
+    folder = Path(out).resolve().parent
+    problem = None if folder.is_dir() else "输出文件所在的文件夹不存在"
+    if problem is None:
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".jiuzhu-probe-"):
+                pass
+        except OSError:
+            problem = "无法在输出文件所在的文件夹中写入文件"
+    if problem:
+        raise InputError(
+            make("E605", problem, Location(file=str(out)), found=str(folder),
+                 expected="一个已有且可写入的文件夹中的文件，如 decisions.csv",
+                 hint="核对 --out 的路径，或先建立该文件夹、确认有写入权限")
         )
 
 

@@ -145,6 +145,18 @@ def test_county_given_twice_decides_both_and_skips_the_others(tmp_path, capsys):
     assert sorted(r["county_code"] for r in decisions(out)) == ["330106", "330108"]
 
 
+@pytest.mark.parametrize("where", ["no-such-folder/out.csv", "/proc/out.csv"])
+def test_an_output_that_cannot_be_written_is_refused_in_chinese_first(
+    where, tmp_path, capsys
+):
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    out = where if where.startswith("/") else str(tmp_path / where)
+    assert main(["evaluate", "--tables", str(tables), "--households", str(source),
+                 "--as-of", "2025-06-01", "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "E605" in err and "输出文件所在的文件夹" in err and "IO Error" not in err
+
+
 USAGE_ERRORS = {
     "no households": (["evaluate"], "缺少必需的参数：--households"),
     "a value starting with -": (
