@@ -22,18 +22,7 @@ from compiler.model import Standard
 from console import drafts, grids, ui, workspace
 from console.sheets import Sheet, Value, read_sheets, text
 
-ctx = ui.context()
-ui.header(ctx, "标准与规则")
-result = ui.checked(ctx)
-project = result.project
-province: dict[str, Standard] = {}
-if project is not None:
-    for standard in project.tables.province.standards:
-        province[standard.id] = standard
-        province.setdefault(standard.name_cn, standard)
-
-
-LOADED = "_standards_loaded"  # (draft folder, revision, sheets) that the grids show
+LOADED = "_standards_loaded"  # (draft folder, revision, sheets, check) the grids show
 REFUSED = "_standards_refused"  # E011/E012 of cells the last save left out
 NOTICE = "_standards_notice"  # why the last edit was not saved
 GENERATION = "_standards_generation"  # bumped to rebuild the grids from the draft
@@ -47,21 +36,37 @@ def county_sheets() -> list[Sheet]:
     return []
 
 
-def shown_sheets() -> tuple[int, list[Sheet]]:
-    """The sheets this session's grids show and the draft revision they were read at,
-    kept across runs (a tab whose draft was saved elsewhere still sees its own edit)."""
+def shown_sheets(checked: workspace.Checked) -> tuple[int, list[Sheet], workspace.Checked]:
+    """The sheets this session's grids show, the draft revision they were read at and
+    their check, kept across runs: a grid rebuilt from newer cells or diagnostics is a
+    new widget in the browser, which would drop an edit made in a stale tab unseen."""
     assert ctx.draft is not None
     loaded = st.session_state.get(LOADED)
     if not loaded or loaded[0] != ctx.draft.folder:
-        loaded = (ctx.draft.folder, ctx.draft.revision, drafts.load_sheets(ctx.draft))
+        loaded = (ctx.draft.folder, ctx.draft.revision, drafts.load_sheets(ctx.draft), checked)
         st.session_state[LOADED] = loaded
-    return loaded[1], [Sheet(s.name, [list(r) for r in s.rows]) for s in loaded[2]]
+    return loaded[1], [Sheet(s.name, [list(r) for r in s.rows]) for s in loaded[2]], loaded[3]
 
 
 def reload_grids() -> None:
     """Show the draft as it is on disk from the next run on."""
     st.session_state.pop(LOADED, None)
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+
+
+ctx = ui.context()
+ui.header(ctx, "标准与规则")
+result = ui.checked(ctx)
+if ctx.editable:
+    revision, sheets, result = shown_sheets(result)
+else:
+    revision, sheets = 0, county_sheets()
+project = result.project
+province: dict[str, Standard] = {}
+if project is not None:
+    for standard in project.tables.province.standards:
+        province[standard.id] = standard
+        province.setdefault(standard.name_cn, standard)
 
 
 def read_values(sheet_name: str) -> dict[int, str]:
@@ -386,7 +391,6 @@ def sample_effect() -> None:
 flash = st.session_state.pop("flash", None)
 if flash:
     st.success(flash, icon=":material/save:")
-revision, sheets = shown_sheets() if ctx.editable else (0, county_sheets())
 refusals()
 errors = len(result.errors)
 summary = f"{errors} 个错误，{len(result.warnings)} 个警告" if errors or result.warnings else "没有发现问题"
