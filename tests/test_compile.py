@@ -509,7 +509,8 @@ def test_counties_whose_plans_compile_alike_share_one_program_and_an_override_ge
     """A province-wide evaluation compiles once for the counties that share the province's
     tables (compiling all ninety took 4 s), never for a county with its own table."""
     from compiler.engine import open_project
-    from tests.test_registry import COUNTY as OWN, GROUP_TABLE, OTHER, write_rulebook
+    from tests.test_registry import COUNTY as OWN
+    from tests.test_registry import GROUP_TABLE, OTHER, write_rulebook
 
     stricter = [row[:] for row in GROUP_TABLE]
     stricter[5][2] = "< 3 * 12 * 低保标准"  # the county's own dibao asset rule
