@@ -98,12 +98,15 @@ def _check_registry(args: argparse.Namespace) -> None:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` as uvicorn binds one; E616 when it cannot be."""
+    """A socket bound to ``host:port`` and listening, as uvicorn makes one; E616 when it
+    cannot be. It listens at once, so that a client told the address by the log line
+    waits in the backlog while the app starts instead of being refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog
     except OSError as error:
         sock.close()
         raise InputError(_cannot_listen(host, port, error)) from None
