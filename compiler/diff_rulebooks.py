@@ -26,6 +26,7 @@ from compiler.expr import Call, Name, children, render
 from compiler.functions import FUNCTIONS
 from compiler.interpret import Evaluation, Interpreter, cast
 from compiler.model import Kind, RuleBook, Standard, StandardRow, Table
+from compiler.normalise import fold_text
 
 
 def diff_rulebooks(
@@ -224,7 +225,7 @@ def _standard_attributes(
     for key in rows_a.keys() & rows_b.keys():
         x, y = rows_a[key], rows_b[key]
         for name in ("unit", "source", "verified", "note", "effective_until"):
-            if getattr(x, name) != getattr(y, name):
+            if _differs(getattr(x, name), getattr(y, name)):
                 changes.append(
                     {
                         "field": name,
@@ -546,7 +547,7 @@ def _cell_changes(
                     "new": _output_text(raw_b, i),
                 }
             )
-    if raw_a.annotation != raw_b.annotation:
+    if _differs(raw_a.annotation, raw_b.annotation):
         changes.append(
             {
                 "column": new.annotation_header or "注释",
@@ -643,7 +644,17 @@ def _calendar(a: RuleBook, b: RuleBook) -> list[dict[str, Any]]:
 
 
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"field": k, "old": old[k], "new": new[k]} for k in old if old[k] != new[k]]
+    return [{"field": k, "old": old[k], "new": new[k]} for k in old if _differs(old[k], new[k])]
+
+
+def _differs(old: object, new: object) -> bool:
+    """Whether two values differ in meaning: text that folds to the same (full-width or
+    half-width punctuation, odd spaces) does not. Free text is kept as typed since the
+    fourth session, and versions published before it hold it folded; without this the
+    first diff against one listed every such note."""
+    if isinstance(old, str) and isinstance(new, str):
+        return old != new and fold_text(old) != fold_text(new)
+    return old != new
 
 
 def _union(a: Iterable[str], b: Iterable[str]) -> list[str]:

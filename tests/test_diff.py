@@ -59,6 +59,17 @@ def test_an_unchanged_county_has_no_differences(old, new):
     assert "决策表没有差异" in text
 
 
+def test_a_source_written_with_other_punctuation_is_no_change_but_other_words_are(old, new):
+    """Free text is kept as typed, and versions published before that hold it folded: a
+    source that differs only in full-width punctuation is the same source."""
+    set_county_standards(old, [["dibao_standard", "1301", "2025-01-01", None, "杭民发(2024)1号"]])
+    set_county_standards(new, [["dibao_standard", "1301", "2025-01-01", None, "杭民发（2024）1号"]])
+    assert "决策表没有差异" in render_text(diff_sides(side(old, "甲"), side(new, "乙"), AS_OF))
+    set_county_standards(new, [["dibao_standard", "1301", "2025-01-01", None, "杭民发（2024）2号"]])
+    text = render_text(diff_sides(side(old, "甲"), side(new, "乙"), AS_OF))
+    assert "决策表没有差异" not in text and "杭民发（2024）2号" in text
+
+
 def test_standards_are_compared_period_by_period(old, new):
     set_county_standards(
         new,
