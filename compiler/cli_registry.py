@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,7 @@ from compiler.diagnostics import render_text
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add publish, verify, history, export and diff to the jiuzhu command."""
     publish = sub.add_parser("publish", help="发布一个版本（publish a dated version）")
-    publish.add_argument("--county", required=True, help="六位县（市、区）代码")
+    publish.add_argument("--county", required=True, type=county_code, help="六位县（市、区）代码")
     publish.add_argument("--effective", type=parse_date, help="生效日期，如 2025-07-01")
     publish.add_argument(
         "--note", required=True, help="版本说明，如 依据某某文件调整低保标准"
@@ -59,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     history = sub.add_parser(
         "history", help="列出一个县的已发布版本（version history）"
     )
-    history.add_argument("--county", required=True)
+    history.add_argument("--county", required=True, type=county_code, help="六位县（市、区）代码")
     history.add_argument("--format", choices=("text", "json"), default="text")
     _common(history)
     history.set_defaults(run=_history)
@@ -67,11 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     export = sub.add_parser(
         "export", help="导出一个版本为 YAML 或 Excel（export a version）"
     )
-    export.add_argument("--county", required=True)
+    export.add_argument("--county", required=True, type=county_code, help="六位县（市、区）代码")
     export.add_argument(
-        "--version", required=True, help="版本号、latest 或 work（工作副本）"
+        "--version", required=True, type=version_ref, help="版本号、latest 或 work（工作副本）"
     )
-    export.add_argument("--out", required=True, help="输出文件：.yaml 或 .xlsx")
+    export.add_argument("--out", required=True, type=export_path, help="输出文件：.yaml 或 .xlsx")
     export.add_argument(
         "--full",
         action="store_true",
@@ -282,6 +283,7 @@ def _history(args: argparse.Namespace) -> int:
         print(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return 0
     if not versions:
+        _known_county(args.county, args.tables)
         print(f"{args.county} 还没有已发布的版本（决策使用工作副本）")
         return 0
     current = in_force(versions, date.today())
@@ -327,8 +329,6 @@ def _export(args: argparse.Namespace) -> int:
     from compiler.registry_refs import resolve_ref
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
-        raise usage_error(f"导出文件应以 .yaml 或 .xlsx 结尾：{out.name}")
     store = registry(args)
     version = _version(store, args.county, args.version)
     if version is None:
@@ -372,9 +372,45 @@ def _version(store: Any, county: str, which: str) -> Any:
         if latest is None:
             raise RegistryError(not_found(county, which, None))
         return latest
-    if not which.isdigit():
-        raise usage_error(f"--version 应为版本号、latest 或 work：{which}")
     return store.get(county, int(which))
+
+
+def _known_county(code: str, tables: str) -> None:
+    """E606 for a county with neither a published version nor a working workbook."""
+    from compiler.diagnostics import Report, make
+    from compiler.errors import InputError
+    from compiler.resolve import load_tables
+
+    if code not in load_tables(tables, Report()).county_codes():
+        raise InputError(
+            make(
+                "E606",
+                f"未知的县（市、区）代码「{code}」：登记簿中没有它的版本，工作副本中也没有它的工作簿",
+                found=code,
+                expected=f"{tables}/counties/ 中已有工作簿或登记簿中已发布版本的六位代码",
+            )
+        )
+
+
+def county_code(text: str) -> str:
+    """A --county: six digits, as 330106."""
+    if not re.fullmatch(r"\d{6}", text.strip()):
+        raise argparse.ArgumentTypeError(f"县（市、区）代码「{text}」应为六位数字，如 330106")
+    return text.strip()
+
+
+def version_ref(text: str) -> str:
+    """An export --version: a version number from 1, latest, or work (the working copy)."""
+    if text in ("work", "working", "latest") or (text.isdigit() and int(text) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"版本「{text}」应为从 1 起的版本号、latest 或 work（工作副本）")
+
+
+def export_path(text: str) -> str:
+    """An export --out: a .yaml or .xlsx file."""
+    if Path(text).suffix.lower() not in (".yaml", ".yml", ".xlsx"):
+        raise argparse.ArgumentTypeError(f"导出文件「{text}」应以 .yaml 或 .xlsx 结尾，如 330106-西湖区.xlsx")
+    return text
 
 
 def _info(label: str, version: Any) -> list[tuple[str, str]]:

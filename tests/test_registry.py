@@ -865,3 +865,32 @@ def test_the_default_registry_not_existing_means_no_versions(
     assert code == 0 and "还没有已发布的版本" in out
     code, out, _ = run(capsys, "history", "--county", COUNTY, "--tables", str(tables))
     assert code == 0 and "还没有已发布的版本" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["history", "--county", "abc"], "县（市、区）代码「abc」应为六位数字"),
+        (["export", "--county", COUNTY, "--version", "-1", "--out", "x.yaml"], "版本「-1」应为从 1 起的版本号"),
+        (["export", "--county", COUNTY, "--version", "1", "--out", "x.txt"], "「x.txt」应以 .yaml 或 .xlsx 结尾"),
+        (["publish", "--county", "3301", "--note", "调整"], "代码「3301」应为六位数字"),
+    ],
+)
+def test_malformed_registry_arguments_are_usage_errors_in_chinese(
+    argv, said, tables, registry, capsys
+):
+    two_versions(tables, registry)
+    with pytest.raises(SystemExit) as ended:
+        cli.main([*argv, "--tables", str(tables), "--registry", str(registry)])
+    assert ended.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_history_of_a_county_with_no_version_and_no_workbook_is_unknown(
+    tables, registry, capsys
+):
+    two_versions(tables, registry)
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    code, out, err = run(capsys, "history", "--county", "999999", *common)
+    assert code == 1 and "E606" in err and "999999" in err
+    code, out, _ = run(capsys, "history", "--county", OTHER, *common)
+    assert code == 0 and "还没有已发布的版本" in out
