@@ -38,6 +38,9 @@ class Side:
     _bound: dict[str, tuple[Plan, list[Diagnostic]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _checked: dict[tuple[str, date], list[Diagnostic]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def bound(self, code: str) -> tuple[Plan, list[Diagnostic]]:
         """The county's rulebook bound and what binding reported, bound once per side
@@ -54,23 +57,27 @@ class Side:
         self._bound.update(bound)
         return self
 
-    def plans(self, report: Report | None = None) -> dict[str, Plan]:
-        report = report if report is not None else Report()
-        plans = {}
-        for code in self.books:
-            plans[code], found = self.bound(code)
+    def checked(self, code: str, as_of: date) -> list[Diagnostic]:
+        """What binding and validating the county on ``as_of`` report, once per side and
+        date (the error summary and the impact both read it)."""
+        key = (code, as_of)
+        if key not in self._checked:
+            from compiler.validate import validate
+
+            plan, found = self.bound(code)
+            report = Report()
             report.extend(found)
-        return plans
+            validate(plan, report, as_of, {})
+            self._checked[key] = report.items
+        return self._checked[key]
 
 
 def side_errors(side: Side, as_of: date) -> list:  # type: ignore[type-arg]
     """The validation errors of a side's rulebooks (a standard out of its bounds, say):
     a draft with errors can still be compared, but its reader must be told."""
-    from compiler.validate import validate
-
     report = Report()
-    for plan in side.plans(report).values():
-        validate(plan, report, as_of, {})
+    for code in side.books:
+        report.extend(side.checked(code, as_of))
     return list(report.errors)
 
 

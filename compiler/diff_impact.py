@@ -153,8 +153,6 @@ def _project(side: Side, counties: list[str], as_of: date) -> Project:
     and a comparison of undecided households would report no change. Other validation
     errors (a value outside its bounds, say) do not stop a reviewer seeing a draft's
     effect."""
-    from compiler.validate import validate
-
     report = Report()
     plans = {}
     for code in counties:
@@ -162,10 +160,9 @@ def _project(side: Side, counties: list[str], as_of: date) -> Project:
         report.extend(found)
     if report.has_errors:
         raise ValidationFailed(report.errors)
-    checked = Report()
-    for plan in plans.values():
-        validate(plan, checked, as_of, {})
-    undecidable = [d for d in checked.errors if d.code == "E607"]
+    undecidable = [
+        d for code in counties for d in side.checked(code, as_of) if d.code == "E607"
+    ]
     if undecidable:
         raise ValidationFailed(undecidable)
     return Project(_tables_for(plans), report, as_of, plans)
