@@ -241,9 +241,18 @@ def _read_xlsx(book: RawWorkbook, source: Path) -> Iterator[Diagnostic]:
     except _BROKEN as error:
         _LOG.info("unreadable xlsx %s: %r", book.path, error)
         book.sheets.clear()
-        yield _not_xlsx("工作簿文件已损坏，无法读取", type(error).__name__, where)
+        yield _not_xlsx("工作簿文件已损坏，无法读取", _broken_cn(error), where)
     else:
         yield from found
+
+
+def _broken_cn(error: Exception) -> str:
+    """What a damaged .xlsx holds, in words for people (the exception goes to the log)."""
+    if isinstance(error, zipfile.BadZipFile | zlib.error | EOFError):
+        return "不完整的压缩内容（文件可能没有下载或复制完整）"
+    if isinstance(error, KeyError):
+        return "缺少工作簿组成部分的压缩包（可能是其他文件改了扩展名）"
+    return "无法解析的工作簿内容"
 
 
 def _wrong_magic(magic: bytes, where: Location) -> Diagnostic:
@@ -820,8 +829,13 @@ def _read_csv_files(
 def _decoded(data: bytes, where: Location) -> Generator[Diagnostic, None, str | None]:
     """Yield a problem or return the text; used as ``text = yield from``."""
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
-        yield _not_xlsx(
-            "文件扩展名是 .csv，内容却是 Excel 工作簿", "Excel 工作簿", where
+        yield make(
+            "E002",
+            "文件扩展名是 .csv，内容却是 Excel 工作簿",
+            where,
+            found="Excel 工作簿（.xlsx 或 .xls）",
+            expected="CSV 文本文件（逗号分隔）",
+            hint="把扩展名改回 .xlsx，或在 Excel 或 WPS 中打开后另存为 CSV UTF-8",
         )
         return None
     if data.startswith(_UTF16_BOMS):

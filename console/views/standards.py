@@ -349,8 +349,9 @@ def replace_from(file_name: str, data: bytes) -> None:
         path.write_bytes(data)
         found, problems = read_sheets(path)
         if not any(p.is_error for p in problems) and path.suffix.lower() != ".csv":
-            problems = [dataclasses.replace(d, location=dataclasses.replace(d.location, file=name))
-                        for d in workspace.unrecognised(ctx.root, ctx.county, path, ctx.settings.today())]
+            problems = workspace.unrecognised(ctx.root, ctx.county, path, ctx.settings.today())
+    problems = [dataclasses.replace(d, location=dataclasses.replace(d.location, file=name))
+                for d in problems]  # the upload's name, not the scratch folder's path
     if any(p.is_error for p in problems) or not found:
         st.error("上传的文件无法使用，工作副本未改动：")
         ui.diagnostics_list(problems)

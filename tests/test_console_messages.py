@@ -1,0 +1,67 @@
+"""What the console says about bad input and risky steps: in Chinese, naming the file by
+the name the user gave it and the cell as the 标准与规则 grid shows it, never a path on
+the server or an English exception name."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console.config import settings
+from tests.test_console import ADMIN, env, page, shown, start  # noqa: F401
+from tests.workbooks import write_xlsx
+
+ENGLISH = ("BadZipFile", "KeyError", "Error", "Traceback")
+pytestmark = pytest.mark.usefixtures("env")  # tables, users, registry: tests/test_console.py
+
+
+def no_server_text(text: str) -> None:
+    """No absolute path of this test's folders, no scratch folder, no exception name."""
+    config = settings()
+    for root in (config.tables.parent, config.state):
+        assert str(root) not in text
+    assert "/tmp" not in text and not any(word in text for word in ENGLISH), text
+
+
+def workbook_bytes(tmp_path: Path) -> bytes:
+    path = tmp_path / "book.xlsx"
+    write_xlsx(path, {"标准参数": [["标识", "值"], ["dibao_standard", "1500"]] + [["x"] * 30] * 60})
+    return path.read_bytes()
+
+
+def upload(at: AppTest, name: str, data: bytes) -> str:
+    at.file_uploader[0].upload(name, data)
+    at.run()
+    assert not at.exception, at.exception
+    return shown(at)
+
+
+def test_a_truncated_workbook_upload_says_it_is_incomplete(tmp_path: Path) -> None:
+    at = page(start(ADMIN), "standards")
+    text = upload(at, "truncated.xlsx", workbook_bytes(tmp_path)[:3000])
+    assert "truncated.xlsx：工作簿文件已损坏" in text and "不完整" in text and "工作副本未改动" in text
+    no_server_text(text)
+
+
+def test_a_zip_without_a_workbook_upload_says_what_it_holds() -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("word/document.xml", "<document/>")
+    at = page(start(ADMIN), "standards")
+    text = upload(at, "notabook.xlsx", archive.getvalue())
+    assert "notabook.xlsx" in text and "缺少工作簿组成部分" in text
+    no_server_text(text)
+
+
+@pytest.mark.parametrize("name", ["标准参数.csv", "other.csv"])
+def test_a_workbook_renamed_csv_says_to_rename_it_or_save_as_csv(
+        tmp_path: Path, name: str) -> None:
+    at = page(start(ADMIN), "standards")
+    text = upload(at, name, workbook_bytes(tmp_path))
+    assert name in text and "内容却是 Excel 工作簿" in text
+    assert "应为CSV 文本文件" in text and "改回 .xlsx" in text and "另存为 CSV" in text
+    no_server_text(text)
