@@ -290,7 +290,7 @@ def _published(args: argparse.Namespace, as_of: date):  # type: ignore[no-untype
     path = Path(args.registry) if args.registry else default_path(args.tables)
     if not path.exists() and not named:
         return None, None
-    store = Registry(path, must_exist=named)  # E705 when named
+    store = Registry(path, must_exist=bool(named), named_by=named)  # E705 when named
     return published_project(args.tables, store, as_of, args.county)
 
 

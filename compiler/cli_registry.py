@@ -118,17 +118,21 @@ def registry(args: argparse.Namespace) -> Any:
     (E705 when read), the default place may not exist yet (no published versions)."""
     from compiler.registry import Registry
 
-    return Registry(registry_path(args), must_exist=registry_named(args))
+    named = registry_named(args)
+    return Registry(registry_path(args), must_exist=bool(named), named_by=named)
 
 
-def registry_named(args: argparse.Namespace) -> bool:
-    """Whether the user named the registry file (--registry or $JIUZHU_REGISTRY): a
-    file they named and that is not there is a mistake, not an empty registry."""
+def registry_named(args: argparse.Namespace) -> str | None:
+    """How the user named the registry file: ``--registry``, else ``JIUZHU_REGISTRY``
+    (the environment variable), else None (the default place). A file they named and
+    that is not there is a mistake, not an empty registry."""
     import os
 
     from compiler.registry import REGISTRY_ENV
 
-    return args.registry is not None or bool(os.environ.get(REGISTRY_ENV))
+    if args.registry is not None:
+        return "--registry"
+    return REGISTRY_ENV if os.environ.get(REGISTRY_ENV) else None
 
 
 def registry_path(args: argparse.Namespace) -> Path:

@@ -90,11 +90,12 @@ def _check_registry(args: argparse.Namespace) -> None:
     from compiler.cli_registry import registry_named, registry_path
     from compiler.registry import missing
 
-    if not registry_named(args):
+    named = registry_named(args)
+    if named is None:
         return
     path = registry_path(args)
     if not path.exists():
-        raise RegistryError(missing(path))
+        raise RegistryError(missing(path, named))
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -221,15 +221,21 @@ class Registry:
     """A registry file; every call opens it, does its work and closes it again.
 
     ``must_exist``: the path was named by the user (``--registry``), so reading a file
-    that is not there is refused (E705) instead of being read as "no versions yet".
+    that is not there is refused (E705) instead of being read as "no versions yet";
+    ``named_by`` says how it was named (``--registry`` or ``JIUZHU_REGISTRY``).
     """
 
     def __init__(
-        self, path: str | Path, wait: float = 30.0, must_exist: bool = False
+        self,
+        path: str | Path,
+        wait: float = 30.0,
+        must_exist: bool = False,
+        named_by: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.wait = wait
         self.must_exist = must_exist
+        self.named_by = named_by
 
     # ------------------------------------------------------------ connections
 
@@ -239,7 +245,7 @@ class Registry:
         reading a registry that does not exist yet."""
         if not write and not self.path.exists():
             if self.must_exist:
-                raise RegistryError(missing(self.path))
+                raise RegistryError(missing(self.path, self.named_by))
             yield None
             return
         if write:
@@ -562,14 +568,20 @@ def tampered(version: Version) -> Diagnostic:
     )
 
 
-def missing(path: str | Path) -> Diagnostic:
+def missing(path: str | Path, named_by: str | None = None) -> Diagnostic:
+    """E705 for a registry the user named that is not there; ``named_by`` says where
+    the path came from (``--registry`` or ``$JIUZHU_REGISTRY``), for the hint."""
+    where = {
+        "--registry": " --registry 的路径",
+        REGISTRY_ENV: f"环境变量 {REGISTRY_ENV} 中的路径（未给 --registry 时使用它）",
+    }.get(named_by or "", "登记簿的路径")
     return make(
         "E705",
         f"版本登记簿「{path}」不存在",
         Location(str(path)),
         found=str(path),
         expected="由 jiuzhu publish 创建的登记簿文件，如 registry/jiuzhu-registry.duckdb",
-        hint="检查 --registry 的路径是否写错；第一次发布（jiuzhu publish）时才会创建登记簿",
+        hint=f"检查{where}是否写错；第一次发布（jiuzhu publish）时才会创建登记簿",
     )
 
 

@@ -46,7 +46,8 @@ def test_the_registry_named_by_the_environment_must_exist(
     monkeypatch.setenv("JIUZHU_REGISTRY", str(tmp_path / "none.duckdb"))
     tables = write_tables(tmp_path)
     assert main(["serve", "--tables", str(tables), "--port", str(taken_port)]) == 1
-    assert "E705" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "E705" in err and "环境变量 JIUZHU_REGISTRY" in err and "--registry 的" not in err
 
 
 def test_a_port_in_use_is_told_in_chinese(tmp_path, taken_port, capsys):

@@ -804,6 +804,7 @@ def test_a_registry_named_that_does_not_exist_is_refused(
     )
     assert code == 1 and "E705" in err and str(path) in err and "Traceback" not in err
     assert not path.exists() and "还没有已发布的版本" not in out
+    assert "检查 --registry 的路径是否写错" in err
 
 
 @pytest.mark.parametrize("argv", MISSING_REGISTRY.values(), ids=MISSING_REGISTRY.keys())
@@ -815,6 +816,8 @@ def test_a_registry_named_by_the_environment_that_does_not_exist_is_refused(
     code, out, err = run(capsys, *argv, "--tables", str(tables))
     assert code == 1 and "E705" in err and str(path) in err and "Traceback" not in err
     assert not path.exists() and "还没有已发布的版本" not in out
+    # the hint names where the path came from: no --registry was given
+    assert "检查环境变量 JIUZHU_REGISTRY 中的路径" in err and "--registry 的" not in err
 
 
 def test_evaluate_refuses_a_registry_the_environment_names_that_does_not_exist(
@@ -827,6 +830,7 @@ def test_evaluate_refuses_a_registry_the_environment_names_that_does_not_exist(
     argv = ["evaluate", "--households", str(households), "--tables", str(tables)]
     code, _, err = run(capsys, *argv, "--as-of", "2025-08-01")
     assert code == 1 and "E705" in err and not path.exists()
+    assert "环境变量 JIUZHU_REGISTRY" in err and "--registry 的" not in err
 
 
 def test_evaluate_refuses_a_registry_named_that_does_not_exist(
