@@ -8,7 +8,9 @@ reviewer or a maintainer picks any county that has a workbook, and only reads it
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,9 @@ import streamlit as st
 
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.evaluate import GROUP_CN
-from console import drafts, users, workspace
+from console import drafts, grids, users, workspace
 from console.config import Settings, settings
+from console.sheets import Sheet, read_sheets
 from console.users import COUNTY_ADMIN, User
 
 TABLES_SOURCE = "tables 文件夹中的工作簿"
@@ -176,11 +179,64 @@ def stale_banner(ctx: Context) -> None:
         )
 
 
-def diagnostics_list(items: list[Diagnostic], where: Any = None, limit: int = 50) -> None:
-    """Diagnostics as the CLI renders them, errors first; ``where(d)`` names the cell."""
+# An absolute path (``/srv/…/.jiuzhu/drafts/…/标准参数.csv``): shown by its last part only.
+SERVER_PATH = re.compile(r"(?<![\w.~])/(?:[^/\s「」“”：；，。、（）]+/)+(?=[^/\s])")
+
+
+def unpathed(text: str) -> str:
+    """The text with every absolute path cut to its file name: where the console keeps
+    its files is no business of the person reading."""
+    return SERVER_PATH.sub("", text)
+
+
+def plain_place(d: Diagnostic) -> str:
+    """A diagnostic's file by name, then 「sheet」 and cell."""
+    location = d.location
+    name = Path(location.file).name if location.file else ""
+    sheet = f"「{location.sheet}」" if location.sheet else ""
+    return f"{name}{sheet}{location.cell or ''}" or "工作簿"
+
+
+def placer(ctx: Context) -> Callable[[Diagnostic], str]:
+    """Where a diagnostic is, in the words the 标准与规则 grids use (「标准参数」第 4 行
+    「值」（C5）): the county's workbook by its sheets, the province's and city's named as
+    such, anything else by file name; never a path on the server."""
+    sheets: dict[str, dict[str, Sheet]] = {}
+    laid_out: dict[tuple[str, str], grids.Grid] = {}
+
+    def where(d: Diagnostic) -> str:
+        file = Path(d.location.file or "")
+        book = _book_cn(ctx, file)
+        if book is None:
+            return plain_place(d)
+        if str(file) not in sheets:
+            sheets[str(file)] = {s.name: s for s in read_sheets(file)[0]} if file.exists() else {}
+        sheet = sheets[str(file)].get(d.location.sheet or "")
+        key = (str(file), d.location.sheet or "")
+        if sheet is not None and key not in laid_out:
+            laid_out[key] = grids.to_grid(sheet)
+        return book + grids.place(d, laid_out.get(key))
+
+    return where
+
+
+def _book_cn(ctx: Context, file: Path) -> str | None:
+    """「」 for the county's workbook, 省级/市级工作簿 for a parent under the context's
+    root; None for a file elsewhere (an upload, household data)."""
+    try:
+        layer = file.resolve().relative_to(ctx.root.resolve()).parts[0]
+    except (ValueError, IndexError):
+        return None
+    return {"counties": "", "province": "省级工作簿", "cities": "市级工作簿"}.get(layer)
+
+
+def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str] | None = None,
+                     limit: int = 50) -> None:
+    """Diagnostics as the CLI renders them, errors first; ``where(d)`` names the cell
+    (by default the file by name); no server path is shown."""
     ordered = sorted(items, key=lambda d: (not d.is_error, d.severity != Severity.WARNING))
     for d in ordered[:limit]:
-        place = where(d) if where else d.location.render()
+        place = (where or plain_place)(d)
         body = f"**{d.code}** {place}：{d.message}"
         if d.found is not None:
             body += f"；实际为「{d.found}」"
@@ -188,6 +244,7 @@ def diagnostics_list(items: list[Diagnostic], where: Any = None, limit: int = 50
             body += f"；应为{d.expected}"
         if d.hint:
             body += f"\n\n提示：{d.hint}"
+        body = unpathed(body)
         if d.is_error:
             st.error(body, icon=":material/error:")
         elif d.severity is Severity.WARNING:

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console.config import settings
-from tests.test_console import ADMIN, env, page, shown, start  # noqa: F401
+from tests.test_console import ADMIN, edit_grid, env, page, shown, start  # noqa: F401
 from tests.workbooks import write_xlsx
 
 ENGLISH = ("BadZipFile", "KeyError", "Error", "Traceback")
@@ -64,4 +64,25 @@ def test_a_workbook_renamed_csv_says_to_rename_it_or_save_as_csv(
     text = upload(at, name, workbook_bytes(tmp_path))
     assert name in text and "内容却是 Excel 工作簿" in text
     assert "应为CSV 文本文件" in text and "改回 .xlsx" in text and "另存为 CSV" in text
+    no_server_text(text)
+
+
+def test_the_analysis_page_places_an_error_as_the_standards_grid_does() -> None:
+    at = edit_grid(page(start(ADMIN), "standards"), {0: {"值": "一千三"}})
+    assert "「标准参数」第 1 行「值」（B2）" in shown(at)
+    text = shown(page(at, "analysis"))
+    assert "分析无法进行" in text and "E104" in text
+    assert "「标准参数」第 1 行「值」（B2）：" in text
+    no_server_text(text)
+
+
+def test_the_analysis_page_names_a_province_table_and_its_row() -> None:
+    from tests.tables_fixture import province_sheets, write_tables
+
+    sheets = province_sheets()
+    sheets["household_group"].append(["again", "< 低保标准", "< 4 * 12 * 低保标准", "dibao", "三(一)"])
+    write_tables(settings().tables.parent, province=sheets)
+    at = page(start(ADMIN), "analysis")
+    text = shown(at) + "\n".join(e.label for e in at.expander)
+    assert "W501 · 省级工作簿「household_group」第 " in text
     no_server_text(text)

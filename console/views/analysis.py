@@ -12,6 +12,7 @@ from console import ui
 
 ctx = ui.context()
 ui.header(ctx, "一致性检查")
+place = ui.placer(ctx)
 GROUPS = [  # (heading, short label for the counts, codes)
     ("规则未覆盖的情形（缺口）", "缺口", ("E501",)),
     ("规则重叠或冲突", "重叠或冲突", ("E502", "E503")),
@@ -29,7 +30,7 @@ with st.spinner("正在分析（通常需要几秒）……"):
 ui.timed("分析", result.seconds)
 if result.errors and not any(d.code.startswith("E5") for d in result.errors):
     st.error(f"工作副本有 {len(result.errors)} 个错误，分析无法进行。请先在「标准与规则」页改正：")
-    ui.diagnostics_list(result.errors, limit=20)
+    ui.diagnostics_list(result.errors, place, limit=20)
     st.stop()
 
 codes = {code for _, _, group in GROUPS for code in group}
@@ -72,7 +73,6 @@ for title, _, group in GROUPS:
         continue
     st.subheader(f"{title}（{len(items)}）")
     for d in items:
-        where = d.location.render().replace(str(ctx.root) + "/", "")
-        with st.expander(f"{d.code} · {where} · {d.message[:80]}", expanded=d.is_error):
-            ui.diagnostics_list([d])
+        with st.expander(f"{d.code} · {place(d)} · {d.message[:80]}", expanded=d.is_error):
+            ui.diagnostics_list([d], place)
             witness(d.extra)

@@ -59,7 +59,7 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
     if full.errors:
         st.session_state.pop("publish_ready", None)
         st.error(f"发布被拒绝：工作副本有 {len(full.errors)} 个错误。请在「标准与规则」页按下列诊断改正后再发布。")
-        ui.diagnostics_list(full.errors)
+        ui.diagnostics_list(full.errors, ui.placer(ctx))
         st.stop()
     baseline = workspace.in_force(registry, ctx.county, effective)
     comparison: workspace.Comparison | None = None
@@ -97,7 +97,7 @@ if ready and ready[0] == key:
                                             draft.base, registry, ctx.settings.samples)
             except JiuzhuError as error:
                 st.error("发布被拒绝：")
-                ui.diagnostics_list(error.diagnostics)
+                ui.diagnostics_list(error.diagnostics, ui.placer(ctx))
                 st.stop()
         drafts.set_base(draft, version.number, version.hash)
         st.session_state.pop("publish_ready", None)

@@ -400,7 +400,7 @@ shown_names = {s.name for s in sheets if s.is_table or s.name.strip() in KNOWN_S
 whole = [d for d in result.report.items if str(d.location.file or "").endswith(tuple(_own_files()))
          and d.location.sheet not in shown_names]
 if whole:  # about the workbook itself (E004) or a sheet without a grid
-    ui.diagnostics_list(whole)
+    ui.diagnostics_list(whole, ui.placer(ctx))
 if ctx.editable:
     quick_edit()
 effect = st.container()
@@ -419,7 +419,7 @@ if ctx.draft is not None and ctx.editable and revision != ctx.draft.revision:
 others = [d for d in result.report.items if not str(d.location.file or "").endswith(tuple(_own_files()))]
 if others:
     with st.expander(f"上级（省、市）工作簿的诊断：{len(others)} 条", expanded=bool([d for d in others if d.is_error])):
-        ui.diagnostics_list(others)
+        ui.diagnostics_list(others, ui.placer(ctx))
 with effect:
     sample_effect()
 st.divider()
