@@ -248,11 +248,15 @@ class _Loader:
             return
         by_key: dict[str, Standard] = {}
         for record in self.records(sheet, header):
-            self.standard_row(record, sheet, by_key)
+            self.standard_row(record, sheet, by_key, header.columns["value"])
         self.workbook.standards.extend(by_key.values())
 
     def standard_row(
-        self, record: dict[str, Cell | None], sheet: RawSheet, by_key: dict[str, Standard]
+        self,
+        record: dict[str, Cell | None],
+        sheet: RawSheet,
+        by_key: dict[str, Standard],
+        value_col: int,
     ) -> None:
         id_cell, name_cell = record.get("id"), record.get("name")
         ident = self.identifier(id_cell, sheet, record) if id_cell else None
@@ -287,6 +291,8 @@ class _Loader:
             verified=self.flag(record.get("verified"), True),
             location=_row_location(record, sheet),
             workbook=self.workbook.path,
+            # the 值 cell, empty or not: what a problem with the value points at
+            value_location=sheet.location(_row_number(record), value_col),
         )
         standard.rows.append(row)
 
@@ -763,6 +769,9 @@ def _clip(text: str) -> str:
 
 
 def _row_location(record: Mapping[str, object], sheet: RawSheet) -> Location:
+    return sheet.location(_row_number(record), 1)
+
+
+def _row_number(record: Mapping[str, object]) -> int:
     mark = record.get("_row")
-    row = mark.row if isinstance(mark, _RowMark) else 1
-    return sheet.location(row, 1)
+    return mark.row if isinstance(mark, _RowMark) else 1

@@ -141,8 +141,14 @@ class StandardRow:
     source: str = ""
     note: str = ""
     verified: bool = True
-    location: Location = NOWHERE
+    location: Location = NOWHERE  # the row (its first cell)
     workbook: str = ""
+    value_location: Location = NOWHERE  # the 值 cell, where it was read from a sheet
+
+    @property
+    def value_at(self) -> Location:
+        """Where a problem with the value is shown: its 值 cell, else the row."""
+        return self.value_location if self.value_location != NOWHERE else self.location
 
     def in_force(self, day: date) -> bool:
         starts = self.effective_from is None or self.effective_from <= day

@@ -42,7 +42,7 @@ def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Repo
         report.error(
             "E405",
             f"标准参数「{_label(standard)}」没有取值",
-            row.location,
+            row.value_at,
             expected="填写数值，或删除该行以沿用上级的取值",
         )
 
@@ -61,7 +61,7 @@ def _check_not_negative(standard: Standard, report: Report) -> None:
             report.error(
                 "E406",
                 f"标准参数「{_label(standard)}」取值 {value} 为负数",
-                row.location,
+                row.value_at,
                 found=row.value,
                 expected="不小于 0 的数值",
                 hint="核对公布文件中的数字",
@@ -154,7 +154,7 @@ def _check_bound_on(
                 "W402",
                 f"无法检查「{_label(standard)}」{row.value} 是否在"
                 f"{'下限' if is_lower else '上限'}「{text}」之内：其中引用的标准参数没有取值",
-                row.location,
+                row.value_at,
                 found=text,
                 expected="范围中引用的标准参数均有取值",
                 hint="在省级 标准参数 表中填写该标准参数的公布数字后即可检查",
@@ -165,7 +165,7 @@ def _check_bound_on(
                 "E401",
                 f"「{_label(standard)}」取值 {value} {'低于下限' if is_lower else '高于上限'}"
                 f" {limit}（{text}，{day}）",
-                row.location,
+                row.value_at,
                 found=value,
                 expected=f"{'不低于' if is_lower else '不高于'} {limit}",
                 hint="核对该标准参数，或与省级核实范围",

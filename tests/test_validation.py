@@ -112,9 +112,14 @@ CASES = {
         "E303", "派生值", "A2", "成员层级", _province("派生值", 1, 4, "income.wage")),
     "circular derived values": Case(
         "E305", "派生值", None, "循环引用", _province("派生值", 2, 4, "marginal_line * 1")),
+    # problems with a standard's value point at its 值 cell, not at its 标识
     "standard above its bound": Case(
-        "E401", "标准参数", "A3", "高于上限",
+        "E401", "标准参数", "B3", "高于上限",
         _append("标准参数", ["marginal_multiplier", "2.5", "2025-04-07", None, "x"]), True),
+    "standard without a value": Case(
+        "E405", "标准参数", "B2", "没有取值", _county("标准参数", 1, 1, None), True),
+    "negative standard": Case(
+        "E406", "标准参数", "B2", "为负数", _county("标准参数", 1, 1, "-1301"), True),
     "county overrides a province-only standard": Case(
         "E402", "标准参数", "A3", "县市不能覆盖",
         _append("标准参数", ["income_cap", "90000", "2025-04-07", None, "x"]), True),
@@ -244,7 +249,42 @@ def test_a_negative_standard_is_refused_even_where_its_bounds_cannot_be_checked(
     report = open_project(root, as_of=AS_OF).report
     found = [d for d in report.errors if d.code == "E406"]
     assert found and "低保标准" in found[0].render() and "-5" in found[0].render()
-    assert (found[0].location.sheet, found[0].location.cell) == ("标准参数", "A2")
+    assert (found[0].location.sheet, found[0].location.cell) == ("标准参数", "B2")
+
+
+
+def test_the_console_marks_the_value_column_of_a_negative_standard(tmp_path):
+    from console import grids
+    from console.sheets import read_sheets
+
+    county = county_sheets()
+    county["标准参数"][1][1] = "-5"
+    root = write_tables(tmp_path, county=county)
+    workbook = root / "counties" / "330106-西湖区.xlsx"
+    [sheet], _ = read_sheets(workbook)
+
+    found = next(d for d in open_project(root, as_of=AS_OF).report.errors if d.code == "E406")
+
+    assert grids.place(found, grids.to_grid(sheet)) == "「标准参数」第 1 行「值」（B2）"
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_a_bound_that_cannot_be_checked_is_shown_at_the_value(tmp_path, form):
+    province, county = province_sheets(), county_sheets()
+    # the multiplier's 上限 names a province standard that has no value yet
+    province["标准参数"].append(
+        ["multiplier_cap", "倍数上限", None, "倍", "2024-01-01", None, "x", None,
+         "number", "否", None, None, "否"]
+    )  # fmt: skip
+    _set(province, "标准参数", 2, 11, "multiplier_cap")
+    county["标准参数"].append(["marginal_multiplier", "1.8", "2025-04-07", None, "x"])
+    root = write_tables(tmp_path, province, county, county_form=form)
+
+    report = open_project(root, as_of=AS_OF).report
+
+    found = [d for d in report.items if d.code == "W402"]
+    assert [(d.location.sheet, d.location.cell) for d in found] == [("标准参数", "B3")]
+    assert "multiplier_cap" in found[0].render()
 
 
 @pytest.mark.parametrize("form", ["xlsx", "csv"])
