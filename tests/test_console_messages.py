@@ -86,3 +86,47 @@ def test_the_analysis_page_names_a_province_table_and_its_row() -> None:
     text = shown(at) + "\n".join(e.label for e in at.expander)
     assert "W501 · 省级工作簿「household_group」第 " in text
     no_server_text(text)
+
+
+HOUSEHOLDS_CSV = b"household_id,county_code,assets.money\nC1,330106,0\n"
+MEMBERS_CSV = b"household_id,person_id,birth_date,income.wage\nC1,C1-1,1950-01-01,0\n"
+
+
+def households_upload(files: list[tuple[str, bytes]]) -> AppTest:
+    at = page(start(ADMIN), "preview")
+    at.file_uploader(key="households_upload").set_value([(n, d, "text/csv") for n, d in files])
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_households_and_members_csv_uploaded_together_are_previewed() -> None:
+    from tests.test_console import frames
+
+    at = households_upload([("households.csv", HOUSEHOLDS_CSV), ("members.csv", MEMBERS_CSV)])
+    assert at.selectbox(key="households_source").value == "上传：households.csv（含 members.csv）"
+    assert "C1" in frames(at) and "家庭 C1" in shown(at)
+    assert not at.error
+
+
+def test_a_zip_of_the_csv_files_is_unpacked_and_previewed() -> None:
+    from tests.test_console import frames
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("data/2025-households.csv", HOUSEHOLDS_CSV)
+        out.writestr("data/2025-members.csv", MEMBERS_CSV)
+    at = households_upload([("data.zip", archive.getvalue())])
+    assert at.selectbox(key="households_source").value == "上传：2025-households.csv（含 2025-members.csv）"
+    assert "C1" in frames(at) and not at.error
+
+
+@pytest.mark.parametrize(("name", "data", "said"), [
+    ("households.csv", HOUSEHOLDS_CSV, "「households.csv」是家庭文件，还缺成员文件「members.csv」"),
+    ("x-members.csv", MEMBERS_CSV, "「x-members.csv」须与家庭文件「x-households.csv」一同使用"),
+], ids=["households-alone", "members-alone"])
+def test_one_of_the_csv_pair_alone_says_which_file_to_add(name: str, data: bytes, said: str) -> None:
+    at = households_upload([(name, data)])
+    text = shown(at)
+    assert said in text and ".zip" in text
+    no_server_text(text)

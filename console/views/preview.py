@@ -3,34 +3,46 @@ that applied; choosing a household shows ``jiuzhu explain``'s explanation."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from console import ui, workspace
+from console import ui, uploads, workspace
 
 ctx = ui.context()
 ui.header(ctx, "样本预览")
 result = ui.checked(ctx)
-uploads = ctx.settings.state / "uploads" / ctx.county / re.sub(r"[^\w.\-]", "_", ctx.user.name)
+folder = ctx.settings.state / "uploads" / ctx.county / re.sub(r"[^\w.\-]", "_", ctx.user.name)
 SHIPPED = "随附的样本家庭（tables/samples）"
 
-with st.expander("上传家庭数据（.jsonl、.json、.csv、.parquet，格式同 jiuzhu evaluate）"):
-    upload = st.file_uploader("家庭数据文件", type=["jsonl", "json", "csv", "parquet"], key="households_upload")
-    if upload is not None:
-        uploads.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(upload.name).name)
-        target = uploads / name
-        if not target.exists() or target.read_bytes() != upload.getvalue():
-            target.write_bytes(upload.getvalue())
-            st.success(f"已保存 {name}；只预览其中属于 {ctx.county} 的家庭。")
+with st.expander("上传家庭数据（格式同 jiuzhu evaluate）"):
+    st.caption("一个 .jsonl 或 .json 文件；或 CSV、Parquet 的一组文件：家庭 households.csv、成员 members.csv，"
+               "有事件时再加 events.csv（文件名前缀相同，如 2025-households.csv 与 2025-members.csv），"
+               "一起选中上传，或打包成一个 .zip 上传。")
+    files = st.file_uploader("家庭数据文件（可多选）", type=["jsonl", "json", "csv", "parquet", "zip"],
+                             accept_multiple_files=True, key="households_upload")
+    batch = [(f.name, f.getvalue()) for f in files or []]
+    digest = [(name, hashlib.sha256(data).hexdigest()) for name, data in batch]
+    if batch and st.session_state.get("_households_batch") != digest:
+        st.session_state["_households_batch"] = digest
+        st.session_state["_households_saved"] = uploads.save(folder, batch)
+        chosen = st.session_state["_households_saved"].chosen
+        if chosen:
+            st.session_state["households_source"] = uploads.label(folder / chosen)
+    saved: uploads.Saved | None = st.session_state.get("_households_saved") if batch else None
+    for problem in saved.problems if saved else []:
+        st.error(problem, icon=":material/block:")
+    if saved and saved.written:
+        st.success(f"已保存 {'、'.join(saved.written)}；只预览其中属于 {ctx.county} 的家庭。")
 
-files = {SHIPPED: ctx.settings.samples}
-files.update({f"上传：{p.name}": p for p in sorted(uploads.glob("*")) if p.is_file()})
-label = st.selectbox("家庭数据", list(files), key="households_source")
-households = files[label]
+choices = {SHIPPED: ctx.settings.samples}
+choices.update({uploads.label(p): p for p in uploads.sources(folder)})
+if st.session_state.get("households_source") not in choices:
+    st.session_state["households_source"] = SHIPPED
+label = st.selectbox("家庭数据", list(choices), key="households_source")
+households = choices[label]
 
 if result.errors:
     st.error(f"工作副本有 {len(result.errors)} 个错误，改正后才能预览。请到「标准与规则」页查看。")
@@ -79,7 +91,7 @@ row = preview.rows[ids.index(chosen)]
 left, right = st.columns([3, 2])
 with left:
     st.subheader(f"家庭 {chosen} 的决策理由")
-    text = workspace.explain_text(result, households, chosen).replace(f"{ctx.root}/", "")
+    text = ui.unpathed(workspace.explain_text(result, households, chosen).replace(f"{ctx.root}/", ""))
     lines = [line.replace("    ", "　　") for line in text.splitlines()]
     st.markdown("  \n".join(line.replace("*", "\\*") for line in lines))
 with right:

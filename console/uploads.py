@@ -1,0 +1,135 @@
+"""Household files uploaded on 样本预览: saved in the user's upload folder, a .zip
+unpacked, and CSV or Parquet files grouped as ``compiler.households`` reads them: a
+``*households.csv`` with its ``*members.csv`` and optional ``*events.csv`` beside it.
+
+What is wrong with an upload comes back as sentences for the page, each saying which
+file is missing and how to upload it; nothing names a folder on the server.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
+PAIRED = (".csv", ".parquet")  # a households file needs its members file beside it
+ROLES = ("households", "members", "events")
+ZIP_LIMIT = 512 * 1024 * 1024  # unpacked bytes of one .zip: household data, not a zip bomb
+ZIP_FILES = 20
+
+
+@dataclass
+class Saved:
+    """What one upload did: the files written, the household file to preview, problems."""
+
+    written: list[str] = field(default_factory=list)
+    chosen: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def safe_name(name: str) -> str:
+    """The file's own name with characters a folder name should not hold replaced."""
+    return re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", Path(name).name)
+
+
+def role(path: Path) -> tuple[str, str] | None:
+    """(prefix, households/members/events) of a CSV or Parquet name, e.g. ``2025-members.csv``
+    → ("2025-", "members"); None for JSON and other names."""
+    if path.suffix.lower() not in PAIRED:
+        return None
+    stem = path.name[: -len(path.suffix)]
+    for kind in ROLES:
+        if stem.endswith(kind):
+            return stem[: -len(kind)], kind
+    return None
+
+
+def sibling(path: Path, kind: str) -> Path:
+    prefix, _ = role(path) or ("", "")
+    return path.with_name(f"{prefix}{kind}{path.suffix}")
+
+
+def save(folder: Path, files: list[tuple[str, bytes]]) -> Saved:
+    """Write the uploaded files (a .zip unpacked) into ``folder`` and say what is
+    missing for them to be read: a members file for a households file, a households
+    file for a members or events file."""
+    result = Saved()
+    unpacked: list[tuple[str, bytes]] = []
+    for name, data in files:
+        if name.lower().endswith(".zip"):
+            unpacked += _unzip(name, data, result.problems)
+        else:
+            unpacked.append((name, data))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in unpacked:
+        target = folder / safe_name(name)
+        if target.suffix.lower() not in SUFFIXES:
+            result.problems.append(f"「{name}」不是家庭数据文件，没有保存；应为 .jsonl、.json、.csv、.parquet 或 .zip。")
+            continue
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+        result.written.append(target.name)
+    result.problems += _unpaired(folder, result.written)
+    readable = {p.name for p in sources(folder)}
+    result.chosen = next((n for n in result.written if n in readable), None)
+    return result
+
+
+def _unzip(name: str, data: bytes, problems: list[str]) -> list[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = [e for e in archive.infolist() if not e.is_dir() and Path(e.filename).suffix.lower() in SUFFIXES]
+        if len(entries) > ZIP_FILES or sum(e.file_size for e in entries) > ZIP_LIMIT:
+            problems.append(f"「{name}」解压后超过 {ZIP_FILES} 个文件或 {ZIP_LIMIT >> 20} MB，没有保存；请只打包一组家庭数据。")
+            return []
+        found = [(Path(e.filename).name, archive.read(e)) for e in entries]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+        problems.append(f"「{name}」不是完整的 .zip 压缩包，无法解压；请重新打包后上传。")
+        return []
+    if not found:
+        problems.append(f"「{name}」中没有 .jsonl、.json、.csv 或 .parquet 文件。")
+    return found
+
+
+def _unpaired(folder: Path, written: list[str]) -> list[str]:
+    problems = []
+    for name in written:
+        path = folder / name
+        found = role(path)
+        if found is None:
+            if path.suffix.lower() in PAIRED:
+                problems.append(
+                    f"「{name}」的文件名应以 households{path.suffix}、members{path.suffix} 或 events{path.suffix}"
+                    " 结尾：CSV 和 Parquet 家庭数据分为家庭、成员、（可选）事件三个文件，文件名只差这一部分。")
+            continue
+        if found[1] == "households" and not sibling(path, "members").exists():
+            problems.append(
+                f"「{name}」是家庭文件，还缺成员文件「{sibling(path, 'members').name}」："
+                f"请把两个文件（有事件时再加「{sibling(path, 'events').name}」）一起选中上传，或打包成 .zip 上传。")
+        if found[1] != "households" and not sibling(path, "households").exists():
+            problems.append(
+                f"「{name}」须与家庭文件「{sibling(path, 'households').name}」一同使用："
+                "请把家庭、成员（和事件）文件一起选中上传，或打包成 .zip 上传。")
+    return problems
+
+
+def sources(folder: Path) -> list[Path]:
+    """The uploaded files a preview can read from: JSON files and households files
+    (their members and events files go with them)."""
+    found = []
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        kind = role(path)
+        if path.is_file() and path.suffix.lower() in SUFFIXES and (kind is None or kind[1] == "households"):
+            if path.suffix.lower() in PAIRED and kind is None:
+                continue
+            found.append(path)
+    return found
+
+
+def label(path: Path) -> str:
+    """How the selector names an uploaded source: 上传：households.csv（含 members.csv）."""
+    companions = [sibling(path, k).name for k in ROLES[1:] if role(path) and sibling(path, k).exists()]
+    return f"上传：{path.name}" + (f"（含 {'、'.join(companions)}）" if companions else "")
