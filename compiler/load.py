@@ -765,6 +765,8 @@ def _true(text: str) -> bool:
 
 
 def _clip(text: str) -> str:
+    """A cell's text as a message quotes it: invisible characters shown (<U+0007>)."""
+    text = normalise.show_controls(text)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -111,7 +111,7 @@ class ParseProblem(JiuzhuError):
     def __init__(self, code: str, message: str, found: str, expected: str, hint: str):
         self.code = code
         self.message = message
-        self.found = found
+        self.found = show_controls(found)  # an invisible character shown as <U+0007>
         self.expected = expected
         self.hint = hint
         super().__init__(self.diagnostic())
@@ -312,6 +312,17 @@ def _too_precise(kind: _Kind, text: str) -> ParseProblem:
 
 
 def _checked(kind: _Kind, amount: Decimal, text: str) -> Decimal:
+    # DECIMAL(18, places) holds 18 - places integer digits; a larger value is too
+    # large whatever its decimals (1e300 cannot even be rounded to two places)
+    if amount and amount.adjusted() >= 18 - kind.places:
+        limit = power_of_ten(18 - kind.places)
+        raise ParseProblem(
+            kind.code,
+            f"{kind.name}过大",
+            text,
+            f"绝对值小于 {limit} 的{kind.name}，如 {kind.example}",
+            f"{kind.name}最多 {18 - kind.places} 位整数；请核对数字和单位",
+        )
     step = Decimal(1).scaleb(-kind.places)
     try:
         exact = amount.quantize(step)
@@ -319,10 +330,15 @@ def _checked(kind: _Kind, amount: Decimal, text: str) -> Decimal:
         exact = None
     if exact is None or exact != amount:
         raise _too_precise(kind, text)
-    if exact.adjusted() >= 18 - kind.places:
-        expected = f"{kind.name}，如 {kind.example}"
-        raise ParseProblem(kind.code, f"{kind.name}过大", text, expected, "请核对数字")
     return exact
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def power_of_ten(exponent: int) -> str:
+    """10 to a power as people write it: ``power_of_ten(16)`` is ``10¹⁶``."""
+    return "10" + str(exponent).translate(_SUPERSCRIPTS)
 
 
 def _read_kind(kind: _Kind, source: Source) -> Decimal:

@@ -241,6 +241,30 @@ def test_typed_number_rejects(
     assert phrase in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("parse", "value", "limit"),
+    [
+        (parse_money, 1e300, "绝对值小于 10¹⁶ 的金额"),
+        (parse_money, -1e20, "绝对值小于 10¹⁶ 的金额"),
+        (parse_number, 1e14, "绝对值小于 10¹⁴ 的数值"),
+        (parse_integer, 1e18, "绝对值小于 10¹⁸ 的整数"),
+    ],
+    ids=["money-1e300", "money-minus-1e20", "number-1e14", "integer-1e18"],
+)
+def test_a_number_too_large_for_its_type_says_so_and_gives_the_limit(
+    parse: Parser, value: float, limit: str
+) -> None:
+    with pytest.raises(ParseProblem) as caught:
+        parse(Stored(decimal_from_float(value), fold_text(str(value))))
+    assert caught.value.message.endswith("过大") and limit in caught.value.expected
+
+
+def test_an_invisible_character_is_shown_by_its_code_point() -> None:
+    with pytest.raises(ParseProblem) as caught:
+        parse_money("26\x0760")
+    assert caught.value.found == "26<U+0007>60"
+
+
 def test_problem_becomes_located_diagnostic() -> None:
     with pytest.raises(ParseProblem) as caught:
         parse_money("35%")

@@ -253,6 +253,25 @@ def test_a_negative_standard_is_refused_even_where_its_bounds_cannot_be_checked(
 
 
 
+def test_a_huge_number_in_a_money_cell_is_too_large_not_too_precise(tmp_path):
+    county = county_sheets()
+    county["标准参数"][1][1] = 1e300  # a number cell, as Excel stores one
+    report = open_project(write_tables(tmp_path, county=county), as_of=AS_OF).report
+    [found] = [d for d in report.errors if d.code == "E104"]
+    assert found.location.cell == "B2" and "金额过大" in found.render()
+    assert "绝对值小于 10¹⁶ 的金额" in found.render()
+    assert "小数位数过多" not in found.render()
+
+
+def test_a_control_character_in_a_money_cell_is_shown_visibly(tmp_path):
+    county = county_sheets()
+    county["标准参数"][1][1] = "13\x0701"
+    root = write_tables(tmp_path, county=county, county_form="csv")
+    report = open_project(root, as_of=AS_OF).report
+    [found] = [d for d in report.errors if d.code == "E104"]
+    assert found.found == "13<U+0007>01" and "\x07" not in found.render()
+
+
 def test_the_console_marks_the_value_column_of_a_negative_standard(tmp_path):
     from console import grids
     from console.sheets import read_sheets
