@@ -37,7 +37,10 @@ KIND_CN = {
     Kind.BOOLEAN: "是否", Kind.DATE: "日期", Kind.TEXT: "文本", Kind.ENUM: "枚举", Kind.LIST: "列表",
 }
 TYPE_COLUMN, READ_COLUMN, PROBLEM_COLUMN = "类型", "程序读作", "问题"
-HELPERS = (TYPE_COLUMN, READ_COLUMN, PROBLEM_COLUMN)
+# Sheet columns renamed (with ′) to make way for a helper. A sheet's own 类型 column (the
+# province's, or a county workbook exported from a published version) is shown as it
+# is, in place of the helper: never two 类型 columns.
+RENAMED = (READ_COLUMN, PROBLEM_COLUMN)
 
 
 @dataclass
@@ -75,7 +78,7 @@ def labels(sheet: Sheet, head: int) -> list[str]:
         if sheet.is_table and col == 0:
             name = "规则编号"
         name = name or column_letter(col)
-        while name in found or name in HELPERS:
+        while name in found or name in RENAMED:
             name += "′"
         found.append(name)
     return found
@@ -112,10 +115,13 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
                 shown=frame.copy())
     if sheet.name in ("标准参数", "standards") and "值" in columns and standards is not None:
         position = columns.index("值") + 1
-        frame.insert(position, TYPE_COLUMN, [_type_of(r, columns, standards) for r in body])
-        frame.insert(position + 1, READ_COLUMN, [
+        if TYPE_COLUMN not in columns:
+            frame.insert(position, TYPE_COLUMN, [_type_of(r, columns, standards) for r in body])
+            grid.helpers.append(TYPE_COLUMN)
+            position += 1
+        frame.insert(position, READ_COLUMN, [
             (read_values or {}).get(i + head + 1, "") for i in range(len(body))])
-        grid.helpers += [TYPE_COLUMN, READ_COLUMN]
+        grid.helpers.append(READ_COLUMN)
     if problems is not None:
         frame[PROBLEM_COLUMN] = ["、".join(problems.get(i + head + 1, [])) for i in range(len(body))]
         grid.helpers.append(PROBLEM_COLUMN)

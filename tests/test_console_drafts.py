@@ -46,6 +46,24 @@ def test_a_draft_starts_from_the_latest_published_version(config: Settings) -> N
     assert "1301" in str(drafts.load_sheets(again)[0].rows)
 
 
+def test_a_draft_from_an_exported_version_shows_one_type_column(config: Settings) -> None:
+    from compiler.registry_publish import publish
+    from console import workspace
+
+    first = drafts.open_draft(config, "330106", "xihu")
+    publish(first.root, "330106", date(2025, 6, 1), "v1", "xihu", 0, config.registry, None)
+    draft = drafts.start_draft(config, "330106", "other")  # the exported workbook
+    sheet = next(s for s in drafts.load_sheets(draft) if s.name == "标准参数")
+    project = workspace.check(draft.root, "330106", date(2025, 6, 1), analysis=False).project
+    assert project is not None
+    province = {s.id: s for s in project.tables.province.standards}
+    grid = grids.to_grid(sheet, province, {}, {})
+    names = list(grid.frame.columns)
+    assert names.count("类型") == 1 and not [n for n in names if n.startswith("类型′")]
+    assert "类型" not in grid.helpers and "类型" in grid.columns  # the workbook's own, editable
+    assert grids.from_grid(grid, grid.frame).rows == sheet.rows  # an unedited grid saves nothing new
+
+
 def test_an_unchanged_parent_keeps_its_timestamp(config: Settings) -> None:
     draft = drafts.open_draft(config, "330106", "xihu")
     copy = draft.root / "province" / "标准参数.csv"
