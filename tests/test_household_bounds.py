@@ -1,7 +1,8 @@
 """Values the household contract rules out are refused in every input format: an
-amount that cannot be negative or a disability grade outside 1-4 (E614, from the
-bounds the province's 字段 sheet declares), a member born after the decision date
-(E615) and an event without a date (E604); net incomes may still be negative. So are a
+amount that cannot be negative (a wage or a transfer income among them) or a
+disability grade outside 1-4 (E614, from the bounds the province's 字段 sheet
+declares), a member born after the decision date (E615) and an event without a date
+(E604); net business and property incomes may still be negative. So are a
 birth before 1900-01-01 (E614), a current group recognised after the decision date
 (E615) and a household with no members (E604), in the CLI, the console and the
 service alike."""
@@ -37,9 +38,12 @@ NON_NEGATIVE = [
     "expenses.medical",
     "expenses.education",
     "expenses.disability",
+    "income.wage",
+    "income.transfer",
     "income.excluded",
 ]
-NET_INCOMES = ["income.wage", "income.business", "income.property", "income.transfer"]
+# a business or property may run at a loss
+NET_INCOMES = ["income.business", "income.property"]
 
 # One row per table, as a typed file holds it: H1 has negative savings and a member
 # with grade 5 and negative excluded income (and a business loss, which is fine); H2
@@ -160,7 +164,7 @@ def test_the_province_declares_the_contract_bounds() -> None:
     }
     assert [(FIELDS[f].lower, FIELDS[f].upper) for f in NET_INCOMES] == [
         (None, None)
-    ] * 4
+    ] * 2
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
@@ -343,12 +347,17 @@ def _write_dated_jsonl(folder: Path) -> Path:
     return path
 
 
-DATED_WRITERS = {
-    "jsonl": _write_dated_jsonl,
-    "csv": lambda folder: _write_files(folder, "csv", _dated),
-    "parquet": lambda folder: _write_files(folder, "parquet", _dated),
-    "duckdb": lambda folder: _write_duckdb(folder, _dated),
-}
+def _writers(jsonl: Callable[[Path], Path], typed: Typed) -> dict[str, Callable]:
+    """A writer per format: ``jsonl`` for JSON Lines, the ``typed`` rows for the rest."""
+    return {
+        "jsonl": jsonl,
+        "csv": lambda folder: _write_files(folder, "csv", typed),
+        "parquet": lambda folder: _write_files(folder, "parquet", typed),
+        "duckdb": lambda folder: _write_duckdb(folder, typed),
+    }
+
+
+DATED_WRITERS = _writers(_write_dated_jsonl, _dated)
 
 
 @pytest.mark.parametrize("fmt", list(DATED_WRITERS))
@@ -403,6 +412,80 @@ def test_a_birth_before_1900_is_refused_without_a_decision_date(tmp_path: Path) 
     assert "早于 1900-01-01；实际为「0001-01-01」" in message
     assert "应为1900-01-01 以后的日期，如 1980-05-01" in message
     assert "占位值" in message
+
+
+# A wage and a transfer income with a stray minus sign (attack F-B: such a household
+# was decided dibao with a negative income per head).
+SIGNS = {
+    "households": [("W1", "330106")],
+    "members": [("W1", "w1", date(1980, 1, 1), Decimal("-100.00"), Decimal("-0.01"))],
+    "events": [],
+}
+SIGN_TYPES = {
+    "households": "household_id VARCHAR, county_code VARCHAR",
+    "members": "household_id VARCHAR, person_id VARCHAR, birth_date DATE, "
+    '"income.wage" DECIMAL(18,2), "income.transfer" DECIMAL(18,2)',
+    "events": 'household_id VARCHAR, "event.type" VARCHAR, "event.date" DATE',
+}
+SIGN_HOUSEHOLD = {
+    "household_id": "W1",
+    "county_code": "330106",
+    "members": [
+        {"person_id": "w1", "birth_date": "1980-01-01",
+         "income": {"wage": "-100.00", "transfer": -0.01}},
+    ],
+}  # fmt: skip
+
+
+def _signs(con: duckdb.DuckDBPyConnection) -> None:
+    _typed(con, SIGN_TYPES, SIGNS)
+
+
+def _write_signs_jsonl(folder: Path) -> Path:
+    path = folder / "signs.jsonl"
+    path.write_text(json.dumps(SIGN_HOUSEHOLD) + "\n", encoding="utf-8")
+    return path
+
+
+SIGN_WRITERS = _writers(_write_signs_jsonl, _signs)
+
+
+@pytest.mark.parametrize("fmt", list(SIGN_WRITERS))
+def test_every_format_refuses_a_negative_wage_or_transfer_income(
+    fmt: str, tmp_path: Path
+) -> None:
+    found = _refused(SIGN_WRITERS[fmt](tmp_path), as_of=AS_OF)
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E614", _cell(fmt, "members", 0, field, 0))
+        for field in ("income.wage", "income.transfer")
+    ]
+    wage, transfer = (message for *_, message in found)
+    assert "「工资性收入」（income.wage）的取值超出允许范围；实际为「-100" in wage
+    assert "应为不小于 0 的金额，如 1402.50" in wage
+    assert "「转移净收入」（income.transfer）" in transfer and "-0.01" in transfer
+
+
+def test_the_service_refuses_a_negative_wage_at_its_path(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from compiler.service import Settings, create_app
+
+    settings = Settings(
+        tables=ROOT / "tables", registry=tmp_path / "none.duckdb", warm_on_start=False
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/v1/decisions",
+            json={"as_of": AS_OF.isoformat(), "households": [SIGN_HOUSEHOLD]},
+        )
+
+    assert response.status_code == 422, response.text
+    errors = [(e["code"], e["path"]) for e in response.json()["errors"]]
+    assert errors == [
+        ("E614", "$.households[0].members[0].income.wage"),
+        ("E614", "$.households[0].members[0].income.transfer"),
+    ]
 
 
 # The small tables with the household's current recognition date declared as a field.

@@ -4,13 +4,15 @@ a stable code or decided the same way by both evaluators.
 - an alert counted in working days from a date the calendar does not cover (E612);
 - ``evaluate --out`` naming one of its own input files (E613), the input unchanged;
 - a DuckDB memory limit too small to work in (E605 before any work);
-- a negative wage, which must not turn the employment-cost deduction into extra income;
+- a negative wage: refused (E614); where a province allows one, it must not turn the
+  employment-cost deduction into extra income;
 - synth's members/events names for a households file whose name repeats "households".
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -122,11 +124,31 @@ def test_a_memory_limit_too_small_is_refused_before_any_work(tmp_path: Path, lim
     assert raised.value.diagnostics[0].code == "E605" and "64MiB" in raised.value.diagnostics[0].render()
 
 
-def test_a_negative_wage_is_not_deducted_as_employment_cost(tmp_path: Path) -> None:
+def test_a_negative_wage_is_refused_by_both_evaluators(tmp_path: Path) -> None:
     path = _write(tmp_path, _household("2025-01-27", wage="-1000000.00"))
 
-    text = explain_file(TABLES, path, "E1", AS_OF)
-    evaluate_file(TABLES, path, AS_OF, tmp_path / "d.jsonl", trace="none")
+    for evaluator in (
+        lambda: explain_file(TABLES, path, "E1", AS_OF),
+        lambda: evaluate_file(TABLES, path, AS_OF, tmp_path / "d.jsonl", trace="none"),
+    ):
+        with pytest.raises(InputError) as raised:
+            evaluator()
+        assert [(d.code, d.location.cell) for d in raised.value.diagnostics] == [
+            ("E614", "第1行 $.members[0].income.wage")
+        ]
+
+
+def test_a_negative_wage_is_not_deducted_as_employment_cost(tmp_path: Path) -> None:
+    # a province whose 字段 sheet lets wages be negative (the province's own does not)
+    tables = shutil.copytree(TABLES, tmp_path / "tables")
+    fields = tables / "province" / "字段.csv"
+    row = "income.wage,工资性收入,成员,money,0,{},"
+    bounded, unbounded = row.format("0").encode(), row.format("").encode()
+    fields.write_bytes(fields.read_bytes().replace(bounded, unbounded))
+    path = _write(tmp_path, _household("2025-01-27", wage="-1000000.00"))
+
+    text = explain_file(tables, path, "E1", AS_OF)
+    evaluate_file(tables, path, AS_OF, tmp_path / "d.jsonl", trace="none")
 
     [decision] = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()]
     # income -1,000,000 a year over two members, nothing deducted: -41,666.67 a month
