@@ -194,7 +194,7 @@ def plain_place(d: Diagnostic) -> str:
     location = d.location
     name = Path(location.file).name if location.file else ""
     sheet = f"「{location.sheet}」" if location.sheet else ""
-    return f"{name}{sheet}{location.cell or ''}" or "工作簿"
+    return f"{name}{sheet}{location.cell or ''}"
 
 
 def placer(ctx: Context) -> Callable[[Diagnostic], str]:
@@ -237,7 +237,7 @@ def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str]
     ordered = sorted(items, key=lambda d: (not d.is_error, d.severity != Severity.WARNING))
     for d in ordered[:limit]:
         place = (where or plain_place)(d)
-        body = f"**{d.code}** {place}：{d.message}"
+        body = f"**{d.code}** {place}：{d.message}" if place else f"**{d.code}** {d.message}"
         if d.found is not None:
             body += f"；实际为「{d.found}」"
         if d.expected:

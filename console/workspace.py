@@ -236,6 +236,23 @@ def in_force(registry: Path, county: str, day: date) -> Any:
     return Registry(registry).version_in_force(county, day)
 
 
+def superseded(registry: Path, county: str, effective: date) -> Diagnostic | None:
+    """``registry_publish.superseded`` for the version a publish effective on
+    ``effective`` would make: W701 when versions already published take effect later,
+    so the new one applies only until the first of them."""
+    import dataclasses
+
+    from compiler.registry import Registry
+    from compiler.registry_publish import superseded as overtaken
+
+    store = Registry(registry)
+    latest = store.latest(county)
+    if latest is None:
+        return None
+    coming = dataclasses.replace(latest, number=latest.number + 1, effective_from=effective)
+    return overtaken(store, coming)
+
+
 def side(ref: str, root: Path, registry: Path, as_of: date) -> Any:
     """``registry_refs.resolve_ref``: ``330106@3`` a version, ``330106`` the working
     copy under ``root``."""

@@ -130,3 +130,21 @@ def test_one_of_the_csv_pair_alone_says_which_file_to_add(name: str, data: bytes
     text = shown(at)
     assert said in text and ".zip" in text
     no_server_text(text)
+
+
+def test_the_publish_review_warns_that_a_later_dated_version_will_replace_this_one() -> None:
+    from tests.test_console import button, publish, set_dibao
+
+    at = publish(start(ADMIN), "七月起的标准", effective="2025-07-01")
+    button(at, "确认发布").click()
+    at.run()
+    assert "已发布 330106@1" in shown(at)
+    set_dibao(at, "1700")
+    publish(at, "八月起提高低保标准", effective="2025-08-01")  # dated after @1: nothing to say
+    assert "W701" not in shown(at) and [b for b in at.button if b.key == "publish_confirm"]
+    publish(at, "六月起提高低保标准", effective="2025-06-01")
+    text = shown(at)
+    assert "W701" in text and "330106@2 自 2025-06-01 起生效，只适用到 2025-06-30" in text
+    assert "330106@1 自 2025-07-01 起生效，届时取代本版" in text
+    assert [w for w in at.warning if "W701" in w.value]
+    assert [b for b in at.button if b.key == "publish_confirm"]  # a warning: the admin decides

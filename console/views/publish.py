@@ -73,13 +73,16 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
                 str(shared), ctx.county, ctx.root, registry, ctx.settings.samples, effective)
             if comparison is not None:
                 comparison.old_label = "tables 文件夹中的工作簿"
+    overtaken = workspace.superseded(registry, ctx.county, effective)
     st.session_state["publish_ready"] = (key, baseline.label if baseline else None, comparison,
-                                         len(full.warnings))
+                                         len(full.warnings), overtaken)
 
 ready = st.session_state.get("publish_ready")
 if ready and ready[0] == key:
-    _, baseline_label, comparison, warnings = ready
+    _, baseline_label, comparison, warnings, overtaken = ready
     st.subheader("发布前核对")
+    if overtaken is not None:  # the CLI's W701: later-dated versions will replace this one
+        ui.diagnostics_list([overtaken])
     if baseline_label is None:
         st.info(f"{effective} 没有生效的已发布版本：这一版将是本县在该日的第一个版本。"
                 "下面是与 tables 文件夹中本县工作簿相比的改动。")
