@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 
 from compiler.errors import JiuzhuError
+from console import signin_limit
 from console.config import settings
 from console.ui import SIGNED_OUT, AccessDenied, diagnostics_list, signed_in
 from console.users import (
@@ -46,15 +47,22 @@ def sign_in() -> None:
     if reason and not submitted:
         left.warning(reason)
     if submitted:
+        config = settings()
+        paused = signin_limit.paused_until(config.state, name)
+        if paused is not None:  # refused before any password is checked, for any name
+            left.error(signin_limit.refusal(paused))
+            return
         try:
-            user = authenticate(settings().users, name, password)
+            user = authenticate(config.users, name, password)
         except UserError as error:
             left.error(str(error))
             return
         if user is None:
-            left.error("用户名或密码不正确。")
+            paused = signin_limit.failed(config.state, name)
+            left.error(signin_limit.refusal(paused) if paused else "用户名或密码不正确。")
             return
-        now = current(settings().users, user.name)
+        signin_limit.succeeded(config.state, name)
+        now = current(config.users, user.name)
         st.session_state.clear()
         st.session_state["user"] = user
         st.session_state["user_stamp"] = now[1] if now else ""
