@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument(
         "--max-body-mb", type=positive, default=20, help="请求内容上限（MB）"
     )
+    serve.add_argument(
+        "--body-timeout",
+        type=positive,
+        default=30,
+        help="请求内容中断多少秒后停止等待（408），默认 30",
+    )
     serve.set_defaults(run=run_serve)
 
 
@@ -72,6 +78,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_mb * 1024 * 1024,
         max_households=args.max_households,
         workers=args.workers,
+        body_timeout=args.body_timeout,
     )
     host, port = sock.getsockname()[:2]
     jiuzhu.info("决策服务在 http://%s:%d 上监听（Ctrl+C 停止）", host, port)

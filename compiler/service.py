@@ -37,7 +37,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from compiler.service_request import (
     parse_decision_request,
     parse_json,
     read_body,
+    version_problem,
 )
 
 API = "v1"
@@ -82,6 +83,7 @@ class Settings:
     registry: str | Path | None = None  # None: compiler.registry's default place
     max_body_bytes: int = 20 * 1024 * 1024
     max_households: int = 10_000
+    body_timeout: float = 30.0  # seconds a request body may pause (E608, 408)
     workers: int = 2  # evaluation threads, each with its own DuckDB connection
     cached_projects: int = 4
     warm_on_start: bool = True
@@ -224,7 +226,7 @@ def _routes(
         summary="对家庭作出决策（decide for households）",
     )
     async def decisions(request: Request) -> Response:
-        raw = await read_body(request, settings.max_body_bytes)
+        raw = await read_body(request, settings.max_body_bytes, settings.body_timeout)
         parsed = parse_decision_request(
             parse_json(raw), settings.max_households, date.today()
         )
@@ -278,11 +280,11 @@ def _routes(
     )
     async def version(code: str, n: str) -> Response:
         _county_code(code)
-        if not re.fullmatch(r"[1-9]\d{0,8}", n):
-            raise request_error(
-                "E608", "版本号应是正整数", "url.n", found=n[:40], expected="3"
-            )
-        body = await anyio.to_thread.run_sync(_version, cache, code, int(n))
+        number = int(n) if re.fullmatch(r"\d{1,40}", n) else 0  # 0: no number
+        problem = version_problem(number, "url.n")
+        if problem is not None:
+            raise ServiceError(422, [replace(problem, found=n[:40])])
+        body = await anyio.to_thread.run_sync(_version, cache, code, number)
         return json_response(body)
 
     @app.get(f"/{API}/health", summary="服务状态（health）")

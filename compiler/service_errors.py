@@ -44,14 +44,22 @@ class ServiceError(Exception):
     """A failure answered with the error body: an HTTP status and diagnostics whose
     ``location.cell`` holds the JSON path (or URL parameter) of the fault."""
 
-    def __init__(self, status: int, diagnostics: list[Diagnostic]) -> None:
+    def __init__(
+        self,
+        status: int,
+        diagnostics: list[Diagnostic],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(diagnostics[0].message if diagnostics else "")
         self.status = status
         self.diagnostics = diagnostics
+        self.headers = headers or {}
 
     def response(self) -> Response:
         items = [error_item(d) for d in self.diagnostics[:MAX_ERRORS]]
-        return json_response({"error": items[0], "errors": items}, self.status)
+        response = json_response({"error": items[0], "errors": items}, self.status)
+        response.headers.update(self.headers)
+        return response
 
 
 def request_error(

@@ -1,9 +1,10 @@
 """The body of ``POST /v1/decisions``: read within its limit, parsed, checked.
 
-``read_body`` refuses a body past the byte limit (E609, 413); ``parse_json`` reads it
-as JSON with exact decimals and no repeated keys (E608, 400); ``parse_decision_request``
-checks the request's own fields and reports every problem together (E608, 422), leaving
-the households to the loader. Each problem names its JSON path.
+``read_body`` refuses a body past the byte limit (E609, 413) or one that stops
+arriving (E608, 408); ``parse_json`` reads it as JSON with exact decimals and no
+repeated keys (E608, 400); ``parse_decision_request`` checks the request's own fields
+and reports every problem together (E608, 422), leaving the households to the loader.
+Each problem names its JSON path.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+import anyio
 from fastapi import Request
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
@@ -41,6 +43,13 @@ class DecisionRequest:
         )
 
 
+def _integer(digits: str) -> int | Decimal:
+    """A JSON integer; one of more digits than any value holds is read as a Decimal,
+    since Python refuses to make an int of more than 4,300 digits (the value is then
+    refused as too large, not as JSON that cannot be read)."""
+    return int(digits) if len(digits) <= 40 else Decimal(digits)
+
+
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} 不是 JSON 数值")
 
@@ -63,6 +72,7 @@ def parse_json(raw: bytes) -> object:
         return json.loads(
             text,
             parse_float=Decimal,
+            parse_int=_integer,
             parse_constant=_no_constant,
             object_pairs_hook=unique_pairs,
         )
@@ -152,27 +162,32 @@ def parse_decision_request(
 
 
 def parse_as_of(value: object, today: date, path: str) -> tuple[date, list[Diagnostic]]:
+    """The decision date of ``value`` (``YYYY-MM-DD``, default ``today``), or E608 at
+    ``path``: not a date, or a date outside the working-day calendar's years."""
     if value is None:
         return today, []
-    expected = (
-        f"YYYY-MM-DD 格式的日期，{FIRST_YEAR} 至 {LAST_YEAR} 年之间，如 2025-08-01"
-    )
+    day = None
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
             day = date.fromisoformat(value)
         except ValueError:
             day = None
-        if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR:
-            return day, []
-    hint = f"工作日历只覆盖 {FIRST_YEAR} 至 {LAST_YEAR} 年"
+    if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR:
+        return day, []
+    message = (
+        f"决策日期 as_of 超出支持的范围：{day} 不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
+        if day is not None
+        else "决策日期 as_of 无法识别"
+    )
     return today, [
         make(
             "E608",
-            "决策日期 as_of 无法识别",
+            message,
             Location(cell=path),
             found=clip(value),
-            expected=expected,
-            hint=hint,
+            expected=f"YYYY-MM-DD 格式的日期，{FIRST_YEAR} 至 {LAST_YEAR} 年之间，"
+            "如 2025-08-01",
+            hint=f"工作日历只覆盖 {FIRST_YEAR} 至 {LAST_YEAR} 年，此外的工作日无从计算",
         )
     ]
 
@@ -204,23 +219,35 @@ def _pins(value: object) -> tuple[dict[str, int], list[Diagnostic]]:
                     expected="330106",
                 )
             )
-        elif (
-            isinstance(number, int)
-            and not isinstance(number, bool)
-            and 0 < number < 2**31
-        ):
-            pins[code] = number
+        elif (problem := version_problem(number, path)) is not None:
+            problems.append(problem)
         else:
-            problems.append(
-                make(
-                    "E608",
-                    "版本号应是正整数",
-                    Location(cell=path),
-                    found=clip(number),
-                    expected="3",
-                )
-            )
+            assert isinstance(number, int)
+            pins[code] = number
     return pins, problems
+
+
+# Version numbers count a county's publications; 2^31 - 1 is more than any will reach.
+MAX_VERSION = 2**31 - 1
+
+
+def version_problem(number: object, path: str) -> Diagnostic | None:
+    """E608 at ``path`` when ``number`` (from JSON, or the URL's digits as an int) is
+    not a version number: not a positive integer, or past ``MAX_VERSION``."""
+    whole = isinstance(number, int) and not isinstance(number, bool)
+    if isinstance(number, Decimal) and number.is_finite() and number == number // 1:
+        whole = True  # an integer of more digits than parse_json reads as int
+    if whole and 0 < number <= MAX_VERSION:  # type: ignore[operator]
+        return None
+    too_large = whole and number > MAX_VERSION  # type: ignore[operator]
+    return make(
+        "E608",
+        "版本号过大" if too_large else "版本号应是正整数",
+        Location(cell=path),
+        found=clip(number),
+        expected=f"不超过 {MAX_VERSION} 的正整数，如 3" if too_large else "3",
+        hint="版本号是该县已发布版本的序号，从 1 起" if too_large else None,
+    )
 
 
 def clip(value: object) -> str:
@@ -228,18 +255,44 @@ def clip(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with E609 (413) as soon as it passes ``limit`` bytes."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, refused with E609 (413) as soon as it passes ``limit`` bytes, and
+    with E608 (408) when ``timeout`` seconds pass with none of it arriving: uvicorn
+    has no such limit, and a client whose Content-Length promises more than it sends
+    would hold a connection and its request open for ever."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(int(declared), limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            with anyio.fail_after(timeout):
+                chunk = await stream.__anext__()
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise _too_slow(size, declared, timeout) from None
         size += len(chunk)
         if size > limit:
             raise _too_large(size, limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_slow(size: int, declared: str, timeout: float) -> ServiceError:
+    promised = f"，请求头 Content-Length 为 {declared} 字节" if declared else ""
+    error = request_error(
+        "E608",
+        f"请求内容在 {timeout:g} 秒内没有继续传来，已停止等待",
+        "$",
+        408,
+        found=f"已收到 {size} 字节{promised}",
+        expected="在 Content-Length 声明的字节数内连续发完请求内容",
+        hint="检查 Content-Length 是否与实际发送的字节数一致；网络中断时请重新发送",
+    )
+    error.headers["connection"] = "close"  # the rest of the body is not awaited
+    return error
 
 
 def _too_large(size: int, limit: int) -> ServiceError:

@@ -4,12 +4,13 @@ or port it cannot listen on (E616); and it starts on a port it bound itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -70,22 +71,54 @@ def test_a_number_out_of_range_is_a_usage_error(option, value, said, capsys):
     assert stopped.value.code == 2 and said in err and "内部错误" not in err
 
 
-def test_the_service_answers_on_the_port_it_bound(tmp_path):
-    tables = write_tables(tmp_path)
-    env = {k: v for k, v in os.environ.items() if k != "JIUZHU_REGISTRY"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "compiler.cli", "serve", "--tables", str(tables),
-         "--port", "0"],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
-    )
-    try:
+@pytest.fixture
+def serving(tmp_path) -> Iterator[Callable[..., str]]:
+    """Starts ``jiuzhu serve --port 0`` with the options given; returns its address."""
+    servers: list[subprocess.Popen[str]] = []
+
+    def start(*options: str) -> str:
+        tables = write_tables(tmp_path)
+        env = {k: v for k, v in os.environ.items() if k != "JIUZHU_REGISTRY"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "compiler.cli", "serve", "--tables", str(tables),
+             "--port", "0", *options],
+            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        servers.append(server)
         assert server.stderr is not None
         line = server.stderr.readline()
         found = re.search(r"决策服务在 (http://127\.0\.0\.1:\d+) 上监听", line)
         assert found, line
-        # uvicorn's startup follows the line; the socket already accepts connections
-        answer = httpx.get(f"{found.group(1)}/v1/health", timeout=30)
-        assert answer.json()["status"] == "ok"
-    finally:
+        return found.group(1)
+
+    yield start
+    for server in servers:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_service_answers_on_the_port_it_bound(serving):
+    address = serving()
+    # uvicorn's startup follows the line; the socket already accepts connections
+    answer = httpx.get(f"{address}/v1/health", timeout=30)
+    assert answer.json()["status"] == "ok"
+
+
+def test_a_body_shorter_than_its_content_length_is_answered_not_awaited(serving):
+    host, port = serving("--body-timeout", "1").removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as client:
+        # the header promises 100 bytes; 9 come, then nothing
+        client.sendall(
+            b"POST /v1/decisions HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b'{"as_of":'
+        )
+        answer = b""
+        while chunk := client.recv(65536):  # the service closes the connection
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ")
+    error = json.loads(body)["error"]
+    assert (error["code"], error["path"]) == ("E608", "$")
+    assert error["message"] == "请求内容在 1 秒内没有继续传来，已停止等待"
+    assert error["found"] == "已收到 9 字节，请求头 Content-Length 为 100 字节"
