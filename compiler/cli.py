@@ -96,6 +96,14 @@ def count(text: str) -> int:
     return value
 
 
+def batch_households(text: str) -> int:
+    """A --batch-size: households decided at once, at least 1."""
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"「{text}」应为不小于 1 的整数")
+    return value
+
+
 TABLES_HELP = "决策表文件夹，默认 tables"
 AS_OF_HELP = "决策日，默认今天"
 
@@ -153,6 +161,10 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--memory-limit", type=memory_size, default=None,
         help="DuckDB 内存上限，如 1GB；默认 4GiB（机器内存较小时取其 80%%），超出部分写入临时文件",
+    )
+    evaluate.add_argument(
+        "--batch-size", type=batch_households, default=None,
+        help="每批决策的户数；默认按内存上限取值，最多 1000000。户数更多时分批决策、逐批写出",
     )
 
     evaluate.add_argument(
@@ -316,6 +328,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         project=project,
         versions=versions,
         summary=args.summary or not args.out,
+        batch=args.batch_size,
     )
     if result.input_warnings:
         print(render_text(result.input_warnings), file=sys.stderr)

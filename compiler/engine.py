@@ -219,6 +219,13 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> duck
 
 def memory_setting(text: str) -> str:
     """A memory size like 1GB; anything else is refused before it reaches SQL."""
+    memory_bytes(text)
+    return text.strip()
+
+
+def memory_bytes(text: str) -> int:
+    """The bytes of a memory size like 1GB or 512MiB; InputError for anything else,
+    or for less than DuckDB needs."""
     import re
 
     found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.IGNORECASE)
@@ -234,7 +241,7 @@ def memory_setting(text: str) -> str:
             make("E605", "内存上限太小，DuckDB 无法在其中完成计算", found=text,
                  expected="至少 64MiB，如 512MB、1GB")
         )
-    return text.strip()
+    return int(size)
 
 
 def install_standards(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan], as_of: date,
@@ -314,12 +321,16 @@ def run_programs(
     trace: str = "full",
     store: bool = True,
     restrict: bool = False,
+    inputs: str = "",
 ) -> str:
     """Run every county's program; returns the name of the relation of all decisions.
 
     Counties whose tables compile to the same SQL share one run over their households.
     With ``restrict`` a single run also reads only the households of ``counties`` (the
     connection holds others); without it a single run reads every loaded household.
+    ``inputs`` is appended to the names of the input relations read (``jz_households``
+    and the others) and of the decisions relation returned: a batch of households is
+    decided from views named ``jz_households_b`` and so on.
     A UNIQUE or ANY table whose contract breaks raises EvaluationError naming the
     household and the rules. With ``store`` the decisions are computed here into
     temporary tables, to be read as often as the caller likes; without it they are
@@ -332,9 +343,9 @@ def run_programs(
     single = len(by_sql) == 1 and not restrict
     parts = []
     for index, codes in enumerate(by_sql.values()):
-        suffix = "" if single else f"_g{index}"
+        suffix = inputs if single else f"{inputs}_g{index}"
         if not single:
-            _group_views(con, index, codes)
+            _group_views(con, inputs, suffix, codes)
         program = project.program(codes[0], suffix=suffix, trace=trace)
         kind = "TABLE" if store else "VIEW"
         try:
@@ -343,20 +354,24 @@ def run_programs(
             raise contract_error(error) or data_error(error) or error from None
         parts.append(f"SELECT * FROM jz_decisions{suffix}")
     if not single:
-        con.execute("CREATE OR REPLACE TEMP VIEW jz_decisions AS " + " UNION ALL ".join(parts))
-    return "jz_decisions"
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW jz_decisions{inputs} AS " + " UNION ALL ".join(parts)
+        )
+    return f"jz_decisions{inputs}"
 
 
-def _group_views(con: duckdb.DuckDBPyConnection, index: int, codes: list[str]) -> None:
+def _group_views(con: duckdb.DuckDBPyConnection, inputs: str, suffix: str, codes: list[str]) -> None:
+    """Views ``jz_households{suffix}`` and the others over ``jz_households{inputs}``
+    and the others, holding the households of ``codes``."""
     listed = ", ".join("'" + c + "'" for c in codes if c.isdigit())
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW jz_households_g{index} AS "
-        f"SELECT * FROM jz_households WHERE county_code IN ({listed})"
+        f"CREATE OR REPLACE TEMP VIEW jz_households{suffix} AS "
+        f"SELECT * FROM jz_households{inputs} WHERE county_code IN ({listed})"
     )
     for table in ("jz_members", "jz_events"):
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {table}_g{index} AS SELECT * FROM {table} "
-            f"WHERE household_id IN (SELECT household_id FROM jz_households_g{index})"
+            f"CREATE OR REPLACE TEMP VIEW {table}{suffix} AS SELECT * FROM {table}{inputs} "
+            f"WHERE household_id IN (SELECT household_id FROM jz_households{suffix})"
         )
 
 

@@ -8,6 +8,7 @@ population is decided by set-based SQL, never one household at a time in Python.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from compiler import logger
+from compiler.batches import batch_size, decide_in_batches, plan_batches, to_stderr
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.engine import (
     Project,
@@ -122,37 +125,69 @@ def evaluate_file(
     versions: dict[str, str] | None = None,
     trace: str = "full",
     summary: bool = True,
+    batch: int | None = None,
 ) -> EvaluationResult:
     """Decide for every household in a file and write the decisions (csv/parquet/jsonl).
 
     With ``summary`` the households are also counted by county and group; that reads
     the decisions a second time, so a province-scale run that only writes them skips it.
+    More households than ``batch`` (by default as many as the memory limit holds, at
+    most a million) are decided a batch at a time, each batch's decisions written to a
+    temporary file as it is done (``compiler.batches``); with ``progress`` each batch
+    is reported on standard error.
     """
-    from compiler.output import write_decisions
-
     started = time.perf_counter()
     if out:
         _refuse_overwriting_input(households, out)
         _refuse_unwritable(out)
     project = project or open_project(tables, counties, as_of)
-    con = connect(memory_limit or default_memory_limit())
+    limit = memory_limit or default_memory_limit()
+    con = connect(limit)
     if progress:
         con.execute("SET enable_progress_bar = true")
     notes: list[Diagnostic] = []
-    try:
-        present = prepare(con, project, households, as_of, counties, versions, notes)
-        # a file written without a summary reads the decisions once: decide as it writes
-        relation = decide(con, project, present, trace, store=not out or summary)
-    except duckdb.OutOfMemoryException as error:
-        raise _engine_error(error) from None
-    except EvaluationError as failure:
-        raise _with_households(con, failure) from None
-    except InputError as failure:
-        raise _with_large_amounts(con, project, failure) from None
+    with tempfile.TemporaryDirectory(prefix="jiuzhu-batches-") as scratch:
+        try:
+            present = prepare(con, project, households, as_of, counties, versions, notes)
+            batches = plan_batches(con, batch or batch_size(limit, trace)) if present else []
+            if len(batches) > 1:
+                report = to_stderr if progress else logger.info
+                relation = decide_in_batches(
+                    con, project, present, batches, trace, Path(scratch), report
+                )
+            else:
+                # a file written without a summary reads the decisions once: decide
+                # as it writes
+                relation = decide(con, project, present, trace, store=not out or summary)
+        except duckdb.OutOfMemoryException as error:
+            raise _engine_error(error) from None
+        except EvaluationError as failure:
+            raise _with_households(con, failure) from None
+        except InputError as failure:
+            raise _with_large_amounts(con, project, failure) from None
+        counted = _written(con, project, relation, out, summary)
+    count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
+    warnings = [d for d in project.report.items if not d.is_error]
+    return EvaluationResult(
+        count, time.perf_counter() - started, present, counted, warnings, input_warnings=notes
+    )
+
+
+def _written(
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    relation: str,
+    out: str | Path | None,
+    summary: bool,
+) -> list[tuple[str, str, str, int]]:
+    """Write the decisions to ``out``, if given, and count them by county and group
+    if asked (or if there is no file to write)."""
+    from compiler.output import write_decisions
+
     try:
         if out:
             write_decisions(con, relation, out)
-        counted = _summary(con, relation, project) if summary or not out else []
+        return _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:
         broken = contract_error(error)
         if broken is not None:
@@ -161,11 +196,6 @@ def evaluate_file(
         if overflow is not None:
             raise _with_large_amounts(con, project, overflow) from None
         raise _engine_error(error) from None
-    count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
-    warnings = [d for d in project.report.items if not d.is_error]
-    return EvaluationResult(
-        count, time.perf_counter() - started, present, counted, warnings, input_warnings=notes
-    )
 
 
 def _with_households(con: duckdb.DuckDBPyConnection, failure: EvaluationError) -> EvaluationError:
