@@ -108,6 +108,7 @@ def load_workbook(path: str | Path, kind: WorkbookKind, report: Report) -> Workb
     report.extend(diagnostics)
     code, name = _code_and_name(Path(path), kind)
     workbook = Workbook(str(path), code, name, kind)
+    workbook.sheet_names = tuple(sheet.name for sheet in raw.sheets)
     _Loader(raw, workbook, report).run()
     return workbook
 

@@ -286,6 +286,7 @@ class Workbook:
     tables: list[Table] = field(default_factory=list)
     calendar: list[CalendarDay] = field(default_factory=list)
     other_sheets: list[OtherSheet] = field(default_factory=list)
+    sheet_names: tuple[str, ...] = ()  # every sheet of the file read, in its order
 
 
 @dataclass

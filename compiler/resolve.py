@@ -107,16 +107,13 @@ def _check_recognised(workbook: Workbook, report: Report) -> None:
     likely renamed or mis-saved; ignoring it would silently drop the county's rules."""
     if workbook.standards or workbook.tables or workbook.derived:
         return
-    from compiler.read import read_workbook
-
-    raw, _ = read_workbook(workbook.path)
-    if any(sheet.name.strip() == "标准参数" for sheet in raw.sheets):
+    if any(name.strip() == "标准参数" for name in workbook.sheet_names):
         return  # the sheet is there, it only has no rows yet
     report.error(
         "E004",
         "工作簿中没有「标准参数」工作表或决策表",
         Location(workbook.path),
-        found="、".join(s.name for s in raw.sheets) or "（没有工作表）",
+        found="、".join(workbook.sheet_names) or "（没有工作表）",
         expected="名为「标准参数」的工作表（可以只有表头），或按格式排版的决策表",
         hint="检查工作表是否被改名（例如 Sheet1）",
     )
