@@ -19,77 +19,46 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 
 from compiler.errors import JiuzhuError
-from console import signin_limit
-from console.config import settings
-from console.ui import SIGNED_OUT, AccessDenied, diagnostics_list, signed_in
-from console.users import (
-    COUNTY_ADMIN,
-    PROVINCE_MAINTAINER,
-    UserError,
-    authenticate,
-    current,
-)
+from console.signin import sign_in
+from console.ui import AccessDenied, diagnostics_list, signed_in
+from console.users import COUNTY_ADMIN, PROVINCE_MAINTAINER
 
 VIEWS = Path(__file__).parent / "views"
 st.set_page_config(page_title="救助 · 决策表控制台", page_icon="🧮", layout="wide")
 
 
-def sign_in() -> None:
-    st.title("救助 · 决策表控制台")
-    st.caption("浙江省低收入人口救助决策表：编辑标准、检查、预览、发布与对比")
-    left, _ = st.columns([2, 3])
-    with left.form("signin"):
-        name = st.text_input("用户名", key="signin_name")
-        password = st.text_input("密码", type="password", key="signin_password")
-        submitted = st.form_submit_button("登录", type="primary")
-    left.caption("账号由管理人员用 jiuzhu user add 创建；忘记密码请联系管理人员重设。")
-    reason = st.session_state.get(SIGNED_OUT)
-    if reason and not submitted:
-        left.warning(reason)
-    if submitted:
-        config = settings()
-        paused = signin_limit.paused_until(config.state, name)
-        if paused is not None:  # refused before any password is checked, for any name
-            left.error(signin_limit.refusal(paused))
-            return
-        try:
-            user = authenticate(config.users, name, password)
-        except UserError as error:
-            left.error(str(error))
-            return
-        if user is None:
-            paused = signin_limit.failed(config.state, name)
-            left.error(signin_limit.refusal(paused) if paused else "用户名或密码不正确。")
-            return
-        signin_limit.succeeded(config.state, name)
-        now = current(config.users, user.name)
-        st.session_state.clear()
-        st.session_state["user"] = user
-        st.session_state["user_stamp"] = now[1] if now else ""
-        st.rerun()
+PAGES = [  # (view and URL path, title, icon, the one role it is for; None: every role)
+    ("standards", "标准与规则", ":material/table_view:", None),
+    ("preview", "样本预览", ":material/groups:", None),
+    ("analysis", "一致性检查", ":material/fact_check:", None),
+    ("publish", "发布", ":material/publish:", COUNTY_ADMIN),
+    ("history", "历史与对比", ":material/history:", None),
+    ("province", "省级工作簿", ":material/account_balance:", PROVINCE_MAINTAINER),
+]
 
 
-def pages(role: str) -> list:  # type: ignore[type-arg]
-    def page(name: str, title: str, icon: str) -> st.Page:
-        return st.Page(VIEWS / f"{name}.py", title=title, icon=icon, url_path=name)
+def pages(role: str) -> list[st.Page]:
+    """Every page, those of other roles hidden from the menu: opened by URL they refuse
+    in Chinese (each page checks access itself) where Streamlit would say, in English,
+    that the page does not exist."""
+    return [st.Page(VIEWS / f"{name}.py", title=title, icon=icon, url_path=name,
+                    visibility="visible" if only in (None, role) else "hidden")
+            for name, title, icon, only in PAGES]
 
-    found = [
-        page("standards", "标准与规则", ":material/table_view:"),
-        page("preview", "样本预览", ":material/groups:"),
-        page("analysis", "一致性检查", ":material/fact_check:"),
-    ]
-    if role == COUNTY_ADMIN:
-        found.append(page("publish", "发布", ":material/publish:"))
-    found.append(page("history", "历史与对比", ":material/history:"))
-    if role == PROVINCE_MAINTAINER:
-        found.append(page("province", "省级工作簿", ":material/account_balance:"))
-    return found
+
+def signed_out_pages() -> list[st.Page]:
+    """The sign-in form, and every page under its URL: a page opened from a bookmark,
+    or reloaded (a new session, signed out), shows the form (``ui.context``) and then
+    itself, where Streamlit would say, in English, that the page does not exist."""
+    return [st.Page(sign_in, title="登录", url_path="signin"),
+            *[st.Page(VIEWS / f"{name}.py", title=title, url_path=name, visibility="hidden")
+              for name, title, *_ in PAGES]]
 
 
 def main() -> None:
     user = signed_in()
     if user is None:
-        st.navigation([st.Page(sign_in, title="登录", url_path="signin")], position="hidden").run()
+        st.navigation(signed_out_pages(), position="hidden").run()
         return
     navigation = st.navigation(pages(user.role))
     with st.sidebar:

@@ -22,6 +22,7 @@ from compiler.evaluate import GROUP_CN
 from console import drafts, grids, users, workspace
 from console.config import Settings, settings
 from console.sheets import Sheet, read_sheets
+from console.signin import SIGNED_OUT, sign_in
 from console.users import COUNTY_ADMIN, User
 
 TABLES_SOURCE = "tables 文件夹中的工作簿"
@@ -58,9 +59,6 @@ class Context:
                 self.draft.revision if self.draft else 0)
 
 
-SIGNED_OUT = "signed_out_reason"
-
-
 def signed_in() -> User | None:
     """The session's user while the users file still has them with the same role,
     county and password; otherwise the session ends (asked on every run, so a changed
@@ -83,8 +81,8 @@ def signed_in() -> User | None:
 def context(require_edit: bool = False) -> Context:
     """The page's context; stops the page (with a message) when access is not allowed."""
     user = signed_in()
-    if user is None:
-        st.warning("请先登录。")
+    if user is None:  # a page opened by its URL, or reloaded: sign in, then see it
+        sign_in()
         st.stop()
     config = settings()
     names = drafts.county_names(config.tables)

@@ -148,3 +148,23 @@ def test_the_publish_review_warns_that_a_later_dated_version_will_replace_this_o
     assert "330106@1 自 2025-07-01 起生效，届时取代本版" in text
     assert [w for w in at.warning if "W701" in w.value]
     assert [b for b in at.button if b.key == "publish_confirm"]  # a warning: the admin decides
+
+
+def test_a_page_opened_by_its_url_while_signed_out_asks_to_sign_in_then_shows_itself() -> None:
+    from tests.test_console import button
+
+    at = start(None)
+    at.switch_page("views/history.py")  # a bookmark, or a reload: a new session, signed out
+    at.run()
+    assert not at.exception and at.text_input(key="signin_name")
+    at.text_input(key="signin_name").input("xihu")
+    at.text_input(key="signin_password").input("xihu-password")
+    button(at, "登录").click()
+    at.run()
+    assert not at.exception
+    assert "历史与对比" in [t.value for t in at.title]
+
+
+def test_a_page_of_another_role_opened_by_its_url_refuses_in_chinese() -> None:
+    at = page(start(ADMIN), "province")
+    assert "只有省级维护人员" in shown(at) and not at.data_editor
