@@ -6,7 +6,8 @@ force differs, with the layer it comes from, and changed attributes), ``derived`
 (expressions compared once bound, so a rewording is no change), ``derived_values`` (the
 values that depend on standards only, on ``as_of``), ``tables`` (hit policy, columns,
 rule order, and rules matched by their identifier, cell by cell), ``fields`` and
-``calendar``. Either rulebook may be None (a county on one side only); a rulebook that
+``calendar``, and ``sheets``: the county's other sheets (说明), row by row. Either
+rulebook may be None (a county on one side only); a rulebook that
 does not bind is compared as written. ``is_empty`` says when nothing differs.
 """
 
@@ -53,6 +54,7 @@ def diff_rulebooks(
         "tables": _tables(a, b, plan_a, plan_b),
         "fields": _fields(a, b),
         "calendar": _calendar(a, b),
+        "sheets": _sheets(a, b),
     }
     return result
 
@@ -73,6 +75,7 @@ def is_empty(county: dict[str, Any]) -> bool:
             "tables",
             "fields",
             "calendar",
+            "sheets",
         )
     )
 
@@ -641,6 +644,42 @@ def _calendar(a: RuleBook, b: RuleBook) -> list[dict[str, Any]]:
         if (day, working) not in old
     ]
     return sorted(found, key=lambda e: e["date"])
+
+
+def _sheets(a: RuleBook, b: RuleBook) -> list[dict[str, Any]]:
+    """The county's other sheets (说明 and the like) added, removed, or changed: each
+    changed row by its number, with its cells' texts on both sides."""
+    old = {sheet.name: sheet.rows for sheet in a.other_sheets}
+    new = {sheet.name: sheet.rows for sheet in b.other_sheets}
+    found: list[dict[str, Any]] = []
+    for name in _union(old, new):
+        if name not in new or name not in old:
+            status = "added" if name not in old else "removed"
+            found.append({"sheet": name, "status": status, "rows": []})
+            continue
+        before, after = old[name], new[name]
+        rows = [
+            {"row": number, "old": _texts(before, number), "new": _texts(after, number)}
+            for number in range(1, max(len(before), len(after)) + 1)
+            if _row_differs(_texts(before, number), _texts(after, number))
+        ]
+        if rows:
+            found.append({"sheet": name, "status": "changed", "rows": rows})
+    return found
+
+
+def _texts(rows: list[list[str]], number: int) -> list[str]:
+    """Row ``number`` (from 1) without its trailing empty cells; [] past the end."""
+    row = list(rows[number - 1]) if number <= len(rows) else []
+    while row and not row[-1].strip():
+        row.pop()
+    return row
+
+
+def _row_differs(old: list[str], new: list[str]) -> bool:
+    width = max(len(old), len(new))
+    padded = [(old + [""] * width)[:width], (new + [""] * width)[:width]]
+    return any(_differs(x, y) for x, y in zip(*padded, strict=True))
 
 
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:

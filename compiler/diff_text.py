@@ -36,6 +36,7 @@ def render_text(
         )
         lines += _table_lines(county["tables"])
         lines += _field_lines(county["fields"], county["calendar"])
+        lines += _sheet_lines(county["sheets"])
     if impact_result is not None:
         lines += impact_lines(impact_result, limit)
     return "\n".join(lines)
@@ -205,6 +206,17 @@ def _field_lines(
             f"  {_MARK[d['status']]} {d['date']} {d['type']} {d['note']}".rstrip()
             for d in calendar
         ]
+    return lines
+
+
+def _sheet_lines(sheets: list[dict[str, Any]]) -> list[str]:
+    """The county's other sheets (说明): a changed row as its cells joined by " | "."""
+    lines = ["  其他工作表："] if sheets else []
+    for sheet in sheets:
+        lines.append(f"  {_MARK[sheet['status']]} 「{sheet['sheet']}」（{_STATUS_CN[sheet['status']]}）")
+        for row in sheet["rows"]:
+            old, new = (" | ".join(row[side]) or "（空行）" for side in ("old", "new"))
+            lines.append(f"      第 {row['row']} 行：{old} → {new}")
     return lines
 
 

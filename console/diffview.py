@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from compiler.diff_rulebooks import is_empty
 from console import ui
 from console.workspace import Comparison
 
@@ -51,9 +52,7 @@ def period(start: object, end: object) -> str:
 
 
 def tables_part(code: str, county: dict[str, Any]) -> None:
-    empty = not any(county.get(k) for k in ("standards", "derived", "derived_values", "tables",
-                                              "fields", "calendar"))
-    if empty:
+    if is_empty(county):
         st.info(f"{code} {county.get('name', '')}：标准与决策表没有差异。")
         return
     if county["standards"]:
@@ -104,6 +103,14 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
                 for f in county["fields"]]
         rows += [{"项目": f"日历 {d['date']}", "变化": STATUS_CN[d["status"]], "内容": f"{d['type']} {d['note']}"}
                  for d in county["calendar"]]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if county["sheets"]:
+        st.markdown("**其他工作表（说明等）**")
+        rows = [{"工作表": sheet["sheet"], "变化": STATUS_CN[sheet["status"]], "行": "", "原来": "", "现在": ""}
+                for sheet in county["sheets"] if sheet["status"] != "changed"]
+        rows += [{"工作表": sheet["sheet"], "变化": "修改", "行": str(row["row"]),
+                  "原来": " | ".join(row["old"]), "现在": " | ".join(row["new"])}
+                 for sheet in county["sheets"] for row in sheet["rows"]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 

@@ -70,6 +70,29 @@ def test_a_source_written_with_other_punctuation_is_no_change_but_other_words_ar
     assert "决策表没有差异" not in text and "杭民发（2024）2号" in text
 
 
+def test_the_countys_other_sheets_are_compared_row_by_row(old, new):
+    """说明 is published and exported with the version, so a reviewer sees its changes;
+    punctuation folded by versions published before free text was kept is no change."""
+    rows = [["dibao_standard", "1301", "2025-01-01", None, "杭民发"]]
+    set_county_standards(old, rows, {"说明": [["说明"], ["本县标准(2025)"], ["联系人：甲"]]})
+    set_county_standards(new, rows, {"说明": [["说明"], ["本县标准（2025）"], ["联系人：甲"]]})
+    assert "决策表没有差异" in render_text(diff_sides(side(old, "甲"), side(new, "乙"), AS_OF))
+
+    set_county_standards(
+        new, rows, {"说明": [["说明"], ["本县标准（2025）"], ["联系人：乙", "电话"]], "附表": [["x"]]}
+    )
+    result = diff_sides(side(old, "甲"), side(new, "乙"), AS_OF)
+    sheets = result["counties"][COUNTY]["sheets"]
+    assert sheets == [
+        {"sheet": "说明", "status": "changed",
+         "rows": [{"row": 3, "old": ["联系人：甲"], "new": ["联系人：乙", "电话"]}]},
+        {"sheet": "附表", "status": "added", "rows": []},
+    ]
+    text = render_text(result)
+    assert "其他工作表：" in text and "第 3 行：联系人：甲 → 联系人：乙 | 电话" in text
+    assert "+ 「附表」（新增）" in text
+
+
 def test_standards_are_compared_period_by_period(old, new):
     set_county_standards(
         new,
