@@ -133,6 +133,19 @@ def test_sign_in_change_the_dibao_standard_preview_publish_history(console: str)
             browser.close()
 
 
+def sign_in_at(page, url: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a page's URL in a new session (signed out): the sign-in form, in Chinese,
+    not Streamlit's English "Page not found"; the admin signs in."""
+    page.goto(url)
+    page.get_by_label("用户名").wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(1000)  # the dialog would come with the first run
+    assert page.get_by_text("Page not found").count() == 0, url
+    page.get_by_label("用户名").fill("xihu-admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
 def walk_through(page, console: str) -> None:  # type: ignore[no-untyped-def]
     if True:
         page.goto(console)
@@ -204,3 +217,10 @@ def walk_through(page, console: str) -> None:  # type: ignore[no-untyped-def]
         page.get_by_text("对家庭决策的影响").wait_for(timeout=180_000)
         wait_idle(page)
         shot(page, "7-history")
+
+        sign_in_at(page, f"{console}/history")  # a reload: a new session, then the page itself
+        page.get_by_text("现行版本：330106@1").wait_for()
+        sign_in_at(page, f"{console}/province")  # another role's page: refused in Chinese
+        page.get_by_text("只有省级维护人员").wait_for()
+        assert page.get_by_text("Page not found").count() == 0
+        shot(page, "8-url-of-another-roles-page")
