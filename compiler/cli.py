@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -231,22 +233,60 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        run = getattr(args, "run", None) or COMMANDS[args.command]
-        return run(args)
+        with _terminated_as_interrupt():
+            run = getattr(args, "run", None) or COMMANDS[args.command]
+            return run(args)
     except JiuzhuError as error:
         print(render_text(error.diagnostics), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("已中断", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # Ctrl-C, or Terminated
+        return _stopped()
     except BrokenPipeError:  # output piped into head and the like: stop quietly
         sys.stderr.close()
         return 0
     except Exception as error:  # noqa: BLE001 - a bug: say so plainly, keep the traceback for developers
+        if _SIGNALLED or type(error).__name__ == "InterruptException":
+            return _stopped()  # DuckDB stopped its query for the signal, in its own words
         if os.environ.get("JIUZHU_DEBUG"):
             traceback.print_exc()
         print(f"内部错误（请报告给开发者）：{type(error).__name__}: {error}", file=sys.stderr)
         return 3
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a scheduler stopping the job), raised where the program runs
+    so that what it cleans up on an interrupt (temporary files, an output file not
+    yet complete) is cleaned up too. Inside a DuckDB query it stops the query, which
+    raises its own error instead: ``_SIGNALLED`` remembers why."""
+
+
+_SIGNALLED: list[int] = []
+
+
+def _stopped() -> int:
+    """Exit after Ctrl-C (130) or SIGTERM (143), the shell's codes for them."""
+    if _SIGNALLED:
+        print("已终止", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    print("已中断", file=sys.stderr)
+    return 130
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    def stop(signum: int, frame: object) -> None:
+        _SIGNALLED.append(signum)
+        raise Terminated
+
+    try:
+        before = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (a test, an embedding): leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _analyser(args: argparse.Namespace):  # type: ignore[no-untyped-def]

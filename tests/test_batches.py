@@ -8,6 +8,10 @@ the input was in fact split.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -167,3 +171,31 @@ def test_a_batch_size_that_is_no_positive_number_is_a_usage_error(given, capsys)
     err = capsys.readouterr().err
     assert stopped.value.code == 2
     assert "参数 --batch-size" in err and f"「{given}」" in err
+
+
+def test_a_terminated_run_leaves_no_output_and_no_temporary_files(population, tmp_path) -> None:
+    """SIGTERM (a scheduler stopping the job) mid-run: the batches written so far are
+    removed with their folder, no output file appears, and the exit code is 143."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "decisions.parquet"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "compiler.cli", "-v", "evaluate", "--tables", TABLES,
+         "--households", str(population), "--as-of", "2025-06-01", "--out", str(out),
+         "--trace", "none", "--batch-size", "20"],
+        cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert child.stderr is not None
+    said = []
+    for line in child.stderr:  # 60 batches: stopped after the first
+        said.append(line)
+        if "第 1/60 批已决策" in line:
+            break
+    assert child.poll() is None, "".join(said)
+    child.send_signal(signal.SIGTERM)
+    rest = child.communicate(timeout=120)[1]
+    assert child.returncode == 128 + signal.SIGTERM
+    assert rest.strip().endswith("已终止") and "内部错误" not in rest
+    assert not out.exists()
+    assert not list(scratch.glob("jiuzhu-batches-*"))
