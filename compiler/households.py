@@ -29,12 +29,15 @@ JSON and CSV are read by DuckDB and copied into tables; Parquet and DuckDB input
 where it is, behind views, so it need not fit in memory.
 
 A value is accepted when it reads as its type without losing anything: money, numbers,
-integers and percents as a JSON number or digits (``1402.5``, ``"1402.50"``) with no
-more decimals than the type keeps (2, 4, 0, 6); booleans ``true``/``false`` (also
-是/否, 1/0, y/n); dates ``YYYY-MM-DD``; an enum one of its values; ``county_code`` six
-digits. JSON strings and numbers are interchangeable (``330106`` is the code
-``"330106"``). DuckDB reads JSON numbers through binary floating point, which keeps
-15 significant digits: write larger amounts as strings.
+integers and percents as a JSON number or digits (``1402.5``, ``"1402.50"``; not
+``"1e3"`` or ``"1_000"``) with no more decimals than the type keeps (2, 4, 0, 6) and
+less than 10^16 yuan (10^14, 10^18, 10^12); booleans ``true``/``false`` (also 是/否,
+1/0, y/n); dates ``YYYY-MM-DD``; an enum one of its values; ``county_code`` six
+digits; text a JSON string (in Parquet and DuckDB a VARCHAR column), never a number,
+list or object; an id (``household_id``, ``person_id``, ``event.person_id``) at most
+100 characters and without control characters (``households_values``). DuckDB reads
+JSON numbers through binary floating point, which keeps 15 significant digits: write
+larger amounts as strings.
 
 All values are checked in one pass before anything is built, and each problem becomes a
 diagnostic whose location's ``cell`` is ``第3行 $.members[0].income.wage`` (JSON Lines:
@@ -42,8 +45,9 @@ line and JSON path), ``$[2].members[0].income.wage`` (a JSON list), ``第3行 in
 (CSV: the row Excel shows, the header being row 1; Parquet: rows from 1) or
 ``members 表第3行 income.wage`` (DuckDB). Codes:
 
-E603  a value of the wrong type or not among its values; a repeated household_id or
-      person_id; a member or event whose household is not in the file
+E603  a value of the wrong type or not among its values; an id with a control
+      character or over 100 characters; a repeated household_id or person_id; a
+      member or event whose household is not in the file
 E604  a required value missing: household_id, county_code, members[].person_id and,
       when declared, members[].birth_date and events[].date; a household with no
       members (its income per head cannot be counted)
@@ -51,8 +55,9 @@ E605  the file cannot be read: missing, an unknown extension, not JSON, a broken
       undecodable CSV; also the last line when more than 200 problems were found
 E606  a county code not among ``known_counties``
 E614  a value below the field's declared 下限 or above its 上限 (字段 sheet): an
-      amount that cannot be negative, a disability grade outside 1..4; a member's
-      birth_date before 1900-01-01 (a placeholder, not a person)
+      amount that cannot be negative, a disability grade outside 1..4; a number too
+      large for its type; a member's birth_date before 1900-01-01 (a placeholder,
+      not a person)
 E615  with ``as_of``, a member's birth_date or the household's current.since after
       the decision date
 

@@ -1,7 +1,8 @@
 """Checking staged input: every problem found in one pass, reported in Chinese.
 
 ``check`` reads each level's staged values in one query (a value missing, of the wrong
-type, not among its values, outside the field's declared bounds, a birth before
+type, too large for its type, not among its values, an id with a control character or
+too long (``households_values``), outside the field's declared bounds, a birth before
 1900-01-01, a birth or a current group's recognition after the decision date, or an
 unknown county), then members and events whose household is not in the file,
 households with no member and repeated ids, and raises ``InputError`` with the first
@@ -13,7 +14,7 @@ expected, with an example.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -35,6 +36,8 @@ from compiler.households_model import (
     scalar,
     words,
 )
+from compiler.households_values import KINDS as VALUE_KINDS
+from compiler.households_values import id_arms, quoted, value_diagnostic
 from compiler.model import SCALES, Kind, Level
 from compiler.sqlgen import literal
 
@@ -104,10 +107,13 @@ def _case(staged: Staged, column: Column, limits: _Limits) -> str | None:
     if column.required and column.dtype.kind in (Kind.TEXT, Kind.ENUM):
         # a blank key is no key, whatever the format: JSON and CSV read it as missing
         arms.append(f"WHEN trim({text}) = '' THEN 'missing'")
-    if not _holds(staged.source_type(column), column.dtype.kind):
-        arms.append(f"WHEN NOT {family.type_ok(raw, column.dtype.kind)} THEN 'type'")
+    kind = column.dtype.kind
+    if not _holds(staged.source_type(column), kind):
+        problem = family.type_problem(raw, kind)  # 'type', or 'large' for a number
+        arms.append(f"WHEN NOT {family.type_ok(raw, kind)} THEN {problem}")
     if column.dtype.kind is Kind.ENUM:
         arms.append(f"WHEN {text} NOT IN ({words(column.dtype.values)}) THEN 'value'")
+    arms += id_arms(family, raw, column)
     arms += _limit_arms(family.typed(raw, column.dtype.kind), column, limits.as_of)
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
         arms.append(f"WHEN NOT regexp_full_match({text}, '[0-9]{{6}}') THEN 'value'")
@@ -204,7 +210,7 @@ def _duplicates(
     """Rows repeating a household_id (in the file) or a person_id (in a household:
     JSON nests members in their household's record, whose row they carry, so two
     households that share an id keep their members apart)."""
-    key = staged.family.text(staged.access(column))
+    key = staged.family_of(column).text(staged.access(column))
     household = "_hid" if staged.linked else "_row"
     group = "_hid" if column.level is Level.HOUSEHOLD else f"{household}, _key"
     keyed = (
@@ -308,6 +314,10 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
     column = problem.column
     where = places.locate(column, problem.row, problem.position)
     label = f"「{column.name_cn}」（{column.id}）"
+    if problem.kind in VALUE_KINDS:
+        return value_diagnostic(problem.kind, column, label, where, problem.found)
+    # a value as quoted: an id may be 100,000 characters or hold control characters
+    problem = replace(problem, found=quoted(problem.found))
     expected = _expected(column)
     if problem.kind == "missing" or (
         problem.kind == "orphan" and problem.found is None
@@ -461,6 +471,11 @@ def _type_hint(kind: Kind, spreadsheet: bool = False) -> str:
         return f"只写数字，{places}，不要带单位、千位分隔符或文字说明"
     if kind is Kind.BOOLEAN:
         return "写 true 或 false（或 是/否）"
+    if kind is Kind.TEXT:
+        return (
+            "写成文本：JSON 中加引号（如 \"H001\"），不要写成数字、列表或对象；"
+            "Parquet 或 DuckDB 中用文本（VARCHAR）列"
+        )
     if spreadsheet:
         return "写成 2025-04-07、2025/4/7 或 2025年4月7日，不要带时间"
     return "写成 YYYY-MM-DD，月和日写满两位，不要带时间"

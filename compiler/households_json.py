@@ -1,17 +1,20 @@
 """JSON input: read by DuckDB for a load, and in Python to say what DuckDB refused.
 
 ``stage_json`` reads a ``.json`` list or a ``.jsonl`` file with every declared leaf as
-``VARCHAR`` (``tree`` refuses field ids nested under one another, E605). When DuckDB
-cannot read the file, it is read again in Python: each line that is no JSON (or repeats
-a key) becomes E605, each object or list out of its place in the contract E603, at
-most ``MAX_PROBLEMS``, raised together as ``InputError``. ``json_households`` yields
-the households as written, for ``iter_households`` without fields.
+``VARCHAR`` (``tree`` refuses field ids nested under one another, E605), except a text
+leaf that the file's merged structure shows is not always a string (``not_strings``):
+that one is read as JSON, so that each number, list or object in it is refused. When
+DuckDB cannot read the file, it is read again in Python: each line that is no JSON (or
+repeats a key) becomes E605, each object or list out of its place in the contract
+E603, at most ``MAX_PROBLEMS``, raised together as ``InputError``.
+``json_households`` yields the households as written, for ``iter_households`` without
+fields.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -36,12 +39,14 @@ from compiler.households_model import (
     first_line,
     unreadable,
 )
-from compiler.model import Level
+from compiler.model import Kind, Level
 from compiler.sqlgen import quote
 
 
-def tree(columns: list[Column]) -> dict[str, Any]:
-    """Field keys as nested dicts, each leaf ``VARCHAR``."""
+def tree(
+    columns: list[Column], as_json: Collection[Column] = frozenset()
+) -> dict[str, Any]:
+    """Field keys as nested dicts, each leaf ``VARCHAR`` (``JSON`` for ``as_json``)."""
     nested: dict[str, Any] = {}
     for column in columns:
         node = nested
@@ -50,8 +55,9 @@ def tree(columns: list[Column]) -> dict[str, Any]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 break
+        sql_type = "JSON" if column in as_json else "VARCHAR"
         if not isinstance(node, dict) or isinstance(
-            node.setdefault(leaf, "VARCHAR"), dict
+            node.setdefault(leaf, sql_type), dict
         ):
             raise unreadable(
                 f"字段「{column.id}」与另一字段互为上下级，JSON 中无法同时存在",
@@ -70,29 +76,61 @@ def _struct(tree: dict[str, Any]) -> str:
     return f"STRUCT({', '.join(parts)})"
 
 
-def _json_columns(schema: Schema) -> dict[str, str]:
-    """The ``columns`` argument of ``read_json``: every declared leaf as VARCHAR."""
-    top = tree(schema[Level.HOUSEHOLD])
+def _json_columns(schema: Schema, as_json: Collection[Column]) -> dict[str, str]:
+    """The ``columns`` argument of ``read_json``: every declared leaf as VARCHAR, those
+    of ``as_json`` as JSON."""
+    top = tree(schema[Level.HOUSEHOLD], as_json)
     for level, name in LISTS.items():
         if schema[level]:
-            top[name] = _struct(tree(schema[level])) + "[]"
+            top[name] = _struct(tree(schema[level], as_json)) + "[]"
     return {k: _struct(v) if isinstance(v, dict) else v for k, v in top.items()}
 
 
+def not_strings(structure: object, schema: Schema) -> frozenset[Column]:
+    """The text columns some value of which is no JSON string (a number, a list, an
+    object) in a file whose merged ``json_group_structure`` is ``structure``; None
+    (unknown) counts every text column."""
+    found = set()
+    for level, columns in schema.items():
+        for column in columns:
+            if column.dtype.kind is not Kind.TEXT:
+                continue
+            node = structure
+            if level is not Level.HOUSEHOLD:
+                node = node.get(LISTS[level]) if isinstance(node, dict) else None
+                node = node[0] if isinstance(node, list) and node else node
+            for key in column.key:
+                node = node.get(key, "NULL") if isinstance(node, dict) else node
+            if node not in ("VARCHAR", "NULL"):
+                found.add(column)
+    return frozenset(found)
+
+
 def stage_json(
-    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, county: Counties
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    schema: Schema,
+    county: Counties,
+    as_json: Collection[Column] = frozenset(),
 ) -> Staged:
-    """Read a JSON or JSON Lines file into ``_jz_raw``, one row a household."""
+    """Read a JSON or JSON Lines file into ``_jz_raw``, one row a household; the text
+    columns of ``as_json`` (``not_strings``) are read as JSON, so that a value which
+    is no string can be told from one."""
     fmt = "newline_delimited" if source.format == "jsonl" else "array"
     try:
         con.execute(
             "CREATE TABLE _jz_raw AS SELECT * FROM read_json($p, format = $f, columns = $c)",
-            {"p": str(source.path), "f": fmt, "c": _json_columns(schema)},
+            {"p": str(source.path), "f": fmt, "c": _json_columns(schema, as_json)},
         )
     except READ_ERRORS as error:
         raise InputError(_json_structure(source, schema, error)) from None
     family = Family(native=False, blank_is_null=True)
-    hid, county_code = (family.text(quote(k)) for k, _ in KEYS[Level.HOUSEHOLD])
+    staged = Staged(family, _access, Places(source), linked=False)
+    staged.source_type = lambda column: "JSON" if column in as_json else None
+    declared = {c.id: c for c in schema[Level.HOUSEHOLD]}
+    hid, county_code = (
+        staged.family_of(declared[k]).text(quote(k)) for k, _ in KEYS[Level.HOUSEHOLD]
+    )
     con.execute(
         f"CREATE VIEW _jz_raw_households AS SELECT rowid AS _row, rowid AS _pos, "
         f"{hid} AS _hid, * FROM _jz_raw{county_filter(county, county_code)}"
@@ -103,12 +141,12 @@ def stage_json(
             f"CREATE TABLE {RAW[level]} AS SELECT h._row, h._hid, unnest({items}) AS _v, "
             f"generate_subscripts({items}, 1) - 1 AS _pos FROM _jz_raw_households h"
         )
+    return staged
 
-    def access(column: Column) -> str:
-        prefix = "" if column.level is Level.HOUSEHOLD else "_v."
-        return prefix + ".".join(quote(k) for k in column.key)
 
-    return Staged(family, access, Places(source), linked=False)
+def _access(column: Column) -> str:
+    prefix = "" if column.level is Level.HOUSEHOLD else "_v."
+    return prefix + ".".join(quote(k) for k in column.key)
 
 
 # ---------------------------------------------------------------------------- JSON in Python
@@ -289,4 +327,11 @@ def json_households(source: Source, county: Counties) -> Iterator[dict[str, Any]
         raise InputError(problems)
 
 
-__all__ = ["DuplicateKey", "json_households", "stage_json", "tree", "unique_pairs"]
+__all__ = [
+    "DuplicateKey",
+    "json_households",
+    "not_strings",
+    "stage_json",
+    "tree",
+    "unique_pairs",
+]

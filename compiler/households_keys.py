@@ -8,9 +8,10 @@ named in a W601 warning, so is every such key of a JSON household: at its path
 
 ``shape`` gives the declared keys as nested dicts (a list as ``[item shape]``);
 ``undeclared`` walks one parsed household (the service's requests);
-``undeclared_in_file`` asks DuckDB for the keys of a whole ``.json`` or ``.jsonl``
-file, which is not parsed in Python (``jiuzhu evaluate``), one warning for each path
-and key, naming its first place and how often it occurs.
+``structure_of`` asks DuckDB for the merged structure of a whole ``.json`` or
+``.jsonl`` file, which is not parsed in Python (``jiuzhu evaluate``), and
+``undeclared_in_file`` gives one warning for each path and key of it, naming its
+first place and how often it occurs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_json import tree
-from compiler.households_model import LISTS, Places, Schema, Source
+from compiler.households_model import LISTS, READ_ERRORS, Places, Schema, Source
 from compiler.model import Level
 from compiler.sqlgen import string
 
@@ -70,22 +71,39 @@ def warning(path: str, key: str, declared: list[str], where: Location) -> Diagno
     )
 
 
-def undeclared_in_file(
-    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema
-) -> list[str]:
-    """W601 texts for the keys of a JSON file that no field has, first place first.
+_OBJECTS = "FROM read_json_objects($p, format = $f)"
 
-    One pass merges the structure of every record (a few seconds a million); only
-    when it holds a key no field has is the file read again to place each one."""
-    nested = shape(schema)
-    objects = "FROM read_json_objects($p, format = $f)"
-    read = {
+
+def _read(source: Source) -> dict[str, str]:
+    return {
         "p": str(source.path),
         "f": "newline_delimited" if source.format == "jsonl" else "array",
     }
-    merged = con.execute(f"SELECT json_group_structure(json) {objects}", read)
-    found = merged.fetchall()[0][0]
-    if found is None or not any(undeclared(json.loads(found), nested)):
+
+
+def structure_of(con: duckdb.DuckDBPyConnection, source: Source) -> object:
+    """The structure of every record of a JSON file merged into one (a few seconds a
+    million): the keys found and, for each leaf, the JSON type of its values
+    (``VARCHAR``, ``UBIGINT``; ``JSON`` where they differ); None when DuckDB cannot
+    read the file (the load then says why)."""
+    try:
+        query = f"SELECT json_group_structure(json) {_OBJECTS}"
+        found = con.execute(query, _read(source)).fetchall()[0][0]
+        return json.loads(found) if found is not None else None
+    except (*READ_ERRORS, RecursionError):  # RecursionError: nested too deep
+        return None
+
+
+def undeclared_in_file(
+    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, structure: object
+) -> list[str]:
+    """W601 texts for the keys of a JSON file that no field has, first place first.
+
+    ``structure`` (``structure_of``) tells whether there is a key no field has; only
+    then is the file read again to place each one."""
+    nested = shape(schema)
+    objects, read = _OBJECTS, _read(source)
+    if structure is None or not any(undeclared(structure, nested)):
         return []
     pieces: list[str] = []
     _queries(nested, "_jz_keys", "j", "$", pieces)
@@ -138,4 +156,11 @@ def _quoted(key: str) -> str:
     return '"' + key.replace('"', '\\"') + '"'
 
 
-__all__ = ["MAX_WARNINGS", "shape", "undeclared", "undeclared_in_file", "warning"]
+__all__ = [
+    "MAX_WARNINGS",
+    "shape",
+    "structure_of",
+    "undeclared",
+    "undeclared_in_file",
+    "warning",
+]

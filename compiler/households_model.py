@@ -157,10 +157,15 @@ class Family:
     # CSV: dates and numbers also as Excel and WPS save them (``2023/3/1``,
     # ``2023年3月1日``, ``15,611.88``), the forms the tables accept too
     spreadsheet: bool = False
+    # a JSON text leaf read as DuckDB's JSON type, because some value of it in the
+    # file is no string (a number, list or object): each value is checked for one
+    json: bool = False
 
     def text(self, raw: str) -> str:
         if self.native:
             return f"CAST({raw} AS VARCHAR)"
+        if self.json:
+            return f"NULLIF(({raw}) ->> '$', '')"
         return f"NULLIF({raw}, '')" if self.blank_is_null else raw
 
     def operand(self, raw: str, kind: Kind | None = None) -> str:
@@ -184,7 +189,15 @@ class Family:
         value = self.operand(raw, kind)
         if kind in SCALES:
             exact = f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]}))"
-            return f"coalesce({exact} = TRY_CAST({value} AS DECIMAL(38,10)), FALSE)"
+            same = f"coalesce({exact} = TRY_CAST({value} AS DECIMAL(38,10)), FALSE)"
+            # on the text as it is: a spreadsheet's operand repeats a CASE
+            return same if self.native else f"({same} AND {_digits(self.text(raw))})"
+        if kind is Kind.TEXT:
+            # text is a string: in JSON not a number, list or object; in Parquet or
+            # DuckDB a VARCHAR column (read by TEXT_IN_TYPED_FILE, never by this)
+            if self.json:
+                return f"(json_type({raw}) = 'VARCHAR')"
+            return "FALSE" if self.native else "TRUE"
         if self.native and kind is Kind.BOOLEAN:
             # a number is a yes/no only as 1 or 0 (DuckDB reads any other as true)
             return f"coalesce(TRY_CAST({value} AS DOUBLE) IN (0, 1), FALSE)"
@@ -201,6 +214,22 @@ class Family:
             return f"({iso} AND TRY_CAST({value} AS DATE) IS NOT NULL)"
         return "TRUE"
 
+    def type_problem(self, raw: str, kind: Kind) -> str:
+        """SQL naming what is wrong with a value ``type_ok`` refused: ``large`` for a
+        number beyond what the kind holds (10^16 yuan, 10^18 for an integer; beyond
+        what a double holds too: it reads as infinite), else ``type``."""
+        if kind not in SCALES:
+            return "'type'"
+        value = self.operand(raw, kind)
+        number = f"TRY_CAST({value} AS DOUBLE)"
+        large = (
+            f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]})) IS NULL AND "
+            f"coalesce(NOT isnan({number}) AND abs({number}) >= {largest(kind)}, FALSE)"
+        )
+        if not self.native:
+            large += f" AND {_digits(self.text(raw))}"
+        return f"CASE WHEN {large} THEN 'large' ELSE 'type' END"
+
     def typed(self, raw: str, kind: Kind) -> str:
         """The value in the column's type; run only on values ``type_ok`` accepted."""
         value = self.operand(raw, kind)
@@ -213,7 +242,24 @@ class Family:
         return f"CAST({value} AS {SQL_TYPES[kind]})"
 
 
+def largest(kind: Kind) -> int:
+    """The power of ten a value of a numeric kind stays below: DECIMAL(18, scale)
+    holds 18 - scale integer digits."""
+    return 10 ** (18 - SCALES[kind])
+
+
+def _digits(value: str) -> str:
+    """SQL true when text is digits as people write them: no exponent (``1e3``) and
+    no ``_`` (DuckDB would read both), except a JSON number of the file, which DuckDB
+    renders ``1e+20`` once it is too large or too small to write out."""
+    marks = " OR ".join(f"contains({value}, '{mark}')" for mark in "eE_")
+    written = f"NOT ({marks})"
+    rendered = f"regexp_full_match({value}, '-?[0-9](\\.[0-9]+)?e[+-][0-9]{{2,}}')"
+    return f"({written} OR {rendered})"
+
+
 TEXT_IN_TYPED_FILE = Family(native=False, blank_is_null=True)
+JSON_TEXT = Family(native=False, blank_is_null=True, json=True)
 # A date as the workbook reader takes one (normalise.parse_date): year first, then
 # month and day after - / . or 年 月 (日), a midnight time allowed; to Y-M-D.
 _SHEET_DATE = (
@@ -328,8 +374,12 @@ class Staged:
 
     def family_of(self, column: Column) -> Family:
         """How one column holds its values: a text column of a typed file is read as
-        JSON text is (是/否, ISO dates, a blank is missing), whatever the format."""
-        if self.family.native and self.source_type(column) == "VARCHAR":
+        JSON text is (是/否, ISO dates, a blank is missing), whatever the format; a
+        JSON text leaf read as JSON keeps each value's JSON type."""
+        source = self.source_type(column)
+        if source == "JSON":
+            return JSON_TEXT
+        if self.family.native and source == "VARCHAR":
             return TEXT_IN_TYPED_FILE
         return self.family
 
@@ -364,6 +414,7 @@ __all__ = [
     "EVENT_PREFIX",
     "FAST",
     "INDEXES",
+    "JSON_TEXT",
     "KEYS",
     "LISTS",
     "MAX_PROBLEMS",
@@ -386,6 +437,7 @@ __all__ = [
     "county_filter",
     "first_line",
     "input_columns",
+    "largest",
     "scalar",
     "unreadable",
     "words",

@@ -20,8 +20,8 @@ import duckdb
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.households_csv import read_csv_file, utf8
-from compiler.households_json import stage_json
-from compiler.households_keys import undeclared_in_file
+from compiler.households_json import not_strings, stage_json
+from compiler.households_keys import structure_of, undeclared_in_file
 from compiler.households_model import (
     ALL,
     FAST,
@@ -54,8 +54,9 @@ def stage(
 ) -> Staged:
     """The raw relations of ``source``, only ``county``'s households if given."""
     if source.format in ("jsonl", "json"):
-        staged = stage_json(con, source, schema, county)
-        staged.warnings.extend(undeclared_in_file(con, source, schema))
+        structure = structure_of(con, source)
+        staged = stage_json(con, source, schema, county, not_strings(structure, schema))
+        staged.warnings.extend(undeclared_in_file(con, source, schema, structure))
         return staged
     if source.format == "csv":
         return _stage_csv(con, source, schema, county, scratch)

@@ -19,6 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,8 @@ from compiler.engine import Project, connect, contract_error
 from compiler.errors import EvaluationError, InputError, JiuzhuError
 from compiler.evaluate import LARGE_AMOUNTS, decide, large_amount_households, prepare
 from compiler.households_keys import shape, undeclared, warning
-from compiler.households_model import input_columns
-from compiler.model import Level
+from compiler.households_model import LISTS, input_columns
+from compiler.model import Kind, Level
 from compiler.output import decision_records
 from compiler.service_errors import (
     INDEXED,
@@ -115,7 +116,7 @@ class Evaluator:
         merged = _merged(parts)
         with tempfile.TemporaryDirectory(prefix="jiuzhu-service-") as scratch:
             path = Path(scratch) / "households.json"
-            path.write_bytes(_households_file(merged))
+            path.write_bytes(_households_file(merged, warm.project))
             con = self._connection()
             try:
                 present = prepare(con, warm.project, path, as_of, versions=warm.labels)
@@ -240,11 +241,28 @@ def _id_text(value: object) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-def _households_file(households: list[Any]) -> bytes:
-    """The households as a JSON list; a Decimal as a string, which the loader reads
-    exactly (a JSON number would pass through binary floating point)."""
+def _households_file(households: list[Any], project: Project) -> bytes:
+    """The households as a JSON list, for the loader to read as it reads a file.
+
+    A number with a fraction (a Decimal) is written as a string of digits, which the
+    loader reads exactly (a JSON number would pass through binary floating point),
+    except where a text field has it: there it stays a JSON number, so that the
+    loader refuses it as it refuses any number where text belongs."""
+    texts = {
+        level: [
+            c.key
+            for c in input_columns(project.fields, level)
+            if c.dtype.kind is Kind.TEXT
+        ]
+        for level in Level
+    }
     try:
-        return encode(households)
+        return json.dumps(
+            [_text_numbers(h, texts) for h in households],
+            ensure_ascii=False,
+            default=_exact,
+            separators=(",", ":"),
+        ).encode("utf-8")
     except UnicodeEncodeError:
         raise request_error(
             "E608",
@@ -253,6 +271,52 @@ def _households_file(households: list[Any]) -> bytes:
             400,
             hint="字符串只能含有合法的 Unicode 字符",
         ) from None
+
+
+def _exact(value: object) -> str:
+    """A Decimal as the loader reads numbers: digits (``1E+3`` is ``1000``), or, past
+    what any field holds, the exponent form DuckDB gives a JSON number (``1e+300``)."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    if not value or -30 <= value.adjusted() <= 40:
+        return format(value, "f")
+    return format(value.normalize(), "e")
+
+
+def _text_numbers(
+    household: object, texts: dict[Level, list[tuple[str, ...]]]
+) -> object:
+    """The household with each Decimal at a text field's key as a float: written as a
+    JSON number, not as the string ``_exact`` would make of it. Unchanged (the same
+    object) when there is none."""
+    if not isinstance(household, dict):
+        return household
+    result = _floats_at(household, texts[Level.HOUSEHOLD])
+    assert isinstance(result, dict)
+    for level, name in LISTS.items():
+        items = household.get(name)
+        if isinstance(items, list):
+            changed = [_floats_at(item, texts[level]) for item in items]
+            if any(a is not b for a, b in zip(changed, items, strict=True)):
+                result = {**result, name: changed}
+    return result
+
+
+def _floats_at(item: object, keys: list[tuple[str, ...]]) -> object:
+    for key in keys:
+        node = item
+        for part in key:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, Decimal):  # a float past 1e308 would be written Infinity
+            item = _replaced(item, key, max(-1e308, min(float(node), 1e308)))
+    return item
+
+
+def _replaced(item: object, key: tuple[str, ...], value: object) -> object:
+    """A copy of ``item`` with ``value`` at ``key`` (whose parents are objects)."""
+    assert isinstance(item, dict)
+    head, *rest = key
+    return {**item, head: _replaced(item[head], tuple(rest), value) if rest else value}
 
 
 def _in_input_order(relation: str) -> str:

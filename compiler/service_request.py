@@ -35,10 +35,10 @@ class DecisionRequest:
     @cached_property
     def mergeable(self) -> bool:
         """May be decided in one run with other requests: every household an object
-        whose household_id is a scalar that can carry a request prefix."""
+        whose household_id is a string that can carry a request prefix (a number
+        given as one is refused, which the prefix would hide)."""
         return all(
-            isinstance(h, dict)
-            and isinstance(h.get("household_id"), str | int | Decimal)
+            isinstance(h, dict) and isinstance(h.get("household_id"), str)
             for h in self.households
         )
 

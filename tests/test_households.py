@@ -1045,8 +1045,10 @@ def test_typed_parquet_columns_are_checked_where_their_type_holds_more(
 
     assert [(c, cell) for c, cell, _ in found] == [
         ("E603", "第1行 assets.money"),
-        ("E603", "第1行 assets.vehicles"),
+        ("E614", "第1行 assets.vehicles"),  # a number, too large for an integer
     ]
+    assert "数值过大" in found[1][2]
+    assert "绝对值小于 10¹⁸ 的整数" in found[1][2]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,94 @@
+"""Household values refused beyond their type: numbers too large, unusable ids.
+
+A value can have its field's type and still not be one the rules can take: a number
+past what its kind holds (10^16 yuan for money; ``large``, E614), and an id
+(``household_id``, ``person_id``, ``event.person_id``) with an invisible control
+character (``control``, E603) or longer than ``MAX_ID_LENGTH`` (``long``, E603): it
+would be echoed into every decision, CSV output and trace. ``id_arms`` gives the
+check's CASE arms for an id; ``value_diagnostic`` the message for each kind.
+"""
+
+from __future__ import annotations
+
+import re
+
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.households_model import Column, Family
+from compiler.model import SCALES, Kind, Level
+from compiler.normalise import power_of_ten
+
+IDS = frozenset(
+    {
+        (Level.HOUSEHOLD, "household_id"),
+        (Level.MEMBER, "person_id"),
+        (Level.EVENT, "event.person_id"),
+    }
+)
+MAX_ID_LENGTH = 100
+KINDS = frozenset({"large", "control", "long"})
+# C0 and C1 control characters, tab and line breaks included: none belongs in an id
+_CONTROLS = "[\\x00-\\x1f\\x7f-\\x9f]"
+_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f]")
+_KIND_NAMES = {Kind.MONEY: "金额", Kind.NUMBER: "数值", Kind.INTEGER: "整数"}
+
+
+def id_arms(family: Family, raw: str, column: Column) -> list[str]:
+    """CASE arms for an id with a control character or longer than the limit; none
+    for another column."""
+    if (column.level, column.id) not in IDS:
+        return []
+    text = family.text(raw)
+    return [
+        f"WHEN regexp_matches({text}, '{_CONTROLS}') THEN 'control'",
+        f"WHEN length({text}) > {MAX_ID_LENGTH} THEN 'long'",
+    ]
+
+
+def value_diagnostic(
+    kind: str, column: Column, label: str, where: Location, found: str | None
+) -> Diagnostic:
+    """The message for a problem of ``KINDS``; ``label`` names the field."""
+    shown = quoted(found) or ""
+    if kind == "large":
+        limit = power_of_ten(18 - SCALES[column.dtype.kind])
+        name = _KIND_NAMES.get(column.dtype.kind, "数值")
+        return make(
+            "E614",
+            f"{label}的数值过大",
+            where,
+            found=shown,
+            expected=f"绝对值小于 {limit} 的{name}，如 1402.50"
+            if column.dtype.kind is Kind.MONEY
+            else f"绝对值小于 {limit} 的{name}",
+            hint=f"{name}最多 {18 - SCALES[column.dtype.kind]} 位整数；"
+            "核对是否多写了数字或写错了单位",
+        )
+    if kind == "control":
+        return make(
+            "E603",
+            f"{label}含有不可见的控制字符",
+            where,
+            found=shown,
+            expected="只含可见字符的编号，如 H001",
+            hint="控制字符多是从其他系统复制时带入的；删去后重新导出",
+        )
+    return make(
+        "E603",
+        f"{label}过长（{len(found or '')} 个字符）",
+        where,
+        found=shown,
+        expected=f"不超过 {MAX_ID_LENGTH} 个字符的编号，如 H001",
+        hint="编号只用于在一个文件内区分家庭和成员；核对这一列是否填入了别的内容",
+    )
+
+
+def quoted(found: str | None) -> str | None:
+    """A value as a message quotes it: control characters shown (<U+0007>), cut to
+    60 characters (an id may be 100,000 long, a list nested 500 deep)."""
+    if found is None:
+        return None
+    text = _SHOWN.sub(lambda m: f"<U+{ord(m[0]):04X}>", found)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+__all__ = ["IDS", "KINDS", "MAX_ID_LENGTH", "id_arms", "quoted", "value_diagnostic"]

@@ -1,0 +1,275 @@
+"""Household values refused beyond their type, alike in every format and the service
+(attack F-G): a number too large for its kind (E614, naming the limit), digits written
+with an exponent or ``_`` (E603: not digits), an id with a control character or longer
+than 100 characters (E603), and a text field that is no text: in JSON a number, list,
+object or boolean, in Parquet or DuckDB a column that is not VARCHAR (E603)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from compiler.errors import InputError
+from compiler.households import load_households
+from tests.test_households import FIELDS, write_csv, write_json, write_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+SOUND: dict[str, Any] = {
+    "household_id": "H1",
+    "county_code": "330106",
+    "assets": {"money": "100.00"},
+    "members": [{"person_id": "p1", "birth_date": "1960-01-02"}],
+    "events": [
+        {"type": "high_medical_expense", "date": "2025-03-01", "person_id": "p1"}
+    ],
+}
+
+
+def household(**changes: Any) -> dict[str, Any]:
+    """SOUND with values changed at dotted paths (``members.0.person_id``)."""
+    changed = copy.deepcopy(SOUND)
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node: Any = changed
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+        node[leaf] = value
+    return changed
+
+
+Writer = Callable[[Path, list[dict[str, Any]]], Path]
+WRITERS: dict[str, Writer] = {
+    "jsonl": lambda folder, households: write_jsonl(folder / "in.jsonl", households),
+    "json": lambda folder, households: write_json(folder / "in.json", households),
+    "csv": write_csv,
+}
+# where the first household's values are, by format
+PLACES = {
+    "jsonl": lambda level, path: (
+        f"第1行 $.{level}[0].{path}" if level else f"第1行 $.{path}"
+    ),
+    "json": lambda level, path: f"$[0].{level}[0].{path}" if level else f"$[0].{path}",
+    "csv": lambda level, path: f"第2行 {'event.' if level == 'events' else ''}{path}",
+}
+
+
+def refused(path: Path) -> list[tuple[str, str | None, str]]:
+    with pytest.raises(InputError) as raised:
+        load_households(duckdb.connect(), path, FIELDS)
+    return [(d.code, d.location.cell, d.render()) for d in raised.value.diagnostics]
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_a_number_too_large_for_its_kind_says_so_with_the_limit(
+    fmt: str, tmp_path: Path
+) -> None:
+    path = WRITERS[fmt](
+        tmp_path,
+        [
+            household(**{
+                "assets.money": 10**30,
+                "assets.vehicles": 10**19,
+                "members.0.income.wage": "99999999999999999999.99",
+                "events.0.amount": 1e20,
+            })
+        ],
+    )  # fmt: skip
+
+    found = refused(path)
+
+    place = PLACES[fmt]
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E614", place("", "assets.money")),
+        ("E614", place("", "assets.vehicles")),
+        ("E614", place("members", "income.wage")),
+        ("E614", place("events", "amount")),
+    ]
+    money, vehicles, wage, amount = (text for *_, text in found)
+    assert "「名称assets.money」（assets.money）的数值过大" in money
+    assert "应为绝对值小于 10¹⁶ 的金额" in money and "类型不对" not in money
+    assert "应为绝对值小于 10¹⁸ 的整数" in vehicles
+    assert "实际为「99999999999999999999.99」" in wage
+    assert "数值过大" in amount
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_digits_written_with_an_exponent_are_not_digits(
+    fmt: str, tmp_path: Path
+) -> None:
+    path = WRITERS[fmt](
+        tmp_path,
+        [
+            household(**{
+                "assets.money": "1e3",
+                "assets.floor_area_m2": "1_000",
+                "members.0.income.wage": "1E+3",
+            }),
+            # a JSON number small enough is written 1e-05 (by json.dumps, and by
+            # DuckDB when it reads one): a number all the same
+            household(**{"household_id": "H2", "assets.share": 0.00001}),
+        ],
+    )  # fmt: skip
+
+    found = refused(path)
+
+    place = PLACES[fmt]
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E603", place("", "assets.money")),
+        ("E603", place("", "assets.floor_area_m2")),
+        ("E603", place("members", "income.wage")),
+    ]
+    assert all("的类型不对" in text and "只写数字" in text for *_, text in found)
+
+
+def _parquet(folder: Path, households: str, members: str, events: str) -> Path:
+    con = duckdb.connect()
+    for name, select in (
+        ("households", households), ("members", members), ("events", events)
+    ):  # fmt: skip
+        con.execute(
+            f"COPY ({select}) TO '{folder / f'x-{name}.parquet'}' (FORMAT parquet)"
+        )
+    return folder / "x-households.parquet"
+
+
+IDS = {"household_id": "H\x07", "members.0.person_id": "p" * 101}
+IDS["events.0.person_id"] = "p\t1"
+
+
+@pytest.mark.parametrize("fmt", [*WRITERS, "parquet"])
+def test_an_id_with_a_control_character_or_too_long_is_refused(
+    fmt: str, tmp_path: Path
+) -> None:
+    if fmt == "parquet":
+        path = _parquet(
+            tmp_path,
+            "SELECT 'H' || chr(7) AS household_id, '330106' AS county_code",
+            f"SELECT 'H' || chr(7) AS household_id, '{'p' * 101}' AS person_id, "
+            "DATE '1960-01-02' AS birth_date",
+            "SELECT 'H' || chr(7) AS household_id, 'x' AS \"event.type\", "
+            "DATE '2025-03-01' AS \"event.date\", 'p' || chr(9) || '1' AS \"event.person_id\"",
+        )
+        place: Callable[[str, str], str] = lambda level, path: (
+            f"第1行 {'event.' if level == 'events' else ''}{path}"
+        )
+    else:
+        path = WRITERS[fmt](tmp_path, [household(**IDS)])
+        place = PLACES[fmt]
+
+    found = refused(path)
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E603", place("", "household_id")),
+        ("E603", place("members", "person_id")),
+        ("E603", place("events", "person_id")),
+    ]
+    household_id, person_id, event_person = (text for *_, text in found)
+    assert "含有不可见的控制字符；实际为「H<U+0007>」" in household_id
+    assert "过长（101 个字符）" in person_id and "不超过 100 个字符" in person_id
+    assert "实际为「p<U+0009>1」" in event_person
+
+
+# In JSON a text field is a string: each value that is not is refused at its path,
+# whatever its neighbours hold (H2's strings are fine).
+NOT_TEXT = [
+    household(household_id=123),
+    household(**{"household_id": "H2", "history.reported_by": "西湖区民政局"}),
+    household(**{"household_id": "H3", "history.reported_by": [1, 2]}),
+    household(**{"household_id": "H4", "history.reported_by": {"a": 1}}),
+    household(**{"household_id": "H5", "history.reported_by": True}),
+    household(**{"household_id": "H6", "members.0.person_id": 7}),
+    household(**{"household_id": "H7", "events.0.person_id": 1.5}),
+]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_json_text_field_given_as_a_number_list_or_object_is_refused(
+    fmt: str, tmp_path: Path
+) -> None:
+    found = refused(WRITERS[fmt](tmp_path, NOT_TEXT))
+
+    def place(row: int, path: str) -> str:
+        return f"第{row + 1}行 {path}" if fmt == "jsonl" else f"${[row]}{path[1:]}"
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E603", place(0, "$.household_id")),
+        ("E603", place(2, "$.history.reported_by")),
+        ("E603", place(3, "$.history.reported_by")),
+        ("E603", place(4, "$.history.reported_by")),
+        ("E603", place(5, "$.members[0].person_id")),
+        ("E603", place(6, "$.events[0].person_id")),
+    ]
+    shown = [text.split("实际为")[1].split("；")[0] for *_, text in found]
+    assert shown == [
+        "「123」",
+        "「[1,2]」",
+        '「{"a":1}」',
+        "「true」",
+        "「7」",
+        "「1.5」",
+    ]
+    assert all("的类型不对" in text and "加引号" in text for *_, text in found)
+
+
+def test_a_repeated_id_beside_a_number_is_named_without_quotes(tmp_path: Path) -> None:
+    # household_id is read as JSON (one is a number); the repeated one still reads H1
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        [household(), household(), household(household_id=5)],
+    )
+
+    found = refused(path)
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E603", "第3行 $.household_id"),
+        ("E603", "第2行 $.household_id"),
+    ]
+    assert "重复出现；实际为「H1」" in found[1][2]
+
+
+def test_a_text_field_in_a_column_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    path = _parquet(
+        tmp_path,
+        "SELECT 7 AS household_id, '330106' AS county_code, "
+        '[1, 2] AS "history.reported_by"',
+        "SELECT 7 AS household_id, 'p1' AS person_id, DATE '1960-01-02' AS birth_date",
+        "SELECT 7 AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\"",
+    )
+
+    found = refused(path)
+
+    assert [(code, cell) for code, cell, _ in found] == [
+        ("E603", "第1行 household_id"),
+        ("E603", "第1行 history.reported_by"),
+    ]
+    assert "实际为「7」" in found[0][2] and "文本（VARCHAR）列" in found[0][2]
+
+
+def test_the_service_refuses_a_reported_by_that_is_not_text(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from compiler.service import Settings, create_app
+
+    settings = Settings(
+        tables=ROOT / "tables", registry=tmp_path / "none.duckdb", warm_on_start=False
+    )
+    households = [
+        household(**{"household_id": f"R{i}", "history.reported_by": value})
+        for i, value in enumerate([[1, 2], {"a": 1}, 5, "街道办事处"])
+    ]
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/v1/decisions", json={"as_of": "2025-06-01", "households": households}
+        )
+
+    assert response.status_code == 422, response.text
+    errors = [(e["code"], e["path"], e["found"]) for e in response.json()["errors"]]
+    assert errors == [
+        ("E603", f"$.households[{i}].history.reported_by", found)
+        for i, found in enumerate(["[1,2]", '{"a":1}', "5"])
+    ]
