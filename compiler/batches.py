@@ -13,7 +13,9 @@ smallest and the largest of the batch's households. When no household outside th
 batch falls in that range (the usual case: files written household by household, in
 id order) that range is the whole filter, and DuckDB skips the row groups of a sorted
 Parquet or DuckDB file outside it; otherwise the members are also looked up among the
-batch's households, which is exact for any order.
+batch's households, so that a batch does not compute other batches' members. (Either
+way the decisions are the same: every step joins members and events to their
+household, and a household outside the batch has no row to join.)
 
 Checks of the whole input (repeated ids, orphans) run before, on all of it: batches
 only split the deciding.
