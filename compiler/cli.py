@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
@@ -87,23 +88,18 @@ def parse_date(text: str) -> date:
     return day
 
 
-def count(text: str) -> int:
-    """A --limit: a whole number, zero or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"「{text}」应为不小于 0 的整数")
-    return value
+def count(text: str, least: int = 0) -> int:
+    """A --limit: a whole number written in digits 0-9, ``least`` or more."""
+    if not re.fullmatch(r"[0-9]+", text.strip()) or int(text) < least:
+        raise argparse.ArgumentTypeError(
+            f"「{text}」应为不小于 {least} 的整数" if least == 0 else f"「{text}」应为正整数"
+        )
+    return int(text)
 
 
 def batch_households(text: str) -> int:
     """A --batch-size: households decided at once, at least 1."""
-    value = count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"「{text}」应为不小于 1 的整数")
-    return value
+    return count(text, least=1)
 
 
 TABLES_HELP = "决策表文件夹，默认 tables"
@@ -245,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as error:  # noqa: BLE001 - a bug: say so plainly, keep the traceback for developers
-        if _SIGNALLED or type(error).__name__ == "InterruptException":
+        if _SIGNALLED:
             return _stopped()  # DuckDB stopped its query for the signal, in its own words
         if os.environ.get("JIUZHU_DEBUG"):
             traceback.print_exc()
@@ -254,10 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, a scheduler stopping the job), raised where the program runs
-    so that what it cleans up on an interrupt (temporary files, an output file not
-    yet complete) is cleaned up too. Inside a DuckDB query it stops the query, which
-    raises its own error instead: ``_SIGNALLED`` remembers why."""
+    """Ctrl-C or SIGTERM (``kill``, a scheduler stopping the job), raised where the
+    program runs so that what it cleans up on an interrupt (temporary files, an output
+    file not yet complete) is cleaned up. Inside a DuckDB query it stops the query,
+    which raises its own error (RuntimeError: Query interrupted) instead:
+    ``_SIGNALLED`` remembers why."""
 
 
 _SIGNALLED: list[int] = []
@@ -265,7 +262,7 @@ _SIGNALLED: list[int] = []
 
 def _stopped() -> int:
     """Exit after Ctrl-C (130) or SIGTERM (143), the shell's codes for them."""
-    if _SIGNALLED:
+    if signal.SIGTERM in _SIGNALLED:
         print("已终止", file=sys.stderr)
         return 128 + signal.SIGTERM
     print("已中断", file=sys.stderr)
@@ -278,15 +275,19 @@ def _terminated_as_interrupt() -> Iterator[None]:
         _SIGNALLED.append(signum)
         raise Terminated
 
+    handled = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        handled.append(signal.SIGINT)  # not when the shell ignores it (a job run with &)
     try:
-        before = signal.signal(signal.SIGTERM, stop)
+        before = {signum: signal.signal(signum, stop) for signum in handled}
     except ValueError:  # not the main thread (a test, an embedding): leave it alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, before)
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def _analyser(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -354,8 +354,12 @@ def run_programs(
             raise contract_error(error) or data_error(error) or error from None
         parts.append(f"SELECT * FROM jz_decisions{suffix}")
     if not single:
+        # each group's decisions are in input order; together, they are put back in it
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW jz_decisions{inputs} AS " + " UNION ALL ".join(parts)
+            f"CREATE OR REPLACE TEMP VIEW jz_decisions{inputs} AS SELECT d.* FROM ("
+            + " UNION ALL ".join(parts)
+            + f") d JOIN (SELECT household_id, _hh_index FROM jz_households{inputs}) h "
+            "ON d.household_id = h.household_id ORDER BY h._hh_index"
         )
     return f"jz_decisions{inputs}"
 

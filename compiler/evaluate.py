@@ -153,7 +153,8 @@ def evaluate_file(
             if len(batches) > 1:
                 report = to_stderr if progress else logger.info
                 relation = decide_in_batches(
-                    con, project, present, batches, trace, Path(scratch), report
+                    con, project, present, batches, trace, Path(scratch), report,
+                    None if summary else out,
                 )
             else:
                 # a file written without a summary reads the decisions once: decide
@@ -165,7 +166,7 @@ def evaluate_file(
             raise _with_households(con, failure) from None
         except InputError as failure:
             raise _with_large_amounts(con, project, failure) from None
-        counted = _written(con, project, relation, out, summary)
+        counted = _written(con, project, relation, out, summary) if relation else []
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
     return EvaluationResult(
@@ -338,7 +339,8 @@ def _engine_error(error: duckdb.Error) -> InputError:
     if isinstance(error, duckdb.OutOfMemoryException):
         return InputError(make("E605", "内存上限不够完成这次计算",
                                found=str(error).splitlines()[0],
-                               hint="用 --memory-limit 设一个更大的上限（超出部分会写入临时文件）"))
+                               hint="用 --memory-limit 设一个更大的上限（超出部分会写入临时文件），"
+                                    "或用 --batch-size 减少每批决策的户数"))
     return InputError(make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}",
                            hint="检查家庭数据的取值，或使用 --memory-limit 调整内存上限"))
 

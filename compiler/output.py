@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -101,21 +102,14 @@ def write_decisions(
     """
     started = time.perf_counter()
     out = Path(out)
-    fmt = _format(out)
-    source = _source(relation)
-    _check_columns(con, source)
+    fmt = format_of(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
-    select = ", ".join(_column_sql(name, fmt) for name in DECISION_COLUMNS)
+    partial = _partial(out)
     try:
-        rows = con.execute(
-            f"COPY (SELECT {select} FROM {source}) TO '{_path_literal(partial)}' "
-            f"({_COPY_OPTIONS[fmt]})"
-        ).fetchall()
+        written = write_part(con, relation, partial, fmt)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-    written = int(rows[0][0]) if rows else 0
     logger.info(
         "wrote %d decisions to %s in %.2f s",
         written,
@@ -123,6 +117,49 @@ def write_decisions(
         time.perf_counter() - started,
     )
     return written
+
+
+def write_part(
+    con: duckdb.DuckDBPyConnection, relation: str, path: Path, fmt: str
+) -> int:
+    """Write the decision columns of ``relation`` to ``path`` as ``fmt`` writes them
+    (a key of ``_COPY_OPTIONS``), in place; returns the rows written."""
+    source = _source(relation)
+    _check_columns(con, source)
+    select = ", ".join(_column_sql(name, fmt) for name in DECISION_COLUMNS)
+    rows = con.execute(
+        f"COPY (SELECT {select} FROM {source}) TO '{_path_literal(path)}' "
+        f"({_COPY_OPTIONS[fmt]})"
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def join_parts(parts: list[Path], out: str | Path) -> None:
+    """Write ``out`` from CSV or JSON Lines parts written by ``write_part`` in its
+    format, one after the other, as bytes: a CSV's header row only once. Nothing is
+    decoded again, so this takes as long as copying the files."""
+    out = Path(out)
+    fmt = format_of(out)
+    if fmt == "parquet":
+        raise ValueError("Parquet parts cannot be joined as bytes")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial(out)
+    try:
+        with partial.open("wb") as joined:
+            for number, part in enumerate(parts):
+                with part.open("rb") as piece:
+                    if fmt == "csv" and number:
+                        piece.readline()  # the header row, written by every part
+                    shutil.copyfileobj(piece, joined, 1 << 20)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _partial(out: Path) -> Path:
+    """The temporary file beside ``out`` written first; it replaces ``out`` once
+    complete, so a failed or interrupted write leaves ``out`` as it was."""
+    return out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
 
 
 def decision_records(
@@ -136,7 +173,7 @@ def decision_records(
     return [dict(zip(DECISION_COLUMNS, row, strict=True)) for row in rows]
 
 
-def _format(out: Path) -> str:
+def format_of(out: Path) -> str:
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise InputError(

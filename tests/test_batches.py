@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,6 +70,28 @@ def test_batches_decide_what_one_run_decides_in_input_order(
     assert batched == whole
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+@pytest.mark.parametrize("summary", [False, True], ids=["joined", "with-summary"])
+def test_csv_and_json_lines_written_from_batches_are_the_same_bytes(
+    project, population, tmp_path, capsys, suffix, summary
+) -> None:
+    """Without a summary the batches' CSV or JSON Lines parts are joined as bytes (one
+    header row); with one they are Parquet, written out at the end. Either way the file
+    is the one a single run writes."""
+    whole, batched = tmp_path / f"whole{suffix}", tmp_path / f"batched{suffix}"
+    evaluate_file(TABLES, population, AS_OF, whole, project=project, summary=False,
+                  trace="full")
+    capsys.readouterr()
+    result = evaluate_file(TABLES, population, AS_OF, batched, project=project,
+                           summary=summary, trace="full", batch=170, progress=True)
+    assert "第 8/8 批已决策" in capsys.readouterr().err
+    assert batched.read_bytes() == whole.read_bytes()
+    assert whole.read_text().count("\n") == 1200 + (suffix == ".csv")
+    if summary:
+        assert sum(n for *_, n in result.summary) == 1200
+    assert not list(tmp_path.glob(".*.partial"))
+
+
 def test_households_out_of_id_order_are_decided_alike(project, population, tmp_path, capsys) -> None:
     # households in an order unrelated to their ids: a batch's id range then holds
     # other batches' households, whose members must not mix in
@@ -114,8 +138,9 @@ def test_plan_covers_every_household_once_in_file_order() -> None:
         ).fetchone()[0]
         for b in batches
     ]
-    assert sum(sizes) == 1000 and max(sizes) <= 300
+    assert sizes == [300, 300, 300, 100]
     assert len(plan_batches(con, 1000)) == 1
+    assert [b.end - b.start for b in plan_batches(con, 1)] == [3] * 999 + [1]
 
 
 def test_batch_size_follows_the_memory_limit_and_the_trace() -> None:
@@ -164,18 +189,24 @@ def test_an_amount_too_large_in_a_later_batch_is_an_input_error(tmp_path, capsys
     assert not out.exists()
 
 
-@pytest.mark.parametrize("given", ["0", "-3", "many"])
+@pytest.mark.parametrize("given", ["0", "-3", "many", "5_000", "٣", "1.5"])
 def test_a_batch_size_that_is_no_positive_number_is_a_usage_error(given, capsys) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["evaluate", "--households", "h.jsonl", "--batch-size", given])
     err = capsys.readouterr().err
     assert stopped.value.code == 2
-    assert "参数 --batch-size" in err and f"「{given}」" in err
+    assert "参数 --batch-size" in err and f"「{given}」应为正整数" in err
 
 
-def test_a_terminated_run_leaves_no_output_and_no_temporary_files(population, tmp_path) -> None:
-    """SIGTERM (a scheduler stopping the job) mid-run: the batches written so far are
-    removed with their folder, no output file appears, and the exit code is 143."""
+@pytest.mark.parametrize(
+    ("signum", "said"), [(signal.SIGTERM, "已终止"), (signal.SIGINT, "已中断")], ids=["TERM", "INT"]
+)
+def test_a_stopped_run_leaves_no_output_and_no_temporary_files(
+    population, tmp_path, signum, said
+) -> None:
+    """SIGTERM (a scheduler stopping the job) or Ctrl-C mid-run: the batches written so
+    far are removed with their folder, no output file appears, and the exit code is
+    the shell's (143, 130), not an internal error's."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     out = tmp_path / "decisions.parquet"
@@ -187,15 +218,55 @@ def test_a_terminated_run_leaves_no_output_and_no_temporary_files(population, tm
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert child.stderr is not None
-    said = []
+    lines = []
     for line in child.stderr:  # 60 batches: stopped after the first
-        said.append(line)
+        lines.append(line)
         if "第 1/60 批已决策" in line:
             break
-    assert child.poll() is None, "".join(said)
-    child.send_signal(signal.SIGTERM)
+    assert child.poll() is None, "".join(lines)
+    child.send_signal(signum)
     rest = child.communicate(timeout=120)[1]
-    assert child.returncode == 128 + signal.SIGTERM
-    assert rest.strip().endswith("已终止") and "内部错误" not in rest
+    assert child.returncode == 128 + signum
+    assert rest.strip().endswith(said) and "内部错误" not in rest
     assert not out.exists()
     assert not list(scratch.glob("jiuzhu-batches-*"))
+
+
+@pytest.mark.parametrize("batch", ["40", "1000"], ids=["batched", "one-run"])
+def test_counties_of_several_programs_are_written_in_input_order(tmp_path, batch) -> None:
+    """A county deciding from a published version compiles to its own program (its SQL
+    names its version's cells); the programs' decisions used to follow one another, so
+    that a county's households moved to the end of the file."""
+    tables = tmp_path / "tables"
+    shutil.copytree(ROOT / "tables", tables)
+    registry = tmp_path / "registry.duckdb"
+    samples = ROOT / "tables" / "samples" / "households.jsonl"
+    assert main(["publish", "--county", "330108", "--effective", "2025-05-01",
+                 "--note", "同工作副本", "--tables", str(tables), "--registry", str(registry)]) == 0
+    out = tmp_path / "decisions.jsonl"
+    assert main(["evaluate", "--tables", str(tables), "--registry", str(registry),
+                 "--households", str(samples), "--as-of", "2025-06-01", "--out", str(out),
+                 "--batch-size", batch]) == 0
+    decided = [json.loads(line) for line in out.read_text().splitlines()]
+    given = [json.loads(line)["household_id"] for line in samples.read_text().splitlines()]
+    assert [d["household_id"] for d in decided] == given
+    assert {d["version"] for d in decided if d["county_code"] == "330108"} == {"330108@1"}
+
+
+def test_a_full_disk_while_writing_batches_is_said_in_chinese(population, tmp_path) -> None:
+    """Files may grow to 20 KB only (as on a full disk): a batch's decisions cannot be
+    written, which is E605 naming the temporary folder, not an internal error."""
+    out = tmp_path / "decisions.csv"
+    child = subprocess.run(
+        [sys.executable, "-m", "compiler.cli", "evaluate", "--tables", TABLES,
+         "--households", str(population), "--as-of", "2025-06-01", "--out", str(out),
+         "--trace", "none", "--batch-size", "600"],
+        cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)),
+        timeout=300,
+    )
+    assert child.returncode == 1, child.stderr
+    assert "E605" in child.stderr and "分批决策的临时文件无法写入或读取" in child.stderr
+    assert "TMPDIR" in child.stderr and "内部错误" not in child.stderr
+    assert not out.exists() and not list(tmp_path.glob("jiuzhu-batches-*"))
