@@ -233,7 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run = getattr(args, "run", None) or COMMANDS[args.command]
             return run(args)
     except JiuzhuError as error:
-        print(render_text(error.diagnostics), file=sys.stderr)
+        # a household file's problems come at most MAX_PROBLEMS and a count of the rest
+        limit = None if isinstance(error, InputError) else 200
+        more = "（运行 jiuzhu check --format json 查看决策表的全部问题）"
+        print(render_text(error.diagnostics, limit, more), file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C, or Terminated
         return _stopped()

@@ -260,13 +260,18 @@ class Report:
         return any(d.is_error for d in self.items)
 
 
-def render_text(diagnostics: list[Diagnostic], limit: int | None = 200) -> str:
-    """Render diagnostics one per line, errors first, capped with 'and N more'."""
+def render_text(
+    diagnostics: list[Diagnostic],
+    limit: int | None = 200,
+    more: str = "（使用 --format json 查看全部）",
+) -> str:
+    """Render diagnostics one per line, errors first, capped with 'and N more' and
+    ``more``, which says where to see them all."""
     ordered = sorted(diagnostics, key=lambda d: (not d.is_error, d.severity != "warning"))
     shown = ordered if limit is None else ordered[:limit]
     lines = [d.render() for d in shown]
     if limit is not None and len(ordered) > limit:
-        lines.append(f"……另有 {len(ordered) - limit} 条未显示（使用 --format json 查看全部）")
+        lines.append(f"……另有 {len(ordered) - limit} 条未显示{more}")
     return "\n".join(lines)
 
 

@@ -166,6 +166,8 @@ def evaluate_file(
             raise _with_households(con, failure) from None
         except InputError as failure:
             raise _with_large_amounts(con, project, failure) from None
+        except duckdb.Error as error:  # a batch read from a file that turned unreadable
+            raise _engine_error(error) from None
         counted = _written(con, project, relation, out, summary) if relation else []
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]

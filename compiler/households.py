@@ -94,6 +94,7 @@ from compiler.households_model import (
     Source,
     Staged,
     counties_of,
+    first_line,
     input_columns,
     scalar,
     unreadable,
@@ -255,6 +256,15 @@ def load_households(
             staged = stage(con, source, schema, counties_of(county), Path(scratch))
             check(con, staged, schema, known, as_of)
             _build(con, staged, schema, "TABLE" if materialize else "VIEW")
+        except duckdb.InvalidInputException as error:  # text that is not UTF-8, say
+            _reset(con)
+            raise unreadable(
+                "家庭数据文件中有无法读取的内容",
+                source.path,
+                found=first_line(error),
+                expected="UTF-8 编码的文本和有效的取值",
+                hint="用导出工具重新导出该文件（文本为 UTF-8 编码）",
+            ) from None
         except BaseException:
             _reset(con)
             raise

@@ -105,10 +105,18 @@ def native_sources(
         con, f"ATTACH {string(str(source.path))} AS _jz_src (READ_ONLY)", source.path
     )
     listed = con.execute(
-        "SELECT table_name FROM information_schema.tables "
+        "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_catalog = '_jz_src'"
     ).fetchall()
     tables = {row[0] for row in listed}
+    views = sorted(row[0] for row in listed if row[0] in SOURCE_NAMES.values() and row[1] == "VIEW")
+    if views:  # a view has no row numbers: the order of its rows is not the file's
+        raise unreadable(
+            f"DuckDB 数据库中的 {'、'.join(views)} 是视图",
+            source.path,
+            found="视图（VIEW）",
+            expected="表（TABLE），如 CREATE TABLE households AS SELECT …",
+        )
     for name in ("households", "members"):
         if name not in tables:
             raise unreadable(

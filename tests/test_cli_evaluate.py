@@ -265,3 +265,17 @@ def test_a_working_day_count_outside_the_calendar_names_the_household(tmp_path, 
     err = capsys.readouterr().err
     assert "E612 日期 2010-01-01 起算的工作日超出工作日历的范围" in err
     assert "家庭 Q7 有该日期的事件" in err and "jiuzhu explain Q7" in err
+
+
+def test_many_household_problems_end_with_the_count_of_the_rest(tmp_path, capsys):
+    """The checker lists 200 problems and counts the rest in a last line; the CLI
+    prints that line, and sends nobody to a --format option evaluate has not got."""
+    tables = write_tables(tmp_path)
+    rows = [dict(HOUSEHOLD, household_id=f"T{i}", members=[{"person_id": "P1"}])
+            for i in range(250)]
+    assert main(["evaluate", "--tables", str(tables), "--households",
+                 str(households(tmp_path, rows)), "--as-of", "2025-06-01",
+                 "--out", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("E604") == 200 and "另有 50 处未列出" in err
+    assert "--format json" not in err

@@ -233,3 +233,37 @@ def test_a_required_column_missing_from_a_file_is_one_e604(
     [diagnostic] = refused.value.diagnostics
     assert diagnostic.code == "E604" and said.format(fmt=fmt) in diagnostic.render()
     assert diagnostic.location.file == str(tmp_path / f"members.{fmt}")
+
+
+def test_parquet_text_that_is_not_utf8_is_e605_naming_the_file(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0]))
+    broken = pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(b"\xff\xfe")])
+    pq.write_table(pa.table({"household_id": broken, "county_code": ["330106"]}),
+                   tmp_path / "households.parquet")
+    pq.write_table(pa.table({"household_id": ["H1"], "person_id": ["P1"],
+                             "birth_date": [date(1980, 1, 1)]}), tmp_path / "members.parquet")
+    with pytest.raises(InputError) as refused:
+        evaluate_file(TABLES, tmp_path / "households.parquet", AS_OF, tmp_path / "o.csv")
+    problem = refused.value.diagnostics[0]
+    assert problem.code == "E605" and "无法读取的内容" in problem.message
+    assert problem.location.file.endswith("households.parquet") and "UTF-8" in problem.hint
+
+
+def test_a_duckdb_file_whose_households_are_a_view_is_e605(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE hh AS SELECT 'H1' AS household_id, '330106' AS county_code")
+    con.execute("CREATE VIEW households AS SELECT * FROM hh")
+    con.execute("CREATE TABLE members AS SELECT 'H1' AS household_id, 'P1' AS person_id, "
+                "DATE '1980-01-01' AS birth_date")
+    con.close()
+    with pytest.raises(InputError) as refused:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "o.csv")
+    problem = refused.value.diagnostics[0]
+    assert problem.code == "E605" and "households 是视图" in problem.message
+    assert "CREATE TABLE" in problem.expected
