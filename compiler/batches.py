@@ -1,9 +1,9 @@
 """Deciding a large input one batch of households at a time.
 
 The decisions query holds every household's member aggregates and intermediate values
-in hash tables at once; past about a million households they outgrow the memory limit
-and DuckDB spills them to disk, and at ten million the query took twice as long per
-household as at one million (docs/performance.md). ``decide_in_batches`` instead
+in hash tables at once; at ten million households they took 4.7 GB and a third more
+time per household than a batch of a million takes (docs/performance.md, fifth
+session). ``decide_in_batches`` instead
 decides consecutive ranges of the household file (``_hh_index``) in turn, each from
 views over the loaded input, and writes each batch's decisions to a part as soon as it
 is decided; the parts, in order, are the decisions in input order. CSV and JSON Lines
