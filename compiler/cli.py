@@ -91,9 +91,8 @@ def parse_date(text: str) -> date:
 def count(text: str, least: int = 0) -> int:
     """A --limit: a whole number written in digits 0-9, ``least`` or more."""
     if not re.fullmatch(r"[0-9]+", text.strip()) or int(text) < least:
-        raise argparse.ArgumentTypeError(
-            f"「{text}」应为不小于 {least} 的整数" if least == 0 else f"「{text}」应为正整数"
-        )
+        wanted = "正整数" if least else "不小于 0 的整数"
+        raise argparse.ArgumentTypeError(f"「{text}」应为{wanted}")
     return int(text)
 
 

@@ -658,10 +658,14 @@ def _sheets(a: RuleBook, b: RuleBook) -> list[dict[str, Any]]:
             found.append({"sheet": name, "status": status, "rows": []})
             continue
         before, after = old[name], new[name]
-        rows = [
-            {"row": number, "old": _texts(before, number), "new": _texts(after, number)}
+        pairs = (
+            (number, _texts(before, number), _texts(after, number))
             for number in range(1, max(len(before), len(after)) + 1)
-            if _row_differs(_texts(before, number), _texts(after, number))
+        )
+        rows = [
+            {"row": number, "old": was, "new": now}
+            for number, was, now in pairs
+            if _row_differs(was, now)
         ]
         if rows:
             found.append({"sheet": name, "status": "changed", "rows": rows})

@@ -160,13 +160,11 @@ def evaluate_file(
                 # a file written without a summary reads the decisions once: decide
                 # as it writes
                 relation = decide(con, project, present, trace, store=not out or summary)
-        except duckdb.OutOfMemoryException as error:
-            raise _engine_error(error) from None
         except EvaluationError as failure:
             raise _with_households(con, failure) from None
         except InputError as failure:
             raise _with_large_amounts(con, project, failure) from None
-        except duckdb.Error as error:  # a batch read from a file that turned unreadable
+        except duckdb.Error as error:  # out of memory; a file that turned unreadable
             raise _engine_error(error) from None
         counted = _written(con, project, relation, out, summary) if relation else []
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
