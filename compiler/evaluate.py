@@ -30,6 +30,7 @@ from compiler.engine import (
 )
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.model import Kind, Level
+from compiler.output import format_of
 from compiler.sqlgen import quote
 
 
@@ -150,11 +151,14 @@ def evaluate_file(
         try:
             present = prepare(con, project, households, as_of, counties, versions, notes)
             batches = plan_batches(con, batch or batch_size(limit, trace)) if present else []
+            written = False
             if len(batches) > 1:
                 report = to_stderr if progress else logger.info
-                relation = decide_in_batches(
-                    con, project, present, batches, trace, Path(scratch), report,
-                    None if summary else out,
+                # parts are joined into the output as written; a summary reads them
+                # again, Parquet parts only
+                joined = out if out and (not summary or format_of(Path(out)) == "parquet") else None
+                relation, written = decide_in_batches(
+                    con, project, present, batches, trace, Path(scratch), report, joined
                 )
             else:
                 # a file written without a summary reads the decisions once: decide
@@ -166,7 +170,7 @@ def evaluate_file(
             raise _with_large_amounts(con, project, failure) from None
         except duckdb.Error as error:  # out of memory; a file that turned unreadable
             raise _engine_error(error) from None
-        counted = _written(con, project, relation, out, summary) if relation else []
+        counted = _written(con, project, relation, out, summary, written) if relation else []
     count = con.execute("SELECT count(*) FROM jz_households").fetchone()[0]  # type: ignore[index]
     warnings = [d for d in project.report.items if not d.is_error]
     return EvaluationResult(
@@ -180,13 +184,14 @@ def _written(
     relation: str,
     out: str | Path | None,
     summary: bool,
+    written: bool = False,
 ) -> list[tuple[str, str, str, int]]:
-    """Write the decisions to ``out``, if given, and count them by county and group
-    if asked (or if there is no file to write)."""
+    """Write the decisions to ``out``, if given and not ``written`` already, and count
+    them by county and group if asked (or if there is no file to write)."""
     from compiler.output import write_decisions
 
     try:
-        if out:
+        if out and not written:
             write_decisions(con, relation, out)
         return _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:

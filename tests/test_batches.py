@@ -92,6 +92,35 @@ def test_csv_and_json_lines_written_from_batches_are_the_same_bytes(
     assert not list(tmp_path.glob(".*.partial"))
 
 
+@pytest.mark.parametrize("joinable", [True, False], ids=["joined", "parts-refused"])
+def test_parquet_written_from_batches_is_one_file_with_a_summary(
+    project, population, tmp_path, capsys, monkeypatch, joinable
+) -> None:
+    """Parquet parts are joined into the output (row groups under one footer) and the
+    summary is counted from them; parts the joiner refuses are written out by DuckDB
+    instead. Either way the file holds what one run decides."""
+    import compiler.output
+
+    whole, batched = tmp_path / "whole.parquet", tmp_path / "batched.parquet"
+    single = evaluate_file(TABLES, population, AS_OF, whole, project=project, trace="none")
+    if not joinable:
+        def refuse(parts, out):
+            raise ValueError("page indexes are not joined")
+
+        monkeypatch.setattr(compiler.output, "join_parquet", refuse)
+    capsys.readouterr()
+    result = evaluate_file(TABLES, population, AS_OF, batched, project=project,
+                           trace="none", batch=170, progress=True)
+    assert "第 8/8 批已决策" in capsys.readouterr().err
+    assert _rows(batched) == _rows(whole)
+    assert sorted(result.summary) == sorted(single.summary)
+    groups = duckdb.connect().execute(
+        f"SELECT count(*) FROM parquet_metadata('{batched}') WHERE column_id = 0"
+    ).fetchone()[0]
+    assert groups == (8 if joinable else 1)  # a row group per batch, or one rewritten
+    assert not list(tmp_path.glob(".*.partial"))
+
+
 def test_households_out_of_id_order_are_decided_alike(project, population, tmp_path, capsys) -> None:
     # households in an order unrelated to their ids: a batch's id range then holds
     # other batches' households, whose members must not mix in
