@@ -114,6 +114,18 @@ def _parquet(tmp_path: Path) -> Path:
     return tmp_path / "households.parquet"
 
 
+def _rewrite(target: Path, column: str, expression: str) -> None:
+    """Write a Parquet file again with ``column`` computed by ``expression``."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE changed AS SELECT * REPLACE ({expression} AS {column}) "
+        f"FROM read_parquet('{target}')"
+    )
+    con.execute(f"COPY changed TO '{target}' (FORMAT parquet)")
+
+
 @pytest.mark.parametrize("limit", ["1MB", "0GB", "16MiB"])
 def test_a_memory_limit_too_small_is_refused_before_any_work(tmp_path: Path, limit: str) -> None:
     path = _write(tmp_path, _household("2025-01-27"))
@@ -184,17 +196,10 @@ def test_a_sum_beyond_the_money_range_is_e605_in_chinese_with_the_value(tmp_path
 
 @pytest.mark.parametrize("column", ["household_id", "person_id"])
 def test_a_blank_key_in_parquet_is_missing_as_in_json(tmp_path: Path, column: str) -> None:
-    import duckdb
-
     path = _parquet(tmp_path)
     table = "households" if column == "household_id" else "members"
-    target = tmp_path / f"{table}.parquet"
-    con = duckdb.connect()
-    con.execute(
-        f"CREATE TABLE blanked AS SELECT * REPLACE (CASE WHEN row_number() OVER () = 1"
-        f" THEN '  ' ELSE {column} END AS {column}) FROM read_parquet('{target}')"
-    )
-    con.execute(f"COPY blanked TO '{target}' (FORMAT parquet)")
+    _rewrite(tmp_path / f"{table}.parquet", column,
+             f"CASE WHEN row_number() OVER () = 1 THEN '  ' ELSE {column} END")
 
     with pytest.raises(InputError) as raised:
         evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
@@ -267,3 +272,42 @@ def test_a_duckdb_file_whose_households_are_a_view_is_e605(tmp_path: Path) -> No
     problem = refused.value.diagnostics[0]
     assert problem.code == "E605" and "households 是视图" in problem.message
     assert "CREATE TABLE" in problem.expected
+
+
+_FIRST = "(SELECT min(household_id) FROM read_parquet('{households}'))"
+_LAST = "(SELECT max(household_id) FROM read_parquet('{households}'))"
+
+
+@pytest.mark.parametrize(
+    ("expression", "said"),
+    [
+        # one member's household is not in the file
+        ("CASE WHEN row_number() OVER () = 3 THEN 'NOWHERE' ELSE household_id END",
+         ["E603 找不到所属的家庭「NOWHERE」"]),
+        # the first household's members all moved to the last: the first has none
+        (f"CASE WHEN household_id = {_FIRST} THEN {_LAST} ELSE household_id END",
+         ["E604 家庭「H000000000」没有成员"]),
+        # both at once, and a member with no household id at all
+        ((f"CASE WHEN row_number() OVER () = 2 THEN NULL WHEN household_id = {_FIRST} "
+         "THEN 'NOWHERE' ELSE household_id END"),
+         ["E604 缺少必填字段「户编号」", "E603 找不到所属的家庭「NOWHERE」",
+          "E604 家庭「H000000000」没有成员"]),
+    ],
+    ids=["orphan", "memberless", "both"],
+)
+def test_members_and_households_that_do_not_match_in_parquet_are_each_found(
+    tmp_path: Path, expression: str, said: list[str]
+) -> None:
+    """A Parquet file's members and households are matched in one pass; what does not
+    match is then found by the exact queries and named."""
+    path = _parquet(tmp_path)
+    _rewrite(tmp_path / "members.parquet", "household_id", expression.format(households=path))
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+
+    shown = [f"{d.code} {d.message}" for d in raised.value.diagnostics]
+    for text in said:
+        assert any(line.startswith(text) for line in shown), (text, shown)
+    assert all(any(line.startswith(text) for text in said) for line in shown), shown
+    assert not (tmp_path / "d.parquet").exists()
