@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -286,14 +285,19 @@ def test_a_full_disk_while_writing_batches_is_said_in_chinese(population, tmp_pa
     """Files may grow to 20 KB only (as on a full disk): a batch's decisions cannot be
     written, which is E605 naming the temporary folder, not an internal error."""
     out = tmp_path / "decisions.csv"
+    # the limit is set by the child itself: a preexec_fn runs Python between fork and
+    # exec, which crashed the child when earlier tests had left threads in this process
+    limited = (
+        "import resource, sys; from compiler.cli import main;"
+        " resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000));"
+        " sys.exit(main(sys.argv[1:]))"
+    )
     child = subprocess.run(
-        [sys.executable, "-m", "compiler.cli", "evaluate", "--tables", TABLES,
+        [sys.executable, "-c", limited, "evaluate", "--tables", TABLES,
          "--households", str(population), "--as-of", "2025-06-01", "--out", str(out),
          "--trace", "none", "--batch-size", "600"],
         cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True,
-        check=False,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)),
-        timeout=300,
+        check=False, timeout=300,
     )
     assert child.returncode == 1, child.stderr
     assert "E605" in child.stderr and "分批决策的临时文件无法写入或读取" in child.stderr
