@@ -106,9 +106,16 @@ def _case(staged: Staged, column: Column, limits: _Limits) -> str | None:
     missing = "'missing'" if column.required else "NULL"
     arms = [f"WHEN {family.is_null(raw)} THEN {missing}"]
     if column.required and column.dtype.kind in (Kind.TEXT, Kind.ENUM):
-        # a blank key is no key, whatever the format: JSON and CSV read it as missing
-        arms.append(f"WHEN trim({text}) = '' THEN 'missing'")
+        # a blank key is no key, whatever the format: JSON and CSV read it as missing.
+        # Only text that starts below "!" or beyond ASCII can be blank (trim takes
+        # spaces, U+00A0, U+3000 and the like): the comparison spares most ids the trim,
+        # 0.7 s of CPU at 26 million members
+        arms.append(
+            f"WHEN ({text} < '!' OR {text} >= chr(128)) AND trim({text}) = '' THEN 'missing'"
+        )
     kind = column.dtype.kind
+    # whether every value read as text has the column's type (JSON's numbers do not)
+    any_text = kind is Kind.TEXT and family.type_ok(raw, kind) == "TRUE"
     if not _holds(staged.source_type(column), kind):
         problem = family.type_problem(raw, kind)  # 'type', or 'large' for a number
         arms.append(f"WHEN NOT {family.type_ok(raw, kind)} THEN {problem}")
@@ -117,6 +124,10 @@ def _case(staged: Staged, column: Column, limits: _Limits) -> str | None:
     arms += id_arms(family, raw, column)
     arms += _limit_arms(family.typed(raw, column.dtype.kind), column, limits.as_of)
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
+        if limits.known is not None and any_text:
+            # a known code is six digits and nothing else can be wrong with it: most
+            # rows skip the pattern
+            arms.insert(1, f"WHEN {text} IN ({words(tuple(limits.known))}) THEN NULL")
         arms.append(f"WHEN NOT regexp_full_match({text}, '[0-9]{{6}}') THEN 'value'")
         if limits.known is not None:
             codes = f"CAST([{words(tuple(limits.known))}] AS VARCHAR[])"

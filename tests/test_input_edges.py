@@ -194,12 +194,13 @@ def test_a_sum_beyond_the_money_range_is_e605_in_chinese_with_the_value(tmp_path
     assert "Conversion Error" not in text and "超出可计算的范围" in text
 
 
-@pytest.mark.parametrize("column", ["household_id", "person_id"])
-def test_a_blank_key_in_parquet_is_missing_as_in_json(tmp_path: Path, column: str) -> None:
+@pytest.mark.parametrize("blank", ["  ", "", "\u3000", "\u00a0 \u3000"], ids=["spaces", "empty", "ideographic", "nbsp"])
+@pytest.mark.parametrize("column", ["household_id", "person_id", "county_code"])
+def test_a_blank_key_in_parquet_is_missing_as_in_json(tmp_path: Path, column: str, blank: str) -> None:
     path = _parquet(tmp_path)
-    table = "households" if column == "household_id" else "members"
+    table = "members" if column == "person_id" else "households"
     _rewrite(tmp_path / f"{table}.parquet", column,
-             f"CASE WHEN row_number() OVER () = 1 THEN '  ' ELSE {column} END")
+             f"CASE WHEN row_number() OVER () = 1 THEN '{blank}' ELSE {column} END")
 
     with pytest.raises(InputError) as raised:
         evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
@@ -311,3 +312,23 @@ def test_members_and_households_that_do_not_match_in_parquet_are_each_found(
         assert any(line.startswith(text) for line in shown), (text, shown)
     assert all(any(line.startswith(text) for text in said) for line in shown), shown
     assert not (tmp_path / "d.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [(330106, "E603"), ("330106 ", "E603"), ("339999", "E606"), ("33010", "E603"), ("330106", None)],
+    ids=["number", "trailing-space", "unknown", "five-digits", "known"],
+)
+def test_a_county_code_is_known_text_of_six_digits(tmp_path: Path, code: object, said: str | None) -> None:
+    """Known codes skip the pattern check; anything else is still read as before."""
+    household = _household("2025-05-01")
+    household["county_code"] = code
+    path = _write(tmp_path, household)
+    if said is None:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.csv", trace="none")
+        assert (tmp_path / "d.csv").read_text(encoding="utf-8").count("330106") == 1
+        return
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.csv", trace="none")
+    assert [d.code for d in raised.value.diagnostics] == [said]
+    assert "county_code" in raised.value.diagnostics[0].render()
