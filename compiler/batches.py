@@ -148,7 +148,7 @@ def decide_in_batches(
                 relation = run_programs(con, project, counties, trace, store=False, inputs="_b")
             parts.append(scratch / f"decisions-{batch.number:05d}.{fmt}")
             try:
-                write_part(con, relation, parts[-1], fmt)
+                write_part(con, relation, parts[-1], fmt, checked=len(parts) > 1)
             except duckdb.Error as error:
                 raise contract_error(error) or data_error(error) or error from None
             done += count
