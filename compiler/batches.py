@@ -47,7 +47,7 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import InputError
-from compiler.output import format_of, join_parts, write_part
+from compiler.output import format_of, join_parts, unwritten, write_part
 from compiler.sqlgen import string
 
 # Households decided together at most. A million take about 1.9 GB of DuckDB memory
@@ -157,16 +157,17 @@ def decide_in_batches(
                     f"第 {batch.number}/{len(batches)} 批已决策：{count} 户，累计 {done} 户，"
                     f"用时 {time.perf_counter() - started:.1f} 秒"
                 )
-        if out and fmt != "parquet":
-            join_parts(parts, out)
-            return "", True
         written = False
         if out:
             try:
                 join_parts(parts, out)
                 written = True
-            except ValueError as error:  # the parts are still there to be read
+            except ValueError as error:  # Parquet parts, still there to be read
                 logger.info("parts not joined (%s); the output is written from them", error)
+            except OSError as error:  # the parts were written: it is the output
+                raise unwritten(out, error) from None
+            if fmt != "parquet":
+                return "", True
     except (duckdb.IOException, OSError) as error:
         raise InputError(
             make(

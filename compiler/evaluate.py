@@ -30,7 +30,7 @@ from compiler.engine import (
 )
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.model import Kind, Level
-from compiler.output import format_of
+from compiler.output import format_of, unwritten
 from compiler.sqlgen import quote
 
 
@@ -139,8 +139,8 @@ def evaluate_file(
     """
     started = time.perf_counter()
     if out:
-        _refuse_overwriting_input(households, out)
         _refuse_unwritable(out)
+        _refuse_overwriting_input(households, out)
     project = project or open_project(tables, counties, as_of)
     limit = memory_limit or default_memory_limit()
     con = connect(limit)
@@ -192,7 +192,10 @@ def _written(
 
     try:
         if out and not written:
-            write_decisions(con, relation, out)
+            try:
+                write_decisions(con, relation, out)
+            except (duckdb.IOException, OSError) as error:
+                raise unwritten(out, error) from None
         return _summary(con, relation, project) if summary or not out else []
     except duckdb.Error as error:
         broken = contract_error(error)
@@ -309,6 +312,19 @@ def _refuse_unwritable(out: str | Path) -> None:
     mistyped or read-only path), rather than DuckDB's English IO error at the end."""
     import tempfile
 
+    if len(Path(out).name.encode()) > 255:
+        raise InputError(
+            make("E605", "输出文件名过长", Location(file=str(out)),
+                 found=f"{len(Path(out).name.encode())} 字节",
+                 expected="文件名不超过 255 字节（约 85 个汉字）",
+                 hint="用一个较短的文件名")
+        )
+    if Path(out).is_dir():
+        raise InputError(
+            make("E605", "--out 指向的是一个文件夹", Location(file=str(out)), found=str(out),
+                 expected="一个文件的路径，如 build/decisions.csv",
+                 hint="在文件夹路径后加上文件名")
+        )
     folder = Path(out).resolve().parent
     problem = None if folder.is_dir() else "输出文件所在的文件夹不存在"
     if problem is None:

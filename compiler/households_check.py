@@ -216,17 +216,31 @@ def _value_problems(
     return problems[:budget], total
 
 
+def _listed(
+    con: duckdb.DuckDBPyConnection, rows_sql: str, count_sql: str, budget: int
+) -> tuple[list[tuple], int]:
+    """The first ``budget`` rows of a problem query, and how many it has in all (a
+    count query only when the list is full)."""
+    rows = con.execute(f"{rows_sql} LIMIT {budget}").fetchall()
+    return rows, (scalar(con, count_sql) if len(rows) >= budget else len(rows))
+
+
 def _duplicates(
     con: duckdb.DuckDBPyConnection, staged: Staged, column: Column, budget: int
-) -> list[_Problem]:
+) -> tuple[list[_Problem], int]:
     """Rows repeating a household_id (in the file) or a person_id (in a household:
     JSON nests members in their household's record, whose row they carry, so two
-    households that share an id keep their members apart)."""
+    households that share an id keep their members apart), and how many there are.
+    A household_id of linked files is looked for in the whole file, other counties'
+    households too: a county's run would join the members of both to one."""
     key = staged.family_of(column).text(staged.access(column))
     household = "_hid" if staged.linked else "_row"
     group = "_hid" if column.level is Level.HOUSEHOLD else f"{household}, _key"
+    relation = staged.built[column.level]
+    if staged.linked and column.level is Level.HOUSEHOLD:
+        relation = f"(SELECT *, _row AS _pos FROM {ALL[Level.HOUSEHOLD]})"
     keyed = (
-        f"(SELECT _row, _pos, _hid, {key} AS _key FROM {staged.built[column.level]}) "
+        f"(SELECT _row, _pos, _hid, {key} AS _key FROM {relation}) "
         "WHERE _key IS NOT NULL"
     )
     # grouped by a 64-bit hash of the key, a quarter faster at ten million members
@@ -234,28 +248,35 @@ def _duplicates(
     # collision only costs the exact query below
     repeated = f"SELECT 1 FROM {keyed} GROUP BY hash({group}) HAVING count(*) > 1 LIMIT 1"
     if not con.execute(repeated).fetchall():
-        return []
+        return [], 0
     window = f"OVER (PARTITION BY {group} ORDER BY _row, _pos)"
-    rows = con.execute(
+    rows, total = _listed(
+        con,
         f"SELECT _row, _pos, _key, first_row, first_pos FROM (SELECT *, row_number() "
         f"{window} AS n, first_value(_row) {window} AS first_row, first_value(_pos) "
-        f"{window} AS first_pos FROM {keyed}) WHERE n > 1 ORDER BY _row, _pos "
-        f"LIMIT {budget}"
-    ).fetchall()
-    return [_Problem("duplicate", column, r[0], r[1], r[2], (r[3], r[4])) for r in rows]
+        f"{window} AS first_pos FROM {keyed}) WHERE n > 1 ORDER BY _row, _pos",
+        f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {keyed} "
+        f"GROUP BY {group} HAVING count(*) > 1)",
+        budget,
+    )
+    found = [_Problem("duplicate", column, r[0], r[1], r[2], (r[3], r[4])) for r in rows]
+    return found, total
 
 
 def _orphans(
     con: duckdb.DuckDBPyConnection, level: Level, budget: int
-) -> list[_Problem]:
-    """Members or events whose household_id is missing or not in the households file."""
+) -> tuple[list[_Problem], int]:
+    """Members or events whose household_id is missing or not in the households file,
+    and how many there are."""
     column = Column("household_id", "户编号", level, TEXT)
-    rows = con.execute(
-        f"SELECT _row, _hid FROM {ALL[level]} a WHERE _hid IS NULL OR NOT EXISTS "
-        "(SELECT 1 FROM _jz_all_households h WHERE h._hid = a._hid) "
-        f"ORDER BY _row LIMIT {budget}"
-    ).fetchall()
-    return [_Problem("orphan", column, row, None, hid) for row, hid in rows]
+    where = (
+        f"FROM {ALL[level]} a WHERE _hid IS NULL OR NOT EXISTS "
+        "(SELECT 1 FROM _jz_all_households h WHERE h._hid = a._hid)"
+    )
+    rows, total = _listed(
+        con, f"SELECT _row, _hid {where} ORDER BY _row", f"SELECT count(*) {where}", budget
+    )
+    return [_Problem("orphan", column, row, None, hid) for row, hid in rows], total
 
 
 # Where a household without members is shown: its members list (JSON), or its row of
@@ -266,20 +287,22 @@ _HOUSEHOLD_ID = Column("household_id", "户编号", Level.HOUSEHOLD, TEXT)
 
 def _memberless(
     con: duckdb.DuckDBPyConnection, staged: Staged, budget: int
-) -> list[_Problem]:
-    """Households with no member: no one's income to divide, no one to decide for.
-    A household without a household_id is left out in linked input: it is E604
-    already, and no member could name it."""
+) -> tuple[list[_Problem], int]:
+    """Households with no member: no one's income to divide, no one to decide for;
+    and how many there are. A household without a household_id is left out in linked
+    input: it is E604 already, and no member could name it."""
     key = "_hid" if staged.linked else "_row"
     # against the distinct keys: a third of the time NOT EXISTS takes over every member
     members = f"(SELECT DISTINCT {key} AS _key FROM {staged.built[Level.MEMBER]})"
-    rows = con.execute(
-        f"SELECT h._row, h._hid FROM {staged.built[Level.HOUSEHOLD]} h ANTI JOIN "
-        f"{members} m ON m._key = h.{key} WHERE h.{key} IS NOT NULL "
-        f"ORDER BY h._row LIMIT {budget}"
-    ).fetchall()
+    where = (
+        f"FROM {staged.built[Level.HOUSEHOLD]} h ANTI JOIN {members} m "
+        f"ON m._key = h.{key} WHERE h.{key} IS NOT NULL"
+    )
+    rows, total = _listed(
+        con, f"SELECT h._row, h._hid {where} ORDER BY h._row", f"SELECT count(*) {where}", budget
+    )
     column = _HOUSEHOLD_ID if staged.linked else _MEMBERS
-    return [_Problem("empty", column, row, None, hid) for row, hid in rows]
+    return [_Problem("empty", column, row, None, hid) for row, hid in rows], total
 
 
 def _members_match(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
@@ -315,13 +338,14 @@ def _problems(
             )
             problems, total = problems + found, total + count
         if staged.linked and level is not Level.HOUSEHOLD and not (matched and level is Level.MEMBER):
-            orphans = _orphans(con, level, MAX_PROBLEMS - len(problems) + 1)
-            problems, total = problems + orphans, total + len(orphans)
-    empty = [] if matched else _memberless(con, staged, MAX_PROBLEMS - len(problems) + 1)
-    problems, total = problems + empty, total + len(empty)
+            orphans, count = _orphans(con, level, MAX_PROBLEMS - len(problems) + 1)
+            problems, total = problems + orphans, total + count
+    if not matched:
+        empty, count = _memberless(con, staged, MAX_PROBLEMS - len(problems) + 1)
+        problems, total = problems + empty, total + count
     for column in (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0]):
-        repeated = _duplicates(con, staged, column, MAX_PROBLEMS - len(problems) + 1)
-        problems, total = problems + repeated, total + len(repeated)
+        repeated, count = _duplicates(con, staged, column, MAX_PROBLEMS - len(problems) + 1)
+        problems, total = problems + repeated, total + count
         if repeated and staged.linked:
             break  # members join a repeated household by its id: they repeat too
     return problems[:MAX_PROBLEMS], total

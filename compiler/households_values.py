@@ -28,7 +28,9 @@ MAX_ID_LENGTH = 100
 KINDS = frozenset({"large", "control", "long"})
 # C0 and C1 control characters, tab and line breaks included: none belongs in an id
 _CONTROLS = "[\\x00-\\x1f\\x7f-\\x9f]"
-_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f]")
+# control characters, and the invisible ones (zero-width spaces and joiners, marks of
+# direction, the byte-order mark) that make an id look like another
+_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _KIND_NAMES = {Kind.MONEY: "金额", Kind.NUMBER: "数值", Kind.INTEGER: "整数"}
 
 

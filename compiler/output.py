@@ -168,8 +168,24 @@ def join_parts(parts: list[Path], out: str | Path) -> None:
 
 def _partial(out: Path) -> Path:
     """The temporary file beside ``out`` written first; it replaces ``out`` once
-    complete, so a failed or interrupted write leaves ``out`` as it was."""
-    return out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
+    complete, so a failed or interrupted write leaves ``out`` as it was. Its name is
+    short whatever ``out``'s is: a name of up to 255 bytes must be writable."""
+    return out.with_name(f".jiuzhu-{uuid.uuid4().hex[:16]}.partial")
+
+
+def unwritten(out: str | Path, error: BaseException) -> InputError:
+    """E605 for an output file that could not be written (a full disk, a folder that
+    turned read-only): it names the output, whatever was being written when it failed."""
+    return InputError(
+        make(
+            "E605",
+            "决策结果文件无法写入",
+            Location(file=str(out)),
+            found=str(error).splitlines()[0] if str(error) else type(error).__name__,
+            expected="输出文件夹所在的磁盘有足够的空间，且可以写入",
+            hint="检查磁盘剩余空间和文件夹的写入权限，或用 --out 写到另一个文件夹；原有的输出文件保持不变",
+        )
+    )
 
 
 def decision_records(

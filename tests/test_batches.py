@@ -281,25 +281,71 @@ def test_counties_of_several_programs_are_written_in_input_order(tmp_path, batch
     assert {d["version"] for d in decided if d["county_code"] == "330108"} == {"330108@1"}
 
 
+def _with_files_up_to(
+    size: int, population: Path, out: Path, scratch: Path, batch: int | None
+) -> subprocess.CompletedProcess:
+    """``evaluate`` in a child whose files may grow to ``size`` bytes only (as on a
+    full disk), with its temporary files in ``scratch``. The limit is set by the child
+    itself: a preexec_fn runs Python between fork and exec, which crashed the child
+    when earlier tests had left threads in this process."""
+    limited = (
+        "import resource, sys; from compiler.cli import main;"
+        f" resource.setrlimit(resource.RLIMIT_FSIZE, ({size}, {size}));"
+        " sys.exit(main(sys.argv[1:]))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", limited, "evaluate", "--tables", TABLES,
+         "--households", str(population), "--as-of", "2025-06-01", "--out", str(out),
+         "--trace", "none", *(["--batch-size", str(batch)] if batch else [])],
+        cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True,
+        check=False, timeout=300,
+    )
+
+
 def test_a_full_disk_while_writing_batches_is_said_in_chinese(population, tmp_path) -> None:
     """Files may grow to 20 KB only (as on a full disk): a batch's decisions cannot be
     written, which is E605 naming the temporary folder, not an internal error."""
     out = tmp_path / "decisions.csv"
-    # the limit is set by the child itself: a preexec_fn runs Python between fork and
-    # exec, which crashed the child when earlier tests had left threads in this process
-    limited = (
-        "import resource, sys; from compiler.cli import main;"
-        " resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000));"
-        " sys.exit(main(sys.argv[1:]))"
-    )
-    child = subprocess.run(
-        [sys.executable, "-c", limited, "evaluate", "--tables", TABLES,
-         "--households", str(population), "--as-of", "2025-06-01", "--out", str(out),
-         "--trace", "none", "--batch-size", "600"],
-        cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True,
-        check=False, timeout=300,
-    )
+    child = _with_files_up_to(20_000, population, out, tmp_path, 600)
     assert child.returncode == 1, child.stderr
     assert "E605" in child.stderr and "分批决策的临时文件无法写入或读取" in child.stderr
     assert "TMPDIR" in child.stderr and "内部错误" not in child.stderr
     assert not out.exists() and not list(tmp_path.glob("jiuzhu-batches-*"))
+
+
+@pytest.mark.parametrize("batch", [None, 170], ids=["one-run", "batches"])
+def test_an_output_the_disk_refuses_is_named_not_the_temporary_folder(
+    population, tmp_path, batch
+) -> None:
+    """Files may grow to 60 KB: each batch's part fits, the whole output (about 200 KB)
+    does not. The message names the output file, and an earlier output stays."""
+    out = tmp_path / "out" / "decisions.csv"
+    out.parent.mkdir()
+    out.write_text("earlier\n", encoding="utf-8")
+    child = _with_files_up_to(60_000, population, out, tmp_path, batch)
+    assert child.returncode == 1, child.stderr
+    assert f"{out}: E605 决策结果文件无法写入" in child.stderr
+    assert "TMPDIR" not in child.stderr and "内部错误" not in child.stderr
+    assert out.read_text(encoding="utf-8") == "earlier\n"
+    assert not list(out.parent.glob(".*.partial")) and not list(tmp_path.glob("jiuzhu-batches-*"))
+
+
+def test_an_output_path_that_is_a_folder_or_too_long_a_name_is_refused_first(
+    population, tmp_path, capsys
+) -> None:
+    folder = tmp_path / "decisions.parquet"
+    folder.mkdir()
+    code = main(["evaluate", "--tables", TABLES, "--households", str(population),
+                 "--as-of", "2025-06-01", "--out", str(folder)])
+    assert code == 1 and "E605 --out 指向的是一个文件夹" in capsys.readouterr().err
+    too_long = tmp_path / ("决" * 85 + ".csv")  # 259 bytes
+    code = main(["evaluate", "--tables", TABLES, "--households", str(population),
+                 "--as-of", "2025-06-01", "--out", str(too_long)])
+    assert code == 1 and "E605 输出文件名过长" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("batch", [None, 300], ids=["one-run", "batches"])
+def test_an_output_name_of_up_to_255_bytes_is_written(population, tmp_path, batch) -> None:
+    out = tmp_path / ("决" * 82 + ".parquet")  # 254 bytes
+    evaluate_file(TABLES, population, AS_OF, out, trace="none", summary=False, batch=batch)
+    assert len(_rows(out)) == 1200 and not list(tmp_path.glob(".*.partial"))

@@ -332,3 +332,82 @@ def test_a_county_code_is_known_text_of_six_digits(tmp_path: Path, code: object,
         evaluate_file(TABLES, path, AS_OF, tmp_path / "d.csv", trace="none")
     assert [d.code for d in raised.value.diagnostics] == [said]
     assert "county_code" in raised.value.diagnostics[0].render()
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        (("CASE WHEN row_number() OVER () <= 300 THEN 'NOWHERE' || row_number() OVER () "
+         "ELSE household_id END"), "找不到所属的家庭"),
+        ("CASE WHEN row_number() OVER () <= 300 THEN household_id || '-x' ELSE household_id END",
+         "重复出现"),
+    ],
+    ids=["orphans", "repeated"],
+)
+def test_problems_beyond_the_listed_ones_are_counted_exactly(
+    tmp_path: Path, expression: str, kind: str
+) -> None:
+    """300 members without a household, or 300 repeated person ids: 200 are listed and
+    the last line counts the other 100."""
+    path = tmp_path / "households.parquet"
+    synthesise(400, 1, path, ["330106"])
+    column = "household_id" if kind != "重复出现" else "person_id"
+    if column == "person_id":  # every member's id made the household's first member's
+        expression = "first_value(person_id) OVER (PARTITION BY household_id ORDER BY _member_index)"
+    _rewrite(tmp_path / "members.parquet", column, expression)
+    import duckdb
+
+    members = str(tmp_path / "members.parquet")
+    expected = duckdb.connect().execute(
+        # the repeated ids; or the orphans and the households they leave without members
+        "SELECT count(*) - count(DISTINCT household_id) FROM read_parquet(?)"
+        if column == "person_id" else
+        "SELECT (SELECT count(*) FROM read_parquet(?) WHERE household_id LIKE 'NOWHERE%') + "
+        "(SELECT count(*) FROM read_parquet(?) WHERE household_id NOT IN "
+        " (SELECT household_id FROM read_parquet(?)))",
+        [members] if column == "person_id" else [members, str(path), members],
+    ).fetchone()[0]
+    assert expected > 200
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+
+    found = raised.value.diagnostics
+    assert len(found) == 201 and any(kind in d.message for d in found)
+    assert found[-1].code == "E605"
+    assert f"只列出前 200 处，另有 {expected - 200} 处未列出" in found[-1].message
+
+
+def test_invisible_characters_in_an_id_are_shown(tmp_path: Path) -> None:
+    path = _parquet(tmp_path)
+    _rewrite(tmp_path / "members.parquet", "household_id",
+             "CASE WHEN row_number() OVER () = 1 THEN chr(65279) || household_id || chr(8203) "
+             "ELSE household_id END")
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+
+    shown = raised.value.diagnostics[0].render()
+    assert "找不到所属的家庭「<U+FEFF>H000000000<U+200B>」" in shown
+
+
+def test_a_household_id_repeated_in_another_county_stops_a_county_run(tmp_path: Path) -> None:
+    """Members name their household by id alone: a county's run would join the members
+    of both households of that id to its own."""
+    path = tmp_path / "households.parquet"
+    synthesise(60, 1, path, ["330106", "330108"])
+    import duckdb
+
+    con = duckdb.connect()
+    first, other = con.execute(
+        "SELECT (SELECT household_id FROM read_parquet(?) WHERE county_code = '330106' LIMIT 1),"
+        " (SELECT household_id FROM read_parquet(?) WHERE county_code = '330108' LIMIT 1)",
+        [str(path), str(path)],
+    ).fetchone()
+    _rewrite(path, "household_id", f"CASE WHEN household_id = '{other}' THEN '{first}' ELSE household_id END")
+
+    with pytest.raises(InputError) as raised:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", counties=["330106"], trace="none")
+
+    assert any(d.code == "E603" and "重复出现" in d.message for d in raised.value.diagnostics)
+    assert not (tmp_path / "d.parquet").exists()
