@@ -32,7 +32,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -66,33 +65,43 @@ def batch_size(memory_limit: str, trace: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Households whose ``_hh_index`` is in ``[start, end)``."""
+    """Households whose ``_hh_index`` is in ``[start, end)``: how many, their smallest
+    and largest ``household_id``, and whether no other batch's household has an id in
+    that range (``alone``)."""
 
     number: int
     start: int
     end: int
+    households: int = 0
+    low: str | None = None
+    high: str | None = None
+    alone: bool = False
 
 
 def plan_batches(con: duckdb.DuckDBPyConnection, size: int) -> list[Batch]:
     """The loaded households in consecutive ranges of ``size`` (the last one fewer);
-    one batch when they are no more than that."""
-    total, first, last = con.execute(
-        "SELECT count(*), min(_hh_index), max(_hh_index) FROM jz_households"
-    ).fetchall()[0]
-    if total <= size:
-        return [Batch(1, first or 0, (last or 0) + 1)]
-    # the file row that starts each batch: every size-th household in file order
-    starts = [
-        row[0]
-        for row in con.execute(
-            "SELECT _hh_index FROM (SELECT _hh_index, row_number() OVER (ORDER BY _hh_index) - 1 "
-            f"AS n FROM jz_households) WHERE n % {int(size)} = 0 ORDER BY 1"
-        ).fetchall()
-    ]
-    edges = [*starts, last + 1]
+    one batch when they are no more than that. One pass over the households."""
+    rows = con.execute(
+        "SELECT min(_hh_index), max(_hh_index), count(*), min(household_id), max(household_id) "
+        "FROM (SELECT _hh_index, household_id, row_number() OVER (ORDER BY _hh_index) - 1 AS n "
+        f"FROM jz_households) GROUP BY n // {int(size)} ORDER BY 1"
+    ).fetchall()
+    if not rows:
+        return [Batch(1, 0, 1)]
+    # ranges of ids sorted by their smallest: one is alone when every range before it
+    # ends below it and the next one starts above it
+    ranked = sorted(range(len(rows)), key=lambda i: rows[i][3])
+    alone = [False] * len(rows)
+    highest: str | None = None
+    for place, i in enumerate(ranked):
+        low, high = rows[i][3], rows[i][4]
+        after = rows[ranked[place + 1]][3] if place + 1 < len(ranked) else None
+        alone[i] = (highest is None or highest < low) and (after is None or after > high)
+        highest = high if highest is None or high > highest else highest
+    ends = [row[0] for row in rows[1:]] + [rows[-1][1] + 1]
     return [
-        Batch(number, start, end)
-        for number, (start, end) in enumerate(pairwise(edges), start=1)
+        Batch(number, row[0], end, row[2], row[3], row[4], alone[number - 1])
+        for number, (row, end) in enumerate(zip(rows, ends, strict=True), start=1)
     ]
 
 
@@ -103,21 +112,17 @@ def _select(con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
         "CREATE OR REPLACE TEMP VIEW jz_households_b AS SELECT * FROM jz_households "
         f"WHERE _hh_index >= {batch.start} AND _hh_index < {batch.end}"
     )
-    count, low, high = con.execute(
-        "SELECT count(*), min(household_id), max(household_id) FROM jz_households_b"
-    ).fetchall()[0]
-    if not count:
+    if not batch.households:
         within = "false"
     else:
-        within = f"household_id BETWEEN {string(low)} AND {string(high)}"
-        others = con.execute(f"SELECT count(*) FROM jz_households WHERE {within}").fetchall()
-        if others[0][0] != count:  # ids interleave with other batches': look each up
+        within = f"household_id BETWEEN {string(batch.low)} AND {string(batch.high)}"
+        if not batch.alone:  # ids interleave with other batches': look each up
             within += " AND household_id IN (SELECT household_id FROM jz_households_b)"
     for table in ("jz_members", "jz_events"):
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {table}_b AS SELECT * FROM {table} WHERE {within}"
         )
-    return int(count)
+    return batch.households
 
 
 def decide_in_batches(

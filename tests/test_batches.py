@@ -148,13 +148,20 @@ def test_a_county_filter_and_a_duckdb_file_are_batched_alike(project, tmp_path, 
     assert batched == whole
 
 
-def test_plan_covers_every_household_once_in_file_order() -> None:
+def _households(ids: str, rows: str, where: str = "TRUE") -> duckdb.DuckDBPyConnection:
+    """A connection holding ``jz_households`` of 1000 households numbered i: their ids
+    and file rows as SQL of i."""
     con = duckdb.connect()
-    # file rows with gaps, as a county filter leaves them
     con.execute(
-        "CREATE TABLE jz_households AS SELECT 'H' || i AS household_id, i * 3 + 7 AS _hh_index "
-        "FROM range(1000) t(i)"
+        f"CREATE TABLE jz_households AS SELECT {ids} AS household_id, {rows} AS _hh_index "
+        f"FROM range(1000) t(i) WHERE {where}"
     )
+    return con
+
+
+def test_plan_covers_every_household_once_in_file_order() -> None:
+    # file rows with gaps, as a county filter leaves them
+    con = _households("'H' || i", "i * 3 + 7")
     batches = plan_batches(con, 300)
     assert len(batches) == 4
     assert [b.number for b in batches] == [1, 2, 3, 4]
@@ -169,6 +176,22 @@ def test_plan_covers_every_household_once_in_file_order() -> None:
     assert sizes == [300, 300, 300, 100]
     assert len(plan_batches(con, 1000)) == 1
     assert [b.end - b.start for b in plan_batches(con, 1)] == [3] * 999 + [1]
+    # 'H' || i sorts H0, H1, H10, H100, ...: the batches' id ranges overlap, so each
+    # batch's members are looked up by id, not only by range
+    assert [(b.households, b.alone) for b in batches] == [(300, False)] * 3 + [(100, False)]
+    assert (batches[0].low, batches[0].high) == ("H0", "H99")
+
+
+def test_a_batch_is_alone_when_no_other_batch_has_an_id_in_its_range() -> None:
+    con = _households("'H' || lpad(CAST(i AS VARCHAR), 4, '0')", "i", "i <> 450")
+    batches = plan_batches(con, 300)
+    assert [(b.households, b.low, b.high, b.alone) for b in batches] == [
+        (300, "H0000", "H0299", True), (300, "H0300", "H0600", True),
+        (300, "H0601", "H0900", True), (99, "H0901", "H0999", True),
+    ]
+    # a household of the second batch given an id inside the first batch's range
+    con.execute("UPDATE jz_households SET household_id = 'H0100x' WHERE _hh_index = 300")
+    assert [b.alone for b in plan_batches(con, 300)] == [False, False, True, True]
 
 
 def test_batch_size_follows_the_memory_limit_and_the_trace() -> None:
