@@ -308,8 +308,9 @@ def _refuse_overwriting_input(households: str | Path, out: str | Path) -> None:
 
 
 def _refuse_unwritable(out: str | Path) -> None:
-    """E605 before any work when the output's folder is missing or takes no file (a
-    mistyped or read-only path), rather than DuckDB's English IO error at the end."""
+    """E605 before any work when the output's name is over 255 bytes, names a folder,
+    or its folder is missing or takes no file (a mistyped or read-only path), rather
+    than an error at the end, after all the deciding."""
     import tempfile
 
     if len(Path(out).name.encode()) > 255:
