@@ -46,6 +46,7 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import InputError
+from compiler.households_check import repeated_members
 from compiler.output import format_of, join_parts, unwritten, write_part
 from compiler.sqlgen import string
 
@@ -134,13 +135,17 @@ def decide_in_batches(
     scratch: Path,
     report: Callable[[str], None] | None = None,
     out: str | Path | None = None,
+    recheck: Callable[[], None] | None = None,
 ) -> tuple[str, bool]:
     """Decide each batch and write its decisions to a part in ``scratch`` as soon as it
     is decided; ``report`` is told of each batch. With ``out`` the parts are written
     in its format and joined into it (``output.join_parts``). Returns a view over the
     parts in input order ("" for CSV and JSON Lines parts, which are not read again)
     and whether ``out`` was written: Parquet parts that cannot be joined leave that
-    to the caller. A part that cannot be written or read again (a full disk) is E605."""
+    to the caller. A part that cannot be written or read again (a full disk) is E605.
+    With ``recheck`` (the whole input check, see ``load_households``) each batch's
+    members are first looked at for a person id repeated within a household; when one
+    may be, ``recheck`` raises InputError with every problem of the input."""
     fmt = format_of(Path(out)) if out else "parquet"
     parts: list[Path] = []
     started = time.perf_counter()
@@ -149,6 +154,8 @@ def decide_in_batches(
     try:
         for batch in batches:
             count = _select(con, batch)
+            if recheck is not None and repeated_members(con, "jz_members_b"):
+                recheck()  # a hash collision passes it: the batch is then decided
             if not relation:  # views, read anew from each batch's input views
                 relation = run_programs(con, project, counties, trace, store=False, inputs="_b")
             parts.append(scratch / f"decisions-{batch.number:05d}.{fmt}")

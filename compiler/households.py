@@ -72,7 +72,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,7 +81,7 @@ from typing import Any
 
 import duckdb
 
-from compiler.households_check import check
+from compiler.households_check import check, defers_repeats
 from compiler.households_json import json_households, tree
 from compiler.households_model import (
     EVENT_PREFIX,
@@ -115,6 +115,9 @@ class LoadedInput:
     events: int
     source: str
     warnings: list[str] = field(default_factory=list)
+    # with defer_repeats: the whole check, repeated person ids included, to run when
+    # a batch may repeat one (raises InputError with every problem); None: all checked
+    recheck: Callable[[], None] | None = None
 
 
 # ---------------------------------------------------------------------------- sources
@@ -222,8 +225,12 @@ def load_households(
     county: str | Collection[str] | None = None,
     known_counties: Collection[str] | None = None,
     as_of: date | None = None,
+    defer_repeats: bool = False,
 ) -> LoadedInput:
     """Create ``jz_households``, ``jz_members`` and ``jz_events`` from a household file.
+    With ``defer_repeats`` person ids repeated within a household are not looked for
+    where the caller can do it batch by batch (``households_check.defers_repeats``);
+    the result's ``recheck`` then runs the whole check.
 
     Args:
         con: where to create them: tables for JSON and CSV, views for Parquet and
@@ -254,7 +261,8 @@ def load_households(
     with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch, _in_file_order(con):
         try:
             staged = stage(con, source, schema, counties_of(county), Path(scratch))
-            check(con, staged, schema, known, as_of)
+            deferred = defer_repeats and defers_repeats(staged)
+            check(con, staged, schema, known, as_of, repeats=not deferred)
             _build(con, staged, schema, "TABLE" if materialize else "VIEW")
         except duckdb.InvalidInputException as error:  # text that is not UTF-8, say
             _reset(con)
@@ -278,8 +286,12 @@ def load_households(
         source.path,
         time.perf_counter() - started,
     )
+    def recheck() -> None:
+        check(con, staged, schema, known, as_of)
+
     return LoadedInput(
-        counts[0], counts[1], counts[2], source.describe(), staged.warnings
+        counts[0], counts[1], counts[2], source.describe(), staged.warnings,
+        recheck if deferred else None,
     )
 
 

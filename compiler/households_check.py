@@ -68,12 +68,31 @@ def check(
     schema: Schema,
     known: list[str] | None,
     as_of: date | None = None,
+    repeats: bool = True,
 ) -> None:
     """Raise ``InputError`` with the problems in the staged input, if there are any;
     with ``as_of``, a member born after it, or a current group recognised after it, is
-    one."""
-    found, total = _problems(con, staged, schema, _Limits(known, as_of))
+    one. Without ``repeats`` person ids repeated within a household are left to the
+    caller (``defers_repeats``, ``repeated_members``)."""
+    found, total = _problems(con, staged, schema, _Limits(known, as_of), repeats)
     _raise_problems(found, total, staged, as_of)
+
+
+def defers_repeats(staged: Staged) -> bool:
+    """Whether repeated person ids can be looked for batch by batch: Parquet or DuckDB
+    input without a county filter, whose staged views stay for a full check later."""
+    return staged.built[Level.MEMBER] == FAST[Level.MEMBER]
+
+
+def repeated_members(con: duckdb.DuckDBPyConnection, members: str) -> bool:
+    """Whether a loaded members relation (a batch's) may repeat a person id within a
+    household: by a 64-bit hash of the two ids, so True may be a collision, which the
+    full check then finds to be none."""
+    found = con.execute(
+        f"SELECT 1 FROM {members} GROUP BY hash(household_id, person_id) "
+        "HAVING count(*) > 1 LIMIT 1"
+    ).fetchall()
+    return bool(found)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -326,8 +345,10 @@ def _problems(
     staged: Staged,
     schema: Schema,
     limits: _Limits,
+    repeats: bool = True,
 ) -> tuple[list[_Problem], int]:
-    """The first MAX_PROBLEMS problems in the input, and how many there are."""
+    """The first MAX_PROBLEMS problems in the input, and how many there are; person
+    ids repeated within a household only with ``repeats``."""
     problems: list[_Problem] = []
     total = 0
     matched = staged.linked and _members_match(con, staged)
@@ -343,7 +364,8 @@ def _problems(
     if not matched:
         empty, count = _memberless(con, staged, MAX_PROBLEMS - len(problems) + 1)
         problems, total = problems + empty, total + count
-    for column in (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0]):
+    keys = (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0])
+    for column in keys if repeats else keys[:1]:
         repeated, count = _duplicates(con, staged, column, MAX_PROBLEMS - len(problems) + 1)
         problems, total = problems + repeated, total + count
         if repeated and staged.linked:
@@ -556,4 +578,4 @@ def _raise_problems(
     raise InputError(diagnostics)
 
 
-__all__ = ["check"]
+__all__ = ["check", "defers_repeats", "repeated_members"]

@@ -23,6 +23,7 @@ import pytest
 from compiler.batches import LARGEST_BATCH, SMALLEST_BATCH, batch_size, plan_batches
 from compiler.cli import main
 from compiler.engine import open_project
+from compiler.errors import InputError
 from compiler.evaluate import evaluate_file
 from compiler.synth import synthesise
 
@@ -372,3 +373,39 @@ def test_an_output_name_of_up_to_255_bytes_is_written(population, tmp_path, batc
     out = tmp_path / ("决" * 82 + ".parquet")  # 254 bytes
     evaluate_file(TABLES, population, AS_OF, out, trace="none", summary=False, batch=batch)
     assert len(_rows(out)) == 1200 and not list(tmp_path.glob(".*.partial"))
+
+
+def test_a_person_id_repeated_in_a_later_batch_lists_every_problem_and_writes_nothing(
+    population, tmp_path, capsys
+) -> None:
+    """Repeated person ids are looked for batch by batch; the one found in the sixth
+    batch stops the run with the whole input's problems, as one check of the whole
+    input lists them, and no output."""
+    from compiler.households import load_households
+
+    source = tmp_path / "in" / "households.parquet"
+    source.parent.mkdir()
+    for kind in ("households", "events"):
+        shutil.copy(population.with_name(f"{kind}.parquet"), source.with_name(f"{kind}.parquet"))
+    con = duckdb.connect()
+    later = con.execute(
+        f"SELECT household_id FROM read_parquet('{population}') WHERE _hh_index = 1000"
+    ).fetchone()[0]
+    con.execute(
+        f"COPY (SELECT * REPLACE ("
+        f"CASE WHEN household_id = '{later}' THEN household_id || '-1' ELSE person_id END AS person_id) "
+        f"FROM read_parquet('{population.with_name('members.parquet')}')) "
+        f"TO '{source.with_name('members.parquet')}' (FORMAT parquet)"
+    )
+    with pytest.raises(InputError) as whole:
+        load_households(duckdb.connect(), source, open_project(TABLES, as_of=AS_OF).fields,
+                        as_of=AS_OF)
+    out = tmp_path / "d.parquet"
+    with pytest.raises(InputError) as batched:
+        evaluate_file(TABLES, source, AS_OF, out, trace="none", batch=170, progress=True)
+
+    assert "第 5/8 批已决策" in capsys.readouterr().err  # found in the sixth
+    said = [d.render() for d in batched.value.diagnostics]
+    assert said == [d.render() for d in whole.value.diagnostics]
+    assert said and all("「成员编号」（person_id）重复出现" in line for line in said)
+    assert not out.exists() and not list(tmp_path.glob(".*.partial"))
