@@ -22,8 +22,10 @@ batch's households, so that a batch does not compute other batches' members. (Ei
 way the decisions are the same: every step joins members and events to their
 household, and a household outside the batch has no row to join.)
 
-Checks of the whole input (repeated ids, orphans) run before, on all of it: batches
-only split the deciding.
+Checks of the whole input (values, repeated household ids, orphans) run before, on
+all of it; person ids repeated within a household are looked for batch by batch
+(``recheck``), where each batch's members are read anyway, and one found runs the
+whole check, which lists every problem. Otherwise batches only split the deciding.
 """
 
 from __future__ import annotations
