@@ -108,9 +108,8 @@ def plan_batches(con: duckdb.DuckDBPyConnection, size: int) -> list[Batch]:
     ]
 
 
-def _select(con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
-    """Create ``jz_households_b``, ``jz_members_b`` and ``jz_events_b`` for one batch;
-    returns its households."""
+def _select(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+    """Create ``jz_households_b``, ``jz_members_b`` and ``jz_events_b`` for one batch."""
     con.execute(
         "CREATE OR REPLACE TEMP VIEW jz_households_b AS SELECT * FROM jz_households "
         f"WHERE _hh_index >= {batch.start} AND _hh_index < {batch.end}"
@@ -125,7 +124,6 @@ def _select(con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {table}_b AS SELECT * FROM {table} WHERE {within}"
         )
-    return batch.households
 
 
 def decide_in_batches(
@@ -155,7 +153,7 @@ def decide_in_batches(
     relation = ""
     try:
         for batch in batches:
-            count = _select(con, batch)
+            _select(con, batch)
             if recheck is not None and repeated_members(con, "jz_members_b"):
                 recheck()  # a hash collision passes it: the batch is then decided
             if not relation:  # views, read anew from each batch's input views
@@ -165,10 +163,10 @@ def decide_in_batches(
                 write_part(con, relation, parts[-1], fmt, checked=len(parts) > 1)
             except duckdb.Error as error:
                 raise contract_error(error) or data_error(error) or error from None
-            done += count
+            done += batch.households
             if report:
                 report(
-                    f"第 {batch.number}/{len(batches)} 批已决策：{count} 户，累计 {done} 户，"
+                    f"第 {batch.number}/{len(batches)} 批已决策：{batch.households} 户，累计 {done} 户，"
                     f"用时 {time.perf_counter() - started:.1f} 秒"
                 )
         written = False

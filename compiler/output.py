@@ -32,6 +32,8 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +104,8 @@ def write_decisions(
             DECIMAL(18,2) (a bug in the caller, not in the data).
     """
     started = time.perf_counter()
-    out = Path(out)
-    fmt = format_of(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial(out)
-    try:
+    with _replacing(Path(out)) as (partial, fmt):
         written = write_part(con, relation, partial, fmt)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
     logger.info(
         "wrote %d decisions to %s in %.2f s",
         written,
@@ -145,32 +140,33 @@ def join_parts(parts: list[Path], out: str | Path) -> None:
     as copying the files. ValueError: Parquet parts this cannot join (``out`` is then
     left as it was)."""
     started = time.perf_counter()
-    out = Path(out)
-    fmt = format_of(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial(out)
-    try:
+    with _replacing(Path(out)) as (partial, fmt):
         if fmt == "parquet":
             join_parquet(parts, partial)
-            os.replace(partial, out)
-            logger.info("joined %d parts into %s in %.2f s", len(parts), out, time.perf_counter() - started)
-            return
-        with partial.open("wb") as joined:
-            for number, part in enumerate(parts):
-                with part.open("rb") as piece:
-                    if fmt == "csv" and number:
-                        piece.readline()  # the header row, written by every part
-                    shutil.copyfileobj(piece, joined, 1 << 20)
+        else:
+            with partial.open("wb") as joined:
+                for number, part in enumerate(parts):
+                    with part.open("rb") as piece:
+                        if fmt == "csv" and number:
+                            piece.readline()  # the header row, written by every part
+                        shutil.copyfileobj(piece, joined, 1 << 20)
+    logger.info("joined %d parts into %s in %.2f s", len(parts), out, time.perf_counter() - started)
+
+
+@contextmanager
+def _replacing(out: Path) -> Iterator[tuple[Path, str]]:
+    """A temporary file beside ``out`` to write, and ``out``'s format; it replaces
+    ``out`` once the block completes, so a failed or interrupted write leaves ``out``
+    as it was. Its name is short whatever ``out``'s is: a name of up to 255 bytes must
+    be writable."""
+    fmt = format_of(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".jiuzhu-{uuid.uuid4().hex[:16]}.partial")
+    try:
+        yield partial, fmt
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-
-
-def _partial(out: Path) -> Path:
-    """The temporary file beside ``out`` written first; it replaces ``out`` once
-    complete, so a failed or interrupted write leaves ``out`` as it was. Its name is
-    short whatever ``out``'s is: a name of up to 255 bytes must be writable."""
-    return out.with_name(f".jiuzhu-{uuid.uuid4().hex[:16]}.partial")
 
 
 def unwritten(out: str | Path, error: BaseException) -> InputError:
