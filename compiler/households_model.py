@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -143,6 +144,16 @@ def first_line(error: Exception) -> str:
 
 
 # ---------------------------------------------------------------------------- values in SQL
+
+
+class Arm(NamedTuple):
+    """A CASE arm: its condition and what it names ("NULL": nothing is wrong);
+    ``fails``, when given, is true exactly where the condition is not (false or
+    null), written so that the Parquet reader can test it (see ``_screen``)."""
+
+    test: str
+    named: str
+    fails: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

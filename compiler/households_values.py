@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.households_model import Column, Family
+from compiler.households_model import Arm, Column, Family
 from compiler.model import SCALES, Kind, Level
 from compiler.normalise import power_of_ten
 
@@ -34,15 +34,15 @@ _SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\
 _KIND_NAMES = {Kind.MONEY: "金额", Kind.NUMBER: "数值", Kind.INTEGER: "整数"}
 
 
-def id_arms(family: Family, raw: str, column: Column) -> list[str]:
-    """CASE arms for an id with a control character or longer than the limit; none
-    for another column."""
+def id_arms(family: Family, raw: str, column: Column) -> list[Arm]:
+    """CASE arms (condition, what it names) for an id with a control character or
+    longer than the limit; none for another column."""
     if (column.level, column.id) not in IDS:
         return []
     text = family.text(raw)
     return [
-        f"WHEN regexp_matches({text}, '{_CONTROLS}') THEN 'control'",
-        f"WHEN length({text}) > {MAX_ID_LENGTH} THEN 'long'",
+        Arm(f"regexp_matches({text}, '{_CONTROLS}')", "'control'"),
+        Arm(f"length({text}) > {MAX_ID_LENGTH}", "'long'"),
     ]
 
 
