@@ -147,13 +147,10 @@ def first_line(error: Exception) -> str:
 
 
 class Arm(NamedTuple):
-    """A CASE arm: its condition and what it names ("NULL": nothing is wrong);
-    ``fails``, when given, is true exactly where the condition is not (false or
-    null), written so that the Parquet reader can test it (see ``_screen``)."""
+    """A CASE arm: its condition and what it names ("NULL": nothing is wrong)."""
 
     test: str
     named: str
-    fails: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
