@@ -84,10 +84,20 @@ class Batch:
 def plan_batches(con: duckdb.DuckDBPyConnection, size: int) -> list[Batch]:
     """The loaded households in consecutive ranges of ``size`` (the last one fewer);
     one batch when they are no more than that. One pass over the households."""
+    low, high, count = con.execute(
+        "SELECT min(_hh_index), max(_hh_index), count(*) FROM jz_households"
+    ).fetchone() or (None, None, 0)
+    if count and high - low + 1 == count:
+        # numbered without gaps (no county filter): a household's place is its number
+        numbered = f"SELECT _hh_index, household_id, _hh_index - {int(low)} AS n FROM jz_households"
+    else:  # the sort that numbers them costs 0.35 s at ten million households
+        numbered = (
+            "SELECT _hh_index, household_id, row_number() OVER (ORDER BY _hh_index) - 1 AS n "
+            "FROM jz_households"
+        )
     rows = con.execute(
         "SELECT min(_hh_index), max(_hh_index), count(*), min(household_id), max(household_id) "
-        "FROM (SELECT _hh_index, household_id, row_number() OVER (ORDER BY _hh_index) - 1 AS n "
-        f"FROM jz_households) GROUP BY n // {int(size)} ORDER BY 1"
+        f"FROM ({numbered}) GROUP BY n // {int(size)} ORDER BY 1"
     ).fetchall()
     if not rows:
         return [Batch(1, 0, 1)]

@@ -20,7 +20,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from compiler.batches import LARGEST_BATCH, SMALLEST_BATCH, batch_size, plan_batches
+from compiler.batches import (
+    LARGEST_BATCH,
+    SMALLEST_BATCH,
+    Batch,
+    batch_size,
+    plan_batches,
+)
 from compiler.cli import main
 from compiler.engine import open_project
 from compiler.errors import InputError
@@ -181,6 +187,20 @@ def test_plan_covers_every_household_once_in_file_order() -> None:
     # batch's members are looked up by id, not only by range
     assert [(b.households, b.alone) for b in batches] == [(300, False)] * 3 + [(100, False)]
     assert (batches[0].low, batches[0].high) == ("H0", "H99")
+
+
+def test_plan_of_households_numbered_without_gaps() -> None:
+    # file rows 5..1004 (no county filter): planned by their numbers, with no sort,
+    # the same batches as households numbered with gaps get
+    con = _households("'H' || lpad(CAST(i AS VARCHAR), 4, '0')", "i + 5")
+    assert [(b.start, b.end, b.households, b.low, b.high, b.alone) for b in plan_batches(con, 300)] == [
+        (5, 305, 300, "H0000", "H0299", True), (305, 605, 300, "H0300", "H0599", True),
+        (605, 905, 300, "H0600", "H0899", True), (905, 1005, 100, "H0900", "H0999", True),
+    ]
+    gaps = _households("'H' || lpad(CAST(i AS VARCHAR), 4, '0')", "i * 2")
+    assert [b.households for b in plan_batches(gaps, 300)] == [300, 300, 300, 100]
+    assert plan_batches(duckdb.connect().execute(
+        "CREATE TABLE jz_households (household_id VARCHAR, _hh_index BIGINT)"), 300) == [Batch(1, 0, 1)]
 
 
 def test_a_batch_is_alone_when_no_other_batch_has_an_id_in_its_range() -> None:
