@@ -147,7 +147,11 @@ def _check(staged: Staged, column: Column, limits: _Limits) -> _Check | None:
     kind = column.dtype.kind
     # whether every value read as text has the column's type (JSON's numbers do not)
     any_text = kind is Kind.TEXT and family.type_ok(raw, kind) == "TRUE"
-    if not _holds(staged.source_type(column), kind):
+    if kind in SCALES and not _numeric(staged.source_type(column)):
+        # DuckDB casts true to 1 and an interval to a number of seconds: a Parquet or
+        # DuckDB column of such a type holds no amounts
+        arms.append(Arm("TRUE", "'type'"))
+    elif not _holds(staged.source_type(column), kind):
         problem = family.type_problem(raw, kind)  # 'type', or 'large' for a number
         arms.append(Arm(f"NOT {family.type_ok(raw, kind)}", problem))
     if column.dtype.kind is Kind.ENUM:
@@ -211,6 +215,16 @@ def _limit_arms(typed: str, column: Column, as_of: date | None) -> list[Arm]:
 # Typed columns whose every value reads as a kind: no check needed (a BIGINT may exceed
 # the 18 digits an integer keeps, so it is checked).
 _SMALL_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"})
+
+
+# The stored types a number can come from: integers, decimals, floating point, and
+# text (CSV cells, or a Parquet string column holding digits).
+_NUMERIC = re.compile(r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)|FLOAT|DOUBLE|VARCHAR|JSON")
+
+
+def _numeric(source_type: str | None) -> bool:
+    """Whether a column stored as ``source_type`` (None: as text) can hold numbers."""
+    return source_type is None or _NUMERIC.fullmatch(source_type) is not None
 
 
 def _holds(source_type: str | None, kind: Kind) -> bool:

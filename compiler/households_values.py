@@ -26,11 +26,16 @@ IDS = frozenset(
 )
 MAX_ID_LENGTH = 100
 KINDS = frozenset({"large", "control", "long"})
-# C0 and C1 control characters, tab and line breaks included: none belongs in an id
-_CONTROLS = "[\\x00-\\x1f\\x7f-\\x9f]"
-# control characters, and the invisible ones (zero-width spaces and joiners, marks of
-# direction, the byte-order mark) that make an id look like another
-_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# C0 and C1 control characters (tab and line breaks included) and the invisible ones
+# that make an id look like another (the soft hyphen, zero-width spaces and joiners,
+# marks of direction, the byte-order mark): none belongs in an id, and messages show
+# them as <U+200B>
+_HIDDEN = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x200B, 0x200F), (0x2028, 0x202E),
+    (0x2060, 0x2064), (0xFEFF, 0xFEFF),
+)  # fmt: skip
+_CONTROLS = "[" + "".join(f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in _HIDDEN) + "]"
+_SHOWN = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _HIDDEN) + "]")
 _KIND_NAMES = {Kind.MONEY: "金额", Kind.NUMBER: "数值", Kind.INTEGER: "整数"}
 
 
@@ -68,11 +73,11 @@ def value_diagnostic(
     if kind == "control":
         return make(
             "E603",
-            f"{label}含有不可见的控制字符",
+            f"{label}含有不可见的控制字符或零宽字符",
             where,
             found=shown,
             expected="只含可见字符的编号，如 H001",
-            hint="控制字符多是从其他系统复制时带入的；删去后重新导出",
+            hint="这类字符多是从其他系统复制时带入的；删去后重新导出",
         )
     return make(
         "E603",

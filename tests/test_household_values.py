@@ -169,9 +169,35 @@ def test_an_id_with_a_control_character_or_too_long_is_refused(
         ("E603", place("events", "person_id")),
     ]
     household_id, person_id, event_person = (text for *_, text in found)
-    assert "含有不可见的控制字符；实际为「H<U+0007>」" in household_id
+    assert "含有不可见的控制字符或零宽字符；实际为「H<U+0007>」" in household_id
     assert "过长（101 个字符）" in person_id and "不超过 100 个字符" in person_id
     assert "实际为「p<U+0009>1」" in event_person
+
+
+@pytest.mark.parametrize("fmt", [*WRITERS, "parquet"])
+@pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\u00ad", "\u202e", "\u2060"])
+def test_an_id_with_an_invisible_character_is_refused(
+    fmt: str, hidden: str, tmp_path: Path
+) -> None:
+    """A zero-width space or a byte-order mark makes an id look like another: "P1" and
+    "P1" with U+200B are two people to a join and one to a reader."""
+    person = f"P{hidden}1"
+    if fmt == "parquet":
+        path = _parquet(
+            tmp_path,
+            "SELECT 'H1' AS household_id, '330106' AS county_code",
+            f"SELECT 'H1' AS household_id, '{person}' AS person_id, DATE '1960-01-02' AS birth_date",
+            "SELECT 'H1' AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\"",
+        )
+        place: Callable[[str, str], str] = lambda level, path: f"第1行 {path}"
+    else:
+        path = WRITERS[fmt](tmp_path, [household(**{"members.0.person_id": person})])
+        place = PLACES[fmt]
+
+    found = refused(path)
+
+    assert [(code, cell) for code, cell, _ in found] == [("E603", place("members", "person_id"))]
+    assert f"零宽字符；实际为「P<U+{ord(hidden):04X}>1」" in found[0][2]
 
 
 # In JSON a text field is a string: each value that is not is refused at its path,
@@ -232,12 +258,15 @@ def test_a_repeated_id_beside_a_number_is_named_without_quotes(tmp_path: Path) -
     assert "重复出现；实际为「H1」" in found[1][2]
 
 
-def test_a_text_field_in_a_column_that_is_not_text_is_refused(tmp_path: Path) -> None:
+def test_a_value_in_a_column_whose_type_cannot_hold_it_is_refused(tmp_path: Path) -> None:
+    """Text in a column that is not VARCHAR; an amount in a column of yes/no or of
+    intervals (DuckDB would cast true to 1 and an interval to seconds)."""
     path = _parquet(
         tmp_path,
         "SELECT 7 AS household_id, '330106' AS county_code, "
-        '[1, 2] AS "history.reported_by"',
-        "SELECT 7 AS household_id, 'p1' AS person_id, DATE '1960-01-02' AS birth_date",
+        '[1, 2] AS "history.reported_by", true AS "assets.money"',
+        "SELECT 7 AS household_id, 'p1' AS person_id, DATE '1960-01-02' AS birth_date, "
+        'INTERVAL 5 SECOND AS "income.wage"',
         "SELECT 7 AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\"",
     )
 
@@ -245,9 +274,12 @@ def test_a_text_field_in_a_column_that_is_not_text_is_refused(tmp_path: Path) ->
 
     assert [(code, cell) for code, cell, _ in found] == [
         ("E603", "第1行 household_id"),
+        ("E603", "第1行 assets.money"),
         ("E603", "第1行 history.reported_by"),
+        ("E603", "第1行 income.wage"),
     ]
     assert "实际为「7」" in found[0][2] and "文本（VARCHAR）列" in found[0][2]
+    assert "的类型不对；实际为「true」" in found[1][2]
 
 
 def test_the_service_refuses_a_reported_by_that_is_not_text(tmp_path: Path) -> None:
