@@ -176,6 +176,12 @@ def parser() -> argparse.ArgumentParser:
     _evaluation_arguments(explain)
     for module in _extensions():
         module.register(sub)
+    for command in sub.choices.values():
+        # also after the command (jiuzhu evaluate ... -v), where people add it; a
+        # command's own default must not undo a -v given before it
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="打印各步耗时"
+        )
     return top
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main
+from compiler.cli import main, parser
 from tests.tables_fixture import write_tables
 
 HOUSEHOLD = {
@@ -279,3 +279,17 @@ def test_many_household_problems_end_with_the_count_of_the_rest(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.count("E604") == 200 and "另有 50 处未列出" in err
     assert "--format json" not in err
+
+
+@pytest.mark.parametrize(
+    "argv, verbose",
+    [
+        (["evaluate", "--households", "h.jsonl", "-v"], True),
+        (["-v", "evaluate", "--households", "h.jsonl"], True),
+        (["evaluate", "--households", "h.jsonl"], False),
+        (["check", "--verbose"], True),
+        (["bench", "-v", "--households", "1000"], True),
+    ],
+)
+def test_verbose_is_taken_before_or_after_the_command(argv, verbose):
+    assert parser().parse_args(argv).verbose is verbose
