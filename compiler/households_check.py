@@ -218,8 +218,12 @@ _SMALL_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMA
 
 
 # The stored types a number can come from: integers, decimals, floating point, and
-# text (CSV cells, or a Parquet string column holding digits).
-_NUMERIC = re.compile(r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)|FLOAT|DOUBLE|VARCHAR|JSON")
+# text (CSV cells, a Parquet or DuckDB string or ENUM column holding digits).
+_NUMERIC = re.compile(
+    r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)|FLOAT|DOUBLE|VARCHAR"
+    r"|JSON|ENUM\(.*\)",
+    re.DOTALL,
+)
 
 
 def _numeric(source_type: str | None) -> bool:

@@ -26,13 +26,18 @@ IDS = frozenset(
 )
 MAX_ID_LENGTH = 100
 KINDS = frozenset({"large", "control", "long"})
-# C0 and C1 control characters (tab and line breaks included) and the invisible ones
-# that make an id look like another (the soft hyphen, zero-width spaces and joiners,
-# marks of direction, the byte-order mark): none belongs in an id, and messages show
-# them as <U+200B>
+# C0 and C1 control characters (tab and line breaks included), the line and paragraph
+# separators, the interlinear annotation marks and Unicode's default-ignorable code
+# points (the soft hyphen, zero-width spaces and joiners, marks and isolates of
+# direction, variation selectors, fillers, tags, the byte-order mark): shown as nothing
+# or as a blank, they make an id look like another, and none belongs in one. Messages
+# show them as <U+200B>.
 _HIDDEN = (
-    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x200B, 0x200F), (0x2028, 0x202E),
-    (0x2060, 0x2064), (0xFEFF, 0xFEFF),
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x34F, 0x34F), (0x61C, 0x61C),
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F),
+    (0x2028, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFFB), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )  # fmt: skip
 _CONTROLS = "[" + "".join(f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in _HIDDEN) + "]"
 _SHOWN = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _HIDDEN) + "]")

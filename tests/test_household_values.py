@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -175,12 +176,17 @@ def test_an_id_with_a_control_character_or_too_long_is_refused(
 
 
 @pytest.mark.parametrize("fmt", [*WRITERS, "parquet"])
-@pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\u00ad", "\u202e", "\u2060"])
+@pytest.mark.parametrize(
+    "hidden",
+    ["\u200b", "\u200d", "\ufeff", "\u00ad", "\u202e", "\u2060", "\u2066", "\u061c",
+     "\ufe0f", "\u3164", "\U000e0041", "\u2028"],
+)  # fmt: skip
 def test_an_id_with_an_invisible_character_is_refused(
     fmt: str, hidden: str, tmp_path: Path
 ) -> None:
     """A zero-width space or a byte-order mark makes an id look like another: "P1" and
-    "P1" with U+200B are two people to a join and one to a reader."""
+    "P1" with U+200B are two people to a join and one to a reader. Ids are codes: an
+    emoji joined by U+200D or followed by U+FE0F is refused too."""
     person = f"P{hidden}1"
     if fmt == "parquet":
         path = _parquet(
@@ -198,6 +204,12 @@ def test_an_id_with_an_invisible_character_is_refused(
 
     assert [(code, cell) for code, cell, _ in found] == [("E603", place("members", "person_id"))]
     assert f"零宽字符；实际为「P<U+{ord(hidden):04X}>1」" in found[0][2]
+
+
+@pytest.mark.parametrize("person", ["张三", "P 1", "P\u00a01", "P\u30001", "P😀1", "é"])
+def test_an_id_of_visible_characters_and_blanks_is_taken(person: str, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "in.jsonl", [household(**{"members.0.person_id": person})])
+    load_households(duckdb.connect(), path, FIELDS)
 
 
 # In JSON a text field is a string: each value that is not is refused at its path,
@@ -280,6 +292,25 @@ def test_a_value_in_a_column_whose_type_cannot_hold_it_is_refused(tmp_path: Path
     ]
     assert "实际为「7」" in found[0][2] and "文本（VARCHAR）列" in found[0][2]
     assert "的类型不对；实际为「true」" in found[1][2]
+
+
+def test_an_amount_in_a_duckdb_enum_column_of_digits_is_taken(tmp_path: Path) -> None:
+    path = tmp_path / "in.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code, "
+        "CAST('12.50' AS ENUM('12.50', '13')) AS \"assets.money\""
+    )
+    con.execute(
+        "CREATE TABLE members AS SELECT 'H1' AS household_id, 'p1' AS person_id, "
+        "DATE '1960-01-02' AS birth_date"
+    )
+    con.close()
+    con = duckdb.connect()
+    load_households(con, path, FIELDS)
+    assert con.execute('SELECT "assets.money" FROM jz_households').fetchall() == [
+        (Decimal("12.50"),)
+    ]
 
 
 def test_the_service_refuses_a_reported_by_that_is_not_text(tmp_path: Path) -> None:
