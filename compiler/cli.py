@@ -176,13 +176,22 @@ def parser() -> argparse.ArgumentParser:
     _evaluation_arguments(explain)
     for module in _extensions():
         module.register(sub)
-    for command in sub.choices.values():
-        # also after the command (jiuzhu evaluate ... -v), where people add it; a
-        # command's own default must not undo a -v given before it
-        command.add_argument(
-            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="打印各步耗时"
-        )
+    _verbose_after(sub)
     return top
+
+
+def _verbose_after(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """-v also after a command (jiuzhu evaluate ... -v) and its actions (jiuzhu user
+    add ... -v), where people add it. Only -v: --verbose would make --ver, which
+    abbreviates --version, ambiguous. A command's own default must not undo a -v
+    given before it."""
+    for command in sub.choices.values():
+        command.add_argument(
+            "-v", action="store_true", dest="verbose", default=argparse.SUPPRESS, help="打印各步耗时"
+        )
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _verbose_after(action)
 
 
 # Modules that add their own commands: each has ``register(subparsers)``, which adds

@@ -287,9 +287,14 @@ def test_many_household_problems_end_with_the_count_of_the_rest(tmp_path, capsys
         (["evaluate", "--households", "h.jsonl", "-v"], True),
         (["-v", "evaluate", "--households", "h.jsonl"], True),
         (["evaluate", "--households", "h.jsonl"], False),
-        (["check", "--verbose"], True),
+        (["check", "-v"], True),
         (["bench", "-v", "--households", "1000"], True),
+        (["user", "add", "--name", "a", "--role", "reviewer", "-v"], True),
+        (["export", "--county", "330102", "--ver", "work", "--out", "x.yaml"], False),
     ],
 )
 def test_verbose_is_taken_before_or_after_the_command(argv, verbose):
-    assert parser().parse_args(argv).verbose is verbose
+    args = parser().parse_args(argv)
+    assert args.verbose is verbose
+    if argv[0] == "export":  # --ver still abbreviates --version
+        assert args.version == "work"
