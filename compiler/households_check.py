@@ -217,11 +217,12 @@ def _limit_arms(typed: str, column: Column, as_of: date | None) -> list[Arm]:
 _SMALL_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"})
 
 
+_DECIMAL = r"DECIMAL\((\d+),(\d+)\)"
 # The stored types a number can come from: integers, decimals, floating point, and
 # text (CSV cells, a Parquet or DuckDB string or ENUM column holding digits).
 _NUMERIC = re.compile(
-    r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|DECIMAL\(\d+,\d+\)|FLOAT|DOUBLE|VARCHAR"
-    r"|JSON|ENUM\(.*\)",
+    rf"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|{_DECIMAL}|FLOAT|DOUBLE|VARCHAR|JSON"
+    r"|ENUM\(.*\)",
     re.DOTALL,
 )
 
@@ -242,7 +243,7 @@ def _holds(source_type: str | None, kind: Kind) -> bool:
     scale = SCALES[kind]
     if source_type in _SMALL_INTEGERS:
         return True
-    declared = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", source_type)
+    declared = re.fullmatch(_DECIMAL, source_type)
     if declared is None:
         return False
     width, places = int(declared.group(1)), int(declared.group(2))
@@ -258,8 +259,10 @@ def _value_problems(
 ) -> tuple[list[_Problem], int]:
     """The first ``budget`` problems with one level's values, and how many there are."""
     checked = [check for c in columns if (check := _check(staged, c, limits)) is not None]
-    source = staged.built[columns[0].level] if columns else ""
-    if not checked or _clean(con, source, checked):
+    if not checked:
+        return [], 0
+    source = staged.built[checked[0].column.level]
+    if _clean(con, source, checked):
         return [], 0
     cases, columns = [_case(check.arms) for check in checked], [c.column for c in checked]
     inner = ", ".join(
@@ -294,18 +297,18 @@ def _clean(con: duckdb.DuckDBPyConnection, source: str, checked: list[_Check]) -
     when a column may have one, or when a condition fails where the CASE would not
     have reached it (a cast of a value of the wrong type): the listing query then
     says what there is."""
-    for check in checked:
-        tests = ([check.quick] if check.quick else []) + [_screen(check.arms)]
-        for test in tests:
-            try:
-                found = con.execute(f"SELECT EXISTS (SELECT 1 FROM {source} WHERE {test})").fetchone()
-            except duckdb.Error:
-                return False
-            if found is not None and not found[0]:
-                break  # nothing wrong in this column
-        else:
+
+    def none(test: str) -> bool:
+        try:
+            found = con.execute(f"SELECT EXISTS (SELECT 1 FROM {source} WHERE {test})").fetchone()
+        except duckdb.Error:
             return False
-    return True
+        return found is not None and not found[0]
+
+    return all(
+        (check.quick is not None and none(check.quick)) or none(_screen(check.arms))
+        for check in checked
+    )
 
 
 def _listed(
