@@ -401,19 +401,26 @@ def _memberless(
 
 
 def _members_match(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
-    """Whether every member names a household of the file and every household has a
-    member, asked in one pass when both questions are about the same rows (Parquet
-    or DuckDB input, no county filter): the two exact queries each build a hash table
-    of ten million ids, this one builds them once (2.1 s against 3.7 s at ten million
-    households). False means either may be wrong, and the exact queries say which."""
+    """Whether every member names exactly one household of the file and every
+    household has a member, asked in one pass when the questions are about the same
+    rows (Parquet or DuckDB input, no county filter): the exact queries each build a
+    hash table of ten million ids, this one builds one. False means something may be
+    wrong, and the exact queries say what.
+
+    Every member row is joined, not each household's distinct ids: a full join marks
+    the households it matched, so the unmatched ones come out without grouping the
+    members first (1.35 s against 2.35 s at ten million households). When nothing is
+    unmatched and there are as many rows as members, no two households share an id
+    either (a member would have matched both), so the repeated-id query is not run."""
     if staged.built[Level.MEMBER] != FAST[Level.MEMBER]:
         return False
-    found = con.execute(
-        f"SELECT EXISTS (SELECT 1 FROM (SELECT _hid FROM {ALL[Level.HOUSEHOLD]}) h "
-        f"FULL JOIN (SELECT DISTINCT _hid FROM {ALL[Level.MEMBER]}) m ON h._hid = m._hid "
-        "WHERE h._hid IS NULL OR m._hid IS NULL)"
-    ).fetchall()
-    return not found[0][0]
+    unmatched, rows, members = con.execute(
+        "SELECT count(*) FILTER (WHERE h._hid IS NULL OR m._hid IS NULL), count(*), "
+        f"(SELECT count(*) FROM {ALL[Level.MEMBER]}) "
+        f"FROM (SELECT _hid FROM {ALL[Level.MEMBER]}) m "
+        f"FULL JOIN (SELECT _hid FROM {ALL[Level.HOUSEHOLD]}) h ON h._hid = m._hid"
+    ).fetchone() or (1, 0, 0)
+    return unmatched == 0 and rows == members
 
 
 def _problems(
@@ -442,6 +449,8 @@ def _problems(
         problems, total = problems + empty, total + count
     keys = (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0])
     for column in keys if repeats else keys[:1]:
+        if matched and column.level is Level.HOUSEHOLD:
+            continue  # each member matched one household: no household id repeats
         repeated, count = _duplicates(con, staged, column, MAX_PROBLEMS - len(problems) + 1)
         problems, total = problems + repeated, total + count
         if repeated and staged.linked:

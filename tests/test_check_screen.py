@@ -6,11 +6,14 @@ it must be true exactly where the CASE names something."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler import households_check
 from compiler.errors import InputError
 from compiler.households import load_households
 from compiler.households_check import _case, _Check, _clean, _screen
@@ -116,3 +119,51 @@ def test_a_parquet_household_value_the_screen_must_not_miss(
     with pytest.raises(InputError) as raised:
         load_households(duckdb.connect(), households, FIELDS, known_counties={"330106"})
     assert [d.code for d in raised.value.diagnostics][:1] == [code]
+
+
+# Household ids of a few households and their members, drawn from a small set so that
+# ids repeat, members name no household and households have no member.
+_IDS = st.sampled_from(["H1", "H2", "H3", "", None])
+
+
+def _problems_found(tmp_path: Path, households: list, members: list) -> list[tuple]:
+    con = duckdb.connect()
+    for name, rows, select in (
+        ("households", households, "h AS household_id, '330106' AS county_code"),
+        ("members", members, "h AS household_id, p AS person_id, DATE '1960-01-02' AS birth_date"),
+    ):
+        con.execute(
+            f"COPY (SELECT {select} FROM (SELECT unnest(?::STRUCT(h VARCHAR, p VARCHAR)[], "
+            "recursive := true))) TO ? (FORMAT parquet)",
+            [[{"h": h, "p": p} for h, p in rows], str(tmp_path / f"{name}.parquet")],
+        )
+    try:
+        load_households(duckdb.connect(), tmp_path / "households.parquet", FIELDS)
+    except InputError as error:
+        return [(d.code, d.location.render(), d.message) for d in error.diagnostics]
+    return []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_IDS, min_size=1, max_size=5),
+    st.lists(st.tuples(_IDS, st.sampled_from(["p1", "p2"])), max_size=6),
+)
+def test_the_one_pass_member_match_finds_what_the_exact_queries_find(
+    tmp_path_factory, households: list, members: list
+) -> None:
+    """Parquet households and members are first matched in one full join
+    (``_members_match``); when it says all is well, the exact queries for members
+    without a household, households without members and repeated household ids are
+    not run. Whatever the ids, the problems reported are those the exact queries
+    report on their own."""
+    tmp_path = tmp_path_factory.mktemp("match")
+    rows = [(h, None) for h in households]
+    found = _problems_found(tmp_path, rows, members)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(households_check, "_members_match", lambda con, staged: False)
+        exact = _problems_found(tmp_path, rows, members)
+    assert found == exact
+    ids = [h for h in households if h]
+    if len(set(ids)) < len(ids):  # a repeated household id is always named
+        assert any("重复" in message for _, _, message in found)
