@@ -243,8 +243,16 @@ def _column_sql(name: str, fmt: str) -> str:
             value = _joined(value, f"concat_ws('|', {parts})")
     elif name in MONEY_COLUMNS and fmt == "jsonl" or name in TEXT_COLUMNS and fmt == "csv":
         value = f"CAST({column} AS VARCHAR)"
+    elif fmt == "parquet":
+        value = column
     else:
         return column
+    if fmt == "parquet":
+        # DuckDB marks a Parquet column REQUIRED when what it knows of the values says
+        # none is null: from the query in one run, from the stored values in another,
+        # so the same decisions got different schemas. A branch that may be null keeps
+        # every column OPTIONAL, whatever the run and the data.
+        return f"CASE WHEN {value} IS NULL THEN NULL ELSE {value} END AS {column}"
     if fmt == "csv":  # a cell such as =HYPERLINK(...) would run when the file is opened
         value = f"regexp_replace({value}, {string(_FORMULA_START)}, {string(_GUARDED)})"
     return f"{value} AS {column}"

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from compiler import output
 from compiler.batches import (
     LARGEST_BATCH,
     SMALLEST_BATCH,
@@ -429,3 +430,35 @@ def test_a_person_id_repeated_in_a_later_batch_lists_every_problem_and_writes_no
     assert said == [d.render() for d in whole.value.diagnostics]
     assert said and all("「成员编号」（person_id）重复出现" in line for line in said)
     assert not out.exists() and not list(tmp_path.glob(".*.partial"))
+
+
+def _schema(path: Path) -> list[tuple]:
+    return duckdb.connect().execute(
+        "SELECT name, type, repetition_type, logical_type FROM parquet_schema(?)", [str(path)]
+    ).fetchall()
+
+
+@pytest.mark.parametrize("trace", ["none", "compact"])
+def test_every_run_writes_the_same_parquet_schema(
+    project, population, tmp_path, trace
+) -> None:
+    """Whether a column is REQUIRED in Parquet used to follow what DuckDB knew of its
+    values: decided as written, through a stored table (with a summary) or in joined
+    batches, the same decisions came out with different schemas, which a reader
+    appending one run's file to another's refuses. Every top-level column is now
+    OPTIONAL in every run."""
+    schemas = {}
+    for name, options in {
+        "written": {"summary": False},
+        "summary": {"summary": True},
+        "batched": {"summary": False, "batch": 300},
+        "batched-summary": {"summary": True, "batch": 300},
+    }.items():
+        out = tmp_path / f"{name}.parquet"
+        evaluate_file(TABLES, population, AS_OF, out, project=project, trace=trace, **options)
+        schemas[name] = _schema(out)
+    first = schemas["written"]
+    assert all(schema == first for schema in schemas.values()), schemas
+    top = [row for row in first if row[0] in output.DECISION_COLUMNS]
+    assert [row[0] for row in top] == list(output.DECISION_COLUMNS)
+    assert {row[2] for row in top} == {"OPTIONAL"}
