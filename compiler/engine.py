@@ -385,8 +385,8 @@ def contract_error(error: duckdb.Error) -> EvaluationError | None:
     text = str(error)
     marker = text.find("E612|")
     if marker >= 0:
-        day = text[marker + 5 :].split()[0].strip("'\".")
-        return EvaluationError(calendar_span_error(day))
+        day, _, household = text[marker + 5 :].splitlines()[0].partition("|")
+        return EvaluationError(calendar_span_error(day.strip(), household.strip() or None))
     for code in ("E601", "E602"):
         marker = text.find(code + "|")
         if marker >= 0:

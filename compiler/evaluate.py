@@ -225,11 +225,18 @@ def _written(
 
 
 def _with_households(con: duckdb.DuckDBPyConnection, failure: EvaluationError) -> EvaluationError:
-    """E612 names the day a working-day count could not start from; add the households
-    whose events are dated that day, so that the user knows where to look."""
+    """E612 names the day a working-day count could not start from and, from the
+    compiled query, the household whose count it was; add that household (or, when
+    none is named, the households whose events are dated that day), so that the user
+    knows where to look."""
     problem = failure.diagnostics[0]
     if problem.code != "E612" or not problem.found:
         return failure
+    named = problem.extra.get("household")
+    if named:  # the count that failed named its household
+        return EvaluationError(
+            _pointed(problem, [str(named)], "的该日期事件", f"{problem.hint}；可用")
+        )
     ids = _households_of(
         con,
         'SELECT DISTINCT household_id FROM jz_events WHERE CAST("event.date" AS VARCHAR) = ?'

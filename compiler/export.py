@@ -195,28 +195,49 @@ def _standards_sheet(
         STANDARD_COLUMNS if province else STANDARD_COLUMNS[:9] + ["核实"]
     )
     rows: list[list[object]] = [header]
-    for s in standards:
-        for index, row in enumerate(s.rows):
-            head = [
-                s.id,
-                s.name_cn,
-                row.value,
-                row.unit,
-                row.effective_from,
-                row.effective_until,
-                row.source,
-                row.note,
-                s.dtype.render(),
+    firsts: set[str] = set()
+    for s, row in _as_read(standards):
+        head = [
+            s.id,
+            s.name_cn,
+            row.value,
+            row.unit,
+            row.effective_from,
+            row.effective_until,
+            row.source,
+            row.note,
+            s.dtype.render(),
+        ]
+        if province:  # the bounds once, on a standard's first row
+            first = s.id not in firsts
+            head += [
+                s.overridable if first else None,
+                s.lower_text if first else None,
+                s.upper_text if first else None,
             ]
-            if province:
-                first = index == 0
-                head += [
-                    s.overridable if first else None,
-                    s.lower_text if first else None,
-                    s.upper_text if first else None,
-                ]
-            rows.append([*head, row.verified])
+        firsts.add(s.id)
+        rows.append([*head, row.verified])
     _rows(sheet, rows, cells)
+
+
+def _as_read(standards: list[Standard]) -> list[tuple[Standard, StandardRow]]:
+    """Each standard's rows, in the order of the sheet they were read from when every
+    row says where it was (a county that lists its 2026 row above its 2025 row, or
+    its standards in another order than the province, gets its sheet back as it was);
+    otherwise standard by standard."""
+    pairs = [(s, row) for s in standards for row in s.rows]
+    known = [place for _, row in pairs if (place := _sheet_row(row.location))]
+    if len(known) < len(pairs) or len({sheet for sheet, _ in known}) > 1:
+        return pairs
+    return [pair for _, pair in sorted(zip(known, pairs, strict=True), key=lambda x: x[0])]
+
+
+def _sheet_row(location: Location) -> tuple[str, int] | None:
+    """(file and sheet, row number) of a cell reference such as ``A7``; None if unknown."""
+    match = re.fullmatch(r"\$?[A-Z]{1,3}\$?(\d+)", location.cell or "")
+    if not (match and location.sheet):
+        return None
+    return (f"{location.file}:{location.sheet}", int(match.group(1)))
 
 
 def _derived_sheet(

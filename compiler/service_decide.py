@@ -192,7 +192,8 @@ def _with_large_amounts(
 def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
     """A contract error (E601/E602) or an amount too large (E605) given the JSON path
     of the household it names, a working day out of the calendar (E612) the path of
-    the first event dated that day."""
+    the event dated that day in the household it names (the first of the request
+    dated that day when it names none)."""
     if not isinstance(error, EvaluationError | InputError):
         return error
     ids = [
@@ -202,24 +203,30 @@ def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
     placed = []
     for diagnostic in error.diagnostics:
         household = diagnostic.extra.get("household")
-        if (
+        if diagnostic.code == "E612" and not diagnostic.location.cell:
+            # the event of that day in the household named, else the first of that day
+            known = household is not None and str(household) in ids
+            within = ids.index(str(household)) if known else None
+            path = _event_dated(households, str(diagnostic.found), within)
+            if path is not None:
+                diagnostic = with_location(diagnostic, Location(cell=path))
+        elif (
             household is not None
             and str(household) in ids
             and not diagnostic.location.cell
         ):
             where = Location(cell=f"$[{ids.index(str(household))}]")
             diagnostic = with_location(diagnostic, where)
-        elif diagnostic.code == "E612" and not diagnostic.location.cell:
-            path = _event_dated(households, str(diagnostic.found))
-            if path is not None:
-                diagnostic = with_location(diagnostic, Location(cell=path))
         placed.append(diagnostic)
     return type(error)(placed)
 
 
-def _event_dated(households: list[Any], day: str) -> str | None:
-    """The path of the first event of the request dated ``day`` (ISO)."""
+def _event_dated(households: list[Any], day: str, within: int | None = None) -> str | None:
+    """The path of the first event of the request dated ``day`` (ISO), of the household
+    at index ``within`` if given."""
     for i, household in enumerate(households):
+        if within is not None and i != within:
+            continue
         events = household.get("events") if isinstance(household, dict) else None
         for j, event in enumerate(events if isinstance(events, list) else []):
             if isinstance(event, dict) and str(event.get("date")) == day:

@@ -261,7 +261,9 @@ class _Compiler(Expressions, Decisions):
         county = "std"
         for ident in self.constants:
             derived = self.plan.derived[ident]
+            self.household_key = "NULL"  # a county's row: no household to name
             value = self.cast(self.expr(derived.expr, Level.HOUSEHOLD, {}), derived.dtype)
+            self.household_key = "household_id"
             name = self.fresh(f"std_{ident}")
             self.add(
                 Level.HOUSEHOLD,

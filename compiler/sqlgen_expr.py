@@ -85,11 +85,11 @@ CREATE OR REPLACE TEMP MACRO jz_working_day_at(d, n) AS
   list_extract((SELECT c.work FROM jz_calendar c),
     list_extract((SELECT c.seq FROM jz_calendar c),
       CAST(date_diff('day', DATE '2015-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
-CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n) AS
+CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n, household) AS
   CASE WHEN d IS NULL OR n IS NULL THEN NULL
     WHEN trunc(n) <= 0 THEN CAST(d AS DATE)
     WHEN d < DATE '2015-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
-      THEN error('E612|' || CAST(d AS VARCHAR))
+      THEN error('E612|' || CAST(d AS VARCHAR) || '|' || coalesce(CAST(household AS VARCHAR), ''))
     ELSE jz_working_day_at(d, n) END;
 """
 
@@ -141,6 +141,7 @@ class Expressions:
     plan: Plan
     aggregates: dict[Call, str]  # member aggregates already on households, by call
     hoisted: list[tuple[str, str]] | None  # division operands of the step, see hoist
+    household_key = "household_id"  # "NULL" where a county's values are computed
 
     def fresh(self, stem: str) -> str:
         raise NotImplementedError
@@ -264,7 +265,8 @@ class Expressions:
             case "months_between" | "add_months" | "add_days" | "next_month_start":
                 return f"jz_{node.func}({', '.join(args)})"
             case "working_days_after":
-                return f"jz_working_days_after({args[0]}, {args[1]})"
+                # the household whose count fails is named in the error (E612)
+                return f"jz_working_days_after({args[0]}, {args[1]}, {self.household_key})"
         raise ValueError(f"no SQL for function {node.func}")
 
     def rounded(self, node: Call, args: list[str]) -> str:

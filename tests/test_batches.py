@@ -245,7 +245,7 @@ def test_a_working_day_count_outside_the_calendar_in_a_later_batch_names_the_hou
                  "--as-of", "2025-06-01", "--working-copy", "--batch-size", "1",
                  "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "E612" in err and "家庭 Q7 有该日期的事件" in err and "Traceback" not in err
+    assert "E612" in err and "家庭 Q7 的该日期事件" in err and "Traceback" not in err
     assert not out.exists()
 
 

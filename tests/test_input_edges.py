@@ -71,6 +71,24 @@ def test_working_days_outside_the_calendar_are_refused_by_both_evaluators(
     assert not (tmp_path / "d.parquet").exists()
 
 
+def test_the_working_day_error_names_the_household_whose_count_failed(tmp_path: Path) -> None:
+    """Two households have an event on a day the calendar cannot count ten working days
+    from; only the monitored one raises an alert and counts. The error used to list
+    every household with an event that day, the quiet one first."""
+    day, as_of = "2040-12-30", date(2040, 12, 31)
+    quiet = {**_household(day, hid="A1"), "history": {}}
+    counted = _household(day, hid="B2", rejected="2039-06-01")
+    path = _write(tmp_path, quiet, counted)
+
+    with pytest.raises(EvaluationError) as raised:
+        evaluate_file(TABLES, path, as_of, tmp_path / "d.parquet", trace="none")
+
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.extra.get("household") == "B2"
+    assert "家庭 B2 的该日期事件" in diagnostic.render() and "A1" not in diagnostic.render()
+    assert "jiuzhu explain B2" in (diagnostic.hint or "")
+
+
 def test_an_event_after_the_decision_date_raises_no_alert_yet(tmp_path: Path) -> None:
     path = _write(tmp_path, _household("2025-06-02"), _household("2025-06-01", hid="E2"))
 

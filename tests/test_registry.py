@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
 from compiler import cli
@@ -898,3 +899,33 @@ def test_history_of_a_county_with_no_version_and_no_workbook_is_unknown(
     assert code == 1 and "E606" in err and "999999" in err
     code, out, _ = run(capsys, "history", "--county", OTHER, *common)
     assert code == 0 and "还没有已发布的版本" in out
+
+
+def test_an_exported_county_workbook_keeps_the_order_of_its_standard_rows(
+    tables, registry, capsys, tmp_path
+):
+    """The county lists its later dibao row first and its marginal multiplier above
+    its dibao standard; the exported workbook, which a console draft starts from,
+    used to put them in the province's order, so that every edit of a draft showed
+    rows moved."""
+    written = [
+        ["marginal_multiplier", "1.6", "2025-01-01", None, "杭民发〔2025〕2号"],
+        ["dibao_standard", "1400", "2025-07-01", None, "杭民发〔2025〕9号"],
+        ["dibao_standard", "1350", "2025-01-01", "2025-06-30", "杭民发〔2025〕1号"],
+    ]
+    set_county_standards(tables, written)
+    common = ["--tables", str(tables), "--registry", str(registry)]
+    code, _, err = run(
+        capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01",
+        "--note", "首次发布", *common,
+    )  # fmt: skip
+    assert code == 0, err
+    out = tmp_path / "export" / "330106-西湖区.xlsx"
+    code, _, err = run(
+        capsys, "export", "--county", COUNTY, "--version", "1", "--out", str(out), *common
+    )
+    assert code == 0, err
+
+    sheet = openpyxl.load_workbook(out)["标准参数"]
+    rows = [(r[0], str(r[2])) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]]
+    assert rows == [(w[0], w[1]) for w in written]

@@ -760,28 +760,48 @@ def test_tables_with_errors_are_a_503_naming_the_cell(tmp_path: Path):
     assert first["path"] is None and "标准参数!C2" in first["location"]
 
 
-def test_an_event_beyond_the_calendar_is_a_422_at_its_path(tmp_path: Path) -> None:
-    """The real tables raise alerts (the fixture's do not): an unemployment signal dated
-    2040-12-30 has no ten working days left in the calendar."""
-    household = {
-        "household_id": "C1", "county_code": "330106",
-        "current": {"group": "dibao"},
-        "members": [{"person_id": "P1", "birth_date": "1980-01-01"}],
-        "events": [
-            {"type": "unemployment_registration", "date": "2025-05-06", "person_id": "P1"},
-            {"type": "unemployment_registration", "date": "2040-12-30", "person_id": "P1"},
-        ],
-    }  # fmt: skip
+# A household on dibao, monitored: its unemployment signal dated 2040-12-30 has no ten
+# working days left in the calendar. The quiet one has an event that day and raises no
+# alert, so counts nothing.
+_COUNTED = {
+    "household_id": "C1", "county_code": "330106",
+    "current": {"group": "dibao"},
+    "members": [{"person_id": "P1", "birth_date": "1980-01-01"}],
+    "events": [
+        {"type": "unemployment_registration", "date": "2025-05-06", "person_id": "P1"},
+        {"type": "unemployment_registration", "date": "2040-12-30", "person_id": "P1"},
+    ],
+}  # fmt: skip
+_QUIET = {
+    "household_id": "C0", "county_code": "330106",
+    "members": [{"person_id": "P0", "birth_date": "1980-01-01", "income": {"wage": "900000.00"}}],
+    "events": [{"type": "unemployment_registration", "date": "2040-12-30", "person_id": "P0"}],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("households", "path"),
+    [
+        ([_COUNTED], "$.households[0].events[1].date"),
+        ([_QUIET, _COUNTED], "$.households[1].events[1].date"),
+    ],
+    ids=["alone", "after-a-quiet-household-with-that-day"],
+)
+def test_an_event_beyond_the_calendar_is_a_422_at_its_path(
+    tmp_path: Path, households: list, path: str
+) -> None:
+    """The real tables raise alerts (the fixture's do not). The path is the event of
+    the household whose count failed, not the first event of that day."""
     tables = Path(__file__).resolve().parents[1] / "tables"
     with make_client(tables, tmp_path / "registry.duckdb") as real:
         answer = real.post(
-            "/v1/decisions", json={"as_of": "2040-12-31", "households": [household]}
+            "/v1/decisions", json={"as_of": "2040-12-31", "households": households}
         )
 
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
     assert error["code"] == "E612" and "2040-12-30" in error["message"]
-    assert error["path"] == "$.households[0].events[1].date"
+    assert error["path"] == path
 
 
 def test_a_repeated_household_id_hides_no_problem_inside_either_household(client):
