@@ -27,6 +27,7 @@ from compiler.households_model import (
     BIRTH_DATE,
     EARLIEST_BIRTH,
     FAST,
+    LISTS,
     MAX_PROBLEMS,
     NOT_AFTER_AS_OF,
     TEXT,
@@ -423,6 +424,17 @@ def _members_match(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
     return unmatched == 0 and rows == members
 
 
+def _link(staged: Staged, level: Level) -> list[Column]:
+    """The household_id of a members or events file, checked as the households file's
+    is when its Parquet or DuckDB column is not text: DuckDB would cast a number to
+    text and join member 1 to household "1", where household 1 itself is refused."""
+    column = Column("household_id", "户编号", level, TEXT)
+    found = staged.source_type(column) if staged.linked and level in LISTS else None
+    if found is None or found == "VARCHAR" or found.startswith("ENUM("):
+        return []
+    return [column]
+
+
 def _problems(
     con: duckdb.DuckDBPyConnection,
     staged: Staged,
@@ -436,6 +448,7 @@ def _problems(
     total = 0
     matched = staged.linked and _members_match(con, staged)
     for level, columns in schema.items():
+        columns = columns + _link(staged, level)
         if columns:
             found, count = _value_problems(
                 con, staged, columns, limits, MAX_PROBLEMS - len(problems)

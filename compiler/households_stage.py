@@ -126,10 +126,26 @@ def native_sources(
                 expected="households、members 表（events 表可选）",
             )
     names = {level: n for level, n in SOURCE_NAMES.items() if n in tables}
-    return {
-        level: f"_jz_src.{quote(names[level])}" if level in names else None
-        for level in Level
-    }, "rowid"
+    sources = {}
+    for level in Level:
+        if level not in names:
+            sources[level] = None
+            continue
+        # a column declared with a collation (COLLATE NOCASE, NFC, ...) compares by it
+        # wherever it is read, and a member of "h1" joined household "H1": every text
+        # column is read as its bytes, as a Parquet or CSV file's is
+        table = f"_jz_src.{quote(names[level])}"
+        described = con.execute(f"DESCRIBE {table}").fetchall()
+        columns = ", ".join(
+            f"{quote(row[0])} COLLATE POSIX AS {quote(row[0])}" if row[1] == "VARCHAR"
+            else quote(row[0])
+            for row in described
+        )
+        sources[level] = f"_jz_src_{SOURCE_NAMES[level]}"
+        con.execute(
+            f"CREATE VIEW {sources[level]} AS SELECT rowid AS _jz_rowid, {columns} FROM {table}"
+        )
+    return sources, "_jz_rowid"
 
 
 def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
@@ -157,11 +173,15 @@ def _stage_tabular(
     level; members and events numbered within their household, in a table when the
     input is copied anyway (CSV) so the numbering is done once."""
     present = {level: _columns_of(con, relation) for level, relation in sources.items()}
+    present = {level: {c: t for c, t in columns.items() if c != row} for level, columns in present.items()}
     for level, relation in sources.items():
         hid = "NULL"
         if "household_id" in present[level]:
             hid = family.text(quote("household_id"))
-        body = f"SELECT {row} AS _row, {hid} AS _hid, * FROM {relation}"
+        # a column of the file named like one of ours is left out (it is no field)
+        ours = sorted({row, *_INTERNAL} & set(_columns_of(con, relation)))
+        rest = f"* EXCLUDE ({', '.join(quote(c) for c in ours)})" if ours else "*"
+        body = f"SELECT {row} AS _row, {hid} AS _hid, {rest} FROM {relation}"
         if relation is None:
             body = "SELECT CAST(NULL AS BIGINT) AS _row, CAST(NULL AS VARCHAR) AS _hid LIMIT 0"
         con.execute(f"CREATE VIEW {ALL[level]} AS {body}")
@@ -199,6 +219,10 @@ def _stage_tabular(
     )
 
 
+# The columns the staging views add; a file's column of the same name would hide ours.
+_INTERNAL = ("_row", "_hid", "_pos")
+
+
 def _columns_of(con: duckdb.DuckDBPyConnection, relation: str | None) -> dict[str, str]:
     """A relation's columns and their DuckDB types."""
     if relation is None:
@@ -229,6 +253,8 @@ def _tabular_access(
                 absent.append(_absent(where, column.name_cn, column.id, file, header))
         if level in LISTS and present[level] and "household_id" not in present[level]:
             absent.append(_absent(where, "户编号", "household_id", file, header))
+        elif level in LISTS and present[level]:
+            found[(level, "household_id")] = "household_id"  # its type is checked too
         # the level's order column (written by jiuzhu synth) is ours: rows keep file order
         used = {found.get((level, c.id)) for c in columns} | {
             "household_id",

@@ -271,8 +271,9 @@ def test_a_repeated_id_beside_a_number_is_named_without_quotes(tmp_path: Path) -
 
 
 def test_a_value_in_a_column_whose_type_cannot_hold_it_is_refused(tmp_path: Path) -> None:
-    """Text in a column that is not VARCHAR; an amount in a column of yes/no or of
-    intervals (DuckDB would cast true to 1 and an interval to seconds)."""
+    """Text in a column that is not VARCHAR (the household_id of members and events
+    too: DuckDB would join member 7 to household "7"); an amount in a column of yes/no
+    or of intervals (DuckDB would cast true to 1 and an interval to seconds)."""
     path = _parquet(
         tmp_path,
         "SELECT 7 AS household_id, '330106' AS county_code, "
@@ -289,9 +290,67 @@ def test_a_value_in_a_column_whose_type_cannot_hold_it_is_refused(tmp_path: Path
         ("E603", "第1行 assets.money"),
         ("E603", "第1行 history.reported_by"),
         ("E603", "第1行 income.wage"),
+        ("E603", "第1行 household_id"),
+        ("E603", "第1行 household_id"),
     ]
     assert "实际为「7」" in found[0][2] and "文本（VARCHAR）列" in found[0][2]
+    assert "members.parquet:第1行 household_id" in found[4][2] and "实际为「7」" in found[4][2]
+    assert "events.parquet:第1行 household_id" in found[5][2]
     assert "的类型不对；实际为「true」" in found[1][2]
+
+
+@pytest.mark.parametrize(
+    ("households", "members"),
+    [("VARCHAR", "VARCHAR COLLATE NOCASE"), ("VARCHAR COLLATE NFC", "VARCHAR"),
+     ("VARCHAR COLLATE NOCASE", "VARCHAR COLLATE NOACCENT")],
+    ids=["nocase-members", "nfc-households", "two-collations"],
+)
+def test_ids_in_collated_duckdb_columns_are_compared_byte_for_byte(
+    tmp_path: Path, households: str, members: str
+) -> None:
+    """A DuckDB column declared with a collation compares by it wherever it is read:
+    the members of "H1" and "h1" (or of "é" and "e" with a combining accent) joined
+    both households, and two collations stopped the run with a binder error. Ids are
+    codes, read as their bytes as a Parquet or CSV file's are."""
+    h1, h2 = ("H1", "h1") if "NFC" not in households else ("\u00e9", "e\u0301")
+    path = tmp_path / "in.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE households (household_id {households}, county_code VARCHAR)")
+    con.execute("INSERT INTO households VALUES (?, '330106'), (?, '330106')", [h1, h2])
+    con.execute(
+        f"CREATE TABLE members (household_id {members}, person_id VARCHAR, birth_date DATE, "
+        '"income.wage" DECIMAL(18, 2))'
+    )
+    con.execute(
+        "INSERT INTO members VALUES (?, 'P1', DATE '1980-01-02', 9000), "
+        "(?, 'P2', DATE '1980-01-02', 0)",
+        [h1, h2],
+    )
+    con.close()
+    con = duckdb.connect()
+    load_households(con, path, FIELDS)
+    assert con.execute(
+        "SELECT h.household_id, count(*) FROM jz_households h JOIN jz_members m "
+        "USING (household_id) GROUP BY ALL ORDER BY 1"
+    ).fetchall() == sorted([(h1, 1), (h2, 1)])
+
+
+def test_a_column_named_like_an_internal_one_is_ignored(tmp_path: Path) -> None:
+    """The staging views add _row, _hid and _pos; a file column of that name used to
+    hide ours (a member's place in its household read from the file's own _pos)."""
+    path = _parquet(
+        tmp_path,
+        "SELECT 'H1' AS household_id, '330106' AS county_code, 99 AS _pos, 'x' AS _hid",
+        "SELECT 'H1' AS household_id, unnest(['p1', 'p2']) AS person_id, "
+        "DATE '1960-01-02' AS birth_date, 5 AS _pos, 7 AS _row",
+        "SELECT 'H1' AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\"",
+    )
+    con = duckdb.connect()
+    load_households(con, path, FIELDS)
+    assert con.execute("SELECT household_id, _hh_index FROM jz_households").fetchall() == [("H1", 0)]
+    assert con.execute(
+        "SELECT person_id, _member_index FROM jz_members ORDER BY 2"
+    ).fetchall() == [("p1", 0), ("p2", 1)]
 
 
 def test_an_amount_in_a_duckdb_enum_column_of_digits_is_taken(tmp_path: Path) -> None:
