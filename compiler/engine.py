@@ -386,7 +386,8 @@ def contract_error(error: duckdb.Error) -> EvaluationError | None:
     marker = text.find("E612|")
     if marker >= 0:
         day, _, household = text[marker + 5 :].splitlines()[0].partition("|")
-        return EvaluationError(calendar_span_error(day.strip(), household.strip() or None))
+        # the id as stored: "B " is not "B"
+        return EvaluationError(calendar_span_error(day.strip(), household or None))
     for code in ("E601", "E602"):
         marker = text.find(code + "|")
         if marker >= 0:

@@ -7,6 +7,7 @@ population is decided by set-based SQL, never one household at a time in Python.
 
 from __future__ import annotations
 
+import shlex
 import sys
 import tempfile
 import time
@@ -263,7 +264,7 @@ def _pointed(problem: Diagnostic, ids: list[str], what: str, advice: str) -> Dia
     return replace(
         problem,
         message=f"{problem.message}：家庭 {listed} {what}",
-        hint=f"{advice} jiuzhu explain {ids[0]} 查看",
+        hint=f"{advice} jiuzhu explain {shlex.quote(ids[0])} 查看",  # pasted into a shell
     )
 
 

@@ -426,11 +426,11 @@ def _members_match(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
 
 def _link(staged: Staged, level: Level) -> list[Column]:
     """The household_id of a members or events file, checked as the households file's
-    is when its Parquet or DuckDB column is not text: DuckDB would cast a number to
+    is when its Parquet or DuckDB column is not VARCHAR: DuckDB would cast a number to
     text and join member 1 to household "1", where household 1 itself is refused."""
     column = Column("household_id", "户编号", level, TEXT)
     found = staged.source_type(column) if staged.linked and level in LISTS else None
-    if found is None or found == "VARCHAR" or found.startswith("ENUM("):
+    if found is None or found == "VARCHAR":
         return []
     return [column]
 

@@ -93,6 +93,7 @@ def native_sources(
         for level, path in source.files.items():
             sources[level] = None if path is None else f"_jz_src_{SOURCE_NAMES[level]}"
             if path is not None:
+                _no_row_number_column(con, path)
                 _attempt(
                     con,
                     f"CREATE VIEW {sources[level]} AS SELECT * FROM "
@@ -136,6 +137,15 @@ def native_sources(
         # column is read as its bytes, as a Parquet or CSV file's is
         table = f"_jz_src.{quote(names[level])}"
         described = con.execute(f"DESCRIBE {table}").fetchall()
+        for name in ("rowid", "_jz_rowid"):
+            if any(row[0].lower() == name for row in described):
+                raise unreadable(
+                    f"DuckDB 数据库的 {names[level]} 表中有名为「{name}」的列",
+                    source.path,
+                    found=name,
+                    expected="其他列名：rowid 是 DuckDB 的行号，决策按它保持表中各行的顺序",
+                    hint=f"改名后再读入，如 ALTER TABLE {names[level]} RENAME COLUMN {name} TO 原行号",
+                )
         columns = ", ".join(
             f"{quote(row[0])} COLLATE POSIX AS {quote(row[0])}" if row[1] == "VARCHAR"
             else quote(row[0])
@@ -146,6 +156,25 @@ def native_sources(
             f"CREATE VIEW {sources[level]} AS SELECT rowid AS _jz_rowid, {columns} FROM {table}"
         )
     return sources, "_jz_rowid"
+
+
+def _no_row_number_column(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """E605 for a Parquet file with a column named file_row_number: DuckDB's reader
+    adds its own of that name (the row number that keeps the file's order)."""
+    try:
+        described = con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({string(str(path))})"
+        ).fetchall()
+    except READ_ERRORS:
+        return  # the file is unreadable: the next step says so
+    if any(row[0].lower() == "file_row_number" for row in described):
+        raise unreadable(
+            f"{path.name} 中有名为「file_row_number」的列",
+            path,
+            found="file_row_number",
+            expected="其他列名：file_row_number 是读取时加上的行号，决策按它保持文件中各行的顺序",
+            hint="改名后重新写出该 Parquet 文件",
+        )
 
 
 def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:

@@ -335,6 +335,53 @@ def test_ids_in_collated_duckdb_columns_are_compared_byte_for_byte(
     ).fetchall() == sorted([(h1, 1), (h2, 1)])
 
 
+@pytest.mark.parametrize("column", ["rowid", "_jz_rowid"])
+def test_a_duckdb_table_with_a_column_named_rowid_is_refused(tmp_path: Path, column: str) -> None:
+    """DuckDB's row number keeps the table's order; a column named rowid hid it, and
+    the decisions came out in the order of its values, with its values as row
+    numbers in every message."""
+    path = tmp_path / "in.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        f"CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code, "
+        f"-5 AS {column}"
+    )
+    con.execute(
+        "CREATE TABLE members AS SELECT 'H1' AS household_id, 'p1' AS person_id, "
+        "DATE '1960-01-02' AS birth_date"
+    )
+    con.close()
+    [(code, _, text)] = refused(path)
+    assert code == "E605" and f"households 表中有名为「{column}」的列" in text
+    assert "ALTER TABLE households RENAME COLUMN" in text
+
+
+def test_a_parquet_column_named_file_row_number_is_refused_in_chinese(tmp_path: Path) -> None:
+    path = _parquet(
+        tmp_path,
+        "SELECT 'H1' AS household_id, '330106' AS county_code, 3 AS file_row_number",
+        "SELECT 'H1' AS household_id, 'p1' AS person_id, DATE '1960-01-02' AS birth_date",
+        "SELECT 'H1' AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\"",
+    )
+    [(code, _, text)] = refused(path)
+    assert code == "E605" and "中有名为「file_row_number」的列" in text
+    assert "Binder Error" not in text
+
+
+def test_an_enum_household_id_of_members_is_refused_as_the_households_is(tmp_path: Path) -> None:
+    path = tmp_path / "in.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code")
+    con.execute(
+        "CREATE TABLE members AS SELECT CAST('H1' AS ENUM('H1')) AS household_id, "
+        "'p1' AS person_id, DATE '1960-01-02' AS birth_date"
+    )
+    con.close()
+    found = refused(path)
+    assert [(code, cell) for code, cell, _ in found] == [("E603", "members 表第1行 household_id")]
+    assert "文本（VARCHAR）列" in found[0][2]
+
+
 def test_a_column_named_like_an_internal_one_is_ignored(tmp_path: Path) -> None:
     """The staging views add _row, _hid and _pos; a file column of that name used to
     hide ours (a member's place in its household read from the file's own _pos)."""

@@ -89,6 +89,20 @@ def test_the_working_day_error_names_the_household_whose_count_failed(tmp_path: 
     assert "jiuzhu explain B2" in (diagnostic.hint or "")
 
 
+def test_the_working_day_error_keeps_the_household_id_as_stored(tmp_path: Path) -> None:
+    """An id with a space in it: named as stored (it was trimmed, so that explain
+    found no household "B") and quoted in the command the hint gives."""
+    day, as_of = "2040-12-30", date(2040, 12, 31)
+    path = _write(tmp_path, _household(day, hid="户 B ", rejected="2039-06-01"))
+
+    with pytest.raises(EvaluationError) as raised:
+        evaluate_file(TABLES, path, as_of, tmp_path / "d.parquet", trace="none")
+
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.extra.get("household") == "户 B "
+    assert "jiuzhu explain '户 B ' 查看" in (diagnostic.hint or "")
+
+
 def test_an_event_after_the_decision_date_raises_no_alert_yet(tmp_path: Path) -> None:
     path = _write(tmp_path, _household("2025-06-02"), _household("2025-06-01", hid="E2"))
 
