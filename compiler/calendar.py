@@ -17,11 +17,14 @@ FIRST_YEAR, LAST_YEAR = 2015, 2040  # the span the SQL working-day table covers
 FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 
 
-def calendar_span_error(day: object, household: str | None = None) -> Diagnostic:
+def calendar_span_error(
+    day: object, household: str | None = None, event: int | None = None
+) -> Diagnostic:
     """E612: a working-day count that starts or ends outside the calendar's span; both
     evaluators refuse it rather than guess the holidays of years nobody has listed.
-    ``household``: the household whose count it is, when the evaluator knows it (its
-    id is then in ``extra``)."""
+    ``household``, ``event``: the household whose count it is and the event's index
+    (in its household's list, for JSON input), when the evaluator knows them (then
+    in ``extra``)."""
     return make(
         "E612",
         f"日期 {day} 起算的工作日超出工作日历的范围，无法计算",
@@ -29,6 +32,7 @@ def calendar_span_error(day: object, household: str | None = None) -> Diagnostic
         expected=f"{FIRST_DAY} 至 {LAST_DAY} 之间的日期",
         hint="核对事件日期是否录错（如年份）；工作日历只覆盖这些年份",
         **({"household": household} if household is not None else {}),
+        **({"event": event} if event is not None else {}),
     )
 
 

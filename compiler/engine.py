@@ -385,9 +385,13 @@ def contract_error(error: duckdb.Error) -> EvaluationError | None:
     text = str(error)
     marker = text.find("E612|")
     if marker >= 0:
-        day, _, household = text[marker + 5 :].splitlines()[0].partition("|")
+        day, event, household = (text[marker + 5 :].splitlines()[0].split("|", 2) + ["", ""])[:3]
         # the id as stored: "B " is not "B"
-        return EvaluationError(calendar_span_error(day.strip(), household or None))
+        return EvaluationError(
+            calendar_span_error(
+                day.strip(), household or None, int(event) if event.isdigit() else None
+            )
+        )
     for code in ("E601", "E602"):
         marker = text.find(code + "|")
         if marker >= 0:

@@ -268,8 +268,9 @@ def _tabular_access(
     found: dict[tuple[Level, str], str] = {}
     absent: list[Diagnostic] = []
     for level, columns in schema.items():
+        # 「households 表中」, 「members.csv 中」
         where = (
-            f"{SOURCE_NAMES[level]} 表" if source.format == "duckdb" else source.file_of(level).name
+            f"{SOURCE_NAMES[level]} 表" if source.format == "duckdb" else f"{source.file_of(level).name} "
         )
         file, header = source.file_of(level), list(present[level])
         for column in columns:
@@ -293,7 +294,7 @@ def _tabular_access(
         unknown = sorted(present[level].keys() - used)
         if unknown:
             warnings.append(
-                f"{where} 中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
+                f"{where}中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
             )
 
     if absent:  # one diagnostic for the column, not one for each of its rows
@@ -315,7 +316,7 @@ def _absent(where: str, name_cn: str, ident: str, file: Path, header: list[str])
     shown = "、".join(header[:12]) + ("等" if len(header) > 12 else "")
     return make(
         "E604",
-        f"{where} 中没有必填字段「{name_cn}」（{ident}）这一列",
+        f"{where}中没有必填字段「{name_cn}」（{ident}）这一列",
         Location(file=str(file)),
         found=shown,
         expected=f"表头中有 {ident} 列",

@@ -207,7 +207,8 @@ def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
             # the event of that day in the household named, else the first of that day
             known = household is not None and str(household) in ids
             within = ids.index(str(household)) if known else None
-            path = _event_dated(households, str(diagnostic.found), within)
+            event = diagnostic.extra.get("event") if known else None
+            path = _event_dated(households, str(diagnostic.found), within, event)
             if path is not None:
                 diagnostic = with_location(diagnostic, Location(cell=path))
         elif (
@@ -221,16 +222,23 @@ def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
     return type(error)(placed)
 
 
-def _event_dated(households: list[Any], day: str, within: int | None = None) -> str | None:
-    """The path of the first event of the request dated ``day`` (ISO), of the household
-    at index ``within`` if given."""
+def _event_dated(
+    households: list[Any], day: str, within: int | None = None, index: object = None
+) -> str | None:
+    """The path of the event of the request dated ``day`` (ISO): of the household at
+    index ``within`` if given, the one at ``index`` in its list if that one is dated
+    ``day``, else the first of that day."""
     for i, household in enumerate(households):
         if within is not None and i != within:
             continue
         events = household.get("events") if isinstance(household, dict) else None
-        for j, event in enumerate(events if isinstance(events, list) else []):
-            if isinstance(event, dict) and str(event.get("date")) == day:
-                return f"$[{i}].events[{j}].date"
+        listed = events if isinstance(events, list) else []
+        dated = [
+            j for j, event in enumerate(listed)
+            if isinstance(event, dict) and str(event.get("date")) == day
+        ]
+        if dated:
+            return f"$[{i}].events[{index if index in dated else dated[0]}].date"
     return None
 
 

@@ -85,11 +85,12 @@ CREATE OR REPLACE TEMP MACRO jz_working_day_at(d, n) AS
   list_extract((SELECT c.work FROM jz_calendar c),
     list_extract((SELECT c.seq FROM jz_calendar c),
       CAST(date_diff('day', DATE '2015-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
-CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n, household) AS
+CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n, household, event) AS
   CASE WHEN d IS NULL OR n IS NULL THEN NULL
     WHEN trunc(n) <= 0 THEN CAST(d AS DATE)
     WHEN d < DATE '2015-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
-      THEN error('E612|' || CAST(d AS VARCHAR) || '|' || coalesce(CAST(household AS VARCHAR), ''))
+      THEN error('E612|' || CAST(d AS VARCHAR) || '|' || coalesce(CAST(event AS VARCHAR), '')
+        || '|' || coalesce(CAST(household AS VARCHAR), ''))
     ELSE jz_working_day_at(d, n) END;
 """
 
@@ -265,8 +266,9 @@ class Expressions:
             case "months_between" | "add_months" | "add_days" | "next_month_start":
                 return f"jz_{node.func}({', '.join(args)})"
             case "working_days_after":
-                # the household whose count fails is named in the error (E612)
-                return f"jz_working_days_after({args[0]}, {args[1]}, {self.household_key})"
+                # the household (and event) whose count fails is named in the error (E612)
+                event = "_event_index" if level is Level.EVENT and self.household_key != "NULL" else "NULL"
+                return f"jz_working_days_after({args[0]}, {args[1]}, {self.household_key}, {event})"
         raise ValueError(f"no SQL for function {node.func}")
 
     def rounded(self, node: Call, args: list[str]) -> str:

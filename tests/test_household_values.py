@@ -270,6 +270,22 @@ def test_a_repeated_id_beside_a_number_is_named_without_quotes(tmp_path: Path) -
     assert "重复出现；实际为「H1」" in found[1][2]
 
 
+def _duckdb_file(folder: Path, extra: str, member_household: str = "'H1'") -> Path:
+    """A DuckDB input of household H1 (with ``extra`` columns) and one member of it."""
+    path = folder / "in.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code"
+        + (f", {extra}" if extra else "")
+    )
+    con.execute(
+        f"CREATE TABLE members AS SELECT {member_household} AS household_id, "
+        "'p1' AS person_id, DATE '1960-01-02' AS birth_date"
+    )
+    con.close()
+    return path
+
+
 def test_a_value_in_a_column_whose_type_cannot_hold_it_is_refused(tmp_path: Path) -> None:
     """Text in a column that is not VARCHAR (the household_id of members and events
     too: DuckDB would join member 7 to household "7"); an amount in a column of yes/no
@@ -340,17 +356,7 @@ def test_a_duckdb_table_with_a_column_named_rowid_is_refused(tmp_path: Path, col
     """DuckDB's row number keeps the table's order; a column named rowid hid it, and
     the decisions came out in the order of its values, with its values as row
     numbers in every message."""
-    path = tmp_path / "in.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(
-        f"CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code, "
-        f"-5 AS {column}"
-    )
-    con.execute(
-        "CREATE TABLE members AS SELECT 'H1' AS household_id, 'p1' AS person_id, "
-        "DATE '1960-01-02' AS birth_date"
-    )
-    con.close()
+    path = _duckdb_file(tmp_path, f"-5 AS {column}")
     [(code, _, text)] = refused(path)
     assert code == "E605" and f"households 表中有名为「{column}」的列" in text
     assert "ALTER TABLE households RENAME COLUMN" in text
@@ -369,14 +375,7 @@ def test_a_parquet_column_named_file_row_number_is_refused_in_chinese(tmp_path: 
 
 
 def test_an_enum_household_id_of_members_is_refused_as_the_households_is(tmp_path: Path) -> None:
-    path = tmp_path / "in.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code")
-    con.execute(
-        "CREATE TABLE members AS SELECT CAST('H1' AS ENUM('H1')) AS household_id, "
-        "'p1' AS person_id, DATE '1960-01-02' AS birth_date"
-    )
-    con.close()
+    path = _duckdb_file(tmp_path, "", "CAST('H1' AS ENUM('H1'))")
     found = refused(path)
     assert [(code, cell) for code, cell, _ in found] == [("E603", "members 表第1行 household_id")]
     assert "文本（VARCHAR）列" in found[0][2]
@@ -401,17 +400,7 @@ def test_a_column_named_like_an_internal_one_is_ignored(tmp_path: Path) -> None:
 
 
 def test_an_amount_in_a_duckdb_enum_column_of_digits_is_taken(tmp_path: Path) -> None:
-    path = tmp_path / "in.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code, "
-        "CAST('12.50' AS ENUM('12.50', '13')) AS \"assets.money\""
-    )
-    con.execute(
-        "CREATE TABLE members AS SELECT 'H1' AS household_id, 'p1' AS person_id, "
-        "DATE '1960-01-02' AS birth_date"
-    )
-    con.close()
+    path = _duckdb_file(tmp_path, "CAST('12.50' AS ENUM('12.50', '13')) AS \"assets.money\"")
     con = duckdb.connect()
     load_households(con, path, FIELDS)
     assert con.execute('SELECT "assets.money" FROM jz_households').fetchall() == [
@@ -442,3 +431,9 @@ def test_the_service_refuses_a_reported_by_that_is_not_text(tmp_path: Path) -> N
         ("E603", f"$.households[{i}].history.reported_by", found)
         for i, found in enumerate(["[1,2]", '{"a":1}', "5"])
     ]
+
+
+def test_a_duckdb_column_that_is_no_field_is_named_with_its_table(tmp_path: Path) -> None:
+    path = _duckdb_file(tmp_path, "'x' AS note")
+    loaded = load_households(duckdb.connect(), path, FIELDS)
+    assert loaded.warnings == ["households 表中的列 note 不是已声明的字段，已忽略"]

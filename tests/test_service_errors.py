@@ -779,19 +779,31 @@ _QUIET = {
 }  # fmt: skip
 
 
+# Two events on that day: a medical expense under the threshold raises no alert.
+_TWICE = {
+    **_COUNTED,
+    "events": [
+        {"type": "high_medical_expense", "date": "2040-12-30", "person_id": "P1", "amount": "1.00"},
+        {"type": "unemployment_registration", "date": "2040-12-30", "person_id": "P1"},
+    ],
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("households", "path"),
     [
         ([_COUNTED], "$.households[0].events[1].date"),
         ([_QUIET, _COUNTED], "$.households[1].events[1].date"),
+        ([_TWICE], "$.households[0].events[1].date"),
     ],
-    ids=["alone", "after-a-quiet-household-with-that-day"],
+    ids=["alone", "after-a-quiet-household-with-that-day", "after-a-quiet-event-that-day"],
 )
 def test_an_event_beyond_the_calendar_is_a_422_at_its_path(
     tmp_path: Path, households: list, path: str
 ) -> None:
-    """The real tables raise alerts (the fixture's do not). The path is the event of
-    the household whose count failed, not the first event of that day."""
+    """The real tables raise alerts (the fixture's do not). The path is the event
+    whose count failed, not the first event of that day in the request or in its
+    household."""
     tables = Path(__file__).resolve().parents[1] / "tables"
     with make_client(tables, tmp_path / "registry.duckdb") as real:
         answer = real.post(
