@@ -201,14 +201,16 @@ def _stage_tabular(
     """Relations with ``_row``, ``_pos`` and ``_hid`` over one file (or table) per
     level; members and events numbered within their household, in a table when the
     input is copied anyway (CSV) so the numbering is done once."""
-    present = {level: _columns_of(con, relation) for level, relation in sources.items()}
-    present = {level: {c: t for c, t in columns.items() if c != row} for level, columns in present.items()}
+    described = {level: _columns_of(con, relation) for level, relation in sources.items()}
+    present = {
+        level: {c: t for c, t in columns.items() if c != row} for level, columns in described.items()
+    }
     for level, relation in sources.items():
         hid = "NULL"
         if "household_id" in present[level]:
             hid = family.text(quote("household_id"))
         # a column of the file named like one of ours is left out (it is no field)
-        ours = sorted({row, *_INTERNAL} & set(_columns_of(con, relation)))
+        ours = sorted({row, *_INTERNAL} & described[level].keys())
         rest = f"* EXCLUDE ({', '.join(quote(c) for c in ours)})" if ours else "*"
         body = f"SELECT {row} AS _row, {hid} AS _hid, {rest} FROM {relation}"
         if relation is None:

@@ -204,7 +204,7 @@ def _placed(error: JiuzhuError, households: list[Any]) -> JiuzhuError:
     for diagnostic in error.diagnostics:
         household = diagnostic.extra.get("household")
         if diagnostic.code == "E612" and not diagnostic.location.cell:
-            # the event of that day in the household named, else the first of that day
+            # the event the error names (in its household, of that day), else the first of that day
             known = household is not None and str(household) in ids
             within = ids.index(str(household)) if known else None
             event = diagnostic.extra.get("event") if known else None
