@@ -36,7 +36,12 @@ from compiler.errors import InputError, ValidationFailed
 from compiler.model import Workbook, WorkbookKind
 from compiler.resolve import Tables
 
-COMPARED = ("group", "entitlements", "monitoring")
+# the decision columns whose change makes a household "changed" (lists as sets); the
+# standards and the income per head explain a change but are not one by themselves
+COMPARED = (
+    "group", "entitlements", "monitoring", "tekun_members", "phase_out_from",
+    "phase_out_until", "alerts",
+)
 
 
 @dataclass
@@ -203,7 +208,9 @@ def _decide_side(
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} (household_id VARCHAR, county_code VARCHAR,"
             ' "group" VARCHAR, entitlements VARCHAR[], monitoring VARCHAR,'
-            " dibao_standard DECIMAL(18,2), marginal_line DECIMAL(18,2))"
+            " dibao_standard DECIMAL(18,2), marginal_line DECIMAL(18,2),"
+            " tekun_members VARCHAR[], phase_out_from DATE, phase_out_until DATE,"
+            f" alerts {_ALERT}[])"
         )
         return
     plans = {c: project.plans[c] for c in counties}
@@ -216,7 +223,11 @@ def _decide_side(
         con.execute(
             f'CREATE OR REPLACE TEMP TABLE {name} AS SELECT household_id, county_code, "group",'
             " coalesce(entitlements, CAST([] AS VARCHAR[])) AS entitlements, monitoring,"
-            f" dibao_standard, marginal_line FROM {view}"
+            " dibao_standard, marginal_line,"
+            " coalesce(tekun_members, CAST([] AS VARCHAR[])) AS tekun_members,"
+            " phase_out_from, phase_out_until,"
+            f" coalesce(CAST(alerts AS {_ALERT}[]), CAST([] AS {_ALERT}[])) AS alerts"
+            f" FROM {view}"
         )
     except duckdb.Error as error:
         raise contract_error(error) or InputError(
@@ -236,6 +247,8 @@ def _tables_for(plans: dict[str, Plan]) -> Tables:
     return Tables(Path("."), province)
 
 
+_ALERT = 'STRUCT("type" VARCHAR, person_id VARCHAR, raised_on DATE, due DATE)'
+
 _IMPACT_SQL = """
 CREATE OR REPLACE TEMP TABLE jz_diff_impact AS
 SELECT o.household_id, o.county_code,
@@ -243,13 +256,27 @@ SELECT o.household_id, o.county_code,
   list_filter(n.entitlements, lambda x: NOT list_contains(o.entitlements, x)) AS gained,
   list_filter(o.entitlements, lambda x: NOT list_contains(n.entitlements, x)) AS lost,
   o.monitoring AS old_monitoring, n.monitoring AS new_monitoring,
-  o.dibao_standard AS old_dibao_standard, n.dibao_standard AS new_dibao_standard
+  o.dibao_standard AS old_dibao_standard, n.dibao_standard AS new_dibao_standard,
+  list_sort(list_filter(n.tekun_members, lambda x: NOT list_contains(o.tekun_members, x)))
+    AS tekun_gained,
+  list_sort(list_filter(o.tekun_members, lambda x: NOT list_contains(n.tekun_members, x)))
+    AS tekun_lost,
+  o.phase_out_from AS old_phase_out_from, o.phase_out_until AS old_phase_out_until,
+  n.phase_out_from AS new_phase_out_from, n.phase_out_until AS new_phase_out_until,
+  list_filter(n.alerts, lambda x: NOT list_contains(o.alerts, x)) AS alerts_gained,
+  list_filter(o.alerts, lambda x: NOT list_contains(n.alerts, x)) AS alerts_lost
 FROM jz_diff_old o JOIN jz_diff_new n USING (household_id)
 WHERE o."group" IS DISTINCT FROM n."group"
    OR o.monitoring IS DISTINCT FROM n.monitoring
-   -- the same entitlements in another order are no change; sorting only where they differ
+   OR o.phase_out_from IS DISTINCT FROM n.phase_out_from
+   OR o.phase_out_until IS DISTINCT FROM n.phase_out_until
+   -- the same items in another order are no change; sorting only where they differ
    OR (o.entitlements IS DISTINCT FROM n.entitlements
        AND list_sort(list_distinct(o.entitlements)) IS DISTINCT FROM list_sort(list_distinct(n.entitlements)))
+   OR (o.tekun_members IS DISTINCT FROM n.tekun_members
+       AND list_sort(list_distinct(o.tekun_members)) IS DISTINCT FROM list_sort(list_distinct(n.tekun_members)))
+   OR (o.alerts IS DISTINCT FROM n.alerts
+       AND list_sort(list_distinct(o.alerts)) IS DISTINCT FROM list_sort(list_distinct(n.alerts)))
 """
 
 
@@ -302,10 +329,12 @@ def _collect(
     cap = "" if limit is None else f" LIMIT {int(limit)}"
     cursor = con.execute(
         "SELECT household_id, county_code, old_group, new_group, gained, lost, old_monitoring,"
-        f" new_monitoring FROM jz_diff_impact ORDER BY county_code, household_id{cap}"
+        " new_monitoring, tekun_gained, tekun_lost, old_phase_out_from, old_phase_out_until,"
+        " new_phase_out_from, new_phase_out_until, alerts_gained, alerts_lost"
+        f" FROM jz_diff_impact ORDER BY county_code, household_id{cap}"
     )
     names_ = [d[0] for d in cursor.description]
-    rows = [dict(zip(names_, row, strict=True)) for row in cursor.fetchall()]
+    rows = [_plain(dict(zip(names_, row, strict=True))) for row in cursor.fetchall()]
     return ImpactResult(
         as_of,
         sum(totals.values()),
@@ -315,6 +344,19 @@ def _collect(
         time.perf_counter() - started,
         total - len(rows),
     )
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A changed household's row with dates as ISO text (it is printed as JSON too)."""
+    for key, value in row.items():
+        if isinstance(value, date):
+            row[key] = value.isoformat()
+        elif key.startswith("alerts_"):
+            row[key] = [
+                {k: v.isoformat() if isinstance(v, date) else v for k, v in alert.items()}
+                for alert in value or []
+            ]
+    return row
 
 
 __all__ = ["COMPARED", "ImpactResult", "impact", "impact_loaded"]

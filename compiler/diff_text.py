@@ -271,6 +271,7 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
                 parts.append("失去 " + "、".join(row["lost"]))
             if row["old_monitoring"] != row["new_monitoring"]:
                 parts.append(f"监测 {row['old_monitoring']} → {row['new_monitoring']}")
+            parts.extend(text for text in detail_changes(row).values() if text)
             lines.append(
                 f"    {row['household_id']}（{row['county_code']}）：{'；'.join(parts)}"
             )
@@ -282,8 +283,41 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
     return lines
 
 
+def detail_changes(row: dict) -> dict[str, str]:
+    """A changed household's tekun members, phase-out and alerts, each as a Chinese
+    phrase (empty when that part did not change), keyed by its column name."""
+    tekun = []
+    if row.get("tekun_gained"):
+        tekun.append("新增特困成员 " + "、".join(row["tekun_gained"]))
+    if row.get("tekun_lost"):
+        tekun.append("不再是特困成员 " + "、".join(row["tekun_lost"]))
+    before = _span(row.get("old_phase_out_from"), row.get("old_phase_out_until"))
+    after = _span(row.get("new_phase_out_from"), row.get("new_phase_out_until"))
+    alerts = []
+    if row.get("alerts_gained"):
+        alerts.append("新预警 " + "、".join(_alert(a) for a in row["alerts_gained"]))
+    if row.get("alerts_lost"):
+        alerts.append("不再预警 " + "、".join(_alert(a) for a in row["alerts_lost"]))
+    return {
+        "特困成员": "；".join(tekun),
+        "渐退期": f"渐退期 {before} → {after}" if before != after else "",
+        "预警": "；".join(alerts),
+    }
+
+
+def _span(first: str | None, last: str | None) -> str:
+    if first is None and last is None:
+        return "无"
+    return f"{first or '？'} 至 {last or '？'}"
+
+
+def _alert(alert: dict) -> str:
+    who = f"（成员 {alert['person_id']}）" if alert.get("person_id") else ""
+    return f"{alert['type']}{who}到期 {alert['due']}"
+
+
 def _group(group: str | None) -> str:
     return GROUP_CN.get(group or "none", group or "none")
 
 
-__all__ = ["LAYER_CN", "impact_lines", "render_text"]
+__all__ = ["LAYER_CN", "detail_changes", "impact_lines", "render_text"]

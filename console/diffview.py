@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from compiler.diff_rulebooks import is_empty
+from compiler.diff_text import detail_changes
 from console import ui
 from console.workspace import Comparison
 
@@ -144,6 +145,7 @@ def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
         {"家庭编号": r["household_id"], "原类别": ui.group_cn(r["old_group"]), "新类别": ui.group_cn(r["new_group"]),
          "新获得": "、".join(r["gained"] or []), "失去": "、".join(r["lost"] or []),
          "监测": f"{r['old_monitoring']} → {r['new_monitoring']}"
-         if r["old_monitoring"] != r["new_monitoring"] else ""}
+         if r["old_monitoring"] != r["new_monitoring"] else "",
+         **detail_changes(r)}
         for r in impact.rows
     ]), hide_index=True, width="stretch")

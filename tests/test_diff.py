@@ -476,3 +476,33 @@ def test_comments_are_left_out_of_what_a_county_decides_on_but_strings_are_kept(
     from compiler.diff_impact import _without_comments
 
     assert _without_comments(sql) == kept
+
+
+def test_impact_counts_a_household_whose_only_change_is_an_alert(tmp_path):
+    """A lower high_medical_expense_threshold raises an alert and changes nothing else:
+    the household is changed, and the alert is named (helper-36 found it unreported)."""
+    real = Path(__file__).resolve().parents[1] / "tables"
+    old_tables, new_tables = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(real, old_tables)
+    shutil.copytree(real, new_tables)
+    sheet = new_tables / "province" / "标准参数.csv"
+    rows = sheet.read_text(encoding="utf-8").splitlines(keepends=True)
+    (row,) = [i for i, r in enumerate(rows) if r.startswith("high_medical_expense_threshold,")]
+    assert ",20000," in rows[row]
+    rows[row] = rows[row].replace(",20000,", ",10000,", 1)
+    sheet.write_text("".join(rows), encoding="utf-8")
+    ill = household("MED1", "6000")  # 500 a month: dibao, monitored as low income
+    ill["events"] = [
+        {"type": "high_medical_expense", "date": "2025-07-21", "person_id": "P1",
+         "amount": "15000"}
+    ]
+    population = households(tmp_path / "h.jsonl", [ill, household("SAME", "6000")])
+    result = impact(side(old_tables, "甲"), side(new_tables, "乙"), population, AS_OF)
+    assert (result.households, result.changed) == (2, 1)
+    (row_,) = result.rows
+    assert row_["household_id"] == "MED1" and row_["old_group"] == row_["new_group"] == "dibao"
+    (alert,) = row_["alerts_gained"]
+    assert alert["type"] == "high_medical_expense" and alert["person_id"] == "P1"
+    assert alert["raised_on"] == "2025-07-21" and row_["alerts_lost"] == []
+    text = render_text(diff_sides(side(old_tables, "甲"), side(new_tables, "乙")), result)
+    assert f"新预警 high_medical_expense（成员 P1）到期 {alert['due']}" in text
