@@ -398,7 +398,7 @@ def _known_county(code: str, tables: str) -> None:
 
 def county_code(text: str) -> str:
     """A --county: six digits, as 330106."""
-    if not re.fullmatch(r"\d{6}", text.strip()):
+    if not re.fullmatch(r"[0-9]{6}", text.strip()):
         raise argparse.ArgumentTypeError(f"县（市、区）代码「{text}」应为六位数字，如 330106")
     return text.strip()
 

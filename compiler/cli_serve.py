@@ -13,6 +13,7 @@ import argparse
 import errno
 import logging
 import socket
+from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError, RegistryError
@@ -64,6 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from compiler.service import Settings, create_app
 
+    _check_tables(args.tables)
     _check_registry(args)
     sock = listen(args.host, args.port)
     handler = logging.StreamHandler()
@@ -89,6 +91,24 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _check_tables(tables: str) -> None:
+    """E001 when ``--tables`` has no province folder (a mistyped path): the service
+    would start, report itself healthy and refuse every decision. Errors inside the
+    tables do not stop it: those counties answer 503 until the workbooks are fixed."""
+    folder = Path(tables) / "province"
+    if not folder.is_dir():
+        raise InputError(
+            make(
+                "E001",
+                "找不到省级工作簿，决策服务无法启动",
+                Location(str(folder)),
+                found="文件夹不存在" if not Path(tables).exists() else "缺少 province 文件夹",
+                expected="--tables 指向的文件夹中有 province/ 文件夹（CSV 文件或一个 .xlsx）",
+                hint="检查 --tables 的路径是否写对",
+            )
+        )
 
 
 def _check_registry(args: argparse.Namespace) -> None:

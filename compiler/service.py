@@ -226,6 +226,7 @@ def _routes(
         summary="对家庭作出决策（decide for households）",
     )
     async def decisions(request: Request) -> Response:
+        _only_query(request, ())
         raw = await read_body(request, settings.max_body_bytes, settings.body_timeout)
         parsed = parse_decision_request(
             parse_json(raw), settings.max_households, date.today()
@@ -248,7 +249,8 @@ def _routes(
         return Response(body, media_type="application/json")
 
     @app.get(f"/{API}/counties", responses=ERRORS, summary="县（市、区）及生效版本")
-    async def counties(as_of: str | None = None) -> Response:
+    async def counties(request: Request, as_of: str | None = None) -> Response:
+        _only_query(request, ("as_of",))
         day = _query_date(as_of)
         warm = await anyio.to_thread.run_sync(cache.get, day, {})
         listed = [
@@ -268,7 +270,8 @@ def _routes(
         responses=ERRORS,
         summary="某县已发布的版本（published versions）",
     )
-    async def versions(code: str) -> Response:
+    async def versions(request: Request, code: str) -> Response:
+        _only_query(request, ())
         _county_code(code)
         body = await anyio.to_thread.run_sync(_history, cache, code)
         return json_response(body)
@@ -278,9 +281,10 @@ def _routes(
         responses=ERRORS,
         summary="某一版本的规范化决策表（canonical tables of a version）",
     )
-    async def version(code: str, n: str) -> Response:
+    async def version(request: Request, code: str, n: str) -> Response:
+        _only_query(request, ())
         _county_code(code)
-        number = int(n) if re.fullmatch(r"\d{1,40}", n) else 0  # 0: no number
+        number = int(n) if re.fullmatch(r"[0-9]{1,40}", n) else 0  # 0: no number
         problem = version_problem(number, "url.n")
         if problem is not None:
             raise ServiceError(422, [replace(problem, found=n[:40])])
@@ -315,8 +319,23 @@ def _query_date(text: str | None) -> date:
     return day
 
 
+def _only_query(request: Request, allowed: tuple[str, ...]) -> None:
+    """E608 for a query parameter the route does not read: ``?as_of=`` on a POST would
+    otherwise be ignored and the decision made as of today without a word."""
+    for name in request.query_params:
+        if name not in allowed:
+            raise request_error(
+                "E608",
+                f"不支持查询参数「{name[:40]}」",
+                f"query.{name[:40]}",
+                found=name[:40],
+                expected="、".join(allowed) if allowed else "不带查询参数",
+                hint="决策日期 as_of 等写在请求体（JSON）中" if not allowed else None,
+            )
+
+
 def _county_code(code: str) -> None:
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         raise request_error(
             "E608",
             "县（市、区）代码应为六位数字",
@@ -395,7 +414,7 @@ def _version(cache: ProjectCache, code: str, number: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- guard and log line
 
 
-_SEGMENT = re.compile(r"[a-z][a-z0-9_.-]{0,30}|\d{1,6}|\{[a-z]+\}")
+_SEGMENT = re.compile(r"[a-z][a-z0-9_.-]{0,30}|[0-9]{1,6}|\{[a-z]+\}")
 
 
 def _route_text(scope: Mapping[str, Any]) -> str:

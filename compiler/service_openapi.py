@@ -58,7 +58,7 @@ class Household(_Open):
     """A household as in shared/contracts/household.md."""
 
     household_id: str
-    county_code: str = Field(pattern=r"^\d{6}$", examples=["330106"])
+    county_code: str = Field(pattern=r"^[0-9]{6}$", examples=["330106"])
     members: list[Member] = Field(min_length=1)  # a household without is E604
     assets: dict[str, Any] | None = None
     expenses: dict[str, Any] | None = None

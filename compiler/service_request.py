@@ -167,7 +167,7 @@ def parse_as_of(value: object, today: date, path: str) -> tuple[date, list[Diagn
     if value is None:
         return today, []
     day = None
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             day = date.fromisoformat(value)
         except ValueError:
@@ -209,7 +209,7 @@ def _pins(value: object) -> tuple[dict[str, int], list[Diagnostic]]:
     pins, problems = {}, []
     for code, number in value.items():
         path = f"$.versions.{code}" if re.fullmatch(r"\w+", code) else "$.versions"
-        if not re.fullmatch(r"\d{6}", code):
+        if not re.fullmatch(r"[0-9]{6}", code):
             problems.append(
                 make(
                     "E608",
@@ -222,8 +222,7 @@ def _pins(value: object) -> tuple[dict[str, int], list[Diagnostic]]:
         elif (problem := version_problem(number, path)) is not None:
             problems.append(problem)
         else:
-            assert isinstance(number, int)
-            pins[code] = number
+            pins[code] = int(number)  # type: ignore[call-overload]  # 3.0 and 3e0 are 3 too
     return pins, problems
 
 

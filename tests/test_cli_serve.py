@@ -51,6 +51,19 @@ def test_the_registry_named_by_the_environment_must_exist(
     assert "E705" in err and "环境变量 JIUZHU_REGISTRY" in err and "--registry 的" not in err
 
 
+@pytest.mark.parametrize("where", ["missing", "no-province"])
+def test_tables_without_a_province_folder_are_refused(tmp_path, taken_port, capsys, where):
+    """A mistyped --tables used to start a service that said it was healthy and then
+    refused every decision (helper-36)."""
+    tables = tmp_path / "tables"
+    if where == "no-province":
+        tables.mkdir()
+    assert main(["serve", "--tables", str(tables), "--port", str(taken_port)]) == 1
+    err = capsys.readouterr().err
+    assert "E001" in err and str(tables / "province") in err and "无法启动" in err
+    assert "E616" not in err  # refused before trying the port
+
+
 def test_a_port_in_use_is_told_in_chinese(tmp_path, taken_port, capsys):
     tables = write_tables(tmp_path)
     assert main(["serve", "--tables", str(tables), "--port", str(taken_port)]) == 1

@@ -8,6 +8,7 @@ test_service_errors.py, the property-based test in test_service_fuzz.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -386,3 +387,20 @@ def test_one_log_line_per_request_without_personal_data(client, caplog):
     text = "\n".join(lines)
     assert "330106199001011234" not in text and "330106198001011111" not in text
     assert "王小明" not in text
+
+
+@pytest.mark.parametrize("number", ["1.0", "1e0", "1.00E+0"])
+def test_a_pinned_version_written_as_a_whole_decimal_is_that_version(
+    client, tables, registry, number
+):
+    """JSON does not tell 1 from 1.0: the pin is version 1, not a 500 (helper-36)."""
+    publish_two_versions(tables, registry)
+    text = json.dumps(
+        {"as_of": "2025-08-01", "households": [household("H1", "16200")],
+         "versions": {COUNTY: "PIN"}}
+    ).replace('"PIN"', number)
+    response = client.post(
+        "/v1/decisions", content=text, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["decisions"][0]["version"] == "330106@1"
