@@ -36,6 +36,37 @@ def calendar_span_error(
     )
 
 
+# How far past an event a working-day count may run: 30 working days and the longest
+# holidays (alert deadlines are 10 and 15 working days)
+COUNT_REACH_DAYS = 60
+
+
+def unlisted_years(listed: set[int], dates: Iterable[date]) -> dict[int, int]:
+    """For each year in the calendar's span without a holiday schedule, how many of
+    ``dates`` start a working-day count that may run into it (the year of the date, and
+    the next one for a date in the last ``COUNT_REACH_DAYS`` of its year)."""
+    found: dict[int, int] = {}
+    for day in dates:
+        years = {day.year, (day + timedelta(days=COUNT_REACH_DAYS)).year}
+        for year in years:
+            if FIRST_YEAR <= year <= LAST_YEAR and year not in listed:
+                found[year] = found.get(year, 0) + 1
+    return dict(sorted(found.items()))
+
+
+def unlisted_year_warning(year: int, events: int, where: str) -> Diagnostic:
+    """W403: events whose alerts' deadlines may be counted in a year the calendar has
+    no holiday schedule for; those days are counted Monday to Friday."""
+    return make(
+        "W403",
+        f"日历中没有 {year} 年的节假日安排：{where}有 {events} 个事件的预警期限可能计入该年，"
+        "该年按周一至周五计算工作日",
+        found=f"{year} 年",
+        expected=f"在省级 日历 表中补充 {year} 年国务院办公厅公布的放假和调休日期",
+        hint="补充后重新决策，这些事件的预警到期日才计入法定节假日和调休",
+    )
+
+
 class WorkCalendar:
     def __init__(self, days: Iterable[CalendarDay]) -> None:
         days = list(days)

@@ -20,6 +20,12 @@ import duckdb
 
 from compiler import logger
 from compiler.batches import batch_size, decide_in_batches, plan_batches, to_stderr
+from compiler.calendar import (
+    COUNT_REACH_DAYS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    unlisted_year_warning,
+)
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.engine import (
     Project,
@@ -32,7 +38,7 @@ from compiler.engine import (
 )
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.households_check import repeated_members
-from compiler.model import Kind, Level
+from compiler.model import CalendarDay, Kind, Level
 from compiler.output import format_of, unwritten
 from compiler.sqlgen import quote
 
@@ -84,11 +90,29 @@ def prepare(
     present = [row[0] for row in con.execute("SELECT DISTINCT county_code FROM jz_households ORDER BY 1").fetchall()]
     if counties:
         present = [c for c in present if c in counties]
+    if notes is not None and present:
+        notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)
     install_standards(con, {c: project.plan(c) for c in present}, as_of, versions)
     return present
+
+
+def _calendar_gaps(con: duckdb.DuckDBPyConnection, days: list[CalendarDay]) -> list[Diagnostic]:
+    """W403 for each year without a holiday schedule that the input's events may count
+    working days in (``calendar.unlisted_years``, as SQL over the loaded events)."""
+    listed = sorted({d.day.year for d in days})
+    rows = con.execute(
+        "SELECT y, count(*) FROM ("
+        ' SELECT year("event.date") AS y FROM jz_events WHERE "event.date" IS NOT NULL'
+        ' UNION ALL SELECT year("event.date" + $reach) FROM jz_events'
+        ' WHERE year("event.date" + $reach) <> year("event.date"))'
+        " WHERE y BETWEEN $first AND $last AND NOT list_contains($listed, y)"
+        " GROUP BY y ORDER BY y",
+        {"reach": COUNT_REACH_DAYS, "first": FIRST_YEAR, "last": LAST_YEAR, "listed": listed},
+    ).fetchall()
+    return [unlisted_year_warning(year, n, "家庭数据中") for year, n in rows]
 
 
 def _no_tables() -> Diagnostic:

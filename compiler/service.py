@@ -51,7 +51,13 @@ from starlette.exceptions import HTTPException
 from compiler import logger
 from compiler.diagnostics import Location, make
 from compiler.errors import JiuzhuError, RegistryError
-from compiler.service_decide import Batcher, Evaluator, decisions_body, key_warnings
+from compiler.service_decide import (
+    Batcher,
+    Evaluator,
+    calendar_warnings,
+    decisions_body,
+    key_warnings,
+)
 from compiler.service_errors import (
     ServiceError,
     from_library,
@@ -242,7 +248,7 @@ def _routes(
             raise outcome
         warnings = await anyio.to_thread.run_sync(
             key_warnings, warm.project, parsed.households
-        )
+        ) + calendar_warnings(warm.project, parsed.households)
         body = await anyio.to_thread.run_sync(
             decisions_body, warm.labels, parsed.as_of, outcome, warnings
         )

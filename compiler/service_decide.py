@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from compiler import logger
+from compiler.calendar import unlisted_year_warning, unlisted_years
 from compiler.diagnostics import Location, make
 from compiler.engine import Project, connect, contract_error
 from compiler.errors import EvaluationError, InputError, JiuzhuError
@@ -411,6 +412,31 @@ def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]
             items.append(error_item(warning(path, key, declared, Location(cell=path))))
             if len(items) >= MAX_ERRORS:
                 return items
+    return items
+
+
+def calendar_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]]:
+    """W403 when the decision date's year, or a year the events' working-day counts may
+    run into, has no holiday schedule in the calendar (counted Monday to Friday): the
+    first event of each such year is named at its path."""
+    items = [error_item(d) for d in project.report.items if d.code == "W403"]
+    plan = next(iter(project.plans.values()), None)
+    if plan is None:
+        return items
+    listed = {d.day.year for d in plan.rulebook.calendar}
+    dated: list[tuple[date, str]] = []
+    for i, household in enumerate(households):
+        events = household.get("events") if isinstance(household, dict) else None
+        for j, event in enumerate(events if isinstance(events, list) else []):
+            try:
+                day = date.fromisoformat(event["date"])
+            except (TypeError, KeyError, ValueError):
+                continue  # an event without a date counts nothing
+            dated.append((day, f"$.households[{i}].events[{j}].date"))
+    for year, n in unlisted_years(listed, (day for day, _ in dated)).items():
+        path = next(p for day, p in dated if year in unlisted_years(set(), [day]))
+        warning_ = replace(unlisted_year_warning(year, n, "请求中"), location=Location(cell=path))
+        items.append(error_item(warning_))
     return items
 
 

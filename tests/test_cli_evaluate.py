@@ -298,3 +298,21 @@ def test_verbose_is_taken_before_or_after_the_command(argv, verbose):
     assert args.verbose is verbose
     if argv[0] == "export":  # --ver still abbreviates --version
         assert args.version == "work"
+
+
+def test_events_counted_into_a_year_without_holidays_are_warned_about(tmp_path, capsys):
+    """The real calendar lists 2015-2026: an event of late December 2026 counts into
+    2027, which is counted Monday to Friday, and the run says so (helper-36)."""
+    late = {"type": "unemployment_registration", "date": "2026-12-24", "person_id": "P1"}
+    listed = {"type": "unemployment_registration", "date": "2026-06-01", "person_id": "P1"}
+    source = households(tmp_path, [
+        {**HOUSEHOLD, "household_id": "K1", "events": [late]},
+        {**HOUSEHOLD, "household_id": "K2", "events": [listed]},
+    ])
+    real = Path(__file__).resolve().parents[1] / "tables"
+    argv = ["evaluate", "--tables", str(real), "--households", str(source),
+            "--as-of", "2026-12-31", "--working-copy", "--out", str(tmp_path / "d.jsonl")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "W403 日历中没有 2027 年的节假日安排：家庭数据中有 1 个事件" in err
+    assert "2026 年的节假日安排" not in err and "2024 年" not in err
