@@ -413,14 +413,22 @@ class _Binder:
             inner = dataclasses.replace(scope, level=Level.MEMBER, in_aggregate=True, enum=None)
             bound = tuple(self.expr(a, inner) for a in args)
             return Call(func, bound)
-        if func == "round" and len(args) > 1 and not _written_number(args[1]):
+        if func in ("round", "floor") and len(args) > 1 and not _written_number(args[1]):
             self.report.error(
                 "E306",
-                "函数「round」的小数位数须直接写成数字",
+                f"函数「{func}」的小数位数须直接写成数字",
                 scope.location,
                 found=render(args[1]),
-                expected="例如 round(x, 2)",
+                expected=f"例如 {func}(x, 2)",
                 hint="DuckDB 只能按写定的位数取整，位数不能取自字段、标准参数或计算结果",
+            )
+        elif func == "floor" and len(args) > 1 and args[1].value not in range(13):  # type: ignore[attr-defined]
+            self.report.error(
+                "E306",
+                "函数「floor」的小数位数应为 0 至 12 的整数",
+                scope.location,
+                found=render(args[1]),
+                expected="例如 floor(x, 2)（向下取到分）",
             )
         inner = dataclasses.replace(scope, enum=None)
         return Call(func, tuple(self.expr(a, inner) for a in args))

@@ -28,7 +28,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("max", 1, None, "arg", description="最大值"),
         Function("abs", 1, 1, "arg", description="绝对值"),
         Function("round", 1, 2, "number", description="四舍五入"),
-        Function("floor", 1, 1, "integer", description="向下取整"),
+        Function("floor", 1, 2, "integer", description="向下取整（可指定小数位数）"),
         Function("ceil", 1, 1, "integer", description="向上取整"),
         Function("coalesce", 1, None, "arg", description="第一个非空值"),
         Function("is_null", 1, 1, "boolean", description="是否为空"),
@@ -55,6 +55,8 @@ def result_type(function: Function, arg_types: list[DType]) -> DType:
         return _widest(arg_types)
     if function.result == "list":
         return DType(Kind.LIST)
+    if function.name == "floor" and len(arg_types) > 1:
+        return DType(Kind.NUMBER)  # floor(x, 2): down to the fen, not to a whole number
     return DType(Kind(function.result))
 
 

@@ -422,6 +422,15 @@ def _round(value: Decimal | None, places: Decimal | None = None) -> Decimal | No
     return Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def _floor(value: Decimal | None, places: Decimal | None = None) -> Decimal | None:
+    """Down to a whole number, or to ``places`` decimals (towards minus infinity)."""
+    if value is None:
+        return None
+    if places is None:
+        return Decimal(value).to_integral_value(ROUND_FLOOR)
+    return Decimal(value).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_FLOOR)
+
+
 def _present(values: tuple[Any, ...]) -> list[Any]:
     return [v for v in values if v is not None]
 
@@ -431,7 +440,7 @@ SCALARS: dict[str, Callable[..., Any]] = {
     "max": lambda *v: max(_present(v)) if _present(v) else None,
     "abs": lambda v: None if v is None else abs(v),
     "round": _round,
-    "floor": lambda v: None if v is None else Decimal(v).to_integral_value(ROUND_FLOOR),
+    "floor": _floor,
     "ceil": lambda v: None if v is None else Decimal(v).to_integral_value(ROUND_CEILING),
     "coalesce": lambda *v: next((x for x in v if x is not None), None),
     "is_null": lambda v: v is None,

@@ -253,6 +253,8 @@ class Expressions:
                 return f"least({', '.join(args)})"
             case "max":
                 return f"greatest({', '.join(args)})"
+            case "floor" if len(args) > 1:
+                return self.floored(node, args)
             case "abs" | "floor" | "ceil":
                 return f"{node.func}({args[0]})"
             case "round":
@@ -292,6 +294,21 @@ class Expressions:
             return f"CAST({value} AS DECIMAL(38,{places}))"
         return _when_narrow(
             value, inner, lambda v: f"CAST(round({v}, {places}) AS DECIMAL(38,{places}))"
+        )
+
+    def floored(self, node: Call, args: list[str]) -> str:
+        """floor(x, n): x rounded to n decimals, less one unit of the n-th decimal where
+        rounding went up; exact in decimals, where floor(x * 10^n) / 10^n would divide."""
+        places = int(node.args[1].value)  # type: ignore[attr-defined]  # the binder checks it is written
+        rounded = self.rounded(node, args)
+        value = args[0]
+        if not (value.startswith('"') and value.endswith('"')) and self.hoisted is not None:
+            value = self.hoist(value)
+            rounded = self.rounded(node, [value, *args[1:]])
+        unit = f"CAST('1e-{places}' AS DECIMAL(38,{places}))" if places > 0 else "1"
+        return (
+            f"CASE WHEN {rounded} > {value} THEN CAST({rounded} - {unit} AS DECIMAL(38,{places}))"
+            f" ELSE {rounded} END"
         )
 
     def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
@@ -336,9 +353,9 @@ class Expressions:
         return None
 
     def call_scale(self, func: str, args: tuple[Expr, ...]) -> int | None:
-        if func in ("floor", "ceil", "count", "age", "months_between"):
+        if func in ("floor", "ceil", "count", "age", "months_between") and len(args) < 2:
             return 0
-        if func == "round":
+        if func in ("round", "floor"):
             digits = args[1] if len(args) > 1 else Literal(Decimal(0))
             inner = self.scale(args[0])
             if isinstance(digits, Literal) and isinstance(digits.value, Decimal) and inner is not None:

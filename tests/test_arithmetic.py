@@ -41,6 +41,10 @@ DERIVED = [
     ("excess", "money", "a - r * a"),  # eight decimals narrowed to two
     ("excess_rounded", "money", "round(a - r * b, 1)"),
     ("line", "money", "round(if cap then min(k * std, wage) else k * std, 2)"),  # constant
+    ("per_month_down", "money", "floor(a / n / 12, 2)"),  # down to the fen
+    ("excess_down", "money", "floor(a - r * b, 2)"),  # negative too: towards minus infinity
+    ("ratio_down", "number", "floor(a / b, 3)"),
+    ("whole_down", "integer", "floor(a / n)"),
     ("window_start", "date", "add_months(as_of, 0 - months)"),  # constant with the date
 ]
 

@@ -316,3 +316,35 @@ def test_events_counted_into_a_year_without_holidays_are_warned_about(tmp_path, 
     err = capsys.readouterr().err
     assert "W403 日历中没有 2027 年的节假日安排：家庭数据中有 1 个事件" in err
     assert "2026 年的节假日安排" not in err and "2024 年" not in err
+
+
+def _family(ident: str, money: str = "0", wage: str = "0", size: int = 1) -> dict:
+    members = [{"person_id": f"P{i}", "birth_date": "1980-01-01"} for i in range(size)]
+    members[0]["income"] = {"wage": wage}
+    return {"household_id": ident, "county_code": "330106", "assets": {"money": money},
+            "members": members}
+
+
+def test_figures_per_head_below_a_line_by_half_a_fen_are_below_it(tmp_path):
+    """Per-head figures are taken down to the fen, so that comparing them with a
+    standard (whole fen) is comparing the exact figures: 62,447.9967 a head is below
+    4 x 12 x 1,301 = 62,448 and 1,300.995 a month is below 1,301. Rounded half up,
+    both were refused (helper-36)."""
+    rows = [
+        _family("A3", money="187343.99", size=3),  # 62,447.9967 a head
+        _family("A4", money="187344.00", size=3),  # 62,448 exactly: over the limit
+        _family("W1", wage="15611.94"),  # 1,300.995 a month
+        _family("W2", wage="15612.00"),  # 1,301 exactly: at the standard
+    ]
+    real = Path(__file__).resolve().parents[1] / "tables"
+    out = tmp_path / "d.jsonl"
+    assert main(["evaluate", "--tables", str(real), "--households", str(households(tmp_path, rows)),
+                 "--as-of", "2025-06-01", "--working-copy", "--trace", "none",
+                 "--out", str(out)]) == 0
+    found = {d["household_id"]: (d["group"], d["income_per_capita"]) for d in decisions(out)}
+    assert found == {
+        "A3": ("dibao", "0.00"),
+        "A4": ("dibao_marginal", "0.00"),
+        "W1": ("dibao", "1300.99"),
+        "W2": ("dibao_marginal", "1301.00"),
+    }
