@@ -154,6 +154,9 @@ def _check(staged: Staged, column: Column, limits: _Limits) -> _Check | None:
         arms.append(Arm("TRUE", "'type'"))
     elif not _holds(staged.source_type(column), kind):
         problem = family.type_problem(raw, kind)  # 'type', or 'large' for a number
+        if staged.source_type(column) == "FLOAT":
+            # 15611.88 is stored as 15611.8798828125: say why it is refused
+            problem = problem.replace("'type'", "'float'")
         arms.append(Arm(f"NOT {family.type_ok(raw, kind)}", problem))
     if column.dtype.kind is Kind.ENUM:
         arms.append(Arm(f"{text} NOT IN ({words(column.dtype.values)})", "'value'"))
@@ -272,7 +275,13 @@ def _value_problems(
     )
     relation = f"(SELECT _row, _pos, {inner} FROM {source})"
     flagged = " OR ".join(f"c{i} IS NOT NULL" for i in range(len(columns)))
-    shown = ", ".join(f"c{i}, CAST(r{i} AS VARCHAR)" for i in range(len(columns)))
+    shown = ", ".join(
+        # a FLOAT is shown as the number it holds, not as the shortest text that reads
+        # back as it (15611.8798828125, not 15611.88)
+        f"c{i}, CAST(CAST(r{i} AS DOUBLE) AS VARCHAR)"
+        if staged.source_type(c) == "FLOAT" else f"c{i}, CAST(r{i} AS VARCHAR)"
+        for i, c in enumerate(columns)
+    )
     rows = con.execute(
         f"SELECT _row, _pos, {shown} FROM {relation} WHERE {flagged} "
         f"ORDER BY _row, _pos LIMIT {budget + 1}"
@@ -477,6 +486,14 @@ def _problems(
 # A value found wrong: its code, what is said after the field, the hint (None: by type).
 _FOUND = {
     "type": ("E603", "的类型不对", None),
+    "float": (
+        "E603",
+        "是单精度浮点数（FLOAT）列，存不下准确的数值",
+        (
+            "FLOAT 只有约 7 位有效数字，15611.88 存成 15611.8798828125；"
+            "请把该列存为 DECIMAL(18,2)、DOUBLE 或文本后重新导出"
+        ),
+    ),
     "value": ("E603", "的取值不在允许范围内", "核对拼写，使用约定的取值"),
     "range": (
         "E614",
@@ -593,11 +610,15 @@ def _memberless_diagnostic(
     else:
         name = source.file_of(Level.MEMBER).name
         inside = "members 表中" if source.format == "duckdb" else f"{name} 中"
-        expected = f"{inside}至少有一行 household_id 为「{problem.found}」的成员"
+        expected = f"{inside}至少有一行 household_id 为「{problem.found}」的成员" if (
+            problem.found is not None
+        ) else f"{inside}至少有一行该户的成员"
         hint = f"在 {inside}补充该户的成员，或删去该户；核对两处的户编号是否一致"
+    # a household without an id (a JSON line `null` or `{}`) is named by its place
+    named = f"家庭「{problem.found}」" if problem.found is not None else "该户"
     return make(
         "E604",
-        f"家庭「{problem.found}」没有成员",
+        f"{named}没有成员",
         where,
         found="0 名成员",
         expected=expected,

@@ -437,3 +437,15 @@ def test_a_duckdb_column_that_is_no_field_is_named_with_its_table(tmp_path: Path
     path = _duckdb_file(tmp_path, "'x' AS note")
     loaded = load_households(duckdb.connect(), path, FIELDS)
     assert loaded.warnings == ["households 表中的列 note 不是已声明的字段，已忽略"]
+
+
+def test_an_amount_in_a_float_column_is_refused_showing_what_it_holds(tmp_path: Path) -> None:
+    """A 4-byte FLOAT holds 15611.88 as 15611.8798828125; the message used to show
+    "15611.88" and ask for at most two decimals (helper-36). An amount a FLOAT holds
+    exactly (40.5) is read."""
+    path = _duckdb_file(
+        tmp_path, 'CAST(15611.88 AS FLOAT) AS "assets.money", CAST(40.5 AS FLOAT) AS "assets.floor_area_m2"'
+    )
+    [(code, cell, text)] = refused(path)
+    assert (code, cell) == ("E603", "households 表第1行 assets.money")
+    assert "单精度浮点数（FLOAT）列" in text and "实际为「15611.8798828125」" in text

@@ -443,3 +443,19 @@ def test_a_household_id_repeated_in_another_county_stops_a_county_run(tmp_path: 
 
     assert any(d.code == "E603" and "重复出现" in d.message for d in raised.value.diagnostics)
     assert not (tmp_path / "d.parquet").exists()
+
+
+def test_a_json_line_that_is_null_is_a_household_without_id_or_members(tmp_path: Path) -> None:
+    """A JSON Lines file whose other lines are households reads a `null` line as a
+    household with nothing in it; it was named 家庭「None」 (helper-36)."""
+    path = tmp_path / "households.jsonl"
+    path.write_text(
+        '{"household_id": "A", "county_code": "330106", "members": '
+        '[{"person_id": "p", "birth_date": "1980-01-01"}]}\nnull\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as refused:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "o.csv")
+    said = [(d.code, d.location.cell, d.message) for d in refused.value.diagnostics]
+    assert ("E604", "第2行 $.members", "该户没有成员") in said
+    assert not any("None" in message for _, _, message in said)
