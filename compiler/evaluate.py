@@ -91,7 +91,7 @@ def prepare(
     if counties:
         present = [c for c in present if c in counties]
     if notes is not None and present:
-        notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar))
+        notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)
@@ -99,18 +99,21 @@ def prepare(
     return present
 
 
-def _calendar_gaps(con: duckdb.DuckDBPyConnection, days: list[CalendarDay]) -> list[Diagnostic]:
+def _calendar_gaps(
+    con: duckdb.DuckDBPyConnection, days: list[CalendarDay], as_of: date
+) -> list[Diagnostic]:
     """W403 for each year without a holiday schedule that the input's events may count
-    working days in (``calendar.unlisted_years``, as SQL over the loaded events)."""
+    working days in (``calendar.unlisted_years``, as SQL over the loaded events of the
+    decision date or before: a later event raises no alert yet)."""
     listed = sorted({d.day.year for d in days})
     rows = con.execute(
-        "SELECT y, count(*) FROM ("
-        ' SELECT year("event.date") AS y FROM jz_events WHERE "event.date" IS NOT NULL'
-        ' UNION ALL SELECT year("event.date" + $reach) FROM jz_events'
-        ' WHERE year("event.date" + $reach) <> year("event.date"))'
+        "WITH e AS (SELECT \"event.date\" AS d FROM jz_events WHERE \"event.date\" <= $as_of)"
+        " SELECT y, count(*) FROM (SELECT year(d) AS y FROM e"
+        " UNION ALL SELECT year(d + $reach) FROM e WHERE year(d + $reach) <> year(d))"
         " WHERE y BETWEEN $first AND $last AND NOT list_contains($listed, y)"
         " GROUP BY y ORDER BY y",
-        {"reach": COUNT_REACH_DAYS, "first": FIRST_YEAR, "last": LAST_YEAR, "listed": listed},
+        {"reach": COUNT_REACH_DAYS, "first": FIRST_YEAR, "last": LAST_YEAR, "listed": listed,
+         "as_of": as_of},
     ).fetchall()
     return [unlisted_year_warning(year, n, "家庭数据中") for year, n in rows]
 

@@ -5,7 +5,8 @@ a relation the engine built (a table or view name, or a query) to a file; DuckDB
 does the writing, so a million decisions take seconds. By extension:
 
 ==========  ===================================================================
-``.csv``    UTF-8 with a header row; lists joined by ``;``, an alert or trace
+``.csv``    UTF-8 with a byte order mark (Excel and WPS read a CSV without one in
+            the system's code page) and a header row; lists joined by ``;``, an alert or trace
             entry's fields (``RECORD_FIELDS``) joined by ``|``, ``\``, ``;``
             and ``|`` inside a value escaped with ``\``, null written as
             nothing (``split_csv_list`` reads a cell back); a text cell that
@@ -105,7 +106,15 @@ def write_decisions(
     """
     started = time.perf_counter()
     with _replacing(Path(out)) as (partial, fmt):
-        written = write_part(con, relation, partial, fmt)
+        if fmt == "csv":  # DuckDB writes no byte order mark: the body goes after ours
+            body = partial.with_name(partial.name + ".body")
+            try:
+                written = write_part(con, relation, body, fmt)
+                _join_csv([body], partial)
+            finally:
+                body.unlink(missing_ok=True)
+        else:
+            written = write_part(con, relation, partial, fmt)
     logger.info(
         "wrote %d decisions to %s in %.2f s",
         written,
@@ -143,14 +152,30 @@ def join_parts(parts: list[Path], out: str | Path) -> None:
     with _replacing(Path(out)) as (partial, fmt):
         if fmt == "parquet":
             join_parquet(parts, partial)
+        elif fmt == "csv":
+            _join_csv(parts, partial)
         else:
             with partial.open("wb") as joined:
-                for number, part in enumerate(parts):
+                for part in parts:
                     with part.open("rb") as piece:
-                        if fmt == "csv" and number:
-                            piece.readline()  # the header row, written by every part
                         shutil.copyfileobj(piece, joined, 1 << 20)
     logger.info("joined %d parts into %s in %.2f s", len(parts), out, time.perf_counter() - started)
+
+
+# Excel and WPS read a CSV without a byte order mark in the system's code page (GBK on
+# Chinese Windows): 工作副本 and every reason would show as mojibake
+_BOM = b"\xef\xbb\xbf"
+
+
+def _join_csv(parts: list[Path], out: Path) -> None:
+    """``out``: a byte order mark, then the parts' rows, their header row once."""
+    with out.open("wb") as joined:
+        joined.write(_BOM)
+        for number, part in enumerate(parts):
+            with part.open("rb") as piece:
+                if number:
+                    piece.readline()  # the header row, written by every part
+                shutil.copyfileobj(piece, joined, 1 << 20)
 
 
 @contextmanager

@@ -248,7 +248,7 @@ def _routes(
             raise outcome
         warnings = await anyio.to_thread.run_sync(
             key_warnings, warm.project, parsed.households
-        ) + calendar_warnings(warm.project, parsed.households)
+        ) + calendar_warnings(warm.project, parsed.as_of, parsed.households)
         body = await anyio.to_thread.run_sync(
             decisions_body, warm.labels, parsed.as_of, outcome, warnings
         )

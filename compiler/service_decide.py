@@ -415,10 +415,12 @@ def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]
     return items
 
 
-def calendar_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]]:
-    """W403 when the decision date's year, or a year the events' working-day counts may
-    run into, has no holiday schedule in the calendar (counted Monday to Friday): the
-    first event of each such year is named at its path."""
+def calendar_warnings(
+    project: Project, as_of: date, households: list[Any]
+) -> list[dict[str, Any]]:
+    """W403 when the decision date's year, or a year the working-day counts of events
+    on or before it may run into, has no holiday schedule in the calendar (counted
+    Monday to Friday): the first event of each such year is named at its path."""
     items = [error_item(d) for d in project.report.items if d.code == "W403"]
     plan = next(iter(project.plans.values()), None)
     if plan is None:
@@ -432,7 +434,8 @@ def calendar_warnings(project: Project, households: list[Any]) -> list[dict[str,
                 day = date.fromisoformat(event["date"])
             except (TypeError, KeyError, ValueError):
                 continue  # an event without a date counts nothing
-            dated.append((day, f"$.households[{i}].events[{j}].date"))
+            if day <= as_of:  # a later event raises no alert yet
+                dated.append((day, f"$.households[{i}].events[{j}].date"))
     for year, n in unlisted_years(listed, (day for day, _ in dated)).items():
         path = next(p for day, p in dated if year in unlisted_years(set(), [day]))
         warning_ = replace(unlisted_year_warning(year, n, "请求中"), location=Location(cell=path))

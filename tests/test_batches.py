@@ -94,6 +94,9 @@ def test_csv_and_json_lines_written_from_batches_are_the_same_bytes(
     assert "第 8/8 批已决策" in capsys.readouterr().err
     assert batched.read_bytes() == whole.read_bytes()
     assert whole.read_text().count("\n") == 1200 + (suffix == ".csv")
+    # a CSV starts with one byte order mark (for Excel and WPS), whatever its parts
+    assert batched.read_bytes().count(b"\xef\xbb\xbf") == (suffix == ".csv")
+    assert batched.read_bytes().startswith(b"\xef\xbb\xbf") == (suffix == ".csv")
     if summary:
         assert sum(n for *_, n in result.summary) == 1200
     assert not list(tmp_path.glob(".*.partial"))

@@ -114,7 +114,9 @@ def test_csv_has_the_contract_columns_lists_and_records_joined(
 
     assert write_decisions(con, "decisions", out) == 2
 
-    with out.open(encoding="utf-8", newline="") as handle:
+    # a byte order mark first, so that Excel and WPS on Chinese Windows read UTF-8
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfhousehold_id,")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         header, first, second = list(csv.reader(handle))
     assert tuple(header) == DECISION_COLUMNS
     row = dict(zip(header, first, strict=True))
@@ -161,7 +163,7 @@ def test_csv_lists_round_trip_hostile_values(tmp_path: Path) -> None:
 
     write_decisions(con, "decisions", out)
 
-    with out.open(encoding="utf-8", newline="") as handle:
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         [row] = [r for r in csv.DictReader(handle) if r["household_id"] == "H1"]
     assert split_csv_list(row["tekun_members"]) == [[t] for t in HOSTILE]
     assert split_csv_list(row["entitlements"]) == [[t] for t in HOSTILE[::-1]]
@@ -314,7 +316,7 @@ def test_csv_text_that_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe(
 
     write_decisions(con, "decisions", out)
 
-    with out.open(encoding="utf-8", newline="") as handle:
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     [row] = [r for r in rows if r["household_id"].endswith("HYPERLINK(\"http://127.0.0.1/x\",\"y\")")]
     assert row["household_id"] == "'" + formula and unguarded(row["household_id"]) == formula

@@ -407,13 +407,15 @@ def test_a_pinned_version_written_as_a_whole_decimal_is_that_version(
 
 
 def test_an_event_counted_into_a_year_without_holidays_is_warned_at_its_path(client):
-    """The fixture's calendar lists 2025 only: an event of 2026 is counted Monday to
-    Friday, and the answer's warnings say so at the event (helper-36)."""
+    """The fixture's calendar lists 2025 only: a count from late November 2025 may run
+    into 2026, counted Monday to Friday, and the answer's warnings say so at the event
+    (helper-36). An event after the decision date raises no alert yet: not counted."""
     events = [
         {"type": "unemployment_registration", "date": "2025-03-03", "person_id": "P1"},
+        {"type": "unemployment_registration", "date": "2025-11-20", "person_id": "P1"},
         {"type": "unemployment_registration", "date": "2026-01-05", "person_id": "P1"},
     ]
-    body = decide(client, [{**household("H1", "12000"), "events": events}], as_of="2025-08-01")
+    body = decide(client, [{**household("H1", "12000"), "events": events}], as_of="2025-12-31")
     (warning,) = [w for w in body["warnings"] if w["code"] == "W403"]
     assert warning["path"] == "$.households[0].events[1].date"
     assert "2026 年的节假日安排" in warning["message"] and "1 个事件" in warning["message"]
