@@ -12,6 +12,7 @@ columns that are no declared field become warnings. A file that cannot be read r
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -205,6 +206,11 @@ def _stage_tabular(
     present = {
         level: {c: t for c, t in columns.items() if c != row} for level, columns in described.items()
     }
+    # a STRUCT column's fields (assets STRUCT(money, ...), as DuckDB's read_json and
+    # pandas write them) are read as the dotted columns they are (assets.money)
+    nested = {
+        level: _struct_fields(con, relation, present[level]) for level, relation in sources.items()
+    }
     for level, relation in sources.items():
         hid = "NULL"
         if "household_id" in present[level]:
@@ -243,7 +249,7 @@ def _stage_tabular(
             built[level] = FAST[level]
             con.execute(f"CREATE VIEW {FAST[level]} AS SELECT *, _row AS _pos FROM {ALL[level]}")
     warnings: list[str] = []
-    access, source_type = _tabular_access(present, schema, source, warnings)
+    access, source_type = _tabular_access(present, schema, source, warnings, nested)
     return Staged(
         family, access, Places(source), linked=True, warnings=warnings, built=built,
         source_type=source_type,
@@ -262,11 +268,29 @@ def _columns_of(con: duckdb.DuckDBPyConnection, relation: str | None) -> dict[st
     return {row[0]: row[1] for row in described}
 
 
+def _struct_fields(
+    con: duckdb.DuckDBPyConnection, relation: str | None, columns: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """``{"assets.money": ('"assets"."money"', "DECIMAL(18,2)")}``: each field of each
+    STRUCT column, by its dotted name, with the SQL that reads it and its type."""
+    fields: dict[str, tuple[str, str]] = {}
+    for name, dtype in columns.items():
+        if relation is None or not dtype.startswith("STRUCT("):
+            continue
+        for field, field_type in _columns_of(con, f"(SELECT {quote(name)}.* FROM {relation})").items():
+            fields[f"{name}.{field}"] = (f"{quote(name)}.{quote(field)}", field_type)
+    return fields
+
+
 def _tabular_access(
-    present: dict[Level, dict[str, str]], schema: Schema, source: Source, warnings: list[str]
+    present: dict[Level, dict[str, str]],
+    schema: Schema,
+    source: Source,
+    warnings: list[str],
+    nested: dict[Level, dict[str, tuple[str, str]]],
 ) -> tuple[Callable[[Column], str], Callable[[Column], str | None]]:
-    """Find each column in its file (``event.type`` may be written ``type``); warn of
-    columns that are no declared field."""
+    """Find each column in its file (``event.type`` may be written ``type``), or as a
+    field of a STRUCT column (``nested``); warn of columns that are no declared field."""
     found: dict[tuple[Level, str], str] = {}
     absent: list[Diagnostic] = []
     for level, columns in schema.items():
@@ -275,9 +299,15 @@ def _tabular_access(
             f"{SOURCE_NAMES[level]} 表" if source.format == "duckdb" else f"{source.file_of(level).name} "
         )
         file, header = source.file_of(level), list(present[level])
+        # a header may name a field in other letter case (Income.Wage) or by its
+        # Chinese name in the 字段 sheet (工资性收入), as a spreadsheet's header would
+        folded = {n.casefold(): n for n in reversed([*present[level], *nested[level]])}
         for column in columns:
             names = [
-                n for n in (column.id, ".".join(column.key)) if n in present[level]
+                n for n in (column.id, ".".join(column.key))
+                if n in present[level] or n in nested[level]
+            ] + [
+                folded[n.casefold()] for n in (column.id, column.name_cn) if n.casefold() in folded
             ]
             if names:
                 found[(level, column.id)] = names[0]
@@ -293,10 +323,20 @@ def _tabular_access(
             "file_row_number",
             INDEXES[level],
         }
-        unknown = sorted(present[level].keys() - used)
+        # a STRUCT column is used when a field of it is; its other fields are named
+        used |= {name.split(".", 1)[0] for name in used if name in nested[level]}
+        unused_fields = {n for n in nested[level] if n not in used and n.split(".", 1)[0] in used}
+        unknown = sorted((present[level].keys() - used) | unused_fields)
         if unknown:
+            declared = [c.id for c in columns if (level, c.id) not in found]
+            guesses = [
+                f"{name} 是否想写「{close[0]}」"
+                for name in unknown
+                if (close := difflib.get_close_matches(name.casefold(), declared, n=1, cutoff=0.75))
+            ]
             warnings.append(
                 f"{where}中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
+                + (f"（{'；'.join(guesses)}？）" if guesses else "")
             )
 
     if absent:  # one diagnostic for the column, not one for each of its rows
@@ -304,10 +344,14 @@ def _tabular_access(
 
     def access(column: Column) -> str:
         name = found.get((column.level, column.id))
+        if name and name not in present[column.level]:
+            return nested[column.level][name][0]
         return quote(name) if name else "NULL"
 
     def source_type(column: Column) -> str | None:
         name = found.get((column.level, column.id))
+        if name and name not in present[column.level]:
+            return nested[column.level][name][1]
         return present[column.level][name] if name else None
 
     return access, source_type

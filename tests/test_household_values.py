@@ -449,3 +449,58 @@ def test_an_amount_in_a_float_column_is_refused_showing_what_it_holds(tmp_path: 
     [(code, cell, text)] = refused(path)
     assert (code, cell) == ("E603", "households 表第1行 assets.money")
     assert "单精度浮点数（FLOAT）列" in text and "实际为「15611.8798828125」" in text
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "duckdb"])
+def test_struct_columns_are_read_as_their_dotted_fields(tmp_path: Path, fmt: str) -> None:
+    """DuckDB's read_json and pandas write {"assets": {"money": ...}} as a STRUCT column
+    assets; its fields were ignored (W601) and the household decided with nothing
+    (helper-36). A field no declared field has is still named."""
+    households = (
+        "SELECT 'H1' AS household_id, '330106' AS county_code, "
+        "{'money': 1234.50::DECIMAL(18,2), 'vehicles': 2, 'boats': 1} AS assets"
+    )
+    members = (
+        "SELECT 'H1' AS household_id, 'p1' AS person_id, DATE '1960-01-02' AS birth_date, "
+        "{'wage': '15611.88'} AS income"
+    )
+    if fmt == "parquet":
+        events = "SELECT 'H1' AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\""
+        path = _parquet(tmp_path, households, members, events)
+    else:
+        path = tmp_path / "in.duckdb"
+        con = duckdb.connect(str(path))
+        con.execute(f"CREATE TABLE households AS {households}")
+        con.execute(f"CREATE TABLE members AS {members}")
+        con.close()
+    con = duckdb.connect()
+    loaded = load_households(con, path, FIELDS)
+    assert con.execute('SELECT "assets.money", "assets.vehicles" FROM jz_households').fetchall() == [
+        (Decimal("1234.50"), 2)
+    ]
+    assert con.execute('SELECT "income.wage" FROM jz_members').fetchall() == [(Decimal("15611.88"),)]
+    assert [w for w in loaded.warnings if "assets" in w] == [
+        w for w in loaded.warnings if "assets.boats" in w and "不是已声明的字段" in w
+    ] != []
+
+
+def test_a_csv_header_may_name_a_field_in_other_case_or_by_its_chinese_name(
+    tmp_path: Path,
+) -> None:
+    """A spreadsheet's header says 工资性收入 or Assets.Money; both were ignored (W601)
+    and the household decided with nothing (helper-36). A name close to a field's that
+    is not found is told which field it resembles."""
+    (tmp_path / "x-households.csv").write_text(
+        "household_id,county_code,Assets.Money\nH1,330106,100\n", encoding="utf-8"
+    )
+    (tmp_path / "x-members.csv").write_text(
+        "household_id,person_id,birth_date,名称income.wage,lives_in_househld\n"
+        "H1,p1,1960-01-02,15611.88,2\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    loaded = load_households(con, tmp_path / "x-households.csv", FIELDS)
+    assert con.execute('SELECT "assets.money" FROM jz_households').fetchall() == [(Decimal("100.00"),)]
+    assert con.execute('SELECT "income.wage" FROM jz_members').fetchall() == [(Decimal("15611.88"),)]
+    said = "x-members.csv 中的列 lives_in_househld 不是已声明的字段，已忽略"
+    assert loaded.warnings == [f"{said}（lives_in_househld 是否想写「lives_in_household」？）"]
