@@ -100,21 +100,26 @@ def undeclared_in_file(
     """W601 texts for the keys of a JSON file that no field has, first place first.
 
     ``structure`` (``structure_of``) tells whether there is a key no field has; only
-    then is the file read again to place each one."""
+    then is the file read again to place each one. Without a structure (a record
+    nested too deep for DuckDB to merge) the file is searched all the same: one such
+    record must not hide a misspelt key in the others."""
     nested = shape(schema)
     objects, read = _OBJECTS, _read(source)
-    if structure is None or not any(undeclared(structure, nested)):
+    if structure is not None and not any(undeclared(structure, nested)):
         return []
     pieces: list[str] = []
     _queries(nested, "_jz_keys", "j", "$", pieces)
-    rows = con.execute(
-        "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
-        f"CAST(NULL AS BIGINT) AS i, json AS j {objects}) "
-        "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d) FROM ("
-        + " UNION ALL ".join(pieces)
-        + f") GROUP BY p, k ORDER BY min(r), p, k LIMIT {MAX_WARNINGS}",
-        read,
-    ).fetchall()
+    try:
+        rows = con.execute(
+            "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
+            f"CAST(NULL AS BIGINT) AS i, json AS j {objects}) "
+            "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d) FROM ("
+            + " UNION ALL ".join(pieces)
+            + f") GROUP BY p, k ORDER BY min(r), p, k LIMIT {MAX_WARNINGS}",
+            read,
+        ).fetchall()
+    except READ_ERRORS:
+        return []  # the file cannot be read: the load says why
     places = Places(source)
     texts = []
     for pattern, key, count, row, index, declared in rows:

@@ -814,6 +814,22 @@ def test_json_keys_no_field_has_are_warned_about_at_their_first_place(
     assert "共 2 处" in second and "是否想写「wage」" in second
 
 
+def test_a_record_nested_too_deep_to_merge_hides_no_misspelt_key(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """DuckDB cannot merge the structure of a record 1,000 arrays deep; the other
+    records' keys were then not looked at, and a misspelt wage went unsaid (helper-36)."""
+    typo = json.loads(json.dumps(HOUSEHOLDS))
+    typo[0]["deep"] = "DEEP"
+    typo[1]["members"][0]["income"] = {"wages": "900000"}
+    path = write_jsonl(tmp_path / "x.jsonl", typo)
+    path.write_text(path.read_text(encoding="utf-8").replace('"DEEP"', "[" * 1000 + "]" * 1000))
+    loaded = load_households(con, path, FIELDS)
+    assert [w.split(" 不是")[0] for w in loaded.warnings] == [
+        "x.jsonl 第1行 $.deep", "x.jsonl 第2行 $.members[0].income.wages"
+    ]
+
+
 def test_csv_dates_and_amounts_as_excel_saves_them_read_as_the_tables_read_them(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
