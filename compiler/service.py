@@ -129,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"/{API}/openapi.json",
         docs_url=f"/{API}/docs",
         redoc_url=None,
+        # /v1/health/ is no route (404 with the error body), not a redirect whose
+        # Location is built from the client's Host header
+        redirect_slashes=False,
     )
     app.state.settings, app.state.cache = settings, cache
     _handlers(app)

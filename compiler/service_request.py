@@ -262,11 +262,26 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(int(declared), limit)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise request_error(
+            "E608",
+            f"不支持压缩的请求内容（Content-Encoding: {encoding[:40]}）",
+            "$",
+            415,
+            found=encoding[:40],
+            expected="未压缩的 UTF-8 JSON",
+            hint="去掉 Content-Encoding 请求头，直接发送 JSON",
+        )
     chunks, size = [], 0
     stream = request.stream().__aiter__()
+    # a gap of ``timeout`` is refused, and so is a body that trickles in for longer
+    # than a few such gaps altogether: one byte every few seconds holds a worker
+    deadline = anyio.current_time() + WHOLE_BODY_GAPS * timeout
     while True:
         try:
-            with anyio.fail_after(timeout):
+            wait = min(timeout, max(deadline - anyio.current_time(), 0))
+            with anyio.fail_after(wait):
                 chunk = await stream.__anext__()
         except StopAsyncIteration:
             break
@@ -279,11 +294,15 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
+# the whole body may take this many ``--body-timeout`` gaps (four: two minutes by default)
+WHOLE_BODY_GAPS = 4
+
+
 def _too_slow(size: int, declared: str, timeout: float) -> ServiceError:
     promised = f"，请求头 Content-Length 为 {declared} 字节" if declared else ""
     error = request_error(
         "E608",
-        f"请求内容在 {timeout:g} 秒内没有继续传来，已停止等待",
+        f"请求内容在 {timeout:g} 秒内没有继续传来，或 {WHOLE_BODY_GAPS * timeout:g} 秒内没有传完，已停止等待",
         "$",
         408,
         found=f"已收到 {size} 字节{promised}",

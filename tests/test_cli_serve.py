@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -133,5 +134,32 @@ def test_a_body_shorter_than_its_content_length_is_answered_not_awaited(serving)
     assert head.startswith(b"HTTP/1.1 408 ")
     error = json.loads(body)["error"]
     assert (error["code"], error["path"]) == ("E608", "$")
-    assert error["message"] == "请求内容在 1 秒内没有继续传来，已停止等待"
+    assert error["message"] == "请求内容在 1 秒内没有继续传来，或 4 秒内没有传完，已停止等待"
     assert error["found"] == "已收到 9 字节，请求头 Content-Length 为 100 字节"
+
+
+def test_a_body_that_trickles_in_is_answered_after_a_few_gaps(serving):
+    """One byte every 0.6 s never trips a 1 s gap; the whole body may take four gaps
+    (helper-36 held a request open with a byte every 9 s)."""
+    host, port = serving("--body-timeout", "1").removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=60) as client:
+        client.sendall(
+            b"POST /v1/decisions HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        answer = b""
+        client.settimeout(0.6)
+        for _ in range(30):  # up to 18 s of trickling
+            try:
+                client.sendall(b" ")
+                answer += client.recv(65536)
+            except (TimeoutError, OSError):
+                continue
+            if answer:
+                break
+        client.settimeout(10)
+        while chunk := client.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert 3.5 < time.monotonic() - started < 10

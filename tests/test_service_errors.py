@@ -7,6 +7,7 @@ tests after it cover what needs a broken server rather than a bad request.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -744,6 +745,25 @@ def test_a_body_streamed_past_the_limit_is_refused(client):
     )  # no content-length: counted as it arrives
     response = client.post(DECISIONS, content=chunks)
     assert response.status_code == 413 and response.json()["error"]["code"] == "E609"
+
+
+def test_a_compressed_body_is_refused_as_such(client):
+    """A gzip body was told it is not UTF-8 (helper-36)."""
+    response = client.post(
+        DECISIONS,
+        content=gzip.compress(json.dumps(body()).encode()),
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 415
+    first = response.json()["error"]
+    assert first["code"] == "E608" and "不支持压缩的请求内容" in first["message"]
+
+
+def test_a_path_with_a_trailing_slash_is_no_route_not_a_redirect(client):
+    """The redirect's Location was built from the client's Host header (helper-36)."""
+    response = client.get("/v1/health/", headers={"host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 404 and "location" not in response.headers
+    assert response.json()["error"]["code"] == "E608"
 
 
 def test_a_bug_is_a_500_with_the_same_body_and_no_detail(client, monkeypatch):
