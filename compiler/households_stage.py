@@ -182,11 +182,13 @@ def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     try:
         con.execute(sql)
     except READ_ERRORS as error:
+        locked = "lock" in str(error).lower()  # another process has the DuckDB file open
         raise unreadable(
-            "家庭数据文件无法读取",
+            "家庭数据文件正被另一个程序打开，无法读取" if locked else "家庭数据文件无法读取",
             path,
             found=first_line(error),
-            hint="确认文件完整、格式与扩展名一致",
+            hint="关闭正在写入该文件的程序（如另一个 DuckDB 或 jiuzhu）后重试"
+            if locked else "确认文件完整、格式与扩展名一致",
         ) from None
 
 

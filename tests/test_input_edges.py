@@ -459,3 +459,32 @@ def test_a_json_line_that_is_null_is_a_household_without_id_or_members(tmp_path:
     said = [(d.code, d.location.cell, d.message) for d in refused.value.diagnostics]
     assert ("E604", "第2行 $.members", "该户没有成员") in said
     assert not any("None" in message for _, _, message in said)
+
+
+def test_a_duckdb_file_another_program_holds_open_is_said_to_be_so(tmp_path: Path) -> None:
+    """The hint was to check the file is whole (helper-36); it is whole, but locked."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    path = tmp_path / "held.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE households AS SELECT 'H1' AS household_id, '330106' AS county_code")
+    con.execute("CREATE TABLE members AS SELECT 'H1' AS household_id, 'p1' AS person_id, "
+                "DATE '1980-01-01' AS birth_date")
+    con.close()
+    hold = f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True)"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold + "; sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(InputError) as refused:
+            evaluate_file(TABLES, path, AS_OF, tmp_path / "o.csv")
+    finally:
+        holder.communicate("")
+    problem = refused.value.diagnostics[0]
+    assert problem.code == "E605" and "正被另一个程序打开" in problem.message
+    assert "关闭正在写入该文件的程序" in (problem.hint or "")
