@@ -256,14 +256,14 @@ def _with_households(con: duckdb.DuckDBPyConnection, failure: EvaluationError) -
     """E612 names the day a working-day count could not start from and, from the
     compiled query, the household whose count it was; add that household (or, when
     none is named, the households whose events are dated that day), so that the user
-    knows where to look."""
+    knows where to look. No `jiuzhu explain` is suggested: it stops at the same count."""
     problem = failure.diagnostics[0]
     if problem.code != "E612" or not problem.found:
         return failure
     named = problem.extra.get("household")
     if named:  # the count that failed named its household
         return EvaluationError(
-            _pointed(problem, [str(named)], "的该日期事件", f"{problem.hint}；可用")
+            _pointed(problem, [str(named)], "的该日期事件", None)
         )
     ids = _households_of(
         con,
@@ -273,7 +273,7 @@ def _with_households(con: duckdb.DuckDBPyConnection, failure: EvaluationError) -
     )
     if not ids:
         return failure  # none, or the events cannot be read again: the day alone must do
-    return EvaluationError(_pointed(problem, ids, "有该日期的事件", f"{problem.hint}；可用"))
+    return EvaluationError(_pointed(problem, ids, "有该日期的事件", None))
 
 
 def _households_of(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[str]:
@@ -284,15 +284,14 @@ def _households_of(con: duckdb.DuckDBPyConnection, sql: str, params: list | None
         return []
 
 
-def _pointed(problem: Diagnostic, ids: list[str], what: str, advice: str) -> Diagnostic:
-    """``problem`` naming up to three households (等 when there are more) and pointing
-    to ``jiuzhu explain`` for the first."""
+def _pointed(problem: Diagnostic, ids: list[str], what: str, advice: str | None) -> Diagnostic:
+    """``problem`` naming up to three households (等 when there are more) and, with
+    ``advice``, pointing to ``jiuzhu explain`` for the first."""
     listed = "、".join(ids[:3]) + ("等" if len(ids) > 3 else "")
-    return replace(
-        problem,
-        message=f"{problem.message}：家庭 {listed} {what}",
-        hint=f"{advice} jiuzhu explain {shlex.quote(ids[0])} 查看",  # pasted into a shell
-    )
+    hint = problem.hint
+    if advice is not None:
+        hint = f"{advice} jiuzhu explain {shlex.quote(ids[0])} 查看"  # pasted into a shell
+    return replace(problem, message=f"{problem.message}：家庭 {listed} {what}", hint=hint)
 
 
 LARGE_TOTAL = 10**15  # yuan: a tenth of what a money column holds (E605)

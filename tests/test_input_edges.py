@@ -86,12 +86,13 @@ def test_the_working_day_error_names_the_household_whose_count_failed(tmp_path: 
     [diagnostic] = raised.value.diagnostics
     assert diagnostic.extra.get("household") == "B2"
     assert "家庭 B2 的该日期事件" in diagnostic.render() and "A1" not in diagnostic.render()
-    assert "jiuzhu explain B2" in (diagnostic.hint or "")
+    # explain would stop at the same count: the hint is about the date instead
+    assert "jiuzhu explain" not in (diagnostic.hint or "") and "核对事件日期" in (diagnostic.hint or "")
 
 
 def test_the_working_day_error_keeps_the_household_id_as_stored(tmp_path: Path) -> None:
-    """An id with a space in it: named as stored (it was trimmed, so that explain
-    found no household "B") and quoted in the command the hint gives."""
+    """An id with a space in it: named as stored (it was trimmed, so that the user
+    looked for a household "B")."""
     day, as_of = "2040-12-30", date(2040, 12, 31)
     path = _write(tmp_path, _household(day, hid="户 B ", rejected="2039-06-01"))
 
@@ -100,7 +101,7 @@ def test_the_working_day_error_keeps_the_household_id_as_stored(tmp_path: Path) 
 
     [diagnostic] = raised.value.diagnostics
     assert diagnostic.extra.get("household") == "户 B "
-    assert "jiuzhu explain '户 B ' 查看" in (diagnostic.hint or "")
+    assert "家庭 户 B  的该日期事件" in diagnostic.message
 
 
 def test_an_event_after_the_decision_date_raises_no_alert_yet(tmp_path: Path) -> None:
@@ -488,3 +489,14 @@ def test_a_duckdb_file_another_program_holds_open_is_said_to_be_so(tmp_path: Pat
     problem = refused.value.diagnostics[0]
     assert problem.code == "E605" and "正被另一个程序打开" in problem.message
     assert "关闭正在写入该文件的程序" in (problem.hint or "")
+
+
+def test_an_explain_command_in_a_hint_is_quoted_for_the_shell() -> None:
+    """Ids with spaces or quotes are pasted into a shell from the hint as they are."""
+    from compiler.diagnostics import make
+    from compiler.evaluate import _pointed
+
+    problem = make("E605", "金额合计过大", hint="核对")
+    pointed = _pointed(problem, ["户 B ", "x'y"], "的金额", "核对；可用")
+    assert pointed.hint == "核对；可用 jiuzhu explain '户 B ' 查看"
+    assert pointed.message == "金额合计过大：家庭 户 B 、x'y 的金额"
