@@ -302,6 +302,42 @@ def test_publish_then_history_shows_the_version(env: dict[str, Path]) -> None:
     assert "330106@1" in frames(at) and "首次发布" in frames(at)
 
 
+def test_a_second_click_on_publish_publishes_once_and_says_published(
+    env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second click (or a reload) while publishing stops the first run at its next
+    Streamlit call, after the version is stored. The draft's new base was recorded
+    after that call, so the second run was told 「发布被拒绝」 or that a colleague had
+    published (helper-35). The run is stopped here where Streamlit would stop it."""
+    import contextlib
+
+    import streamlit
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    spinner = streamlit.spinner
+
+    @contextlib.contextmanager
+    def interrupted(text: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        with spinner(text, *args, **kwargs):
+            yield
+        if text == "正在发布……":
+            raise StopException()  # the second click arrived while publishing
+
+    at = publish(start(ADMIN), "首次发布")
+    monkeypatch.setattr(streamlit, "spinner", interrupted)
+    button(at, "确认发布").click()
+    at.run()
+    monkeypatch.setattr(streamlit, "spinner", spinner)
+    at.button(key="publish_confirm").click()  # the second click's run
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "已发布 330106@1" in text and "发布被拒绝" not in text and "发布暂不可用" not in text
+    from compiler.registry import Registry
+
+    assert [v.number for v in Registry(env["state"].parent / "registry" / "registry.duckdb").history("330106")] == [1]
+
+
 def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> None:
     at = publish(start(ADMIN), "首次发布")
     button(at, "确认发布").click()

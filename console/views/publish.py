@@ -99,13 +99,20 @@ if ready and ready[0] == key:
                 version = workspace.publish(ctx.root, ctx.county, effective, note.strip(), ctx.user.name,
                                             draft.base, registry, ctx.settings.samples)
             except JiuzhuError as error:
-                st.error("发布被拒绝：")
-                ui.diagnostics_list(error.diagnostics, ui.placer(ctx))
-                st.stop()
-        drafts.set_base(draft, version.number, version.hash)
-        st.session_state.pop("publish_ready", None)
-        st.session_state["published"] = (f"已发布 {version.label}（{version.county_name}），{version.effective_from} 起生效；"
-                                         f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
+                refusal = error.diagnostics
+            else:
+                # recorded before any other Streamlit call: a second click or a reload
+                # stops this run at the next one, and the version is published by then
+                refusal = None
+                drafts.set_base(draft, version.number, version.hash)
+                st.session_state.pop("publish_ready", None)
+                st.session_state["published"] = (
+                    f"已发布 {version.label}（{version.county_name}），{version.effective_from} 起生效；"
+                    f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
+        if refusal is not None:
+            st.error("发布被拒绝：")
+            ui.diagnostics_list(refusal, ui.placer(ctx))
+            st.stop()
         st.rerun()
 elif ready:
     st.caption("工作副本、生效日期或说明已改变，请重新进行发布前检查。")
