@@ -283,6 +283,18 @@ def publish(at: AppTest, note: str, effective: str = "2025-01-01") -> AppTest:
     return at
 
 
+def test_the_quick_form_reads_dates_written_as_text_in_other_forms(env: dict[str, Path]) -> None:
+    """A 生效日期 typed as 2025/1/23 was compared with 2025-06-01 as text, and the form
+    stopped with Python's English ValueError (helper-35)."""
+    sheets = county_sheets()
+    sheets["标准参数"][1][2] = "2025/1/23"
+    write_xlsx(env["tables"] / "counties" / "330106-西湖区.xlsx", sheets)
+    at = set_dibao(start(ADMIN), "1700", "2025-06-01")
+    text = shown(at)
+    assert "已加入「" in text and "原 2025-01-23 起的一行失效日期设为 2025-05-31" in text
+    assert "内部错误" not in text and "ValueError" not in text
+
+
 def test_publish_is_refused_while_errors_remain(env: dict[str, Path]) -> None:
     at = set_dibao(start(ADMIN), "一千七")
     publish(at, "调整低保标准")

@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from compiler.model import Standard
+from compiler.normalise import ParseProblem, parse_date
 from console import drafts, grids, ui, workspace
 from console.sheets import Sheet, Value, read_sheets, text
 
@@ -268,24 +269,25 @@ def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts: dat
     """Give ``standard`` the value from ``starts``: the row of that date is changed, or
     a row is added that ends where the next row of the standard begins; a row running
     over the date is ended the day before. 核实 is 是 only when the admin says so."""
-    rows, day, before = Rows(sheets), starts.isoformat(), starts - timedelta(days=1)
+    rows, before = Rows(sheets), starts - timedelta(days=1)
     check = "是" if verified else "否"
     notes, later, inherited = [], [], None
     for row in rows.of(standard):
-        began, ended = text(rows.at(row, "生效日期")), text(rows.at(row, "失效日期"))
-        if began == day:
+        # cells as the sheet holds them: dates, or text such as 2026/12/5 or 2026年12月5日
+        began, ended = _day(rows.at(row, "生效日期")), _day(rows.at(row, "失效日期"))
+        if began == starts:
             for name, cell in (("值", value), ("来源", source or rows.at(row, "来源")), ("核实", check)):
                 rows.put(row, name, cell)
             return f"已把 {starts} 起的「{standard.name_cn}」改为 {value}"
-        if began > day:
+        if began is not None and began > starts:
             later.append(began)
-        elif began and (not ended or ended >= day):
+        elif began is not None and (ended is None or ended >= starts):
             inherited = rows.at(row, "失效日期")
             rows.put(row, "失效日期", before)
             notes.append(f"原 {began} 起的一行失效日期设为 {before}")
     ends: Value = inherited
     if later:
-        ends = date.fromisoformat(min(later)) - timedelta(days=1)
+        ends = min(later) - timedelta(days=1)
         notes.append(f"新的一行到 {ends} 为止，因为 {min(later)} 起已有一行")
     elif inherited:
         notes.append(f"新的一行沿用原来的失效日期 {text(inherited)}")
@@ -297,6 +299,17 @@ def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts: dat
     rows.sheet.rows.append(row)
     notes.append(f"核实＝{check}")
     return f"已加入「{standard.name_cn}」{value}，{starts} 起生效；" + "；".join(notes)
+
+
+def _day(cell: Value) -> date | None:
+    """A date cell read as the tables read it; None when empty or not a date (the
+    check then names that cell)."""
+    if cell is None or text(cell).strip() == "":
+        return None
+    try:
+        return parse_date(cell if isinstance(cell, date) else text(cell))
+    except (ParseProblem, ValueError):
+        return None
 
 
 SHEET_NAME_LIMIT = 31  # Excel's longest sheet name
