@@ -168,13 +168,27 @@ def stale_banner(ctx: Context) -> None:
     assert ctx.draft is not None
     latest = workspace.latest(ctx.settings.registry, ctx.county)
     current = latest.number if latest else 0
-    if current != ctx.draft.base:
+    if current < ctx.draft.base:
+        registry_lost(ctx)
+    elif current != ctx.draft.base:
         st.warning(
             f"注意：{latest.author} 已于 {latest.published_at[:16].replace('T', ' ')} 发布第 {current} 版，"
             f"而你的工作副本基于第 {ctx.draft.base} 版。发布前请到「发布」页查看对方的改动并决定如何处理；"
             "你的修改仍然保存在工作副本中，不会丢失。",
             icon=":material/warning:",
         )
+
+
+def registry_lost(ctx: Context) -> None:
+    """The draft builds on a version the registry does not hold: the registry file was
+    moved, replaced or restored from an older backup. Nothing may be published over it."""
+    assert ctx.draft is not None
+    st.error(
+        f"E705 版本登记簿中没有本县的第 {ctx.draft.base} 版，而你的工作副本基于这一版："
+        f"登记簿文件「{ctx.settings.registry.name}」可能已被移走、替换或还原为旧的备份。"
+        "在登记簿恢复之前不能发布；你的修改仍然保存在工作副本中，不会丢失。请联系系统管理员恢复登记簿。",
+        icon=":material/error:",
+    )
 
 
 # An absolute path (``/srv/…/.jiuzhu/drafts/…/标准参数.csv``): shown by its last part only.

@@ -350,6 +350,22 @@ def test_a_second_click_on_publish_publishes_once_and_says_published(
     assert [v.number for v in Registry(env["state"].parent / "registry" / "registry.duckdb").history("330106")] == [1]
 
 
+def test_a_registry_that_lost_the_drafts_version_is_said_in_chinese(env: dict[str, Path]) -> None:
+    """The registry moved away after a publish: every page stopped with an English
+    AttributeError (helper-35)."""
+    at = publish(start(ADMIN), "首次发布")
+    button(at, "确认发布").click()
+    at.run()
+    registry = env["state"].parent / "registry" / "registry.duckdb"
+    registry.rename(registry.with_name("moved.duckdb"))
+    for name in ("standards", "publish"):
+        page(at, name)
+        text = shown(at)
+        assert "E705 版本登记簿中没有本县的第 1 版" in text and "不能发布" in text
+        assert "内部错误" not in text
+    assert not [b for b in at.button if b.key == "publish_review"]
+
+
 def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> None:
     at = publish(start(ADMIN), "首次发布")
     button(at, "确认发布").click()

@@ -21,6 +21,9 @@ done = st.session_state.pop("published", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
+if current < draft.base:
+    ui.registry_lost(ctx)
+    st.stop()
 if current != draft.base:
     st.error(f"发布暂不可用：本县最新已是第 {current} 版（{latest.author} 发布，{latest.effective_from} 起生效），"
              f"你的工作副本基于第 {draft.base} 版。先看清对方的改动，再选择如何处理。")
