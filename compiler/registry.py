@@ -50,6 +50,7 @@ import hashlib
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -216,6 +217,9 @@ def _fault(point: str) -> None:
 
 # ---------------------------------------------------------------- the registry
 
+
+# one append at a time in this process (see Registry.append)
+_APPENDING = threading.Lock()
 
 class Registry:
     """A registry file; every call opens it, does its work and closes it again.
@@ -397,8 +401,13 @@ class Registry:
         Numbers, links, ``published_at`` and the hash are filled in here, inside the
         transaction. Raises RegistryError (E702) when the latest version is not
         ``base`` or another publisher won the race.
+
+        Appends within one process (the console's sessions) take turns: connections
+        of one process share one DuckDB database, where two transactions adding to the
+        registry-wide chain at once conflict, even for different counties. Other
+        processes wait for the file's lock.
         """
-        with self._connect(write=True) as con:
+        with _APPENDING, self._connect(write=True) as con:
             assert con is not None
             _fault("opened")
             con.execute("BEGIN TRANSACTION")

@@ -929,3 +929,42 @@ def test_an_exported_county_workbook_keeps_the_order_of_its_standard_rows(
     sheet = openpyxl.load_workbook(out)["标准参数"]
     rows = [(r[0], str(r[2])) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]]
     assert rows == [(w[0], w[1]) for w in written]
+
+
+def test_publishes_of_two_counties_at_once_in_one_process_both_succeed(
+    tables: Path, registry: Path
+) -> None:
+    """The console publishes every session from one process, whose connections share
+    one database: two counties publishing at the same moment collided on the
+    registry-wide chain, and one was told E702 (or an English TransactionException on a
+    new registry) although nobody had published its county (helper-35)."""
+    import threading
+
+    from compiler.registry_publish import _draft, prepare
+
+    prepared = {c: prepare(tables, c, date(2025, 1, 1), None) for c in (COUNTY, OTHER)}
+    for trial in range(4):
+        outcomes: dict[str, str] = {}
+        barrier = threading.Barrier(2)
+
+        def publish_one(
+            county: str,
+            trial: int = trial,
+            barrier: threading.Barrier = barrier,
+            outcomes: dict[str, str] = outcomes,
+        ) -> None:
+            store = Registry(registry)
+            draft = _draft(prepared[county], date(2025, 1, 1), f"第 {trial} 轮", "张三", None)
+            barrier.wait()
+            try:
+                outcomes[county] = store.append(draft, trial).label
+            except Exception as error:  # noqa: BLE001 - recorded for the assertion
+                outcomes[county] = f"{type(error).__name__}: {error}"
+
+        threads = [threading.Thread(target=publish_one, args=(c,)) for c in (COUNTY, OTHER)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes == {COUNTY: f"{COUNTY}@{trial + 1}", OTHER: f"{OTHER}@{trial + 1}"}
+    assert Registry(registry).verify() == []
