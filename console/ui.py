@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -133,13 +134,15 @@ def _reader_context(config: Settings, user: User, names: dict[str, str]) -> Cont
 # ---------------------------------------------------------------- cached library calls
 
 
-def checked(ctx: Context, analysis: bool = False) -> workspace.Checked:
-    """``workspace.check`` of the context's working copy, once per revision."""
+def checked(ctx: Context, analysis: bool = False, as_of: date | None = None) -> workspace.Checked:
+    """``workspace.check`` of the context's working copy as of ``as_of`` (the decision
+    date by default; a publish checks as of its effective date), once per revision."""
     cache = st.session_state.setdefault("_checked", {})
-    key = (ctx.stamp, ctx.settings.today(), analysis)
+    day = as_of or ctx.settings.today()
+    key = (ctx.stamp, day, analysis)
     if key not in cache:
         cache.clear() if len(cache) > 8 else None
-        cache[key] = workspace.check(ctx.root, ctx.county, ctx.settings.today(), analysis)
+        cache[key] = workspace.check(ctx.root, ctx.county, day, analysis)
     return cache[key]  # type: ignore[no-any-return]
 
 

@@ -283,6 +283,16 @@ def publish(at: AppTest, note: str, effective: str = "2025-01-01") -> AppTest:
     return at
 
 
+def test_the_publish_review_checks_as_of_the_effective_date(env: dict[str, Path]) -> None:
+    """The review checked as of today and passed; the publish, checking as of the
+    effective date, was then refused with E607 (helper-35). 2020 has no dibao standard
+    in force: the review says so and offers no confirmation."""
+    at = publish(start(ADMIN), "回溯发布", "2020-01-01")
+    text = shown(at)
+    assert "发布被拒绝" in text and "E607" in text
+    assert not [b for b in at.button if b.key == "publish_confirm"]
+
+
 def test_the_quick_form_reads_dates_written_as_text_in_other_forms(env: dict[str, Path]) -> None:
     """A 生效日期 typed as 2025/1/23 was compared with 2025-06-01 as text, and the form
     stopped with Python's English ValueError (helper-35)."""

@@ -58,7 +58,9 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
         st.error("请填写版本说明。")
         st.stop()
     with st.spinner("正在检查工作副本（含一致性分析）……"):
-        full = ui.checked(ctx, analysis=True)
+        # as the publish itself checks: as of the effective date (a standard with no
+        # value in force on it is an error there, whatever today's tables say)
+        full = ui.checked(ctx, analysis=True, as_of=effective)
     if full.errors:
         st.session_state.pop("publish_ready", None)
         st.error(f"发布被拒绝：工作副本有 {len(full.errors)} 个错误。请在「标准与规则」页按下列诊断改正后再发布。")
