@@ -18,6 +18,7 @@ from typing import Any
 
 import streamlit as st
 
+from compiler.calendar import FIRST_YEAR, LAST_YEAR
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.evaluate import GROUP_CN
 from console import drafts, grids, users, workspace
@@ -132,6 +133,14 @@ def _reader_context(config: Settings, user: User, names: dict[str, str]) -> Cont
 
 
 # ---------------------------------------------------------------- cached library calls
+
+
+# The dates a date picker offers: the working-day calendar's span, as the CLI's
+# --as-of and --effective (Streamlit's default is ten years either side of today),
+# shown as the tables write dates
+DATES: dict[str, Any] = {
+    "min_value": date(FIRST_YEAR, 1, 1), "max_value": date(LAST_YEAR, 12, 31), "format": "YYYY-MM-DD",
+}
 
 
 def checked(ctx: Context, analysis: bool = False, as_of: date | None = None) -> workspace.Checked:

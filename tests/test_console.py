@@ -293,6 +293,16 @@ def test_the_publish_review_checks_as_of_the_effective_date(env: dict[str, Path]
     assert not [b for b in at.button if b.key == "publish_confirm"]
 
 
+def test_date_pickers_offer_the_calendars_span(env: dict[str, Path]) -> None:
+    """Streamlit's default is ten years either side of today, not the 2015-2040 the
+    CLI and the service take; typing 2010 showed an English range error (helper-35)."""
+    at = start(ADMIN)
+    for name, key in (("publish", "publish_effective"), ("history", "diff_as_of")):
+        page(at, name)
+        picker = at.date_input(key=key)
+        assert (picker.min, picker.max) == (date(2015, 1, 1), date(2040, 12, 31))
+
+
 def test_the_quick_form_reads_dates_written_as_text_in_other_forms(env: dict[str, Path]) -> None:
     """A 生效日期 typed as 2025/1/23 was compared with 2025-06-01 as text, and the form
     stopped with Python's English ValueError (helper-35)."""

@@ -219,7 +219,7 @@ def quick_edit() -> None:
             choice = st.selectbox("标准", [s.id for s in overridable], key="quick_standard",
                                   format_func=lambda i: f"{province[i].name_cn}（{i}）")
             value = st.text_input("新取值", key="quick_value", placeholder="例如 1400")
-            starts = st.date_input("生效日期", value=ctx.settings.today(), key="quick_from")
+            starts = st.date_input("生效日期", value=ctx.settings.today(), key="quick_from", **ui.DATES)
             source = st.text_input("来源（文件号或网址）", key="quick_source")
             verified = st.checkbox("已与正式文件核对（核实＝是）", value=False, key="quick_verified",
                                    help="不勾选时写入“核实＝否”，检查会提示该标准尚未核实（W401）")
