@@ -39,6 +39,7 @@ ROLES = {
 }
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}")
 MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt hashes at most this many bytes
 
 
 class UserError(ValueError):
@@ -137,12 +138,17 @@ def add_user(
         raise UserError(f"用户名「{name}」不合适：2 至 40 个字母、数字、汉字或 _ . -")
     if role not in ROLES:
         raise UserError(f"角色「{role}」无法识别，应为 {'、'.join(ROLES)} 之一")
-    if role == COUNTY_ADMIN and not re.fullmatch(r"\d{6}", county or ""):
+    if role == COUNTY_ADMIN and not re.fullmatch(r"[0-9]{6}", county or ""):
         raise UserError("县级管理员须用 --county 指定六位县（市、区）代码，例如 330106")
     if role != COUNTY_ADMIN and county:
         raise UserError("只有县级管理员属于某个县；审核人和省级维护人员不指定 --county")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:  # bcrypt reads no more
+        raise UserError(
+            f"密码过长：最多 {MAX_PASSWORD_BYTES} 个字节（UTF-8），即 72 个字母或数字、24 个汉字；"
+            f"这个密码有 {len(password.encode('utf-8'))} 个字节"
+        )
     users = _read(path)
     entry: dict[str, object] = {"role": role, "password": hash_password(password)}
     if county:

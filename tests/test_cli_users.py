@@ -30,3 +30,18 @@ def test_a_county_without_a_workbook_is_refused(tmp_path, monkeypatch, capsys):
     assert "「999999」" in capsys.readouterr().err and not users.exists()
     monkeypatch.setattr("sys.stdin", io.StringIO("LongEnough1\n"))
     assert main([*common, "--name", "admin1", "--county", "330106"]) == 0
+
+
+def test_a_password_longer_than_bcrypt_reads_is_refused_in_chinese(tmp_path, monkeypatch, capsys):
+    """30 Chinese characters are 90 bytes: bcrypt refused them with an English
+    ValueError and exit 3 (helper-35)."""
+    users = tmp_path / "users.yaml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("救" * 30 + "\n"))
+    assert main(["user", "add", "--users", str(users), "--name", "shenhe",
+                 "--role", "reviewer", "--password-stdin"]) == 2
+    err = capsys.readouterr().err
+    assert "密码过长：最多 72 个字节" in err and "90 个字节" in err and "ValueError" not in err
+    assert not users.exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO("救" * 24 + "\n"))  # 72 bytes: taken
+    assert main(["user", "add", "--users", str(users), "--name", "shenhe",
+                 "--role", "reviewer", "--password-stdin"]) == 0
