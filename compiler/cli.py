@@ -77,6 +77,12 @@ def parse_date(text: str) -> date:
     from compiler.normalise import ParseProblem
     from compiler.normalise import parse_date as parse
 
+    if re.fullmatch(r"\s*[0-9]{1,7}(\.[0-9]*)?\s*", text):
+        # a spreadsheet cell's serial number (45900 is 2025-08-31) is a date in a table,
+        # but typed on a command line it is more likely a slip: a version is for ever
+        raise argparse.ArgumentTypeError(
+            f"日期「{text}」是一个数字（像 Excel 的日期序号），命令行中请写成 2025-07-01"
+        )
     try:
         day = parse(text)
     except ParseProblem as problem:

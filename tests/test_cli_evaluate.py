@@ -193,6 +193,10 @@ USAGE_ERRORS = {
         ["publish", "--county", "330106", "--effective", "2041-01-01", "--note", "x"],
         "参数 --effective：日期「2041-01-01」超出",
     ),
+    "an effective date typed as a spreadsheet's serial number": (  # helper-35
+        ["publish", "--county", "330106", "--effective", "45900", "--note", "x"],
+        "参数 --effective：日期「45900」是一个数字（像 Excel 的日期序号），命令行中请写成 2025-07-01",
+    ),
     "unknown trace mode": (
         ["evaluate", "--households", "h.jsonl", "--trace", "all"],
         "参数 --trace：取值 'all' 无效（可选：'full', 'compact', 'none'）",
