@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -127,8 +128,10 @@ def publish(
 
     Raises:
         RegistryError: E701 the tables have errors; E702 the latest version is not
-            ``base`` (or another publish won the race, or the registry stayed busy).
+            ``base`` (or another publish won the race, or the registry stayed busy);
+            E708 the note is empty, too long or holds control characters.
     """
+    _check_note(note)
     store = Registry(registry or default_path(tables_root))
     prepared = prepare(tables_root, county, effective, analyse)
     impact = None
@@ -141,6 +144,31 @@ def publish(
         impact = _impact(store, prepared, households, effective)
     draft = _draft(prepared, effective, note, author, impact)
     return store.append(draft, base)
+
+
+MAX_NOTE = 1000  # characters: a sentence or two, and a cell Excel can hold
+# control characters (line breaks and tabs aside) and the marks that reorder text: a
+# note is printed by jiuzhu history, where ESC would drive the reader's terminal
+_NOTE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_note(note: str) -> None:
+    """E708 for a note that is empty, longer than ``MAX_NOTE`` or holds a control
+    character; a version cannot be changed once published."""
+    problem = None
+    if not note.strip():
+        problem = ("版本说明为空", "（空）", "一两句说明，如 依据杭民发〔2025〕X 号调整低保标准")
+    elif len(note) > MAX_NOTE:
+        problem = ("版本说明过长", f"{len(note)} 个字符", f"不超过 {MAX_NOTE} 个字符的说明")
+    elif (found := _NOTE_CONTROLS.search(note)) is not None:
+        code = f"<U+{ord(found.group()):04X}>"
+        problem = ("版本说明中有控制字符", f"第 {found.start() + 1} 个字符 {code}", "可以显示的文字")
+    if problem is not None:
+        message, shown, expected = problem
+        raise RegistryError(
+            make("E708", f"{message}，发布被拒绝", found=shown, expected=expected,
+                 hint="版本发布后不能修改，说明请写清依据的文件和改动")
+        )
 
 
 def superseded(store: Registry, version: Version) -> Diagnostic | None:
@@ -238,7 +266,9 @@ def withdraw(
     """Withdraw version ``number``: publish a new version, in force from the withdrawn
     one's date (or ``effective``), whose content is the version that was in force
     before it. Raises RegistryError: E704 nothing to restore or no such version,
-    E702 stale base."""
+    E702 stale base, E708 a note with control characters or too long."""
+    if note:
+        _check_note(note)
     store = Registry(registry)
     target = store.get(county, number)
     earlier = [v for v in store.versions(county) if v.number < number]

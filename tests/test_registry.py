@@ -968,3 +968,31 @@ def test_publishes_of_two_counties_at_once_in_one_process_both_succeed(
             thread.join()
         assert outcomes == {COUNTY: f"{COUNTY}@{trial + 1}", OTHER: f"{OTHER}@{trial + 1}"}
     assert Registry(registry).verify() == []
+
+
+@pytest.mark.parametrize(
+    ("note", "said"),
+    [
+        ("调整\x1b[2J标准", "E708 版本说明中有控制字符，发布被拒绝；实际为「第 3 个字符 <U+001B>」"),
+        ("说" * 1001, "E708 版本说明过长，发布被拒绝；实际为「1001 个字符」"),
+        ("   ", "E708 版本说明为空"),
+    ],
+    ids=["escape", "long", "blank"],
+)
+def test_a_note_that_would_drive_a_terminal_or_not_export_is_refused(
+    tables, registry, capsys, note, said
+):
+    """A note with ESC was printed raw by jiuzhu history; one of 40,000 characters
+    could not be exported to a workbook (helper-35). Nothing is published."""
+    code, _, err = run(
+        capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01", "--note", note,
+        "--author", "张三", "--tables", str(tables), "--registry", str(registry),
+    )
+    assert code == 1 and said in err
+    assert not registry.exists() or Registry(registry).latest(COUNTY) is None
+    multi = "依据杭民发〔2025〕1 号\n调整低保标准"  # a line break is a note's own
+    code, out, _ = run(
+        capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01", "--note", multi,
+        "--author", "张三", "--tables", str(tables), "--registry", str(registry),
+    )
+    assert code == 0 and "已发布 330106@1" in out
