@@ -245,6 +245,22 @@ def test_uploading_a_workbook_replaces_the_working_copy(env: dict[str, Path], tm
     assert "1500" in at_grid_values(at)
 
 
+def test_a_workbook_named_for_another_county_is_not_taken(env: dict[str, Path], tmp_path: Path) -> None:
+    """An admin of 330106 uploading 滨江's workbook replaced their copy without a word
+    (helper-35)."""
+    sheets = county_sheets()
+    sheets["标准参数"][1][1] = "1500"
+    upload = tmp_path / "330108-滨江区.xlsx"
+    write_xlsx(upload, sheets)
+    at = page(start(ADMIN), "standards")
+    at.file_uploader[0].upload("330108-滨江区.xlsx", upload.read_bytes())
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "按文件名是 330108 的工作簿，而你正在编辑 330106 的工作副本" in text
+    assert "已用上传的" not in text and "1500" not in at_grid_values(at)
+
+
 # ---------------------------------------------------------------- 样本预览 and 一致性检查
 
 

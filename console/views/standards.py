@@ -11,6 +11,7 @@ other edits are saved.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tempfile
 from collections import Counter
 from datetime import date, timedelta
@@ -312,6 +313,16 @@ def _day(cell: Value) -> date | None:
         return None
 
 
+def other_county(file_name: str, county: str) -> str | None:
+    """Why a workbook named for another county (``330106-西湖区.xlsx`` uploaded by an
+    admin of 330108) is not taken as this county's working copy (None when it is)."""
+    named = re.match(r"([0-9]{6})(?![0-9])", Path(file_name).name)
+    if named is None or named.group(1) == county:
+        return None
+    return (f"上传的「{file_name}」按文件名是 {named.group(1)} 的工作簿，而你正在编辑 {county} 的工作副本；"
+            f"如确实要用它的内容，请先把文件改名（例如 {county}-….xlsx）再上传")
+
+
 SHEET_NAME_LIMIT = 31  # Excel's longest sheet name
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"
 
@@ -353,7 +364,7 @@ def replace_from(file_name: str, data: bytes) -> None:
     upload that cannot be read or holds nothing the compiler reads changes nothing."""
     assert ctx.draft is not None
     name = Path(file_name).name
-    refusal = csv_sheet_name(name) if name.lower().endswith(".csv") else None
+    refusal = csv_sheet_name(name) if name.lower().endswith(".csv") else other_county(name, ctx.county)
     if refusal:
         st.error(refusal + "。工作副本未改动。", icon=":material/block:")
         return
