@@ -9,6 +9,7 @@ the console is started in (``make console`` starts it in the repository):
     JIUZHU_REGISTRY  registry/jiuzhu-registry.duckdb beside the tables (as the CLI)
     JIUZHU_SAMPLES   $JIUZHU_TABLES/samples/households.jsonl
     JIUZHU_AS_OF     today                       the decision date of previews
+    JIUZHU_IDLE_MINUTES  120                     minutes without a click before sign-out
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Settings:
     registry: Path
     samples: Path
     as_of: date | None = None
+    idle_minutes: int = 120
 
     def today(self) -> date:
         return self.as_of or date.today()
@@ -45,4 +47,10 @@ def settings() -> Settings:
         registry=Path(os.environ.get("JIUZHU_REGISTRY") or default_path(tables)),
         samples=Path(os.environ.get("JIUZHU_SAMPLES", tables / "samples" / "households.jsonl")),
         as_of=date.fromisoformat(as_of) if as_of else None,
+        idle_minutes=_minutes(os.environ.get("JIUZHU_IDLE_MINUTES", "")),
     )
+
+
+def _minutes(text: str) -> int:
+    """JIUZHU_IDLE_MINUTES as a whole number of at least 1; 120 when unset or not one."""
+    return int(text) if text.strip().isascii() and text.strip().isdigit() and int(text) >= 1 else 120

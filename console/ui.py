@@ -77,7 +77,17 @@ def signed_in() -> User | None:
         st.session_state.clear()
         st.session_state[SIGNED_OUT] = "你的账号已被修改、重设密码或删除，请重新登录。"
         return None
+    # a tab left open on a shared office computer must not stay signed in for ever
+    idle, last = settings().idle_minutes, st.session_state.get(LAST_SEEN)
+    if isinstance(last, float) and time.time() - last > idle * 60:
+        st.session_state.clear()
+        st.session_state[SIGNED_OUT] = f"超过 {idle} 分钟没有操作，已自动退出，请重新登录。"
+        return None
+    st.session_state[LAST_SEEN] = time.time()
     return user
+
+
+LAST_SEEN = "last_seen"  # when the session's user last did anything (time.time())
 
 
 def context(require_edit: bool = False) -> Context:

@@ -103,6 +103,21 @@ def set_dibao(at: AppTest, value: str, starts: str = AS_OF) -> AppTest:
 # ---------------------------------------------------------------- sign-in and roles
 
 
+def test_a_session_left_idle_is_signed_out(env: dict[str, Path]) -> None:
+    """An open tab stayed signed in for ever (helper-35); after JIUZHU_IDLE_MINUTES
+    (120 by default) without a click the next click shows the sign-in form."""
+    import time
+
+    at = page(start(ADMIN), "standards")
+    at.session_state["last_seen"] = time.time() - 119 * 60
+    at.run()
+    assert "标准与规则" in shown(at)  # 119 minutes: still signed in
+    at.session_state["last_seen"] = time.time() - 121 * 60
+    at.run()
+    assert "超过 120 分钟没有操作，已自动退出，请重新登录" in shown(at)
+    assert [t for t in at.text_input if t.key == "signin_password"]
+
+
 def test_sign_in_accepts_the_password_from_the_users_file(env: dict[str, Path]) -> None:
     at = start(None)
     at.text_input(key="signin_name").input("xihu")
