@@ -869,11 +869,39 @@ def _bad_encoding(found: str, where: Location) -> Diagnostic:
     )
 
 
+def _unclosed_quote(text: str) -> int | None:
+    """The line where a quoted cell opens and never closes (Python's reader would take
+    the rest of the file as that cell), or None."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+        return None
+    except csv.Error as error:
+        if "unexpected end of data" not in str(error):
+            return None  # other slips are read as Excel reads them
+    reader, start, line = csv.reader(io.StringIO(text, newline="")), 1, 0
+    for _ in reader:
+        start, line = line + 1, reader.line_num
+    return start
+
+
 def _csv_sheet(
     book: RawWorkbook, name: str, text: str, where: Location
 ) -> Iterator[Diagnostic]:
     sheet = RawSheet(name, book.path)
     builder = _Builder(sheet)
+    opened = _unclosed_quote(text)
+    if opened is not None:
+        yield make(
+            "E002",
+            f"CSV 文件第 {opened} 行的引号没有配对，从这里到文件末尾都会被读成一个单元格",
+            where,
+            found=f"第 {opened} 行有一个「\"」开始的单元格没有结束",
+            expected="每个以「\"」开始的单元格以「\"」结束（单元格中的引号写成两个「\"\"」）",
+            hint="在 Excel 或 WPS 中打开后重新另存为 CSV，或补上缺少的引号",
+        )
+        book.sheets.append(sheet)
+        return
     try:
         for r, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
             errors = [c for c, raw in enumerate(row, 1) if raw.strip() in _ERROR_HINTS]

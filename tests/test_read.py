@@ -410,6 +410,25 @@ def test_undecodable_csv_is_e003_naming_the_file(tmp_path: Path) -> None:
     assert [s.name for s in book.sheets] == ["日历"]
 
 
+def test_a_quote_never_closed_is_e002_at_its_line(tmp_path: Path) -> None:
+    """Python's reader takes the rest of the file as the cell the quote opens: every
+    later row vanished into one cell, and only E209/E211 followed (helper-35). A quote
+    closed in a later line is a cell with a line break, as Excel writes it."""
+    folder = tmp_path / "wb"
+    folder.mkdir()
+    (folder / "标准参数.csv").write_text(
+        '标识,值,生效日期\r\ndibao_standard,"1500,2025-01-01\r\nother,1,2025-01-01\r\n',
+        encoding="utf-8",
+    )
+    (folder / "日历.csv").write_text('日期,说明\r\n2025-01-01,"元旦\r\n（休息）"\r\n', encoding="utf-8")
+    book, diagnostics = read(folder)
+    problem = one(diagnostics, "E002")
+    assert problem.location == Location("wb/标准参数.csv")
+    assert problem.message == "CSV 文件第 2 行的引号没有配对，从这里到文件末尾都会被读成一个单元格"
+    calendar = next(s for s in book.sheets if s.name == "日历")
+    assert calendar.cells[(2, 2)].value == "元旦\r\n（休息）"
+
+
 def test_utf16_csv_is_e003(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_bytes("标识,值\r\n".encode("utf-16"))
