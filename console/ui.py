@@ -124,14 +124,14 @@ def _kept_choice(key: str, options: list[str]) -> None:
 def _reader_context(config: Settings, user: User, names: dict[str, str]) -> Context:
     codes = list(names)
     _kept_choice("county_choice", codes)
-    county = st.sidebar.selectbox("县（市、区）", codes, key="county_choice",
+    county = st.sidebar.selectbox("县（市、区）", codes, key="county_choice", placeholder="请选择",
                                   format_func=lambda c: f"{c} {names.get(c, '')}")
     if county not in names:  # a value the widget never offered
         raise AccessDenied(county)
     owners = sorted(p.name for p in (config.state / "drafts" / county).glob("*") if (p / drafts.META).exists())
     sources = [TABLES_SOURCE, *[f"{o} 的工作副本" for o in owners]]
     _kept_choice("source_choice", sources)
-    source = st.sidebar.selectbox("查看的工作副本", sources, key="source_choice")
+    source = st.sidebar.selectbox("查看的工作副本", sources, key="source_choice", placeholder="请选择")
     if source not in sources:
         raise AccessDenied(source)
     st.session_state["_county_choice"], st.session_state["_source_choice"] = county, source

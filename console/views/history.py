@@ -36,8 +36,8 @@ WORKING = f"{ctx.county}（{ctx.source}）"
 choices = [v.label for v in reversed(history)] + [WORKING]
 st.subheader("比较两个版本")
 left, right, when = st.columns([2, 2, 1])
-old = left.selectbox("原来", choices, index=0, key="diff_old")
-new = right.selectbox("现在", choices, index=len(choices) - 1, key="diff_new")
+old = left.selectbox("原来", choices, index=0, key="diff_old", placeholder="请选择")
+new = right.selectbox("现在", choices, index=len(choices) - 1, key="diff_new", placeholder="请选择")
 as_of: date = when.date_input("决策日", value=ctx.settings.today(), key="diff_as_of", **ui.DATES)
 with_samples = st.checkbox("同时比较样本家庭的决策（较慢）", value=True, key="diff_samples")
 

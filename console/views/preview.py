@@ -41,7 +41,7 @@ choices = {SHIPPED: ctx.settings.samples}
 choices.update({uploads.label(p): p for p in uploads.sources(folder)})
 if st.session_state.get("households_source") not in choices:
     st.session_state["households_source"] = SHIPPED
-label = st.selectbox("家庭数据", list(choices), key="households_source")
+label = st.selectbox("家庭数据", list(choices), key="households_source", placeholder="请选择")
 households = choices[label]
 
 if result.errors:
@@ -85,7 +85,7 @@ st.caption(f"{len(preview.rows)} 户 · 决策用时 {preview.seconds:.2f} 秒 �
 st.dataframe(table, hide_index=True, width="stretch", height=320)
 
 ids = [str(r["household_id"]) for r in preview.rows]
-chosen = st.selectbox("选择一户查看理由", ids, key="household_choice",
+chosen = st.selectbox("选择一户查看理由", ids, key="household_choice", placeholder="请选择",
                       format_func=lambda i: f"{i} · {table.loc[ids.index(i), '救助类别']}")
 row = preview.rows[ids.index(chosen)]
 left, right = st.columns([3, 2])

@@ -42,7 +42,7 @@ if clashes:
 
 sheets, _ = read_sheets(draft.province)
 names = [s.name for s in sheets]
-chosen = st.selectbox("工作表", names, key="province_sheet")
+chosen = st.selectbox("工作表", names, key="province_sheet", placeholder="请选择")
 index = names.index(chosen)
 stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in draft.province.glob("*.csv")))
 cache = st.session_state.setdefault("_province_checked", {})

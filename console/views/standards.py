@@ -217,7 +217,7 @@ def quick_edit() -> None:
         return
     with st.expander("调整一项标准（例如新的低保标准）", expanded=False):
         with st.form("quick-edit"):
-            choice = st.selectbox("标准", [s.id for s in overridable], key="quick_standard",
+            choice = st.selectbox("标准", [s.id for s in overridable], key="quick_standard", placeholder="请选择",
                                   format_func=lambda i: f"{province[i].name_cn}（{i}）")
             value = st.text_input("新取值", key="quick_value", placeholder="例如 1400")
             starts = st.date_input("生效日期", value=ctx.settings.today(), key="quick_from", **ui.DATES)
