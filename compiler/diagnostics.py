@@ -120,6 +120,7 @@ CODES: dict[str, CodeInfo] = {
     "W402": _c("warning", "无法检查标准参数范围"),
     "W403": _c("warning", "该年度没有工作日历"),
     "W404": _c("warning", "标准参数名称与省级不一致"),
+    "W405": _c("warning", "标准参数与上一期相差过大"),
     # analysis
     "E501": _c("error", "规则未覆盖的情形（缺口）"),
     "E502": _c("error", "规则重叠违反 UNIQUE"),

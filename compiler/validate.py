@@ -8,13 +8,14 @@ Bounds are expressions in the province's 下限/上限 columns; each period of a
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 
 from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
 from compiler.diagnostics import Location, Report
 from compiler.expr import Expr, Name, names_in
 from compiler.interpret import Interpreter, cast
-from compiler.model import RuleBook, Standard, StandardRow
+from compiler.model import Kind, RuleBook, Standard, StandardRow
 
 Unverified = dict[int, tuple[Standard, StandardRow, list[str]]]
 
@@ -26,6 +27,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
     for standard in book.standards.values():
         _check_present(book, standard, as_of, report)
         _check_not_negative(standard, report)
+        _check_jump(book, standard, report)
         _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
         if row is not None and not row.verified:
@@ -65,6 +67,41 @@ def _check_not_negative(standard: Standard, report: Report) -> None:
                 found=row.value,
                 expected="不小于 0 的数值",
                 hint="核对公布文件中的数字",
+            )
+
+
+# how far an amount may move from its previous period before it looks like a slip (an
+# extra or missing digit is ten times); standards rise by a few per cent a year
+JUMP = 2
+
+
+def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
+    """W405 for an amount of this workbook more than ``JUMP`` times, or less than
+    1/``JUMP`` of, the period before it: 14300 for 1430 passes every bound the province
+    can check when its own bound is blank, and a version cannot be changed."""
+    if standard.dtype.kind is not Kind.MONEY:
+        return
+    periods = []
+    for row in sorted(standard.rows, key=lambda r: r.effective_from or date.min):
+        try:
+            value = cast(row.value, standard.dtype) if row.value is not None else None
+        except (TypeError, ValueError, ArithmeticError):
+            continue  # a value of the wrong type is reported where it is read
+        if value is not None:
+            periods.append((row, value))
+    for (_, before), (row, value) in pairwise(periods):
+        if not _is_own(book, row) or before <= 0:  # type: ignore[operator]
+            continue
+        ratio = value / before  # type: ignore[operator]
+        if ratio > JUMP or ratio * JUMP < 1:
+            report.warn(
+                "W405",
+                f"标准参数「{_label(standard)}」{row.effective_from} 起的取值 {value} "
+                f"是上一期 {before} 的 {ratio:.2f} 倍，请核对是否多写或少写了一位",
+                row.value_at,
+                found=row.value,
+                expected=f"与上一期相差不到 {JUMP} 倍的金额（标准一般每年小幅调整）",
+                hint="确认无误（例如口径改变）时可以照常发布",
             )
 
 

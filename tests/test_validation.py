@@ -253,6 +253,22 @@ def test_a_negative_standard_is_refused_even_where_its_bounds_cannot_be_checked(
 
 
 
+@pytest.mark.parametrize(("value", "warned"), [("14300", True), ("600", True), ("2500", False)])
+def test_an_amount_ten_times_the_period_before_is_a_warning_at_its_cell(tmp_path, value, warned):
+    """1430 typed 14300 passed every check while the province's bound is blank
+    (helper-35 published it); more than twice or less than half the period before is
+    warned about, a rise short of doubling is not."""
+    county = county_sheets()
+    county["标准参数"][1][3] = "2025-12-31"
+    county["标准参数"].append(["dibao_standard", value, "2026-01-01", None, "杭民发"])
+    report = open_project(write_tables(tmp_path, county=county), as_of=AS_OF).report
+    found = [d for d in report.items if d.code == "W405"]
+    assert bool(found) == warned and not report.errors
+    if warned:
+        assert (found[0].location.sheet, found[0].location.cell) == ("标准参数", "B3")
+        assert f"2026-01-01 起的取值 {value}" in found[0].message and "上一期 1301" in found[0].message
+
+
 def test_a_huge_number_in_a_money_cell_is_too_large_not_too_precise(tmp_path):
     county = county_sheets()
     county["标准参数"][1][1] = 1e300  # a number cell, as Excel stores one
