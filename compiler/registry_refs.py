@@ -75,7 +75,7 @@ def resolve_ref(
         books = {c: p.rulebook for c, p in project.plans.items()}
         side = Side(f"{as_of} 生效的版本", books, labels)
         return side.knowing({c: (p, []) for c, p in project.plans.items()})
-    match = re.fullmatch(r"(\d{6})(?:@(.+))?", ref)
+    match = re.fullmatch(r"([0-9]{6})(?:@(.+))?", ref)
     if match and not path.exists():
         return _county_side(
             store, tables_root, match.group(1), match.group(2) or "work"
@@ -103,12 +103,22 @@ def _county_side(
         version = store.latest(code)
         if version is None:
             raise RegistryError(not_found(code, which, None))
-    elif re.fullmatch(r"\d+", which):
+    elif re.fullmatch(r"[0-9]+", which):
         version = store.get(code, int(which))
     else:
         try:
             day = date.fromisoformat(which)
         except ValueError:
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", which):  # written as a date, not one
+                raise RegistryError(
+                    make(
+                        "E704",
+                        f"「{which}」不是有效的日期",
+                        found=f"{code}@{which}",
+                        expected=f"{code}@2025-07-01 这样的日期，或 {code}@3 这样的版本号",
+                        hint="核对月份和日期，例如 2 月没有 30 日",
+                    )
+                ) from None
             raise RegistryError(not_found(code, which, store.latest(code))) from None
         version = store.version_in_force(code, day)
         if version is None:
@@ -187,7 +197,7 @@ def _laid_over(
     from compiler.resolve import _standards_by_key, _type_standards
 
     code = county or workbook.code
-    if county and re.fullmatch(r"\d{6}", workbook.code or "") and workbook.code != county:
+    if county and re.fullmatch(r"[0-9]{6}", workbook.code or "") and workbook.code != county:
         raise RegistryError(
             make(
                 "E704",
@@ -198,7 +208,7 @@ def _laid_over(
                 hint="核对文件名或 --county，二者须指同一个县",
             )
         )
-    if not re.fullmatch(r"\d{6}", code or ""):
+    if not re.fullmatch(r"[0-9]{6}", code or ""):
         raise RegistryError(
             make(
                 "E704",

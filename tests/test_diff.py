@@ -298,6 +298,11 @@ def test_an_unknown_ref_is_refused_with_a_code(old, tmp_path, capsys):
         ]
     )
     assert code == 1 and "E704" in capsys.readouterr().err
+    for ref, said in (("330106@2025-02-30", "「2025-02-30」不是有效的日期"),
+                      ("330106@１", "版本 330106@１ 不存在")):  # helper-35: was taken as 1
+        code = cli.main(["diff", ref, "330106", "--tables", str(old),
+                         "--registry", str(tmp_path / "r.duckdb")])
+        assert code == 1 and said in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- households
