@@ -417,6 +417,33 @@ def test_a_registry_that_lost_the_drafts_version_is_said_in_chinese(env: dict[st
     assert not [b for b in at.button if b.key == "publish_review"]
 
 
+def test_a_publish_overtaken_after_the_review_says_what_to_do_here(
+    env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A colleague's publish lands while this one is on its way (after the page checked
+    the base): E702, with this page's way forward, not the CLI's jiuzhu diff and --base
+    (helper-35)."""
+    from datetime import date as day
+
+    from compiler.registry_publish import publish as publish_version
+    from console import workspace
+
+    real = workspace.publish
+
+    def overtaken(*args: object, **kwargs: object) -> object:
+        publish_version(env["tables"], "330106", day(2025, 1, 1), "同事的发布", "xihu2", 0,
+                        env["state"].parent / "registry" / "registry.duckdb", analyse=None)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    at = publish(start(ADMIN), "我的发布")
+    monkeypatch.setattr(workspace, "publish", overtaken)
+    button(at, "确认发布").click()
+    at.run()
+    text = shown(at)
+    assert "发布被拒绝" in text and "E702" in text and "刷新本页" in text
+    assert "jiuzhu diff" not in text and "--base" not in text
+
+
 def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> None:
     at = publish(start(ADMIN), "首次发布")
     button(at, "确认发布").click()

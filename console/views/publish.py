@@ -4,6 +4,8 @@ working copy has errors or while a colleague's newer version is not taken in."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from compiler.errors import JiuzhuError
@@ -117,7 +119,9 @@ if ready and ready[0] == key:
                     f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
         if refusal is not None:
             st.error("发布被拒绝：")
-            ui.diagnostics_list(refusal, ui.placer(ctx))
+            # the CLI's advice (jiuzhu diff, --base) is this page's own buttons here
+            ui.diagnostics_list([dataclasses.replace(d, hint="刷新本页：页面会列出同事发布的版本，可查看差异后选择保留或放弃自己的修改")
+                                 if d.code == "E702" else d for d in refusal], ui.placer(ctx))
             st.stop()
         st.rerun()
 elif ready:
