@@ -28,6 +28,9 @@ def show(comparison: Comparison, old_name: str = "之前", new_name: str = "之�
     st.caption(f"比较 {comparison.old_label} → {comparison.new_label} · 用时 {comparison.seconds:.2f} 秒")
     for code, county in (comparison.tables or {}).get("counties", {}).items():
         tables_part(code, county)
+    if comparison.impact_problems:
+        st.warning("标准与决策表的差异见上；样本家庭在该决策日无法决策，未计算对家庭的影响：")
+        ui.diagnostics_list(comparison.impact_problems)
     if comparison.impact is not None:
         impact_part(comparison, old_name, new_name)
     with st.expander("命令行格式（与 jiuzhu diff 的输出相同）"):

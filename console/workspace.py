@@ -270,6 +270,7 @@ class Comparison:
     totals: dict[str, dict[str, int]] = field(default_factory=dict)  # "old"/"new" -> group -> n
     text: str = ""
     problems: list[Diagnostic] = field(default_factory=list)
+    impact_problems: list[Diagnostic] = field(default_factory=list)  # households undecidable
     seconds: float = 0.0
 
 
@@ -307,6 +308,8 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
                         f'SELECT coalesce("group", \'none\'), count(*) FROM jz_diff_{name} GROUP BY 1'
                     ).fetchall()
                     result.totals[name] = {str(g): int(n) for g, n in rows}
+            except JiuzhuError as error:  # the households, not the tables: keep their diff
+                result.impact_problems = error.diagnostics
             finally:
                 con.close()
         result.text = render_text(result.tables, result.impact, limit=200)

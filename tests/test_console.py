@@ -461,6 +461,30 @@ def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> 
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
 
+def test_a_diff_on_a_date_the_samples_cannot_be_decided_still_shows_the_tables(
+    env: dict[str, Path],
+) -> None:
+    """A sample member born after the decision date (E615) refused the whole comparison,
+    the standards' diff too (helper-35)."""
+    at = publish(start(ADMIN), "首次发布")
+    button(at, "确认发布").click()
+    at.run()
+    set_dibao(at, "1700")
+    baby = {"household_id": "B1", "county_code": "330106", "assets": {"money": "0"},
+            "members": [{"person_id": "B1-1", "birth_date": "2025-05-01"}]}
+    env["samples"].write_text(json.dumps(baby) + "\n", encoding="utf-8")
+    page(at, "history")
+    at.selectbox(key="diff_old").set_value("330106@1")
+    at.selectbox(key="diff_new").set_value("330106（我的工作副本）")
+    at.date_input(key="diff_as_of").set_value(date(2025, 2, 1))
+    button(at, "比较").click()
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "低保标准" in frames(at) and "1700" in frames(at)
+    assert "未计算对家庭的影响" in text and "E615" in text and "无法比较" not in text
+
+
 def test_a_colleagues_publish_is_announced_and_nothing_is_lost(env: dict[str, Path]) -> None:
     add_user(env["state"] / "users.yaml", "xihu2", COUNTY_ADMIN, "xihu2-password", "330106")
     other = set_dibao(start(OTHER_ADMIN), "1700")  # a draft based on no version
