@@ -260,6 +260,23 @@ def test_uploading_a_workbook_replaces_the_working_copy(env: dict[str, Path], tm
     assert "1500" in at_grid_values(at)
 
 
+def test_an_uploaded_workbooks_hidden_rows_are_said_after_it_is_taken(
+    env: dict[str, Path], tmp_path: Path
+) -> None:
+    """A hidden row (W002) was dropped without a word when the upload was taken
+    (helper-35): the admin could not know a row they cannot see is in force."""
+    sheets = county_sheets()
+    sheets["标准参数"][1][1] = "1500"
+    upload = tmp_path / "330106-西湖区.xlsx"
+    write_xlsx(upload, sheets, hidden_rows={"标准参数": [2]})
+    at = page(start(ADMIN), "standards")
+    at.file_uploader[0].upload("330106-西湖区.xlsx", upload.read_bytes())
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "已用上传的" in text and "上传的文件已采用；读取时注意到" in text and "W002" in text
+
+
 def test_a_workbook_named_for_another_county_is_not_taken(env: dict[str, Path], tmp_path: Path) -> None:
     """An admin of 330106 uploading 滨江's workbook replaced their copy without a word
     (helper-35)."""

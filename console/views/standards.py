@@ -27,6 +27,7 @@ from console.sheets import Sheet, Value, read_sheets, text
 LOADED = "_standards_loaded"  # (draft folder, revision, sheets, check) the grids show
 REFUSED = "_standards_refused"  # E011/E012 of cells the last save left out
 NOTICE = "_standards_notice"  # why the last edit was not saved
+UPLOAD_WARNINGS = "_standards_upload_warnings"  # what the reader noticed in the last upload
 GENERATION = "_standards_generation"  # bumped to rebuild the grids from the draft
 
 
@@ -132,6 +133,10 @@ def refusals() -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.warning(notice, icon=":material/sync_problem:")
+    noticed = st.session_state.pop(UPLOAD_WARNINGS, None)
+    if noticed:
+        st.caption("上传的文件已采用；读取时注意到：")
+        ui.diagnostics_list(noticed)
     refused = st.session_state.pop(REFUSED, None)
     if refused:
         st.error("以下单元格的内容无法保存到工作簿，没有写入工作副本（其他修改照常保存）；"
@@ -373,13 +378,15 @@ def replace_from(file_name: str, data: bytes) -> None:
         path.write_bytes(data)
         found, problems = read_sheets(path)
         if not any(p.is_error for p in problems) and path.suffix.lower() != ".csv":
-            problems = workspace.unrecognised(ctx.root, ctx.county, path, ctx.settings.today())
+            # the reader's warnings (a hidden sheet or row, W001/W002) are kept
+            problems = problems + workspace.unrecognised(ctx.root, ctx.county, path, ctx.settings.today())
     problems = [dataclasses.replace(d, location=dataclasses.replace(d.location, file=name))
                 for d in problems]  # the upload's name, not the scratch folder's path
     if any(p.is_error for p in problems) or not found:
         st.error("上传的文件无法使用，工作副本未改动：")
         ui.diagnostics_list(problems)
         return
+    st.session_state[UPLOAD_WARNINGS] = problems  # said after the page runs again
     latest = drafts.load_sheets(ctx.draft)
     if path.suffix.lower() == ".csv":
         found[0].name = path.stem
