@@ -304,8 +304,15 @@ def _with_large_amounts(
     """E605 for a sum no column holds names no household (DuckDB does not say which);
     add up to three of the households ``large_amount_households`` finds."""
     ids = large_amount_households(con, project, failure, 4)
-    if not ids:
-        return failure  # none, or the input cannot be read again: the value alone must do
+    if not ids:  # no household's amounts are huge: a standard's value most likely is
+        problem = failure.diagnostics[0] if failure.diagnostics else None
+        if problem is None or problem.code != "E605" or problem.location.file:
+            return failure
+        return InputError(replace(
+            problem,
+            message=f"{problem.message}：家庭数据中没有金额合计特别大的家庭",
+            hint="核对标准参数中的金额是否多写了几位数（jiuzhu check 列出各县的标准参数）",
+        ))
     return InputError(
         _pointed(failure.diagnostics[0], ids, LARGE_AMOUNTS, "核对这些家庭是否录错了特大金额；可用")
     )

@@ -113,10 +113,11 @@ def out_of_range(found: str) -> InputError:
     return InputError(
         make(
             "E605",
-            "家庭数据中有金额或其合计、乘积超出可计算的范围",
+            "金额或其合计、乘积超出可计算的范围",
             found=found,
             expected="金额及其合计在 ±10¹⁶ 元以内",
-            hint="检查是否有录错的特大金额（如多写了几位数）；用 jiuzhu explain 查看单户的计算过程",
+            hint="检查家庭数据或标准参数中是否有录错的特大金额（如多写了几位数）；"
+            "用 jiuzhu explain 查看单户的计算过程",
         )
     )
 

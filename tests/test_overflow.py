@@ -104,7 +104,7 @@ def test_explain_reports_the_error_evaluate_reports(tables, tmp_path, capsys):
     assert evaluated == explained == 1
     assert "结论" not in out
     for text in (said, err):
-        assert "E605 家庭数据中有金额或其合计、乘积超出可计算的范围" in text
+        assert "E605 金额或其合计、乘积超出可计算的范围" in text
         assert "实际为「19999999999999999.98」" in text
     # evaluate decides many households at once: it names the one whose amounts add up
     assert "家庭 H1 的金额合计超过 10¹⁵ 元" in said and "jiuzhu explain H1" in said
@@ -122,3 +122,24 @@ def test_evaluate_names_only_the_households_whose_amounts_are_huge(tables, tmp_p
     err = capsys.readouterr().err
     assert code == 1 and "家庭 B2 的金额合计" in err and "N1" not in err
     assert not (tmp_path / "d.csv").exists()
+
+
+def test_an_overflow_no_household_amount_explains_points_at_the_standards(tmp_path, capsys):
+    """An amount made of standards alone (a typo of a few extra digits in one) overflowed
+    with a message about household data (helper-35); with no household's amounts large,
+    the standards are named instead."""
+    province = province_sheets()
+    province["派生值"].append(
+        ["huge_line", "过大的线", "家庭", "money", "dibao_standard * 10000000000000", "测试"]
+    )
+    per_head = province["派生值"][1]
+    assert per_head[0] == "income_per_capita"
+    per_head[4] = f"min({per_head[4]}, huge_line)"  # read, so computed
+    tables = write_tables(tmp_path, province)
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(household("12000")) + "\n", encoding="utf-8")
+    code = cli.main(["evaluate", "--households", str(path), "--as-of", AS_OF.isoformat(),
+                     "--tables", str(tables), "--out", str(tmp_path / "d.jsonl")])
+    said = capsys.readouterr().err
+    assert code == 1 and "E605 金额或其合计、乘积超出可计算的范围：家庭数据中没有金额合计特别大的家庭" in said
+    assert "核对标准参数中的金额" in said
