@@ -14,7 +14,7 @@ import dataclasses
 import re
 import tempfile
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -312,8 +312,12 @@ def _day(cell: Value) -> date | None:
     check then names that cell)."""
     if cell is None or text(cell).strip() == "":
         return None
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
     try:
-        return parse_date(cell if isinstance(cell, date) else text(cell))
+        return parse_date(text(cell))
     except (ParseProblem, ValueError):
         return None
 
