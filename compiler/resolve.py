@@ -52,6 +52,7 @@ def load_tables(root: str | Path, report: Report) -> Tables:
     root = Path(root)
     province_path = _province_path(root, report)
     province = load_workbook(province_path, WorkbookKind.PROVINCE, report)
+    _check_unique(province, report)
     _type_standards(province, {}, report)
     tables = Tables(root, province)
     for kind, folder, target in (
@@ -80,6 +81,7 @@ def load_tables(root: str | Path, report: Report) -> Tables:
                 )
                 continue
             _check_recognised(workbook, report)
+            _check_unique(workbook, report)
             _type_standards(workbook, _standards_by_key(province), report)
             target[workbook.code] = workbook
     return tables
@@ -100,6 +102,27 @@ def declared_fields(root: str | Path) -> dict[str, Field]:
     if not province.fields and report.has_errors:
         raise ValidationFailed(report.errors)
     return {f.id: f for f in province.fields}
+
+
+def _check_unique(workbook: Workbook, report: Report) -> None:
+    """E207 for a field, derived value or decision table that one workbook defines
+    twice: a copied sheet or CSV file (「work_capacity - 副本.csv」 saved beside the
+    original), a row pasted twice. Layering keeps one of the two by the order of the
+    files, silently; which one decides must not depend on how names sort."""
+    for what, items in (("字段", workbook.fields), ("派生值", workbook.derived), ("决策表", workbook.tables)):
+        first: dict[str, Location] = {}
+        for item in items:
+            if item.id not in first:
+                first[item.id] = item.location
+                continue
+            report.error(
+                "E207",
+                f"{what}「{item.id}」重复定义",
+                item.location,
+                found=item.id,
+                expected=f"同一工作簿中每个{what}只定义一次",
+                hint=f"另一处在 {first[item.id].render()}；删除多余的一处（如另存的副本文件或重复粘贴的行）",
+            )
 
 
 def _check_recognised(workbook: Workbook, report: Report) -> None:

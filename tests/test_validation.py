@@ -269,6 +269,23 @@ def test_an_amount_ten_times_the_period_before_is_a_warning_at_its_cell(tmp_path
         assert f"2026-01-01 起的取值 {value}" in found[0].message and "上一期 1301" in found[0].message
 
 
+def test_a_table_or_value_one_workbook_defines_twice_is_e207_naming_both(tmp_path):
+    """A copy of a table's CSV saved beside it, or a derived value's row pasted twice,
+    silently replaced the original, whichever name sorted last (helper-38)."""
+    root = write_tables(tmp_path)
+    province = root / "province"
+    sheets = {p.stem: p for p in province.glob("*.csv")}
+    table = next(name for name in sheets if name not in ("字段", "标准参数", "派生值", "日历", "不变式"))
+    (province / f"{table} - 副本.csv").write_bytes(sheets[table].read_bytes())
+    derived = sheets["派生值"].read_text(encoding="utf-8").splitlines()
+    sheets["派生值"].write_text("\n".join([*derived, derived[1]]) + "\n", encoding="utf-8")
+    report = open_project(root, as_of=AS_OF).report
+    found = sorted(d.message for d in report.errors if d.code == "E207")
+    ident = derived[1].split(",")[0]
+    assert found == sorted([f"决策表「{table}」重复定义", f"派生值「{ident}」重复定义"])
+    assert all("另一处在" in (d.hint or "") for d in report.errors if d.code == "E207")
+
+
 def test_a_huge_number_in_a_money_cell_is_too_large_not_too_precise(tmp_path):
     county = county_sheets()
     county["标准参数"][1][1] = 1e300  # a number cell, as Excel stores one
