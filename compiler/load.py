@@ -13,12 +13,23 @@ import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from compiler import normalise
 from compiler.cells import Cell, RawSheet, RawWorkbook
 from compiler.diagnostics import Location, Report
-from compiler.expr import Expr, Literal, ParseError, Test, parse_expression, parse_tests
+from compiler.expr import (
+    Binary,
+    Compare,
+    Disjunction,
+    Expr,
+    Literal,
+    ParseError,
+    Test,
+    parse_expression,
+    parse_tests,
+)
 from compiler.model import (
     KIND_NAMES,
     LEVEL_NAMES,
@@ -578,7 +589,7 @@ class _Loader:
             return parse_tests("是" if cell.text.lower() in TRUE_WORDS else "否")
         text = cell.text
         try:
-            return parse_tests(text)
+            parsed = parse_tests(text)
         except ParseError as error:
             self.report.error(
                 "E301",
@@ -589,6 +600,19 @@ class _Loader:
                 hint="见 docs/table-format.md 第 5 节",
             )
             return parse_tests("-")
+        span = _range_typed_as_difference(parsed)
+        if span is not None:
+            low, high = span
+            self.report.error(
+                "E301",
+                f"条件「{_clip(text)}」会被读作「等于 {low - high}」，不是 {low} 到 {high} 之间",
+                cell.location,
+                found=_clip(text),
+                expected=f"范围写成 [{low}..{high}]（含两端）或 [{low}..{high})（不含上端）",
+                hint="确实要比较两数之差时，请先算出结果再填写",
+            )
+            return parse_tests("-")
+        return parsed
 
     def expression(self, cell: Cell) -> Expr | None:
         text = cell.text
@@ -763,6 +787,22 @@ def _verbatim(cell: Cell | None) -> str:
 
 def _true(text: str) -> bool:
     return text.strip().lower() in TRUE_WORDS
+
+
+def _range_typed_as_difference(test: Test) -> tuple[Decimal, Decimal] | None:
+    """``1000-2000``, as a range is typed in a spreadsheet: a test of equality with one
+    number less another, which no one means."""
+    items = test.tests if isinstance(test, Disjunction) else (test,)
+    for item in items:
+        if (
+            isinstance(item, Compare) and item.op == "="
+            and isinstance(item.operand, Binary) and item.operand.op == "-"
+            and isinstance(item.operand.left, Literal) and isinstance(item.operand.right, Literal)
+            and isinstance(item.operand.left.value, Decimal)
+            and isinstance(item.operand.right.value, Decimal)
+        ):
+            return item.operand.left.value, item.operand.right.value
+    return None
 
 
 def _clip(text: str) -> str:

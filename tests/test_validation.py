@@ -101,6 +101,10 @@ CASES = {
     "unary test syntax": Case(
         "E301", "household_group", "B6", "条件无法识别",
         _province("household_group", 5, 1, "<< 低保标准")),
+    # a range typed as spreadsheets do: equal to 1000 less 2000 (helper-38)
+    "range typed as a difference": Case(
+        "E301", "household_group", "B6", "会被读作「等于 -1000」",
+        _province("household_group", 5, 1, "1000-2000")),
     "unknown name with suggestion": Case(
         "E302", "household_group", "B6", "低保标准", _province("household_group", 5, 1, "< 低保标注")),
     "type mismatch in comparison": Case(
