@@ -1,8 +1,9 @@
 """The validation pass over a county's RuleBook: standards within bounds, values present,
 unverified figures listed, the working-day calendar covering the years in use.
 
-Bounds are expressions in the province's 下限/上限 columns; each period of a county's
-(or city's) value is checked at every date where it or a standard in its bound changes.
+Bounds are expressions in the province's 下限/上限 columns; each period of a standard's
+value (the county's, the city's and the province's own default) is checked at every
+date where it or a standard in its bound changes.
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ JUMP = 2
 
 
 def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
-    """W405 for an amount of this workbook more than ``JUMP`` times, or less than
-    1/``JUMP`` of, the period before it: 14300 for 1430 passes every bound the province
+    """W405 for an amount of this workbook (or the province's, which every county
+    keeps by default) more than ``JUMP`` times, or less than 1/``JUMP`` of, the period
+    before it: 14300 for 1430 passes every bound the province
     can check when its own bound is blank, and a version cannot be changed."""
     if standard.dtype.kind is not Kind.MONEY:
         return
@@ -90,7 +92,8 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
         if value is not None:
             periods.append((row, value))
     for (_, before), (row, value) in pairwise(periods):
-        if not _is_own(book, row) or before <= 0:  # type: ignore[operator]
+        mine = _is_own(book, row) or row.workbook == _province_path(book)
+        if not mine or before <= 0:  # type: ignore[operator]
             continue
         ratio = value / before  # type: ignore[operator]
         if ratio > JUMP or ratio * JUMP < 1:
@@ -142,9 +145,10 @@ def report_unverified(unverified: Unverified, report: Report) -> None:
 
 
 def _check_bounds(plan: Plan, standard: Standard, report: Report) -> None:
+    """Every period of the standard within its bounds, the province's own default
+    rows too (a typo there reaches every county that keeps the default)."""
     book = plan.rulebook
-    own_rows = [r for r in standard.rows if r.workbook != _province_path(book)]
-    for row in own_rows:
+    for row in standard.rows:
         if row.value is None:
             continue
         for day in _check_dates(book, standard, row):

@@ -120,6 +120,9 @@ CASES = {
     "standard above its bound": Case(
         "E401", "标准参数", "B3", "高于上限",
         _append("标准参数", ["marginal_multiplier", "2.5", "2025-04-07", None, "x"]), True),
+    # the province's own default too: a typo in it reaches every county (helper-38)
+    "province default above its own bound": Case(
+        "E401", "标准参数", "C3", "高于上限", _province("标准参数", 2, 2, "15")),
     "standard without a value": Case(
         "E405", "标准参数", "B2", "没有取值", _county("标准参数", 1, 1, None), True),
     "negative standard": Case(
@@ -339,8 +342,10 @@ def test_a_bound_that_cannot_be_checked_is_shown_at_the_value(tmp_path, form):
     report = open_project(root, as_of=AS_OF).report
 
     found = [d for d in report.items if d.code == "W402"]
-    assert [(d.location.sheet, d.location.cell) for d in found] == [("标准参数", "B3")]
-    assert "multiplier_cap" in found[0].render()
+    # the county's value, and the province's own default (checked against its bounds too)
+    assert sorted(("province" in (d.location.file or ""), d.location.cell) for d in found) == [
+        (False, "B3"), (True, "C3")]
+    assert all("multiplier_cap" in d.render() for d in found)
 
 
 @pytest.mark.parametrize("form", ["xlsx", "csv"])
