@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     imported.add_argument("model", help="DMN 1.1-1.5 文件（.dmn）")
     imported.add_argument("--out", required=True, help="工作簿 .xlsx，或 CSV 文件夹")
+    imported.add_argument(
+        "--replace", action="store_true", help="覆盖已有的工作簿或同名 CSV 文件（默认拒绝）"
+    )
     imported.set_defaults(run=run_import)
 
     exported = subparsers.add_parser(
@@ -54,7 +57,7 @@ def run_import(args: argparse.Namespace) -> int:
     from compiler.dmn_import import import_dmn, write_workbook
 
     imported = import_dmn(args.model)  # refusals raise InputError: printed, exit 1
-    written = write_workbook(imported, args.out)
+    written = write_workbook(imported, args.out, replace=args.replace)
     print(
         f"已导入 {len(imported.tables)} 张决策表、{len(imported.fields)} 个字段"
         f"（DMN {imported.version}），写入 {written}"

@@ -870,10 +870,22 @@ def _table_rows(table: TableOut) -> list[list[str]]:
     return rows
 
 
-def write_workbook(imported: Imported, out: str | Path) -> Path:
-    """Write the workbook as ``out`` (.xlsx) or as a folder of .csv files."""
+def write_workbook(imported: Imported, out: str | Path, replace: bool = False) -> Path:
+    """Write the workbook as ``out`` (.xlsx) or as a folder of .csv files. Without
+    ``replace`` an existing workbook, or a CSV file of the same name in the folder, is
+    refused (E605) and nothing is written: ``--out tables/province`` would otherwise
+    replace the province's 字段 with the model's."""
     out = Path(out)
     content = sheets(imported)
+    targets = [out] if out.suffix.lower() == ".xlsx" else [out / f"{name}.csv" for name in content]
+    existing = [p for p in targets if p.exists()]
+    if existing and not replace:
+        shown = "、".join(p.name for p in existing[:5]) + ("等" if len(existing) > 5 else "")
+        raise InputError(
+            make("E605", f"导入的结果会覆盖已有的文件，未写入：{out}", Location(str(out)),
+                 found=shown, expected="新的工作簿文件名或空文件夹",
+                 hint="确需覆盖时加 --replace；县级工作簿请另存后对比再替换")
+        )
     if out.suffix.lower() == ".xlsx":
         import openpyxl
 

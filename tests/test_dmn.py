@@ -290,6 +290,26 @@ def test_cli_import_writes_the_workbook(tmp_path: Path) -> None:
     assert out.exists()
 
 
+@pytest.mark.parametrize("target", ["book.xlsx", "province"])
+def test_cli_import_keeps_an_existing_workbook_unless_told_to_replace_it(
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out tables/province replaced the province's 字段 with the model's one field,
+    and exit 0 (helper-38)."""
+    model = str(next((TCK / "pass" / "L2-0004-simpletable-U").glob("*.dmn")))
+    out = tmp_path / target
+    if target.endswith(".xlsx"):
+        out.write_bytes(b"old workbook")
+    else:
+        out.mkdir()
+        (out / "字段.csv").write_text("old fields\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in ([out] if out.is_file() else out.iterdir())}
+    assert main(["import-dmn", model, "--out", str(out)]) == 1
+    assert "E605 导入的结果会覆盖已有的文件，未写入" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in ([out] if out.is_file() else out.iterdir())} == before
+    assert main(["import-dmn", model, "--out", str(out), "--replace"]) == 0
+
+
 # ---------------------------------------------------------------- helpers
 
 
