@@ -271,8 +271,10 @@ def withdraw(
         _check_note(note)
     store = Registry(registry)
     target = store.get(county, number)
-    earlier = [v for v in store.versions(county) if v.number < number]
-    restored = in_force(earlier, target.effective_from)
+    # what would be in force on its date had it never been published: a version
+    # published after it with an earlier date counts too (it was in force up to then)
+    others = [v for v in store.versions(county) if v.number != number]
+    restored = in_force(others, target.effective_from)
     if restored is not None:
         restored.checked()  # its content is republished under a fresh hash
     if restored is None:

@@ -470,6 +470,21 @@ def test_withdrawing_publishes_a_version_that_restores_the_earlier_content(
     assert store.verify() == []
 
 
+def test_withdrawing_restores_a_later_published_version_dated_before_it(tables, registry):
+    """v2 from 2025-07-01; v3, published after it, from 2025-03-01. Withdrawing v2
+    restores what was in force on 2025-06-30, v3's content; it restored v1's, so v3's
+    change lapsed from 2025-07-01 without a word (helper-38)."""
+    first, _second = two_versions(tables, registry)
+    set_county_standards(tables, [["dibao_standard", "1350", "2025-01-01", None, "杭民发"]])
+    third = publish(tables, COUNTY, date(2025, 3, 1), "追溯调整", "王五", 2, registry)
+    fourth = withdraw(registry, COUNTY, 2, "文件暂缓执行", "李四", base=3)
+    assert "恢复第 3 版的内容" in fourth.note
+    assert fourth.canonical == third.canonical != first.canonical
+    store = Registry(registry)
+    assert store.version_in_force(COUNTY, date(2025, 8, 1)).number == 4
+    assert store.verify() == []
+
+
 def test_the_first_version_cannot_be_withdrawn(tables, registry):
     publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
     with pytest.raises(RegistryError) as caught:
