@@ -218,13 +218,16 @@ class Interpreter:
     ) -> None:
         chosen = matches[:1] if table.hit_policy.single_hit else matches
         first = chosen[0] if chosen else None
+        # as the SQL's trace: a multi-hit table names every rule that matched, its
+        # cell and (once each) its section
+        sections = list(dict.fromkeys(fold_text(rule.annotation) for rule in chosen))
         result.trace.append(
             TraceEntry(
                 table.id,
                 first.id if first else None,
-                first.location.render() if first else None,
+                ",".join(rule.location.render() for rule in chosen) if chosen else None,
                 outputs[0] if len(outputs) == 1 else outputs,
-                fold_text(first.annotation) if first else "",  # as the SQL's trace
+                "；".join(sections),
                 None if who is None else str(who),
                 [rule.id for rule in chosen],
             )

@@ -112,11 +112,17 @@ class Decisions:
         else:
             rule_text = f"array_to_string(list_transform({index}, lambda i: {_lookup('i', ids)}), ',')"
         full = self.trace_mode == "full"
-        cell = _lookup(first, [r.location.render() for r in table.rules]) if full else "NULL"
+        cells = [r.location.render() for r in table.rules]
         # the annotation as the trace always showed it (folded): the admin's text is
         # kept verbatim in the tables, the compiled SQL does not change with it
         sections = [fold_text(r.annotation) for r in table.rules]
-        section = _lookup(first, sections) if full else "NULL"
+        if not full:
+            cell = section = "NULL"
+        elif table.hit_policy.single_hit:
+            cell, section = _lookup(first, cells), _lookup(first, sections)
+        else:  # every rule that matched is a reason: its cell, and its section once
+            cell = _joined(index, cells, ",", distinct=False)
+            section = _joined(index, sections, "；", distinct=True)
         return (
             f"struct_pack(\"table\" := {string(table.id)}, rule := {rule_text},"
             f" cell := CAST({cell} AS VARCHAR), outcome := {outcome},"
@@ -177,6 +183,15 @@ class Decisions:
             )
         return joins
 
+
+
+def _joined(index: str, texts: list[str], separator: str, distinct: bool) -> str:
+    """The texts of a list of rule numbers joined, in rule order (each once when
+    ``distinct``); NULL when no rule matched."""
+    listed = f"list_transform({index}, lambda i: {_lookup('i', texts)})"
+    if distinct:
+        listed = f"list_filter({listed}, lambda t, n: list_position({listed}, t) = n)"
+    return f"CASE WHEN len({index}) > 0 THEN array_to_string({listed}, {string(separator)}) END"
 
 
 def _lookup(index: str, texts: list[str]) -> str:

@@ -429,3 +429,25 @@ def test_any_table_whose_rules_all_give_the_same_output_compiles_no_conflict_che
     # the same output text on every rule cannot disagree, so the per-row check is left out
     assert "E602" not in agreeing.program(COUNTY, trace="none").sql
     assert "E602" in disagreeing.program(COUNTY, trace="none").sql
+
+
+def test_a_collect_tables_trace_cites_every_matching_rule_and_its_section_once(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """The trace of a COLLECT table named every rule but only the first one's cell and
+    section, so an entitlement was attributed to another's clause (helper-38). Both
+    evaluators now give every matching rule's cell, and each section once."""
+    table = grade_table("COLLECT", "text", ("p", "g", "e"), None)
+    table[-1][3] = "第一条"  # R3 cites what R1 cites
+    project = open_grade(tmp_path, table)
+    people = [household(95), household(50)]
+    rows = decide(con, project, AS_OF, people)
+    plan = project.plan(COUNTY)
+    for person, row in zip(people, rows, strict=True):
+        [sql] = [t for t in row["trace"] if t["table"] == "grade"]
+        [ours] = [t for t in interpret(plan, AS_OF, person).trace if t.table == "grade"]
+        assert (sql["cell"], sql["section"] or "") == (ours.cell, ours.section)
+    [top] = [t for t in rows[0]["trace"] if t["table"] == "grade"]
+    assert top["rule"] == "R1,R2,R3"
+    assert [c.rsplit(":", 1)[1] for c in top["cell"].split(",")] == ["grade!A5", "grade!A6", "grade!A7"]
+    assert top["section"] == "第一条；第二条"
