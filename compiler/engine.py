@@ -135,12 +135,21 @@ def open_project(
         book = rulebook_for(tables, code, report)
         plan = bind(book, report, cache)
         validate(plan, report, as_of, unverified)
-        if analyse is not None:
+        # tables with errors are analysed once the errors are fixed: a cell that did not
+        # parse, a cycle or a missing standard makes the analysis report invariants
+        # broken by values that are only missing (spurious E504 and W503)
+        if analyse is not None and not _broken(report):
             analyse(plan, report, as_of)
         project.plans[code] = plan
     report_unverified(unverified, report)
     logger.info("checked %d counties in %.2f s", len(project.plans), time.perf_counter() - started)
     return project
+
+
+def _broken(report: Report) -> bool:
+    """Errors other than the analysis's own findings (E5xx: gaps, overlaps, broken
+    invariants, which other counties may share) so far."""
+    return any(not d.code.startswith("E5") for d in report.errors)
 
 
 @dataclass
