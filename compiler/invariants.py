@@ -117,8 +117,22 @@ def _parse_sheet(sheet: RawSheet) -> tuple[list[Invariant], list[Finding]]:
         if all(cell is None for cell in cells.values()):
             continue
         invariant = _parse_row(sheet, row, cells, problems)
-        if invariant is not None:
-            found.append(invariant)
+        if invariant is None:
+            continue
+        twin = next((i for i in found if i.id == invariant.id), None)
+        if twin is not None:  # a row pasted twice: which one is meant?
+            problems.append(
+                finding(
+                    "E207",
+                    f"不变式「{invariant.id}」重复定义",
+                    invariant.location,
+                    found=invariant.id,
+                    expected="每个不变式的标识只出现一次",
+                    hint=f"另一处在 {twin.location.render()}；删除多余的一行或改用新的标识",
+                )
+            )
+            continue
+        found.append(invariant)
     return found, problems
 
 

@@ -729,6 +729,17 @@ def test_invariant_sheet_problems_point_at_the_row(
     assert one(found, code).location.sheet == "不变式"
 
 
+def test_an_invariant_defined_twice_is_e207_at_the_second(tmp_path: Path) -> None:
+    """A pasted row was checked twice and reported nothing (helper-38)."""
+    found, _ = check(
+        write(tmp_path, {"eligibility": ELIGIBILITY},
+              invariants=[INVARIANT_HEADER, MONOTONE, MONOTONE])
+    )
+    twice = one(found, "E207")
+    assert (twice.location.sheet, twice.location.cell) == ("不变式", "A3")
+    assert f"不变式「{MONOTONE[0]}」重复定义" in twice.message
+
+
 # ---------------------------------------------------------------- properties over random tables
 
 NUMBERS = ["0", "500", "低保标准", "边缘标准", "1500.5", "2000"]
