@@ -176,6 +176,12 @@ def import_dmn(path: str | Path, partial: bool = False) -> Imported:
     result = _Importer(root, str(path), partial).run()
     if result.refused and not partial:
         raise InputError(result.refused)
+    if not result.tables and not result.refused:  # nothing to import: say so, write nothing
+        raise InputError(
+            make("E002", "DMN 模型中没有决策表，未导入", Location(str(path)), found="0 张决策表",
+                 expected="含有 decisionTable 的 DMN 1.1-1.5 模型",
+                 hint="核对是否选错了文件；只有决策表（decisionTable）会被导入")
+        )
     return result
 
 

@@ -656,3 +656,19 @@ def test_structure_check_finds_misplaced_elements() -> None:
         '<decisionTable/><variable name="d"/></decision></definitions>'
     )
     assert check_structure(root) == ["variable not allowed here in decision"]
+
+
+def test_a_model_without_a_decision_table_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It imported "0 张决策表" and exited 0, writing a workbook of one field (helper-38)."""
+    model = tmp_path / "empty.dmn"
+    model.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="e"'
+        ' namespace="http://example.org/e"><inputData id="i1" name="Age">'
+        '<variable name="Age" typeRef="number"/></inputData></definitions>',
+        encoding="utf-8",
+    )
+    out = tmp_path / "book.xlsx"
+    assert main(["import-dmn", str(model), "--out", str(out)]) == 1
+    assert "E002 DMN 模型中没有决策表，未导入" in capsys.readouterr().err
+    assert not out.exists()
