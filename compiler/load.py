@@ -218,6 +218,18 @@ class _Loader:
                     expected=f"不低于下限 {_text(record.get('lower'))} 的上限",
                     hint="核对两列是否写反",
                 )
+            outside = (lower is not None and default is not None and default < lower) or (  # type: ignore[operator]
+                upper is not None and default is not None and default > upper  # type: ignore[operator]
+            )
+            if outside:  # a household that leaves the field out would get a value E614 refuses
+                self.report.error(
+                    "E213",
+                    f"字段「{ident}」的默认值 {_text(record.get('default'))} 不在下限、上限之内",
+                    record["default"].location,  # type: ignore[union-attr]
+                    found=_text(record.get("default")),
+                    expected=f"{_text(record.get('lower')) or '不限'} 至 {_text(record.get('upper')) or '不限'} 之间的默认值",
+                    hint="家庭数据缺少该字段时按默认值计算；写在范围外的值在家庭数据中会被拒绝（E614）",
+                )
             self.workbook.fields.append(
                 Field(
                     ident,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -366,3 +367,21 @@ def test_a_county_row_with_the_province_name_is_clean(tmp_path):
     _named_row("低保标准")(province, county)
     report = open_project(write_tables(tmp_path, province, county), as_of=AS_OF).report
     assert not [d for d in report.items if d.code in ("W404", "E407")]
+
+
+def test_a_field_default_outside_its_own_bounds_is_e213_at_the_default(tmp_path):
+    """A default of -10 under a 下限 of 0 was accepted: a household that left the field
+    out got a value E614 refuses when typed (helper-38)."""
+    import shutil
+
+    root = tmp_path / "tables"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "tables", root)
+    sheet = root / "province" / "字段.csv"
+    text = sheet.read_text(encoding="utf-8")
+    assert "\nassets.money,货币财产,家庭,money,0,0," in text
+    sheet.write_text(text.replace("\nassets.money,货币财产,家庭,money,0,0,", "\nassets.money,货币财产,家庭,money,-10,0,"),
+                     encoding="utf-8")
+    report = open_project(root, ["330106"], as_of=AS_OF).report
+    [found] = [d for d in report.errors if d.code == "E213"]
+    assert (found.location.sheet, found.location.cell) == ("字段", "E4")
+    assert "默认值 -10 不在下限、上限之内" in found.message
