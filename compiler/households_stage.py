@@ -258,6 +258,10 @@ def _stage_tabular(
     )
 
 
+# The columns the staging views read by name (to link members and events to their
+# household, to keep one county): matched exactly, never by letter case or Chinese name.
+_KEYS = ("household_id", "county_code")
+
 # The columns the staging views add; a file's column of the same name would hide ours.
 _INTERNAL = ("_row", "_hid", "_pos")
 
@@ -309,7 +313,9 @@ def _tabular_access(
                 n for n in (column.id, ".".join(column.key))
                 if n in present[level] or n in nested[level]
             ] + [
-                folded[n.casefold()] for n in (column.id, column.name_cn) if n.casefold() in folded
+                folded[n.casefold()] for n in (column.id, column.name_cn)
+                # the keys that link the files are read by their exact names, as staged
+                if n.casefold() in folded and column.id not in _KEYS
             ]
             if names:
                 found[(level, column.id)] = names[0]
