@@ -41,16 +41,20 @@ def calendar_span_error(
 COUNT_REACH_DAYS = 60
 
 
+def reached_years(day: date) -> set[int]:
+    """The years of the calendar's span a working-day count from ``day`` may run into:
+    its own, and the next for a day in the last ``COUNT_REACH_DAYS`` of its year."""
+    years = {day.year, (day + timedelta(days=COUNT_REACH_DAYS)).year}
+    return {year for year in years if FIRST_YEAR <= year <= LAST_YEAR}
+
+
 def unlisted_years(listed: set[int], dates: Iterable[date]) -> dict[int, int]:
-    """For each year in the calendar's span without a holiday schedule, how many of
-    ``dates`` start a working-day count that may run into it (the year of the date, and
-    the next one for a date in the last ``COUNT_REACH_DAYS`` of its year)."""
+    """For each year without a holiday schedule, how many of ``dates`` start a
+    working-day count that may run into it (``reached_years``)."""
     found: dict[int, int] = {}
     for day in dates:
-        years = {day.year, (day + timedelta(days=COUNT_REACH_DAYS)).year}
-        for year in years:
-            if FIRST_YEAR <= year <= LAST_YEAR and year not in listed:
-                found[year] = found.get(year, 0) + 1
+        for year in reached_years(day) - listed:
+            found[year] = found.get(year, 0) + 1
     return dict(sorted(found.items()))
 
 

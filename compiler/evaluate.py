@@ -303,19 +303,26 @@ def _with_large_amounts(
 ) -> InputError:
     """E605 for a sum no column holds names no household (DuckDB does not say which);
     add up to three of the households ``large_amount_households`` finds."""
+    problem = _amount_problem(failure)
+    if problem is None:
+        return failure
     ids = large_amount_households(con, project, failure, 4)
     if not ids:  # no household's amounts are huge: a standard's value most likely is
-        problem = failure.diagnostics[0] if failure.diagnostics else None
-        if problem is None or problem.code != "E605" or problem.location.file:
-            return failure
         return InputError(replace(
             problem,
             message=f"{problem.message}：家庭数据中没有金额合计特别大的家庭",
             hint="核对标准参数中的金额是否多写了几位数（jiuzhu check 列出各县的标准参数）",
         ))
-    return InputError(
-        _pointed(failure.diagnostics[0], ids, LARGE_AMOUNTS, "核对这些家庭是否录错了特大金额；可用")
-    )
+    return InputError(_pointed(problem, ids, LARGE_AMOUNTS, "核对这些家庭是否录错了特大金额；可用"))
+
+
+def _amount_problem(failure: InputError) -> Diagnostic | None:
+    """``failure``'s E605 when it is about an amount, not about a file that cannot be
+    read (which names its file)."""
+    problem = failure.diagnostics[0] if failure.diagnostics else None
+    if problem is None or problem.code != "E605" or problem.location.file:
+        return None
+    return problem
 
 
 def large_amount_households(
@@ -325,8 +332,7 @@ def large_amount_households(
     first ``limit`` loaded households, in input order, whose amounts, their own and
     their members', add up to more than ``LARGE_TOTAL``: where a sum no column holds
     most likely comes from. Empty otherwise, or when the input cannot be read again."""
-    problem = failure.diagnostics[0] if failure.diagnostics else None
-    if problem is None or problem.code != "E605" or problem.location.file:
+    if _amount_problem(failure) is None:
         return []
 
     def amounts(level: Level, alias: str) -> str:

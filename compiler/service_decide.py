@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from compiler import logger
-from compiler.calendar import unlisted_year_warning, unlisted_years
+from compiler.calendar import reached_years, unlisted_year_warning, unlisted_years
 from compiler.diagnostics import Location, make
 from compiler.engine import Project, connect, contract_error
 from compiler.errors import EvaluationError, InputError, JiuzhuError
@@ -437,7 +437,7 @@ def calendar_warnings(
             if day <= as_of:  # a later event raises no alert yet
                 dated.append((day, f"$.households[{i}].events[{j}].date"))
     for year, n in unlisted_years(listed, (day for day, _ in dated)).items():
-        path = next(p for day, p in dated if year in unlisted_years(set(), [day]))
+        path = next(p for day, p in dated if year in reached_years(day))
         warning_ = replace(unlisted_year_warning(year, n, "请求中"), location=Location(cell=path))
         items.append(error_item(warning_))
     return items

@@ -300,11 +300,10 @@ class Expressions:
         """floor(x, n): x rounded to n decimals, less one unit of the n-th decimal where
         rounding went up; exact in decimals, where floor(x * 10^n) / 10^n would divide."""
         places = int(node.args[1].value)  # type: ignore[attr-defined]  # the binder checks it is written
-        rounded = self.rounded(node, args)
         value = args[0]
         if not (value.startswith('"') and value.endswith('"')) and self.hoisted is not None:
-            value = self.hoist(value)
-            rounded = self.rounded(node, [value, *args[1:]])
+            value = self.hoist(value)  # read three times below: computed once
+        rounded = self.rounded(node, [value, *args[1:]])
         unit = f"CAST('1e-{places}' AS DECIMAL(38,{places}))" if places > 0 else "1"
         return (
             f"CASE WHEN {rounded} > {value} THEN CAST({rounded} - {unit} AS DECIMAL(38,{places}))"

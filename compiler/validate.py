@@ -8,6 +8,7 @@ date where it or a standard in its bound changes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import pairwise
 
@@ -50,17 +51,25 @@ def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Repo
         )
 
 
+def _typed(standard: Standard, rows: Iterable[StandardRow]) -> Iterator[tuple[StandardRow, object]]:
+    """The rows that hold a value, with the value as its type; a value of the wrong
+    type is left out (it is reported where it is read)."""
+    for row in rows:
+        try:
+            value = cast(row.value, standard.dtype) if row.value is not None else None
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+        if value is not None:
+            yield row, value
+
+
 def _check_not_negative(standard: Standard, report: Report) -> None:
     """Amounts, ratios, counts and day or month spans are never negative; a bound the
     province cannot evaluate yet (W402) must not let a negative standard through."""
     if not standard.dtype.is_numeric:
         return
-    for row in standard.rows:
-        try:
-            value = cast(row.value, standard.dtype) if row.value is not None else None
-        except (TypeError, ValueError, ArithmeticError):
-            continue  # a value of the wrong type is reported where it is read
-        if value is not None and value < 0:  # type: ignore[operator]
+    for row, value in _typed(standard, standard.rows):
+        if value < 0:  # type: ignore[operator]
             report.error(
                 "E406",
                 f"标准参数「{_label(standard)}」取值 {value} 为负数",
@@ -83,14 +92,7 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
     can check when its own bound is blank, and a version cannot be changed."""
     if standard.dtype.kind is not Kind.MONEY:
         return
-    periods = []
-    for row in sorted(standard.rows, key=lambda r: r.effective_from or date.min):
-        try:
-            value = cast(row.value, standard.dtype) if row.value is not None else None
-        except (TypeError, ValueError, ArithmeticError):
-            continue  # a value of the wrong type is reported where it is read
-        if value is not None:
-            periods.append((row, value))
+    periods = _typed(standard, sorted(standard.rows, key=lambda r: r.effective_from or date.min))
     for (_, before), (row, value) in pairwise(periods):
         mine = _is_own(book, row) or row.workbook == _province_path(book)
         if not mine or before <= 0:  # type: ignore[operator]
