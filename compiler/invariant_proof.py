@@ -49,7 +49,7 @@ class Proof(PieceBuilder):
         return finding(
             "W503",
             f"不变式「{invariant.id}」无法精确证明：{why}",
-            invariant.location,
+            invariant.at("then", "subject"),
             found=invariant.text("then") or invariant.text("subject"),
             hint="简化所涉及的条件，或把该不变式拆成几条",
         )
@@ -193,7 +193,7 @@ class Proof(PieceBuilder):
             f"{self._title()}不成立：{label}（{variable}）从 {show(low)} 增至 {show(high)}、其他输入不变时，"
             f"{subject} 由 {show(first.get(subject))} 变为更受保障的 {show(second.get(subject))}；"
             f"反例：{case.text}{case.note}",
-            self.invariant.location,
+            self.invariant.at("then", "subject"),
             found=f"{variable} = {show(low)} → {show(high)}",
             expected=f"{variable} 增加时 {subject} 不会在枚举顺序中前移",
             hint="检查相关决策表在该收入段的规则，或在不变式中写明例外",
@@ -280,7 +280,7 @@ class Proof(PieceBuilder):
             + (f"「{when}」时" if when else "")
             + f"应满足「{self.invariant.text('then')}」，但此时 {'、'.join(shown)}，"
             f"要求的结果为 {show(outcome)}；{example}",
-            self.invariant.location,
+            self.invariant.at("then", "subject"),
             found="、".join(shown),
             expected=self.invariant.text("then"),
             hint="检查相关决策表的规则或本县的标准参数，或修正不变式",

@@ -71,9 +71,19 @@ class Invariant:
     basis: str
     location: Location
     texts: tuple[tuple[str, str], ...]
+    cells: tuple[tuple[str, Location], ...] = ()
 
     def text(self, key: str) -> str:
         return dict(self.texts).get(key, "")
+
+    def at(self, *keys: str) -> Location:
+        """The cell of the first of ``keys`` that holds text (of the first of them when
+        none does), or the row's first cell when the sheet has none of those columns."""
+        places = dict(self.cells)
+        present = [k for k in keys if k in places]
+        written = [k for k in present if self.text(k)]
+        chosen = (written or present)[:1]
+        return places[chosen[0]] if chosen else self.location
 
 
 _SHEETS: dict[
@@ -116,7 +126,8 @@ def _parse_sheet(sheet: RawSheet) -> tuple[list[Invariant], list[Finding]]:
         cells = {k: sheet.get(row, c) for k, c in columns.items()}
         if all(cell is None for cell in cells.values()):
             continue
-        invariant = _parse_row(sheet, row, cells, problems)
+        places = {k: sheet.location(row, c) for k, c in columns.items()}
+        invariant = _parse_row(sheet, row, cells, places, problems)
         if invariant is None:
             continue
         twin = next((i for i in found if i.id == invariant.id), None)
@@ -125,10 +136,10 @@ def _parse_sheet(sheet: RawSheet) -> tuple[list[Invariant], list[Finding]]:
                 finding(
                     "E207",
                     f"不变式「{invariant.id}」重复定义",
-                    invariant.location,
+                    invariant.at("id"),
                     found=invariant.id,
                     expected="每个不变式的标识只出现一次",
-                    hint=f"另一处在 {twin.location.render()}；删除多余的一行或改用新的标识",
+                    hint=f"另一处在 {twin.at('id').render()}；删除多余的一行或改用新的标识",
                 )
             )
             continue
@@ -137,18 +148,21 @@ def _parse_sheet(sheet: RawSheet) -> tuple[list[Invariant], list[Finding]]:
 
 
 def _parse_row(
-    sheet: RawSheet, row: int, cells: dict[str, Cell | None], problems: list[Finding]
+    sheet: RawSheet,
+    row: int,
+    cells: dict[str, Cell | None],
+    places: dict[str, Location],
+    problems: list[Finding],
 ) -> Invariant | None:
     texts = {k: c.text.strip() for k, c in cells.items() if c is not None}
     kind = INVARIANT_KINDS.get(texts.get("kind", "").lower())
     where = sheet.location(row, 1)
     if kind is None:
-        cell = cells.get("kind")
         problems.append(
             finding(
                 "E306",
                 f"不变式「{texts.get('id', row)}」的种类无法识别",
-                cell.location if cell else where,
+                places.get("kind", where),
                 found=texts.get("kind", "（空）"),
                 expected="单调 或 要求（monotone、requires）",
                 hint="见 docs/analysis.md 的“不变式”一节",
@@ -175,13 +189,14 @@ def _parse_row(
             )
             return None
     needed = ("subject", "variable") if kind == "monotone" else ("then",)
-    missing = [INVARIANT_COLUMNS[k][0] for k in needed if parsed[k] is None]
-    if missing:
+    absent = [k for k in needed if parsed[k] is None]
+    if absent:
+        missing = [INVARIANT_COLUMNS[k][0] for k in absent]
         problems.append(
             finding(
                 "E108",
                 f"不变式「{texts.get('id', row)}」缺少{'、'.join(missing)}",
-                where,
+                places.get(absent[0], where),
                 expected="单调：对象 与 变量；要求：要求（条件可空）",
             )
         )
@@ -197,6 +212,7 @@ def _parse_row(
         _verbatim(cells.get("basis")),
         where,
         tuple(texts.items()),
+        tuple(places.items()),
     )
 
 
@@ -232,7 +248,7 @@ def check_invariants(county: County) -> list[Finding]:
             CACHE[key] = Proof(county, bindings).run()
         except (TypeError, ArithmeticError) as error:  # ill-typed cells (see E303)
             CACHE[key] = [
-                not_analysed(b.invariant.location, f"不变式「{b.invariant.id}」", error)
+                not_analysed(b.invariant.at("then", "subject"), f"不变式「{b.invariant.id}」", error)
                 for b in bindings
             ]
     return found + CACHE[key]
@@ -285,7 +301,7 @@ class Binding:
                         finding(
                             "E302",
                             f"不变式「{self.invariant.id}」引用的名称「{name}」没有定义",
-                            self.invariant.location,
+                            self.invariant.at(key),
                             found=name,
                             expected="字段、标准参数、派生值或决策表输出的标识或中文名称",
                         )
@@ -324,27 +340,29 @@ class Binding:
         items = self.county.plan.items
         if self.when is not None or self.then is not None:
             self.problems.append(
-                self._unsupported("单调不变式只写 对象 与 变量，条件、要求应留空")
+                self._unsupported("单调不变式只写 对象 与 变量，条件、要求应留空", "when", "then")
             )
         elif not (
             isinstance(subject, Name) and items[subject.name].dtype.kind is Kind.ENUM
         ):
             self.problems.append(
                 self._unsupported(
-                    "单调不变式的对象应为枚举类型的决策表输出或派生值，例如 group"
+                    "单调不变式的对象应为枚举类型的决策表输出或派生值，例如 group", "subject"
                 )
             )
         elif self.variable is None or not items[self.variable].dtype.is_numeric:
             self.problems.append(
                 self._unsupported(
-                    "单调不变式的变量应为数值输入，例如 income_per_capita"
+                    "单调不变式的变量应为数值输入，例如 income_per_capita", "variable"
                 )
             )
 
-    def _unsupported(self, why: str) -> Finding:
+    def _unsupported(self, why: str, *keys: str) -> Finding:
         return finding(
             "E306",
             f"不变式「{self.invariant.id}」写法不支持：{why}",
-            self.invariant.location,
-            found=self.invariant.text("subject") or self.invariant.text("then"),
+            self.invariant.at(*keys),
+            found=next(
+                (self.invariant.text(k) for k in keys if self.invariant.text(k)), "（空）"
+            ),
         )

@@ -641,7 +641,7 @@ def test_monotone_invariant_broken_gives_two_checked_households(tmp_path: Path) 
         )
     )
     failure = one(found, "E504")
-    assert failure.location.sheet == "不变式" and failure.location.cell == "A2"
+    assert failure.location.sheet == "不变式" and failure.location.cell == "D2"  # 对象
     assert failure.extra["witness"] == {"assets_ok": False, "income": 0}
     assert failure.extra["higher"] == {"income": 1149}
     assert "由 none 变为更受保障的 dibao_marginal" in failure.message
@@ -668,6 +668,7 @@ def test_requires_invariant_broken_gives_a_counterexample(tmp_path: Path) -> Non
         )
     )
     failure = one(found, "E504")
+    assert failure.location.cell == "G2"  # 要求
     assert failure.extra["witness"] == {"assets_ok": False, "income": 0}
     assert failure.extra["household"] == {"assets_ok": False, "income": 0}
     assert "group = dibao、assets_ok = 否" in failure.message
@@ -701,32 +702,39 @@ def test_bound_over_standards_is_checked_per_county(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "code"),
+    ("row", "code", "cell"),
     [
-        (["x", None, "不知道", "group", "income", None, None, None], "E306"),
-        (["x", None, "单调", "group", "no_such_item", None, None, None], "E302"),
-        (["x", None, "要求", None, None, "group = dibao", "(", None], "E301"),
-        (["x", None, "单调", "income", "income", None, None, None], "E306"),
-        (["x", None, "单调", "group", "income", "assets_ok", None, None], "E306"),
+        (["x", None, "不知道", "group", "income", None, None, None], "E306", "C2"),
+        (["x", None, "单调", "group", "no_such_item", None, None, None], "E302", "E2"),
+        (["x", None, "要求", None, None, "no_such_item = 1", "income < 1", None], "E302", "F2"),
+        (["x", None, "要求", None, None, "group = dibao", "(", None], "E301", "G2"),
+        (["x", None, "要求", None, None, "group = dibao", None, None], "E108", "G2"),
+        (["x", None, "单调", "income", "income", None, None, None], "E306", "D2"),
+        (["x", None, "单调", "group", "assets_ok", None, None, None], "E306", "E2"),
+        (["x", None, "单调", "group", "income", "assets_ok", None, None], "E306", "F2"),
     ],
     ids=[
         "unknown-kind",
         "unknown-name",
+        "unknown-name-in-condition",
         "syntax",
+        "no-requirement",
         "subject-not-enum",
+        "variable-not-numeric",
         "monotone-with-condition",
     ],
 )
-def test_invariant_sheet_problems_point_at_the_row(
-    tmp_path: Path, row: list[object], code: str
+def test_invariant_sheet_problems_point_at_the_cell(
+    tmp_path: Path, row: list[object], code: str, cell: str
 ) -> None:
+    """They all pointed at column A, whatever column was wrong."""
     found, _ = check(
         write(
             tmp_path, {"eligibility": ELIGIBILITY}, invariants=[INVARIANT_HEADER, row]
         )
     )
     assert code in codes(found)
-    assert one(found, code).location.sheet == "不变式"
+    assert (one(found, code).location.sheet, one(found, code).location.cell) == ("不变式", cell)
 
 
 def test_an_invariant_defined_twice_is_e207_at_the_second(tmp_path: Path) -> None:
@@ -736,7 +744,7 @@ def test_an_invariant_defined_twice_is_e207_at_the_second(tmp_path: Path) -> Non
               invariants=[INVARIANT_HEADER, MONOTONE, MONOTONE])
     )
     twice = one(found, "E207")
-    assert (twice.location.sheet, twice.location.cell) == ("不变式", "A3")
+    assert (twice.location.sheet, twice.location.cell) == ("不变式", "A3")  # 标识
     assert f"不变式「{MONOTONE[0]}」重复定义" in twice.message
 
 
