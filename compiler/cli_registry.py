@@ -42,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--households", help="家庭数据文件：计算对这些家庭的影响并随版本保存"
     )
     publish.add_argument(
+        "--allow-unchanged",
+        action="store_true",
+        help="内容与生效日现行版本相同时仍然发布（登记一次复核）；默认拒绝（E709）",
+    )
+    publish.add_argument(
         "--withdraw",
         type=int,
         metavar="N",
@@ -187,6 +192,7 @@ def _publish(args: argparse.Namespace) -> int:
             base,
             store.path,
             args.households,
+            allow_unchanged=args.allow_unchanged,
         )
     print(
         f"已发布 {version.label}（{version.county_name}），自 {version.effective_from} 起生效；"

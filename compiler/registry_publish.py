@@ -6,7 +6,8 @@ stores it as the county's next version if the latest is still ``base`` (with, on
 request, the impact on a population against the version in force); ``withdraw``
 publishes the content that was in force before a version. Each raises RegistryError:
 E701 the tables have errors, E702 the base is stale or the registry stayed busy, E704
-no such version or nothing to restore. A refused publish leaves the registry as it was.
+no such version or nothing to restore, E709 the content is that of the version already
+in force on the date (unless asked for). A refused publish leaves the registry as it was.
 ``superseded`` warns (W701) when a version is dated before versions already published:
 it decides only until the first of them takes effect.
 """
@@ -119,9 +120,12 @@ def publish(
     registry: str | Path | None = None,
     households: str | Path | None = None,
     analyse: object = "auto",
+    allow_unchanged: bool = False,
 ) -> Version:
     """Publish the county's working copy as its next version, in force from
     ``effective``, if the county's latest version is still ``base`` (0: none yet).
+    Content identical to the version in force on ``effective`` would change no
+    decision; it is published only with ``allow_unchanged`` (a recorded review).
 
     With ``households``, the impact on that population against the version in force
     on ``effective`` is computed and stored with the version.
@@ -129,21 +133,41 @@ def publish(
     Raises:
         RegistryError: E701 the tables have errors; E702 the latest version is not
             ``base`` (or another publish won the race, or the registry stayed busy);
-            E708 the note is empty, too long or holds control characters.
+            E708 the note is empty, too long or holds control characters;
+            E709 the content is that of the version in force on ``effective``.
     """
     _check_note(note)
     store = Registry(registry or default_path(tables_root))
     prepared = prepare(tables_root, county, effective, analyse)
+    current = store.latest(county)
+    if (current.number if current else 0) != base:  # append re-checks, in its transaction
+        raise RegistryError(stale(county, base, current.number if current else 0))
+    if not allow_unchanged:
+        _refuse_unchanged(store, prepared, effective)
     impact = None
     if households is not None:
-        current = store.latest(county)
-        if (
-            current.number if current else 0
-        ) != base:  # before the costly part; append re-checks
-            raise RegistryError(stale(county, base, current.number if current else 0))
         impact = _impact(store, prepared, households, effective)
     draft = _draft(prepared, effective, note, author, impact)
     return store.append(draft, base)
+
+
+def _refuse_unchanged(store: Registry, prepared: Prepared, effective: date) -> None:
+    """E709 when the version in force on ``effective`` has exactly this content: a
+    new version would decide every household as that one does from that day on."""
+    current = store.version_in_force(prepared.county_code, effective)
+    if current is None or current.canonical != prepared.canonical:
+        return
+    raise RegistryError(
+        make(
+            "E709",
+            f"工作副本与 {effective} 现行的 {current.label}（{current.effective_from} 起生效）内容相同，"
+            "发布被拒绝：新版本不会改变任何决策",
+            found=f"与 {current.label} 相同",
+            expected="至少一处标准或规则与现行版本不同",
+            hint="先修改标准或规则；若确需登记一次内容不变的复核，命令行加 --allow-unchanged，"
+            "控制台勾选「内容未改变，仍然发布」",
+        )
+    )
 
 
 MAX_NOTE = 1000  # characters: a sentence or two, and a cell Excel can hold

@@ -418,6 +418,29 @@ def test_a_second_click_on_publish_publishes_once_and_says_published(
     assert [v.number for v in Registry(env["state"].parent / "registry" / "registry.duckdb").history("330106")] == [1]
 
 
+def test_republishing_unchanged_tables_asks_before_making_a_version(env: dict[str, Path]) -> None:
+    """The same tables published again made a new version silently (ninth session)."""
+    from compiler.registry import Registry
+
+    registry = env["state"].parent / "registry" / "registry.duckdb"
+    at = publish(start(ADMIN), "首次发布")
+    button(at, "确认发布").click()
+    at.run()
+    at = publish(at, "再发一次", "2025-03-01")
+    button(at, "确认发布").click()
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "E709" in text and "330106@1" in text and "已发布 330106@2" not in text
+    assert [v.number for v in Registry(registry).history("330106")] == [1]
+    at.checkbox(key="publish_allow_unchanged").check()
+    at.run()
+    button(at, "确认发布").click()
+    at.run()
+    assert "已发布 330106@2" in shown(at)
+    assert [v.number for v in Registry(registry).history("330106")] == [1, 2]
+
+
 def test_a_registry_that_lost_the_drafts_version_is_said_in_chinese(env: dict[str, Path]) -> None:
     """The registry moved away after a publish: every page stopped with an English
     AttributeError (helper-35)."""

@@ -255,7 +255,9 @@ def test_version_in_force_is_the_latest_effective_on_the_date_ties_to_the_higher
     assert store.version_in_force(COUNTY, date(2024, 12, 31)) is None
     assert store.version_in_force(COUNTY, date(2025, 6, 30)).number == 1
     assert store.version_in_force(COUNTY, date(2025, 7, 1)).number == 2
-    correction = publish(tables, COUNTY, date(2025, 7, 1), "更正", "李四", 2, registry)
+    correction = publish(
+        tables, COUNTY, date(2025, 7, 1), "更正", "李四", 2, registry, allow_unchanged=True
+    )
     assert (
         store.version_in_force(COUNTY, date(2025, 8, 1)).number
         == correction.number
@@ -364,6 +366,28 @@ def test_publish_is_refused_when_the_base_is_stale(tables, registry):
     assert len(Registry(registry).versions()) == 1
 
 
+def test_content_identical_to_the_version_in_force_is_refused_unless_allowed(
+    tables, registry, capsys
+):
+    """Republishing the same tables made a new version silently (ninth session)."""
+    two_versions(tables, registry)
+    with pytest.raises(RegistryError) as caught:  # v2's content, a later date
+        publish(tables, COUNTY, date(2026, 1, 1), "再发一次", "李四", 2, registry)
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "E709" and f"{COUNTY}@2" in problem.message
+    assert "--allow-unchanged" in (problem.hint or "")
+    assert len(Registry(registry).versions()) == 2
+    common = ["--tables", str(tables), "--registry", str(registry), "--base", "2"]
+    args = ["publish", "--county", COUNTY, "--effective", "2026-01-01", "--note", "复核"]
+    code, _, err = run(capsys, *args, *common)
+    assert code == 1 and "E709" in err and "Traceback" not in err
+    assert len(Registry(registry).versions()) == 2
+    code, out, _ = run(capsys, *args, *common, "--allow-unchanged")
+    assert code == 0 and f"{COUNTY}@3" in out
+    # v2's content dated where v1 is in force changes decisions from then: allowed
+    assert publish(tables, COUNTY, date(2025, 3, 1), "提前", "李四", 3, registry).number == 4
+
+
 def test_the_registry_refuses_a_stale_base_inside_the_transaction(tables, registry):
     first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
     draft = first.__class__(**{**first.__dict__, "hash": "", "note": "again"})
@@ -406,7 +430,8 @@ def test_two_processes_publishing_on_the_same_base_do_not_both_succeed(
         "import sys; from datetime import date; from compiler.registry_publish import publish;"
         "from compiler.errors import RegistryError\n"
         "try:\n"
-        f"    publish({str(tables)!r}, '{COUNTY}', date(2025, 7, 1), sys.argv[1], 'x', 1, {str(registry)!r})\n"
+        f"    publish({str(tables)!r}, '{COUNTY}', date(2025, 7, 1), sys.argv[1], 'x', 1, {str(registry)!r}, "
+        "allow_unchanged=True)\n"
         "except RegistryError as e:\n    print(e.diagnostics[0].code); sys.exit(1)\n"
     )
     env = {

@@ -101,11 +101,17 @@ if ready and ready[0] == key:
         diffview.show(comparison, f"现行 {baseline_label}", "工作副本")
     if warnings:
         st.caption(f"工作副本有 {warnings} 条警告，将随版本保存（不影响发布）。")
+    unchanged = st.session_state.get("publish_unchanged")
+    allow_unchanged = False
+    if unchanged and unchanged[0] == key:  # E709 at the last click: say it, offer the way on
+        ui.diagnostics_list(unchanged[1])
+        allow_unchanged = st.checkbox("内容未改变，仍然发布（登记一次复核）", key="publish_allow_unchanged")
     if st.button(f"确认发布：{effective} 起生效", key="publish_confirm", type="primary"):
         with st.spinner("正在发布……"):
             try:
                 version = workspace.publish(ctx.root, ctx.county, effective, note.strip(), ctx.user.name,
-                                            draft.base, registry, ctx.settings.samples)
+                                            draft.base, registry, ctx.settings.samples,
+                                            allow_unchanged=allow_unchanged)
             except JiuzhuError as error:
                 refusal = error.diagnostics
             else:
@@ -114,9 +120,13 @@ if ready and ready[0] == key:
                 refusal = None
                 drafts.set_base(draft, version.number, version.hash)
                 st.session_state.pop("publish_ready", None)
+                st.session_state.pop("publish_unchanged", None)
                 st.session_state["published"] = (
                     f"已发布 {version.label}（{version.county_name}），{version.effective_from} 起生效；"
                     f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
+        if refusal is not None and any(d.code == "E709" for d in refusal):
+            st.session_state["publish_unchanged"] = (key, refusal)
+            st.rerun()
         if refusal is not None:
             st.error("发布被拒绝：")
             # the CLI's advice (jiuzhu diff, --base) is this page's own buttons here
