@@ -135,6 +135,8 @@ def _entry_lines(
 def _env_of(result: Evaluation, table: Table, entry: TraceEntry) -> dict | None:
     if table.level is Level.HOUSEHOLD:
         return result.household
+    if entry.env is not None:  # the very member or event (a person has several events)
+        return entry.env
     pool = result.members if table.level is Level.MEMBER else result.events
     key = "person_id" if table.level is Level.MEMBER else "event.person_id"
     return next((e for e in pool if str(e.get(key)) == entry.person_id), None)

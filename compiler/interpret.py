@@ -58,6 +58,9 @@ class TraceEntry:
     section: str
     person_id: str | None = None
     rules: list[str] = field(default_factory=list)
+    # the member's or event's values the table was decided on (``explain`` shows them):
+    # a person's events are told apart by it, not by person_id
+    env: Env | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -171,7 +174,7 @@ class Interpreter:
         outputs, matches = self._hit(table, matches, env, result)
         for column, value in zip(table.outputs, outputs, strict=True):
             env[column.id] = value
-        self._trace(table, matches, outputs, result, who)
+        self._trace(table, matches, outputs, result, who, env)
         del scope
 
     def _outputs(self, rule: Rule, table: Table, env: Env, result: Evaluation) -> list[object]:
@@ -214,7 +217,13 @@ class Interpreter:
         return rows[0]
 
     def _trace(
-        self, table: Table, matches: list[Rule], outputs: list[object], result: Evaluation, who: object
+        self,
+        table: Table,
+        matches: list[Rule],
+        outputs: list[object],
+        result: Evaluation,
+        who: object,
+        env: Env,
     ) -> None:
         chosen = matches[:1] if table.hit_policy.single_hit else matches
         first = chosen[0] if chosen else None
@@ -230,6 +239,7 @@ class Interpreter:
                 "；".join(sections),
                 None if who is None else str(who),
                 [rule.id for rule in chosen],
+                env,
             )
         )
 

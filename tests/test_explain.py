@@ -137,6 +137,22 @@ def test_event_table_line_names_the_member_and_its_values(smoke) -> None:  # typ
     assert text[index + 1] == "    比较的值：事件类型 = unemployment_registration"
 
 
+def test_each_of_a_persons_events_is_shown_with_its_own_values(smoke) -> None:  # type: ignore[no-untyped-def]
+    """Every event of a person was shown with the values of that person's first event
+    (helper-40)."""
+    data = household("1000")
+    data["events"] = [
+        {"type": "disability_certificate", "date": "2025-04-01", "person_id": "P1"},
+        {"type": "unemployment_registration", "date": "2025-05-06", "person_id": "P1"},
+    ]
+    text = explain(smoke.plan(COUNTY), data, AS_OF).splitlines()
+    compared = [line for line in text if line.startswith("    比较的值：事件类型")]
+    assert compared == [
+        "    比较的值：事件类型 = disability_certificate",
+        "    比较的值：事件类型 = unemployment_registration",
+    ]
+
+
 @pytest.mark.parametrize(
     "monthly", ["1000", "1301.00", "1301.01", "2601.99", "2602.00", None]
 )
