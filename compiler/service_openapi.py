@@ -35,6 +35,7 @@ class Member(_Open):
     relation: str | None = None
     birth_date: date = Field(description="1900-01-01 至决策日期 as_of 之间")
     lives_in_household: bool | None = None
+    excluded_from_household: bool | None = None
     hukou: str | None = None
     original_rural_hukou: bool | None = None
     public_institution_staff: bool | None = None

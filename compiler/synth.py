@@ -101,6 +101,7 @@ SELECT
        ELSE 'parent' END AS relation,
   CAST(DATE '1935-01-01' + CAST(floor({u(40)} * 32000) AS INTEGER) AS DATE) AS birth_date,
   {u(41)} >= 0.03 AS lives_in_household,
+  {u(41)} < 0.005 AS excluded_from_household,
   CASE WHEN {u(42)} < 0.45 THEN 'rural' ELSE 'urban' END AS hukou,
   {u(42)} < 0.6 AS original_rural_hukou,
   {u(45)} < 0.05 AS public_institution_staff,
