@@ -358,19 +358,35 @@ def run_programs(
         program = project.program(codes[0], suffix=suffix, trace=trace)
         kind = "TABLE" if store else "VIEW"
         try:
-            con.execute(f"CREATE OR REPLACE TEMP {kind} jz_decisions{suffix} AS {program.query}")
+            _replace(con, kind, f"jz_decisions{suffix}", program.query)
         except duckdb.Error as error:
             raise contract_error(error) or data_error(error) or error from None
         parts.append(f"SELECT * FROM jz_decisions{suffix}")
     if not single:
         # each group's decisions are in input order; together, they are put back in it
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW jz_decisions{inputs} AS SELECT d.* FROM ("
+        _replace(
+            con,
+            "VIEW",
+            f"jz_decisions{inputs}",
+            "SELECT d.* FROM ("
             + " UNION ALL ".join(parts)
             + f") d JOIN (SELECT household_id, _hh_index FROM jz_households{inputs}) h "
-            "ON d.household_id = h.household_id ORDER BY h._hh_index"
+            "ON d.household_id = h.household_id ORDER BY h._hh_index",
         )
     return f"jz_decisions{inputs}"
+
+
+def _replace(con: duckdb.DuckDBPyConnection, kind: str, name: str, query: str) -> None:
+    """``CREATE OR REPLACE TEMP {kind} name``, whichever kind the connection's last run
+    left under that name: a reused connection (the service's workers) decides one
+    request's counties with one program (a table) and the next one's with several (a
+    view of their union), and DuckDB replaces an object only by one of its own kind."""
+    other = "VIEW" if kind == "TABLE" else "TABLE"
+    try:
+        con.execute(f"DROP {other} IF EXISTS {name}")
+    except duckdb.CatalogException:  # it is of the kind being made: replaced below
+        pass
+    con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
 
 def _group_views(con: duckdb.DuckDBPyConnection, inputs: str, suffix: str, codes: list[str]) -> None:

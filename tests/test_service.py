@@ -240,6 +240,25 @@ def test_concurrent_requests_each_get_their_own_answer(tables, registry):
     assert {answers[i]["household_id"] for i in answers} == {"H1"}
 
 
+def test_one_worker_switches_between_requests_of_one_and_of_several_programs(tables, registry):
+    """A worker's connection is reused: after a request decided by one program (its
+    decisions a table) a request needing two (a view of their union) was a 500, and
+    back again (helper-41: 48 of 50 mixed requests failed)."""
+    publish_two_versions(tables, registry)  # 330106 by its version, 330108 by the working copy
+    alone = [household("H1", "12000")]
+    mixed = [household("H1", "12000"), household("H2", "6000", county=OTHER)]
+    with make_client(tables, registry, workers=1) as client:
+        answers = [
+            decide(client, households, as_of="2025-08-01")
+            for households in (alone, mixed, alone, mixed, mixed, alone)
+        ]
+    assert [[d["version"] for d in a["decisions"]] for a in answers[:2]] == [
+        ["330106@2"],
+        ["330106@2", "工作副本"],
+    ]
+    assert [len(a["decisions"]) for a in answers] == [1, 2, 1, 2, 2, 1]
+
+
 # ---------------------------------------------------------------- deciding together
 
 
