@@ -310,11 +310,14 @@ class _Binder:
             case Compare(op, operand):
                 bound = self.expr(operand, scope)
                 self.check_comparable(dtype, self.type_of(bound, scope), scope, op)
+                self.check_unit(operand, dtype, scope)
                 return Compare(op, bound)
             case Interval(low, low_closed, high, high_closed):
                 low_b, high_b = self.expr(low, scope), self.expr(high, scope)
                 for end in (low_b, high_b):
                     self.check_comparable(dtype, self.type_of(end, scope), scope, "..")
+                for end in (low, high):
+                    self.check_unit(end, dtype, scope)
                 return Interval(low_b, low_closed, high_b, high_closed)
             case Disjunction(tests):
                 return Disjunction(tuple(self.test(t, scope, dtype) for t in tests))
@@ -326,6 +329,16 @@ class _Binder:
 
     def expr(self, node: Expr, scope: _Scope) -> Expr:
         match node:
+            case Literal(_, unit) if "/" in unit:
+                self.report.error(
+                    "E110",
+                    f"表达式中金额后的「{unit}」不会按月或按年换算",
+                    scope.location,
+                    found=unit,
+                    expected="只写金额（可带“元”“万元”），按比较的值的口径：月收入写月额，年收入写年额",
+                    hint=f"去掉「{unit[1:]}」；例如低保标准 1301 元/月 的年额应写 15612",
+                )
+                return node
             case Literal():
                 return node
             case Name(name):
@@ -480,6 +493,29 @@ class _Binder:
             return DType(Kind.INTEGER)
         return DType(Kind.NUMBER)
 
+    def check_unit(self, written: Expr, dtype: DType, scope: _Scope) -> None:
+        """E110 for a number whose written unit the column's type contradicts: ``< 100%``
+        in a money column is 1 yuan, not the standard; ``< 35元`` in a percent column."""
+        if isinstance(written, Unary) and written.op == "-":
+            written = written.operand
+        if not isinstance(written, Literal) or not written.unit or "/" in written.unit:
+            return
+        if written.unit == "%" and dtype.kind is Kind.MONEY:
+            what, hint = "百分号「%」", "要写标准的倍数请写成 1.5 * 低保标准（或 150% * 低保标准）；金额请去掉「%」"
+        elif written.unit != "%" and dtype.kind is Kind.PERCENT:
+            what, hint = f"金额单位「{written.unit}」", "百分比写成 35% 或 0.35"
+        else:
+            return
+        self.report.error(
+            "E110",
+            f"{_KIND_CN.get(dtype.kind, dtype.render())}列中出现了{what}",
+            scope.location,
+            found=_as_written(written),
+            expected=f"{_KIND_CN.get(dtype.kind, dtype.render())}，如 "
+            + ("1301.50 或 低保标准" if dtype.kind is Kind.MONEY else "35%"),
+            hint=hint,
+        )
+
     def check_comparable(self, a: DType, b: DType, scope: _Scope, op: str) -> None:
         if NULL_TYPE in (a, b) or _family(a) == _family(b):
             return
@@ -504,6 +540,20 @@ class _Binder:
             found=actual.render(),
             expected=declared.render(),
         )
+
+
+_KIND_CN = {Kind.MONEY: "金额", Kind.PERCENT: "百分比"}
+
+
+def _as_written(literal: Literal) -> str:
+    """A number with its unit as the cell had it: 1.00 read from 100% is ``100%``."""
+    value = literal.value
+    assert isinstance(value, Decimal)
+    if literal.unit == "%":
+        value = value * 100
+    elif literal.unit.startswith("万"):
+        value = value / 10000
+    return f"{value.normalize():f}{literal.unit}"
 
 
 @dataclass

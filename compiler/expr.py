@@ -9,7 +9,7 @@ an immutable tree. Names stay unresolved here; the validation pass binds them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -19,6 +19,9 @@ from decimal import Decimal
 @dataclass(frozen=True, slots=True)
 class Literal:
     value: Decimal | str | bool | date | None
+    # the unit written after a number (元, 元/年, %, 万元), its factor applied to
+    # value: kept so that the binder can refuse one the column contradicts (E110)
+    unit: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +151,16 @@ class Token:
     kind: str  # number, string, date, name, op, end
     value: object
     position: int
+    unit: str = ""  # a number's unit as written
 
 
-def _number(text: str, rest: str) -> tuple[Decimal, int]:
-    """The number's value and how many characters of unit followed it."""
+def _number(text: str, rest: str) -> tuple[Decimal, str]:
+    """The number's value and the unit that followed it ("" for none)."""
     value = Decimal(text.replace(",", ""))
     for unit, factor in _UNITS:
         if rest.startswith(unit):
-            return value * factor, len(unit)
-    return value, 0
+            return value * factor, unit
+    return value, ""
 
 
 def _date(text: str, position: int, source: str) -> date:
@@ -178,9 +182,9 @@ def tokenize(text: str) -> list[Token]:
         raw = match.group()
         end = match.end()
         if kind == "number":
-            value, unit_length = _number(raw, text[end:])
-            tokens.append(Token("number", value, position))
-            end += unit_length
+            value, unit = _number(raw, text[end:])
+            tokens.append(Token("number", value, position, unit))
+            end += len(unit)
         elif kind == "date":
             tokens.append(Token("date", _date(raw, position, text), position))
         elif kind == "string":
@@ -302,7 +306,7 @@ class _Parser:
         token = self.token
         if token.kind in ("number", "string", "date"):
             self.advance()
-            return Literal(token.value)  # type: ignore[arg-type]
+            return Literal(token.value, token.unit)  # type: ignore[arg-type]
         if token.kind == "name":
             return self.name_or_call()
         if self.at("op", "("):

@@ -10,6 +10,7 @@ the province allows it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -24,9 +25,11 @@ from compiler.model import (
     Field,
     RuleBook,
     Standard,
+    StandardRow,
     Workbook,
     WorkbookKind,
 )
+from compiler.normalise import fold_text
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -205,6 +208,9 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
                 hint="检查拼写",
             )
         for row in standard.rows:
+            if _period_contradicted(row, report):
+                row.value = None
+                continue
             row.value = _row_value(row.value, standard.dtype, report)
         _check_periods(standard, report)
 
@@ -248,6 +254,28 @@ def _check_name(
         expected=base.name_cn,
         hint="按标识取值；如名称只是写法不同，可改为省级的名称",
     )
+
+
+_PERIOD = re.compile(r"/(?:人/)?(年|季度|季|月|周|日|天)")
+
+
+def _period_contradicted(row: StandardRow, report: Report) -> bool:
+    """E110 when the value says per year and the row's 单位 per month (or the like):
+    ``2490元/年`` under 元/月 was read as 2,490 a month."""
+    if not isinstance(row.value, Cell):
+        return False
+    written, declared = _PERIOD.search(fold_text(row.value.text)), _PERIOD.search(fold_text(row.unit))
+    if written is None or declared is None or written[1] == declared[1]:
+        return False
+    report.error(
+        "E110",
+        f"值「{row.value.text.strip()}」与本行单位「{row.unit}」的期间不符：数值不会换算",
+        row.value.location,
+        found=row.value.text.strip(),
+        expected=f"按单位「{row.unit}」填写的数值",
+        hint=f"把数值换算为{row.unit}后只写数字，或改正单位列",
+    )
+    return True
 
 
 def _row_value(cell: object, dtype: DType, report: Report) -> object:

@@ -78,6 +78,18 @@ CASES = {
         "E102", "标准参数", "C2", "日期", _county("标准参数", 1, 2, "2025-02-30"), True),
     "percent unit in money cell": Case(
         "E110", "标准参数", "B2", "", _county("标准参数", 1, 1, "35%"), True),
+    # a unit the column contradicts changed decisions without a word (helper-41)
+    "percent in a money rule cell": Case(
+        "E110", "household_group", "B6", "金额列中出现了百分号",
+        _province("household_group", 5, 1, "< 100%")),
+    "percent in a money interval": Case(
+        "E110", "household_group", "B6", "百分号",
+        _province("household_group", 5, 1, "[0..150%)")),
+    "per-year amount in a rule cell": Case(
+        "E110", "household_group", "B6", "不会按月或按年换算",
+        _province("household_group", 5, 1, "< 13788元/年")),
+    "per-year value under a per-month unit": Case(
+        "E110", "标准参数", "C2", "期间不符", _province("标准参数", 1, 2, "13788元/年")),
     "boolean cell unreadable": Case(
         "E103", "标准参数", "M2", "", _province("标准参数", 1, 12, "也许")),
     "hit policy unknown": Case(
@@ -180,6 +192,20 @@ def test_valid_tables_check_clean(tmp_path, form, capsys):
     assert not report.errors, [d.render() for d in report.errors]
     assert main(["check", str(root), "--as-of", AS_OF.isoformat(), "--no-analysis"]) == 0
     assert "0 个错误" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("B6", "< 100% * 低保标准"), ("B6", "< 1149元"), ("C6", "< 5.5万元"), ("B6", "< 1149")],
+)
+def test_units_that_fit_the_column_are_taken(tmp_path, cell, value):
+    """A multiple of a standard written as a percentage, 元 and 万元 in money cells."""
+    province = province_sheets()
+    _set(province, "household_group", 5, 1 if cell == "B6" else 2, value)
+    _set(province, "标准参数", 1, 2, "1149元/人/月")
+    root = write_tables(tmp_path, province)
+    report = open_project(root, as_of=AS_OF).report
+    assert not report.errors, [d.render() for d in report.errors]
 
 
 def test_unverified_inherited_standard_is_a_warning_naming_the_county(tmp_path):
