@@ -317,7 +317,14 @@ def _tabular_access(
                 # the keys that link the files are read by their exact names, as staged
                 if n.casefold() in folded and column.id not in _KEYS
             ]
-            if names:
+            distinct = list(dict.fromkeys(names))
+            for n in [n for n in distinct if n in present[level] and n in nested[level]]:
+                # a flat column and a STRUCT's field by one dotted name: both hold it
+                distinct[distinct.index(n)] = f"{n}（列）"
+                distinct.append(f"{n.split('.', 1)[0]} 结构中的 {n.split('.', 1)[1]}")
+            if len(distinct) > 1:  # which one holds the value? (assets.money and 货币财产)
+                absent.append(_twice(where, column.name_cn, column.id, file, distinct))
+            elif names:
                 found[(level, column.id)] = names[0]
             elif column.required and present[level]:
                 absent.append(_absent(where, column.name_cn, column.id, file, header))
@@ -363,6 +370,19 @@ def _tabular_access(
         return present[column.level][name] if name else None
 
     return access, source_type
+
+
+def _twice(where: str, name_cn: str, ident: str, file: Path, names: list[str]) -> Diagnostic:
+    """A field given by two columns: by its identifier and its Chinese name, in two
+    letter cases, or flat beside a STRUCT column's field of the same name."""
+    return make(
+        "E605",
+        f"{where}中字段「{name_cn}」（{ident}）有 {len(names)} 列：{'、'.join(names)}",
+        Location(file=str(file)),
+        found="、".join(names),
+        expected="每个字段只有一列",
+        hint="程序无法判断哪一列才是要用的：删去多余的一列",
+    )
 
 
 def _absent(where: str, name_cn: str, ident: str, file: Path, header: list[str]) -> Diagnostic:

@@ -510,3 +510,28 @@ def test_a_csv_header_may_name_a_field_in_other_case_or_by_its_chinese_name(
     )
     [(code, _, text)] = refused(tmp_path / "x-households.csv")
     assert code == "E604" and "中没有必填字段「户编号」（household_id）这一列" in text
+
+
+def test_a_field_given_by_two_columns_is_refused_naming_both(tmp_path: Path) -> None:
+    """assets.money beside its Chinese name, or flat beside a STRUCT's field: one was
+    dropped with a false W601 and the household decided on the other (helper-41)."""
+    (tmp_path / "x-households.csv").write_text(
+        "household_id,county_code,assets.money,名称assets.money\nH1,330106,0,99999999\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "x-members.csv").write_text(
+        "household_id,person_id,birth_date\nH1,p1,1960-01-02\n", encoding="utf-8"
+    )
+    [(code, _, text)] = refused(tmp_path / "x-households.csv")
+    assert code == "E605" and "有 2 列：assets.money、名称assets.money" in text
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    path = _parquet(
+        folder,
+        "SELECT 'H1' AS household_id, '330106' AS county_code, 0::DECIMAL(18,2) AS \"assets.money\", "
+        "{'money': 99999999::DECIMAL(18,2)} AS assets",
+        "SELECT 'H1' AS household_id, 'p1' AS person_id, DATE '1960-01-02' AS birth_date",
+        "SELECT 'H1' AS household_id, 'x' AS \"event.type\", DATE '2025-03-01' AS \"event.date\"",
+    )
+    [(code, _, text)] = refused(path)
+    assert code == "E605" and "assets.money（列）、assets 结构中的 money" in text
