@@ -406,12 +406,13 @@ _FORMULA_CELL = _pattern(
     r"(<:v\s*/>|<:v(?:\s[^>]*)?>(.*?)</:v>)?"
 )
 _ERROR_TYPE = _pattern(rf"\st\s*=\s*{_Q}e{_Q}")
-_ERROR_CELL = _pattern(rf"<:c(\s[^>]*\st\s*=\s*{_Q}e{_Q}[^>]*)(?<!/)>(.*?)</:c>")
+# an attribute anywhere in the tag, the first included (openpyxl writes hidden first)
+_ERROR_CELL = _pattern(rf"<:c(\s(?:[^>]*\s)?t\s*=\s*{_Q}e{_Q}[^>]*)(?<!/)>(.*?)</:c>")
 _VALUE = _pattern(r"<:v(?:\s[^>]*)?>(.*?)</:v>")
 _FORMULA_TEXT = _pattern(r"<:f(?:\s[^>]*)?>(.*?)</:f>")
-_HIDDEN = rf"\shidden\s*=\s*{_Q}(?:1|true){_Q}"
-_HIDDEN_ROW = _pattern(rf"<:row(\s[^>]*{_HIDDEN}[^>]*)>")
-_HIDDEN_COL = _pattern(rf"<:col(\s[^>]*{_HIDDEN}[^>]*)>")
+_HIDDEN = rf"\s(?:[^>]*\s)?hidden\s*=\s*{_Q}(?:1|true){_Q}"
+_HIDDEN_ROW = _pattern(rf"<:row({_HIDDEN}[^>]*)>")
+_HIDDEN_COL = _pattern(rf"<:col({_HIDDEN}[^>]*)>")
 _MERGE = _pattern(rf"<:mergeCell\s[^>]*?ref\s*=\s*{_Q}([^\"']*){_Q}")
 _DIMENSION = _pattern(rf"<:dimension\s[^>]*?ref\s*=\s*{_Q}([^\"']*){_Q}")
 _REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)")

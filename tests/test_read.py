@@ -340,14 +340,39 @@ def test_hidden_empty_rows_are_not_reported(tmp_path: Path) -> None:
     assert read(path)[1] == []
 
 
-def test_hidden_columns_are_w002(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "col",
+    [
+        '<col min="2" max="2" width="9" hidden="1" customWidth="1"/>',
+        # openpyxl writes hidden first; it was missed (helper-41)
+        '<col hidden="1" width="9" customWidth="1" min="2" max="2"/>',
+    ],
+)
+def test_hidden_columns_are_w002(tmp_path: Path, col: str) -> None:
     path = as_xlsx(tmp_path, {"表": [["a", "b", "c"]]})
-    cols = '<cols><col min="2" max="2" width="9" hidden="1" customWidth="1"/></cols>'
+    cols = f"<cols>{col}</cols>"
     rewrite_sheet_xml(
         path, "表", lambda xml: xml.replace("<sheetData>", cols + "<sheetData>")
     )
     problem = one(read(path)[1], "W002")
     assert "B 列" in problem.message
+
+
+def test_a_hidden_row_and_an_error_cell_are_found_whatever_their_attribute_order(
+    tmp_path: Path,
+) -> None:
+    """``<row hidden="1" r="2">`` and ``<c t="e" r="B1">`` were missed: a cached
+    #DIV/0! became an empty value with no E008 (helper-41)."""
+    path = as_xlsx(tmp_path, {"表": [["a", 1], ["b", "c"]]})
+
+    def edit(xml: str) -> str:
+        xml = re.sub(r'<row r="2"([^>]*)>', r'<row hidden="1" r="2"\1>', xml)
+        return re.sub(r'<c r="B1"[^>]*>.*?</c>', '<c t="e" r="B1"><v>#DIV/0!</v></c>', xml)
+
+    rewrite_sheet_xml(path, "表", edit)
+    book, diagnostics = read(path)
+    assert only_sheet(book).hidden_rows == {2}
+    assert "E008" in [d.code for d in diagnostics]
 
 
 def test_trailing_empty_formatted_cells_are_ignored(tmp_path: Path) -> None:
