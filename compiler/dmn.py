@@ -10,6 +10,7 @@ imports again.
 
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -65,6 +66,7 @@ def parse_xml(data: bytes) -> ET.Element:
         UnsafeXML: the document has a DOCTYPE or an entity declaration.
         ET.ParseError: the document is not well-formed XML.
     """
+    data = _as_utf8(data)
     scanner = expat.ParserCreate()
 
     def refuse(*_: object) -> None:
@@ -78,6 +80,41 @@ def parse_xml(data: bytes) -> ET.Element:
     except expat.ExpatError as error:
         raise ET.ParseError(str(error)) from None
     return ET.fromstring(data)
+
+
+_DECLARED = re.compile(r"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_EXPAT_CODECS = {"utf-8", "utf-16", "iso8859-1", "ascii"}
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """A document declared in an encoding expat cannot read (GBK, GB2312, GB18030, as
+    Chinese tools write them) decoded here and declared UTF-8; a UTF-8 byte order mark
+    outranks the declaration, as in XML itself. Raises ET.ParseError for an unknown
+    encoding or bytes that are not in it."""
+    bom = data.startswith(b"\xef\xbb\xbf")
+    declared = _DECLARED.match(data[3:].decode("latin-1") if bom else data[:200].decode("latin-1"))
+    if declared is None:
+        return data
+    name = "utf-8" if bom else declared[1]
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise ET.ParseError(f"未知的字符编码「{name}」") from None
+    if codec in _EXPAT_CODECS and _codec(declared[1]) in _EXPAT_CODECS:
+        return data
+    try:
+        text = data.decode("utf-8-sig" if bom else codec)
+    except UnicodeDecodeError as error:
+        raise ET.ParseError(f"内容不是 {name} 编码（第 {error.start + 1} 字节）") from None
+    begin, end = declared.span(1)  # the declaration is ASCII: the same places in text
+    return (text[:begin] + "UTF-8" + text[end:]).encode("utf-8")
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def local(tag: str) -> str:

@@ -264,6 +264,30 @@ def test_doctype_is_refused_before_parsing(tmp_path: Path) -> None:
     assert refused.value.diagnostics[0].code == "E002"
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312", "GB18030"])
+@pytest.mark.parametrize("bom", [False, True])
+def test_a_model_declared_in_a_chinese_encoding_imports_as_its_utf_8_twin(
+    tmp_path: Path, encoding: str, bom: bool
+) -> None:
+    """expat reads no multi-byte encoding: import-dmn stopped with an internal error
+    (helper-41). A UTF-8 byte order mark outranks the declaration."""
+    text = model(CHAINED).replace('encoding="UTF-8"', f'encoding="{encoding}"')
+    path = tmp_path / "gbk.dmn"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8") if bom else text.encode(encoding))
+    assert sheets(import_dmn(path)) == sheets(import_dmn(write(tmp_path, model(CHAINED))))
+    assert sheets(import_dmn(path))["Level"][5][3] == "第一条"
+
+
+def test_a_model_in_an_unknown_or_wrong_encoding_is_e002(tmp_path: Path) -> None:
+    for declared, data in (("X-NOPE", b""), ("GBK", b"\xff\xff")):
+        text = model(CHAINED).replace('encoding="UTF-8"', f'encoding="{declared}"')
+        path = tmp_path / "bad.dmn"
+        path.write_bytes(text.encode("ascii", "replace").replace(b"</definitions>", data + b"</definitions>"))
+        with pytest.raises(InputError) as refused:
+            import_dmn(path)
+        assert refused.value.diagnostics[0].code == "E002"
+
+
 def test_priority_without_output_values_is_refused(tmp_path: Path) -> None:
     body = CHAINED.replace('hitPolicy="UNIQUE"', 'hitPolicy="PRIORITY"')
     with pytest.raises(InputError) as refused:
