@@ -12,6 +12,7 @@ DuckDB connection; ``decisions_body`` encodes the answer.
 from __future__ import annotations
 
 import asyncio
+import decimal
 import json
 import re
 import tempfile
@@ -289,6 +290,11 @@ def _households_file(households: list[Any], project: Project) -> bytes:
         ) from None
 
 
+# normalize() within Python's default exponent limits (±999,999) overflows on a JSON
+# number such as 1e999999999, and takes 1e-999999999 to zero
+_UNBOUNDED = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
 def _exact(value: object) -> str:
     """A Decimal as the loader reads numbers: digits (``1E+3`` is ``1000``), or, past
     what any field holds, the exponent form DuckDB gives a JSON number (``1e+300``)."""
@@ -296,7 +302,7 @@ def _exact(value: object) -> str:
         raise TypeError(f"not JSON serialisable: {type(value).__name__}")
     if not value or -30 <= value.adjusted() <= 40:
         return format(value, "f")
-    return format(value.normalize(), "e")
+    return format(value.normalize(_UNBOUNDED), "e")  # 1e999999999 overflowed (a 500)
 
 
 def _text_numbers(

@@ -337,6 +337,18 @@ CASES = [
         "$.households[0].assets.money",
         "数值过大",
     ),
+    (  # normalize() overflowed: a 500 (helper-41)
+        "money-exponent-past-decimals-limits",
+        POST,
+        DECISIONS,
+        json.dumps(body([changed("assets.money", "@")]))
+        .replace('"@"', "1e999999999")
+        .encode(),
+        422,
+        "E614",
+        "$.households[0].assets.money",
+        "数值过大",
+    ),
     (
         "money-5000-digits",
         POST,
