@@ -262,6 +262,11 @@ class Registry:
                 yield None
                 return
             yield con
+        except (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException) as error:
+            # a file cut short or overwritten in part opens, and fails when read
+            if "lock" in str(error).lower():
+                raise
+            raise RegistryError(damaged(self.path, error)) from None
         finally:
             con.close()
 
@@ -610,6 +615,18 @@ def _not_a_registry(path: Path) -> str | None:
     return next(
         (kind for magic, kind in _OTHER_FILES if head.startswith(magic)),
         "一个空文件" if not head else "其他格式的文件",
+    )
+
+
+def damaged(path: Path, error: Exception) -> Diagnostic:
+    """E703 for a registry file DuckDB opens but cannot read to the end."""
+    return make(
+        "E703",
+        "版本登记簿文件已损坏（文件不完整或部分内容被改写），无法读取，本次操作未执行",
+        Location(str(path)),
+        found=f"读取失败：{type(error).__name__}",
+        expected="完整的登记簿文件",
+        hint="从备份恢复登记簿文件（不要手工编辑或截断它）；恢复后运行 jiuzhu verify 检查版本链",
     )
 
 

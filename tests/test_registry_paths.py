@@ -78,3 +78,19 @@ def test_publishing_below_a_file_is_e706_not_an_internal_error(tmp_path, capsys)
     argv = [*COMMANDS["publish"], "--base", "0", "--tables", str(tables)]
     code, err = _run(capsys, [*argv, "--registry", str(path)])
     assert code == 1 and f"{path}: E706" in err and "路径中有一级是文件" in err
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+def test_a_registry_cut_short_is_e703_damaged_not_an_internal_error(tmp_path, capsys, command):
+    """A registry's first half opens and fails when read: an English IOException
+    reached the user as an internal error (helper-41)."""
+    tables = write_rulebook(tmp_path / "tables")
+    path = tmp_path / "r.duckdb"
+    argv = ["--tables", str(tables), "--registry", str(path)]
+    assert _run(capsys, [*COMMANDS["publish"], "--base", "0", *argv])[0] == 0
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    code, err = _run(capsys, [*command, *(["--base", "1"] if command[0] == "publish" else []), *argv])
+    assert code == 1 and f"{path}: E703 版本登记簿文件已损坏" in err, err
+    assert "内部错误" not in err and "Traceback" not in err
+    assert len(path.read_bytes()) == len(data) // 2  # nothing written to it
