@@ -127,7 +127,10 @@ def load_workbook(path: str | Path, kind: WorkbookKind, report: Report) -> Workb
 def _code_and_name(path: Path, kind: WorkbookKind) -> tuple[str, str]:
     if kind is WorkbookKind.PROVINCE:
         return "330000", "浙江省"
-    match = re.match(r"^(\d{6})[-_ ]?(.*)$", path.stem if path.is_file() else path.name)
+    # 「３３０１０６-西湖区.xlsx」 typed with a Chinese input method: the code in ASCII
+    # digits (\d alone also took them as they are, and no household matched)
+    name = normalise.fold_text(path.stem if path.is_file() else path.name)
+    match = re.match(r"^([0-9]{6})[-_ ]?(.*)$", name)
     if match:
         return match.group(1), match.group(2)
     return "", path.stem

@@ -411,3 +411,14 @@ def test_a_field_default_outside_its_own_bounds_is_e213_at_the_default(tmp_path)
     [found] = [d for d in report.errors if d.code == "E213"]
     assert (found.location.sheet, found.location.cell) == ("字段", "E4")
     assert "默认值 -10 不在下限、上限之内" in found.message
+
+
+def test_a_county_workbook_named_with_full_width_digits_is_that_county(tmp_path):
+    """「３３０１０６-西湖区.xlsx」 passed check as a county no household matched, and
+    evaluate said E606 for every household of 330106 (helper-41)."""
+    root = write_tables(tmp_path)
+    original = root / "counties" / "330106-西湖区.xlsx"
+    original.rename(original.with_name("３３０１０６-西湖区.xlsx"))
+    project = open_project(root, as_of=AS_OF)
+    assert not project.report.errors, [d.render() for d in project.report.errors]
+    assert "330106" in project.plans
