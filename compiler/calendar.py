@@ -13,8 +13,13 @@ from datetime import date, timedelta
 from compiler.diagnostics import Diagnostic, make
 from compiler.model import CalendarDay
 
-FIRST_YEAR, LAST_YEAR = 2015, 2040  # the span the SQL working-day table covers
+FIRST_YEAR, LAST_YEAR = 2015, 2040  # decision dates (as_of, a version's effective date)
 FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+# A working-day count may start earlier: a monitoring signal of 2010 is history the
+# input may hold, and stopped every household's decision (E612) while the span began
+# in 2015. Years the 日历 sheet does not list count Monday to Friday, with W403.
+COUNT_FIRST_YEAR = 2000
+COUNT_FIRST_DAY = date(COUNT_FIRST_YEAR, 1, 1)
 
 
 def calendar_span_error(
@@ -29,7 +34,7 @@ def calendar_span_error(
         "E612",
         f"日期 {day} 起算的工作日超出工作日历的范围，无法计算",
         found=str(day),
-        expected=f"{FIRST_DAY} 至 {LAST_DAY} 之间的日期",
+        expected=f"{COUNT_FIRST_DAY} 至 {LAST_DAY} 之间的日期",
         hint="核对事件日期是否录错（如年份）；工作日历只覆盖这些年份",
         **({"household": household} if household is not None else {}),
         **({"event": event} if event is not None else {}),
@@ -45,7 +50,7 @@ def reached_years(day: date) -> set[int]:
     """The years of the calendar's span a working-day count from ``day`` may run into:
     its own, and the next for a day in the last ``COUNT_REACH_DAYS`` of its year."""
     years = {day.year, (day + timedelta(days=COUNT_REACH_DAYS)).year}
-    return {year for year in years if FIRST_YEAR <= year <= LAST_YEAR}
+    return {year for year in years if COUNT_FIRST_YEAR <= year <= LAST_YEAR}
 
 
 def unlisted_years(listed: set[int], dates: Iterable[date]) -> dict[int, int]:

@@ -22,7 +22,12 @@ import duckdb
 
 from compiler import logger
 from compiler.bind import BindCache, Plan, bind
-from compiler.calendar import FIRST_YEAR, LAST_YEAR, WorkCalendar, calendar_span_error
+from compiler.calendar import (
+    COUNT_FIRST_YEAR,
+    LAST_YEAR,
+    WorkCalendar,
+    calendar_span_error,
+)
 from compiler.diagnostics import Location, Report, make
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.model import Field, Kind, Level, RuleBook
@@ -297,9 +302,9 @@ def _text_value(value: object) -> str | None:
 
 def _install_dayseq(con: duckdb.DuckDBPyConnection, calendar: WorkCalendar) -> None:
     """The working-day calendar as one row of two lists (see jz_working_days_after):
-    ``seq[k]`` counts the working days up to the k-th day from FIRST_YEAR-01-01, and
+    ``seq[k]`` counts the working days up to the k-th day from COUNT_FIRST_YEAR-01-01, and
     ``work[i]`` is the i-th working day; a lookup is two list reads, no join."""
-    first, last = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+    first, last = date(COUNT_FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
     seq, work = [], []
     day = first
     while day <= last:

@@ -21,8 +21,8 @@ import duckdb
 from compiler import logger
 from compiler.batches import batch_size, decide_in_batches, plan_batches, to_stderr
 from compiler.calendar import (
+    COUNT_FIRST_YEAR,
     COUNT_REACH_DAYS,
-    FIRST_YEAR,
     LAST_YEAR,
     unlisted_year_warning,
 )
@@ -112,7 +112,7 @@ def _calendar_gaps(
         " UNION ALL SELECT year(d + $reach) FROM e WHERE year(d + $reach) <> year(d))"
         " WHERE y BETWEEN $first AND $last AND NOT list_contains($listed, y)"
         " GROUP BY y ORDER BY y",
-        {"reach": COUNT_REACH_DAYS, "first": FIRST_YEAR, "last": LAST_YEAR, "listed": listed,
+        {"reach": COUNT_REACH_DAYS, "first": COUNT_FIRST_YEAR, "last": LAST_YEAR, "listed": listed,
          "as_of": as_of},
     ).fetchall()
     return [unlisted_year_warning(year, n, "家庭数据中") for year, n in rows]

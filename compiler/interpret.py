@@ -21,7 +21,12 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcon
 from typing import Any
 
 from compiler.bind import AS_OF, Plan
-from compiler.calendar import FIRST_DAY, LAST_DAY, WorkCalendar, calendar_span_error
+from compiler.calendar import (
+    COUNT_FIRST_DAY,
+    LAST_DAY,
+    WorkCalendar,
+    calendar_span_error,
+)
 from compiler.diagnostics import make
 from compiler.errors import EvaluationError, InputError
 from compiler.expr import (
@@ -309,7 +314,7 @@ class Interpreter:
             start, count = values[0], int(values[1])
             if count <= 0:
                 return start
-            due = self.calendar.add_working_days(start, count) if start >= FIRST_DAY else None
+            due = self.calendar.add_working_days(start, count) if start >= COUNT_FIRST_DAY else None
             if due is None or due > LAST_DAY:
                 raise EvaluationError(calendar_span_error(start))
             return due

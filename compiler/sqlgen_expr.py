@@ -84,11 +84,11 @@ CREATE TEMP TABLE IF NOT EXISTS jz_calendar AS
 CREATE OR REPLACE TEMP MACRO jz_working_day_at(d, n) AS
   list_extract((SELECT c.work FROM jz_calendar c),
     list_extract((SELECT c.seq FROM jz_calendar c),
-      CAST(date_diff('day', DATE '2015-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
+      CAST(date_diff('day', DATE '2000-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
 CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n, household, event) AS
   CASE WHEN d IS NULL OR n IS NULL THEN NULL
     WHEN trunc(n) <= 0 THEN CAST(d AS DATE)
-    WHEN d < DATE '2015-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
+    WHEN d < DATE '2000-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
       THEN error('E612|' || CAST(d AS VARCHAR) || '|' || coalesce(CAST(event AS VARCHAR), '')
         || '|' || coalesce(CAST(household AS VARCHAR), ''))
     ELSE jz_working_day_at(d, n) END;

@@ -241,7 +241,7 @@ def _three(tmp_path: Path, bad: dict) -> Path:
 def test_a_working_day_count_outside_the_calendar_in_a_later_batch_names_the_household(
     tmp_path, capsys
 ) -> None:
-    event = {"type": "unemployment_registration", "date": "2010-01-01", "person_id": "P1"}
+    event = {"type": "unemployment_registration", "date": "1999-12-31", "person_id": "P1"}
     source = _three(tmp_path, {"household_id": "Q7", "events": [event]})
     out = tmp_path / "d.parquet"
     assert main(["evaluate", "--tables", TABLES, "--households", str(source),

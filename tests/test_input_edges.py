@@ -53,7 +53,7 @@ def _write(tmp_path: Path, *households: dict) -> Path:
 
 @pytest.mark.parametrize(
     ("day", "as_of"),
-    [("2010-01-01", AS_OF), ("2041-03-01", date(2041, 6, 1)), ("2040-12-30", date(2040, 12, 31))],
+    [("1999-12-31", AS_OF), ("2041-03-01", date(2041, 6, 1)), ("2040-12-30", date(2040, 12, 31))],
 )
 def test_working_days_outside_the_calendar_are_refused_by_both_evaluators(
     tmp_path: Path, day: str, as_of: date
@@ -69,6 +69,22 @@ def test_working_days_outside_the_calendar_are_refused_by_both_evaluators(
         [diagnostic] = raised.value.diagnostics
         assert diagnostic.code == "E612" and day in diagnostic.render()
     assert not (tmp_path / "d.parquet").exists()
+
+
+def test_an_event_of_a_year_before_the_decision_span_counts_monday_to_friday(
+    tmp_path: Path,
+) -> None:
+    """A signal of 2010 is history an input may hold; it stopped every household's
+    decision with E612 (helper-41). It is counted Monday to Friday, as any year the
+    日历 sheet does not list, and W403 names the year; both evaluators agree."""
+    path = _write(tmp_path, _household("2010-03-01"))
+    out = tmp_path / "d.jsonl"
+    result = evaluate_file(TABLES, path, AS_OF, out, trace="none")
+    [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    [alert] = row["alerts"]
+    assert (alert["raised_on"], alert["due"]) == ("2010-03-01", "2010-03-22")  # 15 days
+    assert [d.code for d in result.input_warnings if "2010" in d.message] == ["W403"]
+    assert "结果 high_medical_expense、2010-03-22" in explain_file(TABLES, path, "E1", AS_OF)
 
 
 def test_the_working_day_error_names_the_household_whose_count_failed(tmp_path: Path) -> None:
