@@ -520,6 +520,15 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
             "成员和事件须写明所属户编号"
         )
         return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
+    if problem.kind == "type" and column.dtype.kind is Kind.DATE and _no_such_day(problem.found):
+        return make(
+            "E603",
+            f"{label}的日期不存在",
+            where,
+            found=problem.found,
+            expected=expected,
+            hint="核对月份和日期（如 2 月没有 30 日，平年 2 月没有 29 日）",
+        )
     if problem.kind in _FOUND:
         code, what, advice = _FOUND[problem.kind]
         return make(
@@ -656,6 +665,23 @@ def _bounds_text(column: Column) -> str:
 
 def _shown(value: object) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+_DATE_FORM = re.compile(r"[\"'「]*([0-9]{4})(?:-|/|年)([0-9]{1,2})(?:-|/|月)([0-9]{1,2})日?[\"'」]*")
+
+
+def _no_such_day(found: object) -> bool:
+    """A date written in a form the reader takes whose day does not exist (2025-02-29):
+    said so, not "类型不对" with the form it already has."""
+    match = _DATE_FORM.fullmatch(str(found).strip())
+    if match is None:
+        return False
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        date(year, month, day)
+    except ValueError:
+        return True
+    return False
 
 
 def _type_hint(kind: Kind, spreadsheet: bool = False) -> str:
