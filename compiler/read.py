@@ -672,7 +672,23 @@ def _no_result(sheet: RawSheet, ref: str, formula: _Formula) -> Diagnostic:
         _at(sheet, ref),
         found=shown,
         expected="保存过计算结果的公式，或直接填写的值",
-        hint="用 Excel 或 WPS 打开此文件再保存一次（会计算并保存结果），或改为数值",
+        hint=_typed_condition(formula.text)
+        or "用 Excel 或 WPS 打开此文件再保存一次（会计算并保存结果），或改为数值",
+    )
+
+
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def _typed_condition(formula: str) -> str | None:
+    """The advice for a condition typed with a leading 「=」 (``= 低保标准``), which Excel
+    and WPS take for a formula over an unknown name: saving again only gives #NAME?."""
+    if not formula or not _CJK.search(formula.split('"')[0]):
+        return None
+    condition = "= " + formula.strip()
+    return (
+        f"这像是以「=」开头的条件「{condition}」，被 Excel/WPS 当成了公式；请在前面加一个单引号，"
+        f"写成「'{condition}」（或不写「=」：{formula.strip()}），单元格就按文字保存"
     )
 
 
@@ -685,7 +701,7 @@ def _error_value(sheet: RawSheet, ref: str, value: str, formula: str) -> Diagnos
         _at(sheet, ref),
         found=value,
         expected="有效的数值或文字",
-        hint=f"{cause}；请修正后重新保存",
+        hint=_typed_condition(formula) or f"{cause}；请修正后重新保存",
     )
 
 

@@ -260,6 +260,17 @@ def test_formula_without_saved_result_is_e007(tmp_path: Path) -> None:
     assert only_sheet(book).get(2, 1) is None
 
 
+def test_a_condition_typed_with_a_leading_equals_sign_is_told_to_be_quoted(tmp_path: Path) -> None:
+    """「= 低保标准」 typed in Excel is a formula over an unknown name; the advice to
+    open and save the file again only gives #NAME? (helper-41)."""
+    path = write_xlsx(tmp_path / "f.xlsx", {"s": [["a", "= 低保标准"]]})
+    problem = one(read(path)[1], "E007")
+    assert "「'= 低保标准」" in (problem.hint or "") and "再保存一次" not in (problem.hint or "")
+    path = write_xlsx(tmp_path / "g.xlsx", {"s": [["a", "=低保标准"]]}, cached={"s": {"B1": "#NAME?"}})
+    problem = one(read(path)[1], "E008")
+    assert "「'= 低保标准」" in (problem.hint or "")
+
+
 def test_shared_formula_without_result_is_e007(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "f.xlsx", {"s": [[1, "=A1"]]})
     rewrite_sheet_xml(
