@@ -18,7 +18,16 @@ from compiler.calendar import WorkCalendar
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
 from compiler.errors import InputError, ValidationFailed
-from compiler.expr import Compare, Disjunction, Expr, Interval, Name, Test, render
+from compiler.expr import (
+    Compare,
+    Disjunction,
+    Expr,
+    Interval,
+    Name,
+    Test,
+    names_in,
+    render,
+)
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
 from compiler.model import Field, Kind, Level, Table
 from compiler.resolve import declared_fields
@@ -127,6 +136,9 @@ def _entry_lines(
     shown = [f"{_input_label(plan, c.expr, c.text)} = {_fmt(v, c.dtype.kind)}" for c, v in zip(table.inputs, values, strict=True)]
     if shown:
         lines.append("    比较的值：" + "；".join(shown))
+    met = _met(plan, interpreter, result, table, env, values, entry)
+    if met:
+        lines.append("    所比较的标准：" + "；".join(met))
     if table.level is Level.HOUSEHOLD and any(o.id == WHY_NOT_TABLE_OUTPUT for o in table.outputs):
         lines.extend(_why_not(plan, interpreter, result, table, env, values, entry))
     return lines
@@ -164,6 +176,49 @@ def _why_not(
         if misses:
             lines.append(f"    未得到 {outcome}（规则 {rule.id}）：" + "；".join(misses[:2]))
     return lines
+
+
+def _met(
+    plan: Plan,
+    interpreter: Interpreter,
+    result: Evaluation,
+    table: Table,
+    env: dict,
+    values: list[object],
+    entry: TraceEntry,
+) -> list[str]:
+    """The lines a matched rule compared with, each with the amount it had: a reader
+    sees 「家庭人均月收入 1,301.00 元 = 低保标准 1,301.00 元」, not the rule's names alone.
+    Only conditions that name a standard or a derived value (a number written in the
+    cell is in the rule already)."""
+    shown = []
+    for rule in (r for r in table.rules if r.id in entry.rules):
+        texts = rule.test_texts or [""] * len(rule.tests)
+        for test, text, column, value in zip(rule.tests, texts, table.inputs, values, strict=True):
+            if isinstance(test, Disjunction) and len(test.tests) == 1:
+                test = test.tests[0]
+            if not isinstance(value, Decimal) or not names_in(test):
+                continue
+            label, kind = _input_label(plan, column.expr, column.text), column.dtype.kind
+            written = f"（条件「{text.strip()}」）" if text.strip() else ""
+            if isinstance(test, Compare):
+                limit = interpreter.value(test.operand, env, result)
+                named = isinstance(test.operand, Name)
+                shown.append(
+                    f"{label} {_fmt(value, kind)} {test.op} "
+                    + (f"{_operand_label(plan, test.operand)} " if named else "")
+                    + _fmt(limit, kind)
+                    + ("" if named else written)
+                )
+            elif isinstance(test, Interval):
+                low = interpreter.value(test.low, env, result)
+                high = interpreter.value(test.high, env, result)
+                shown.append(
+                    f"{label} {_fmt(value, kind)} 在 {'[' if test.low_closed else '('}"
+                    f"{_fmt(low, kind)} .. {_fmt(high, kind)}{']' if test.high_closed else ')'} 之内"
+                    + written
+                )
+    return list(dict.fromkeys(shown))
 
 
 def _miss_text(

@@ -137,6 +137,20 @@ def test_event_table_line_names_the_member_and_its_values(smoke) -> None:  # typ
     assert text[index + 1] == "    比较的值：事件类型 = unemployment_registration"
 
 
+def test_the_standards_a_matched_rule_compared_with_are_shown_with_their_amounts(smoke) -> None:  # type: ignore[no-untyped-def]
+    """The rule said 「< 低保标准」 and the reader could not see 1,301 (helper-40)."""
+    text = lines(smoke.plan(COUNTY), "1000")
+    assert text[text.index("    比较的值：人均月收入 = 1,000.00 元；货币财产 = 0.00 元") + 1] == (
+        "    所比较的标准：人均月收入 1,000.00 元 < 低保标准 1,301.00 元；"
+        "货币财产 0.00 元 < 62,448.00 元（条件「< 4 * 12 * 低保标准」）"
+    )
+    marginal = [line for line in lines(smoke.plan(COUNTY), "1500") if "所比较的标准" in line]
+    assert marginal[0].startswith(
+        "    所比较的标准：人均月收入 1,500.00 元 在 (1,301.00 元 .. 2,602.00 元) 之内"
+        "（条件「(低保标准..边缘标准)」）"
+    )
+
+
 def test_each_of_a_persons_events_is_shown_with_its_own_values(smoke) -> None:  # type: ignore[no-untyped-def]
     """Every event of a person was shown with the values of that person's first event
     (helper-40)."""
