@@ -163,6 +163,12 @@ def _number(text: str, rest: str) -> tuple[Decimal, str]:
     return value, ""
 
 
+def _comma_run(text: str, position: int) -> str:
+    """The digits and commas from ``position``: what the user typed as one number."""
+    match = re.match(r"[0-9,.]+", text[position:])
+    return match.group() if match else text[position:]
+
+
 def _date(text: str, position: int, source: str) -> date:
     parts = [int(p) for p in re.findall(r"\d+", text)]
     try:
@@ -182,6 +188,16 @@ def tokenize(text: str) -> list[Token]:
         raw = match.group()
         end = match.end()
         if kind == "number":
+            depth = sum((t.value == "(") - (t.value == ")") for t in tokens if t.kind == "op")
+            if not depth and text[end:end + 1] == "," and text[end + 1:end + 2].isdigit():
+                # 「1,30」「10,0000」: neither thousands (three digits each) nor a list,
+                # whose items are parted by 「, 」 or 「；」; read as a list it changed decisions
+                raise ParseError(
+                    f"数字中的逗号位置不对：「{_comma_run(text, position)}」；千位分隔符每三位一个"
+                    "（如 1,301），多个条件之间用「, 」（逗号加空格）或「；」分隔",
+                    position,
+                    text,
+                )
             value, unit = _number(raw, text[end:])
             tokens.append(Token("number", value, position, unit))
             end += len(unit)

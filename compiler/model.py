@@ -144,6 +144,7 @@ class StandardRow:
     location: Location = NOWHERE  # the row (its first cell)
     workbook: str = ""
     value_location: Location = NOWHERE  # the 值 cell, where it was read from a sheet
+    unreadable: bool = False  # its 值 could not be read (reported there): not "no value"
 
     @property
     def value_at(self) -> Location:

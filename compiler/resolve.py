@@ -207,11 +207,14 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
                 expected="省级 标准参数 表中已有的标识或名称；新增本县的标准参数时须写明 类型",
                 hint="检查拼写",
             )
+        reference = _reference_unit(base or standard)
         for row in standard.rows:
-            if _period_contradicted(row, report):
-                row.value = None
+            if _unit_contradicted(row, reference, report):
+                row.value, row.unreadable = None, True
                 continue
-            row.value = _row_value(row.value, standard.dtype, report)
+            read = _row_value(row.value, standard.dtype, report)
+            row.unreadable = isinstance(row.value, Cell) and read is None and bool(row.value.text.strip())
+            row.value = read
         _check_periods(standard, report)
 
 
@@ -259,21 +262,55 @@ def _check_name(
 _PERIOD = re.compile(r"/(?:人/)?(年|季度|季|月|周|日|天)")
 
 
-def _period_contradicted(row: StandardRow, report: Report) -> bool:
-    """E110 when the value says per year and the row's 单位 per month (or the like):
-    ``2490元/年`` under 元/月 was read as 2,490 a month."""
+def _reference_unit(standard: Standard) -> str:
+    """The unit the province writes for a standard (its first row with one): what the
+    compiler takes every row's value to be in, whatever a row's own 单位 says."""
+    return next((row.unit for row in standard.rows if row.unit.strip()), "")
+
+
+def _money_unit(unit: str) -> tuple[str, str] | None:
+    """(scale, period) of a money unit: 元/人/月 is ("元", "月"), 万元/年 ("万元", "年");
+    None for a unit that is not money (倍, 平方米/人, %)."""
+    folded = fold_text(unit).replace(" ", "")
+    if "元" not in folded:
+        return None
+    period = _PERIOD.search(folded)
+    return ("万元" if "万元" in folded else "元", period[1] if period else "")
+
+
+def _unit_contradicted(row: StandardRow, reference: str, report: Report) -> bool:
+    """E110 when a row's 单位, or the unit written after its value, says another scale
+    or period than the province's unit for the standard: nothing converts them, so
+    ``16800元/年`` or 单位 万元/人/月 would be read as so many yuan a month."""
     if not isinstance(row.value, Cell):
         return False
-    written, declared = _PERIOD.search(fold_text(row.value.text)), _PERIOD.search(fold_text(row.unit))
-    if written is None or declared is None or written[1] == declared[1]:
+    text = row.value.text.strip()
+    declared = _money_unit(reference) if reference else None
+    own = _money_unit(row.unit) if row.unit.strip() else None
+    if declared is not None and own is not None and (
+        own[0] != declared[0] or (own[1] and declared[1] and own[1] != declared[1])
+    ):  # 元 under 元/人/月 says no period: not a contradiction
+        report.error(
+            "E110",
+            f"本行单位「{row.unit}」与省级规定的单位「{reference}」不符：数值不会换算",
+            row.value.location,
+            found=f"{text}（单位 {row.unit}）",
+            expected=f"按「{reference}」填写的数值",
+            hint=f"把数值换算为{reference}，并把单位改为{reference}",
+        )
+        return True
+    written = _PERIOD.search(fold_text(text))
+    period = (own[1] if own else "") or (declared[1] if declared else "")
+    if written is None or not period or written[1] == period:
         return False
+    unit = row.unit.strip() or reference
     report.error(
         "E110",
-        f"值「{row.value.text.strip()}」与本行单位「{row.unit}」的期间不符：数值不会换算",
+        f"值「{text}」与单位「{unit}」的期间不符：数值不会换算",
         row.value.location,
-        found=row.value.text.strip(),
-        expected=f"按单位「{row.unit}」填写的数值",
-        hint=f"把数值换算为{row.unit}后只写数字，或改正单位列",
+        found=text,
+        expected=f"按单位「{unit}」填写的数值",
+        hint=f"把数值换算为{unit}后只写数字，或改正单位列",
     )
     return True
 

@@ -42,7 +42,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
 
 def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Report) -> None:
     row = standard.row_on(as_of)
-    if row is not None and row.value is None and _is_own(book, row):
+    if row is not None and row.value is None and not row.unreadable and _is_own(book, row):
         report.error(
             "E405",
             f"标准参数「{_label(standard)}」没有取值",

@@ -81,7 +81,8 @@ TESTS = [
     ("1; 2", Disjunction((Compare("=", num("1")), Compare("=", num("2"))))),
     ("1,301", one(Compare("=", num("1301")))),
     ("1,301, 2", Disjunction((Compare("=", num("1301")), Compare("=", num("2"))))),
-    ("1,30", Disjunction((Compare("=", num("1")), Compare("=", num("30"))))),
+    ("1, 30", Disjunction((Compare("=", num("1")), Compare("=", num("30"))))),
+    ("max(1,30)", one(Compare("=", Call("max", (num("1"), num("30")))))),
     ("< 1, > 5", Disjunction((Compare("<", num("1")), Compare(">", num("5"))))),
     ("null, > 5", Disjunction((NullTest(), Compare(">", num("5"))))),
     (
@@ -218,6 +219,9 @@ REJECTED_TESTS = [
     ("<", "此处应为数值、名称或括号，实际为结尾"),
     ("2025-02-30", "日期「2025-02-30」不存在"),
     ("-, 1", "此处应为数值、名称或括号"),
+    # read as the list 1 or 30, or 10 or 0: decisions changed unseen (helper-42)
+    ("<1,30", "数字中的逗号位置不对：「1,30」"),
+    ("< 10,0000", "数字中的逗号位置不对：「10,0000」"),
 ]
 
 

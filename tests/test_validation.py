@@ -65,6 +65,18 @@ def _named_row(name: str, ident: str = "dibao_standard") -> Edit:
     return edit
 
 
+def _unit_row(value: str, unit: str) -> Edit:
+    """The county's dibao_standard row with a 单位 column."""
+
+    def edit(province: dict, county: dict) -> None:
+        county["标准参数"] = [
+            ["标识", "值", "单位", "生效日期", "失效日期", "来源"],
+            ["dibao_standard", value, unit, "2025-01-23", None, "杭州市民政局"],
+        ]
+
+    return edit
+
+
 CASES = {
     "field bound not an amount": Case(
         "E104", "字段", "F4", "金额", _province("字段", 3, 5, "零元")),
@@ -90,6 +102,13 @@ CASES = {
         _province("household_group", 5, 1, "< 13788元/年")),
     "per-year value under a per-month unit": Case(
         "E110", "标准参数", "C2", "期间不符", _province("标准参数", 1, 2, "13788元/年")),
+    # a row without a 单位 of its own is in the province's unit (helper-42)
+    "per-year value in a row without a unit": Case(
+        "E110", "标准参数", "B2", "与单位「元/人/月」的期间不符", _county("标准参数", 1, 1, "13788元/年"), True),
+    "a row's unit in 万元 where the province's is 元": Case(
+        "E110", "标准参数", "B2", "与省级规定的单位「元/人/月」不符", _unit_row("0.13", "万元/人/月"), True),
+    "a row's unit per year where the province's is per month": Case(
+        "E110", "标准参数", "B2", "与省级规定的单位「元/人/月」不符", _unit_row("13788", "元/人/年"), True),
     "boolean cell unreadable": Case(
         "E103", "标准参数", "M2", "", _province("标准参数", 1, 12, "也许")),
     "hit policy unknown": Case(
@@ -204,6 +223,24 @@ def test_units_that_fit_the_column_are_taken(tmp_path, cell, value):
     _set(province, "household_group", 5, 1 if cell == "B6" else 2, value)
     _set(province, "标准参数", 1, 2, "1149元/人/月")
     root = write_tables(tmp_path, province)
+    report = open_project(root, as_of=AS_OF).report
+    assert not report.errors, [d.render() for d in report.errors]
+
+
+def test_a_value_that_cannot_be_read_is_not_also_said_to_be_missing(tmp_path):
+    """「一千三」 gave E104 and then E405 「没有取值」: the value is there (helper-42)."""
+    province, county = province_sheets(), county_sheets()
+    _set(county, "标准参数", 1, 1, "一千三")
+    report = open_project(write_tables(tmp_path, province, county), as_of=AS_OF).report
+    assert [d.code for d in report.errors] == ["E104"]
+
+
+def test_a_unit_without_a_period_under_a_monthly_one_is_taken(tmp_path):
+    """单位 「元」 for a standard the province writes 元/人/月 says less, not otherwise."""
+    root = write_tables(tmp_path, county={"标准参数": [
+        ["标识", "值", "单位", "生效日期", "失效日期", "来源"],
+        ["dibao_standard", "1301", "元", "2025-01-23", None, "杭州市民政局"],
+    ]})
     report = open_project(root, as_of=AS_OF).report
     assert not report.errors, [d.render() for d in report.errors]
 
