@@ -22,7 +22,13 @@ from compiler.dmn import JZ, Names, Resolved, Unsupported, identifier
 from compiler.errors import InputError
 from compiler.expr import Compare, Disjunction, Expr, Literal, Test, render
 from compiler.model import KIND_NAMES, LEVEL_CN, DType, Kind, Level
-from compiler.normalise import fold_text
+from compiler.normalise import (
+    CONTROL_CHARACTERS,
+    EXCEL_CELL_LIMIT,
+    excel_length,
+    fold_text,
+)
+from compiler.read import control_characters, too_long
 
 POLICIES = {
     "UNIQUE",
@@ -876,6 +882,25 @@ def _table_rows(table: TableOut) -> list[list[str]]:
     return rows
 
 
+def _refuse_unwritable(content: dict[str, list[list[str]]], out: Path) -> None:
+    """E012 for a text longer than an Excel cell holds (openpyxl cut it to 32,767
+    characters, unsaid) and E011 for one with control characters (a model whose
+    declared encoding is wrong reads as such): the workbook would be refused when read."""
+    from openpyxl.utils import get_column_letter
+
+    found = []
+    for name, rows in content.items():
+        for r, row in enumerate(rows, start=1):
+            for c, text in enumerate(row, start=1):
+                where = Location(str(out), name, f"{get_column_letter(c)}{r}")
+                if CONTROL_CHARACTERS.search(text):
+                    found.append(control_characters(text, where))
+                if len(text) > EXCEL_CELL_LIMIT // 2 and excel_length(text) > EXCEL_CELL_LIMIT:
+                    found.append(too_long(text, where))
+    if found:
+        raise InputError(found)
+
+
 def write_workbook(imported: Imported, out: str | Path, replace: bool = False) -> Path:
     """Write the workbook as ``out`` (.xlsx) or as a folder of .csv files. Without
     ``replace`` an existing workbook, or a CSV file of the same name in the folder, is
@@ -883,6 +908,7 @@ def write_workbook(imported: Imported, out: str | Path, replace: bool = False) -
     replace the province's 字段 with the model's."""
     out = Path(out)
     content = sheets(imported)
+    _refuse_unwritable(content, out)
     targets = [out] if out.suffix.lower() == ".xlsx" else [out / f"{name}.csv" for name in content]
     existing = [p for p in targets if p.exists()]
     if existing and not replace:

@@ -696,3 +696,14 @@ def test_a_model_without_a_decision_table_is_refused(tmp_path: Path, capsys: pyt
     assert main(["import-dmn", str(model), "--out", str(out)]) == 1
     assert "E002 DMN 模型中没有决策表，未导入" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_text_too_long_for_a_cell_is_e012_and_nothing_is_written(tmp_path: Path) -> None:
+    """openpyxl cut a 40,000-character annotation to 32,767, unsaid (helper-42)."""
+    body = CHAINED.replace("<text>第一条</text>", f"<text>{'注' * 40_000}</text>")
+    imported = import_dmn(write(tmp_path, model(body)))
+    with pytest.raises(InputError) as refused:
+        write_workbook(imported, tmp_path / "out.xlsx")
+    [problem] = refused.value.diagnostics
+    assert (problem.code, problem.location.sheet, problem.location.cell) == ("E012", "Level", "D6")
+    assert not (tmp_path / "out.xlsx").exists()
