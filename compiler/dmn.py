@@ -78,8 +78,31 @@ def parse_xml(data: bytes) -> ET.Element:
     try:
         scanner.Parse(data, True)
     except expat.ExpatError as error:
-        raise ET.ParseError(str(error)) from None
+        raise ET.ParseError(_in_chinese(error)) from None
     return ET.fromstring(data)
+
+
+# expat's errors a DMN file from another tool meets, in Chinese with what to do
+_EXPAT_CN = {
+    expat.errors.XML_ERROR_INVALID_TOKEN: "有无法识别的字符或标记（文件若不是 UTF-8 编码，请在 XML 声明中写明 encoding）",
+    expat.errors.XML_ERROR_NO_ELEMENTS: "文件为空，或在元素结束之前就结束了（可能被截断）",
+    expat.errors.XML_ERROR_INCORRECT_ENCODING: "XML 声明的编码与文件实际的编码不符",
+    expat.errors.XML_ERROR_UNKNOWN_ENCODING: "XML 声明了无法识别的编码",
+    expat.errors.XML_ERROR_UNCLOSED_TOKEN: "有未写完的标记（文件可能被截断）",
+    expat.errors.XML_ERROR_TAG_MISMATCH: "开始标签与结束标签不匹配",
+    expat.errors.XML_ERROR_SYNTAX: "XML 语法错误",
+    expat.errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: "根元素之后还有多余的内容",
+    expat.errors.XML_ERROR_PARTIAL_CHAR: "文件在一个字符的中间结束（可能被截断或编码不对）",
+    expat.errors.XML_ERROR_UNDEFINED_ENTITY: "使用了未定义的实体（如 &nbsp;）",
+    expat.errors.XML_ERROR_DUPLICATE_ATTRIBUTE: "同一元素中有重复的属性",
+}
+
+
+def _in_chinese(error: expat.ExpatError) -> str:
+    """expat's message as a user reads it: where, and what, in Chinese."""
+    english = expat.errors.messages.get(error.code, str(error))
+    what = _EXPAT_CN.get(english, f"XML 格式错误（{english}）")
+    return f"第 {error.lineno} 行第 {error.offset + 1} 列：{what}"
 
 
 _DECLARED = re.compile(r"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -94,7 +117,7 @@ def _as_utf8(data: bytes) -> bytes:
     bom = data.startswith(b"\xef\xbb\xbf")
     declared = _DECLARED.match(data[3:].decode("latin-1") if bom else data[:200].decode("latin-1"))
     if declared is None:
-        return data
+        return _undeclared(data)
     name = "utf-8" if bom else declared[1]
     try:
         codec = codecs.lookup(name).name
@@ -108,6 +131,21 @@ def _as_utf8(data: bytes) -> bytes:
         raise ET.ParseError(f"内容不是 {name} 编码（第 {error.start + 1} 字节）") from None
     begin, end = declared.span(1)  # the declaration is ASCII: the same places in text
     return (text[:begin] + "UTF-8" + text[end:]).encode("utf-8")
+
+
+def _undeclared(data: bytes) -> bytes:
+    """A document declaring no encoding is UTF-8 (or UTF-16 with its byte order mark);
+    one that is not, but reads as GB18030, was saved so by a Chinese Windows tool."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("gb18030").encode("utf-8")
+        except UnicodeDecodeError:
+            return data  # expat says where it stops
+    return data
 
 
 def _codec(name: str) -> str | None:

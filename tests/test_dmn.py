@@ -707,3 +707,31 @@ def test_a_text_too_long_for_a_cell_is_e012_and_nothing_is_written(tmp_path: Pat
     [problem] = refused.value.diagnostics
     assert (problem.code, problem.location.sheet, problem.location.cell) == ("E012", "Level", "D6")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_model_saved_as_gbk_without_a_declaration_is_read_as_such(tmp_path: Path) -> None:
+    """Chinese Windows tools save GBK and declare nothing: E002 with expat's English
+    "not well-formed (invalid token)" (helper-42)."""
+    text = model(CHAINED).replace('<?xml version="1.0" encoding="UTF-8"?>\n', "")
+    path = tmp_path / "gbk.dmn"
+    path.write_bytes(text.encode("gbk"))
+    assert sheets(import_dmn(path))["Level"][5][3] == "第一条"
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"", "第 1 行第 1 列：文件为空"),
+        (b"<definitions><decision></definitions>", "开始标签与结束标签不匹配"),
+        (b"<definitions>", "在元素结束之前就结束了（可能被截断）"),
+    ],
+)
+def test_xml_that_is_not_well_formed_is_said_in_chinese_with_its_place(
+    tmp_path: Path, data: bytes, said: str
+) -> None:
+    path = tmp_path / "bad.dmn"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as refused:
+        import_dmn(path)
+    [problem] = refused.value.diagnostics
+    assert problem.code == "E002" and said in problem.render(), problem.render()
