@@ -34,8 +34,8 @@ def calendar_span_error(
         "E612",
         f"日期 {day} 起算的工作日超出工作日历的范围，无法计算",
         found=str(day),
-        expected=f"{COUNT_FIRST_DAY} 至 {LAST_DAY} 之间的日期",
-        hint="核对事件日期是否录错（如年份）；工作日历只覆盖这些年份",
+        expected=f"不早于 {COUNT_FIRST_DAY} 的日期，且从它数起的工作日在 {LAST_DAY} 之前数完",
+        hint=f"核对事件日期是否录错（如年份）；工作日历只覆盖 {COUNT_FIRST_YEAR} 至 {LAST_YEAR} 年",
         **({"household": household} if household is not None else {}),
         **({"event": event} if event is not None else {}),
     )
