@@ -336,7 +336,7 @@ class _Binder:
                     scope.location,
                     found=unit,
                     expected="只写金额（可带“元”“万元”），按比较的值的口径：月收入写月额，年收入写年额",
-                    hint=f"去掉「{unit[1:]}」；例如低保标准 1301 元/月 的年额应写 15612",
+                    hint=f"去掉「{unit[unit.index('/'):]}」；例如低保标准 1301 元/月 的年额应写 15612",
                 )
                 return node
             case Literal():

@@ -114,6 +114,12 @@ class ParseError(Exception):
 # ---------------------------------------------------------------- the lexer
 
 _UNITS = (
+    ("万元/人/月", Decimal(10000)),
+    ("万元/人/年", Decimal(10000)),
+    ("万元/月", Decimal(10000)),
+    ("万元/年", Decimal(10000)),
+    ("万/月", Decimal(10000)),
+    ("万/年", Decimal(10000)),
     ("元/人/月", Decimal(1)),
     ("元/人/年", Decimal(1)),
     ("元/月", Decimal(1)),
@@ -154,13 +160,15 @@ class Token:
     unit: str = ""  # a number's unit as written
 
 
-def _number(text: str, rest: str) -> tuple[Decimal, str]:
-    """The number's value and the unit that followed it ("" for none)."""
+def _number(text: str, rest: str) -> tuple[Decimal, str, int]:
+    """The number's value, the unit that followed it ("" for none) and how many
+    characters that took (a space may come first: 「1301 元」 as well as 「1301元」)."""
     value = Decimal(text.replace(",", ""))
+    spaced = rest[1:] if rest[:1] == " " else rest
     for unit, factor in _UNITS:
-        if rest.startswith(unit):
-            return value * factor, unit
-    return value, ""
+        if spaced.startswith(unit):
+            return value * factor, unit, len(rest) - len(spaced) + len(unit)
+    return value, "", 0
 
 
 def _comma_run(text: str, position: int) -> str:
@@ -198,9 +206,9 @@ def tokenize(text: str) -> list[Token]:
                     position,
                     text,
                 )
-            value, unit = _number(raw, text[end:])
+            value, unit, length = _number(raw, text[end:])
             tokens.append(Token("number", value, position, unit))
-            end += len(unit)
+            end += length
         elif kind == "date":
             tokens.append(Token("date", _date(raw, position, text), position))
         elif kind == "string":

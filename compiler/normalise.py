@@ -21,7 +21,7 @@ none                ``1,301.5``  yes      yes      yes      yes
 ``元``, ``￥``      ``1301元/月`` yes      no       no       no
 ``万``, ``万元``    ``1.5万元``   yes      ``万``   ``万``   no
 ``%``               ``35%``      no       yes      no       yes
-counts              ``3人``      no       yes      yes      no
+counts, ``倍``      ``3人``      no       yes      yes      no
 ==================  ===========  =======  =======  =======  ========
 
 A percent cell holds a share: ``35%`` and ``0.35`` are the same value. A bare number
@@ -191,7 +191,7 @@ _NUMBER = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 _QUANTITY = re.compile(
     rf"""(?P<sign>[+-]?)\ ?(?P<cur>[¥]?)\ ?(?P<sign2>[+-]?)\ ?
     (?P<num>{_NUMBER})\ ?
-    (?P<unit>万元{_PER}|元{_PER}|万|%|周岁|岁|个月|人|户|个|天|日|年|)$""",
+    (?P<unit>万元{_PER}|元{_PER}|万|%|周岁|岁|个月|人|户|个|天|日|年|倍|)$""",
     re.VERBOSE,
 )
 _UNIT_KINDS = {"万": Unit.WAN, "%": Unit.PERCENT}

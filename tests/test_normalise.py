@@ -166,6 +166,7 @@ Parser = Callable[[Stored | str], object]
         pytest.param(parse_money, "¥1.5万", Decimal(15000), id="money-yen-wan"),
         pytest.param(parse_number, "1.5", Decimal("1.5"), id="number"),
         pytest.param(parse_number, "150%", Decimal("1.5"), id="number-percent"),
+        pytest.param(parse_number, "1.5倍", Decimal("1.5"), id="number-times"),  # helper-42
         pytest.param(
             parse_number, "0.1234", Decimal("0.1234"), id="number-four-places"
         ),

@@ -100,6 +100,9 @@ CASES = {
     "per-year amount in a rule cell": Case(
         "E110", "household_group", "B6", "不会按月或按年换算",
         _province("household_group", 5, 1, "< 13788元/年")),
+    "per-year 万元 in a rule cell": Case(
+        "E110", "household_group", "B6", "「万元/年」不会按月或按年换算",
+        _province("household_group", 5, 1, "< 1.5万元/年")),
     "per-year value under a per-month unit": Case(
         "E110", "标准参数", "C2", "期间不符", _province("标准参数", 1, 2, "13788元/年")),
     # a row without a 单位 of its own is in the province's unit (helper-42)
