@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     publish.add_argument(
         "--withdraw",
-        type=int,
+        type=lambda text: count(text, least=1),
         metavar="N",
         help="撤回第 N 版：发布一个恢复其之前内容的新版本",
     )

@@ -1036,3 +1036,14 @@ def test_a_note_that_would_drive_a_terminal_or_not_export_is_refused(
         "--author", "张三", "--tables", str(tables), "--registry", str(registry),
     )
     assert code == 0 and "已发布 330106@1" in out
+
+
+def test_a_version_number_to_withdraw_that_is_not_positive_is_a_usage_error(
+    tables, registry, capsys
+):
+    """--withdraw=-1 reached the registry and was told 「330106@-1 不存在」 (helper-42)."""
+    code, _, err = run(
+        capsys, "publish", "--county", COUNTY, "--withdraw=-1", "--note", "x",
+        "--tables", str(tables), "--registry", str(registry),
+    )
+    assert code == 2 and "参数 --withdraw：「-1」应为正整数" in err
