@@ -1042,8 +1042,8 @@ def test_a_version_number_to_withdraw_that_is_not_positive_is_a_usage_error(
     tables, registry, capsys
 ):
     """--withdraw=-1 reached the registry and was told 「330106@-1 不存在」 (helper-42)."""
-    code, _, err = run(
-        capsys, "publish", "--county", COUNTY, "--withdraw=-1", "--note", "x",
-        "--tables", str(tables), "--registry", str(registry),
-    )
-    assert code == 2 and "参数 --withdraw：「-1」应为正整数" in err
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["publish", "--county", COUNTY, "--withdraw=-1", "--note", "x",
+                  "--tables", str(tables), "--registry", str(registry)])
+    assert stopped.value.code == 2
+    assert "参数 --withdraw：「-1」应为正整数" in capsys.readouterr().err
