@@ -190,6 +190,18 @@ def _parse_row(
             return None
     needed = ("subject", "variable") if kind == "monotone" else ("then",)
     absent = [k for k in needed if parsed[k] is None]
+    if absent and absent[0] not in places:  # the sheet has no such column at all
+        message = f"不变式表缺少「{INVARIANT_COLUMNS[absent[0]][0]}」列"
+        if not any(f.message == message for f in problems):
+            problems.append(
+                finding(
+                    "E209",
+                    message,
+                    sheet.location(1, 1),
+                    expected="表头：标识、说明、种类、对象、变量、条件、要求、依据",
+                )
+            )
+        return None
     if absent:
         missing = [INVARIANT_COLUMNS[k][0] for k in absent]
         problems.append(
@@ -274,6 +286,8 @@ class Binding:
         )
         if invariant.kind == "monotone":
             self.check_monotone()
+        else:
+            self.check_requires()
 
     def roots(self) -> list[str]:
         nodes = [
@@ -356,6 +370,43 @@ class Binding:
                     "单调不变式的变量应为数值输入，例如 income_per_capita", "variable"
                 )
             )
+
+    def check_requires(self) -> None:
+        """A 要求 row writes 条件 and 要求, each a yes/no condition: cells left in 对象 or
+        变量 were ignored, and 要求 = income_per_capita was "proved" false as 0."""
+        if self.problems:
+            return
+        if self.subject is not None or self.variable_expr is not None:
+            self.problems.append(
+                self._unsupported("要求不变式只写 条件 与 要求，对象、变量应留空", "subject", "variable")
+            )
+            return
+        for key, node in (("when", self.when), ("then", self.then)):
+            if node is not None and not self._condition(node):
+                column = INVARIANT_COLUMNS[key][0]
+                self.problems.append(
+                    finding(
+                        "E303",
+                        f"不变式「{self.invariant.id}」的{column}应为是/否的条件",
+                        self.invariant.at(key),
+                        found=self.invariant.text(key),
+                        expected="比较或是/否的值，如 income_per_capita < 低保标准、dibao_assets_ok",
+                    )
+                )
+
+    def _condition(self, node: Expr) -> bool:
+        """Whether ``node`` is yes or no: a comparison, and/or/not, 是/否, a boolean
+        value or a function (exists, every, is_null...; checked when bound)."""
+        match node:
+            case Binary(op, _, _):
+                return op in ("=", "!=", "<", "<=", ">", ">=", "and", "or")
+            case Unary(op, _):
+                return op == "not"
+            case Literal(value):
+                return isinstance(value, bool) or value is None
+            case Name(name):
+                return self.county.plan.items[name].dtype.kind is Kind.BOOLEAN
+        return True
 
     def _unsupported(self, why: str, *keys: str) -> Finding:
         return finding(

@@ -712,6 +712,10 @@ def test_bound_over_standards_is_checked_per_county(tmp_path: Path) -> None:
         (["x", None, "单调", "income", "income", None, None, None], "E306", "D2"),
         (["x", None, "单调", "group", "assets_ok", None, None, None], "E306", "E2"),
         (["x", None, "单调", "group", "income", "assets_ok", None, None], "E306", "F2"),
+        # helper-42: a 要求 that is no condition was "proved" false; 对象 was ignored
+        (["x", None, "要求", None, None, None, "income", None], "E303", "G2"),
+        (["x", None, "要求", None, None, "income + 1", "assets_ok", None], "E303", "F2"),
+        (["x", None, "要求", "group", None, None, "assets_ok", None], "E306", "D2"),
     ],
     ids=[
         "unknown-kind",
@@ -722,6 +726,9 @@ def test_bound_over_standards_is_checked_per_county(tmp_path: Path) -> None:
         "subject-not-enum",
         "variable-not-numeric",
         "monotone-with-condition",
+        "requirement-not-a-condition",
+        "condition-not-a-condition",
+        "requires-with-subject",
     ],
 )
 def test_invariant_sheet_problems_point_at_the_cell(
@@ -735,6 +742,16 @@ def test_invariant_sheet_problems_point_at_the_cell(
     )
     assert code in codes(found)
     assert (one(found, code).location.sheet, one(found, code).location.cell) == ("不变式", cell)
+
+
+def test_an_invariant_sheet_without_the_requirement_column_is_e209_once(tmp_path: Path) -> None:
+    """Every 要求 row was E108 「缺少要求」 at column A (helper-42)."""
+    header = [h for h in INVARIANT_HEADER if h != "要求"]
+    rows = [[c for h, c in zip(INVARIANT_HEADER, row, strict=True) if h != "要求"] for row in (REQUIRES, REQUIRES)]
+    rows[1][0] = "second"
+    found, _ = check(write(tmp_path, {"eligibility": ELIGIBILITY}, invariants=[header, *rows]))
+    [problem] = [f for f in found if f.code in ("E209", "E108")]
+    assert problem.code == "E209" and "缺少「要求」列" in problem.message
 
 
 def test_an_invariant_defined_twice_is_e207_at_the_second(tmp_path: Path) -> None:
