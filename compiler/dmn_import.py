@@ -705,6 +705,8 @@ class _Importer:
         entries = _children(rule, "inputEntry")
         outputs = _children(rule, "outputEntry")
         where = f"规则 {ident}"
+        if any(r.ident == ident for r in out.rules):  # the workbook would be E206 later
+            return [(f"{where} 的 id 与同一决策表中前面的规则重复", ident, rule)]
         if len(entries) != len(out.inputs) or len(outputs) != len(out.outputs):
             return [(f"{where} 的条目个数与表头不符", None, rule)]
         problems, cells, values = [], [], []

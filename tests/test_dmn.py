@@ -735,3 +735,11 @@ def test_xml_that_is_not_well_formed_is_said_in_chinese_with_its_place(
         import_dmn(path)
     [problem] = refused.value.diagnostics
     assert problem.code == "E002" and said in problem.render(), problem.render()
+
+
+def test_two_rules_with_one_id_are_refused_at_import(tmp_path: Path) -> None:
+    """The workbook was written and failed check with E206 later (helper-42)."""
+    body = CHAINED.replace('<rule id="r_high">', '<rule id="r_low">')
+    with pytest.raises(InputError) as refused:
+        import_dmn(write(tmp_path, model(body)))
+    assert any("规则 r_low 的 id 与同一决策表中前面的规则重复" in d.render() for d in refused.value.diagnostics)
