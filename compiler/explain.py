@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from compiler.bind import Plan
-from compiler.calendar import WorkCalendar
+from compiler.calendar import WorkCalendar, unlisted_year_warning, unlisted_years
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
 from compiler.errors import InputError, ValidationFailed
@@ -111,9 +111,22 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
         ),
         f"结论：{_label(plan, 'group')} = {_show(result.household.get('group'))}",
     ]
+    lines.extend(_calendar_notes(plan, result, as_of))
     for entry in result.trace:
         lines.extend(_entry_lines(plan, interpreter, result, entry))
     return "\n".join(lines)
+
+
+def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
+    """W403 for the years this household's events count working days in with no
+    holiday schedule, as evaluate says for the file (it said nothing here)."""
+    listed = {d.day.year for d in plan.rulebook.calendar}
+    days = [e.get("event.date") for e in result.events]
+    dated = [d for d in days if isinstance(d, date) and d <= as_of]
+    return [
+        f"注意：{unlisted_year_warning(year, n, '本户').render()}"
+        for year, n in unlisted_years(listed, dated).items()
+    ]
 
 
 def _entry_lines(
