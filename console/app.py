@@ -55,7 +55,20 @@ def signed_out_pages() -> list[st.Page]:
               for name, title, *_ in PAGES]]
 
 
+def _log_to_stderr() -> None:
+    """The library's logger has only a NullHandler: a page's failure logged with its
+    traceback reached no file (helper-39). Added once; Streamlit reruns this script."""
+    logger = logging.getLogger("jiuzhu")
+    if not any(getattr(h, "_jiuzhu_console", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._jiuzhu_console = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
 def main() -> None:
+    _log_to_stderr()
     user = signed_in()
     if user is None:
         st.navigation(signed_out_pages(), position="hidden").run()

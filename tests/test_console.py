@@ -277,6 +277,25 @@ def test_an_uploaded_workbooks_hidden_rows_are_said_after_it_is_taken(
     assert "已用上传的" in text and "上传的文件已采用；读取时注意到" in text and "W002" in text
 
 
+def test_a_standards_row_named_only_by_its_chinese_name_is_shown(
+    env: dict[str, Path], tmp_path: Path
+) -> None:
+    """A row with 名称 and no 标识 is valid; the grid sorted NaN with text and the page
+    stopped with a TypeError on every visit, uploader gone (helper-39)."""
+    text = (
+        "标识,名称,值,生效日期,失效日期,来源\n"
+        "minimum_wage,最低工资标准,2660,2026-01-01,,浙政发\n"
+        ",低保标准,1500,2025-01-23,,杭州市民政局\n"
+    )
+    at = page(start(ADMIN), "standards")
+    at.file_uploader[0].upload("标准参数.csv", text.encode("utf-8"))
+    at.run()
+    assert not at.exception and "内部错误" not in shown(at)
+    assert "1500" in at_grid_values(at)
+    page(at, "standards")
+    assert not at.exception and "内部错误" not in shown(at) and at.file_uploader
+
+
 def test_a_workbook_named_for_another_county_is_not_taken(env: dict[str, Path], tmp_path: Path) -> None:
     """An admin of 330106 uploading 滨江's workbook replaced their copy without a word
     (helper-35)."""

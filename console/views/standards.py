@@ -154,7 +154,7 @@ def column_config(grid: grids.Grid) -> dict:
         if column in grids.YES_NO_COLUMNS:
             config[column] = st.column_config.SelectboxColumn(column, options=["是", "否"])
     if grid.sheet.name == "标准参数" and "标识" in grid.columns:
-        known = sorted({s.id for s in province.values()} | {v for v in grid.frame["标识"] if v})
+        known = sorted({s.id for s in province.values()} | {v for v in grid.frame["标识"] if isinstance(v, str) and v.strip()})
         config["标识"] = st.column_config.SelectboxColumn("标识", options=known)
     if "值" in grid.columns:
         config["值"] = st.column_config.TextColumn("值", help="可写 1301、1,301、1301元、150%；程序按该标准的类型读取")
