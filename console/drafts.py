@@ -22,9 +22,12 @@ refused with the reader's E011/E012 (``UnwritableCells``), never cut or crashed 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -207,28 +210,44 @@ def save_sheets(draft: Draft, sheets: list[Sheet], author: str, revision: int) -
 
     Raises StaleDraft when someone did, UnwritableCells when a cell cannot be stored.
     """
-    current = _load_meta(Path(draft.folder)) or draft
-    if current.revision != revision:
-        raise StaleDraft(f"草稿已在别处保存（{current.updated_by}，{current.updated_at[:19].replace('T', ' ')}）")
-    problems = [d for sheet in sheets for d in unwritable(sheet, str(current.workbook))]
-    if problems:
-        raise UnwritableCells(problems)
-    write_xlsx(current.workbook, sheets)
-    current.revision += 1
-    current.updated_at, current.updated_by = _now(), author
-    _save_meta(current)
-    return current
+    with _locked(Path(draft.folder)):  # two sessions saving at once: one is stale
+        current = _load_meta(Path(draft.folder)) or draft
+        if current.revision != revision:
+            raise StaleDraft(f"草稿已在别处保存（{current.updated_by}，{current.updated_at[:19].replace('T', ' ')}）")
+        problems = [d for sheet in sheets for d in unwritable(sheet, str(current.workbook))]
+        if problems:
+            raise UnwritableCells(problems)
+        write_xlsx(current.workbook, sheets)
+        current.revision += 1
+        current.updated_at, current.updated_by = _now(), author
+        _save_meta(current)
+        return current
 
 
 def set_base(draft: Draft, number: int, digest: str) -> Draft:
     """Record that the draft now builds on version ``number`` (after a publish, or when
     the admin keeps their edits over a colleague's newer version)."""
-    current = _load_meta(Path(draft.folder)) or draft
-    current.base, current.base_hash = number, digest
-    current.revision += 1
-    current.updated_at = _now()
-    _save_meta(current)
-    return current
+    with _locked(Path(draft.folder)):
+        current = _load_meta(Path(draft.folder)) or draft
+        current.base, current.base_hash = number, digest
+        current.revision += 1
+        current.updated_at = _now()
+        _save_meta(current)
+        return current
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """The draft's revision checked and written by one session at a time: both of two
+    sessions saving at once were told 「已保存」 and one edit was lost (helper-39).
+    flock excludes other threads' opens of the file as well as other processes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".save.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def reload(draft: Draft) -> Draft:

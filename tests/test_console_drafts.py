@@ -36,6 +36,42 @@ def test_a_save_from_an_older_revision_is_refused(config: Settings) -> None:
         drafts.save_sheets(draft, sheets, "xihu", draft.revision)  # the other tab's revision
 
 
+def test_two_sessions_saving_at_once_do_not_both_succeed(
+    config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both were told 「已保存」 and one edit was lost: the revision was checked, then
+    written, with nothing between (helper-39). The write is slowed to open the window."""
+    import threading
+    import time
+
+    draft = drafts.open_draft(config, "330106", "xihu")
+    sheets = drafts.load_sheets(draft)
+    slow = drafts.write_xlsx
+
+    def write(*args: object) -> None:
+        time.sleep(0.3)
+        slow(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts, "write_xlsx", write)
+    start, outcomes = threading.Barrier(2), []
+
+    def save() -> None:
+        start.wait()
+        try:
+            drafts.save_sheets(draft, sheets, "xihu", draft.revision)
+            outcomes.append("saved")
+        except drafts.StaleDraft:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["saved", "stale"]
+    assert drafts.reload(draft).revision == draft.revision + 1
+
+
 def test_a_draft_starts_from_the_latest_published_version(config: Settings) -> None:
     from compiler.registry_publish import publish
 
