@@ -145,12 +145,31 @@ def _reader_context(config: Settings, user: User, names: dict[str, str]) -> Cont
 # ---------------------------------------------------------------- cached library calls
 
 
-# The dates a date picker offers: the working-day calendar's span, as the CLI's
-# --as-of and --effective (Streamlit's default is ten years either side of today),
-# shown as the tables write dates
-DATES: dict[str, Any] = {
-    "min_value": date(FIRST_YEAR, 1, 1), "max_value": date(LAST_YEAR, 12, 31), "format": "YYYY-MM-DD",
-}
+DATE_PLACEHOLDER = "如 2025-07-01、2025/7/1 或 2025年7月1日"
+
+
+def date_field(where: Any, label: str, key: str, default: date) -> str:
+    """A date typed as the tables and the CLI take it. Streamlit's date picker turned
+    「2015年1月1日」 typed into its year into 2015-11-01 unsaid, and past its range showed
+    an English error while the page went on with the previous date (helper-39). Returns
+    the text; ``read_date`` reads it."""
+    return where.text_input(label, value=default.isoformat(), key=key, placeholder=DATE_PLACEHOLDER,
+                            help=f"{FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31 之间的日期")
+
+
+def read_date(text: str, label: str, where: Any = st) -> date | None:
+    """The date of ``date_field``'s text, as ``jiuzhu --as-of`` reads it (the span of
+    the working-day calendar, no spreadsheet serials); None after saying in Chinese
+    what is wrong with it."""
+    import argparse
+
+    from compiler.cli import parse_date
+
+    try:
+        return parse_date(text.strip())
+    except argparse.ArgumentTypeError as problem:
+        where.error(f"{label}：{problem}")
+        return None
 
 
 def checked(ctx: Context, analysis: bool = False, as_of: date | None = None) -> workspace.Checked:

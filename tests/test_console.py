@@ -93,7 +93,7 @@ def set_dibao(at: AppTest, value: str, starts: str = AS_OF) -> AppTest:
     page(at, "standards")
     at.selectbox(key="quick_standard").set_value("dibao_standard")
     at.text_input(key="quick_value").input(value)
-    at.date_input(key="quick_from").set_value(date.fromisoformat(starts))
+    at.text_input(key="quick_from").input(starts)
     button(at, "写入工作副本").click()
     at.run()
     assert not at.exception
@@ -342,7 +342,7 @@ def test_analysis_page_lists_a_shadowed_rule_with_its_witness(env: dict[str, Pat
 
 def publish(at: AppTest, note: str, effective: str = "2025-01-01") -> AppTest:
     page(at, "publish")
-    at.date_input(key="publish_effective").set_value(date.fromisoformat(effective))
+    at.text_input(key="publish_effective").input(effective)
     at.text_area(key="publish_note").input(note)
     button(at, "发布前检查").click()
     at.run()
@@ -360,14 +360,37 @@ def test_the_publish_review_checks_as_of_the_effective_date(env: dict[str, Path]
     assert not [b for b in at.button if b.key == "publish_confirm"]
 
 
-def test_date_pickers_offer_the_calendars_span(env: dict[str, Path]) -> None:
-    """Streamlit's default is ten years either side of today, not the 2015-2040 the
-    CLI and the service take; typing 2010 showed an English range error (helper-35)."""
-    at = start(ADMIN)
-    for name, key in (("publish", "publish_effective"), ("history", "diff_as_of")):
-        page(at, name)
-        picker = at.date_input(key=key)
-        assert (picker.min, picker.max) == (date(2015, 1, 1), date(2040, 12, 31))
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("2041-01-01", "超出 2015-01-01 至 2040-12-31 的范围"),
+        ("2026-02-30", "无法识别"),
+        ("45900", "是一个数字（像 Excel 的日期序号）"),
+    ],
+)
+def test_a_date_out_of_the_span_or_not_a_date_is_said_in_chinese_and_not_used(
+    env: dict[str, Path], typed: str, said: str
+) -> None:
+    """Streamlit's date picker showed an English range error and the review went on
+    with the date shown before; 2026-02-30 became 02-28 unsaid (helper-35, helper-39)."""
+    at = publish(start(ADMIN), "一次发布", "2025-03-01")
+    assert [b for b in at.button if b.key == "publish_confirm"]
+    at.text_input(key="publish_effective").input(typed)
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert f"生效日期：日期「{typed}」" in text and said in text
+    assert not [b for b in at.button if b.key == "publish_confirm"]
+    page(at, "history")
+    at.text_input(key="diff_as_of").input(typed)
+    at.run()
+    assert f"决策日：日期「{typed}」" in shown(at)
+
+
+def test_a_date_typed_as_chinese_text_is_the_date_written(env: dict[str, Path]) -> None:
+    """「2015年1月1日」 typed into the picker's year became 2015-11-01 (helper-39)."""
+    at = publish(start(ADMIN), "一次发布", "2025年3月1日")
+    assert [b.label for b in at.button if b.key == "publish_confirm"] == ["确认发布：2025-03-01 起生效"]
 
 
 def test_the_quick_form_reads_dates_written_as_text_in_other_forms(env: dict[str, Path]) -> None:
@@ -535,7 +558,7 @@ def test_a_diff_on_a_date_the_samples_cannot_be_decided_still_shows_the_tables(
     page(at, "history")
     at.selectbox(key="diff_old").set_value("330106@1")
     at.selectbox(key="diff_new").set_value("330106（我的工作副本）")
-    at.date_input(key="diff_as_of").set_value(date(2025, 2, 1))
+    at.text_input(key="diff_as_of").input("2025-02-01")
     button(at, "比较").click()
     at.run()
     assert not at.exception

@@ -38,7 +38,10 @@ st.subheader("比较两个版本")
 left, right, when = st.columns([2, 2, 1])
 old = left.selectbox("原来", choices, index=0, key="diff_old", placeholder="请选择")
 new = right.selectbox("现在", choices, index=len(choices) - 1, key="diff_new", placeholder="请选择")
-as_of: date = when.date_input("决策日", value=ctx.settings.today(), key="diff_as_of", **ui.DATES)
+as_of_read = ui.read_date(ui.date_field(when, "决策日", "diff_as_of", ctx.settings.today()), "决策日")
+if as_of_read is None:
+    st.stop()
+as_of: date = as_of_read
 with_samples = st.checkbox("同时比较样本家庭的决策（较慢）", value=True, key="diff_samples")
 
 

@@ -50,10 +50,13 @@ if current != draft.base:
 
 st.caption(f"工作副本基于第 {draft.base} 版" if draft.base else "本县还没有已发布的版本，这将是第 1 版")
 left, right = st.columns([1, 3])
-effective = left.date_input("生效日期", value=ctx.settings.today(), key="publish_effective",
-                            **ui.DATES)
+effective_text = ui.date_field(left, "生效日期", "publish_effective", ctx.settings.today())
 note = right.text_area("版本说明（必填）", key="publish_note", placeholder="例如：依据杭民发〔2025〕X 号调整低保标准",
                        height=80)
+effective = ui.read_date(effective_text, "生效日期")
+if effective is None:  # never go on with the date shown before
+    st.session_state.pop("publish_ready", None)
+    st.stop()
 key = (ctx.stamp, effective, note.strip())
 
 if st.button("发布前检查", key="publish_review", type="secondary"):

@@ -225,12 +225,13 @@ def quick_edit() -> None:
             choice = st.selectbox("标准", [s.id for s in overridable], key="quick_standard", placeholder="请选择",
                                   format_func=lambda i: f"{province[i].name_cn}（{i}）")
             value = st.text_input("新取值", key="quick_value", placeholder="例如 1400")
-            starts = st.date_input("生效日期", value=ctx.settings.today(), key="quick_from", **ui.DATES)
+            starts_text = ui.date_field(st, "生效日期", "quick_from", ctx.settings.today())
             source = st.text_input("来源（文件号或网址）", key="quick_source")
             verified = st.checkbox("已与正式文件核对（核实＝是）", value=False, key="quick_verified",
                                    help="不勾选时写入“核实＝否”，检查会提示该标准尚未核实（W401）")
             submitted = st.form_submit_button("写入工作副本", type="primary")
-        if submitted:
+        starts = ui.read_date(starts_text, "生效日期") if submitted else None
+        if submitted and starts is not None:
             assert ctx.draft is not None
             latest = drafts.load_sheets(ctx.draft)
             note = apply_quick(latest, province[choice], value.strip(), starts, source.strip(), verified)
