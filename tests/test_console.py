@@ -9,7 +9,6 @@ tmp_path and named by the JIUZHU_* variables console.config reads.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest
