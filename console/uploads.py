@@ -74,7 +74,11 @@ def save(folder: Path, files: list[tuple[str, bytes]]) -> Saved:
         result.written.append(target.name)
     result.problems += _unpaired(folder, result.written)
     readable = {p.name for p in sources(folder)}
-    result.chosen = next((n for n in result.written if n in readable), None)
+    # the uploader keeps every file chosen so far, in order: preview the newest set,
+    # a members or events file by the households file it goes with
+    result.written = list(dict.fromkeys(result.written))
+    heads = [sibling(folder / n, "households").name if role(folder / n) else n for n in result.written]
+    result.chosen = next((n for n in reversed(heads) if n in readable), None)
     return result
 
 

@@ -597,6 +597,26 @@ def test_uploaded_households_are_previewed(env: dict[str, Path]) -> None:
     assert "U1" in frames(at) and "家庭 U1" in shown(at)
 
 
+def test_a_members_file_added_later_is_read_and_a_newer_upload_is_chosen(env: dict[str, Path]) -> None:
+    """members.csv added after households.csv left the old E605 「找不到成员文件」 on
+    screen, and a newer upload was never chosen (helper-39)."""
+    at = page(start(ADMIN), "preview")
+    households = "household_id,county_code\nC1,330106\n".encode()
+    members = "household_id,person_id,birth_date\nC1,C1-1,1950-01-01\n".encode()
+    at.file_uploader(key="households_upload").upload("x-households.csv", households)
+    at.run()
+    assert "E605" in shown(at)
+    at.file_uploader(key="households_upload").upload("x-members.csv", members)
+    at.run()
+    assert not at.exception and "E605" not in shown(at) and "C1" in frames(at)
+    line = {"household_id": "J1", "county_code": "330106",
+            "members": [{"person_id": "J1-1", "birth_date": "1950-01-01"}]}
+    at.file_uploader(key="households_upload").upload("later.jsonl", (json.dumps(line) + "\n").encode())
+    at.run()
+    assert at.selectbox(key="households_source").value == "上传：later.jsonl"
+    assert "J1" in frames(at)
+
+
 def test_reviewer_reads_an_admins_working_copy(env: dict[str, Path]) -> None:
     set_dibao(start(ADMIN), "1700")
     at = start(REVIEWER_USER)
