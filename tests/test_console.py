@@ -601,8 +601,8 @@ def test_a_members_file_added_later_is_read_and_a_newer_upload_is_chosen(env: di
     """members.csv added after households.csv left the old E605 「找不到成员文件」 on
     screen, and a newer upload was never chosen (helper-39)."""
     at = page(start(ADMIN), "preview")
-    households = "household_id,county_code\nC1,330106\n".encode()
-    members = "household_id,person_id,birth_date\nC1,C1-1,1950-01-01\n".encode()
+    households = b"household_id,county_code\nC1,330106\n"
+    members = b"household_id,person_id,birth_date\nC1,C1-1,1950-01-01\n"
     at.file_uploader(key="households_upload").upload("x-households.csv", households)
     at.run()
     assert "E605" in shown(at)
