@@ -136,7 +136,7 @@ def publish(
             E708 the note is empty, too long or holds control characters;
             E709 the content is that of the version in force on ``effective``.
     """
-    _check_note(note)
+    check_note(note)
     store = Registry(registry or default_path(tables_root))
     prepared = prepare(tables_root, county, effective, analyse)
     current = store.latest(county)
@@ -176,7 +176,7 @@ MAX_NOTE = 1000  # characters: a sentence or two, and a cell Excel can hold
 _NOTE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _check_note(note: str) -> None:
+def check_note(note: str) -> None:
     """E708 for a note that is empty, longer than ``MAX_NOTE`` or holds a control
     character; a version cannot be changed once published."""
     problem = None
@@ -292,7 +292,7 @@ def withdraw(
     before it. Raises RegistryError: E704 nothing to restore or no such version,
     E702 stale base, E708 a note with control characters or too long."""
     if note:
-        _check_note(note)
+        check_note(note)
     store = Registry(registry)
     target = store.get(county, number)
     # what would be in force on its date had it never been published: a version

@@ -386,6 +386,13 @@ def test_a_date_out_of_the_span_or_not_a_date_is_said_in_chinese_and_not_used(
     assert f"决策日：日期「{typed}」" in shown(at)
 
 
+def test_a_note_publishing_would_refuse_is_said_at_the_review(env: dict[str, Path]) -> None:
+    """A 40,000-character note passed 发布前检查; only 确认发布 said E708 (helper-39)."""
+    at = publish(start(ADMIN), "依据" * 20_000, "2025-03-01")
+    assert "**E708** 版本说明过长" in shown(at)
+    assert not [b for b in at.button if b.key == "publish_confirm"]
+
+
 def test_a_date_typed_as_chinese_text_is_the_date_written(env: dict[str, Path]) -> None:
     """「2015年1月1日」 typed into the picker's year became 2015-11-01 (helper-39)."""
     at = publish(start(ADMIN), "一次发布", "2025年3月1日")
@@ -521,7 +528,7 @@ def test_a_publish_overtaken_after_the_review_says_what_to_do_here(
     button(at, "确认发布").click()
     at.run()
     text = shown(at)
-    assert "发布被拒绝" in text and "E702" in text and "刷新本页" in text
+    assert "发布被拒绝" in text and "E702" in text and "再次点「发布」" in text
     assert "jiuzhu diff" not in text and "--base" not in text
 
 

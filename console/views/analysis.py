@@ -73,6 +73,7 @@ for title, _, group in GROUPS:
         continue
     st.subheader(f"{title}（{len(items)}）")
     for d in items:
-        with st.expander(f"{d.code} · {place(d)} · {d.message[:80]}", expanded=d.is_error):
+        title = d.message if len(d.message) <= 80 else d.message[:79] + "……"
+        with st.expander(f"{d.code} · {place(d)} · {title}", expanded=d.is_error):
             ui.diagnostics_list([d], place)
             witness(d.extra)

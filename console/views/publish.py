@@ -63,6 +63,13 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
     if not note.strip():
         st.error("请填写版本说明。")
         st.stop()
+    from compiler.registry_publish import check_note
+
+    try:  # a note too long or with control characters: said here, not at the last click
+        check_note(note.strip())
+    except JiuzhuError as error:
+        ui.diagnostics_list(error.diagnostics)
+        st.stop()
     with st.spinner("正在检查工作副本（含一致性分析）……"):
         # as the publish itself checks: as of the effective date (a standard with no
         # value in force on it is an error there, whatever today's tables say)
@@ -93,7 +100,9 @@ if ready and ready[0] == key:
     _, baseline_label, comparison, warnings, overtaken = ready
     st.subheader("发布前核对")
     if overtaken is not None:  # the CLI's W701: later-dated versions will replace this one
-        ui.diagnostics_list([overtaken])
+        ui.diagnostics_list([dataclasses.replace(overtaken, hint=(
+            "如需本版改动在较晚版本生效之后继续适用，请在本版发布后再发布一版，生效日期为较晚版本的日期；"
+            "「历史与对比」页列出各版本的生效日期"))])
     if baseline_label is None:
         st.info(f"{effective} 没有生效的已发布版本：这一版将是本县在该日的第一个版本。"
                 "下面是与 tables 文件夹中本县工作簿相比的改动。")
@@ -133,7 +142,7 @@ if ready and ready[0] == key:
         if refusal is not None:
             st.error("发布被拒绝：")
             # the CLI's advice (jiuzhu diff, --base) is this page's own buttons here
-            ui.diagnostics_list([dataclasses.replace(d, hint="刷新本页：页面会列出同事发布的版本，可查看差异后选择保留或放弃自己的修改")
+            ui.diagnostics_list([dataclasses.replace(d, hint="在左侧菜单中再次点「发布」（不要刷新浏览器，刷新会退出登录）：页面会列出同事发布的版本，可查看差异后选择保留或放弃自己的修改")
                                  if d.code == "E702" else d for d in refusal], ui.placer(ctx))
             st.stop()
         st.rerun()
