@@ -9,8 +9,7 @@ date where it or a standard in its bound changes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date
-from itertools import pairwise
+from datetime import date, timedelta
 
 from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
@@ -92,11 +91,17 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
     can check when its own bound is blank, and a version cannot be changed."""
     if standard.dtype.kind is not Kind.MONEY:
         return
-    periods = _typed(standard, sorted(standard.rows, key=lambda r: r.effective_from or date.min))
-    for (_, before), (row, value) in pairwise(periods):
+    values = {id(row): value for row, value in _typed(standard, standard.rows)}
+    for row in standard.rows:
         mine = _is_own(book, row) or row.workbook == _province_path(book)
-        if not mine or before <= 0:  # type: ignore[operator]
+        if not mine or row.effective_from is None or id(row) not in values:
             continue
+        # the period before is what was in force the day before, whichever workbook
+        # gave it (a county's 2400 against its city's 1301, not the province's 1149)
+        previous = standard.row_on(row.effective_from - timedelta(days=1))
+        before, value = values.get(id(previous)), values[id(row)]
+        if previous is None or before is None or before <= 0 or value <= 0:  # type: ignore[operator]
+            continue  # a negative amount is E406
         ratio = value / before  # type: ignore[operator]
         if ratio > JUMP or ratio * JUMP < 1:
             report.warn(

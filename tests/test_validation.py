@@ -343,6 +343,26 @@ def test_an_amount_ten_times_the_period_before_is_a_warning_at_its_cell(tmp_path
         assert f"2026-01-01 起的取值 {value}" in found[0].message and "上一期 1301" in found[0].message
 
 
+@pytest.mark.parametrize(("value", "warned"), [("2400", False), ("600", True)])
+def test_a_new_amount_is_compared_with_the_one_in_force_the_day_before(tmp_path, value, warned):
+    """A county's 2400 was compared with the province's 1149, sorted before it, not the
+    city's 1301 in force, so 2400 was warned and 600 was not (helper-39)."""
+    from tests.workbooks import write_xlsx
+
+    county = county_sheets()
+    county["标准参数"] = [county["标准参数"][0], ["dibao_standard", value, "2026-01-01", None, "杭民发"]]
+    root = write_tables(tmp_path, county=county)
+    (root / "cities").mkdir()
+    write_xlsx(root / "cities" / "330100-杭州市.xlsx", {"标准参数": [
+        ["标识", "值", "生效日期", "失效日期", "来源"], ["dibao_standard", "1301", "2025-01-23", None, "杭民发"],
+    ]})
+    report = open_project(root, as_of=AS_OF).report
+    found = [d for d in report.items if d.code == "W405" and "2026-01-01" in d.message]
+    assert bool(found) == warned, [d.render() for d in report.items]
+    if warned:
+        assert "上一期 1301" in found[0].message
+
+
 def test_a_table_or_value_one_workbook_defines_twice_is_e207_naming_both(tmp_path):
     """A copy of a table's CSV saved beside it, or a derived value's row pasted twice,
     silently replaced the original, whichever name sorted last (helper-38)."""
