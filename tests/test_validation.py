@@ -350,17 +350,19 @@ def test_a_new_amount_is_compared_with_the_one_in_force_the_day_before(tmp_path,
     from tests.workbooks import write_xlsx
 
     county = county_sheets()
-    county["标准参数"] = [county["标准参数"][0], ["dibao_standard", value, "2026-01-01", None, "杭民发"]]
+    # sorted by date the province's 1149 (2024-01-01) comes just before 2024-06-01,
+    # while the city's 1259 (2023-07-31) is what was in force
+    county["标准参数"] = [county["标准参数"][0], ["dibao_standard", value, "2024-06-01", None, "杭民发"]]
     root = write_tables(tmp_path, county=county)
     (root / "cities").mkdir()
     write_xlsx(root / "cities" / "330100-杭州市.xlsx", {"标准参数": [
-        ["标识", "值", "生效日期", "失效日期", "来源"], ["dibao_standard", "1301", "2025-01-23", None, "杭民发"],
+        ["标识", "值", "生效日期", "失效日期", "来源"], ["dibao_standard", "1259", "2023-07-31", None, "杭民发"],
     ]})
     report = open_project(root, as_of=AS_OF).report
-    found = [d for d in report.items if d.code == "W405" and "2026-01-01" in d.message]
+    found = [d for d in report.items if d.code == "W405" and "2024-06-01" in d.message]
     assert bool(found) == warned, [d.render() for d in report.items]
     if warned:
-        assert "上一期 1301" in found[0].message
+        assert "上一期 1259" in found[0].message
 
 
 def test_a_table_or_value_one_workbook_defines_twice_is_e207_naming_both(tmp_path):
