@@ -276,6 +276,24 @@ def test_an_uploaded_workbooks_hidden_rows_are_said_after_it_is_taken(
     assert "已用上传的" in text and "上传的文件已采用；读取时注意到" in text and "W002" in text
 
 
+def test_a_workbook_exported_from_another_county_is_not_taken_whatever_its_name(
+    env: dict[str, Path], tmp_path: Path
+) -> None:
+    """滨江's export renamed without its code replaced 330106's copy (helper-39)."""
+    sheets = county_sheets()
+    sheets["标准参数"][1][1] = "1500"
+    sheets["版本信息"] = [["项目", "内容"], ["导出自", "330108@3"], ["导出日期", "2026-12-05"]]
+    upload = tmp_path / "滨江导出.xlsx"
+    write_xlsx(upload, sheets)
+    at = page(start(ADMIN), "standards")
+    at.file_uploader[0].upload("滨江导出.xlsx", upload.read_bytes())
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "是从 330108@3 导出的工作簿" in text and "已用上传的" not in text
+    assert "1500" not in at_grid_values(at)
+
+
 def test_a_standards_row_named_only_by_its_chinese_name_is_shown(
     env: dict[str, Path], tmp_path: Path
 ) -> None:

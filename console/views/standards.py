@@ -19,6 +19,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from compiler.export import INFO_SHEET
 from compiler.model import Standard
 from compiler.normalise import ParseProblem, parse_date
 from console import drafts, grids, ui, workspace
@@ -333,6 +334,19 @@ def other_county(file_name: str, county: str) -> str | None:
             f"如确实要用它的内容，请先把文件改名（例如 {county}-….xlsx）再上传")
 
 
+def exported_from(sheets: list[Sheet], county: str) -> str | None:
+    """Why a workbook exported from another county's version (its 版本信息 sheet says
+    导出自 330108@3) is not taken whatever its file name (helper-39); None otherwise."""
+    info = next((s for s in sheets if s.name == INFO_SHEET), None)
+    for row in info.rows if info else []:
+        for cell in row:
+            found = re.search(r"(?<![0-9])([0-9]{6})@([0-9]+)", str(cell or ""))
+            if found and found.group(1) != county:
+                return (f"是从 {found.group(0)} 导出的工作簿（见其「{INFO_SHEET}」表），而你正在编辑 {county} 的"
+                        f"工作副本；如确实要用它的内容，请删去「{INFO_SHEET}」表后再上传")
+    return None
+
+
 SHEET_NAME_LIMIT = 31  # Excel's longest sheet name
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"
 
@@ -385,6 +399,10 @@ def replace_from(file_name: str, data: bytes) -> None:
         if not any(p.is_error for p in problems) and path.suffix.lower() != ".csv":
             # the reader's warnings (a hidden sheet or row, W001/W002) are kept
             problems = problems + workspace.unrecognised(ctx.root, ctx.county, path, ctx.settings.today())
+    exported = exported_from(found, ctx.county)
+    if exported:
+        st.error(f"上传的「{name}」{exported}。工作副本未改动。", icon=":material/block:")
+        return
     problems = [dataclasses.replace(d, location=dataclasses.replace(d.location, file=name))
                 for d in problems]  # the upload's name, not the scratch folder's path
     if any(p.is_error for p in problems) or not found:
