@@ -245,16 +245,23 @@ def at_grid_values(at: AppTest) -> str:
     return "\n".join(d.value.to_string() for d in at.data_editor)
 
 
-def test_uploading_a_workbook_replaces_the_working_copy(env: dict[str, Path], tmp_path: Path) -> None:
+def upload_workbook(tmp_path: Path, name: str, extra: dict | None = None, **written: object) -> AppTest:
+    """An admin uploads ``name``: the county's sheets with 低保标准 1500 (and ``extra``
+    sheets), written with ``written`` (hidden rows...); the page after it."""
     sheets = county_sheets()
     sheets["标准参数"][1][1] = "1500"
-    upload = tmp_path / "330106-西湖区.xlsx"
-    write_xlsx(upload, sheets)
+    sheets.update(extra or {})
+    write_xlsx(tmp_path / name, sheets, **written)  # type: ignore[arg-type]
     at = page(start(ADMIN), "standards")
-    assert at.get("download_button")
-    at.file_uploader[0].upload("330106-西湖区.xlsx", upload.read_bytes())
+    at.file_uploader[0].upload(name, (tmp_path / name).read_bytes())
     at.run()
     assert not at.exception
+    return at
+
+
+def test_uploading_a_workbook_replaces_the_working_copy(env: dict[str, Path], tmp_path: Path) -> None:
+    assert page(start(ADMIN), "standards").get("download_button")
+    at = upload_workbook(tmp_path, "330106-西湖区.xlsx")
     assert "已用上传的" in shown(at)
     assert "1500" in at_grid_values(at)
 
@@ -264,14 +271,7 @@ def test_an_uploaded_workbooks_hidden_rows_are_said_after_it_is_taken(
 ) -> None:
     """A hidden row (W002) was dropped without a word when the upload was taken
     (helper-35): the admin could not know a row they cannot see is in force."""
-    sheets = county_sheets()
-    sheets["标准参数"][1][1] = "1500"
-    upload = tmp_path / "330106-西湖区.xlsx"
-    write_xlsx(upload, sheets, hidden_rows={"标准参数": [2]})
-    at = page(start(ADMIN), "standards")
-    at.file_uploader[0].upload("330106-西湖区.xlsx", upload.read_bytes())
-    at.run()
-    assert not at.exception
+    at = upload_workbook(tmp_path, "330106-西湖区.xlsx", hidden_rows={"标准参数": [2]})
     text = shown(at)
     assert "已用上传的" in text and "上传的文件已采用；读取时注意到" in text and "W002" in text
 
@@ -280,15 +280,8 @@ def test_a_workbook_exported_from_another_county_is_not_taken_whatever_its_name(
     env: dict[str, Path], tmp_path: Path
 ) -> None:
     """滨江's export renamed without its code replaced 330106's copy (helper-39)."""
-    sheets = county_sheets()
-    sheets["标准参数"][1][1] = "1500"
-    sheets["版本信息"] = [["项目", "内容"], ["导出自", "330108@3"], ["导出日期", "2026-12-05"]]
-    upload = tmp_path / "滨江导出.xlsx"
-    write_xlsx(upload, sheets)
-    at = page(start(ADMIN), "standards")
-    at.file_uploader[0].upload("滨江导出.xlsx", upload.read_bytes())
-    at.run()
-    assert not at.exception
+    info = [["项目", "内容"], ["导出自", "330108@3"], ["导出日期", "2026-12-05"]]
+    at = upload_workbook(tmp_path, "滨江导出.xlsx", {"版本信息": info})
     text = shown(at)
     assert "是从 330108@3 导出的工作簿" in text and "已用上传的" not in text
     assert "1500" not in at_grid_values(at)
@@ -316,14 +309,7 @@ def test_a_standards_row_named_only_by_its_chinese_name_is_shown(
 def test_a_workbook_named_for_another_county_is_not_taken(env: dict[str, Path], tmp_path: Path) -> None:
     """An admin of 330106 uploading 滨江's workbook replaced their copy without a word
     (helper-35)."""
-    sheets = county_sheets()
-    sheets["标准参数"][1][1] = "1500"
-    upload = tmp_path / "330108-滨江区.xlsx"
-    write_xlsx(upload, sheets)
-    at = page(start(ADMIN), "standards")
-    at.file_uploader[0].upload("330108-滨江区.xlsx", upload.read_bytes())
-    at.run()
-    assert not at.exception
+    at = upload_workbook(tmp_path, "330108-滨江区.xlsx")
     text = shown(at)
     assert "按文件名是 330108 的工作簿，而你正在编辑 330106 的工作副本" in text
     assert "已用上传的" not in text and "1500" not in at_grid_values(at)
