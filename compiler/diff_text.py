@@ -67,12 +67,12 @@ def _standard_lines(standards: list[dict[str, Any]]) -> list[str]:
                 else ""
             )
             lines.append(
-                f"      {_FIELD_CN.get(c['field'], c['field'])}{where}：{_show(c['old'])} → {_show(c['new'])}"
+                f"      {FIELD_CN.get(c['field'], c['field'])}{where}：{_show(c['old'])} → {_show(c['new'])}"
             )
     return lines
 
 
-_FIELD_CN = {
+FIELD_CN = {
     "unit": "单位",
     "source": "来源",
     "verified": "核实",
@@ -140,7 +140,7 @@ def _derived_lines(
         )
         for c in d["changes"]:
             lines.append(
-                f"      {_FIELD_CN.get(c['field'], c['field'])}：{_show(c['old'])} → {_show(c['new'])}"
+                f"      {FIELD_CN.get(c['field'], c['field'])}：{_show(c['old'])} → {_show(c['new'])}"
             )
     for v in values:
         lines.append(
@@ -158,7 +158,7 @@ def _table_lines(tables: list[dict[str, Any]]) -> list[str]:
         )
         for c in t["changes"]:
             lines.append(
-                f"      {_FIELD_CN.get(c['field'], c['field'])}：{_show(c['old'])} → {_show(c['new'])}"
+                f"      {FIELD_CN.get(c['field'], c['field'])}：{_show(c['old'])} → {_show(c['new'])}"
             )
         labels = {
             "inputs_added": "新增输入列",
@@ -198,7 +198,7 @@ def _field_lines(
         lines.append(f"  {_MARK[f['status']]} {f['id']}（{_STATUS_CN[f['status']]}）")
         for c in f["changes"]:
             lines.append(
-                f"      {_FIELD_CN.get(c['field'], c['field'])}：{_show(c['old'])} → {_show(c['new'])}"
+                f"      {FIELD_CN.get(c['field'], c['field'])}：{_show(c['old'])} → {_show(c['new'])}"
             )
     if calendar:
         lines.append("  日历：")
@@ -320,4 +320,4 @@ def _group(group: str | None) -> str:
     return GROUP_CN.get(group or "none", group or "none")
 
 
-__all__ = ["LAYER_CN", "detail_changes", "impact_lines", "render_text"]
+__all__ = ["FIELD_CN", "LAYER_CN", "detail_changes", "impact_lines", "render_text"]

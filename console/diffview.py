@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from compiler.diff_rulebooks import is_empty
-from compiler.diff_text import detail_changes
+from compiler.diff_text import FIELD_CN, detail_changes
 from console import ui
 from console.workspace import Comparison
 
@@ -70,7 +70,7 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
                              "现在": f"{value(p['new'])} {LAYER_CN.get(p['new_layer'], '')}".strip(),
                              "单位": s["unit"]})
             for a in s["attributes"]:
-                rows.append({"标准": f"{s['name'] or s['id']}（{s['id']}）", "变化": f"{a['field']}",
+                rows.append({"标准": f"{s['name'] or s['id']}（{s['id']}）", "变化": FIELD_CN.get(a["field"], a["field"]),
                              "时期": str(a.get("from") or ""), "原来": value(a["old"]),
                              "现在": value(a["new"]), "单位": ""})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -549,6 +549,7 @@ def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> 
     assert not at.exception
     table = frames(at)
     assert "低保标准" in table and "1700" in table
+    assert "失效日期" in table and "effective_until" not in table  # the ended row (helper-39)
     assert "H2" in table and "低保边缘" in table
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
