@@ -451,6 +451,24 @@ GROUP_CN = {
 }
 
 
+# The Chinese names of the province's entitlements and monitoring statuses (GLOSSARY);
+# one a county adds shows by its identifier
+ENTITLEMENT_CN = {
+    "medical_assistance": "医疗救助",
+    "education_assistance": "教育救助",
+    "housing_assistance": "住房救助",
+    "public_rental_housing": "公租房",
+    "employment_assistance": "就业救助",
+    "student_loan_interest_subsidy": "生源地助学贷款贴息",
+    "preschool_fee_subsidy": "学前教育保育费资助",
+    "low_income_rural_household": "低收入农户",
+    "yulu_subsidy": "雨露计划",
+    "pension_premium_payment": "城乡居民基本养老保险代缴",
+    "care_insurance": "关爱险",
+}
+MONITORING_CN = {"low_income": "低收入人口", "other_monitored": "其他监测对象", "none": "不监测"}
+
+
 def print_summary(result: EvaluationResult) -> None:
     """A per-county table of households by group, for the terminal."""
     from rich.console import Console

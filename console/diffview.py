@@ -146,8 +146,8 @@ def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
     st.markdown(f"**决策改变的家庭（{impact.changed} 户）**")
     st.dataframe(pd.DataFrame([
         {"家庭编号": r["household_id"], "原类别": ui.group_cn(r["old_group"]), "新类别": ui.group_cn(r["new_group"]),
-         "新获得": "、".join(r["gained"] or []), "失去": "、".join(r["lost"] or []),
-         "监测": f"{r['old_monitoring']} → {r['new_monitoring']}"
+         "新获得": ui.entitlements_cn(r["gained"]), "失去": ui.entitlements_cn(r["lost"]),
+         "监测": f"{ui.monitoring_cn(r['old_monitoring'])} → {ui.monitoring_cn(r['new_monitoring'])}"
          if r["old_monitoring"] != r["new_monitoring"] else "",
          **detail_changes(r)}
         for r in impact.rows

@@ -20,7 +20,7 @@ import streamlit as st
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.evaluate import GROUP_CN
+from compiler.evaluate import ENTITLEMENT_CN, GROUP_CN, MONITORING_CN
 from console import drafts, grids, users, workspace
 from console.config import Settings, settings
 from console.sheets import Sheet, read_sheets
@@ -314,6 +314,15 @@ def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str]
 
 def group_cn(group: object) -> str:
     return GROUP_CN.get(str(group or "none"), str(group))
+
+
+def entitlements_cn(entitlements: object) -> str:
+    """「医疗救助、住房救助」 for ["medical_assistance", "housing_assistance"]."""
+    return "、".join(ENTITLEMENT_CN.get(str(e), str(e)) for e in entitlements or [])  # type: ignore[attr-defined]
+
+
+def monitoring_cn(status: object) -> str:
+    return MONITORING_CN.get(str(status or "none"), str(status))
 
 
 def timed(label: str, seconds: float) -> None:

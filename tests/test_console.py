@@ -322,6 +322,7 @@ def test_preview_lists_decisions_and_explains_the_chosen_household(env: dict[str
     at = page(start(ADMIN), "preview")
     table = frames(at)
     assert "H2" in table and "低保边缘" in table
+    assert "不监测" in table and " none " not in table  # monitoring in Chinese (helper-39)
     at.selectbox(key="household_choice").set_value("H2")
     at.run()
     text = shown(at)

@@ -168,3 +168,14 @@ def test_a_page_opened_by_its_url_while_signed_out_asks_to_sign_in_then_shows_it
 def test_a_page_of_another_role_opened_by_its_url_refuses_in_chinese() -> None:
     at = page(start(ADMIN), "province")
     assert "只有省级维护人员" in shown(at) and not at.data_editor
+
+
+def test_entitlements_and_monitoring_are_shown_by_their_chinese_names() -> None:
+    """The preview and the diff listed medical_assistance and none → low_income (helper-39);
+    an entitlement a county adds keeps its identifier."""
+    from console.ui import entitlements_cn, monitoring_cn
+
+    assert entitlements_cn(["medical_assistance", "yulu_subsidy", "county_bonus"]) == "医疗救助、雨露计划、county_bonus"
+    assert [monitoring_cn(s) for s in ("low_income", "other_monitored", "none", None)] == [
+        "低收入人口", "其他监测对象", "不监测", "不监测"
+    ]

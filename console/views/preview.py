@@ -75,8 +75,8 @@ table = pd.DataFrame([
         "人均月收入（元）": money(r.get("income_per_capita")),
         "低保标准（元）": money(r.get("dibao_standard")),
         "边缘标准（元）": money(r.get("marginal_line")),
-        "享受的救助": "、".join(r.get("entitlements") or []),
-        "监测": r.get("monitoring"),
+        "享受的救助": ui.entitlements_cn(r.get("entitlements")),
+        "监测": ui.monitoring_cn(r.get("monitoring")),
         "命中的家庭层级规则": rules_applied(r.get("trace")),
     }
     for r in preview.rows
