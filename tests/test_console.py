@@ -361,6 +361,8 @@ def test_the_publish_review_checks_as_of_the_effective_date(env: dict[str, Path]
     at = publish(start(ADMIN), "回溯发布", "2020-01-01")
     text = shown(at)
     assert "发布被拒绝" in text and "E607" in text
+    # one sentence with the date that works, not 34 province cells (helper-39)
+    assert "生效日期最早可以是 2024-01-01" in text
     assert not [b for b in at.button if b.key == "publish_confirm"]
 
 
