@@ -870,3 +870,32 @@ def test_a_control_character_in_the_forms_source_is_refused_with_e011(env: dict[
     text = shown(at)
     assert "E011" in text and "U+000B" in text and "「来源」" in text and "内部错误" not in text
     assert all(r["值"] != "1500" for r in standards_rows(env))
+
+
+@pytest.mark.parametrize(("value", "said"), [("", "请填写新取值"), ("abc", "E104"), ("1e3", "E104")])
+def test_a_value_the_form_cannot_read_is_refused_and_nothing_is_written(
+    env: dict[str, Path], value: str, said: str
+) -> None:
+    """An empty value or 「abc」 was written, then reported three ways (E104, E405
+    「没有取值」, W401) (helper-39)."""
+    at = set_dibao(start(ADMIN), value, "2025-07-01")
+    text = shown(at)
+    assert said in text and "工作副本未改动" in text and "E405" not in text
+    assert [r["值"] for r in standards_rows(env)] == ["1301"]
+
+
+def test_changing_a_verified_row_through_the_form_says_it_is_now_unverified(env: dict[str, Path]) -> None:
+    """核实 went from 是 to 否 without a word (helper-39)."""
+    at = page(start(ADMIN), "standards")
+    at.selectbox(key="quick_standard").set_value("dibao_standard")
+    at.text_input(key="quick_value").input("1510")
+    at.text_input(key="quick_from").input("2025-07-01")
+    at.checkbox(key="quick_verified").check()
+    button(at, "写入工作副本").click()
+    at.run()
+    assert standards_rows(env)[-1]["核实"] == "是"
+    at.text_input(key="quick_value").input("1520")
+    at.checkbox(key="quick_verified").uncheck()
+    button(at, "写入工作副本").click()
+    at.run()
+    assert "已把 2025-07-01 起的「低保标准」改为 1520；核实＝否（原为是）" in shown(at)

@@ -20,8 +20,15 @@ from pathlib import Path
 import streamlit as st
 
 from compiler.export import INFO_SHEET
-from compiler.model import Standard
-from compiler.normalise import ParseProblem, parse_date
+from compiler.model import Kind, Standard
+from compiler.normalise import (
+    ParseProblem,
+    parse_date,
+    parse_integer,
+    parse_money,
+    parse_number,
+    parse_percent,
+)
 from console import drafts, grids, ui, workspace
 from console.sheets import Sheet, Value, read_sheets, text
 
@@ -232,7 +239,7 @@ def quick_edit() -> None:
                                    help="不勾选时写入“核实＝否”，检查会提示该标准尚未核实（W401）")
             submitted = st.form_submit_button("写入工作副本", type="primary")
         starts = ui.read_date(starts_text, "生效日期") if submitted else None
-        if submitted and starts is not None:
+        if submitted and starts is not None and readable(province[choice], value.strip()):
             assert ctx.draft is not None
             latest = drafts.load_sheets(ctx.draft)
             note = apply_quick(latest, province[choice], value.strip(), starts, source.strip(), verified)
@@ -272,6 +279,25 @@ class Rows:
         row[index] = cell
 
 
+def readable(standard: Standard, value: str) -> bool:
+    """Whether the form's value reads as the standard's type; said in Chinese when not,
+    and nothing is written (an empty value or 「abc」 was written, then reported three
+    ways: E104, E405 「没有取值」 and W401; helper-39)."""
+    if not value:
+        st.error("请填写新取值。工作副本未改动。")
+        return False
+    parser = {Kind.MONEY: parse_money, Kind.NUMBER: parse_number, Kind.INTEGER: parse_integer,
+              Kind.PERCENT: parse_percent}.get(standard.dtype.kind)
+    try:
+        if parser is not None:
+            parser(value)
+    except ParseProblem as problem:
+        ui.diagnostics_list([problem.diagnostic()])
+        st.error("新取值无法读取，工作副本未改动。")
+        return False
+    return True
+
+
 def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts: date, source: str,
                 verified: bool = False) -> str:
     """Give ``standard`` the value from ``starts``: the row of that date is changed, or
@@ -284,9 +310,11 @@ def apply_quick(sheets: list[Sheet], standard: Standard, value: str, starts: dat
         # cells as the sheet holds them: dates, or text such as 2026/12/5 or 2026年12月5日
         began, ended = _day(rows.at(row, "生效日期")), _day(rows.at(row, "失效日期"))
         if began == starts:
+            was = text(rows.at(row, "核实")).strip()
             for name, cell in (("值", value), ("来源", source or rows.at(row, "来源")), ("核实", check)):
                 rows.put(row, name, cell)
-            return f"已把 {starts} 起的「{standard.name_cn}」改为 {value}"
+            changed = f"（原为{was or '空'}）" if was and was != check else ""
+            return f"已把 {starts} 起的「{standard.name_cn}」改为 {value}；核实＝{check}{changed}"
         if began is not None and began > starts:
             later.append(began)
         elif began is not None and (ended is None or ended >= starts):
