@@ -24,8 +24,7 @@ done = st.session_state.pop("published", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-if current < draft.base:
-    ui.registry_lost(ctx)
+if current < draft.base:  # the header's banner has said E705 (once: helper-39)
     st.stop()
 if current != draft.base:
     st.error(f"发布暂不可用：本县最新已是第 {current} 版（{latest.author} 发布，{latest.effective_from} 起生效），"
