@@ -189,7 +189,7 @@ def previewed(ctx: Context, result: workspace.Checked, households: Path) -> work
     # the files beside it count too: members.csv added after households.csv left the
     # old "no members file" error on screen (helper-39)
     beside = sorted(p for p in households.parent.iterdir() if p.is_file()) if households.parent.is_dir() else []
-    key = (ctx.stamp, ctx.settings.today(), str(households),
+    key = (ctx.stamp, result.as_of, str(households),
            tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in beside))
     if key not in cache:
         cache.clear() if len(cache) > 8 else None

@@ -899,3 +899,16 @@ def test_changing_a_verified_row_through_the_form_says_it_is_now_unverified(env:
     button(at, "写入工作副本").click()
     at.run()
     assert "已把 2025-07-01 起的「低保标准」改为 1520；核实＝否（原为是）" in shown(at)
+
+
+def test_the_preview_decides_on_the_date_chosen(env: dict[str, Path]) -> None:
+    """A standard from a later date changed nothing in the preview, always of today
+    (helper-39)."""
+    at = set_dibao(start(ADMIN), "9000", "2026-01-01")
+    page(at, "preview")
+    assert "低保边缘" in frames(at)  # 2025-06-01: 1,301 in force
+    at.text_input(key="preview_as_of").input("2026-01-01")
+    at.run()
+    assert not at.exception
+    assert "低保边缘" not in frames(at) and "9,000.00" in frames(at)
+    assert "决策日 2026-01-01" in shown(at)

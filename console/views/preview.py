@@ -13,7 +13,11 @@ from console import ui, uploads, workspace
 
 ctx = ui.context()
 ui.header(ctx, "样本预览")
-result = ui.checked(ctx)
+# a standard from next year is previewed on a day it is in force (helper-39)
+day = ui.read_date(ui.date_field(st, "决策日", "preview_as_of", ctx.settings.today()), "决策日")
+if day is None:
+    st.stop()
+result = ui.checked(ctx, as_of=day)
 folder = ctx.settings.state / "uploads" / ctx.county / re.sub(r"[^\w.\-]", "_", ctx.user.name)
 SHIPPED = "随附的样本家庭（tables/samples）"
 
@@ -81,7 +85,7 @@ table = pd.DataFrame([
     }
     for r in preview.rows
 ])
-st.caption(f"{len(preview.rows)} 户 · 决策用时 {preview.seconds:.2f} 秒 · 决策日 {ctx.settings.today()}")
+st.caption(f"{len(preview.rows)} 户 · 决策用时 {preview.seconds:.2f} 秒 · 决策日 {day}")
 st.dataframe(table, hide_index=True, width="stretch", height=320)
 
 ids = [str(r["household_id"]) for r in preview.rows]
