@@ -126,17 +126,20 @@ def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
     middle.metric("决策改变的家庭", impact.changed)
     right.metric("决策日", str(impact.as_of))
     order = list(ui.GROUP_CN)
+    sides = [f"{old_name}（{comparison.old_label}）", f"{new_name}（{comparison.new_label}）"]
     data = pd.DataFrame([
         {"类别": ui.group_cn(g), "版本": name, "户数": comparison.totals.get(key, {}).get(g, 0), "次序": i}
-        for key, name in (("old", f"{old_name}（{comparison.old_label}）"),
-                          ("new", f"{new_name}（{comparison.new_label}）"))
+        for key, name in zip(("old", "new"), sides, strict=True)
         for i, g in enumerate(order)
     ])
+    # the old side first and in the same colour whatever the labels (they sorted), and
+    # whole households on the axis (an empty chart read 0.000000; helper-39)
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("类别:N", sort=[ui.group_cn(g) for g in order], title=None, axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("版本:N"),
-        y=alt.Y("户数:Q", title="户数"),
-        color=alt.Color("版本:N", title=None, legend=alt.Legend(orient="top")),
+        xOffset=alt.XOffset("版本:N", sort=sides),
+        y=alt.Y("户数:Q", title="户数", axis=alt.Axis(format="d", tickMinStep=1)),
+        color=alt.Color("版本:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=sides, range=["#9e9e9e", "#1f77b4"])),
         tooltip=["版本", "类别", "户数"],
     ).properties(height=280)
     st.altair_chart(chart, width="stretch")

@@ -554,7 +554,11 @@ def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> 
     assert "低保标准" in table and "1700" in table
     assert "失效日期" in table and "effective_until" not in table  # the ended row (helper-39)
     assert "H2" in table and "低保边缘" in table
-    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    spec = json.loads(charts[0].proto.spec)
+    # the old side first, in its colour, whatever the labels; whole households (helper-39)
+    assert spec["encoding"]["color"]["scale"]["domain"][0].startswith("原来")
+    assert spec["encoding"]["y"]["axis"]["format"] == "d"
 
 
 def test_a_diff_on_a_date_the_samples_cannot_be_decided_still_shows_the_tables(
