@@ -210,6 +210,14 @@ def _json_records(
         )
         return
     with source.path.open("rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: one problem, not one a line
+            problems.append(
+                make("E605", "是 UTF-16 编码的文本，不是 UTF-8", Location(file=file),
+                     expected="UTF-8 编码的 JSON Lines",
+                     hint="用记事本或 WPS 另存为时选择 UTF-8 编码")
+            )
+            return
+        handle.seek(0)
         for number, raw in enumerate(handle, start=1):
             where = Location(file=file, cell=f"第{number}行")
             try:

@@ -518,3 +518,19 @@ def test_an_explain_command_in_a_hint_is_quoted_for_the_shell() -> None:
     pointed = _pointed(problem, ["户 B ", "x'y"], "的金额", "核对；可用")
     assert pointed.hint == "核对；可用 jiuzhu explain '户 B ' 查看"
     assert pointed.message == "金额合计过大：家庭 户 B 、x'y 的金额"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf_16_json_lines_file_is_one_problem(tmp_path: Path, encoding: str) -> None:
+    """Notepad's "Unicode" gave E605 for the first line and a spurious "not JSON" for the
+    next (ninth session). A byte order mark says UTF-16: one problem for the file."""
+    text = json.dumps(_household("2025-03-01")) + "\n"
+    data = text.encode(encoding)
+    if encoding != "utf-16":  # with its byte order mark, as Notepad writes
+        data = ("\ufeff" + text).encode(encoding)
+    path = tmp_path / "households.jsonl"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as refused:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+    [problem] = refused.value.diagnostics
+    assert problem.code == "E605" and "是 UTF-16 编码的文本" in problem.message
