@@ -87,6 +87,10 @@ def prepare(
         deferred.append(loaded.recheck)
     if notes is not None:
         notes.extend(make("W601", text) for text in loaded.warnings)
+        if loaded.skipped:  # said, so that nobody takes the output for the whole file
+            notes.append(make(
+                "I601", f"按 --county 只决策 {'、'.join(counties or [])} 的家庭，文件中其他县的 "
+                f"{loaded.skipped} 户未决策", found=f"{loaded.skipped} 户"))
     present = [row[0] for row in con.execute("SELECT DISTINCT county_code FROM jz_households ORDER BY 1").fetchall()]
     if counties:
         present = [c for c in present if c in counties]

@@ -118,6 +118,7 @@ class LoadedInput:
     # with defer_repeats: the whole check, repeated person ids included, to run when
     # a batch may repeat one (raises InputError with every problem); None: all checked
     recheck: Callable[[], None] | None = None
+    skipped: int = 0  # households of other counties left out by ``county``
 
 
 # ---------------------------------------------------------------------------- sources
@@ -264,6 +265,7 @@ def load_households(
             deferred = defer_repeats and defers_repeats(staged)
             check(con, staged, schema, known, as_of, repeats=not deferred)
             _build(con, staged, schema, "TABLE" if materialize else "VIEW")
+            everyone = scalar(con, f"SELECT count(*) FROM {staged.everyone}") if county else 0
         except duckdb.InvalidInputException as error:  # text that is not UTF-8, say
             _reset(con)
             raise unreadable(
@@ -291,7 +293,7 @@ def load_households(
 
     return LoadedInput(
         counts[0], counts[1], counts[2], source.describe(), staged.warnings,
-        recheck if deferred else None,
+        recheck if deferred else None, max(0, everyone - counts[0]),
     )
 
 

@@ -125,7 +125,7 @@ def stage_json(
     except READ_ERRORS as error:
         raise InputError(_json_structure(source, schema, error)) from None
     family = Family(native=False, blank_is_null=True)
-    staged = Staged(family, _access, Places(source), linked=False)
+    staged = Staged(family, _access, Places(source), linked=False, everyone="_jz_raw")
     staged.source_type = lambda column: "JSON" if column in as_json else None
     declared = {c.id: c for c in schema[Level.HOUSEHOLD]}
     hid, county_code = (

@@ -379,6 +379,8 @@ class Staged:
     built: dict[Level, str] = field(default_factory=lambda: dict(RAW))  # what jz_* read
     # a typed column's DuckDB type (Parquet, DuckDB); None for text or a missing column
     source_type: Callable[[Column], str | None] = lambda column: None
+    # every household of the file, before a county filter (what --county skipped)
+    everyone: str = "_jz_all_households"
 
     def family_of(self, column: Column) -> Family:
         """How one column holds its values: a text column of a typed file is read as

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from compiler.cli import main, parser
@@ -141,8 +142,21 @@ def test_county_given_twice_decides_both_and_skips_the_others(tmp_path, capsys):
     assert main(["evaluate", "--tables", str(tables), "--households",
                  str(households(tmp_path, rows)), "--as-of", "2025-06-01",
                  "--county", "330106", "--county", "330108", "--out", str(out)]) == 0
-    assert "E606" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "E606" not in err
     assert sorted(r["county_code"] for r in decisions(out)) == ["330106", "330108"]
+    # the skipped household is counted, so nobody takes the output for the whole file
+    assert "I601 按 --county 只决策 330106、330108 的家庭，文件中其他县的 1 户未决策" in err
+
+
+def test_county_over_parquet_input_counts_the_households_skipped(tmp_path, capsys):
+    source = tmp_path / "households.parquet"
+    assert main(["synth", "--households", "300", "--seed", "7", "--out", str(source)]) == 0
+    mine = duckdb.sql(f"SELECT count(*) FROM '{source}' WHERE county_code = '330106'").fetchall()[0][0]
+    real = str(Path(__file__).resolve().parents[1] / "tables")
+    assert main(["evaluate", "--tables", real, "--households", str(source), "--as-of", "2025-06-01",
+                 "--county", "330106", "--out", str(tmp_path / "d.parquet")]) == 0
+    assert f"其他县的 {300 - mine} 户未决策" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("where", ["no-such-folder/out.csv", "/proc/out.csv"])
