@@ -419,7 +419,7 @@ def test_the_quick_form_reads_dates_written_as_text_in_other_forms(env: dict[str
 
 
 def test_publish_is_refused_while_errors_remain(env: dict[str, Path]) -> None:
-    at = set_dibao(start(ADMIN), "一千七")
+    at = edit_grid(page(start(ADMIN), "standards"), {0: {"值": "一千七"}})  # the form refuses it
     publish(at, "调整低保标准")
     text = shown(at)
     assert "发布被拒绝" in text and "E104" in text
