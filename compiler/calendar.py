@@ -69,11 +69,20 @@ def unlisted_year_warning(year: int, events: int, where: str) -> Diagnostic:
     return make(
         "W403",
         f"日历中没有 {year} 年的节假日安排：{where}有 {events} 个事件的预警期限可能计入该年，"
-        "该年按周一至周五计算工作日",
+        "该年按周一至周五计算工作日"
+        + ("（元旦、劳动节、国庆节的法定日期除外）" if year >= FIXED_HOLIDAYS_FROM else ""),
         found=f"{year} 年",
         expected=f"在省级 日历 表中补充 {year} 年国务院办公厅公布的放假和调休日期",
         hint="补充后重新决策，这些事件的预警到期日才计入法定节假日和调休",
     )
+
+
+# Statutory holidays on fixed dates since 2025 (全国年节及纪念日放假办法 as amended in
+# 2024: 1 January, 1-2 May, 1-3 October; supporting rules 1.7). In a year the 日历 sheet
+# does not list they are still days off; the lunar holidays and the make-up working days
+# are known only from the State Council's notice for the year (W403).
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+FIXED_HOLIDAYS_FROM = 2025
 
 
 class WorkCalendar:
@@ -86,6 +95,8 @@ class WorkCalendar:
     def is_working(self, day: date) -> bool:
         if day in self.workdays:
             return True
+        if day.year not in self.years and day.year >= FIXED_HOLIDAYS_FROM and (day.month, day.day) in FIXED_HOLIDAYS:
+            return False  # 2027-01-01 was counted a working day (helper-44)
         return day.weekday() < 5 and day not in self.holidays
 
     def add_working_days(self, start: date, count: int) -> date:

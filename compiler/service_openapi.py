@@ -46,6 +46,7 @@ class Member(_Open):
     student: str | None = None
     income: Income | None = None
     has_able_supporter: bool | None = None
+    tekun_supported: bool | None = None
 
 
 class Event(_Open):

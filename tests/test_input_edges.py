@@ -534,3 +534,19 @@ def test_a_utf_16_json_lines_file_is_one_problem(tmp_path: Path, encoding: str) 
         evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
     [problem] = refused.value.diagnostics
     assert problem.code == "E605" and "是 UTF-16 编码的文本" in problem.message
+
+
+def test_the_fixed_date_holidays_are_days_off_in_a_year_the_calendar_does_not_list() -> None:
+    """2027-01-01 was counted a working day (helper-44): since 2025 New Year's Day,
+    1-2 May and 1-3 October are statutory holidays on fixed dates; the lunar ones wait
+    for the year's notice. A listed year is read from its rows alone, an unlisted year
+    before 2025 Monday to Friday."""
+    from compiler.calendar import WorkCalendar
+    from compiler.model import CalendarDay
+
+    calendar = WorkCalendar([CalendarDay(date(2026, 1, 1), False, "元旦")])
+    off = [date(2027, 1, 1), date(2027, 5, 3), date(2027, 10, 1)]
+    assert [calendar.is_working(d) for d in off] == [False, True, False]  # 2027-05-03 is a Monday
+    assert calendar.add_working_days(date(2026, 12, 24), 10) == date(2027, 1, 8)
+    assert calendar.is_working(date(2026, 10, 1))  # listed: only its own rows say what is off
+    assert calendar.is_working(date(2024, 1, 1))  # before 2025: Monday to Friday
