@@ -550,3 +550,17 @@ def test_the_fixed_date_holidays_are_days_off_in_a_year_the_calendar_does_not_li
     assert calendar.add_working_days(date(2026, 12, 24), 10) == date(2027, 1, 8)
     assert calendar.is_working(date(2026, 10, 1))  # listed: only its own rows say what is off
     assert calendar.is_working(date(2024, 1, 1))  # before 2025: Monday to Friday
+
+
+def test_a_household_with_no_counted_member_exits_for_that_reason(tmp_path: Path) -> None:
+    """Its per-head assets were missing, so the asset rows failed by default and the
+    exit was explained as 「财产超标」 (helper-44)."""
+    household = {"household_id": "N1", "county_code": "330106",
+                 "current": {"group": "dibao", "since": "2024-01-01"},
+                 "members": [{"person_id": "N1-1", "relation": "head", "birth_date": "1975-05-05",
+                              "excluded_from_household": True}]}
+    path = _write(tmp_path, household)
+    text = explain_file(TABLES, path, "N1", AS_OF)
+    assert "命中规则 no_counted_member" in text and "家庭已没有计入的成员" in text
+    line = text.split("家庭救助类别（含复核与渐退）")[1].splitlines()[0]
+    assert "exit_assets" not in line and "因财产超标的不享受渐退期" not in line
