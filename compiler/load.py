@@ -276,6 +276,16 @@ class _Loader:
         by_key: dict[str, Standard] = {}
         for record in self.records(sheet, header):
             self.standard_row(record, sheet, by_key, header.columns["value"])
+            if record.get("from") is None or not record["from"].text.strip():
+                # an undated row was in force on every day and outranked the dated rows
+                # after it, unseen by the overlap check (helper-43)
+                self.report.error(
+                    "E108",
+                    "标准参数缺少生效日期",
+                    sheet.location(_row_number(record), header.columns["from"]),
+                    expected="该取值开始适用的日期，例如 2025-01-23",
+                    hint="每一行都要写生效日期；不再适用的旧取值写上失效日期，或删除该行",
+                )
         self.workbook.standards.extend(by_key.values())
 
     def standard_row(

@@ -169,6 +169,10 @@ CASES = {
         "E302", "标准参数", "A2", "dibao_standardd", _named_row("低保标准", "dibao_standardd"), True),
     "county row whose name is another standard": Case(
         "E407", "标准参数", "A2", "却是另一个标准参数", _named_row("边缘倍数"), True),
+    # an undated row was in force every day and outranked later rows (helper-43)
+    "standard row without a start date": Case(
+        "E108", "标准参数", "C3", "缺少生效日期",
+        _append("标准参数", ["dibao_standard", "1700", None, None, "x"]), True),
     "overlapping periods": Case(
         "E403", "标准参数", "A3", "重叠",
         _append("标准参数", ["dibao_standard", "1259", "2023-07-31", None, "x"]), True),
