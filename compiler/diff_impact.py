@@ -29,6 +29,7 @@ from compiler.engine import (
     Project,
     connect,
     contract_error,
+    data_error,
     install_standards,
     run_programs,
 )
@@ -230,7 +231,7 @@ def _decide_side(
             f" FROM {view}"
         )
     except duckdb.Error as error:
-        raise contract_error(error) or InputError(
+        raise contract_error(error) or data_error(error) or InputError(
             make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}")
         ) from None
 

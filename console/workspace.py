@@ -168,9 +168,9 @@ def preview(checked: Checked, households: Path, as_of: date | None = None) -> Pr
     except JiuzhuError as error:
         return Preview(problems=error.diagnostics, seconds=time.perf_counter() - started)
     except duckdb.Error as error:
-        from compiler.engine import contract_error
+        from compiler.engine import contract_error, data_error
 
-        found = contract_error(error)
+        found = contract_error(error) or data_error(error)
         problems = found.diagnostics if found else [
             make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}")]
         return Preview(problems=problems, seconds=time.perf_counter() - started)

@@ -916,3 +916,16 @@ def test_the_preview_decides_on_the_date_chosen(env: dict[str, Path]) -> None:
     assert not at.exception
     assert "低保边缘" not in frames(at) and "9,000.00" in frames(at)
     assert "决策日 2026-01-01" in shown(at)
+
+
+def test_a_standard_too_large_to_decide_with_is_refused_at_the_review_in_chinese(
+    env: dict[str, Path]
+) -> None:
+    """A dibao standard of 9,999,999,999,999,999 passed the check; 发布前检查 showed
+    DuckDB's English "Conversion Error" and still offered 确认发布 (helper-43)."""
+    at = set_dibao(start(ADMIN), "9999999999999999", "2025-02-01")
+    publish(at, "一次发布", "2025-03-01")
+    text = shown(at)
+    assert "无法为样本家庭作出决策" in text and "超出可计算的范围" in text
+    assert "Conversion Error" not in text
+    assert not [b for b in at.button if b.key == "publish_confirm"]

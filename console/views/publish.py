@@ -101,6 +101,12 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
                 str(shared), ctx.county, ctx.root, registry, ctx.settings.samples, effective)
             if comparison is not None:
                 comparison.old_label = "tables 文件夹中的工作簿"
+    if comparison is not None and any(d.is_error for d in comparison.impact_problems):
+        # the publish decides the samples too, and would be refused at the last click
+        st.session_state.pop("publish_ready", None)
+        st.error("发布被拒绝：无法为样本家庭作出决策（发布时要计算对样本家庭的影响）。请按下列诊断改正后再发布。")
+        ui.diagnostics_list(comparison.impact_problems, ui.placer(ctx))
+        st.stop()
     overtaken = workspace.superseded(registry, ctx.county, effective)
     st.session_state["publish_ready"] = (key, baseline.label if baseline else None, comparison,
                                          len(full.warnings), overtaken)
