@@ -148,10 +148,13 @@ def _all_dates(values: pd.Series) -> bool:
     return all(v is None or isinstance(v, date) for v in values)
 
 
-def _shown(value: Value) -> str | None:
+def _shown(value: Value) -> str:
+    """A cell as the grid shows it: an empty one as empty text, which the editor shows
+    blank (None showed as a grey English "None" in every empty cell; helper-43) and
+    ``_cell`` reads back as empty."""
     if isinstance(value, str):
-        return value if value.strip() else None  # as stored: spaces and breaks kept
-    return text(value) or None
+        return value if value.strip() else ""  # as stored: spaces and breaks kept
+    return text(value) or ""
 
 
 def _type_of(row: list[Value], columns: list[str], standards: dict[str, Standard]) -> str:

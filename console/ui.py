@@ -202,7 +202,7 @@ def previewed(ctx: Context, result: workspace.Checked, households: Path) -> work
 
 def header(ctx: Context, title: str) -> None:
     st.title(title)
-    st.caption(f"{ctx.county} {ctx.county_name} · {ctx.source} · 决策日 {ctx.settings.today()}"
+    st.caption(f"{ctx.county} {ctx.county_name} · {ctx.source} · 今天 {ctx.settings.today()}"
                f" · {ctx.user.name}（{ctx.user.role_cn}）")
     if ctx.draft is not None:
         stale_banner(ctx)
@@ -310,6 +310,17 @@ def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str]
             st.info(body, icon=":material/info:")
     if len(ordered) > limit:
         st.caption(f"……另有 {len(ordered) - limit} 条未显示")
+
+
+def before_standards(errors: list[Diagnostic], day: date) -> str | None:
+    """When every error is E607 (a date before some standard has a value): one sentence
+    naming the earliest date that works, instead of a list of province cells a county
+    cannot edit (helper-39, helper-43); None otherwise."""
+    if not errors or any(d.code != "E607" for d in errors):
+        return None
+    starts = re.findall(r"不早于 ([0-9]{4}-[0-9]{2}-[0-9]{2})", " ".join(d.expected or "" for d in errors))
+    return (f"{day} 时有 {len(errors)} 项标准参数还没有生效的取值（E607）。"
+            + (f"日期最早可以是 {max(starts)}。" if starts else "请改用较晚的日期。"))
 
 
 def group_cn(group: object) -> str:

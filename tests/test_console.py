@@ -929,3 +929,27 @@ def test_a_standard_too_large_to_decide_with_is_refused_at_the_review_in_chinese
     assert "无法为样本家庭作出决策" in text and "超出可计算的范围" in text
     assert "Conversion Error" not in text
     assert not [b for b in at.button if b.key == "publish_confirm"]
+
+
+def test_a_preview_before_the_standards_begin_names_the_earliest_date(env: dict[str, Path]) -> None:
+    """It said 「有 28 个错误…请到「标准与规则」页查看」, a page that checks as of today and
+    shows none (helper-43)."""
+    at = page(start(ADMIN), "preview")
+    at.text_input(key="preview_as_of").input("2020-01-01")
+    at.run()
+    assert not at.exception
+    text = shown(at)
+    assert "无法预览：2020-01-01 时有" in text and "决策日最早可以是 2024-01-01" in text
+
+
+def test_empty_cells_of_the_grid_are_empty_text_not_none(env: dict[str, Path]) -> None:
+    """Every empty 来源 or 备注 cell showed a grey English "None" (helper-43)."""
+    from console.grids import DATE_COLUMNS
+
+    at = set_dibao(start(ADMIN), "1500", "2025-07-01")  # a row with no 来源
+
+    frame = at.data_editor[0].value
+    # a date column (all dates or empty) is a DateColumn, which shows an empty date blank
+    text_columns = [c for c in frame.columns if c not in DATE_COLUMNS]
+    assert {"来源", "值"} <= set(text_columns)
+    assert not any(frame[c].isna().any() for c in text_columns), {c: list(frame[c]) for c in text_columns if frame[c].isna().any()}

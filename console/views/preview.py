@@ -48,6 +48,10 @@ if st.session_state.get("households_source") not in choices:
 label = st.selectbox("家庭数据", list(choices), key="households_source", placeholder="请选择")
 households = choices[label]
 
+early = ui.before_standards(result.errors, day)
+if early:  # the 标准与规则 page checks as of today and would show no error
+    st.error(f"无法预览：{early.replace('日期最早', '决策日最早')}")
+    st.stop()
 if result.errors:
     st.error(f"工作副本有 {len(result.errors)} 个错误，改正后才能预览。请到「标准与规则」页查看。")
     st.stop()

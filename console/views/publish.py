@@ -5,7 +5,6 @@ working copy has errors or while a colleague's newer version is not taken in."""
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import streamlit as st
 
@@ -74,13 +73,10 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
         # as the publish itself checks: as of the effective date (a standard with no
         # value in force on it is an error there, whatever today's tables say)
         full = ui.checked(ctx, analysis=True, as_of=effective)
-    if full.errors and all(d.code == "E607" for d in full.errors):
-        # a date before the standards begin: one sentence with the date that works, not
-        # a list of province cells a county cannot edit (helper-39)
+    early = ui.before_standards(full.errors, effective)
+    if early:  # a date before the standards begin
         st.session_state.pop("publish_ready", None)
-        starts = re.findall(r"不早于 ([0-9]{4}-[0-9]{2}-[0-9]{2})", " ".join(d.expected or "" for d in full.errors))
-        st.error(f"发布被拒绝：{effective} 时有 {len(full.errors)} 项标准参数还没有生效的取值（E607）。"
-                 + (f"生效日期最早可以是 {max(starts)}。" if starts else "请改用较晚的生效日期。"))
+        st.error(f"发布被拒绝：{early.replace('日期最早', '生效日期最早')}")
         with st.expander("逐条查看"):
             ui.diagnostics_list(full.errors, ui.placer(ctx))
         st.stop()
