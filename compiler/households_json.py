@@ -218,6 +218,14 @@ def _json_records(
             )
             return
         handle.seek(0)
+        if _gb18030(handle.read(1 << 16)):  # GBK, as Chinese Windows saves text
+            problems.append(
+                make("E605", "是 GBK（GB18030）编码的文本，不是 UTF-8", Location(file=file),
+                     expected="UTF-8 编码的 JSON Lines",
+                     hint="用记事本或 WPS 另存为时选择 UTF-8 编码")
+            )
+            return
+        handle.seek(0)
         for number, raw in enumerate(handle, start=1):
             where = Location(file=file, cell=f"第{number}行")
             try:
@@ -225,6 +233,23 @@ def _json_records(
                     yield where, _loads(raw.decode("utf-8-sig"))
             except (ValueError, UnicodeDecodeError, RecursionError) as error:
                 problems.append(_bad_json(where, error))
+
+
+def _gb18030(head: bytes) -> bool:
+    """Whether the file's first bytes are not UTF-8 but read as GB18030 with Chinese in
+    them: one problem for the file, not one a line (helper-43)."""
+    try:
+        head.decode("utf-8")
+        return False
+    except UnicodeDecodeError as error:
+        if error.start > len(head) - 4:  # a character cut at the end of the sample
+            return False
+        if any(ord(ch) > 127 for ch in head[: error.start].decode("utf-8")):
+            return False  # UTF-8 text before a stray byte: that line's problem
+    try:
+        return any("\u4e00" <= ch <= "\u9fff" for ch in head.decode("gb18030", errors="strict"))
+    except UnicodeDecodeError:
+        return False
 
 
 class DuplicateKey(ValueError):

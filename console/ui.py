@@ -167,8 +167,8 @@ def read_date(text: str, label: str, where: Any = st) -> date | None:
 
     try:
         return parse_date(text.strip())
-    except argparse.ArgumentTypeError as problem:
-        where.error(f"{label}：{problem}")
+    except argparse.ArgumentTypeError as problem:  # the CLI's words, less its command line
+        where.error(f"{label}：{str(problem).replace('命令行中请写成', '请写成')}")
         return None
 
 

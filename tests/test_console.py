@@ -371,7 +371,7 @@ def test_the_publish_review_checks_as_of_the_effective_date(env: dict[str, Path]
     [
         ("2041-01-01", "超出 2015-01-01 至 2040-12-31 的范围"),
         ("2026-02-30", "无法识别"),
-        ("45900", "是一个数字（像 Excel 的日期序号）"),
+        ("45900", "是一个数字（像 Excel 的日期序号），请写成 2025-07-01"),
     ],
 )
 def test_a_date_out_of_the_span_or_not_a_date_is_said_in_chinese_and_not_used(
@@ -876,7 +876,9 @@ def test_a_control_character_in_the_forms_source_is_refused_with_e011(env: dict[
     assert all(r["值"] != "1500" for r in standards_rows(env))
 
 
-@pytest.mark.parametrize(("value", "said"), [("", "请填写新取值"), ("abc", "E104"), ("1e3", "E104")])
+@pytest.mark.parametrize(
+    ("value", "said"), [("", "请填写新取值"), ("abc", "E104"), ("1e3", "E104"), ("-5", "是负数")]
+)
 def test_a_value_the_form_cannot_read_is_refused_and_nothing_is_written(
     env: dict[str, Path], value: str, said: str
 ) -> None:

@@ -564,3 +564,19 @@ def test_a_household_with_no_counted_member_exits_for_that_reason(tmp_path: Path
     assert "命中规则 no_counted_member" in text and "家庭已没有计入的成员" in text
     line = text.split("家庭救助类别（含复核与渐退）")[1].splitlines()[0]
     assert "exit_assets" not in line and "因财产超标的不享受渐退期" not in line
+
+
+def test_a_gbk_json_lines_file_is_one_problem(tmp_path: Path) -> None:
+    """A GBK file gave 「不是 UTF-8 编码的文本」 for every line, with no hint (helper-43);
+    the same households in UTF-8 are decided."""
+    households = [{**_household("2025-03-01", hid=f"G{i}"), "history": {"reported_by": "街道社工站"}}
+                  for i in range(3)]
+    text = "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in households)
+    path = tmp_path / "households.jsonl"
+    path.write_bytes(text.encode("gbk"))
+    with pytest.raises(InputError) as refused:
+        evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none")
+    [problem] = refused.value.diagnostics
+    assert "是 GBK（GB18030）编码的文本" in problem.message and "UTF-8" in (problem.hint or "")
+    path.write_bytes(text.encode("utf-8"))
+    assert evaluate_file(TABLES, path, AS_OF, tmp_path / "d.parquet", trace="none").households == 3

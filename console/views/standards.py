@@ -289,11 +289,13 @@ def readable(standard: Standard, value: str) -> bool:
     parser = {Kind.MONEY: parse_money, Kind.NUMBER: parse_number, Kind.INTEGER: parse_integer,
               Kind.PERCENT: parse_percent}.get(standard.dtype.kind)
     try:
-        if parser is not None:
-            parser(value)
+        read = parser(value) if parser is not None else None
     except ParseProblem as problem:
         ui.diagnostics_list([problem.diagnostic()])
         st.error("新取值无法读取，工作副本未改动。")
+        return False
+    if read is not None and read < 0:  # it was written, then E406 (helper-43)
+        st.error(f"新取值「{value}」是负数；标准参数的金额、比例、人数和期限都不能为负。工作副本未改动。")
         return False
     return True
 
