@@ -210,17 +210,10 @@ def _json_records(
         )
         return
     with source.path.open("rb") as handle:
-        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: one problem, not one a line
+        other = _other_encoding(handle.read(1 << 16))
+        if other:  # one problem for the file, not one a line
             problems.append(
-                make("E605", "是 UTF-16 编码的文本，不是 UTF-8", Location(file=file),
-                     expected="UTF-8 编码的 JSON Lines",
-                     hint="用记事本或 WPS 另存为时选择 UTF-8 编码")
-            )
-            return
-        handle.seek(0)
-        if _gb18030(handle.read(1 << 16)):  # GBK, as Chinese Windows saves text
-            problems.append(
-                make("E605", "是 GBK（GB18030）编码的文本，不是 UTF-8", Location(file=file),
+                make("E605", f"是 {other}编码的文本，不是 UTF-8", Location(file=file),
                      expected="UTF-8 编码的 JSON Lines",
                      hint="用记事本或 WPS 另存为时选择 UTF-8 编码")
             )
@@ -235,21 +228,26 @@ def _json_records(
                 problems.append(_bad_json(where, error))
 
 
-def _gb18030(head: bytes) -> bool:
-    """Whether the file's first bytes are not UTF-8 but read as GB18030 with Chinese in
-    them: one problem for the file, not one a line (helper-43)."""
+def _other_encoding(head: bytes) -> str | None:
+    """The encoding a JSON Lines file is in when it is not UTF-8, judged on its first
+    bytes: UTF-16 by its byte order mark (Notepad's "Unicode"), GBK when it reads as
+    GB18030 with Chinese in it (Chinese Windows); None for UTF-8 or anything else,
+    whose lines then say what is wrong with them (helper-43)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16 "
     try:
         head.decode("utf-8")
-        return False
+        return None
     except UnicodeDecodeError as error:
         if error.start > len(head) - 4:  # a character cut at the end of the sample
-            return False
+            return None
         if any(ord(ch) > 127 for ch in head[: error.start].decode("utf-8")):
-            return False  # UTF-8 text before a stray byte: that line's problem
+            return None  # UTF-8 text before a stray byte: that line's problem
     try:
-        return any("\u4e00" <= ch <= "\u9fff" for ch in head.decode("gb18030", errors="strict"))
+        text = head.decode("gb18030")
     except UnicodeDecodeError:
-        return False
+        return None
+    return "GBK（GB18030）" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else None
 
 
 class DuplicateKey(ValueError):
