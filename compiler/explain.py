@@ -109,7 +109,7 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
             f"家庭 {household.get('household_id')}（{book.county_code} {book.county_name}），"
             f"决策日 {as_of.isoformat()}"
         ),
-        f"结论：{_label(plan, 'group')} = {_show(result.household.get('group'))}",
+        _conclusion(result.household.get("group")),
     ]
     lines.extend(_calendar_notes(plan, result, as_of))
     for entry in result.trace:
@@ -127,6 +127,16 @@ def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
         f"注意：{unlisted_year_warning(year, n, '本户').render()}"
         for year, n in unlisted_years(listed, dated).items()
     ]
+
+
+def _conclusion(group: object) -> str:
+    """「结论：救助类别 = 低保边缘（dibao_marginal）」: the group's Chinese name for the
+    reader, its identifier as the decision files write it (helper-43)."""
+    from compiler.evaluate import GROUP_CN
+
+    shown = _show(group)
+    name = GROUP_CN.get(str(group)) if group is not None else None
+    return f"结论：救助类别 = {name}（{shown}）" if name else f"结论：救助类别 = {shown}"
 
 
 def _entry_lines(

@@ -66,7 +66,7 @@ def lines(plan: Plan, monthly: str | None, assets: str = "0") -> list[str]:
 def test_explanation_opens_with_household_county_date_and_conclusion(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1402.50")
     assert text[0] == "家庭 H1（330106 西湖区），决策日 2025-06-01"
-    assert text[1] == "结论：group = dibao_marginal"
+    assert text[1] == "结论：救助类别 = 低保边缘（dibao_marginal）"
 
 
 def test_rule_that_fired_is_named_with_its_cell_and_section(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +105,7 @@ def test_income_exactly_on_the_standard_has_no_gap(smoke) -> None:  # type: igno
         "    未得到 dibao（规则 dibao）：人均月收入 1,301.00 元，不低于低保标准 1,301.00 元"
         in text
     )
-    assert "结论：group = none" in text
+    assert "结论：救助类别 = 不属于低收入人口（none）" in text
 
 
 def test_no_rule_matched_shows_the_default_and_every_range_missed(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +124,7 @@ def test_a_missing_value_is_said_to_be_missing(smoke) -> None:  # type: ignore[n
 
 def test_a_rule_that_fired_leaves_no_why_not_for_later_rules(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1000")
-    assert "结论：group = dibao" in text
+    assert "结论：救助类别 = 低保（dibao）" in text
     assert not [line for line in text if "未得到" in line]
 
 
@@ -175,7 +175,7 @@ def test_explained_conclusion_is_the_decision_the_sql_makes(
     smoke,
     con: duckdb.DuckDBPyConnection,  # type: ignore[no-untyped-def]
 ) -> None:
-    conclusion = lines(smoke.plan(COUNTY), monthly)[1].removeprefix("结论：group = ")
+    conclusion = lines(smoke.plan(COUNTY), monthly)[1].rsplit("（", 1)[-1].rstrip("）")
     wage = None if monthly is None else Decimal(monthly) * 12
     members = [] if wage is None else [{"person_id": "P1", "income.wage": wage}]
     row = decide(
@@ -211,7 +211,7 @@ def test_priority_table_explains_the_rule_whose_output_won(
     monkeypatch.chdir(tmp_path)
     plan = open_clean(Path("tables"), AS_OF).plan(COUNTY)
     text = explain(plan, {"household_id": "H1", "income": {"monthly": 500}}, AS_OF)
-    assert "结论：group = tekun" in text
+    assert "结论：救助类别 = 特困供养（tekun）" in text
     assert "命中规则 lowest（tables/province:grouping!A7），结果 tekun；依据 二" in text
 
 
@@ -245,7 +245,7 @@ def test_csv_input_is_explained_as_its_json_lines_twin(smoke, tmp_path: Path) ->
     ]
 
     assert texts[0] == texts[1]
-    assert "结论：group = " in texts[0] and "成员 P1" in texts[0]
+    assert "结论：救助类别 = " in texts[0] and "成员 P1" in texts[0]
 
 
 def test_a_tables_folder_that_is_not_there_is_e001(tmp_path, capsys):
