@@ -955,3 +955,12 @@ def test_empty_cells_of_the_grid_are_empty_text_not_none(env: dict[str, Path]) -
     text_columns = [c for c in frame.columns if c not in DATE_COLUMNS]
     assert {"来源", "值"} <= set(text_columns)
     assert not any(frame[c].isna().any() for c in text_columns), {c: list(frame[c]) for c in text_columns if frame[c].isna().any()}
+
+
+def test_a_preview_in_a_year_with_no_holiday_schedule_says_so(env: dict[str, Path]) -> None:
+    """jiuzhu check --as-of 2027-01-05 gave W403; the preview said nothing (helper-43)."""
+    at = page(start(ADMIN), "preview")
+    at.text_input(key="preview_as_of").input("2027-01-05")
+    at.run()
+    assert not at.exception
+    assert "W403" in shown(at) and "2027 年" in shown(at)

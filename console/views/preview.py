@@ -48,6 +48,9 @@ if st.session_state.get("households_source") not in choices:
 label = st.selectbox("家庭数据", list(choices), key="households_source", placeholder="请选择")
 households = choices[label]
 
+calendar = [d for d in result.warnings if d.code == "W403"]  # a year with no holiday schedule
+if calendar:
+    ui.diagnostics_list(calendar)
 early = ui.before_standards(result.errors, day)
 if early:  # the 标准与规则 page checks as of today and would show no error
     st.error(f"无法预览：{early.replace('日期最早', '决策日最早')}")
