@@ -327,6 +327,8 @@ def test_preview_lists_decisions_and_explains_the_chosen_household(env: dict[str
     at.run()
     text = shown(at)
     assert "家庭 H2" in text and "结论" in text and "低保标准" in text
+    rules = frames(at)  # tables by their titles, not their identifiers (helper-43)
+    assert "家庭救助类别" in rules and "household_group " not in rules
 
 
 def test_analysis_page_lists_a_shadowed_rule_with_its_witness(env: dict[str, Path]) -> None:

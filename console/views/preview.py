@@ -108,8 +108,17 @@ with left:
 with right:
     st.subheader("命中的规则")
     trace = [e for e in (row.get("trace") or []) if isinstance(e, dict)]
+    tables = result.plan.tables if result.plan is not None else {}
+
+    def title(ident: object) -> str:  # the table's Chinese title, as the explanation names it
+        table = tables.get(str(ident))
+        return table.title if table is not None and table.title else str(ident)
+
+    def outcome(value: object) -> object:  # true/false as the tables write them
+        return {"true": "是", "false": "否"}.get(str(value), value)
+
     st.dataframe(pd.DataFrame([
-        {"决策表": e.get("table"), "成员": e.get("person_id") or "", "规则": e.get("rule") or "（默认）",
-         "结果": e.get("outcome"), "依据": e.get("section")}
+        {"决策表": title(e.get("table")), "成员": e.get("person_id") or "", "规则": e.get("rule") or "（默认）",
+         "结果": outcome(e.get("outcome")), "依据": e.get("section")}
         for e in trace
     ]), hide_index=True, width="stretch")
