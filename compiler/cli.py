@@ -70,9 +70,9 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
-def parse_date(text: str) -> date:
+def parse_date(text: str, where: str = "命令行中") -> date:
     """A --as-of or --effective date, within the years the working-day calendar covers
-    (as the service's as_of); the messages are for users."""
+    (as the service's as_of); the messages are for users (``where`` they type it)."""
     from compiler.calendar import FIRST_DAY, LAST_DAY
     from compiler.normalise import ParseProblem
     from compiler.normalise import parse_date as parse
@@ -81,7 +81,7 @@ def parse_date(text: str) -> date:
         # a spreadsheet cell's serial number (45900 is 2025-08-31) is a date in a table,
         # but typed on a command line it is more likely a slip: a version is for ever
         raise argparse.ArgumentTypeError(
-            f"日期「{text}」是一个数字（像 Excel 的日期序号），命令行中请写成 2025-07-01"
+            f"日期「{text}」是一个数字（像 Excel 的日期序号），{where}请写成 2025-07-01"
         )
     try:
         day = parse(text)

@@ -18,6 +18,7 @@ from compiler.calendar import WorkCalendar, unlisted_year_warning, unlisted_year
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
 from compiler.errors import InputError, ValidationFailed
+from compiler.evaluate import GROUP_CN
 from compiler.expr import (
     Compare,
     Disjunction,
@@ -132,8 +133,6 @@ def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
 def _conclusion(group: object) -> str:
     """「结论：救助类别 = 低保边缘（dibao_marginal）」: the group's Chinese name for the
     reader, its identifier as the decision files write it (helper-43)."""
-    from compiler.evaluate import GROUP_CN
-
     shown = _show(group)
     name = GROUP_CN.get(str(group)) if group is not None else None
     return f"结论：救助类别 = {name}（{shown}）" if name else f"结论：救助类别 = {shown}"

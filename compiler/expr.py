@@ -188,6 +188,7 @@ def _date(text: str, position: int, source: str) -> date:
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     position = 0
+    depth = 0  # brackets open: inside a function's, a comma parts its arguments
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
@@ -196,7 +197,6 @@ def tokenize(text: str) -> list[Token]:
         raw = match.group()
         end = match.end()
         if kind == "number":
-            depth = sum((t.value == "(") - (t.value == ")") for t in tokens if t.kind == "op")
             if not depth and text[end:end + 1] == "," and text[end + 1:end + 2].isdigit():
                 # 「1,30」「10,0000」: neither thousands (three digits each) nor a list,
                 # whose items are parted by 「, 」 or 「；」; read as a list it changed decisions
@@ -217,6 +217,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("name", raw, position))
         elif kind == "op":
             tokens.append(Token("op", _OP_ALIASES.get(raw, raw), position))
+            depth += (raw == "(") - (raw == ")")
         position = end
     tokens.append(Token("end", None, len(text)))
     return tokens

@@ -166,9 +166,9 @@ def read_date(text: str, label: str, where: Any = st) -> date | None:
     from compiler.cli import parse_date
 
     try:
-        return parse_date(text.strip())
-    except argparse.ArgumentTypeError as problem:  # the CLI's words, less its command line
-        where.error(f"{label}：{str(problem).replace('命令行中请写成', '请写成')}")
+        return parse_date(text.strip(), where="")
+    except argparse.ArgumentTypeError as problem:
+        where.error(f"{label}：{problem}")
         return None
 
 
@@ -312,7 +312,7 @@ def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str]
         st.caption(f"……另有 {len(ordered) - limit} 条未显示")
 
 
-def before_standards(errors: list[Diagnostic], day: date) -> str | None:
+def before_standards(errors: list[Diagnostic], day: date, what: str = "日期") -> str | None:
     """When every error is E607 (a date before some standard has a value): one sentence
     naming the earliest date that works, instead of a list of province cells a county
     cannot edit (helper-39, helper-43); None otherwise."""
@@ -320,7 +320,7 @@ def before_standards(errors: list[Diagnostic], day: date) -> str | None:
         return None
     starts = re.findall(r"不早于 ([0-9]{4}-[0-9]{2}-[0-9]{2})", " ".join(d.expected or "" for d in errors))
     return (f"{day} 时有 {len(errors)} 项标准参数还没有生效的取值（E607）。"
-            + (f"日期最早可以是 {max(starts)}。" if starts else "请改用较晚的日期。"))
+            + (f"{what}最早可以是 {max(starts)}。" if starts else f"请改用较晚的{what}。"))
 
 
 def group_cn(group: object) -> str:

@@ -51,9 +51,9 @@ households = choices[label]
 calendar = [d for d in result.warnings if d.code == "W403"]  # a year with no holiday schedule
 if calendar:
     ui.diagnostics_list(calendar)
-early = ui.before_standards(result.errors, day)
+early = ui.before_standards(result.errors, day, "决策日")
 if early:  # the 标准与规则 page checks as of today and would show no error
-    st.error(f"无法预览：{early.replace('日期最早', '决策日最早')}")
+    st.error(f"无法预览：{early}")
     st.stop()
 if result.errors:
     st.error(f"工作副本有 {len(result.errors)} 个错误，改正后才能预览。请到「标准与规则」页查看。")

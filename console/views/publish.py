@@ -73,10 +73,10 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
         # as the publish itself checks: as of the effective date (a standard with no
         # value in force on it is an error there, whatever today's tables say)
         full = ui.checked(ctx, analysis=True, as_of=effective)
-    early = ui.before_standards(full.errors, effective)
+    early = ui.before_standards(full.errors, effective, "生效日期")
     if early:  # a date before the standards begin
         st.session_state.pop("publish_ready", None)
-        st.error(f"发布被拒绝：{early.replace('日期最早', '生效日期最早')}")
+        st.error(f"发布被拒绝：{early}")
         with st.expander("逐条查看"):
             ui.diagnostics_list(full.errors, ui.placer(ctx))
         st.stop()
