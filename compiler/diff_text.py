@@ -15,7 +15,7 @@ from typing import Any
 
 from compiler.diff_impact import ImpactResult
 from compiler.diff_rulebooks import is_empty
-from compiler.evaluate import GROUP_CN
+from compiler.vocabulary import GROUP_CN
 
 LAYER_CN = {"county": "县级", "city": "市级", "province": "省级"}
 

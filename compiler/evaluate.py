@@ -41,6 +41,7 @@ from compiler.households_check import repeated_members
 from compiler.model import CalendarDay, Kind, Level
 from compiler.output import format_of, unwritten
 from compiler.sqlgen import quote
+from compiler.vocabulary import GROUP_CN
 
 
 @dataclass
@@ -443,34 +444,6 @@ def _summary(con: duckdb.DuckDBPyConnection, relation: str, project: Project) ->
     return [(code, names.get(code, ""), group or "none", n) for code, group, n in rows]
 
 
-# Each group's Chinese name, in the order decisions are summarised; diff and the console
-# show groups by these names too.
-GROUP_CN = {
-    "tekun": "特困供养",
-    "dibao": "低保",
-    "dibao_marginal": "低保边缘",
-    "rigid_expense": "刚性支出困难",
-    "low_income_support": "低收入帮扶",
-    "none": "不属于低收入人口",
-}
-
-
-# The Chinese names of the province's entitlements and monitoring statuses (GLOSSARY);
-# one a county adds shows by its identifier
-ENTITLEMENT_CN = {
-    "medical_assistance": "医疗救助",
-    "education_assistance": "教育救助",
-    "housing_assistance": "住房救助",
-    "public_rental_housing": "公租房",
-    "employment_assistance": "就业救助",
-    "student_loan_interest_subsidy": "生源地助学贷款贴息",
-    "preschool_fee_subsidy": "学前教育保育费资助",
-    "low_income_rural_household": "低收入农户",
-    "yulu_subsidy": "雨露计划",
-    "pension_premium_payment": "城乡居民基本养老保险代缴",
-    "care_insurance": "关爱险",
-}
-MONITORING_CN = {"low_income": "低收入人口", "other_monitored": "其他监测对象", "none": "不监测"}
 
 
 def print_summary(result: EvaluationResult) -> None:

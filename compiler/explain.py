@@ -18,7 +18,6 @@ from compiler.calendar import WorkCalendar, unlisted_year_warning, unlisted_year
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
 from compiler.errors import InputError, ValidationFailed
-from compiler.evaluate import GROUP_CN
 from compiler.expr import (
     Compare,
     Disjunction,
@@ -30,8 +29,9 @@ from compiler.expr import (
     render,
 )
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
-from compiler.model import Field, Kind, Level, Table
+from compiler.model import DType, Field, Kind, Level, Table
 from compiler.resolve import declared_fields
+from compiler.vocabulary import GROUP_CN, OUTPUT_CN, value_cn
 
 WHY_NOT_TABLE_OUTPUT = "group"
 COMPARE_CN = {"<": "低于", "<=": "不高于", ">": "高于", ">=": "不低于", "=": "等于", "!=": "不等于"}
@@ -144,18 +144,21 @@ def _entry_lines(
     table = plan.tables[entry.table]
     who = f"成员 {entry.person_id}：" if entry.person_id else ""
     if entry.rule is None:
-        head = f"· 决策表「{table.title or table.id}」{who}没有规则命中，取默认值 {_show(entry.outcome)}"
+        head = f"· 决策表「{table.title or table.id}」{who}没有规则命中，取默认值 {_outcome(plan, table, entry.outcome)}"
     else:
         head = (
             f"· 决策表「{table.title or table.id}」{who}命中规则 {','.join(entry.rules)}"
-            f"（{entry.cell}），结果 {_show(entry.outcome)}；依据 {entry.section or '未注明'}"
+            f"（{entry.cell}），结果 {_outcome(plan, table, entry.outcome)}；依据 {entry.section or '未注明'}"
         )
     lines = [head]
     env = _env_of(result, table, entry)
     if env is None:
         return lines
     values = [interpreter.value(c.expr, env, result) for c in table.inputs]
-    shown = [f"{_input_label(plan, c.expr, c.text)} = {_fmt(v, c.dtype.kind)}" for c, v in zip(table.inputs, values, strict=True)]
+    shown = [
+        f"{_input_label(plan, c.expr, c.text)} = {_fmt(v, c.dtype)}"
+        for c, v in zip(table.inputs, values, strict=True)
+    ]
     if shown:
         lines.append("    比较的值：" + "；".join(shown))
     met = _met(plan, interpreter, result, table, env, values, entry)
@@ -185,7 +188,10 @@ def _why_not(
     values: list[object],
     entry: TraceEntry,
 ) -> list[str]:
-    lines = []
+    """Each rule above the one that decided, with the first conditions it missed;
+    rules missed for the same reasons (a household never recognised misses every
+    re-check rule on 现救助类别) are said once, with their ids."""
+    missed: dict[str, list[tuple[str, str]]] = {}
     for rule in table.rules:
         if entry.rule == rule.id:
             break
@@ -193,11 +199,30 @@ def _why_not(
         for test, column, value in zip(rule.tests, table.inputs, values, strict=True):
             if interpreter.test(test, value, env, result) is True:
                 continue
-            misses.append(_miss_text(plan, interpreter, result, env, test, column.expr, column.text, value, column.dtype.kind))
-        outcome = ", ".join(_show(interpreter.value(o, env, result)) for o in rule.outputs)
+            misses.append(_miss_text(plan, interpreter, result, env, test, column.expr, column.text, value, column.dtype))
         if misses:
-            lines.append(f"    未得到 {outcome}（规则 {rule.id}）：" + "；".join(misses[:2]))
+            outputs = [interpreter.value(o, env, result) for o in rule.outputs]
+            missed.setdefault("；".join(misses[:2]), []).append((rule.id, _outcome(plan, table, outputs)))
+    lines = []
+    for why, rules in missed.items():
+        if len(rules) == 1:
+            lines.append(f"    未得到 {rules[0][1]}（规则 {rules[0][0]}）：{why}")
+        else:
+            ids = "、".join(rule for rule, _ in rules)
+            lines.append(f"    规则 {ids}（共 {len(rules)} 条）未命中：{why}")
     return lines
+
+
+def _outcome(plan: Plan, table: Table, outcome: object) -> str:
+    """A table's result in words: its one output's value, or each output named
+    (「救助类别 = 低保，复核结果 = 无需复核」)."""
+    if len(table.outputs) == 1:
+        return _show(outcome, table.outputs[0].dtype)
+    if not isinstance(outcome, list) or len(outcome) != len(table.outputs):
+        return _show(outcome)
+    return "，".join(
+        f"{_label(plan, o.id)} = {_show(v, o.dtype)}" for o, v in zip(table.outputs, outcome, strict=True)
+    )
 
 
 def _met(
@@ -221,23 +246,23 @@ def _met(
                 test = test.tests[0]
             if not isinstance(value, Decimal) or not names_in(test):
                 continue
-            label, kind = _input_label(plan, column.expr, column.text), column.dtype.kind
+            label, dtype = _input_label(plan, column.expr, column.text), column.dtype
             written = f"（条件「{text.strip()}」）" if text.strip() else ""
             if isinstance(test, Compare):
                 limit = interpreter.value(test.operand, env, result)
                 named = isinstance(test.operand, Name)
                 shown.append(
-                    f"{label} {_fmt(value, kind)} {test.op} "
+                    f"{label} {_fmt(value, dtype)} {test.op} "
                     + (f"{_operand_label(plan, test.operand)} " if named else "")
-                    + _fmt(limit, kind)
+                    + _fmt(limit, dtype)
                     + ("" if named else written)
                 )
             elif isinstance(test, Interval):
                 low = interpreter.value(test.low, env, result)
                 high = interpreter.value(test.high, env, result)
                 shown.append(
-                    f"{label} {_fmt(value, kind)} 在 {'[' if test.low_closed else '('}"
-                    f"{_fmt(low, kind)} .. {_fmt(high, kind)}{']' if test.high_closed else ')'} 之内"
+                    f"{label} {_fmt(value, dtype)} 在 {'[' if test.low_closed else '('}"
+                    f"{_fmt(low, dtype)} .. {_fmt(high, dtype)}{']' if test.high_closed else ')'} 之内"
                     + written
                 )
     return list(dict.fromkeys(shown))
@@ -245,30 +270,41 @@ def _met(
 
 def _miss_text(
     plan: Plan, interpreter: Interpreter, result: Evaluation, env: dict,
-    test: Test, expr: Expr, text: str, value: object, kind: Kind,
+    test: Test, expr: Expr, text: str, value: object, dtype: DType,
 ) -> str:
     label = _input_label(plan, expr, text)
     if value is None:
-        return f"{label} 没有取值"
+        return f"{label} 为空"
     if isinstance(test, Disjunction) and len(test.tests) == 1:
         test = test.tests[0]
     if isinstance(test, Compare) and isinstance(value, Decimal):
         limit = interpreter.value(test.operand, env, result)
         if isinstance(limit, Decimal):
-            gap = abs(value - limit)
-            word = MISS_CN[test.op] if not gap else ("高于" if value > limit else "低于")
-            return (
-                f"{label} {_fmt(value, kind)}，{word}{_operand_label(plan, test.operand)}"
-                f" {_fmt(limit, kind)}" + (f" {_fmt(gap, kind)}" if gap else "")
-            )
+            return _compare_miss(plan, label, test, value, limit, dtype)
     if isinstance(test, Interval) and isinstance(value, Decimal):
         low = interpreter.value(test.low, env, result)
         high = interpreter.value(test.high, env, result)
         return (
-            f"{label} {_fmt(value, kind)}，不在 {_operand_label(plan, test.low)} {_fmt(low, kind)}"
-            f" 至 {_operand_label(plan, test.high)} {_fmt(high, kind)} 的范围内"
+            f"{label} {_fmt(value, dtype)}，不在 {_named(plan, test.low)}{_fmt(low, dtype)}"
+            f" 至 {_named(plan, test.high)}{_fmt(high, dtype)} 的范围内"
         )
-    return f"{label} 为 {_fmt(value, kind)}，不满足「{render(test)}」"
+    return f"{label} 为 {_fmt(value, dtype)}，不满足「{render(test)}」"
+
+
+def _compare_miss(
+    plan: Plan, label: str, test: Compare, value: Decimal, limit: Decimal, dtype: DType
+) -> str:
+    """「家庭人均月收入 1,402.50 元，高于低保标准 1,301.00 元（相差 101.50 元）」; a
+    missed = or != says only that (「家庭人口数 1，不等于 0」)."""
+    gap = abs(value - limit)
+    if test.op in ("=", "!=") or not gap:
+        word = MISS_CN[test.op]
+    else:
+        word = "高于" if value > limit else "低于"
+    said = f"{label} {_fmt(value, dtype)}，{word}{_named(plan, test.operand) or ' '}{_fmt(limit, dtype)}"
+    if gap and test.op not in ("=", "!="):
+        said += f"（相差 {_fmt(gap, dtype)}）"
+    return said
 
 
 def _input_label(plan: Plan, expr: Expr, text: str) -> str:
@@ -283,26 +319,48 @@ def _operand_label(plan: Plan, expr: Expr) -> str:
     return render(expr)
 
 
+def _named(plan: Plan, expr: Expr) -> str:
+    """A named limit's name and a space before its amount (「低保标准 」); nothing for
+    a number written in the cell, whose amount says it."""
+    return f"{_label(plan, expr.name)} " if isinstance(expr, Name) else ""
+
+
 def _label(plan: Plan, ident: str) -> str:
+    """What a reader calls a value: its Chinese name; for a table's output, the
+    province's name for it, else the title of a table with that one output."""
     item = plan.items.get(ident)
-    return item.name_cn if item and item.name_cn else ident
+    if item and item.name_cn:
+        return item.name_cn
+    if ident in OUTPUT_CN:
+        return OUTPUT_CN[ident]
+    table = plan.tables.get(item.owner) if item and item.kind == "output" else None
+    if table is not None and len(table.outputs) == 1 and table.title:
+        return table.title
+    return ident
 
 
-def _fmt(value: object, kind: Kind) -> str:
+def _fmt(value: object, dtype: DType) -> str:
     if isinstance(value, Decimal):
-        if kind is Kind.MONEY:
+        if dtype.kind is Kind.MONEY:
             return f"{value:,.2f} 元"
-        if kind is Kind.PERCENT:
+        if dtype.kind is Kind.PERCENT:
             return f"{value * 100:.2f}%"
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    return _show(value)
+    return _show(value, dtype)
 
 
-def _show(value: object) -> str:
+def _show(value: object, dtype: DType | None = None) -> str:
+    """A value in words: 是/否, 空, an enum or the province's text values by their
+    Chinese names (the tables' identifiers where there is none)."""
     if value is None:
         return "空"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(_show(v) for v in value) or "（无）"
+        return "、".join(_show(v, dtype) for v in value) or "（无）"
+    if isinstance(value, str) and dtype is not None:
+        if dtype.kind is Kind.ENUM or (dtype.kind is Kind.LIST and dtype.values):
+            return value_cn(value, dtype.values)
+        if dtype.kind in (Kind.TEXT, Kind.LIST):
+            return value_cn(value)
     return str(value)

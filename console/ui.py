@@ -20,7 +20,7 @@ import streamlit as st
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.evaluate import ENTITLEMENT_CN, GROUP_CN, MONITORING_CN
+from compiler.vocabulary import ENTITLEMENT_CN, GROUP_CN, MONITORING_CN
 from console import drafts, grids, users, workspace
 from console.config import Settings, settings
 from console.sheets import Sheet, read_sheets

@@ -73,7 +73,7 @@ def test_rule_that_fired_is_named_with_its_cell_and_section(smoke) -> None:  # t
     text = lines(smoke.plan(COUNTY), "1402.50")
     assert (
         "· 决策表「家庭救助类别」命中规则 marginal（tables/province:household_group!A7），"
-        "结果 dibao_marginal；依据 二" in text
+        "结果 低保边缘；依据 二" in text
     )
 
 
@@ -86,15 +86,15 @@ def test_group_not_obtained_names_the_missed_threshold_and_the_gap(smoke) -> Non
     missed = [line for line in lines(smoke.plan(COUNTY), "1402.50") if "未得到" in line]
     assert len(missed) == 1
     assert missed[0].startswith(
-        "    未得到 dibao（规则 dibao）：人均月收入 1,402.50 元，"
+        "    未得到 低保（规则 dibao）：人均月收入 1,402.50 元，"
     )
-    assert missed[0].endswith("低保标准 1,301.00 元 101.50 元")
+    assert missed[0].endswith("低保标准 1,301.00 元（相差 101.50 元）")
 
 
 def test_income_above_the_standard_is_worded_higher_by_the_gap(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1402.50")
     assert (
-        "    未得到 dibao（规则 dibao）：人均月收入 1,402.50 元，高于低保标准 1,301.00 元 101.50 元"
+        "    未得到 低保（规则 dibao）：人均月收入 1,402.50 元，高于低保标准 1,301.00 元（相差 101.50 元）"
         in text
     )
 
@@ -102,7 +102,7 @@ def test_income_above_the_standard_is_worded_higher_by_the_gap(smoke) -> None:  
 def test_income_exactly_on_the_standard_has_no_gap(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1301.00")
     assert (
-        "    未得到 dibao（规则 dibao）：人均月收入 1,301.00 元，不低于低保标准 1,301.00 元"
+        "    未得到 低保（规则 dibao）：人均月收入 1,301.00 元，不低于低保标准 1,301.00 元"
         in text
     )
     assert "结论：救助类别 = 不属于低收入人口（none）" in text
@@ -110,16 +110,17 @@ def test_income_exactly_on_the_standard_has_no_gap(smoke) -> None:  # type: igno
 
 def test_no_rule_matched_shows_the_default_and_every_range_missed(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "3333.33")
-    assert "· 决策表「家庭救助类别」没有规则命中，取默认值 none" in text
+    assert "· 决策表「家庭救助类别」没有规则命中，取默认值 不属于低收入人口" in text
     assert (
-        "    未得到 dibao_marginal（规则 marginal）：人均月收入 3,333.33 元，"
+        "    未得到 低保边缘（规则 marginal）：人均月收入 3,333.33 元，"
         "不在 低保标准 1,301.00 元 至 边缘标准 2,602.00 元 的范围内" in text
     )
 
 
 def test_a_missing_value_is_said_to_be_missing(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), None)
-    assert "    未得到 dibao（规则 dibao）：人均月收入 没有取值" in text
+    # both rules miss for that one reason, so it is said once (no "没有取值" per rule)
+    assert "    规则 dibao、marginal（共 2 条）未命中：人均月收入 为空" in text
 
 
 def test_a_rule_that_fired_leaves_no_why_not_for_later_rules(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -132,9 +133,9 @@ def test_event_table_line_names_the_member_and_its_values(smoke) -> None:  # typ
     text = lines(smoke.plan(COUNTY), "1000")
     index = text.index(
         "· 决策表「预警」成员 P1：命中规则 A1（tables/province:alerts!A5），"
-        "结果 unemployment_registration；依据 四(三)"
+        "结果 失业登记；依据 四(三)"
     )
-    assert text[index + 1] == "    比较的值：事件类型 = unemployment_registration"
+    assert text[index + 1] == "    比较的值：事件类型 = 失业登记"
 
 
 def test_the_standards_a_matched_rule_compared_with_are_shown_with_their_amounts(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -162,8 +163,8 @@ def test_each_of_a_persons_events_is_shown_with_its_own_values(smoke) -> None:  
     text = explain(smoke.plan(COUNTY), data, AS_OF).splitlines()
     compared = [line for line in text if line.startswith("    比较的值：事件类型")]
     assert compared == [
-        "    比较的值：事件类型 = disability_certificate",
-        "    比较的值：事件类型 = unemployment_registration",
+        "    比较的值：事件类型 = 新办残疾证",
+        "    比较的值：事件类型 = 失业登记",
     ]
 
 
@@ -212,7 +213,7 @@ def test_priority_table_explains_the_rule_whose_output_won(
     plan = open_clean(Path("tables"), AS_OF).plan(COUNTY)
     text = explain(plan, {"household_id": "H1", "income": {"monthly": 500}}, AS_OF)
     assert "结论：救助类别 = 特困供养（tekun）" in text
-    assert "命中规则 lowest（tables/province:grouping!A7），结果 tekun；依据 二" in text
+    assert "命中规则 lowest（tables/province:grouping!A7），结果 特困供养；依据 二" in text
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:

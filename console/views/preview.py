@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from compiler.vocabulary import trace_outcome_cn
 from console import ui, uploads, workspace
 
 ctx = ui.context()
@@ -114,11 +115,14 @@ with right:
         table = tables.get(str(ident))
         return table.title if table is not None and table.title else str(ident)
 
-    def outcome(value: object) -> object:  # true/false as the tables write them
-        return {"true": "是", "false": "否"}.get(str(value), value)
+    def outcome(ident: object, value: object) -> object:  # in words, as the explanation says it
+        table = tables.get(str(ident))
+        if table is None or not isinstance(value, str):
+            return value
+        return trace_outcome_cn(value, [o.dtype for o in table.outputs])
 
     st.dataframe(pd.DataFrame([
         {"决策表": title(e.get("table")), "成员": e.get("person_id") or "", "规则": e.get("rule") or "（默认）",
-         "结果": outcome(e.get("outcome")), "依据": e.get("section")}
+         "结果": outcome(e.get("table"), e.get("outcome")), "依据": e.get("section")}
         for e in trace
     ]), hide_index=True, width="stretch")
