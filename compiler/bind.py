@@ -32,6 +32,7 @@ from compiler.expr import (
     NullTest,
     Test,
     Unary,
+    names_in,
     render,
 )
 from compiler.functions import FUNCTIONS, result_type
@@ -65,6 +66,15 @@ class Item:
     name_cn: str = ""
 
 
+# The decision's columns that a county's items give (contracts/household.md); with
+# the tables, what a program must compute
+DECISION_COLUMNS = frozenset({
+    "group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members",
+    "entitlements", "phase_out_from", "phase_out_until", "monitoring", "alert_type",
+    "alert_due",
+})
+
+
 @dataclass
 class Plan:
     """A county's tables, bound and ordered, ready to interpret or compile."""
@@ -74,10 +84,55 @@ class Plan:
     derived: dict[str, Derived]
     tables: dict[str, Table]
     order: list[tuple[str, str]] = field(default_factory=list)  # ("derived"|"table", id)
+    # the names each step reads, ("derived"|"table", id) -> names
+    dependencies: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def level_of(self, step: tuple[str, str]) -> Level:
         kind, ident = step
         return self.derived[ident].level if kind == "derived" else self.tables[ident].level
+
+    def unread_derived(self, decided: frozenset[str]) -> set[str]:
+        """Derived values that no table reads, nor any value a table reads, nor a
+        column of the decision (``decided``). Neither evaluator computes them: DuckDB
+        leaves out a column nothing selects, and the interpreter skips them, so a value
+        nobody reads cannot refuse a household in one and not the other."""
+        read = set(decided)
+        for table in self.tables.values():
+            read |= _table_reads(table)
+        pending = [d for d in self.derived if d in read]
+        while pending:
+            for name in self.dependencies.get(("derived", pending.pop()), set()):
+                if name in self.derived and name not in read:
+                    read.add(name)
+                    pending.append(name)
+        return set(self.derived) - read
+
+
+def tested_inputs(table: Table) -> list[bool]:
+    """For each input column, whether some rule tests it (not "-" in every rule)."""
+    return [
+        any(not isinstance(rule.tests[i], AnyTest) for rule in table.rules)
+        for i in range(len(table.inputs))
+    ]
+
+
+def _table_reads(table: Table) -> set[str]:
+    """The names a table's decision needs: its input columns that some rule tests
+    (a column every rule answers with "-" is shown, not read), the tests' operands,
+    the outputs and the defaults."""
+    read: set[str] = set()
+    for i, (column, tested) in enumerate(zip(table.inputs, tested_inputs(table), strict=True)):
+        if tested:
+            read.update(names_in(column.expr))
+            for rule in table.rules:
+                read.update(names_in(rule.tests[i]))
+    for rule in table.rules:
+        for expr in rule.outputs:
+            read.update(names_in(expr))
+    for output in table.outputs:
+        if output.default is not None:
+            read.update(names_in(output.default))
+    return read
 
 
 class BindCache:
@@ -143,7 +198,7 @@ def bind(rulebook: RuleBook, report: Report, cache: BindCache | None = None) -> 
     for t in rulebook.tables.values():
         tables[t.id], deps = cache.get(t, names, lambda t=t: binder.bound("table", t))
         binder.dependencies[("table", t.id)] = deps
-    plan = Plan(rulebook, items, derived, tables)
+    plan = Plan(rulebook, items, derived, tables, dependencies=binder.dependencies)
     plan.order = _order(plan, binder.dependencies, report)
     return plan
 

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from compiler.bind import AS_OF, Plan
+from compiler.bind import AS_OF, DECISION_COLUMNS, Plan
 from compiler.calendar import (
     COUNT_FIRST_DAY,
     LAST_DAY,
@@ -141,6 +141,7 @@ class Interpreter:
             ident: cast(plan.rulebook.standard_value(ident, as_of), s.dtype)
             for ident, s in plan.rulebook.standards.items()
         }
+        self.unread = plan.unread_derived(DECISION_COLUMNS)
 
     def evaluate(self, household: Env, members: list[Env], events: list[Env]) -> Evaluation:
         """Evaluate every step of the plan on one household's flat field values."""
@@ -148,6 +149,8 @@ class Interpreter:
         result.household.update(self.standards)
         result.household[AS_OF] = self.as_of
         for kind, ident in self.plan.order:
+            if kind == "derived" and ident in self.unread:
+                continue
             level = self.plan.level_of((kind, ident))
             for env in self._envs(result, level):
                 if kind == "derived":

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from compiler.bind import AS_OF, Plan
+from compiler.bind import AS_OF, DECISION_COLUMNS, Plan, tested_inputs
 from compiler.expr import (
     Call,
     Literal,
@@ -64,11 +64,7 @@ class Program:
 
 
 TRACE_MODES = ("full", "compact", "none")
-OUTPUTS = frozenset({
-    "group", "income_per_capita", "dibao_standard", "marginal_line", "tekun_members",
-    "entitlements", "phase_out_from", "phase_out_until", "monitoring", "alert_type",
-    "alert_due",
-})
+OUTPUTS = DECISION_COLUMNS
 INDEXES = {Level.HOUSEHOLD: "_hh_index", Level.MEMBER: "_member_index", Level.EVENT: "_event_index"}
 
 # Columns every stored intermediate table keeps: keys, order, what the output needs.
@@ -431,7 +427,7 @@ class _Compiler(Expressions, Decisions):
         if kind == "derived":
             return [self.plan.derived[ident].expr]
         table = self.plan.tables[ident]
-        exprs: list[object] = [c.expr for c in table.inputs]
+        exprs: list[object] = [c.expr for c, t in zip(table.inputs, tested_inputs(table), strict=True) if t]
         exprs += [c.default for c in table.outputs if c.default is not None]
         for rule in table.rules:
             exprs += [*rule.tests, *rule.outputs]
@@ -483,14 +479,18 @@ class _Compiler(Expressions, Decisions):
     # ------------------------------------------------------------ decision tables
 
     def table(self, table: Table) -> None:
-        exprs: list[object] = [c.expr for c in table.inputs]
+        # a column every rule answers with "-" is not computed, as the interpreter
+        # does not read it (Plan.unread_derived)
+        tested = tested_inputs(table)
+        exprs: list[object] = [c.expr for c, t in zip(table.inputs, tested, strict=True) if t]
         exprs += [o for rule in table.rules for o in rule.outputs]
         exprs += [t for rule in table.rules for t in rule.tests]
         exprs += [c.default for c in table.outputs if c.default is not None]
         source = self.source(table.level, exprs)
         alias, level = source.alias, table.level
         inputs = [
-            f"{self.expr(c.expr, level, source.aggregates)} AS {quote(self.input_name(table, i))}"
+            f"{self.expr(c.expr, level, source.aggregates) if tested[i] else 'NULL'}"
+            f" AS {quote(self.input_name(table, i))}"
             for i, c in enumerate(table.inputs)
         ]
         stage_in = self.fresh(f"{alias}_{table.id}_in")

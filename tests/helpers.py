@@ -20,17 +20,18 @@ from typing import Any
 
 import duckdb
 
-from compiler.bind import Plan
+from compiler.bind import DECISION_COLUMNS, Plan
 from compiler.calendar import WorkCalendar
 from compiler.diagnostics import Report, render_text
 from compiler.engine import (
     Project,
     contract_error,
+    data_error,
     install_standards,
     open_project,
     run_programs,
 )
-from compiler.errors import EvaluationError
+from compiler.errors import EvaluationError, InputError
 from compiler.export import STANDARD_COLUMNS
 from compiler.interpret import Evaluation, Interpreter
 from compiler.model import Field, Level
@@ -184,7 +185,8 @@ class _EveryColumn(_Compiler):
     """
 
     def keeps(self, column: str) -> bool:
-        return True
+        # a derived value nothing reads is computed by neither evaluator
+        return column not in self.plan.unread_derived(DECISION_COLUMNS)
 
 
 def run_program(
@@ -230,9 +232,11 @@ def relations(
     return Relations(*found, run_program(con, plan, trace))
 
 
-def sql_error(error: duckdb.Error) -> EvaluationError:
-    """The EvaluationError a DuckDB error stands for; fails the test if it is none."""
-    mapped = contract_error(error)
+def sql_error(error: duckdb.Error) -> EvaluationError | InputError:
+    """The error a DuckDB error stands for, as ``evaluate`` maps it (a broken hit
+    policy, a working-day count outside the calendar, a value out of range); fails the
+    test if it is none."""
+    mapped = contract_error(error) or data_error(error)
     assert mapped is not None, f"DuckDB failed for another reason: {error}"
     return mapped
 

@@ -88,6 +88,16 @@ def province() -> dict[str, list[list[object]]]:
             ["默认", None, "high", None],
             ["low", "< line", "low", "测试"],
         ],
+        # reads every derived value, so that both evaluators compute each of them (a
+        # value nothing reads is computed by neither: Plan.unread_derived)
+        "reads": [
+            ["reads", "读取", "FIRST", "层级=家庭"],
+            ["规则", *["输入"] * len(DERIVED), "输出", "注释"],
+            ["名称", *[ident for ident, _, _ in DERIVED], "seen", "政策依据"],
+            ["类型", *[kind for _, kind, _ in DERIVED], "boolean", None],
+            ["默认", *[None] * len(DERIVED), "否", None],
+            ["every", *["not(null)"] * len(DERIVED), "是", "测试"],
+        ],
     }
 
 

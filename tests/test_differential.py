@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from compiler.bind import Plan
-from compiler.errors import EvaluationError
+from compiler.bind import DECISION_COLUMNS, Plan
+from compiler.errors import EvaluationError, InputError
 from compiler.interpret import Evaluation
 from compiler.model import Level
 from compiler.sqlgen import TRACE_MODES
@@ -87,11 +87,11 @@ def assert_agree(
     trace: str,
 ) -> None:
     decided: dict[str, Evaluation] = {}
-    refused: dict[str, EvaluationError] = {}
+    refused: dict[str, EvaluationError | InputError] = {}
     for person in people:
         try:
             decided[person["household_id"]] = interpret(plan, spec.as_of, person)
-        except EvaluationError as error:
+        except (EvaluationError, InputError) as error:  # E601/E602, or E605 out of range
             refused[person["household_id"]] = error
     accepted = [p for p in people if p["household_id"] in decided]
     if accepted:
@@ -127,8 +127,9 @@ def assert_same_values(plan: Plan, evaluations: list[Evaluation], sql) -> None: 
 def _names(plan: Plan, level: Level) -> list[str]:
     """Every item computed or read at a level (standards once, on households)."""
     found = []
+    unread = plan.unread_derived(DECISION_COLUMNS)
     for ident, item in plan.items.items():
-        if item.kind == "builtin":
+        if item.kind == "builtin" or ident in unread:
             continue
         if item.level is level or (item.level is None and level is Level.HOUSEHOLD):
             found.append(ident)
@@ -217,7 +218,7 @@ def assert_both_refuse(
     plan: Plan,
     as_of: date,
     person: dict,
-    error: EvaluationError,
+    error: EvaluationError | InputError,
     trace: str,
 ) -> None:
     prepare(con, plan, as_of, [person])
