@@ -396,8 +396,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     if result.input_warnings:
         print(render_text(result.input_warnings), file=sys.stderr)
-    if result.warnings:
-        print(f"注意：决策表有 {len(result.warnings)} 条警告（如未核实的标准参数），"
+    # the decision date's year without a holiday schedule is said once, not counted
+    # among the tables' warnings (every county's tables give it)
+    dated = list({d.message: d for d in result.warnings if d.code == "W403"}.values())
+    if dated:
+        print(render_text(dated[:1]), file=sys.stderr)
+    others = [d for d in result.warnings if d.code != "W403"]
+    if others:
+        print(f"注意：决策表有 {len(others)} 条警告（如未核实的标准参数），"
               "运行 jiuzhu check 查看详情", file=sys.stderr)
     if args.out:
         print(f"已对 {result.households} 户作出决策（{result.seconds:.2f} 秒），写入 {args.out}")

@@ -47,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="内容与生效日现行版本相同时仍然发布（登记一次复核）；默认拒绝（E709）",
     )
     publish.add_argument(
+        "--allow-withdrawn",
+        action="store_true",
+        help="内容与已撤回的版本相同时仍然发布（确实要重新发布被撤回的内容）；默认拒绝（E710）",
+    )
+    publish.add_argument(
         "--withdraw",
         type=lambda text: count(text, least=1),
         metavar="N",
@@ -82,6 +87,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--full",
         action="store_true",
         help="xlsx 含省、市、县全部内容（默认只含县级自定的内容）",
+    )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="输出文件已存在且含有未发布的修改时仍然覆盖（原文件先备份）；默认拒绝（E711）",
     )
     _common(export)
     export.set_defaults(run=_export)
@@ -157,7 +167,7 @@ def registry_path(args: argparse.Namespace) -> Path:
 
 def _publish(args: argparse.Namespace) -> int:
     from compiler.registry import Registry
-    from compiler.registry_marker import base_from_marker, write_base_marker
+    from compiler.registry_marker import base_from_marker, restore_command
     from compiler.registry_publish import publish, superseded, withdraw
 
     store = Registry(registry_path(args))
@@ -193,7 +203,12 @@ def _publish(args: argparse.Namespace) -> int:
             store.path,
             args.households,
             allow_unchanged=args.allow_unchanged,
+            allow_withdrawn=args.allow_withdrawn,
         )
+    # every change of state is made before the first line is printed: output piped
+    # into head, or a closed terminal, must not leave the marker naming the old base
+    marker = _record_base(folder, version)
+    overtaken = superseded(store, version)
     print(
         f"已发布 {version.label}（{version.county_name}），自 {version.effective_from} 起生效；"
         f"发布人 {version.author}；哈希 {version.hash[:16]}"
@@ -202,13 +217,43 @@ def _publish(args: argparse.Namespace) -> int:
     _print_validation(version.validation)
     if version.impact:
         _print_stored_impact(json.loads(version.impact))
-    overtaken = superseded(store, version)
     if overtaken is not None:
         print(render_text([overtaken]), file=sys.stderr)
-    if folder.is_dir():
-        marker = write_base_marker(folder, version)
+    if marker is not None:
         print(f"基线标记已更新：{marker}（下次发布将以第 {version.number} 版为基线）")
+    if version.kind == "withdraw":
+        command = restore_command(args.county, version.number, args.tables, args.registry)
+        print(
+            f"注意：工作副本可能仍是被撤回的第 {version.withdraws} 版的内容（再发布会被拒绝，E710）。"
+            f"请先运行下面的命令，使工作副本与第 {version.number} 版一致，再在其上修改：\n  {command}"
+        )
     return 0
+
+
+def _record_base(folder: Path, version: Any) -> Path | None:
+    """Write the base marker for a version just stored (None without a counties
+    folder). A marker that cannot be written is E702 naming the version published,
+    so that the next publish is given its base by hand."""
+    from compiler.diagnostics import Location, make
+    from compiler.errors import RegistryError
+    from compiler.registry_marker import marker_path, write_base_marker
+
+    if not folder.is_dir():
+        return None
+    try:
+        return write_base_marker(folder, version)
+    except OSError as error:
+        raise RegistryError(
+            make(
+                "E702",
+                f"已发布 {version.label}，但基线标记无法写入：{error.strerror or type(error).__name__}",
+                Location(str(marker_path(folder, version.county_code))),
+                found="基线标记仍是发布前的内容",
+                expected=f"记录第 {version.number} 版的基线标记",
+                hint=f"版本已发布，无需重发；下次发布请加 --base {version.number}，"
+                "或检查该文件夹的写入权限",
+            )
+        ) from None
 
 
 def _print_validation(validation: str) -> None:
@@ -335,6 +380,7 @@ def _version_record(version: Any) -> dict[str, Any]:
 def _export(args: argparse.Namespace) -> int:
     from compiler.canonical import dump_rulebook
     from compiler.export import county_workbook, full_workbook, write_xlsx
+    from compiler.registry_export import guard_overwrite, replace_file
     from compiler.registry_marker import write_base_marker
     from compiler.registry_refs import resolve_ref
 
@@ -346,23 +392,31 @@ def _export(args: argparse.Namespace) -> int:
         book, label, canonical = side.books[args.county], side.label, None
     else:
         book, label, canonical = version.rulebook(), version.label, version.canonical
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".xlsx":
-        workbook = full_workbook(book) if args.full else county_workbook(book)
-        shown: list[str] = []
-        write_xlsx(workbook, out, _info(label, version), shown)
-        if shown:
-            print(
-                f"注意：{len(shown)} 个单元格含有不可见的控制字符（E011），已写作 <U+001B> "
-                f"的形式：{'、'.join(shown[:5])}{' 等' if len(shown) > 5 else ''}；"
-                "请在工作簿中删除后再发布",
-                file=sys.stderr,
-            )
+    xlsx = out.suffix.lower() == ".xlsx"
+    workbook = (full_workbook(book) if args.full else county_workbook(book)) if xlsx else None
+    text = None if xlsx else canonical or dump_rulebook(book, args.tables)
+    backup = guard_overwrite(out, args.county, args.tables, store, args.force)
+    shown: list[str] = []
+    if workbook is not None:
+        write_xlsx(workbook, out, _info(label, version), shown)  # renamed over ``out``
     else:
-        out.write_text(canonical or dump_rulebook(book, args.tables), encoding="utf-8")
-    print(f"已导出 {label} 到 {out}" + ("（省、市、县全部内容）" if args.full else ""))
-    if version is not None and out.suffix.lower() == ".xlsx" and not args.full:
+        replace_file(out, lambda path: path.write_text(text or "", encoding="utf-8"))
+    marker = None
+    if version is not None and xlsx and not args.full:
         marker = write_base_marker(out.parent, version)
+    # everything is written before the first line is printed (output piped into head)
+    if backup is not None:
+        also = f"，基线标记备份为 {backup.marker}" if backup.marker else ""
+        print(f"原文件「{out}」已备份为 {backup.path}{also}（需要时可从备份找回修改）")
+    if shown:
+        print(
+            f"注意：{len(shown)} 个单元格含有不可见的控制字符（E011），已写作 <U+001B> "
+            f"的形式：{'、'.join(shown[:5])}{' 等' if len(shown) > 5 else ''}；"
+            "请在工作簿中删除后再发布",
+            file=sys.stderr,
+        )
+    print(f"已导出 {label} 到 {out}" + ("（省、市、县全部内容）" if args.full else ""))
+    if marker is not None:
         print(
             f"基线标记已写入 {marker}：把工作簿放入 tables/counties/ 时请一并复制，"
             f"发布时将以第 {version.number} 版为基线"

@@ -37,11 +37,12 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import EvaluationError, InputError, ValidationFailed
+from compiler.expr import Compare, Disjunction, Literal, Name, NullTest
 from compiler.households_check import repeated_members
 from compiler.model import CalendarDay, Kind, Level
 from compiler.output import format_of, unwritten
 from compiler.sqlgen import quote
-from compiler.vocabulary import GROUP_CN
+from compiler.vocabulary import EVENT_CN, GROUP_CN
 
 
 @dataclass
@@ -97,6 +98,7 @@ def prepare(
         present = [c for c in present if c in counties]
     if notes is not None and present:
         notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
+        notes.extend(_unknown_event_types(con, [project.plan(c) for c in present]))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)
@@ -121,6 +123,68 @@ def _calendar_gaps(
          "as_of": as_of},
     ).fetchall()
     return [unlisted_year_warning(year, n, "家庭数据中") for year, n in rows]
+
+
+def _unknown_event_types(con: duckdb.DuckDBPyConnection, plans: list) -> list[Diagnostic]:  # type: ignore[type-arg]
+    """W602 for event types no rule of the counties' tables names: a misspelt type
+    (「unemployment_registraton」, 「失业登记」) raised no alert and said nothing. Said
+    only when every rule that tests ``event.type`` names its types (a "-" or a not()
+    accepts types no one can list)."""
+    known = set()
+    for plan in {id(p): p for p in plans}.values():
+        for table in plan.tables.values():
+            for i, column in enumerate(table.inputs):
+                if column.expr != Name("event.type"):
+                    continue
+                for rule in table.rules:
+                    named = _named_texts(rule.tests[i])
+                    if named is None:
+                        return []
+                    known |= named
+    if not known:
+        return []
+    rows = con.execute(
+        'SELECT "event.type", count(*), min(household_id) FROM jz_events'
+        ' WHERE "event.type" IS NOT NULL AND NOT list_contains($known, "event.type")'
+        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20",
+        {"known": sorted(known)},
+    ).fetchall()
+    return [
+        make("W602", f"事件类型「{kind}」没有任何决策表的规则使用，这 {n} 个事件不产生预警"
+             f"（如家庭 {household}）", found=kind, expected="决策表中的事件类型之一："
+             + "、".join(sorted(known)), hint=_event_type_hint(kind, known))
+        for kind, n, household in rows
+    ]
+
+
+def _event_type_hint(kind: str, known: set[str]) -> str:
+    """「是否想写「unemployment_registration」？」 for a Chinese name or a near miss."""
+    import difflib
+
+    by_name = {cn: ident for ident, cn in EVENT_CN.items() if ident in known}
+    close = by_name.get(kind.strip()) or next(
+        iter(difflib.get_close_matches(kind.strip().lower(), sorted(known), n=1, cutoff=0.8)), None
+    )
+    said = f"是否想写「{close}」？" if close else "检查事件类型是否写错（须与决策表中的写法完全一致）；"
+    return said + "县里新增的事件类型须在「监测预警」表中加规则"
+
+
+def _named_texts(test: object) -> set[str] | None:
+    """The texts a test on ``event.type`` names (= "a", or "a", "b"); None when it
+    accepts texts it does not name ("-", not(...), a comparison with a name)."""
+    if isinstance(test, Disjunction):
+        found: set[str] = set()
+        for part in test.tests:
+            named = _named_texts(part)
+            if named is None:
+                return None
+            found |= named
+        return found
+    if isinstance(test, Compare) and test.op == "=" and isinstance(test.operand, Literal):
+        return {str(test.operand.value)}
+    if isinstance(test, NullTest):
+        return set()
+    return None
 
 
 def _no_tables() -> Diagnostic:

@@ -33,7 +33,9 @@ from compiler.model import DType, Field, Kind, Level, Table
 from compiler.resolve import declared_fields
 from compiler.vocabulary import GROUP_CN, OUTPUT_CN, value_cn
 
-WHY_NOT_TABLE_OUTPUT = "group"
+# the tables whose rules are each a group: the explanation says why a rule above the
+# one that decided missed (the province decides eligibility, then re-checks)
+WHY_NOT_OUTPUTS = frozenset({"group", "eligible_group"})
 COMPARE_CN = {"<": "低于", "<=": "不高于", ">": "高于", ">=": "不低于", "=": "等于", "!=": "不等于"}
 MISS_CN = {"<": "不低于", "<=": "高于", ">": "不高于", ">=": "低于", "=": "不等于", "!=": "等于"}
 
@@ -124,7 +126,12 @@ def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
     listed = {d.day.year for d in plan.rulebook.calendar}
     days = [e.get("event.date") for e in result.events]
     dated = [d for d in days if isinstance(d, date) and d <= as_of]
-    return [
+    decision_year = (
+        f"注意：W403 日历中没有 {as_of.year} 年的节假日安排，决策日所在年度的预警期限按周一至周五计算"
+        "（2025 年起元旦、劳动节、国庆节的法定日期仍为休息日）"
+    )
+    notes = [] if as_of.year in listed else [decision_year]
+    return notes + [
         f"注意：{unlisted_year_warning(year, n, '本户').render()}"
         for year, n in unlisted_years(listed, dated).items()
     ]
@@ -164,7 +171,7 @@ def _entry_lines(
     met = _met(plan, interpreter, result, table, env, values, entry)
     if met:
         lines.append("    所比较的标准：" + "；".join(met))
-    if table.level is Level.HOUSEHOLD and any(o.id == WHY_NOT_TABLE_OUTPUT for o in table.outputs):
+    if table.level is Level.HOUSEHOLD and any(o.id in WHY_NOT_OUTPUTS for o in table.outputs):
         lines.extend(_why_not(plan, interpreter, result, table, env, values, entry))
     return lines
 

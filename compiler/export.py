@@ -16,6 +16,7 @@ county's resolved rulebook are provided:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -107,7 +108,14 @@ def write_xlsx(
     if cells.too_long:
         raise ValidationFailed(cells.too_long)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    # saved beside (hidden from the tables reader) and renamed over: stopped half-way,
+    # an export into the working copy leaves the workbook that was there
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        book.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     if shown is not None:
         shown += cells.shown
     return path

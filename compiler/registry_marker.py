@@ -3,14 +3,18 @@
 ``<folder>/<county>.base.json`` is written when a version is published or exported
 (``write_base_marker``) and read when the next one is published (``base_from_marker``),
 so a publish based on a version that is no longer the latest is refused instead of
-overwriting someone else's changes. Raises RegistryError (E702) for a marker that
-cannot be read, a missing marker while the county has versions, or a marker naming a
-version this registry does not hold.
+overwriting someone else's changes. ``restore_command`` is the ``jiuzhu export`` that
+brings a version back into the county's working-copy workbook (``working_workbook``).
+Raises RegistryError (E702) for a marker that cannot be read, a missing marker while
+the county has versions, or a marker naming a version this registry does not hold.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 from pathlib import Path
 
 from compiler.diagnostics import Location, make
@@ -33,9 +37,13 @@ def write_base_marker(folder: str | Path, version: Version) -> Path:
         "hash": version.hash,
         "说明": "jiuzhu 记录：同一文件夹中该县的工作簿基于此已发布版本；发布时据此检查是否有人抢先发布",
     }
-    path.write_text(
+    # written beside and renamed over: a process stopped half-way never leaves a
+    # marker that cannot be read
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(
         json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    os.replace(partial, path)
     return path
 
 
@@ -95,10 +103,49 @@ def base_from_marker(store: Registry, folder: str | Path, county: str) -> int:
     return number
 
 
+def working_workbook(tables_root: str | Path, county: str) -> Path:
+    """The county's workbook in ``<tables>/counties/``: its ``.xlsx``, else the
+    ``.xlsx`` that would replace its CSV folder, else ``<county>.xlsx``."""
+    folder = Path(tables_root) / "counties"
+    found = sorted(folder.glob(f"{county}*")) if folder.is_dir() else []
+    books = [p for p in found if p.suffix.lower() in (".xlsx", ".xlsm")]
+    if books:
+        return books[0]
+    folders = [p for p in found if p.is_dir() and not p.name.startswith(".")]
+    return folder / f"{folders[0].name if folders else county}.xlsx"
+
+
+def restore_command(
+    county: str, number: int, tables_root: str | Path, registry: str | Path | None = None
+) -> str:
+    """The ``jiuzhu export`` that writes version ``number`` over the county's
+    working-copy workbook (with its base marker), as a user types it; a working copy
+    kept as a CSV folder is named, to be moved out once the workbook replaces it."""
+    out = working_workbook(tables_root, county)
+    command = f"jiuzhu export --county {county} --version {number} --out {shell_path(out)}"
+    if Path(tables_root) != Path("tables"):
+        command += f" --tables {shell_path(tables_root)}"
+    command += f" --registry {shell_path(registry)}" if registry else ""
+    csv = out.with_suffix("")
+    if not out.exists() and csv.is_dir():  # two workbooks of one county would be E009
+        command += f"（工作副本现为 CSV 文件夹 {csv}：导出后请把该文件夹移出 tables 文件夹）"
+    return command
+
+
+def shell_path(path: str | Path) -> str:
+    """A path as typed in a shell: quoted only when it holds a space or a shell mark
+    (a Chinese workbook name stays readable)."""
+    text = str(path)
+    return shlex.quote(text) if re.search(r"[\s'\"$`\\;&|<>()*?!#~]", text) else text
+
+
 __all__ = [
     "BASE_SUFFIX",
     "base_from_marker",
     "marker_path",
     "read_base_marker",
+    "restore_command",
+    "shell_path",
+    "working_workbook",
     "write_base_marker",
 ]

@@ -7,7 +7,8 @@ request, the impact on a population against the version in force); ``withdraw``
 publishes the content that was in force before a version. Each raises RegistryError:
 E701 the tables have errors, E702 the base is stale or the registry stayed busy, E704
 no such version or nothing to restore, E709 the content is that of the version already
-in force on the date (unless asked for). A refused publish leaves the registry as it was.
+in force on the date, E710 the content is that of a withdrawn version (each unless asked
+for). A refused publish leaves the registry as it was.
 ``superseded`` warns (W701) when a version is dated before versions already published:
 it decides only until the first of them takes effect.
 """
@@ -29,6 +30,7 @@ from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
 from compiler.registry import Registry, Version, default_path, in_force, stale
+from compiler.registry_marker import restore_command
 from compiler.sqlgen import compile_plan
 
 
@@ -121,11 +123,14 @@ def publish(
     households: str | Path | None = None,
     analyse: object = "auto",
     allow_unchanged: bool = False,
+    allow_withdrawn: bool = False,
 ) -> Version:
     """Publish the county's working copy as its next version, in force from
     ``effective``, if the county's latest version is still ``base`` (0: none yet).
     Content identical to the version in force on ``effective`` would change no
     decision; it is published only with ``allow_unchanged`` (a recorded review).
+    Content identical to a withdrawn version (the working copy still holding it after
+    the withdrawal) is published only with ``allow_withdrawn``.
 
     With ``households``, the impact on that population against the version in force
     on ``effective`` is computed and stored with the version.
@@ -134,7 +139,8 @@ def publish(
         RegistryError: E701 the tables have errors; E702 the latest version is not
             ``base`` (or another publish won the race, or the registry stayed busy);
             E708 the note is empty, too long or holds control characters;
-            E709 the content is that of the version in force on ``effective``.
+            E709 the content is that of the version in force on ``effective``;
+            E710 the content is that of a withdrawn version.
     """
     check_note(note)
     store = Registry(registry or default_path(tables_root))
@@ -144,6 +150,8 @@ def publish(
         raise RegistryError(stale(county, base, current.number if current else 0))
     if not allow_unchanged:
         _refuse_unchanged(store, prepared, effective)
+    if not allow_withdrawn:
+        _refuse_withdrawn(store, prepared, tables_root)
     impact = None
     if households is not None:
         impact = _impact(store, prepared, households, effective)
@@ -168,6 +176,69 @@ def _refuse_unchanged(store: Registry, prepared: Prepared, effective: date) -> N
             "控制台勾选「内容未改变，仍然发布」",
         )
     )
+
+
+def withdrawn_as(versions: list[Version], canonical: str) -> tuple[Version, Version] | None:
+    """(the withdrawn version, its withdrawal) when ``canonical`` is the content of a
+    version that was withdrawn and that no version published after the withdrawal
+    holds again (a deliberate republication ends the refusal); else None."""
+    by_number = {v.number: v for v in versions}
+    for withdrawal in sorted(versions, key=lambda v: -v.number):
+        target = by_number.get(withdrawal.withdraws or 0)
+        if withdrawal.kind != "withdraw" or target is None:
+            continue
+        if target.canonical != canonical:
+            continue
+        again = any(
+            v.number > withdrawal.number and v.canonical == canonical for v in versions
+        )
+        return None if again else (target, withdrawal)
+    return None
+
+
+def _refuse_withdrawn(
+    store: Registry, prepared: Prepared, tables_root: str | Path
+) -> None:
+    """E710 when the working copy holds a withdrawn version's content: after
+    ``publish --withdraw`` the workbook still holds it, and publishing it again would
+    undo the withdrawal without anyone deciding so."""
+    county = prepared.county_code
+    versions = store.history(county)
+    found = withdrawn_as(versions, prepared.canonical)
+    if found is None:
+        return
+    target, withdrawal = found
+    source = _restored(versions, withdrawal, target)
+    restored = f"自 {withdrawal.effective_from} 起恢复{source}的内容"
+    latest = versions[-1].number
+    raise RegistryError(
+        make(
+            "E710",
+            f"工作副本的内容与 {target.label} 相同，而该版已于 {withdrawal.published_at[:10]} "
+            f"被 {withdrawal.label} 撤回（{restored}），发布被拒绝：再发布会撤销这次撤回",
+            found=f"与已撤回的 {target.label}（{target.effective_from} 起生效）相同",
+            expected=f"在现行内容（第 {latest} 版）上修改后的工作副本",
+            hint=(
+                f"撤回后工作副本仍是被撤回的内容。若要在现行内容上继续修改，先把第 {latest} 版"
+                f"导出到工作副本：{restore_command(county, latest, tables_root)}；"
+                "若确实要重新发布被撤回的内容，命令行加 --allow-withdrawn，"
+                "控制台勾选「内容曾被撤回，仍然发布」"
+            ),
+        )
+    )
+
+
+def _restored(versions: list[Version], withdrawal: Version, target: Version) -> str:
+    """The version whose content a withdrawal restored: the latest one before it
+    that holds that content, as ``330106@1``."""
+    sources = [
+        v
+        for v in versions
+        if v.number < withdrawal.number
+        and v.number != target.number
+        and v.canonical == withdrawal.canonical
+    ]
+    return f" {sources[-1].label} " if sources else "此前版本"
 
 
 MAX_NOTE = 1000  # characters: a sentence or two, and a cell Excel can hold
@@ -331,4 +402,4 @@ def withdraw(
     return store.append(draft, base)
 
 
-__all__ = ["Prepared", "prepare", "publish", "refused", "withdraw"]
+__all__ = ["Prepared", "prepare", "publish", "refused", "withdraw", "withdrawn_as"]

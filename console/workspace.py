@@ -320,10 +320,11 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
 
 
 def publish(root: Path, county: str, effective: date, note: str, author: str, base: int,
-            registry: Path, households: Path | None, allow_unchanged: bool = False) -> Any:
+            registry: Path, households: Path | None, allow_unchanged: bool = False,
+            allow_withdrawn: bool = False) -> Any:
     """``registry_publish.publish`` of the working copy under ``root``; raises
     RegistryError."""
     from compiler.registry_publish import publish as publish_version
 
     return publish_version(root, county, effective, note, author, base, registry, households,
-                           allow_unchanged=allow_unchanged)
+                           allow_unchanged=allow_unchanged, allow_withdrawn=allow_withdrawn)

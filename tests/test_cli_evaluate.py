@@ -337,6 +337,41 @@ def test_events_counted_into_a_year_without_holidays_are_warned_about(tmp_path, 
     assert "2026 年的节假日安排" not in err and "2024 年" not in err
 
 
+def test_a_decision_date_in_a_year_without_holidays_is_warned_about_once(tmp_path, capsys):
+    """With no event at all, a decision date in 2027 was only counted among 「决策表有
+    N 条警告」 (helper-45); it is said once, with its year, and explain says it too."""
+    real = Path(__file__).resolve().parents[1] / "tables"
+    source = households(tmp_path)
+    argv = ["evaluate", "--tables", str(real), "--households", str(source),
+            "--as-of", "2027-01-05", "--working-copy", "--out", str(tmp_path / "d.jsonl")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("W403 日历中没有 2027 年的节假日安排") == 1
+    assert main(["explain", "T1", "--tables", str(real), "--households", str(source),
+                 "--as-of", "2027-01-05", "--working-copy"]) == 0
+    assert "注意：W403 日历中没有 2027 年的节假日安排，决策日所在年度" in capsys.readouterr().out
+
+
+def test_an_event_type_no_rule_names_is_warned_about(tmp_path, capsys):
+    """A misspelt or Chinese event type raised no alert and said nothing (helper-45):
+    a dibao household's unemployment went unmonitored."""
+    real = Path(__file__).resolve().parents[1] / "tables"
+    wrong = {"type": "unemployment_registraton", "date": "2025-05-20", "person_id": "P1"}
+    chinese = {"type": "失业登记", "date": "2025-05-20", "person_id": "P1"}
+    right = {"type": "unemployment_registration", "date": "2025-05-20", "person_id": "P1"}
+    source = households(tmp_path, [
+        {**HOUSEHOLD, "household_id": "K1", "events": [wrong, chinese, wrong]},
+        {**HOUSEHOLD, "household_id": "K2", "events": [right]},
+    ])
+    argv = ["evaluate", "--tables", str(real), "--households", str(source),
+            "--as-of", "2025-06-01", "--working-copy", "--out", str(tmp_path / "d.jsonl")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "W602 事件类型「unemployment_registraton」没有任何决策表的规则使用，这 2 个事件不产生预警（如家庭 K1）" in err
+    assert "W602 事件类型「失业登记」" in err and "是否想写「unemployment_registration」" in err
+    assert "「unemployment_registration」没有" not in err
+
+
 def _family(ident: str, money: str = "0", wage: str = "0", size: int = 1) -> dict:
     members = [{"person_id": f"P{i}", "birth_date": "1980-01-01"} for i in range(size)]
     members[0]["income"] = {"wage": wage}

@@ -109,3 +109,13 @@ def test_the_decision_files_keep_the_identifiers(tmp_path: Path) -> None:
     [row] = [r for r in rows if r["household_id"] == "S001"]
     assert row["group"] == "dibao"
     assert any(e["outcome"] == "dibao; not_applicable" for e in row["trace"] if e["table"] == "household_group")
+
+
+def test_the_eligibility_table_says_why_each_group_above_was_missed() -> None:
+    """The province decides the group in 救助类别认定 (output eligible_group); the
+    explanation gave reasons only under the re-check table, where a new household
+    misses every rule on 现救助类别 (helper-45)."""
+    text = explain_file(TABLES, SAMPLES, "S050", AS_OF).splitlines()
+    start = next(i for i, line in enumerate(text) if "决策表「救助类别认定（按条件）」" in line)
+    block = text[start + 1 : start + 12]
+    assert "    未得到 低保（规则 dibao）：家庭人均月收入 2,500.00 元，高于低保标准 1,301.00 元（相差 1,199.00 元）；财产符合低保条件 为 否，不满足「= 是」" in block

@@ -130,12 +130,27 @@ if ready and ready[0] == key:
     if unchanged and unchanged[0] == key:  # E709 at the last click: say it, offer the way on
         ui.diagnostics_list(unchanged[1])
         allow_unchanged = st.checkbox("内容未改变，仍然发布（登记一次复核）", key="publish_allow_unchanged")
+    withdrawn = st.session_state.get("publish_withdrawn")
+    allow_withdrawn = False
+    if withdrawn and withdrawn[0] == key:  # E710: the working copy still holds a withdrawn version
+        # the CLI's advice (jiuzhu export into the working copy) is restarting the draft here;
+        # nothing is lost: the draft holds exactly the withdrawn version's published content
+        ui.diagnostics_list([dataclasses.replace(d, hint=(
+            f"要在现行内容上继续修改，点「从第 {current} 版重新开始」（工作副本就是被撤回版本的内容，不会丢失修改）；"
+            "确实要重新发布被撤回的内容时，勾选「内容曾被撤回，仍然发布」")) for d in withdrawn[1]])
+        allow_withdrawn = st.checkbox("内容曾被撤回，仍然发布（确认撤销那次撤回）", key="publish_allow_withdrawn")
+        if st.button(f"从第 {current} 版重新开始", key="withdrawn_restart"):
+            drafts.start_draft(ctx.settings, ctx.county, ctx.user.name)
+            st.session_state.pop("publish_withdrawn", None)
+            st.session_state.pop("publish_ready", None)
+            st.rerun()
     if st.button(f"确认发布：{effective} 起生效", key="publish_confirm", type="primary"):
         with st.spinner("正在发布……"):
             try:
                 version = workspace.publish(ctx.root, ctx.county, effective, note.strip(), ctx.user.name,
                                             draft.base, registry, ctx.settings.samples,
-                                            allow_unchanged=allow_unchanged)
+                                            allow_unchanged=allow_unchanged,
+                                            allow_withdrawn=allow_withdrawn)
             except JiuzhuError as error:
                 refusal = error.diagnostics
             else:
@@ -145,11 +160,15 @@ if ready and ready[0] == key:
                 drafts.set_base(draft, version.number, version.hash)
                 st.session_state.pop("publish_ready", None)
                 st.session_state.pop("publish_unchanged", None)
+                st.session_state.pop("publish_withdrawn", None)
                 st.session_state["published"] = (
                     f"已发布 {version.label}（{version.county_name}），{version.effective_from} 起生效；"
                     f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
         if refusal is not None and any(d.code == "E709" for d in refusal):
             st.session_state["publish_unchanged"] = (key, refusal)
+            st.rerun()
+        if refusal is not None and any(d.code == "E710" for d in refusal):
+            st.session_state["publish_withdrawn"] = (key, refusal)
             st.rerun()
         if refusal is not None:
             st.error("发布被拒绝：")
