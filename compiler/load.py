@@ -167,6 +167,30 @@ class _Loader:
                     self.workbook.tables.append(table)
             elif sheet.cells and sheet.name not in _WRITTEN_BY_EXPORT:
                 self.workbook.other_sheets.append(_other_sheet(sheet))
+            elif sheet.name in _WRITTEN_BY_EXPORT:
+                self.check_exported_from(sheet)
+
+    def check_exported_from(self, sheet: RawSheet) -> None:
+        """E013 for a workbook exported from another county's version (its 版本信息
+        says 导出自 330106@2) saved under this county's name: its standards are the
+        other county's, and publishing it would give them to this one (helper-45)."""
+        code = self.workbook.code
+        if self.workbook.kind is WorkbookKind.PROVINCE or not code:
+            return
+        for cell in sheet.cells.values():
+            found = re.search(r"(?<![0-9])([0-9]{6})@([0-9]+)", cell.text)
+            if found and found.group(1) != code:
+                self.report.error(
+                    "E013",
+                    f"工作簿按文件名是 {code} 的，却是从 {found.group(0)} 导出的（见「{sheet.name}」表），"
+                    f"其中的标准是 {found.group(1)} 的",
+                    cell.location,
+                    found=found.group(0),
+                    expected=f"{code} 自己的工作簿，或从 {code} 的版本导出的工作簿",
+                    hint=f"如确实要以它为 {code} 的工作副本，先删去「{sheet.name}」表并逐项核对标准；"
+                    f"否则用 jiuzhu export {code}@N --out … 导出本县的版本",
+                )
+                return
 
     # ------------------------------------------------------------ list sheets
 

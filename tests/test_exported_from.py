@@ -1,0 +1,40 @@
+"""A workbook exported from one county's version and saved under another county's name
+(its 版本信息 sheet says 导出自 330106@2) is refused by ``check`` with E013: publishing it
+would give 西湖区's standards to 滨江区 (helper-45). The console refused it on upload;
+the command line took it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+
+from compiler.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tables_with(tmp_path: Path, info: str) -> Path:
+    tables = tmp_path / "tables"
+    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
+    path = tables / "counties" / "330108-滨江区.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet("版本信息")
+    sheet.append(["导出自", info])
+    sheet.append(["导出日期", "2026-12-01"])
+    book.save(path)
+    return tables
+
+
+def test_a_workbook_exported_from_another_county_is_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    tables = tables_with(tmp_path, "330106@2")
+    assert main(["check", str(tables), "--county", "330108"]) == 1
+    out = capsys.readouterr().out
+    assert "330108-滨江区.xlsx:版本信息!B1: E013 工作簿按文件名是 330108 的，却是从 330106@2 导出的" in out
+
+
+def test_a_workbook_exported_from_its_own_county_is_taken(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    tables = tables_with(tmp_path, "330108@2")
+    assert main(["check", str(tables), "--county", "330108"]) == 0
+    assert "E013" not in capsys.readouterr().out
