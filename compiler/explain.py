@@ -9,6 +9,7 @@ the differential tests.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -295,7 +296,17 @@ def _miss_text(
             f"{label} {_fmt(value, dtype)}，不在 {_named(plan, test.low)}{_fmt(low, dtype)}"
             f" 至 {_named(plan, test.high)}{_fmt(high, dtype)} 的范围内"
         )
-    return f"{label} 为 {_fmt(value, dtype)}，不满足「{render(test)}」"
+    return f"{label} 为 {_fmt(value, dtype)}，不满足「{_said_test(test, dtype)}」"
+
+
+def _said_test(test: Test, dtype: DType) -> str:
+    """A test as the table writes it, its quoted enum or province text values in
+    Chinese (「= 特困供养, = 低保」 for ``= "tekun", = "dibao"``)."""
+    def word(match: re.Match[str]) -> str:
+        said = _show(match.group(1), dtype)
+        return said if said != match.group(1) else match.group(0)
+
+    return re.sub(r'"([A-Za-z_][A-Za-z0-9_]*)"', word, render(test))
 
 
 def _compare_miss(

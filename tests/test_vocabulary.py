@@ -119,3 +119,16 @@ def test_the_eligibility_table_says_why_each_group_above_was_missed() -> None:
     start = next(i for i, line in enumerate(text) if "决策表「救助类别认定（按条件）」" in line)
     block = text[start + 1 : start + 12]
     assert "    未得到 低保（规则 dibao）：家庭人均月收入 2,500.00 元，高于低保标准 1,301.00 元（相差 1,199.00 元）；财产符合低保条件 为 否，不满足「= 是」" in block
+
+
+def test_a_missed_condition_says_its_enum_values_in_chinese() -> None:
+    """「不满足「= "tekun", = "dibao"」」 showed the tables' quoted identifiers
+    (helper-45)."""
+    lines = [
+        line
+        for h in ("S001", "S090")
+        for line in explain_file(TABLES, SAMPLES, h, AS_OF).splitlines()
+        if "不满足「" in line
+    ]
+    assert any("不满足「= 特困供养, = 低保」" in line for line in lines)
+    assert not [line for line in lines if '"' in line.split("不满足", 1)[1]]
