@@ -47,12 +47,16 @@ line and JSON path), ``$[2].members[0].income.wage`` (a JSON list), ``第3行 in
 
 E603  a value of the wrong type or not among its values; an id with a control
       character or over 100 characters; a repeated household_id or person_id; a
-      member or event whose household is not in the file
+      member or event whose household is not in the file; a JSON key or a column
+      that names a declared field or group another way (``"assets.money"``,
+      ``"Assets"``, ``"货币财产"``; a MAP ``assets``, a STRUCT nested too deep:
+      ``households_spelling``), whose value would otherwise be dropped
 E604  a required value missing: household_id, county_code, members[].person_id and,
       when declared, members[].birth_date and events[].date; a household with no
       members (its income per head cannot be counted)
 E605  the file cannot be read: missing, an unknown extension, not JSON, a broken or
-      undecodable CSV; also the last line when more than 200 problems were found
+      undecodable CSV; a members or events column in a households file; also the
+      last line when more than 200 problems were found
 E606  a county code not among ``known_counties``
 E614  a value below the field's declared 下限 or above its 上限 (字段 sheet): an
       amount that cannot be negative, a disability grade outside 1..4; a number too

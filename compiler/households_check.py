@@ -707,9 +707,9 @@ def _type_hint(kind: Kind, spreadsheet: bool = False) -> str:
 def _raise_problems(
     problems: list[_Problem], total: int, staged: Staged, as_of: date | None
 ) -> None:
-    if not problems:
+    if not problems and not staged.errors:
         return
-    diagnostics = [_diagnostic(p, staged.places, as_of) for p in problems]
+    diagnostics = staged.errors + [_diagnostic(p, staged.places, as_of) for p in problems]
     if total > len(problems):
         rest = total - len(problems)
         diagnostics.append(

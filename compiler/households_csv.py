@@ -4,7 +4,9 @@
 it, through a copy). ``read_csv_file`` copies the cells, trimmed, blanks as null, into
 a table, drops rows of empty cells only (``,,,,`` that Excel and WPS leave below the
 data) and refuses a header that names a column twice: DuckDB would rename the second
-(``income.transfer_1``), read the first, and the tool cannot know which was meant.
+(``income.transfer_1``), read the first, and the tool cannot know which was meant. A
+column whose header cell is empty (``a,b,c,,,``) is dropped when it holds nothing and
+otherwise named by its position, 「第 6 列（无列名）」, not by DuckDB's ``column5``.
 When DuckDB cannot read the file, the file is read again with Python's ``csv`` to say
 where and why in Chinese (a quote left open, a row wider or narrower than the
 header), as E605 at its line; DuckDB's own English text goes to the log only.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
+import re
 from pathlib import Path
 
 import duckdb
@@ -23,6 +26,7 @@ from compiler import logger
 from compiler.diagnostics import Location
 from compiler.errors import InputError
 from compiler.households_model import READ_ERRORS, first_line, unreadable
+from compiler.sqlgen import quote
 
 _OPTIONS = "header = {header}, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
 SAVE_AS = "用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试"
@@ -48,6 +52,8 @@ def read_csv_file(
         names = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
         if _renamed(names):
             _refuse_repeated_header(con, path, shown)
+        if any(_NAMELESS.fullmatch(n) for n in names):
+            _name_by_position(con, table, path, names)
     except READ_ERRORS as error:
         logger.info("DuckDB could not read %s: %s", shown, first_line(error))
         raise _why_unreadable(path, shown) from None
@@ -62,11 +68,11 @@ def _renamed(names: list[str]) -> bool:
     )
 
 
-def _refuse_repeated_header(
-    con: duckdb.DuckDBPyConnection, path: Path, shown: Path
-) -> None:
-    """E605 when the header row (as DuckDB found it, below any title rows) names a
-    column twice; nothing when ``x_1`` was written so."""
+def _header_row(
+    con: duckdb.DuckDBPyConnection, path: Path
+) -> tuple[int, tuple[str | None, ...]]:
+    """The header row's cells as written, and how many title rows DuckDB found above
+    it."""
     skip = con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)})
     rows = int(skip.fetchall()[0][0])
     header = con.execute(
@@ -74,6 +80,46 @@ def _refuse_repeated_header(
         "LIMIT 1",
         {"p": str(path)},
     ).fetchall()[0]
+    return rows, header
+
+
+# DuckDB's name for a column whose header cell is empty: column5 for the sixth
+_NAMELESS = re.compile(r"column[0-9]+")
+
+
+def _name_by_position(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, names: list[str]
+) -> None:
+    """Columns whose header cell is empty (``a,b,c,,,`` as Excel leaves after the data):
+    dropped when they hold nothing, else renamed 「第 6 列（无列名）」, the name a
+    warning then gives them, in place of DuckDB's invented ``column5``."""
+    header = _header_row(con, path)[1]
+    nameless = [
+        (number, name)
+        for number, name in enumerate(names, start=1)
+        if _NAMELESS.fullmatch(name)
+        and number <= len(header)
+        and not (header[number - 1] or "").strip()
+    ]
+    if not nameless:
+        return  # a header that writes column5 itself
+    counts = con.execute(
+        f"SELECT {', '.join(f'count({quote(n)})' for _, n in nameless)} FROM {table}"
+    ).fetchall()[0]
+    for (number, name), count in zip(nameless, counts, strict=True):
+        if count:
+            shown = f"第 {number} 列（无列名）"
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote(name)} TO {quote(shown)}")
+        else:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {quote(name)}")
+
+
+def _refuse_repeated_header(
+    con: duckdb.DuckDBPyConnection, path: Path, shown: Path
+) -> None:
+    """E605 when the header row (as DuckDB found it, below any title rows) names a
+    column twice; nothing when ``x_1`` was written so."""
+    rows, header = _header_row(con, path)
     places: dict[str, list[int]] = {}
     for number, name in enumerate(header, start=1):
         if name is not None and name.strip():

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from compiler import logger
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.households_model import (
@@ -163,19 +164,57 @@ def _json_structure(
     for where, record in _json_records(source, problems):
         for path, expected, found in _shape_problems(record, shape, "$"):
             problems.append(_shape_diagnostic(where, path, expected, found))
+        lone = _lone_surrogate(record, "$")
+        if lone is not None:
+            problems.append(_surrogate_diagnostic(where, *lone))
         if len(problems) >= MAX_PROBLEMS:
             break
-    if not problems:  # DuckDB refused what Python reads: say what DuckDB said
+    if not problems:  # DuckDB refused what Python reads: its English goes to the log
+        logger.info("DuckDB could not read %s: %s", source.path, first_line(error))
         problems.append(
             make(
                 "E605",
-                "家庭数据文件无法读取",
+                "家庭数据文件无法读取：文件中没有找到 JSON 语法错误，但无法按数据约定读入",
                 Location(file=str(source.path)),
-                found=first_line(error),
-                hint="确认文件是 UTF-8 编码的 JSON",
+                expected="UTF-8 编码的 JSON，每个家庭一个对象，如 "
+                '{"household_id": "H001", "county_code": "330106", "members": [...]}',
+                hint="确认文件是 UTF-8 编码的 JSON；加 -v 运行可在日志中看到 DuckDB 给出的原因",
             )
         )
     return problems
+
+
+def _lone_surrogate(value: object, path: str) -> tuple[str, str] | None:
+    """(path, the escape) of the first string, key or value, holding half of a UTF-16
+    surrogate pair (``"\\ud800"`` with no partner): Python reads it, DuckDB refuses
+    the file, and no UTF-8 text can hold it."""
+    if isinstance(value, str):
+        half = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), None)
+        return None if half is None else (path, f"\\u{ord(half):04x}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _lone_surrogate(key, path) or _lone_surrogate(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _surrogate_diagnostic(where: Location, path: str, escape: str) -> Diagnostic:
+    cell = where.cell or "$"
+    cell = f"{cell} {path}" if cell.startswith("第") else cell + path[1:]
+    return make(
+        "E605",
+        "字符串中有不成对的 UTF-16 代理项转义，无法读取",
+        Location(where.file, None, cell),
+        found=escape,
+        expected="成对的转义（如 \\ud83d\\ude00 即 😀）或直接写出该字符",
+        hint="多是导出程序截断文本时把一个字符切成了两半；删去该转义或补全字符后重新导出",
+    )
 
 
 def _json_records(
@@ -200,8 +239,10 @@ def _json_records(
                     "E605",
                     "JSON 文件应是家庭的列表",
                     Location(file=file),
-                    found=type(records).__name__,
-                    expected='[{"household_id": ...}]',
+                    found=f"{json_kind(records)}：{_clip(records)}",
+                    expected='[{"household_id": "H001", ...}, ...]',
+                    hint="把各户的对象放在一对方括号 [ ] 中，用逗号分隔；"
+                    "或存为 .jsonl，一行一个家庭对象",
                 )
             )
             return
@@ -290,7 +331,11 @@ def _bad_json(where: Location, error: Exception) -> Diagnostic:
             expected="家庭对象中的对象和列表只嵌套几层，按数据约定组织",
             hint="检查文件中是否混入了大量连续的 [ 或 {",
         )
-    detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+    detail = (
+        f"第 {error.colno} 列：{json_error_reason(error)}"
+        if isinstance(error, json.JSONDecodeError)
+        else str(error)
+    )
     return make(
         "E605",
         "不是合法的 JSON",
@@ -299,6 +344,42 @@ def _bad_json(where: Location, error: Exception) -> Diagnostic:
         expected='一行一个家庭对象，如 {"household_id": "H001", ...}',
         hint="检查引号、逗号和括号是否配对",
     )
+
+
+# Python's json messages, said in Chinese (the start of each; the rest is a position)
+_JSON_REASONS = (
+    ("Expecting value", "此处应有一个值（字符串、数字、true、false、null、对象或列表）"),
+    ("Expecting property name enclosed in double quotes", "此处应是用英文双引号括起的键名"),
+    ("Expecting ':' delimiter", "键名后应有冒号「:」"),
+    ("Expecting ',' delimiter", "此处应有逗号「,」分隔前后两项"),
+    ("Unterminated string", "字符串没有结束：缺少右边的英文双引号"),
+    ("Invalid control character", "字符串中有控制字符（如未转义的换行或制表符）"),
+    ("Invalid \\uXXXX escape", "\\u 后应是四位十六进制数字"),
+    ("Invalid \\escape", "反斜杠「\\」后的转义无效（路径中的反斜杠要写成 \\\\）"),
+    ("Extra data", "一个完整的值之后还有多余的内容"),
+    ("Illegal trailing comma", "最后一项之后多了逗号"),
+)
+
+
+def json_error_reason(error: json.JSONDecodeError) -> str:
+    """What is wrong at a JSON syntax error's position, in Chinese."""
+    return next(
+        (said for start, said in _JSON_REASONS if error.msg.startswith(start)),
+        "JSON 语法错误",
+    )
+
+
+def json_kind(value: object) -> str:
+    """A parsed JSON value's kind as a message names it: 一个对象, 一个字符串."""
+    if isinstance(value, dict):
+        return "一个对象"
+    if isinstance(value, list):
+        return "一个列表"
+    if isinstance(value, str):
+        return "一个字符串"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return "一个数字"
 
 
 def _shape_problems(
@@ -360,7 +441,9 @@ def json_households(source: Source, county: Counties) -> Iterator[dict[str, Any]
 
 __all__ = [
     "DuplicateKey",
+    "json_error_reason",
     "json_households",
+    "json_kind",
     "not_strings",
     "stage_json",
     "tree",

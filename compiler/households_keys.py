@@ -11,7 +11,9 @@ named in a W601 warning, so is every such key of a JSON household: at its path
 ``structure_of`` asks DuckDB for the merged structure of a whole ``.json`` or
 ``.jsonl`` file, which is not parsed in Python (``jiuzhu evaluate``), and
 ``undeclared_in_file`` gives one warning for each path and key of it, naming its
-first place and how often it occurs.
+first place and how often it occurs; a key that names a declared field another way
+(``"assets.money"``, ``"Assets"``, ``"货币财产"``: ``households_spelling``) is an error
+instead, E603, since its value would be dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import duckdb
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_json import tree
 from compiler.households_model import LISTS, READ_ERRORS, Places, Schema, Source
+from compiler.households_spelling import Spellings
 from compiler.model import Level
 from compiler.sqlgen import string
 
@@ -96,8 +99,10 @@ def structure_of(con: duckdb.DuckDBPyConnection, source: Source) -> object:
 
 def undeclared_in_file(
     con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, structure: object
-) -> list[str]:
-    """W601 texts for the keys of a JSON file that no field has, first place first.
+) -> tuple[list[str], list[Diagnostic]]:
+    """W601 texts for the keys of a JSON file that no field has, first place first;
+    and E603 for the keys that name a declared field or group another way
+    (``households_spelling``), listed first: their values must not be dropped.
 
     ``structure`` (``structure_of``) tells whether there is a key no field has; only
     then is the file read again to place each one. Without a structure (a record
@@ -106,24 +111,34 @@ def undeclared_in_file(
     nested = shape(schema)
     objects, read = _OBJECTS, _read(source)
     if structure is not None and not any(undeclared(structure, nested)):
-        return []
+        return [], []
+    spellings = Spellings(schema)
     pieces: list[str] = []
-    _queries(nested, "_jz_keys", "j", "$", pieces)
+    _queries(nested, "_jz_keys", "j", "$", pieces, spellings)
     try:
         rows = con.execute(
             "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
             f"CAST(NULL AS BIGINT) AS i, json AS j {objects}) "
             "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d) FROM ("
             + " UNION ALL ".join(pieces)
-            + f") GROUP BY p, k ORDER BY min(r), p, k LIMIT {MAX_WARNINGS}",
+            + ") GROUP BY p, k ORDER BY bool_or(s) DESC, min(r), p, k "
+            f"LIMIT {MAX_WARNINGS}",
             read,
         ).fetchall()
     except READ_ERRORS:
-        return []  # the file cannot be read: the load says why
+        return [], []  # the file cannot be read: the load says why
     places = Places(source)
-    texts = []
+    texts, errors = [], []
     for pattern, key, count, row, index, declared in rows:
-        path = f"{pattern.replace('[*]', f'[{index}]')}.{key}"
+        level, prefix = _scope(pattern)
+        at = pattern.replace("[*]", f"[{index}]")
+        wrong = spellings.json_problem(
+            level, prefix, key, Location(str(source.path), None, places.record(row, at + _step(key)))
+        )
+        if wrong is not None:
+            errors.append(wrong)
+            continue
+        path = f"{at}.{key}"
         cell = places.record(row, path)
         item = warning(path, key, list(declared), Location(cell=cell))
         times = f"共 {count} 处；" if count > 1 else ""
@@ -131,30 +146,76 @@ def undeclared_in_file(
             f"{source.path.name} {cell} 不是已声明的字段，已忽略"
             f"（{times}{item.hint}）"
         )
-    return texts
+    return texts, errors
+
+
+def _scope(pattern: str) -> tuple[Level, tuple[str, ...]]:
+    """The level and the path inside it of an object of the shape (``$.members[*].
+    income``: a member's ``("income",)``)."""
+    parts = pattern.split(".")[1:]
+    if parts and parts[0].endswith("[*]"):
+        name = parts[0][: -len("[*]")]
+        level = next(lv for lv, n in LISTS.items() if n == name)
+        return level, tuple(parts[1:])
+    return Level.HOUSEHOLD, tuple(parts)
+
+
+def _step(key: str) -> str:
+    """A key as a step of a JSON path: ``.money``, or ``["assets.money"]`` for a key
+    a dot would cut in two."""
+    if key.replace("_", "a").isalnum() and key.isascii():
+        return f".{key}"
+    return f"[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _queries(
-    node: dict[str, Any], relation: str, value: str, pattern: str, into: list[str]
+    node: dict[str, Any],
+    relation: str,
+    value: str,
+    pattern: str,
+    into: list[str],
+    spellings: Spellings,
 ) -> None:
-    """One SELECT per object of the shape: the keys found there that it lacks."""
+    """One SELECT per object of the shape: the keys found there that it lacks, and
+    whether one of them may name a declared field another way (``s``: these come
+    first, so that no cap on warnings hides one)."""
     declared = ", ".join(string(k) for k in node)
+    level, prefix = _scope(pattern)
+    suspect = ", ".join(
+        string(k) for k in sorted(_suspects(spellings, level, prefix, node))
+    )
     into.append(
-        f"SELECT {string(pattern)} AS p, r, i, k, [{declared}] AS d FROM "
+        f"SELECT {string(pattern)} AS p, r, i, k, [{declared}] AS d, "
+        f"lower(k) IN ({suspect}) AS s FROM "
         f"(SELECT r, i, unnest(json_keys({value})) AS k FROM {relation} "
         f"WHERE json_type({value}) = 'OBJECT') WHERE k NOT IN ({declared})"
     )
     for key, child in node.items():
         inner = f"json_extract({value}, {string(f'$.{_quoted(key)}')})"
         if isinstance(child, dict):
-            _queries(child, relation, inner, f"{pattern}.{key}", into)
+            _queries(child, relation, inner, f"{pattern}.{key}", into, spellings)
         elif isinstance(child, list):
             items = (
                 f"(SELECT r, generate_subscripts(l, 1) - 1 AS i, unnest(l) AS j FROM "
                 f"(SELECT r, CAST({inner} AS JSON[]) AS l FROM {relation} "
                 f"WHERE json_type({inner}) = 'ARRAY'))"
             )
-            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into)
+            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into, spellings)
+
+
+def _suspects(
+    spellings: Spellings, level: Level, prefix: tuple[str, ...], node: dict[str, Any]
+) -> set[str]:
+    """Lower-case keys that may name a declared field another way in this object: its
+    own keys (another letter case), the fields below it dotted, every Chinese name,
+    every last key and every dotted id."""
+    found = {k.lower() for k in node}
+    for named in spellings.paths[level].values():
+        if named.path[: len(prefix)] == prefix and len(named.path) > len(prefix):
+            found.add(".".join(named.path[len(prefix) :]).lower())
+    for by_level in (spellings.chinese, spellings.last):
+        found |= {k.lower() for names in by_level.values() for k in names}
+    return found | {k.lower() for k in spellings.ids if "." in k}
 
 
 def _quoted(key: str) -> str:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from compiler.diagnostics import Location, make
+from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.model import SCALES, DType, Field, Kind, Level
 from compiler.sqlgen import SQL_TYPES, string
@@ -376,6 +376,9 @@ class Staged:
     places: Places
     linked: bool  # members and events join their household by household_id
     warnings: list[str] = field(default_factory=list)
+    # problems found while staging (a JSON key naming a declared field another way),
+    # reported with those the check finds
+    errors: list[Diagnostic] = field(default_factory=list)
     built: dict[Level, str] = field(default_factory=lambda: dict(RAW))  # what jz_* read
     # a typed column's DuckDB type (Parquet, DuckDB); None for text or a missing column
     source_type: Callable[[Column], str | None] = lambda column: None

@@ -42,6 +42,7 @@ from compiler.households_model import (
     first_line,
     unreadable,
 )
+from compiler.households_spelling import Spellings, is_struct
 from compiler.model import Level
 from compiler.sqlgen import quote, string
 
@@ -57,7 +58,8 @@ def stage(
     if source.format in ("jsonl", "json"):
         structure = structure_of(con, source)
         staged = stage_json(con, source, schema, county, not_strings(structure, schema))
-        staged.warnings.extend(undeclared_in_file(con, source, schema, structure))
+        warnings, staged.errors = undeclared_in_file(con, source, schema, structure)
+        staged.warnings.extend(warnings)
         return staged
     if source.format == "csv":
         return _stage_csv(con, source, schema, county, scratch)
@@ -278,13 +280,20 @@ def _struct_fields(
     con: duckdb.DuckDBPyConnection, relation: str | None, columns: dict[str, str]
 ) -> dict[str, tuple[str, str]]:
     """``{"assets.money": ('"assets"."money"', "DECIMAL(18,2)")}``: each field of each
-    STRUCT column, by its dotted name, with the SQL that reads it and its type."""
+    STRUCT column, at any depth (a STRUCT inside one too), by its dotted name, with
+    the SQL that reads it and its type; a list of STRUCTs is no STRUCT."""
     fields: dict[str, tuple[str, str]] = {}
-    for name, dtype in columns.items():
-        if relation is None or not dtype.startswith("STRUCT("):
-            continue
-        for field, field_type in _columns_of(con, f"(SELECT {quote(name)}.* FROM {relation})").items():
-            fields[f"{name}.{field}"] = (f"{quote(name)}.{quote(field)}", field_type)
+    if relation is None:
+        return fields
+    structs = [(n, quote(n)) for n, t in columns.items() if is_struct(t)]
+    while structs:
+        name, sql = structs.pop(0)
+        inside = f"(SELECT _v.* FROM (SELECT {sql} AS _v FROM {relation}))"
+        for field, field_type in _columns_of(con, inside).items():
+            dotted, access = f"{name}.{field}", f"{sql}.{quote(field)}"
+            fields[dotted] = (access, field_type)
+            if is_struct(field_type):
+                structs.append((dotted, access))
     return fields
 
 
@@ -299,6 +308,7 @@ def _tabular_access(
     field of a STRUCT column (``nested``); warn of columns that are no declared field."""
     found: dict[tuple[Level, str], str] = {}
     absent: list[Diagnostic] = []
+    spellings = Spellings(schema)
     for level, columns in schema.items():
         # 「households 表中」, 「members.csv 中」
         where = (
@@ -338,10 +348,15 @@ def _tabular_access(
             "file_row_number",
             INDEXES[level],
         }
-        # a STRUCT column is used when a field of it is; its other fields are named
-        used |= {name.split(".", 1)[0] for name in used if name in nested[level]}
-        unused_fields = {n for n in nested[level] if n not in used and n.split(".", 1)[0] in used}
-        unknown = sorted((present[level].keys() - used) | unused_fields)
+        # a STRUCT column is used when a field of it is; its other fields are named,
+        # each by its outermost STRUCT that is not used (assets.detail, not its fields)
+        used |= {a for n in used if n in nested[level] for a in _outer(n)}
+        types = {**present[level], **{n: t for n, (_, t) in nested[level].items()}}
+        unread = {n: t for n, t in types.items() if n not in used}
+        absent += spellings.column_problems(
+            level, unread, file, where, source.format != "csv"
+        )
+        unknown = sorted(n for n in unread if not any(a in unread for a in _outer(n)))
         if unknown:
             declared = [c.id for c in columns if (level, c.id) not in found]
             guesses = [
@@ -370,6 +385,13 @@ def _tabular_access(
         return present[column.level][name] if name else None
 
     return access, source_type
+
+
+def _outer(name: str) -> list[str]:
+    """The STRUCTs a field of a STRUCT column lies in, outermost first: assets.a.b
+    lies in assets and assets.a."""
+    parts = name.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def _twice(where: str, name_cn: str, ident: str, file: Path, names: list[str]) -> Diagnostic:

@@ -22,7 +22,7 @@ from fastapi import Request
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.households_json import DuplicateKey, unique_pairs
+from compiler.households_json import DuplicateKey, json_error_reason, unique_pairs
 from compiler.service_errors import ServiceError, request_error
 
 
@@ -91,7 +91,7 @@ def parse_json(raw: bytes) -> object:
             "请求内容不是合法的 JSON",
             "$",
             400,
-            found=f"第{error.lineno}行第{error.colno}列：{error.msg}",
+            found=f"第{error.lineno}行第{error.colno}列：{json_error_reason(error)}",
             expected='{"as_of": "2025-08-01", "households": [...]}',
             hint="检查引号、逗号和括号是否配对",
         ) from None
