@@ -86,6 +86,7 @@ class Plan:
     order: list[tuple[str, str]] = field(default_factory=list)  # ("derived"|"table", id)
     # the names each step reads, ("derived"|"table", id) -> names
     dependencies: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _unread: dict[frozenset[str], set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def level_of(self, step: tuple[str, str]) -> Level:
         kind, ident = step
@@ -96,6 +97,8 @@ class Plan:
         column of the decision (``decided``). Neither evaluator computes them: DuckDB
         leaves out a column nothing selects, and the interpreter skips them, so a value
         nobody reads cannot refuse a household in one and not the other."""
+        if decided in self._unread:  # asked for by every Interpreter made of the plan
+            return self._unread[decided]
         read = set(decided)
         for table in self.tables.values():
             read |= _table_reads(table)
@@ -105,7 +108,8 @@ class Plan:
                 if name in self.derived and name not in read:
                     read.add(name)
                     pending.append(name)
-        return set(self.derived) - read
+        self._unread[decided] = set(self.derived) - read
+        return self._unread[decided]
 
 
 def tested_inputs(table: Table) -> list[bool]:
