@@ -86,7 +86,10 @@ def parse_date(text: str, where: str = "命令行中") -> date:
     try:
         day = parse(text)
     except ParseProblem as problem:
-        raise argparse.ArgumentTypeError(f"日期「{text}」无法识别：{problem.expected}") from None
+        said = f"不存在（{problem.hint}）" if problem.message == "日期不存在" else (
+            f"无法识别：{problem.expected}"
+        )
+        raise argparse.ArgumentTypeError(f"日期「{text}」{said}") from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise argparse.ArgumentTypeError(
             f"日期「{text}」超出 {FIRST_DAY} 至 {LAST_DAY} 的范围（工作日历覆盖的年份）"

@@ -167,18 +167,20 @@ def parse_as_of(value: object, today: date, path: str) -> tuple[date, list[Diagn
     if value is None:
         return today, []
     day = None
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+    shaped = isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+    if shaped:
         try:
             day = date.fromisoformat(value)
         except ValueError:
             day = None
     if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR:
         return day, []
-    message = (
-        f"决策日期 as_of 超出支持的范围：{day} 不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
-        if day is not None
-        else "决策日期 as_of 无法识别"
-    )
+    if day is not None:
+        message = f"决策日期 as_of 超出支持的范围：{day} 不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
+    elif shaped:  # 2027-02-30: the form is right, the day is not (helper-45)
+        message = "决策日期 as_of 是不存在的日期（请核对月份和日期，如 2 月没有 30 日）"
+    else:
+        message = "决策日期 as_of 无法识别"
     return today, [
         make(
             "E608",

@@ -372,6 +372,15 @@ def test_an_event_type_no_rule_names_is_warned_about(tmp_path, capsys):
     assert "「unemployment_registration」没有" not in err
 
 
+def test_a_date_that_does_not_exist_is_said_to_not_exist(tmp_path, capsys):
+    """「2027-02-30」 was 「无法识别」 on the command line, though the form is right
+    (helper-45); the tables already said 日期不存在."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", "--households", str(households(tmp_path)), "--as-of", "2027-02-30"])
+    assert stopped.value.code == 2
+    assert "日期「2027-02-30」不存在（请核对月份和日期，如 2 月没有 30 日）" in capsys.readouterr().err
+
+
 def _family(ident: str, money: str = "0", wage: str = "0", size: int = 1) -> dict:
     members = [{"person_id": f"P{i}", "birth_date": "1980-01-01"} for i in range(size)]
     members[0]["income"] = {"wage": wage}

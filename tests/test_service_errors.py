@@ -181,7 +181,7 @@ CASES = [
         422,
         "E608",
         "$.as_of",
-        "as_of 无法识别",
+        "as_of 是不存在的日期",  # said as such, not 无法识别 (helper-45)
     ),
     (
         "as_of-past-calendar",
