@@ -214,6 +214,10 @@ def _publish(args: argparse.Namespace) -> int:
         f"发布人 {version.author}；哈希 {version.hash[:16]}"
     )
     print(f"说明：{version.note}")
+    if version.kind != "withdraw" and version.effective_from < date.today():
+        # a version for a past date changes what that date's decisions would be
+        print(f"注意：生效日期 {version.effective_from} 早于今天；该日以后的决策按本版重新作出时会与已作出的不同，"
+              "需要时用 jiuzhu evaluate --as-of 重新决策并核对")
     _print_validation(version.validation)
     if version.impact:
         _print_stored_impact(json.loads(version.impact))

@@ -277,3 +277,16 @@ def test_a_yaml_export_of_unpublished_work_is_not_overwritten(
     assert code == 1 and "E711" in err  # the working copy's text was never published
     code, out, _ = run(capsys, *export, "--version", "1", "--force")
     assert code == 0 and len(list(tmp_path.glob("330106.bak-*.yaml"))) == 1
+
+
+def test_a_version_for_a_past_date_says_so(tables: Path, registry: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A version effective before today changes decisions already made for those days;
+    publishing one said nothing of it (helper-45)."""
+    common = ["--tables", str(tables), "--registry", str(registry), "--author", "张三"]
+    code, out, _ = run(capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01",
+                       "--note", "首次发布", *common)
+    assert code == 0 and "注意：生效日期 2025-01-01 早于今天" in out
+    set_county_standards(tables, [["dibao_standard", "1350", "2040-01-01", None, "杭民发"]])
+    code, out, _ = run(capsys, "publish", "--county", COUNTY, "--effective", "2040-01-01",
+                       "--note", "远期", *common)
+    assert code == 0 and "早于今天" not in out
