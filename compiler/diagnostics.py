@@ -122,6 +122,7 @@ CODES: dict[str, CodeInfo] = {
     "W403": _c("warning", "该年度没有工作日历"),
     "W404": _c("warning", "标准参数名称与省级不一致"),
     "W405": _c("warning", "标准参数与上一期相差过大"),
+    "W406": _c("warning", "县级工作簿另设了市域统一的标准"),
     # analysis
     "E501": _c("error", "规则未覆盖的情形（缺口）"),
     "E502": _c("error", "规则重叠违反 UNIQUE"),

@@ -29,6 +29,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
         _check_present(book, standard, as_of, report)
         _check_not_negative(standard, report)
         _check_jump(book, standard, report)
+        _check_city_wide(book, standard, report)
         _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
         if row is not None and not row.verified:
@@ -113,6 +114,32 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
                 expected=f"与上一期相差不到 {JUMP} 倍的金额（标准一般每年小幅调整）",
                 hint="确认无误（例如口径改变）时可以照常发布",
             )
+
+
+# standards a city sets for its whole territory (市域同标: every city applies one dibao
+# standard, urban and rural; data/NOTES.md)
+CITY_WIDE = ("dibao_standard",)
+
+
+def _check_city_wide(book: RuleBook, standard: Standard, report: Report) -> None:
+    """W406 for a county's own period of a standard its city sets for the whole city,
+    where the city's workbook gives one: the county's value silently wins over the
+    city's (a 西湖区 row of 1380 beside 杭州's 1301; helper-45)."""
+    cities = book.sources[1:-1]  # county, then city, then province
+    if standard.id not in CITY_WIDE or not cities:
+        return
+    if not any(row.workbook in cities for row in standard.rows):
+        return
+    for row in (r for r in standard.rows if _is_own(book, r)):
+        report.warn(
+            "W406",
+            f"县级工作簿设定了「{_label(standard)}」{row.value}（{row.effective_from or '起始'} 起），"
+            "而全省实行市域同标，该标准由设区市统一设定；本县的取值会取代市级的取值",
+            row.value_at,
+            found=row.value,
+            expected="县级工作簿不写这一行，使用市级工作簿的取值",
+            hint="确有本县单列的文件依据时可以照常发布，并在来源中写明文件",
+        )
 
 
 def _check_in_force(standard: Standard, as_of: date, report: Report) -> None:
