@@ -74,10 +74,11 @@ def parse_date(text: str, where: str = "命令行中") -> date:
     """A --as-of or --effective date, within the years the working-day calendar covers
     (as the service's as_of); the messages are for users (``where`` they type it)."""
     from compiler.calendar import FIRST_DAY, LAST_DAY
-    from compiler.normalise import ParseProblem
+    from compiler.normalise import ParseProblem, fold_text
     from compiler.normalise import parse_date as parse
 
-    if re.fullmatch(r"\s*[0-9]{1,7}(\.[0-9]*)?\s*", text):
+    # 「４５９００」 typed with a Chinese input method is the same slip (helper-46)
+    if re.fullmatch(r"\s*[0-9]{1,7}(\.[0-9]*)?\s*", fold_text(text)):
         # a spreadsheet cell's serial number (45900 is 2025-08-31) is a date in a table,
         # but typed on a command line it is more likely a slip: a version is for ever
         raise argparse.ArgumentTypeError(

@@ -43,6 +43,18 @@ class Location:
 NOWHERE = Location()
 
 
+# a value quoted in a message is cut to this many characters: a 10,000-character cell
+# typed into a type or name cell filled the page (helper-46)
+FOUND_SHOWN = 80
+
+
+def shorten(text: str) -> str:
+    """``text``, or its start and its length when it is longer than ``FOUND_SHOWN``."""
+    if len(text) <= FOUND_SHOWN:
+        return text
+    return f"{text[:FOUND_SHOWN - 20]}……（共 {len(text)} 个字符）"
+
+
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
     severity: Severity
@@ -123,6 +135,7 @@ CODES: dict[str, CodeInfo] = {
     "W404": _c("warning", "标准参数名称与省级不一致"),
     "W405": _c("warning", "标准参数与上一期相差过大"),
     "W406": _c("warning", "县级工作簿另设了市域统一的标准"),
+    "W407": _c("warning", "金额标准为 0"),
     # analysis
     "E501": _c("error", "规则未覆盖的情形（缺口）"),
     "E502": _c("error", "规则重叠违反 UNIQUE"),
@@ -196,7 +209,7 @@ class Diagnostic:
         if not where:
             text += self.message
         if self.found is not None:
-            text += f"；实际为「{self.found}」"
+            text += f"；实际为「{shorten(self.found)}」"
         if self.expected:
             text += f"；应为{self.expected}"
         if self.hint:

@@ -30,6 +30,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
         _check_not_negative(standard, report)
         _check_jump(book, standard, report)
         _check_city_wide(book, standard, report)
+        _check_zero(book, standard, report)
         _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
         if row is not None and not row.verified:
@@ -113,6 +114,31 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
                 found=row.value,
                 expected=f"与上一期相差不到 {JUMP} 倍的金额（标准一般每年小幅调整）",
                 hint="确认无误（例如口径改变）时可以照常发布",
+            )
+
+
+def _check_zero(book: RuleBook, standard: Standard, report: Report) -> None:
+    """W407 for an amount of 0 in a county's or city's workbook where the province's
+    value is above 0: a 低保标准 of 0 (a cleared cell typed over) decides every household
+    out of dibao, and no bound the province can check yet catches it (helper-46). A
+    standard the province itself leaves at 0 (a deduction, a vehicle limit) is not
+    flagged."""
+    if standard.dtype.kind is not Kind.MONEY:
+        return
+    province = _province_path(book)
+    values = [(row, value) for row, value in _typed(standard, standard.rows)]
+    if not any(row.workbook == province and value > 0 for row, value in values):  # type: ignore[operator]
+        return
+    for row, value in values:
+        if row.workbook != province and value == 0:
+            report.warn(
+                "W407",
+                f"标准参数「{_label(standard)}」{row.effective_from or '起始'} 起的取值为 0，"
+                "而省级的取值大于 0；按 0 决策会使所有家庭都不符合以它为界的条件",
+                row.value_at,
+                found=row.value,
+                expected="公布文件中的金额",
+                hint="核对是否误把单元格清成了 0；确为 0 时可以照常发布",
             )
 
 

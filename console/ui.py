@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic, Severity, shorten
 from compiler.vocabulary import ENTITLEMENT_CN, GROUP_CN, MONITORING_CN
 from console import drafts, grids, users, workspace
 from console.config import Settings, settings
@@ -296,7 +296,7 @@ def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str]
         place = (where or plain_place)(d)
         body = f"**{d.code}** {place}：{d.message}" if place else f"**{d.code}** {d.message}"
         if d.found is not None:
-            body += f"；实际为「{d.found}」"
+            body += f"；实际为「{shorten(d.found)}」"
         if d.expected:
             body += f"；应为{d.expected}"
         if d.hint:

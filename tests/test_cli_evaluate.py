@@ -381,6 +381,14 @@ def test_a_date_that_does_not_exist_is_said_to_not_exist(tmp_path, capsys):
     assert "日期「2027-02-30」不存在（请核对月份和日期，如 2 月没有 30 日）" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("typed", ["４５９００", "１２３"])
+def test_a_serial_number_in_full_width_digits_is_refused_as_a_serial(typed, tmp_path, capsys):
+    """「４５９００」 typed with a Chinese input method was taken as 2025-08-31 (helper-46)."""
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--households", str(households(tmp_path)), "--as-of", typed])
+    assert f"日期「{typed}」是一个数字（像 Excel 的日期序号）" in capsys.readouterr().err
+
+
 def _family(ident: str, money: str = "0", wage: str = "0", size: int = 1) -> dict:
     members = [{"person_id": f"P{i}", "birth_date": "1980-01-01"} for i in range(size)]
     members[0]["income"] = {"wage": wage}

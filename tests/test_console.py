@@ -372,7 +372,7 @@ def test_the_publish_review_checks_as_of_the_effective_date(env: dict[str, Path]
     ("typed", "said"),
     [
         ("2041-01-01", "超出 2015-01-01 至 2040-12-31 的范围"),
-        ("2026-02-30", "无法识别"),
+        ("2026-02-30", "不存在"),
         ("45900", "是一个数字（像 Excel 的日期序号），请写成 2025-07-01"),
     ],
 )

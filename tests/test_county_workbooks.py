@@ -59,3 +59,30 @@ def test_a_county_setting_its_citys_dibao_standard_is_warned(tmp_path: Path, cap
     assert "330106-西湖区.xlsx:标准参数!C4: W406 县级工作簿设定了「低保标准」1380" in out
     assert main(["check", str(ROOT / "tables"), "--county", "330106"]) == 0
     assert "W406" not in capsys.readouterr().out
+
+
+def test_a_dibao_standard_of_zero_is_warned(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A 低保标准 of 0 gave 「0 个错误」 and the usual warnings (helper-46): every
+    household falls out of dibao and no bound the province can check catches it."""
+    tables = tmp_path / "tables"
+    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
+    path = tables / "cities" / "330100-杭州市.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["标准参数"]
+    assert (sheet["A4"].value, sheet["C4"].value) == ("dibao_standard", 1301)
+    sheet["F4"] = "2026-12-31"  # 1301 ends where the new period begins
+    sheet.append(["dibao_standard", "低保标准", 0, "元/月", "2027-01-01", None, "测试", None, "是"])
+    book.save(path)
+    assert main(["check", str(tables), "--county", "330106"]) == 0
+    out = capsys.readouterr().out
+    assert "W407 标准参数「低保标准」2027-01-01 起的取值为 0，而省级的取值大于 0" in out
+    assert out.count("W407") == 1  # not the province's own zero amounts (deductions, limits)
+
+
+def test_a_long_value_is_quoted_short(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A 10,000-character cell typed into a column's type filled the page (helper-46)."""
+    from compiler.diagnostics import make
+
+    said = make("E204", "类型无法识别", found="类" * 10_000).render()
+    assert "共 10000 个字符" in said and len(said) < 300
+    assert make("E204", "类型无法识别", found="moneyy").render().endswith("实际为「moneyy」")
