@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from compiler import logger
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.households_csv import read_csv_file, utf8
@@ -180,6 +181,28 @@ def _no_row_number_column(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
+# DuckDB's reasons for not reading a file, as a county official would say them; any
+# other reason is quoted as DuckDB gives it (and logged)
+_READ_ERRORS_CN = (
+    ("no magic bytes found at end of file", "不是完整的 Parquet 文件：文件末尾没有 Parquet 的结束标记（可能没有写完、被截断或已损坏）"),
+    ("not a valid duckdb database file", "不是 DuckDB 数据库文件"),
+    ("the file is not a valid", "文件已损坏或不是所说的格式"),
+    ("could not set lock on file", "文件正被另一个程序打开"),
+    ("no files found that match the pattern", "文件不存在"),
+)
+
+
+def _read_error_cn(error: Exception) -> str:
+    """Why DuckDB could not read the file, in Chinese where the reason is a known one
+    (「No magic bytes found at end of file」 reached the console as it was; helper-46)."""
+    said = first_line(error)
+    for english, chinese in _READ_ERRORS_CN:
+        if english in said.lower():
+            logger.info("DuckDB could not read the file: %s", said)
+            return chinese
+    return said
+
+
 def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     try:
         con.execute(sql)
@@ -188,7 +211,7 @@ def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
         raise unreadable(
             "家庭数据文件正被另一个程序打开，无法读取" if locked else "家庭数据文件无法读取",
             path,
-            found=first_line(error),
+            found=_read_error_cn(error),
             hint="关闭正在写入该文件的程序（如另一个 DuckDB 或 jiuzhu）后重试"
             if locked else "确认文件完整、格式与扩展名一致",
         ) from None

@@ -252,3 +252,28 @@ def test_csv_columns_without_a_header_are_ignored_or_named_by_position(tmp_path:
         "x-members.csv 中的列 column9、第 5 列（无列名） 不是已声明的字段，已忽略"
     ]
     assert con.execute('SELECT "assets.money" FROM jz_households').fetchall()[0][0] == 100
+
+
+def test_a_truncated_parquet_file_is_said_in_chinese(tmp_path: Path) -> None:
+    """「No magic bytes found at end of file」 reached the console as DuckDB wrote it
+    (helper-46); a damaged DuckDB file said 「not a valid DuckDB database file」."""
+    import duckdb
+
+    from compiler.errors import InputError
+    from compiler.evaluate import evaluate_file
+
+    whole = tmp_path / "whole.parquet"
+    duckdb.sql("SELECT 'H1' AS household_id, '330106' AS county_code").write_parquet(str(whole))
+    cut = tmp_path / "households.parquet"
+    cut.write_bytes(whole.read_bytes()[:40])
+    duckdb.sql("SELECT 'H1' AS household_id, 'P1' AS person_id").write_parquet(
+        str(tmp_path / "members.parquet")
+    )
+    damaged = tmp_path / "bad.duckdb"
+    damaged.write_bytes(b"garbage" * 100)
+    for path, said in ((cut, "不是完整的 Parquet 文件"), (damaged, "不是 DuckDB 数据库文件")):
+        with pytest.raises(InputError) as refused:
+            evaluate_file(ROOT / "tables", path, date(2025, 6, 1), tmp_path / "d.csv")
+        [problem] = refused.value.diagnostics
+        assert problem.code == "E605" and said in (problem.found or ""), problem.render()
+        assert "Error" not in problem.render()
