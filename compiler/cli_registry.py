@@ -19,6 +19,7 @@ from typing import Any
 
 from compiler.cli import count, memory_size, parse_date, usage_error
 from compiler.diagnostics import render_text
+from compiler.vocabulary import group_cn
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -278,7 +279,7 @@ def _print_stored_impact(report: dict[str, Any]) -> None:
     )
     for code, county in report["counties"].items():
         for move in county["moves"]:
-            print(f"  {code} {move['from']} → {move['to']}：{move['households']} 户")
+            print(f"  {code} {group_cn(move['from'])} → {group_cn(move['to'])}：{move['households']} 户")
 
 
 # ---------------------------------------------------------------- verify, history

@@ -15,7 +15,7 @@ from typing import Any
 
 from compiler.diff_impact import ImpactResult
 from compiler.diff_rulebooks import is_empty
-from compiler.vocabulary import GROUP_CN
+from compiler.vocabulary import MONITORING_CN, group_cn, value_cn
 
 LAYER_CN = {"county": "县级", "city": "市级", "province": "省级"}
 
@@ -255,7 +255,7 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
             )
         for direction, word in (("gained", "新获得"), ("lost", "失去")):
             for item, n in county[direction].items():
-                lines.append(f"      {word} {item}：{n} 户")
+                lines.append(f"      {word} {value_cn(item)}：{n} 户")
     if result.rows:
         shown = result.rows[:limit]
         lines.append(f"  变化的家庭（列出 {len(shown)} 户）：")
@@ -266,11 +266,13 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
                 else _group(row["new_group"])
             ]
             if row["gained"]:
-                parts.append("获得 " + "、".join(row["gained"]))
+                parts.append("获得 " + "、".join(value_cn(e) for e in row["gained"]))
             if row["lost"]:
-                parts.append("失去 " + "、".join(row["lost"]))
+                parts.append("失去 " + "、".join(value_cn(e) for e in row["lost"]))
             if row["old_monitoring"] != row["new_monitoring"]:
-                parts.append(f"监测 {row['old_monitoring']} → {row['new_monitoring']}")
+                parts.append(
+                    f"监测 {_monitoring(row['old_monitoring'])} → {_monitoring(row['new_monitoring'])}"
+                )
             parts.extend(text for text in detail_changes(row).values() if text)
             lines.append(
                 f"    {row['household_id']}（{row['county_code']}）：{'；'.join(parts)}"
@@ -313,11 +315,15 @@ def _span(first: str | None, last: str | None) -> str:
 
 def _alert(alert: dict) -> str:
     who = f"（成员 {alert['person_id']}）" if alert.get("person_id") else ""
-    return f"{alert['type']}{who}到期 {alert['due']}"
+    return f"{value_cn(str(alert['type']))}{who}到期 {alert['due']}"
 
 
 def _group(group: str | None) -> str:
-    return GROUP_CN.get(group or "none", group or "none")
+    return group_cn(group)
+
+
+def _monitoring(status: str | None) -> str:
+    return MONITORING_CN.get(status or "none", status or "none")
 
 
 __all__ = ["FIELD_CN", "LAYER_CN", "detail_changes", "impact_lines", "render_text"]

@@ -142,3 +142,8 @@ def _word(value: str, dtype: DType) -> str:
     if dtype.kind in (Kind.TEXT, Kind.LIST):
         return value_cn(value)
     return value
+
+
+def group_cn(group: str | None) -> str:
+    """A group's Chinese name (none for no group); a county's own by its identifier."""
+    return GROUP_CN.get(group or "none", group or "none")

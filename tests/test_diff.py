@@ -510,4 +510,30 @@ def test_impact_counts_a_household_whose_only_change_is_an_alert(tmp_path):
     assert alert["type"] == "high_medical_expense" and alert["person_id"] == "P1"
     assert alert["raised_on"] == "2025-07-21" and row_["alerts_lost"] == []
     text = render_text(diff_sides(side(old_tables, "甲"), side(new_tables, "乙")), result)
-    assert f"新预警 high_medical_expense（成员 P1）到期 {alert['due']}" in text
+    assert f"新预警 大额医疗支出（成员 P1）到期 {alert['due']}" in text
+
+
+def test_the_impact_says_entitlements_groups_and_monitoring_in_chinese() -> None:
+    """「新获得 housing_assistance：4 户」 and 「监测 none → low_income」 showed the
+    glossary's identifiers to a reviewer (helper-50); a county's own stays as written."""
+    from datetime import date
+
+    from compiler.diff_impact import ImpactResult
+    from compiler.diff_text import impact_lines
+
+    county = {
+        "name": "西湖区", "households": 3, "changed": 1,
+        "moves": [{"from": "dibao_marginal", "to": "dibao", "households": 1}],
+        "gained": {"housing_assistance": 1, "county_bonus": 1}, "lost": {},
+    }
+    row = {
+        "household_id": "H1", "county_code": "330106", "old_group": "dibao_marginal",
+        "new_group": "dibao", "gained": ["housing_assistance"], "lost": ["yulu_subsidy"],
+        "old_monitoring": "none", "new_monitoring": "low_income",
+    }
+    text = "\n".join(
+        impact_lines(ImpactResult(date(2025, 8, 1), 3, 1, {"330106": county}, [row], 0.1))
+    )
+    assert "低保边缘 → 低保：1 户" in text
+    assert "新获得 住房救助：1 户" in text and "新获得 county_bonus：1 户" in text
+    assert "H1（330106）：低保边缘 → 低保；获得 住房救助；失去 雨露计划；监测 不监测 → 低收入人口" in text

@@ -811,6 +811,20 @@ def test_publish_with_households_attaches_the_impact_report(tables, registry, tm
     assert report["counties"][COUNTY]["gained"] == {"dibao_allowance": 1}
 
 
+def test_publish_prints_the_impact_with_group_names(tables, registry, tmp_path, capsys):
+    """「330106 dibao_marginal → dibao：1 户」 where diff says 低保边缘 → 低保 (helper-50)."""
+    common = ["--tables", str(tables), "--registry", str(registry), "--author", "张三"]
+    assert run(capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01",
+               "--note", "首次发布", *common)[0] == 0
+    path = tmp_path / "households.jsonl"
+    rows = [household("H1", "16200"), household("H2", "50000")]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    set_county_standards(tables, [["dibao_standard", "1400", "2025-01-01", None, "杭民发"]])
+    code, out, _ = run(capsys, "publish", "--county", COUNTY, "--effective", "2025-07-01",
+                       "--note", "提高", "--households", str(path), *common)
+    assert code == 0 and "  330106 低保边缘 → 低保：1 户" in out
+
+
 def test_export_and_diff_refuse_a_version_edited_after_publishing(
     tables, registry, capsys, tmp_path
 ):
