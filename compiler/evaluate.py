@@ -162,9 +162,9 @@ def _event_type_hint(kind: str, known: set[str]) -> str:
     import difflib
 
     by_name = {cn: ident for ident, cn in EVENT_CN.items() if ident in known}
-    close = by_name.get(kind.strip()) or next(
-        iter(difflib.get_close_matches(kind.strip().lower(), sorted(known), n=1, cutoff=0.8)), None
-    )
+    named = difflib.get_close_matches(kind.strip(), sorted(by_name), n=1, cutoff=0.6)
+    spelt = difflib.get_close_matches(kind.strip().lower(), sorted(known), n=1, cutoff=0.8)
+    close = by_name[named[0]] if named else next(iter(spelt), None)
     said = f"是否想写「{close}」？" if close else "检查事件类型是否写错（须与决策表中的写法完全一致）；"
     return said + "县里新增的事件类型须在「监测预警」表中加规则"
 

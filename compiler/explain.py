@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from compiler.bind import Plan
+from compiler.bind import Plan, tested_inputs
 from compiler.calendar import WorkCalendar, unlisted_year_warning, unlisted_years
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
@@ -163,9 +163,11 @@ def _entry_lines(
     if env is None:
         return lines
     values = [interpreter.value(c.expr, env, result) for c in table.inputs]
+    # a column every rule answers with "-" compares nothing (and is not computed)
     shown = [
         f"{_input_label(plan, c.expr, c.text)} = {_fmt(v, c.dtype)}"
-        for c, v in zip(table.inputs, values, strict=True)
+        for c, v, tested in zip(table.inputs, values, tested_inputs(table), strict=True)
+        if tested
     ]
     if shown:
         lines.append("    比较的值：" + "；".join(shown))
@@ -255,7 +257,9 @@ def _met(
             if not isinstance(value, Decimal) or not names_in(test):
                 continue
             label, dtype = _input_label(plan, column.expr, column.text), column.dtype
-            written = f"（条件「{text.strip()}」）" if text.strip() else ""
+            bounds = (test.low, test.high) if isinstance(test, Interval) else ()
+            shown_already = {e.name for e in bounds if isinstance(e, Name)}
+            written = _written(plan, interpreter, result, env, test, text, shown_already)
             if isinstance(test, Compare):
                 limit = interpreter.value(test.operand, env, result)
                 named = isinstance(test.operand, Name)
@@ -274,6 +278,25 @@ def _met(
                     + written
                 )
     return list(dict.fromkeys(shown))
+
+
+def _written(
+    plan: Plan, interpreter: Interpreter, result: Evaluation, env: dict, test: Test, text: str,
+    shown_already: set[str],
+) -> str:
+    """「（条件「< dibao_money_asset_years * 12 * 低保标准」，其中 低保货币财产年数 = 4）」:
+    the condition as the cell has it, with the value of each name it reads that the
+    reader could not see (helper-50)."""
+    if not text.strip():
+        return ""
+    parts = []
+    for name in dict.fromkeys(names_in(test)):
+        item = plan.items.get(name)
+        if item is None or name in shown_already:  # a bound whose amount is shown
+            continue
+        said = _fmt(interpreter.value(Name(name), env, result), item.dtype)
+        parts.append(f"{_label(plan, name)} = {said}")
+    return f"（条件「{text.strip()}」" + (f"，其中 {'、'.join(parts)}" if parts else "") + "）"
 
 
 def _miss_text(

@@ -51,10 +51,10 @@ RECHECK_CN = {
 }
 BASIS_CN = {"core": "按特困、低保、低保边缘", "rigid": "按刚性支出困难", "support": "按低收入帮扶", "none": "无"}
 EVENT_CN = {
-    "unemployment_registration": "失业登记",
-    "high_medical_expense": "大额医疗支出",
-    "disability_certificate": "新办残疾证",
-    "working_age_death": "劳动年龄人口死亡",
+    "unemployment_registration": "失业人员登记",
+    "high_medical_expense": "高额医疗费用支出",
+    "disability_certificate": "残疾人证办理",
+    "working_age_death": "劳动年龄段人口死亡",
 }
 
 # The member fields' values, as the 字段 sheet's notes name them

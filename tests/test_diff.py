@@ -510,7 +510,7 @@ def test_impact_counts_a_household_whose_only_change_is_an_alert(tmp_path):
     assert alert["type"] == "high_medical_expense" and alert["person_id"] == "P1"
     assert alert["raised_on"] == "2025-07-21" and row_["alerts_lost"] == []
     text = render_text(diff_sides(side(old_tables, "甲"), side(new_tables, "乙")), result)
-    assert f"新预警 大额医疗支出（成员 P1）到期 {alert['due']}" in text
+    assert f"新预警 高额医疗费用支出（成员 P1）到期 {alert['due']}" in text
 
 
 def test_the_impact_says_entitlements_groups_and_monitoring_in_chinese() -> None:

@@ -133,9 +133,9 @@ def test_event_table_line_names_the_member_and_its_values(smoke) -> None:  # typ
     text = lines(smoke.plan(COUNTY), "1000")
     index = text.index(
         "· 决策表「预警」成员 P1：命中规则 A1（tables/province:alerts!A5），"
-        "结果 失业登记；依据 四(三)"
+        "结果 失业人员登记；依据 四(三)"
     )
-    assert text[index + 1] == "    比较的值：事件类型 = 失业登记"
+    assert text[index + 1] == "    比较的值：事件类型 = 失业人员登记"
 
 
 def test_the_standards_a_matched_rule_compared_with_are_shown_with_their_amounts(smoke) -> None:  # type: ignore[no-untyped-def]
@@ -143,7 +143,7 @@ def test_the_standards_a_matched_rule_compared_with_are_shown_with_their_amounts
     text = lines(smoke.plan(COUNTY), "1000")
     assert text[text.index("    比较的值：人均月收入 = 1,000.00 元；货币财产 = 0.00 元") + 1] == (
         "    所比较的标准：人均月收入 1,000.00 元 < 低保标准 1,301.00 元；"
-        "货币财产 0.00 元 < 62,448.00 元（条件「< 4 * 12 * 低保标准」）"
+        "货币财产 0.00 元 < 62,448.00 元（条件「< 4 * 12 * 低保标准」，其中 低保标准 = 1,301.00 元）"
     )
     marginal = [line for line in lines(smoke.plan(COUNTY), "1500") if "所比较的标准" in line]
     assert marginal[0].startswith(
@@ -163,8 +163,8 @@ def test_each_of_a_persons_events_is_shown_with_its_own_values(smoke) -> None:  
     text = explain(smoke.plan(COUNTY), data, AS_OF).splitlines()
     compared = [line for line in text if line.startswith("    比较的值：事件类型")]
     assert compared == [
-        "    比较的值：事件类型 = 新办残疾证",
-        "    比较的值：事件类型 = 失业登记",
+        "    比较的值：事件类型 = 残疾人证办理",
+        "    比较的值：事件类型 = 失业人员登记",
     ]
 
 

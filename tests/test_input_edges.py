@@ -85,7 +85,7 @@ def test_an_event_of_a_year_before_the_decision_span_counts_monday_to_friday(
     assert (alert["raised_on"], alert["due"]) == ("2010-03-01", "2010-03-22")  # 15 days
     assert [d.code for d in result.input_warnings if "2010" in d.message] == ["W403"]
     explained = explain_file(TABLES, path, "E1", AS_OF)
-    assert "结果 预警类型 = 大额医疗支出，预警到期日 = 2010-03-22" in explained
+    assert "结果 预警类型 = 高额医疗费用支出，预警到期日 = 2010-03-22" in explained
     assert "注意：W403 日历中没有 2010 年的节假日安排：本户有 1 个事件" in explained  # helper-42
 
 

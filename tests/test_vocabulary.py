@@ -80,7 +80,7 @@ def test_enum_values_are_told_apart_by_their_domain(value: str, dtype: DType, sa
 
 def test_text_values_of_the_province_are_named() -> None:
     assert value_cn("yulu_subsidy") == "雨露计划"
-    assert value_cn("working_age_death") == "劳动年龄人口死亡"
+    assert value_cn("working_age_death") == "劳动年龄段人口死亡"
     assert value_cn("a county's own") == "a county's own"
 
 
@@ -132,3 +132,17 @@ def test_a_missed_condition_says_its_enum_values_in_chinese() -> None:
     ]
     assert any("不满足「= 特困供养, = 低保」" in line for line in lines)
     assert not [line for line in lines if '"' in line.split("不满足", 1)[1]]
+
+
+def test_a_condition_with_a_standard_in_it_shows_that_standards_value(s001: list[str]) -> None:
+    """「（条件「< dibao_money_asset_years * 12 * 低保标准」）」 never showed the 4
+    years (helper-50)."""
+    met = next(line for line in s001 if line.startswith("    所比较的标准：人均货币财产"))
+    assert "（条件「< dibao_money_asset_years * 12 * 低保标准」，其中 低保货币财产年数 = 4、低保标准 = 1,301.00 元）" in met
+
+
+def test_a_column_no_rule_tests_is_not_among_the_values_compared(s001: list[str]) -> None:
+    """The province's 其他特殊困难人员 answers every column with "-": nothing is
+    compared (a derived value only it reads is not computed, and showed as 空)."""
+    at = next(i for i, line in enumerate(s001) if "决策表「其他特殊困难人员」" in line)
+    assert not s001[at + 1].startswith("    比较的值：")
