@@ -19,6 +19,7 @@ from typing import Any
 
 from compiler.cli import count, memory_size, parse_date, usage_error
 from compiler.diagnostics import render_text
+from compiler.errors import EvaluationError
 from compiler.vocabulary import group_cn
 
 
@@ -515,16 +516,27 @@ def _diff(args: argparse.Namespace) -> int:
             for diagnostic in found[:5]:
                 print(f"  {diagnostic.render()}", file=sys.stderr)
     result["errors"] = {label: [d.render() for d in found] for label, found in errors.items()}
-    effect = None
+    effect, failed = None, None
     if args.households:
         limit = None if args.format == "json" else args.limit
-        effect = impact(old, new, args.households, as_of, limit, args.memory_limit)
+        try:
+            effect = impact(old, new, args.households, as_of, limit, args.memory_limit)
+        except EvaluationError as error:
+            # a side whose tables break a hit policy on some household (E601): the
+            # tables' differences are still shown, then why the impact is missing
+            failed = error
     if args.format == "json":
         if effect is not None:
             result["impact"] = effect.to_json()
+        if failed is not None:
+            result["impact_errors"] = [d.render() for d in failed.diagnostics]
         print(json.dumps(result, ensure_ascii=False, indent=2, default=_json_default))
     else:
         print(render_diff(result, effect, args.limit))
+    if failed is not None:
+        print("注意：无法对家庭作出决策，影响分析未完成（以上只是决策表的差异）：", file=sys.stderr)
+        print(render_text(failed.diagnostics), file=sys.stderr)
+        return 1
     return 0
 
 

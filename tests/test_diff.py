@@ -537,3 +537,26 @@ def test_the_impact_says_entitlements_groups_and_monitoring_in_chinese() -> None
     assert "低保边缘 → 低保：1 户" in text
     assert "新获得 住房救助：1 户" in text and "新获得 county_bonus：1 户" in text
     assert "H1（330106）：低保边缘 → 低保；获得 住房救助；失去 雨露计划；监测 不监测 → 低收入人口" in text
+
+
+def test_a_side_that_breaks_its_hit_policy_still_shows_the_tables_diff(
+    tmp_path, population, capsys
+):
+    """The new side's UNIQUE table matched two rules for a household (E601): diff
+    printed that one line and nothing else (helper-50). The tables' differences are
+    shown, then why the impact is missing, and the exit code says it failed."""
+    old = write_rulebook(tmp_path / "old")
+    new = write_rulebook(tmp_path / "new")
+    table = [row[:] for row in GROUP_TABLE]
+    table[0][2] = "UNIQUE"
+    table.append(["everyone", "-", "-", "none", "测试"])
+    write_csv_folder(new / "province", {"household_group": table})
+    registry = tmp_path / "registry.duckdb"
+    publish(old, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
+    code = cli.main(["diff", f"{COUNTY}@1", COUNTY, "--tables", str(new),
+                     "--households", str(population), "--as-of", "2025-08-01",
+                     "--registry", str(registry)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "UNIQUE" in out  # the hit policy's change, from the tables' diff
+    assert "影响分析未完成" in err and "E601" in err
