@@ -98,7 +98,7 @@ def prepare(
         present = [c for c in present if c in counties]
     if notes is not None and present:
         notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
-        notes.extend(_unknown_event_types(con, [project.plan(c) for c in present]))
+        notes.extend(unknown_event_types(con, [project.plan(c) for c in present]))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)
@@ -125,11 +125,14 @@ def _calendar_gaps(
     return [unlisted_year_warning(year, n, "家庭数据中") for year, n in rows]
 
 
-def _unknown_event_types(con: duckdb.DuckDBPyConnection, plans: list) -> list[Diagnostic]:  # type: ignore[type-arg]
+def unknown_event_types(
+    con: duckdb.DuckDBPyConnection, plans: list, events: str = "jz_events"  # type: ignore[type-arg]
+) -> list[Diagnostic]:
     """W602 for event types no rule of the counties' tables names: a misspelt type
     (「unemployment_registraton」, 「失业登记」) raised no alert and said nothing. Said
     only when every rule that tests ``event.type`` names its types (a "-" or a not()
-    accepts types no one can list)."""
+    accepts types no one can list). ``events``: the loaded events, or a relation of
+    some of them with the same columns (the service's, one request's)."""
     known = set()
     for plan in {id(p): p for p in plans}.values():
         for table in plan.tables.values():
@@ -144,7 +147,7 @@ def _unknown_event_types(con: duckdb.DuckDBPyConnection, plans: list) -> list[Di
     if not known:
         return []
     rows = con.execute(
-        'SELECT "event.type", count(*), min(household_id) FROM jz_events'
+        f'SELECT "event.type", count(*), min(household_id) FROM {events}'
         ' WHERE "event.type" IS NOT NULL AND NOT list_contains($known, "event.type")'
         " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20",
         {"known": sorted(known)},

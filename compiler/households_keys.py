@@ -13,7 +13,9 @@ named in a W601 warning, so is every such key of a JSON household: at its path
 ``undeclared_in_file`` gives one warning for each path and key of it, naming its
 first place and how often it occurs; a key that names a declared field another way
 (``"assets.money"``, ``"Assets"``, ``"货币财产"``: ``households_spelling``) is an error
-instead, E603, since its value would be dropped.
+instead, E603, since its value would be dropped; so is a field of another level
+(``"income"`` on the household) and a key whose value, by the merged structure, is an
+object or list holding declared keys (``{"household": {…}}``, ``"member": […]``).
 """
 
 from __future__ import annotations
@@ -114,7 +116,8 @@ def undeclared_in_file(
         return [], []
     spellings = Spellings(schema)
     pieces: list[str] = []
-    _queries(nested, "_jz_keys", "j", "$", pieces, spellings)
+    held = _holders(structure, nested, spellings)
+    _queries(nested, "_jz_keys", "j", "$", pieces, spellings, held)
     try:
         rows = con.execute(
             "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
@@ -132,9 +135,11 @@ def undeclared_in_file(
     for pattern, key, count, row, index, declared in rows:
         level, prefix = _scope(pattern)
         at = pattern.replace("[*]", f"[{index}]")
-        wrong = spellings.json_problem(
-            level, prefix, key, Location(str(source.path), None, places.record(row, at + _step(key)))
-        )
+        where = Location(str(source.path), None, places.record(row, at + _step(key)))
+        wrong = spellings.json_problem(level, prefix, key, where)
+        if wrong is None:  # an object or list of declared keys under another name
+            inner = _inner(structure, pattern, key)
+            wrong = spellings.json_container(level, prefix, key, inner, where)
         if wrong is not None:
             errors.append(wrong)
             continue
@@ -160,6 +165,34 @@ def _scope(pattern: str) -> tuple[Level, tuple[str, ...]]:
     return Level.HOUSEHOLD, tuple(parts)
 
 
+def _inner(structure: object, pattern: str, key: str) -> object:
+    """The merged structure of the values of ``key`` in the objects at ``pattern``
+    (``$.members[*]``); None where the structure is not known."""
+    node = structure
+    for part in [*pattern.split(".")[1:], key]:
+        listed = part.endswith("[*]")
+        node = node.get(part.removesuffix("[*]")) if isinstance(node, dict) else None
+        if listed:
+            node = node[0] if isinstance(node, list) and node else None
+    return node
+
+
+def _holders(
+    structure: object, nested: dict[str, Any], spellings: Spellings
+) -> set[str]:
+    """Lower-case keys no field has whose values hold declared keys (a household
+    wrapped in ``"household"``, members under ``"member"``): these are errors, so
+    they are listed before any cap on warnings can hide them."""
+    found = set()
+    for path, key, _ in undeclared(structure, nested):
+        pattern = path[: -len(key) - 1].replace("[0]", "[*]")
+        level, prefix = _scope(pattern)
+        inner = _inner(structure, pattern, key)
+        if spellings.json_container(level, prefix, key, inner, Location()) is not None:
+            found.add(key.lower())
+    return found
+
+
 def _step(key: str) -> str:
     """A key as a step of a JSON path: ``.money``, or ``["assets.money"]`` for a key
     a dot would cut in two."""
@@ -175,6 +208,7 @@ def _queries(
     pattern: str,
     into: list[str],
     spellings: Spellings,
+    held: set[str],
 ) -> None:
     """One SELECT per object of the shape: the keys found there that it lacks, and
     whether one of them may name a declared field another way (``s``: these come
@@ -182,7 +216,7 @@ def _queries(
     declared = ", ".join(string(k) for k in node)
     level, prefix = _scope(pattern)
     suspect = ", ".join(
-        string(k) for k in sorted(_suspects(spellings, level, prefix, node))
+        string(k) for k in sorted(_suspects(spellings, level, prefix, node) | held)
     )
     into.append(
         f"SELECT {string(pattern)} AS p, r, i, k, [{declared}] AS d, "
@@ -193,14 +227,14 @@ def _queries(
     for key, child in node.items():
         inner = f"json_extract({value}, {string(f'$.{_quoted(key)}')})"
         if isinstance(child, dict):
-            _queries(child, relation, inner, f"{pattern}.{key}", into, spellings)
+            _queries(child, relation, inner, f"{pattern}.{key}", into, spellings, held)
         elif isinstance(child, list):
             items = (
                 f"(SELECT r, generate_subscripts(l, 1) - 1 AS i, unnest(l) AS j FROM "
                 f"(SELECT r, CAST({inner} AS JSON[]) AS l FROM {relation} "
                 f"WHERE json_type({inner}) = 'ARRAY'))"
             )
-            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into, spellings)
+            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into, spellings, held)
 
 
 def _suspects(
@@ -215,6 +249,8 @@ def _suspects(
             found.add(".".join(named.path[len(prefix) :]).lower())
     for by_level in (spellings.chinese, spellings.last):
         found |= {k.lower() for names in by_level.values() for k in names}
+    if not prefix:  # a field or group of another level (income on the household)
+        found |= {k.lower() for names in spellings.paths.values() for k in names}
     return found | {k.lower() for k in spellings.ids if "." in k}
 
 

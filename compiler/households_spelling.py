@@ -21,16 +21,24 @@ it (``Spellings``):
   (``assets STRUCT(assets STRUCT(money …))``, ``household STRUCT(assets …)``), and a
   list of members or events in the households file, whose members belong in the
   members file (E605).
+- Declared data in the wrong place (``elsewhere``, ``json_container``; helper-52): a
+  field or group of another level (``"income"`` on the household, 工资性收入 in
+  households.csv, a STRUCT ``assets`` in members.parquet) and an object or list under
+  a key no field has that holds declared keys (``{"household": {…}}``, ``"member":
+  […]``) are E603 naming where they belong; a person inside a member is E605. A header
+  with a unit, or naming a month (``月工资``), is ``households_units``' concern.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_model import LISTS, Column, Schema
+from compiler.households_units import monthly_problem, unit_base
 from compiler.model import LEVEL_CN, Kind, Level
 from compiler.sqlgen import SQL_TYPES
 
@@ -59,13 +67,18 @@ class Named:
     def label(self) -> str:
         if self.column is not None:
             return f"字段「{self.column.name_cn}」（{self.column.id}）"
-        if self.level is Level.HOUSEHOLD and self.path[0] in LISTS.values():
+        if self.is_list:
             return f"{self.path[0]} 列表"
         return f"字段组「{'.'.join(self.path)}」"
 
     @property
     def dotted(self) -> str:
         return ".".join(self.path)
+
+    @property
+    def is_list(self) -> bool:
+        """Whether this is the members or events list of a household."""
+        return self.level is Level.HOUSEHOLD and self.path[0] in LISTS.values()
 
 
 class Spellings:
@@ -116,8 +129,8 @@ class Spellings:
         own = self.ids.get(folded)
         if own is not None and own.level is level and not prefix:
             return own, "dotted"  # "event.type" in an event
-        if folded in self.chinese[level]:
-            return self.chinese[level][folded], "chinese"
+        if unit_base(folded) in self.chinese[level]:
+            return self.chinese[level][unit_base(folded)], "chinese"
         shallow = [
             n for n in self.last[level].get(folded, []) if n.path[: len(prefix)] == prefix
         ]
@@ -128,7 +141,117 @@ class Spellings:
                 return self.chinese[other][folded], "level"
         if "." in key and own is not None and own.level is not level:
             return own, "level"
+        elsewhere = self.elsewhere(level, key) if not prefix else None
+        return (elsewhere, "level") if elsewhere is not None else None
+
+    def elsewhere(self, level: Level, name: str) -> Named | None:
+        """The field, group or list of another level that ``name`` names by its path,
+        id or Chinese name in any letter case, or by one of these followed by a unit
+        in brackets (a member's ``income`` or ``工资性收入（元/年）`` on the household, a
+        household's ``assets`` on a member, ``members`` inside a member); None for
+        the keys that link the files (a member may repeat its ``household_id``) and
+        for an event's bare keys (``type``, ``date``: words too common to place)."""
+        folded = unit_base(name).casefold()
+        for other in Level:
+            if other is level:
+                continue
+            named = None if other is Level.EVENT else self.paths[other].get(folded)
+            named = named or self.chinese[other].get(folded)
+            own = self.ids.get(folded)
+            if named is None and own is not None and own.level is other:
+                named = own
+            if named is not None and named.dotted not in _LINKS:
+                return named
         return None
+
+    def children(self, level: Level, prefix: tuple[str, ...]) -> dict[str, Named]:
+        """The declared keys of the object at ``prefix`` of a ``level`` object (a
+        household's with its members and events lists)."""
+        size = len(prefix)
+        return {
+            n.path[-1]: n
+            for n in self.paths[level].values()
+            if len(n.path) == size + 1 and n.path[:size] == prefix
+        }
+
+    def json_container(
+        self,
+        level: Level,
+        prefix: tuple[str, ...],
+        key: str,
+        inner: object,
+        where: Location,
+    ) -> Diagnostic | None:
+        """E603 for a key no field has whose value (``inner``: its merged structure)
+        is an object or a list of objects holding declared keys: a household wrapped
+        in ``{"household": {…}}``, members under ``"member"``; E605 for a person or an
+        event inside a member or an event, or in a group. None when what it holds is
+        not declared (two declared keys, or one group, are needed; a near miss of
+        ``members`` or ``events`` needs one key)."""
+        items = inner[0] if isinstance(inner, list) and inner else inner
+        if not isinstance(items, dict):
+            return None
+        places = [(level, prefix), (Level.MEMBER, ()), (Level.EVENT, ())]
+        places += [(Level.HOUSEHOLD, ())]
+        best: tuple[Level, tuple[str, ...], list[Named]] | None = None
+        for target, within in dict.fromkeys(places):
+            declared = self.children(target, within)
+            held = [declared[k] for k in items if k in declared]
+            near = target in LISTS and _near(key, LISTS[target])
+            enough = len(held) >= 2 or any(n.column is None for n in held) or (held and near)
+            if enough and (best is None or len(held) > len(best[2])):
+                best = (target, within, held)
+        if best is None:
+            return None
+        target, within, held = best
+        # the object's own keys one level down; but a list of them in a member is
+        # a list of persons inside a person
+        wrapped = (target, within) == (level, prefix)
+        wrapped = wrapped and not (isinstance(inner, list) and level in LISTS)
+        return self._container_problem(level, prefix, key, target, held, wrapped, where)
+
+    def _container_problem(
+        self,
+        level: Level,
+        prefix: tuple[str, ...],
+        key: str,
+        target: Level,
+        held: list[Named],
+        wrapped: bool,
+        where: Location,
+    ) -> Diagnostic:
+        keys = "、".join(n.path[-1] for n in held[:4]) + ("等" if len(held) > 4 else "")
+        here = f"字段组「{'.'.join(prefix)}」" if prefix else f"{LEVEL_CN[level]}对象"
+        example = self.json_example(held[0])
+        if wrapped:
+            return make(
+                "E603",
+                f"键「{key}」中是{here}自己的字段（{keys}），多嵌套了一层",
+                where,
+                found=key,
+                expected=f"去掉外层「{key}」，把其中的键直接写在{here}中，如 {example}",
+                hint=DROPPED,
+            )
+        if (level, prefix) == (Level.HOUSEHOLD, ()) and target in LISTS:
+            return make(
+                "E603",
+                f"键「{key}」中是{LEVEL_CN[target]}的字段（{keys}），"
+                f"{LEVEL_CN[target]}应写在 {LISTS[target]} 列表中",
+                where,
+                found=key,
+                expected=f"键名写 {LISTS[target]}，每{_EACH[target]}一个对象，如 {example}",
+                hint=DROPPED,
+            )
+        home = f"家庭的 {LISTS[target]} 列表" if target in LISTS else "一个家庭对象"
+        return make(
+            "E605",
+            f"{here}中的「{key}」是{LEVEL_CN[target]}（有 {keys}），"
+            f"不能嵌套在{LEVEL_CN[level]}中",
+            where,
+            found=key,
+            expected=f"每{_EACH[target]}写在{home}中，如 {example}",
+            hint=f"{DROPPED}；其中的{LEVEL_CN[target]}不会被决策",
+        )
 
     def json_example(self, named: Named) -> str:
         """The named field (or a group's first field) as the contract nests it, from
@@ -161,8 +284,13 @@ class Spellings:
             said = f"是{named.label}的中文名称，JSON 中应写字段标识"
         elif how == "shallow":
             said = f"是{named.label}的最后一段，缺少外层「{named.path[-2]}」"
+        elif named.is_list:
+            return _list_elsewhere(key, named, level, where)
         else:
-            said = f"是{LEVEL_CN[named.level]}的{named.label}，不能写在{LEVEL_CN[level]}对象中"
+            said = (
+                f"是{LEVEL_CN[named.level]}的{named.label}，不能写在{LEVEL_CN[level]}对象中，"
+                f"应写在 {json_home(named)} 中"
+            )
         return make(
             "E603",
             f"键「{key}」{said}",
@@ -181,17 +309,23 @@ class Spellings:
         file: Path,
         where: str,
         struct_ok: bool,
+        homes: dict[Level, str] | None = None,
     ) -> list[Diagnostic]:
         """E603 for each unread column (or STRUCT field, by its dotted name; ``names``
-        gives each its DuckDB type) that is a group in another shape or a declared
-        name nested too deep; E605 for a members or events list in the households
-        file. ``struct_ok``: the format has STRUCT columns (not CSV)."""
+        gives each its DuckDB type) that is a group in another shape, a declared
+        name nested too deep, a field or group of another level (``homes`` names
+        each level's file: 「x-members.csv」, 「members 表」) or a monthly amount of a
+        yearly field (``月工资``); E605 for a members or events list in the
+        households file, or in the members or events file. ``struct_ok``: the format
+        has STRUCT columns (not CSV)."""
         problems: list[Diagnostic] = []
         placed: list[str] = []
         for name in sorted(names, key=lambda n: n.count(".")):
             if any(name.startswith(p + ".") for p in placed):
                 continue  # inside a column already refused
             found = self._column_problem(level, name, names[name], file, where, struct_ok)
+            if found is None and homes is not None:
+                found = self._column_elsewhere(level, name, names[name], file, where, homes)
             if found is not None:
                 problems.append(found)
                 placed.append(name)
@@ -235,6 +369,32 @@ class Spellings:
             )
         return None
 
+    def _column_elsewhere(
+        self, level: Level, name: str, dtype: str, file: Path, where: str, homes: dict[Level, str]
+    ) -> Diagnostic | None:
+        """E603 for a column of another level's file, E605 for a list there; E603
+        for a monthly amount of a yearly field; None for any other name."""
+        at = Location(file=str(file), cell=name)
+        named = self.elsewhere(level, name)
+        if named is None:
+            columns = [c for cs in self.schema.values() for c in cs]
+            return monthly_problem(columns, name, at, where)
+        if named.is_list:
+            return _list_in_households(named.path[0], name, at, where, file, homes)
+        home = homes[named.level]
+        columns = [named.column] if named.column else self.group_of(named)
+        headers = "、".join(f"{c.id}（{c.name_cn}）" for c in columns[:2])
+        return make(
+            "E603",
+            f"{where}中的「{name}」是{LEVEL_CN[named.level]}的{named.label}，"
+            f"应写在 {home} 中（JSON 中为 {json_home(named)}）",
+            at,
+            found=_clip(f"{name} {dtype}" if is_struct(dtype) else name),
+            expected=f"在 {home} 中写 {headers}{' 等' if len(columns) > 2 else ''}列",
+            hint=f"{DROPPED}；把该列移到 {home} 中"
+            + ("，每名成员一行" if named.level is Level.MEMBER else ""),
+        )
+
     def _group_form(self, named: Named, struct_ok: bool) -> str:
         """How a group (or a field) is written in a table: its columns, or a STRUCT."""
         columns = [named.column] if named.column else self.group_of(named)
@@ -254,6 +414,35 @@ class Spellings:
 
 # The columns that link the files are read by their exact names at the top (staging).
 _LINKS = ("household_id", "county_code")
+_EACH = {Level.HOUSEHOLD: "户", Level.MEMBER: "名成员", Level.EVENT: "个事件"}
+
+
+def json_home(named: Named) -> str:
+    """Where a field or group belongs in a JSON household: ``members[…].income``,
+    ``家庭对象的 assets``."""
+    if named.level in LISTS:
+        return f"{LISTS[named.level]}[…].{named.dotted}"
+    return f"家庭对象的 {named.dotted}"
+
+
+def _near(key: str, name: str) -> bool:
+    """Whether a key is a near miss of a list's name (member, Members, memebrs)."""
+    return difflib.SequenceMatcher(None, key.casefold(), name).ratio() >= 0.75
+
+
+def _list_elsewhere(key: str, named: Named, level: Level, where: Location) -> Diagnostic:
+    """E605: a members or events list inside a member or an event."""
+    target = next(lv for lv, n in LISTS.items() if n == named.path[0])
+    return make(
+        "E605",
+        f"{LEVEL_CN[level]}对象中有「{key}」列表：{LEVEL_CN[target]}不能嵌套在"
+        f"{LEVEL_CN[level]}中",
+        where,
+        found=key,
+        expected=f"每{_EACH[target]}写在家庭的 {named.path[0]} 列表中，与其他"
+        f"{LEVEL_CN[target]}并列",
+        hint=f"{DROPPED}；其中的{LEVEL_CN[target]}不会被决策",
+    )
 
 
 def is_struct(dtype: str) -> bool:
@@ -273,17 +462,26 @@ def _shape_cn(dtype: str, struct_ok: bool) -> str:
 
 
 def _list_in_households(
-    name: str, shown: str, at: Location, where: str, file: Path
+    name: str,
+    shown: str,
+    at: Location,
+    where: str,
+    file: Path,
+    homes: dict[Level, str] | None = None,
 ) -> Diagnostic:
-    """E605: members or events written inside the households file."""
+    """E605: members or events written inside the households file (or inside the
+    members or events file: ``homes``)."""
     what, each = {"members": ("成员", "每名成员"), "events": ("事件", "每个事件")}[name]
     table = where.rstrip().endswith("表")
     cut = file.name.rfind("households")
     sibling = f"{name} 表" if table else f"{file.name[:cut]}{name}{file.suffix} "
+    said = f"{what}不写在{' households 表' if table else '家庭文件'}中"
+    if homes is not None:
+        sibling = homes[next(lv for lv, n in LISTS.items() if n == name)] + " "
+        said = f"一行中不能再嵌套{what}"
     return make(
         "E605",
-        f"{where}中有「{shown.split(' ')[0]}」列：{what}不写在"
-        f"{' households 表' if table else '家庭文件'}中",
+        f"{where}中有「{shown.split(' ')[0]}」列：{said}",
         at,
         found=_clip(shown),
         expected=f"{each}一行，放在 {sibling}中，以 household_id 关联所属家庭",

@@ -12,7 +12,6 @@ columns that are no declared field become warnings. A file that cannot be read r
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from compiler.households_model import (
     unreadable,
 )
 from compiler.households_spelling import Spellings, is_struct
+from compiler.households_units import resembling, split_unit, unit_agrees, unit_problem
 from compiler.model import Level
 from compiler.sqlgen import quote, string
 
@@ -332,12 +332,14 @@ def _tabular_access(
     found: dict[tuple[Level, str], str] = {}
     absent: list[Diagnostic] = []
     spellings = Spellings(schema)
+    homes = _homes(source)
     for level, columns in schema.items():
         # 「households 表中」, 「members.csv 中」
         where = (
             f"{SOURCE_NAMES[level]} 表" if source.format == "duckdb" else f"{source.file_of(level).name} "
         )
         file, header = source.file_of(level), list(present[level])
+        unit_names, refused = _with_units(columns, present[level], absent, file, where)
         # a header may name a field in other letter case (Income.Wage) or by its
         # Chinese name in the 字段 sheet (工资性收入), as a spreadsheet's header would
         folded = {n.casefold(): n for n in reversed([*present[level], *nested[level]])}
@@ -349,7 +351,7 @@ def _tabular_access(
                 folded[n.casefold()] for n in (column.id, column.name_cn)
                 # the keys that link the files are read by their exact names, as staged
                 if n.casefold() in folded and column.id not in _KEYS
-            ]
+            ] + unit_names.get(column.id, [])
             distinct = list(dict.fromkeys(names))
             for n in [n for n in distinct if n in present[level] and n in nested[level]]:
                 # a flat column and a STRUCT's field by one dotted name: both hold it
@@ -366,7 +368,7 @@ def _tabular_access(
         elif level in LISTS and present[level]:
             found[(level, "household_id")] = "household_id"  # its type is checked too
         # the level's order column (written by jiuzhu synth) is ours: rows keep file order
-        used = {found.get((level, c.id)) for c in columns} | {
+        used = {found.get((level, c.id)) for c in columns} | refused | {
             "household_id",
             "file_row_number",
             INDEXES[level],
@@ -377,15 +379,15 @@ def _tabular_access(
         types = {**present[level], **{n: t for n, (_, t) in nested[level].items()}}
         unread = {n: t for n, t in types.items() if n not in used}
         absent += spellings.column_problems(
-            level, unread, file, where, source.format != "csv"
+            level, unread, file, where, source.format != "csv", homes
         )
         unknown = sorted(n for n in unread if not any(a in unread for a in _outer(n)))
         if unknown:
-            declared = [c.id for c in columns if (level, c.id) not in found]
+            declared = [c for c in columns if (level, c.id) not in found]
             guesses = [
-                f"{name} 是否想写「{close[0]}」"
+                f"{name} 是否想写「{close.id}」（{close.name_cn}）"
                 for name in unknown
-                if (close := difflib.get_close_matches(name.casefold(), declared, n=1, cutoff=0.75))
+                if (close := resembling(declared, name)) is not None
             ]
             warnings.append(
                 f"{where}中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
@@ -408,6 +410,48 @@ def _tabular_access(
         return present[column.level][name] if name else None
 
     return access, source_type
+
+
+def _with_units(
+    columns: list[Column],
+    header: dict[str, str],
+    absent: list[Diagnostic],
+    file: Path,
+    where: str,
+) -> tuple[dict[str, list[str]], set[str]]:
+    """The headers that name a field with its unit after it (``工资性收入（元/年）``,
+    as Excel users write one), by field, to be read as the field, when the unit is
+    the field's own; and those refused (E603, added to ``absent``) when it is not
+    (``元/月``, ``万元``): their values would be read at the wrong scale."""
+    named: dict[str, list[str]] = {}
+    refused: set[str] = set()
+    by_base: dict[str, list[tuple[str, str]]] = {}
+    for name in header:
+        split = split_unit(name)
+        if split is not None:
+            by_base.setdefault(split[0].casefold(), []).append((name, split[1]))
+    for column in columns if by_base else []:
+        if column.id in _KEYS:
+            continue  # the keys that link the files are read by their exact names
+        bases = dict.fromkeys(n.casefold() for n in (column.id, column.name_cn, ".".join(column.key)))
+        for name, unit in [w for base in bases for w in by_base.get(base, [])]:
+            if unit_agrees(column, unit):
+                named.setdefault(column.id, []).append(name)
+            else:
+                at = Location(file=str(file), cell=name)
+                absent.append(unit_problem(column, name, unit, at, where))
+                refused.add(name)
+    return named, refused
+
+
+def _homes(source: Source) -> dict[Level, str]:
+    """Where each level's rows go, as a message names it: 「x-members.csv」, 「members
+    表」 (a file that is not there is named as the households file's sibling)."""
+    if source.format == "duckdb":
+        return {level: f"{name} 表" for level, name in SOURCE_NAMES.items()}
+    name, suffix = source.path.name, source.path.suffix
+    base = name[: name.rfind("households")]
+    return {level: f"{base}{n}{suffix}" for level, n in SOURCE_NAMES.items()}
 
 
 def _outer(name: str) -> list[str]:

@@ -56,6 +56,7 @@ from compiler.service_decide import (
     Evaluator,
     calendar_warnings,
     decisions_body,
+    event_type_warnings,
     key_warnings,
 )
 from compiler.service_errors import (
@@ -252,6 +253,7 @@ def _routes(
         warnings = await anyio.to_thread.run_sync(
             key_warnings, warm.project, parsed.households
         ) + calendar_warnings(warm.project, parsed.as_of, parsed.households)
+        warnings += event_type_warnings(outcome, parsed.households)
         body = await anyio.to_thread.run_sync(
             decisions_body, warm.labels, parsed.as_of, outcome, warnings
         )

@@ -28,10 +28,16 @@ import duckdb
 
 from compiler import logger
 from compiler.calendar import reached_years, unlisted_year_warning, unlisted_years
-from compiler.diagnostics import Location, make
+from compiler.diagnostics import Diagnostic, Location, make
 from compiler.engine import Project, connect, contract_error
 from compiler.errors import EvaluationError, InputError, JiuzhuError
-from compiler.evaluate import LARGE_AMOUNTS, decide, large_amount_households, prepare
+from compiler.evaluate import (
+    LARGE_AMOUNTS,
+    decide,
+    large_amount_households,
+    prepare,
+    unknown_event_types,
+)
 from compiler.households_keys import shape, undeclared, warning
 from compiler.households_model import LISTS, input_columns
 from compiler.model import Kind, Level
@@ -50,8 +56,19 @@ from compiler.service_errors import (
 )
 from compiler.service_projects import WORKING_COPY, Warm
 from compiler.service_request import DecisionRequest
+from compiler.sqlgen import string
 
 # ---------------------------------------------------------------- evaluation
+
+
+class Decided(list[dict[str, Any]]):
+    """One request's decisions, in its households' order, and the warnings its run
+    gave about its households that only the loaded input can tell (W602: an event
+    type no rule names, as ``jiuzhu evaluate`` warns of it)."""
+
+    def __init__(self, records: list[dict[str, Any]], warnings: list[Diagnostic]) -> None:
+        super().__init__(records)
+        self.warnings = warnings
 
 
 Outcome = list[dict[str, Any]] | ServiceError
@@ -127,6 +144,8 @@ class Evaluator:
                 except InputError as failure:  # a value the SQL could not compute
                     raise _with_large_amounts(con, warm.project, failure) from None
                 records = decision_records(con, _in_input_order(relation))
+                plans = [warm.project.plan(c) for c in present]
+                noted = [_event_types(con, plans, k, len(parts)) for k in range(len(parts))]
             except duckdb.Error as error:
                 self._discard()
                 raised = contract_error(error) or _engine_error(error)
@@ -140,7 +159,23 @@ class Evaluator:
                 raise
         if len(records) != len(merged):
             raise RuntimeError(f"{len(records)} decisions for {len(merged)} households")
-        return _split(records, parts)
+        split = _split(records, parts)
+        return [Decided(part, notes) for part, notes in zip(split, noted, strict=True)]
+
+
+def _event_types(
+    con: duckdb.DuckDBPyConnection, plans: list[Any], part: int, parts: int
+) -> list[Diagnostic]:
+    """W602 for the events of one part of a run (``unknown_event_types`` over the
+    events whose household ids carry the part's prefix ``k~``, which is taken off)."""
+    if parts == 1:
+        return unknown_event_types(con, plans)
+    prefix = string(f"{part}~")
+    events = (
+        f'(SELECT "event.type", substr(household_id, length({prefix}) + 1) AS household_id'
+        f" FROM jz_events WHERE starts_with(household_id, {prefix}))"
+    )
+    return unknown_event_types(con, plans, events)
 
 
 def _engine_error(error: duckdb.Error) -> InputError | None:
@@ -421,6 +456,30 @@ def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]
     return items
 
 
+def event_type_warnings(outcome: Outcome, households: list[Any]) -> list[dict[str, Any]]:
+    """The W602 warnings of a request's run, each at the path of the first event of
+    its type in the request (``$.households[0].events[1].type``)."""
+    items = []
+    for diagnostic in outcome.warnings if isinstance(outcome, Decided) else []:
+        path = next(
+            (
+                f"$.households[{i}].events[{j}].type"
+                for i, household in enumerate(households)
+                for j, event in enumerate(_events_of(household))
+                if isinstance(event, dict) and event.get("type") == diagnostic.found
+            ),
+            None,
+        )
+        placed = with_location(diagnostic, Location(cell=path)) if path else diagnostic
+        items.append(error_item(placed))
+    return items
+
+
+def _events_of(household: object) -> list[Any]:
+    events = household.get("events") if isinstance(household, dict) else None
+    return events if isinstance(events, list) else []
+
+
 def calendar_warnings(
     project: Project, as_of: date, households: list[Any]
 ) -> list[dict[str, Any]]:
@@ -534,4 +593,12 @@ class Batcher:
                 pending.future.set_result(outcome)
 
 
-__all__ = ["Batcher", "Evaluator", "Outcome", "decisions_body", "key_warnings"]
+__all__ = [
+    "Batcher",
+    "Decided",
+    "Evaluator",
+    "Outcome",
+    "decisions_body",
+    "event_type_warnings",
+    "key_warnings",
+]
