@@ -14,8 +14,10 @@ fields.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Collection, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -222,6 +224,10 @@ def _json_records(
 ) -> Iterator[tuple[Location, object]]:
     """Each household object with where it is; unreadable JSON is added to ``problems``."""
     file = str(source.path)
+    packed = _packed(source.path)
+    if packed is not None:  # one problem for the file, not one a line of its bytes
+        problems.append(packed)
+        return
     if source.format == "json":
         try:
             records = _loads(source.path.read_text(encoding="utf-8-sig"))
@@ -267,6 +273,32 @@ def _json_records(
                     yield where, _loads(raw.decode("utf-8-sig"))
             except (ValueError, UnicodeDecodeError, RecursionError) as error:
                 problems.append(_bad_json(where, error))
+
+
+def _packed(path: Path) -> Diagnostic | None:
+    """E605 for an Excel workbook or another zip archive named .jsonl or .json: read
+    line by line it gave one 「不是 UTF-8 编码的文本」 per line of its bytes (helper-51)."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary .xls
+        what = "Excel 工作簿（.xls）"
+    elif head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            names = []
+        what = "Excel 工作簿（.xlsx）" if any(n.startswith("xl/") for n in names) else "zip 压缩包"
+    else:
+        return None
+    return make(
+        "E605",
+        f"是 {what}，不是 JSON 文本",
+        Location(file=str(path)),
+        expected="UTF-8 编码的 JSON Lines（.jsonl，每行一个家庭对象）或 JSON（.json）",
+        hint="Excel 中的家庭数据请另存为 CSV（UTF-8）：家庭 households.csv、成员 members.csv"
+        "（有事件时再加 events.csv），一起作为 CSV 家庭数据提供；或从原系统导出 .jsonl",
+    )
 
 
 def _other_encoding(head: bytes) -> str | None:

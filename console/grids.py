@@ -31,6 +31,9 @@ from compiler.model import Kind, Standard
 from console.sheets import Sheet, Value, text
 
 DATE_COLUMNS = {"生效日期", "失效日期", "日期"}
+# What a grid shows in a cell with no value: an empty date (失效日期) stays a date cell
+# for the picker, and Streamlit showed it as a grey "None" (helper-51).
+EMPTY_CELL = ""
 YES_NO_COLUMNS = {"核实", "县可改"}
 KIND_CN = {
     Kind.MONEY: "金额（元）", Kind.NUMBER: "数值", Kind.INTEGER: "整数", Kind.PERCENT: "百分比",

@@ -153,8 +153,11 @@ def date_field(where: Any, label: str, key: str, default: date) -> str:
     「2015年1月1日」 typed into its year into 2015-11-01 unsaid, and past its range showed
     an English error while the page went on with the previous date (helper-39). Returns
     the text; ``read_date`` reads it."""
-    return where.text_input(label, value=default.isoformat(), key=key, placeholder=DATE_PLACEHOLDER,
-                            help=f"{FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31 之间的日期")
+    # a value already in the session (typed, or a new default the page set) is the
+    # widget's own: passing a default as well would log Streamlit's duplicate warning
+    value = None if key in st.session_state else default.isoformat()
+    return where.text_input(label, value=value, key=key, placeholder=DATE_PLACEHOLDER,  # type: ignore[no-any-return]
+                            help=f"{FIRST_YEAR}-01-01 至 {LAST_YEAR}-12-31 之间的日期") or ""
 
 
 def read_date(text: str, label: str, where: Any = st) -> date | None:
@@ -184,17 +187,52 @@ def checked(ctx: Context, analysis: bool = False, as_of: date | None = None) -> 
     return cache[key]  # type: ignore[no-any-return]
 
 
+PREVIEWS_KEPT = 2  # a session's previews kept (each holds a file's decisions): helper-51
+
+
 def previewed(ctx: Context, result: workspace.Checked, households: Path) -> workspace.Preview:
+    """``workspace.preview`` of the file, once per working copy, date and file; a file
+    of more than ``workspace.PREVIEW_LIMIT`` households is refused unread, naming the
+    command that decides it."""
     cache = st.session_state.setdefault("_previews", {})
     # the files beside it count too: members.csv added after households.csv left the
     # old "no members file" error on screen (helper-39)
     beside = sorted(p for p in households.parent.iterdir() if p.is_file()) if households.parent.is_dir() else []
     key = (ctx.stamp, result.as_of, str(households),
            tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in beside))
-    if key not in cache:
-        cache.clear() if len(cache) > 8 else None
+    if key in cache:
+        cache[key] = cache.pop(key)  # most recently used last
+        return cache[key]  # type: ignore[no-any-return]
+    for old in list(cache)[: max(0, len(cache) - PREVIEWS_KEPT + 1)]:
+        del cache[old]
+    count = workspace.households_in(households)
+    if count is not None and count > workspace.PREVIEW_LIMIT:  # before any work
+        cache[key] = workspace.Preview(refused=too_many(ctx, households, count, result.as_of))
+    else:
         cache[key] = workspace.preview(result, households)
     return cache[key]  # type: ignore[no-any-return]
+
+
+def too_many(ctx: Context, households: Path, count: int, day: date) -> str:
+    """Why a file is not previewed, and the command that decides it."""
+    return (f"「{households.name}」有 {count:,} 户，超过控制台一次预览的上限 {workspace.PREVIEW_LIMIT:,} 户，"
+            "没有读取，也没有作出决策：控制台逐户列出决策，户数太多会拖慢所有人的页面。"
+            "请在命令行用 jiuzhu evaluate 决策（按该日生效的已发布版本），例如：\n\n"
+            f"jiuzhu evaluate --households {households.name} --county {ctx.county} "
+            f"--as-of {day} --out decisions.csv --summary\n\n"
+            f"或者只上传其中不超过 {workspace.PREVIEW_LIMIT:,} 户的一部分。")
+
+
+def explained(ctx: Context, result: workspace.Checked, households: Path, household_id: str) -> str:
+    """``workspace.explain_text``, once per working copy, date, file and household: it
+    reads the file again, which a click elsewhere on the page need not repeat."""
+    stamp = households.stat().st_mtime_ns if households.exists() else 0
+    key = (ctx.stamp, result.as_of, str(households), stamp, household_id)
+    kept = st.session_state.get("_explained")
+    if not kept or kept[0] != key:
+        kept = (key, workspace.explain_text(result, households, household_id))
+        st.session_state["_explained"] = kept
+    return kept[1]  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- shared pieces of pages

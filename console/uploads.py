@@ -4,11 +4,15 @@ unpacked, and CSV or Parquet files grouped as ``compiler.households`` reads them
 
 What is wrong with an upload comes back as sentences for the page, each saying which
 file is missing and how to upload it; nothing names a folder on the server.
+
+Household data is personal data: the folders are made 0700 and the files 0600 (as the
+users file and the drafts), and a user deletes their files on the page (``remove``).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -63,14 +67,15 @@ def save(folder: Path, files: list[tuple[str, bytes]]) -> Saved:
             unpacked += _unzip(name, data, result.problems)
         else:
             unpacked.append((name, data))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     for name, data in unpacked:
         target = folder / safe_name(name)
         if target.suffix.lower() not in SUFFIXES:
             result.problems.append(f"「{name}」不是家庭数据文件，没有保存；应为 .jsonl、.json、.csv、.parquet 或 .zip。")
             continue
         if not target.exists() or target.read_bytes() != data:
-            target.write_bytes(data)
+            _write_private(target, data)
+        os.chmod(target, 0o600)  # a file saved before uploads were private
         result.written.append(target.name)
     result.problems += _unpaired(folder, result.written)
     readable = {p.name for p in sources(folder)}
@@ -80,6 +85,25 @@ def save(folder: Path, files: list[tuple[str, bytes]]) -> Saved:
     heads = [sibling(folder / n, "households").name if role(folder / n) else n for n in result.written]
     result.chosen = next((n for n in reversed(heads) if n in readable), None)
     return result
+
+
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` and the folders up to ``uploads`` above it, readable by the
+    console's account only (0700); folders made before this are tightened too."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    levels = [folder, *folder.parents]
+    top = next((i for i, level in enumerate(levels) if level.name == "uploads"), 0)
+    for level in levels[: top + 1]:
+        os.chmod(level, 0o700)
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """Write the file readable by the console's account only (0600), atomically."""
+    temporary = target.with_name(f".{target.name}.part")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, target)
 
 
 def _unzip(name: str, data: bytes, problems: list[str]) -> list[tuple[str, bytes]]:
@@ -135,5 +159,27 @@ def sources(folder: Path) -> list[Path]:
 
 def label(path: Path) -> str:
     """How the selector names an uploaded source: 上传：households.csv（含 members.csv）."""
-    companions = [sibling(path, k).name for k in ROLES[1:] if role(path) and sibling(path, k).exists()]
-    return f"上传：{path.name}" + (f"（含 {'、'.join(companions)}）" if companions else "")
+    beside = [p.name for p in companions(path)]
+    return f"上传：{path.name}" + (f"（含 {'、'.join(beside)}）" if beside else "")
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Files in the folder no preview reads: a members or events file without its
+    households file, a CSV not named as one of the three."""
+    taken = {p for source in sources(folder) for p in (source, *companions(source))}
+    return [p for p in sorted(folder.glob("*")) if p.is_file() and p not in taken
+            and not p.name.startswith(".")] if folder.is_dir() else []
+
+
+def companions(path: Path) -> list[Path]:
+    """The members and events files that go with a households file."""
+    return [sibling(path, k) for k in ROLES[1:] if role(path) and sibling(path, k).exists()]
+
+
+def remove(path: Path) -> list[str]:
+    """Delete an uploaded file and, for a households file, its members and events
+    files; the names deleted."""
+    gone = [path, *companions(path)] if role(path) and role(path)[1] == "households" else [path]  # type: ignore[index]
+    for file in gone:
+        file.unlink(missing_ok=True)
+    return [file.name for file in gone]

@@ -33,8 +33,19 @@ from compiler.errors import JiuzhuError
 
 PREVIEW_COLUMNS = (
     "household_id", "group", "income_per_capita", "dibao_standard", "marginal_line",
-    "entitlements", "monitoring", "trace",
+    "entitlements", "monitoring",
 )
+# The household-level rules of each decision, 「table:rule」 joined by 「；」, made in
+# DuckDB: fetching every household's whole trace into Python dicts took 50,000
+# households to 44 s and +1.4 GB (helper-51).
+RULES_APPLIED = (
+    "array_to_string(list_transform(list_filter(trace, lambda e: e.person_id IS NULL),"
+    " lambda e: e.\"table\" || ':' || coalesce(nullif(e.rule, ''), '默认')), '；')"
+)
+# The most households the console decides at once (a file holding more is refused
+# before it is read): the page lists every household, and one session's preview must
+# not stall the server for everyone. Larger files are for ``jiuzhu evaluate``.
+PREVIEW_LIMIT = 20_000
 
 
 @dataclass
@@ -106,10 +117,41 @@ def unrecognised(root: Path, county: str, workbook: Path, as_of: date) -> list[D
 
 @dataclass
 class Preview:
+    """The decisions of a file's households (``rows``, no trace) and, kept compact in
+    an Arrow table, each household's trace (``trace`` gives one household's)."""
+
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     households: int = 0
+    traces: Any = None  # pyarrow.Table of household_id, trace (compact: no cell, section)
+    plan: Plan | None = None
+    refused: str = ""  # why the file was not decided at all (too many households)
+
+    def trace(self, household_id: str) -> list[dict[str, Any]]:
+        """The household's trace entries, each with the section its rules cite (as the
+        full trace of ``jiuzhu evaluate`` gives it)."""
+        if self.traces is None:
+            return []
+        import pyarrow.compute as pc
+
+        found = self.traces.filter(pc.equal(self.traces["household_id"], household_id))
+        entries = found["trace"].to_pylist()[0] if found.num_rows else []
+        return [{**e, "section": section_of(self.plan, e.get("table"), e.get("rule"))}
+                for e in entries or [] if isinstance(e, dict)]
+
+
+def section_of(plan: Plan | None, table_id: object, rule: object) -> str:
+    """The policy section of the rules a trace entry names (a multi-hit table names
+    every rule that matched, ``a,b``; each section once), as ``interpret`` gives it."""
+    from compiler.normalise import fold_text
+
+    table = plan.tables.get(str(table_id)) if plan is not None else None
+    if table is None or not rule:
+        return ""
+    named = [str(rule)] if table.hit_policy.single_hit else str(rule).split(",")
+    rules = {r.id: r for r in table.rules}
+    return "；".join(dict.fromkeys(fold_text(rules[i].annotation) for i in named if i in rules))
 
 
 @dataclass
@@ -117,10 +159,13 @@ class _Population:
     con: duckdb.DuckDBPyConnection
     lock: threading.Lock
     households: int
+    closed: bool = False
 
 
+# Loaded files, most recently used last; a few only: each holds a file's households.
 _POPULATIONS: dict[tuple[str, str, float, str], _Population] = {}
 _POPULATIONS_LOCK = threading.Lock()
+POPULATIONS_KEPT = 4
 
 
 def _population(project: Project, households: Path, county: str, as_of: date) -> _Population:
@@ -131,18 +176,57 @@ def _population(project: Project, households: Path, county: str, as_of: date) ->
     key = (str(households.resolve()), county, households.stat().st_mtime,
            f"{_fields_key(project)}@{as_of}")
     with _POPULATIONS_LOCK:
-        found = _POPULATIONS.get(key)
+        found = _POPULATIONS.pop(key, None)
         if found is not None:
+            _POPULATIONS[key] = found  # most recently used
             return found
-        for old in [k for k in _POPULATIONS if k[:2] == key[:2]]:
-            _POPULATIONS.pop(old).con.close()
+        stale = [_POPULATIONS.pop(k) for k in [k for k in _POPULATIONS if k[:2] == key[:2]]]
+    _close(stale)
     con = connect()
     loaded = load_households(con, households, project.fields, county=county,
                              known_counties=set(project.plans), as_of=as_of)
     population = _Population(con, threading.Lock(), loaded.households)
     with _POPULATIONS_LOCK:
         _POPULATIONS[key] = population
+        oldest = [_POPULATIONS.pop(k) for k in list(_POPULATIONS)[:-POPULATIONS_KEPT]]
+    _close(oldest)
     return population
+
+
+def _close(populations: list[_Population]) -> None:
+    """Close connections no longer kept, each once no preview is using it."""
+    for population in populations:
+        with population.lock:
+            population.closed = True
+            population.con.close()
+
+
+def forget(households: Path) -> None:
+    """Close the connections holding a file's households (the file was deleted)."""
+    with _POPULATIONS_LOCK:
+        gone = [_POPULATIONS.pop(k) for k in [k for k in _POPULATIONS
+                                              if k[0] == str(households.resolve())]]
+    _close(gone)
+
+
+def households_in(households: Path) -> int | None:
+    """How many households the file holds, counted without reading them: JSON Lines
+    and CSV by their lines, Parquet from its footer, a JSON array by DuckDB; None when
+    it cannot be counted (the preview then says what is wrong with the file)."""
+    suffix = households.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".ndjson", ".csv"):
+            with households.open("rb") as handle:
+                lines = sum(1 for line in handle if line.strip())
+            return lines - 1 if suffix == ".csv" else lines
+        query = {".parquet": "SELECT count(*) FROM read_parquet(?)",
+                 ".json": "SELECT count(*) FROM read_json(?, format = 'array')"}.get(suffix)
+        if query is None:
+            return None
+        with duckdb.connect() as con:
+            return int(con.execute(query, [str(households)]).fetchone()[0])  # type: ignore[index]
+    except (OSError, duckdb.Error):
+        return None
 
 
 def _fields_key(project: Project) -> str:
@@ -157,14 +241,15 @@ def preview(checked: Checked, households: Path, as_of: date | None = None) -> Pr
         return Preview(problems=[_not_decided(checked)])
     try:
         day = as_of or checked.as_of
-        population = _population(checked.project, households, checked.county, day)
-        with population.lock:
-            con = population.con
-            install_standards(con, {checked.county: checked.plan}, day)
-            view = run_programs(con, checked.project, [checked.county])
-            cursor = con.execute(f"SELECT * FROM {view} ORDER BY household_id")
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for _attempt in range(2):  # a connection closed meanwhile: load the file again
+            population = _population(checked.project, households, checked.county, day)
+            with population.lock:
+                if population.closed:
+                    continue
+                rows, traces = _decide(population.con, checked, day)
+                break
+        else:
+            raise RuntimeError("household connection closed twice")
     except JiuzhuError as error:
         return Preview(problems=error.diagnostics, seconds=time.perf_counter() - started)
     except duckdb.Error as error:
@@ -174,7 +259,21 @@ def preview(checked: Checked, households: Path, as_of: date | None = None) -> Pr
         problems = found.diagnostics if found else [
             make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}")]
         return Preview(problems=problems, seconds=time.perf_counter() - started)
-    return Preview(rows, [], time.perf_counter() - started, population.households)
+    return Preview(rows, [], time.perf_counter() - started, population.households, traces,
+                   checked.plan)
+
+
+def _decide(con: duckdb.DuckDBPyConnection, checked: Checked, day: date) -> tuple[list[dict[str, Any]], Any]:
+    """The decisions without their traces, and the compact traces as Arrow."""
+    assert checked.project is not None and checked.plan is not None
+    install_standards(con, {checked.county: checked.plan}, day)
+    view = run_programs(con, checked.project, [checked.county], trace="compact")
+    columns = ", ".join(f'"{c}"' for c in PREVIEW_COLUMNS)
+    cursor = con.execute(f"SELECT {columns}, {RULES_APPLIED} AS rules FROM {view} ORDER BY household_id")
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    traces = con.sql(f"SELECT household_id, trace FROM {view}").to_arrow_table()
+    return rows, traces
 
 
 def _not_decided(checked: Checked) -> Diagnostic:
@@ -213,6 +312,37 @@ def explain_text(checked: Checked, households: Path, household_id: str) -> str:
     if household is None:
         return f"在 {households.name} 中找不到家庭 {household_id}"
     return explain(checked.plan, household, checked.as_of)
+
+
+def base_standards(registry: Path, tables: Path, county: str, base: int, day: date) -> list[Any]:
+    """The county's own standards in what a working copy started from: version
+    ``base`` of the registry, or (base 0) the county workbook under ``tables``; empty
+    when that cannot be read."""
+    try:
+        if base:
+            from compiler.export import county_workbook
+            from compiler.registry import Registry
+
+            return county_workbook(Registry(registry).get(county, base).rulebook()).standards
+        project = check(tables, county, day, analysis=False).project
+    except JiuzhuError:
+        return []
+    own = project.tables.counties.get(county) if project is not None else None
+    return own.standards if own is not None else []
+
+
+def first_new_date(checked: Checked, base: list[Any], after: date) -> date | None:
+    """The earliest effective date after ``after`` among the working copy's own
+    standard rows that ``base`` does not hold as they are: the day from which what the
+    admin entered (next year's standards, say) first decides anything; None if none."""
+    own = checked.project.tables.counties.get(checked.county) if checked.project else None
+    if own is None:
+        return None
+    before = {(s.id, r.effective_from): (r.value, r.effective_until) for s in base for r in s.rows}
+    later = [r.effective_from for s in own.standards for r in s.rows
+             if r.effective_from is not None and r.effective_from > after
+             and before.get((s.id, r.effective_from)) != (r.value, r.effective_until)]
+    return min(later, default=None)
 
 
 # ---------------------------------------------------------------- versions and diffs

@@ -73,7 +73,7 @@ def page(at: AppTest, name: str) -> AppTest:
 
 def shown(at: AppTest) -> str:
     """Every text the page shows, for assertions on what a person would read."""
-    parts = [e.value for kind in ("title", "subheader", "caption", "markdown", "error", "warning", "info", "success")
+    parts = [e.value for kind in ("title", "subheader", "caption", "markdown", "text", "error", "warning", "info", "success")
              for e in getattr(at, kind)]
     parts += [str(m.value) + " " + m.label for m in at.metric]
     return "\n".join(str(p) for p in parts)

@@ -22,12 +22,15 @@ result = ui.checked(ctx, as_of=day)
 folder = ctx.settings.state / "uploads" / ctx.county / re.sub(r"[^\w.\-]", "_", ctx.user.name)
 SHIPPED = "随附的样本家庭（tables/samples）"
 
+generation = st.session_state.get("_uploads_generation", 0)  # a new uploader after a deletion
 with st.expander("上传家庭数据（格式同 jiuzhu evaluate）"):
     st.caption("一个 .jsonl 或 .json 文件；或 CSV、Parquet 的一组文件：家庭 households.csv、成员 members.csv，"
                "有事件时再加 events.csv（文件名前缀相同，如 2025-households.csv 与 2025-members.csv），"
-               "一起选中上传，或打包成一个 .zip 上传。")
+               "一起选中上传，或打包成一个 .zip 上传。"
+               f"一次最多预览 {workspace.PREVIEW_LIMIT:,} 户；上传的文件保存在服务器上只属于你的文件夹中，直到你在下方删除。")
     files = st.file_uploader("家庭数据文件（可多选）", type=["jsonl", "json", "csv", "parquet", "zip"],
-                             accept_multiple_files=True, key="households_upload")
+                             accept_multiple_files=True,
+                             key="households_upload" if not generation else f"households_upload-{generation}")
     batch = [(f.name, f.getvalue()) for f in files or []]
     digest = [(name, hashlib.sha256(data).hexdigest()) for name, data in batch]
     if batch and st.session_state.get("_households_batch") != digest:
@@ -42,6 +45,31 @@ with st.expander("上传家庭数据（格式同 jiuzhu evaluate）"):
     if saved and saved.written:
         st.success(f"已保存 {'、'.join(saved.written)}；只预览其中属于 {ctx.county} 的家庭。")
 
+
+def delete_uploads() -> None:
+    """Delete an uploaded file (a households file with its members and events files)
+    once the user ticks that they mean it; the uploader starts empty again, so the
+    files it still held are not saved once more."""
+    deleted = st.session_state.pop("_households_deleted", None)
+    if deleted:
+        st.success(deleted, icon=":material/delete:")
+    kept = {uploads.label(p): p for p in uploads.sources(folder)}
+    kept.update({f"上传：{p.name}": p for p in uploads.leftovers(folder)})
+    if not kept:
+        return
+    with st.expander(f"删除上传的文件（{len(kept)} 组）"):
+        chosen = st.selectbox("要删除的文件", list(kept), key="delete_choice", placeholder="请选择")
+        sure = st.checkbox("我确认删除所选的文件（删除后无法恢复）", key=f"delete_sure-{generation}")
+        if st.button("删除", key="delete_upload", disabled=not sure) and chosen in kept:
+            removed = uploads.remove(kept[chosen])
+            workspace.forget(kept[chosen])
+            st.session_state["_uploads_generation"] = generation + 1
+            st.session_state.pop("_households_batch", None)
+            st.session_state["_households_deleted"] = f"已删除 {'、'.join(removed)}。"
+            st.rerun()
+
+
+delete_uploads()
 choices = {SHIPPED: ctx.settings.samples}
 choices.update({uploads.label(p): p for p in uploads.sources(folder)})
 if st.session_state.get("households_source") not in choices:
@@ -61,6 +89,9 @@ if result.errors:
     st.stop()
 with st.spinner("正在作出决策……"):
     preview = ui.previewed(ctx, result, households)
+if preview.refused:
+    st.error(preview.refused, icon=":material/block:")
+    st.stop()
 if preview.problems:
     st.error("无法为这些家庭作出决策：")
     ui.diagnostics_list(preview.problems)
@@ -70,45 +101,43 @@ if not preview.rows:
     st.stop()
 
 
-def rules_applied(trace: object) -> str:
-    entries = trace if isinstance(trace, list) else []
-    return "；".join(f"{e.get('table')}:{e.get('rule') or '默认'}" for e in entries
-                     if isinstance(e, dict) and not e.get("person_id"))
-
-
 def money(value: object) -> str | None:
     return None if value is None else f"{value:,.2f}"
 
 
-table = pd.DataFrame([
-    {
-        "家庭编号": r["household_id"],
-        "救助类别": ui.group_cn(r.get("group")),
-        "人均月收入（元）": money(r.get("income_per_capita")),
-        "低保标准（元）": money(r.get("dibao_standard")),
-        "边缘标准（元）": money(r.get("marginal_line")),
-        "享受的救助": ui.entitlements_cn(r.get("entitlements")),
-        "监测": ui.monitoring_cn(r.get("monitoring")),
-        "命中的家庭层级规则": rules_applied(r.get("trace")),
-    }
-    for r in preview.rows
-])
+groups = [ui.group_cn(r.get("group")) for r in preview.rows]
+table = pd.DataFrame({
+    "家庭编号": [r["household_id"] for r in preview.rows],
+    "救助类别": groups,
+    "人均月收入（元）": [money(r.get("income_per_capita")) for r in preview.rows],
+    "低保标准（元）": [money(r.get("dibao_standard")) for r in preview.rows],
+    "边缘标准（元）": [money(r.get("marginal_line")) for r in preview.rows],
+    "享受的救助": [ui.entitlements_cn(r.get("entitlements")) for r in preview.rows],
+    "监测": [ui.monitoring_cn(r.get("monitoring")) for r in preview.rows],
+    "命中的家庭层级规则": [r.get("rules") or "" for r in preview.rows],
+})
 st.caption(f"{len(preview.rows)} 户 · 决策用时 {preview.seconds:.2f} 秒 · 决策日 {day}")
-st.dataframe(table, hide_index=True, width="stretch", height=320)
+st.dataframe(table, hide_index=True, width="stretch", height=320, placeholder="")
 
-ids = [str(r["household_id"]) for r in preview.rows]
-chosen = st.selectbox("选择一户查看理由", ids, key="household_choice", placeholder="请选择",
-                      format_func=lambda i: f"{i} · {table.loc[ids.index(i), '救助类别']}")
-row = preview.rows[ids.index(chosen)]
+# by dict: ids.index per option made 20,000 households take seconds (helper-51)
+position = {str(r["household_id"]): n for n, r in enumerate(preview.rows)}
+chosen = st.selectbox("选择一户查看理由", list(position), key="household_choice", placeholder="请选择",
+                      format_func=lambda i: f"{i} · {groups[position[i]]}")
+row = preview.rows[position[chosen]]
 left, right = st.columns([3, 2])
 with left:
-    st.subheader(f"家庭 {chosen} 的决策理由")
-    text = ui.unpathed(workspace.explain_text(result, households, chosen).replace(f"{ctx.root}/", ""))
-    lines = [line.replace("    ", "　　") for line in text.splitlines()]
-    st.markdown("  \n".join(line.replace("*", "\\*") for line in lines))
+    st.subheader("这一户的决策理由")
+    text = ui.explained(ctx, result, households, chosen)
+    # the console's folders cut by name: ui.unpathed also cut 「//127.0.0.1:1/」 out of
+    # an id such as [点我](http://127.0.0.1:1/), which is shown as written (helper-51)
+    for folder_shown in (ctx.root, households.parent, ctx.settings.tables, ctx.settings.state):
+        text = text.replace(f"{folder_shown.resolve()}/", "").replace(f"{folder_shown}/", "")
+    # as written: st.markdown read ids such as P~1~ or [点我](…) as strikethrough or a
+    # link (helper-51); st.text keeps the line breaks and the indentation
+    st.text(text, width="stretch")
 with right:
     st.subheader("命中的规则")
-    trace = [e for e in (row.get("trace") or []) if isinstance(e, dict)]
+    trace = preview.trace(row["household_id"])
     tables = result.plan.tables if result.plan is not None else {}
 
     def title(ident: object) -> str:  # the table's Chinese title, as the explanation names it
@@ -125,4 +154,4 @@ with right:
         {"决策表": title(e.get("table")), "成员": e.get("person_id") or "", "规则": e.get("rule") or "（默认）",
          "结果": outcome(e.get("table"), e.get("outcome")), "依据": e.get("section")}
         for e in trace
-    ]), hide_index=True, width="stretch")
+    ]), hide_index=True, width="stretch", placeholder="")

@@ -59,7 +59,7 @@ grid = grids.to_grid(sheet, problems=grids.problems_by_row(problems, chosen))
 left, right = st.columns([3, 2])
 with left:
     edited = st.data_editor(grid.frame, key=f"province-{chosen}-{hash(stamp)}", num_rows="dynamic",
-                            hide_index=True, width="stretch",
+                            hide_index=True, width="stretch", placeholder=grids.EMPTY_CELL,
                             column_config={h: st.column_config.TextColumn(h, disabled=True) for h in grid.helpers})
     changed = grids.from_grid(grid, edited)
     if not grids.same_rows(changed, sheet):

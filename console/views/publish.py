@@ -111,6 +111,10 @@ ready = st.session_state.get("publish_ready")
 if ready and ready[0] == key:
     _, baseline_label, comparison, warnings, overtaken = ready
     st.subheader("发布前核对")
+    today = ctx.settings.today()
+    if effective < today:  # as jiuzhu publish notes it (helper-45), before the confirmation
+        st.warning(f"注意：生效日期 {effective} 早于今天（{today}）；该日以后的决策按本版重新作出时会与已作出的不同，"
+                   "需要时在命令行用 jiuzhu evaluate --as-of 重新决策并核对。", icon=":material/history:")
     if overtaken is not None:  # the CLI's W701: later-dated versions will replace this one
         ui.diagnostics_list([dataclasses.replace(overtaken, hint=(
             "如需本版改动在较晚版本生效之后继续适用，请在本版发布后再发布一版，生效日期为较晚版本的日期；"

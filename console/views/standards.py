@@ -16,6 +16,7 @@ import tempfile
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -202,12 +203,14 @@ def sheet_section(sheet: Sheet, revision: int) -> Sheet | None:
             edited = st.data_editor(
                 grid.frame, key=f"grid-{sheet.name}-{revision}-{generation}", num_rows="dynamic",
                 hide_index=True, column_config=column_config(grid), width="stretch",
+                placeholder=grids.EMPTY_CELL,
             )
             changed = grids.from_grid(grid, edited)
             if grids.same_rows(changed, sheet):
                 changed = None
         else:
-            st.dataframe(grid.frame, hide_index=True, width="stretch", column_config=column_config(grid))
+            st.dataframe(grid.frame, hide_index=True, width="stretch", column_config=column_config(grid),
+                         placeholder=grids.EMPTY_CELL)
     with right:
         mine = [d for d in result.report.items if d.location.sheet == sheet.name
                 and str(d.location.file or "").endswith(tuple(_own_files()))]
@@ -396,6 +399,49 @@ def csv_sheet_name(file_name: str) -> str | None:
     return None
 
 
+def emptied(upload: Sheet, current: Sheet | None, file_name: str) -> str | None:
+    """Why an uploaded sheet would empty or garble a sheet the compiler reads: it has
+    no header row, a header other than the sheet's, or no rows below it. A 0-byte
+    标准参数.csv replaced the sheet with nothing, unpublished edits included (helper-51).
+    None when it may replace ``current`` (the draft's sheet of that name, if any)."""
+    name = f"「{file_name}」" + (f"中的工作表「{upload.name}」" if not file_name.lower().endswith(".csv") else "")
+    read = upload.is_table or upload.name.strip() in KNOWN_SHEETS
+    if current is not None and (current.is_table or current.name.strip() in KNOWN_SHEETS):
+        read = True
+    if not read:
+        return None  # a sheet the compiler does not read (说明…): kept as it is
+    if not any(any(text(v) for v in r) for r in upload.rows):
+        return f"上传的{name}是空的，没有表头行"
+    head = grids.head_rows(upload)
+    if current is not None and current.rows:
+        wanted = _header(current)
+        missing = [c for c in wanted if c and c not in _header(upload)]
+        if missing or current.is_table != upload.is_table:
+            return (f"上传的{name}的表头与工作表「{current.name}」的不同"
+                    + (f"，缺少{''.join(f'「{c}」' for c in missing)}" if missing else "")
+                    + f"；表头应为 {'、'.join(wanted)}")
+    if len(upload.rows) <= head or not any(any(text(v) for v in r) for r in upload.rows[head:]):
+        return f"上传的{name}只有表头、没有数据行"
+    return None
+
+
+def _header(sheet: Sheet) -> list[str]:
+    """The column names: row 1, or a decision table's names row (row 3)."""
+    row = sheet.rows[2] if sheet.is_table and len(sheet.rows) > 2 else (sheet.rows[0] if sheet.rows else [])
+    return [text(v) for v in row if text(v)]
+
+
+def uploaded_sheets_refusal(found: list[Sheet], file_name: str) -> str | None:
+    """The first reason an upload's sheets may not replace the draft's (``emptied``)."""
+    assert ctx.draft is not None
+    current = {s.name: s for s in drafts.load_sheets(ctx.draft)}
+    for sheet in found:
+        reason = emptied(sheet, current.get(sheet.name), file_name)
+        if reason:
+            return reason
+    return None
+
+
 def transfer() -> None:
     left, right = st.columns(2)
     if ctx.draft is not None:
@@ -439,10 +485,16 @@ def replace_from(file_name: str, data: bytes) -> None:
         st.error("上传的文件无法使用，工作副本未改动：")
         ui.diagnostics_list(problems)
         return
+    if path.suffix.lower() == ".csv":
+        found[0].name = path.stem
+    refusal = uploaded_sheets_refusal(found, name)
+    if refusal:
+        st.error(f"{refusal}。工作副本未改动；如确要清空一个工作表，请在上方的表格中删除各行。",
+                 icon=":material/block:")
+        return
     st.session_state[UPLOAD_WARNINGS] = problems  # said after the page runs again
     latest = drafts.load_sheets(ctx.draft)
     if path.suffix.lower() == ".csv":
-        found[0].name = path.stem
         names = [s.name for s in latest]
         if found[0].name in names:
             latest[names.index(found[0].name)] = found[0]
@@ -452,25 +504,68 @@ def replace_from(file_name: str, data: bytes) -> None:
     save(found, f"已用上传的「{name}」替换工作副本", ctx.draft.revision)
 
 
+def effect_default() -> date:
+    """Today; or, when the working copy holds standard rows from a later day that its
+    base (the version it started from) does not, the earliest of those days: an admin
+    entering next year's standards saw no effect as of today (helper-51)."""
+    today = ctx.settings.today()
+    if ctx.draft is None:
+        return today
+    county_file = next(iter(sorted((ctx.settings.tables / "counties").glob(f"{ctx.county}*"))), None)
+    key = (ctx.county, ctx.draft.base, ctx.draft.base_hash, today,
+           county_file.stat().st_mtime_ns if county_file is not None and not ctx.draft.base else 0)
+    kept = st.session_state.get("_effect_base")
+    if not kept or kept[0] != key:
+        kept = (key, workspace.base_standards(ctx.settings.registry, ctx.settings.tables, ctx.county,
+                                              ctx.draft.base, today))
+        st.session_state["_effect_base"] = kept
+    return workspace.first_new_date(result, kept[1], today) or today
+
+
+def effect_day(where: Any) -> date | None:
+    """The decision date of the counts, a date field set to ``effect_default`` again
+    whenever that changes (a new edit), else kept as the admin typed it."""
+    default = effect_default()
+    if st.session_state.get("_effect_default") != (ctx.county, default):
+        st.session_state["_effect_default"] = (ctx.county, default)
+        st.session_state["effect_as_of"] = default.isoformat()
+    return ui.read_date(ui.date_field(where, "决策日", "effect_as_of", default), "决策日", where)
+
+
 def sample_effect() -> None:
     st.subheader("对样本家庭的影响")
     if result.errors:
         st.info("工作副本有错误，改正后这里显示样本家庭的决策。")
         return
+    left, right = st.columns([1, 3])
+    day = effect_day(left)
+    right.caption("决策日默认为今天；工作副本中有尚未发布、今天以后才生效的标准参数行时（例如刚填入的明年 1 月 1 日起的新标准），"
+                  "默认为其中最早的生效日期，以便看到新标准的效果。可改为任意一天。")
+    if day is None:
+        return
+    checked = result if day == result.as_of else ui.checked(ctx, as_of=day)
+    early = ui.before_standards(checked.errors, day, "决策日")
+    if early or checked.errors:
+        st.info(f"无法计算：{early}" if early else
+                f"工作副本在决策日 {day} 有 {len(checked.errors)} 个错误，改正后这里显示样本家庭的决策。")
+        return
     with st.spinner("正在为样本家庭重新作出决策……"):
-        preview = ui.previewed(ctx, result, ctx.settings.samples)
+        preview = ui.previewed(ctx, checked, ctx.settings.samples)
+    if preview.refused:
+        st.error(preview.refused, icon=":material/block:")
+        return
     if preview.problems:
         ui.diagnostics_list(preview.problems)
         return
     counts = Counter(str(r.get("group") or "none") for r in preview.rows)
-    last = st.session_state.setdefault("last_counts", {}).get(ctx.county)
+    last = st.session_state.setdefault("last_counts", {}).get((ctx.county, day))
     columns = st.columns(len(ui.GROUP_CN))
     for column, (group, name) in zip(columns, ui.GROUP_CN.items(), strict=True):
         delta = counts.get(group, 0) - last.get(group, 0) if last else None
         column.metric(name, counts.get(group, 0), delta=delta if delta else None)
-    st.session_state["last_counts"][ctx.county] = dict(counts)
-    st.caption(f"样本 {preview.households} 户 · 检查 {result.seconds:.2f} 秒 · 决策 {preview.seconds:.2f} 秒"
-               " · 与本次登录中上一次预览相比的变化显示在数字下方；逐户结果和理由见「样本预览」页")
+    st.session_state["last_counts"][(ctx.county, day)] = dict(counts)
+    st.caption(f"决策日 {day} · 样本 {preview.households} 户 · 检查 {checked.seconds:.2f} 秒 · 决策 {preview.seconds:.2f} 秒"
+               " · 与本次登录中上一次预览（同一决策日）相比的变化显示在数字下方；逐户结果和理由见「样本预览」页")
 
 
 flash = st.session_state.pop("flash", None)
