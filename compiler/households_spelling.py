@@ -202,13 +202,34 @@ class Spellings:
             if enough and (best is None or len(held) > len(best[2])):
                 best = (target, within, held)
         if best is None:
-            return None
+            return self._misspelt_group(level, prefix, key, items, where)
         target, within, held = best
         # the object's own keys one level down; but a list of them in a member is
         # a list of persons inside a person
         wrapped = (target, within) == (level, prefix)
         wrapped = wrapped and not (isinstance(inner, list) and level in LISTS)
         return self._container_problem(level, prefix, key, target, held, wrapped, where)
+
+    def _misspelt_group(
+        self, level: Level, prefix: tuple[str, ...], key: str, items: dict, where: Location
+    ) -> Diagnostic | None:
+        """E603 for a near miss of a group's name holding that group's keys
+        (``"asets": {"money": …}``): its money was dropped with W601 only."""
+        for name, group in self.children(level, prefix).items():
+            if group.column is not None or not _near(key, name):
+                continue
+            held = [n for k, n in self.children(level, (*prefix, name)).items() if k in items]
+            if held:
+                keys = "、".join(n.path[-1] for n in held[:4])
+                return make(
+                    "E603",
+                    f"键「{key}」中是字段组「{name}」的字段（{keys}），键名写错了",
+                    where,
+                    found=key,
+                    expected=f"键名写「{name}」，如 {self.json_example(held[0])}",
+                    hint=DROPPED,
+                )
+        return None
 
     def _container_problem(
         self,

@@ -558,3 +558,22 @@ def test_requests_decided_together_each_get_their_own_event_warnings(tmp_path: P
     assert all(isinstance(o, Decided) for o in together)
     assert [[d.found for d in o.warnings] for o in together] == [[], ["失业登记"]]
     assert "如家庭 H1）" in together[1].warnings[0].message
+
+
+def test_a_misspelt_group_holding_its_keys_is_refused(tmp_path: Path) -> None:
+    """``"asets": {"money": "9999999"}`` dropped the money with W601 only (helper-52
+    left it open): a near miss of a group's name holding that group's keys is E603."""
+    from compiler.errors import InputError
+    from compiler.evaluate import evaluate_file
+
+    path = tmp_path / "h.jsonl"
+    path.write_text(
+        '{"household_id": "A1", "county_code": "330106", "asets": {"money": "9999999"},'
+        ' "members": [{"person_id": "P1", "birth_date": "1980-01-01"}]}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as refused:
+        evaluate_file(ROOT / "tables", path, date(2025, 6, 1), tmp_path / "d.csv")
+    [problem] = refused.value.diagnostics
+    assert problem.code == "E603" and problem.location.cell == "第1行 $.asets"
+    assert "字段组「assets」的字段（money）" in problem.message

@@ -139,7 +139,7 @@ def test_a_household_is_decided_with_its_trace_and_the_working_copy_named(client
 def test_a_misspelt_household_key_is_warned_about_at_its_path(client):
     typo = household("H1", "12000")
     typo["members"][0]["income"] = {"wages": "99999"}
-    typo["asets"] = {"money": "9999999"}
+    typo["asets"] = "有存款"  # a note under a near miss: warned (a group's keys in it are E603)
     body = decide(client, [household("H0", "12000"), typo], as_of="2025-08-01")
     assert body["decisions"][1]["income_per_capita"] == "0.00"  # the wage was not read
     found = {w["path"]: w for w in body["warnings"]}
