@@ -210,6 +210,30 @@ class Spellings:
         wrapped = wrapped and not (isinstance(inner, list) and level in LISTS)
         return self._container_problem(level, prefix, key, target, held, wrapped, where)
 
+    def _unknown_amount(
+        self, level: Level, prefix: tuple[str, ...], key: str, where: Location
+    ) -> Diagnostic | None:
+        """E603 for a key no field has inside a group of amounts only (income,
+        assets, expenses): ``income.wages`` or an income kind the contract does not
+        have is money the household would be decided without."""
+        fields = self.children(level, prefix) if prefix else {}
+        columns = [n.column for n in fields.values()]
+        if not columns or any(c is None or c.dtype.kind is not Kind.MONEY for c in columns):
+            return None
+        close = difflib.get_close_matches(key.casefold(), sorted(fields), n=1, cutoff=0.6)
+        example = fields[close[0] if close else min(fields)]
+        group = ".".join(prefix)
+        return make(
+            "E603",
+            f"键「{key}」不是字段组「{group}」中的字段；「{group}」中只有这些金额："
+            + "、".join(sorted(fields)),
+            where,
+            found=key,
+            expected=f"数据约定中的键，如 {self.json_example(example)}",
+            hint=(f"是否想写「{close[0]}」？" if close else "数据约定没有的收入或支出种类，请归入约定中的一项；")
+            + DROPPED,
+        )
+
     def _misspelt_group(
         self, level: Level, prefix: tuple[str, ...], key: str, items: dict, where: Location
     ) -> Diagnostic | None:
@@ -295,7 +319,7 @@ class Spellings:
         """E603 for a key that names a declared field or group another way."""
         found = self.json_key(level, prefix, key)
         if found is None:
-            return None
+            return self._unknown_amount(level, prefix, key, where)
         named, how = found
         if how == "dotted":
             said = f"是{named.label}的标识，JSON 中应按层级嵌套，不写成带「.」的键"

@@ -138,15 +138,26 @@ def test_a_household_is_decided_with_its_trace_and_the_working_copy_named(client
 
 def test_a_misspelt_household_key_is_warned_about_at_its_path(client):
     typo = household("H1", "12000")
-    typo["members"][0]["income"] = {"wages": "99999"}
+    typo["members"][0]["nickname"] = "阿明"
     typo["asets"] = "有存款"  # a note under a near miss: warned (a group's keys in it are E603)
     body = decide(client, [household("H0", "12000"), typo], as_of="2025-08-01")
-    assert body["decisions"][1]["income_per_capita"] == "0.00"  # the wage was not read
     found = {w["path"]: w for w in body["warnings"]}
-    assert set(found) == {"$.households[1].asets", "$.households[1].members[0].income.wages"}
-    wages = found["$.households[1].members[0].income.wages"]
-    assert wages["code"] == "W601" and "不是已声明的字段" in wages["message"]
-    assert "「wage」" in wages["hint"] and "「assets」" in found["$.households[1].asets"]["hint"]
+    assert set(found) == {"$.households[1].asets", "$.households[1].members[0].nickname"}
+    note = found["$.households[1].asets"]
+    assert note["code"] == "W601" and "不是已声明的字段" in note["message"]
+    assert "「assets」" in note["hint"]
+
+
+def test_an_unknown_key_among_amounts_refuses_the_request(client):
+    """``income.wages`` was a W601 and the wage was read as 0: an unknown key in a
+    group of amounts only is E603 at its path."""
+    typo = household("H1", "12000")
+    typo["members"][0]["income"] = {"wages": "99999"}
+    response = client.post("/v1/decisions", json={"as_of": "2025-08-01", "households": [typo]})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "E603" and error["path"] == "$.households[0].members[0].income.wages"
+    assert "是否想写「wage」" in error["hint"]
 
 
 def test_a_request_of_declared_keys_has_no_warnings(client):
