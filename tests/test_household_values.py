@@ -503,7 +503,9 @@ def test_a_csv_header_may_name_a_field_in_other_case_or_by_its_chinese_name(
     assert con.execute('SELECT "assets.money" FROM jz_households').fetchall() == [(Decimal("100.00"),)]
     assert con.execute('SELECT "income.wage" FROM jz_members').fetchall() == [(Decimal("15611.88"),)]
     said = "x-members.csv 中的列 lives_in_househld 不是已声明的字段，已忽略"
-    assert loaded.warnings == [f"{said}（lives_in_househld 是否想写「lives_in_household」？）"]
+    # the field it resembles, with its Chinese name (the fixture's is 名称 + the id)
+    hint = "lives_in_househld 是否想写「lives_in_household」（名称lives_in_household）？"
+    assert loaded.warnings == [f"{said}（{hint}）"]
     # the keys that link the files are read by their exact names only
     (tmp_path / "x-members.csv").write_text(
         "HOUSEHOLD_ID,person_id,birth_date\nH1,p1,1960-01-02\n", encoding="utf-8"
