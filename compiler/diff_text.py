@@ -251,7 +251,7 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
         )
         for move in county["moves"]:
             lines.append(
-                f"      {_group(move['from'])} → {_group(move['to'])}：{move['households']} 户"
+                f"      {group_cn(move['from'])} → {group_cn(move['to'])}：{move['households']} 户"
             )
         for direction, word in (("gained", "新获得"), ("lost", "失去")):
             for item, n in county[direction].items():
@@ -261,9 +261,9 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
         lines.append(f"  变化的家庭（列出 {len(shown)} 户）：")
         for row in shown:
             parts = [
-                f"{_group(row['old_group'])} → {_group(row['new_group'])}"
+                f"{group_cn(row['old_group'])} → {group_cn(row['new_group'])}"
                 if row["old_group"] != row["new_group"]
-                else _group(row["new_group"])
+                else group_cn(row["new_group"])
             ]
             if row["gained"]:
                 parts.append("获得 " + "、".join(value_cn(e) for e in row["gained"]))
@@ -316,10 +316,6 @@ def _span(first: str | None, last: str | None) -> str:
 def _alert(alert: dict) -> str:
     who = f"（成员 {alert['person_id']}）" if alert.get("person_id") else ""
     return f"{value_cn(str(alert['type']))}{who}到期 {alert['due']}"
-
-
-def _group(group: str | None) -> str:
-    return group_cn(group)
 
 
 def _monitoring(status: str | None) -> str:

@@ -178,14 +178,14 @@ class _Loader:
         if self.workbook.kind is WorkbookKind.PROVINCE or not code:
             return
         for cell in sheet.cells.values():
-            found = re.search(r"(?<![0-9])([0-9]{6})@([0-9]+)", cell.text)
-            if found and found.group(1) != code:
+            version = exported_version(cell.text)
+            if version and version[:6] != code:
                 self.report.error(
                     "E013",
-                    f"工作簿按文件名是 {code} 的，却是从 {found.group(0)} 导出的（见「{sheet.name}」表），"
-                    f"其中的标准是 {found.group(1)} 的",
+                    f"工作簿按文件名是 {code} 的，却是从 {version} 导出的（见「{sheet.name}」表），"
+                    f"其中的标准是 {version[:6]} 的",
                     cell.location,
-                    found=found.group(0),
+                    found=version,
                     expected=f"{code} 自己的工作簿，或从 {code} 的版本导出的工作簿",
                     hint=f"如确实要以它为 {code} 的工作副本，先删去「{sheet.name}」表并逐项核对标准；"
                     f"否则用 jiuzhu export {code}@N --out … 导出本县的版本",
@@ -821,6 +821,15 @@ def _text(cell: Cell | None) -> str:
 
 # export.INFO_SHEET: every export writes it anew, so it is not kept as the county's own
 _WRITTEN_BY_EXPORT = ("版本信息",)
+# how that sheet names the version a workbook was exported from (导出自 330106@2)
+_EXPORTED_VERSION = re.compile(r"(?<![0-9])[0-9]{6}@[0-9]+")
+
+
+def exported_version(text: str) -> str | None:
+    """The version label a 版本信息 cell names (``330106@2``), if any; the loader
+    (E013) and the console's upload check both read it so."""
+    found = _EXPORTED_VERSION.search(text)
+    return found.group(0) if found else None
 
 
 def _other_sheet(sheet: RawSheet) -> OtherSheet:

@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from compiler.export import INFO_SHEET
+from compiler.load import exported_version
 from compiler.model import Kind, Standard
 from compiler.normalise import (
     ParseProblem,
@@ -373,9 +374,9 @@ def exported_from(sheets: list[Sheet], county: str) -> str | None:
     info = next((s for s in sheets if s.name == INFO_SHEET), None)
     for row in info.rows if info else []:
         for cell in row:
-            found = re.search(r"(?<![0-9])([0-9]{6})@([0-9]+)", str(cell or ""))
-            if found and found.group(1) != county:
-                return (f"是从 {found.group(0)} 导出的工作簿（见其「{INFO_SHEET}」表），而你正在编辑 {county} 的"
+            version = exported_version(str(cell or ""))
+            if version and version[:6] != county:
+                return (f"是从 {version} 导出的工作簿（见其「{INFO_SHEET}」表），而你正在编辑 {county} 的"
                         f"工作副本；如确实要用它的内容，请删去「{INFO_SHEET}」表后再上传")
     return None
 
