@@ -617,8 +617,9 @@ class _Importer:
                     (f"的第 {k + 1} 个输入表达式：{problem.reason}", text, clause)
                 )
         if not problems:
+            taken: set[str] = set()  # the ids of out.rules, looked up in constant time
             for n, rule in enumerate(_children(table, "rule")):
-                problems += self.rule(out, rule, n, resolve)
+                problems += self.rule(out, rule, n, resolve, taken)
         for reason, found, where in problems:
             self.refused.setdefault(name, []).append(
                 self.refusal(
@@ -700,12 +701,12 @@ class _Importer:
             dtype = dmn.enum_type(values) or dtype
         return resolved.ident, dtype
 
-    def rule(self, out: TableOut, rule: ET.Element, n: int, resolve) -> list:  # type: ignore[no-untyped-def]
+    def rule(self, out: TableOut, rule: ET.Element, n: int, resolve, taken: set[str]) -> list:  # type: ignore[no-untyped-def]
         ident = _jz(rule, "id") or rule.get("id") or f"R{n + 1}"
         entries = _children(rule, "inputEntry")
         outputs = _children(rule, "outputEntry")
         where = f"规则 {ident}"
-        if any(r.ident == ident for r in out.rules):  # the workbook would be E206 later
+        if ident in taken:  # the workbook would be E206 later
             return [(f"{where} 的 id 与同一决策表中前面的规则重复", ident, rule)]
         if len(entries) != len(out.inputs) or len(outputs) != len(out.outputs):
             return [(f"{where} 的条目个数与表头不符", None, rule)]
@@ -737,6 +738,7 @@ class _Importer:
         )
         if not problems:
             out.rules.append(RuleOut(ident, cells, values, annotation))
+            taken.add(ident)
         return problems
 
     def output_cell(self, text: str, column: OutputOut, policy: str, resolve) -> str:  # type: ignore[no-untyped-def]
