@@ -248,7 +248,7 @@ class TableAnalysis:
     def _checked_gap(self, values: list[object]) -> bool:
         if any(matches(self.county, rule, values) for rule in self.table.rules):
             logger.warning(
-                "analysis: gap witness %s of %s matched a rule", values, self.table.id
+                "分析：遗漏反例 %s（表 %s）命中了规则", values, self.table.id
             )
             return False
         return True
@@ -415,7 +415,7 @@ class TableAnalysis:
             matches(self.county, first, values) and matches(self.county, second, values)
         ):
             logger.warning(
-                "analysis: overlap witness %s of %s did not match",
+                "分析：重叠反例 %s（表 %s）未命中",
                 values,
                 self.table.id,
             )

@@ -185,7 +185,7 @@ def decide_in_batches(
                 join_parts(parts, out)
                 written = True
             except ValueError as error:  # Parquet parts, still there to be read
-                logger.info("parts not joined (%s); the output is written from them", error)
+                logger.info("分批文件未能直接合并（%s），改为读出后重写", error)
             except OSError as error:  # the parts were written: it is the output
                 raise unwritten(out, error) from None
             if fmt != "parquet":

@@ -147,7 +147,7 @@ def open_project(
             analyse(plan, report, as_of)
         project.plans[code] = plan
     report_unverified(unverified, report)
-    logger.info("checked %d counties in %.2f s", len(project.plans), time.perf_counter() - started)
+    logger.info("已检查 %d 个县（市、区），%.2f 秒", len(project.plans), time.perf_counter() - started)
     return project
 
 

@@ -61,7 +61,7 @@ def constants_key(county: County, names: list[str]) -> tuple[object, ...]:
 
 
 def not_analysed(location: Location, what: str, error: Exception) -> Finding:
-    logger.info("analysis skipped %s: %s", what, error)
+    logger.info("分析跳过 %s：%s", what, error)
     return finding(
         "W503",
         f"{what}无法分析：其中有类型不一致的比较",

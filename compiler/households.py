@@ -287,7 +287,7 @@ def load_households(
                 _drop(con, STAGING)
     counts = [scalar(con, f"SELECT count(*) FROM {TABLES[level]}") for level in Level]
     logger.info(
-        "loaded %d households, %d members, %d events from %s in %.2f s",
+        "已读入 %d 户、%d 名成员、%d 条事件（%s），%.2f 秒",
         *counts,
         source.path,
         time.perf_counter() - started,

@@ -55,7 +55,7 @@ def read_csv_file(
         if any(_NAMELESS.fullmatch(n) for n in names):
             _name_by_position(con, table, path, names)
     except READ_ERRORS as error:
-        logger.info("DuckDB could not read %s: %s", shown, first_line(error))
+        logger.info("DuckDB 无法读取 %s：%s", shown, first_line(error))
         raise _why_unreadable(path, shown) from None
 
 

@@ -172,7 +172,7 @@ def _json_structure(
         if len(problems) >= MAX_PROBLEMS:
             break
     if not problems:  # DuckDB refused what Python reads: its English goes to the log
-        logger.info("DuckDB could not read %s: %s", source.path, first_line(error))
+        logger.info("DuckDB 无法读取 %s：%s", source.path, first_line(error))
         problems.append(
             make(
                 "E605",

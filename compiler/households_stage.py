@@ -198,7 +198,7 @@ def _read_error_cn(error: Exception) -> str:
     said = first_line(error)
     for english, chinese in _READ_ERRORS_CN:
         if english in said.lower():
-            logger.info("DuckDB could not read the file: %s", said)
+            logger.info("DuckDB 无法读取该文件：%s", said)
             return chinese
     return said
 

@@ -80,7 +80,7 @@ class Proof(PieceBuilder):
             result = self.run_chain(leaves)
             if result is None or judge(result) != outcome:
                 logger.warning(
-                    "analysis: counterexample to %s did not check", self.invariant.id
+                    "分析：一致性规则 %s 的反例未能核实", self.invariant.id
                 )
                 continue
             return [self.broken_requires(leaves, result, holds_then)]
@@ -183,7 +183,7 @@ class Proof(PieceBuilder):
         ranks = _rank(first.get(subject), order), _rank(second.get(subject), order)
         if None in ranks or ranks[1] >= ranks[0]:  # type: ignore[operator]
             logger.warning(
-                "analysis: counterexample to %s did not check", self.invariant.id
+                "分析：一致性规则 %s 的反例未能核实", self.invariant.id
             )
             return None
         case = self.household({**leaves, variable: low})

@@ -116,7 +116,7 @@ def write_decisions(
         else:
             written = write_part(con, relation, partial, fmt)
     logger.info(
-        "wrote %d decisions to %s in %.2f s",
+        "已写出 %d 条决策到 %s，%.2f 秒",
         written,
         out,
         time.perf_counter() - started,
@@ -159,7 +159,7 @@ def join_parts(parts: list[Path], out: str | Path) -> None:
                 for part in parts:
                     with part.open("rb") as piece:
                         shutil.copyfileobj(piece, joined, 1 << 20)
-    logger.info("joined %d parts into %s in %.2f s", len(parts), out, time.perf_counter() - started)
+    logger.info("已将 %d 个分批文件合并为 %s，%.2f 秒", len(parts), out, time.perf_counter() - started)
 
 
 # Excel and WPS read a CSV without a byte order mark in the system's code page (GBK on

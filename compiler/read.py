@@ -106,7 +106,7 @@ def read_workbook(path: str | Path, display_path: str | None = None) -> Found:
         diagnostics = list(_read_into(book, source))
     cells = sum(len(sheet.cells) for sheet in book.sheets)
     elapsed = time.perf_counter() - started
-    _LOG.info("read %s: %d sheets, %d cells, %.2fs", book.path, len(book.sheets),
+    _LOG.info("已读取 %s：%d 个工作表，%d 个单元格，%.2f 秒", book.path, len(book.sheets),
               cells, elapsed)  # fmt: skip
     return book, diagnostics
 

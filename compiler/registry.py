@@ -436,7 +436,7 @@ class Registry:
                 _rollback(con)
                 raise
             _fault("committed")
-        logger.info("published %s (%s)", version.label, version.hash[:12])
+        logger.info("已发布 %s（%s）", version.label, version.hash[:12])
         return version
 
     def _next(

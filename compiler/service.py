@@ -146,7 +146,7 @@ def _warm(cache: ProjectCache) -> None:
         cache.get(date.today(), {})
     except Exception as error:  # noqa: BLE001 - the first request reports it
         logger.warning(
-            "could not open today's tables at start: %s", type(error).__name__
+            "启动时未能打开今天适用的决策表：%s", type(error).__name__
         )
 
 

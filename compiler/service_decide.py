@@ -584,7 +584,7 @@ class Batcher:
             outcomes = [internal_error()] * len(batch)
         if len(batch) > 1:
             logger.info(
-                "decided %d requests together (%d households)",
+                "合并决策 %d 个请求（%d 户）",
                 len(batch),
                 sum(len(p.request.households) for p in batch),
             )

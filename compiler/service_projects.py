@@ -114,7 +114,7 @@ class ProjectCache:
         if pins:
             _pin(project, labels, registry.Registry(self.registry_path()), pins)
         logger.info(
-            "opened tables for %s in %.2f s", as_of, time.perf_counter() - started
+            "已打开 %s 适用的决策表，%.2f 秒", as_of, time.perf_counter() - started
         )
         return Warm(key, project, labels)
 

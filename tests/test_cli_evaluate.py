@@ -419,3 +419,18 @@ def test_figures_per_head_below_a_line_by_half_a_fen_are_below_it(tmp_path):
         "W1": ("dibao", "1300.99"),
         "W2": ("dibao_marginal", "1301.00"),
     }
+
+
+def test_verbose_timings_are_said_in_chinese(tmp_path, caplog):
+    """-v prints each step's time for the county staff who asked for it: in Chinese,
+    with the counts of what was read and written."""
+    tables, source = write_tables(tmp_path), households(tmp_path)
+    out = tmp_path / "out.jsonl"
+    with caplog.at_level("INFO", logger="jiuzhu"):
+        assert main(["-v", "evaluate", "--tables", str(tables), "--households", str(source),
+                     "--as-of", "2025-06-01", "--out", str(out)]) == 0
+    said = [record.getMessage() for record in caplog.records]
+    assert any(line.startswith("已读入 1 户、1 名成员、0 条事件") for line in said), said
+    assert any(line.startswith("已写出 1 条决策到 ") for line in said), said
+    assert any(line.startswith("已检查 ") and "个县" in line for line in said), said
+    assert not [line for line in said if line.isascii()], said
