@@ -123,8 +123,10 @@ class RawWorkbook:
     sheets: list[RawSheet] = field(default_factory=list)
 
     def sheet(self, *names: str) -> RawSheet | None:
+        found = self.sheets_named(*names)
+        return found[0] if found else None
+
+    def sheets_named(self, *names: str) -> list[RawSheet]:
+        """The sheets called any of ``names`` (trimmed, any case), in workbook order."""
         wanted = {n.casefold() for n in names}
-        for sheet in self.sheets:
-            if sheet.name.strip().casefold() in wanted:
-                return sheet
-        return None
+        return [sheet for sheet in self.sheets if sheet.name.strip().casefold() in wanted]

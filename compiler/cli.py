@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from compiler.diagnostics import Report, make, render_json, render_text
+from compiler.diagnostics import Report, render_json, render_text
 from compiler.errors import InputError, JiuzhuError
 
 Command = Callable[[argparse.Namespace], int]
@@ -256,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _terminated_as_interrupt():
             run = getattr(args, "run", None) or COMMANDS[args.command]
             return run(args)
+    except UsageError as error:
+        print(f"jiuzhu {args.command}：用法错误：{error}", file=sys.stderr)
+        return 2
     except JiuzhuError as error:
         # a household file's problems come at most MAX_PROBLEMS and a count of the rest
         limit = None if isinstance(error, InputError) else 200
@@ -427,8 +430,13 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def usage_error(message: str) -> InputError:
-    return InputError(make("E605", message))
+class UsageError(Exception):
+    """Arguments that parse one by one but do not go together (``publish`` without
+    ``--effective`` unless it withdraws): said as argparse says its own, exit 2."""
+
+
+def usage_error(message: str) -> UsageError:
+    return UsageError(message)
 
 
 if __name__ == "__main__":

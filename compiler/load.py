@@ -158,6 +158,9 @@ class _Loader:
                 continue
             handled.add(sheet.name)
             getattr(self, f"load_{key}")(sheet)
+            for other in self.raw.sheets_named(*names)[1:]:
+                handled.add(other.name)
+                self.same_sheet_twice(sheet, other)
         for sheet in self.raw.sheets:
             if sheet.name in handled:
                 continue
@@ -169,6 +172,18 @@ class _Loader:
                 self.workbook.other_sheets.append(_other_sheet(sheet))
             elif sheet.name in _WRITTEN_BY_EXPORT:
                 self.check_exported_from(sheet)
+
+    def same_sheet_twice(self, read: RawSheet, other: RawSheet) -> None:
+        """E005 for a second sheet (a second CSV file) that means one already read:
+        「标准参数.csv」 beside 「standards.csv」 would otherwise be dropped unread."""
+        self.report.error(
+            "E005",
+            f"「{other.name}」与「{read.name}」是同一个工作表，只读了「{read.name}」",
+            Location(self.raw.path, other.name),
+            found=f"{read.name}、{other.name}",
+            expected="只有一个",
+            hint="合并两者的内容后删去其中一个（CSV 文件夹中删去多余的 .csv 文件）",
+        )
 
     def check_exported_from(self, sheet: RawSheet) -> None:
         """E013 for a workbook exported from another county's version (its 版本信息
@@ -188,7 +203,7 @@ class _Loader:
                     found=version,
                     expected=f"{code} 自己的工作簿，或从 {code} 的版本导出的工作簿",
                     hint=f"如确实要以它为 {code} 的工作副本，先删去「{sheet.name}」表并逐项核对标准；"
-                    f"否则用 jiuzhu export {code}@N --out … 导出本县的版本",
+                    f"否则用 jiuzhu export --county {code} --version N --out … 导出本县的版本",
                 )
                 return
 
@@ -458,6 +473,15 @@ class _Loader:
             location=sheet.location(1, 1),
         )
         self.rules(sheet, table, inputs, outputs, annotation_col, first_rule_row)
+        if not any(row >= first_rule_row for row, _ in sheet.cells):
+            self.report.warn(
+                "W201",
+                f"决策表「{table_id}」没有规则"
+                + ("，每户都得到默认行的结果" if first_rule_row == 6 else "，不会给出任何结果"),
+                sheet.location(first_rule_row, 1),
+                found="（空）",
+                expected=f"从第 {first_rule_row} 行起每行一条规则",
+            )
         if not table.outputs:
             self.report.error(
                 "E205",

@@ -68,7 +68,7 @@ Found = tuple[RawWorkbook, list[Diagnostic]]
 _XLSX = {".xlsx", ".xlsm"}
 _SAVE_AS = "请在 Excel 或 WPS 中打开，另存为 .xlsx 格式后再使用"
 _WORKBOOK_FORMS = "工作簿须为 .xlsx 文件，或每个工作表一个 .csv 文件的文件夹"
-_OTHER_SPREADSHEETS = {".xls", ".et", ".ods", ".numbers", ".xlsb"}
+OTHER_SPREADSHEETS = {".xls", ".et", ".ods", ".numbers", ".xlsb"}
 _MAX_UNZIPPED = 1 << 30  # refuse archives that unpack past 1 GiB: a zip bomb, not rules
 
 # Excel shows these error values; a cell holding one has no usable value.
@@ -191,7 +191,7 @@ def _unsupported(suffix: str, where: Location) -> Diagnostic:
         message = "这是旧版 Excel（.xls）文件，不能直接读取"
     else:
         message = f"不支持的文件类型「{suffix or '无扩展名'}」"
-    hint = _SAVE_AS if suffix in _OTHER_SPREADSHEETS else _WORKBOOK_FORMS
+    hint = _SAVE_AS if suffix in OTHER_SPREADSHEETS else _WORKBOOK_FORMS
     expected = ".xlsx 文件或 .csv 文件"
     return make("E002", message, where, found=suffix, expected=expected, hint=hint)
 

@@ -30,6 +30,7 @@ from compiler.model import (
     WorkbookKind,
 )
 from compiler.normalise import fold_text
+from compiler.read import OTHER_SPREADSHEETS
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -64,6 +65,8 @@ def load_tables(root: str | Path, report: Report) -> Tables:
     ):
         for path in _workbook_paths(root / folder):
             workbook = load_workbook(path, kind, report)
+            if path.suffix.lower() in OTHER_SPREADSHEETS:
+                continue  # E002: to be saved again as .xlsx, not skipped unsaid
             if not workbook.code:
                 report.error(
                     "E109",
@@ -166,7 +169,7 @@ def _workbook_paths(folder: Path) -> list[Path]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(("~$", ".")):
             continue  # Excel's lock files and hidden files
-        if path.suffix.lower() in WORKBOOK_SUFFIXES or path.is_dir():
+        if path.suffix.lower() in (*WORKBOOK_SUFFIXES, *OTHER_SPREADSHEETS) or path.is_dir():
             paths.append(path)
     return paths
 

@@ -77,3 +77,72 @@ def test_a_dibao_standard_of_zero_is_warned(tmp_path: Path, capsys) -> None:  # 
     out = capsys.readouterr().out
     assert "W407 标准参数「低保标准」2027-01-01 起的取值为 0，而省级的取值大于 0" in out
     assert out.count("W407") == 1  # not the province's own zero amounts (deductions, limits)
+
+
+def test_the_e013_hint_names_an_export_command_that_parses(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The hint said `jiuzhu export 330108@N --out …`, which export refuses (helper-58)."""
+    from compiler.cli import parser
+
+    tables = tables_with(tmp_path, "330106@2")
+    assert main(["check", str(tables), "--county", "330108"]) == 1
+    out = capsys.readouterr().out
+    command = out.split("否则用 jiuzhu ", 1)[1].split(" 导出本县的版本", 1)[0]
+    args = parser().parse_args(command.replace("N", "2").replace("…", "x.xlsx").split())
+    assert (args.command, args.county, str(args.version)) == ("export", "330108", "2")
+
+
+def test_two_csv_files_for_one_sheet_are_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """「标准参数.csv」 beside 「standards.csv」: one was dropped unread and the other
+    decided (helper-58). Both are named; check fails."""
+    from tests.tables_fixture import COUNTY_FILE, county_sheets, write_tables
+    from tests.workbooks import write_csv_folder
+
+    tables = write_tables(tmp_path, county_form="csv")
+    other = county_sheets()
+    other["标准参数"][1][1] = "1500"
+    write_csv_folder(tmp_path / "other", {"standards": other["标准参数"]})
+    (tmp_path / "other" / "standards.csv").rename(tables / "counties" / COUNTY_FILE / "standards.csv")
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
+    out = capsys.readouterr().out
+    assert f"{COUNTY_FILE}:标准参数: E005 「标准参数」与「standards」是同一个工作表，只读了「standards」" in out
+
+
+def test_an_old_xls_workbook_is_said_not_skipped(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A county saved as .xls was skipped unsaid: check then called 330106 unknown."""
+    from tests.tables_fixture import COUNTY_FILE, write_tables
+
+    tables = write_tables(tmp_path)
+    (tables / "counties" / f"{COUNTY_FILE}.xlsx").rename(tables / "counties" / f"{COUNTY_FILE}.xls")
+    assert main(["check", str(tables), "--no-analysis"]) == 1
+    out = capsys.readouterr().out
+    assert f"{COUNTY_FILE}.xls: E002 这是旧版 Excel（.xls）文件，不能直接读取" in out
+    assert "另存为 .xlsx" in out
+
+
+def test_a_table_without_rules_is_warned(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.tables_fixture import COUNTY_FILE, county_sheets, write_tables
+
+    county = county_sheets()
+    county["my_table"] = [
+        ["my_table", "其他特殊困难", "FIRST"],
+        ["规则", "输入", "输出"],
+        ["名称", "income_per_capita", "my_out"],
+        ["类型", "money", "boolean"],
+        ["默认", None, "否"],
+    ]
+    tables = write_tables(tmp_path, county=county)
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 0
+    out = capsys.readouterr().out
+    assert f"{COUNTY_FILE}.xlsx:my_table!A6: W201 决策表「my_table」没有规则，每户都得到默认行的结果" in out
+
+
+def test_publish_without_an_effective_date_is_a_usage_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """It was E605 (a household file's code) and exit 1; no registry is made."""
+    from tests.tables_fixture import write_tables
+
+    tables, registry = write_tables(tmp_path), tmp_path / "registry.duckdb"
+    assert main(["publish", "--county", "330106", "--tables", str(tables),
+                 "--registry", str(registry), "--note", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jiuzhu publish：用法错误：发布须指定 --effective 生效日期")
+    assert not registry.exists()
