@@ -87,16 +87,16 @@ JUMP = 2
 
 
 def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
-    """W405 for an amount of this workbook (or the province's, which every county
-    keeps by default) more than ``JUMP`` times, or less than 1/``JUMP`` of, the period
-    before it: 14300 for 1430 passes every bound the province
-    can check when its own bound is blank, and a version cannot be changed."""
+    """W405 for an amount of this workbook, its city's or the province's (which its
+    counties keep by default) more than ``JUMP`` times, or less than 1/``JUMP`` of, the
+    period before it: 14300 for 1430 passes every bound the province can check when its
+    own bound is blank, and a version cannot be changed. A city's 130.10 for 1301 was
+    said only at the province's next row (helper-57)."""
     if standard.dtype.kind is not Kind.MONEY:
         return
     values = {id(row): value for row, value in _typed(standard, standard.rows)}
     for row in standard.rows:
-        mine = _is_own(book, row) or row.workbook == _province_path(book)
-        if not mine or row.effective_from is None or id(row) not in values:
+        if row.workbook not in book.sources or row.effective_from is None or id(row) not in values:
             continue
         # the period before is what was in force the day before, whichever workbook
         # gave it (a county's 2400 against its city's 1301, not the province's 1149)

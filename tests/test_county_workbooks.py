@@ -146,3 +146,19 @@ def test_publish_without_an_effective_date_is_a_usage_error(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert err.startswith("jiuzhu publish：用法错误：发布须指定 --effective 生效日期")
     assert not registry.exists()
+
+
+def test_a_citys_standard_with_a_digit_lost_is_warned_at_its_cell(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """杭州's 1301 typed 130.1: W405 was said only at the province's next row, as if
+    the province's 1149 were the odd one (helper-57)."""
+    tables = tmp_path / "tables"
+    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
+    path = tables / "cities" / "330100-杭州市.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book["标准参数"]["C4"].value == 1301
+    book["标准参数"]["C4"] = 130.1
+    book.save(path)
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 0
+    out = capsys.readouterr().out
+    assert ("330100-杭州市.xlsx:标准参数!C4: W405 标准参数「低保标准」2025-01-23 起的取值 130.10 "
+            "是上一期 1259.00 的 0.10 倍") in out
