@@ -419,6 +419,9 @@ _DATE_TEXT = re.compile(
 )
 _COMPACT_DATE = re.compile(r"(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})(?:\.0*)?$")
 _DATE_EXPECTED = "日期，如 2025-04-07、2025/4/7 或 2025年4月7日"
+# A whole number in this range is a year someone typed (「2026」 for "from 2026"), not
+# the Excel serial it would be (1905-07-17 for 2025, silently in force at once).
+_YEAR_LIKE = (1900, 2100)
 
 
 def _bad_date(text: str, message: str, hint: str) -> ParseProblem:
@@ -451,6 +454,10 @@ def _date_from_number(number: Decimal, text: str) -> date:
     if 19000101 <= whole <= 99991231:
         digits = str(whole)
         return _make_date(digits[:4], digits[4:6], digits[6:], text)
+    if _YEAR_LIKE[0] <= whole <= _YEAR_LIKE[1]:  # a year: as a serial, a day of 1905
+        raise _bad_date(
+            text, "只写了年份，不是完整日期", f"写出年月日，如 {whole}-01-01"
+        )
     day = date_from_serial(whole)
     if day is None:
         raise _bad_date(text, "数字不是有效的 Excel 日期", "请把单元格设为日期格式")
