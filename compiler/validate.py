@@ -42,11 +42,18 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
 
 
 def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Report) -> None:
-    row = standard.row_on(as_of)
-    if row is not None and row.value is None and not row.unreadable and _is_own(book, row):
+    """E405 for a row of this workbook without a value in force on ``as_of`` or later:
+    a version published with a blank 2027 row went through and failed from 2027 on
+    (helper-57)."""
+    for row in standard.rows:
+        if row.value is not None or row.unreadable or not _is_own(book, row):
+            continue
+        if row.effective_until is not None and row.effective_until < as_of:
+            continue  # a past period: deciding that date says it
+        period = f"{row.effective_from} 起" if row.effective_from else ""
         report.error(
             "E405",
-            f"标准参数「{_label(standard)}」没有取值",
+            f"标准参数「{_label(standard)}」{period}没有取值",
             row.value_at,
             expected="填写数值，或删除该行以沿用上级的取值",
         )

@@ -162,3 +162,27 @@ def test_a_citys_standard_with_a_digit_lost_is_warned_at_its_cell(tmp_path: Path
     out = capsys.readouterr().out
     assert ("330100-杭州市.xlsx:标准参数!C4: W405 标准参数「低保标准」2025-01-23 起的取值 130.10 "
             "是上一期 1259.00 的 0.10 倍") in out
+
+
+def test_a_later_period_without_a_value_is_refused_before_publishing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A blank 2027 row was published as of 2026 and failed every decision from 2027
+    on (helper-57): E405 is said for every own period in force on the date or later."""
+    from tests.tables_fixture import COUNTY_FILE, county_sheets, write_tables
+
+    county = county_sheets()
+    county["标准参数"][1][3] = "2026-12-31"
+    county["标准参数"].append(["dibao_standard", None, "2027-01-01", None, "待公布"])
+    tables, registry = write_tables(tmp_path, county=county), tmp_path / "registry.duckdb"
+    assert main(["check", str(tables), "--county", "330106", "--as-of", "2025-06-01",
+                 "--no-analysis"]) == 1
+    out = capsys.readouterr().out
+    assert f"{COUNTY_FILE}.xlsx:标准参数!B3: E405 标准参数「低保标准」2027-01-01 起没有取值" in out
+    assert main(["publish", "--county", "330106", "--effective", "2025-07-01", "--note", "x",
+                 "--tables", str(tables), "--registry", str(registry)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("E701 330106 的决策表有 1 个错误，发布被拒绝") and "2027-01-01 起没有取值" in err
+    assert not registry.exists()
+    county["标准参数"][2][1] = "1400"  # filled in: both periods publish
+    write_tables(tmp_path, county=county)
+    assert main(["check", str(tables), "--county", "330106", "--as-of", "2025-06-01",
+                 "--no-analysis"]) == 0
