@@ -116,7 +116,10 @@ MAX_TEXT = 2000
 def load_workbook(path: str | Path, kind: WorkbookKind, report: Report) -> Workbook:
     """Read and model one workbook; problems go to ``report``."""
     raw, diagnostics = read_workbook(path)
-    report.extend(diagnostics)
+    # merged cells matter where cells are read one by one; a notes sheet's merged title
+    # (说明) is kept as written and blocked nothing else (helper-57)
+    notes = {sheet.name for sheet in raw.sheets if _is_notes(sheet)}
+    report.extend(d for d in diagnostics if d.code != "E006" or d.location.sheet not in notes)
     code, name = _code_and_name(Path(path), kind)
     workbook = Workbook(str(path), code, name, kind)
     workbook.sheet_names = tuple(sheet.name for sheet in raw.sheets)
@@ -837,6 +840,12 @@ def convert(cell: Cell, dtype: DType, report: Report) -> object:
 
 def _is_table(sheet: RawSheet) -> bool:
     return sheet.text(2, 1) in ("规则", "rule") and bool(sheet.text(1, 1))
+
+
+def _is_notes(sheet: RawSheet) -> bool:
+    """A sheet that is neither a list sheet nor a decision table: kept, not read."""
+    listed = {name.casefold() for names in SHEETS.values() for name in names}
+    return sheet.name.strip().casefold() not in listed and not _is_table(sheet)
 
 
 def _text(cell: Cell | None) -> str:

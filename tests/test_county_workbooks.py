@@ -186,3 +186,22 @@ def test_a_later_period_without_a_value_is_refused_before_publishing(tmp_path: P
     write_tables(tmp_path, county=county)
     assert main(["check", str(tables), "--county", "330106", "--as-of", "2025-06-01",
                  "--no-analysis"]) == 0
+
+
+def test_a_merged_title_in_a_notes_sheet_blocks_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """说明 with its title merged over A1:C1 (what every Excel user does) was E006 and
+    blocked check and publish (helper-57); merged cells in 标准参数 still are."""
+    from tests.tables_fixture import COUNTY_FILE, county_sheets, write_tables
+    from tests.workbooks import write_xlsx
+
+    tables = write_tables(tmp_path)
+    path = tables / "counties" / f"{COUNTY_FILE}.xlsx"
+    sheets = {**county_sheets(), "说明": [["西湖区标准说明", None, None], ["2025 年起执行", None, None]]}
+    write_xlsx(path, sheets, merged={"说明": ["A1:C1"]})
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 0
+    assert "E006" not in capsys.readouterr().out
+    write_xlsx(path, sheets, merged={"说明": ["A1:C1"], "标准参数": ["D2:E2"]})
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
+    out = capsys.readouterr().out
+    assert f"{COUNTY_FILE}.xlsx:标准参数!D2: E006 单元格 D2:E2 是合并单元格" in out
+    assert "说明!A1" not in out
