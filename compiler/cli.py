@@ -252,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
+        logging.getLogger("jiuzhu").setLevel(logging.DEBUG)  # with each workbook read
     try:
         with _terminated_as_interrupt():
             run = getattr(args, "run", None) or COMMANDS[args.command]

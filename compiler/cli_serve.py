@@ -72,7 +72,8 @@ def run_serve(args: argparse.Namespace) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     jiuzhu = logging.getLogger("jiuzhu")
     jiuzhu.addHandler(handler)
-    jiuzhu.setLevel(logging.INFO)
+    # one line per request; with -v also one per workbook each time tables are opened
+    jiuzhu.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     jiuzhu.propagate = False
     settings = Settings(
         tables=args.tables,

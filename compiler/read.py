@@ -106,7 +106,7 @@ def read_workbook(path: str | Path, display_path: str | None = None) -> Found:
         diagnostics = list(_read_into(book, source))
     cells = sum(len(sheet.cells) for sheet in book.sheets)
     elapsed = time.perf_counter() - started
-    _LOG.info("已读取 %s：%d 个工作表，%d 个单元格，%.2f 秒", book.path, len(book.sheets),
+    _LOG.debug("已读取 %s：%d 个工作表，%d 个单元格，%.2f 秒", book.path, len(book.sheets),
               cells, elapsed)  # fmt: skip
     return book, diagnostics
 
@@ -239,7 +239,7 @@ def _read_xlsx(book: RawWorkbook, source: Path) -> Iterator[Diagnostic]:
     except OSError as error:
         yield _unopenable(error, where)
     except _BROKEN as error:
-        _LOG.info("unreadable xlsx %s: %r", book.path, error)
+        _LOG.info("无法读取 xlsx 文件 %s：%r", book.path, error)
         book.sheets.clear()
         yield _not_xlsx("工作簿文件已损坏，无法读取", _broken_cn(error), where)
     else:

@@ -163,3 +163,28 @@ def test_a_body_that_trickles_in_is_answered_after_a_few_gaps(serving):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert 3.5 < time.monotonic() - started < 10
+
+
+def test_the_log_has_a_line_per_request_not_per_workbook(tmp_path):
+    """Opening the tables logged a line per workbook read (about 100 a time with the
+    real tables, helper-58); those are for -v. The request's own line is kept."""
+    tables = write_tables(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "JIUZHU_REGISTRY"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "compiler.cli", "serve", "--tables", str(tables), "--port", "0"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stderr is not None
+        address = re.search(r"(http://127\.0\.0\.1:\d+)", server.stderr.readline()).group(1)  # type: ignore[union-attr]
+        answer = httpx.post(f"{address}/v1/decisions", timeout=60, json={
+            "as_of": "2025-06-01",
+            "households": [{"household_id": "H1", "county_code": "330106",
+                            "members": [{"person_id": "P1", "birth_date": "1980-01-01"}]}],
+        })  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=10)
+    assert "POST /v1/decisions 200" in log
+    assert "已读取" not in log
