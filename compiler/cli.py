@@ -238,7 +238,7 @@ def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--registry",
         default=None,
-        help="版本库文件；默认 registry/jiuzhu-registry.duckdb（存在时按决策日使用生效版本）",
+        help="登记簿文件；默认 registry/jiuzhu-registry.duckdb（存在时按决策日使用生效版本）",
     )
     sub.add_argument(
         "--working-copy", action="store_true", help="忽略已发布版本，使用 tables/ 中的工作副本"

@@ -97,7 +97,7 @@ def _plan(args: argparse.Namespace, as_of: date):  # type: ignore[no-untyped-def
     try:
         from compiler.registry import Registry, default_path
     except ImportError:
-        print("--version 需要版本库（compiler/registry.py），尚未提供；"
+        print("--version 需要登记簿模块（compiler/registry.py），尚未提供；"
               "请先不带 --version 导出工作副本", file=sys.stderr)  # fmt: skip
         return None
     version = Registry(default_path(args.tables)).get(args.county, args.version)

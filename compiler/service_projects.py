@@ -49,7 +49,7 @@ def registry_module() -> Any:
     except ImportError as error:
         raise request_error(
             "E610",
-            "版本库模块不可用，无法查询已发布的版本",
+            "登记簿模块不可用，无法查询已发布的版本",
             None,
             found=type(error).__name__,
             hint="请系统管理员检查 compiler/registry.py",

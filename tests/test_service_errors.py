@@ -799,7 +799,7 @@ def test_a_bug_in_a_route_is_a_500_too(client, monkeypatch):
 def test_without_the_registry_module_versions_are_unavailable(client, monkeypatch):
     def missing() -> None:
         raise service_errors.request_error(
-            "E610", "版本库模块不可用，无法查询已发布的版本", None
+            "E610", "登记簿模块不可用，无法查询已发布的版本", None
         )
 
     monkeypatch.setattr(service, "registry_module", missing)
