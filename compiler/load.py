@@ -360,9 +360,10 @@ class _Loader:
             standard.lower, standard.lower_text = self.bound(record.get("lower"))
             standard.upper, standard.upper_text = self.bound(record.get("upper"))
             by_key[key] = standard
+        effective_from = self.date(record.get("from"))
         row = StandardRow(
             value=record.get("value"),  # converted once the type is known (resolve)
-            effective_from=self.date(record.get("from")),
+            effective_from=effective_from,
             effective_until=self.date(record.get("until")),
             unit=_text(record.get("unit")),
             source=_verbatim(record.get("source")),
@@ -372,6 +373,7 @@ class _Loader:
             workbook=self.workbook.path,
             # the 值 cell, empty or not: what a problem with the value points at
             value_location=sheet.location(_row_number(record), value_col),
+            undated=effective_from is None and bool(_text(record.get("from"))),
         )
         standard.rows.append(row)
 

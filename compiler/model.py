@@ -145,6 +145,7 @@ class StandardRow:
     workbook: str = ""
     value_location: Location = NOWHERE  # the 值 cell, where it was read from a sheet
     unreadable: bool = False  # its 值 could not be read (reported there): not "no value"
+    undated: bool = False  # its 生效日期 could not be read (E102 there): no period to check
 
     @property
     def value_at(self) -> Location:

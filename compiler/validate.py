@@ -216,7 +216,7 @@ def _check_bounds(plan: Plan, standard: Standard, report: Report) -> None:
     rows too (a typo there reaches every county that keeps the default)."""
     book = plan.rulebook
     for row in standard.rows:
-        if row.value is None:
+        if row.value is None or row.undated:  # an unreadable date is E102 at its cell
             continue
         for day in _check_dates(book, standard, row):
             _check_bound_on(plan, standard, row, day, report)

@@ -205,3 +205,17 @@ def test_a_merged_title_in_a_notes_sheet_blocks_nothing(tmp_path: Path, capsys) 
     out = capsys.readouterr().out
     assert f"{COUNTY_FILE}.xlsx:标准参数!D2: E006 单元格 D2:E2 是合并单元格" in out
     assert "说明!A1" not in out
+
+
+def test_an_unreadable_effective_date_is_said_once(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """2025-02-29 as 生效日期 gave E102 and then bound errors (E401) for every period,
+    the undated row taken as in force from 2000 (helper-57): E102 alone."""
+    tables = tmp_path / "tables"
+    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
+    path = tables / "counties" / "330106-西湖区.xlsx"
+    book = openpyxl.load_workbook(path)
+    book["标准参数"].append(["minimum_wage", "最低工资", 2690, "元/月", "2025-02-29", None, "测试", None, "是"])
+    book.save(path)
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if ": E" in line]
+    assert len(errors) == 1 and "标准参数!E4: E102 日期不存在；实际为「2025-02-29」" in errors[0], errors
