@@ -167,6 +167,10 @@ class _Loader:
         for sheet in self.raw.sheets:
             if sheet.name in handled:
                 continue
+            original = _copied_list_sheet(sheet.name)
+            if original is not None:
+                self.copy_of_list_sheet(sheet, original)
+                continue
             if _is_table(sheet):
                 table = self.load_table(sheet)
                 if table is not None:
@@ -186,6 +190,19 @@ class _Loader:
             found=f"{read.name}、{other.name}",
             expected="只有一个",
             hint="合并两者的内容后删去其中一个（CSV 文件夹中删去多余的 .csv 文件）",
+        )
+
+    def copy_of_list_sheet(self, sheet: RawSheet, original: str) -> None:
+        """E005 for 「标准参数 - 副本.csv」 or 「标准参数 (2)」: a copy saved beside the
+        sheet, never read, whose edits (a new standard) would silently count for
+        nothing (helper-57)."""
+        self.report.error(
+            "E005",
+            f"「{sheet.name}」像是「{original}」的副本，不会被读取",
+            Location(self.raw.path, sheet.name),
+            found=sheet.name,
+            expected=f"只有一个「{original}」",
+            hint=f"把要保留的内容合并到「{original}」后删去副本",
         )
 
     def check_exported_from(self, sheet: RawSheet) -> None:
@@ -842,6 +859,26 @@ def convert(cell: Cell, dtype: DType, report: Report) -> object:
 
 def _is_table(sheet: RawSheet) -> bool:
     return sheet.text(2, 1) in ("规则", "rule") and bool(sheet.text(1, 1))
+
+
+# what Excel, WPS and file managers add to a copy's name: 「标准参数 - 副本」,
+# 「标准参数(2)」, 「Copy of standards」, 「standards - Copy (2)」
+_COPY_MARKS = re.compile(
+    r"^(?:copy of |副本[-_ ]?)?(?P<name>.+?)(?:\s*[-_]?\s*(?:副本|copy)\s*(?:\(\d+\))?|\s*[（(]\d+[)）])?$",
+    re.IGNORECASE,
+)
+
+
+def _copied_list_sheet(name: str) -> str | None:
+    """The list sheet a sheet named like a copy of it copies, else None."""
+    match = _COPY_MARKS.match(name.strip())
+    if match is None or match["name"].strip() == name.strip():
+        return None
+    wanted = match["name"].strip().casefold()
+    for names in SHEETS.values():
+        if wanted in (n.casefold() for n in names):
+            return names[0]
+    return None
 
 
 def _is_notes(sheet: RawSheet) -> bool:

@@ -219,3 +219,19 @@ def test_an_unreadable_effective_date_is_said_once(tmp_path: Path, capsys) -> No
     assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
     errors = [line for line in capsys.readouterr().out.splitlines() if ": E" in line]
     assert len(errors) == 1 and "标准参数!E4: E102 日期不存在；实际为「2025-02-29」" in errors[0], errors
+
+
+def test_a_copy_of_a_list_sheet_saved_beside_it_is_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """「标准参数 - 副本.csv」 (the file manager's copy) was never read, silently: a new
+    standard typed into it counted for nothing (helper-57)."""
+    from tests.tables_fixture import COUNTY_FILE, county_sheets, write_tables
+    from tests.workbooks import write_csv_folder
+
+    tables = write_tables(tmp_path, county_form="csv")
+    write_csv_folder(tmp_path / "copy", {"标准参数 - 副本": county_sheets()["标准参数"]})
+    (tmp_path / "copy" / "标准参数 - 副本.csv").rename(
+        tables / "counties" / COUNTY_FILE / "标准参数 - 副本.csv"
+    )
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
+    out = capsys.readouterr().out
+    assert f"{COUNTY_FILE}:标准参数 - 副本: E005 「标准参数 - 副本」像是「标准参数」的副本，不会被读取" in out
