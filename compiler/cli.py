@@ -149,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="检查决策表（validate the tables）")
     check.add_argument("tables", nargs="?", default="tables", help=TABLES_HELP)
-    check.add_argument("--county", action="append", help="只检查该县（可重复）")
+    check.add_argument("--county", action="append", type=county_code, help="只检查该县（可重复）")
     check.add_argument("--as-of", type=parse_date, default=None, help=AS_OF_HELP)
     check.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
     check.add_argument("--no-analysis", action="store_true", help="跳过缺口、重叠分析")
@@ -158,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="编译为 SQL（compile every county to SQL）")
     build.add_argument("tables", nargs="?", default="tables", help=TABLES_HELP)
     build.add_argument("--out", required=True, help="写出 SQL 的文件夹")
-    build.add_argument("--county", action="append", help="只编译该县（可重复）")
+    build.add_argument("--county", action="append", type=county_code, help="只编译该县（可重复）")
     build.add_argument("--as-of", type=parse_date, default=None, help=AS_OF_HELP)
 
     evaluate = sub.add_parser("evaluate", help="对家庭数据作出决策（decide for households）")
@@ -234,7 +234,7 @@ def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
     sub.add_argument("--tables", default="tables", help=TABLES_HELP)
-    sub.add_argument("--county", action="append", help="只决策该县的家庭（可重复）")
+    sub.add_argument("--county", action="append", type=county_code, help="只决策该县的家庭（可重复）")
     sub.add_argument(
         "--registry",
         default=None,
@@ -429,6 +429,14 @@ def _explain(args: argparse.Namespace) -> int:
     print(explain_file(args.tables, args.households, args.household_id, as_of, args.county,
                        project=project, versions=versions))
     return 0
+
+
+def county_code(text: str) -> str:
+    """A --county: six digits, as 330106 (a five-digit slip was E606 and exit 1 in
+    check and evaluate, a usage error in publish)."""
+    if not re.fullmatch(r"[0-9]{6}", text.strip()):
+        raise argparse.ArgumentTypeError(f"县（市、区）代码「{text}」应为六位数字，如 330106")
+    return text.strip()
 
 
 class UsageError(Exception):

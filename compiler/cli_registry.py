@@ -11,13 +11,12 @@ import argparse
 import getpass
 import json
 import os
-import re
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compiler.cli import count, memory_size, parse_date, usage_error
+from compiler.cli import count, county_code, memory_size, parse_date, usage_error
 from compiler.diagnostics import render_text
 from compiler.errors import EvaluationError
 from compiler.vocabulary import group_cn
@@ -461,12 +460,6 @@ def _known_county(code: str, tables: str) -> None:
             )
         )
 
-
-def county_code(text: str) -> str:
-    """A --county: six digits, as 330106."""
-    if not re.fullmatch(r"[0-9]{6}", text.strip()):
-        raise argparse.ArgumentTypeError(f"县（市、区）代码「{text}」应为六位数字，如 330106")
-    return text.strip()
 
 
 def version_ref(text: str) -> str:

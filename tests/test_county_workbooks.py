@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from compiler.cli import main
 
@@ -235,3 +236,13 @@ def test_a_copy_of_a_list_sheet_saved_beside_it_is_refused(tmp_path: Path, capsy
     assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
     out = capsys.readouterr().out
     assert f"{COUNTY_FILE}:标准参数 - 副本: E005 「标准参数 - 副本」像是「标准参数」的副本，不会被读取" in out
+
+
+@pytest.mark.parametrize("command", [["check", "tables"], ["build", "tables", "--out", "x"],
+                                     ["evaluate", "--households", "h.jsonl"]])
+def test_a_county_code_that_is_not_six_digits_is_a_usage_error(command, capsys) -> None:  # type: ignore[no-untyped-def]
+    """33010 was E606 and exit 1 in check, build and evaluate, exit 2 in publish."""
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--county", "33010"])
+    assert stopped.value.code == 2
+    assert "县（市、区）代码「33010」应为六位数字，如 330106" in capsys.readouterr().err
