@@ -374,6 +374,35 @@ def _nested_households(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any
             yield nested
 
 
+_NESTED_ONE = """
+SELECT h,
+       (SELECT list(m ORDER BY m._member_index) FROM jz_members m
+        WHERE m.household_id = $id),
+       (SELECT list(e ORDER BY e._event_index) FROM jz_events e
+        WHERE e.household_id = $id)
+FROM jz_households h WHERE h.household_id = $id
+"""
+
+
+def loaded_household(
+    con: duckdb.DuckDBPyConnection, household_id: str
+) -> dict[str, Any] | None:
+    """The household ``household_id`` as ``iter_households`` yields it, taken from the
+    households ``load_households`` left on ``con``; None when there is none.
+
+    Explaining one household of a loaded file this way reads nothing again (the
+    console's preview: nesting a 20,000-household file to find one took up to 11 s).
+    """
+    found = con.execute(_NESTED_ONE, {"id": household_id}).fetchone()
+    if found is None:
+        return None
+    household, members, events = found
+    nested = _nest(household, Level.HOUSEHOLD)
+    nested["members"] = [_nest(m, Level.MEMBER) for m in members or []]
+    nested["events"] = [_nest(e, Level.EVENT) for e in events or []]
+    return nested
+
+
 def _nest(row: dict[str, Any], level: Level) -> dict[str, Any]:
     """A flat row keyed by field id as the nested object the contract writes."""
     nested: dict[str, Any] = {}

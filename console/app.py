@@ -32,6 +32,7 @@ PAGES = [  # (view and URL path, title, icon, the one role it is for; None: ever
     ("preview", "样本预览", ":material/groups:", None),
     ("analysis", "一致性检查", ":material/fact_check:", None),
     ("publish", "发布", ":material/publish:", COUNTY_ADMIN),
+    ("withdraw", "撤回版本", ":material/undo:", COUNTY_ADMIN),
     ("history", "历史与对比", ":material/history:", None),
     ("province", "省级工作簿", ":material/account_balance:", PROVINCE_MAINTAINER),
 ]

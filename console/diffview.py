@@ -73,19 +73,20 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
                 rows.append({"标准": f"{s['name'] or s['id']}（{s['id']}）", "变化": FIELD_CN.get(a["field"], a["field"]),
                              "时期": str(a.get("from") or ""), "原来": value(a["old"]),
                              "现在": value(a["new"]), "单位": ""})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        ui.table(rows)
     if county["derived"] or county["derived_values"]:
         st.markdown("**派生值**")
         rows = [{"派生值": f"{d['name'] or d['id']}", "变化": STATUS_CN[d["status"]],
-                 "项目": c["field"], "原来": value(c["old"]), "现在": value(c["new"])}
+                 "项目": FIELD_CN.get(c["field"], c["field"]), "原来": value(c["old"]), "现在": value(c["new"])}
                 for d in county["derived"] for c in (d["changes"] or [{"field": "表达式", "old": None,
                                                                         "new": d["expr"]}])]
         rows += [{"派生值": v["name"] or v["id"], "变化": "取值", "项目": "决策日的取值",
                   "原来": value(v["old"]), "现在": value(v["new"])} for v in county["derived_values"]]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        ui.table(rows)
     for t in county["tables"]:
-        st.markdown(f"**决策表 {t['id']} {t['title']}**（{STATUS_CN[t['status']]}）")
-        rows = [{"规则": "（表）", "列": c["field"], "原来": value(c["old"]), "现在": value(c["new"]),
+        named = " ".join(str(part) for part in (t["id"], t["title"]) if part)
+        st.markdown(f"**决策表 {named}**（{STATUS_CN[t['status']]}）")
+        rows = [{"规则": "（表）", "列": FIELD_CN.get(c["field"], c["field"]), "原来": value(c["old"]), "现在": value(c["new"]),
                  "变化": "修改"} for c in t["changes"]]
         for r in t["rules"]:
             if r["status"] == "changed":
@@ -99,15 +100,15 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
         if t.get("order_changed"):
             rows.append({"规则": "（顺序）", "列": "", "原来": "", "现在": "规则顺序改变", "变化": "修改"})
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            ui.table(rows)
     if county["fields"] or county["calendar"]:
         st.markdown("**字段与日历**")
         rows = [{"项目": f"字段 {f['id']}", "变化": STATUS_CN[f["status"]],
-                 "内容": "；".join(f"{c['field']}：{value(c['old'])} → {value(c['new'])}" for c in f["changes"])}
+                 "内容": "；".join(f"{FIELD_CN.get(c['field'], c['field'])}：{value(c['old'])} → {value(c['new'])}" for c in f["changes"])}
                 for f in county["fields"]]
-        rows += [{"项目": f"日历 {d['date']}", "变化": STATUS_CN[d["status"]], "内容": f"{d['type']} {d['note']}"}
+        rows += [{"项目": f"日历 {d['date']}", "变化": STATUS_CN[d["status"]], "内容": f"{d['type']} {d['note'] or ''}".strip()}
                  for d in county["calendar"]]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        ui.table(rows)
     if county["sheets"]:
         st.markdown("**其他工作表（说明等）**")
         rows = [{"工作表": sheet["sheet"], "变化": STATUS_CN[sheet["status"]], "行": "", "原来": "", "现在": ""}
@@ -115,7 +116,7 @@ def tables_part(code: str, county: dict[str, Any]) -> None:
         rows += [{"工作表": sheet["sheet"], "变化": "修改", "行": str(row["row"]),
                   "原来": " | ".join(row["old"]), "现在": " | ".join(row["new"])}
                  for sheet in county["sheets"] for row in sheet["rows"]]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        ui.table(rows)
 
 
 def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
@@ -147,11 +148,11 @@ def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
         st.success("没有家庭的类别、救助或监测状态改变。")
         return
     st.markdown(f"**决策改变的家庭（{impact.changed} 户）**")
-    st.dataframe(pd.DataFrame([
+    ui.table([
         {"家庭编号": r["household_id"], "原类别": ui.group_cn(r["old_group"]), "新类别": ui.group_cn(r["new_group"]),
          "新获得": ui.entitlements_cn(r["gained"]), "失去": ui.entitlements_cn(r["lost"]),
          "监测": f"{ui.monitoring_cn(r['old_monitoring'])} → {ui.monitoring_cn(r['new_monitoring'])}"
          if r["old_monitoring"] != r["new_monitoring"] else "",
          **detail_changes(r)}
         for r in impact.rows
-    ]), hide_index=True, width="stretch")
+    ])

@@ -224,8 +224,8 @@ def too_many(ctx: Context, households: Path, count: int, day: date) -> str:
 
 
 def explained(ctx: Context, result: workspace.Checked, households: Path, household_id: str) -> str:
-    """``workspace.explain_text``, once per working copy, date, file and household: it
-    reads the file again, which a click elsewhere on the page need not repeat."""
+    """``workspace.explain_text``, once per working copy, date, file and household: a
+    click elsewhere on the page need not explain the household again."""
     stamp = households.stat().st_mtime_ns if households.exists() else 0
     key = (ctx.stamp, result.as_of, str(households), stamp, household_id)
     kept = st.session_state.get("_explained")
@@ -359,6 +359,44 @@ def before_standards(errors: list[Diagnostic], day: date, what: str = "日期") 
     starts = re.findall(r"不早于 ([0-9]{4}-[0-9]{2}-[0-9]{2})", " ".join(d.expected or "" for d in errors))
     return (f"{day} 时有 {len(errors)} 项标准参数还没有生效的取值（E607）。"
             + (f"{what}最早可以是 {max(starts)}。" if starts else f"请改用较晚的{what}。"))
+
+
+def upload_limit_mb() -> int:
+    """The largest file an uploader takes, in MB: ``server.maxUploadSize`` of
+    console/.streamlit/config.toml."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def upload_help(what: str) -> str:
+    """The uploader's help in Chinese: its own words (Upload, Drag and drop files here,
+    …MB per file) are Streamlit's English, which the app cannot change."""
+    return (f"{what}。点框内的「Upload」按钮选择文件，或把文件拖进框内；每个文件不超过 {upload_limit_mb()} MB"
+            "（框内的英文提示由 Streamlit 给出，无法改为中文）。")
+
+
+def table(rows: list[dict[str, Any]], where: Any = st, **options: Any) -> None:
+    """Rows as a read-only table whose empty values are blank: Streamlit writes a
+    missing value as an English "None" (its default placeholder for a dataframe)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if frame[column].isna().any():
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+    options.setdefault("width", "stretch")
+    where.dataframe(frame, hide_index=True, placeholder="", **options)
+
+
+def matching(ids: list[str], typed: str, limit: int) -> tuple[list[str], int]:
+    """The first ``limit`` ids holding ``typed`` (letter case aside), the id typed in
+    full first, then those starting with it, then the rest in file order; and how
+    many ids hold it. Only these are sent to the browser, not every household's id."""
+    wanted = typed.strip().casefold()
+    if not wanted:
+        return ids[:limit], len(ids)
+    found = [i for i in ids if wanted in i.casefold()]
+    found.sort(key=lambda i: (i.casefold() != wanted, not i.casefold().startswith(wanted)))
+    return found[:limit], len(found)
 
 
 def group_cn(group: object) -> str:

@@ -1,11 +1,13 @@
-"""The console's only door to the library: check, preview, explain, history, diff, publish.
+"""The console's only door to the library: check, preview, explain, history, diff,
+publish, withdraw.
 
 Each function calls the compiler's public functions and returns their results as they
 are (diagnostics, decisions, the diff dict, the impact); nothing here decides anything
 about a household. The one thing added is reuse: a county's sample households stay
 loaded in a DuckDB connection between edits, so an edit re-runs only the standards and
 the compiled program (``engine.install_standards`` and ``engine.run_programs``, the
-steps ``evaluate.prepare`` and ``evaluate.decide`` take after loading).
+steps ``evaluate.prepare`` and ``evaluate.decide`` take after loading), and the one
+household explained is taken from that connection instead of the file.
 """
 
 from __future__ import annotations
@@ -163,17 +165,17 @@ class _Population:
 
 
 # Loaded files, most recently used last; a few only: each holds a file's households.
-_POPULATIONS: dict[tuple[str, str, float, str], _Population] = {}
+_POPULATIONS: dict[tuple[str, str, str, str], _Population] = {}
 _POPULATIONS_LOCK = threading.Lock()
 POPULATIONS_KEPT = 4
 
 
 def _population(project: Project, households: Path, county: str, as_of: date) -> _Population:
     """A connection with the county's households loaded (births checked against
-    ``as_of``), kept while the file and the decision date are unchanged."""
+    ``as_of``), kept while the file's content and the decision date are unchanged."""
     from compiler.households import load_households
 
-    key = (str(households.resolve()), county, households.stat().st_mtime,
+    key = (str(households.resolve()), county, content_digest(households),
            f"{_fields_key(project)}@{as_of}")
     with _POPULATIONS_LOCK:
         found = _POPULATIONS.pop(key, None)
@@ -199,6 +201,33 @@ def _close(populations: list[_Population]) -> None:
         with population.lock:
             population.closed = True
             population.con.close()
+
+
+# sha256 of each file by (path, mtime, size): a page run asks again for the same file
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def content_digest(households: Path) -> str:
+    """sha256 of the household file with its members and events files (CSV, Parquet):
+    a file saved again with the same content keeps what was loaded from it."""
+    import hashlib
+
+    from compiler.households import open_source
+
+    digests = []
+    for path in [p for p in open_source(households).files.values() if p is not None]:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _DIGESTS:
+            if len(_DIGESTS) > 64:
+                _DIGESTS.clear()
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+            _DIGESTS[key] = digest.hexdigest()
+        digests.append(_DIGESTS[key])
+    return "+".join(digests)
 
 
 def forget(households: Path) -> None:
@@ -281,32 +310,24 @@ def _not_decided(checked: Checked) -> Diagnostic:
                 hint="在「标准与规则」页按诊断逐条修改")
 
 
-def find_household(
-    households: Path,
-    household_id: str,
-    county: str | None = None,
-    fields: dict | None = None,
-    as_of: date | None = None,
-) -> dict | None:
-    """The contract-shaped household with this id, read and checked with the declared
-    ``fields`` as ``jiuzhu explain`` reads it (CSV needs them to be read at all)."""
-    from compiler.households import iter_households
-
-    for household in iter_households(households, fields, county=county, as_of=as_of):
-        if str(household.get("household_id")) == household_id:
-            return household
-    return None
-
-
 def explain_text(checked: Checked, households: Path, household_id: str) -> str:
-    """``compiler.explain.explain`` for one household of the file."""
+    """``compiler.explain.explain`` for one household of the file, taken from the
+    households the preview loaded (loaded again only when no longer kept)."""
     from compiler.explain import explain
+    from compiler.households import loaded_household
 
-    if checked.plan is None:
+    if checked.plan is None or checked.project is None:
         return "工作副本有错误，无法解释决策。"
-    fields = checked.plan.rulebook.fields
     try:
-        household = find_household(households, household_id, checked.county, fields, checked.as_of)
+        for _attempt in range(2):  # a connection closed meanwhile: load the file again
+            population = _population(checked.project, households, checked.county, checked.as_of)
+            with population.lock:
+                if population.closed:
+                    continue
+                household = loaded_household(population.con, household_id)
+                break
+        else:
+            raise RuntimeError("household connection closed twice")
     except JiuzhuError as error:  # the file changed since the preview, say
         return str(error)
     if household is None:
@@ -458,3 +479,53 @@ def publish(root: Path, county: str, effective: date, note: str, author: str, ba
 
     return publish_version(root, county, effective, note, author, base, registry, households,
                            allow_unchanged=allow_unchanged, allow_withdrawn=allow_withdrawn)
+
+
+# ---------------------------------------------------------------- withdrawing
+
+
+def withdraw(registry: Path, county: str, number: int, reason: str, author: str, base: int,
+             effective: date | None = None) -> Any:
+    """``registry_publish.withdraw``: publish a version restoring what was in force
+    before version ``number`` (which stays in the registry); raises RegistryError."""
+    from compiler.registry_publish import withdraw as withdraw_version
+
+    return withdraw_version(registry, county, number, reason, author, base, effective)
+
+
+NO_BASE = -1  # a base no registry has: its append is refused before anything is written
+
+
+def withdrawal_refusals(registry: Path, county: str, number: int, reason: str, author: str,
+                        effective: date | None = None) -> list[Diagnostic]:
+    """What ``withdraw`` would refuse, with the CLI's own diagnostics (E708 the reason,
+    E704 no such version or nothing to restore, E703 a version changed since it was
+    published), found without changing the registry: the withdrawal is asked for on
+    a base no registry has, which the registry refuses (E702) before it writes.
+    An empty list: the withdrawal would be stored (unless someone publishes first)."""
+    try:
+        withdraw(registry, county, number, reason, author, NO_BASE, effective)
+    except JiuzhuError as error:
+        return [d for d in error.diagnostics if d.code != "E702"]
+    raise RuntimeError("a withdrawal on no base was stored")  # registry.append refuses it
+
+
+def restored_by(registry: Path, county: str, number: int) -> Any:
+    """The version whose content withdrawing ``number`` restores (None: nothing), as
+    ``registry_publish.withdraw`` chooses it: the one in force on the withdrawn one's
+    date among all the others (a later-published one with an earlier date counts)."""
+    from compiler.registry import Registry
+    from compiler.registry import in_force as in_force_of
+
+    store = Registry(registry)
+    target = store.get(county, number)
+    return in_force_of([v for v in store.versions(county) if v.number != number],
+                       target.effective_from)
+
+
+def overtaken(registry: Path, version: Any) -> Diagnostic | None:
+    """W701 for a version just stored (``jiuzhu publish`` prints it after any publish)."""
+    from compiler.registry import Registry
+    from compiler.registry_publish import superseded as superseded_by
+
+    return superseded_by(Registry(registry), version)

@@ -135,3 +135,23 @@ def test_an_excel_workbook_uploaded_as_jsonl_is_one_message_saying_what_to_uploa
     assert text.count("E605") == 1 and "是 Excel 工作簿（.xlsx），不是 JSON 文本" in text, text
     assert "households.csv" in text and "members.csv" in text and "不是 UTF-8" not in text
     no_server_text(text)
+
+
+def test_the_upload_limit_is_the_consoles_and_is_said_in_chinese() -> None:
+    """Streamlit's default 200 MB per file stood, said only in English; the console's
+    own config (read by streamlit run, tests/e2e checks it) sets a limit that still
+    takes the largest file the preview decides (20,000 households, ~36 MB as JSONL)."""
+    import tomllib
+
+    config = Path(__file__).resolve().parents[1] / "console" / ".streamlit" / "config.toml"
+    limit = tomllib.loads(config.read_text(encoding="utf-8"))["server"]["maxUploadSize"]
+    assert 40 <= limit < 200
+    at = page(start(ADMIN), "preview")
+    for uploader in at.get("file_uploader"):
+        enforced = uploader.proto.max_upload_size_mb
+        assert f"每个文件不超过 {enforced} MB" in uploader.proto.help
+        assert "无法改为中文" in uploader.proto.help
+    assert f"每个文件不超过 {at.get('file_uploader')[0].proto.max_upload_size_mb} MB" in shown(at)
+    page(at, "standards")
+    uploaders = at.get("file_uploader")
+    assert uploaders and all("每个文件不超过" in u.proto.help for u in uploaders)

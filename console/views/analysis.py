@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import streamlit as st
 
 from console import ui
@@ -48,8 +47,7 @@ def witness(extra: dict) -> None:  # type: ignore[type-arg]
     values = extra.get("witness")
     if isinstance(values, dict) and values:
         st.markdown("**见证：** 下列取值")
-        st.dataframe(pd.DataFrame([{"输入": k, "取值": ui_text(v)} for k, v in values.items()]),
-                     hide_index=True, width="content")
+        ui.table([{"输入": k, "取值": ui_text(v)} for k, v in values.items()], width="content")
     household = extra.get("household")
     if isinstance(household, dict) and household:
         st.markdown("**见证家庭（可直接作为家庭数据使用）：**")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from console import diffview, ui, workspace
@@ -23,14 +22,18 @@ else:
     if current is not None:
         st.markdown(f"**现行版本：{current.label}**（第 {current.number} 版，{current.effective_from} 起生效，"
                     f"{current.author} 发布）　共 {len(history)} 个版本，最新为 {history[-1].label}")
-    st.dataframe(pd.DataFrame([
+    withdrawn_by = {v.withdraws: v.number for v in history if v.kind == "withdraw"}
+    ui.table([
         {"版本": f"第 {v.number} 版", "标识": v.label, "生效日期": v.effective_from,
-         "发布人": v.author, "发布时间": v.published_at[:19].replace("T", " "),
+         "现行": "★ 现行" if current is not None and v.number == current.number else "",
          "类型": f"撤回第 {v.withdraws} 版" if v.kind == "withdraw" else "发布",
-         "说明": v.note, "现行": "★ 现行" if current is not None and v.number == current.number else "",
+         "撤回": f"已被第 {withdrawn_by[v.number]} 版撤回" if v.number in withdrawn_by else "",
+         "说明": v.note, "发布人": v.author, "发布时间": v.published_at[:19].replace("T", " "),
          "哈希": v.hash[:12]}
         for v in reversed(history)
-    ]), hide_index=True, width="stretch")
+    ])
+    if ctx.editable:
+        st.caption("撤回某个版本（发布一个恢复此前内容的新版本，被撤回的版本仍保留）在「撤回版本」页。")
 
 WORKING = f"{ctx.county}（{ctx.source}）"
 choices = [v.label for v in reversed(history)] + [WORKING]

@@ -27,9 +27,11 @@ with st.expander("上传家庭数据（格式同 jiuzhu evaluate）"):
     st.caption("一个 .jsonl 或 .json 文件；或 CSV、Parquet 的一组文件：家庭 households.csv、成员 members.csv，"
                "有事件时再加 events.csv（文件名前缀相同，如 2025-households.csv 与 2025-members.csv），"
                "一起选中上传，或打包成一个 .zip 上传。"
-               f"一次最多预览 {workspace.PREVIEW_LIMIT:,} 户；上传的文件保存在服务器上只属于你的文件夹中，直到你在下方删除。")
+               f"一次最多预览 {workspace.PREVIEW_LIMIT:,} 户，每个文件不超过 {ui.upload_limit_mb()} MB；"
+               "上传的文件保存在服务器上只属于你的文件夹中，直到你在下方删除。")
     files = st.file_uploader("家庭数据文件（可多选）", type=["jsonl", "json", "csv", "parquet", "zip"],
                              accept_multiple_files=True,
+                             help=ui.upload_help("家庭数据 .jsonl、.json，或 CSV、Parquet 的一组文件，或一个 .zip"),
                              key="households_upload" if not generation else f"households_upload-{generation}")
     batch = [(f.name, f.getvalue()) for f in files or []]
     digest = [(name, hashlib.sha256(data).hexdigest()) for name, data in batch]
@@ -101,6 +103,9 @@ if not preview.rows:
     st.stop()
 
 
+HOUSEHOLDS_LISTED = 50  # ids offered in the chooser at once
+
+
 def money(value: object) -> str | None:
     return None if value is None else f"{value:,.2f}"
 
@@ -121,7 +126,20 @@ st.dataframe(table, hide_index=True, width="stretch", height=320, placeholder=""
 
 # by dict: ids.index per option made 20,000 households take seconds (helper-51)
 position = {str(r["household_id"]): n for n, r in enumerate(preview.rows)}
-chosen = st.selectbox("选择一户查看理由", list(position), key="household_choice", placeholder="请选择",
+# a few ids at a time: a selectbox of every id sent 20,000 options (650 kB) to the browser
+typed = st.text_input("查找家庭编号", key="household_search", placeholder="输入家庭编号或其中一段",
+                      help=f"下方列出编号含所输入文字的前 {HOUSEHOLDS_LISTED} 户；完整输入编号时该户排在最前")
+shown_ids, found = ui.matching(list(position), typed, HOUSEHOLDS_LISTED)
+if not shown_ids:
+    st.info(f"没有编号含「{typed.strip()}」的家庭（共 {len(position):,} 户）。")
+    st.stop()
+if found > len(shown_ids):
+    st.caption(f"编号含「{typed.strip()}」的有 {found:,} 户，下面列出前 {len(shown_ids)} 户；多输入几个字以缩小范围。"
+               if typed.strip() else f"共 {found:,} 户，下面列出前 {len(shown_ids)} 户；在上面输入编号查找其他家庭。")
+if st.session_state.get("_household_search_seen") != typed or st.session_state.get("household_choice") not in shown_ids:
+    st.session_state["household_choice"] = shown_ids[0]  # a new search: its best match
+st.session_state["_household_search_seen"] = typed
+chosen = st.selectbox("选择一户查看理由", shown_ids, key="household_choice", placeholder="请选择",
                       format_func=lambda i: f"{i} · {groups[position[i]]}")
 row = preview.rows[position[chosen]]
 left, right = st.columns([3, 2])

@@ -455,7 +455,8 @@ def transfer() -> None:
         return
     assert ctx.draft is not None
     upload = right.file_uploader("上传 .xlsx 工作簿替换工作副本，或上传一个工作表的 .csv（文件名即表名）",
-                                 type=["xlsx", "csv"], key=f"upload-{ctx.draft.revision}")
+                                 type=["xlsx", "csv"], key=f"upload-{ctx.draft.revision}",
+                                 help=ui.upload_help("一个 .xlsx 工作簿，或一个 .csv 工作表"))
     if upload is not None:
         replace_from(upload.name, upload.getvalue())
 

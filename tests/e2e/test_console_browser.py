@@ -2,8 +2,9 @@
 
 The console is served by ``streamlit run`` on 127.0.0.1 on a free port, over a copy of
 the real tables/ in a temporary folder (its own registry, drafts and users). A county
-admin signs in, changes the dibao standard, sees the sample decisions change, publishes,
-and finds the new version in the history. A screenshot of every page is saved under
+admin signs in, changes the dibao standard, sees the sample decisions change, finds a
+household by its id, publishes, finds the new version in the history, publishes a
+second one and withdraws it. A screenshot of every page is saved under
 tests/output/ (gitignored). ``make test`` installs chromium when it is missing; this
 test fails, rather than skips, when the browser is not there.
 """
@@ -31,6 +32,15 @@ CHROMIUM_ARGS = [
 ]
 AS_OF = "2025-06-01"
 PASSWORD = "xihu-demo-password"
+
+
+def write_dibao(page, value: str) -> None:  # type: ignore[no-untyped-def]
+    """Type a new 低保标准 into the open 调整一项标准 form and write it."""
+    page.get_by_label("标准", exact=True).click()
+    page.keyboard.type("dibao_standard")
+    page.keyboard.press("Enter")
+    page.get_by_label("新取值").fill(value)
+    page.get_by_role("button", name="写入工作副本").click()
 
 
 def free_port() -> int:
@@ -133,6 +143,50 @@ def test_sign_in_change_the_dibao_standard_preview_publish_history(console: str)
             browser.close()
 
 
+def upload_limit() -> int:
+    import tomllib
+
+    config = (REPO / "console" / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    return int(tomllib.loads(config)["server"]["maxUploadSize"])
+
+
+def withdraw_a_version(page) -> None:  # type: ignore[no-untyped-def]
+    """Publish a second version (dibao 1800), withdraw it with a reason, a review and a
+    ticked confirmation, and find the withdrawal in force in the history."""
+    go(page, "标准与规则")
+    if not page.get_by_label("新取值").is_visible():
+        page.get_by_text("调整一项标准").click()
+    write_dibao(page, "1800")
+    page.get_by_text("「低保标准」改为 1800").wait_for()
+    wait_idle(page)
+    go(page, "发布")
+    page.get_by_label("版本说明（必填）").fill("低保标准提高到 1800 元")
+    page.get_by_role("button", name="发布前检查").click()
+    page.get_by_role("button", name="确认发布").wait_for(timeout=180_000)
+    wait_idle(page)
+    page.get_by_role("button", name="确认发布").click()
+    page.get_by_text("已发布 330106@2").wait_for(timeout=180_000)
+
+    go(page, "撤回版本")
+    page.get_by_label("撤回原因（必填）").fill("文件暂缓执行")
+    page.get_by_role("button", name="撤回前核对").click()
+    page.get_by_role("heading", name="撤回前核对").wait_for(timeout=180_000)
+    page.get_by_text("自 2025-06-01 起恢复").wait_for()
+    wait_idle(page)
+    confirm = page.get_by_role("button", name="确认撤回第 2 版")
+    assert confirm.is_disabled()  # until the confirmation is ticked
+    page.get_by_text("我确认撤回第 2 版").click()
+    wait_idle(page)
+    shot(page, "9-withdraw-review")
+    confirm.click()
+    page.get_by_text("已撤回第 2 版：发布了 330106@3").wait_for(timeout=180_000)
+    wait_idle(page)
+    shot(page, "10-withdrawn")
+    go(page, "历史与对比")
+    page.get_by_text("现行版本：330106@3").wait_for()
+    page.get_by_text("共 3 个版本").wait_for()
+
+
 def sign_in_at(page, url: str) -> None:  # type: ignore[no-untyped-def]
     """Open a page's URL in a new session (signed out): the sign-in form, in Chinese,
     not Streamlit's English "Page not found"; the admin signs in."""
@@ -160,11 +214,7 @@ def walk_through(page, console: str) -> None:  # type: ignore[no-untyped-def]
         shot(page, "1-standards")
 
         page.get_by_text("调整一项标准").click()
-        page.get_by_label("标准", exact=True).click()
-        page.keyboard.type("dibao_standard")
-        page.keyboard.press("Enter")
-        page.get_by_label("新取值").fill("1600")
-        page.get_by_role("button", name="写入工作副本").click()
+        write_dibao(page, "1600")
         page.get_by_text("已加入「低保标准」1600").wait_for()
         page.get_by_text("不属于低收入人口").first.wait_for()
         wait_idle(page)
@@ -197,6 +247,18 @@ def walk_through(page, console: str) -> None:  # type: ignore[no-untyped-def]
         go(page, "样本预览")
         page.get_by_text("的决策理由").first.wait_for()
         shot(page, "3-preview")
+        # the upload limit of console/.streamlit/config.toml is the one streamlit run uses
+        page.get_by_text("上传家庭数据").click()
+        limit = upload_limit()
+        assert f"{limit}MB per file" in page.get_by_test_id("stFileUploaderDropzoneInstructions").inner_text()
+        page.get_by_text(f"每个文件不超过 {limit} MB").first.wait_for()
+        # 64 households: 50 offered; another found by typing its id
+        page.get_by_text("共 64 户，下面列出前 50 户").wait_for()
+        page.get_by_role("textbox", name="查找家庭编号").fill("S120")
+        page.keyboard.press("Enter")
+        page.get_by_text("家庭 S120（330106").wait_for()
+        wait_idle(page)
+        shot(page, "3-preview-found")
         go(page, "一致性检查")
         page.get_by_text("分析用时").wait_for(timeout=180_000)
         shot(page, "4-analysis")
@@ -218,8 +280,10 @@ def walk_through(page, console: str) -> None:  # type: ignore[no-untyped-def]
         wait_idle(page)
         shot(page, "7-history")
 
+        withdraw_a_version(page)
+
         sign_in_at(page, f"{console}/history")  # a reload: a new session, then the page itself
-        page.get_by_text("现行版本：330106@1").wait_for()
+        page.get_by_text("现行版本：330106@3").wait_for()
         sign_in_at(page, f"{console}/province")  # another role's page: refused in Chinese
         page.get_by_text("只有省级维护人员").wait_for()
         assert page.get_by_text("Page not found").count() == 0
