@@ -30,14 +30,16 @@ where it is, behind views, so it need not fit in memory.
 
 A value is accepted when it reads as its type without losing anything: money, numbers,
 integers and percents as a JSON number or digits (``1402.5``, ``"1402.50"``; not
-``"1e3"`` or ``"1_000"``) with no more decimals than the type keeps (2, 4, 0, 6) and
+``"1e3"`` or ``"1_000"``) with no more decimals than the type keeps (2, 4, 0, 6:
+nothing is rounded away, ``1.00000000001`` and ``1e-400`` are refused) and
 less than 10^16 yuan (10^14, 10^18, 10^12); booleans ``true``/``false`` (also 是/否,
 1/0, y/n); dates ``YYYY-MM-DD``; an enum one of its values; ``county_code`` six
-digits; text a JSON string (in Parquet and DuckDB a VARCHAR column), never a number,
-list or object; an id (``household_id``, ``person_id``, ``event.person_id``) at most
+digits; text a JSON string (in Parquet and DuckDB a VARCHAR or ENUM column), never a
+number, list or object; an id (``household_id``, ``person_id``, ``event.person_id``) at most
 100 characters and without control characters (``households_values``). DuckDB reads
 JSON numbers through binary floating point, which keeps 15 significant digits: write
-larger amounts as strings.
+larger amounts as strings (a JSON number it does not hold as written is refused:
+``households_numbers``).
 
 All values are checked in one pass before anything is built, and each problem becomes a
 diagnostic whose location's ``cell`` is ``第3行 $.members[0].income.wage`` (JSON Lines:
@@ -50,7 +52,9 @@ E603  a value of the wrong type or not among its values; an id with a control
       member or event whose household is not in the file; a JSON key or a column
       that names a declared field or group another way (``"assets.money"``,
       ``"Assets"``, ``"货币财产"``; a MAP ``assets``, a STRUCT nested too deep:
-      ``households_spelling``), whose value would otherwise be dropped
+      ``households_spelling``) or is a near miss of a field of its group
+      (``"assets": {"mony": …}``), whose value would otherwise be dropped; a
+      number with more decimals than its type keeps
 E604  a required value missing: household_id, county_code, members[].person_id and,
       when declared, members[].birth_date and events[].date; a household with no
       members (its income per head cannot be counted)

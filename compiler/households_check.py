@@ -153,10 +153,10 @@ def _check(staged: Staged, column: Column, limits: _Limits) -> _Check | None:
         # DuckDB column of such a type holds no amounts
         arms.append(Arm("TRUE", "'type'"))
     elif not _holds(staged.source_type(column), kind):
-        problem = family.type_problem(raw, kind)  # 'type', or 'large' for a number
+        problem = family.type_problem(raw, kind)  # 'type', 'large' or 'decimals'
         if staged.source_type(column) == "FLOAT":
             # 15611.88 is stored as 15611.8798828125: say why it is refused
-            problem = problem.replace("'type'", "'float'")
+            problem = problem.replace("'type'", "'float'").replace("'decimals'", "'float'")
         arms.append(Arm(f"NOT {family.type_ok(raw, kind)}", problem))
     if column.dtype.kind is Kind.ENUM:
         arms.append(Arm(f"{text} NOT IN ({words(column.dtype.values)})", "'value'"))
@@ -170,7 +170,10 @@ def _check(staged: Staged, column: Column, limits: _Limits) -> _Check | None:
             # a value the CASE names is null or not a known code as stored, too
             known = words(tuple(limits.known))
             arms.insert(1, Arm(f"{text} IN ({known})", "NULL"))
-            quick = f"{raw} IS NULL OR {raw} NOT IN ({known})"
+            # an ENUM column is compared by its labels: a code it has no label for
+            # would not cast to it
+            stored = text if family.enum else raw
+            quick = f"{stored} IS NULL OR {stored} NOT IN ({known})"
         arms.append(Arm(f"NOT regexp_full_match({text}, '[0-9]{{6}}')", "'value'"))
         if limits.known is not None:
             codes = f"CAST([{words(tuple(limits.known))}] AS VARCHAR[])"
@@ -709,13 +712,19 @@ def _raise_problems(
 ) -> None:
     if not problems and not staged.errors:
         return
-    diagnostics = staged.errors + [_diagnostic(p, staged.places, as_of) for p in problems]
-    if total > len(problems):
-        rest = total - len(problems)
+    # a value the staging already refused (a JSON number a double changed, read
+    # again exactly: households_numbers) is named once, as written
+    placed = {d.location.cell for d in staged.errors}
+    found = [_diagnostic(p, staged.places, as_of) for p in problems]
+    listed = [d for d in found if d.location.cell not in placed]
+    total -= len(found) - len(listed)
+    diagnostics = staged.errors + listed
+    if total > len(listed):
+        rest = total - len(listed)
         diagnostics.append(
             make(
                 "E605",
-                f"问题过多，只列出前 {len(problems)} 处，另有 {rest} 处未列出",
+                f"问题过多，只列出前 {len(listed)} 处，另有 {rest} 处未列出",
                 Location(file=str(staged.places.source.path)),
                 hint="修正以上问题后重新运行，可看到其余问题",
             )

@@ -168,10 +168,14 @@ class Family:
     # a JSON text leaf read as DuckDB's JSON type, because some value of it in the
     # file is no string (a number, list or object): each value is checked for one
     json: bool = False
+    # a DuckDB ENUM column: text held as one of a list of labels, read as its label
+    enum: bool = False
 
     def text(self, raw: str) -> str:
+        if self.native or self.enum:
+            raw = f"CAST({raw} AS VARCHAR)"
         if self.native:
-            return f"CAST({raw} AS VARCHAR)"
+            return raw
         if self.json:
             return f"NULLIF(({raw}) ->> '$', '')"
         return f"NULLIF({raw}, '')" if self.blank_is_null else raw
@@ -197,12 +201,23 @@ class Family:
         value = self.operand(raw, kind)
         if kind in SCALES:
             exact = f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]}))"
-            same = f"coalesce({exact} = TRY_CAST({value} AS DECIMAL(38,10)), FALSE)"
+            if self.native:
+                # the decimal the number rounds to is the number itself: compared
+                # exactly for a decimal or an integer, and as a DOUBLE too, which a
+                # FLOAT is not (15611.88 is stored as 15611.8798828125) while a
+                # DOUBLE is the one nearest the decimal (15611.88 as written)
+                same = f"CAST({exact} AS DOUBLE) = CAST({value} AS DOUBLE)"
+                return f"coalesce({exact} = {value} AND {same}, FALSE)"
             # on the text as it is: a spreadsheet's operand repeats a CASE
-            return same if self.native else f"({same} AND {_digits(self.text(raw))})"
+            text = self.text(raw)
+            return (
+                f"({exact} IS NOT NULL AND {_digits(text)} "
+                f"AND {_within_scale(text, SCALES[kind])})"
+            )
         if kind is Kind.TEXT:
             # text is a string: in JSON not a number, list or object; in Parquet or
-            # DuckDB a VARCHAR column (read by TEXT_IN_TYPED_FILE, never by this)
+            # DuckDB a VARCHAR or ENUM column (read by TEXT_IN_TYPED_FILE or
+            # ENUM_IN_TYPED_FILE, never by this)
             if self.json:
                 return f"(json_type({raw}) = 'VARCHAR')"
             return "FALSE" if self.native else "TRUE"
@@ -225,18 +240,27 @@ class Family:
     def type_problem(self, raw: str, kind: Kind) -> str:
         """SQL naming what is wrong with a value ``type_ok`` refused: ``large`` for a
         number beyond what the kind holds (10^16 yuan, 10^18 for an integer; beyond
-        what a double holds too: it reads as infinite), else ``type``."""
+        what a double holds too: it reads as infinite), ``decimals`` for a number
+        within it that has more decimals than the kind keeps (``12.345`` yuan, and
+        ``1.00000000001`` or ``1e-400``, whose extra digits no rounding may take
+        away), else ``type``."""
         if kind not in SCALES:
             return "'type'"
         value = self.operand(raw, kind)
         number = f"TRY_CAST({value} AS DOUBLE)"
+        exact = f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]}))"
         large = (
-            f"TRY_CAST({value} AS DECIMAL(18,{SCALES[kind]})) IS NULL AND "
+            f"{exact} IS NULL AND "
             f"coalesce(NOT isnan({number}) AND abs({number}) >= {largest(kind)}, FALSE)"
         )
+        decimals = f"{exact} IS NOT NULL"
         if not self.native:
-            large += f" AND {_digits(self.text(raw))}"
-        return f"CASE WHEN {large} THEN 'large' ELSE 'type' END"
+            digits = _digits(self.text(raw))
+            large, decimals = f"{large} AND {digits}", f"{decimals} AND {digits}"
+        return (
+            f"CASE WHEN {large} THEN 'large' WHEN {decimals} THEN 'decimals' "
+            "ELSE 'type' END"
+        )
 
     def typed(self, raw: str, kind: Kind) -> str:
         """The value in the column's type; run only on values ``type_ok`` accepted."""
@@ -256,6 +280,18 @@ def largest(kind: Kind) -> int:
     return 10 ** (18 - SCALES[kind])
 
 
+def _within_scale(value: str, scale: int) -> str:
+    """SQL true when number text has no digit other than 0 past ``scale`` decimals:
+    ``12.340`` is 12.34 yuan, ``12.345`` is not (the loader rounds nothing away).
+    The exponent form DuckDB and Python print (``1.5e-07``, ``1e-400``) needs as
+    many decimals as its mantissa has, less its exponent."""
+    fraction = f"regexp_matches({value}, '\\.[0-9]{{{scale}}}[0-9]*[1-9]')"
+    mantissa = f"length(rtrim(regexp_extract({value}, '\\.([0-9]+)e', 1), '0'))"
+    power = f"TRY_CAST(regexp_extract({value}, 'e([+-]?[0-9]+)$', 1) AS BIGINT)"
+    needed = f"coalesce({mantissa} - {power} <= {scale}, FALSE)"
+    return f"(CASE WHEN contains({value}, 'e') THEN {needed} ELSE NOT {fraction} END)"
+
+
 def _digits(value: str) -> str:
     """SQL true when text is digits as people write them: no exponent (``1e3``) and
     no ``_`` (DuckDB would read both), except a JSON number of the file, which DuckDB
@@ -267,6 +303,7 @@ def _digits(value: str) -> str:
 
 
 TEXT_IN_TYPED_FILE = Family(native=False, blank_is_null=True)
+ENUM_IN_TYPED_FILE = Family(native=False, blank_is_null=True, enum=True)
 JSON_TEXT = Family(native=False, blank_is_null=True, json=True)
 # A date as the workbook reader takes one (normalise.parse_date): year first, then
 # month and day after - / . or 年 月 (日), a midnight time allowed; to Y-M-D.
@@ -387,14 +424,22 @@ class Staged:
 
     def family_of(self, column: Column) -> Family:
         """How one column holds its values: a text column of a typed file is read as
-        JSON text is (是/否, ISO dates, a blank is missing), whatever the format; a
+        JSON text is (是/否, ISO dates, a blank is missing), whatever the format, and
+        so is an ENUM column of a DuckDB file (text held as one of its labels); a
         JSON text leaf read as JSON keeps each value's JSON type."""
         source = self.source_type(column)
         if source == "JSON":
             return JSON_TEXT
         if self.family.native and source == "VARCHAR":
             return TEXT_IN_TYPED_FILE
+        if self.family.native and source is not None and is_enum(source):
+            return ENUM_IN_TYPED_FILE
         return self.family
+
+
+def is_enum(source_type: str) -> bool:
+    """Whether a DuckDB column type is an ENUM (``ENUM('330106', '330102')``)."""
+    return source_type.startswith("ENUM(") and source_type.endswith(")")
 
 
 # The counties a load keeps (``--county``, given once or more); None keeps every one.
@@ -450,6 +495,7 @@ __all__ = [
     "county_filter",
     "first_line",
     "input_columns",
+    "is_enum",
     "largest",
     "scalar",
     "unreadable",

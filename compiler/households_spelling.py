@@ -27,6 +27,11 @@ it (``Spellings``):
   a key no field has that holds declared keys (``{"household": {…}}``, ``"member":
   […]``) are E603 naming where they belong; a person inside a member is E605. A header
   with a unit, or naming a month (``月工资``), is ``households_units``' concern.
+- A near miss of a field of the group a key or column is in (``"assets": {"mony":
+  5000}`` beside ``vehicles``, a column ``assets.mony``; ``near_miss``: an edit for
+  every three characters of the field's key, two at most) is E603 naming the field;
+  a key or column that resembles no field stays W601. In a group of amounts only
+  (income, expenses) any key no field has is E603 already.
 """
 
 from __future__ import annotations
@@ -234,6 +239,45 @@ class Spellings:
             + DROPPED,
         )
 
+    def near_fields(self, level: Level, prefix: tuple[str, ...]) -> list[Named]:
+        """The fields of the group at ``prefix`` a key no field has may be a near miss
+        of (``near_miss``); none at the top of an object, which is no group."""
+        if not prefix:
+            return []
+        return [n for n in self.children(level, prefix).values() if n.column is not None]
+
+    def _nearest(
+        self, level: Level, prefix: tuple[str, ...], key: str
+    ) -> tuple[int, Named] | None:
+        """The field of the group at ``prefix`` that ``key`` is a near miss of, the
+        closest first, and how many edits apart; None when it is near none."""
+        close = sorted(
+            (distance, n.path[-1], n)
+            for n in self.near_fields(level, prefix)
+            if (distance := near_miss(key, n.path[-1])) is not None
+        )
+        return (close[0][0], close[0][2]) if close else None
+
+    def _near_field(
+        self, level: Level, prefix: tuple[str, ...], key: str, where: Location
+    ) -> Diagnostic | None:
+        """E603 for a key no field has that is a near miss of a field of its group
+        (``"assets": {"mony": 5000}`` beside ``vehicles``): the money would be dropped
+        with W601 only, and the household decided as if it had none."""
+        nearest = self._nearest(level, prefix, key)
+        if nearest is None:
+            return None
+        distance, named = nearest
+        return make(
+            "E603",
+            f"键「{key}」不是字段组「{'.'.join(prefix)}」中的字段，"
+            f"与其中的{named.label}只差 {distance} 个字符（多、少、错或前后颠倒）",
+            where,
+            found=key,
+            expected=f"数据约定中的键，如 {self.json_example(named)}",
+            hint=f"是否想写「{named.path[-1]}」？{DROPPED}",
+        )
+
     def _misspelt_group(
         self, level: Level, prefix: tuple[str, ...], key: str, items: dict, where: Location
     ) -> Diagnostic | None:
@@ -319,7 +363,9 @@ class Spellings:
         """E603 for a key that names a declared field or group another way."""
         found = self.json_key(level, prefix, key)
         if found is None:
-            return self._unknown_amount(level, prefix, key, where)
+            return self._unknown_amount(level, prefix, key, where) or self._near_field(
+                level, prefix, key, where
+            )
         named, how = found
         if how == "dotted":
             said = f"是{named.label}的标识，JSON 中应按层级嵌套，不写成带「.」的键"
@@ -359,8 +405,9 @@ class Spellings:
         """E603 for each unread column (or STRUCT field, by its dotted name; ``names``
         gives each its DuckDB type) that is a group in another shape, a declared
         name nested too deep, a field or group of another level (``homes`` names
-        each level's file: 「x-members.csv」, 「members 表」) or a monthly amount of a
-        yearly field (``月工资``); E605 for a members or events list in the
+        each level's file: 「x-members.csv」, 「members 表」), a monthly amount of a
+        yearly field (``月工资``) or a near miss of a field of its group
+        (``assets.mony``); E605 for a members or events list in the
         households file, or in the members or events file. ``struct_ok``: the format
         has STRUCT columns (not CSV)."""
         problems: list[Diagnostic] = []
@@ -371,6 +418,8 @@ class Spellings:
             found = self._column_problem(level, name, names[name], file, where, struct_ok)
             if found is None and homes is not None:
                 found = self._column_elsewhere(level, name, names[name], file, where, homes)
+            if found is None:
+                found = self._near_column(level, name, file, where)
             if found is not None:
                 problems.append(found)
                 placed.append(name)
@@ -413,6 +462,28 @@ class Spellings:
                 hint=f"{DROPPED}；去掉外层「{outer}」后重新导出",
             )
         return None
+
+    def _near_column(
+        self, level: Level, name: str, file: Path, where: str
+    ) -> Diagnostic | None:
+        """E603 for a column (or a STRUCT's field) in a group, ``assets.mony``, whose
+        last part is a near miss of a field of that group, as a JSON key is."""
+        *outer, last = name.split(".")
+        group = self.paths[level].get(".".join(outer).casefold()) if outer else None
+        nearest = None if group is None else self._nearest(level, group.path, last)
+        if nearest is None:
+            return None
+        distance, named = nearest
+        assert named.column is not None  # near_fields gives fields
+        return make(
+            "E603",
+            f"{where}中的「{name}」不是已声明的字段，与{named.label}只差 {distance} 个字符"
+            "（多、少、错或前后颠倒）",
+            Location(file=str(file), cell=name),
+            found=_clip(name),
+            expected=f"列名写 {named.column.id}（或 {named.column.name_cn}）",
+            hint=f"是否想写「{named.column.id}」？{DROPPED}",
+        )
 
     def _column_elsewhere(
         self, level: Level, name: str, dtype: str, file: Path, where: str, homes: dict[Level, str]
@@ -468,6 +539,29 @@ def json_home(named: Named) -> str:
     if named.level in LISTS:
         return f"{LISTS[named.level]}[…].{named.dotted}"
     return f"家庭对象的 {named.dotted}"
+
+
+def near_miss(key: str, name: str) -> int | None:
+    """The edits (a character added, left out, changed, or two swapped) that make a
+    key a declared name, when they are few for its length: at most 2, and one for
+    every three characters of the name (``mony`` for ``money``, ``vehicle`` for
+    ``vehicles``, ``mnoey``); None otherwise. DuckDB's ``damerau_levenshtein`` counts
+    no more edits, so a key found near here is near there too."""
+    distance = _edits(key.casefold(), name.casefold())
+    return distance if 0 < distance <= min(2, len(name) // 3) else None
+
+
+def _edits(a: str, b: str) -> int:
+    """The optimal string alignment distance between two strings."""
+    previous, row = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
+            if previous is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], previous[j - 2] + 1)
+        previous, row = row, current
+    return row[-1]
 
 
 def _near(key: str, name: str) -> bool:
@@ -538,4 +632,4 @@ def _clip(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["DROPPED", "Named", "Spellings", "is_struct"]
+__all__ = ["DROPPED", "Named", "Spellings", "is_struct", "near_miss"]

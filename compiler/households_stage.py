@@ -42,6 +42,7 @@ from compiler.households_model import (
     first_line,
     unreadable,
 )
+from compiler.households_numbers import inexact_numbers
 from compiler.households_spelling import Spellings, is_struct
 from compiler.households_units import resembling, split_unit, unit_agrees, unit_problem
 from compiler.model import Level
@@ -61,6 +62,8 @@ def stage(
         staged = stage_json(con, source, schema, county, not_strings(structure, schema))
         warnings, staged.errors = undeclared_in_file(con, source, schema, structure)
         staged.warnings.extend(warnings)
+        # numbers a double changed before the check sees them (1e-400 reads as 0.0)
+        staged.errors += inexact_numbers(con, source, schema, county, staged.places)
         return staged
     if source.format == "csv":
         return _stage_csv(con, source, schema, county, scratch)

@@ -1,7 +1,10 @@
 """Household values refused beyond their type: numbers too large, unusable ids.
 
 A value can have its field's type and still not be one the rules can take: a number
-past what its kind holds (10^16 yuan for money; ``large``, E614), and an id
+past what its kind holds (10^16 yuan for money; ``large``, E614), a number with more
+decimals than its kind keeps (``12.345`` yuan, ``1e-400``: ``decimals``, E603; nothing
+is rounded away), a JSON number with more digits than the binary floating point
+DuckDB reads it through holds (``precision``, E603, ``households_numbers``), and an id
 (``household_id``, ``person_id``, ``event.person_id``) with an invisible control
 character (``control``, E603) or longer than ``MAX_ID_LENGTH`` (``long``, E603): it
 would be echoed into every decision, CSV output and trace. ``id_arms`` gives the
@@ -25,7 +28,7 @@ IDS = frozenset(
     }
 )
 MAX_ID_LENGTH = 100
-KINDS = frozenset({"large", "control", "long"})
+KINDS = frozenset({"large", "decimals", "precision", "control", "long"})
 # C0 and C1 control characters (tab and line breaks included), the line and paragraph
 # separators, the interlinear annotation marks and Unicode's default-ignorable code
 # points (the soft hyphen, zero-width spaces and joiners, marks and isolates of
@@ -42,6 +45,8 @@ _HIDDEN = (
 _CONTROLS = "[" + "".join(f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in _HIDDEN) + "]"
 _SHOWN = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _HIDDEN) + "]")
 _KIND_NAMES = {Kind.MONEY: "金额", Kind.NUMBER: "数值", Kind.INTEGER: "整数"}
+_EXAMPLES = {Kind.MONEY: "1402.50", Kind.NUMBER: "85.5", Kind.INTEGER: "2"}
+_EXAMPLES[Kind.PERCENT] = "0.35"
 
 
 def id_arms(family: Family, raw: str, column: Column) -> list[Arm]:
@@ -75,6 +80,8 @@ def value_diagnostic(
             hint=f"{name}最多 {18 - SCALES[column.dtype.kind]} 位整数；"
             "核对是否多写了数字或写错了单位",
         )
+    if kind in ("decimals", "precision"):
+        return _inexact(kind, column, label, where, shown)
     if kind == "control":
         return make(
             "E603",
@@ -91,6 +98,35 @@ def value_diagnostic(
         found=shown,
         expected=f"不超过 {MAX_ID_LENGTH} 个字符的编号，如 H001",
         hint="编号只用于在一个文件内区分家庭和成员；核对这一列是否填入了别的内容",
+    )
+
+
+def _inexact(
+    kind: str, column: Column, label: str, where: Location, shown: str
+) -> Diagnostic:
+    """E603 for a number its field cannot hold as written: more decimals than the
+    kind keeps, or (a JSON number) more digits than a double holds."""
+    dtype = column.dtype.kind
+    name, example = _KIND_NAMES.get(dtype, "百分比（小数，0.35 即 35%）"), _EXAMPLES[dtype]
+    places = f"最多 {SCALES[dtype]} 位小数的" if SCALES[dtype] else "不带小数的"
+    if kind == "decimals":
+        return make(
+            "E603",
+            f"{label}的小数位数超过{name}能准确保存的 {SCALES[dtype]} 位",
+            where,
+            found=shown,
+            expected=f"{places}{name}，如 {example}",
+            hint="取值按原样准确读入，不做四舍五入（舍去的位数会改变认定结果）；"
+            "核对是否多写了数字，或在原系统中先按约定的小数位数取整后重新导出",
+        )
+    return make(
+        "E603",
+        f"{label}的数字位数超过 JSON 数字能准确保存的位数",
+        where,
+        found=shown,
+        expected=f"写成字符串的{places}{name}，如 \"{example}\"",
+        hint="JSON 中不带引号的数字按二进制浮点数读取，只能准确保存 15 位有效数字，"
+        "多出的位数会被改动；把该值加上引号写成字符串",
     )
 
 

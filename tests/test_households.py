@@ -499,11 +499,11 @@ def _one(**changes: Any) -> dict[str, Any]:
 _DELETE = object()
 JSON_PROBLEMS = [
     ("money-too-precise", _one(assets__money=1402.505), "E603",
-     "第2行 $.assets.money", "「1402.505」；应为金额，如 1402.50"),
+     "第2行 $.assets.money", "「1402.505」；应为最多 2 位小数的金额，如 1402.50"),
     ("money-with-unit", _one(assets__money="1402元"), "E603",
      "第2行 $.assets.money", "类型不对"),
     ("integer-with-decimals", _one(assets__vehicles=1.5), "E603",
-     "第2行 $.assets.vehicles", "应为整数"),
+     "第2行 $.assets.vehicles", "应为不带小数的整数"),
     ("percent-too-precise", _one(assets__share=0.1234567), "E603",
      "第2行 $.assets.share", "百分比"),
     ("boolean-word", _one(members__1__lives_in_household="maybe"), "E603",

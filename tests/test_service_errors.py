@@ -291,7 +291,7 @@ CASES = [
         422,
         "E603",
         "$.households[0].assets.money",
-        "类型不对",
+        "小数位数超过金额能准确保存的 2 位",
     ),
     (
         "money-exponent-text",
