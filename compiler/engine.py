@@ -129,6 +129,8 @@ def open_project(
     cache = BindCache()
     for code in codes:
         if code not in tables.counties:
+            if not Path(root).is_dir():
+                continue  # no tables at all: E001 says it
             report.error(
                 "E606",
                 f"未知的县（市、区）代码「{code}」",

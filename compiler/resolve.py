@@ -55,6 +55,8 @@ def load_tables(root: str | Path, report: Report) -> Tables:
     """Read the province, city and county workbooks under ``root``."""
     root = Path(root)
     province_path = _province_path(root, report)
+    if not province_path.exists():  # said once (E001), not again by the reader
+        return Tables(root, Workbook(str(province_path), "330000", "浙江省", WorkbookKind.PROVINCE))
     province = load_workbook(province_path, WorkbookKind.PROVINCE, report)
     _check_unique(province, report)
     _type_standards(province, {}, report)
@@ -102,9 +104,10 @@ def declared_fields(root: str | Path) -> dict[str, Field]:
     unless it declares no field because it could not be read at all (E001 and the like).
     """
     report = Report()
-    province = load_workbook(
-        _province_path(Path(root), report), WorkbookKind.PROVINCE, report
-    )
+    path = _province_path(Path(root), report)
+    if not path.exists():
+        raise ValidationFailed(report.errors)
+    province = load_workbook(path, WorkbookKind.PROVINCE, report)
     if not province.fields and report.has_errors:
         raise ValidationFailed(report.errors)
     return {f.id: f for f in province.fields}
@@ -150,6 +153,15 @@ def _check_recognised(workbook: Workbook, report: Report) -> None:
 
 def _province_path(root: Path, report: Report) -> Path:
     folder = root / "province"
+    if not root.is_dir():
+        report.error(
+            "E001",
+            f"找不到决策表文件夹「{root}」",
+            Location(str(root)),
+            expected="放有 province/、counties/ 等子文件夹的决策表文件夹，如 tables",
+            hint="检查路径是否写对；在项目文件夹中运行时可省略（默认 tables）",
+        )
+        return folder
     if not folder.exists():
         report.error(
             "E001",

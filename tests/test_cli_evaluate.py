@@ -248,7 +248,8 @@ def test_a_tables_folder_that_is_not_there_is_e001_before_the_households(tmp_pat
     assert main(["evaluate", "--tables", str(tmp_path / "nowhere"), "--households",
                  str(source), "--as-of", "2025-06-01"]) == 1
     err = capsys.readouterr().err
-    assert "E001 找不到省级工作簿" in err and "E606" not in err
+    # one E001 naming the folder, not three diagnostics for one mistyped path (helper-58)
+    assert "E001 找不到决策表文件夹" in err and err.count("E001") == 1 and "E606" not in err
 
 
 def test_a_column_that_is_no_field_is_named_in_a_warning(tmp_path, capsys):

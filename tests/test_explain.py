@@ -256,7 +256,7 @@ def test_a_tables_folder_that_is_not_there_is_e001(tmp_path, capsys):
     code = main(["explain", "S001", "--households", str(samples), "--tables",
                  str(tmp_path / "nowhere"), "--as-of", "2025-06-01"])
     err = capsys.readouterr().err
-    assert code == 1 and "E001 找不到省级工作簿" in err and "E606" not in err
+    assert code == 1 and "E001 找不到决策表文件夹" in err and err.count("E001") == 1 and "E606" not in err
 
 
 def test_county_restricts_the_household_explained_as_evaluate_does(smoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
