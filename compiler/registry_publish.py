@@ -368,7 +368,25 @@ def withdraw(
     target = store.get(county, number)
     # what would be in force on its date had it never been published: a version
     # published after it with an earlier date counts too (it was in force up to then)
-    others = [v for v in store.versions(county) if v.number != number]
+    versions = store.versions(county)
+    winner = in_force(versions, target.effective_from)
+    if winner is not None and winner.number != number:
+        # a version of the same date with a higher number (a withdrawal of it, too)
+        # took its place from the start: withdrawing it would change no decision
+        why = (
+            f"第 {number} 版已被第 {winner.number} 版撤回"
+            if winner.withdraws == number
+            else f"第 {number} 版从未生效：同日（{target.effective_from}）生效的第 {winner.number} 版取代了它"
+        )
+        raise RegistryError(
+            make(
+                "E704",
+                f"{why}，撤回不会改变任何决策",
+                found=target.label,
+                hint=f"要改变 {target.effective_from} 起的决策，请撤回第 {winner.number} 版或发布新版本",
+            )
+        )
+    others = [v for v in versions if v.number != number]
     restored = in_force(others, target.effective_from)
     if restored is not None:
         restored.checked()  # its content is republished under a fresh hash

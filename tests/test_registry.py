@@ -517,6 +517,25 @@ def test_the_first_version_cannot_be_withdrawn(tables, registry):
     assert caught.value.diagnostics[0].code == "E704"
 
 
+def test_a_version_never_in_force_or_already_withdrawn_is_not_withdrawn_again(tables, registry):
+    """v3 from v2's date takes v2's place from the start: withdrawing v2 published a
+    version that changed nothing (helper-57). Nor is a withdrawn version withdrawn
+    again. Nothing is written either time."""
+    two_versions(tables, registry)
+    set_county_standards(tables, [["dibao_standard", "1350", "2025-01-01", None, "杭民发"]])
+    second = Registry(registry).get(COUNTY, 2)
+    publish(tables, COUNTY, second.effective_from, "同日更正", "王五", 2, registry)
+    with pytest.raises(RegistryError) as caught:
+        withdraw(registry, COUNTY, 2, "", "李四", base=3)
+    said = caught.value.diagnostics[0]
+    assert said.code == "E704" and f"第 2 版从未生效：同日（{second.effective_from}）生效的第 3 版取代了它" in said.message
+    withdraw(registry, COUNTY, 3, "暂缓", "李四", base=3)
+    with pytest.raises(RegistryError) as caught:
+        withdraw(registry, COUNTY, 3, "", "李四", base=4)
+    assert "第 3 版已被第 4 版撤回，撤回不会改变任何决策" in caught.value.diagnostics[0].message
+    assert [v.number for v in Registry(registry).versions(COUNTY)] == [1, 2, 3, 4]
+
+
 # ---------------------------------------------------------------- verification
 
 
