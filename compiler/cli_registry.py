@@ -338,10 +338,12 @@ def _history(args: argparse.Namespace) -> int:
 
     store = registry(args)
     versions = store.history(args.county)
+    # a version changed after publishing is listed as such, not as any other (helper-57)
+    changed = {v.number for v in versions if v.computed_hash() != v.hash}
     if args.format == "json":
-        records = [_version_record(v) for v in versions]
+        records = [{**_version_record(v), "intact": v.number not in changed} for v in versions]
         print(json.dumps(records, ensure_ascii=False, indent=2, default=str))
-        return 0
+        return 1 if changed else 0
     if not versions:
         _known_county(args.county, args.tables)
         print(f"{args.county} 还没有已发布的版本（决策使用工作副本）")
@@ -358,7 +360,9 @@ def _history(args: argparse.Namespace) -> int:
             f"  {v.hash[:12]}  {mark}".rstrip()
         )
         print(f"      {v.note}")
-    return 0
+        if v.number in changed:
+            print("      ⚠ 发布后被改动过（E703），不能使用；运行 jiuzhu verify 查看详情")
+    return 1 if changed else 0
 
 
 def _version_record(version: Any) -> dict[str, Any]:

@@ -798,6 +798,23 @@ def test_verify_exits_1_on_tampering_and_checks_a_recorded_head(
     assert code == 1 and "E703" in err
 
 
+def test_history_marks_a_version_changed_after_publishing(tables, registry, capsys):
+    """history listed an edited version as any other, exit 0 (helper-57): it is marked,
+    in text and JSON, and the exit status is 1."""
+    two_versions(tables, registry)
+    common = ["--county", COUNTY, "--tables", str(tables), "--registry", str(registry)]
+    code, out, _ = run(capsys, "history", *common)
+    assert code == 0 and "发布后被改动过" not in out
+    con = duckdb.connect(str(registry))
+    con.execute(TAMPERING["edited standard"])
+    con.close()
+    code, out, _ = run(capsys, "history", *common)
+    first, second = out.split("第 2 版")
+    assert code == 1 and "发布后被改动过（E703）" in first and "发布后被改动过" not in second
+    code, out, _ = run(capsys, "history", "--format", "json", *common)
+    assert code == 1 and [r["intact"] for r in json.loads(out)] == [False, True]
+
+
 def test_the_registry_may_not_live_inside_the_tables_folder(tables, capsys):
     code, _, err = run(
         capsys,
