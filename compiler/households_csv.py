@@ -49,6 +49,7 @@ def read_csv_file(
             f"DELETE FROM {table} WHERE rowid IN "
             f"(SELECT rowid FROM {table} WHERE COLUMNS(*) IS NULL)"
         )
+        _refuse_header_skipped(con, path, shown)
         names = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
         if _renamed(names):
             _refuse_repeated_header(con, path, shown)
@@ -57,6 +58,20 @@ def read_csv_file(
     except READ_ERRORS as error:
         logger.info("DuckDB 无法读取 %s：%s", shown, first_line(error))
         raise _why_unreadable(path, shown) from None
+
+
+def _refuse_header_skipped(con: duckdb.DuckDBPyConnection, path: Path, shown: Path) -> None:
+    """DuckDB takes a row wider than the header for the header, skipping the lines
+    above it as titles: three false E604 (no person_id column) quoting a data row
+    (helper-57). A skipped line of more than one cell is no title but the header: the
+    file is ragged, and ``_why_unreadable`` names the row."""
+    skipped = int(con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)}).fetchall()[0][0])
+    if not skipped:
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        above = list(itertools.islice(csv.reader(handle), skipped))
+    if any(sum(1 for cell in row if cell.strip()) > 1 for row in above):
+        raise _why_unreadable(path, shown)
 
 
 def _renamed(names: list[str]) -> bool:

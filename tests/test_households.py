@@ -929,6 +929,25 @@ def test_csv_with_a_row_narrower_than_the_header_is_e605_at_its_line(
     assert f"这一行有 2 列，表头有 {width} 列" in message and "sniffing" not in message
 
 
+@pytest.mark.parametrize("rows", [["H2,P1,head,1980-01-01,5000"],
+                                  ["H2,P1,head,1980-01-01", "H2,P2,child,2010-01-01,5000"]])
+def test_csv_with_a_row_wider_than_the_header_is_e605_at_its_line(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, rows: list[str]
+) -> None:
+    """DuckDB took the wider row for the header and the lines above for titles: three
+    false E604 (no person_id column) quoting the data row (helper-57)."""
+    (tmp_path / "households.csv").write_text("household_id,county_code\nH2,330106\n", encoding="utf-8")
+    lines = ["household_id,person_id,relation,birth_date", *rows]
+    (tmp_path / "members.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    [(code, cell, message)] = _diagnostics(
+        lambda: load_households(con, tmp_path / "households.csv", FIELDS)
+    )
+
+    assert (code, cell) == ("E605", f"第{len(rows) + 1}行")
+    assert "这一行有 5 列，表头有 4 列" in message
+
+
 def _members_header(
     folder: Path, change: Callable[[list[str]], list[str]], extra: str = ""
 ) -> list[str]:
