@@ -5,22 +5,51 @@ Parquet files (``<stem>households.parquet``, ``members``, ``events``) or one Duc
 with the tables households, members and events; column names are the field ids of the
 contract. Every value is drawn from a hash of (seed, row number, purpose), so the output
 is the same for a seed whatever the thread count. The distributions are plausible, not
-estimates: lognormal incomes with a county-specific median, household sizes of one to
-six, ages over the whole life span, a few percent with disabilities, low assets for most
-and high for some, current groups and monitoring history and events for a share — enough
-that every group and every table of the rulebook is exercised.
+estimates: lognormal wages with a county-specific median, household sizes of one to
+six, a few percent with disabilities, low assets for most and high for some, current
+groups and monitoring history and events for a share — enough that every group and
+every table of the rulebook is exercised.
+
+A household is drawn as a family, not as independent people. The household row fixes
+its composition (head, at most one spouse, children, grandchildren, the head's parents,
+a sibling or other relative) and the ages that anchor it (the head's, the spouse's, the
+eldest child's, the parents'); each member's age is drawn around the anchor of its
+relation, and what a person does follows from the age: school by age, work from 16,
+pensions from 60; a household spends on education only with a member at school, on
+rehabilitation only with a disabled member. Ages are whole years on
+``REFERENCE_DATE`` (nobody is born later):
+
+==============  ============================================================
+head            18 to 94 living alone, 22 to 89 otherwise
+spouse          the head's age within 8 years, at least 20
+child           the eldest born when the younger of head and spouse was 18
+                to 35, the others within 8 years after
+grandchild      at least 20 years younger than the eldest child (so younger
+                than every child), and 38 than the head
+parent          19 to 38 years older than a head of 62 or less, at most 100
+sibling, other  the head's age within 12 years; any age from 1 to 89
+==============  ============================================================
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from compiler.diagnostics import make
 from compiler.errors import InputError
+
+REFERENCE_DATE = date(2025, 1, 1)  # ages are drawn as whole years on this day
+SLOTS = range(6)  # a household has one to six members, drawn in its row, slot by slot
+RELATIONS = ("head", "spouse", "child", "grandchild", "parent", "sibling", "other")
+STAGES = ("preschool", "primary", "junior", "senior", "secondary_vocational",
+          "higher_vocational", "undergraduate", "postgraduate")
+DISABILITIES = ("physical", "intellectual", "mental", "visual", "hearing", "speech",
+                "multiple")
 
 
 @dataclass
@@ -33,18 +62,174 @@ class SynthResult:
 
 
 def _u(seed: int, purpose: int, key: str) -> str:
-    """A uniform number in [0, 1) from a hash of the seed, a purpose and a row key."""
-    return f"((hash({seed}, {purpose}, {key}) % 1000000007) / 1000000007.0)"
+    """A uniform number in [0, 1) from a hash of the seed, a purpose and a row key:
+    the top 53 bits (as many as a double holds, so never 1) of that hash hashed again.
+    DuckDB combines a hash of several values by a final XOR with the last one's, so
+    two purposes' hashes of one key differ by a constant, their top bits alike."""
+    top = f"hash(hash({seed}, {purpose}, {key})) >> 11"
+    return f"(CAST({top} AS DOUBLE) * {2.0**-53!r})"
+
+
+def _m(seed: int, purpose: int, key: str) -> str:
+    """A member's uniform number: its purposes are numbered from 100, so that a
+    member's key (the household's row times 8, plus its place) never draws the same
+    number as a household row of that key."""
+    return _u(seed, 100 + purpose, key)
+
+
+def _member_key(k: str) -> str:
+    """A member's row key from its 0-based place ``k`` in its household."""
+    return f"CAST(_hh_index * 8 + {k} AS BIGINT)"
+
+
+def _relation(k: int) -> str:
+    """The index in RELATIONS of the relation of the member in slot ``k``: head,
+    spouse, children, grandchildren, parents, then the sibling or other relative."""
+    return f"""CASE WHEN {k} = 0 THEN 0 WHEN {k} <= x_spouses THEN 1
+       WHEN {k} <= x_spouses + x_children THEN 2
+       WHEN {k} <= x_spouses + x_children + x_grandchildren THEN 3
+       WHEN {k} <= x_spouses + x_children + x_grandchildren + x_parents THEN 4
+       WHEN x_extra_is_sibling THEN 5 ELSE 6 END"""
+
+
+def _age(seed: int, k: int) -> str:
+    """The age of the member in slot ``k``, around the household's anchor for its
+    relation (the table in the module docstring); NULL for an empty slot."""
+    u = _m(seed, 40, _member_key(str(k)))
+    r = f"x_relation_{k}"
+    return f"""CAST(CASE WHEN {r} IS NULL THEN NULL
+       WHEN {r} = 0 THEN x_head_age
+       WHEN {r} = 1 THEN x_spouse_age
+       WHEN {r} = 2 THEN x_eldest_child - CASE WHEN {k} = x_spouses + 1 THEN 0
+                   ELSE floor({u} * (least(8, x_eldest_child) + 1)) END
+       WHEN {r} = 3 THEN floor({u} * (least(x_eldest_child - 20, 20) + 1))
+       WHEN {r} = 4 THEN least(100, x_parent_age - 3 + floor({u} * 7))
+       WHEN {r} = 5 THEN greatest(1, x_head_age - 12 + floor({u} * 25))
+       ELSE 1 + floor({u} * 89) END AS SMALLINT)"""
+
+
+def _stage(seed: int, k: int) -> str:
+    """The stage (1-based index in STAGES) the member in slot ``k`` studies at, or
+    NULL (also for an empty slot, whose age is NULL): preschool from 3, primary 6-11,
+    junior 12-14, senior or secondary vocational 15-18, college 18-22, postgraduate
+    22-27 (ages on REFERENCE_DATE, so a year either side of a cut-off)."""
+    age, v = f"x_age_{k}", _m(seed, 51, _member_key(str(k)))
+    return f"""CAST(CASE
+  WHEN {age} IS NULL OR {age} > 27 OR {age} < 3 THEN NULL  -- most slots: first
+  WHEN {age} <= 5 THEN CASE WHEN {v} < 0.9 THEN 1 END
+  WHEN {age} BETWEEN 6 AND 11 THEN 2
+  WHEN {age} BETWEEN 12 AND 14 THEN 3
+  WHEN {age} BETWEEN 15 AND 17 THEN CASE WHEN {v} < 0.55 THEN 4
+       WHEN {v} < 0.92 THEN 5 END
+  WHEN {age} = 18 THEN CASE WHEN {v} < 0.12 THEN 4 WHEN {v} < 0.2 THEN 5
+       WHEN {v} < 0.4 THEN 6 WHEN {v} < 0.6 THEN 7 END
+  WHEN {age} BETWEEN 19 AND 21 THEN CASE WHEN {v} < 0.15 AND {age} < 21 THEN 6
+       WHEN {v} < 0.5 THEN 7 END
+  WHEN {age} = 22 THEN CASE WHEN {v} < 0.2 THEN 7 WHEN {v} < 0.3 THEN 8 END
+  WHEN {age} BETWEEN 23 AND 27 THEN CASE WHEN {v} < 0.08 THEN 8 END
+END AS TINYINT)"""
+
+
+def _disabled(seed: int, k: int) -> str:
+    """Whether the member in slot ``k`` has a disability, more often with age (NULL
+    for an empty slot)."""
+    age = f"x_age_{k}"
+    v = _m(seed, 46, _member_key(str(k)))
+    return f"""CASE WHEN {age} IS NULL THEN NULL WHEN {age} < 16 THEN {v} < 0.015
+       WHEN {age} < 60 THEN {v} < 0.04 ELSE {v} < 0.1 END"""
 
 
 def _households_sql(n: int, seed: int, counties: list[str]) -> str:
+    """Households, then their working ``x_`` columns: composition, anchor ages, the
+    county's income level and, slot by slot, each member's age, stage of study and
+    disability, so that the household's spending follows its members."""
+    u = lambda p: _u(seed, p, "_hh_index")
+    slots = lambda f: ", ".join(f(k) for k in SLOTS)
+    ages = slots(lambda k: f"x_age_{k}")
+    studying = slots(lambda k: f"x_stage_{k}")
+    disabled = slots(lambda k: f"x_disabled_{k}")
+    return f"""
+SELECT household_id, county_code, COLUMNS('^assets\\.'),
+  -- a few thousand yuan for most; up to 33,000 for some, more often with the old
+  CAST(CASE WHEN CASE WHEN greatest({ages}) >= 60 THEN {u(12)} < 0.45
+                      ELSE {u(12)} < 0.65 END
+            THEN {u(13)} * 3000 ELSE exp(7 + 3.4 * {u(14)}) END AS DECIMAL(18,2))
+    AS "expenses.medical",
+  CAST(CASE WHEN greatest({studying}) > 0 THEN 1000 + {u(15)} * 15000 ELSE 0 END
+       AS DECIMAL(18,2)) AS "expenses.education",
+  CAST(CASE WHEN greatest({disabled}) AND {u(16)} < 0.8 THEN {u(17)} * 20000 ELSE 0 END
+       AS DECIMAL(18,2)) AS "expenses.disability",
+  COLUMNS('^(current|history)\\.'), _hh_index,
+  -- what the member rows read: the size, hukou, income level and the slots
+  x_size, x_rural, x_income_mu, COLUMNS('^x_(relation|age|stage|disabled)_')
+FROM (
+  SELECT *,
+    {slots(lambda k: f"{_stage(seed, k)} AS x_stage_{k}")},
+    {slots(lambda k: f"{_disabled(seed, k)} AS x_disabled_{k}")}
+  FROM (
+    SELECT *, {slots(lambda k: f"{_age(seed, k)} AS x_age_{k}")}
+    FROM (
+      SELECT *, {slots(lambda k: f"CASE WHEN x_size > {k} THEN {_relation(k)} END"
+                                 f" AS x_relation_{k}")}
+      FROM ({_families_sql(n, seed, counties)})
+    )
+  )
+)
+"""
+
+
+def _families_sql(n: int, seed: int, counties: list[str]) -> str:
+    """Each household's composition and anchor ages, decided in turn (a layer each:
+    a column used by the next step is computed once)."""
+    u = lambda p: _u(seed, p, "_hh_index")
+    return f"""
+SELECT * EXCLUDE (x_younger, x_extra),
+  CAST(x_others - x_parents - x_grandchildren - x_extra AS TINYINT) AS x_children
+FROM (
+  SELECT *,
+    CAST(x_others - x_parents - x_grandchildren > 0 AND {u(43)} < 0.08 AS TINYINT)
+      AS x_extra,
+    {u(44)} < 0.7 AS x_extra_is_sibling  -- else another relative
+  FROM (
+    SELECT *,
+      CAST(CASE WHEN x_eldest_child >= 20 AND {u(41)} < 0.35
+                THEN least(x_others - x_parents, 1 + CAST({u(42)} < 0.4 AS TINYINT))
+                ELSE 0 END AS TINYINT) AS x_grandchildren
+    FROM (
+      SELECT * EXCLUDE (x_spouse_gap),
+        -- the eldest child was born when the younger of the couple was 18 to 35
+        CAST(x_younger - 18 - floor({u(37)} * (least(17, x_younger - 18) + 1))
+             AS SMALLINT) AS x_eldest_child,
+        CAST(x_head_age + 22 + floor({u(38)} * 14) AS SMALLINT) AS x_parent_age,
+        CAST(CASE WHEN x_head_age <= 62 AND {u(39)} < 0.3
+                  THEN least(x_others, 1 + CAST({u(40)} < 0.5 AS TINYINT))
+                  ELSE 0 END AS TINYINT) AS x_parents
+      FROM (
+        SELECT *,
+          CAST(CASE WHEN x_spouses = 1
+                    THEN least(100, greatest(20, x_head_age + x_spouse_gap)) END
+               AS SMALLINT) AS x_spouse_age,
+          least(x_head_age, coalesce(x_spouse_age, x_head_age)) AS x_younger,
+          CAST(x_size - 1 - x_spouses AS TINYINT) AS x_others
+        FROM ({_draws_sql(n, seed, counties)})
+      )
+    )
+  )
+)
+"""
+
+
+def _draws_sql(n: int, seed: int, counties: list[str]) -> str:
+    """The household columns of the contract, and the first draws of its family."""
     codes = "[" + ", ".join(f"'{c}'" for c in counties if c.isdigit()) + "]"
-    u = lambda p: _u(seed, p, "i")
+    u = lambda p: _u(seed, p, "_hh_index")
     return f"""
 SELECT
   'H' || lpad(CAST(i AS VARCHAR), 9, '0') AS household_id,
+  i AS _hh_index,
   {codes}[1 + CAST(floor({u(1)} * {len(counties)}) AS BIGINT)] AS county_code,
-  CAST(CASE WHEN {u(2)} < 0.7 THEN {u(3)} * 20000 ELSE exp(9 + 2 * {u(4)}) END
+  -- at least a yuan: a few jiao beside an income read as 万元 typed as yuan (W606)
+  CAST(CASE WHEN {u(2)} < 0.7 THEN 1 + {u(3)} * 19999 ELSE exp(9 + 2 * {u(4)}) END
        AS DECIMAL(18,2)) AS "assets.money",
   CAST(CASE WHEN {u(5)} < 0.75 THEN 0 WHEN {u(5)} < 0.97 THEN 1 ELSE 2 END AS BIGINT)
     AS "assets.vehicles",
@@ -52,15 +237,11 @@ SELECT
     AS "assets.vehicle_value",
   CAST(CASE WHEN {u(7)} < 0.2 THEN 0 WHEN {u(7)} < 0.85 THEN 1 ELSE 2 END AS BIGINT)
     AS "assets.homes",
-  CAST(30 + {u(8)} * 150 AS DECIMAL(18,4)) AS "assets.floor_area_m2",
+  CAST(CASE WHEN {u(7)} < 0.2 THEN 0 ELSE 30 + {u(8)} * 150 END AS DECIMAL(18,4))
+    AS "assets.floor_area_m2",
   {u(9)} < 0.03 AS "assets.nonresidential",
   CAST(CASE WHEN {u(10)} < 0.95 THEN 0 ELSE {u(11)} * 500000 END AS DECIMAL(18,2))
     AS "assets.enterprise_capital",
-  CAST(CASE WHEN {u(12)} < 0.6 THEN {u(13)} * 3000 ELSE exp(7 + 3 * {u(14)}) END
-       AS DECIMAL(18,2)) AS "expenses.medical",
-  CAST({u(15)} * 8000 AS DECIMAL(18,2)) AS "expenses.education",
-  CAST(CASE WHEN {u(16)} < 0.9 THEN 0 ELSE {u(17)} * 20000 END AS DECIMAL(18,2))
-    AS "expenses.disability",
   CASE WHEN {u(18)} < 0.93 THEN NULL
        ELSE ['tekun', 'dibao', 'dibao', 'dibao_marginal', 'dibao_marginal',
              'rigid_expense', 'low_income_support'][1 + CAST(floor({u(19)} * 7) AS BIGINT)]
@@ -81,69 +262,123 @@ SELECT
        THEN CAST(DATE '2020-01-01' + CAST(floor({u(28)} * 2200) AS INTEGER) AS DATE)
   END AS "history.assistance_ended",
   CASE WHEN {u(29)} < 0.01 THEN '残联' END AS "history.reported_by",
-  1 + CAST(floor(CASE WHEN {u(30)} < 0.25 THEN 0 ELSE {u(31)} * 5.2 END) AS BIGINT) AS size,
-  -- the county's income level: a median between about 1,500 and 4,500 yuan a month
-  7.3 + 1.1 * ((hash({seed}, 99, county_code) % 1000) / 1000.0) AS income_mu,
-  i AS _hh_index
+  CAST(CASE WHEN {u(30)} < 0.25 THEN 1 ELSE 1 + floor({u(31)} * 5.2) END AS TINYINT)
+    AS x_size,
+  CAST(CASE WHEN x_size = 1 THEN 18 + floor(77 * {u(32)})
+            ELSE 22 + floor(68 * ({u(32)} + {u(33)}) / 2) END AS SMALLINT)
+    AS x_head_age,
+  CAST(x_size > 1 AND {u(34)} < 0.82 AS TINYINT) AS x_spouses,
+  CAST(round(({u(35)} + {u(36)} - 1) * 8) AS TINYINT) AS x_spouse_gap,
+  {u(45)} < 0.45 AS x_rural,  -- a household's members share its hukou, most of them
+  -- the county's income level: a median wage between about 1,500 and 4,500 yuan a month
+  7.3 + 1.1 * ((hash({seed}, 99, county_code) % 1000) / 1000.0) AS x_income_mu
 FROM range({n}) r(i)
 """
 
 
+def _slot(column: str) -> str:
+    """The household's ``x_<column>_<k>`` of the member row's slot ``k``."""
+    branches = " ".join(f"WHEN {k} THEN x_{column}_{k}" for k in SLOTS)
+    return f"CASE k {branches} END"
+
+
 def _members_sql(seed: int) -> str:
-    key = "(h._hh_index * 8 + k)"
-    u = lambda p: _u(seed, p, key)
+    return f"SELECT * EXCLUDE (age, _hh_index) FROM ({_people_sql(seed)})"
+
+
+def _people_sql(seed: int) -> str:
+    """Members as the contract names them, with their age and row key; what a member
+    does follows from the age its household's slot gave it."""
+    key = _member_key("_member_index")
+    u = lambda p: _m(seed, p, key)
     normal = f"sqrt(-2 * ln(1 - {u(43)})) * cos(2 * pi() * {u(44)})"
+    # a threshold per branch, not a CASE of thresholds: DuckDB folds each constant
+    working = f"""CASE WHEN student IS NOT NULL OR age < 16 OR age >= 70 THEN FALSE
+       WHEN age < 20 THEN {u(50)} < 0.5 WHEN age < 60 THEN {u(50)} < 0.88
+       WHEN age < 65 THEN {u(50)} < 0.4 ELSE {u(50)} < 0.15 END
+       -- three in ten of the severely disabled (grades 1 and 2) who would work
+       AND (coalesce(disability_grade, 3) > 2 OR {u(61)} < 0.3)"""
+    lists = lambda names: "[" + ", ".join(f"'{n}'" for n in names) + "]"
     return f"""
-SELECT
-  h.household_id,
-  h.household_id || '-' || CAST(k + 1 AS VARCHAR) AS person_id,
-  CASE WHEN k = 0 THEN 'head' WHEN k = 1 THEN 'spouse' WHEN k < 5 THEN 'child'
-       ELSE 'parent' END AS relation,
-  CAST(DATE '1935-01-01' + CAST(floor({u(40)} * 32000) AS INTEGER) AS DATE) AS birth_date,
-  {u(41)} >= 0.03 AS lives_in_household,
-  {u(41)} < 0.005 AS excluded_from_household,
-  CASE WHEN {u(42)} < 0.45 THEN 'rural' ELSE 'urban' END AS hukou,
-  {u(42)} < 0.6 AS original_rural_hukou,
-  {u(45)} < 0.05 AS public_institution_staff,
-  CASE WHEN {u(46)} < 0.05 THEN ['physical', 'intellectual', 'mental', 'visual',
-       'hearing', 'speech', 'multiple'][1 + CAST(floor({u(47)} * 7) AS BIGINT)] END
-    AS disability_kind,
-  CASE WHEN {u(46)} < 0.05 THEN 1 + CAST(floor({u(48)} * 4) AS BIGINT) END
-    AS disability_grade,
-  {u(49)} < 0.03 AS serious_illness,
-  {u(50)} < 0.55 AS employed,
-  CASE WHEN {u(51)} < 0.2 THEN ['preschool', 'primary', 'junior', 'senior',
-       'secondary_vocational', 'higher_vocational', 'undergraduate',
-       'postgraduate'][1 + CAST(floor({u(52)} * 8) AS BIGINT)] END AS student,
-  CAST(CASE WHEN {u(50)} < 0.55 THEN 12 * exp(h.income_mu + 0.8 * {normal}) ELSE 0 END
+SELECT * EXCLUDE (x_income_mu),
+  employed AND age BETWEEN 20 AND 64 AND {u(45)} < 0.1 AS public_institution_staff,
+  CAST(CASE WHEN employed THEN 12 * exp(x_income_mu + 0.8 * {normal}) ELSE 0 END
        AS DECIMAL(18,2)) AS "income.wage",
-  CAST(CASE WHEN {u(53)} < 0.1 THEN {u(54)} * 60000 ELSE 0 END AS DECIMAL(18,2))
-    AS "income.business",
-  CAST({u(55)} * 2000 AS DECIMAL(18,2)) AS "income.property",
-  CAST(CASE WHEN {u(56)} < 0.3 THEN {u(57)} * 30000 ELSE 0 END AS DECIMAL(18,2))
-    AS "income.transfer",
+  CAST(CASE WHEN age BETWEEN 18 AND 75 AND {u(53)} < 0.12 THEN {u(54)} * 60000
+            ELSE 0 END AS DECIMAL(18,2)) AS "income.business",
+  CAST(CASE WHEN age >= 18 THEN {u(55)} * 2000 ELSE 0 END AS DECIMAL(18,2))
+    AS "income.property",
+  -- from 60 a pension: most urban residents an employee's, the others the basic
+  -- resident pension; before, support from relatives for some adults
+  CAST(CASE WHEN age >= 60 AND hukou = 'urban' AND {u(56)} < 0.75
+            THEN 12 * exp(x_income_mu) * (0.5 + {u(57)})
+            WHEN age >= 60 THEN 12 * (180 + {u(57)} * 320)
+            WHEN age >= 16 AND {u(56)} < 0.15 THEN {u(57)} * 20000
+            ELSE 0 END AS DECIMAL(18,2)) AS "income.transfer",
   CAST(CASE WHEN {u(58)} < 0.1 THEN {u(59)} * 5000 ELSE 0 END AS DECIMAL(18,2))
     AS "income.excluded",
   CASE WHEN {u(60)} < 0.9 THEN TRUE WHEN {u(60)} < 0.97 THEN FALSE END
-    AS has_able_supporter,
-  k AS _member_index
-FROM jz_synth_households h, range(h.size) t(k)
+    AS has_able_supporter
+FROM (
+  SELECT household_id, person_id, relation,
+    -- born 1 to 364 days before the birthday of this age that falls on REFERENCE_DATE
+    CAST(make_date({REFERENCE_DATE.year} - age, 1, 1)
+         - CAST(1 + floor({u(49)} * 364) AS INTEGER) AS DATE) AS birth_date,
+    student,
+    -- postgraduates study away from home more often than not
+    {u(41)} >= 0.03 AND NOT coalesce(student = 'postgraduate' AND {u(62)} < 0.6, FALSE)
+      AS lives_in_household,
+    {u(41)} < 0.005 AS excluded_from_household,
+    CASE WHEN x_rural <> ({u(42)} >= 0.92) THEN 'rural' ELSE 'urban' END AS hukou,
+    hukou = 'rural' OR {u(63)} < 0.27 AS original_rural_hukou,
+    CASE WHEN disabled
+         THEN {lists(DISABILITIES)}[1 + CAST(floor({u(47)} * 7) AS BIGINT)] END
+      AS disability_kind,
+    CASE WHEN disabled THEN 1 + CAST(floor({u(48)} * 4) AS BIGINT) END
+      AS disability_grade,
+    CASE WHEN age < 40 THEN {u(64)} < 0.01 WHEN age < 60 THEN {u(64)} < 0.03
+         ELSE {u(64)} < 0.07 END AS serious_illness,
+    {working} AS employed,
+    _member_index, age, x_income_mu, _hh_index
+  FROM (
+    SELECT household_id, household_id || '-' || CAST(k + 1 AS VARCHAR) AS person_id,
+      {lists(RELATIONS)}[1 + {_slot("relation")}] AS relation,
+      {lists(STAGES)}[{_slot("stage")}] AS student,
+      {_slot("disabled")} AS disabled,
+      {_slot("age")} AS age,
+      k AS _member_index, x_rural, x_income_mu, _hh_index
+    FROM jz_synth_households h, range(h.x_size) t(k)
+  )
+)
 """
 
 
 def _events_sql(seed: int) -> str:
-    u = lambda p: _u(seed, p, "h._hh_index")
+    """An event for one household in 20, about one of its members: any of the four
+    types for working ages (16-59), a medical expense or a disability certificate for
+    the others."""
+    u = lambda p: _u(seed, p, "_hh_index")
     return f"""
-SELECT
-  h.household_id,
-  ['unemployment_registration', 'high_medical_expense', 'disability_certificate',
-   'working_age_death'][1 + CAST(floor({u(70)} * 4) AS BIGINT)] AS "event.type",
+SELECT household_id, "event.type",
   CAST(DATE '2024-10-01' + CAST(floor({u(71)} * 800) AS INTEGER) AS DATE) AS "event.date",
-  h.household_id || '-' || CAST(1 + CAST(floor({u(72)} * h.size) AS BIGINT) AS VARCHAR)
-    AS "event.person_id",
-  CAST({u(73)} * 80000 AS DECIMAL(18,2)) AS "event.amount",
+  household_id || '-' || CAST(k + 1 AS VARCHAR) AS "event.person_id",
+  CAST(CASE WHEN "event.type" = 'high_medical_expense' THEN {u(73)} * 80000 END
+       AS DECIMAL(18,2)) AS "event.amount",
   0 AS _event_index
-FROM jz_synth_households h WHERE {u(74)} < 0.05
+FROM (
+  SELECT household_id, _hh_index, k,
+    CASE WHEN {_slot("age")} BETWEEN 16 AND 59
+         THEN ['unemployment_registration', 'high_medical_expense',
+               'disability_certificate', 'working_age_death'][1 + CAST(floor(
+                 {u(70)} * 4) AS BIGINT)]
+         ELSE ['high_medical_expense', 'disability_certificate'][1 + CAST(floor(
+                 {u(70)} * 2) AS BIGINT)]
+    END AS "event.type"
+  FROM (
+    SELECT *, CAST(floor({u(72)} * x_size) AS BIGINT) AS k
+    FROM jz_synth_households WHERE {u(74)} < 0.05
+  )
+)
 """
 
 
@@ -211,13 +446,19 @@ def _synthesise(
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"CREATE TEMP TABLE jz_synth_households AS {_households_sql(households, seed, counties)}")
     relations = {
-        "households": "SELECT * EXCLUDE (size, income_mu) FROM jz_synth_households",
+        "households": "SELECT COLUMNS(lambda c: NOT starts_with(c, 'x_')) "
+        "FROM jz_synth_households",
         "members": _members_sql(seed),
         "events": _events_sql(seed),
     }
     paths = _write(con, relations, out)
-    counts = [con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0] for sql in relations.values()]  # type: ignore[index]
-    return SynthResult(counts[0], counts[1], counts[2], paths, time.perf_counter() - started)
+    # counted without drawing the members again: each household has x_size of them
+    members, events = con.execute(
+        "SELECT (SELECT sum(x_size) FROM jz_synth_households),"
+        f" (SELECT count(*) FROM ({relations['events']}))"
+    ).fetchone()  # type: ignore[misc]
+    seconds = time.perf_counter() - started
+    return SynthResult(households, int(members), events, paths, seconds)
 
 
 def sibling(path: Path, kind: str) -> Path:

@@ -412,8 +412,11 @@ def test_a_person_id_repeated_in_a_later_batch_lists_every_problem_and_writes_no
     for kind in ("households", "events"):
         shutil.copy(population.with_name(f"{kind}.parquet"), source.with_name(f"{kind}.parquet"))
     con = duckdb.connect()
-    later = con.execute(
-        f"SELECT household_id FROM read_parquet('{population}') WHERE _hh_index = 1000"
+    later = con.execute(  # the first household of two or more from the 1,000th on
+        f"SELECT household_id FROM read_parquet('{population}') h "
+        f"JOIN read_parquet('{population.with_name('members.parquet')}') m USING (household_id) "
+        "WHERE _hh_index BETWEEN 1000 AND 1019 GROUP BY household_id, _hh_index "
+        "HAVING count(*) > 1 ORDER BY _hh_index LIMIT 1"
     ).fetchone()[0]
     con.execute(
         f"COPY (SELECT * REPLACE ("
