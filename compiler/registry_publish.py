@@ -270,11 +270,15 @@ def superseded(store: Registry, version: Version) -> Diagnostic | None:
     """W701 when versions published earlier take effect after ``version``: it
     decides only until the first of them, whose content then applies again; None
     when no later-dated version exists."""
+    history = store.history(version.county_code)
+    # only versions that take effect: one withdrawn, or replaced by a same-day version
+    # with a higher number, never does (helper-58)
     later = sorted(
         (
             v
-            for v in store.history(version.county_code)
+            for v in history
             if v.effective_from > version.effective_from
+            and in_force(history, v.effective_from) is v
         ),
         key=lambda v: (v.effective_from, -v.number),
     )

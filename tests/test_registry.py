@@ -344,6 +344,17 @@ def test_a_version_dated_after_every_other_has_no_such_warning(tables, registry)
     assert superseded(store, first).code == "W701"
 
 
+def test_w701_names_only_versions_that_take_effect(tables, registry):
+    """A withdrawn version was listed among the later versions as if it would take
+    over (helper-58): only its withdrawal is."""
+    from compiler.registry_publish import superseded
+
+    first, second = two_versions(tables, registry)
+    withdraw(registry, COUNTY, 2, "暂缓", "李四", base=2)
+    warning = superseded(Registry(registry), first)
+    assert warning is not None and warning.found == f"330106@3（{second.effective_from} 起）"
+
+
 def test_publish_is_refused_when_the_tables_have_errors(tables, registry):
     set_county_standards(
         tables, [["dibao_standard", "一千三", "2025-01-01", None, "杭民发"]]
