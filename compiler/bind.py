@@ -686,8 +686,15 @@ def _order(
     except CycleError as error:
         cycle = error.args[1]
         names = " → ".join(ident for _, ident in cycle)
-        first = cycle[0]
-        owner = plan.derived.get(first[1]) if first[0] == "derived" else plan.tables.get(first[1])
+        owners = [
+            plan.derived.get(ident) if kind == "derived" else plan.tables.get(ident)
+            for kind, ident in cycle
+        ]
+        owners = [o for o in owners if o is not None]
+        # said where the county made it: its own override, not the province's row the
+        # cycle happens to start at (helper-58)
+        own = plan.rulebook.sources[0] if plan.rulebook.sources else None
+        owner = next((o for o in owners if o.location.file == own), owners[0] if owners else None)
         report.error(
             "E305",
             f"循环引用：{names}",

@@ -246,3 +246,19 @@ def test_a_county_code_that_is_not_six_digits_is_a_usage_error(command, capsys) 
         main([*command, "--county", "33010"])
     assert stopped.value.code == 2
     assert "县（市、区）代码「33010」应为六位数字，如 330106" in capsys.readouterr().err
+
+
+def test_a_cycle_a_county_override_makes_is_said_at_the_override(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """rigid_spending = rigid_spending_excess + 1 in 西湖区's 派生值 was reported at the
+    province's row of rigid_spending_excess (helper-58)."""
+    tables = tmp_path / "tables"
+    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
+    path = tables / "counties" / "330106-西湖区.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet("派生值")
+    sheet.append(["标识", "名称", "层级", "类型", "表达式", "依据"])
+    sheet.append(["rigid_spending", "刚性支出", "家庭", "money", "rigid_spending_excess + 1", "测试"])
+    book.save(path)
+    assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
+    out = capsys.readouterr().out
+    assert "330106-西湖区.xlsx:派生值!A2: E305 循环引用：" in out
