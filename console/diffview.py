@@ -126,6 +126,14 @@ def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
     left.metric("比较的家庭", impact.households)
     middle.metric("决策改变的家庭", impact.changed)
     right.metric("决策日", str(impact.as_of))
+    # households of counties whose two sides compile alike are not decided again
+    # (nothing of theirs can change): a chart of only zeros read as "no households"
+    decided = sum(comparison.totals.get("old", {}).values())
+    if not decided:
+        st.info(f"两个版本对这 {impact.households} 户的决策规则和标准完全相同，未重新决策；决策不会改变。")
+        return
+    if decided < impact.households:
+        st.caption(f"其中 {impact.households - decided} 户所在县的两个版本完全相同，未重新决策，不计入下图。")
     order = list(ui.GROUP_CN)
     sides = [f"{old_name}（{comparison.old_label}）", f"{new_name}（{comparison.new_label}）"]
     data = pd.DataFrame([

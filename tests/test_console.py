@@ -541,16 +541,21 @@ def test_a_publish_overtaken_after_the_review_says_what_to_do_here(
     assert "jiuzhu diff" not in text and "--base" not in text
 
 
-def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> None:
-    at = publish(start(ADMIN), "首次发布")
-    button(at, "确认发布").click()
-    at.run()
-    set_dibao(at, "1700")
+def compare_first_with_work(at: AppTest) -> None:
+    """On 历史与对比, compare 330106@1 with the working copy."""
     page(at, "history")
     at.selectbox(key="diff_old").set_value("330106@1")
     at.selectbox(key="diff_new").set_value("330106（我的工作副本）")
     button(at, "比较").click()
     at.run()
+
+
+def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> None:
+    at = publish(start(ADMIN), "首次发布")
+    button(at, "确认发布").click()
+    at.run()
+    set_dibao(at, "1700")
+    compare_first_with_work(at)
     assert not at.exception
     table = frames(at)
     assert "低保标准" in table and "1700" in table
@@ -561,6 +566,21 @@ def test_diff_shows_standards_and_households_that_move(env: dict[str, Path]) -> 
     # the old side first, in its colour, whatever the labels; whole households (helper-39)
     assert spec["encoding"]["color"]["scale"]["domain"][0].startswith("原来")
     assert spec["encoding"]["y"]["axis"]["format"] == "d"
+
+
+def test_a_diff_of_versions_that_decide_alike_says_so_not_a_chart_of_zeros(
+    env: dict[str, Path],
+) -> None:
+    """Only a note changed: both sides compile alike, the households are not decided
+    again, and the chart showed 0 in every group for the 64 households compared
+    (helper-54)."""
+    at = publish(start(ADMIN), "首次发布")
+    button(at, "确认发布").click()
+    at.run()
+    compare_first_with_work(at)
+    assert not at.exception
+    assert not (at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"))
+    assert "决策规则和标准完全相同，未重新决策；决策不会改变" in shown(at)
 
 
 def test_a_diff_on_a_date_the_samples_cannot_be_decided_still_shows_the_tables(
