@@ -39,6 +39,7 @@ from compiler.engine import (
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.expr import Compare, Disjunction, Literal, Name, NullTest
 from compiler.households_check import repeated_members
+from compiler.households_plausible import implausible
 from compiler.model import CalendarDay, Kind, Level
 from compiler.output import format_of, unwritten
 from compiler.sqlgen import quote
@@ -99,6 +100,7 @@ def prepare(
     if notes is not None and present:
         notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
         notes.extend(unknown_event_types(con, [project.plan(c) for c in present]))
+        notes.extend(implausible(con, project.fields, where=Location(file=str(households))))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)
@@ -126,38 +128,74 @@ def _calendar_gaps(
 
 
 def unknown_event_types(
-    con: duckdb.DuckDBPyConnection, plans: list, events: str = "jz_events"  # type: ignore[type-arg]
+    con: duckdb.DuckDBPyConnection,
+    plans: list,  # type: ignore[type-arg]
+    events: str = "jz_events",
+    households: str = "jz_households",
 ) -> list[Diagnostic]:
-    """W602 for event types no rule of the counties' tables names: a misspelt type
-    (「unemployment_registraton」, 「失业登记」) raised no alert and said nothing. Said
-    only when every rule that tests ``event.type`` names its types (a "-" or a not()
-    accepts types no one can list). ``events``: the loaded events, or a relation of
-    some of them with the same columns (the service's, one request's)."""
-    known = set()
-    for plan in {id(p): p for p in plans}.values():
-        for table in plan.tables.values():
-            for i, column in enumerate(table.inputs):
-                if column.expr != Name("event.type"):
-                    continue
-                for rule in table.rules:
-                    named = _named_texts(rule.tests[i])
-                    if named is None:
-                        return []
-                    known |= named
+    """W602 for event types no rule of the event's county's tables names: a misspelt
+    type (「unemployment_registraton」, 「失业登记」) raised no alert and said nothing,
+    and neither did a type another county added. A county is checked only when every
+    rule of its tables that tests ``event.type`` names its types (a "-" or a not()
+    accepts types no one can list). ``events``, ``households``: the loaded input, or
+    relations of some of it with the same columns (the service's, one request's)."""
+    plans = list({id(p): p for p in plans}.values())
+    named = {p.rulebook.county_code: _types_named(p) for p in plans}
+    known = {county: types for county, types in named.items() if types}
     if not known:
         return []
+    anywhere = sorted(set().union(*known.values()))
+    counties = sorted(known)
     rows = con.execute(
-        f'SELECT "event.type", count(*), min(household_id) FROM {events}'
-        ' WHERE "event.type" IS NOT NULL AND NOT list_contains($known, "event.type")'
-        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20",
-        {"known": sorted(known)},
+        'SELECT e."event.type", CASE WHEN list_contains($anywhere, e."event.type")'
+        " THEN h.county_code END, count(*), min(e.household_id)"
+        f" FROM {events} e JOIN {households} h USING (household_id)"
+        " JOIN (SELECT unnest($counties) AS county_code, unnest($known) AS known) k"
+        " USING (county_code)"
+        ' WHERE e."event.type" IS NOT NULL AND NOT list_contains(k.known, e."event.type")'
+        " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 20",
+        {"anywhere": anywhere, "counties": counties,
+         "known": [sorted(known[c]) for c in counties]},
     ).fetchall()
+    names = {p.rulebook.county_code: p.rulebook.county_name for p in plans}
     return [
-        make("W602", f"事件类型「{kind}」没有任何决策表的规则使用，这 {n} 个事件不产生预警"
-             f"（如家庭 {household}）", found=kind, expected="决策表中的事件类型之一："
-             + "、".join(sorted(known)), hint=_event_type_hint(kind, known))
-        for kind, n, household in rows
+        _unknown_type(kind, county, names.get(county, ""), n, household,
+                      known[county] if county else set(anywhere))
+        for kind, county, n, household in rows
     ]
+
+
+def _unknown_type(
+    kind: str, county: str | None, name: str, n: int, household: str, known: set[str]
+) -> Diagnostic:
+    """W602 for one type: no table names it (``county`` None), or only other counties'."""
+    where = "没有任何决策表的规则使用"
+    hint = _event_type_hint(kind, known)
+    if county is not None:
+        where = f"在 {county} {name}的决策表中没有规则使用（其他县的决策表有）"
+        hint = (f"「{kind}」是其他县的决策表使用的事件类型；{county} 若也要对它预警，须在本县"
+                "「监测预警」表中加规则；否则核对该户的县（市、区）代码")
+    return make(
+        "W602", f"事件类型「{kind}」{where}，这 {n} 个事件不产生预警（如家庭 {household}）",
+        found=kind, expected="决策表中的事件类型之一：" + "、".join(sorted(known)),
+        hint=hint, county=county,
+    )
+
+
+def _types_named(plan) -> set[str] | None:  # type: ignore[no-untyped-def]
+    """The event types the rules of ``plan`` that test ``event.type`` name; None when
+    one of them accepts types it does not name."""
+    known: set[str] = set()
+    for table in plan.tables.values():
+        for i, column in enumerate(table.inputs):
+            if column.expr != Name("event.type"):
+                continue
+            for rule in table.rules:
+                named = _named_texts(rule.tests[i])
+                if named is None:
+                    return None
+                known |= named
+    return known
 
 
 def _event_type_hint(kind: str, known: set[str]) -> str:

@@ -29,6 +29,7 @@ from compiler.expr import (
     names_in,
     render,
 )
+from compiler.households_plausible import household_warnings
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
 from compiler.model import DType, Field, Kind, Level, Table
 from compiler.resolve import declared_fields
@@ -116,6 +117,7 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
         _conclusion(result.household.get("group")),
     ]
     lines.extend(_calendar_notes(plan, result, as_of))
+    lines.extend(f"注意：{d.render()}" for d in household_warnings(household, fields))
     for entry in result.trace:
         lines.extend(_entry_lines(plan, interpreter, result, entry))
     return "\n".join(lines)

@@ -58,6 +58,7 @@ from compiler.service_decide import (
     decisions_body,
     event_type_warnings,
     key_warnings,
+    plausibility_warnings,
 )
 from compiler.service_errors import (
     ServiceError,
@@ -254,6 +255,7 @@ def _routes(
             key_warnings, warm.project, parsed.households
         ) + calendar_warnings(warm.project, parsed.as_of, parsed.households)
         warnings += event_type_warnings(outcome, parsed.households)
+        warnings += plausibility_warnings(outcome, parsed.households)
         body = await anyio.to_thread.run_sync(
             decisions_body, warm.labels, parsed.as_of, outcome, warnings
         )

@@ -40,6 +40,7 @@ from compiler.evaluate import (
 )
 from compiler.households_keys import shape, undeclared, warning
 from compiler.households_model import LISTS, input_columns
+from compiler.households_plausible import implausible
 from compiler.model import Kind, Level
 from compiler.output import decision_records
 from compiler.service_errors import (
@@ -64,7 +65,8 @@ from compiler.sqlgen import string
 class Decided(list[dict[str, Any]]):
     """One request's decisions, in its households' order, and the warnings its run
     gave about its households that only the loaded input can tell (W602: an event
-    type no rule names, as ``jiuzhu evaluate`` warns of it)."""
+    type no rule names; W603-W606: implausible values; as ``jiuzhu evaluate`` warns
+    of them)."""
 
     def __init__(self, records: list[dict[str, Any]], warnings: list[Diagnostic]) -> None:
         super().__init__(records)
@@ -145,7 +147,11 @@ class Evaluator:
                     raise _with_large_amounts(con, warm.project, failure) from None
                 records = decision_records(con, _in_input_order(relation))
                 plans = [warm.project.plan(c) for c in present]
-                noted = [_event_types(con, plans, k, len(parts)) for k in range(len(parts))]
+                noted = [
+                    _event_types(con, plans, k, len(parts))
+                    + _implausible(con, warm.project, k, len(parts))
+                    for k in range(len(parts))
+                ]
             except duckdb.Error as error:
                 self._discard()
                 raised = contract_error(error) or _engine_error(error)
@@ -167,15 +173,33 @@ def _event_types(
     con: duckdb.DuckDBPyConnection, plans: list[Any], part: int, parts: int
 ) -> list[Diagnostic]:
     """W602 for the events of one part of a run (``unknown_event_types`` over the
-    events whose household ids carry the part's prefix ``k~``, which is taken off)."""
+    events and households whose ids carry the part's prefix ``k~``, taken off)."""
     if parts == 1:
         return unknown_event_types(con, plans)
-    prefix = string(f"{part}~")
-    events = (
-        f'(SELECT "event.type", substr(household_id, length({prefix}) + 1) AS household_id'
-        f" FROM jz_events WHERE starts_with(household_id, {prefix}))"
+    return unknown_event_types(
+        con, plans, _part_of("jz_events", part), _part_of("jz_households", part)
     )
-    return unknown_event_types(con, plans, events)
+
+
+def _implausible(
+    con: duckdb.DuckDBPyConnection, project: Project, part: int, parts: int
+) -> list[Diagnostic]:
+    """W603-W606 for the households of one part of a run, as for W602."""
+    if parts == 1:
+        return implausible(con, project.fields)
+    return implausible(
+        con, project.fields, _part_of("jz_households", part), _part_of("jz_members", part)
+    )
+
+
+def _part_of(relation: str, part: int) -> str:
+    """The rows of ``relation`` whose household ids carry the prefix ``part~``, with
+    the prefix taken off."""
+    prefix = string(f"{part}~")
+    return (
+        f"(SELECT * REPLACE (substr(household_id, length({prefix}) + 1) AS household_id)"
+        f" FROM {relation} WHERE starts_with(household_id, {prefix}))"
+    )
 
 
 def _engine_error(error: duckdb.Error) -> InputError | None:
@@ -458,13 +482,16 @@ def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]
 
 def event_type_warnings(outcome: Outcome, households: list[Any]) -> list[dict[str, Any]]:
     """The W602 warnings of a request's run, each at the path of the first event of
-    its type in the request (``$.households[0].events[1].type``)."""
+    its type in the request (``$.households[0].events[1].type``), in a household of
+    the county it names, if it names one."""
     items = []
-    for diagnostic in outcome.warnings if isinstance(outcome, Decided) else []:
+    for diagnostic in _run_warnings(outcome, "W602"):
+        county = diagnostic.extra.get("county")
         path = next(
             (
                 f"$.households[{i}].events[{j}].type"
                 for i, household in enumerate(households)
+                if county is None or _county_of(household) == county
                 for j, event in enumerate(_events_of(household))
                 if isinstance(event, dict) and event.get("type") == diagnostic.found
             ),
@@ -473,6 +500,57 @@ def event_type_warnings(outcome: Outcome, households: list[Any]) -> list[dict[st
         placed = with_location(diagnostic, Location(cell=path)) if path else diagnostic
         items.append(error_item(placed))
     return items
+
+
+def plausibility_warnings(outcome: Outcome, households: list[Any]) -> list[dict[str, Any]]:
+    """The W603-W606 warnings of a request's run, each at the path of the value it is
+    about (``$.households[0].members[2].birth_date``; ``members`` for a household
+    without a head)."""
+    items = []
+    for diagnostic in _run_warnings(outcome, "W603", "W604", "W605", "W606"):
+        path = _value_path(households, diagnostic.extra)
+        placed = with_location(diagnostic, Location(cell=path)) if path else diagnostic
+        items.append(error_item(placed))
+    return items
+
+
+def _run_warnings(outcome: Outcome, *codes: str) -> list[Diagnostic]:
+    warnings = outcome.warnings if isinstance(outcome, Decided) else []
+    return [d for d in warnings if d.code in codes]
+
+
+def _value_path(households: list[Any], named: dict[str, Any]) -> str | None:
+    """The JSON path of the field ``named["field"]`` of the household and member (if
+    any) ``named`` names; None when the request has no such household."""
+    found = next(
+        (
+            (i, h)
+            for i, h in enumerate(households)
+            if isinstance(h, dict) and _id_text(h.get("household_id")) == named.get("household")
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    i, household = found
+    field = str(named.get("field"))
+    person = named.get("person")
+    if person is None:
+        return f"$.households[{i}].{'members' if field == 'relation' else field}"
+    members = household.get("members")
+    j = next(
+        (
+            j
+            for j, member in enumerate(members if isinstance(members, list) else [])
+            if isinstance(member, dict) and _id_text(member.get("person_id")) == person
+        ),
+        None,
+    )
+    return f"$.households[{i}].members[{j}].{field}" if j is not None else None
+
+
+def _county_of(household: object) -> str | None:
+    return _id_text(household.get("county_code")) if isinstance(household, dict) else None
 
 
 def _events_of(household: object) -> list[Any]:
@@ -486,7 +564,10 @@ def calendar_warnings(
     """W403 when the decision date's year, or a year the working-day counts of events
     on or before it may run into, has no holiday schedule in the calendar (counted
     Monday to Friday): the first event of each such year is named at its path."""
-    items = [error_item(d) for d in project.report.items if d.code == "W403"]
+    # once for the decision date's year: the working copy's 日历 and a published
+    # version's say it alike (a request got it twice, helper-58)
+    said = {d.message: d for d in project.report.items if d.code == "W403"}
+    items = [error_item(d) for d in said.values()]
     plan = next(iter(project.plans.values()), None)
     if plan is None:
         return items
@@ -601,4 +682,5 @@ __all__ = [
     "decisions_body",
     "event_type_warnings",
     "key_warnings",
+    "plausibility_warnings",
 ]

@@ -436,6 +436,16 @@ def test_a_pinned_version_written_as_a_whole_decimal_is_that_version(
     assert response.json()["decisions"][0]["version"] == "330106@1"
 
 
+def test_the_decision_dates_year_without_holidays_is_warned_once(client, tables, registry):
+    """With a version published, the working copy's 日历 and the version's both said
+    W403 for 2027, at two spellings of one place (helper-58): said once."""
+    publish_two_versions(tables, registry)
+    body = decide(client, [household("H1", "12000")], as_of="2027-03-05")
+    said = [w for w in body["warnings"] if w["code"] == "W403"]
+    assert len(said) == 1, said
+    assert "2027" in said[0]["message"]
+
+
 def test_an_event_counted_into_a_year_without_holidays_is_warned_at_its_path(client):
     """The fixture's calendar lists 2025 only: a count from late November 2025 may run
     into 2026, counted Monday to Friday, and the answer's warnings say so at the event

@@ -1,0 +1,605 @@
+"""Plausibility of household input: warnings about values that are well typed but
+unlikely, so that county staff check them before they trust the decisions.
+
+``implausible`` tests every household of the loaded input (``jz_households`` and
+``jz_members``, or relations of some of their rows with the same columns) in one DuckDB
+query, which reads the members once, and returns for each code its first ``EXAMPLES``
+cases in input order, the last saying how many more households there are. A second
+query runs the same tests over those few households alone, for the values each case
+quotes and the one member it names. A check flags a household once: of two children
+too old for their head, the eldest is named. Nothing stops the run: every household is
+decided as given.
+
+====  ===============================================================================
+W603  a household whose members state relations but none is the head (``no_head``),
+      or with two or more heads (``heads``)
+W604  two or more spouses
+W605  a relation the birth dates contradict: a child less than ``GENERATION_GAP_YEARS``
+      younger than the head, a parent younger than the head, a grandchild older
+W606  an amount that looks typed in 万元 as yuan: a yearly wage above 0 and below
+      ``WAGE_FLOOR``; money assets above 0 and below ``MONEY_FLOOR`` beside a yearly
+      income of ``MONEY_FLOOR_INCOME`` or more; a vehicle bought for above 0 and below
+      ``VEHICLE_VALUE_FLOOR``
+====  ===============================================================================
+
+A birth after the decision date is no warning: the loader refuses it (E615). The
+thresholds are the constants below; docs/diagnostics.md says why each is where it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+import duckdb
+
+from compiler.diagnostics import NOWHERE, Diagnostic, Location, make
+from compiler.households_values import quoted
+from compiler.model import Field, Level
+from compiler.sqlgen import quote, string
+
+# A parent is at least 12 years older than a child: a member registered as the head's
+# child less than 12 years younger is neither the head's child nor, in nearly every
+# household, the spouse's. Parents and grandchildren are checked for the order of the
+# births only: a step-parent may be close in age to the head.
+GENERATION_GAP_YEARS = 12
+# 万元 typed as yuan: no one's wages for a year come to less than 100 yuan, while 3.6
+# (万元) for 36,000 yuan is a slip of manual entry. A monthly figure (2,500) cannot be
+# told from a part-time yearly wage, so it is not flagged.
+WAGE_FLOOR = Decimal(100)
+# Money assets of a few jiao are common; beside a yearly income of 10,000 yuan or more
+# they are more likely 0.5 万元 than 0.50 yuan, so only that pair is flagged.
+MONEY_FLOOR = Decimal(1)
+MONEY_FLOOR_INCOME = Decimal(10000)
+# No motor vehicle is bought for less than 100 yuan: 8.5 is 85,000 yuan in 万元.
+VEHICLE_VALUE_FLOOR = Decimal(100)
+# the cases listed for each code; the last listed says how many more there are
+EXAMPLES = 5
+
+INCOMES = ("income.wage", "income.business", "income.property", "income.transfer")
+
+
+class Case(NamedTuple):
+    """One flagged household: the check that flagged it, the member it names (if
+    any), and the values involved."""
+
+    check: str
+    household: str
+    person: str | None
+    found: str | None
+    reference: str | None
+
+
+class Said(NamedTuple):
+    message: str
+    found: str
+    expected: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: its code and the field its warning points at; the test that flags a
+    household and what its case reports (the value found, the value compared with),
+    both SQL over the figures ``_tested`` keeps for each household; the member the
+    case names, an aggregate over the household's members (None for a household's
+    own checks); and how it is said."""
+
+    code: str
+    field: str
+    test: str
+    reports: tuple[str, str]
+    names: str | None
+    said: Callable[[Case, dict[str, Field]], Said]
+
+    def diagnostic(
+        self, case: Case, fields: dict[str, Field], where: Location
+    ) -> Diagnostic:
+        said = self.said(case, fields)
+        return make(
+            self.code,
+            said.message,
+            where,
+            found=said.found,
+            expected=said.expected,
+            hint=said.hint,
+            household=case.household,
+            person=case.person,
+            field=self.field,
+        )
+
+
+def implausible(
+    con: duckdb.DuckDBPyConnection,
+    fields: dict[str, Field],
+    households: str = "jz_households",
+    members: str = "jz_members",
+    where: Location = NOWHERE,
+) -> list[Diagnostic]:
+    """W603-W606 for the loaded input, up to ``EXAMPLES`` of each code, in input order.
+
+    Args:
+        con: the connection holding the input relations.
+        fields: the declared fields; a check whose field is not declared finds nothing.
+        households, members: the relations to read (a table name or a parenthesised
+            query with the columns of ``jz_households`` and ``jz_members``).
+        where: the location each warning is given (the households file).
+
+    Returns:
+        The warnings, each with ``household``, ``person`` and ``field`` in ``extra``.
+    """
+    [row] = _run(con, _query(fields, households, members)).fetchall()
+    totals = row[: len(CODES)]
+    firsts = dict(zip(CHECKS, row[len(CODES) :], strict=True))
+    listed = sorted({h for first in firsts.values() for h in first or ()})
+    details = _details(con, fields, households, members, listed)
+    said: list[Diagnostic] = []
+    for code, total in zip(CODES, totals, strict=True):
+        cases = _first_cases(code, firsts, details)
+        unlisted = total - len({c.household for c in cases})
+        for rank, case in enumerate(cases, 1):
+            diagnostic = CHECKS[case.check].diagnostic(case, fields, where)
+            if rank == len(cases) and unlisted > 0:
+                more = f"（此类共 {total} 户，另有 {unlisted} 户未列出）"
+                diagnostic = replace(diagnostic, message=diagnostic.message + more)
+            said.append(diagnostic)
+    return said
+
+
+def household_warnings(household: dict, fields: dict[str, Field]) -> list[Diagnostic]:
+    """W603-W606 for one contract-shaped household (``jiuzhu explain``): the same query
+    over the household alone, on a private in-memory connection."""
+    from compiler.engine import household_envs
+
+    env, members, _ = household_envs(household, fields)
+    ident = str(env["household_id"])
+    incomes = ", ".join(f"{quote(i)} DECIMAL(18,2)" for i in INCOMES)
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "CREATE TABLE h (household_id VARCHAR, _hh_index BIGINT,"
+            ' "assets.money" DECIMAL(18,2), "assets.vehicle_value" DECIMAL(18,2))'
+        )
+        con.execute(
+            "INSERT INTO h VALUES (?, 0, ?, ?)",
+            [ident, env.get("assets.money"), env.get("assets.vehicle_value")],
+        )
+        con.execute(
+            "CREATE TABLE m (household_id VARCHAR, _member_index BIGINT, person_id VARCHAR,"
+            f" relation VARCHAR, birth_date DATE, {incomes})"
+        )
+        rows = [
+            [
+                ident,
+                k,
+                m.get("person_id"),
+                m.get("relation"),
+                m.get("birth_date"),
+                *(m.get(i) for i in INCOMES),
+            ]
+            for k, m in enumerate(members)
+        ]
+        if rows:
+            con.executemany(
+                f"INSERT INTO m VALUES ({', '.join('?' * len(rows[0]))})", rows
+            )
+        return implausible(con, fields, "h", "m")
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- the queries
+
+
+_PARAMETERS = {
+    "gap": GENERATION_GAP_YEARS,
+    "wage_floor": WAGE_FLOOR,
+    "money_floor": MONEY_FLOOR,
+    "money_income": MONEY_FLOOR_INCOME,
+    "vehicle_floor": VEHICLE_VALUE_FLOOR,
+    "examples": EXAMPLES,
+}
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, query: str, **more: object
+) -> duckdb.DuckDBPyConnection:
+    """``query`` with the thresholds it names (DuckDB refuses a parameter not used)."""
+    given = _PARAMETERS | more
+    return con.execute(query, {k: v for k, v in given.items() if f"${k}" in query})
+
+
+def _query(fields: dict[str, Field], households: str, members: str) -> str:
+    """One row: for each code, the number of households it flags; for each check, the
+    ids of the first ``EXAMPLES`` households it flags, in input order.
+
+    The members are read once, in one aggregate by household (``_tested``); the
+    flagged households alone are joined to their input order. The aggregate keeps no
+    member ids: each string argument kept for every household (``arg_min(person_id,
+    birth_date)``, even for a relation no member states) adds about a fifth to its
+    cost, so ``_details`` names the members of the listed households.
+    """
+    totals = [
+        f"count(*) FILTER (WHERE {' OR '.join(_flag(n) for n in _checks(code))})"
+        f" AS {quote(code)}"
+        for code in CODES
+    ]
+    firsts = [
+        f"min_by(household_id, _hh_index, $examples) FILTER (WHERE {_flag(name)})"
+        f" AS {quote(name)}"
+        for name in CHECKS
+    ]
+    selected = ",\n  ".join(totals + firsts)
+    return f"""WITH {_tested(fields, households, members)}
+SELECT {selected}
+FROM (SELECT * FROM tested WHERE {" OR ".join(map(_flag, CHECKS))})
+  JOIN (SELECT household_id, _hh_index FROM {households}) USING (household_id)
+"""
+
+
+def _details(
+    con: duckdb.DuckDBPyConnection,
+    fields: dict[str, Field],
+    households: str,
+    members: str,
+    listed: list[str],
+) -> dict[str, dict[str, object]]:
+    """For each of the ``listed`` households, by id: its ``_hh_index`` and, for each
+    check, the values its case reports (``found.<check>``, ``reference.<check>``)
+    and the member it names (``names.<check>``): the same tests again, over those few
+    households alone."""
+    if not listed:
+        return {}
+    only = "WHERE list_contains($listed, household_id)"
+    columns = [
+        f"{sql} AS {quote(f'{column}.{name}')}"
+        for name, check in CHECKS.items()
+        for column, sql in (
+            ("found", check.reports[0]),
+            ("reference", check.reports[1]),
+            ("names", quote(f"names.{name}") if check.names else "NULL"),
+        )
+    ]
+    tested = _tested(fields, "few", f"(SELECT * FROM {members} {only})", True)
+    query = f"""WITH few AS MATERIALIZED (SELECT * FROM {households} {only}), {tested}
+SELECT household_id, _hh_index, {", ".join(columns)}
+FROM tested JOIN (SELECT household_id, _hh_index FROM few) USING (household_id)
+"""
+    result = _run(con, query, listed=listed)
+    names = [d[0] for d in result.description or ()]
+    return {
+        str(row[0]): dict(zip(names, row, strict=True)) for row in result.fetchall()
+    }
+
+
+def _tested(
+    fields: dict[str, Field], households: str, members: str, naming: bool = False
+) -> str:
+    """The common table expressions whose last, ``tested``, holds for each household
+    with members or small assets what the checks test: the members' figures in one
+    aggregate (``kin``), the small assets (``small``) and each check's test
+    (``is.<check>``); with ``naming``, the member each check names
+    (``names.<check>``) too."""
+    money = _column(fields, "assets.money", Level.HOUSEHOLD)
+    vehicle = _column(fields, "assets.vehicle_value", Level.HOUSEHOLD)
+    wage = _column(fields, "income.wage", Level.MEMBER)
+    income = " + ".join(
+        f"coalesce({_column(fields, i, Level.MEMBER)}, 0)" for i in INCOMES
+    )
+    names = "".join(
+        f",\n    {check.names} AS {quote(f'names.{name}')}"
+        for name, check in CHECKS.items()
+        if naming and check.names
+    )
+    tests = ",\n    ".join(f"{c.test} AS {_flag(name)}" for name, c in CHECKS.items())
+    return f"""kin AS (
+  SELECT household_id,
+    count(relation) AS related,
+    count(*) FILTER (WHERE relation = 'head') AS heads,
+    min(birth_date) FILTER (WHERE relation = 'head') AS head_born,
+    count(*) FILTER (WHERE relation = 'spouse') AS spouses,
+    min(birth_date) FILTER (WHERE relation = 'child') AS child_born,
+    max(birth_date) FILTER (WHERE relation = 'parent') AS parent_born,
+    min(birth_date) FILTER (WHERE relation = 'grandchild') AS grandchild_born,
+    count(*) FILTER (WHERE small_wage) AS small_wages,
+    min(wage) FILTER (WHERE small_wage) AS wage,
+    sum(income) AS household_income{names}
+  FROM (
+    SELECT household_id, _member_index AS member_index, person_id,
+      {_column(fields, "relation", Level.MEMBER, "VARCHAR")} AS relation,
+      {_column(fields, "birth_date", Level.MEMBER, "DATE")} AS birth_date,
+      {wage} AS wage, {wage} > 0 AND {wage} < $wage_floor AS small_wage,
+      {income} AS income
+    FROM {members}
+  )
+  GROUP BY household_id
+), small AS (
+  SELECT household_id,
+    CASE WHEN {money} > 0 AND {money} < $money_floor THEN {money} END AS money,
+    CASE WHEN {vehicle} > 0 AND {vehicle} < $vehicle_floor THEN {vehicle} END AS vehicle
+  FROM {households}
+  WHERE ({money} > 0 AND {money} < $money_floor)
+    OR ({vehicle} > 0 AND {vehicle} < $vehicle_floor)
+), tested AS (
+  SELECT *,
+    {tests}
+  FROM kin FULL JOIN small USING (household_id)
+)"""
+
+
+def _column(
+    fields: dict[str, Field], ident: str, level: Level, sql_type: str = "DECIMAL(18,2)"
+) -> str:
+    declared = ident in fields and fields[ident].level is level
+    return quote(ident) if declared else f"CAST(NULL AS {sql_type})"
+
+
+def _flag(name: str) -> str:
+    return quote(f"is.{name}")
+
+
+def _checks(code: str) -> list[str]:
+    return [name for name, check in CHECKS.items() if check.code == code]
+
+
+def _first_cases(
+    code: str,
+    firsts: dict[str, list[str] | None],
+    details: dict[str, dict[str, object]],
+) -> list[Case]:
+    """The first ``EXAMPLES`` cases of ``code`` among the first households of each of
+    its checks, in input order and then in the order of ``CHECKS``."""
+    order = {name: k for k, name in enumerate(CHECKS)}
+    flagged = [(h, name) for name in _checks(code) for h in firsts[name] or ()]
+    flagged.sort(key=lambda case: (details[case[0]]["_hh_index"], order[case[1]]))
+    return [
+        Case(
+            name,
+            household,
+            _text(details[household][f"names.{name}"]),
+            _text(details[household][f"found.{name}"]),
+            _text(details[household][f"reference.{name}"]),
+        )
+        for household, name in flagged[:EXAMPLES]
+    ]
+
+
+def _text(value: object) -> str | None:
+    """A value as the messages quote it: ISO dates, decimals with their scale."""
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+# ---------------------------------------------------------------- the messages
+
+
+def _name(fields: dict[str, Field], ident: str) -> str:
+    """「出生日期（birth_date）」, or the identifier alone when it has no Chinese name."""
+    cn = fields[ident].name_cn if ident in fields else ""
+    return f"{cn}（{ident}）" if cn else ident
+
+
+def _who(case: Case) -> str:
+    member = f"成员「{quoted(case.person)}」" if case.person is not None else ""
+    return f"家庭「{quoted(case.household)}」{member}"
+
+
+def _in_yuan(found: str | None) -> str:
+    """The yuan that ``found`` 万元 are: 3.60 → 36000.00."""
+    return f"{Decimal(found or 0) * 10000:.2f}"
+
+
+def _years_after(day: str | None, years: int) -> str:
+    """The ISO date ``years`` after ``day`` (28 February for 29 February)."""
+    born = date.fromisoformat(day or "2000-01-01")
+    try:
+        return born.replace(year=born.year + years).isoformat()
+    except ValueError:
+        return born.replace(year=born.year + years, day=28).isoformat()
+
+
+def _day_before(day: str | None) -> str:
+    return (date.fromisoformat(day or "2000-01-01") - timedelta(days=1)).isoformat()
+
+
+RELATION_HINT = "核对出生日期和与户主关系（relation）是否填错，如"
+
+
+def _no_head(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}没有户主：{case.found} 名成员填写了{_name(fields, 'relation')}，"
+        "没有一名是户主（head）",
+        f"{case.found} 名成员填写了与户主关系，无户主",
+        '恰好一名成员为户主，如 "relation": "head"',
+        "核对户主是否登记成了其他关系；没有户主时，不检查成员的出生日期与关系是否相符",
+    )
+
+
+def _heads(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}的{_name(fields, 'relation')}也是户主（head），"
+        f"本户共有 {case.found} 名户主",
+        f"{case.found} 名户主",
+        "一户只有一名户主，其他成员填写与户主的关系，如配偶 spouse、子女 child",
+        "核对是否把配偶或子女登记成了户主，或把另一户并入了本户",
+    )
+
+
+def _spouses(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}的{_name(fields, 'relation')}也是配偶（spouse），"
+        f"本户共有 {case.found} 名配偶",
+        f"{case.found} 名配偶",
+        "至多一名配偶（spouse）",
+        "子女的配偶（儿媳、女婿）应登记为其他（other），不是户主的配偶",
+    )
+
+
+def _child(case: Case, fields: dict[str, Field]) -> Said:
+    gap = GENERATION_GAP_YEARS
+    return Said(
+        f"{_who(case)}登记为子女（child），{_name(fields, 'birth_date')}却与户主"
+        f"（{case.reference} 出生）相差不到 {gap} 岁",
+        case.found or "",
+        f"比户主至少小 {gap} 岁，即 {_years_after(case.reference, gap)} 及以后出生",
+        f"{RELATION_HINT}把父母或兄弟姐妹登记成了子女",
+    )
+
+
+def _parent(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}登记为父母（parent），{_name(fields, 'birth_date')}却晚于户主"
+        f"（{case.reference} 出生）",
+        case.found or "",
+        f"早于户主出生，即 {_day_before(case.reference)} 及以前",
+        f"{RELATION_HINT}把子女登记成了父母",
+    )
+
+
+def _grandchild(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}登记为孙子女（grandchild），{_name(fields, 'birth_date')}却早于户主"
+        f"（{case.reference} 出生）",
+        case.found or "",
+        f"晚于户主出生，即 {case.reference} 以后",
+        f"{RELATION_HINT}把祖父母登记成了孙子女",
+    )
+
+
+def _in_wan(case: Case, what: str) -> tuple[str, str]:
+    """The expected form and the hint of an amount that looks typed in 万元."""
+    return (
+        f"以元为单位的{what}，如 {_in_yuan(case.found)}",
+        f"若是 {case.found} 万元，应填 {_in_yuan(case.found)}；若确为此数，可不理会本警告",
+    )
+
+
+def _wage(case: Case, fields: dict[str, Field]) -> Said:
+    others = int(case.reference or 1) - 1
+    also = f"（本户另有 {others} 名成员的工资也不到 {WAGE_FLOOR} 元）" if others else ""
+    return Said(
+        f"{_who(case)}的{_name(fields, 'income.wage')}为 {case.found} 元，"
+        f"近 12 个月的工资不到 {WAGE_FLOOR} 元，像是以万元填写的{also}",
+        case.found or "",
+        *_in_wan(case, "近 12 个月工资合计"),
+    )
+
+
+def _money(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}的{_name(fields, 'assets.money')}为 {case.found} 元，不到 "
+        f"{MONEY_FLOOR} 元，而成员近 12 个月的收入合计 {case.reference} 元，像是以万元填写的",
+        case.found or "",
+        *_in_wan(case, "金额"),
+    )
+
+
+def _vehicle(case: Case, fields: dict[str, Field]) -> Said:
+    return Said(
+        f"{_who(case)}的{_name(fields, 'assets.vehicle_value')}为 {case.found} 元，"
+        f"不到 {VEHICLE_VALUE_FLOOR} 元，像是以万元填写的",
+        case.found or "",
+        *_in_wan(case, "购置价"),
+    )
+
+
+# ---------------------------------------------------------------- the checks
+
+
+_YOUNGER = "child_born < head_born + to_years(CAST($gap AS INTEGER))"
+
+
+def _first_by(relation: str, order: str = "birth_date") -> str:
+    """The member of ``relation`` first by ``order``, then in input order."""
+    return (
+        f"first(person_id ORDER BY {order}, member_index)"
+        f" FILTER (WHERE relation = {string(relation)})"
+    )
+
+
+def _last(relation: str) -> str:
+    return (
+        "first(person_id ORDER BY member_index DESC)"
+        f" FILTER (WHERE relation = {string(relation)})"
+    )
+
+
+CHECKS: dict[str, Check] = {
+    "no_head": Check(
+        "W603",
+        "relation",
+        "heads = 0 AND related > 0",
+        ("related", "NULL"),
+        None,
+        _no_head,
+    ),
+    "heads": Check(
+        "W603", "relation", "heads > 1", ("heads", "NULL"), _last("head"), _heads
+    ),
+    "spouses": Check(
+        "W604",
+        "relation",
+        "spouses > 1",
+        ("spouses", "NULL"),
+        _last("spouse"),
+        _spouses,
+    ),
+    # with one head, the eldest child, youngest parent and eldest grandchild
+    "child": Check(
+        "W605",
+        "birth_date",
+        f"heads = 1 AND {_YOUNGER}",
+        ("child_born", "head_born"),
+        _first_by("child"),
+        _child,
+    ),
+    "parent": Check(
+        "W605",
+        "birth_date",
+        "heads = 1 AND parent_born > head_born",
+        ("parent_born", "head_born"),
+        _first_by("parent", "birth_date DESC"),
+        _parent,
+    ),
+    "grandchild": Check(
+        "W605",
+        "birth_date",
+        "heads = 1 AND grandchild_born < head_born",
+        ("grandchild_born", "head_born"),
+        _first_by("grandchild"),
+        _grandchild,
+    ),
+    # the smallest wage, and how many members have a small one
+    "wage": Check(
+        "W606",
+        "income.wage",
+        "small_wages > 0",
+        ("wage", "small_wages"),
+        "first(person_id ORDER BY wage, member_index) FILTER (WHERE small_wage)",
+        _wage,
+    ),
+    # the few households with small money, beside their members' yearly income
+    "money": Check(
+        "W606",
+        "assets.money",
+        "money IS NOT NULL AND household_income >= $money_income",
+        ("money", "household_income"),
+        None,
+        _money,
+    ),
+    "vehicle": Check(
+        "W606",
+        "assets.vehicle_value",
+        "vehicle IS NOT NULL",
+        ("vehicle", "NULL"),
+        None,
+        _vehicle,
+    ),
+}
+
+# the codes in the order they are reported
+CODES = tuple(dict.fromkeys(check.code for check in CHECKS.values()))
