@@ -473,8 +473,15 @@ def parse_date(source: Source) -> date:
     if isinstance(value, datetime):
         if value.time() != datetime.min.time():
             raise _bad_date(text, "日期带有时间", "只写日期，不要写时间")
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
+        serial = (value - _EXCEL_EPOCH).days
+        if _YEAR_LIKE[0] <= serial <= _YEAR_LIKE[1]:
+            # 「2026」 typed into a cell formatted as a date: Excel keeps day 2026 (helper-61)
+            raise _bad_date(
+                text, "只写了年份，不是完整日期（单元格是日期格式，显示为 1905 年）",
+                f"写出年月日，如 {serial}-01-01",
+            )
         return value
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return _date_from_number(Decimal(value), text)

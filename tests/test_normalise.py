@@ -455,6 +455,8 @@ def test_date_accepts(cell: Stored | str, expected: date) -> None:
         pytest.param(stored(2025), "只写了年份", id="year-as-number"),
         pytest.param("2026", "只写了年份", id="year-as-text"),
         pytest.param(stored(Decimal(1900)), "只写了年份", id="year-1900"),
+        # typed into a cell formatted yyyy-mm-dd: the reader gets Excel's day 2026
+        pytest.param(Stored(datetime(1905, 7, 18), "1905-07-18"), "只写了年份", id="year-in-a-date-cell"),
         pytest.param(stored(True), "无法读作日期", id="boolean"),
     ],
 )
