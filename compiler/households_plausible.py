@@ -169,7 +169,7 @@ def household_warnings(household: dict, fields: dict[str, Field]) -> list[Diagno
         )
         con.execute(
             "CREATE TABLE m (household_id VARCHAR, _member_index BIGINT, person_id VARCHAR,"
-            f" relation VARCHAR, birth_date DATE, {incomes})"
+            f" relation VARCHAR, birth_date DATE, excluded_from_household BOOLEAN, {incomes})"
         )
         rows = [
             [
@@ -178,6 +178,7 @@ def household_warnings(household: dict, fields: dict[str, Field]) -> list[Diagno
                 m.get("person_id"),
                 m.get("relation"),
                 m.get("birth_date"),
+                m.get("excluded_from_household"),
                 *(m.get(i) for i in INCOMES),
             ]
             for k, m in enumerate(members)
@@ -309,7 +310,10 @@ def _tested(
     sum(income) AS household_income{names}
   FROM (
     SELECT household_id, _member_index AS member_index, person_id,
-      {_column(fields, "relation", Level.MEMBER, "VARCHAR")} AS relation,
+      -- a member left out of the household (a head who has died, R-N1) holds no
+      -- place in it: the new head is not a second one (helper-61)
+      CASE WHEN coalesce({_column(fields, "excluded_from_household", Level.MEMBER, "BOOLEAN")}, false)
+        THEN NULL ELSE {_column(fields, "relation", Level.MEMBER, "VARCHAR")} END AS relation,
       {_column(fields, "birth_date", Level.MEMBER, "DATE")} AS birth_date,
       {wage} AS wage, {wage} > 0 AND {wage} < $wage_floor AS small_wage,
       {income} AS income

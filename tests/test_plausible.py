@@ -122,6 +122,14 @@ CASES = {
 
 # households at the edge of each check that none of them flags
 PLAUSIBLE_HOUSEHOLDS = [
+    # the head who has died, kept and left out (R-N1), and the new one: one head
+    # (helper-61); the old head's birth date is no reference for the child either
+    family(
+        "OK_HEAD_DIED",
+        member("P1", "head", "1930-01-01") | {"excluded_from_household": True},
+        member("P2", "head", "1960-01-01"),
+        member("P3", "child", "1950-01-01") | {"excluded_from_household": True},
+    ),
     family(
         "OK_CHILD_12",
         HEAD,
