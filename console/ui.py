@@ -285,11 +285,27 @@ def unpathed(text: str) -> str:
 
 
 def plain_place(d: Diagnostic) -> str:
-    """A diagnostic's file by name, then 「sheet」 and cell."""
+    """A diagnostic's file by name, then 「sheet」 and cell (「x.jsonl 第11行」: a line
+    run into the file's name read as 「x.jsonl第11行」, helper-61)."""
     location = d.location
     name = Path(location.file).name if location.file else ""
     sheet = f"「{location.sheet}」" if location.sheet else ""
-    return f"{name}{sheet}{location.cell or ''}"
+    cell = location.cell or ""
+    gap = " " if name and cell and not sheet else ""
+    return f"{name}{sheet}{gap}{cell}"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~<>])")
+
+
+def typed_text(text: str, width: int = 40) -> str:
+    """What a user typed, to show inside Markdown (st.info, st.caption): cut to
+    ``width`` characters and every Markdown character escaped, so that ``**x**``,
+    a link or ``$x^2$`` shows as typed, not bold, live or typeset (helper-61)."""
+    text = text.strip()
+    if len(text) > width:
+        text = text[:width] + "…"
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def placer(ctx: Context) -> Callable[[Diagnostic], str]:

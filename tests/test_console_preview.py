@@ -97,6 +97,11 @@ def test_the_chooser_offers_a_few_households_and_finds_a_typed_id() -> None:
     at.text_input(key="household_search").input("X9")
     at.run()
     assert not at.exception and "没有编号含「X9」的家庭（共 60 户）" in shown(at)
+    # what was typed shows as typed: not bold, no live link, no maths (helper-61)
+    at.text_input(key="household_search").input("**粗** [链接](http://x.invalid) $x^2$")
+    at.run()
+    [said] = [i.value for i in at.info if "没有编号含" in i.value]
+    assert "「\\*\\*粗\\*\\* \\[链接\\]\\(http://x\\.invalid\\) \\$x^2\\$」" in said
 
 
 def test_matching_puts_the_id_typed_in_full_first_then_those_starting_with_it() -> None:
@@ -163,3 +168,12 @@ def test_a_file_saved_again_with_the_same_content_is_not_loaded_again(
     households.write_bytes(households_jsonl("S1", "S2", "S3"))
     assert len(workspace.preview(checked, households).rows) == 3
     assert len(reads) == 2
+
+
+def test_a_place_in_a_household_file_keeps_the_line_apart_from_the_name() -> None:
+    """「weird.jsonl第11行」 (helper-61)."""
+    from compiler.diagnostics import Location, make
+    from console.ui import plain_place
+
+    assert plain_place(make("E603", "x", Location(file="/srv/up/weird.jsonl", cell="第11行"))) == "weird.jsonl 第11行"
+    assert plain_place(make("E104", "x", Location(file="/srv/a.xlsx", sheet="标准参数", cell="C5"))) == "a.xlsx「标准参数」C5"

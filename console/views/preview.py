@@ -131,10 +131,10 @@ typed = st.text_input("查找家庭编号", key="household_search", placeholder=
                       help=f"下方列出编号含所输入文字的前 {HOUSEHOLDS_LISTED} 户；完整输入编号时该户排在最前")
 shown_ids, found = ui.matching(list(position), typed, HOUSEHOLDS_LISTED)
 if not shown_ids:
-    st.info(f"没有编号含「{typed.strip()}」的家庭（共 {len(position):,} 户）。")
+    st.info(f"没有编号含「{ui.typed_text(typed)}」的家庭（共 {len(position):,} 户）。")
     st.stop()
 if found > len(shown_ids):
-    st.caption(f"编号含「{typed.strip()}」的有 {found:,} 户，下面列出前 {len(shown_ids)} 户；多输入几个字以缩小范围。"
+    st.caption(f"编号含「{ui.typed_text(typed)}」的有 {found:,} 户，下面列出前 {len(shown_ids)} 户；多输入几个字以缩小范围。"
                if typed.strip() else f"共 {found:,} 户，下面列出前 {len(shown_ids)} 户；在上面输入编号查找其他家庭。")
 if st.session_state.get("_household_search_seen") != typed or st.session_state.get("household_choice") not in shown_ids:
     st.session_state["household_choice"] = shown_ids[0]  # a new search: its best match
