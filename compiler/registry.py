@@ -298,10 +298,16 @@ class Registry:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.ConnectionException as error:
-                if read_only and "different configuration" in str(error):
+                if "different configuration" not in str(error):
+                    raise self._unopenable(error) from None
+                if read_only:
                     read_only = False  # this process already has it open for writing
                     continue
-                raise self._unopenable(error) from None
+                # a writer while this process reads it (another console session):
+                # wait for the read to end, as for another process's lock (helper-61)
+                if time.monotonic() > deadline:
+                    raise self._busy() from None
+                time.sleep(0.05)
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower():
                     raise self._unopenable(error) from None
@@ -315,7 +321,7 @@ class Registry:
         return RegistryError(
             make(
                 "E702",
-                f"版本登记簿正被其他进程占用（等待 {self.wait:.0f} 秒后仍未释放），本次操作未执行",
+                f"版本登记簿正被其他进程或控制台会话占用（等待 {self.wait:.0f} 秒后仍未释放），本次操作未执行",
                 Location(str(self.path)),
                 hint="可能有人正在发布；稍后重试，并用 jiuzhu history 查看最新版本",
             )

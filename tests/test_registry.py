@@ -547,6 +547,36 @@ def test_a_version_never_in_force_or_already_withdrawn_is_not_withdrawn_again(ta
     assert [v.number for v in Registry(registry).versions(COUNTY)] == [1, 2, 3, 4]
 
 
+def test_a_publish_waits_for_a_read_of_the_same_process(tables, registry):
+    """A console session reading the registry while another publishes: the write met
+    the open read-only connection and was E703 in DuckDB's English (helper-61). It
+    waits for the read to end."""
+    two_versions(tables, registry)
+    reader = duckdb.connect(str(registry), read_only=True)  # another session reading
+    closed = threading.Timer(0.5, reader.close)
+    closed.start()
+    try:
+        set_county_standards(tables, [["dibao_standard", "1350", "2025-01-01", None, "杭民发"]])
+        third = publish(tables, COUNTY, date(2025, 9, 1), "读的同时发布", "王五", 2, registry)
+    finally:
+        closed.join()
+    assert third.number == 3 and Registry(registry).verify() == []
+
+
+def test_a_write_that_waits_too_long_for_a_read_is_e702(registry, tables):
+    two_versions(tables, registry)
+    reader = duckdb.connect(str(registry), read_only=True)
+    try:
+        store = Registry(registry)
+        store.wait = 0.2
+        with pytest.raises(RegistryError) as caught:
+            store._open(write=True)
+    finally:
+        reader.close()
+    assert caught.value.diagnostics[0].code == "E702"
+    assert "占用" in caught.value.diagnostics[0].message
+
+
 # ---------------------------------------------------------------- verification
 
 
