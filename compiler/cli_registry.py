@@ -353,7 +353,8 @@ def _history(args: argparse.Namespace) -> int:
         f"{args.county} {versions[-1].county_name} 的已发布版本（登记簿 {store.path}）"
     )
     for v in versions:
-        mark = "★现行" if current is not None and v.number == current.number else ""
+        current_one = current is not None and v.number == current.number
+        mark = "★现行" if current_one and v.number not in changed else ""
         kind = f"撤回第 {v.withdraws} 版" if v.kind == "withdraw" else "发布"
         print(
             f"  第 {v.number} 版  {v.effective_from} 起  {kind}  {v.author}  {v.published_at[:19]}"
