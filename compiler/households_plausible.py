@@ -299,8 +299,14 @@ def _tested(
     return f"""kin AS (
   SELECT household_id,
     count(relation) AS related,
-    count(*) FILTER (WHERE relation = 'head') AS heads,
-    min(birth_date) FILTER (WHERE relation = 'head') AS head_born,
+    -- a head left out of the household (one who has died, R-N1) beside the new head
+    -- is not a second head, nor the one the ages are measured from (helper-61); alone,
+    -- the household still has its head
+    CASE WHEN count(*) FILTER (WHERE relation = 'head' AND NOT excluded) > 0
+      THEN count(*) FILTER (WHERE relation = 'head' AND NOT excluded)
+      ELSE count(*) FILTER (WHERE relation = 'head') END AS heads,
+    coalesce(min(birth_date) FILTER (WHERE relation = 'head' AND NOT excluded),
+      min(birth_date) FILTER (WHERE relation = 'head')) AS head_born,
     count(*) FILTER (WHERE relation = 'spouse') AS spouses,
     min(birth_date) FILTER (WHERE relation = 'child') AS child_born,
     max(birth_date) FILTER (WHERE relation = 'parent') AS parent_born,
@@ -310,10 +316,9 @@ def _tested(
     sum(income) AS household_income{names}
   FROM (
     SELECT household_id, _member_index AS member_index, person_id,
-      -- a member left out of the household (a head who has died, R-N1) holds no
-      -- place in it: the new head is not a second one (helper-61)
-      CASE WHEN coalesce({_column(fields, "excluded_from_household", Level.MEMBER, "BOOLEAN")}, false)
-        THEN NULL ELSE {_column(fields, "relation", Level.MEMBER, "VARCHAR")} END AS relation,
+      {_column(fields, "relation", Level.MEMBER, "VARCHAR")} AS relation,
+      coalesce({_column(fields, "excluded_from_household", Level.MEMBER, "BOOLEAN")}, false)
+        AS excluded,
       {_column(fields, "birth_date", Level.MEMBER, "DATE")} AS birth_date,
       {wage} AS wage, {wage} > 0 AND {wage} < $wage_floor AS small_wage,
       {income} AS income

@@ -123,12 +123,18 @@ CASES = {
 # households at the edge of each check that none of them flags
 PLAUSIBLE_HOUSEHOLDS = [
     # the head who has died, kept and left out (R-N1), and the new one: one head
-    # (helper-61); the old head's birth date is no reference for the child either
+    # (helper-61), the new one the ages are measured from
     family(
         "OK_HEAD_DIED",
         member("P1", "head", "1930-01-01") | {"excluded_from_household": True},
         member("P2", "head", "1960-01-01"),
-        member("P3", "child", "1950-01-01") | {"excluded_from_household": True},
+        member("P3", "child", "1985-01-01"),
+    ),
+    # a head left out (living elsewhere for long) with no other: still the head
+    family(
+        "OK_HEAD_AWAY",
+        member("P1", "head", "1970-01-01") | {"excluded_from_household": True},
+        member("P2", "child", "2000-01-01"),
     ),
     family(
         "OK_CHILD_12",
