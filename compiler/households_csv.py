@@ -60,12 +60,17 @@ def read_csv_file(
         raise _why_unreadable(path, shown) from None
 
 
+def _title_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """How many lines DuckDB's sniffer skips above what it takes for the header."""
+    return int(con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)}).fetchall()[0][0])
+
+
 def _refuse_header_skipped(con: duckdb.DuckDBPyConnection, path: Path, shown: Path) -> None:
     """DuckDB takes a row wider than the header for the header, skipping the lines
     above it as titles: three false E604 (no person_id column) quoting a data row
     (helper-57). A skipped line of more than one cell is no title but the header: the
     file is ragged, and ``_why_unreadable`` names the row."""
-    skipped = int(con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)}).fetchall()[0][0])
+    skipped = _title_rows(con, path)
     if not skipped:
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -88,8 +93,7 @@ def _header_row(
 ) -> tuple[int, tuple[str | None, ...]]:
     """The header row's cells as written, and how many title rows DuckDB found above
     it."""
-    skip = con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)})
-    rows = int(skip.fetchall()[0][0])
+    rows = _title_rows(con, path)
     header = con.execute(
         f"SELECT * FROM read_csv($p, {_OPTIONS.format(header='false')}, skip = {rows}) "
         "LIMIT 1",

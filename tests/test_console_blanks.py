@@ -11,7 +11,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.tables_fixture import province_sheets, write_tables
-from tests.test_console import ADMIN, button, env, frames, page, publish, shown, start  # noqa: F401
+from tests.test_console import (  # noqa: F401
+    ADMIN,
+    button,
+    compare_first_with_work,
+    env,
+    frames,
+    page,
+    publish,
+    shown,
+    start,
+)
 
 pytestmark = pytest.mark.usefixtures("env")  # tables, users, registry: tests/test_console.py
 
@@ -39,10 +49,7 @@ def test_history_and_its_diff_show_no_none(env: dict[str, Path]) -> None:
     write_tables(env["tables"].parent, province=sheets)
     page(at, "history")
     assert_no_none(at)
-    at.selectbox(key="diff_old").set_value("330106@1")
-    at.selectbox(key="diff_new").set_value("330106（我的工作副本）")
-    button(at, "比较").click()
-    at.run()
+    compare_first_with_work(at)
     assert not at.exception
     table = frames(at)
     assert "日历 2025-10-11" in table and "补班" in table  # the day is listed, its note blank

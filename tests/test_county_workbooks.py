@@ -21,11 +21,17 @@ from compiler.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def tables_with(tmp_path: Path, info: str) -> Path:
+def copied_workbook(tmp_path: Path, workbook: str) -> tuple[Path, Path, openpyxl.Workbook]:
+    """The project's tables copied under ``tmp_path`` (without the samples), and one
+    of their workbooks (``counties/330106-西湖区.xlsx``) opened to be edited."""
     tables = tmp_path / "tables"
     shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
-    path = tables / "counties" / "330108-滨江区.xlsx"
-    book = openpyxl.load_workbook(path)
+    path = tables / workbook
+    return tables, path, openpyxl.load_workbook(path)
+
+
+def tables_with(tmp_path: Path, info: str) -> Path:
+    tables, path, book = copied_workbook(tmp_path, "counties/330108-滨江区.xlsx")
     sheet = book.create_sheet("版本信息")
     sheet.append(["导出自", info])
     sheet.append(["导出日期", "2026-12-01"])
@@ -49,10 +55,7 @@ def test_a_workbook_exported_from_its_own_county_is_taken(tmp_path: Path, capsys
 def test_a_county_setting_its_citys_dibao_standard_is_warned(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """市域同标: 杭州 sets one dibao standard; a 西湖区 row of its own silently won over
     it (helper-45). W406 names the county's cell; the county's value still decides."""
-    tables = tmp_path / "tables"
-    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
-    path = tables / "counties" / "330106-西湖区.xlsx"
-    book = openpyxl.load_workbook(path)
+    tables, path, book = copied_workbook(tmp_path, "counties/330106-西湖区.xlsx")
     book["标准参数"].append(["dibao_standard", "低保标准", 1380, "元/月", "2025-01-01", None, "测试", None, "是"])
     book.save(path)
     assert main(["check", str(tables), "--county", "330106"]) == 0
@@ -65,10 +68,7 @@ def test_a_county_setting_its_citys_dibao_standard_is_warned(tmp_path: Path, cap
 def test_a_dibao_standard_of_zero_is_warned(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """A 低保标准 of 0 gave 「0 个错误」 and the usual warnings (helper-46): every
     household falls out of dibao and no bound the province can check catches it."""
-    tables = tmp_path / "tables"
-    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
-    path = tables / "cities" / "330100-杭州市.xlsx"
-    book = openpyxl.load_workbook(path)
+    tables, path, book = copied_workbook(tmp_path, "cities/330100-杭州市.xlsx")
     sheet = book["标准参数"]
     assert (sheet["A4"].value, sheet["C4"].value) == ("dibao_standard", 1301)
     sheet["F4"] = "2026-12-31"  # 1301 ends where the new period begins
@@ -152,10 +152,7 @@ def test_publish_without_an_effective_date_is_a_usage_error(tmp_path: Path, caps
 def test_a_citys_standard_with_a_digit_lost_is_warned_at_its_cell(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """杭州's 1301 typed 130.1: W405 was said only at the province's next row, as if
     the province's 1149 were the odd one (helper-57)."""
-    tables = tmp_path / "tables"
-    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
-    path = tables / "cities" / "330100-杭州市.xlsx"
-    book = openpyxl.load_workbook(path)
+    tables, path, book = copied_workbook(tmp_path, "cities/330100-杭州市.xlsx")
     assert book["标准参数"]["C4"].value == 1301
     book["标准参数"]["C4"] = 130.1
     book.save(path)
@@ -211,10 +208,7 @@ def test_a_merged_title_in_a_notes_sheet_blocks_nothing(tmp_path: Path, capsys) 
 def test_an_unreadable_effective_date_is_said_once(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """2025-02-29 as 生效日期 gave E102 and then bound errors (E401) for every period,
     the undated row taken as in force from 2000 (helper-57): E102 alone."""
-    tables = tmp_path / "tables"
-    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
-    path = tables / "counties" / "330106-西湖区.xlsx"
-    book = openpyxl.load_workbook(path)
+    tables, path, book = copied_workbook(tmp_path, "counties/330106-西湖区.xlsx")
     book["标准参数"].append(["minimum_wage", "最低工资", 2690, "元/月", "2025-02-29", None, "测试", None, "是"])
     book.save(path)
     assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 1
@@ -251,10 +245,7 @@ def test_a_county_code_that_is_not_six_digits_is_a_usage_error(command, capsys) 
 def test_a_cycle_a_county_override_makes_is_said_at_the_override(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """rigid_spending = rigid_spending_excess + 1 in 西湖区's 派生值 was reported at the
     province's row of rigid_spending_excess (helper-58)."""
-    tables = tmp_path / "tables"
-    shutil.copytree(ROOT / "tables", tables, ignore=shutil.ignore_patterns("samples"))
-    path = tables / "counties" / "330106-西湖区.xlsx"
-    book = openpyxl.load_workbook(path)
+    tables, path, book = copied_workbook(tmp_path, "counties/330106-西湖区.xlsx")
     sheet = book.create_sheet("派生值")
     sheet.append(["标识", "名称", "层级", "类型", "表达式", "依据"])
     sheet.append(["rigid_spending", "刚性支出", "家庭", "money", "rigid_spending_excess + 1", "测试"])

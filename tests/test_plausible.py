@@ -169,6 +169,12 @@ def write_jsonl(path: Path, households: list[dict[str, Any]]) -> Path:
     return path
 
 
+def evaluate_cli(source: Path, out: Path, *options: str) -> int:
+    """``jiuzhu evaluate`` of ``source`` into ``out`` as of 2025-06-01, working copy."""
+    return main(["evaluate", "--households", str(source), "--as-of", "2025-06-01",
+                 "--working-copy", "--out", str(out), *options])
+
+
 def plausibility(result: Any) -> list[Any]:
     return [d for d in result.input_warnings if d.code in PLAUSIBLE]
 
@@ -220,21 +226,7 @@ def test_the_cli_prints_the_warnings_and_still_writes_every_decision(tmp_path, c
     cases = [CASES["child-near-head-age"][0], CASES["wage-in-wan"][0]]
     source = write_jsonl(tmp_path / "households.jsonl", cases)
     out = tmp_path / "d.jsonl"
-    assert (
-        main(
-            [
-                "evaluate",
-                "--households",
-                str(source),
-                "--as-of",
-                "2025-06-01",
-                "--working-copy",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert evaluate_cli(source, out) == 0
     err = capsys.readouterr().err
     assert "W605 家庭「CHILD」成员「P2」登记为子女（child）" in err
     assert (
@@ -461,23 +453,7 @@ def test_an_event_type_only_another_county_names_is_warned_about(
         [flooded("B1", "330106"), flooded("B2", "330108")],
     )
     out = tmp_path / "d.jsonl"
-    assert (
-        main(
-            [
-                "evaluate",
-                "--tables",
-                str(flood_tables),
-                "--households",
-                str(source),
-                "--as-of",
-                "2025-06-01",
-                "--working-copy",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert evaluate_cli(source, out, "--tables", str(flood_tables)) == 0
     err = capsys.readouterr().err
     assert (
         "W602 事件类型「flood_damage」在 330106 西湖区的决策表中没有规则使用（其他县的决策表有），"
