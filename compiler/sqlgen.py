@@ -44,6 +44,7 @@ from compiler.sqlgen_expr import (
     sql_type,
     string,
 )
+from compiler.sqlgen_guard import Guard, defaults_of, guard_condition, neutral
 
 RELATIONS = {Level.HOUSEHOLD: "h", Level.MEMBER: "m", Level.EVENT: "e"}
 SOURCES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members", Level.EVENT: "jz_events"}
@@ -102,6 +103,8 @@ class _Compiler(Expressions, Decisions):
         self.aggregates: dict[Call, str] = {}  # member aggregates already on households
         self.hoisted: list[tuple[str, str]] | None = None  # division operands, see hoist
         self.position = 0  # the step being compiled
+        self.guard: Guard | None = None  # the member steps being guarded, see member_guard
+        self.guarded: dict[str, Guard] = {}  # stored member tables with guarded rows
         fields = plan.rulebook.fields.values()
         self.relations = {
             level: _Relation(
@@ -132,6 +135,7 @@ class _Compiler(Expressions, Decisions):
         for level in (Level.MEMBER, Level.EVENT, Level.HOUSEHOLD):
             self.materialize(level)
         final = self.final() if self.ending == "decisions" else self.table_outputs()
+        self.settle_guards(final)
         standards = {ident: s.dtype for ident, s in self.plan.rulebook.standards.items()}
         sql = ";\n\n".join([*self.statements, final])
         return Program(
@@ -191,6 +195,12 @@ class _Compiler(Expressions, Decisions):
         table = f"jz_t{self.suffix}_{RELATIONS[level]}{self.counter}"
         columns = ", ".join(quote(c) for c in keep)
         body = f"{self.with_clause(level)}SELECT {columns} FROM {quote(relation.name)}"
+        if level is Level.MEMBER and self.guard is not None:
+            if self.guard.spoiled:  # another member step joined the guarded ones
+                body = body.replace(self.guard.guarded, self.guard.plain, 1)
+            else:
+                self.guarded[table] = self.guard
+            self.guard = None
         self.stored.append((table, body))
         self.kept[level].append(_Relation(table, set(keep)))
         # a contract is checked where its rule column is first stored
@@ -316,6 +326,8 @@ class _Compiler(Expressions, Decisions):
 
     def derived(self, ident: str) -> None:
         derived = self.plan.derived[ident]
+        if derived.level is Level.MEMBER and self.guard is not None:
+            self.guard.spoiled = True  # its rows are the guarded table's alone
         source = self.source(derived.level, [derived.expr])
         value = ""
 
@@ -337,12 +349,16 @@ class _Compiler(Expressions, Decisions):
         )
         self.relations[derived.level] = _Relation(name, self.relations[derived.level].columns | {ident})
 
-    def source(self, level: Level, exprs: list[object]) -> _Source:
-        """The FROM clause for a step: the level's relation, joined to what it needs."""
+    def source(self, level: Level, exprs: list[object], guarded: Table | None = None) -> _Source:
+        """The FROM clause for a step: the level's relation, joined to what it needs.
+        A member table ``guarded`` may take only the members its rules could match
+        (``member_guard``)."""
         relation = self.relations[level]
         alias = RELATIONS[level]
         needed = self.household_names(exprs) - relation.columns if level is not Level.HOUSEHOLD else set()
         from_clause = f"FROM {quote(relation.name)} {alias}"
+        if guarded is not None and needed:
+            from_clause = self.member_guard(guarded, relation, from_clause)
         if needed:
             self.materialize(Level.HOUSEHOLD)
             household = self.relations[Level.HOUSEHOLD].name
@@ -365,6 +381,47 @@ class _Compiler(Expressions, Decisions):
                 relation.columns |= set(aggregates.values())
                 self.aggregates.update(aggregates)
         return _Source(alias, from_clause, aggregates, extra)
+
+    def member_guard(self, table: Table, relation: _Relation, from_clause: str) -> str:
+        """The FROM clause of a member table that joins household values, taking only
+        the members some rule could match when nothing else is being computed for
+        the members yet and there is no trace (compiler/sqlgen_guard.py). Whether the
+        guard stays is settled when every reader of its rows is known."""
+        if self.trace_mode != "none" or self.pending[Level.MEMBER] or not table.hit_policy.single_hit:
+            return from_clause
+        whole = [c.dtype.kind is Kind.INTEGER for c in table.inputs]
+
+        def render(test: object, column: str, index: int) -> str:
+            return self.test(test, f"{RELATIONS[Level.MEMBER]}.{quote(column)}", Level.MEMBER, whole[index])  # type: ignore[arg-type]
+
+        condition = guard_condition(table, relation.columns, render)
+        if condition is None:
+            return from_clause
+        guarded = (
+            f"FROM (SELECT * FROM {quote(relation.name)} {RELATIONS[Level.MEMBER]} WHERE {condition})"
+            f" {RELATIONS[Level.MEMBER]}"
+        )
+        self.guard = Guard(table, guarded, from_clause, defaults_of(table))
+        return guarded
+
+    def settle_guards(self, final: str) -> None:
+        """Keep a guard only where every later reader of the guarded table is a member
+        aggregate that a left-out member would not change; elsewhere compute the table
+        for every member again."""
+        for position, (table, body) in enumerate(self.stored):
+            guard = self.guarded.get(table)
+            if guard is None:
+                continue
+            readers = [b for _, b in self.stored[position + 1 :]] + [final]
+            reads = sum(text.count(quote(table)) for text in readers)
+            if not guard.spoiled and reads == guard.neutral_reads:
+                continue
+            self.stored[position] = (table, body.replace(guard.guarded, guard.plain, 1))
+            created = f"CREATE OR REPLACE TEMP TABLE {quote(table)} AS\n"
+            self.statements = [
+                s.replace(guard.guarded, guard.plain, 1) if created in s else s for s in self.statements
+            ]
+            del self.guarded[table]
 
     def event_member_join(
         self, exprs: list[object], relation: _Relation, from_clause: str, extra: list[str]
@@ -441,6 +498,12 @@ class _Compiler(Expressions, Decisions):
             parts.append(f"{self.aggregate(call)} AS {quote(column)}")
         self.materialize(Level.MEMBER)
         members = self.relations[Level.MEMBER]
+        guard = self.guarded.get(members.name)
+        if guard is not None:  # guarded rows: every aggregate must ignore those left out
+            if all(neutral(call, guard.defaults) for call in calls):
+                guard.neutral_reads += 1
+            else:
+                guard.spoiled = True
         needed = self.household_names([a for c in calls for a in c.args]) - members.columns
         join = ""
         if needed:
@@ -486,7 +549,10 @@ class _Compiler(Expressions, Decisions):
         exprs += [o for rule in table.rules for o in rule.outputs]
         exprs += [t for rule in table.rules for t in rule.tests]
         exprs += [c.default for c in table.outputs if c.default is not None]
-        source = self.source(table.level, exprs)
+        member = table.level is Level.MEMBER
+        if member and self.guard is not None and self.guard.table is not table:
+            self.guard.spoiled = True  # its rows are the guarded table's alone
+        source = self.source(table.level, exprs, guarded=table if member else None)
         alias, level = source.alias, table.level
         inputs = [
             f"{self.expr(c.expr, level, source.aggregates) if tested[i] else 'NULL'}"
