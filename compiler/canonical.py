@@ -527,16 +527,26 @@ def _calendar(days: list[CalendarDay], paths: _Paths) -> list[dict[str, Any]]:
 
 def _other_sheets(sheets: list[OtherSheet]) -> dict[str, Any]:
     """``other_sheets``: each sheet's rows of texts, or nothing at all (so a rulebook
-    without such sheets is written as before)."""
+    without such sheets is written as before); ``other_sheet_merges``: the merged
+    ranges of those that have any (a title across 说明), left out when none has."""
     if not sheets:
         return {}
-    return {"other_sheets": {s.name: [list(row) for row in s.rows] for s in sheets}}
+    merges = {s.name: list(s.merged) for s in sheets if s.merged}
+    return {
+        "other_sheets": {s.name: [list(row) for row in s.rows] for s in sheets},
+        **({"other_sheet_merges": merges} if merges else {}),
+    }
 
 
 def _load_other_sheets(document: dict[str, Any]) -> list[OtherSheet]:
     found = document.get("other_sheets") or {}
+    merges = document.get("other_sheet_merges") or {}
     return [
-        OtherSheet(str(name), [["" if c is None else str(c) for c in row] for row in rows or []])
+        OtherSheet(
+            str(name),
+            [["" if c is None else str(c) for c in row] for row in rows or []],
+            [str(ref) for ref in merges.get(name) or []],
+        )
         for name, rows in found.items()
     ]
 

@@ -24,6 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
+from openpyxl.worksheet.cell_range import CellRange  # type: ignore[import-untyped]
+from openpyxl.worksheet.merge import MergedCellRange  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from compiler.canonical import layer_of_row
@@ -33,6 +35,7 @@ from compiler.errors import ValidationFailed
 from compiler.expr import Expr, Test, render
 from compiler.model import (
     LEVEL_CN,
+    OtherSheet,
     RuleBook,
     Standard,
     StandardRow,
@@ -142,7 +145,44 @@ def _fill(book: openpyxl.Workbook, workbook: Workbook, cells: _Cells) -> None:
     for table in workbook.tables:
         _table_sheet(book.create_sheet(_sheet_name(table.id, names)), table, cells)
     for other in workbook.other_sheets:  # 说明 and the like, as the county typed them
-        _rows(book.create_sheet(_sheet_name(other.name, names)), other.rows, cells)
+        sheet = book.create_sheet(_sheet_name(other.name, names))
+        _rows(sheet, other.rows, cells)
+        _merge(sheet, other)
+
+
+def _merge(sheet: Worksheet, other: OtherSheet) -> None:
+    """Merge the ranges the county merged in a sheet the compiler does not read (the
+    reader refuses merges only in tables and list sheets, E006).
+
+    A range is left unmerged, its text kept, when it does not parse, is one cell,
+    overlaps a range merged before it (Excel would repair the file) or covers text
+    besides its top-left cell (merging would hide it). The range is recorded as
+    ``merge_cells`` records it, without the placeholder cells that call makes for
+    every covered cell: a merge across a whole column would make a million of them
+    and widen the sheet's declared range (W003 when read back)."""
+    typed = [
+        (r, c)
+        for r, row in enumerate(other.rows, 1)
+        for c, text in enumerate(row, 1)
+        if text
+    ]
+    kept: list[CellRange] = []
+    for ref in other.merged:
+        try:
+            box = CellRange(ref.replace("$", ""))
+        except (TypeError, ValueError):
+            continue
+        hides = any(
+            box.min_row <= r <= box.max_row
+            and box.min_col <= c <= box.max_col
+            and (r, c) != (box.min_row, box.min_col)
+            for r, c in typed
+        )
+        single = box.min_row == box.max_row and box.min_col == box.max_col
+        if hides or single or any(not box.isdisjoint(k) for k in kept):
+            continue
+        kept.append(box)
+        sheet.merged_cells.add(MergedCellRange(sheet, box.coord))
 
 
 def _shown_note(shown: list[str]) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from compiler import normalise
 from compiler.cells import Cell, RawSheet, RawWorkbook
-from compiler.diagnostics import Location, Report
+from compiler.diagnostics import Diagnostic, Location, Report
 from compiler.expr import (
     Binary,
     Compare,
@@ -116,15 +116,22 @@ MAX_TEXT = 2000
 def load_workbook(path: str | Path, kind: WorkbookKind, report: Report) -> Workbook:
     """Read and model one workbook; problems go to ``report``."""
     raw, diagnostics = read_workbook(path)
-    # merged cells matter where cells are read one by one; a notes sheet's merged title
-    # (说明) is kept as written and blocked nothing else (helper-57)
-    notes = {sheet.name for sheet in raw.sheets if _is_notes(sheet)}
-    report.extend(d for d in diagnostics if d.code != "E006" or d.location.sheet not in notes)
+    report.extend(without_notes_merges(raw, diagnostics))
     code, name = _code_and_name(Path(path), kind)
     workbook = Workbook(str(path), code, name, kind)
     workbook.sheet_names = tuple(sheet.name for sheet in raw.sheets)
     _Loader(raw, workbook, report).run()
     return workbook
+
+
+def without_notes_merges(
+    raw: RawWorkbook, diagnostics: list[Diagnostic]
+) -> list[Diagnostic]:
+    """The reader's ``diagnostics`` less E006 in sheets the compiler does not read: merged
+    cells matter where cells are read one by one; a notes sheet's merged title (说明) is
+    kept as written and blocks nothing (helper-57), in ``check`` as in the console."""
+    notes = {sheet.name for sheet in raw.sheets if _is_notes(sheet)}
+    return [d for d in diagnostics if d.code != "E006" or d.location.sheet not in notes]
 
 
 def _code_and_name(path: Path, kind: WorkbookKind) -> tuple[str, str]:
@@ -905,9 +912,9 @@ def exported_version(text: str) -> str | None:
 
 
 def _other_sheet(sheet: RawSheet) -> OtherSheet:
-    """A sheet the compiler does not read (说明), its cells as typed."""
+    """A sheet the compiler does not read (说明), its cells as typed, its merges kept."""
     rows = [[c.verbatim if c else "" for c in row] for row in sheet.rows()]
-    return OtherSheet(sheet.name, rows)
+    return OtherSheet(sheet.name, rows, list(sheet.merged_ranges))
 
 
 def _verbatim(cell: Cell | None) -> str:

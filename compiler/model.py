@@ -262,10 +262,12 @@ class CalendarDay:
 @dataclass
 class OtherSheet:
     """A sheet the compiler does not read (说明 and the like), kept so that a published
-    version exports it again: its cells' texts as typed, row by row ("" when empty)."""
+    version exports it again: its cells' texts as typed, row by row ("" when empty),
+    and its merged ranges (``A1:H1``, a title across the page) as the reader found them."""
 
     name: str
     rows: list[list[str]] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
 
 
 class WorkbookKind(StrEnum):

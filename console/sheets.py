@@ -24,6 +24,7 @@ from pathlib import Path
 import openpyxl
 
 from compiler.diagnostics import Diagnostic
+from compiler.load import without_notes_merges
 from compiler.read import read_workbook
 
 Value = str | date | None
@@ -63,7 +64,7 @@ def read_sheets(path: str | Path) -> tuple[list[Sheet], list[Diagnostic]]:
         for cells in raw_sheet.rows():
             rows.append([_value(c.value, c.verbatim) if c is not None else None for c in cells])
         sheets.append(Sheet(raw_sheet.name, rows))
-    return sheets, problems
+    return sheets, without_notes_merges(raw, problems)  # a merged title in 说明 is fine
 
 
 def _value(stored: object, shown: str) -> Value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -404,15 +405,25 @@ def table(rows: list[dict[str, Any]], where: Any = st, **options: Any) -> None:
 
 
 def matching(ids: list[str], typed: str, limit: int) -> tuple[list[str], int]:
-    """The first ``limit`` ids holding ``typed`` (letter case aside), the id typed in
-    full first, then those starting with it, then the rest in file order; and how
-    many ids hold it. Only these are sent to the browser, not every household's id."""
-    wanted = typed.strip().casefold()
+    """The first ``limit`` ids holding ``typed`` (letter case and full-width forms
+    aside), the id typed in full first, then those starting with it, then the rest in
+    file order; and how many ids hold it. Only these are sent to the browser, not
+    every household's id. The ids are returned as stored."""
+    wanted = _search_form(typed).strip()
     if not wanted:
         return ids[:limit], len(ids)
-    found = [i for i in ids if wanted in i.casefold()]
-    found.sort(key=lambda i: (i.casefold() != wanted, not i.casefold().startswith(wanted)))
+    # 「Ｈ１」 typed with a Chinese input method finds H1; the ids are folded the same
+    # way to compare (an id stored as 户Ａ1 is still found as typed), never changed
+    forms = {i: _search_form(i) for i in ids}
+    found = [i for i in ids if wanted in forms[i]]
+    found.sort(key=lambda i: (forms[i] != wanted, not forms[i].startswith(wanted)))
     return found[:limit], len(found)
+
+
+def _search_form(text: str) -> str:
+    """``text`` as the id search compares it: NFKC (full-width letters, digits and
+    spaces to their ASCII forms), letter case aside."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def group_cn(group: object) -> str:
