@@ -16,7 +16,8 @@ This module holds the entry and the analysis of one table; the rest of the pass 
 laid out by concept:
 
 - compiler/county.py: a county's plan with its standards substituted;
-- compiler/domains.py: each input column cut into segments, each rule into a box;
+- compiler/domains.py: each input column cut into segments, each rule into a box,
+  within the bounds the household input enforces (compiler/bounds.py);
 - compiler/witness.py: witnesses as text and records, values as staff write them;
 - compiler/findings.py: findings, their cache, and reporting them once per county;
 - compiler/invariants.py: the 不变式 sheet, read, bound and checked per county, over
@@ -31,6 +32,7 @@ from datetime import date
 
 from compiler import logger
 from compiler.bind import AS_OF, Plan
+from compiler.bounds import bounds
 from compiler.county import County
 from compiler.diagnostics import Report
 from compiler.domains import View, matches, view_of, with_mask
@@ -180,18 +182,32 @@ class TableAnalysis:
                 if atom is None and mask != 0:
                     continue
                 text = render(atom) if atom is not None else rule.test_texts[j]
+                span = self._span(j)
                 yield finding(
                     "W502",
                     f"{self.name}规则「{rule.id}」的条件「{text}」代入标准后不包含任何取值"
                     f"{self._substituted(atom or rule.tests[j])}"
+                    + (f"（{column.label} 只取 {span} 的值）" if span else "")
                     + ("，该规则永远不会命中" if mask == 0 else ""),
                     rule.test_locations[j],
                     found=rule.test_texts[j],
                     expected="至少包含一个取值的条件",
-                    hint="检查区间两端的标准参数取值，或删除这条规则",
+                    hint="检查区间两端的标准参数取值"
+                    + ("，以及「字段」表中该输入的下限、上限" if span else "")
+                    + "，或删除这条规则",
                     rule=rule.id,
                     table=self.table.id,
                 )
+
+    def _span(self, j: int) -> str:
+        """The values an input can take, where the household input bounds it
+        (compiler/bounds.py): ``1 至 4``, ``>= 0``; empty when unbounded."""
+        low, high = bounds(self.county, self.table.inputs[j].expr)
+        if low is not None and high is not None:
+            return f"{show(low)} 至 {show(high)}"
+        if low is not None:
+            return f">= {show(low)}"
+        return "" if high is None else f"<= {show(high)}"
 
     def _empty_atom(self, test: Test, domain: Domain) -> Test | None:
         match test:
@@ -228,22 +244,38 @@ class TableAnalysis:
         checked = [box for box in boxes if self._checked_gap(view.values(box))]
         boundary = [b for box in checked for b in self._boundary(box)]
         table = self.table
-        defaults = all(c.default is not None for c in table.outputs)
         if table.accepted_gap is not None:
             yield self._accepted(checked, boundary)
-        elif defaults:
+            return
+        rest = self._off_boundary(checked, [box for _, box in boundary])
+        if all(c.default is not None for c in table.outputs):
             yield from self._listed_gaps(boundary, boundary=True)
-            if checked:
-                yield self._default_gaps(checked)
+            if rest:
+                yield self._default_gaps(rest)
         else:
-            on_boundary = {box for _, box in boundary}
-            listed: list[tuple[int | None, Box]] = [
-                (None, box) for box in checked if box not in on_boundary
-            ]
-            yield from self._listed_gaps(
-                [*listed, *boundary],
-                boundary=False,
+            listed: list[tuple[int | None, Box]] = [(None, box) for box in rest]
+            yield from self._listed_gaps([*listed, *boundary], boundary=False)
+
+    def _off_boundary(self, gaps: list[Box], boundary: list[Box]) -> list[Box]:
+        """The gaps without their boundary parts, which are reported on their own: one
+        finding is said once (an E501 at the boundary, not again in the gap around it
+        or in the I501 of the gaps that fall to the defaults)."""
+        domains = [c.domain for c in self.view.columns]
+        found: list[Box] = []
+        for gap in gaps:
+            pieces = [gap]
+            for part in boundary:
+                pieces = [p for piece in pieces for p in subtract(piece, part)]
+            if pieces == [gap]:
+                found.append(gap)
+                continue
+            found.extend(
+                run
+                for piece in merge(pieces)
+                for run in split_runs(piece, domains)
+                if self._checked_gap(self.view.values(run))
             )
+        return found
 
     def _checked_gap(self, values: list[object]) -> bool:
         if any(matches(self.county, rule, values) for rule in self.table.rules):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from compiler.bounds import bounds
 from compiler.county import County
 from compiler.expr import (
     AnyTest,
@@ -129,14 +130,17 @@ def domain_of(county: County, dtype: DType, expr: Expr, cuts: list[object]) -> D
         return listed_domain([], nullable=True)
     if dtype.kind is Kind.DATE:
         dates = [c for c in cuts if isinstance(c, date)]
+        clip = [b if isinstance(b, date) else None for b in bounds(county, expr)]
         return ordered_domain(
-            dates, Grid(Decimal(1), is_date=True), county.as_of, nullable
+            dates, Grid(Decimal(1), is_date=True), county.as_of, nullable, *clip
         )
     if dtype.is_numeric:
         numbers = [
             c for c in cuts if isinstance(c, Decimal | int) and not isinstance(c, bool)
         ]
-        return ordered_domain(numbers, _grid(county, dtype, expr), Decimal(0), nullable)
+        clip = [b if isinstance(b, Decimal) else None for b in bounds(county, expr)]
+        grid = _grid(county, dtype, expr)
+        return ordered_domain(numbers, grid, Decimal(0), nullable, *clip)
     if dtype.kind is Kind.BOOLEAN:
         return listed_domain([False, True], nullable)
     if dtype.kind is Kind.ENUM:

@@ -168,26 +168,40 @@ class Grid:
     def below(self, number: Decimal) -> Decimal:
         return ((number / self.step).to_integral_value(ROUND_CEILING) - 1) * self.step
 
+    def at_or_below(self, number: Decimal) -> Decimal:
+        return (number / self.step).to_integral_value(ROUND_FLOOR) * self.step
+
     def holds(self, number: Decimal) -> bool:
         return self.at_or_above(number) == number
 
 
 def ordered_domain(
-    cuts: Iterable[object], grid: Grid, origin: object, nullable: bool
+    cuts: Iterable[object],
+    grid: Grid,
+    origin: object,
+    nullable: bool,
+    lower: object = None,
+    upper: object = None,
 ) -> Domain:
     """The segments a set of cut points makes on a numeric or date line.
 
     Segments with no value on the grid (``(0..1)`` for integers, a point between two
-    fen) are left out, so every segment has a witness.
+    fen) are left out, so every segment has a witness. So are values below ``lower``
+    or above ``upper`` (None: unbounded), the bounds the household input enforces: a
+    segment is clipped to them, and left out when nothing of it remains.
     """
     points = sorted(
         {grid.number(c) for c in cuts if c is not None and not isinstance(c, bool)}
     )
     zero = grid.number(origin)
+    least = None if lower is None else grid.at_or_above(grid.number(lower))
+    most = None if upper is None else grid.at_or_below(grid.number(upper))
+    if least is not None and most is not None and least > most:
+        least = most = None  # bounds that hold no value are E213's, not a domain's
     segments: list[Segment] = []
     low: Decimal | None = None
     for point in [*points, None]:
-        inside = _inside(low, point, grid, zero)
+        inside = _inside(low, point, grid, zero, (least, most))
         if inside is not None:
             segments.append(
                 Segment(
@@ -197,7 +211,7 @@ def ordered_domain(
                     high=None if point is None else grid.value(point),
                 )
             )
-        if point is not None and grid.holds(point):
+        if point is not None and grid.holds(point) and _within(point, least, most):
             segments.append(Segment(grid.value(point)))
         low = point
     if nullable:
@@ -206,18 +220,33 @@ def ordered_domain(
 
 
 def _inside(
-    low: Decimal | None, high: Decimal | None, grid: Grid, zero: Decimal
+    low: Decimal | None,
+    high: Decimal | None,
+    grid: Grid,
+    zero: Decimal,
+    clip: tuple[Decimal | None, Decimal | None],
 ) -> Decimal | None:
-    """The witness of the open interval (low, high), or None when it holds no value.
+    """The witness of the open interval (low, high) clipped to ``clip``, or None when
+    it holds no value.
 
-    Unbounded below, the witness is the origin (0, or the decision date) when it lies
-    inside, else the largest value below ``high``.
+    Its smallest value; unbounded below, the origin (0, or the decision date) when it
+    lies inside, else the largest value.
     """
-    if low is None:
-        start = grid.at_or_above(zero)
-        return start if high is None or start < high else grid.below(high)
-    candidate = grid.above(low)
-    return candidate if high is None or candidate < high else None
+    least, most = clip
+    first = least if low is None else grid.above(low)
+    if first is not None and least is not None:
+        first = max(first, least)
+    last = most if high is None else grid.below(high)
+    if last is not None and most is not None:
+        last = min(last, most)
+    if first is not None:
+        return first if last is None or first <= last else None
+    start = grid.at_or_above(zero)
+    return start if last is None or start <= last else last
+
+
+def _within(number: Decimal, least: Decimal | None, most: Decimal | None) -> bool:
+    return (least is None or least <= number) and (most is None or number <= most)
 
 
 def listed_domain(values: Sequence[object], nullable: bool) -> Domain:
