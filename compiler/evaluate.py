@@ -100,7 +100,7 @@ def prepare(
     if notes is not None and present:
         notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
         notes.extend(unknown_event_types(con, [project.plan(c) for c in present]))
-        notes.extend(implausible(con, project.fields, where=Location(file=str(households))))
+        notes.extend(implausible(con, project.fields, places=loaded.places))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)

@@ -98,6 +98,7 @@ from compiler.households_model import (
     TABLES,
     TEXT,
     Column,
+    Places,
     Schema,
     Source,
     Staged,
@@ -127,6 +128,8 @@ class LoadedInput:
     # a batch may repeat one (raises InputError with every problem); None: all checked
     recheck: Callable[[], None] | None = None
     skipped: int = 0  # households of other counties left out by ``county``
+    # where each row came from, to place a warning about a loaded value
+    places: Places | None = None
 
 
 # ---------------------------------------------------------------------------- sources
@@ -301,7 +304,7 @@ def load_households(
 
     return LoadedInput(
         counts[0], counts[1], counts[2], source.describe(), staged.warnings,
-        recheck if deferred else None, max(0, everyone - counts[0]),
+        recheck if deferred else None, max(0, everyone - counts[0]), staged.places,
     )
 
 

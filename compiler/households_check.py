@@ -713,12 +713,17 @@ def _raise_problems(
     if not problems and not staged.errors:
         return
     # a value the staging already refused (a JSON number a double changed, read
-    # again exactly: households_numbers) is named once, as written
-    placed = {d.location.cell for d in staged.errors}
-    found = [_diagnostic(p, staged.places, as_of) for p in problems]
-    listed = [d for d in found if d.location.cell not in placed]
-    total -= len(found) - len(listed)
-    diagnostics = staged.errors + listed
+    # again exactly: households_numbers) is named once, as written, and where the
+    # check lists it, in input order
+    earlier = list(staged.errors)
+    listed = []
+    for diagnostic in (_diagnostic(p, staged.places, as_of) for p in problems):
+        cell = diagnostic.location.cell
+        same = next((d for d in earlier if d.location.cell == cell), None)
+        if same is not None:
+            earlier.remove(same)
+        listed.append(same or diagnostic)
+    diagnostics = earlier + listed
     if total > len(listed):
         rest = total - len(listed)
         diagnostics.append(

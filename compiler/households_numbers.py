@@ -12,12 +12,16 @@ three digits or 290 zeros under a key of a declared number (one pass over the fi
 ``13740.940000000000``, are not suspected), reads those in Python with exact
 decimals, and gives E603 for each declared number among them that has more decimals
 than its kind keeps (``decimals``) or more digits than a double holds (``precision``:
-write it as a string). A number too large for its kind is left to the check (E614),
-and so is any other value.
+write it as a string). A number that may be too large for its kind (13 digits before
+its point, or a positive exponent) is read so too, and one that is gets E614
+(``large``) quoted by ``number_text``, as the service quotes the same number: DuckDB
+keeps ``1e400``, past what a double holds, as written, which the check took for no
+number (E603), and shows ``1e20`` as ``1e+20``. Any other value is left to the check.
 """
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 from collections.abc import Iterator
@@ -42,10 +46,13 @@ from compiler.model import SCALES, Kind, Level
 
 # after a key, a JSON number with 16 characters or more from its first digit that is
 # not 0 to its last (15 significant digits at least), an exponent of three digits, or
-# a run of 290 zeros (a double is no longer exact near 1e-308)
+# a run of 290 zeros (a double is no longer exact near 1e-308); or one that may be
+# too large for its kind (a percent holds less than 10^12): 13 digits before its
+# point, or a positive exponent
 _NUMBER = (
     r'"[ \t\r\n]*:[ \t\r\n]*-?'
-    r"([0.]*[1-9][0-9.]{14,}[1-9]|[0-9.]+[eE][-+]?[0-9]{3,}|[0.]{290,})"
+    r"([0.]*[1-9][0-9.]{14,}[1-9]|[0-9.]+[eE][-+]?[0-9]{3,}|[0.]{290,}"
+    r"|[1-9][0-9]{12,}|[0-9.]+[eE]\+?[0-9]+)"
 )
 
 
@@ -68,7 +75,8 @@ def inexact_numbers(
             path = column.json_path(position)
             where = Location(file=str(source.path), cell=places.record(row, path))
             label = f"「{column.name_cn}」（{column.id}）"
-            problems.append(value_diagnostic(kind, column, label, where, str(value)))
+            shown = number_text(value) if kind == "large" else str(value)
+            problems.append(value_diagnostic(kind, column, label, where, shown))
             if len(problems) >= MAX_PROBLEMS:
                 return problems
     return problems
@@ -139,7 +147,9 @@ def _inexact(
             value = _at(item, column.key)
             # the others are read exactly by the check (the pattern's test, cheaply)
             if isinstance(value, Decimal) and (
-                len(str(value)) > 15 or "E" in str(value)
+                len(str(value)) > 15
+                or "E" in str(value)
+                or value.copy_abs() >= largest(column.dtype.kind)
             ):
                 problem = number_problem(value, column.dtype.kind)
                 if problem is not None:
@@ -153,11 +163,13 @@ def _at(item: object, key: tuple[str, ...]) -> object:
 
 
 def number_problem(value: Decimal, kind: Kind) -> str | None:
-    """``decimals`` for a number with more decimals than ``kind`` keeps, ``precision``
-    for one a double does not hold exactly; None for one that reads as written, and
-    for one too large for the kind (E614 says so)."""
-    if not value.is_finite() or value.copy_abs() >= largest(kind):
+    """``large`` for a number too large for ``kind``, ``decimals`` for one with more
+    decimals than it keeps, ``precision`` for one a double does not hold exactly;
+    None for one that reads as written."""
+    if not value.is_finite():
         return None
+    if value.copy_abs() >= largest(kind):
+        return "large"
     _, digits, exponent = value.as_tuple()
     if not any(digits):
         return None  # a zero, however many zeros follow its point
@@ -170,4 +182,21 @@ def number_problem(value: Decimal, kind: Kind) -> str | None:
     return None
 
 
-__all__ = ["inexact_numbers", "number_problem"]
+# normalize() within Python's default exponent limits (±999,999) overflows on a JSON
+# number such as 1e999999999, and takes 1e-999999999 to zero
+_UNBOUNDED = decimal.Context(
+    prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN
+)
+
+
+def number_text(value: Decimal) -> str:
+    """An exact number as digits (``1E+3`` is ``1000``), or, past what any field
+    holds, in the exponent form DuckDB renders a double in (``1e+400``): how the
+    loader reads a number the service passes on, and how a message quotes a JSON
+    number too large for its field, whichever way it came."""
+    if not value or -30 <= value.adjusted() <= 40:
+        return format(value, "f")
+    return format(value.normalize(_UNBOUNDED), "e")
+
+
+__all__ = ["inexact_numbers", "number_problem", "number_text"]

@@ -6,9 +6,15 @@ unlikely, so that county staff check them before they trust the decisions.
 query, which reads the members once, and returns for each code its first ``EXAMPLES``
 cases in input order, the last saying how many more households there are. A second
 query runs the same tests over those few households alone, for the values each case
-quotes and the one member it names. A check flags a household once: of two children
-too old for their head, the eldest is named. Nothing stops the run: every household is
-decided as given.
+quotes and the one member it names, with that member's index. A check flags a
+household once: of two children too old for their head, the eldest is named. Nothing
+stops the run: every household is decided as given.
+
+Each warning is placed where its value is (``_where``): a household's own value in
+the households file at the household's row, a member's in the members file (CSV,
+Parquet, DuckDB) at the member's row where the index is one (Parquet and DuckDB; CSV
+numbers members within their household, so the column alone), and in JSON at the
+line (or index) and path of the value, as the loader places its errors.
 
 ====  ===============================================================================
 W603  a household whose members state relations but none is the head (``no_head``),
@@ -37,6 +43,7 @@ from typing import NamedTuple
 import duckdb
 
 from compiler.diagnostics import NOWHERE, Diagnostic, Location, make
+from compiler.households_model import SOURCE_NAMES, Column, Places
 from compiler.households_values import quoted
 from compiler.model import Field, Level
 from compiler.sqlgen import quote, string
@@ -64,13 +71,16 @@ INCOMES = ("income.wage", "income.business", "income.property", "income.transfer
 
 class Case(NamedTuple):
     """One flagged household: the check that flagged it, the member it names (if
-    any), and the values involved."""
+    any), and the values involved; the household's ``_hh_index`` and the named
+    member's ``_member_index``, which place the warning."""
 
     check: str
     household: str
     person: str | None
     found: str | None
     reference: str | None
+    row: int | None = None
+    member: int | None = None
 
 
 class Said(NamedTuple):
@@ -85,8 +95,9 @@ class Check:
     """One check: its code and the field its warning points at; the test that flags a
     household and what its case reports (the value found, the value compared with),
     both SQL over the figures ``_tested`` keeps for each household; the member the
-    case names, an aggregate over the household's members (None for a household's
-    own checks); and how it is said."""
+    case names, an aggregate over the household's members giving its id and index
+    (None for a household's own checks and for one about its members together); and
+    how it is said."""
 
     code: str
     field: str
@@ -117,7 +128,7 @@ def implausible(
     fields: dict[str, Field],
     households: str = "jz_households",
     members: str = "jz_members",
-    where: Location = NOWHERE,
+    places: Places | None = None,
 ) -> list[Diagnostic]:
     """W603-W606 for the loaded input, up to ``EXAMPLES`` of each code, in input order.
 
@@ -126,7 +137,9 @@ def implausible(
         fields: the declared fields; a check whose field is not declared finds nothing.
         households, members: the relations to read (a table name or a parenthesised
             query with the columns of ``jz_households`` and ``jz_members``).
-        where: the location each warning is given (the households file).
+        places: where the loaded input came from (``LoadedInput.places``), which
+            places each warning at its value; None: no location (the service
+            places them at the request's paths).
 
     Returns:
         The warnings, each with ``household``, ``person`` and ``field`` in ``extra``.
@@ -141,6 +154,7 @@ def implausible(
         cases = _first_cases(code, firsts, details)
         unlisted = total - len({c.household for c in cases})
         for rank, case in enumerate(cases, 1):
+            where = _where(CHECKS[case.check], case, fields, places)
             diagnostic = CHECKS[case.check].diagnostic(case, fields, where)
             if rank == len(cases) and unlisted > 0:
                 more = f"（此类共 {total} 户，另有 {unlisted} 户未列出）"
@@ -364,16 +378,50 @@ def _first_cases(
     order = {name: k for k, name in enumerate(CHECKS)}
     flagged = [(h, name) for name in _checks(code) for h in firsts[name] or ()]
     flagged.sort(key=lambda case: (details[case[0]]["_hh_index"], order[case[1]]))
-    return [
-        Case(
-            name,
-            household,
-            _text(details[household][f"names.{name}"]),
-            _text(details[household][f"found.{name}"]),
-            _text(details[household][f"reference.{name}"]),
+    cases = []
+    for household, name in flagged[:EXAMPLES]:
+        detail = details[household]
+        named = detail[f"names.{name}"]
+        member = named if isinstance(named, dict) else {}
+        row, index = detail["_hh_index"], member.get("index")
+        cases.append(
+            Case(
+                name,
+                household,
+                _text(member.get("person")),
+                _text(detail[f"found.{name}"]),
+                _text(detail[f"reference.{name}"]),
+                row if isinstance(row, int) else None,
+                index if isinstance(index, int) else None,
+            )
         )
-        for household, name in flagged[:EXAMPLES]
-    ]
+    return cases
+
+
+def _where(
+    check: Check, case: Case, fields: dict[str, Field], places: Places | None
+) -> Location:
+    """Where the value a case is about is, as the loader places its errors: its row
+    (a household's, or the member's in Parquet and DuckDB, whose index is its row in
+    the file), its JSON line and path; the file and column of a CSV member (indexed
+    within its household) or of a household's members together (no head)."""
+    spec = fields.get(check.field)
+    if places is None or spec is None or case.row is None:
+        return NOWHERE
+    column = Column(spec.id, spec.name_cn, spec.level, spec.dtype)
+    source = places.source
+    if spec.level is Level.HOUSEHOLD:
+        return places.locate(column, case.row, None)
+    if source.format in ("json", "jsonl"):
+        path = "$.members" if case.member is None else column.json_path(case.member)
+        return Location(file=str(source.path), cell=places.record(case.row, path))
+    if case.member is not None and source.format in ("parquet", "duckdb"):
+        return places.locate(column, case.member, None)
+    if source.format == "duckdb":
+        return Location(
+            file=str(source.path), cell=f"{SOURCE_NAMES[Level.MEMBER]} 表 {column.id}"
+        )
+    return Location(file=str(source.file_of(Level.MEMBER)), cell=column.id)
 
 
 def _text(value: object) -> str | None:
@@ -522,19 +570,21 @@ def _vehicle(case: Case, fields: dict[str, Field]) -> Said:
 _YOUNGER = "child_born < head_born + to_years(CAST($gap AS INTEGER))"
 
 
+def _named(order: str, condition: str) -> str:
+    """The member a check names, first by ``order`` among those of ``condition``: its
+    id, and its index, which places the warning (computed for the listed households
+    only: the aggregate over every member keeps no such value)."""
+    member = "{'person': person_id, 'index': member_index}"
+    return f"first({member} ORDER BY {order}) FILTER (WHERE {condition})"
+
+
 def _first_by(relation: str, order: str = "birth_date") -> str:
     """The member of ``relation`` first by ``order``, then in input order."""
-    return (
-        f"first(person_id ORDER BY {order}, member_index)"
-        f" FILTER (WHERE relation = {string(relation)})"
-    )
+    return _named(f"{order}, member_index", f"relation = {string(relation)}")
 
 
 def _last(relation: str) -> str:
-    return (
-        "first(person_id ORDER BY member_index DESC)"
-        f" FILTER (WHERE relation = {string(relation)})"
-    )
+    return _named("member_index DESC", f"relation = {string(relation)}")
 
 
 CHECKS: dict[str, Check] = {
@@ -588,7 +638,7 @@ CHECKS: dict[str, Check] = {
         "income.wage",
         "small_wages > 0",
         ("wage", "small_wages"),
-        "first(person_id ORDER BY wage, member_index) FILTER (WHERE small_wage)",
+        _named("wage, member_index", "small_wage"),
         _wage,
     ),
     # the few households with small money, beside their members' yearly income

@@ -12,7 +12,6 @@ DuckDB connection; ``decisions_body`` encodes the answer.
 from __future__ import annotations
 
 import asyncio
-import decimal
 import json
 import re
 import tempfile
@@ -40,6 +39,7 @@ from compiler.evaluate import (
 )
 from compiler.households_keys import shape, undeclared, warning
 from compiler.households_model import LISTS, input_columns
+from compiler.households_numbers import number_text
 from compiler.households_plausible import implausible
 from compiler.model import Kind, Level
 from compiler.output import decision_records
@@ -349,19 +349,12 @@ def _households_file(households: list[Any], project: Project) -> bytes:
         ) from None
 
 
-# normalize() within Python's default exponent limits (±999,999) overflows on a JSON
-# number such as 1e999999999, and takes 1e-999999999 to zero
-_UNBOUNDED = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-
-
 def _exact(value: object) -> str:
-    """A Decimal as the loader reads numbers: digits (``1E+3`` is ``1000``), or, past
-    what any field holds, the exponent form DuckDB gives a JSON number (``1e+300``)."""
+    """A Decimal as the loader reads numbers (``number_text``: a number too large
+    for its field is quoted as a file's JSON number is)."""
     if not isinstance(value, Decimal):
         raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-    if not value or -30 <= value.adjusted() <= 40:
-        return format(value, "f")
-    return format(value.normalize(_UNBOUNDED), "e")  # 1e999999999 overflowed (a 500)
+    return number_text(value)
 
 
 def _text_numbers(
