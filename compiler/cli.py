@@ -19,47 +19,14 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from compiler.cli_argparse import localise_argparse
 from compiler.diagnostics import Report, render_json, render_text
 from compiler.errors import InputError, JiuzhuError
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
 
-# argparse passes every message it prints through gettext; these are ours, in Chinese.
-_ARGPARSE_TEXT = {
-    "usage: ": "用法：",
-    "options": "选项",
-    "positional arguments": "位置参数",
-    "show this help message and exit": "显示本帮助并退出",
-    "%(prog)s: error: %(message)s\n": "%(prog)s：用法错误：%(message)s\n",
-    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
-    "the following arguments are required: %s": "缺少必需的参数：%s",
-    "expected one argument": "缺少取值（以 - 开头的值请写成 选项=值，如 --memory-limit=1GB）",
-    "expected at most one argument": "最多接受一个取值",
-    "expected at least one argument": "至少需要一个取值",
-    "expected %s argument": "需要 %s 个取值",
-    "expected %s arguments": "需要 %s 个取值",
-    "unrecognized arguments: %s": "无法识别的参数：%s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "取值 %(value)r 无效（可选：%(choices)s）",
-    "invalid %(type)s value: %(value)r": "取值 %(value)r 无效",
-    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
-    "not allowed with argument %s": "不能与参数 %s 同时使用",
-    "one of the arguments %s is required": "参数 %s 必须给出其中一个",
-    "ignored explicit argument %r": "该选项不接受取值 %r",
-    "unexpected option string: %s": "意外的选项：%s",
-}
-
-
-def _chinese(text: str) -> str:
-    return _ARGPARSE_TEXT.get(text, text)
-
-
-def _chinese_plural(one: str, many: str, n: int) -> str:
-    return _chinese(one if n == 1 else many)
-
-
-argparse._ = _chinese  # type: ignore[attr-defined]
-argparse.ngettext = _chinese_plural  # type: ignore[attr-defined]
+localise_argparse()  # usage:, options: and argparse's errors in Chinese
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -73,7 +40,6 @@ def command(name: str) -> Callable[[Command], Command]:
 def parse_date(text: str, where: str = "命令行中") -> date:
     """A --as-of or --effective date, within the years the working-day calendar covers
     (as the service's as_of); the messages are for users (``where`` they type it)."""
-    from compiler.calendar import FIRST_DAY, LAST_DAY
     from compiler.normalise import ParseProblem, fold_text
     from compiler.normalise import parse_date as parse
 
@@ -91,6 +57,14 @@ def parse_date(text: str, where: str = "命令行中") -> date:
             f"无法识别：{problem.expected}"
         )
         raise argparse.ArgumentTypeError(f"日期「{text}」{said}") from None
+    return within_calendar(text, day)
+
+
+def within_calendar(text: str, day: date) -> date:
+    """``day`` (typed as ``text``), or a usage error when it lies outside the years the
+    working-day calendar covers: decisions on it could not count working days."""
+    from compiler.calendar import FIRST_DAY, LAST_DAY
+
     if not FIRST_DAY <= day <= LAST_DAY:
         raise argparse.ArgumentTypeError(
             f"日期「{text}」超出 {FIRST_DAY} 至 {LAST_DAY} 的范围（工作日历覆盖的年份）"

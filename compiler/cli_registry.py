@@ -11,14 +11,22 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compiler.cli import count, county_code, memory_size, parse_date, usage_error
-from compiler.diagnostics import render_text
-from compiler.errors import EvaluationError
+from compiler.cli import (
+    count,
+    county_code,
+    memory_size,
+    parse_date,
+    usage_error,
+    within_calendar,
+)
+from compiler.diagnostics import Location, make, render_text
+from compiler.errors import EvaluationError, InputError
 from compiler.vocabulary import group_cn
 
 
@@ -103,9 +111,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     diff.add_argument(
         "old",
-        help="330106@3、330106@latest、330106（工作副本）、work、published 或文件路径",
+        type=side_ref,
+        help="330106@3、330106@latest、330106@2025-07-01（该日生效的版本）、"
+        "330106（工作副本）、work、published 或文件路径",
     )
-    diff.add_argument("new", help="同上")
+    diff.add_argument("new", type=side_ref, help="同上")
     diff.add_argument("--households", help="家庭数据文件：列出决策发生变化的家庭")
     diff.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
     diff.add_argument("--format", choices=("text", "json"), default="text")
@@ -503,6 +513,8 @@ def _diff(args: argparse.Namespace) -> int:
     from compiler.registry_refs import resolve_ref
 
     as_of = args.as_of or date.today()
+    for ref in (args.old, args.new):
+        _named_path_exists(ref)
     store = registry(args)
     old = resolve_ref(args.old, args.tables, store, as_of, args.county)
     new = resolve_ref(args.new, args.tables, store, as_of, args.county)
@@ -536,6 +548,44 @@ def _diff(args: argparse.Namespace) -> int:
         print(render_text(failed.diagnostics), file=sys.stderr)
         return 1
     return 0
+
+
+def side_ref(text: str) -> str:
+    """A side of ``jiuzhu diff`` as typed; a usage error for ``330106@2041-01-01``, a
+    date outside the calendar's years, as ``--as-of 2041-01-01`` is refused."""
+    match = re.fullmatch(r"[0-9]{6}@(.+)", text)
+    if match is None or Path(text).exists():
+        return text
+    try:
+        day = date.fromisoformat(match.group(1))
+    except ValueError:
+        return text  # a version number, latest, work: resolve_ref reads them
+    within_calendar(match.group(1), day)
+    return text
+
+
+# what a side names when it names a file: the forms resolve_ref reads, and ones it
+# refuses with their own message once they exist (.xls, .json)
+PATH_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".yaml", ".yml", ".json")
+
+
+def _named_path_exists(ref: str) -> None:
+    """E001 for a side written as a path (a folder in it, or a workbook or YAML
+    suffix) that does not exist: 「无法识别」 (E704) hid that the file is missing."""
+    path = Path(ref)
+    written_as_path = "/" in ref or os.sep in ref or path.suffix.lower() in PATH_SUFFIXES
+    if not written_as_path or re.fullmatch(r"[0-9]{6}@.+", ref) or path.exists():
+        return
+    raise InputError(
+        make(
+            "E001",
+            f"找不到文件或文件夹「{ref}」",
+            Location(ref),
+            expected="县的工作簿（.xlsx，或放有 .csv 的文件夹）或 YAML 文件的路径；"
+            "或 330106@3、330106@latest、330106、work、published",
+            hint="检查路径和文件名是否写对，文件是否已移动或改名",
+        )
+    )
 
 
 def _json_default(value: object) -> object:

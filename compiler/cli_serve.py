@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError, RegistryError
@@ -45,6 +47,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         type=positive,
         default=30,
         help="请求内容中断多少秒后停止等待（408），默认 30",
+    )
+    serve.add_argument(
+        "--uvicorn-log-level",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+        default="warning",
+        help="uvicorn 自身日志（英文）的级别：默认 warning，只打印它的警告和错误；"
+        "info 时另有它启动、停止时的英文提示",
+    )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="另外打印 uvicorn 的访问日志（英文，每个请求一行，含客户端地址）",
     )
     serve.set_defaults(run=run_serve)
 
@@ -84,14 +98,40 @@ def run_serve(args: argparse.Namespace) -> int:
         body_timeout=args.body_timeout,
     )
     host, port = sock.getsockname()[:2]
-    jiuzhu.info("决策服务在 http://%s:%d 上监听（Ctrl+C 停止）", host, port)
-    # uvicorn's access log would repeat the request line with the client's address
-    # keep-alive well above a slow decision, so clients seldom reuse a closed connection
-    config = uvicorn.Config(
-        create_app(settings), access_log=False, timeout_keep_alive=30
+    process = os.getpid()
+    jiuzhu.info(
+        "决策服务在 http://%s:%d 上监听（进程 %d，Ctrl+C 停止）", host, port, process
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(_uvicorn_config(create_app(settings), args))
+    try:
+        server.run(sockets=[sock])
+    finally:  # also when uvicorn passes on the SIGTERM it stopped for (exit 143)
+        if server.started:
+            jiuzhu.info("决策服务已停止（进程 %d）", process)
+    if not server.started:  # uvicorn logged why: its errors are above its level
+        jiuzhu.error("决策服务未能启动（进程 %d），原因见上方 uvicorn 的日志", process)
+        return 1
     return 0
+
+
+def _uvicorn_config(app: object, args: argparse.Namespace) -> Any:
+    """uvicorn's settings: its own log (English) at ``--uvicorn-log-level``, warning
+    by default, so that its start and stop lines give way to the Chinese ones above
+    while its warnings and errors (with their tracebacks) are still printed. Its
+    access log would repeat the request line with the client's address: only with
+    ``--access-log``. Keep-alive stays well above a slow decision, so clients seldom
+    reuse a closed connection."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        access_log=args.access_log,
+        log_level=args.uvicorn_log_level,
+        timeout_keep_alive=30,
+    )
+    if args.access_log:  # asked for: one line a request whatever the level above
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    return config
 
 
 def _check_tables(tables: str) -> None:

@@ -147,10 +147,10 @@ def _fill(book: openpyxl.Workbook, workbook: Workbook, cells: _Cells) -> None:
     for other in workbook.other_sheets:  # 说明 and the like, as the county typed them
         sheet = book.create_sheet(_sheet_name(other.name, names))
         _rows(sheet, other.rows, cells)
-        _merge(sheet, other)
+        merge_ranges(sheet, other)
 
 
-def _merge(sheet: Worksheet, other: OtherSheet) -> None:
+def merge_ranges(sheet: Worksheet, other: OtherSheet) -> None:
     """Merge the ranges the county merged in a sheet the compiler does not read (the
     reader refuses merges only in tables and list sheets, E006).
 

@@ -236,8 +236,10 @@ def version_problem(number: object, path: str) -> Diagnostic | None:
     """E608 at ``path`` when ``number`` (from JSON, or the URL's digits as an int) is
     not a version number: not a positive integer, or past ``MAX_VERSION``."""
     whole = isinstance(number, int) and not isinstance(number, bool)
-    if isinstance(number, Decimal) and number.is_finite() and number == number // 1:
-        whole = True  # an integer of more digits than parse_json reads as int
+    if isinstance(number, Decimal) and number.is_finite():
+        # an integer of more digits than parse_json reads as int, or one written
+        # 3.0 or 1e400; ``number // 1`` would raise past the context's 28 digits
+        whole = number == number.to_integral_value()
     if whole and 0 < number <= MAX_VERSION:  # type: ignore[operator]
         return None
     too_large = whole and number > MAX_VERSION  # type: ignore[operator]

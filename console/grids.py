@@ -176,7 +176,7 @@ def from_grid(grid: Grid, frame: pd.DataFrame) -> Sheet:
         rows.append([_kept(grid, label, col, v) for col, v in enumerate(record)])
     while len(rows) > len(grid.head) and not any(_present(v) for v in rows[-1]):
         rows.pop()  # trailing empty rows: nothing to keep
-    return Sheet(grid.sheet.name, [_trim(r) for r in rows])
+    return Sheet(grid.sheet.name, [_trim(r) for r in rows], list(grid.sheet.merged))
 
 
 def _kept(grid: Grid, label: object, col: int, value: Any) -> Value:

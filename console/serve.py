@@ -15,6 +15,7 @@ import socket
 import sys
 from pathlib import Path
 
+from compiler.cli_argparse import localise_argparse
 from console.config import settings
 from console.users import COUNTY_ADMIN, REVIEWER, add_user, load_users
 
@@ -22,10 +23,15 @@ DEMO_USERS = (("xihu-admin", COUNTY_ADMIN, "330106"), ("reviewer", REVIEWER, Non
 APP = Path(__file__).resolve().parent / "app.py"
 
 
+def demo_record() -> Path:
+    """The file keeping the demo passwords: in ``$JIUZHU_STATE`` (.jiuzhu by default)."""
+    return settings().state / "demo-passwords.txt"
+
+
 def demo_users() -> list[tuple[str, str, str]]:
     """(name, role, password) of the demo users, creating them when missing."""
     config = settings()
-    record = config.state / "demo-passwords.txt"
+    record = demo_record()
     known = dict(line.split("\t", 1) for line in record.read_text(encoding="utf-8").splitlines()
                  if "\t" in line) if record.exists() else {}
     existing = load_users(config.users)
@@ -51,17 +57,42 @@ def free_port(preferred: int) -> int:
             except OSError:
                 continue
             return int(probe.getsockname()[1])
-    raise RuntimeError("no free port on 127.0.0.1")
+    raise SystemExit("127.0.0.1 上没有可用的端口，控制台未启动")
+
+
+def port_number(text: str) -> int:
+    """A --port (or CONSOLE_PORT, which argparse reads through this too)."""
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"「{text}」应为 0 至 65535 之间的端口号（0 为任一空闲端口），如 8501")
+    return int(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    localise_argparse()  # usage:, options: and its errors in Chinese, as jiuzhu prints them
+    launcher = argparse.ArgumentParser(
+        prog="python -m console.serve", description="在 127.0.0.1 上启动救助控制台"
+    )
+    launcher.add_argument(
+        "--port", type=port_number, default=os.environ.get("CONSOLE_PORT", "8501"),
+        help="端口，默认 8501 或环境变量 CONSOLE_PORT；被占用时改用一个空闲端口",
+    )
+    launcher.add_argument(
+        "--demo", action="store_true",
+        help="创建（首次）并打印两个演示用户及其密码，密码保存在 $JIUZHU_STATE/demo-passwords.txt",
+    )
+    return launcher
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="启动救助控制台（127.0.0.1）")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8501")))
-    parser.add_argument("--demo", action="store_true", help="创建并打印演示用户")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     if args.demo:
-        print("演示用户（密码保存在 .jiuzhu/demo-passwords.txt）：")
-        for name, role, password in demo_users():
+        try:
+            users = demo_users()
+        except OSError as error:  # a state folder or users file that cannot be written
+            raise SystemExit(f"无法保存演示用户：无法写入 {error.filename or demo_record()}；"
+                             "请检查 JIUZHU_STATE、JIUZHU_USERS 指向的文件夹是否存在、是否可写") from None
+        print(f"演示用户（密码保存在 {demo_record()}）：")
+        for name, role, password in users:
             role_cn = "县级管理员 330106 西湖区" if role == COUNTY_ADMIN else "审核人（可查看所有县）"
             print(f"  用户名 {name:<12} 密码 {password}    {role_cn}")
     port = free_port(args.port)

@@ -22,9 +22,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 from compiler.diagnostics import Diagnostic
+from compiler.export import merge_ranges  # the export's rules for a merge
 from compiler.load import without_notes_merges
+from compiler.model import OtherSheet
 from compiler.read import read_workbook
 
 Value = str | date | None
@@ -33,10 +36,12 @@ PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d{1,6})?")
 
 @dataclass
 class Sheet:
-    """One sheet: its name and its rows (row 1 first), each a list of cell values."""
+    """One sheet: its name, its rows (row 1 first), each a list of cell values, and
+    its merged ranges as the reader found them (``A1:H1``, a title across 说明)."""
 
     name: str
     rows: list[list[Value]] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
 
     @property
     def is_table(self) -> bool:
@@ -63,7 +68,7 @@ def read_sheets(path: str | Path) -> tuple[list[Sheet], list[Diagnostic]]:
         rows: list[list[Value]] = []
         for cells in raw_sheet.rows():
             rows.append([_value(c.value, c.verbatim) if c is not None else None for c in cells])
-        sheets.append(Sheet(raw_sheet.name, rows))
+        sheets.append(Sheet(raw_sheet.name, rows, list(raw_sheet.merged_ranges)))
     return sheets, without_notes_merges(raw, problems)  # a merged title in 说明 is fine
 
 
@@ -92,6 +97,7 @@ def write_xlsx(path: str | Path, sheets: list[Sheet]) -> Path:
                     cell.data_type = "s"  # a test such as "= 5", not a formula
                 if isinstance(value, date):
                     cell.number_format = "yyyy-mm-dd"
+        _merge(target, sheet)
     if not book.sheetnames:
         book.create_sheet("标准参数")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".draft-", suffix=".xlsx")
@@ -99,6 +105,17 @@ def write_xlsx(path: str | Path, sheets: list[Sheet]) -> Path:
     book.save(temporary)
     os.replace(temporary, path)
     return path
+
+
+def _merge(target: Worksheet, sheet: Sheet) -> None:
+    """Merge the sheet's ranges again as the export does (a draft started from a
+    published version lost 说明's merged title at its first save): a range that would
+    hide a typed cell, overlaps another or is one cell is left unmerged. A merge in a
+    table or list sheet is kept too, so that its E006 stays until the admin unmerges
+    it, rather than its covered cells turning blank (in a table, "any value")."""
+    if sheet.merged:
+        typed = [[v if isinstance(v, str) else text(v) for v in row] for row in sheet.rows]
+        merge_ranges(target, OtherSheet(sheet.name, typed, list(sheet.merged)))
 
 
 def _cell(value: Value) -> object:

@@ -71,7 +71,7 @@ def save(folder: Path, files: list[tuple[str, bytes]]) -> Saved:
     for name, data in unpacked:
         target = folder / safe_name(name)
         if target.suffix.lower() not in SUFFIXES:
-            result.problems.append(f"「{name}」不是家庭数据文件，没有保存；应为 .jsonl、.json、.csv、.parquet 或 .zip。")
+            result.problems.append(refusal(name))
             continue
         if not target.exists() or target.read_bytes() != data:
             _write_private(target, data)
@@ -85,6 +85,19 @@ def save(folder: Path, files: list[tuple[str, bytes]]) -> Saved:
     heads = [sibling(folder / n, "households").name if role(folder / n) else n for n in result.written]
     result.chosen = next((n for n in reversed(heads) if n in readable), None)
     return result
+
+
+EXCEL = (".xlsx", ".xlsm", ".xls", ".et")  # WPS saves .et
+
+
+def refusal(name: str) -> str:
+    """Why a file of another kind is not saved, and what to upload instead: the
+    uploader takes any file so that this, not Streamlit's English, is what is said."""
+    if Path(name).suffix.lower() in EXCEL:
+        return (f"「{name}」是 Excel 工作簿，样本预览不直接读取，没有保存；请在 Excel 中把家庭表、成员表"
+                "（有事件时再加事件表）分别另存为「CSV UTF-8」文件，命名为 households.csv、members.csv"
+                "（和 events.csv），一起选中上传，或打包成一个 .zip 上传。")
+    return f"「{name}」不是家庭数据文件，没有保存；应为 .jsonl、.json、.csv、.parquet 或 .zip。"
 
 
 def private_folder(folder: Path) -> None:

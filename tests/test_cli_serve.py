@@ -165,15 +165,20 @@ def test_a_body_that_trickles_in_is_answered_after_a_few_gaps(serving):
     assert 3.5 < time.monotonic() - started < 10
 
 
-def test_the_log_has_a_line_per_request_not_per_workbook(tmp_path):
-    """Opening the tables logged a line per workbook read (about 100 a time with the
-    real tables, helper-58); those are for -v. The request's own line is kept."""
+def _serve(tmp_path) -> subprocess.Popen:
+    """``jiuzhu serve`` on a free port over small tables, its log on a pipe."""
     tables = write_tables(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "JIUZHU_REGISTRY"}
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "compiler.cli", "serve", "--tables", str(tables), "--port", "0"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def test_the_log_has_a_line_per_request_not_per_workbook(tmp_path):
+    """Opening the tables logged a line per workbook read (about 100 a time with the
+    real tables, helper-58); those are for -v. The request's own line is kept."""
+    server = _serve(tmp_path)
     try:
         assert server.stderr is not None
         address = re.search(r"(http://127\.0\.0\.1:\d+)", server.stderr.readline()).group(1)  # type: ignore[union-attr]
@@ -188,3 +193,27 @@ def test_the_log_has_a_line_per_request_not_per_workbook(tmp_path):
         _, log = server.communicate(timeout=10)
     assert "POST /v1/decisions 200" in log
     assert "已读取" not in log
+
+
+def test_start_and_stop_are_told_in_chinese_and_uvicorns_warnings_kept(tmp_path):
+    """uvicorn printed its own English lines (Started server process, Uvicorn running
+    on ..., Finished server process, helper-65); its level is now warning, so what it
+    warns of (a request it cannot parse) still reaches the log."""
+    server = _serve(tmp_path)
+    try:
+        assert server.stderr is not None
+        first = server.stderr.readline()
+        address = re.search(r"http://(127\.0\.0\.1):(\d+)", first)
+        assert address and f"（进程 {server.pid}，Ctrl+C 停止）" in first, first
+        assert httpx.get(f"{address.group(0)}/v1/health", timeout=30).status_code == 200
+        with socket.create_connection((address.group(1), int(address.group(2)))) as client:
+            client.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            client.recv(65536)
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=10)
+    assert f"决策服务已停止（进程 {server.pid}）" in log and "已终止" in log, log
+    assert "Invalid HTTP request received" in log  # uvicorn's warning, as it wrote it
+    for english in ("Started server process", "Uvicorn running", "Application startup",
+                    "Shutting down", "Finished server process"):
+        assert english not in log, log

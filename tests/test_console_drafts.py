@@ -168,3 +168,46 @@ def test_an_unknown_name_costs_a_sign_in_as_much_as_a_known_one(
     assert users.authenticate(path, "nobody", "wrong-password") is None
     assert users.authenticate(path, "a1", "wrong-password") is None
     assert checked == [users._dummy(), stored.encode()]
+
+
+def test_a_save_keeps_the_merged_cells_of_the_notes_sheet(config: Settings) -> None:
+    """A draft started from a published version (written by the export, merges kept)
+    lost 说明's merged title at its first save: write_xlsx wrote the rows only."""
+    import openpyxl
+
+    from compiler.registry_publish import publish
+    from tests.tables_fixture import COUNTY_FILE, county_sheets
+    from tests.test_export_merges import MERGES, NOTES
+    from tests.workbooks import write_xlsx as write_fixture
+
+    workbook = config.tables / "counties" / f"{COUNTY_FILE}.xlsx"
+    write_fixture(workbook, {**county_sheets(), "说明": NOTES}, merged={"说明": MERGES})
+    first = drafts.open_draft(config, "330106", "xihu")
+    publish(first.root, "330106", date(2025, 6, 1), "v1", "xihu", 0, config.registry, None)
+    draft = drafts.start_draft(config, "330106", "other")  # from 330106@1, exported
+    sheets = drafts.load_sheets(draft)
+    next(s for s in sheets if s.name == "标准参数").rows[1][1] = "1400"
+    saved = drafts.save_sheets(draft, sheets, "other", draft.revision)
+    notes = openpyxl.load_workbook(saved.workbook)["说明"]
+    assert sorted(str(r) for r in notes.merged_cells.ranges) == sorted(MERGES)
+    assert notes["A1"].value == NOTES[0][0] and notes["D2"].value == "区民政局"
+    again, problems = read_sheets(saved.workbook)
+    assert sorted(next(s for s in again if s.name == "说明").merged) == sorted(MERGES)
+    assert not [d for d in problems if d.code in ("E006", "W003")]
+
+
+def test_a_merge_in_a_table_survives_a_grid_save_so_its_error_stays(tmp_path: Path) -> None:
+    """Unmerged at the save, the covered condition cells would turn blank, which in a
+    decision table means "any value"; kept, the reader's E006 still asks for a fix.
+    A merge over a cell the admin has typed in is dropped, as the export drops it."""
+    table = [["t", "表", "UNIQUE"], ["规则", "输入", "输出"], ["名称", "x", "y"],
+             ["r1", "< 5", "1"], ["r2", None, "2"], ["r3", "> 9", None]]
+    path = write_xlsx(tmp_path / "book.xlsx", [Sheet("t", table, ["B4:B5", "C5:C6"])])
+    [sheet], problems = read_sheets(path)
+    assert sorted(sheet.merged) == ["B4:B5", "C5:C6"] and [d.code for d in problems] == ["E006", "E006"]
+    grid = grids.to_grid(sheet, None, {}, {})
+    edited = grid.frame.copy()
+    edited.iloc[-1, list(edited.columns).index(grid.columns[2])] = "3"  # typed in C6, under C5
+    changed = grids.from_grid(grid, edited)
+    kept, problems = read_sheets(write_xlsx(tmp_path / "saved.xlsx", [changed]))
+    assert kept[0].merged == ["B4:B5"] and [d.location.cell for d in problems] == ["B4"]

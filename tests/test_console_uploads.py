@@ -155,3 +155,37 @@ def test_the_upload_limit_is_the_consoles_and_is_said_in_chinese() -> None:
     page(at, "standards")
     uploaders = at.get("file_uploader")
     assert uploaders and all("每个文件不超过" in u.proto.help for u in uploaders)
+
+
+@pytest.mark.parametrize(("page_name", "key"), [("preview", "households_upload"), ("standards", None)])
+def test_an_uploader_takes_any_file_so_streamlit_refuses_none_in_english(
+    page_name: str, key: str | None
+) -> None:
+    """With ``type`` set, an .xlsx on 样本预览 (or an .xls on 标准与规则) got
+    Streamlit's English 「… files are not allowed」 (helper-65)."""
+    at = page(start(ADMIN), page_name)
+    uploader = at.file_uploader(key=key) if key else at.file_uploader[0]
+    assert list(uploader.proto.type) == []
+
+
+def test_an_excel_workbook_uploaded_for_households_says_to_save_it_as_csv(
+    env: dict[str, Path], tmp_path: Path  # noqa: F811
+) -> None:
+    """Refused in Streamlit's English before; now not saved, with what to upload instead."""
+    book = write_xlsx(tmp_path / "家庭.xlsx", {"家庭": [["household_id"], ["H1"]]})
+    at = page(start(ADMIN), "preview")
+    at.file_uploader(key="households_upload").upload("家庭.xlsx", Path(book).read_bytes())
+    at.run()
+    assert not at.exception, at.exception
+    text = shown(at)
+    assert "「家庭.xlsx」是 Excel 工作簿，样本预览不直接读取，没有保存" in text, text
+    assert "CSV UTF-8" in text and "households.csv" in text and "members.csv" in text
+    assert "not allowed" not in text
+    assert not list((env["state"] / "uploads" / "330106" / "xihu").iterdir())
+    no_server_text(text)
+
+
+def test_an_old_xls_workbook_on_standards_is_refused_in_chinese(env: dict[str, Path]) -> None:  # noqa: F811
+    text, before = upload_sheet("330106-西湖区.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 60, env)
+    assert "上传的「330106-西湖区.xls」不是 .xlsx 工作簿" in text and "工作副本未改动" in text, text
+    assert draft_rows(env) == before

@@ -26,11 +26,12 @@ generation = st.session_state.get("_uploads_generation", 0)  # a new uploader af
 with st.expander("上传家庭数据（格式同 jiuzhu evaluate）"):
     st.caption("一个 .jsonl 或 .json 文件；或 CSV、Parquet 的一组文件：家庭 households.csv、成员 members.csv，"
                "有事件时再加 events.csv（文件名前缀相同，如 2025-households.csv 与 2025-members.csv），"
-               "一起选中上传，或打包成一个 .zip 上传。"
+               "一起选中上传，或打包成一个 .zip 上传。Excel 工作簿（.xlsx）不能直接预览，请把各表另存为 CSV（UTF-8）。"
                f"一次最多预览 {workspace.PREVIEW_LIMIT:,} 户，每个文件不超过 {ui.upload_limit_mb()} MB；"
                "上传的文件保存在服务器上只属于你的文件夹中，直到你在下方删除。")
-    files = st.file_uploader("家庭数据文件（可多选）", type=["jsonl", "json", "csv", "parquet", "zip"],
-                             accept_multiple_files=True,
+    # no ``type``: Streamlit refuses other kinds in English ("… files are not
+    # allowed"); uploads.save refuses them in Chinese, saying what to upload instead
+    files = st.file_uploader("家庭数据文件（可多选）", accept_multiple_files=True,
                              help=ui.upload_help("家庭数据 .jsonl、.json，或 CSV、Parquet 的一组文件，或一个 .zip"),
                              key="households_upload" if not generation else f"households_upload-{generation}")
     batch = [(f.name, f.getvalue()) for f in files or []]

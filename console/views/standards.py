@@ -58,7 +58,7 @@ def shown_sheets(checked: workspace.Checked) -> tuple[int, list[Sheet], workspac
     if not loaded or loaded[0] != ctx.draft.folder:
         loaded = (ctx.draft.folder, ctx.draft.revision, drafts.load_sheets(ctx.draft), checked)
         st.session_state[LOADED] = loaded
-    return loaded[1], [Sheet(s.name, [list(r) for r in s.rows]) for s in loaded[2]], loaded[3]
+    return loaded[1], [Sheet(s.name, [list(r) for r in s.rows], list(s.merged)) for s in loaded[2]], loaded[3]
 
 
 def reload_grids() -> None:
@@ -385,6 +385,16 @@ SHEET_NAME_LIMIT = 31  # Excel's longest sheet name
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"
 
 
+def other_kind(file_name: str) -> str:
+    """Why a file neither .xlsx nor .csv is not taken (the uploader accepts any file,
+    so that this is said in Chinese rather than by Streamlit in English)."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix in (".xls", ".xlsm", ".et"):
+        return (f"上传的「{file_name}」不是 .xlsx 工作簿：请在 Excel 或 WPS 中「另存为」"
+                "Excel 工作簿（.xlsx）后再上传")
+    return f"上传的「{file_name}」既不是 .xlsx 工作簿，也不是 .csv 工作表；请上传其中一种"
+
+
 def csv_sheet_name(file_name: str) -> str | None:
     """Why an uploaded CSV's name cannot name a sheet (None when it can)."""
     stem = Path(file_name).stem
@@ -454,8 +464,9 @@ def transfer() -> None:
     if not ctx.editable:
         return
     assert ctx.draft is not None
+    # no ``type``: Streamlit would refuse an .xls in English; replace_from says why
     upload = right.file_uploader("上传 .xlsx 工作簿替换工作副本，或上传一个工作表的 .csv（文件名即表名）",
-                                 type=["xlsx", "csv"], key=f"upload-{ctx.draft.revision}",
+                                 key=f"upload-{ctx.draft.revision}",
                                  help=ui.upload_help("一个 .xlsx 工作簿，或一个 .csv 工作表"))
     if upload is not None:
         replace_from(upload.name, upload.getvalue())
@@ -466,7 +477,12 @@ def replace_from(file_name: str, data: bytes) -> None:
     upload that cannot be read or holds nothing the compiler reads changes nothing."""
     assert ctx.draft is not None
     name = Path(file_name).name
-    refusal = csv_sheet_name(name) if name.lower().endswith(".csv") else other_county(name, ctx.county)
+    if name.lower().endswith(".csv"):
+        refusal = csv_sheet_name(name)
+    elif name.lower().endswith(".xlsx"):
+        refusal = other_county(name, ctx.county)
+    else:
+        refusal = other_kind(name)
     if refusal:
         st.error(refusal + "。工作副本未改动。", icon=":material/block:")
         return
