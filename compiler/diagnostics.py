@@ -10,8 +10,11 @@ Every code is listed in ``CODES`` with its severity and a one-line title; the pa
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -53,6 +56,30 @@ def shorten(text: str) -> str:
     if len(text) <= FOUND_SHOWN:
         return text
     return f"{text[:FOUND_SHOWN - 20]}……（共 {len(text)} 个字符）"
+
+
+def shown(value: object, unit: str = "") -> str:
+    """A value quoted in a message as the tables write it: 是/否 for a yes or no, a
+    date as 2026-01-01, a number in plain notation (1000, never 1E+3) followed by
+    ``unit`` (``%`` written close: 70%), （空） for no value, text as it was typed;
+    never Python's True, None or a datetime's 00:00:00 (helper-65)."""
+    if value is None:
+        return "（空）"
+    if isinstance(value, bool):
+        text = "是" if value else "否"
+    elif isinstance(value, datetime):
+        text = value.date().isoformat()
+    elif isinstance(value, date):
+        text = value.isoformat()
+    elif isinstance(value, Decimal) and value.is_finite():
+        text = format(value, "f")
+    elif isinstance(value, float) and math.isfinite(value):
+        text = format(Decimal(repr(value)), "f")
+    else:
+        text = str(value)
+    if not unit:
+        return text
+    return text + unit if unit == "%" else f"{text} {unit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,11 +263,16 @@ class Diagnostic:
 def make(
     code: str, message: str, location: Location = NOWHERE, **details: object
 ) -> Diagnostic:
-    """Build a diagnostic, refusing codes that are not in the catalogue."""
+    """Build a diagnostic, refusing codes that are not in the catalogue; a value
+    given as ``found`` (or ``expected``) that is not text is quoted as ``shown`` writes it."""
     if code not in CODES:
         raise KeyError(f"unknown diagnostic code {code}")
     known = {"found", "expected", "hint", "rule"}
-    kwargs = {k: (None if v is None else str(v)) for k, v in details.items() if k in known}
+    kwargs = {
+        k: (None if v is None else v if isinstance(v, str) else shown(v))
+        for k, v in details.items()
+        if k in known
+    }
     extra = {k: v for k, v in details.items() if k not in known}
     return Diagnostic(code, message, location, extra=extra, **kwargs)  # type: ignore[arg-type]
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 # ---------------------------------------------------------------- the tree
 
@@ -99,16 +100,27 @@ class Negation:
 Test = AnyTest | NullTest | Compare | Interval | Disjunction | Negation
 
 COMPARISONS = ("<", "<=", ">", ">=", "=", "!=")
+T = TypeVar("T", bound="Expr | Test")
+
+# How deep a cell may nest: brackets (a function's too), if, not and signs inside one
+# another, and the tree the cell makes (a sum of n terms is n - 1 levels deep). Every
+# pass after the parser walks the tree recursively, a few Python frames a level; 100
+# levels keep each of them far below Python's limit of 1000 frames, and no table comes
+# near it (the deepest cell of the province's tables is 9 levels).
+MAX_DEPTH = 100
+_TOO_DEEP_HINT = "把表达式拆成几个派生值，每个派生值写其中一段，再在这里引用它们"
 
 
 class ParseError(Exception):
-    """A cell's text does not follow the grammar; ``message`` is Chinese for users."""
+    """A cell's text does not follow the grammar; ``message`` is Chinese for users,
+    ``hint`` (may be empty) the next step."""
 
-    def __init__(self, message: str, position: int, text: str) -> None:
+    def __init__(self, message: str, position: int, text: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.position = position
         self.text = text
+        self.hint = hint
 
 
 # ---------------------------------------------------------------- the lexer
@@ -189,6 +201,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     position = 0
     depth = 0  # brackets open: inside a function's, a comma parts its arguments
+    deepest, too_deep_at = 0, 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
@@ -218,12 +231,24 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "op":
             tokens.append(Token("op", _OP_ALIASES.get(raw, raw), position))
             depth += (raw == "(") - (raw == ")")
+            if depth > deepest:
+                deepest = depth
+                too_deep_at = too_deep_at or (position if depth > MAX_DEPTH else 0)
         position = end
+    if deepest > MAX_DEPTH:  # said before parsing, which recurses once per bracket
+        raise ParseError(
+            f"括号嵌套 {deepest} 层，超过上限 {MAX_DEPTH} 层", too_deep_at, text, _TOO_DEEP_HINT
+        )
     tokens.append(Token("end", None, len(text)))
     return tokens
 
 
 # ---------------------------------------------------------------- the parser
+
+# How tightly each binary operator binds; not (a prefix) sits between and and comparison
+_OR, _AND, _NOT, _COMPARE, _ADD, _MUL = 1, 2, 3, 4, 5, 6
+_LEVELS = {"or": _OR, "and": _AND, "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL}
+_LEVELS.update((op, _COMPARE) for op in COMPARISONS)
 
 
 class _Parser:
@@ -231,6 +256,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0  # levels of brackets, if, not and signs open (MAX_DEPTH)
 
     @property
     def token(self) -> Token:
@@ -258,73 +284,87 @@ class _Parser:
         found = "结尾" if token.kind == "end" else f"「{self.text[token.position:]}」"
         raise ParseError(f"{message}，实际为{found}", token.position, self.text)
 
-    # expressions, loosest binding first
+    def nest(self) -> None:
+        """One level deeper (a bracket, an if, a not or a sign): refused past MAX_DEPTH,
+        before the recursion it costs could reach Python's limit."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError(
+                f"嵌套超过 {MAX_DEPTH} 层（括号、函数、if、not 或正负号层层相套）",
+                self.token.position,
+                self.text,
+                _TOO_DEEP_HINT,
+            )
+
+    # expressions, loosest binding first: if, or, and, not, comparison, + -, * /, sign
     def expression(self) -> Expr:
+        self.nest()
         if self.at_word("if"):
             self.advance()
             cond = self.expression()
             self.expect_word("then")
             then = self.expression()
             self.expect_word("else")
-            return If(cond, then, self.expression())
-        return self.disjunction()
+            result: Expr = If(cond, then, self.expression())
+        else:
+            result = self.operation(_OR)
+        self.depth -= 1
+        return result
 
     def expect_word(self, word: str) -> None:
         if not self.at_word(word):
             self.fail(f"此处应为「{word}」")
         self.advance()
 
-    def disjunction(self) -> Expr:
-        left = self.conjunction()
-        while self.at_word("or"):
-            self.advance()
-            left = Binary("or", left, self.conjunction())
-        return left
+    def operator_level(self) -> int:
+        """How tightly the binary operator at the current token binds; 0 for none."""
+        token = self.token
+        if token.kind == "op":
+            return _LEVELS.get(str(token.value), 0)
+        if token.kind == "name":
+            return _LEVELS.get(str(token.value).lower(), 0)
+        return 0
 
-    def conjunction(self) -> Expr:
-        left = self.negation()
-        while self.at_word("and"):
-            self.advance()
-            left = Binary("and", left, self.negation())
-        return left
+    def operation(self, lowest: int) -> Expr:
+        """Operators binding at level ``lowest`` or tighter, by precedence climbing.
 
-    def negation(self) -> Expr:
-        if self.at_word("not"):
+        One call a level of brackets, not one a level of precedence, so that nesting
+        costs the stack little. ``and``, ``or``, ``+ - * /`` group from the left; a
+        comparison takes one on each side (``a < b < c`` is refused); ``not`` binds
+        looser than a comparison (``not a < 1`` is ``not (a < 1)``).
+        """
+        last = 0  # the level of the operator just applied: tighter ones came before
+        if lowest <= _NOT and self.at_word("not"):
             self.advance()
-            return Unary("not", self.negation())
-        return self.comparison()
-
-    def comparison(self) -> Expr:
-        left = self.additive()
-        if self.token.kind == "op" and self.token.value in COMPARISONS:
-            op = str(self.advance().value)
-            return Binary(op, left, self.additive())
-        return left
+            self.nest()
+            left: Expr = Unary("not", self.operation(_NOT))
+            self.depth -= 1
+            last = _NOT
+        else:
+            left = self.unary()
+        while True:
+            level = self.operator_level()
+            if level < lowest or (last and (level > last or level == last == _COMPARE)):
+                return left
+            op = str(self.advance().value).lower()
+            left = Binary(op, left, self.operation(level + 1))
+            last = level
 
     def additive(self) -> Expr:
-        left = self.term()
-        while self.token.kind == "op" and self.token.value in ("+", "-"):
-            op = str(self.advance().value)
-            left = Binary(op, left, self.term())
-        return left
-
-    def term(self) -> Expr:
-        left = self.unary()
-        while self.token.kind == "op" and self.token.value in ("*", "/"):
-            op = str(self.advance().value)
-            left = Binary(op, left, self.unary())
-        return left
+        """An operand of a unary test: arithmetic, no comparison, and or not."""
+        return self.operation(_ADD)
 
     def unary(self) -> Expr:
-        if self.at("op", "-"):
-            self.advance()
+        if self.at("op", "-") or self.at("op", "+"):
+            sign = str(self.advance().value)
+            self.nest()
             operand = self.unary()
+            self.depth -= 1
+            if sign == "+":
+                return operand
             if isinstance(operand, Literal) and isinstance(operand.value, Decimal):
                 return Literal(-operand.value)
             return Unary("-", operand)
-        if self.at("op", "+"):
-            self.advance()
-            return self.unary()
         return self.primary()
 
     def primary(self) -> Expr:
@@ -360,6 +400,24 @@ class _Parser:
                 args.append(self.expression())
         self.expect_op(")")
         return Call(word.lower(), tuple(args))
+
+    def shallow(self, tree: T) -> T:
+        """The tree, if no deeper than MAX_DEPTH: a long chain (``1 + 1 + …``) is parsed
+        by a loop, but each term makes the tree one level deeper."""
+        # along a path from the root every node but a list of tests and a comparison
+        # written without its operator has a token of its own: few tokens, no deep tree
+        if len(self.tokens) + 2 <= MAX_DEPTH:
+            return tree
+        levels = depth(tree)
+        if levels > MAX_DEPTH:
+            raise ParseError(
+                f"表达式过长：运算层层相套共 {levels} 层（连加、连乘每多一项就深一层），"
+                f"超过上限 {MAX_DEPTH} 层",
+                0,
+                self.text,
+                _TOO_DEEP_HINT,
+            )
+        return tree
 
     # unary tests
     def tests(self) -> Test:
@@ -428,7 +486,7 @@ def parse_expression(text: str) -> Expr:
     result = parser.expression()
     if not parser.at("end"):
         parser.fail("表达式在此处应当结束")
-    return result
+    return parser.shallow(result)
 
 
 def parse_tests(text: str) -> Test:
@@ -439,7 +497,8 @@ def parse_tests(text: str) -> Test:
     """
     if not text.strip():
         return AnyTest()
-    return _Parser(text).tests()
+    parser = _Parser(text)
+    return parser.shallow(parser.tests())
 
 
 # ---------------------------------------------------------------- walking the tree
@@ -460,6 +519,16 @@ def _collect_names(node: object, found: list[str]) -> None:
         return
     for child in children(node):
         _collect_names(child, found)
+
+
+def depth(node: object) -> int:
+    """How many levels deep the tree is (a leaf is 1), counted without recursion."""
+    deepest, pending = 0, [(node, 1)]
+    while pending:
+        item, level = pending.pop()
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children(item))
+    return deepest
 
 
 def children(node: object) -> tuple[object, ...]:

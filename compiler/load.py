@@ -27,6 +27,7 @@ from compiler.expr import (
     Literal,
     ParseError,
     Test,
+    children,
     parse_expression,
     parse_tests,
 )
@@ -413,7 +414,7 @@ class _Loader:
             if expr_cell is None:
                 self.missing(record, "expr", sheet, "表达式", "round(家庭年收入 / 计入人数 / 12, 2)")
                 continue
-            expr = self.expression(expr_cell)
+            expr = self.expression(expr_cell, dtype)
             if None in (ident, level, dtype, expr):
                 continue
             self.workbook.derived.append(
@@ -601,7 +602,7 @@ class _Loader:
         if dtype is None:
             return None
         if kind == "input":
-            expr = self.expression(name_cell)
+            expr = self.expression(name_cell, dtype)
             return InputColumn(expr, name_cell.text, dtype, name_cell.location) if expr else None
         ident = self.identifier(name_cell, sheet, None)
         return OutputColumn(ident, dtype, None, name_cell.location) if ident else None
@@ -699,7 +700,7 @@ class _Loader:
                 cell.location,
                 found=_clip(cell.text),
                 expected="一元测试，例如 < 低保标准、[1000..1500)、是、-",
-                hint="见 docs/table-format.md 第 5 节",
+                hint=error.hint or "见 docs/table-format.md 第 5 节",
             )
             return parse_tests("-")
         span = _range_typed_as_difference(parsed)
@@ -714,12 +715,16 @@ class _Loader:
                 hint="确实要比较两数之差时，请先算出结果再填写",
             )
             return parse_tests("-")
+        if not self.numbers_fit(parsed, column.dtype, cell):
+            return parse_tests("-")
         return parsed
 
-    def expression(self, cell: Cell) -> Expr | None:
+    def expression(self, cell: Cell, dtype: DType | None = None) -> Expr | None:
+        """A cell's expression; None when it cannot be parsed or (given the type of
+        what it computes) writes a number the type cannot hold, reported at the cell."""
         text = cell.text
         try:
-            return parse_expression(text)
+            parsed = parse_expression(text)
         except ParseError as error:
             self.report.error(
                 "E301",
@@ -727,20 +732,37 @@ class _Loader:
                 cell.location,
                 found=_clip(cell.text),
                 expected="表达式，例如 1.5 * 低保标准",
-                hint="见 docs/table-format.md 第 5 节",
+                hint=error.hint or "见 docs/table-format.md 第 5 节",
             )
             return None
+        if dtype is not None and not self.numbers_fit(parsed, dtype, cell):
+            return None
+        return parsed
 
     def output_expression(self, cell: Cell, dtype: DType) -> Expr | None:
         """An output cell: an expression, or in a text column plain text as data."""
         if dtype.kind in (Kind.TEXT, Kind.ENUM, Kind.LIST) and isinstance(cell.value, str):
             try:
-                return parse_expression(cell.text)
+                parsed = parse_expression(cell.text)
             except ParseError:
                 return Literal(cell.text)
+            return parsed if self.numbers_fit(parsed, dtype, cell) else None
         if dtype.kind is Kind.BOOLEAN and cell.text.lower() in _BOOL_WORDS:
             return Literal(cell.text.lower() in TRUE_WORDS)
-        return self.expression(cell)
+        return self.expression(cell, dtype)
+
+    def numbers_fit(self, tree: Expr | Test, dtype: DType, cell: Cell) -> bool:
+        """False, with an error at the cell, when a number written in it is more than
+        the type of its column can hold (docs/table-format.md, section 4): 1 followed by
+        45 zeros passed the check and stopped ``evaluate`` with DuckDB's own words."""
+        for number in _numbers(tree):
+            amount = number.value
+            assert isinstance(amount, Decimal)
+            problem = normalise.literal_problem(dtype.kind.value, amount, _as_written(number))
+            if problem is not None:
+                self.report.add(problem.diagnostic(cell.location))
+                return False
+        return True
 
     def identifier(self, cell: Cell | None, sheet: RawSheet, record: object) -> str | None:
         if cell is None:
@@ -940,6 +962,33 @@ def _range_typed_as_difference(test: Test) -> tuple[Decimal, Decimal] | None:
         ):
             return item.operand.left.value, item.operand.right.value
     return None
+
+
+def _numbers(tree: Expr | Test) -> list[Literal]:
+    """The numbers written in a cell's tree, in no particular order."""
+    found, pending = [], [tree]
+    while pending:  # no recursion: a tree may be MAX_DEPTH levels deep
+        node = pending.pop()
+        if isinstance(node, Literal):
+            if isinstance(node.value, Decimal):
+                found.append(node)
+        else:
+            pending.extend(children(node))  # type: ignore[arg-type]
+    return found
+
+
+def _as_written(number: Literal) -> str:
+    """A number as the cell wrote it, unit and all: ``1.5万元``, ``35%``, ``1000``."""
+    value = number.value
+    assert isinstance(value, Decimal)
+    if not number.unit.startswith(("%", "万")):
+        return _clip(f"{value:f}{number.unit}")
+    sign, digits, exponent = value.as_tuple()
+    shift = 2 if number.unit == "%" else -4  # undone exactly: no rounding to 28 digits
+    shown = f"{Decimal((sign, digits, int(exponent) + shift)):f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return _clip(shown + number.unit)
 
 
 def _clip(text: str) -> str:

@@ -146,6 +146,10 @@ class StandardRow:
     value_location: Location = NOWHERE  # the 值 cell, where it was read from a sheet
     unreadable: bool = False  # its 值 could not be read (reported there): not "no value"
     undated: bool = False  # its 生效日期 could not be read (E102 there): no period to check
+    # an error at its cells refused it (E402, E403, an unreadable value or date ...): it
+    # gives no value to anybody's decisions or bounds, only its own cells are checked
+    refused: bool = False
+    written: str = ""  # the 值 cell as typed, for messages about a value not read
 
     @property
     def value_at(self) -> Location:
@@ -174,8 +178,9 @@ class Standard:
     declared: bool = False  # the sheet gave its type (a province row, or a new county one)
 
     def row_on(self, day: date) -> StandardRow | None:
+        """The row in force on ``day``, in precedence order; a refused row never is."""
         for row in self.rows:
-            if row.in_force(day):
+            if not row.refused and row.in_force(day):
                 return row
         return None
 

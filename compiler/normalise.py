@@ -311,18 +311,25 @@ def _too_precise(kind: _Kind, text: str) -> ParseProblem:
     return ParseProblem(kind.code, f"{kind.name}的小数位数过多", text, expected, hint)
 
 
-def _checked(kind: _Kind, amount: Decimal, text: str) -> Decimal:
+def _too_large(kind: _Kind, amount: Decimal, text: str) -> ParseProblem | None:
     # DECIMAL(18, places) holds 18 - places integer digits; a larger value is too
     # large whatever its decimals (1e300 cannot even be rounded to two places)
-    if amount and amount.adjusted() >= 18 - kind.places:
-        limit = power_of_ten(18 - kind.places)
-        raise ParseProblem(
-            kind.code,
-            f"{kind.name}过大",
-            text,
-            f"绝对值小于 {limit} 的{kind.name}，如 {kind.example}",
-            f"{kind.name}最多 {18 - kind.places} 位整数；请核对数字和单位",
-        )
+    if not amount or amount.adjusted() < 18 - kind.places:
+        return None
+    limit = power_of_ten(18 - kind.places)
+    return ParseProblem(
+        kind.code,
+        f"{kind.name}过大",
+        text,
+        f"绝对值小于 {limit} 的{kind.name}，如 {kind.example}",
+        f"{kind.name}最多 {18 - kind.places} 位整数；请核对数字和单位",
+    )
+
+
+def _checked(kind: _Kind, amount: Decimal, text: str) -> Decimal:
+    problem = _too_large(kind, amount, text)
+    if problem is not None:
+        raise problem
     step = Decimal(1).scaleb(-kind.places)
     try:
         exact = amount.quantize(step)
@@ -331,6 +338,40 @@ def _checked(kind: _Kind, amount: Decimal, text: str) -> Decimal:
     if exact is None or exact != amount:
         raise _too_precise(kind, text)
     return exact
+
+
+# A number in a column of no numeric type (the operand of a yes/no column's comparison)
+# is held to the widest range a numeric type has, the integer's
+_ANY_NUMBER = _Kind("E101", "数字", "1.5", frozenset(), 0)
+_KINDS = {"money": _MONEY, "number": _NUMBER_KIND, "integer": _INTEGER, "percent": _PERCENT_KIND}
+# Decimals a number written in a rule cell or an expression may have: no type holds
+# more than six, and DuckDB cannot read a literal of more than 38 digits at all
+LITERAL_PLACES = 18
+
+
+def literal_problem(kind: str, amount: Decimal, written: str) -> ParseProblem | None:
+    """Why a number written in a rule cell, a derived value or a default cannot be
+    computed with in a column of type ``kind`` (``"money"``, ``"integer"``...), or None.
+
+    It is too large for the type (money less than 10¹⁶ yuan, numbers 10¹⁴, integers
+    10¹⁸, percents 10¹²; other types the integer's range), or it has more than
+    LITERAL_PLACES decimals. ``written`` is the number as the cell has it, for the message.
+
+    >>> literal_problem("money", Decimal("1E+20"), "100000000000000000000").message
+    '金额过大'
+    """
+    numeric = _KINDS.get(kind, _ANY_NUMBER)
+    problem = _too_large(numeric, amount, written)
+    places = -int(amount.as_tuple().exponent)
+    if problem is None and places > LITERAL_PLACES:
+        problem = ParseProblem(
+            "E101",
+            f"数字的小数位数过多：{places} 位",
+            written,
+            f"最多 {LITERAL_PLACES} 位小数的数字，如 0.35",
+            "请四舍五入到所需的位数后再填写",
+        )
+    return problem
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

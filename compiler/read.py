@@ -165,6 +165,61 @@ def _csv_files(folder: Path) -> list[Path]:
     )
 
 
+# What people and programs leave beside the workbooks of tables/counties and
+# tables/cities, passed over without a word: hidden files (.DS_Store; publish's
+# .partial marker), Office's lock and temporary files (~$330106-西湖区.xlsx, ~WRL0001.tmp),
+# Windows' thumbnail caches and folder settings, and publish's base markers
+# (330106.base.json, compiler/registry_marker.py). Notes (README.md, 说明.docx) are
+# passed over too when their name starts with no division code: they name no county.
+_FOLDER_CLUTTER = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
+_BASE_MARKER = re.compile(r"[0-9]{6}\.base\.json", re.IGNORECASE)
+NOTE_SUFFIXES = frozenset({".md", ".txt", ".pdf", ".doc", ".docx", ".rtf", ".wps", ".odt"})
+_CODE_FIRST = re.compile(r"[0-9]{6}(?![0-9])")
+
+
+def passed_over(path: Path) -> bool:
+    """True for an entry of a folder of workbooks that is clutter, not a workbook."""
+    name = path.name
+    if name.startswith((".", "~")) or name.casefold() in _FOLDER_CLUTTER:
+        return True
+    if _BASE_MARKER.fullmatch(name):
+        return True
+    coded = _CODE_FIRST.match(name) is not None
+    return not coded and path.suffix.lower() in NOTE_SUFFIXES and not path.is_dir()
+
+
+def not_a_workbook(path: Path) -> Diagnostic:
+    """E002 for a file in tables/counties or tables/cities that is neither a workbook
+    (.xlsx, .xlsm) nor a folder of CSV files: a workbook saved as one .csv, as .txt or
+    .wps, a backup copy. Passed over, its county would have no workbook at all, and be
+    said only when a household of it is decided (E606)."""
+    suffix = path.suffix.lower()
+    coded = _CODE_FIRST.match(path.name) is not None
+    if suffix == ".csv":
+        folder = path.stem if coded else "330106-西湖区"
+        message = "单个 .csv 文件不能作为工作簿，未读取"
+        hint = (
+            f"一个 .csv 文件只能存一个工作表：请新建文件夹「{folder}」，把各工作表分别存为其中的"
+            " .csv 文件（如 标准参数.csv），或在 Excel、WPS 中另存为 .xlsx"
+        )
+    else:
+        message = f"不是工作簿，未读取：不支持的文件类型「{suffix or '无扩展名'}」"
+        hint = (
+            "如果这是工作簿，请在 Excel 或 WPS 中另存为 .xlsx；不是工作簿的文件（备份、说明）"
+            "请移出该文件夹"
+        )
+        if coded and suffix in NOTE_SUFFIXES:
+            hint += "，或去掉文件名开头的区划代码"
+    return make(
+        "E002",
+        message,
+        Location(str(path)),
+        found=path.name,
+        expected=".xlsx 文件，或每个工作表一个 .csv 文件的文件夹（如 330106-西湖区/标准参数.csv）",
+        hint=hint,
+    )
+
+
 def _missing(shown: str, where: Location) -> Diagnostic:
     return make(
         "E001",

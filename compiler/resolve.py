@@ -30,7 +30,7 @@ from compiler.model import (
     WorkbookKind,
 )
 from compiler.normalise import fold_text
-from compiler.read import OTHER_SPREADSHEETS
+from compiler.read import OTHER_SPREADSHEETS, not_a_workbook, passed_over
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -65,7 +65,7 @@ def load_tables(root: str | Path, report: Report) -> Tables:
         (WorkbookKind.CITY, "cities", tables.cities),
         (WorkbookKind.COUNTY, "counties", tables.counties),
     ):
-        for path in _workbook_paths(root / folder):
+        for path in _workbook_paths(root / folder, report):
             workbook = load_workbook(path, kind, report)
             if path.suffix.lower() in OTHER_SPREADSHEETS:
                 continue  # E002: to be saved again as .xlsx, not skipped unsaid
@@ -174,15 +174,19 @@ def _province_path(root: Path, report: Report) -> Path:
     return workbooks[0] if len(workbooks) == 1 else folder
 
 
-def _workbook_paths(folder: Path) -> list[Path]:
+def _workbook_paths(folder: Path, report: Report) -> list[Path]:
+    """The workbooks of a counties or cities folder, to be read; any other file is
+    E002 there, unless it is clutter (lock files, Thumbs.db, notes: read.passed_over)."""
     if not folder.is_dir():
         return []
     paths = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(("~$", ".")):
-            continue  # Excel's lock files and hidden files
+        if passed_over(path):
+            continue
         if path.suffix.lower() in (*WORKBOOK_SUFFIXES, *OTHER_SPREADSHEETS) or path.is_dir():
-            paths.append(path)
+            paths.append(path)  # an .xls and the like is E002 when read, said as such
+        else:
+            report.add(not_a_workbook(path))
     return paths
 
 
@@ -197,15 +201,18 @@ def _standards_by_key(workbook: Workbook) -> dict[str, Standard]:
 
 def _type_standards(workbook: Workbook, province: dict[str, Standard], report: Report) -> None:
     """Convert each row's value cell with the standard's type (the province's, for a
-    city or county row), and check the override is allowed."""
+    city or county row), and check the override is allowed. A row an error refuses
+    is marked so (StandardRow.refused): it decides nothing and bounds nobody."""
     for standard in workbook.standards:
         base = province.get(standard.id) or province.get(standard.name_cn)
+        refused = False
         if base is not None and workbook.kind is not WorkbookKind.PROVINCE:
-            _check_name(standard, base, province.get(standard.name_cn), report)
+            refused = _check_name(standard, base, province.get(standard.name_cn), report)
         if base is not None:
             standard.id, standard.dtype = base.id, base.dtype
             standard.name_cn = standard.name_cn or base.name_cn
             if not base.overridable:
+                refused = True
                 report.error(
                     "E402",
                     f"标准参数「{base.name_cn or base.id}」由省级统一规定，县市不能覆盖",
@@ -214,6 +221,7 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
                     expected="删除该行，或请省级维护人员在省级工作簿中将其标为 县可改=是",
                 )
         elif workbook.kind is not WorkbookKind.PROVINCE and not standard.declared:
+            refused = True
             report.error(
                 "E302",
                 f"标准参数「{standard.id or standard.name_cn}」在省级工作簿中没有定义",
@@ -224,22 +232,26 @@ def _type_standards(workbook: Workbook, province: dict[str, Standard], report: R
             )
         reference = _reference_unit(base or standard)
         for row in standard.rows:
+            # no start date is E108 or E102 at its cell: in force every day otherwise
+            row.refused = refused or row.effective_from is None
+            row.written = row.value.text if isinstance(row.value, Cell) else row.written
             if _unit_contradicted(row, reference, report):
-                row.value, row.unreadable = None, True
+                row.value, row.unreadable, row.refused = None, True, True
                 continue
             read = _row_value(row.value, standard.dtype, report)
             row.unreadable = isinstance(row.value, Cell) and read is None and bool(row.value.text.strip())
+            row.refused = row.refused or row.unreadable
             row.value = read
         _check_periods(standard, report)
 
 
 def _check_name(
     standard: Standard, base: Standard, named: Standard | None, report: Report
-) -> None:
+) -> bool:
     """A city or county row that gives both 标识 and 名称 is matched by the identifier:
     an identifier the province does not know is E302 even where the name is known, a
     name that is another standard's makes the row ambiguous (E407), a name the
-    province does not use is only worth a look (W404)."""
+    province does not use is only worth a look (W404). True when the row is refused."""
     if standard.id and standard.id != base.id and standard.id != base.name_cn:
         report.error(
             "E302",
@@ -250,9 +262,9 @@ def _check_name(
             expected=base.id,
             hint="标识与名称都写时以标识为准：改正标识的拼写，或删去标识只写名称",
         )
-        return
+        return True
     if not standard.id or not standard.name_cn or standard.name_cn == base.name_cn:
-        return
+        return False
     if named is not None and named is not base:
         report.error(
             "E407",
@@ -263,7 +275,7 @@ def _check_name(
             expected=f"{base.id} / {base.name_cn}，或 {named.id} / {named.name_cn}",
             hint="按所要调整的标准参数改正标识或名称",
         )
-        return
+        return True
     report.warn(
         "W404",
         f"标识「{standard.id}」在省级工作簿中的名称是「{base.name_cn}」，本行写作「{standard.name_cn}」",
@@ -272,6 +284,7 @@ def _check_name(
         expected=base.name_cn,
         hint="按标识取值；如名称只是写法不同，可改为省级的名称",
     )
+    return False
 
 
 _PERIOD = re.compile(r"/(?:人/)?(年|季度|季|月|周|日|天)")
@@ -340,6 +353,7 @@ def _check_periods(standard: Standard, report: Report) -> None:
     rows = [r for r in standard.rows if r.effective_from is not None]
     for row in standard.rows:
         if row.effective_from and row.effective_until and row.effective_until < row.effective_from:
+            row.refused = True
             report.error(
                 "E404",
                 "失效日期早于生效日期",
@@ -350,6 +364,7 @@ def _check_periods(standard: Standard, report: Report) -> None:
     rows.sort(key=lambda r: r.effective_from)  # type: ignore[arg-type, return-value]
     for earlier, later in pairwise(rows):
         if earlier.effective_until is None or earlier.effective_until >= later.effective_from:  # type: ignore[operator]
+            earlier.refused = later.refused = True  # which value holds is not known
             report.error(
                 "E403",
                 f"标准参数「{standard.name_cn or standard.id}」的生效期重叠",

@@ -3,17 +3,21 @@ unverified figures listed, the working-day calendar covering the years in use.
 
 Bounds are expressions in the province's 下限/上限 columns; each period of a standard's
 value (the county's, the city's and the province's own default) is checked at every
-date where it or a standard in its bound changes.
+date where it or a standard in its bound changes. A row an error refused (E402, E403,
+an unreadable value: StandardRow.refused) gives no value to any bound or comparison;
+only its own cells are checked. Values are quoted as the tables write them
+(diagnostics.shown): 是/否, amounts with their unit, percentages with %.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
-from compiler.diagnostics import Location, Report
+from compiler.diagnostics import Location, Report, shown
 from compiler.expr import Expr, Name, names_in
 from compiler.interpret import Interpreter, cast
 from compiler.model import Kind, RuleBook, Standard, StandardRow
@@ -46,8 +50,8 @@ def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Repo
     a version published with a blank 2027 row went through and failed from 2027 on
     (helper-57)."""
     for row in standard.rows:
-        if row.value is not None or row.unreadable or not _is_own(book, row):
-            continue
+        if row.value is not None or row.refused or not _is_own(book, row):
+            continue  # a refused row: the error that refused it says what to do
         if row.effective_until is not None and row.effective_until < as_of:
             continue  # a past period: deciding that date says it
         period = f"{row.effective_from} 起" if row.effective_from else ""
@@ -80,9 +84,9 @@ def _check_not_negative(standard: Standard, report: Report) -> None:
         if value < 0:  # type: ignore[operator]
             report.error(
                 "E406",
-                f"标准参数「{_label(standard)}」取值 {value} 为负数",
+                f"标准参数「{_label(standard)}」取值 {_quoted(standard, value)} 为负数",
                 row.value_at,
-                found=row.value,
+                found=_found(standard, row),
                 expected="不小于 0 的数值",
                 hint="核对公布文件中的数字",
             )
@@ -105,6 +109,8 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
     for row in standard.rows:
         if row.workbook not in book.sources or row.effective_from is None or id(row) not in values:
             continue
+        if not row.refused and standard.row_on(row.effective_from) is not row:
+            continue  # a period this county replaces: compared where it is kept
         # the period before is what was in force the day before, whichever workbook
         # gave it (a county's 2400 against its city's 1301, not the province's 1149)
         previous = standard.row_on(row.effective_from - timedelta(days=1))
@@ -115,10 +121,11 @@ def _check_jump(book: RuleBook, standard: Standard, report: Report) -> None:
         if ratio > JUMP or ratio * JUMP < 1:
             report.warn(
                 "W405",
-                f"标准参数「{_label(standard)}」{row.effective_from} 起的取值 {value} "
-                f"是上一期 {before} 的 {ratio:.2f} 倍，请核对是否多写或少写了一位",
+                f"标准参数「{_label(standard)}」{row.effective_from} 起的取值 "
+                f"{_quoted(standard, value)} 是上一期 {_quoted(standard, before)} 的 "
+                f"{ratio:.2f} 倍，请核对是否多写或少写了一位",
                 row.value_at,
-                found=row.value,
+                found=_found(standard, row),
                 expected=f"与上一期相差不到 {JUMP} 倍的金额（标准一般每年小幅调整）",
                 hint="确认无误（例如口径改变）时可以照常发布",
             )
@@ -143,7 +150,7 @@ def _check_zero(book: RuleBook, standard: Standard, report: Report) -> None:
                 f"标准参数「{_label(standard)}」{row.effective_from or '起始'} 起的取值为 0，"
                 "而省级的取值大于 0；按 0 决策会使所有家庭都不符合以它为界的条件",
                 row.value_at,
-                found=row.value,
+                found=_found(standard, row),
                 expected="公布文件中的金额",
                 hint="核对是否误把单元格清成了 0；确为 0 时可以照常发布",
             )
@@ -166,10 +173,11 @@ def _check_city_wide(book: RuleBook, standard: Standard, report: Report) -> None
     for row in (r for r in standard.rows if _is_own(book, r)):
         report.warn(
             "W406",
-            f"县级工作簿设定了「{_label(standard)}」{row.value}（{row.effective_from or '起始'} 起），"
+            f"县级工作簿设定了「{_label(standard)}」{_row_shown(standard, row)}"
+            f"（{row.effective_from or '起始'} 起），"
             "而全省实行市域同标，该标准由设区市统一设定；本县的取值会取代市级的取值",
             row.value_at,
-            found=row.value,
+            found=_found(standard, row),
             expected="县级工作簿不写这一行，使用市级工作簿的取值",
             hint="确有本县单列的文件依据时可以照常发布，并在来源中写明文件",
         )
@@ -180,6 +188,8 @@ def _check_in_force(standard: Standard, as_of: date, report: Report) -> None:
     silently treat it as missing, so the date is refused."""
     if not standard.rows or standard.row_on(as_of) is not None:
         return
+    if any(row.refused and row.in_force(as_of) for row in standard.rows):
+        return  # the error that refused the row in force says it
     starts = sorted(r.effective_from for r in standard.rows if r.effective_from)
     report.error(
         "E607",
@@ -198,12 +208,13 @@ def _is_own(book: RuleBook, row: StandardRow) -> bool:
 def report_unverified(unverified: Unverified, report: Report) -> None:
     """One warning per unverified value, naming the counties that rely on it."""
     for standard, row, counties in unverified.values():
-        shown = "、".join(counties[:5]) + (f" 等 {len(counties)} 个县（市、区）" if len(counties) > 5 else "")
+        counted = "、".join(counties[:5]) + (f" 等 {len(counties)} 个县（市、区）" if len(counties) > 5 else "")
         report.warn(
             "W401",
-            f"标准参数「{_label(standard)}」取值 {_shown(row.value)} 未经核实，{shown}使用该值",
+            f"标准参数「{_label(standard)}」取值 {_row_shown(standard, row)} 未经核实，"
+            f"{counted}使用该值",
             row.location,
-            found=row.value,
+            found=_found(standard, row),
             expected="已公布并注明来源的数值",
             hint=row.note or "找到公布文件后填写数值和来源，并将 核实 改为 是",
             standard=standard.id,
@@ -212,14 +223,18 @@ def report_unverified(unverified: Unverified, report: Report) -> None:
 
 
 def _check_bounds(plan: Plan, standard: Standard, report: Report) -> None:
-    """Every period of the standard within its bounds, the province's own default
-    rows too (a typo there reaches every county that keeps the default)."""
+    """Every period of the standard within its bounds on the days it decides for this
+    county, the province's own default rows too (a typo there reaches every county that
+    keeps the default). A row this county replaces is checked where it is kept: judged
+    by the county's values it put E401 on a file the county does not own (helper-65);
+    a refused row is checked on all its days, at its own cells."""
     book = plan.rulebook
     for row in standard.rows:
-        if row.value is None or row.undated:  # an unreadable date is E102 at its cell
+        if row.value is None or row.effective_from is None:  # E102 or E108 at its cell
             continue
         for day in _check_dates(book, standard, row):
-            _check_bound_on(plan, standard, row, day, report)
+            if row.refused or standard.row_on(day) is row:
+                _check_bound_on(plan, standard, row, day, report)
 
 
 def _province_path(book: RuleBook) -> str:
@@ -227,18 +242,21 @@ def _province_path(book: RuleBook) -> str:
 
 
 def _check_dates(book: RuleBook, standard: Standard, row: StandardRow) -> list[date]:
+    """The days within the row's period where it, or a standard in its bounds, changes
+    (a period that starts, or ends the day before)."""
     start = row.effective_from or date(2000, 1, 1)
     days = {start}
-    referenced = set()
+    related = [standard]
     for bound in (standard.lower, standard.upper):
-        if bound is not None:
-            referenced.update(names_in(bound))
-    for name in referenced:
-        other = book.standards.get(name) or _by_cn(book, name)
-        for other_row in other.rows if other else []:
-            day = other_row.effective_from
-            if day and row.in_force(day) and day > start:
-                days.add(day)
+        for name in names_in(bound) if bound is not None else ():
+            other = book.standards.get(name) or _by_cn(book, name)
+            related += [other] if other is not None else []
+    for other in related:
+        for other_row in (r for r in other.rows if not r.refused):
+            after = other_row.effective_until + timedelta(days=1) if other_row.effective_until else None
+            for day in (other_row.effective_from, after):
+                if day and day > start and row.in_force(day):
+                    days.add(day)
     return sorted(days)
 
 
@@ -260,7 +278,7 @@ def _check_bound_on(
         if limit is None:
             report.warn(
                 "W402",
-                f"无法检查「{_label(standard)}」{row.value} 是否在"
+                f"无法检查「{_label(standard)}」{_row_shown(standard, row)} 是否在"
                 f"{'下限' if is_lower else '上限'}「{text}」之内：其中引用的标准参数没有取值",
                 row.value_at,
                 found=text,
@@ -269,13 +287,14 @@ def _check_bound_on(
             )
             continue
         if (value < limit) if is_lower else (value > limit):  # type: ignore[operator]
+            limit_shown = _quoted(standard, limit, ROUND_CEILING if is_lower else ROUND_FLOOR)
             report.error(
                 "E401",
-                f"「{_label(standard)}」取值 {value} {'低于下限' if is_lower else '高于上限'}"
-                f" {limit}（{text}，{day}）",
+                f"「{_label(standard)}」取值 {_quoted(standard, value)} "
+                f"{'低于下限' if is_lower else '高于上限'} {limit_shown}（{text}，{day}）",
                 row.value_at,
-                found=value,
-                expected=f"{'不低于' if is_lower else '不高于'} {limit}",
+                found=_found(standard, row),
+                expected=f"{'不低于' if is_lower else '不高于'} {limit_shown}",
                 hint="核对该标准参数，或与省级核实范围",
             )
 
@@ -314,12 +333,44 @@ def _check_calendar(book: RuleBook, as_of: date, report: Report) -> None:
             )
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return "（空）"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+def _quoted(standard: Standard, value: object, rounding: str = ROUND_FLOOR) -> str:
+    """A value of the standard as its tables write it: an amount with two decimals and
+    the province's unit (a computed bound rounded towards what it allows, ``rounding``),
+    a percentage with %, another number without trailing zeros (2.5, not 2.5000)."""
+    kind = standard.dtype.kind
+    if not isinstance(value, (Decimal, int)) or isinstance(value, bool):
+        return shown(value, "" if kind is Kind.PERCENT else _unit(standard))
+    number = Decimal(value)
+    if kind is Kind.MONEY:
+        return shown(number.quantize(Decimal("0.01"), rounding=rounding), _unit(standard))
+    if kind is Kind.PERCENT:
+        return shown(_plain(number * 100), "%")
+    return shown(_plain(number), _unit(standard))
+
+
+def _plain(number: Decimal) -> Decimal:
+    """2.5000 as 2.5: trailing zeros dropped (shown writes 2E+1 as 20)."""
+    return number.normalize()
+
+
+def _row_shown(standard: Standard, row: StandardRow) -> str:
+    """A row's value as quoted; a value that could not be read as it was typed."""
+    if row.value is None and row.written.strip():
+        return row.written
+    return _quoted(standard, row.value)
+
+
+def _found(standard: Standard, row: StandardRow) -> str | None:
+    return None if row.value is None and not row.written.strip() else _row_shown(standard, row)
+
+
+def _unit(standard: Standard) -> str:
+    """The unit the province writes for the standard (the one its values are in)."""
+    kind = standard.dtype.kind
+    if kind in (Kind.PERCENT, Kind.BOOLEAN, Kind.DATE, Kind.TEXT, Kind.ENUM, Kind.LIST):
+        return ""
+    units = [row.unit.strip() for row in reversed(standard.rows) if row.unit.strip()]
+    return units[0] if units else ""
 
 
 def _label(standard: Standard) -> str:

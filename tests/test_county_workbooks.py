@@ -158,8 +158,8 @@ def test_a_citys_standard_with_a_digit_lost_is_warned_at_its_cell(tmp_path: Path
     book.save(path)
     assert main(["check", str(tables), "--county", "330106", "--no-analysis"]) == 0
     out = capsys.readouterr().out
-    assert ("330100-杭州市.xlsx:标准参数!C4: W405 标准参数「低保标准」2025-01-23 起的取值 130.10 "
-            "是上一期 1259.00 的 0.10 倍") in out
+    assert ("330100-杭州市.xlsx:标准参数!C4: W405 标准参数「低保标准」2025-01-23 起的取值 130.10 元/人/月 "
+            "是上一期 1259.00 元/人/月 的 0.10 倍") in out
 
 
 def test_a_later_period_without_a_value_is_refused_before_publishing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
