@@ -145,7 +145,7 @@ def open_project(
         # tables with errors are analysed once the errors are fixed: a cell that did not
         # parse, a cycle or a missing standard makes the analysis report invariants
         # broken by values that are only missing (spurious E504 and W503)
-        if analyse is not None and not _broken(report):
+        if analyse is not None and not _broken(report, book.sources):
             analyse(plan, report, as_of)
         project.plans[code] = plan
     report_unverified(unverified, report)
@@ -153,10 +153,25 @@ def open_project(
     return project
 
 
-def _broken(report: Report) -> bool:
-    """Errors other than the analysis's own findings (E5xx: gaps, overlaps, broken
-    invariants, which other counties may share) so far."""
-    return any(not d.code.startswith("E5") for d in report.errors)
+def _broken(report: Report, sources: list[str]) -> bool:
+    """Errors so far, other than the analysis's own findings (E5xx: gaps, overlaps,
+    broken invariants, which other counties may share), in one of ``sources`` (the
+    county's, its city's and the province's workbooks) or in no file: another county's
+    error does not stop this county from being analysed."""
+    within = [Path(s) for s in sources]
+    return any(
+        not d.code.startswith("E5") and _concerns(d.location.file, within)
+        for d in report.errors
+    )
+
+
+def _concerns(file: str | None, sources: list[Path]) -> bool:
+    """Whether a diagnostic's file is one of ``sources`` or inside one (a province
+    folder's CSV file); a diagnostic with no file concerns every county."""
+    if file is None:
+        return True
+    path = Path(file)
+    return any(path == s or s in path.parents for s in sources)
 
 
 @dataclass

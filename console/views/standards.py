@@ -32,13 +32,14 @@ from compiler.normalise import (
     parse_percent,
 )
 from console import drafts, grids, ui, workspace
-from console.sheets import Sheet, Value, read_sheets, text
+from console.sheets import Sheet, Value, read_sheets, text, write_xlsx
 
 LOADED = "_standards_loaded"  # (draft folder, revision, sheets, check) the grids show
 REFUSED = "_standards_refused"  # E011/E012 of cells the last save left out
 NOTICE = "_standards_notice"  # why the last edit was not saved
 UPLOAD_WARNINGS = "_standards_upload_warnings"  # what the reader noticed in the last upload
 GENERATION = "_standards_generation"  # bumped to rebuild the grids from the draft
+QUICK_WARNINGS = "_standards_quick_warnings"  # the check's warnings of the row the form wrote
 
 
 def county_sheets() -> list[Sheet]:
@@ -143,6 +144,10 @@ def refusals() -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.warning(notice, icon=":material/sync_problem:")
+    written = st.session_state.pop(QUICK_WARNINGS, None)
+    if written:
+        st.caption("已写入；检查对写入的一行提示：")
+        ui.diagnostics_list(written, _placed(sheets))
     noticed = st.session_state.pop(UPLOAD_WARNINGS, None)
     if noticed:
         st.caption("上传的文件已采用；读取时注意到：")
@@ -246,8 +251,74 @@ def quick_edit() -> None:
         if submitted and starts is not None and readable(province[choice], value.strip()):
             assert ctx.draft is not None
             latest = drafts.load_sheets(ctx.draft)
+            before = [list(r) for r in Rows(latest).sheet.rows]
             note = apply_quick(latest, province[choice], value.strip(), starts, source.strip(), verified)
-            save(latest, note, ctx.draft.revision)
+            if quick_checked(latest, touched(before, Rows(latest).sheet.rows)):
+                save(latest, note, ctx.draft.revision)
+
+
+def touched(before: list[list[Value]], after: list[list[Value]]) -> set[int]:
+    """The sheet rows (from 1, below the header) the form changed or added."""
+    return {i + 1 for i, row in enumerate(after)
+            if i > 0 and (i >= len(before) or not grids.same_rows(Sheet("", [row]), Sheet("", [before[i]])))}
+
+
+def quick_checked(sheets: list[Sheet], rows: set[int]) -> bool:
+    """Check the working copy the form would write as ``jiuzhu check`` does, before
+    writing it; an error in a row the form wrote, or one the edit brings, refuses it
+    with the check's messages and nothing is written (1301元/年 for 低保标准 was written
+    and then reported E110: helper-70). Warnings of those rows are said after saving."""
+    assert ctx.draft is not None
+    if any(drafts.unwritable(sheet, str(ctx.draft.workbook)) for sheet in sheets):
+        return True  # no workbook holds it: ``save`` refuses it with E011/E012
+    found = candidate_check(sheets)
+    old = {_said(d) for d in ui.checked(ctx).errors}
+    ours = [d for d in found.report.items if _in_rows(d, rows)]
+    refused = [d for d in found.errors if d in ours or _said(d) not in old]
+    if refused:
+        st.error("新取值没有通过检查，工作副本未改动；请按下列提示改正后重新写入：", icon=":material/block:")
+        ui.diagnostics_list(refused + [d for d in ours if not d.is_error], _placed(sheets))
+        return False
+    st.session_state[QUICK_WARNINGS] = [d for d in ours if not d.is_error]
+    return True
+
+
+def candidate_check(sheets: list[Sheet]) -> workspace.Checked:
+    """``workspace.check`` of the working copy with ``sheets`` as the county's workbook,
+    written to a scratch folder beside links to the draft's province and city files."""
+    assert ctx.draft is not None
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "tables"
+        for name in ("province", "cities"):
+            if (ctx.root / name).exists():
+                root.mkdir(parents=True, exist_ok=True)
+                (root / name).symlink_to((ctx.root / name).resolve(), target_is_directory=True)
+        write_xlsx(root / "counties" / ctx.draft.workbook.name, sheets)
+        return workspace.check(root, ctx.county, ctx.settings.today(), analysis=False)
+
+
+def _placed(sheets: list[Sheet]) -> Any:
+    """Where a diagnostic is, in the words of the grid of its sheet among ``sheets``."""
+    by_name = {s.name: s for s in sheets}
+
+    def where(d: Any) -> str:
+        own = Path(str(d.location.file or "")).parent.name == "counties"
+        sheet = by_name.get(d.location.sheet or "") if own else None
+        return grids.place(d, grids.to_grid(sheet)) if sheet is not None else ui.plain_place(d)
+
+    return where
+
+
+def _said(d: Any) -> tuple[object, ...]:
+    """A diagnostic as a person reads it, wherever its file lies."""
+    return (d.code, Path(str(d.location.file or "")).name, d.location.sheet, d.location.cell, d.message)
+
+
+def _in_rows(d: Any, rows: set[int]) -> bool:
+    """Whether a diagnostic is about one of ``rows`` of the county's 标准参数 sheet."""
+    spot = grids.cell_of(d)
+    own = Path(str(d.location.file or "")).parent.name == "counties"
+    return own and d.location.sheet == "标准参数" and spot is not None and spot[0] in rows
 
 
 STANDARDS_HEADER: list[Value] = ["标识", "名称", "值", "单位", "生效日期", "失效日期", "来源", "备注", "核实"]
