@@ -18,6 +18,8 @@ laid out by concept:
 - compiler/county.py: a county's plan with its standards substituted;
 - compiler/domains.py: each input column cut into segments, each rule into a box,
   within the bounds the household input enforces (compiler/bounds.py);
+- compiler/sweep.py: the sweep over an index of the rules' boxes, and the budget
+  that stops a part of the analysis a table makes too large (W503);
 - compiler/witness.py: witnesses as text and records, values as staff write them;
 - compiler/findings.py: findings, their cache, and reporting them once per county;
 - compiler/invariants.py: the 不变式 sheet, read, bound and checked per county, over
@@ -27,15 +29,17 @@ laid out by concept:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
+from typing import TypeVar
 
 from compiler import logger
 from compiler.bind import AS_OF, Plan
 from compiler.bounds import bounds
 from compiler.county import County
 from compiler.diagnostics import Report
-from compiler.domains import View, matches, view_of, with_mask
+from compiler.domains import View, cell_mask, matches, view_of, with_mask
 from compiler.expr import (
     Compare,
     Disjunction,
@@ -62,16 +66,23 @@ from compiler.intervals import (
     Domain,
     bits,
     intersect,
+    lowest,
+    members,
     merge,
     split_runs,
     subtract,
-    uncovered,
 )
 from compiler.invariants import check_invariants
 from compiler.model import HitPolicy, Kind, Rule, Table
+from compiler.sweep import BoxIndex, Budget, TooComplex
 from compiler.witness import Case, describe, plain, show
 
+T = TypeVar("T")
 MAX_LISTED = 5  # findings of one kind listed per table before "and N more"
+# Sweep steps (each about one big-integer operation over the rules) one part of a
+# table's analysis may take, a few seconds; a shipped table needs a few hundred.
+WORK_BUDGET = 3_000_000
+_CHECK_STEPS = 20  # the steps one witness evaluated with the interpreter counts for
 
 
 # ---------------------------------------------------------------- entry
@@ -99,6 +110,14 @@ def analyse(plan: Plan, report: Report, as_of: date) -> None:
 
 
 # ---------------------------------------------------------------- one table
+
+
+def _itself(box: Box) -> Box:
+    return box
+
+
+def _second(pair: tuple[int | None, Box]) -> Box:
+    return pair[1]
 
 
 def _referenced(table: Table) -> list[str]:
@@ -136,17 +155,68 @@ class TableAnalysis:
         self.name = f"决策表「{table.id}」" + (
             f"（{table.title}）" if table.title else ""
         )
+        width = len(self.view.columns)
+        self.budget = Budget(WORK_BUDGET)
+        self.covers = BoxIndex(self.view.cover, width, self.budget)
+        self.exact = (
+            self.covers
+            if self.view.exact == self.view.cover  # no cell depends on the household
+            else BoxIndex(self.view.exact, width, self.budget)
+        )
+        self.unchecked: int | None = None  # the rule a part was at when it stopped
 
     def run(self) -> Iterator[Finding]:
         yield from self.unanalysable()
         yield from self.empty_conditions()
         if not self.table.hit_policy.single_hit:
             return  # a list policy may overlap, and an empty list is a normal answer
-        yield from self.gaps()
+        yield from self._within_budget(self.gaps, "规则未覆盖的情形（E501、I501）")
         if self.table.hit_policy in (HitPolicy.UNIQUE, HitPolicy.ANY):
-            yield from self.overlaps()
+            yield from self._within_budget(
+                self.overlaps, "规则之间的重叠（E502、E503）"
+            )
         else:
-            yield from self.shadowed()
+            yield from self._within_budget(self.shadowed, "是否永远不会被选中（W501）")
+
+    def _within_budget(
+        self, part: Callable[[], Iterator[Finding]], what: str
+    ) -> list[Finding]:
+        """A part of the analysis with a fresh budget, or what it found before the
+        budget ran out and one W503 saying what was left: a table whose rules cut its
+        inputs into too many combinations stops instead of running for minutes. The
+        work is counted, not timed, so the outcome does not depend on the machine."""
+        self.budget = self.covers.budget = self.exact.budget = Budget(WORK_BUDGET)
+        self.unchecked = None
+        found: list[Finding] = []
+        try:
+            for item in part():  # not list(part()): keep what came before a stop
+                found.append(item)  # noqa: PERF402
+        except TooComplex:
+            found.append(self._stopped(what))
+        return found
+
+    def _stopped(self, what: str) -> Finding:
+        rules = self.table.rules
+        if self.unchecked is None:
+            left = f"未检查{what}"
+        else:
+            first = rules[self.unchecked]
+            left = (
+                f"从规则「{first.id}」（第 {first.row} 行）起的 "
+                f"{len(rules) - self.unchecked} 条规则未检查{what}"
+            )
+        return finding(
+            "W503",
+            f"{self.name}有 {len(rules)} 条规则，输入的组合过多，分析在计算量上限处停止："
+            f"{left}；其他检查照常进行",
+            self.table.location,
+            found=f"{len(rules)} 条规则",
+            expected="规则条件的组合在分析的计算量上限之内",
+            hint="把这张表按一个输入列拆成几张较小的表，或合并条件相近的规则",
+            table=self.table.id,
+            rules=len(rules),
+            unchecked=what,
+        )
 
     # ------------------------------------------------------------ W503, W502
 
@@ -212,8 +282,7 @@ class TableAnalysis:
     def _empty_atom(self, test: Test, domain: Domain) -> Test | None:
         match test:
             case Compare() | Interval():
-                empty = domain.mask_of(lambda v: self.county.test(test, v) is True) == 0
-                return test if empty else None
+                return test if cell_mask(self.county, test, domain) == 0 else None
             case Disjunction(tests):
                 return next(
                     (a for t in tests if (a := self._empty_atom(t, domain))), None
@@ -238,33 +307,40 @@ class TableAnalysis:
         domains = [c.domain for c in view.columns]
         boxes = [
             run
-            for box in uncovered(view.universe, view.cover)
+            for box in self.covers.uncovered(view.universe)
             for run in split_runs(box, domains)
         ]
-        checked = [box for box in boxes if self._checked_gap(view.values(box))]
-        boundary = [b for box in checked for b in self._boundary(box)]
+        checked = [box for box in boxes if self._is_gap(box)]
+        around = [list(self._boundary(box)) for box in checked]
+        boundary = [b for parts in around for b in parts]
         table = self.table
         if table.accepted_gap is not None:
+            checked = self._confirmed(checked, 1, _itself)
+            boundary = self._confirmed(boundary, 1, _second)
             yield self._accepted(checked, boundary)
             return
-        rest = self._off_boundary(checked, [box for _, box in boundary])
+        rest = self._off_boundary(checked, around)
         if all(c.default is not None for c in table.outputs):
             yield from self._listed_gaps(boundary, boundary=True)
+            rest = self._confirmed(rest, 3, _itself)
             if rest:
                 yield self._default_gaps(rest)
         else:
             listed: list[tuple[int | None, Box]] = [(None, box) for box in rest]
             yield from self._listed_gaps([*listed, *boundary], boundary=False)
 
-    def _off_boundary(self, gaps: list[Box], boundary: list[Box]) -> list[Box]:
+    def _off_boundary(
+        self, gaps: list[Box], around: list[list[tuple[int, Box]]]
+    ) -> list[Box]:
         """The gaps without their boundary parts, which are reported on their own: one
         finding is said once (an E501 at the boundary, not again in the gap around it
-        or in the I501 of the gaps that fall to the defaults)."""
+        or in the I501 of the gaps that fall to the defaults). The gaps are disjoint,
+        so each loses only the boundary parts found in it."""
         domains = [c.domain for c in self.view.columns]
         found: list[Box] = []
-        for gap in gaps:
+        for gap, parts in zip(gaps, around, strict=True):
             pieces = [gap]
-            for part in boundary:
+            for _, part in parts:
                 pieces = [p for piece in pieces for p in subtract(piece, part)]
             if pieces == [gap]:
                 found.append(gap)
@@ -273,17 +349,36 @@ class TableAnalysis:
                 run
                 for piece in merge(pieces)
                 for run in split_runs(piece, domains)
-                if self._checked_gap(self.view.values(run))
+                if self._is_gap(run)
             )
         return found
 
-    def _checked_gap(self, values: list[object]) -> bool:
-        if any(matches(self.county, rule, values) for rule in self.table.rules):
-            logger.warning(
-                "分析：遗漏反例 %s（表 %s）命中了规则", values, self.table.id
-            )
-            return False
-        return True
+    def _is_gap(self, box: Box) -> bool:
+        """Whether no rule's box holds the witness of ``box`` (the segments its values
+        come from): the sweep's answer, checked again on the index. The interpreter
+        checks a witness before it is shown (``_confirmed``)."""
+        point = tuple(
+            1 << c.domain.first(m) for c, m in zip(self.view.columns, box, strict=True)
+        )
+        return not self.covers.meeting(point)
+
+    def _confirmed(
+        self, gaps: list[T], shown: int, box_of: Callable[[T], Box]
+    ) -> list[T]:
+        """The gaps with the first ``shown`` witnesses checked with the interpreter: a
+        witness that some rule matches after all is logged and left out."""
+        found: list[T] = []
+        for k, gap in enumerate(gaps):
+            if len(found) >= shown:
+                return found + gaps[k:]
+            values = self.view.values(box_of(gap))
+            if any(matches(self.county, rule, values) for rule in self.table.rules):
+                logger.warning(
+                    "分析：遗漏反例 %s（表 %s）命中了规则", values, self.table.id
+                )
+                continue
+            found.append(gap)
+        return found
 
     def _boundary(self, box: Box) -> Iterator[tuple[int, Box]]:
         """The parts of a gap that sit on one value between two covered neighbours."""
@@ -299,8 +394,8 @@ class TableAnalysis:
                     continue
                 remaining = [with_mask(box, j, 1 << s)]
                 for neighbour in (s - 1, s + 1):
-                    for hole in uncovered(
-                        with_mask(box, j, 1 << neighbour), view.cover
+                    for hole in self.covers.uncovered(
+                        with_mask(box, j, 1 << neighbour)
                     ):
                         hole = with_mask(hole, j, 1 << s)
                         remaining = [
@@ -312,12 +407,13 @@ class TableAnalysis:
                         for c, m in zip(view.columns, part, strict=True)
                     ):
                         continue  # a gap only for a missing input is about missing data
-                    if self._checked_gap(view.values(part)):
+                    if self._is_gap(part):
                         yield j, part
 
     def _listed_gaps(
         self, gaps: Sequence[tuple[int | None, Box]], boundary: bool
     ) -> Iterator[Finding]:
+        gaps = self._confirmed(list(gaps), MAX_LISTED, _second)
         for j, box in gaps[:MAX_LISTED]:
             yield self._gap(box, j)
         if len(gaps) > MAX_LISTED:
@@ -415,21 +511,28 @@ class TableAnalysis:
     # ------------------------------------------------------------ overlaps
 
     def overlaps(self) -> Iterator[Finding]:
-        rules, view = self.table.rules, self.view
+        """Pairs of rules that match one input, in the order of the rules; the first
+        ones are listed with a checked witness, the others counted."""
+        rules, exact = self.table.rules, self.view.exact
+        same = self._same_outputs if self.table.hit_policy is HitPolicy.ANY else None
         found: list[Finding] = []
         count = 0
         for a in range(len(rules)):
-            for b in range(a + 1, len(rules)):
-                if view.exact[a] is None or view.exact[b] is None:
-                    continue
-                common = intersect(view.exact[a], view.exact[b])  # type: ignore[arg-type]
-                if common is None:
-                    continue
-                overlap = self._overlap(a, b, common)
+            box = exact[a]
+            if box is None:
+                continue
+            later = self.exact.meeting(box) >> (a + 1) << (a + 1)
+            if same is not None:
+                later &= ~same[a]  # an ANY table may overlap where outputs agree
+            while later and len(found) < 2 * MAX_LISTED:
+                b = lowest(later)
+                later ^= 1 << b
+                self.budget.spend(_CHECK_STEPS)
+                overlap = self._overlap(a, b, intersect(box, exact[b]))  # type: ignore[arg-type]
                 if overlap is not None:
                     count += 1
-                    if len(found) < 2 * MAX_LISTED:
-                        found.append(overlap)
+                    found.append(overlap)
+            count += self._conflicting(a, later, same is not None)
         yield from found
         if count > len(found):
             code = "E502" if self.table.hit_policy is HitPolicy.UNIQUE else "E503"
@@ -439,6 +542,36 @@ class TableAnalysis:
                 self.table.location,
                 table=self.table.id,
             )
+
+    def _conflicting(self, a: int, others: int, settled: bool) -> int:
+        """How many of the rules in ``others`` (which overlap rule ``a``) break the hit
+        policy with it, counted without a witness: all of them in a UNIQUE table, or
+        when their outputs are already known to differ (``settled``); in an ANY table
+        whose outputs depend on the inputs, those whose outputs differ where the two
+        rules overlap."""
+        if settled or self.table.hit_policy is HitPolicy.UNIQUE:
+            return others.bit_count()
+        count = 0
+        box, rules = self.view.exact[a], self.table.rules
+        for b in members(others):
+            self.budget.spend(_CHECK_STEPS)
+            values = self.view.values(intersect(box, self.view.exact[b]))  # type: ignore[arg-type]
+            if self._outputs(rules[a], values) != self._outputs(rules[b], values):
+                count += 1
+        return count
+
+    @functools.cached_property
+    def _same_outputs(self) -> list[int] | None:
+        """For each rule, the rules whose outputs are the same constants (None when
+        some output depends on the inputs)."""
+        rules = self.table.rules
+        if not all(self.county.is_constant(o) for r in rules for o in r.outputs):
+            return None
+        values = [_hashable(self._outputs(r, [None] * len(r.tests))) for r in rules]
+        groups: dict[object, int] = {}
+        for r, value in enumerate(values):
+            groups[value] = groups.get(value, 0) | 1 << r
+        return [groups[v] for v in values]
 
     def _overlap(self, a: int, b: int, box: Box) -> Finding | None:
         values = self.view.values(box)
@@ -493,21 +626,16 @@ class TableAnalysis:
     def shadowed(self) -> Iterator[Finding]:
         rules, view = self.table.rules, self.view
         keys = self._priorities()
+        before = self._earlier(keys)
         for i, rule in enumerate(rules):
+            self.unchecked = i
             region = view.cover[i]
             if region is None or (keys is not None and keys[i] is None):
                 continue
-            earlier = [j for j in range(len(rules)) if self._before(j, i, keys)]
-            hiders = [
-                j
-                for j in earlier
-                if (other := view.exact[j]) is not None and intersect(other, region)
-            ]
-            if not hiders or not self._hidden(i, hiders):
+            candidates = self.exact.meeting(region, before[i])
+            if not candidates or not self.exact.covered(region, candidates):
                 continue
-            for j in reversed(list(hiders)):
-                if len(hiders) > 1 and self._hidden(i, [h for h in hiders if h != j]):
-                    hiders.remove(j)
+            hiders = self._fewest(region, candidates)
             names = "、".join(
                 f"「{rules[j].id}」（第 {rules[j].row} 行）" for j in hiders
             )
@@ -528,6 +656,41 @@ class TableAnalysis:
                 table=self.table.id,
             )
 
+    def _earlier(self, keys: list[tuple[int, ...] | None] | None) -> list[int]:
+        """For each rule, the rules chosen before it (as a set of bits): the rules
+        above it, or in a PRIORITY table those with a higher-priority output."""
+        count = len(self.table.rules)
+        if keys is None:
+            return [(1 << i) - 1 for i in range(count)]
+        ranked = sorted((k, j) for j, k in enumerate(keys) if k is not None)
+        found = [0] * count
+        seen = 0
+        for _, j in ranked:
+            found[j] = seen
+            seen |= 1 << j
+        return found
+
+    def _fewest(self, region: Box, hiders: int) -> list[int]:
+        """The hiding rules without those the others make unneeded.
+
+        From the last rule to the first, a rule is dropped when the rules left still
+        cover the region. Whether the rules numbered below ``q`` (with those kept)
+        cover it only grows with ``q``, so the next rule kept is found by bisection:
+        a few coverage sweeps per rule named instead of one per hiding rule.
+        """
+        kept, top = 0, hiders.bit_length()
+        while top and not self.exact.covered(region, kept):
+            low, high = 1, top  # the rules below ``top`` (with those kept) cover
+            while low < high:
+                middle = (low + high) // 2
+                if self.exact.covered(region, hiders & ((1 << middle) - 1) | kept):
+                    high = middle
+                else:
+                    low = middle + 1
+            top = low - 1  # the rules below low cover, those below low - 1 do not
+            kept |= 1 << top
+        return list(members(kept))
+
     def _priorities(self) -> list[tuple[int, ...] | None] | None:
         """Each rule's PRIORITY key (None where an output is not a constant)."""
         if self.table.hit_policy is not HitPolicy.PRIORITY:
@@ -542,18 +705,12 @@ class TableAnalysis:
                 keys.append(None)
         return keys
 
-    @staticmethod
-    def _before(j: int, i: int, keys: list[tuple[int, ...] | None] | None) -> bool:
-        if keys is None:
-            return j < i
-        if j == i or keys[j] is None:
-            return False
-        return (keys[j], j) < (keys[i], i)  # type: ignore[operator]
 
-    def _hidden(self, i: int, hiders: list[int]) -> bool:
-        universe = self.view.cover[i]
-        assert universe is not None
-        return not uncovered(universe, [self.view.exact[j] for j in hiders])
+def _hashable(value: object) -> object:
+    """A value (lists as tuples) that a dict can hold; equal values stay equal."""
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
 
 
 __all__ = ["County", "TableAnalysis", "View", "analyse", "plain", "show", "view_of"]

@@ -23,6 +23,7 @@ from compiler.expr import (
     Interval,
     Name,
     Negation,
+    NullTest,
     Test,
 )
 from compiler.intervals import (
@@ -31,6 +32,7 @@ from compiler.intervals import (
     Grid,
     Mask,
     listed_domain,
+    lowest,
     ordered_domain,
     witness,
 )
@@ -97,9 +99,7 @@ def _column(county: County, table: Table, j: int) -> Column:
     domain = domain_of(county, column.dtype, column.expr, cuts)
     masks: list[Mask | None] = []
     for cell, unknown in zip(cells, opaque, strict=True):
-        masks.append(
-            None if unknown else domain.mask_of(functools.partial(passes, county, cell))
-        )
+        masks.append(None if unknown else cell_mask(county, cell, domain))
     first = next((r for r, unknown in enumerate(opaque) if unknown), None)
     label = column.text
     return Column(
@@ -138,9 +138,9 @@ def domain_of(county: County, dtype: DType, expr: Expr, cuts: list[object]) -> D
         numbers = [
             c for c in cuts if isinstance(c, Decimal | int) and not isinstance(c, bool)
         ]
-        clip = [b if isinstance(b, Decimal) else None for b in bounds(county, expr)]
+        limits = [b if isinstance(b, Decimal) else None for b in bounds(county, expr)]
         grid = _grid(county, dtype, expr)
-        return ordered_domain(numbers, grid, Decimal(0), nullable, *clip)
+        return ordered_domain(numbers, grid, Decimal(0), nullable, *limits)
     if dtype.kind is Kind.BOOLEAN:
         return listed_domain([False, True], nullable)
     if dtype.kind is Kind.ENUM:
@@ -162,6 +162,56 @@ def matches(county: County, rule: Rule, values: list[object]) -> bool:
     return all(
         county.test(t, v) is True for t, v in zip(rule.tests, values, strict=True)
     )
+
+
+def cell_mask(county: County, test: Test, domain: Domain) -> Mask:
+    """The segments whose value passes a constant cell's test.
+
+    The same mask as asking the interpreter of every segment, asked once per group of
+    segments the cell cannot tell apart: on a line, the segments between two of the
+    cell's own constants (each of them a cut of the domain); in a list of texts, the
+    texts the cell names and all the others. A cell's cost is then the number of its
+    constants, not the number of segments, which grows with the table.
+    """
+    accept = functools.partial(passes, county, test)
+    groups = _groups(county, test, domain)
+    if groups is None:
+        return domain.mask_of(accept)
+    mask = 0
+    for group in groups:
+        if accept(domain.segments[lowest(group)].value):
+            mask |= group
+    return mask
+
+
+def _groups(county: County, test: Test, domain: Domain) -> list[Mask] | None:
+    """Segments a constant test cannot tell apart, or None when it is not known."""
+    found: list[Mask] | None = None
+    if domain.ordered:
+        found = domain.regions(county.value(o) for o in operands(test))
+    elif _equalities_only(test) and all(
+        isinstance(s.value, str) for s in domain.segments if not s.missing
+    ):
+        named = {county.value(o) for o in operands(test)}
+        found = [1 << i for i, s in enumerate(domain.segments) if s.value in named]
+        rest = domain.full & ~domain.null & ~sum(found)
+        found += [rest] if rest else []
+    if found is not None and domain.null:
+        found.append(domain.null)
+    return found
+
+
+def _equalities_only(test: Test) -> bool:
+    match test:
+        case AnyTest() | NullTest():
+            return True
+        case Compare(op, _):
+            return op in ("=", "!=")
+        case Disjunction(tests):
+            return all(_equalities_only(t) for t in tests)
+        case Negation(tests):
+            return _equalities_only(tests)
+    return False
 
 
 def passes(county: County, test: Test, value: object) -> bool:

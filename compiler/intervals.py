@@ -1,12 +1,11 @@
-"""Interval algebra for the analysis pass: domains cut into segments, boxes, sweeps.
+"""Interval algebra for the analysis pass: domains cut into segments, masks, boxes.
 
 A column's values are cut at every constant its tests compare with, so that no test
 can tell two values of one segment apart: ``< 1149`` and ``(1149..1723.5)`` cut money
 into ``(-inf, 1149)``, ``[1149]``, ``(1149, 1723.5)``, ``[1723.5]``, ``(1723.5, +inf)``
 and the missing value. A set of segments is a bit mask; a box is one mask per column;
-a rule's region is a box. ``sweep`` splits a box by which rules match (the interval
-analysis of Calvanese et al., "Semantics, analysis and simplification of DMN decision
-tables", 2018), and the rest of the module merges and subtracts boxes.
+a rule's region is a box; this module intersects, merges and subtracts boxes, and
+compiler/sweep.py splits a box by which rules match.
 
 Values are exact: numbers are Decimals on the grid of their type's scale (money in fen),
 dates are days, and each segment carries its smallest concrete value, the witness.
@@ -14,6 +13,8 @@ dates are days, and each segment carries its smallest concrete value, the witnes
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -50,6 +51,7 @@ class Domain:
         self.origin = origin
         self.full: Mask = (1 << len(self.segments)) - 1
         self.null: Mask = sum(1 << i for i, s in enumerate(self.segments) if s.missing)
+        self._keys: list[Decimal | int] | None = None
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -91,6 +93,58 @@ class Domain:
                 mask |= 1 << index
         return mask
 
+    def regions(self, cuts: Iterable[object]) -> list[Mask] | None:
+        """The present segments of an ordered domain grouped between ``cuts``: below
+        the least, equal to it, between it and the next, and so on.
+
+        A test that compares only with these cuts is constant on each group, since
+        no segment lies across a cut point of the domain (a constant its column
+        compares with). None when a cut is not one (it lies inside a segment, or is
+        not of the domain's type), or the domain is not ordered.
+        """
+        keys = self._ordered_keys()
+        if keys is None:
+            return None
+        found = []
+        for cut in cuts:
+            key = _key(cut, self.origin)
+            if key is None or not self._between(keys, key):
+                return None
+            found.append(key)
+        edges = sorted(
+            {0, len(keys), *(bisect_left(keys, k) for k in found)}
+            | {bisect_right(keys, k) for k in found}
+        )
+        return [(1 << b) - (1 << a) for a, b in itertools.pairwise(edges) if b > a]
+
+    def _between(self, keys: list[Decimal | int], key: Decimal | int) -> bool:
+        """Whether ``key`` is a point segment or lies between two segments, as a cut
+        of the domain does; never inside an open interval."""
+        at = bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key:
+            return self.segments[at].point
+        if at > 0:
+            before = self.segments[at - 1]
+            end = _key(before.value if before.point else before.high, self.origin)
+            if end is None or end > key:
+                return False
+        if at < len(keys):
+            after = self.segments[at]
+            start = _key(after.value if after.point else after.low, self.origin)
+            if start is None or start < key:
+                return False
+        return True
+
+    def _ordered_keys(self) -> list[Decimal | int] | None:
+        if not self.ordered or self.null & ~(self.full ^ (self.full >> 1)):
+            return None  # the missing value, when there is one, is the last segment
+        if self._keys is None:
+            keys = [_key(s.value, self.origin) for s in self.segments if not s.missing]
+            if None in keys:
+                return None
+            self._keys = keys  # type: ignore[assignment]
+        return self._keys
+
     def render(self, mask: Mask, show: Callable[[object], str]) -> str:
         """A mask as a reader writes it: ``= 1149``, ``>= 1723.51``, ``dibao, none``."""
         if mask == self.full:
@@ -122,6 +176,16 @@ class Domain:
             return f"{'>=' if low_closed else '>'} {show(low_value)}"
         left, right = "[" if low_closed else "(", "]" if high_closed else ")"
         return f"{left}{show(low_value)}..{show(high_value)}{right}"
+
+
+def _key(value: object, origin: object) -> Decimal | int | None:
+    """A value as a point on its domain's line (dates as day numbers), or None when it
+    is not of the domain's type."""
+    if isinstance(origin, date):
+        return value.toordinal() if isinstance(value, date) else None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        return None
+    return value
 
 
 def _runs(indexes: list[int]) -> Iterator[tuple[int, int]]:
@@ -261,12 +325,8 @@ def listed_domain(values: Sequence[object], nullable: bool) -> Domain:
 
 
 def bits(mask: Mask) -> Iterator[int]:
-    index = 0
-    while mask:
-        if mask & 1:
-            yield index
-        mask >>= 1
-        index += 1
+    """The positions of a mask's set bits, in increasing order."""
+    return iter(members(mask))
 
 
 def lowest(mask: Mask) -> int:
@@ -325,71 +385,29 @@ def merge(boxes: Iterable[Box]) -> list[Box]:
     return current
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A box of the sweep: ``active`` rules may match inside it, ``full`` surely do."""
-
-    box: Box
-    active: tuple[int, ...]
-    full: tuple[int, ...]
-
-
-Settled = Callable[[tuple[int, ...], tuple[int, ...]], bool]
-
-
-def sweep(
-    universe: Box, rules: Sequence[Box | None], settled: Settled | None = None
-) -> list[Piece]:
-    """Split ``universe`` into boxes in each of which the same rules match.
-
-    Dimension by dimension, the segments are grouped by the rules still possible on
-    them; a branch stops when no rule is possible, when every possible rule surely
-    matches the rest of the box, or when ``settled(active, full)`` says the caller
-    knows enough (a gap search stops as soon as some rule covers the branch).
-    """
-    width = len(universe)
-    live = [
-        r for r, box in enumerate(rules) if box is not None and intersect(box, universe)
-    ]
-    covers: dict[int, list[bool]] = {}
-    for r in live:
-        rule = rules[r]
-        assert rule is not None
-        suffix = [True] * (width + 1)
-        for d in range(width - 1, -1, -1):
-            suffix[d] = suffix[d + 1] and rule[d] & universe[d] == universe[d]
-        covers[r] = suffix
-    found: list[Piece] = []
-
-    def walk(dim: int, prefix: tuple[Mask, ...], active: tuple[int, ...]) -> None:
-        full = tuple(r for r in active if covers[r][dim])
-        rest = universe[dim:]
-        if (
-            not active
-            or len(full) == len(active)
-            or (settled and settled(active, full))
-        ):
-            found.append(Piece(prefix + rest, active, full))
-            return
-        groups: dict[tuple[int, ...], Mask] = {}
-        for index in bits(universe[dim]):
-            signature = tuple(r for r in active if rules[r][dim] >> index & 1)  # type: ignore[index]
-            groups[signature] = groups.get(signature, 0) | 1 << index
-        for signature, mask in groups.items():
-            walk(dim + 1, (*prefix, mask), signature)
-
-    walk(0, (), tuple(live))
-    return found
+def members(found: int) -> tuple[int, ...]:
+    """The positions of the set bits of ``found``, in increasing order."""
+    if found.bit_count() < 8:
+        out = []
+        while found:
+            low = found & -found
+            out.append(low.bit_length() - 1)
+            found ^= low
+        return tuple(out)
+    digits = bin(found)[:1:-1]  # lowest bit first
+    return tuple(i for i, digit in enumerate(digits) if digit == "1")
 
 
-def uncovered(universe: Box, rules: Sequence[Box | None]) -> list[Box]:
-    """The parts of ``universe`` no rule covers, merged into few boxes."""
-    pieces = sweep(universe, rules, settled=lambda active, full: bool(full))
-    return merge(p.box for p in pieces if not p.full)
-
-
-def covered(universe: Box, rules: Sequence[Box | None]) -> bool:
-    return not uncovered(universe, rules)
+def mask_runs(mask: Mask) -> list[tuple[int, int]]:
+    """A mask's maximal runs of set bits as (first, last) positions."""
+    runs = []
+    while mask:
+        first = lowest(mask)
+        filled = mask + (1 << first)  # carries through the run
+        last = lowest(filled & ~mask) - 1 if filled & ~mask else filled.bit_length() - 2
+        runs.append((first, last))
+        mask &= ~((1 << (last + 1)) - 1)
+    return runs
 
 
 def split_runs(box: Box, domains: Sequence[Domain]) -> list[Box]:

@@ -15,23 +15,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from compiler.county import County
-from compiler.domains import passes, with_mask
+from compiler.domains import cell_mask, passes, with_mask
 from compiler.errors import EvaluationError, InputError
-from compiler.expr import AnyTest, Compare, Literal, Name, names_in
+from compiler.expr import AnyTest, Compare, Literal, Name, Test, names_in
 from compiler.interpret import Interpreter, cast, priority
 from compiler.intervals import (
     Box,
+    Domain,
     Mask,
-    Settled,
     bits,
     intersect,
     lowest,
+    members,
     merge,
-    sweep,
 )
-from compiler.intervals import Piece as SweepPiece
 from compiler.invariant_model import Cluster, model_of
 from compiler.model import DType, HitPolicy, Kind, Level, Table
+from compiler.sweep import BitPiece, BoxIndex
 
 if TYPE_CHECKING:
     from compiler.invariants import Binding
@@ -54,6 +54,7 @@ class Space:
 
     dims: list[list[object]]
     at: dict[str, tuple[int, int | None]]
+    domains: list[Domain] | None = None  # a space of leaves: each leaf's domain
 
     @property
     def full(self) -> Box:
@@ -218,18 +219,20 @@ class PieceBuilder:
             groups.setdefault(
                 find((model.leaves_of(atom) or [f"§none:{atom}"])[0]), []
             ).append(atom)
-        for members in groups.values():
+        for together in groups.values():
             leaves = list(
-                dict.fromkeys(leaf for a in members for leaf in model.leaves_of(a))
+                dict.fromkeys(leaf for a in together for leaf in model.leaves_of(a))
             )
-            for position, atom in enumerate(members):
+            for position, atom in enumerate(together):
                 self.where[atom] = (len(self.clusters), position)
-            self.clusters.append(self.cluster(leaves, members))
+            self.clusters.append(self.cluster(leaves, together))
 
     def cluster(self, leaves: list[str], atoms: list[str]) -> Cluster:
+        domains = [self.model.leaves[leaf].domain for leaf in leaves]
         space = Space(
-            [self.model.leaves[leaf].domain.values() for leaf in leaves],
+            [domain.values() for domain in domains],
             {leaf: (i, None) for i, leaf in enumerate(leaves)},
+            domains,
         )
         regions: list[tuple[Box, tuple[object, ...]]] = [(space.full, ())]
         for atom in atoms:
@@ -332,12 +335,13 @@ class PieceBuilder:
         ]
         found: dict[object, list[Box]] = {}
         constant = self._constant_outputs(table)
-        for piece in sweep(universe, rules, self._settled(table)):
+        index = BoxIndex(rules, len(universe))
+        for piece in index.sweep_bits(universe, self._settled(table)):
             chosen = self._chosen(table, piece, constant) if constant else None
             if chosen is not None:
-                found.setdefault(chosen, []).append(piece.box)
+                found.setdefault(chosen, []).append(piece[0])
                 continue
-            for box, values in self._split(space, piece.box, fixed, referenced):
+            for box, values in self._split(space, piece[0], fixed, referenced):
                 inputs = self._inputs(table, space, box, values)
                 found.setdefault(self.unit_value(f"table:{ident}", inputs), []).append(
                     box
@@ -366,25 +370,28 @@ class PieceBuilder:
         return self.outputs[table.id]
 
     def _chosen(
-        self, table: Table, piece: SweepPiece, outputs: list[tuple[object, ...]]
+        self, table: Table, piece: BitPiece, outputs: list[tuple[object, ...]]
     ) -> tuple[object, ...] | None:
         """The outputs the hit policy gives in a box of the sweep, when the rules that
         match there are settled (as interpret.Interpreter._single chooses them)."""
-        active, full = piece.active, piece.full
+        _, active, full = piece
         if not active:
             return outputs[-1]
         policy = table.hit_policy
         if policy is HitPolicy.FIRST:
-            return outputs[active[0]] if full and full[0] == active[0] else None
+            first = lowest(active)
+            return outputs[first] if full >> first & 1 else None
         if policy is HitPolicy.PRIORITY:
-            best = min(active, key=lambda r: (priority(table, list(outputs[r])), r))
-            return outputs[best] if best in full else None
-        if len(full) < len(active):
+            best = min(
+                members(active), key=lambda r: (priority(table, list(outputs[r])), r)
+            )
+            return outputs[best] if full >> best & 1 else None
+        if full != active:
             return None
-        rows = {outputs[r] for r in full}
-        if policy is HitPolicy.UNIQUE and len(full) > 1 or len(rows) > 1:
+        rows = {outputs[r] for r in members(full)}
+        if policy is HitPolicy.UNIQUE and full.bit_count() > 1 or len(rows) > 1:
             return tuple(ERROR for _ in table.outputs)
-        return outputs[full[0]]
+        return outputs[lowest(full)]
 
     def _rules(
         self, table: Table, space: Space
@@ -419,17 +426,30 @@ class PieceBuilder:
                     checks.append((part, accept))  # type: ignore[arg-type]
                     continue
                 dim = space.at[part][0]  # type: ignore[index]
-                box[dim] &= space.mask(
-                    dim, functools.partial(self._accepts, space, part, accept)
-                )
+                box[dim] &= self._mask(space, dim, part, test, accept)
             prepared.append((None if box is None or 0 in box else tuple(box), checks))
         self.rule_boxes[key] = (space, prepared)
         return prepared
 
-    def _settled(self, table: Table) -> Settled | None:
-        """When the sweep may stop: the rule the hit policy picks surely matches."""
+    def _mask(
+        self,
+        space: Space,
+        dim: int,
+        part: str,
+        test: Test,
+        accept: Callable[[object], bool],
+    ) -> Mask:
+        """The segments of a dimension where a rule's cell holds; over a leaf's own
+        domain, asked once per group of segments the cell cannot tell apart."""
+        if space.domains is not None and accept is not _is_true:
+            return cell_mask(self.county, test, space.domains[dim])
+        return space.mask(dim, functools.partial(self._accepts, space, part, accept))
+
+    def _settled(self, table: Table) -> Callable[[int, int], bool] | None:
+        """When the sweep may stop (over sets of rules as bits): the rule the hit
+        policy picks surely matches."""
         if table.hit_policy is HitPolicy.FIRST:
-            return lambda active, full: bool(full) and full[0] == active[0]
+            return lambda active, full: full & -full == active & -active != 0
         if table.hit_policy is HitPolicy.PRIORITY:
             outputs = [rule.outputs for rule in table.rules]
             if all(self.county.is_constant(o) for row in outputs for o in row):
@@ -437,8 +457,8 @@ class PieceBuilder:
                     priority(table, [self.county.value(o) for o in row])
                     for row in outputs
                 ]
-                return lambda active, full: (
-                    min(active, key=lambda r: (keys[r], r)) in full
+                return lambda active, full: bool(
+                    full >> min(members(active), key=lambda r: (keys[r], r)) & 1
                 )
         return None
 
