@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     command = [sys.executable, "-m", "streamlit", "run", str(APP),
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer"]
+               "--client.toolbarMode", "viewer", "--logger.level", "warning"]
     os.execv(sys.executable, command)
 
 

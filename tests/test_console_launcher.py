@@ -76,3 +76,25 @@ def test_demo_prints_where_the_passwords_really_are(tmp_path: Path) -> None:
         line.split("\t")[0] for line in record.read_text(encoding="utf-8").splitlines()
     ]
     assert names == ["xihu-admin", "reviewer"] and "控制台地址" in lines[3]
+
+
+def test_streamlit_logs_only_warnings_to_the_terminal(tmp_path: Path) -> None:
+    """Streamlit's own log said, at its info level, "Uvicorn server started on ..." in
+    English below the launcher's Chinese address line; it now logs warnings and errors
+    only. Its printed "You can now view your Streamlit app" stays (docs/console.md)."""
+    users = str(tmp_path / "users.yaml")
+    process = launcher(env={"JIUZHU_STATE": str(tmp_path), "JIUZHU_USERS": users, "CONSOLE_PORT": "0"})
+    said: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # the launcher's line, then streamlit's
+            said.append(line)
+            if "URL:" in line:
+                break
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=60)
+    text = "".join(said) + err
+    assert "控制台地址：http://127.0.0.1:" in said[0], text
+    assert any("URL:" in line for line in said), text  # streamlit did start
+    assert "Uvicorn server started" not in text, text
