@@ -25,6 +25,7 @@ from compiler.bind import AS_OF, DECISION_COLUMNS, Plan, tested_inputs
 from compiler.expr import (
     Call,
     Literal,
+    Test,
     children,
     names_in,
     render,
@@ -391,8 +392,8 @@ class _Compiler(Expressions, Decisions):
             return from_clause
         whole = [c.dtype.kind is Kind.INTEGER for c in table.inputs]
 
-        def render(test: object, column: str, index: int) -> str:
-            return self.test(test, f"{RELATIONS[Level.MEMBER]}.{quote(column)}", Level.MEMBER, whole[index])  # type: ignore[arg-type]
+        def render(test: Test, column: str, index: int) -> str:
+            return self.test(test, f"{RELATIONS[Level.MEMBER]}.{quote(column)}", Level.MEMBER, whole[index])
 
         condition = guard_condition(table, relation.columns, render)
         if condition is None:
