@@ -345,9 +345,9 @@ def _needs(plan: Plan | None, table_id: str) -> set[str]:
     """The fields a table reads, through the tables it chains to."""
     if plan is None:
         return set()
-    seen, fields, todo = set(), set(), [table_id]
-    while todo:
-        current = todo.pop()
+    seen, fields, pending = set(), set(), [table_id]
+    while pending:
+        current = pending.pop()
         if current in seen:
             continue
         seen.add(current)
@@ -362,7 +362,7 @@ def _needs(plan: Plan | None, table_id: str) -> set[str]:
                 if item and item.kind == "field":
                     fields.add(name)
                 elif item and item.kind == "output":
-                    todo.append(item.owner)
+                    pending.append(item.owner)
     return fields
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from compiler.expr import (
     AnyTest,
@@ -46,6 +45,7 @@ from compiler.expr import (
     Test,
     Unary,
 )
+from compiler.interpret import and3, compare, not3, or3
 from compiler.model import Table
 
 # what ``fold`` returns for an expression whose value depends on more than it is told
@@ -145,8 +145,8 @@ def neutral(call: Call, defaults: dict[str, object]) -> bool:
 
 def fold(node: Expr, known: dict[str, object]) -> object:
     """The value of ``node`` (True, False, None for null, a literal's value) when the
-    ``known`` names have those values, in SQL's three-valued logic; ``UNKNOWN`` when it
-    depends on anything else."""
+    ``known`` names have those values, by the interpreter's three-valued logic;
+    ``UNKNOWN`` when it depends on anything else (``false and x`` is still false)."""
     match node:
         case Literal(value):
             return value
@@ -154,39 +154,21 @@ def fold(node: Expr, known: dict[str, object]) -> object:
             return known.get(name, UNKNOWN)
         case Unary("not", operand):
             value = fold(operand, known)
-            return not value if isinstance(value, bool) else (None if value is None else UNKNOWN)
+            return UNKNOWN if value is UNKNOWN else not3(value)
         case Binary(("and" | "or") as op, left, right):
-            return _junction(op == "or", fold(left, known), fold(right, known))
+            sides = (fold(left, known), fold(right, known))
+            deciding = op == "or"  # true decides an or, false an and
+            if any(side is deciding for side in sides):
+                return deciding
+            if any(side is UNKNOWN for side in sides):
+                return UNKNOWN
+            return or3(*sides) if deciding else and3(*sides)
         case Binary(("=" | "!=") as op, left, right):
-            return _equal(op, fold(left, known), fold(right, known))
+            sides = (fold(left, known), fold(right, known))
+            return UNKNOWN if any(side is UNKNOWN for side in sides) else compare(op, *sides)
         case If(condition, then, otherwise):
             chosen = fold(condition, known)
             if chosen is UNKNOWN:
                 return UNKNOWN
             return fold(then if chosen is True else otherwise, known)
     return UNKNOWN
-
-
-def _junction(absorbing: bool, left: object, right: object) -> object:
-    """``and`` (``absorbing`` False) or ``or`` (True) of two folded values."""
-    if left is absorbing or right is absorbing:
-        return absorbing
-    if not _logical(left) or not _logical(right):
-        return UNKNOWN
-    return None if left is None or right is None else not absorbing
-
-
-def _logical(value: object) -> bool:
-    return value is None or isinstance(value, bool)
-
-
-def _equal(op: str, left: object, right: object) -> object:
-    if left is UNKNOWN or right is UNKNOWN:
-        return UNKNOWN
-    if left is None or right is None:
-        return None
-    comparable = (bool, str, Decimal)
-    same_kind = any(isinstance(left, k) and isinstance(right, k) for k in comparable)
-    if not same_kind or isinstance(left, bool) != isinstance(right, bool):
-        return UNKNOWN
-    return (left == right) if op == "=" else (left != right)
