@@ -50,6 +50,14 @@ class County:
         book = plan.rulebook
         self.label = f"{book.county_code} {book.county_name}".strip()
         self._nullable: dict[str, bool] = {}
+        # the place in plan.order of the step computing each derived value and output,
+        # and how many steps of that order have their nullability settled
+        self._position: dict[str, int] = {}
+        for position, (kind, ident) in enumerate(plan.order):
+            table = plan.tables.get(ident) if kind == "table" else None
+            made = [o.id for o in table.outputs] if table is not None else [ident]
+            self._position.update(dict.fromkeys(made, position))
+        self._settled = 0
 
     def is_constant(self, node: Expr | Test) -> bool:
         """True when the node uses only standards, literals and the decision date."""
@@ -110,9 +118,11 @@ class County:
     def _name_nullable(self, ident: str) -> bool:
         if ident in self.constants:
             return self.env.get(ident) is None
+        if ident not in self._nullable and ident in self._position:
+            self._settle(self._position[ident])
         if ident in self._nullable:
             return self._nullable[ident]
-        self._nullable[ident] = True  # a cycle stays nullable
+        self._nullable[ident] = True  # a cycle (plan.order is empty) stays nullable
         item = self.plan.items.get(ident)
         found = True
         if item is not None and item.kind == "field":
@@ -124,6 +134,20 @@ class County:
             found = self._output_nullable(self.plan.tables[item.owner], ident)
         self._nullable[ident] = found
         return found
+
+    def _settle(self, position: int) -> None:
+        """Settle the nullability of the plan's steps up to ``position``, in order: each
+        reads only steps settled before it, so no walk follows a name into the next
+        definition (a chain of 2000 derived values recursed once per value)."""
+        while self._settled <= position:
+            kind, ident = self.plan.order[self._settled]
+            self._settled += 1  # first: a name of the step itself is not settled again
+            if kind == "derived" and ident not in self.constants:
+                self._nullable[ident] = self.nullable(self.plan.derived[ident].expr)
+            elif kind == "table":
+                table = self.plan.tables[ident]
+                for output in table.outputs:
+                    self._nullable[output.id] = self._output_nullable(table, output.id)
 
     def _output_nullable(self, table: Table, ident: str) -> bool:
         if not table.hit_policy.single_hit:

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from xml.parsers import expat
 
 from compiler.expr import (
+    MAX_DEPTH,
     AnyTest,
     Binary,
     Compare,
@@ -363,6 +364,7 @@ class _Parser:
         self.tokens = _Lexer(text, known).tokens()
         self.index = 0
         self.resolve = resolve
+        self.depth = 0  # brackets and signs open, each a level of recursion
 
     @property
     def token(self) -> _Token:
@@ -508,6 +510,17 @@ class _Parser:
         return left, left_type, constant
 
     def primary(self) -> tuple[Expr, DType, bool]:
+        """A literal, a name, or a bracket or sign around another: refused past
+        MAX_DEPTH of them, as a cell is (5000 brackets was a RecursionError)."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise Unsupported(f"括号或正负号层层相套，超过上限 {MAX_DEPTH} 层")
+            return self._primary()
+        finally:
+            self.depth -= 1
+
+    def _primary(self) -> tuple[Expr, DType, bool]:
         token = self.token
         if token.kind == "number":
             self.take()

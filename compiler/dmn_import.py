@@ -12,19 +12,31 @@ decision, turns that decision into an input ("stub") so the table can be checked
 from __future__ import annotations
 
 import csv
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import dmn
-from compiler.diagnostics import Diagnostic, Location, make
+from compiler.diagnostics import FOUND_SHOWN, Diagnostic, Location, make, shorten
 from compiler.dmn import JZ, Names, Resolved, Unsupported, identifier
 from compiler.errors import InputError
-from compiler.expr import Compare, Disjunction, Expr, Literal, Test, render
+from compiler.expr import (
+    MAX_DEPTH,
+    Compare,
+    Disjunction,
+    Expr,
+    Literal,
+    Test,
+    depth,
+    render,
+)
+from compiler.load import VALUE_READERS
 from compiler.model import KIND_NAMES, LEVEL_CN, DType, Kind, Level
 from compiler.normalise import (
     CONTROL_CHARACTERS,
     EXCEL_CELL_LIMIT,
+    ParseProblem,
     excel_length,
     fold_text,
 )
@@ -75,6 +87,8 @@ RESERVED_SHEETS = {
     "calendar",
 }
 EXPECTED = "只含普通输入数据和一元测试的决策表，见 docs/dmn.md"
+# a quotation in a message longer than a value quoted as found may be
+_LONG_QUOTE = re.compile(f"「([^「」]{{{FOUND_SHOWN + 1},}})」")
 
 
 # ---------------------------------------------------------------- the result
@@ -202,6 +216,11 @@ class _Type:
     problem: str | None = None
 
 
+# an item definition nested in itself 3000 times (components, collections, or a
+# typeRef naming the next definition) was a RecursionError; said as the cells are
+_TOO_DEEP_TYPE = f"的类型定义层层相套，超过上限 {MAX_DEPTH} 层"
+
+
 class _Types:
     """typeRef names resolved through the model's itemDefinitions."""
 
@@ -209,6 +228,7 @@ class _Types:
         self.items = items
         self.ns = ns
         self.busy: set[str] = set()
+        self.depth = 0  # item definitions and components open
 
     def ref(self, ref: str | None) -> _Type:
         if not ref:
@@ -229,13 +249,28 @@ class _Types:
         return _Type(problem=f"的类型「{ref}」在模型中没有定义")
 
     def item(self, el: ET.Element, collection: bool | None = None) -> _Type:
+        """An item definition or component's type: past MAX_DEPTH of them inside one
+        another, a problem that every enclosing type takes on."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                return _Type(problem=_TOO_DEEP_TYPE)
+            return self._item(el, collection)
+        finally:
+            self.depth -= 1
+
+    def _item(self, el: ET.Element, collection: bool | None) -> _Type:
         if (el.get("isCollection") == "true") if collection is None else collection:
-            return _Type(element=self.item(el, collection=False))
+            element = self.item(el, collection=False)
+            if element.problem == _TOO_DEEP_TYPE:
+                return element
+            return _Type(element=element)
         components = [c for c in el if dmn.local(c.tag) == "itemComponent"]
         if components:
-            return _Type(
-                components={c.get("name", ""): self.item(c) for c in components}
-            )
+            found = {c.get("name", ""): self.item(c) for c in components}
+            if any(t.problem == _TOO_DEEP_TYPE for t in found.values()):
+                return _Type(problem=_TOO_DEEP_TYPE)
+            return _Type(components=found)
         if any(dmn.local(c.tag) in ("functionItem", "typeConstraint") for c in el):
             return _Type(problem=f"的类型「{el.get('name')}」含函数类型或类型约束")
         type_ref = _child_text(el, "typeRef")
@@ -345,6 +380,9 @@ class _Importer:
         self, el: ET.Element | None, message: str, found: str | None = None
     ) -> Diagnostic:
         where = el.get("id") if el is not None else None
+        # an entry quoted in the message is shortened as ``found`` is (``make``): a
+        # 3000-deep input expression made a line of 6.6 KB
+        message = _LONG_QUOTE.sub(lambda m: f"「{shorten(m[1])}」", message)
         return make(
             "E307",
             message,
@@ -412,13 +450,34 @@ class _Importer:
             if _jz(el, "id") and dmn.is_identifier(_jz(el, "id") or "")
             else None
         )
+        default = _jz(el, "default") or ""
+        wrong = _default_problem(default, kind.dtype) if default else None
+        if wrong is not None:
+            self.wrong_default(el, path, wrong)
+            return
         ident = self.names.take(wanted or identifier(path, "input"))
         label = el.get("label") or (path if path != ident else "")
-        row = FieldOut(
-            ident, path, label, kind.dtype, level, default=_jz(el, "default") or ""
-        )
+        row = FieldOut(ident, path, label, kind.dtype, level, default=default)
         self.paths[path] = row
         self.result.fields.append(row)
+
+    def wrong_default(self, el: ET.Element, path: str, wrong: ParseProblem) -> None:
+        """A field default the 字段 sheet would refuse (99999999999999999999999 for a
+        number, 30 decimals), said at the input data with the code the sheet gives."""
+        reason = f"的默认值（jz:default）{wrong.message}"
+        self.input_problems[path] = (el, reason)
+        if self.partial:
+            return
+        self.result.refused.append(
+            make(
+                wrong.code,
+                f"输入数据「{path}」（id {el.get('id')}）{reason}",
+                Location(self.source, None, el.get("id")),
+                found=wrong.found,
+                expected=wrong.expected,
+                hint="改正模型中该输入数据的 jz:default 属性，或删除它",
+            )
+        )
 
     # ------------------------------------------------------------ signatures
 
@@ -714,9 +773,9 @@ class _Importer:
         for k, (entry, (_, dtype)) in enumerate(zip(entries, out.inputs)):
             text = _child_text(entry, "text") or ""
             try:
-                cells.append(
-                    _test_cell(dmn.parse_tests(text, dtype, resolve, self.known))
-                )
+                test = dmn.parse_tests(text, dtype, resolve, self.known)
+                _shallow(test)
+                cells.append(_test_cell(test))
             except Unsupported as problem:
                 problems.append(
                     (f"{where} 第 {k + 1} 个输入条目：{problem.reason}", text, entry)
@@ -743,6 +802,7 @@ class _Importer:
 
     def output_cell(self, text: str, column: OutputOut, policy: str, resolve) -> str:  # type: ignore[no-untyped-def]
         expr, dtype = dmn.parse_output(text, resolve, self.known)
+        _shallow(expr)
         if dtype is not None and dmn._family(dtype) != dmn._family(column.dtype):
             raise Unsupported(f"输出类型与列类型「{column.dtype.render()}」不符")
         if column.dtype.kind is Kind.ENUM:
@@ -773,6 +833,34 @@ def _infer(table: ET.Element, k: int) -> DType | None:
         "date": Kind.DATE,
     }
     return DType(names[kinds.pop()]) if len(kinds) == 1 else None
+
+
+def _shallow(tree: Expr | Test) -> None:
+    """Unsupported when the tree is deeper than a cell may be: a sum of 5000 terms
+    parses by a loop, but each term is a level of the tree later passes walk
+    recursively (and the workbook's reader would refuse the cell, E301)."""
+    levels = depth(tree)
+    if levels > MAX_DEPTH:
+        raise Unsupported(
+            f"表达式过长：运算层层相套共 {levels} 层（连加、连乘每多一项就深一层），"
+            f"超过上限 {MAX_DEPTH} 层"
+        )
+
+
+def _default_problem(text: str, dtype: DType) -> ParseProblem | None:
+    """Why a field's default does not read as its type (as the 字段 sheet reads it),
+    or None."""
+    reader = VALUE_READERS.get(dtype.kind)
+    if reader is None:
+        if dtype.kind is Kind.ENUM and text not in dtype.values:
+            expected = "、".join(dtype.values)
+            return ParseProblem("E107", "取值不在枚举范围内", text, expected, "")
+        return None
+    try:
+        reader(text)
+    except ParseProblem as problem:
+        return problem
+    return None
 
 
 def _text(value: str) -> str:

@@ -111,6 +111,10 @@ MAX_DEPTH = 100
 _TOO_DEEP_HINT = "把表达式拆成几个派生值，每个派生值写其中一段，再在这里引用它们"
 
 
+# the exponent of a number in scientific notation (1e30, 2.5E-3), which cells do not take
+_EXPONENT = re.compile(r"[eE][+-]?[0-9]+")
+
+
 class ParseError(Exception):
     """A cell's text does not follow the grammar; ``message`` is Chinese for users,
     ``hint`` (may be empty) the next step."""
@@ -281,6 +285,17 @@ class _Parser:
 
     def fail(self, message: str) -> None:
         token = self.token
+        exponent = _EXPONENT.match(self.text, token.position)
+        if exponent and token.position and self.text[token.position - 1].isdigit():
+            # 1e30 read as the number 1 and a name e30: say what was meant
+            start = token.position
+            while start and (self.text[start - 1].isdigit() or self.text[start - 1] == "."):
+                start -= 1
+            raise ParseError(
+                f"数字「{self.text[start:exponent.end()]}」用了科学计数法，单元格中的数字不能这样写",
+                token.position, self.text,
+                "写出完整的数字，如 1e6 写作 1000000",
+            )
         found = "结尾" if token.kind == "end" else f"「{self.text[token.position:]}」"
         raise ParseError(f"{message}，实际为{found}", token.position, self.text)
 

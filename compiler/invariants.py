@@ -35,6 +35,7 @@ from compiler.findings import (
 )
 from compiler.invariant_model import model_of
 from compiler.invariant_proof import Proof
+from compiler.load import number_problem
 from compiler.model import DType, Kind
 
 INVARIANT_SHEETS = ("不变式", "invariants")
@@ -176,7 +177,7 @@ def _parse_row(
             parsed[key] = None
             continue
         try:
-            parsed[key] = parse_expression(texts[key])
+            tree = parsed[key] = parse_expression(texts[key])
         except ParseError as error:
             problems.append(
                 finding(
@@ -185,6 +186,21 @@ def _parse_row(
                     cell.location,
                     found=texts[key],
                     expected="表达式，例如 group = dibao",
+                )
+            )
+            return None
+        # a number no type holds (10¹⁸ and more, 30 decimals) was compared silently,
+        # rounded to 28 digits; said at the cell as in a rule cell (helper-72)
+        problem = number_problem(tree, "any")
+        if problem is not None:
+            problems.append(
+                finding(
+                    problem.code,
+                    problem.message,
+                    cell.location,
+                    found=problem.found,
+                    expected=problem.expected,
+                    hint=problem.hint,
                 )
             )
             return None

@@ -382,8 +382,9 @@ class _Loader:
             )
             standard.overridable = self.flag(record.get("overridable"), False)
             standard.declared = dtype is not None
-            standard.lower, standard.lower_text = self.bound(record.get("lower"))
-            standard.upper, standard.upper_text = self.bound(record.get("upper"))
+            kind = standard.dtype
+            standard.lower, standard.lower_text = self.bound(record.get("lower"), kind)
+            standard.upper, standard.upper_text = self.bound(record.get("upper"), kind)
             by_key[key] = standard
         effective_from = self.date(record.get("from"))
         row = StandardRow(
@@ -755,14 +756,10 @@ class _Loader:
         """False, with an error at the cell, when a number written in it is more than
         the type of its column can hold (docs/table-format.md, section 4): 1 followed by
         45 zeros passed the check and stopped ``evaluate`` with DuckDB's own words."""
-        for number in _numbers(tree):
-            amount = number.value
-            assert isinstance(amount, Decimal)
-            problem = normalise.literal_problem(dtype.kind.value, amount, _as_written(number))
-            if problem is not None:
-                self.report.add(problem.diagnostic(cell.location))
-                return False
-        return True
+        problem = number_problem(tree, dtype.kind.value)
+        if problem is not None:
+            self.report.add(problem.diagnostic(cell.location))
+        return problem is None
 
     def identifier(self, cell: Cell | None, sheet: RawSheet, record: object) -> str | None:
         if cell is None:
@@ -824,10 +821,13 @@ class _Loader:
         value = convert(cell, DType(Kind.BOOLEAN), self.report)
         return default if value is None else bool(value)
 
-    def bound(self, cell: Cell | None) -> tuple[Expr | None, str]:
+    def bound(self, cell: Cell | None, dtype: DType) -> tuple[Expr | None, str]:
+        """A standard's 下限 or 上限, whose numbers the standard's type must hold: a
+        bound of 99999999999999999999999 or with 30 decimals was compared silently,
+        rounded to 28 digits (helper-72)."""
         if cell is None:
             return None, ""
-        return self.expression(cell), cell.text
+        return self.expression(cell, dtype), cell.text
 
     def missing(
         self, record: dict[str, Cell | None], key: str, sheet: RawSheet, what: str, example: str
@@ -850,16 +850,20 @@ class _RowMark:
 _BOOL_WORDS = TRUE_WORDS | {"否", "n", "no", "false", "0", "×", "✗", "错"}
 
 
+# how a cell's text is read as a value of each kind (text and lists are read as written)
+VALUE_READERS = {
+    Kind.MONEY: normalise.parse_money,
+    Kind.NUMBER: normalise.parse_number,
+    Kind.INTEGER: normalise.parse_integer,
+    Kind.PERCENT: normalise.parse_percent,
+    Kind.BOOLEAN: normalise.parse_bool,
+    Kind.DATE: normalise.parse_date,
+}
+
+
 def convert(cell: Cell, dtype: DType, report: Report) -> object:
     """A cell's value as the type says, or None with a diagnostic at the cell."""
-    parser = {
-        Kind.MONEY: normalise.parse_money,
-        Kind.NUMBER: normalise.parse_number,
-        Kind.INTEGER: normalise.parse_integer,
-        Kind.PERCENT: normalise.parse_percent,
-        Kind.BOOLEAN: normalise.parse_bool,
-        Kind.DATE: normalise.parse_date,
-    }.get(dtype.kind)
+    parser = VALUE_READERS.get(dtype.kind)
     if parser is None:
         text = cell.text
         if dtype.kind is Kind.ENUM and text not in dtype.values:
@@ -961,6 +965,19 @@ def _range_typed_as_difference(test: Test) -> tuple[Decimal, Decimal] | None:
             and isinstance(item.operand.right.value, Decimal)
         ):
             return item.operand.left.value, item.operand.right.value
+    return None
+
+
+def number_problem(tree: Expr | Test, kind: str) -> normalise.ParseProblem | None:
+    """Why a number written in ``tree`` cannot be computed with where a value of type
+    ``kind`` (``"money"``...; any other word: the widest numeric type) is expected, or
+    None: too large for the type, or more decimals than any type keeps."""
+    for number in _numbers(tree):
+        amount = number.value
+        assert isinstance(amount, Decimal)
+        problem = normalise.literal_problem(kind, amount, _as_written(number))
+        if problem is not None:
+            return problem
     return None
 
 

@@ -17,6 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
+from compiler.chains import check_chains
 from compiler.diagnostics import Location, Report, shown
 from compiler.expr import Expr, Name, names_in
 from compiler.interpret import Interpreter, cast
@@ -43,6 +44,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
         if standard.lower is not None or standard.upper is not None:
             _check_bounds(plan, standard, report)
     _check_calendar(book, as_of, report)
+    check_chains(plan, report)  # before the analysis follows the names (E306)
 
 
 def _check_present(book: RuleBook, standard: Standard, as_of: date, report: Report) -> None:

@@ -288,3 +288,19 @@ def test_rendered_test_parses_back_to_the_same_tree(text: str) -> None:
 def test_names_are_listed_in_order_of_appearance() -> None:
     tree = parse_tests("[低保标准..min(2 * 边缘标准, assets.money)), null")
     assert names_in(tree) == ["低保标准", "边缘标准", "assets.money"]
+
+
+@pytest.mark.parametrize(("text", "number"), [("1e30", "1e30"), ("x * 2.5E-3", "2.5E-3"), ("3e+2 + 1", "3e+2")])
+def test_a_number_in_scientific_notation_is_named_as_such(text: str, number: str) -> None:
+    """1e30 was "表达式在此处应当结束，实际为「e30」": the number 1 and a name e30."""
+    with pytest.raises(ParseError) as refused:
+        parse_expression(text)
+    assert f"数字「{number}」用了科学计数法" in refused.value.message
+    assert "1000000" in refused.value.hint
+
+
+def test_a_name_like_an_exponent_is_still_a_name() -> None:
+    assert parse_expression("e30") == Name("e30")
+    with pytest.raises(ParseError) as refused:
+        parse_expression("x e30")
+    assert refused.value.message == "表达式在此处应当结束，实际为「e30」"
