@@ -36,10 +36,17 @@ from typing import TypeVar
 
 from compiler import logger
 from compiler.bind import AS_OF, Plan
-from compiler.bounds import bounds
+from compiler.bounds import bounds, never_missing
 from compiler.county import County
 from compiler.diagnostics import Report
-from compiler.domains import View, cell_mask, matches, view_of, with_mask
+from compiler.domains import (
+    Column,
+    View,
+    cell_mask,
+    matches,
+    view_of,
+    with_mask,
+)
 from compiler.expr import (
     Compare,
     Disjunction,
@@ -151,7 +158,10 @@ class TableAnalysis:
     def __init__(self, county: County, table: Table) -> None:
         self.county = county
         self.table = table
-        self.view = view_of(county, table)
+        # a cell that holds only a missing value the input refuses (a defensive
+        # "null" rule on an age) is no empty condition: W502 sees every value
+        self.written = view_of(county, table)
+        self.view = _accepted(county, table, self.written)
         self.name = f"决策表「{table.id}」" + (
             f"（{table.title}）" if table.title else ""
         )
@@ -244,7 +254,7 @@ class TableAnalysis:
 
     def empty_conditions(self) -> Iterator[Finding]:
         for r, rule in enumerate(self.table.rules):
-            for j, column in enumerate(self.view.columns):
+            for j, column in enumerate(self.written.columns):
                 mask = column.masks[r]
                 if mask is None:
                     continue
@@ -430,20 +440,15 @@ class TableAnalysis:
         values = self.view.values(box)
         case = self.describe(box, values)
         if on is not None:
-            column = self.view.columns[on]
-            head = (
-                f"{self.name}在分界值上有缺口：{column.label} 恰好等于 {show(values[on])} 时"
-                f"没有规则命中（{case.region or '其他输入任意'}），而略低和略高的值都有规则命中"
-            )
+            head = self._boundary_text(case, on, show(values[on]))
             hint = "检查相邻规则的 < 与 <=、( 与 [ 是否漏掉了这个值；若有意不覆盖，在标题行写 接受缺口=原因"
         else:
-            head = f"{self.name}有规则未覆盖的情形：{case.region or '任意输入'}"
+            head = f"{self.name}有规则未覆盖的情形：{case.region or '任意输入'}；例如 {case.text}"
             hint = "补充规则，或在标题行写 接受缺口=原因 声明这是有意的"
         default = self._default_text()
         return finding(
             "E501",
-            f"{head}；例如 {case.text}{case.note}"
-            + (f"，此时取默认值 {default}" if default else ""),
+            f"{head}{case.note}" + (f"，此时取默认值 {default}" if default else ""),
             self.table.location,
             found=case.text,
             expected="每种输入组合都有规则命中",
@@ -453,6 +458,20 @@ class TableAnalysis:
             household=case.household,
             derived=case.derived,
             region=case.region,
+        )
+
+    def _boundary_text(self, case: Case, on: int, value: str) -> str:
+        """A boundary gap said once: the column and its value, the other inputs'
+        region (or that they may be anything), and an example only of the values
+        that region leaves open."""
+        region, example = case.others(on)
+        when = f"、{region} 时" if region else " 时"
+        if not region and len(case.conditions) > 1:
+            when = "（其他输入任意）时"
+        return (
+            f"{self.name}在分界值上有缺口：{self.view.columns[on].label} 恰好等于 {value}"
+            f"{when}没有规则命中，而略低和略高的值都有规则命中"
+            + (f"；例如 {example}" if example else "")
         )
 
     def _default_text(self) -> str:
@@ -704,6 +723,45 @@ class TableAnalysis:
             else:
                 keys.append(None)
         return keys
+
+
+def _accepted(county: County, table: Table, view: View) -> View:
+    """The view without the missing value of each column that every household the
+    input accepts gives a value (``bounds.never_missing``: an age computed from the
+    required birth date), so that no gap, overlap or witness is a household the input
+    would refuse. A rule that holds only that missing value then covers nothing."""
+    columns = [
+        _present(column)
+        if column.domain.null
+        and len(column.domain) > 1
+        and never_missing(county, source.expr, table.level)
+        else column
+        for column, source in zip(view.columns, table.inputs, strict=True)
+    ]
+    if all(a is b for a, b in zip(columns, view.columns, strict=True)):
+        return view
+    fulls = [c.domain.full for c in columns]
+    return View(
+        table,
+        columns,
+        [_narrowed(box, fulls) for box in view.cover],
+        [_narrowed(box, fulls) for box in view.exact],
+    )
+
+
+def _present(column: Column) -> Column:
+    """The column without its missing value, always its domain's last segment."""
+    old = column.domain
+    domain = Domain(old.segments[:-1], old.ordered, old.origin)
+    masks = [None if m is None else m & domain.full for m in column.masks]
+    return Column(column.label, domain, masks, column.opaque)
+
+
+def _narrowed(box: Box | None, fulls: list[int]) -> Box | None:
+    if box is None:
+        return None
+    found = tuple(m & full for m, full in zip(box, fulls, strict=True))
+    return None if 0 in found else found
 
 
 def _hashable(value: object) -> object:

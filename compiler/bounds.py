@@ -10,7 +10,9 @@ into (docs/analysis.md, section 1).
 Bounds are sound, not tight: ``None`` is "no bound known", and each rule below holds
 for every value the interpreter (compiler/interpret.py) computes from accepted inputs.
 A missing value has no bound to break; whether an expression can be missing is
-``County.nullable``'s question.
+``County.nullable``'s question, which ``never_missing`` asks again knowing that the
+input refuses a household without a field it requires (a member's birth date, E604),
+so that no witness is a missing age.
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ from decimal import Decimal
 from compiler.bind import AS_OF
 from compiler.county import County
 from compiler.expr import Binary, Call, Expr, If, Literal, Name, Unary
-from compiler.households_model import BIRTH_DATE, EARLIEST_BIRTH, NOT_AFTER_AS_OF
+from compiler.functions import FUNCTIONS
+from compiler.households_model import (
+    BIRTH_DATE,
+    EARLIEST_BIRTH,
+    NOT_AFTER_AS_OF,
+    REQUIRED,
+)
 from compiler.interpret import SCALARS, cast, full_years
-from compiler.model import Aggregation, DType, Table
+from compiler.model import Aggregation, DType, Level, Table
 
 Value = Decimal | date
 Bounds = tuple[Value | None, Value | None]  # (least, greatest); None: unbounded
@@ -42,6 +50,85 @@ def bounds(county: County, node: Expr) -> Bounds:
         ``(least, greatest)``, each a Decimal, a date or None (no bound known).
     """
     return _Bounds(county).of(node)
+
+
+def never_missing(county: County, node: Expr, level: Level) -> bool:
+    """Whether ``node``, read at ``level``, has a value for every accepted household.
+
+    ``County.nullable``'s answer for the expression with each field the input requires
+    (``REQUIRED``: the keys, a member's birth date, an event's date and type) read as
+    always given, where it is read at its own level or is a household's. A member's
+    field read for an event (through the event's person, who may not be found) can
+    still be missing, and so can an aggregate over members, as ``nullable`` says.
+
+    Args:
+        county: the county whose fields and derived values are used.
+        node: an expression, typically a decision table's input column.
+        level: the level it is read at (the table's).
+
+    Returns:
+        True when no accepted household leaves it missing; False when one may.
+    """
+    return not county.nullable(_Given(county).of(node, level))
+
+
+class _Given:
+    """One question's walk: each derived value's answer once, a cycle left as read.
+
+    A derived value read on the way is replaced by a marker of its own answer, not by
+    its definition: a chain of values each reading the one before twice copied 2^n
+    trees (helper-78), and ``nullable`` then walked them all.
+    """
+
+    def __init__(self, county: County) -> None:
+        self.county = county
+        self.known: dict[str, Expr] = {}
+
+    def of(self, node: Expr, level: Level) -> Expr:
+        """``node`` with each required field it reads at ``level`` (through derived
+        values, each at its own level) replaced by an expression never missing."""
+        match node:
+            case Name(ident):
+                return self._name(ident, level)
+            case Unary(op, operand):
+                return Unary(op, self.of(operand, level))
+            case Binary(op, left, right):
+                return Binary(op, self.of(left, level), self.of(right, level))
+            case If(cond, then, otherwise):
+                return If(cond, self.of(then, level), self.of(otherwise, level))
+            case Call(func, args) if (
+                func in FUNCTIONS and not FUNCTIONS[func].aggregate
+            ):
+                return Call(func, tuple(self.of(a, level) for a in args))
+        return node  # literals, and aggregates, whose arguments are read per member
+
+    def _name(self, ident: str, level: Level) -> Expr:
+        county = self.county
+        item = county.plan.items.get(ident)
+        if item is None or ident in county.constants:
+            return Name(ident)
+        if item.level not in (level, Level.HOUSEHOLD):
+            return Name(ident)  # read through another row, which may not be there
+        if item.kind == "field" and (item.level, ident) in REQUIRED:
+            return _given_marker(ident)
+        derived = county.plan.derived.get(ident) if item.kind == "derived" else None
+        if derived is None:
+            return Name(ident)
+        if ident not in self.known:
+            self.known[ident] = Name(ident)  # a cycle (E305 elsewhere) is read as is
+            given = self.of(derived.expr, derived.level)
+            # nullable is the same for the definition and for a name that is missing
+            # exactly when it is: the name itself (never less missing than its
+            # definition with fields given), or a marker never missing
+            self.known[ident] = (
+                Name(ident) if county.nullable(given) else _given_marker(ident)
+            )
+        return self.known[ident]
+
+
+def _given_marker(ident: str) -> Expr:
+    """A name never missing, and still not a constant (a divisor stays possibly zero)."""
+    return Call("coalesce", (Name(ident), Literal(True)))
 
 
 class _Bounds:

@@ -7,14 +7,14 @@ and contract-shaped households (``plain``); docs/analysis.md, section 3.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from compiler.county import County
 from compiler.domains import OTHER_TEXT, Column
 from compiler.expr import Expr, Name
-from compiler.intervals import Box, Domain, Mask
+from compiler.intervals import Box, Domain, Mask, lowest
 from compiler.model import Level, Table
 
 
@@ -62,19 +62,31 @@ class Case:
     witness: dict[str, object]
     household: dict[str, object]
     derived: list[str]
+    # per column (where the case is a table's): its condition in the region ("" where
+    # any value will do), its witness ("income = 1149"), and whether the condition
+    # names that one value
+    conditions: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    single: list[bool] = field(default_factory=list)
+
+    def others(self, skip: int) -> tuple[str, str]:
+        """The region and the witness of the columns but ``skip``: the conditions
+        they must meet, and a value for each whose condition leaves a choice."""
+        kept = [k for k, c in enumerate(self.conditions) if k != skip and c]
+        region = "、".join(self.conditions[k] for k in kept)
+        return region, "、".join(self.values[k] for k in kept if not self.single[k])
 
 
 def describe(
     county: County, table: Table, columns: list[Column], box: Box, values: list[object]
 ) -> Case:
-    region = "、".join(
-        _condition(c.label, c.domain, m)
+    conditions = [
+        "" if m == c.domain.full else _condition(c.label, c.domain, m)
         for c, m in zip(columns, box, strict=True)
-        if m != c.domain.full
-    )
-    text = "、".join(
-        f"{c.label} = {show(v)}" for c, v in zip(columns, values, strict=True)
-    )
+    ]
+    region = "、".join(c for c in conditions if c)
+    shown = [f"{c.label} = {show(v)}" for c, v in zip(columns, values, strict=True)]
+    text = "、".join(shown)
     household, derived = witness_household(
         county, table.level, [(col.expr, col.text) for col in table.inputs], values
     )
@@ -90,7 +102,18 @@ def describe(
         {c.label: plain(v) for c, v in zip(columns, values, strict=True)},
         household,
         derived,
+        conditions,
+        shown,
+        [_single(c.domain, m) for c, m in zip(columns, box, strict=True)],
     )
+
+
+def _single(domain: Domain, mask: Mask) -> bool:
+    """Whether the mask holds one value only (one point, one listed value, or null)."""
+    if mask & (mask - 1):
+        return False
+    segment = domain.segments[lowest(mask)]
+    return segment.missing or (segment.point and segment.value != OTHER_TEXT)
 
 
 def _condition(label: str, domain: Domain, mask: Mask) -> str:
@@ -115,17 +138,17 @@ def witness_household(
     derived: list[str] = []
     fields = county.plan.rulebook.fields
     for (expr, label), value in zip(inputs, values, strict=True):
-        field = fields.get(expr.name) if isinstance(expr, Name) else None
-        if field is None:
+        spec = fields.get(expr.name) if isinstance(expr, Name) else None
+        if spec is None:
             if isinstance(expr, Name) and expr.name in county.constants:
                 continue
             derived.append(label)
             continue
-        path = field.id
+        path = spec.id
         target = record
-        if field.level is Level.MEMBER:
+        if spec.level is Level.MEMBER:
             target = _first(record, "members")
-        elif field.level is Level.EVENT:
+        elif spec.level is Level.EVENT:
             target = _first(record, "events")
             path = path.removeprefix("event.")
         _put(target, path, plain(value))

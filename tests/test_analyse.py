@@ -285,6 +285,70 @@ def test_boundary_gap_is_an_error_even_when_the_output_has_a_default(
     assert "1149" not in fall_through.message
 
 
+def test_a_boundary_gap_says_its_value_once(tmp_path: Path) -> None:
+    """The head said the value and 没有规则命中, then 「（income = 1149）」 and
+    「例如 income = 1149」 said them again (helper-73)."""
+    found, _ = check(write(tmp_path, {"group_table": dibao_table()}))
+    message = one(found, "E501").message
+    said = "：income 恰好等于 1149 时没有规则命中，而略低和略高的值都有规则命中（"
+    assert said in message, message
+    assert message.count("1149") == 1 and "例如" not in message, message
+
+
+def test_a_boundary_gap_names_its_default_once(tmp_path: Path) -> None:
+    sheet = dibao_table(default="none", rules=DIBAO_RULES[:2])
+    found, _ = check(write(tmp_path, {"group_table": sheet}))
+    message = one(found, "E501").message
+    assert (
+        "：income 恰好等于 1149 时没有规则命中，而略低和略高的值都有规则命中，"
+        "此时取默认值 group = none（330106 西湖区）" in message
+    ), message
+    assert message.count("1149") == 1 and message.count("group = none") == 1
+
+
+@pytest.mark.parametrize(
+    ("other", "kind", "cells", "said", "named"),
+    [
+        (
+            "assets.money",
+            "money",
+            ["< 1000", "< 1000", ">= 1000"],
+            "、assets.money < 1000 时没有规则命中，而略低和略高的值都有规则命中；"
+            + "例如 assets.money = 0（",
+            2,
+        ),
+        ("kind", "enum(a,b,c)", ["a", "a", "b,c"], "、kind 为 a 时没有规则命中，而", 1),
+        ("cars", "integer", ["-", "-", None], "（其他输入任意）时没有规则命中，而", 0),
+    ],
+    ids=["a-range-gets-an-example", "one-value-needs-none", "any-other-input"],
+)
+def test_a_boundary_gap_names_the_other_inputs_region_once(
+    tmp_path: Path,
+    other: str,
+    kind: str,
+    cells: list[str | None],
+    said: str,
+    named: int,
+) -> None:
+    """The other inputs' region is said after the value; an example follows only
+    for a value the region leaves open (a range), never for one it names."""
+    rules = [
+        ("low", ["< 低保标准", cells[0]], ["dibao"]),
+        ("high", ["> 低保标准", cells[1]], ["none"]),
+        ("missing", ["null", "-"], ["none"]),
+    ]
+    if cells[2] is not None:
+        rules.append(("rest", ["-", cells[2]], ["none"]))
+    if kind.startswith("enum"):
+        rules.append(("no_kind", ["-", "null"], ["none"]))
+    inputs = [("income", "money"), (other, kind)]
+    sheet = table("t", "FIRST", inputs, [("group", GROUP, None)], rules)  # type: ignore[arg-type]
+    found, _ = check(write(tmp_path, {"t": sheet}))
+    message = one(found, "E501").message
+    assert f"：income 恰好等于 1149{said}" in message, message
+    assert message.count("1149") == 1 and message.count(f"{other} ") == named, message
+
+
 def test_accepted_gap_is_reported_once_as_info_with_its_reason(tmp_path: Path) -> None:
     sheet = dibao_table(
         "接受缺口=收入恰好等于低保标准时按省里意见处理", rules=DIBAO_RULES
