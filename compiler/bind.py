@@ -49,6 +49,7 @@ from compiler.model import (
     Standard,
     Table,
 )
+from compiler.precision import unrepresentable_cells
 
 AS_OF = "as_of"
 NULL_TYPE = DType(Kind.TEXT, ("<null>",))
@@ -265,6 +266,8 @@ class _Binder:
     def bound(self, kind: str, owner):  # type: ignore[no-untyped-def]
         """Bind one derived value or table; returns it bound and what it depends on."""
         result = self.derived(owner) if kind == "derived" else self.table(owner)
+        for refused in unrepresentable_cells(self.items, result):  # E308
+            self.report.add(refused)
         return result, self.dependencies[(kind, owner.id)]
 
     def derived(self, derived: Derived) -> Derived:

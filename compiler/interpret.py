@@ -8,7 +8,11 @@ Semantics in brief: a missing value (None) makes arithmetic and comparisons miss
 rule matches only when every test is true; division is exact to six decimals, rounded
 half away from zero (operands and quotient at six decimals); a derived value or
 output is rounded to its declared type, and one its SQL column cannot hold (a sum of
-amounts at 10^16 yuan or more) stops the household with E605, as the SQL does.
+amounts at 10^16 yuan or more) stops the household with E605, as the SQL does. So
+does a value on the way that DuckDB's 38-digit decimals cannot hold (a product past
+10^(38 - s) with s its decimals, compiler/precision.py), named at its cell; only what
+the SQL computes is computed: the input columns some rule tests, and under FIRST the
+outputs of the first rule that matches.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from compiler.bind import AS_OF, DECISION_COLUMNS, Plan
+from compiler.bind import AS_OF, DECISION_COLUMNS, Plan, tested_inputs
 from compiler.calendar import (
     COUNT_FIRST_DAY,
     LAST_DAY,
     WorkCalendar,
     calendar_span_error,
 )
-from compiler.diagnostics import make
+from compiler.diagnostics import NOWHERE, Location, make
 from compiler.errors import EvaluationError, InputError
 from compiler.expr import (
     AnyTest,
@@ -47,6 +51,15 @@ from compiler.expr import (
 )
 from compiler.model import Aggregation, DType, HitPolicy, Kind, Level, Rule, Table
 from compiler.normalise import fold_text
+from compiler.precision import (
+    BIGINT_LIMIT,
+    DIVISION_LIMIT,
+    MAX_DIGITS,
+    Check,
+    Precision,
+    limit,
+    operands_of,
+)
 
 DIVISION_PLACES = Decimal("1e-6")
 # The member a member's or an event's decision concerns, named in its trace entry.
@@ -115,13 +128,16 @@ def fit(value: object, dtype: DType) -> object:
     return rounded
 
 
+OUT_OF_RANGE = "金额或其合计、乘积超出可计算的范围"
+
+
 def out_of_range(found: str) -> InputError:
     """E605: a household's amount, or a sum or product of amounts, that no column of
     its type holds; both evaluators refuse the file with it (engine.data_error)."""
     return InputError(
         make(
             "E605",
-            "金额或其合计、乘积超出可计算的范围",
+            OUT_OF_RANGE,
             found=found,
             expected="金额及其合计在 ±10¹⁶ 元以内",
             hint="检查家庭数据或标准参数中是否有录错的特大金额（如多写了几位数）；"
@@ -142,22 +158,37 @@ class Interpreter:
             for ident, s in plan.rulebook.standards.items()
         }
         self.unread = plan.unread_derived(DECISION_COLUMNS)
+        self.precision = Precision(plan.items)
+        self._inputs: dict[str, tuple[list[bool], list[Expr | None] | None]] = {}
+        # while ``evaluate`` runs, values are held to the SQL's limits (``_within``);
+        # the analysis asks ``value`` and ``test`` of bounds no household reaches
+        self.limits = False
+        # the step and the cell being computed: where a value too large is reported,
+        # and, after an error, where it happened (compiler/overflow.py reads them)
+        self.step = ""
+        self.where: Location = NOWHERE
 
     def evaluate(self, household: Env, members: list[Env], events: list[Env]) -> Evaluation:
         """Evaluate every step of the plan on one household's flat field values."""
         result = Evaluation(dict(household), [dict(m) for m in members], [dict(e) for e in events], [])
         result.household.update(self.standards)
         result.household[AS_OF] = self.as_of
-        for kind, ident in self.plan.order:
-            if kind == "derived" and ident in self.unread:
-                continue
-            level = self.plan.level_of((kind, ident))
-            for env in self._envs(result, level):
-                if kind == "derived":
-                    derived = self.plan.derived[ident]
-                    env[ident] = fit(self.value(derived.expr, env, result), derived.dtype)
-                else:
-                    self._table(self.plan.tables[ident], env, result)
+        self.limits = True
+        try:
+            for kind, ident in self.plan.order:
+                if kind == "derived" and ident in self.unread:
+                    continue
+                level = self.plan.level_of((kind, ident))
+                self.step = ident
+                for env in self._envs(result, level):
+                    if kind == "derived":
+                        derived = self.plan.derived[ident]
+                        self.where = derived.location
+                        env[ident] = fit(self.value(derived.expr, env, result), derived.dtype)
+                    else:
+                        self._table(self.plan.tables[ident], env, result)
+        finally:
+            self.limits = False
         return result
 
     def _envs(self, result: Evaluation, level: Level) -> list[Env]:
@@ -169,11 +200,27 @@ class Interpreter:
 
     def _table(self, table: Table, env: Env, result: Evaluation) -> None:
         scope = _Scope(env, result)
-        values = [self.value(column.expr, env, result) for column in table.inputs]
+        tested, checked = self._inputs.get(table.id) or self._columns(table)
+        values = []
+        for column, read in zip(table.inputs, tested, strict=True):
+            self.where = column.location
+            # a column every rule answers with "-" is not computed, as in the SQL
+            values.append(self.value(column.expr, env, result) if read else None)
         matches = []
         test_results = []
         for rule in table.rules:
-            outcomes = [self.test(t, v, env, result) for t, v in zip(rule.tests, values, strict=True)]
+            self.where = rule.location
+            try:
+                outcomes = (
+                    [self.test(t, v, env, result) for t, v in zip(rule.tests, values)]
+                    if checked is None
+                    else [self.test(t, v, env, result, c) for t, v, c in zip(rule.tests, values, checked)]
+                )
+            except InputError:  # a value too large: again, one test at a time, at its cell
+                for i, (t, v, c) in enumerate(zip(rule.tests, values, checked or [None] * len(values))):
+                    self.where = rule.test_locations[i] if i < len(rule.test_locations) else rule.location
+                    self.test(t, v, env, result, c)
+                raise
             test_results.append(outcomes)
             if all(outcome is True for outcome in outcomes):
                 matches.append(rule)
@@ -185,11 +232,29 @@ class Interpreter:
         self._trace(table, matches, outputs, result, who, env)
         del scope
 
-    def _outputs(self, rule: Rule, table: Table, env: Env, result: Evaluation) -> list[object]:
-        return [
-            fit(self.value(expr, env, result), column.dtype)
-            for expr, column in zip(rule.outputs, table.outputs, strict=True)
+    def _columns(self, table: Table) -> tuple[list[bool], list[Expr | None] | None]:
+        """For each input column, whether some rule tests it, and its expression where
+        a test compares it with a value DuckDB may not hold beside it (None where no
+        comparison needs checking; no list at all when none does: most tables)."""
+        tested = tested_inputs(table)
+        checked = [
+            column.expr if any(
+                self.precision.compared(column.expr, operand) is not None
+                for rule in table.rules for operand in operands_of(rule.tests[i])
+            ) else None
+            for i, column in enumerate(table.inputs)
         ]
+        found = tested, checked if any(c is not None for c in checked) else None
+        self._inputs[table.id] = found
+        return found
+
+    def _outputs(self, rule: Rule, table: Table, env: Env, result: Evaluation) -> list[object]:
+        found = []
+        cells = rule.output_locations
+        for i, (expr, column) in enumerate(zip(rule.outputs, table.outputs, strict=True)):
+            self.where = cells[i] if i < len(cells) else rule.location
+            found.append(fit(self.value(expr, env, result), column.dtype))
+        return found
 
     def _hit(
         self, table: Table, matches: list[Rule], env: Env, result: Evaluation
@@ -197,7 +262,9 @@ class Interpreter:
         """The outputs the hit policy gives, and the matched rules in the order that
         decided (PRIORITY and OUTPUT ORDER: by the outputs' enum order), for the trace."""
         policy = table.hit_policy
-        rows = [self._outputs(rule, table, env, result) for rule in matches]
+        # FIRST needs only the first match's outputs, and the SQL computes no other
+        chosen = matches[:1] if policy is HitPolicy.FIRST else matches
+        rows = [self._outputs(rule, table, env, result) for rule in chosen]
         if policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
             order = sorted(range(len(rows)), key=lambda i: priority(table, rows[i]))
             rows, matches = [rows[i] for i in order], [matches[i] for i in order]
@@ -211,10 +278,12 @@ class Interpreter:
         self, table: Table, matches: list[Rule], rows: list[list[object]], env: Env, result: Evaluation
     ) -> list[object]:
         if not rows:
-            return [
-                fit(self.value(c.default, env, result), c.dtype) if c.default else None
-                for c in table.outputs
-            ]
+            defaults = []
+            for column in table.outputs:
+                self.where = column.location
+                value = self.value(column.default, env, result) if column.default else None
+                defaults.append(fit(value, column.dtype) if column.default else None)
+            return defaults
         if table.hit_policy is HitPolicy.UNIQUE and len(rows) > 1:
             raise _contract_error("E601", table, matches, result.household)
         if table.hit_policy is HitPolicy.ANY and any(row != rows[0] for row in rows):
@@ -253,23 +322,41 @@ class Interpreter:
 
     # ------------------------------------------------------------ tests
 
-    def test(self, test: Test, value: object, env: Env, result: Evaluation) -> bool | None:
+    def test(
+        self, test: Test, value: object, env: Env, result: Evaluation, column: Expr | None = None
+    ) -> bool | None:
+        """A rule's test of an input value; ``column``, the input's expression, gives
+        the SQL type the value is compared in (``_compared``)."""
         match test:
             case AnyTest():
                 return True
             case NullTest():
                 return value is None
             case Compare(op, operand):
-                return compare(op, value, self.value(operand, env, result))
+                bound = self.value(operand, env, result)
+                if column is not None:
+                    self._compared(column, value, operand, bound)
+                return compare(op, value, bound)
             case Interval(low, low_closed, high, high_closed):
-                above = compare(">=" if low_closed else ">", value, self.value(low, env, result))
-                below = compare("<=" if high_closed else "<", value, self.value(high, env, result))
+                least, most = self.value(low, env, result), self.value(high, env, result)
+                if column is not None:
+                    self._compared(column, value, low, least)
+                    self._compared(column, value, high, most)
+                above = compare(">=" if low_closed else ">", value, least)
+                below = compare("<=" if high_closed else "<", value, most)
                 return and3(above, below)
             case Disjunction(tests):
-                return or3(*(self.test(t, value, env, result) for t in tests))
+                return or3(*(self.test(t, value, env, result, column) for t in tests))
             case Negation(tests):
-                return not3(self.test(tests, value, env, result))
+                return not3(self.test(tests, value, env, result, column))
         raise TypeError(test)
+
+    def _compared(self, column: Expr, value: object, operand: Expr, bound: object) -> None:
+        """Check that DuckDB can compare ``bound`` with the input value."""
+        if self.limits:
+            check = self.precision.compared(column, operand)
+            if check is not None and _number(value) and _number(bound):
+                self._enforce(check, value, bound, None)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------ expressions
 
@@ -296,10 +383,21 @@ class Interpreter:
             case Binary("or", left, right):
                 return or3(self.value(left, env, result), self.value(right, env, result))
             case Binary(op, left, right):
-                return binary(op, self.value(left, env, result), self.value(right, env, result))
+                lhs, rhs = self.value(left, env, result), self.value(right, env, result)
+                found = binary(op, lhs, rhs)
+                if self.limits:
+                    check = self.precision.check(node)
+                    if check is not None and _number(lhs) and _number(rhs):
+                        self._enforce(check, lhs, rhs, found)
+                return found
             case If(cond, then, otherwise):
                 chosen = then if self.value(cond, env, result) is True else otherwise
-                return self.value(chosen, env, result)
+                found = self.value(chosen, env, result)
+                if self.limits:
+                    check = self.precision.unified_check(node, (then, otherwise))
+                    if check is not None:
+                        self._within(found, check.scale)
+                return found
             case Call(func, args):
                 return self.call(func, args, env, result)
         raise TypeError(node)
@@ -308,7 +406,14 @@ class Interpreter:
         if func in AGGREGATES:
             per_member = [[self.value(a, m, result) for a in args] for m in result.members]
             return AGGREGATES[func](per_member)
+        if func == "coalesce":  # as DuckDB's: an argument after one that is present is not computed
+            found = next((v for v in (self.value(a, env, result) for a in args) if v is not None), None)
+            if self.limits:
+                self._unified(self.precision.unified_check(args, args), [found])
+            return found
         values = [self.value(a, env, result) for a in args]
+        if func in ("min", "max") and self.limits:
+            self._unified(self.precision.unified_check(args, args), values)
         if func == "age":
             return None if values[0] is None else Decimal(full_years(values[0], self.as_of))
         if func == "working_days_after":
@@ -322,6 +427,64 @@ class Interpreter:
                 raise EvaluationError(calendar_span_error(start))
             return due
         return SCALARS[func](*values)
+
+    # ------------------------------------------------------------ the SQL's limits
+
+    def _enforce(self, check: Check, left: Decimal, right: Decimal, found: object) -> None:
+        """Raise E605 where the compiled SQL's decimals cannot hold an operand or the
+        result of a step (``Precision.check``): DuckDB stops there."""
+        if check.kind == "division":
+            self._divisible(left, right)
+        elif check.kind == "result":
+            self._within(found, check.scale)
+        elif check.kind == "bigint":
+            if not -BIGINT_LIMIT <= found < BIGINT_LIMIT:  # type: ignore[operator]
+                raise self._too_large(found, f"整数运算的结果在 ±{BIGINT_LIMIT - 1} 以内")
+        else:
+            for value in (left, right, found):
+                self._within(value, check.scale)
+
+    def _unified(self, check: Check | None, values: list[object]) -> None:
+        """``min``, ``max``, ``coalesce`` and ``if`` cast numbers to the most decimals
+        among them (sqlgen_expr.unified): each value computed must fit that."""
+        if check is not None:
+            for value in values:
+                self._within(value, check.scale)
+
+    def _divisible(self, left: Decimal, right: Decimal) -> None:
+        """The 128-bit division holds operands, at six decimals, below 10^25."""
+        with localcontext() as context:
+            context.prec = 80  # a dividend of 10^25 at six decimals has 32 digits
+            places = [Decimal(v).quantize(DIVISION_PLACES, rounding=ROUND_HALF_UP) for v in (left, right)]
+        if places[1] != 0 and max(abs(places[0]), abs(places[1])) >= DIVISION_LIMIT:
+            big = places[0] if abs(places[0]) >= DIVISION_LIMIT else places[1]
+            raise self._too_large(big, "除法的被除数和除数（四舍五入到六位小数）的绝对值小于 10²⁵")
+
+    def _within(self, value: object, scale: int) -> None:
+        if _number(value) and abs(value) >= limit(scale):  # type: ignore[arg-type]
+            power = MAX_DIGITS - max(scale, 0)
+            raise self._too_large(
+                value, f"计算中的每个数值保留 {max(scale, 0)} 位小数时绝对值小于 10 的 {power} 次方（共 38 位数字）"
+            )
+
+    def _too_large(self, value: object, expected: str) -> InputError:
+        """E605 at the cell being computed, as ``out_of_range`` words it (the SQL's
+        error says the same, engine.data_error)."""
+        return InputError(
+            make(
+                "E605",
+                OUT_OF_RANGE,
+                self.where,
+                found=format(value, "f") if isinstance(value, Decimal) else value,
+                expected=expected,
+                hint="检查家庭数据中是否有录错的特大金额；若公式连乘多个带小数的数，可在中间一步用 "
+                "round(…, n) 减少小数位数；用 jiuzhu explain 查看单户的计算过程",
+            )
+        )
+
+
+def _number(value: object) -> bool:
+    return type(value) is Decimal or type(value) is int  # not a bool
 
 
 @dataclass
@@ -441,7 +604,9 @@ def _round(value: Decimal | None, places: Decimal | None = None) -> Decimal | No
     if value is None:
         return None
     exponent = Decimal(1).scaleb(-int(places or 0))
-    return Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
+    with localcontext() as context:
+        context.prec = 80  # quantize refuses a result past the context's 28 digits
+        return Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def _floor(value: Decimal | None, places: Decimal | None = None) -> Decimal | None:
@@ -450,7 +615,9 @@ def _floor(value: Decimal | None, places: Decimal | None = None) -> Decimal | No
         return None
     if places is None:
         return Decimal(value).to_integral_value(ROUND_FLOOR)
-    return Decimal(value).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_FLOOR)
+    with localcontext() as context:
+        context.prec = 80
+        return Decimal(value).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_FLOOR)
 
 
 def _present(values: tuple[Any, ...]) -> list[Any]:

@@ -234,8 +234,11 @@ def _with_large_amounts(
     household so that ``_placed`` gives it the household's path. DuckDB's value is
     kept on the first only: which household it came from is a guess."""
     ids = large_amount_households(con, project, failure, MAX_ERRORS)
-    if not ids:
-        return failure
+    if not ids:  # the households whose decision fails on their own, at the cell
+        from compiler.overflow import located
+
+        found = located(con, project, failure.diagnostics[0], "full", MAX_ERRORS)
+        return InputError(found) if found else failure
     problem = failure.diagnostics[0]
     return InputError(
         [

@@ -31,6 +31,7 @@ from compiler.expr import (
     Unary,
 )
 from compiler.model import SCALES, DType, Kind, Level
+from compiler.precision import Precision, rounds_fast
 
 SQL_TYPES = {
     Kind.MONEY: "DECIMAL(18,2)",
@@ -44,22 +45,26 @@ SQL_TYPES = {
     Kind.LIST: "VARCHAR[]",
 }
 
-# Helper macros the compiled SQL relies on; created once per connection.
+# Helper macros the compiled SQL relies on; created once per connection. Division takes
+# its 64-bit path for operands below 999,999: one just under a million that rounds up
+# to it at six decimals would not fit DECIMAL(18,6) times a million. The 128-bit path
+# (jz_h6) rounds each operand to six decimals once, and holds it below 10^25
+# (compiler/precision.py: past that, E605).
 PRELUDE = """
 CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(CAST(a AS DECIMAL(18,6)) * 1000000 AS BIGINT);
 CREATE OR REPLACE TEMP MACRO jz_div_small(x, y) AS
   sign(x) * sign(y) * ((abs(x) // abs(y)) * 1000000
     + ((abs(x) % abs(y)) * 2000000 + abs(y)) // (2 * abs(y)));
-CREATE OR REPLACE TEMP MACRO jz_h6(a) AS CAST(CAST(a AS DECIMAL(38,10)) * 1000000 AS HUGEINT);
+CREATE OR REPLACE TEMP MACRO jz_h6(a) AS CAST(CAST(a AS DECIMAL(31,6)) * 1000000 AS HUGEINT);
 CREATE OR REPLACE TEMP MACRO jz_div_big(a, b) AS
   sign(jz_h6(a)) * sign(jz_h6(b))
     * ((2 * abs(jz_h6(a)) * CAST(1000000 AS HUGEINT) + abs(jz_h6(b))) // (2 * abs(jz_h6(b))));
 CREATE OR REPLACE TEMP MACRO jz_div(a, b) AS (
   CASE WHEN a IS NULL OR b IS NULL OR abs(b) < 0.0000005 THEN NULL
-    ELSE CAST(CASE WHEN abs(a) < 1000000 AND abs(b) < 1000000
+    ELSE CAST(CASE WHEN abs(a) < 999999 AND abs(b) < 999999
               THEN CAST(jz_div_small(jz_d6(a), jz_d6(b)) AS HUGEINT)
               ELSE jz_div_big(a, b) END AS DECIMAL(38,0)) * CAST(0.000001 AS DECIMAL(7,6)) END);
-CREATE OR REPLACE TEMP MACRO jz_micro(a) AS CASE WHEN abs(a) < 1000000 THEN jz_d6(a) END;
+CREATE OR REPLACE TEMP MACRO jz_micro(a) AS CASE WHEN abs(a) < 999999 THEN jz_d6(a) END;
 CREATE OR REPLACE TEMP MACRO jz_div_micro(a, b, x, y) AS (
   CASE WHEN a IS NULL OR b IS NULL OR abs(b) < 0.0000005 THEN NULL
     WHEN x IS NOT NULL AND y IS NOT NULL
@@ -147,20 +152,42 @@ class Expressions:
     def fresh(self, stem: str) -> str:
         raise NotImplementedError
 
+    @property
+    def precision(self) -> Precision:
+        """The SQL number type of each expression of the plan (compiler/precision.py)."""
+        known = self.__dict__.get("_precision")
+        if known is None or known.items is not self.plan.items:
+            known = self.__dict__["_precision"] = Precision(self.plan.items)
+        return known
+
     def hoist(self, sql: str) -> str:
         """A division operand as a column of its own, computed one step earlier: the
         exact division macro reads each operand several times, and an operand that is
         itself a division would otherwise be computed again and again."""
-        if (sql.startswith('"') and sql.endswith('"')) or sql.startswith("CAST('"):
+        if _read_once(sql):
             return sql  # already a column, or a literal
         assert self.hoisted is not None
         column = self.fresh("__div")
         self.hoisted.append((column, sql))
         return quote(column)
 
+    def once(self, sql: str, use: Callable[[str], str]) -> str:
+        """``use(v)``, ``v`` standing for ``sql``, which ``use`` reads several times: a
+        column or a literal as it is; a computed value hoisted into a column where a
+        step is being compiled, and elsewhere (a rule's output or test, a county's
+        constant, a member aggregate) bound once to a lambda's parameter. Repeated
+        instead, nesting multiplied it: ten nested floor(x, 2) in a rule's output
+        were 67 MB of SQL, six nested divisions took 95 s for one household."""
+        if _read_once(sql):
+            return use(sql)
+        if self.hoisted is not None:
+            return use(self.hoist(sql))
+        name = quote(self.fresh("jz_v"))
+        return f"list_transform([{sql}], lambda {name}: {use(name)})[1]"
+
     def divided(self, a: str, b: str) -> str:
         """The exact quotient of two hoisted operands. Each operand's value in millionths
-        (a 64-bit integer, null past a million) is a column of its own, computed once:
+        (a 64-bit integer, null from 999,999 on) is a column of its own, computed once:
         the quotient then costs a few integer operations where ``jz_div``, reading its
         operands again and again, costs five times as much."""
         x, y = (
@@ -218,7 +245,9 @@ class Expressions:
             case Binary("/", left, right):
                 operands = [self.expr(left, level, aggregates), self.expr(right, level, aggregates)]
                 if self.hoisted is None:
-                    return f"jz_div({operands[0]}, {operands[1]})"
+                    return self.once(
+                        operands[0], lambda a: self.once(operands[1], lambda b: f"jz_div({a}, {b})")
+                    )
                 return self.divided(*(self.hoist(sql) for sql in operands))
             case Binary("*", left, right) if self.scale(left) is not None and self.scale(right) is not None:
                 # DuckDB keeps the product of two 18-digit decimals in 18 digits and
@@ -258,6 +287,8 @@ class Expressions:
                 return f"greatest({', '.join(args)})"
             case "floor" if len(args) > 1:
                 return self.floored(node, args)
+            case "floor" | "ceil" if getattr(self.precision.num(node.args[0]), "bigint", False):
+                return args[0]  # a whole number already: DuckDB's floor of a BIGINT is a DOUBLE
             case "abs" | "floor" | "ceil":
                 return f"{node.func}({args[0]})"
             case "round":
@@ -281,37 +312,43 @@ class Expressions:
         quotient, money, a ratio), x is rounded as DECIMAL(18,s) whenever it fits, which
         is most rows: DuckDB rounds a 38-digit decimal with 128-bit division, ten times
         slower.
-        The result is DECIMAL(38,n) either way, so the caller's cast only checks range."""
+        The result is DECIMAL(38, min(s, n)) either way (compiler/precision.py), so the
+        caller's cast only checks range."""
         digits = node.args[1] if len(node.args) > 1 else Literal(Decimal(0))
         inner = self.scale(node.args[0])
         fixed = isinstance(digits, Literal) and isinstance(digits.value, Decimal | int)
         places = int(digits.value) if fixed else None  # type: ignore[union-attr, arg-type]
-        if places is None or inner is None or not 0 <= places <= 12 or inner > 12:
+        if places is None or inner is None or not rounds_fast(inner, places):
             return f"jz_round({args[0]}, {args[1] if len(args) > 1 else '0'})"
+        if inner <= places:  # nothing to round
+            return f"CAST({args[0]} AS DECIMAL(38,{max(inner, 0)}))"
         value = args[0]
-        if not (value.startswith('"') and value.endswith('"')):
+        if not _read_once(value):
             if self.hoisted is None:
                 return f"jz_round({args[0]}, {places})"
             value = self.hoist(value)  # read three times below: computed once
-        if inner <= places:
-            return f"CAST({value} AS DECIMAL(38,{places}))"
         return _when_narrow(
             value, inner, lambda v: f"CAST(round({v}, {places}) AS DECIMAL(38,{places}))"
         )
 
     def floored(self, node: Call, args: list[str]) -> str:
         """floor(x, n): x rounded to n decimals, less one unit of the n-th decimal where
-        rounding went up; exact in decimals, where floor(x * 10^n) / 10^n would divide."""
+        rounding went up; exact in decimals, where floor(x * 10^n) / 10^n would divide.
+        x is read once (``once``), so that nesting floors does not repeat it."""
         places = int(node.args[1].value)  # type: ignore[attr-defined]  # the binder checks it is written
-        value = args[0]
-        if not (value.startswith('"') and value.endswith('"')) and self.hoisted is not None:
-            value = self.hoist(value)  # read three times below: computed once
-        rounded = self.rounded(node, [value, *args[1:]])
+        inner = self.scale(node.args[0])
+        if inner is not None and inner <= places:  # no decimal to take off
+            return f"CAST({args[0]} AS DECIMAL(38,{max(inner, 0)}))"
         unit = f"CAST('1e-{places}' AS DECIMAL(38,{places}))" if places > 0 else "1"
-        return (
-            f"CASE WHEN {rounded} > {value} THEN CAST({rounded} - {unit} AS DECIMAL(38,{places}))"
-            f" ELSE {rounded} END"
-        )
+
+        def down(value: str) -> str:
+            rounded = self.rounded(node, [value, *args[1:]])
+            return (
+                f"CASE WHEN {rounded} > {value} THEN CAST({rounded} - {unit} AS DECIMAL(38,{places}))"
+                f" ELSE {rounded} END"
+            )
+
+        return self.once(args[0], down)
 
     def unified(self, nodes: list[Expr], level: Level, aggregates: dict[Call, str]) -> list[str]:
         """The SQL of values that CASE, least, greatest or coalesce will unify.
@@ -329,44 +366,9 @@ class Expressions:
         return [f"CAST({sql} AS DECIMAL(38,{top}))" for sql in sqls]
 
     def scale(self, node: Expr) -> int | None:
-        """An upper bound of the decimals a numeric expression's SQL value carries;
-        None for a value that is not a number, -1 for a bare null."""
-        match node:
-            case Literal(None):
-                return -1
-            case Literal(value):
-                if isinstance(value, bool) or not isinstance(value, Decimal | int):
-                    return None
-                return max(0, -Decimal(value).as_tuple().exponent)  # type: ignore[operator]
-            case Name(ident):
-                item = self.plan.items.get(ident)
-                return item.dtype.scale if item else None
-            case Unary("-", operand):
-                return self.scale(operand)
-            case Binary(op, left, right) if op in ("+", "-", "*", "/"):
-                if op == "/":
-                    return 6
-                sides = [max(0, s) for s in (self.scale(left), self.scale(right)) if s is not None]
-                return sum(sides) if op == "*" else max(sides, default=0)
-            case If(_, then, otherwise):
-                return _widest(self.scale(then), self.scale(otherwise))
-            case Call(func, args):
-                return self.call_scale(func, args)
-        return None
-
-    def call_scale(self, func: str, args: tuple[Expr, ...]) -> int | None:
-        if func in ("floor", "ceil", "count", "age", "months_between") and len(args) < 2:
-            return 0
-        if func in ("round", "floor"):
-            digits = args[1] if len(args) > 1 else Literal(Decimal(0))
-            inner = self.scale(args[0])
-            if isinstance(digits, Literal) and isinstance(digits.value, Decimal) and inner is not None:
-                return max(0, min(inner, int(digits.value)))
-            return inner
-        if func in ("min", "max", "coalesce", "abs", "sum", "min_of", "max_of"):
-            scales = [self.scale(a) for a in (args[:1] if func == "sum" else args)]
-            return _widest(*scales)
-        return None
+        """The decimals a numeric expression's SQL value carries; None for a value that
+        is not a number, -1 for a bare null (compiler/precision.py)."""
+        return self.precision.scale(node)
 
     def narrowed(self, sql: str, scale: int | None, dtype: DType) -> str:
         """``sql`` cast to a derived value's type. A value with s <= 12 decimals cast to
@@ -395,11 +397,10 @@ def _when_narrow(value: str, scale: int, apply: Callable[[str], str]) -> str:
     )
 
 
-def _widest(*scales: int | None) -> int | None:
-    """The scale of values unified from these scales (-1: a bare null)."""
-    if any(s is None for s in scales):
-        return None
-    return max(scales)  # type: ignore[type-var]
+def _read_once(sql: str) -> bool:
+    """Whether SQL is a column (or a lambda's parameter) or a literal, which costs
+    nothing to read again."""
+    return (sql.startswith('"') and sql.endswith('"')) or sql.startswith("CAST('")
 
 
 def _aggregate_default(call: Call, column: str) -> str:
