@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 
 from compiler.errors import JiuzhuError
+from console.config import problems
 from console.signin import sign_in
 from console.ui import AccessDenied, diagnostics_list, signed_in
 from console.users import COUNTY_ADMIN, PROVINCE_MAINTAINER
@@ -70,6 +71,11 @@ def _log_to_stderr() -> None:
 
 def main() -> None:
     _log_to_stderr()
+    wrong = problems()  # a JIUZHU_AS_OF that is no date and the like, said in Chinese
+    if wrong:
+        for line in wrong:
+            st.error(f"控制台无法使用：{line}")
+        st.stop()
     user = signed_in()
     if user is None:
         st.navigation(signed_out_pages(), position="hidden").run()

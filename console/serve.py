@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from compiler.cli_argparse import localise_argparse
-from console.config import settings
+from console.config import problems, settings
 from console.users import COUNTY_ADMIN, REVIEWER, add_user, load_users
 
 DEMO_USERS = (("xihu-admin", COUNTY_ADMIN, "330106"), ("reviewer", REVIEWER, None))
@@ -83,8 +83,30 @@ def parser() -> argparse.ArgumentParser:
     return launcher
 
 
+def refuse_settings() -> None:
+    """Stop before Streamlit starts when a JIUZHU_* variable cannot be used, saying
+    each in Chinese (the app says the same on every page, and a state folder that
+    cannot be made would fail on the first page opened)."""
+    wrong = problems()
+    if not wrong:
+        state = settings().state
+        try:
+            state.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            wrong.append(f"无法建立保存草稿、上传文件和登录记录的文件夹「{state}」（环境变量 "
+                         "JIUZHU_STATE，未设置时为 .jiuzhu）；应为可以写入的文件夹，如 .jiuzhu")
+    if wrong:
+        print("控制台未启动：", *wrong, sep="\n  ", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    refuse_settings()
+    users_file = settings().users
+    if not args.demo and not users_file.exists():
+        print(f"注意：用户文件「{users_file}」不存在，还没有人能登录；"
+              "用 jiuzhu user add 增加用户，或加 --demo 创建演示用户", file=sys.stderr)
     if args.demo:
         try:
             users = demo_users()
