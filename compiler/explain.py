@@ -32,6 +32,7 @@ from compiler.expr import (
 from compiler.households_plausible import household_warnings
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
 from compiler.model import DType, Field, Kind, Level, Table
+from compiler.normalise import fold_text
 from compiler.resolve import declared_fields
 from compiler.vocabulary import GROUP_CN, OUTPUT_CN, value_cn
 
@@ -66,6 +67,9 @@ def explain_file(
     household = _household(households, household_id, fields, as_of, counties)
     code = str(household.get("county_code"))
     project = project or open_project(tables, [code], as_of)
+    errors = project.errors_for([code])
+    if errors:  # as evaluate: a county whose tables check refuses is not decided
+        raise ValidationFailed(errors)
     text = explain(project.plan(code), household, as_of)
     label = (versions or {}).get(code, "工作副本")
     return text.replace("\n", f"\n使用的版本：{label}\n", 1)
@@ -79,16 +83,23 @@ def _household(
     counties: list[str] | None = None,
 ) -> dict:
     """The household of the file with this id; with ``counties`` (--county), only one
-    of those counties, as evaluate decides only theirs."""
+    of those counties, as evaluate decides only theirs. Only the rows with this id are
+    read and checked: another household's problem does not stop its explanation, and
+    a province file is not loaded whole for one household."""
     from compiler.households import iter_households
 
     elsewhere = None
-    for household in iter_households(households, fields, as_of=as_of):
-        if str(household.get("household_id")) != household_id:
-            continue
-        if not counties or str(household.get("county_code")) in counties:
-            return household
-        elsewhere = str(household.get("county_code"))
+    # the id as typed, else trimmed and with full-width characters folded (Ｆ１ for F1),
+    # as a CSV cell is read: the first that some household has
+    for wanted in dict.fromkeys([household_id, household_id.strip(), fold_text(household_id)]):
+        for household in iter_households(households, fields, as_of=as_of, household=wanted):
+            if str(household.get("household_id")) != wanted:
+                continue
+            if not counties or str(household.get("county_code")) in counties:
+                return household
+            elsewhere = str(household.get("county_code"))
+        if elsewhere is not None:
+            break
     if elsewhere is not None:
         raise InputError(
             make("E604", f"{households} 中的家庭「{household_id}」属于 {elsewhere}，"

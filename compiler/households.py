@@ -102,9 +102,9 @@ from compiler.households_model import (
     Schema,
     Source,
     Staged,
-    counties_of,
     first_line,
     input_columns,
+    only_of,
     scalar,
     unreadable,
 )
@@ -127,7 +127,7 @@ class LoadedInput:
     # with defer_repeats: the whole check, repeated person ids included, to run when
     # a batch may repeat one (raises InputError with every problem); None: all checked
     recheck: Callable[[], None] | None = None
-    skipped: int = 0  # households of other counties left out by ``county``
+    skipped: int = 0  # households left out by ``county`` (or ``household``)
     # where each row came from, to place a warning about a loaded value
     places: Places | None = None
 
@@ -238,6 +238,7 @@ def load_households(
     known_counties: Collection[str] | None = None,
     as_of: date | None = None,
     defer_repeats: bool = False,
+    household: str | None = None,
 ) -> LoadedInput:
     """Create ``jz_households``, ``jz_members`` and ``jz_events`` from a household file.
     With ``defer_repeats`` person ids repeated within a household are not looked for
@@ -254,6 +255,8 @@ def load_households(
         known_counties: the county codes that have tables; any other is E606.
         as_of: the decision date; a member born after it, or a current group
             recognised after it, is E615.
+        household: keep only the households with this id (``explain``): every row
+            with it, so a repeated id is still found; the others are skipped unchecked.
 
     Returns:
         The counts loaded, the source, and warnings (columns ignored).
@@ -272,11 +275,12 @@ def load_households(
     materialize = source.format in ("jsonl", "json", "csv")
     with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch, _in_file_order(con):
         try:
-            staged = stage(con, source, schema, counties_of(county), Path(scratch))
+            only = only_of(county, household)
+            staged = stage(con, source, schema, only, Path(scratch))
             deferred = defer_repeats and defers_repeats(staged)
             check(con, staged, schema, known, as_of, repeats=not deferred)
             _build(con, staged, schema, "TABLE" if materialize else "VIEW")
-            everyone = scalar(con, f"SELECT count(*) FROM {staged.everyone}") if county else 0
+            everyone = 0 if only.everyone else scalar(con, f"SELECT count(*) FROM {staged.everyone}")
         except duckdb.InvalidInputException as error:  # text that is not UTF-8, say
             _reset(con)
             raise unreadable(
@@ -332,8 +336,10 @@ def iter_households(
     county: str | Collection[str] | None = None,
     known_counties: Collection[str] | None = None,
     as_of: date | None = None,
+    household: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield contract-shaped households (nested dicts) in input order.
+    """Yield contract-shaped households (nested dicts) in input order; with
+    ``household``, only those with that id (as ``load_households`` keeps them).
 
     With ``fields`` the input is loaded and checked as ``load_households`` does, and
     every declared field is present, typed (``Decimal``, ``date``, ``bool``) and
@@ -347,13 +353,14 @@ def iter_households(
     """
     source = open_source(path)
     if fields is None and source.format in ("jsonl", "json"):
-        yield from json_households(source, counties_of(county))
+        yield from json_households(source, only_of(county, household))
         return
     con = duckdb.connect()
     try:
         fields = fields if fields is not None else _inferred_fields(con, source)
         load_households(
-            con, path, fields, county=county, known_counties=known_counties, as_of=as_of
+            con, path, fields, county=county, known_counties=known_counties, as_of=as_of,
+            household=household,
         )
         yield from _nested_households(con)
     finally:

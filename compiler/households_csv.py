@@ -1,7 +1,13 @@
 """CSV household files read into tables, and what is wrong with one DuckDB refuses.
 
-``utf8`` gives a UTF-8 file (a GB18030 one, as Excel and WPS on Chinese Windows save
-it, through a copy). ``read_csv_file`` copies the cells, trimmed, blanks as null, into
+``utf8`` (``households_encoding``) gives a UTF-8 file (a GB18030 or UTF-16 one through
+a copy). ``separator`` judges the header row: a comma-separated file is read; a
+tab-separated one too (Excel's and WPS's 「Unicode 文本」 is UTF-16 and tab-separated,
+its numbers written as in a CSV); a semicolon-separated one is one E605 naming the
+semicolon, not an E604 for each column: Excel writes it where the comma is the decimal
+point, so its ``1.402,50`` and a CSV's ``1,402.50`` cannot be told apart. The header
+decides: the separator that splits it into the most cells (a comma on a tie).
+``read_csv_file`` copies the cells, trimmed, blanks as null, into
 a table, drops rows of empty cells only (``,,,,`` that Excel and WPS leave below the
 data) and refuses a header that names a column twice: DuckDB would rename the second
 (``income.transfer_1``), read the first, and the tool cannot know which was meant. A
@@ -14,7 +20,6 @@ header), as E605 at its line; DuckDB's own English text goes to the log only.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import re
@@ -25,10 +30,13 @@ import duckdb
 from compiler import logger
 from compiler.diagnostics import Location
 from compiler.errors import InputError
+from compiler.households_encoding import utf8
 from compiler.households_model import READ_ERRORS, first_line, unreadable
 from compiler.sqlgen import quote
 
-_OPTIONS = "header = {header}, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
+_OPTIONS = "header = {header}, all_varchar = true, delim = '{delim}', quote = '\"', escape = '\"'"
+# the separators a header row is split by, and their names in messages
+_SEPARATORS = {",": "逗号「,」", "\t": "制表符（Tab）", ";": "分号「;」"}
 SAVE_AS = "用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试"
 
 
@@ -36,10 +44,11 @@ def read_csv_file(
     con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path
 ) -> None:
     """Create ``table`` from the CSV at ``path`` (``shown`` is the user's file)."""
+    delim = separator(path, shown)
     try:
         con.execute(
             f"CREATE TABLE {table} AS SELECT NULLIF(trim(COLUMNS(*)), '') "
-            f"FROM read_csv($p, {_OPTIONS.format(header='true')})",
+            f"FROM read_csv($p, {_OPTIONS.format(header='true', delim=delim)})",
             {"p": str(path)},
         )
         # Excel and WPS write rows once edited or formatted below the data as commas
@@ -49,34 +58,77 @@ def read_csv_file(
             f"DELETE FROM {table} WHERE rowid IN "
             f"(SELECT rowid FROM {table} WHERE COLUMNS(*) IS NULL)"
         )
-        _refuse_header_skipped(con, path, shown)
-        names = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        _refuse_header_skipped(con, path, shown, delim)
+        names = [
+            d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description
+        ]
         if _renamed(names):
-            _refuse_repeated_header(con, path, shown)
+            _refuse_repeated_header(con, path, shown, delim)
         if any(_NAMELESS.fullmatch(n) for n in names):
-            _name_by_position(con, table, path, names)
+            _name_by_position(con, table, path, names, delim)
     except READ_ERRORS as error:
         logger.info("DuckDB 无法读取 %s：%s", shown, first_line(error))
-        raise _why_unreadable(path, shown) from None
+        raise _why_unreadable(path, shown, delim) from None
 
 
-def _title_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def separator(path: Path, shown: Path) -> str:
+    """The separator of the first row of two cells or more (the header; a title row
+    above it has one): the one splitting it into the most cells, a comma on a tie.
+    Raises E605 for a semicolon; a comma for a file of one column."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for number, line in enumerate(itertools.islice(handle, 100), start=1):
+            widths = {d: _width(line, d) for d in _SEPARATORS}
+            found = max(widths, key=lambda d: widths[d])  # the first on a tie: ","
+            if widths[found] < 2:
+                continue
+            if found == ";":
+                raise _semicolons(shown, number, line)
+            return found
+    return ","
+
+
+def _width(line: str, delim: str) -> int:
+    """How many cells a line splits into at ``delim`` (a quote it leaves open: 0)."""
+    try:
+        return len(next(csv.reader([line], delimiter=delim, strict=True), []))
+    except csv.Error:
+        return 0
+
+
+def _semicolons(shown: Path, number: int, line: str) -> InputError:
+    return unreadable(
+        f"CSV 文件的列以{_SEPARATORS[';']}分隔，应以{_SEPARATORS[',']}分隔",
+        Location(file=str(shown), cell=f"第{number}行"),
+        found=_clip(line.rstrip("\r\n")),
+        expected="逗号分隔的 CSV，如 household_id,county_code；或制表符分隔的「Unicode 文本」",
+        hint="以分号分隔的文件来自以逗号作小数点的区域设置（如欧洲语言的 Excel），"
+        "其中的 1.402,50 与逗号分隔的 1,402.50 无法区分，因此不读取；"
+        "在中文区域设置下用 Excel 或 WPS 另存为「CSV UTF-8（逗号分隔）」再试",
+    )
+
+
+def _title_rows(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> int:
     """How many lines DuckDB's sniffer skips above what it takes for the header."""
-    return int(con.execute("SELECT SkipRows FROM sniff_csv($p)", {"p": str(path)}).fetchall()[0][0])
+    sniffed = con.execute(
+        f"SELECT SkipRows FROM sniff_csv($p, delim = '{delim}')", {"p": str(path)}
+    )
+    return int(sniffed.fetchall()[0][0])
 
 
-def _refuse_header_skipped(con: duckdb.DuckDBPyConnection, path: Path, shown: Path) -> None:
+def _refuse_header_skipped(
+    con: duckdb.DuckDBPyConnection, path: Path, shown: Path, delim: str
+) -> None:
     """DuckDB takes a row wider than the header for the header, skipping the lines
     above it as titles: three false E604 (no person_id column) quoting a data row
     (helper-57). A skipped line of more than one cell is no title but the header: the
     file is ragged, and ``_why_unreadable`` names the row."""
-    skipped = _title_rows(con, path)
+    skipped = _title_rows(con, path, delim)
     if not skipped:
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        above = list(itertools.islice(csv.reader(handle), skipped))
+        above = list(itertools.islice(csv.reader(handle, delimiter=delim), skipped))
     if any(sum(1 for cell in row if cell.strip()) > 1 for row in above):
-        raise _why_unreadable(path, shown)
+        raise _why_unreadable(path, shown, delim)
 
 
 def _renamed(names: list[str]) -> bool:
@@ -89,14 +141,14 @@ def _renamed(names: list[str]) -> bool:
 
 
 def _header_row(
-    con: duckdb.DuckDBPyConnection, path: Path
+    con: duckdb.DuckDBPyConnection, path: Path, delim: str
 ) -> tuple[int, tuple[str | None, ...]]:
     """The header row's cells as written, and how many title rows DuckDB found above
     it."""
-    rows = _title_rows(con, path)
+    rows = _title_rows(con, path, delim)
+    options = _OPTIONS.format(header="false", delim=delim)
     header = con.execute(
-        f"SELECT * FROM read_csv($p, {_OPTIONS.format(header='false')}, skip = {rows}) "
-        "LIMIT 1",
+        f"SELECT * FROM read_csv($p, {options}, skip = {rows}) LIMIT 1",
         {"p": str(path)},
     ).fetchall()[0]
     return rows, header
@@ -107,12 +159,12 @@ _NAMELESS = re.compile(r"column[0-9]+")
 
 
 def _name_by_position(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, names: list[str]
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, names: list[str], delim: str
 ) -> None:
     """Columns whose header cell is empty (``a,b,c,,,`` as Excel leaves after the data):
     dropped when they hold nothing, else renamed 「第 6 列（无列名）」, the name a
     warning then gives them, in place of DuckDB's invented ``column5``."""
-    header = _header_row(con, path)[1]
+    header = _header_row(con, path, delim)[1]
     nameless = [
         (number, name)
         for number, name in enumerate(names, start=1)
@@ -128,17 +180,19 @@ def _name_by_position(
     for (number, name), count in zip(nameless, counts, strict=True):
         if count:
             shown = f"第 {number} 列（无列名）"
-            con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote(name)} TO {quote(shown)}")
+            con.execute(
+                f"ALTER TABLE {table} RENAME COLUMN {quote(name)} TO {quote(shown)}"
+            )
         else:
             con.execute(f"ALTER TABLE {table} DROP COLUMN {quote(name)}")
 
 
 def _refuse_repeated_header(
-    con: duckdb.DuckDBPyConnection, path: Path, shown: Path
+    con: duckdb.DuckDBPyConnection, path: Path, shown: Path, delim: str
 ) -> None:
     """E605 when the header row (as DuckDB found it, below any title rows) names a
     column twice; nothing when ``x_1`` was written so."""
-    rows, header = _header_row(con, path)
+    rows, header = _header_row(con, path, delim)
     places: dict[str, list[int]] = {}
     for number, name in enumerate(header, start=1):
         if name is not None and name.strip():
@@ -168,11 +222,11 @@ def _letter(number: int) -> str:
     return letters
 
 
-def _why_unreadable(path: Path, shown: Path) -> InputError:
+def _why_unreadable(path: Path, shown: Path, delim: str) -> InputError:
     """Where the CSV goes wrong, read with Python's csv module: an open quote, a row
     of another width than the header; a general E605 when Python reads it."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, strict=True)
+        reader = csv.reader(handle, strict=True, delimiter=delim)
         width, start = None, 1
         try:
             for row in reader:
@@ -180,7 +234,7 @@ def _why_unreadable(path: Path, shown: Path) -> InputError:
                 if width is None and filled > 1:  # the header; a title row has one cell
                     width = len(row)
                 elif width is not None and filled and len(row) != width:
-                    return _unreadable_row(shown, start, row, width)
+                    return _unreadable_row(shown, start, row, width, delim)
                 start = reader.line_num + 1
         except csv.Error:
             return unreadable(
@@ -198,12 +252,16 @@ def _why_unreadable(path: Path, shown: Path) -> InputError:
     )
 
 
-def _unreadable_row(shown: Path, line: int, row: list[str], width: int) -> InputError:
+def _unreadable_row(
+    shown: Path, line: int, row: list[str], width: int, delim: str
+) -> InputError:
+    named = _SEPARATORS[delim].split("「")[0]
+    example = '，如 "1,000"' if delim == "," else ""
     return unreadable(
         f"这一行有 {len(row)} 列，表头有 {width} 列",
         Location(file=str(shown), cell=f"第{line}行"),
-        found=_clip(",".join(row)),
-        expected=f"与表头相同的 {width} 列；值中含逗号时用英文双引号括起，如 \"1,000\"",
+        found=_clip(delim.join(row)),
+        expected=f"与表头相同的 {width} 列；值中含{named}时用英文双引号括起{example}",
         hint=SAVE_AS,
     )
 
@@ -218,37 +276,4 @@ def _clip(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def utf8(path: Path, scratch: Path) -> Path:
-    """The file if it is UTF-8 (BOM or not), else a UTF-8 copy of its GB18030 text."""
-    if _decodes(path, "utf-8"):
-        return path
-    if not _decodes(path, "gb18030"):
-        raise unreadable(
-            "CSV 文件编码无法识别",
-            path,
-            expected="UTF-8、带 BOM 的 UTF-8 或 GB18030（GBK）",
-            hint="用 Excel 或 WPS 另存为「CSV UTF-8（逗号分隔）」",
-        )
-    copy = scratch / path.name
-    with (
-        path.open(encoding="gb18030", newline="") as src,
-        copy.open("w", encoding="utf-8", newline="") as dst,
-    ):
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-    return copy
-
-
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-__all__ = ["read_csv_file", "utf8"]
+__all__ = ["read_csv_file", "separator", "utf8"]

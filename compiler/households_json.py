@@ -32,13 +32,12 @@ from compiler.households_model import (
     RAW,
     READ_ERRORS,
     Column,
-    Counties,
     Family,
+    Only,
     Places,
     Schema,
     Source,
     Staged,
-    county_filter,
     first_line,
     unreadable,
 )
@@ -113,7 +112,7 @@ def stage_json(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: Counties,
+    only: Only,
     as_json: Collection[Column] = frozenset(),
 ) -> Staged:
     """Read a JSON or JSON Lines file into ``_jz_raw``, one row a household; the text
@@ -136,7 +135,7 @@ def stage_json(
     )
     con.execute(
         f"CREATE VIEW _jz_raw_households AS SELECT rowid AS _row, rowid AS _pos, "
-        f"{hid} AS _hid, * FROM _jz_raw{county_filter(county, county_code)}"
+        f"{hid} AS _hid, * FROM _jz_raw{only.where(county_code, hid)}"
     )
     for level, name in LISTS.items():
         items = f"h.{quote(name)}" if schema[level] else "CAST([] AS INTEGER[])"
@@ -455,8 +454,8 @@ def _clip(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def json_households(source: Source, county: Counties) -> Iterator[dict[str, Any]]:
-    """The households as written (numbers as ``Decimal``), or ``county``'s only."""
+def json_households(source: Source, only: Only) -> Iterator[dict[str, Any]]:
+    """The households as written (numbers as ``Decimal``), those ``only`` keeps."""
     problems: list[Diagnostic] = []
     for where, record in _json_records(source, problems):
         if not isinstance(record, dict):
@@ -465,7 +464,7 @@ def json_households(source: Source, county: Counties) -> Iterator[dict[str, Any]
             )
         if problems:
             break
-        if county is None or str(record.get("county_code")) in county:
+        if only.keeps(record):
             yield record
     if problems:
         raise InputError(problems)

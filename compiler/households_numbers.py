@@ -35,7 +35,7 @@ from compiler.households_model import (
     MAX_PROBLEMS,
     READ_ERRORS,
     Column,
-    Counties,
+    Only,
     Places,
     Schema,
     Source,
@@ -60,17 +60,17 @@ def inexact_numbers(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: Counties,
+    only: Only,
     places: Places,
 ) -> list[Diagnostic]:
-    """E603 for each declared number of a JSON file, in ``county``'s households, that
+    """E603 for each declared number of a JSON file, in the households ``only`` keeps, that
     its field cannot hold as written; at most ``MAX_PROBLEMS``."""
     numeric = {
         level: [c for c in columns if c.dtype.kind in SCALES]
         for level, columns in schema.items()
     }
     problems: list[Diagnostic] = []
-    for row, record in _suspects(con, source, numeric, county):
+    for row, record in _suspects(con, source, numeric, only):
         for column, position, value, kind in _inexact(record, numeric):
             path = column.json_path(position)
             where = Location(file=str(source.path), cell=places.record(row, path))
@@ -86,9 +86,9 @@ def _suspects(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     numeric: dict[Level, list[Column]],
-    county: Counties,
+    only: Only,
 ) -> Iterator[tuple[int, dict[str, object]]]:
-    """(record index, record read exactly) for each of ``county``'s households whose
+    """(record index, record read exactly) for each household ``only`` keeps whose
     text has a number the pattern suspects."""
     keys = sorted({c.key[-1] for columns in numeric.values() for c in columns})
     if not keys:
@@ -119,7 +119,7 @@ def _suspects(
         record = _parsed(text)
         if not isinstance(record, dict):
             continue
-        if county is None or str(record.get("county_code")) in county:
+        if only.keeps(record):
             yield row, record
 
 

@@ -23,6 +23,7 @@ from compiler.errors import InputError
 from compiler.households_csv import read_csv_file, utf8
 from compiler.households_json import not_strings, stage_json
 from compiler.households_keys import structure_of, undeclared_in_file
+from compiler.households_likely import unknown_columns
 from compiler.households_model import (
     ALL,
     FAST,
@@ -32,19 +33,18 @@ from compiler.households_model import (
     READ_ERRORS,
     SOURCE_NAMES,
     Column,
-    Counties,
     Family,
+    Only,
     Places,
     Schema,
     Source,
     Staged,
-    county_filter,
     first_line,
     unreadable,
 )
 from compiler.households_numbers import inexact_numbers
 from compiler.households_spelling import Spellings, is_struct
-from compiler.households_units import resembling, split_unit, unit_agrees, unit_problem
+from compiler.households_units import split_unit, unit_agrees, unit_problem
 from compiler.model import Level
 from compiler.sqlgen import quote, string
 
@@ -53,23 +53,23 @@ def stage(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: Counties,
+    only: Only,
     scratch: Path,
 ) -> Staged:
-    """The raw relations of ``source``, only ``county``'s households if given."""
+    """The raw relations of ``source``, only the households ``only`` keeps."""
     if source.format in ("jsonl", "json"):
         structure = structure_of(con, source)
-        staged = stage_json(con, source, schema, county, not_strings(structure, schema))
+        staged = stage_json(con, source, schema, only, not_strings(structure, schema))
         warnings, staged.errors = undeclared_in_file(con, source, schema, structure)
         staged.warnings.extend(warnings)
         # numbers a double changed before the check sees them (1e-400 reads as 0.0)
-        staged.errors += inexact_numbers(con, source, schema, county, staged.places)
+        staged.errors += inexact_numbers(con, source, schema, only, staged.places)
         return staged
     if source.format == "csv":
-        return _stage_csv(con, source, schema, county, scratch)
+        return _stage_csv(con, source, schema, only, scratch)
     sources, row = native_sources(con, source)
     return _stage_tabular(
-        con, source, schema, county, sources, row, Family(native=True)
+        con, source, schema, only, sources, row, Family(native=True)
     )
 
 
@@ -77,7 +77,7 @@ def _stage_csv(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: Counties,
+    only: Only,
     scratch: Path,
 ) -> Staged:
     sources: dict[Level, str | None] = {}
@@ -87,7 +87,7 @@ def _stage_csv(
             read_csv_file(con, table, utf8(path, scratch), path)
         sources[level] = table if path is not None else None
     return _stage_tabular(
-        con, source, schema, county, sources, "rowid", Family(native=False, spreadsheet=True)
+        con, source, schema, only, sources, "rowid", Family(native=False, spreadsheet=True)
     )
 
 
@@ -224,7 +224,7 @@ def _stage_tabular(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     schema: Schema,
-    county: Counties,
+    only: Only,
     sources: dict[Level, str | None],
     row: str,
     family: Family,
@@ -249,6 +249,10 @@ def _stage_tabular(
         ours = sorted({row, *_INTERNAL} & described[level].keys())
         rest = f"* EXCLUDE ({', '.join(quote(c) for c in ours)})" if ours else "*"
         body = f"SELECT {row} AS _row, {hid} AS _hid, {rest} FROM {relation}"
+        if only.household is not None:
+            # every level, so the checks over the whole file (a repeated household id,
+            # a member of no household) see only this id's rows
+            body += f" WHERE {hid} = {string(only.household)}"
         if relation is None:
             body = "SELECT CAST(NULL AS BIGINT) AS _row, CAST(NULL AS VARCHAR) AS _hid LIMIT 0"
         con.execute(f"CREATE VIEW {ALL[level]} AS {body}")
@@ -259,7 +263,7 @@ def _stage_tabular(
     )
     con.execute(
         "CREATE VIEW _jz_raw_households AS SELECT *, _row AS _pos "
-        f"FROM _jz_all_households{county_filter(county, code)}"
+        f"FROM _jz_all_households{only.where(code, '_hid')}"
     )
     kind = "VIEW" if family.native else "TABLE"
     # a view is read several times: it orders members by their file row (the same order
@@ -271,8 +275,8 @@ def _stage_tabular(
             "WHERE _hid IN (SELECT _hid FROM _jz_raw_households)"
         )
     built = dict(RAW)
-    if family.native and county is None:
-        # with no county filter, a member of no household stops the load as an orphan,
+    if family.native and only.everyone:
+        # with no filter, a member of no household stops the load as an orphan,
         # so the checks and the views the program reads need not look each household
         # up again (an orphan's other problems are then listed with it)
         for level in LISTS:
@@ -381,21 +385,21 @@ def _tabular_access(
         used |= {a for n in used if n in nested[level] for a in _outer(n)}
         types = {**present[level], **{n: t for n, (_, t) in nested[level].items()}}
         unread = {n: t for n, t in types.items() if n not in used}
-        absent += spellings.column_problems(
+        spelt = spellings.column_problems(
             level, unread, file, where, source.format != "csv", homes
         )
-        unknown = sorted(n for n in unread if not any(a in unread for a in _outer(n)))
-        if unknown:
-            declared = [c for c in columns if (level, c.id) not in found]
-            guesses = [
-                f"{name} 是否想写「{close.id}」（{close.name_cn}）"
-                for name in unknown
-                if (close := resembling(declared, name)) is not None
-            ]
-            warnings.append(
-                f"{where}中的列 {'、'.join(unknown)} 不是已声明的字段，已忽略"
-                + (f"（{'；'.join(guesses)}？）" if guesses else "")
-            )
+        absent += spelt
+        spelt_names = {d.location.cell for d in spelt}
+        unknown = sorted(
+            n for n in unread if not any(a in unread for a in _outer(n)) and n not in spelt_names
+        )
+        if unknown:  # a column that is a field not read, named another way, is E603
+            read = {c.id for c in columns if (level, c.id) in found}
+            # an amount of another file's field is no guess here (货币财产合计 in members)
+            others = [c for lv, cs in schema.items() if lv is not level for c in cs]
+            named_so, warned = unknown_columns(columns, read, unknown, file, where, others)
+            absent += named_so
+            warnings += warned
 
     if absent:  # one diagnostic for the column, not one for each of its rows
         raise InputError(absent)

@@ -252,24 +252,32 @@ def test_a_tables_folder_that_is_not_there_is_e001_before_the_households(tmp_pat
     assert "E001 找不到决策表文件夹" in err and err.count("E001") == 1 and "E606" not in err
 
 
-def test_a_column_that_is_no_field_is_named_in_a_warning(tmp_path, capsys):
-    # a misspelt income column is not read: the member counts as having no wage
+def test_a_column_that_is_no_field_is_named_in_a_warning_or_refused_when_an_amount(tmp_path, capsys):
+    # a note column is not read and is warned about; a misspelt income column, which
+    # would count the member as having no wage (and the household as poorer), stops the run
     tables = write_tables(tmp_path)
     (tmp_path / "households.csv").write_text(
         "household_id,county_code\nT1,330106\n", encoding="utf-8"
     )
-    (tmp_path / "members.csv").write_text(
+    members = tmp_path / "members.csv"
+    members.write_text(
+        "household_id,person_id,birth_date,备注\nT1,P1,1980-01-01,外出务工\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    argv = ["evaluate", "--tables", str(tables), "--households",
+            str(tmp_path / "households.csv"), "--as-of", "2025-06-01", "--out", str(out)]
+    assert main(argv) == 0
+    assert "W601 members.csv 中的列 备注 不是已声明的字段，已忽略" in capsys.readouterr().err
+
+    out.unlink()
+    members.write_text(
         "household_id,person_id,birth_date,income_wage\nT1,P1,1980-01-01,16830.00\n",
         encoding="utf-8",
     )
-    out = tmp_path / "out.jsonl"
-    assert main(["evaluate", "--tables", str(tables), "--households",
-                 str(tmp_path / "households.csv"), "--as-of", "2025-06-01",
-                 "--out", str(out)]) == 0
+    assert main(argv) == 1
     err = capsys.readouterr().err
-    assert "W601 members.csv 中的列 income_wage 不是已声明的字段，已忽略" in err
-    [row] = decisions(out)
-    assert row["income_per_capita"] == "0.00"
+    assert "members.csv:income_wage: E603" in err and "（income.wage）" in err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("out", [True, False], ids=["written", "summary"])

@@ -278,3 +278,100 @@ def test_county_restricts_the_household_explained_as_evaluate_does(smoke, tmp_pa
     with pytest.raises(ValidationFailed) as unknown:
         explain_file(Path("tables"), path, "H1", AS_OF, ["339999"])
     assert [d.code for d in unknown.value.diagnostics] == ["E606"]
+
+
+def _with_id(record: dict, hid: str, **changes: object) -> dict:
+    return {**record, "household_id": hid, **changes}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_another_households_problem_does_not_stop_an_explanation(smoke, tmp_path: Path, fmt) -> None:  # type: ignore[no-untyped-def]
+    """Only the asked household's rows are read and checked: a bad date in another
+    household (which evaluate refuses with the file) leaves this one explained, the
+    same as from a file without it; the bad household itself is refused, and an id
+    written twice is still found."""
+    from compiler.errors import InputError
+
+    good = household("1000")
+    bad = _with_id(household("900"), "H2", members=[
+        {"person_id": "P9", "birth_date": "1960-02-30"}])
+    twice = [_with_id(household("800"), "H3"), _with_id(household("700"), "H3")]
+    alone = tmp_path / "alone"
+    mixed = tmp_path / "mixed"
+    for folder, records in ((alone, [good]), (mixed, [bad, good, *twice])):
+        folder.mkdir()
+        _write_households(folder, records, fmt)
+    name = {"jsonl": "households.jsonl", "csv": "households.csv",
+            "parquet": "households.parquet"}[fmt]
+
+    expected = explain_file(Path("tables"), alone / name, "H1", AS_OF)
+    assert explain_file(Path("tables"), mixed / name, "H1", AS_OF) == expected
+    with pytest.raises(InputError) as refused:
+        explain_file(Path("tables"), mixed / name, "H2", AS_OF)
+    assert "1960-02-30" in str(refused.value)
+    with pytest.raises(InputError) as repeated:
+        explain_file(Path("tables"), mixed / name, "H3", AS_OF)
+    assert "H3" in str(repeated.value) and "E603" in str(repeated.value)
+
+
+def _write_households(folder: Path, records: list[dict], fmt: str) -> None:
+    """The households as JSON lines, or as the households/members/events files of CSV
+    (text) or Parquet (every column text, cast by the load)."""
+    if fmt == "jsonl":
+        (folder / "households.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        return
+    rows = {
+        "households": (["household_id", "county_code", "assets.money"],
+                       [[r["household_id"], r["county_code"], r["assets"]["money"]] for r in records]),
+        "members": (["household_id", "person_id", "birth_date", "income.wage"],
+                    [[r["household_id"], m["person_id"], m["birth_date"],
+                      m.get("income", {}).get("wage", "0")]
+                     for r in records for m in r["members"]]),
+        "events": (["household_id", "event.type", "event.date", "event.person_id"],
+                   [[r["household_id"], e["type"], e["date"], e["person_id"]]
+                    for r in records for e in r["events"]]),
+    }
+    for stem, (header, body) in rows.items():
+        _write_csv(folder / f"{stem}.csv", header, body)
+        if fmt == "parquet":
+            duckdb.execute(
+                f"COPY (SELECT * FROM read_csv('{folder / stem}.csv', all_varchar = true)) "
+                f"TO '{folder / stem}.parquet' (FORMAT parquet)")
+            (folder / f"{stem}.csv").unlink()
+
+
+def test_a_county_whose_tables_check_refuses_is_not_explained(smoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As evaluate refuses to decide a county with an error in its tables, explain
+    does not explain a decision made with them."""
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(household("1000")) + "\n", encoding="utf-8")
+    sheet = Path("tables") / "counties" / "330106-西湖区" / "标准参数.csv"
+    sheet.write_text(
+        sheet.read_text(encoding="utf-8").replace("dibao_standard,1301,", "dibao_standard,一千三,"),
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        explain_file(Path("tables"), path, "H1", AS_OF)
+
+    found = refused.value.diagnostics
+    assert found and all(d.severity == "error" for d in found)
+    assert any(d.code == "E104" and d.found == "一千三" and d.location.sheet == "标准参数" for d in found)
+
+
+def test_an_id_typed_with_spaces_or_full_width_finds_the_household(smoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The id is tried as typed, then trimmed and folded as a CSV cell is read; an id
+    that no household has, however folded, is still E604."""
+    from compiler.errors import InputError
+
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(household("1000")) + "\n", encoding="utf-8")
+
+    expected = explain_file(Path("tables"), path, "H1", AS_OF)
+
+    assert explain_file(Path("tables"), path, " H1 ", AS_OF) == expected
+    assert explain_file(Path("tables"), path, "Ｈ１", AS_OF) == expected
+    with pytest.raises(InputError) as missing:
+        explain_file(Path("tables"), path, "Ｈ２", AS_OF)
+    assert "E604" in str(missing.value) and "Ｈ２" in str(missing.value)

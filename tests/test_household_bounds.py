@@ -518,16 +518,15 @@ def _undecidable(folder: Path) -> tuple[Path, Path]:
     return tables, path
 
 
-@pytest.mark.parametrize("command", [["evaluate"], ["explain", "C1"]])
 def test_the_cli_refuses_households_that_cannot_be_decided(
-    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from compiler.cli import main
 
     tables, path = _undecidable(tmp_path)
-    out = ["--out", str(tmp_path / "out.csv")] if command == ["evaluate"] else []
+    out = ["--out", str(tmp_path / "out.csv")]
 
-    code = main([*command, "--tables", str(tables), "--households", str(path),
+    code = main(["evaluate", "--tables", str(tables), "--households", str(path),
                  "--as-of", AS_OF.isoformat(), *out])  # fmt: skip
 
     errors = capsys.readouterr().err
@@ -535,6 +534,25 @@ def test_the_cli_refuses_households_that_cannot_be_decided(
     for _, problem, cell in UNDECIDABLE:
         assert f"{path}:{cell}: {problem}" in errors
     assert "家庭「C3」没有成员" in errors and "Traceback" not in errors
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_explain_refuses_a_household_that_cannot_be_decided_for_its_own_problem(
+    number: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """explain reads only the rows of the household asked about: each is refused for
+    its own problem, at its line, and not for the others'."""
+    from compiler.cli import main
+
+    tables, path = _undecidable(tmp_path)
+
+    code = main(["explain", f"C{number}", "--tables", str(tables), "--households", str(path),
+                 "--as-of", AS_OF.isoformat()])  # fmt: skip
+
+    errors = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in errors
+    for i, (_, problem, cell) in enumerate(UNDECIDABLE, start=1):
+        assert (f"{path}:{cell}: {problem}" in errors) == (i == number)
 
 
 def test_console_preview_and_explain_refuse_households_that_cannot_be_decided(

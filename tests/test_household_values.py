@@ -509,6 +509,7 @@ def test_a_csv_header_may_name_a_field_in_other_case_or_by_its_chinese_name(
     said = "x-members.csv 中的列 lives_in_househld 不是已声明的字段，已忽略"
     # the field it resembles, with its Chinese name (the fixture's is 名称 + the id)
     hint = "lives_in_househld 是否想写「lives_in_household」（名称lives_in_household）？"
+    hint += "该列没有读取，「名称lives_in_household」按默认值「是」决策"  # what the run did
     assert loaded.warnings == [f"{said}（{hint}）"]
     # the keys that link the files are read by their exact names only
     (tmp_path / "x-members.csv").write_text(
