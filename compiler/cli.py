@@ -138,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="对家庭数据作出决策（decide for households）")
     _evaluation_arguments(evaluate)
     evaluate.add_argument("--out", required=False, help=".csv、.parquet 或 .jsonl")
+    evaluate.add_argument(
+        "--replace", action="store_true",
+        help="覆盖已有的、不是决策结果的输出文件（默认拒绝；jiuzhu 写出的决策结果文件直接覆盖，"
+             "决策表文件夹和登记簿始终拒绝）",
+    )
     evaluate.add_argument("--summary", action="store_true", help="打印各县各类别户数")
     evaluate.add_argument(
         "--memory-limit", type=memory_size, default=None,
@@ -352,6 +357,14 @@ def _published(args: argparse.Namespace, as_of: date):  # type: ignore[no-untype
     return published_project(args.tables, store, as_of, args.county)
 
 
+def _registry_path(args: argparse.Namespace) -> Path:
+    """The registry file ``--registry`` names, or its default location, in use or not:
+    no command writes decisions over it."""
+    from compiler.registry import default_path
+
+    return Path(args.registry) if args.registry else default_path(args.tables)
+
+
 @command("evaluate")
 def _evaluate(args: argparse.Namespace) -> int:
     from compiler.evaluate import evaluate_file, print_summary
@@ -375,6 +388,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         versions=versions,
         summary=args.summary or not args.out,
         batch=args.batch_size,
+        replace=args.replace,
+        registry=_registry_path(args),
     )
     if result.input_warnings:
         print(render_text(result.input_warnings), file=sys.stderr)

@@ -231,14 +231,12 @@ def write_build(project: Project, result: Build, out: str | Path) -> list[Path]:
 def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     if memory_limit:
-        import tempfile
+        from compiler.leftovers import spill_folder
 
         con.execute(f"SET memory_limit = '{memory_setting(memory_limit)}'")
-        import os
-
-        # one folder per process: two evaluations spilling at once must not share files
-        spill = Path(tempfile.gettempdir()) / "jiuzhu-spill" / str(os.getpid())
-        spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last folder
+        # one folder per process, in one of the user's own: two evaluations spilling at
+        # once must not share files, and what a killed one left is removed
+        spill = spill_folder()
         con.execute(
             f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'"
         )

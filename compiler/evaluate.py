@@ -7,6 +7,7 @@ population is decided by set-based SQL, never one household at a time in Python.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from compiler.calendar import (
     LAST_YEAR,
     unlisted_year_warning,
 )
-from compiler.diagnostics import Diagnostic, Location, make
+from compiler.diagnostics import Diagnostic, make
 from compiler.engine import (
     Project,
     connect,
@@ -40,8 +41,10 @@ from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.expr import Compare, Disjunction, Literal, Name, NullTest
 from compiler.households_check import repeated_members
 from compiler.households_plausible import implausible
+from compiler.leftovers import BATCHES, PARTIAL, left_behind, sweep
 from compiler.model import CalendarDay, Kind, Level
 from compiler.output import format_of, unwritten
+from compiler.output_guard import guard_output, guard_scratch
 from compiler.sqlgen import quote
 from compiler.vocabulary import EVENT_CN, GROUP_CN
 
@@ -273,8 +276,16 @@ def evaluate_file(
     trace: str = "full",
     summary: bool = True,
     batch: int | None = None,
+    replace: bool = False,
+    registry: str | Path | None = None,
 ) -> EvaluationResult:
     """Decide for every household in a file and write the decisions (csv/parquet/jsonl).
+
+    ``out`` is refused before any work when it is an input, lies in ``tables`` or is
+    the ``registry``, or exists and holds something other than decisions, unless
+    ``replace`` (``output_guard``); so is a temporary folder inside ``tables``. A link
+    is written through. What runs killed hard left beside the output (and beside the
+    link) and in the temporary folder is removed first (``leftovers``).
 
     With ``summary`` the households are also counted by county and group; that reads
     the decisions a second time, so a province-scale run that only writes them skips it.
@@ -284,19 +295,25 @@ def evaluate_file(
     is reported on standard error.
     """
     started = time.perf_counter()
+    notes: list[Diagnostic] = []
+    guard_scratch(tables)
     if out:
-        _refuse_unwritable(out)
-        _refuse_overwriting_input(households, out)
+        guard_output(out, households, tables, registry, replace)
+        # the output is written in its link's target's folder; an earlier version
+        # wrote beside the link
+        for folder in dict.fromkeys([Path(out).resolve().parent, Path(out).absolute().parent]):
+            sweep(folder, PARTIAL)
+        notes.extend(left_behind(Path(out).resolve().parent))
     project = project or open_project(tables, counties, as_of)
     limit = memory_limit or default_memory_limit()
     con = connect(limit)
     if progress:
         con.execute("SET enable_progress_bar = true")
-    notes: list[Diagnostic] = []
     # repeated person ids are looked for batch by batch, where a batch's members are
     # read anyway (2.3 s for ten million households against 4.4 s over the whole file)
     deferred: list[Callable[[], None]] = []
-    with tempfile.TemporaryDirectory(prefix="jiuzhu-batches-") as scratch:
+    sweep(Path(tempfile.gettempdir()), BATCHES)
+    with tempfile.TemporaryDirectory(prefix=f"jiuzhu-batches-{os.getpid()}-") as scratch:
         try:
             present = prepare(
                 con, project, households, as_of, counties, versions, notes, deferred
@@ -322,7 +339,7 @@ def evaluate_file(
         except EvaluationError as failure:
             raise _with_households(con, failure) from None
         except InputError as failure:
-            raise _with_large_amounts(con, project, failure) from None
+            raise _with_large_amounts(con, project, failure, trace) from None
         except duckdb.Error as error:  # out of memory; a file that turned unreadable
             raise _engine_error(error) from None
         counted = _written(con, project, relation, out, summary, written) if relation else []
@@ -409,21 +426,33 @@ LARGE_AMOUNTS = "的金额合计超过 10¹⁵ 元"  # said of each household na
 
 
 def _with_large_amounts(
-    con: duckdb.DuckDBPyConnection, project: Project, failure: InputError
+    con: duckdb.DuckDBPyConnection, project: Project, failure: InputError, trace: str = "full"
 ) -> InputError:
     """E605 for a sum no column holds names no household (DuckDB does not say which);
-    add up to three of the households ``large_amount_households`` finds."""
+    add up to three of the households ``large_amount_households`` finds, or else the
+    first household whose decision fails on its own (compiler/overflow.py), with the
+    cell the reference interpreter stops at."""
+    from compiler.overflow import at_cell, failing_households, pointed
+
     problem = _amount_problem(failure)
     if problem is None:
         return failure
     ids = large_amount_households(con, project, failure, 4)
-    if not ids:  # no household's amounts are huge: a standard's value most likely is
-        return InputError(replace(
-            problem,
-            message=f"{problem.message}：家庭数据中没有金额合计特别大的家庭",
-            hint="核对标准参数中的金额是否多写了几位数（jiuzhu check 列出各县的标准参数）",
-        ))
-    return InputError(_pointed(problem, ids, LARGE_AMOUNTS, "核对这些家庭是否录错了特大金额；可用"))
+    if ids:
+        named = _pointed(problem, ids, LARGE_AMOUNTS, "核对这些家庭是否录错了特大金额；可用")
+        stop = at_cell(con, project, ids[0])
+        return InputError(named if stop is None else replace(named, location=stop.diagnostic.location))
+    failing, more = failing_households(con, project, trace, 1)
+    stop = at_cell(con, project, failing[0]) if failing else None
+    if failing and (stop is None or not stop.of_standards):  # a value on the way too large
+        return InputError(pointed(problem, failing[0], more, stop))
+    # a value of the standards alone, or none fails on its own: a standard most likely
+    return InputError(replace(
+        problem,
+        message=f"{problem.message}：家庭数据中没有金额合计特别大的家庭",
+        location=stop.diagnostic.location if stop is not None else problem.location,
+        hint="核对标准参数中的金额是否多写了几位数（jiuzhu check 列出各县的标准参数）",
+    ))
 
 
 def _amount_problem(failure: InputError) -> Diagnostic | None:
@@ -460,60 +489,6 @@ def large_amount_households(
         f" USING (household_id) WHERE {amounts(Level.HOUSEHOLD, 'h')}"
         f" + coalesce(a.total, 0) >= {LARGE_TOTAL} ORDER BY h._hh_index LIMIT {int(limit)}",
     )
-
-
-def _refuse_overwriting_input(households: str | Path, out: str | Path) -> None:
-    """E613 when the decisions would be written over the input (or a file beside it)."""
-    from compiler.households import open_source
-
-    target = Path(out).resolve()
-    inputs = {Path(households).resolve()}
-    try:
-        inputs |= {p.resolve() for p in open_source(households).files.values() if p}
-    except InputError:
-        pass  # an unreadable input is reported by the load, with its own message
-    if target in inputs:
-        raise InputError(
-            make("E613", "输出文件就是输入的家庭数据文件，写入会覆盖它",
-                 Location(file=str(out)), found=str(out),
-                 expected="另一个文件名，如 decisions.parquet",
-                 hint="输入文件保持不变；请用 --out 指定新的文件")
-        )
-
-
-def _refuse_unwritable(out: str | Path) -> None:
-    """E605 before any work when the output's name is over 255 bytes, names a folder,
-    or its folder is missing or takes no file (a mistyped or read-only path), rather
-    than an error at the end, after all the deciding."""
-    import tempfile
-
-    if len(Path(out).name.encode()) > 255:
-        raise InputError(
-            make("E605", "输出文件名过长", Location(file=str(out)),
-                 found=f"{len(Path(out).name.encode())} 字节",
-                 expected="文件名不超过 255 字节（约 85 个汉字）",
-                 hint="用一个较短的文件名")
-        )
-    if Path(out).is_dir():
-        raise InputError(
-            make("E605", "--out 指向的是一个文件夹", Location(file=str(out)), found=str(out),
-                 expected="一个文件的路径，如 build/decisions.csv",
-                 hint="在文件夹路径后加上文件名")
-        )
-    folder = Path(out).resolve().parent
-    problem = None if folder.is_dir() else "输出文件所在的文件夹不存在"
-    if problem is None:
-        try:
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".jiuzhu-probe-"):
-                pass
-        except OSError:
-            problem = "无法在输出文件所在的文件夹中写入文件"
-    if problem:
-        raise InputError(
-            make("E605", problem, Location(file=str(out)), found=str(folder),
-                 expected="一个已有且可写入的文件夹中的文件，如 decisions.csv",
-                 hint="核对 --out 的路径，或先建立该文件夹、确认有写入权限")
-        )
 
 
 def default_memory_limit() -> str:

@@ -20,13 +20,17 @@ does the writing, so a million decisions take seconds. By extension:
 ==========  ===================================================================
 
 A missing list is written as an empty one. The file appears only when complete: COPY
-writes a temporary file beside it, which then replaces the target.
+writes a temporary file beside it, which then replaces the target. An ``out`` that is
+a symbolic link is written through: the file it names is replaced (the temporary file
+beside that one), and the link stays.
+``written_by_jiuzhu`` tells a file so written from any other by its header.
 ``decision_records`` returns a small result as contract-shaped dicts with ``Decimal``
 money and ``date`` dates, for the service, the console and tests.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -183,15 +187,57 @@ def _replacing(out: Path) -> Iterator[tuple[Path, str]]:
     """A temporary file beside ``out`` to write, and ``out``'s format; it replaces
     ``out`` once the block completes, so a failed or interrupted write leaves ``out``
     as it was. Its name is short whatever ``out``'s is: a name of up to 255 bytes must
-    be writable."""
+    be writable. It carries the process id, so that a later run removes it when this
+    one was killed before it could (``leftovers.PARTIAL``). A link is followed: its
+    file is replaced, in that file's folder, and the link kept."""
     fmt = format_of(out)
+    try:
+        out = out.resolve()
+    except (OSError, RuntimeError) as error:  # a loop of links
+        raise unwritten(out, error) from None
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".jiuzhu-{uuid.uuid4().hex[:16]}.partial")
+    partial = out.with_name(f".jiuzhu-{os.getpid()}-{uuid.uuid4().hex[:12]}.partial")
     try:
         yield partial, fmt
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def written_by_jiuzhu(path: Path) -> bool:
+    """Whether ``path`` is empty or holds decisions as ``write_decisions`` writes them
+    in its extension's format: a CSV whose first line is the decision columns' header,
+    JSON Lines whose first object has exactly the decision columns as keys, in order,
+    Parquet whose columns are those. Only the header, first line or footer is read."""
+    try:
+        if path.stat().st_size == 0:
+            return True
+        fmt = format_of(path)
+        if fmt == "parquet":
+            return parquet_columns(path) == list(DECISION_COLUMNS)
+        with path.open("rb") as opened:
+            first = opened.readline(1 << 20)
+    except (OSError, InputError, duckdb.Error):
+        return False
+    if fmt == "csv":
+        return first.removeprefix(_BOM).rstrip(b"\r\n") == ",".join(DECISION_COLUMNS).encode()
+    try:
+        record = json.loads(first)
+    except ValueError:  # not JSON, or a first line longer than read
+        return False
+    return isinstance(record, dict) and list(record) == list(DECISION_COLUMNS)
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """The top-level column names of a Parquet file, from its footer."""
+    con = duckdb.connect()
+    try:
+        described = con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{_path_literal(path)}')"
+        ).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in described]
 
 
 def unwritten(out: str | Path, error: BaseException) -> InputError:

@@ -369,12 +369,13 @@ def test_an_output_the_disk_refuses_is_named_not_the_temporary_folder(
     does not. The message names the output file, and an earlier output stays."""
     out = tmp_path / "out" / "decisions.csv"
     out.parent.mkdir()
-    out.write_text("earlier\n", encoding="utf-8")
+    earlier = ",".join(output.DECISION_COLUMNS) + "\n"  # an earlier run's decisions, none
+    out.write_text(earlier, encoding="utf-8")
     child = _with_files_up_to(60_000, population, out, tmp_path, batch)
     assert child.returncode == 1, child.stderr
     assert f"{out}: E605 决策结果文件无法写入" in child.stderr
     assert "TMPDIR" not in child.stderr and "内部错误" not in child.stderr
-    assert out.read_text(encoding="utf-8") == "earlier\n"
+    assert out.read_text(encoding="utf-8") == earlier
     assert not list(out.parent.glob(".*.partial")) and not list(tmp_path.glob("jiuzhu-batches-*"))
 
 
