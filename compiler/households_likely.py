@@ -221,29 +221,38 @@ def unknown_columns(
 
 
 def _same_name(column: Column, name: str, file: Path, where: str) -> Diagnostic:
-    return make(
-        "E603",
+    return _refused(
+        column, name, file,
         f"{where}中的列「{name}」不是已声明的字段名，与字段「{column.name_cn}」"
         f"（{column.id}）是同一个意思的另一种写法",
-        Location(file=str(file), cell=name),
-        found=name,
-        expected=f"列名写 {column.name_cn} 或 {column.id}",
-        hint=f"该列不会被读取，{default_said(column)}，决策可能因此出错，因此拒绝读入；"
-        f"把列名改为「{column.name_cn}」后重试（若该列确实不是这个字段，改用其他列名）",
+        "决策可能因此出错",
+        "若该列确实不是这个字段，改用其他列名",
     )
 
 
 def _amount(column: Column, name: str, file: Path, where: str) -> Diagnostic:
-    return make(
-        "E603",
+    return _refused(
+        column, name, file,
         f"{where}中的列「{name}」不是已声明的字段名，最可能是金额字段「{column.name_cn}」"
         f"（{column.id}），文件中没有其他列提供该字段",
+        "少算的金额会让家庭显得更困难（如误判为低保）",
+        "若该列确实是别的内容，删除该列或改用与字段不相似的列名",
+    )
+
+
+def _refused(
+    column: Column, name: str, file: Path, message: str, harm: str, otherwise: str
+) -> Diagnostic:
+    """E603 at the column ``name`` that is most likely ``column``: what reading it as
+    no field would do (``harm``), and the way out when it is something else."""
+    return make(
+        "E603",
+        message,
         Location(file=str(file), cell=name),
         found=name,
         expected=f"列名写 {column.name_cn} 或 {column.id}",
-        hint=f"该列不会被读取，{default_said(column)}，少算的金额会让家庭显得更困难"
-        f"（如误判为低保），因此拒绝读入；把列名改为「{column.name_cn}」后重试"
-        "（若该列确实是别的内容，删除该列或改用与字段不相似的列名）",
+        hint=f"该列不会被读取，{default_said(column)}，{harm}，因此拒绝读入；"
+        f"把列名改为「{column.name_cn}」后重试（{otherwise}）",
     )
 
 

@@ -45,6 +45,22 @@ Env = dict[str, Any]
 
 # the province standards sheet's header, as `jiuzhu export` writes it
 STANDARDS_HEADER = list(STANDARD_COLUMNS)
+# a province's 标准参数 holding the one standard small test tables compare with, and a
+# 日历 of one holiday: what a CSV project needs beside its own sheets
+ONE_STANDARD: list[list[object]] = [
+    STANDARDS_HEADER,
+    ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "测试"]
+    + [None, "money", "是", None, None, "是"],
+]
+ONE_HOLIDAY: list[list[object]] = [["日期", "类型", "说明"], ["2025-01-01", "休息日", "元旦"]]
+
+
+def write_csv_project(root: Path, province: dict[str, list[list[object]]]) -> None:
+    """A tables folder of CSV: the province's ``province`` sheets (``ONE_STANDARD`` and
+    ``ONE_HOLIDAY`` unless given) and COUNTY, whose 标准参数 overrides nothing."""
+    write_csv_folder(root / "province", {"标准参数": ONE_STANDARD, "日历": ONE_HOLIDAY, **province})
+    header = ["标识", "值", "生效日期", "失效日期", "来源"]
+    write_csv_folder(root / "counties" / COUNTY_FOLDER, {"标准参数": [header]})
 
 
 # ---------------------------------------------------------------- tables folders

@@ -25,8 +25,7 @@ from compiler.calendar import WorkCalendar
 from compiler.diagnostics import Diagnostic, Report, render_text
 from compiler.engine import open_project
 from compiler.interpret import Evaluation, Interpreter
-from tests.helpers import STANDARDS_HEADER
-from tests.workbooks import write_csv_folder
+from tests.helpers import write_csv_project
 
 AS_OF = date(2025, 6, 1)
 COUNTY = "330106"
@@ -43,11 +42,6 @@ FIELDS: Rows = [
     ["person_id", "成员编号", "成员", "text", None, None, None, None],
     ["birth_date", "出生日期", "成员", "date", None, None, None, None],
     ["grade", "残疾等级", "成员", "integer", None, "1", "4", "1 至 4"],
-]
-STANDARDS: Rows = [
-    STANDARDS_HEADER,
-    ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "测试"]
-    + [None, "money", "是", None, None, "是"],
 ]
 DERIVED: Rows = [
     ["标识", "名称", "层级", "类型", "表达式", "依据"],
@@ -93,9 +87,7 @@ def analysed(
     control table always has the gap 非住宅 = 否 (so an empty answer means no gap)."""
     province = {
         "字段": FIELDS,
-        "标准参数": STANDARDS,
         "派生值": DERIVED,
-        "日历": [["日期", "类型", "说明"], ["2025-01-01", "休息日", "元旦"]],
         "control": table(
             "control",
             [("assets.nonresidential", "boolean")],
@@ -106,9 +98,7 @@ def analysed(
     }
     if invariants is not None:
         province["不变式"] = invariants
-    write_csv_folder(root / "province", province)
-    header = ["标识", "值", "生效日期", "失效日期", "来源"]
-    write_csv_folder(root / "counties" / f"{COUNTY}-西湖区", {"标准参数": [header]})
+    write_csv_project(root, province)
     report = Report()
     open_project(root, [COUNTY], AS_OF, analyse, report=report)
     found = [d for d in report.items if "counties" in d.extra]

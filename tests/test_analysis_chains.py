@@ -24,8 +24,7 @@ import compiler
 from compiler.analyse import analyse
 from compiler.diagnostics import Diagnostic, Report, render_text
 from compiler.engine import open_project
-from tests.helpers import STANDARDS_HEADER
-from tests.workbooks import write_csv_folder
+from tests.helpers import write_csv_project
 
 AS_OF = date(2025, 6, 1)
 COUNTY = "330106"
@@ -42,11 +41,6 @@ FIELDS: Rows = [
     ["person_id", "成员编号", "成员", "text", None, None, None, None],
     ["birth_date", "出生日期", "成员", "date", None, None, None, "必填"],
     ["grade", "残疾等级", "成员", "integer", None, "1", "4", "可不填"],
-]
-STANDARDS: Rows = [
-    STANDARDS_HEADER,
-    ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "测试"]
-    + [None, "money", "是", None, None, "是"],
 ]
 
 
@@ -86,14 +80,10 @@ def table(read: str) -> Rows:
 def write(root: Path, source: str, levels: int) -> None:
     province = {
         "字段": FIELDS,
-        "标准参数": STANDARDS,
         "派生值": derived(source, levels),
-        "日历": [["日期", "类型", "说明"], ["2025-01-01", "休息日", "元旦"]],
         "t": table(last(source, levels)),
     }
-    write_csv_folder(root / "province", province)
-    header = ["标识", "值", "生效日期", "失效日期", "来源"]
-    write_csv_folder(root / "counties" / f"{COUNTY}-西湖区", {"标准参数": [header]})
+    write_csv_project(root, province)
 
 
 def counted(root: Path, budget: int) -> tuple[int, list[Diagnostic]]:

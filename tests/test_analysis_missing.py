@@ -18,8 +18,7 @@ from pathlib import Path
 from compiler.analyse import analyse
 from compiler.diagnostics import Diagnostic, Report, render_text
 from compiler.engine import open_project
-from tests.helpers import STANDARDS_HEADER
-from tests.workbooks import write_csv_folder
+from tests.helpers import write_csv_project
 
 AS_OF = date(2025, 6, 1)
 COUNTY = "330106"
@@ -35,11 +34,6 @@ FIELDS: Rows = [
     ["event.type", "事件类型", "事件", "text", None, None, None, "必填"],
     ["event.date", "事件日期", "事件", "date", None, None, None, "必填"],
     ["event.person_id", "事件成员编号", "事件", "text", None, None, None, None],
-]
-STANDARDS: Rows = [
-    STANDARDS_HEADER,
-    ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "测试"]
-    + [None, "money", "是", None, None, "是"],
 ]
 DERIVED: Rows = [
     ["标识", "名称", "层级", "类型", "表达式", "依据"],
@@ -76,14 +70,10 @@ def analysed(root: Path, sheet: Rows) -> list[Diagnostic]:
     """The analysis findings on the table ``t``."""
     province = {
         "字段": FIELDS,
-        "标准参数": STANDARDS,
         "派生值": DERIVED,
-        "日历": [["日期", "类型", "说明"], ["2025-01-01", "休息日", "元旦"]],
         "t": sheet,
     }
-    write_csv_folder(root / "province", province)
-    header = ["标识", "值", "生效日期", "失效日期", "来源"]
-    write_csv_folder(root / "counties" / f"{COUNTY}-西湖区", {"标准参数": [header]})
+    write_csv_project(root, province)
     report = Report()
     open_project(root, [COUNTY], AS_OF, analyse, report=report)
     found = [d for d in report.items if "counties" in d.extra]
