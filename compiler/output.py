@@ -199,9 +199,20 @@ def _replacing(out: Path) -> Iterator[tuple[Path, str]]:
     partial = out.with_name(f".jiuzhu-{os.getpid()}-{uuid.uuid4().hex[:12]}.partial")
     try:
         yield partial, fmt
+        _keep_mode(out, partial)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _keep_mode(out: Path, partial: Path) -> None:
+    """Give the new file the permissions of the one it replaces (a decisions file a
+    county shares read-only with its group stays so after a rerun); a first file
+    keeps the permissions the process's umask gives."""
+    try:
+        shutil.copymode(out, partial)
+    except OSError:  # no file yet, or one whose mode cannot be read: nothing to keep
+        pass
 
 
 def written_by_jiuzhu(path: Path) -> bool:

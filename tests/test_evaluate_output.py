@@ -206,6 +206,23 @@ def test_a_link_is_written_through_and_kept(small, tmp_path) -> None:
     assert _household_ids(target) == ["T1"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_rerun_keeps_the_permissions_of_the_file_it_replaces(small, tmp_path, suffix) -> None:
+    """The new file is written beside the old one and renamed over it: it took the
+    umask's permissions, so a decisions file shared read-only with a group became
+    private (or writable) after every rerun."""
+    out = tmp_path / f"decisions{suffix}"
+    assert main([*small, "--out", str(out)]) == 0
+    out.chmod(0o640)
+    before = out.stat().st_ino
+
+    assert main([*small, "--out", str(out)]) == 0
+
+    assert out.stat().st_ino != before  # replaced, not rewritten in place
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert _household_ids(out) == ["T1"]
+
+
 def test_partials_of_dead_runs_beside_a_link_and_its_target_are_removed(
     small, tmp_path
 ) -> None:
