@@ -151,6 +151,18 @@ def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
     ]
 
 
+def _basis(table: Table, entry: TraceEntry) -> str:
+    """The policy basis of the rules that decided, as the table's author typed it
+    (「三（一）：仍符合条件」, on one line): the decision files' trace keeps the folded
+    form their SQL has always had (docs/table-format.md, section 5)."""
+    typed = [
+        " ".join(rule.annotation.split())
+        for rule in table.rules
+        if rule.id in entry.rules and rule.annotation.strip()
+    ]
+    return "；".join(dict.fromkeys(typed)) or "未注明"
+
+
 def _conclusion(group: object) -> str:
     """「结论：救助类别 = 低保边缘（dibao_marginal）」: the group's Chinese name for the
     reader, its identifier as the decision files write it (helper-43)."""
@@ -169,7 +181,7 @@ def _entry_lines(
     else:
         head = (
             f"· 决策表「{table.title or table.id}」{who}命中规则 {','.join(entry.rules)}"
-            f"（{entry.cell}），结果 {_outcome(plan, table, entry.outcome)}；依据 {entry.section or '未注明'}"
+            f"（{entry.cell}），结果 {_outcome(plan, table, entry.outcome)}；依据 {_basis(table, entry)}"
         )
     lines = [head]
     env = _env_of(result, table, entry)
@@ -309,7 +321,7 @@ def _written(
             continue
         said = _fmt(interpreter.value(Name(name), env, result), item.dtype)
         parts.append(f"{_label(plan, name)} = {said}")
-    return f"（条件「{text.strip()}」" + (f"，其中 {'、'.join(parts)}" if parts else "") + "）"
+    return f"（条件「{_in_words(plan, text.strip())}」" + (f"，其中 {'、'.join(parts)}" if parts else "") + "）"
 
 
 def _miss_text(
@@ -364,7 +376,25 @@ def _compare_miss(
 def _input_label(plan: Plan, expr: Expr, text: str) -> str:
     if isinstance(expr, Name):
         return _label(plan, expr.name)
-    return text
+    return _in_words(plan, text)
+
+
+# a name as the expression language writes it (``assets.money``; after the ``..`` of an
+# interval too), not inside a string
+_NAME_OR_STRING = re.compile(r'"[^"]*"|(?<!\w)(?<![^.]\.)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![\w(])')
+
+
+def _in_words(plan: Plan, text: str) -> str:
+    """A condition or column as the cell writes it, each name of a value in the
+    reader's words: 「< dibao_money_asset_years * 12 * 低保标准」 reads
+    「< 低保货币财产年数 * 12 * 低保标准」. Functions, keywords and quoted text stay."""
+
+    def said(match: re.Match[str]) -> str:
+        word = match.group(0)
+        known = not word.startswith('"') and (word in plan.items or word in OUTPUT_CN)
+        return _label(plan, word) if known else word
+
+    return _NAME_OR_STRING.sub(said, text)
 
 
 def _operand_label(plan: Plan, expr: Expr) -> str:
