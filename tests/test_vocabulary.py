@@ -136,9 +136,9 @@ def test_a_missed_condition_says_its_enum_values_in_chinese() -> None:
 
 def test_a_condition_with_a_standard_in_it_shows_that_standards_value(s001: list[str]) -> None:
     """「（条件「< dibao_money_asset_years * 12 * 低保标准」）」 never showed the 4
-    years (helper-50)."""
+    years (helper-50); the condition now names it in Chinese too (helper-81)."""
     met = next(line for line in s001 if line.startswith("    所比较的标准：人均货币财产"))
-    assert "（条件「< dibao_money_asset_years * 12 * 低保标准」，其中 低保货币财产年数 = 4、低保标准 = 1,301.00 元）" in met
+    assert "（条件「< 低保货币财产年数 * 12 * 低保标准」，其中 低保货币财产年数 = 4、低保标准 = 1,301.00 元）" in met
 
 
 def test_a_column_no_rule_tests_is_not_among_the_values_compared(s001: list[str]) -> None:
