@@ -209,7 +209,8 @@ def _extensions() -> list:  # type: ignore[type-arg]
 
 def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
-        "--households", required=True, help="家庭数据：.jsonl、.json、.csv、.parquet 或 .duckdb"
+        "--households", required=True,
+        help="家庭数据：.jsonl、.json、.csv、.txt（制表符分隔）、.parquet 或 .duckdb",
     )
     sub.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
     sub.add_argument("--tables", default="tables", help=TABLES_HELP)

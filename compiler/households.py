@@ -17,9 +17,13 @@ contract-shaped dicts (exact ``Decimal``, ``datetime.date``) for the interpreter
 ``.json``                   a list of such households
 ``*households.csv``         with ``*members.csv`` and optionally ``*events.csv`` beside
                             it, joined by ``household_id``; columns named by field id
-                            (an event column may drop the ``event.`` prefix); UTF-8,
-                            UTF-8 with BOM or GB18030; a row of empty cells only
-                            (``,,,,`` as Excel and WPS leave below the data) is skipped
+                            (an event column may drop the ``event.`` prefix; the keys
+                            also 户编号, 居住地区划代码: ``households_links``); UTF-8,
+                            UTF-8 with BOM, GB18030 or UTF-16 with BOM; a row of empty
+                            cells only (``,,,,`` as Excel and WPS leave below the data)
+                            is skipped; an enum value may be its Chinese name (农村:
+                            ``households_enums``)
+``*households.txt``         the same, tab-separated (Excel's 「Unicode 文本」)
 ``*households.parquet``     with ``*members.parquet`` and optionally ``*events.parquet``
 ``.duckdb``, ``.db``        tables ``households``, ``members`` and optionally
                             ``events``, attached read-only
@@ -33,7 +37,8 @@ integers and percents as a JSON number or digits (``1402.5``, ``"1402.50"``; not
 ``"1e3"`` or ``"1_000"``) with no more decimals than the type keeps (2, 4, 0, 6:
 nothing is rounded away, ``1.00000000001`` and ``1e-400`` are refused) and
 less than 10^16 yuan (10^14, 10^18, 10^12); booleans ``true``/``false`` (also 是/否,
-1/0, y/n); dates ``YYYY-MM-DD``; an enum one of its values; ``county_code`` six
+1/0, y/n); dates ``YYYY-MM-DD``; an enum one of its values (in CSV, or its Chinese
+name); ``county_code`` six
 digits; text a JSON string (in Parquet and DuckDB a VARCHAR or ENUM column), never a
 number, list or object; an id (``household_id``, ``person_id``, ``event.person_id``) at most
 100 characters and without control characters (``households_values``). DuckDB reads
@@ -136,6 +141,8 @@ class LoadedInput:
 
 
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
+# Excel's and WPS's 「Unicode 文本」 is saved as .txt: read as a CSV when tab-separated
+_FORMATS[".txt"] = "csv"
 _FORMATS |= {".parquet": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
 
 
@@ -148,7 +155,8 @@ def open_source(path: str | Path) -> Source:
             "无法识别家庭数据文件的类型",
             path,
             found=path.suffix or path.name,
-            expected=".jsonl、.json、households.csv、households.parquet、.duckdb",
+            expected=".jsonl、.json、households.csv、households.txt（制表符分隔）、"
+            "households.parquet、.duckdb",
             hint="请按扩展名提供上述格式之一",
         )
     if not path.is_file():
@@ -166,8 +174,9 @@ def open_source(path: str | Path) -> Source:
 def _with_siblings(kind: str, path: Path) -> Source:
     stem, suffix = path.name[: -len(path.suffix)], path.suffix
     if not stem.endswith("households"):
+        named = "制表符分隔文本" if suffix.lower() == ".txt" else f"{kind.upper()} "
         raise unreadable(
-            f"{kind.upper()} 家庭数据的文件名应以 households{suffix} 结尾",
+            f"{named}家庭数据的文件名应以 households{suffix} 结尾",
             path,
             found=path.name,
             expected=f"households{suffix}，旁边有 members{suffix}",

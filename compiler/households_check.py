@@ -22,6 +22,7 @@ import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
+from compiler.households_enums import accepted, refused_hint
 from compiler.households_model import (
     ALL,
     BIRTH_DATE,
@@ -514,7 +515,8 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
         return value_diagnostic(problem.kind, column, label, where, problem.found)
     # a value as quoted: an id may be 100,000 characters or hold control characters
     problem = replace(problem, found=quoted(problem.found))
-    expected = _expected(column)
+    spreadsheet = places.source.format == "csv"
+    expected = _expected(column, spreadsheet)
     if problem.kind == "missing" or (
         problem.kind == "orphan" and problem.found is None
     ):
@@ -534,13 +536,15 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
         )
     if problem.kind in _FOUND:
         code, what, advice = _FOUND[problem.kind]
+        if spreadsheet and problem.kind == "value" and column.dtype.kind is Kind.ENUM:
+            advice = refused_hint(column, problem.found)  # 农村 in relation, say
         return make(
             code,
             f"{label}{what}",
             where,
             found=problem.found,
             expected=_bounds_text(column) if problem.kind == "range" else expected,
-            hint=advice or _type_hint(column.dtype.kind, places.source.format == "csv"),
+            hint=advice or _type_hint(column.dtype.kind, spreadsheet),
         )
     if problem.kind in ("early", "late"):
         return _date_diagnostic(problem, label, where, as_of)
@@ -638,14 +642,17 @@ def _memberless_diagnostic(
     )
 
 
-def _expected(column: Column) -> str:
+def _expected(column: Column, spreadsheet: bool = False) -> str:
+    """What a value of ``column`` should be, with an example; a CSV's enum values
+    with their Chinese names, which it may hold instead (``households_enums``)."""
     kind = column.dtype.kind
     if (column.level, column.id) == (Level.HOUSEHOLD, "county_code"):
         return "六位行政区划代码，如 330106"
     if (column.level, column.id) == (Level.EVENT, "event.type"):
         return "事件类型，如 unemployment_registration"
     if kind is Kind.ENUM:
-        return f"以下取值之一：{'、'.join(column.dtype.values)}"
+        listed = accepted(column) if spreadsheet else "、".join(column.dtype.values)
+        return f"以下取值之一：{listed}"
     return f"{_KIND_CN[kind]}，如 {_EXAMPLES[kind]}"
 
 

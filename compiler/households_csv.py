@@ -6,7 +6,9 @@ tab-separated one too (Excel's and WPS's 「Unicode 文本」 is UTF-16 and tab-
 its numbers written as in a CSV); a semicolon-separated one is one E605 naming the
 semicolon, not an E604 for each column: Excel writes it where the comma is the decimal
 point, so its ``1.402,50`` and a CSV's ``1,402.50`` cannot be told apart. The header
-decides: the separator that splits it into the most cells (a comma on a tie).
+decides: the separator that splits it into the most cells (a comma on a tie). A
+``.txt`` file (「Unicode 文本」 as saved) is read only when tab-separated; any other
+``.txt`` is one E605 saying what it is (a comma-separated one: name it ``.csv``).
 ``read_csv_file`` copies the cells, trimmed, blanks as null, into
 a table, drops rows of empty cells only (``,,,,`` that Excel and WPS leave below the
 data) and refuses a header that names a column twice: DuckDB would rename the second
@@ -43,8 +45,11 @@ SAVE_AS = "用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试"
 def read_csv_file(
     con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path
 ) -> None:
-    """Create ``table`` from the CSV at ``path`` (``shown`` is the user's file)."""
+    """Create ``table`` from the CSV at ``path`` (``shown`` is the user's file); a
+    ``.txt`` file only when it is tab-separated, as 「Unicode 文本」 is."""
     delim = separator(path, shown)
+    if shown.suffix.lower() == ".txt" and delim != "\t":
+        raise _not_tab_separated(path, shown)
     try:
         con.execute(
             f"CREATE TABLE {table} AS SELECT NULLIF(trim(COLUMNS(*)), '') "
@@ -85,6 +90,24 @@ def separator(path: Path, shown: Path) -> str:
                 raise _semicolons(shown, number, line)
             return found
     return ","
+
+
+def _not_tab_separated(path: Path, shown: Path) -> InputError:
+    """E605 for a ``.txt`` household file that is no tab-separated table: a ``.txt``
+    is read as Excel's and WPS's 「Unicode 文本」 only, whatever else it holds."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(itertools.islice(handle, 100))
+    commas = any(_width(line, ",") > 1 for line in lines)
+    return unreadable(
+        f"{shown.name} 不是制表符分隔的文本：.txt 家庭数据须是 Excel 或 WPS 另存的"
+        "「Unicode 文本」",
+        Location(file=str(shown)),
+        found="以逗号分隔的 CSV" if commas else "没有以制表符分隔的表头",
+        expected="第一行是以制表符（Tab）分隔的列名，如 household_id<Tab>county_code",
+        hint="逗号分隔的文件请把扩展名改为 .csv 再试"
+        if commas
+        else "在 Excel 或 WPS 中把家庭表另存为「Unicode 文本」（*.txt）或 CSV 再试",
+    )
 
 
 def _width(line: str, delim: str) -> int:

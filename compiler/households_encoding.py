@@ -149,7 +149,7 @@ def _undecodable(
     shown = " ".join(f"0x{b:02X}" for b in bad) if bad else "文件在一个字符的中间结束"
     where = f"第 {line} 行第 {character} 个字符处（文件第 {offset + 1} 字节）"
     return unreadable(
-        f"CSV 文件编码无法识别：{where}{said}",
+        f"{_what(path)}编码无法识别：{where}{said}",
         Location(file=str(path), cell=f"第{line}行"),
         found=f"{_clip(text)}<{shown}>",
         expected=_EXPECTED,
@@ -159,12 +159,17 @@ def _undecodable(
 
 def _unknown(path: Path, found: str) -> InputError:
     return unreadable(
-        "CSV 文件编码无法识别",
+        f"{_what(path)}编码无法识别",
         path,
         found=found,
         expected=_EXPECTED,
         hint=_SAVE_UTF8,
     )
+
+
+def _what(path: Path) -> str:
+    """What a message calls the file: a CSV, or the text of a ``.txt`` file."""
+    return "文本文件" if path.suffix.lower() == ".txt" else "CSV 文件"
 
 
 def _clip(text: str) -> str:

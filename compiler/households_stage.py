@@ -21,9 +21,11 @@ from compiler import logger
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
 from compiler.households_csv import read_csv_file, utf8
+from compiler.households_enums import as_identifier
 from compiler.households_json import not_strings, stage_json
 from compiler.households_keys import structure_of, undeclared_in_file
 from compiler.households_likely import unknown_columns
+from compiler.households_links import absent_key, rename_keys
 from compiler.households_model import (
     ALL,
     FAST,
@@ -85,6 +87,7 @@ def _stage_csv(
         table = f"_jz_src_{SOURCE_NAMES[level]}"
         if path is not None:
             read_csv_file(con, table, utf8(path, scratch), path)
+            rename_keys(con, table, level, path)  # 户编号 is household_id
         sources[level] = table if path is not None else None
     return _stage_tabular(
         con, source, schema, only, sources, "rowid", Family(native=False, spreadsheet=True)
@@ -338,6 +341,7 @@ def _tabular_access(
     field of a STRUCT column (``nested``); warn of columns that are no declared field."""
     found: dict[tuple[Level, str], str] = {}
     absent: list[Diagnostic] = []
+    csv = source.format == "csv"
     spellings = Spellings(schema)
     homes = _homes(source)
     for level, columns in schema.items():
@@ -369,9 +373,9 @@ def _tabular_access(
             elif names:
                 found[(level, column.id)] = names[0]
             elif column.required and present[level]:
-                absent.append(_absent(where, column.name_cn, column.id, file, header))
+                absent.append(_absent(where, column.name_cn, column.id, file, header, csv))
         if level in LISTS and present[level] and "household_id" not in present[level]:
-            absent.append(_absent(where, "户编号", "household_id", file, header))
+            absent.append(_absent(where, "户编号", "household_id", file, header, csv))
         elif level in LISTS and present[level]:
             found[(level, "household_id")] = "household_id"  # its type is checked too
         # the level's order column (written by jiuzhu synth) is ours: rows keep file order
@@ -408,7 +412,10 @@ def _tabular_access(
         name = found.get((column.level, column.id))
         if name and name not in present[column.level]:
             return nested[column.level][name][0]
-        return quote(name) if name else "NULL"
+        if not name:
+            return "NULL"
+        # a CSV cell may name an enum value in Chinese (农村): read as its identifier
+        return as_identifier(quote(name), column) if csv else quote(name)
 
     def source_type(column: Column) -> str | None:
         name = found.get((column.level, column.id))
@@ -481,15 +488,21 @@ def _twice(where: str, name_cn: str, ident: str, file: Path, names: list[str]) -
     )
 
 
-def _absent(where: str, name_cn: str, ident: str, file: Path, header: list[str]) -> Diagnostic:
-    """A required column the file does not have at all."""
+def _absent(
+    where: str, name_cn: str, ident: str, file: Path, header: list[str], csv: bool
+) -> Diagnostic:
+    """A required column the file does not have at all; at a column that most likely
+    holds it under another name (家庭编号, 身份证号码: ``households_links``)."""
+    named = absent_key(where, name_cn, ident, file, header, csv)
+    if named is not None:
+        return named
     shown = "、".join(header[:12]) + ("等" if len(header) > 12 else "")
     return make(
         "E604",
         f"{where}中没有必填字段「{name_cn}」（{ident}）这一列",
         Location(file=str(file)),
         found=shown,
-        expected=f"表头中有 {ident} 列",
+        expected=f"表头中有 {ident} 或 {name_cn} 列" if csv else f"表头中有 {ident} 列",
         hint="核对表头的拼写；CSV 的第一行须是列名",
     )
 
