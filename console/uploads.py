@@ -1,6 +1,8 @@
 """Household files uploaded on 样本预览: saved in the user's upload folder, a .zip
-unpacked, and CSV or Parquet files grouped as ``compiler.households`` reads them: a
-``*households.csv`` with its ``*members.csv`` and optional ``*events.csv`` beside it.
+unpacked, and CSV, tab-separated text or Parquet files grouped as
+``compiler.households`` reads them: a ``*households.csv`` with its ``*members.csv`` and
+optional ``*events.csv`` beside it (``.txt``: Excel's 「Unicode 文本」 and WPS's
+tab-separated text, named alike).
 
 What is wrong with an upload comes back as sentences for the page, each saying which
 file is missing and how to upload it; nothing names a folder on the server.
@@ -18,8 +20,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
-PAIRED = (".csv", ".parquet")  # a households file needs its members file beside it
+SUFFIXES = (".jsonl", ".json", ".csv", ".txt", ".parquet")
+PAIRED = (".csv", ".txt", ".parquet")  # a households file needs its members file beside it
 ROLES = ("households", "members", "events")
 ZIP_LIMIT = 512 * 1024 * 1024  # unpacked bytes of one .zip: household data, not a zip bomb
 ZIP_FILES = 20
@@ -40,7 +42,7 @@ def safe_name(name: str) -> str:
 
 
 def role(path: Path) -> tuple[str, str] | None:
-    """(prefix, households/members/events) of a CSV or Parquet name, e.g. ``2025-members.csv``
+    """(prefix, households/members/events) of a CSV, text or Parquet name, e.g. ``2025-members.csv``
     → ("2025-", "members"); None for JSON and other names."""
     if path.suffix.lower() not in PAIRED:
         return None
@@ -97,7 +99,7 @@ def refusal(name: str) -> str:
         return (f"「{name}」是 Excel 工作簿，样本预览不直接读取，没有保存；请在 Excel 中把家庭表、成员表"
                 "（有事件时再加事件表）分别另存为「CSV UTF-8」文件，命名为 households.csv、members.csv"
                 "（和 events.csv），一起选中上传，或打包成一个 .zip 上传。")
-    return f"「{name}」不是家庭数据文件，没有保存；应为 .jsonl、.json、.csv、.parquet 或 .zip。"
+    return f"「{name}」不是家庭数据文件，没有保存；应为 .jsonl、.json、.csv、.txt（制表符分隔）、.parquet 或 .zip。"
 
 
 def private_folder(folder: Path) -> None:
@@ -131,7 +133,7 @@ def _unzip(name: str, data: bytes, problems: list[str]) -> list[tuple[str, bytes
         problems.append(f"「{name}」不是完整的 .zip 压缩包，无法解压；请重新打包后上传。")
         return []
     if not found:
-        problems.append(f"「{name}」中没有 .jsonl、.json、.csv 或 .parquet 文件。")
+        problems.append(f"「{name}」中没有 .jsonl、.json、.csv、.txt 或 .parquet 文件。")
     return found
 
 
@@ -144,7 +146,7 @@ def _unpaired(folder: Path, written: list[str]) -> list[str]:
             if path.suffix.lower() in PAIRED:
                 problems.append(
                     f"「{name}」的文件名应以 households{path.suffix}、members{path.suffix} 或 events{path.suffix}"
-                    " 结尾：CSV 和 Parquet 家庭数据分为家庭、成员、（可选）事件三个文件，文件名只差这一部分。")
+                    " 结尾：CSV、文本和 Parquet 家庭数据分为家庭、成员、（可选）事件三个文件，文件名只差这一部分。")
             continue
         if found[1] == "households" and not sibling(path, "members").exists():
             problems.append(

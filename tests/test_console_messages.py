@@ -121,6 +121,21 @@ def test_a_zip_of_the_csv_files_is_unpacked_and_previewed() -> None:
     assert "C1" in frames(at) and not at.error
 
 
+def test_unicode_text_files_from_excel_are_uploaded_and_previewed() -> None:
+    """Excel's 「Unicode 文本」 (UTF-16 with its BOM, tab-separated, saved as .txt) is read
+    by evaluate; the uploader refused the extension."""
+    from tests.test_console import frames
+
+    def unicode_text(csv: bytes) -> bytes:
+        return csv.decode().replace(",", "\t").replace("\n", "\r\n").encode("utf-16")
+
+    at = households_upload([("households.txt", unicode_text(HOUSEHOLDS_CSV)),
+                            ("members.txt", unicode_text(MEMBERS_CSV))])
+    assert at.selectbox(key="households_source").value == "上传：households.txt（含 members.txt）"
+    assert "C1" in frames(at) and "家庭 C1" in shown(at)
+    assert not at.error
+
+
 @pytest.mark.parametrize(("name", "data", "said"), [
     ("households.csv", HOUSEHOLDS_CSV, "「households.csv」是家庭文件，还缺成员文件「members.csv」"),
     ("x-members.csv", MEMBERS_CSV, "「x-members.csv」须与家庭文件「x-households.csv」一同使用"),
