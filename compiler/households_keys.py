@@ -16,25 +16,35 @@ first place and how often it occurs; a key that names a declared field another w
 instead, E603, since its value would be dropped; so is a field of another level
 (``"income"`` on the household) and a key whose value, by the merged structure, is an
 object or list holding declared keys (``{"household": {…}}``, ``"member": […]``).
+So is a key that most likely names an amount (``amount_keys``: ``工资收入`` or
+``income_wage`` on a member, ``货币资产`` on the household or in ``assets``, judged by
+``households_likely.amount_guess`` as a CSV header is) when no key of the objects at
+its path supplies that field in the merged structure: dropped, the amount would be
+decided as 0 and the household look poorer than it is. ``merged`` merges parsed
+households the same way, so that the service can tell a request that would be refused
+alone and decide it alone.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_json import tree
-from compiler.households_model import LISTS, READ_ERRORS, Places, Schema, Source
-from compiler.households_spelling import Spellings
-from compiler.model import Level
+from compiler.households_likely import amount_guess, default_said
+from compiler.households_model import LISTS, READ_ERRORS, Column, Places, Schema, Source
+from compiler.households_spelling import Named, Spellings, json_home
+from compiler.model import LEVEL_CN, Level
 from compiler.sqlgen import string
 
 MAX_WARNINGS = 50
+# The amount field a key most likely names, and whether another key supplies it
+Guess = tuple[Column, bool]
 
 
 def shape(schema: Schema) -> dict[str, Any]:
@@ -62,17 +72,29 @@ def undeclared(
                 yield from undeclared(item, node[key][0], f"{here}[{index}]")
 
 
-def warning(path: str, key: str, declared: list[str], where: Location) -> Diagnostic:
-    """W601 for one key; ``where`` is the place as the input names it."""
+def warning(
+    path: str,
+    key: str,
+    declared: list[str],
+    where: Location,
+    supplied: Column | None = None,
+) -> Diagnostic:
+    """W601 for one key; ``where`` is the place as the input names it; ``supplied``:
+    the amount field the key most likely names, which another key supplies
+    (``amount_keys``)."""
     close = difflib.get_close_matches(key, declared, n=1, cutoff=0.75)
     guess = f"是否想写「{close[0]}」？" if close else "核对字段名是否写错"
+    hint = f"其值没有读取，该字段按默认值决策；{guess}"
+    if supplied is not None:
+        home = json_home(Named(supplied.level, supplied.key, supplied))
+        hint = f"其值没有读取；像是金额字段「{supplied.name_cn}」，该字段已由键 {home} 提供"
     return make(
         "W601",
         f"{path} 不是已声明的字段，已忽略",
         where,
         found=key,
         expected="数据约定中的字段，如 " + "、".join(sorted(declared)[:5]),
-        hint=f"其值没有读取，该字段按默认值决策；{guess}",
+        hint=hint,
     )
 
 
@@ -104,7 +126,8 @@ def undeclared_in_file(
 ) -> tuple[list[str], list[Diagnostic]]:
     """W601 texts for the keys of a JSON file that no field has, first place first;
     and E603 for the keys that name a declared field or group another way
-    (``households_spelling``), listed first: their values must not be dropped.
+    (``households_spelling``) or most likely an amount no key beside them supplies
+    (``amount_keys``), listed first: their values must not be dropped.
 
     ``structure`` (``structure_of``) tells whether there is a key no field has; only
     then is the file read again to place each one. Without a structure (a record
@@ -116,7 +139,10 @@ def undeclared_in_file(
         return [], []
     spellings = Spellings(schema)
     pieces: list[str] = []
-    held = _holders(structure, nested, spellings)
+    amounts: dict[tuple[str, str], tuple[Column | None, bool]] = {}
+    amounts.update(amount_keys(structure, schema) if structure is not None else {})
+    refused = {k.lower() for (_, k), (_, there) in amounts.items() if not there}
+    held = _holders(structure, nested, spellings) | refused
     _queries(nested, "_jz_keys", "j", "$", pieces, spellings, held)
     try:
         rows = con.execute(
@@ -140,18 +166,110 @@ def undeclared_in_file(
         if wrong is None:  # an object or list of declared keys under another name
             inner = _inner(structure, pattern, key)
             wrong = spellings.json_container(level, prefix, key, inner, where)
+        if structure is None:  # nothing is known to supply an amount
+            amounts[(pattern, key)] = _guess(schema, pattern, key, None)
+        amount, supplied = amounts.get((pattern, key), (None, False))
+        if wrong is None and amount is not None and not supplied:
+            # an amount under another name: dropped, it would be decided as 0
+            wrong = amount_refused(spellings, amount, pattern, key, count, where)
         if wrong is not None:
             errors.append(wrong)
             continue
         path = f"{at}.{key}"
         cell = places.record(row, path)
-        item = warning(path, key, list(declared), Location(cell=cell))
+        item = warning(path, key, list(declared), Location(cell=cell), amount)
         times = f"共 {count} 处；" if count > 1 else ""
         texts.append(
             f"{source.path.name} {cell} 不是已声明的字段，已忽略"
             f"（{times}{item.hint}）"
         )
     return texts, errors
+
+
+def amount_keys(structure: object, schema: Schema) -> dict[tuple[str, str], Guess]:
+    """The amount field each key no field has in a merged structure most likely names
+    (``amount_guess``), by the pattern of its objects (``$.members[*]``) and the key,
+    and whether a key of those objects supplies that field (E603 when none does)."""
+    found = {}
+    for path, key, _ in undeclared(structure, shape(schema)):
+        pattern = path[: -len(key) - 1].replace("[0]", "[*]")
+        inner = _inner(structure, pattern, None)
+        column, supplied = _guess(schema, pattern, key, inner)
+        if column is not None:
+            found[(pattern, key)] = (column, supplied)
+    return found
+
+
+def _guess(
+    schema: Schema, pattern: str, key: str, objects: object
+) -> tuple[Column | None, bool]:
+    """The amount field ``key`` most likely names among the fields of the objects at
+    ``pattern`` (a level's object, or a group such as ``assets``), and whether
+    ``objects`` (their keys merged; None when not known) supplies it; no field for a
+    key that reads as a note, id or date, or resembles a field elsewhere more
+    (货币财产合计 on a member)."""
+    level, prefix = _scope(pattern)
+    size = len(prefix)
+    columns = [c for c in schema[level] if c.key[:size] == prefix and len(c.key) > size]
+    inside = {c.id for c in columns}
+    others = [c for cs in schema.values() for c in cs if c.id not in inside]
+    column = amount_guess(columns, others, set(), key)
+    return column, column is not None and _holds(objects, column.key[size:])
+
+
+def _holds(objects: object, key: tuple[str, ...]) -> bool:
+    """Whether merged objects have a value at the path ``key``."""
+    for part in key:
+        if not isinstance(objects, dict) or part not in objects:
+            return False
+        objects = objects[part]
+    return True
+
+
+def amount_refused(
+    spellings: Spellings,
+    column: Column,
+    pattern: str,
+    key: str,
+    count: int,
+    where: Location,
+) -> Diagnostic:
+    """E603 for a key that most likely names the amount ``column`` no key of its
+    objects supplies: where the field belongs, and what the run would decide with."""
+    level, prefix = _scope(pattern)
+    here = f"字段组「{'.'.join(prefix)}」" if prefix else f"{LEVEL_CN[level]}对象"
+    named = Named(column.level, column.key, column)
+    home = json_home(named)
+    times = f"（共 {count} 处，此为第一处）" if count > 1 else ""
+    return make(
+        "E603",
+        f"键「{key}」不是已声明的字段，最可能是金额字段「{column.name_cn}」（{home}），"
+        f"{here}中没有其他键提供该字段{times}",
+        where,
+        found=key,
+        expected=f"数据约定中的键，按层级嵌套，如 {spellings.json_example(named)}",
+        hint=f"该键的取值不会被读取，{default_said(column)}，少算金额会让家庭显得比实际"
+        f"困难（如误判为低保），因此拒绝读入；按数据约定写作 {home} 后重试（若该键确实"
+        "是别的内容，删除该键或改用与字段不相似的键名）",
+    )
+
+
+def merged(values: Iterable[object], node: dict[str, Any]) -> dict[str, Any]:
+    """The keys of parsed JSON objects merged into one, as ``json_group_structure``
+    merges a file's records, down the declared keys of ``node`` (``shape``) only: the
+    value of any other key is None (a list's items are merged into its one item)."""
+    objects = [v for v in values if isinstance(v, dict)]
+    found: dict[str, Any] = dict.fromkeys(k for v in objects for k in v)
+    for key, inner in node.items():
+        if key not in found:
+            continue
+        children = [v[key] for v in objects if key in v]
+        if isinstance(inner, dict):
+            found[key] = merged(children, inner)
+        elif isinstance(inner, list):
+            items = [i for child in children if isinstance(child, list) for i in child]
+            found[key] = [merged(items, inner[0])]
+    return found
 
 
 def _scope(pattern: str) -> tuple[Level, tuple[str, ...]]:
@@ -165,11 +283,12 @@ def _scope(pattern: str) -> tuple[Level, tuple[str, ...]]:
     return Level.HOUSEHOLD, tuple(parts)
 
 
-def _inner(structure: object, pattern: str, key: str) -> object:
+def _inner(structure: object, pattern: str, key: str | None) -> object:
     """The merged structure of the values of ``key`` in the objects at ``pattern``
-    (``$.members[*]``); None where the structure is not known."""
+    (``$.members[*]``), or of those objects for no key; None where the structure is
+    not known."""
     node = structure
-    for part in [*pattern.split(".")[1:], key]:
+    for part in [*pattern.split(".")[1:], *([key] if key is not None else [])]:
         listed = part.endswith("[*]")
         node = node.get(part.removesuffix("[*]")) if isinstance(node, dict) else None
         if listed:
@@ -267,6 +386,9 @@ def _quoted(key: str) -> str:
 
 __all__ = [
     "MAX_WARNINGS",
+    "amount_keys",
+    "amount_refused",
+    "merged",
     "shape",
     "structure_of",
     "undeclared",

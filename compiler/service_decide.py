@@ -4,9 +4,11 @@
 and the next free worker decides every waiting request of the same project and date in
 one run (``Evaluator.decide_requests``). Each request still gets exactly the decisions,
 or the errors, it would get alone: when a merged run fails, the requests its
-diagnostics blame are decided alone and the rest together again. Households are written
-to a temporary JSON file and decided by ``compiler.evaluate`` on the worker's own
-DuckDB connection; ``decisions_body`` encodes the answer.
+diagnostics blame are decided alone and the rest together again; a request with a key
+that most likely names an amount none of its own keys supplies is decided alone from
+the start, since another request's keys would supply it in a merged run. Households
+are written to a temporary JSON file and decided by ``compiler.evaluate`` on the
+worker's own DuckDB connection; ``decisions_body`` encodes the answer.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from compiler.evaluate import (
     prepare,
     unknown_event_types,
 )
-from compiler.households_keys import shape, undeclared, warning
-from compiler.households_model import LISTS, input_columns
+from compiler.households_keys import amount_keys, merged, shape, undeclared, warning
+from compiler.households_model import LISTS, Column, input_columns
 from compiler.households_numbers import number_text
 from compiler.households_plausible import implausible
 from compiler.model import Kind, Level
@@ -106,7 +108,9 @@ class Evaluator:
             i: [] for i, r in enumerate(requests) if not r.households
         }
         group = [i for i, r in enumerate(requests) if r.households and r.mergeable]
-        alone = [i for i, r in enumerate(requests) if r.households and not r.mergeable]
+        if len(group) > 1:
+            group = [i for i in group if not _amount_keys(warm, requests[i].households)]
+        alone = [i for i, r in enumerate(requests) if r.households and i not in group]
         while len(group) > 1:
             try:
                 results = self._run(
@@ -167,6 +171,14 @@ class Evaluator:
             raise RuntimeError(f"{len(records)} decisions for {len(merged)} households")
         split = _split(records, parts)
         return [Decided(part, notes) for part, notes in zip(split, noted, strict=True)]
+
+
+def _amount_keys(warm: Warm, households: list[Any]) -> bool:
+    """Whether a request has a key that most likely names an amount no key of its
+    own households supplies (E603 alone, ``households_keys.amount_keys``)."""
+    schema = {level: input_columns(warm.project.fields, level) for level in Level}
+    guesses = amount_keys(merged(households, shape(schema)), schema).values()
+    return not all(supplied for _, supplied in guesses)
 
 
 def _event_types(
@@ -462,15 +474,28 @@ def decisions_body(
     )
 
 
+_ANY = re.compile(r"\[\d+\]")
+
+
 def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]]:
     """W601 for each key of a household that no declared field has (a misspelt
-    ``income.wages`` would leave the wage at 0), at its path in the request; at
-    most ``MAX_ERRORS``."""
-    nested = shape({level: input_columns(project.fields, level) for level in Level})
+    ``income.wages`` would leave the wage at 0), at its path in the request, naming
+    the amount field another key supplies when it most likely names one
+    (``amount_keys``, over the request's keys merged as a file's are); at most
+    ``MAX_ERRORS``."""
+    schema = {level: input_columns(project.fields, level) for level in Level}
+    nested = shape(schema)
+    amounts: dict[tuple[str, str], tuple[Column, bool]] | None = None
     items: list[dict[str, Any]] = []
     for i, household in enumerate(households):
         for path, key, declared in undeclared(household, nested, f"$.households[{i}]"):
-            items.append(error_item(warning(path, key, declared, Location(cell=path))))
+            if amounts is None:  # the request's keys merged, once one is looked up
+                amounts = amount_keys(merged(households, nested), schema)
+            within = path[len(f"$.households[{i}]") : -len(key) - 1]
+            guess = amounts.get(("$" + _ANY.sub("[*]", within), key))
+            said = guess[0] if guess and guess[1] else None  # else refused: E603
+            where = Location(cell=path)
+            items.append(error_item(warning(path, key, declared, where, said)))
             if len(items) >= MAX_ERRORS:
                 return items
     return items
