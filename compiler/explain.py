@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from compiler.bind import Plan, tested_inputs
+from compiler.bind import AS_OF, Plan, tested_inputs
 from compiler.calendar import WorkCalendar, unlisted_year_warning, unlisted_years
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
@@ -128,10 +128,54 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
         _conclusion(result.household.get("group")),
     ]
     lines.extend(_calendar_notes(plan, result, as_of))
-    lines.extend(f"注意：{d.render()}" for d in household_warnings(household, fields))
+    lines.extend(f"注意：{d.render()}" for d in household_warnings(household, fields, as_of))
     for entry in result.trace:
         lines.extend(_entry_lines(plan, interpreter, result, entry))
+    lines.extend(_standards_used(plan, result, "\n".join(lines), as_of))
     return "\n".join(lines)
+
+
+def _standards_used(plan: Plan, result: Evaluation, said: str, as_of: date) -> list[str]:
+    """「所用标准」: each standard and county constant the explanation names, with its
+    value and where it comes from: a standard's row (the county's, city's or
+    province's workbook, its cell and the day its period starts, 未核实 where it is
+    marked so), a constant (边缘标准) the formula it is computed by and the values that
+    formula read, which are listed in turn (helper-90: the line 2,010 showed, not how
+    2 × 1,145 was capped by the minimum wage)."""
+    book = plan.rulebook
+    constants: dict[str, object] = {}
+    known = set(book.standards) | {AS_OF}
+    for kind, ident in plan.order:
+        derived = plan.derived.get(ident) if kind == "derived" else None
+        if derived is not None and set(names_in(derived.expr)) <= known:
+            known.add(ident)
+            constants[ident] = derived
+    wanted = [i for i in [*constants, *book.standards] if _label(plan, i) in said]
+    lines: list[str] = []
+    for ident in wanted:  # grows while constants name what they read
+        item = plan.items.get(ident)
+        if item is None or ident in (AS_OF,):
+            continue
+        value = _fmt(result.household.get(ident), item.dtype)
+        derived = constants.get(ident)
+        if derived is not None:
+            reads = [n for n in dict.fromkeys(names_in(derived.expr)) if n != AS_OF]
+            parts = [f"{_label(plan, n)} = {_fmt(result.household.get(n), plan.items[n].dtype)}"
+                     for n in reads if n in plan.items]
+            wanted += [n for n in reads if n not in wanted]
+            lines.append(
+                f"    {_label(plan, ident)} = {value}：按「{_in_words(plan, derived.text)}」计算"
+                + (f"，其中 {'、'.join(parts)}" if parts else "")
+                + f"（{derived.location.render()}）"
+            )
+            continue
+        row = book.standards[ident].row_on(as_of)
+        if row is None:
+            continue
+        start = f"，{row.effective_from.isoformat()} 起" if row.effective_from else ""
+        unverified = "，未核实" if not row.verified else ""
+        lines.append(f"    {_label(plan, ident)} = {value}：{row.location.render()}{start}{unverified}")
+    return ["· 所用标准（决策日有效的取值及其出处）：", *lines] if lines else []
 
 
 def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:

@@ -76,3 +76,21 @@ def test_the_basis_is_shown_as_typed_and_the_trace_keeps_its_folded_form(project
     row = decide(con, project, AS_OF, [FAMILY])[0]
     sections = [t["section"] for t in row["trace"] if t["rule"] == "spouse"]
     assert sections == [fold_text(typed)] == ["R-N1:配偶计入,不以共同生活为条件"]
+
+
+def test_the_standards_used_are_listed_with_where_they_come_from(plan) -> None:  # type: ignore[no-untyped-def]
+    """helper-90: the marginal line showed as 2,490.00 (or a county's 2,010.00), not how
+    it was reached, nor which workbook set the standards it read."""
+    text = explain(plan, FAMILY, AS_OF).splitlines()
+    at = text.index("· 所用标准（决策日有效的取值及其出处）：")
+    used = {line.split(" = ")[0].strip(): line for line in text[at + 1:]}
+    line = used["边缘标准"]
+    assert line.startswith("    边缘标准 = 2,490.00 元：按「round(if 未放宽时也按最低工资封顶 then ")
+    assert "其中 未放宽时也按最低工资封顶 = 否、边缘标准倍数 = 2、低保标准 = 1,301.00 元、最低工资标准 = 2,490.00 元" in line
+    # what the constant read is listed in turn, each at the workbook row that set it
+    assert "cities/330100-杭州市.xlsx:标准参数!A4，2025-01-23 起" in used["低保标准"]
+    assert "counties/330106-西湖区.xlsx:标准参数!A2，2024-01-01 起" in used["最低工资标准"]
+    assert "cities/330100-杭州市.xlsx:标准参数!A5" in used["边缘标准倍数"]
+    # a province stand-in no one has verified says so
+    assert used["边缘标准含本数"].endswith("，未核实")
+    assert not used["低保标准"].endswith("，未核实")
