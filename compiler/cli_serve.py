@@ -77,6 +77,7 @@ def port_number(text: str) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from compiler.cli_registry import registry_named
     from compiler.service import Settings, create_app
 
     _check_tables(args.tables)
@@ -92,6 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = Settings(
         tables=args.tables,
         registry=args.registry,
+        registry_named_by=registry_named(args),
         max_body_bytes=args.max_body_mb * 1024 * 1024,
         max_households=args.max_households,
         workers=args.workers,

@@ -71,8 +71,9 @@ class Project:
 
     def errors_for(self, counties: list[str]) -> list:  # type: ignore[type-arg]
         """The errors that concern these counties: those in their own workbooks, their
-        city's and the province's, and those with no file; another county's broken
-        workbook does not stop these counties from being decided."""
+        city's and the province's (a file of a CSV folder too: the unclosed quote that
+        causes the rest), and those with no file; another county's broken workbook
+        does not stop these counties from being decided."""
         sources: set[str] = set()
         for code in counties:
             plan = self.plans.get(code)
@@ -80,7 +81,7 @@ class Project:
                 sources.update(plan.rulebook.sources)
         return [
             d for d in self.report.errors
-            if d.location.file is None or d.location.file in sources
+            if d.location.file is None or _within(d.location.file, sources)
         ]
 
     def plan(self, county: str) -> Plan:
@@ -94,6 +95,11 @@ class Project:
                 )
             )
         return self.plans[county]
+
+
+def _within(file: str, sources: set[str]) -> bool:
+    """Whether ``file`` is one of the sources or a file of a source folder."""
+    return file in sources or any(str(p) in sources for p in Path(file).parents)
 
 
 def _compiled_from(plan: Plan) -> tuple[object, ...]:

@@ -103,7 +103,7 @@ def prepare(
     if notes is not None and present:
         notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
         notes.extend(unknown_event_types(con, [project.plan(c) for c in present]))
-        notes.extend(implausible(con, project.fields, places=loaded.places))
+        notes.extend(implausible(con, project.fields, places=loaded.places, as_of=as_of))
     errors = project.errors_for(present)
     if errors:
         raise ValidationFailed(errors)
@@ -421,8 +421,12 @@ def _pointed(problem: Diagnostic, ids: list[str], what: str, advice: str | None)
     return replace(problem, message=f"{problem.message}：家庭 {listed} {what}", hint=hint)
 
 
-LARGE_TOTAL = 10**15  # yuan: a tenth of what a money column holds (E605)
-LARGE_AMOUNTS = "的金额合计超过 10¹⁵ 元"  # said of each household named
+# yuan: a tenth of what a money column holds. E605 is a value that reaches 10^16
+# (interpret.out_of_range); a household whose amounts add up to this is where such a
+# value most likely comes from, and is named, but such a total alone is no error.
+LARGE_TOTAL = 10**15
+# said of each household named, after 「家庭 H1」
+LARGE_AMOUNTS = "的金额合计在 10¹⁵ 元以上（可计算上限 10¹⁶ 元的十分之一），最可能是超出范围的来源"
 
 
 def _with_large_amounts(

@@ -438,10 +438,13 @@ def _shape_diagnostic(
     where: Location, path: str, expected: str, found: str
 ) -> Diagnostic:
     cell = where.cell or "$"
-    cell = f"{cell} {path}" if cell.startswith("第") else cell + path[1:]
+    # a JSON Lines household is placed by its line, a JSON list's by its index: the
+    # message names the path the location does (the service's $.households[i]...)
+    lined = cell.startswith("第")
+    cell = f"{cell} {path}" if lined else cell + path[1:]
     return make(
         "E603",
-        f"{path} 的结构不对",
+        f"{path if lined else cell} 的结构不对",
         Location(where.file, None, cell),
         found=found,
         expected=expected,

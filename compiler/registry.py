@@ -259,14 +259,18 @@ class Registry:
             if write:
                 con.execute(SCHEMA)
             elif not _has_table(con):
+                if self.must_exist:  # a registry the user named, or one the service uses
+                    raise RegistryError(not_a_registry(self.path, NO_TABLE))
                 yield None
                 return
             yield con
         except (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException) as error:
             # a file cut short or overwritten in part opens, and fails when read
-            if "lock" in str(error).lower():
+            text = str(error).splitlines()[0] if str(error) else ""
+            if "lock" in text.lower():
                 raise
-            raise RegistryError(damaged(self.path, error)) from None
+            logger.warning("无法读取版本登记簿 %s：%s", self.path, text)
+            raise RegistryError(damaged(self.path, error, _damage(text.lower()))) from None
         finally:
             con.close()
 
@@ -328,15 +332,35 @@ class Registry:
         )
 
     def _unopenable(self, error: Exception) -> RegistryError:
-        return RegistryError(
-            make(
-                "E703",
-                f"无法打开版本登记簿：{str(error).splitlines()[0]}",
-                Location(str(self.path)),
-                expected="由 jiuzhu publish 创建的 DuckDB 文件",
-                hint="用 --registry 指定正确的文件",
+        """E703 in Chinese for a file DuckDB refuses to open; DuckDB's English text
+        goes to the operator's log only (helper-82)."""
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        logger.warning("无法打开版本登记簿 %s：%s", self.path, text)
+        lowered = text.lower()
+        if "permission denied" in lowered:
+            return RegistryError(
+                make(
+                    "E703",
+                    f"没有权限读取版本登记簿「{self.path}」，本次操作未执行",
+                    Location(str(self.path)),
+                    found="没有读取权限",
+                    expected="运行 jiuzhu 的用户可以读取的登记簿文件",
+                    hint="请系统管理员检查该文件的权限",
+                )
             )
-        )
+        if "version number" in lowered:  # written by another DuckDB version
+            return RegistryError(
+                make(
+                    "E703",
+                    f"版本登记簿「{self.path}」由另一版本的 DuckDB 写入，本程序无法读取，"
+                    "本次操作未执行",
+                    Location(str(self.path)),
+                    found=f"本程序使用 DuckDB {duckdb.__version__}",
+                    expected="由本程序所用 DuckDB 版本写入的登记簿文件",
+                    hint="请系统管理员让写入和读取登记簿的 jiuzhu 使用同一 DuckDB 版本",
+                )
+            )
+        return RegistryError(damaged(self.path, error, _damage(lowered)))
 
     # ------------------------------------------------------------ reading
 
@@ -370,6 +394,18 @@ class Registry:
                 f"SELECT DISTINCT county_code FROM {TABLE} ORDER BY 1"
             ).fetchall()
         return [row[0] for row in rows]
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Each county's latest version as (number, hash), reading no content: cheap
+        enough for the service to run before every load (service_projects)."""
+        with self._connect(write=False) as con:
+            if con is None:
+                return {}
+            rows = con.execute(
+                f"SELECT county_code, number, hash FROM {TABLE} WHERE seq IN"
+                f" (SELECT max(seq) FROM {TABLE} GROUP BY county_code)"
+            ).fetchall()
+        return {code: (number, digest) for code, number, digest in rows}
 
     def latest(self, county: str) -> Version | None:
         found = self._select(
@@ -624,16 +660,25 @@ def _not_a_registry(path: Path) -> str | None:
     )
 
 
-def damaged(path: Path, error: Exception) -> Diagnostic:
-    """E703 for a registry file DuckDB opens but cannot read to the end."""
+def damaged(path: Path, error: Exception, found: str | None = None) -> Diagnostic:
+    """E703 for a registry file DuckDB cannot open or cannot read to the end."""
     return make(
         "E703",
         "版本登记簿文件已损坏（文件不完整或部分内容被改写），无法读取，本次操作未执行",
         Location(str(path)),
-        found=f"读取失败：{type(error).__name__}",
+        found=found or f"读取失败：{type(error).__name__}",
         expected="完整的登记簿文件",
         hint="从备份恢复登记簿文件（不要手工编辑或截断它）；恢复后运行 jiuzhu verify 检查版本链",
     )
+
+
+def _damage(text: str) -> str:
+    """What DuckDB's (lower-cased) refusal to open a registry file says, in Chinese."""
+    if "could not read enough bytes" in text:
+        return "文件比其内容应有的长度短：被截断，或没有复制、写完"
+    if "corrupt database file" in text or "checksum" in text:
+        return "文件内容的校验和不符：部分内容被改写"
+    return "DuckDB 无法读取该文件"
 
 
 def _folder_problem(error: OSError) -> str:
@@ -644,6 +689,7 @@ def _folder_problem(error: OSError) -> str:
     return error.strerror or type(error).__name__
 
 
+NO_TABLE = "一个没有版本记录表的 DuckDB 数据库"
 _OTHER_FILES = [
     (b"PAR1", "一个 Parquet 文件"),
     (b"SQLite format 3", "一个 SQLite 数据库"),
@@ -736,7 +782,10 @@ def published_project(
         plans[code] = bind(book, report, cache)
         validate(plans[code], report, as_of, unverified)
     if WORKING_COPY in labels.values():
-        report.extend(working.items)
+        # the working copy's file errors first, as jiuzhu check lists them: an
+        # unclosed quote in a CSV comes before the names it leaves undefined
+        working.extend(report.items)
+        report = working
     report_unverified(unverified, report)
     project = Project(_with_fields(tables, plans), report, as_of, plans)
     return project, labels

@@ -89,6 +89,9 @@ class Settings:
 
     tables: str | Path = "tables"
     registry: str | Path | None = None  # None: compiler.registry's default place
+    # how the user named the registry (--registry, JIUZHU_REGISTRY): it must then
+    # exist for as long as the service runs (E705), as it must when the service starts
+    registry_named_by: str | None = None
     max_body_bytes: int = 20 * 1024 * 1024
     max_households: int = 10_000
     body_timeout: float = 30.0  # seconds a request body may pause (E608, 408)
@@ -311,6 +314,10 @@ def _routes(
             has_registry = True
         except ServiceError:
             has_registry = False
+        # a registry moved away, replaced or damaged stops decisions: not healthy
+        problem = await anyio.to_thread.run_sync(cache.registry_problem)
+        if problem is not None:
+            raise problem
         return json_response(
             {
                 "status": "ok",
@@ -334,8 +341,20 @@ def _query_date(text: str | None) -> date:
 
 def _only_query(request: Request, allowed: tuple[str, ...]) -> None:
     """E608 for a query parameter the route does not read: ``?as_of=`` on a POST would
-    otherwise be ignored and the decision made as of today without a word."""
-    for name in request.query_params:
+    otherwise be ignored and the decision made as of today without a word; 400 for
+    one given twice, of which the route would read the last without a word."""
+    params = request.query_params
+    for name in params:
+        if name in allowed and len(params.getlist(name)) > 1:
+            given = params.getlist(name)
+            raise request_error(
+                "E608",
+                f"查询参数「{name}」给了 {len(given)} 次，无法确定以哪一个为准",
+                f"query.{name}",
+                400,
+                found="、".join(value[:40] for value in given[:5]),
+                expected=f"只写一次，如 ?{name}=2025-08-01",
+            )
         if name not in allowed:
             raise request_error(
                 "E608",
@@ -359,9 +378,9 @@ def _county_code(code: str) -> None:
 
 
 def _history(cache: ProjectCache, code: str) -> dict[str, Any]:
-    registry = registry_module()
+    registry_module()  # E610 when compiler.registry cannot be imported
     try:
-        history = registry.Registry(cache.registry_path()).history(code)
+        history = cache.checked_registry().history(code)
     except RegistryError as error:
         raise from_library(error) from None
     warm = cache.get(date.today(), {})
@@ -404,9 +423,9 @@ def _version_summary(version: Any, in_force: str) -> dict[str, Any]:
 
 
 def _version(cache: ProjectCache, code: str, number: int) -> dict[str, Any]:
-    registry = registry_module()
+    registry_module()  # E610 when compiler.registry cannot be imported
     try:
-        version = registry.Registry(cache.registry_path()).get(code, number).checked()
+        version = cache.checked_registry().get(code, number).checked()
     except RegistryError as error:
         where = Location(cell="url.n")
         placed = [

@@ -4,8 +4,9 @@
 ``{"error": {...}, "errors": [...]}`` (docs/service.md), at most ``MAX_ERRORS``
 entries. A diagnostic's ``location.cell`` holds the JSON path of the request
 (``$.households[0].members``) or the URL parameter (``url.code``) at fault; a library
-error's household paths ``$[i]...`` become ``$.households[i]...``, in its location
-and in its hint (a repeated id's hint names the first). Money is encoded
+error's household paths ``$[i]...`` become ``$.households[i]...``, in its location,
+its message (「$.households[0].members 的结构不对」) and its hint (a repeated id's hint
+names the first). Money is encoded
 exactly, as a string; a bug is answered by ``internal_error`` (E611) and logged by
 ``log_bug`` without its message.
 """
@@ -37,7 +38,8 @@ STATUS |= {
         "E601", "E602", "E603", "E604", "E605", "E606", "E607", "E612", "E614", "E615",
     )
 }
-STATUS |= {"E702": 503, "E703": 503}  # the registry is busy or unreadable
+# the registry is busy, unreadable, gone or no registry (a file moved over it)
+STATUS |= {"E702": 503, "E703": 503, "E705": 503, "E706": 503}
 
 
 class ServiceError(Exception):
@@ -84,9 +86,11 @@ _INDEX_IN_TEXT = re.compile(r"(?<![\w\]])\$\[(\d+)\]")
 
 
 def _request_path(diagnostic: Diagnostic) -> Diagnostic:
-    if diagnostic.hint and _INDEX_IN_TEXT.search(diagnostic.hint):
-        hint = _INDEX_IN_TEXT.sub(r"$.households[\1]", diagnostic.hint)
-        diagnostic = replace(diagnostic, hint=hint)
+    for part in ("message", "hint"):  # 「$[0].members 的结构不对」 names the full path
+        text = getattr(diagnostic, part)
+        if text and _INDEX_IN_TEXT.search(text):
+            said = _INDEX_IN_TEXT.sub(r"$.households[\1]", text)
+            diagnostic = replace(diagnostic, **{part: said})
     cell = diagnostic.location.cell or ""
     match = INDEXED.fullmatch(cell)
     if match:

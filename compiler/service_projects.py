@@ -7,6 +7,11 @@ seen by the next request. Each county is labelled with the version it decides by
 (``330106@3``) or ``WORKING_COPY``. ``registry_module`` answers E610 (503) when
 ``compiler.registry`` cannot be imported; a pin the registry cannot give is answered
 with 422 at ``$.versions.<code>``.
+
+A registry the user named (``--registry``, ``$JIUZHU_REGISTRY``), or one the service
+has seen, must stay readable: moved away it is E705, replaced by a file that is no
+registry E706, damaged E703, all 503, and no county falls back to its unpublished
+working copy; the next request after the file is back is decided from it again.
 """
 
 from __future__ import annotations
@@ -22,10 +27,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler import logger
-from compiler.diagnostics import Location
+from compiler.diagnostics import Diagnostic, Location, make
 from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
-from compiler.service_errors import ServiceError, request_error, with_location
+from compiler.service_errors import (
+    ServiceError,
+    from_library,
+    request_error,
+    with_location,
+)
 
 if TYPE_CHECKING:
     from compiler.service import Settings
@@ -66,9 +76,41 @@ class ProjectCache:
         self.settings = settings
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[Any, ...], Future[Warm]] = OrderedDict()
+        self._registry_seen = False  # the registry file was there once: it must stay
+        # each county's latest version read from the registry: (number, hash)
+        self._heads: dict[str, tuple[int, str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def registry(self, wait: float = 30.0) -> Any:
+        """The registry decisions are made by (``compiler.registry.Registry``).
+
+        One named by the user or seen by this service must exist: E705 when it is not
+        there (any more), rather than every county's working copy without a word.
+        """
+        path = self.registry_path()
+        module = registry_module()
+        named = self.settings.registry_named_by
+        if path is not None and path.exists():
+            self._registry_seen = True
+        must = named is not None or self._registry_seen
+        if path is not None and must and not path.exists():
+            raise RegistryError(_gone(path, named))
+        return module.Registry(path, wait=wait, must_exist=must, named_by=named)
+
+    def registry_problem(self) -> ServiceError | None:
+        """Why the registry cannot be read now (E703, E705, E706), for /v1/health; a
+        registry that is busy (a publish holds it) is no problem."""
+        try:
+            self.checked_registry(wait=1.0)
+        except ServiceError:
+            return None  # no registry module: /v1/health says registry_module false
+        except RegistryError as error:
+            if all(d.code == "E702" for d in error.diagnostics):
+                return None
+            return from_library(error, 503)
+        return None
 
     def registry_path(self) -> Path | None:
         if self.settings.registry is not None:
@@ -77,6 +119,23 @@ class ProjectCache:
             return Path(registry_module().default_path(self.settings.tables))
         except ServiceError:
             return None
+
+    def checked_registry(self, wait: float = 30.0) -> Any:
+        """``registry()``, refused (E705) when it no longer holds a county's latest
+        version this service has read, or holds another under its number: the file
+        was replaced by another or by an older backup. Remembers what it holds."""
+        store = self.registry(wait)
+        heads = store.heads()
+        with self._lock:
+            lost = [
+                _lost(store.path, code, number, heads.get(code))
+                for code, (number, digest) in sorted(self._heads.items())
+                if not _holds(heads.get(code), number, digest)
+            ]
+            if lost:
+                raise RegistryError(lost)
+            self._heads.update(heads)
+        return store
 
     def get(self, as_of: date, pins: dict[str, int]) -> Warm:
         key = (as_of, tuple(sorted(pins.items())), self._fingerprint())
@@ -108,11 +167,10 @@ class ProjectCache:
             except ServiceError:  # no registry module: every county's working copy
                 project = open_project(self.settings.tables, as_of=as_of)
                 return Warm(key, project, {c: WORKING_COPY for c in project.plans})
-        project, labels = registry.published_project(
-            self.settings.tables, self.registry_path(), as_of
-        )
+        store = self.checked_registry()  # refused before the tables are loaded
+        project, labels = registry.published_project(self.settings.tables, store, as_of)
         if pins:
-            _pin(project, labels, registry.Registry(self.registry_path()), pins)
+            _pin(project, labels, store, pins)
         logger.info(
             "已打开 %s 适用的决策表，%.2f 秒", as_of, time.perf_counter() - started
         )
@@ -120,7 +178,9 @@ class ProjectCache:
 
     def _fingerprint(self) -> tuple[Any, ...]:
         """The newest modification and the number of files under the tables folder,
-        and the registry file's (and its write-ahead log's) size and time."""
+        the registry file's (and its write-ahead log's) size, time and inode (a file
+        moved over it is another), and whether the registry must exist: a project
+        from before the registry was first seen is not used once it has gone."""
         newest, count = 0, 0
         for folder, _, files in os.walk(self.settings.tables):
             for name in files:
@@ -136,10 +196,53 @@ class ProjectCache:
         for path in (registry, Path(f"{registry}.wal")) if registry else ():
             try:
                 stat = path.stat()
-                stamps.append((stat.st_mtime_ns, stat.st_size))
+                stamps.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
             except OSError:
                 stamps.append(None)
-        return (newest, count, *stamps)
+        if stamps and stamps[0] is not None:
+            self._registry_seen = True
+        must = self.settings.registry_named_by is not None or self._registry_seen
+        return (newest, count, *stamps, must)
+
+
+def _gone(path: Path, named_by: str | None) -> Diagnostic:
+    """E705 for the registry decisions were made by, no longer where it was."""
+    restart = f"去掉 {named_by} 后" if named_by else ""
+    return make(
+        "E705",
+        f"版本登记簿「{path}」不存在（已被移走、改名或删除），暂停决策："
+        "不会改用未发布的工作副本",
+        Location(str(path)),
+        found="文件不存在",
+        expected="服务所用的登记簿文件留在原处",
+        hint="把登记簿文件放回原处（或从备份恢复），服务即恢复决策，无需重启；"
+        f"确实不再使用已发布的版本时，{restart}重新启动服务",
+    )
+
+
+def _holds(now: tuple[int, str] | None, number: int, digest: str) -> bool:
+    """Whether a county's latest version ``now`` is the one read before or newer."""
+    return now is not None and (now[0] > number or now == (number, digest))
+
+
+def _lost(
+    path: Path, code: str, number: int, now: tuple[int, str] | None
+) -> Diagnostic:
+    """E705 for a county whose latest version, as this service read it, the registry
+    no longer holds (``now``: its latest there, if any)."""
+    holds = f"最新为第 {now[0]} 版" if now else "没有该县的版本"
+    if now and now[0] == number:
+        holds = f"第 {number} 版的内容与此前读到的不同（哈希不符）"
+    return make(
+        "E705",
+        f"版本登记簿中已没有本服务读到过的 {code} 第 {number} 版（现在{holds}）："
+        f"登记簿文件「{path}」可能已被替换或还原为旧的备份，暂停决策",
+        Location(str(path)),
+        found=f"{code}：{holds}",
+        expected=f"含有 {code}@{number} 的登记簿",
+        hint="把原来的登记簿文件放回原处，服务即恢复决策；确实要改用这份登记簿时，"
+        "重新启动服务",
+    )
 
 
 def _pin(

@@ -107,7 +107,7 @@ def test_explain_reports_the_error_evaluate_reports(tables, tmp_path, capsys):
         assert "E605 金额或其合计、乘积超出可计算的范围" in text
         assert "实际为「19999999999999999.98」" in text
     # evaluate decides many households at once: it names the one whose amounts add up
-    assert "家庭 H1 的金额合计超过 10¹⁵ 元" in said and "jiuzhu explain H1" in said
+    assert "家庭 H1 的金额合计在 10¹⁵ 元以上" in said and "jiuzhu explain H1" in said
 
 
 def test_evaluate_names_only_the_households_whose_amounts_are_huge(tables, tmp_path, capsys):

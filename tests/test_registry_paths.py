@@ -80,17 +80,25 @@ def test_publishing_below_a_file_is_e706_not_an_internal_error(tmp_path, capsys)
     assert code == 1 and f"{path}: E706" in err and "路径中有一级是文件" in err
 
 
+@pytest.mark.parametrize("kept", ["half", "100000-bytes"])
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
-def test_a_registry_cut_short_is_e703_damaged_not_an_internal_error(tmp_path, capsys, command):
+def test_a_registry_cut_short_is_e703_damaged_not_an_internal_error(
+    tmp_path, capsys, command, kept
+):
     """A registry's first half opens and fails when read: an English IOException
-    reached the user as an internal error (helper-41)."""
+    reached the user as an internal error (helper-41). Its first 100,000 bytes do
+    not open: DuckDB's 「IO Error: Could not read enough bytes」 was the message, with
+    a hint to name another file (helper-82)."""
     tables = write_rulebook(tmp_path / "tables")
     path = tmp_path / "r.duckdb"
     argv = ["--tables", str(tables), "--registry", str(path)]
     assert _run(capsys, [*COMMANDS["publish"], "--base", "0", *argv])[0] == 0
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
+    size = len(data) // 2 if kept == "half" else 100_000
+    path.write_bytes(data[:size])
     code, err = _run(capsys, [*command, *(["--base", "1"] if command[0] == "publish" else []), *argv])
     assert code == 1 and f"{path}: E703 版本登记簿文件已损坏" in err, err
+    assert "被截断" in err and "从备份恢复登记簿文件" in err
+    assert "Error" not in err and "Could not" not in err and "指定正确的文件" not in err
     assert "内部错误" not in err and "Traceback" not in err
-    assert len(path.read_bytes()) == len(data) // 2  # nothing written to it
+    assert len(path.read_bytes()) == size  # nothing written to it

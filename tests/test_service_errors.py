@@ -261,7 +261,17 @@ CASES = [
         422,
         "E603",
         "$.households[0]",
-        "结构不对",
+        "$.households[0] 的结构不对",  # the full path, not 「$ 的结构不对」 (helper-82)
+    ),
+    (
+        "member-a-string",
+        POST,
+        DECISIONS,
+        body([changed("members", ["x"])]),
+        422,
+        "E603",
+        "$.households[0].members[0]",
+        "$.households[0].members[0] 的结构不对",
     ),
     (
         "members-an-object",
@@ -271,7 +281,7 @@ CASES = [
         422,
         "E603",
         "$.households[0].members",
-        "结构不对",
+        "$.households[0].members 的结构不对",
     ),
     (
         "wage-in-words",
@@ -646,6 +656,16 @@ CASES = [
         "不支持查询参数「as_of」",
     ),
     (
+        "as_of-given-twice-to-counties",  # answered for the second date (helper-82)
+        GET,
+        "/v1/counties?as_of=2025-01-01&as_of=2025-02-01",
+        None,
+        400,
+        "E608",
+        "query.as_of",
+        "查询参数「as_of」给了 2 次",
+    ),
+    (
         "unknown-query-parameter-of-counties",
         GET,
         "/v1/counties?date=2025-06-01",
@@ -926,8 +946,8 @@ def test_an_overflowing_sum_is_placed_at_each_household_it_likely_comes_from(
         ("E605", "$.households[1]", "19999999999999999.98"),
         ("E605", "$.households[3]", None),
     ]
-    assert "家庭 B2 的金额合计超过 10¹⁵ 元" in answer["errors"][0]["message"]
-    assert "家庭 B4 的金额合计超过 10¹⁵ 元" in answer["errors"][1]["message"]
+    assert "家庭 B2 的金额合计在 10¹⁵ 元以上" in answer["errors"][0]["message"]
+    assert "家庭 B4 的金额合计在 10¹⁵ 元以上" in answer["errors"][1]["message"]
 
 
 def test_an_overflowing_sum_decided_with_other_requests_is_placed_in_its_own(
