@@ -42,6 +42,7 @@ from compiler.evaluate import (
 from compiler.households_keys import amount_keys, merged, shape, undeclared, warning
 from compiler.households_model import LISTS, Column, input_columns
 from compiler.households_numbers import number_text
+from compiler.households_plausible import CODES as PLAUSIBLE
 from compiler.households_plausible import implausible
 from compiler.model import Kind, Level
 from compiler.output import decision_records
@@ -67,7 +68,7 @@ from compiler.sqlgen import string
 class Decided(list[dict[str, Any]]):
     """One request's decisions, in its households' order, and the warnings its run
     gave about its households that only the loaded input can tell (W602: an event
-    type no rule names; W603-W606: implausible values; as ``jiuzhu evaluate`` warns
+    type no rule names; W603-W610: implausible values; as ``jiuzhu evaluate`` warns
     of them)."""
 
     def __init__(self, records: list[dict[str, Any]], warnings: list[Diagnostic]) -> None:
@@ -153,7 +154,7 @@ class Evaluator:
                 plans = [warm.project.plan(c) for c in present]
                 noted = [
                     _event_types(con, plans, k, len(parts))
-                    + _implausible(con, warm.project, k, len(parts))
+                    + _implausible(con, warm.project, as_of, k, len(parts))
                     for k in range(len(parts))
                 ]
             except duckdb.Error as error:
@@ -194,13 +195,18 @@ def _event_types(
 
 
 def _implausible(
-    con: duckdb.DuckDBPyConnection, project: Project, part: int, parts: int
+    con: duckdb.DuckDBPyConnection, project: Project, as_of: date, part: int, parts: int
 ) -> list[Diagnostic]:
-    """W603-W606 for the households of one part of a run, as for W602."""
+    """W603-W610 for the households of one part of a run, as for W602."""
     if parts == 1:
-        return implausible(con, project.fields)
+        return implausible(con, project.fields, as_of=as_of)
     return implausible(
-        con, project.fields, _part_of("jz_households", part), _part_of("jz_members", part)
+        con,
+        project.fields,
+        _part_of("jz_households", part),
+        _part_of("jz_members", part),
+        events=_part_of("jz_events", part),
+        as_of=as_of,
     )
 
 
@@ -524,12 +530,12 @@ def event_type_warnings(outcome: Outcome, households: list[Any]) -> list[dict[st
 
 
 def plausibility_warnings(outcome: Outcome, households: list[Any]) -> list[dict[str, Any]]:
-    """The W603-W606 warnings of a request's run, each at the path of the value it is
+    """The W603-W610 warnings of a request's run, each at the path of the value it is
     about (``$.households[0].members[2].birth_date``; ``members`` for a household
-    without a head)."""
+    without a head; ``events[1].date`` for an event's)."""
     items = []
-    for diagnostic in _run_warnings(outcome, "W603", "W604", "W605", "W606"):
-        path = _value_path(households, diagnostic.extra)
+    for diagnostic in _run_warnings(outcome, *PLAUSIBLE):
+        path = _value_path(households, diagnostic.extra, diagnostic.found)
         placed = with_location(diagnostic, Location(cell=path)) if path else diagnostic
         items.append(error_item(placed))
     return items
@@ -540,9 +546,12 @@ def _run_warnings(outcome: Outcome, *codes: str) -> list[Diagnostic]:
     return [d for d in warnings if d.code in codes]
 
 
-def _value_path(households: list[Any], named: dict[str, Any]) -> str | None:
+def _value_path(
+    households: list[Any], named: dict[str, Any], value: str | None = None
+) -> str | None:
     """The JSON path of the field ``named["field"]`` of the household and member (if
-    any) ``named`` names; None when the request has no such household."""
+    any) ``named`` names, or of its first event whose value of that field is
+    ``value``; None when the request has no such household."""
     found = next(
         (
             (i, h)
@@ -555,6 +564,17 @@ def _value_path(households: list[Any], named: dict[str, Any]) -> str | None:
         return None
     i, household = found
     field = str(named.get("field"))
+    if field.startswith("event."):
+        key = field.removeprefix("event.")
+        k = next(
+            (
+                k
+                for k, event in enumerate(_events_of(household))
+                if isinstance(event, dict) and _id_text(event.get(key)) == value
+            ),
+            None,
+        )
+        return f"$.households[{i}].events[{k}].{key}" if k is not None else None
     person = named.get("person")
     if person is None:
         return f"$.households[{i}].{'members' if field == 'relation' else field}"
