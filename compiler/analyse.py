@@ -35,7 +35,7 @@ from datetime import date
 from typing import TypeVar
 
 from compiler import logger
-from compiler.bind import AS_OF, Plan
+from compiler.bind import AS_OF, Plan, bind_replaced
 from compiler.bounds import bounds, never_missing
 from compiler.county import County
 from compiler.diagnostics import Report
@@ -81,6 +81,7 @@ from compiler.intervals import (
 )
 from compiler.invariants import check_invariants
 from compiler.model import HitPolicy, Kind, Rule, Table
+from compiler.replaced_gaps import lost_boundaries
 from compiler.sweep import BoxIndex, Budget, TooComplex
 from compiler.witness import Case, describe, plain, show
 
@@ -140,24 +141,27 @@ def _referenced(table: Table) -> list[str]:
 
 def _table_findings(county: County, table: Table) -> list[Finding]:
     structure = structure_key(county)
+    replaced = bind_replaced(county.plan, table.id)  # W504 compares the two
     names = CACHE.get(("names", structure, table.id))
     if names is None:
-        names = CACHE[("names", structure, table.id)] = _referenced(table)  # type: ignore[assignment]
+        names = _referenced(table) + (_referenced(replaced) if replaced else [])
+        CACHE[("names", structure, table.id)] = names  # type: ignore[assignment]
     key = ("table", structure, table.id, constants_key(county, names), county.as_of)  # type: ignore[arg-type]
     found = CACHE.get(key)
     if found is None:
         if len(CACHE) > CACHE_LIMIT:
             CACHE.clear()
-        found = CACHE[key] = list(TableAnalysis(county, table).run())
+        found = CACHE[key] = list(TableAnalysis(county, table, replaced).run())
     return found
 
 
 class TableAnalysis:
     """Everything the analysis reports about one table in one county."""
 
-    def __init__(self, county: County, table: Table) -> None:
+    def __init__(self, county: County, table: Table, replaced: Table | None = None) -> None:
         self.county = county
         self.table = table
+        self.replaced = replaced  # the province's table, where the county replaced it
         # a cell that holds only a missing value the input refuses (a defensive
         # "null" rule on an age) is no empty condition: W502 sees every value
         self.written = view_of(county, table)
@@ -328,6 +332,9 @@ class TableAnalysis:
             checked = self._confirmed(checked, 1, _itself)
             boundary = self._confirmed(boundary, 1, _second)
             yield self._accepted(checked, boundary)
+            if self.replaced is not None:  # the declaration was copied with the table
+                witnesses = [(j, self.view.values(box)) for j, box in boundary]
+                yield from lost_boundaries(self.county, table, self.replaced, witnesses)
             return
         rest = self._off_boundary(checked, around)
         if all(c.default is not None for c in table.outputs):

@@ -9,7 +9,9 @@ interpreter and the SQL compiler both consume the Plan, so they agree on meaning
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import heapq
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +38,7 @@ from compiler.expr import (
     render,
 )
 from compiler.functions import FUNCTIONS, result_type
+from compiler.measures import MIXED, WORD, Mix, as_written, measure, said
 from compiler.model import (
     LEVEL_CN,
     Aggregation,
@@ -43,6 +46,7 @@ from compiler.model import (
     DType,
     Field,
     HitPolicy,
+    InputColumn,
     Kind,
     Level,
     RuleBook,
@@ -50,6 +54,7 @@ from compiler.model import (
     Table,
 )
 from compiler.precision import unrepresentable_cells
+from compiler.vocabulary import value_cn
 
 AS_OF = "as_of"
 NULL_TYPE = DType(Kind.TEXT, ("<null>",))
@@ -208,6 +213,17 @@ def bind(rulebook: RuleBook, report: Report, cache: BindCache | None = None) -> 
     return plan
 
 
+def bind_replaced(plan: Plan, ident: str) -> Table | None:
+    """The province's table ``ident`` that the county replaced, bound against the
+    county's names with its problems left unsaid (the province's own check says them);
+    None when the county keeps the province's. The analysis compares the two."""
+    table = plan.rulebook.replaced.get(ident)
+    if table is None:
+        return None
+    binder = _Binder(plan.items, _aliases(plan.items), Report())
+    return binder.table(table)
+
+
 def _items(rulebook: RuleBook, report: Report) -> dict[str, Item]:
     items: dict[str, Item] = {AS_OF: Item(AS_OF, "builtin", None, DType(Kind.DATE), AS_OF, "决策日")}
 
@@ -281,30 +297,37 @@ class _Binder:
         deps: set[str] = set()
         inputs = []
         for column in table.inputs:
-            scope = _Scope(table.level, column.location, deps)
-            inputs.append(dataclasses.replace(column, expr=self.expr(column.expr, scope)))
+            scope = _Scope(table.level, column.location, deps, column=column.text)
+            bound = self.expr(column.expr, scope)
+            self.check_column(column, bound, scope)
+            inputs.append(dataclasses.replace(column, expr=bound))
         outputs = []
         for output in table.outputs:
-            scope = _Scope(table.level, output.location, deps, enum=output.dtype)
+            scope = _Scope(
+                table.level, _row_below(output.location, 2), deps, enum=output.dtype, column=output.id
+            )
             default = self.expr(output.default, scope) if output.default else None
+            if output.default is not None and default is not None:
+                self.check_type(output.default, default, scope, output.dtype)
             outputs.append(dataclasses.replace(output, default=default))
         rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
         for rule in rules:
             self.check_outputs(table, rule)
         self.check_aggregation(table)
+        self.check_ordered(table)
         self.dependencies[("table", table.id)] = deps
         return dataclasses.replace(table, inputs=inputs, outputs=outputs, rules=rules)
 
     def rule(self, table: Table, rule, inputs, deps: set[str]):  # type: ignore[no-untyped-def]
         tests = []
         for test, column, location in zip(rule.tests, inputs, rule.test_locations, strict=True):
-            scope = _Scope(table.level, location, deps, enum=column.dtype)
+            scope = _Scope(table.level, location, deps, enum=column.dtype, column=column.text)
             tests.append(self.test(test, scope, column.dtype))
         outputs = []
         for expr, column, location in zip(
             rule.outputs, table.outputs, rule.output_locations, strict=True
         ):
-            scope = _Scope(table.level, location, deps, enum=column.dtype)
+            scope = _Scope(table.level, location, deps, enum=column.dtype, column=column.id)
             bound = self.expr(expr, scope)
             self.check_type(expr, bound, scope, column.dtype)
             outputs.append(bound)
@@ -363,6 +386,65 @@ class _Binder:
                 hint="清点命中的个数请用 C#，列出命中的输出请用 COLLECT",
             )
 
+    def check_ordered(self, table: Table) -> None:
+        """E208: PRIORITY and OUTPUT ORDER rank the matches by the order of the
+        outputs' declared values, an enum's (docs/table-format.md, section 3; an output
+        of another type ranks nothing). With no enum output there is no order: two
+        matches with 100 and 200 gave whichever came first, as FIRST, without a word."""
+        ordered = (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER)
+        if table.hit_policy not in ordered or not table.outputs:
+            return
+        if any(output.dtype.kind is Kind.ENUM for output in table.outputs):
+            return
+        outputs = "、".join(f"{o.id}（{o.dtype.render()}）" for o in table.outputs)
+        self.report.error(
+            "E208",
+            f"{table.policy_text} 表按输出的取值在枚举类型中的先后排列命中的规则，"
+            f"输出 {outputs} 没有声明取值的顺序",
+            _policy_cell(table.location),
+            found=f"{table.policy_text}；输出 {outputs}",
+            expected="输出的类型为按优先顺序列出取值的枚举，如 enum(tekun,dibao,none)",
+            hint="按规则的先后取第一条命中的规则请用 FIRST；取命中的最大或最小金额请用 C> 或 C<",
+        )
+
+    def check_column(self, column: InputColumn, bound: Expr, scope: _Scope) -> None:
+        """An input column's declared type (row 4) is what its cells are read as and
+        the table is analysed by; the value compared is what the expression of row 3
+        computes. Where they differ, a date typed money compared as a number, a yes/no
+        never matched, an enum listing fewer values than its input takes left gaps
+        unseen: E303 at the 类型 cell, E110 for money and percentages."""
+        actual = self.type_of(bound, scope)
+        self.measure(bound, scope)
+        declared = column.dtype
+        code = _column_mismatch(declared, actual, isinstance(bound, Name))
+        if code is None:
+            return
+        missing = [v for v in actual.values if v not in declared.values]
+        if code == "enum":
+            message = (
+                f"输入列「{column.text}」的类型 {declared.render()} 缺少它可能取到的值 "
+                + "、".join(_value_shown(v, actual.values) for v in missing)
+            )
+            hint = "缺少的取值不会被分析到，规则写它也会报错；请照抄它的类型，取值的顺序不影响输入列"
+            code = "E303"
+        else:
+            message = (
+                f"输入列「{column.text}」的类型写作 {declared.render()}（{_type_cn(declared)}），"
+                f"但「{column.text}」的值是{_type_cn(actual)}（{actual.render()}）"
+            )
+            hint = (
+                "单元格按第 4 行的类型读取和比较，分析也按它进行；"
+                f"请把类型改为 {actual.render()}，或在第 3 行写要比较的值"
+            )
+        self.report.error(
+            code,
+            message,
+            _row_below(column.location, 1),
+            found=declared.render(),
+            expected=f"与第 3 行的值相同的类型：{actual.render()}",
+            hint=hint,
+        )
+
     # ------------------------------------------------------------ nodes
 
     def test(self, test: Test, scope: _Scope, dtype: DType) -> Test:
@@ -372,14 +454,14 @@ class _Binder:
             case Compare(op, operand):
                 bound = self.expr(operand, scope)
                 self.check_comparable(dtype, self.type_of(bound, scope), scope, op)
-                self.check_unit(operand, dtype, scope)
+                self.check_measure(operand, bound, dtype, scope, compared=True)
                 return Compare(op, bound)
             case Interval(low, low_closed, high, high_closed):
                 low_b, high_b = self.expr(low, scope), self.expr(high, scope)
                 for end in (low_b, high_b):
                     self.check_comparable(dtype, self.type_of(end, scope), scope, "..")
-                for end in (low, high):
-                    self.check_unit(end, dtype, scope)
+                for end, end_b in ((low, low_b), (high, high_b)):
+                    self.check_measure(end, end_b, dtype, scope, compared=True)
                 return Interval(low_b, low_closed, high_b, high_closed)
             case Disjunction(tests):
                 return Disjunction(tuple(self.test(t, scope, dtype) for t in tests))
@@ -422,6 +504,9 @@ class _Binder:
         if ident is None:
             if scope.enum and scope.enum.kind is Kind.TEXT:
                 return Literal(name)
+            if scope.enum and scope.enum.kind is Kind.ENUM:
+                self.not_a_value(name, scope.enum, scope)
+                return Literal(None)
             self.report.error(
                 "E302",
                 f"名称「{name}」没有定义",
@@ -435,6 +520,34 @@ class _Binder:
         self.check_level(item, scope)
         scope.deps.add(item.owner)
         return Name(ident)
+
+    def not_a_value(self, name: str, dtype: DType, scope: _Scope) -> None:
+        """E107 for a word in an enum column that is none of its values and names
+        nothing: its values listed with their Chinese names, the closest suggested. A
+        Chinese name (低保) is not taken for its value: the tables write identifiers,
+        whatever the words shown to readers (GLOSSARY.md)."""
+        names = {value_cn(v, dtype.values): v for v in dtype.values}
+        meant = names.get(name)
+        if meant is not None:
+            hint = f"「{name}」是取值 {meant} 的中文名称；单元格中请写标识 {meant}"
+        else:
+            close = difflib.get_close_matches(name, dtype.values, n=1, cutoff=0.6)
+            by_cn = difflib.get_close_matches(name, list(names), n=1, cutoff=0.5)
+            meant = close[0] if close else names[by_cn[0]] if by_cn else None
+            hint = (
+                f"是否想写「{meant}」（{value_cn(meant, dtype.values)}）？"
+                if meant
+                else "取值须是类型中列出的标识之一；要增加取值，请把它加到第 4 行的 enum(…) 中"
+            )
+        where = f"「{scope.column}」列" if scope.column else f"类型 {dtype.render()} "
+        self.report.error(
+            "E107",
+            f"「{name}」不是{where}的取值之一",
+            scope.location,
+            found=name,
+            expected="、".join(_value_shown(v, dtype.values) for v in dtype.values),
+            hint=hint,
+        )
 
     def check_level(self, item: Item, scope: _Scope) -> None:
         if item.level is None or item.level is scope.level:
@@ -555,28 +668,73 @@ class _Binder:
             return DType(Kind.INTEGER)
         return DType(Kind.NUMBER)
 
-    def check_unit(self, written: Expr, dtype: DType, scope: _Scope) -> None:
+    def check_unit(self, written: Expr, dtype: DType, scope: _Scope) -> bool:
         """E110 for a number whose written unit the column's type contradicts: ``< 100%``
-        in a money column is 1 yuan, not the standard; ``< 35元`` in a percent column."""
+        in a money column is 1 yuan, not the standard; ``< 35元`` in a percent column.
+        True when it said so."""
         if isinstance(written, Unary) and written.op == "-":
             written = written.operand
         if not isinstance(written, Literal) or not written.unit or "/" in written.unit:
-            return
+            return False
         if written.unit == "%" and dtype.kind is Kind.MONEY:
             what, hint = "百分号「%」", "要写标准的倍数请写成 1.5 * 低保标准（或 150% * 低保标准）；金额请去掉「%」"
         elif written.unit != "%" and dtype.kind is Kind.PERCENT:
             what, hint = f"金额单位「{written.unit}」", "百分比写成 35% 或 0.35"
         else:
-            return
+            return False
         self.report.error(
             "E110",
-            f"{_KIND_CN.get(dtype.kind, dtype.render())}列中出现了{what}",
+            f"{_type_cn(dtype)}列中出现了{what}",
             scope.location,
-            found=_as_written(written),
-            expected=f"{_KIND_CN.get(dtype.kind, dtype.render())}，如 "
-            + ("1301.50 或 低保标准" if dtype.kind is Kind.MONEY else "35%"),
+            found=as_written(written),
+            expected=f"{_type_cn(dtype)}，如 " + _EXAMPLE[dtype.kind],
             hint=hint,
         )
+        return True
+
+    def check_measure(
+        self, written: Expr, bound: Expr, dtype: DType, scope: _Scope, compared: bool = False
+    ) -> None:
+        """E110 where a money column meets a percentage or a percent column an amount
+        (a rule cell compares with it, an output, default or derived value is it):
+        ``> rigid_expense_ratio`` in a money column compared yuan with 0.70, an output
+        ``35%`` gave 0.35 yuan. A product of the two is money, a quotient of two amounts
+        a plain number; either fits."""
+        measure = self.measure(bound, scope)
+        if self.check_unit(written, dtype, scope) or measure is None:
+            return
+        if {measure, dtype.kind} != MIXED:
+            return
+        what = f"{_type_cn(dtype)}列「{scope.column}」" if scope.column else f"声明为{_type_cn(dtype)}"
+        value = f"{WORD[measure]}「{render(written)}」"
+        self.report.error(
+            "E110",
+            f"{what}的条件与{value}比较" if compared else f"{what}的值是{value}",
+            scope.location,
+            found=f"{render(written)}（{WORD[measure]}）",
+            expected=f"{_type_cn(dtype)}，如 " + _EXAMPLE[dtype.kind],
+            hint=_MIXED_HINT[dtype.kind],
+        )
+
+    def measure(self, node: Expr, scope: _Scope) -> Kind | None:
+        """What ``node`` measures (compiler/measures.py); E110 for each amount and
+        share it adds, compares or chooses between."""
+        mixes: list[Mix] = []
+        found = measure(node, self.kind_of, mixes)
+        for mix in mixes:
+            self.report.error(
+                "E110",
+                mix.message(),
+                scope.location,
+                found=f"{said(mix.money)} 与 {said(mix.share)}",
+                expected="同为金额或同为百分比，如 rigid_spending - rigid_expense_ratio * household_income",
+                hint="百分比是比例，乘以金额才是金额：写成 比例 * 金额",
+            )
+        return found
+
+    def kind_of(self, ident: str) -> Kind | None:
+        item = self.items.get(ident)
+        return item.dtype.kind if item else None
 
     def check_comparable(self, a: DType, b: DType, scope: _Scope, op: str) -> None:
         if NULL_TYPE in (a, b) or _family(a) == _family(b):
@@ -590,8 +748,24 @@ class _Binder:
         )
 
     def check_type(self, original: Expr, bound: Expr, scope: _Scope, declared: DType) -> None:
+        """An output cell's, a default's or a derived value's expression against the
+        type declared for it: E303 for another kind of value, or an enum value the
+        declared type does not list; E110 for a share where money is declared or an
+        amount where a percentage is."""
         actual = self.type_of(bound, scope)
+        self.check_measure(original, bound, declared, scope)
         if actual == NULL_TYPE or _family(actual) == _family(declared):
+            extra = [v for v in actual.values if v not in declared.values]
+            if declared.kind is Kind.ENUM and actual.kind is Kind.ENUM and extra:
+                self.report.error(
+                    "E303",
+                    f"「{render(original)}」可能取到类型 {declared.render()} 没有的值 "
+                    + "、".join(_value_shown(v, actual.values) for v in extra),
+                    scope.location,
+                    found=actual.render(),
+                    expected=declared.render(),
+                    hint="在类型中加上这些取值，或改写单元格使它只取声明的值",
+                )
             return
         if declared.kind is Kind.LIST and actual.kind in (Kind.TEXT, Kind.ENUM):
             return
@@ -604,18 +778,72 @@ class _Binder:
         )
 
 
-_KIND_CN = {Kind.MONEY: "金额", Kind.PERCENT: "百分比"}
+# each kind of value in words, for messages
+_TYPE_CN = {
+    Kind.MONEY: "金额",
+    Kind.NUMBER: "数值",
+    Kind.INTEGER: "整数",
+    Kind.PERCENT: "百分比",
+    Kind.BOOLEAN: "是/否",
+    Kind.DATE: "日期",
+    Kind.TEXT: "文本",
+    Kind.ENUM: "枚举",
+    Kind.LIST: "列表",
+}
+_EXAMPLE = {Kind.MONEY: "1301.50 或 低保标准", Kind.PERCENT: "35%"}
+_MIXED_HINT = {
+    Kind.MONEY: "百分比是比例，不是金额：乘以金额才是金额，如 rigid_expense_ratio * household_income；"
+    "要比较占比，请在一个百分比列中比较",
+    Kind.PERCENT: "金额不是比例：要比较金额请用金额列；比例可写成 金额 / 金额，如 rigid_spending / household_income",
+}
 
 
-def _as_written(literal: Literal) -> str:
-    """A number with its unit as the cell had it: 1.00 read from 100% is ``100%``."""
-    value = literal.value
-    assert isinstance(value, Decimal)
-    if literal.unit == "%":
-        value = value * 100
-    elif literal.unit.startswith("万"):
-        value = value / 10000
-    return f"{value.normalize():f}{literal.unit}"
+def _type_cn(dtype: DType) -> str:
+    return _TYPE_CN.get(dtype.kind, dtype.render())
+
+
+def _value_shown(value: str, domain: tuple[str, ...]) -> str:
+    """An enum value with its Chinese name where compiler/vocabulary.py has one."""
+    cn = value_cn(value, domain)
+    return value if cn == value else f"{value}（{cn}）"
+
+
+def _column_mismatch(declared: DType, actual: DType, named: bool) -> str | None:
+    """Whether an input column's declared type misstates its expression's: None when
+    it fits, "enum" when it lists too few values, else the code to report. A column
+    that names a value declares that value's type; a computed number (a quotient,
+    ``round``) may be declared money, a percentage or a number, not an integer."""
+    if actual == NULL_TYPE:
+        return None
+    if _family(actual) != _family(declared):
+        return "E303"
+    if {declared.kind, actual.kind} == MIXED:
+        return "E110"
+    if declared.kind is Kind.ENUM and actual.kind is Kind.ENUM:
+        return "enum" if set(actual.values) - set(declared.values) else None
+    if not declared.is_numeric or declared.kind is actual.kind:
+        return None
+    if actual.kind is Kind.INTEGER:
+        return None if declared.kind is Kind.NUMBER else "E303"
+    if actual.kind is Kind.NUMBER and not named:
+        return None if declared.kind in MIXED else "E303"
+    return "E303"
+
+
+def _row_below(location: Location, rows: int) -> Location:
+    """The cell ``rows`` below ``location`` (a column's 类型 cell under its 名称 cell,
+    its 默认 cell two below); ``location`` itself where it is no A1 cell (DMN)."""
+    match = re.fullmatch(r"([A-Z]+)([0-9]+)", location.cell or "")
+    if match is None:
+        return location
+    return Location(location.file, location.sheet, f"{match[1]}{int(match[2]) + rows}")
+
+
+def _policy_cell(table_at: Location) -> Location:
+    """The hit policy's cell, C1 of the table's sheet."""
+    if table_at.cell != "A1":
+        return table_at
+    return Location(table_at.file, table_at.sheet, "C1")
 
 
 @dataclass
@@ -625,6 +853,7 @@ class _Scope:
     deps: set[str]
     enum: DType | None = None
     in_aggregate: bool = False
+    column: str = ""  # the table column of the cell, for messages
 
 
 def _written_number(node: Expr) -> bool:
@@ -665,8 +894,6 @@ def _arity_text(low: int, high: int | None) -> str:
 
 
 def _suggest(name: str, aliases: dict[str, str]) -> str | None:
-    import difflib
-
     close = difflib.get_close_matches(name, list(aliases), n=1, cutoff=0.6)
     return f"是否想写「{close[0]}」？" if close else "检查拼写，或在 标准参数/派生值 中定义它"
 

@@ -225,8 +225,31 @@ def _evaluation_arguments(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def parse(top: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``top.parse_args``, except that an option the command does not take is told with
+    the command's own usage line (``jiuzhu check --tables x`` printed the top-level
+    usage, which does not say what check takes)."""
+    args, extra = top.parse_known_args(argv)
+    if extra:
+        command: argparse.ArgumentParser = top
+        while True:
+            chosen = next(
+                (
+                    action.choices.get(getattr(args, action.dest, None) or "")
+                    for action in command._actions  # argparse keeps no public list
+                    if isinstance(action, argparse._SubParsersAction)
+                ),
+                None,
+            )
+            if chosen is None:
+                break
+            command = chosen
+        command.error(argparse._("unrecognized arguments: %s") % " ".join(extra))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(parser(), argv)
     if args.command is None:
         parser().print_help()
         return 2
@@ -330,7 +353,11 @@ def _check(args: argparse.Namespace) -> int:
 @command("build")
 def _build(args: argparse.Namespace) -> int:
     from compiler.engine import build, open_project, write_build
+    from compiler.output_guard import BREAKS_TABLES, Written, guard_outside
 
+    # the SQL among the county workbooks made every later check fail (E002, E109)
+    folder = Written(noun="输出文件夹", kind="文件夹", example="build", effect=BREAKS_TABLES, also="")
+    guard_outside(args.out, args.tables, written=folder)
     project = open_project(args.tables, args.county, args.as_of, None)
     if project.report.has_errors:
         print(render_text(project.report.items), file=sys.stderr)

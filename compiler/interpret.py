@@ -31,7 +31,7 @@ from compiler.calendar import (
     WorkCalendar,
     calendar_span_error,
 )
-from compiler.diagnostics import NOWHERE, Location, make
+from compiler.diagnostics import NOWHERE, Location, make, shown
 from compiler.errors import EvaluationError, InputError
 from compiler.expr import (
     AnyTest,
@@ -187,9 +187,28 @@ class Interpreter:
                         env[ident] = fit(self.value(derived.expr, env, result), derived.dtype)
                     else:
                         self._table(self.plan.tables[ident], env, result)
+        except Mismatch as error:
+            raise self._mismatched(error) from None
         finally:
             self.limits = False
         return result
+
+    def _mismatched(self, error: Mismatch) -> EvaluationError:
+        """E303 at the cell being computed, for two values that neither compare nor
+        compute together (a date and an amount): ``check`` refuses such a cell, so this
+        is the defence for a version published before it did, said in Chinese and
+        not as an internal error."""
+        left, right = (f"{_KIND_WORDS.get(type(v), '值')}「{shown(v)}」" for v in error.operands)
+        return EvaluationError(
+            make(
+                "E303",
+                f"计算「{self.step}」时不能比较或运算{left}与{right}（运算「{error.op}」）",
+                self.where,
+                found=f"{shown(error.operands[0])} 与 {shown(error.operands[1])}",
+                expected="两边同为数值、日期、文本或是/否",
+                hint="决策表中该单元格的类型不相容；请用 jiuzhu check 检查，改正后重新发布",
+            )
+        )
 
     def _envs(self, result: Evaluation, level: Level) -> list[Env]:
         if level is Level.HOUSEHOLD:
@@ -216,7 +235,7 @@ class Interpreter:
                     if checked is None
                     else [self.test(t, v, env, result, c) for t, v, c in zip(rule.tests, values, checked)]
                 )
-            except InputError:  # a value too large: again, one test at a time, at its cell
+            except (InputError, Mismatch):  # again, one test at a time, at its cell
                 for i, (t, v, c) in enumerate(zip(rule.tests, values, checked or [None] * len(values))):
                     self.where = rule.test_locations[i] if i < len(rule.test_locations) else rule.location
                     self.test(t, v, env, result, c)
@@ -375,6 +394,8 @@ class Interpreter:
                 return result.household.get(ident)
             case Unary("-", operand):
                 inner = self.value(operand, env, result)
+                if inner is not None and not _number(inner):
+                    raise Mismatch("-", Decimal(0), inner)
                 return None if inner is None else -inner
             case Unary(_, operand):
                 return not3(self.value(operand, env, result))
@@ -522,24 +543,42 @@ def not3(value: object) -> bool | None:
     return None if value is None else not value
 
 
+class Mismatch(TypeError):
+    """Two values of kinds that neither compare nor compute together (a date and an
+    amount), which the binder's type checks keep out of checked tables."""
+
+    def __init__(self, op: str, left: object, right: object) -> None:
+        super().__init__(f"{op}: {type(left).__name__} and {type(right).__name__}")
+        self.op = op
+        self.operands = (left, right)
+
+
+_KIND_WORDS: dict[type, str] = {
+    Decimal: "数值", int: "数值", bool: "是/否", date: "日期", str: "文本", list: "列表"
+}
+
+
 def compare(op: str, left: object, right: object) -> bool | None:
     if left is None or right is None:
         return None
     if isinstance(left, bool) != isinstance(right, bool):
         return None if op not in ("=", "!=") else op == "!="
-    match op:
-        case "=":
-            return left == right
-        case "!=":
-            return left != right
-        case "<":
-            return left < right  # type: ignore[operator]
-        case "<=":
-            return left <= right  # type: ignore[operator]
-        case ">":
-            return left > right  # type: ignore[operator]
-        case ">=":
-            return left >= right  # type: ignore[operator]
+    try:
+        match op:
+            case "=":
+                return left == right
+            case "!=":
+                return left != right
+            case "<":
+                return left < right  # type: ignore[operator]
+            case "<=":
+                return left <= right  # type: ignore[operator]
+            case ">":
+                return left > right  # type: ignore[operator]
+            case ">=":
+                return left >= right  # type: ignore[operator]
+    except TypeError:
+        raise Mismatch(op, left, right) from None
     raise ValueError(op)
 
 
@@ -548,17 +587,21 @@ def binary(op: str, left: Any, right: Any) -> Any:
         return compare(op, left, right)
     if left is None or right is None:
         return None
+    try:
+        left, right = Decimal(left), Decimal(right)
+    except (TypeError, ArithmeticError):  # a date or a text in arithmetic
+        raise Mismatch(op, left, right) from None
     with localcontext() as context:
         context.prec = 60
         match op:
             case "+":
-                return Decimal(left) + Decimal(right)
+                return left + right
             case "-":
-                return Decimal(left) - Decimal(right)
+                return left - right
             case "*":
-                return Decimal(left) * Decimal(right)
+                return left * right
             case "/":
-                return divide(Decimal(left), Decimal(right))
+                return divide(left, right)
     raise ValueError(op)
 
 

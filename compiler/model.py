@@ -176,6 +176,7 @@ class Standard:
     upper_text: str = ""
     location: Location = NOWHERE
     declared: bool = False  # the sheet gave its type (a province row, or a new county one)
+    name_location: Location = NOWHERE  # the 名称 cell, where a clash of names is shown
 
     def row_on(self, day: date) -> StandardRow | None:
         """The row in force on ``day``, in precedence order; a refused row never is."""
@@ -198,6 +199,11 @@ class Derived:
     basis: str = ""
     overridable: bool = False
     location: Location = NOWHERE
+    # the 名称, 层级 and 类型 cells, where a clash of names or a replacement that
+    # changes the level or type is shown (NOWHERE when not read from a sheet)
+    name_location: Location = NOWHERE
+    level_location: Location = NOWHERE
+    type_location: Location = NOWHERE
 
 
 @dataclass
@@ -248,6 +254,7 @@ class Table:
     overridable: bool = False
     accepted_gap: str | None = None
     location: Location = NOWHERE
+    level_location: Location = NOWHERE  # the 层级=… title cell, where one was written
 
     @property
     def policy_text(self) -> str:
@@ -312,6 +319,9 @@ class RuleBook:
     calendar: list[CalendarDay]
     sources: list[str] = field(default_factory=list)
     other_sheets: list[OtherSheet] = field(default_factory=list)  # the county's own
+    # the province's tables a city or county replaced, by id: what a replacement is
+    # compared with (compiler/replacement.py)
+    replaced: dict[str, Table] = field(default_factory=dict)
 
     def standard_value(self, name: str, day: date) -> object:
         standard = self.standards.get(name)

@@ -18,7 +18,7 @@ from pathlib import Path
 from compiler.cells import Cell
 from compiler.diagnostics import Location, Report
 from compiler.errors import ValidationFailed
-from compiler.load import convert, load_workbook
+from compiler.load import convert, load_workbook, said_unread
 from compiler.model import (
     CalendarDay,
     DType,
@@ -29,8 +29,10 @@ from compiler.model import (
     Workbook,
     WorkbookKind,
 )
+from compiler.name_clash import check_names
 from compiler.normalise import fold_text
 from compiler.read import OTHER_SPREADSHEETS, not_a_workbook, passed_over
+from compiler.replacement import check_derived, check_table
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -141,6 +143,8 @@ def _check_recognised(workbook: Workbook, report: Report) -> None:
         return
     if any(name.strip() == "标准参数" for name in workbook.sheet_names):
         return  # the sheet is there, it only has no rows yet
+    if said_unread(workbook, report):
+        return  # E001-E003 said why: the file, not a renamed sheet
     report.error(
         "E004",
         "工作簿中没有「标准参数」工作表或决策表",
@@ -249,10 +253,23 @@ def _check_name(
     standard: Standard, base: Standard, named: Standard | None, report: Report
 ) -> bool:
     """A city or county row that gives both 标识 and 名称 is matched by the identifier:
-    an identifier the province does not know is E302 even where the name is known, a
+    an identifier the province does not know is E302 even where the name is known (E207
+    where the row has a 类型, which adds a standard: its name is taken), a
     name that is another standard's makes the row ambiguous (E407), a name the
     province does not use is only worth a look (W404). True when the row is refused."""
     if standard.id and standard.id != base.id and standard.id != base.name_cn:
+        if standard.declared:  # a 类型 adds a standard: its 名称 is another's
+            report.error(
+                "E207",
+                f"新增的标准参数「{standard.id}」的名称「{standard.name_cn}」已是标准参数"
+                f"「{base.id}」的名称，表格中写「{standard.name_cn}」时无法确定指哪一个",
+                standard.name_location if standard.name_location.cell else standard.location,
+                found=standard.name_cn,
+                expected="字段、标准参数、派生值和决策表输出都没有用过的名称",
+                hint=f"新增标准参数时另取一个名称；要设定省级的「{base.name_cn}」，"
+                f"标识写 {base.id} 并删去 类型",
+            )
+            return True
         report.error(
             "E302",
             f"标准参数的标识「{standard.id}」在省级工作簿中没有定义（名称「{standard.name_cn}」"
@@ -395,6 +412,7 @@ def rulebook_for(tables: Tables, county_code: str, report: Report) -> RuleBook:
     for layer in reversed(layers):
         _layer_items(book, layer, report)
     book.calendar = sorted(book.calendar, key=lambda day: day.day)
+    check_names(book, report)
     return book
 
 
@@ -416,45 +434,30 @@ def _layer_items(book: RuleBook, layer: Workbook, report: Report) -> None:
     for derived in layer.derived:
         base = book.derived.get(derived.id)
         if base is not None and not base.overridable:
-            _refuse_override(derived.id, derived.location, report)
+            _refuse_override(derived.id, derived.location, report, "该派生值（这一行）")
             continue
-        if base is not None and (base.level, base.dtype) != (derived.level, derived.dtype):
-            _refuse_shape(derived.id, derived.location, report, "层级和类型")
+        if base is not None and check_derived(base, derived, report):
             continue
         book.derived[derived.id] = derived
     for table in layer.tables:
         base_table = book.tables.get(table.id)
         if base_table is not None and not base_table.overridable:
-            _refuse_override(table.id, table.location, report)
+            _refuse_override(table.id, table.location, report, "该表")
             continue
-        if base_table is not None and _outputs(base_table) != _outputs(table):
-            _refuse_shape(table.id, table.location, report, "层级、输出列及其类型")
+        if base_table is not None and check_table(base_table, table, report):
             continue
+        if base_table is not None:  # the province's, where a city replaced it before
+            book.replaced.setdefault(table.id, base_table)
         book.tables[table.id] = table
     book.calendar.extend(day for day in layer.calendar if isinstance(day, CalendarDay))
 
 
-def _outputs(table) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
-    return (table.level, tuple((o.id, o.dtype) for o in table.outputs))
-
-
-def _refuse_shape(ident: str, location: Location, report: Report, what: str) -> None:
-    report.error(
-        "E212",
-        f"县级替换的「{ident}」须与省级的{what}相同",
-        location,
-        found=ident,
-        expected=f"与省级定义相同的{what}",
-        hint="其他决策表和派生值依赖这些输出；要改变含义请与省级维护人员商定",
-    )
-
-
-def _refuse_override(ident: str, location: Location, report: Report) -> None:
+def _refuse_override(ident: str, location: Location, report: Report, what: str) -> None:
     report.error(
         "E212",
         f"「{ident}」由省级统一规定，县级工作簿不能替换",
         location,
         found=ident,
-        expected="删除该表，或请省级维护人员将其标为 县可改=是",
+        expected=f"删除{what}，或请省级维护人员将其标为 县可改=是",
         hint="县级工作簿只写与省级不同、且省级允许修改的内容",
     )

@@ -402,12 +402,14 @@ OUTPUT_EXPRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enum": ("if event.amount > 0 then {0} else {1}",),
     },
 }
+# the share enters as a share of an amount: an amount added to, compared with or
+# chosen against a bare share is refused (E110), which a random sum would often be
 CALC_ATOMS = (
     "assets.money",
     "household.size",
     "低保标准",
     "边缘倍数",
-    "资产比例",
+    "(资产比例 * 低保标准)",
     "income_per_capita",
     "member_count",
     "0",

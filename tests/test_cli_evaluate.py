@@ -228,6 +228,18 @@ def test_a_usage_error_is_told_in_chinese_with_exit_code_2(argv, said, capsys):
     assert "error:" not in err and "usage:" not in err
 
 
+def test_an_option_a_command_does_not_take_is_told_with_the_commands_usage(capsys):
+    """`check --tables x` printed the top-level usage, which says nothing of check's
+    options (helper-90): the usage shown is the command's own."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["check", "--tables", "tables"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.startswith("用法：jiuzhu check [-h]")
+    assert "jiuzhu check：用法错误：无法识别的参数：--tables" in err
+    assert "jiuzhu：用法错误" not in err
+
+
 def test_help_is_in_chinese(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])

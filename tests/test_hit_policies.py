@@ -239,9 +239,11 @@ def test_hit_policy_decides_as_documented(
 def test_every_documented_spelling_of_a_hit_policy_is_read(
     written: str, policy: HitPolicy, aggregation: Aggregation | None, tmp_path: Path
 ) -> None:
-    project = open_grade(
-        tmp_path, grade_table(written, "integer", ("1", "2", "3"), None)
-    )
+    # PRIORITY and OUTPUT ORDER rank by an enum's declared order (E208 otherwise)
+    ordered = policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER)
+    outputs = ("a", "b", "c") if ordered else ("1", "2", "3")
+    output_type = "enum(a,b,c)" if ordered else "integer"
+    project = open_grade(tmp_path, grade_table(written, output_type, outputs, None))
     table = project.plan(COUNTY).tables["grade"]
     assert (table.hit_policy, table.aggregation) == (policy, aggregation)
 

@@ -1,0 +1,203 @@
+"""What a city's or county's replacement of a province table or derived value must keep.
+
+Other tables and derived values read a table's outputs by identifier, at the table's
+level, as one value or a list by its hit policy, with the declared types; a derived
+value by its level and type. A replacement that changes any of these is refused
+(E212), one diagnostic for each difference, at the cell that differs, saying what the
+replacement has and what the province's has (docs/table-format.md, section 1).
+"""
+
+from __future__ import annotations
+
+import re
+
+from compiler.diagnostics import NOWHERE, Location, Report
+from compiler.model import (
+    LEVEL_CN,
+    Aggregation,
+    Derived,
+    DType,
+    Kind,
+    OutputColumn,
+    Table,
+)
+
+_HINT = "其他决策表和派生值按省级的定义读取它；要改变含义请与省级维护人员商定"
+_POLICIES = {
+    "one": "UNIQUE、ANY、PRIORITY、FIRST、C+、C<、C>",
+    "list": "COLLECT、RULE ORDER、OUTPUT ORDER",
+    "count": "C#",
+}
+_GIVES = {"one": "一个值", "list": "命中规则的输出列表", "count": "命中的个数"}
+
+
+def check_table(base: Table, table: Table, report: Report) -> bool:
+    """E212 for each way ``table`` differs from ``base`` in what others read of it;
+    True when there was one (the replacement is then refused)."""
+    said = Report()  # not counted in ``report``, which says a city's problem once
+    _check_policy(base, table, said)
+    _check_level(base, table, said)
+    _check_outputs(base, table, said)
+    report.extend(said.items)
+    return bool(said.items)
+
+
+def check_derived(base: Derived, derived: Derived, report: Report) -> bool:
+    """E212 at the 层级 or 类型 cell of a replacement derived value whose level or
+    type is not the province's; True when there was one."""
+    said = Report()
+    if base.level is not derived.level:
+        said.error(
+            "E212",
+            f"县级替换的派生值「{derived.id}」层级为{LEVEL_CN[derived.level]}，"
+            f"省级的是{LEVEL_CN[base.level]}",
+            _at(derived.level_location, derived.location),
+            found=f"层级 {LEVEL_CN[derived.level]}",
+            expected=f"层级 {LEVEL_CN[base.level]}（与省级相同）",
+            hint=_HINT,
+        )
+    if base.dtype != derived.dtype:
+        said.error(
+            "E212",
+            f"县级替换的派生值「{derived.id}」{_type_difference(base.dtype, derived.dtype)}",
+            _at(derived.type_location, derived.location),
+            found=derived.dtype.render(),
+            expected=f"{base.dtype.render()}（与省级相同）",
+            hint=_HINT,
+        )
+    report.extend(said.items)
+    return bool(said.items)
+
+
+def _gives(table: Table) -> str:
+    """What each output of the table holds for a household: ``one`` value, a ``list``
+    of the matches' outputs, or the ``count`` of them (C#)."""
+    if table.hit_policy.single_hit:
+        return "one"
+    if table.aggregation is None:
+        return "list"
+    return "count" if table.aggregation is Aggregation.COUNT else "one"
+
+
+def _check_policy(base: Table, table: Table, report: Report) -> None:
+    """A list where the province gives one value (or the reverse) reaches its readers
+    as another type: a COLLECT ``other_hardship`` failed every evaluation with
+    DuckDB's English, a FIRST ``entitlement_list`` with a conversion error."""
+    had, has = _gives(base), _gives(table)
+    if had == has:
+        return
+    if {had, has} == {"one", "count"} and _all_integer(base) and _all_integer(table):
+        return  # C# and a single integer output give their readers the same integer
+    report.error(
+        "E212",
+        f"县级替换的「{table.id}」命中策略为 {table.policy_text}，给出{_GIVES[has]}；"
+        f"省级的 {base.policy_text} 给出{_GIVES[had]}，替换表也须给出{_GIVES[had]}",
+        Location(table.location.file, table.location.sheet, "C1"),
+        found=f"{table.policy_text}（给出{_GIVES[has]}）",
+        expected=f"给出{_GIVES[had]}的命中策略，如省级的 {base.policy_text}"
+        f"（可用 {_POLICIES[had]}）",
+        hint=_HINT,
+    )
+
+
+def _all_integer(table: Table) -> bool:
+    return all(o.dtype.kind is Kind.INTEGER for o in table.outputs)
+
+
+def _check_level(base: Table, table: Table, report: Report) -> None:
+    if base.level is table.level:
+        return
+    written = table.level_location != NOWHERE
+    report.error(
+        "E212",
+        f"县级替换的「{table.id}」层级为{LEVEL_CN[table.level]}"
+        + ("" if written else "（标题行没有写层级，按家庭）")
+        + f"，省级的是{LEVEL_CN[base.level]}",
+        table.level_location if written else table.location,
+        found=f"层级={LEVEL_CN[table.level]}" if written else "（未写层级）",
+        expected=f"层级={LEVEL_CN[base.level]}（与省级相同）",
+        hint=_HINT,
+    )
+
+
+def _check_outputs(base: Table, table: Table, report: Report) -> None:
+    """Outputs are matched by identifier; the replacement's outputs the province lacks
+    are taken, in order, for renamings of the province's outputs it lacks."""
+    names = {o.id for o in base.outputs}
+    kept = {o.id for o in table.outputs}
+    new = [o for o in table.outputs if o.id not in names]
+    lost = [o for o in base.outputs if o.id not in kept]
+    by_id = {o.id: o for o in base.outputs}
+    pairs = [(by_id[o.id], o) for o in table.outputs if o.id in names]
+    for had, has in zip(lost, new, strict=False):
+        report.error(
+            "E212",
+            f"县级替换的「{table.id}」的输出「{has.id}」不是省级的输出：省级的是「{had.id}」",
+            has.location,
+            found=f"输出 {_column(has)}",
+            expected=f"{_column(had)}，层级={LEVEL_CN[base.level]}",
+            hint="其他决策表和派生值按标识读取输出；改回省级的标识，新的输出请放到另取标识的决策表中",
+        )
+        pairs.append((had, has))
+    for extra in new[len(lost) :]:
+        report.error(
+            "E212",
+            f"县级替换的「{table.id}」多了输出「{extra.id}」，省级的表没有这个输出",
+            extra.location,
+            found=f"输出 {_column(extra)}",
+            expected="只有省级的输出 " + "、".join(_column(o) for o in base.outputs),
+            hint="新的输出请放到另取标识的决策表中",
+        )
+    for missing in lost[len(new) :]:
+        report.error(
+            "E212",
+            f"县级替换的「{table.id}」缺少省级的输出「{missing.id}」",
+            table.location,
+            found="输出 " + "、".join(_column(o) for o in table.outputs),
+            expected=f"还有输出 {_column(missing)}",
+            hint=_HINT,
+        )
+    for had, has in pairs:
+        if had.dtype != has.dtype:
+            report.error(
+                "E212",
+                f"县级替换的「{table.id}」的输出「{has.id}」"
+                + _type_difference(had.dtype, has.dtype),
+                _type_cell(has.location),
+                found=has.dtype.render(),
+                expected=f"{had.dtype.render()}（与省级相同）",
+                hint=_HINT,
+            )
+
+
+def _type_difference(had: DType, has: DType) -> str:
+    """How a replacement's type differs from the province's, in words."""
+    if had.kind is Kind.ENUM and has.kind is Kind.ENUM:
+        if set(had.values) == set(has.values):
+            return "取值与省级相同，顺序不同：取值的顺序是优先顺序（PRIORITY、OUTPUT ORDER 和比较都按它），须与省级一致"
+        more = [v for v in has.values if v not in had.values]
+        fewer = [v for v in had.values if v not in has.values]
+        said = ([f"多了 {'、'.join(more)}"] if more else []) + (
+            [f"少了 {'、'.join(fewer)}"] if fewer else []
+        )
+        return "的取值与省级不同：" + "，".join(said)
+    return f"的类型为 {has.render()}，省级为 {had.render()}"
+
+
+def _column(output: OutputColumn) -> str:
+    return f"{output.id}（{output.dtype.render()}）"
+
+
+def _type_cell(name_cell: Location) -> Location:
+    """The 类型 cell (row 4) under an output's 名称 cell (row 3)."""
+    match = re.fullmatch(r"([A-Z]+)\d+", name_cell.cell or "")
+    if match is None:
+        return name_cell
+    return Location(name_cell.file, name_cell.sheet, f"{match[1]}4")
+
+
+def _at(cell: Location, fallback: Location) -> Location:
+    return cell if cell != NOWHERE else fallback
+
+
+__all__ = ["check_derived", "check_table"]
