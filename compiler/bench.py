@@ -139,13 +139,17 @@ def stages(tables: str, path: Path, as_of: date, memory_limit: str | None = None
     level and the decision tables it computes), and the decisions written out.
 
     The steps run as separate statements into temporary tables so that each can be
-    timed; ``jiuzhu evaluate`` runs them as one query, which is a little faster."""
+    timed; ``jiuzhu evaluate`` runs them as one query, which is a little faster.
+    A temporary folder inside ``tables``, where the households are loaded and DuckDB
+    spills, is refused first (E613), as ``evaluate`` refuses it."""
     import re
 
     from compiler.engine import connect, open_project
     from compiler.evaluate import default_memory_limit, prepare
     from compiler.output import write_decisions
+    from compiler.output_guard import guard_scratch
 
+    guard_scratch(tables)
     found: list[tuple[str, float]] = []
     mark = time.perf_counter()
     project = open_project(tables, as_of=as_of)

@@ -9,6 +9,14 @@ Python's RecursionError (ten of 95 terms each did too) and ``evaluate`` with Duc
 "Max expression depth" in English; a chain of 1000 tables stopped the invariant models
 (helper-72). ``check_chains`` refuses both with E306 at the first step past
 ``MAX_CHAIN_DEPTH``, before the analysis runs.
+
+The compiled query nests too: one CTE per group of derived values that read none of
+each other, three per decision table (compiler/sqlgen_nesting.py). DuckDB refuses a
+query nested past 1000 levels, in English, and binds a deep one slowly: a county of
+100 decision tables (316 levels) took 18 s to decide three households, 300 tables (916
+levels) more than 11 minutes (helper-84). ``query_too_deep`` says E306 at the step where the
+county's query passes ``MAX_QUERY_DEPTH``: ``open_project`` at check time, and
+``run_programs`` before DuckDB sees a query (a diff's sides are not checked first).
 """
 
 from __future__ import annotations
@@ -17,15 +25,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compiler.bind import Plan
-from compiler.diagnostics import Report
+from compiler.diagnostics import Diagnostic, Report, make
 from compiler.expr import MAX_DEPTH, Expr, Name, Test, children
 from compiler.model import Derived, Table
+from compiler.sqlgen import Program
 
 # The same limit as a cell's, for levels and for steps: the province's deepest value is
 # 9 levels with its names replaced, its longest chain 13 steps; the analysis's walks
 # stopped at about 250 levels (a chain of 300 derived values), the invariant models at
 # between 300 and 1000 tables
 MAX_CHAIN_DEPTH = MAX_DEPTH
+# Levels of CTEs a compiled query may nest: three times the province's 96, well below
+# DuckDB's 1000; binding slows faster than the levels grow (166 levels took 1.5 s,
+# 316 18 s, 406 40 s, for each query: each batch, each service request)
+MAX_QUERY_DEPTH = 300
 Step = tuple[str, str]  # ("derived" | "table", id), as Plan.order holds them
 
 
@@ -188,4 +201,36 @@ def _too_long(plan: Plan, step: Step, chain: list[str], report: Report) -> None:
     )
 
 
-__all__ = ["MAX_CHAIN_DEPTH", "check_chains"]
+def query_too_deep(plan: Plan, program: Program, refused: bool = False) -> Diagnostic | None:
+    """E306 at the derived value or table whose CTE first makes ``program`` nest more
+    than ``MAX_QUERY_DEPTH`` levels; None when the query is within it, unless DuckDB
+    ``refused`` it as too deep anyway (then at the deepest step)."""
+    limit = MAX_QUERY_DEPTH
+    if (program.depth <= limit and not refused) or not plan.order:
+        return None
+    # the query adds its own two levels above the deepest CTE (Program.depth)
+    past = [p for p, d in sorted(program.step_depths.items()) if d + 2 > limit]
+    position = past[0] if past else max(program.step_depths, key=program.step_depths.__getitem__, default=0)
+    kind, ident = plan.order[min(position, len(plan.order) - 1)]
+    what = f"派生值「{ident}」" if kind == "derived" else f"决策表「{ident}」"
+    owner = _owner_object(plan, (kind, ident))
+    return make(
+        "E306",
+        f"计算嵌套过深：本县的派生值和决策表编译成的查询嵌套 {program.depth} 层，"
+        f"超过上限 {limit} 层，从{what}起超出",
+        owner.location,
+        found=f"{len(plan.derived)} 个派生值、{len(plan.tables)} 张决策表，共嵌套 {program.depth} 层",
+        expected=f"不超过 {limit} 层：互不引用的派生值合占一层，每张决策表占三层，"
+        "引用前一个值的派生值和带除法的派生值各多占一层以上",
+        hint="把条件相同的几张决策表合并为一张有多个输出的表，或合并逐个引用前一个的派生值",
+    )
+
+
+def check_query_depth(plan: Plan, program: Program, report: Report) -> None:
+    """E306 into ``report`` when the county's compiled query nests too deep."""
+    found = query_too_deep(plan, program)
+    if found is not None:
+        report.add(found)
+
+
+__all__ = ["MAX_CHAIN_DEPTH", "MAX_QUERY_DEPTH", "check_chains", "check_query_depth", "query_too_deep"]

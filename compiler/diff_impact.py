@@ -8,7 +8,9 @@ groups and the entitlements gained or lost, and lists the changed households (up
 ``limit``). A county whose two sides compile to the same SQL over the same standards
 rows and calendar is counted but not decided (``decided`` False): its decisions cannot
 differ. Raises InputError (E606) when the sides share no county, ValidationFailed
-when a side's rulebooks do not bind, InputError (E605) when DuckDB cannot compute.
+when a side's rulebooks do not bind, InputError (E605) when DuckDB cannot compute, and
+InputError (E613) before any work when the temporary folder, where loading the
+households and DuckDB's spill write, lies in the tables folder (``guard_scratch``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from compiler.engine import (
 )
 from compiler.errors import InputError, ValidationFailed
 from compiler.model import Workbook, WorkbookKind
+from compiler.output_guard import guard_scratch
 from compiler.resolve import Tables
 
 # the decision columns whose change makes a household "changed" (lists as sets); the
@@ -80,10 +83,15 @@ def impact(
     as_of: date,
     limit: int | None = None,
     memory_limit: str | None = None,
+    tables: str | Path | None = None,
 ) -> ImpactResult:
-    """Decide for every household of the compared counties on both sides, and compare."""
+    """Decide for every household of the compared counties on both sides, and compare;
+    first refuse a temporary folder inside ``tables``, the folder the sides are read
+    from, as ``evaluate`` does (E613)."""
     from compiler.households import load_households
 
+    if tables is not None:
+        guard_scratch(tables)
     started = time.perf_counter()
     pairs = _same_counties(old, new)
     fields = {}
@@ -186,6 +194,16 @@ def _decides(project: Project, county: str) -> tuple[object, ...]:
     )
     sql = _without_comments(project.program(county, trace="none").sql)
     return sql, standards, tuple((d.day, d.working) for d in rulebook.calendar)
+
+
+def rules_alike(a: Plan, b: Plan) -> bool:
+    """Whether two bound plans compile to the same SQL, comments naming cells aside:
+    then only their standards rows and calendars can make them decide differently."""
+    from compiler.sqlgen import compile_plan
+
+    return _without_comments(compile_plan(a, trace="none").sql) == _without_comments(
+        compile_plan(b, trace="none").sql
+    )
 
 
 def _without_comments(sql: str) -> str:
@@ -360,4 +378,4 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-__all__ = ["COMPARED", "ImpactResult", "impact", "impact_loaded"]
+__all__ = ["COMPARED", "ImpactResult", "impact", "impact_loaded", "rules_alike"]

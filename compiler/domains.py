@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from compiler.bounds import bounds
+from compiler.bounds import bounds, never_missing
 from compiler.county import County
 from compiler.expr import (
     AnyTest,
@@ -36,7 +36,7 @@ from compiler.intervals import (
     ordered_domain,
     witness,
 )
-from compiler.model import DType, Kind, Rule, Table
+from compiler.model import DType, Kind, Level, Rule, Table
 
 OTHER_TEXT = "\x00其他"  # a text value no literal equals: "any other text"
 
@@ -124,8 +124,17 @@ def operands(test: Test) -> Iterator[Expr]:
             yield from operands(tests)
 
 
-def domain_of(county: County, dtype: DType, expr: Expr, cuts: list[object]) -> Domain:
-    nullable = county.nullable(expr)
+def domain_of(
+    county: County, dtype: DType, expr: Expr, cuts: list[object], level: Level | None = None
+) -> Domain:
+    """The segments a value of ``expr`` falls into, cut at ``cuts`` and clipped to its
+    bounds; missing among them when some household may leave it so. Read at
+    ``level``, a value the input's required fields always give (an age from the
+    birth date) is never missing (``bounds.never_missing``); without a level,
+    ``County.nullable`` answers, knowing nothing of the input."""
+    nullable = (
+        county.nullable(expr) if level is None else not never_missing(county, expr, level)
+    )
     if dtype.kind is Kind.LIST:
         return listed_domain([], nullable=True)
     if dtype.kind is Kind.DATE:

@@ -28,6 +28,7 @@ from compiler.calendar import (
     WorkCalendar,
     calendar_span_error,
 )
+from compiler.chains import check_query_depth, query_too_deep
 from compiler.diagnostics import Location, Report, make
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.model import Field, Kind, Level, RuleBook
@@ -154,6 +155,8 @@ def open_project(
         if analyse is not None and not _broken(report, book.sources):
             analyse(plan, report, as_of)
         project.plans[code] = plan
+        if not _broken(report, book.sources):  # E306 for a query DuckDB cannot bind
+            check_query_depth(plan, project.program(code), report)
     report_unverified(unverified, report)
     logger.info("已检查 %d 个县（市、区），%.2f 秒", len(project.plans), time.perf_counter() - started)
     return project
@@ -281,7 +284,8 @@ def memory_bytes(text: str) -> int:
 
 def install_standards(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan], as_of: date,
                       versions: dict[str, str] | None = None) -> None:
-    """Create jz_standard_rows, jz_params, jz_versions and jz_calendar for the plans."""
+    """Create jz_standard_rows, jz_params (and its date as the macro jz_as_of),
+    jz_versions and jz_calendar for the plans."""
     columns: dict[str, list] = defaultdict(list)
     for code, plan in plans.items():
         for ident, standard in plan.rulebook.standards.items():
@@ -301,6 +305,8 @@ def install_standards(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan], as
         {n: columns.get(n, []) for n in names},
     )
     con.execute("CREATE OR REPLACE TEMP TABLE jz_params AS SELECT CAST($d AS DATE) AS as_of", {"d": as_of})
+    # the same date as a constant for the compiled expressions (sqlgen's docstring)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO jz_as_of() AS DATE '{as_of:%Y-%m-%d}'")
     versions = versions or {}
     con.execute(
         "CREATE OR REPLACE TEMP TABLE jz_versions AS SELECT unnest($c) AS county_code,"
@@ -382,11 +388,16 @@ def run_programs(
         if not single:
             _group_views(con, inputs, suffix, codes)
         program = project.program(codes[0], suffix=suffix, trace=trace)
+        too_deep = query_too_deep(project.plan(codes[0]), program)
+        if too_deep is not None:  # a diff's sides reach here unchecked
+            raise ValidationFailed(too_deep)
         kind = "TABLE" if store else "VIEW"
         try:
             _replace(con, kind, f"jz_decisions{suffix}", program.query)
         except duckdb.Error as error:
-            raise contract_error(error) or data_error(error) or error from None
+            raise contract_error(error) or data_error(error) or _depth_error(
+                error, project.plan(codes[0]), program
+            ) or error from None
         parts.append(f"SELECT * FROM jz_decisions{suffix}")
     if not single:
         # each group's decisions are in input order; together, they are put back in it
@@ -461,6 +472,16 @@ def contract_error(error: duckdb.Error) -> EvaluationError | None:
                 )
             )
     return None
+
+
+def _depth_error(error: duckdb.Error, plan: Plan, program: Program) -> ValidationFailed | None:
+    """E306 for a query DuckDB found nested too deep although ``query_too_deep``
+    measured it within the limit: said in Chinese, DuckDB's English only in the log."""
+    text = str(error)
+    if "expression depth" not in text and "tree depth" not in text:
+        return None
+    logger.warning("DuckDB 拒绝了嵌套过深的查询：%s", text.splitlines()[0])
+    return ValidationFailed(query_too_deep(plan, program, refused=True) or [])
 
 
 def data_error(error: duckdb.Error) -> InputError | None:

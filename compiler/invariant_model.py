@@ -31,7 +31,7 @@ from compiler.expr import (
 )
 from compiler.functions import FUNCTIONS
 from compiler.intervals import Box, Domain, listed_domain
-from compiler.model import DType, Kind, Table
+from compiler.model import DType, Kind, Level, Table
 
 if TYPE_CHECKING:
     from compiler.invariants import Binding
@@ -82,10 +82,12 @@ class Model:
         for expr in self.expressions:
             self.expr_parts(expr)  # the invariant's own comparisons cut the leaves too
         for key, (dtype, expr) in self.leaf_types.items():
+            # read at its own level, so that a value the input always gives (an age
+            # from the required birth date) is never missing in a counterexample
             domain = (
                 listed_domain([False, True], nullable=False)
                 if key.startswith("§cell")
-                else domain_of(county, dtype, expr, self.cuts.get(key, []))
+                else domain_of(county, dtype, expr, self.cuts.get(key, []), self._level(key, expr))
             )
             name = expr.name if isinstance(expr, Name) else None
             self.leaves[key] = Leaf(key, self._label(key, expr), domain, name)
@@ -239,6 +241,13 @@ class Model:
         for rule in table.rules:
             nodes += [*rule.tests, *rule.outputs]
         return nodes
+
+    def _level(self, key: str, expr: Expr) -> Level:
+        """The level a leaf is read at: its item's, or its decision table's."""
+        if key.startswith("§col:"):
+            return self.plan.tables[key.split(":")[1]].level
+        item = self.plan.items.get(expr.name) if isinstance(expr, Name) else None
+        return item.level if item is not None and item.level is not None else Level.HOUSEHOLD
 
     def _label(self, key: str, expr: Expr) -> str:
         if key.startswith("§cell:"):

@@ -8,6 +8,7 @@ policy section it came from. It reads these relations, which the evaluator provi
     jz_standard_rows                       county_code, id, value, effective_from,
                                            effective_until, precedence, verified
     jz_params                              one row: as_of DATE
+    jz_as_of()                             a macro: the same date, as a DATE literal
     jz_versions                            county_code, version
     jz_calendar                            seq INTEGER[], work DATE[] (working days)
 
@@ -46,6 +47,7 @@ from compiler.sqlgen_expr import (
     string,
 )
 from compiler.sqlgen_guard import Guard, defaults_of, guard_condition, neutral
+from compiler.sqlgen_nesting import Nesting, Values, earliest, read_names
 
 RELATIONS = {Level.HOUSEHOLD: "h", Level.MEMBER: "m", Level.EVENT: "e"}
 SOURCES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members", Level.EVENT: "jz_events"}
@@ -63,6 +65,10 @@ class Program:
     statements: list[str] = field(default_factory=list)
     final: str = ""
     query: str = ""  # the statements and the final query as one, see _Compiler.one_query
+    # how many CTEs deep ``query`` nests, and the deepest CTE each step of the plan
+    # made, by its position in Plan.order (compiler/sqlgen_nesting.py)
+    depth: int = 0
+    step_depths: dict[int, int] = field(default_factory=dict)
 
 
 TRACE_MODES = ("full", "compact", "none")
@@ -95,7 +101,10 @@ class _Compiler(Expressions, Decisions):
         self.ending = outputs  # "decisions" or "tables", see compile_plan
         self.suffix = suffix
         self.trace_mode = trace
-        self.pending: dict[Level, list[str]] = {level: [] for level in Level}
+        self.pending: dict[Level, list[str | Values]] = {level: [] for level in Level}
+        # each level's pending CTEs of values, in order (sqlgen_nesting)
+        self.chains: dict[Level, list[Values]] = {level: [] for level in Level}
+        self.nesting = Nesting()
         self.statements: list[str] = []
         self.stored: list[tuple[str, str]] = []  # each stored table and its query
         self.checked: dict[str, list[str]] = {}  # the contract columns of stored tables
@@ -139,9 +148,11 @@ class _Compiler(Expressions, Decisions):
         self.settle_guards(final)
         standards = {ident: s.dtype for ident, s in self.plan.rulebook.standards.items()}
         sql = ";\n\n".join([*self.statements, final])
+        # the final query and, around it, the one that checks the contracts
+        depth = max(self.nesting.depths.values(), default=0) + 2
         return Program(
             sql, standards, list(self.plan.tables), [], list(self.statements), final,
-            self.one_query(final),
+            self.one_query(final), depth, dict(self.nesting.steps),
         )
 
     def one_query(self, final: str) -> str:
@@ -178,11 +189,12 @@ class _Compiler(Expressions, Decisions):
     def add(self, level: Level, name: str, body: str, note: str = "") -> None:
         header = f"{comment(note)}\n" if note else ""
         self.pending[level].append(f"{header}{quote(name)} AS (\n{body}\n)")
+        self.nesting.add(name, body, self.position)
 
     def with_clause(self, level: Level) -> str:
         ctes = self.pending[level]
-        self.pending[level] = []
-        return "WITH\n" + ",\n".join(ctes) + "\n" if ctes else ""
+        self.pending[level], self.chains[level] = [], []
+        return "WITH\n" + ",\n".join(map(str, ctes)) + "\n" if ctes else ""
 
     def materialize(self, level: Level) -> None:
         """Store a level's pending steps as a temporary table before another level reads
@@ -203,6 +215,7 @@ class _Compiler(Expressions, Decisions):
                 self.guarded[table] = self.guard
             self.guard = None
         self.stored.append((table, body))
+        self.nesting.add(table, body, self.position)
         self.kept[level].append(_Relation(table, set(keep)))
         # a contract is checked where its rule column is first stored
         earlier = {c for columns in self.checked.values() for c in columns}
@@ -310,20 +323,42 @@ class _Compiler(Expressions, Decisions):
     # ------------------------------------------------------------ steps
 
     def hoisting(self, level: Level, source: _Source, compute: Callable[[], str]) -> tuple[str, str]:
-        """Run ``compute`` (which renders SQL) collecting division operands; emit a CTE per
-        operand and return the SELECT head and FROM clause the step should use."""
+        """Run ``compute`` (which renders SQL) collecting division operands; compute each
+        operand as a column (``place``) and return the SELECT head and FROM clause the
+        step should use."""
         self.hoisted = []
         compute()
         hoisted, self.hoisted = self.hoisted, None
-        if not hoisted:
-            return source.columns, source.from_clause
-        alias = source.alias
         head, from_clause = source.columns, source.from_clause
         for column, operand in hoisted:
-            name = self.fresh(f"{alias}_operand")
-            self.add(level, name, f"SELECT {head}, {operand} AS {quote(column)}\n{from_clause}")
-            head, from_clause = f"{alias}.*", f"FROM {quote(name)} {alias}"
+            head, from_clause = self.place(level, column, operand, "", head, from_clause)
         return head, from_clause
+
+    def place(
+        self, level: Level, ident: str, sql: str, note: str, head: str, from_clause: str
+    ) -> tuple[str, str]:
+        """Compute ``sql`` as the level's column ``ident``: in the earliest of the level's
+        pending CTEs of values that follows what it reads, when ``head`` and
+        ``from_clause`` join nothing, else in a CTE of its own (sqlgen_nesting: one CTE
+        each nested a county's thousand values past what DuckDB binds). Returns the
+        head and FROM clause of what reads it."""
+        relation, alias = self.relations[level], RELATIONS[level]
+        plain = f"FROM {quote(relation.name)} {alias}"
+        chain = self.chains[level]
+        values = None
+        if head == f"{alias}.*" and from_clause == plain:
+            values = earliest(chain, read_names(sql) & relation.columns)
+        if values is None:
+            values = Values(self.fresh(f"{alias}_{ident}"), head, from_clause, frozenset(relation.columns))
+            self.pending[level].append(values)
+            chain.append(values)
+            self.nesting.add(values.name, f"{head}\n{from_clause}", self.position)
+            relation = self.relations[level] = _Relation(values.name, relation.columns)
+        values.add(ident, sql, note)
+        relation.columns.add(ident)
+        depth = self.nesting.depths[values.name]
+        self.nesting.steps[self.position] = max(depth, self.nesting.steps.get(self.position, 0))
+        return f"{alias}.*", f"FROM {quote(relation.name)} {alias}"
 
     def derived(self, ident: str) -> None:
         derived = self.plan.derived[ident]
@@ -339,16 +374,12 @@ class _Compiler(Expressions, Decisions):
             return value
 
         head, from_clause = self.hoisting(derived.level, source, render_value)
-        name = self.fresh(f"{RELATIONS[derived.level]}_{ident}")
-        self.add(
-            derived.level,
-            name,
-            f"SELECT {head}, {value} AS {quote(ident)}\n{from_clause}",
+        note = (
             f"{derived.id} ({derived.name_cn}) = {derived.text}"
             + (f"  [{fold_text(derived.basis)}]" if derived.basis else "")
-            + f"  {derived.location.render()}",
+            + f"  {derived.location.render()}"
         )
-        self.relations[derived.level] = _Relation(name, self.relations[derived.level].columns | {ident})
+        self.place(derived.level, ident, value, note, head, from_clause)
 
     def source(self, level: Level, exprs: list[object], guarded: Table | None = None) -> _Source:
         """The FROM clause for a step: the level's relation, joined to what it needs.

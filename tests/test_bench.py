@@ -22,6 +22,7 @@ import pytest
 from compiler.errors import InputError
 from compiler.evaluate import evaluate_file
 from compiler.synth import synthesise
+from tests.tables_fixture import write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = str(ROOT / "tables")
@@ -117,6 +118,29 @@ def test_bench_runs_end_to_end_and_reports_every_figure(tmp_path: Path) -> None:
     assert float(seconds) > 0 and float(peak.replace(",", "")) > 50 and float(scan) > 0
     assert floor.endswith("x") and speedup.endswith("x") and float(interpreted.replace(",", "")) > 0
     assert int(rate.replace(",", "")) == pytest.approx(200 / float(seconds), rel=0.05, abs=1)
+
+
+def test_bench_refuses_a_temporary_folder_inside_the_tables_before_any_work(
+    tmp_path: Path,
+) -> None:
+    """Each measured evaluation loads the households and spills in TMPDIR: inside the
+    tables, the bench failed in its first evaluation with a traceback, after writing
+    its population, and its own stages would have spilled among the workbooks."""
+    tables = write_tables(tmp_path)
+    counties = tables / "counties"
+    before = sorted(os.listdir(counties))
+    work = tmp_path / "work"
+
+    run = subprocess.run(
+        [sys.executable, "-m", "compiler.cli", "bench", "--households", "20", "--runs", "1",
+         "--sample", "5", "--tables", str(tables), "--work", str(work)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+        env={**os.environ, "TMPDIR": str(counties)},
+    )
+
+    assert run.returncode == 1 and "内部错误" not in run.stderr, run.stderr
+    assert f"{counties}: E613 临时文件夹在正在读取的决策表文件夹中" in run.stderr
+    assert not work.exists() and sorted(os.listdir(counties)) == before
 
 
 def test_batch_evaluation_has_a_memory_limit_by_default() -> None:

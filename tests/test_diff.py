@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -412,6 +414,28 @@ def test_diff_command_with_households_prints_who_changes(
         "共 3 户，1 户变化" in out
         and "H1（330106）：低保边缘 → 低保；获得 dibao_allowance" in out
     )
+
+
+def test_a_temporary_folder_inside_the_tables_is_refused_before_households_load(
+    old, population, capsys, monkeypatch
+):
+    """``diff --households`` loads the households and spills (``--memory-limit``) in
+    the temporary folder, as ``evaluate`` does: TMPDIR=tables/counties left
+    jiuzhu-spill-<uid> among the workbooks, which the next check read (E109)."""
+    counties = old / "counties"
+    before = sorted(os.listdir(counties))
+    monkeypatch.setattr(tempfile, "tempdir", str(counties))
+
+    code = cli.main(
+        ["diff", COUNTY, COUNTY, "--households", str(population), "--as-of",
+         "2025-08-01", "--tables", str(old), "--memory-limit", "256MB"]
+    )
+
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err
+    assert f"{counties}: E613 临时文件夹在正在读取的决策表文件夹中" in captured.err
+    assert "TMPDIR" in captured.err and "变化" not in captured.out
+    assert sorted(os.listdir(counties)) == before
 
 
 def test_households_are_not_compared_on_a_date_no_standard_is_in_force(

@@ -459,3 +459,17 @@ def test_an_event_counted_into_a_year_without_holidays_is_warned_at_its_path(cli
     (warning,) = [w for w in body["warnings"] if w["code"] == "W403"]
     assert warning["path"] == "$.households[0].events[1].date"
     assert "2026 年的节假日安排" in warning["message"] and "1 个事件" in warning["message"]
+
+
+def test_the_test_client_runs_on_httpx2_without_a_deprecation_warning() -> None:
+    """starlette's TestClient warned (StarletteDeprecationWarning) at every run of
+    these tests while only httpx was installed; the test extra installs httpx2. A
+    fresh interpreter, since this one imported the client already."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import fastapi.testclient, httpx2"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr
