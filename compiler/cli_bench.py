@@ -50,8 +50,12 @@ def _counties(tables: str) -> list[str]:
 
 
 def run_synth(args: argparse.Namespace) -> int:
+    from compiler.output_guard import BREAKS_TABLES, Written, guard_outside
     from compiler.synth import synthesise
 
+    # households.parquet and its members and events files: E002 among the workbooks
+    guard_outside(args.out, args.tables, written=Written(
+        example="synth/households.parquet", effect=BREAKS_TABLES, also="，--replace 也不能覆盖"))
     result = synthesise(args.households, args.seed, args.out, _counties(args.tables), replace=args.replace)
     print(
         f"已生成 {result.households} 户、{result.members} 名成员、{result.events} 个事件"
@@ -65,7 +69,18 @@ def run_bench(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from compiler import bench
+    from compiler.output_guard import (
+        BREAKS_TABLES,
+        Written,
+        guard_outside,
+        guard_scratch,
+    )
 
+    guard_outside(args.work, args.tables, written=Written(
+        noun="工作文件夹", kind="文件夹", option="--work", example="build/bench",
+        effect=BREAKS_TABLES, also=""))
+    # each evaluation measured loads the households and spills there (E613)
+    guard_scratch(args.tables)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     counties = _counties(args.tables)

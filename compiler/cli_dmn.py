@@ -67,7 +67,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from compiler.dmn_export import export_dmn
+    from compiler.output_guard import BREAKS_TABLES, Written, guard_outside
 
+    # a .dmn among the county workbooks is E002 at every later check
+    guard_outside(args.out, args.tables, written=Written(
+        example="330106.dmn", effect=BREAKS_TABLES, also=""))
     as_of = args.as_of or date.today()
     plan = _plan(args, as_of)
     if plan is None:

@@ -8,6 +8,7 @@ diagnostics and exit code 1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import os
@@ -117,7 +118,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     diff.add_argument("new", type=side_ref, help="同上")
     diff.add_argument("--households", help="家庭数据文件：列出决策发生变化的家庭")
-    diff.add_argument("--as-of", type=parse_date, default=None, help="决策日，默认今天")
+    diff.add_argument(
+        "--as-of", type=parse_date, default=None,
+        help="决策日；默认为两边决策可能不同的第一天（今天就不同时为今天；比较 published 时为今天）",
+    )
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.add_argument(
         "--limit", type=count, default=50, help="列出多少户变化的家庭（text 格式）"
@@ -179,56 +183,36 @@ def registry_path(args: argparse.Namespace) -> Path:
 def _publish(args: argparse.Namespace) -> int:
     from compiler.registry import Registry
     from compiler.registry_marker import base_from_marker, restore_command
-    from compiler.registry_publish import publish, superseded, withdraw
+    from compiler.registry_publish import printable, superseded
 
+    if args.withdraw is None and args.effective is None:
+        raise usage_error("发布须指定 --effective 生效日期，如 --effective 2025-07-01")
     store = Registry(registry_path(args))
     folder = Path(args.tables) / "counties"
-    base = (
-        args.base
-        if args.base is not None
-        else base_from_marker(store, folder, args.county)
-    )
-    author = args.author or os.environ.get("JIUZHU_AUTHOR") or getpass.getuser()
-    if args.withdraw is not None:
-        version = withdraw(
-            store.path,
-            args.county,
-            args.withdraw,
-            args.note,
-            author,
-            base,
-            args.effective,
-        )
-    else:
-        if args.effective is None:
-            raise usage_error(
-                "发布须指定 --effective 生效日期，如 --effective 2025-07-01"
-            )
-        version = publish(
-            args.tables,
-            args.county,
-            args.effective,
-            args.note,
-            author,
-            base,
-            store.path,
-            args.households,
-            allow_unchanged=args.allow_unchanged,
-            allow_withdrawn=args.allow_withdrawn,
-        )
+    author = _author(args)
+    # a base read from the marker is judged by publish when it is behind (W702, E702)
+    marked = folder if args.base is None else None
+    base = args.base if marked is None else base_from_marker(store, folder, args.county)
+    notices: list[Any] = []
+    try:
+        version = _stored(args, store.path, author, base, marked, notices)
+    except Exception:  # a marker brought up to date is said also when refused (E709)
+        _print_notices(notices)
+        raise
     # every change of state is made before the first line is printed: output piped
     # into head, or a closed terminal, must not leave the marker naming the old base
     marker = _record_base(folder, version)
+    _print_notices(notices)
     overtaken = superseded(store, version)
     print(
         f"已发布 {version.label}（{version.county_name}），自 {version.effective_from} 起生效；"
         f"发布人 {version.author}；哈希 {version.hash[:16]}"
     )
-    print(f"说明：{version.note}")
-    if version.kind != "withdraw" and version.effective_from < date.today():
-        # a version for a past date changes what that date's decisions would be
-        print(f"注意：生效日期 {version.effective_from} 早于今天；该日以后的决策按本版重新作出时会与已作出的不同，"
-              "需要时用 jiuzhu evaluate --as-of 重新决策并核对")
+    print(f"说明：{printable(version.note)}")  # a lone CR would overwrite the line
+    if version.effective_from < date.today():
+        # a version for a past date changes what that date's decisions would be; a
+        # withdrawal too (the console says it before the confirmation: helper-89)
+        print(f"注意：{past_note(version.kind, version.effective_from, date.today())}")
     _print_validation(version.validation)
     if version.impact:
         _print_stored_impact(json.loads(version.impact))
@@ -245,12 +229,65 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def past_note(kind: str, effective: date, today: date) -> str:
+    """What a version (``kind`` publish or withdraw) dated before today changes: the
+    decisions already made for the days since then."""
+    what, content = ("撤回生效日期", "撤回后的内容") if kind == "withdraw" else ("生效日期", "本版")
+    return (f"{what} {effective} 早于今天（{today}）；该日以后的决策按{content}重新作出时会与已作出的不同，"
+            "需要时用 jiuzhu evaluate --as-of 重新决策并核对")
+
+
+def _print_notices(notices: list[Any]) -> None:
+    if notices:
+        print(render_text(notices), file=sys.stderr)
+
+
+def _author(args: argparse.Namespace) -> str:
+    """--author as given (an empty one is E708, not the login name), else
+    $JIUZHU_AUTHOR, else the login name; E708 for one that cannot be published, saying
+    where it came from when the user did not type it."""
+    from compiler.errors import RegistryError
+    from compiler.registry_publish import check_author
+
+    action = "撤回" if args.withdraw is not None else "发布"  # what E708 says is refused
+    if args.author is not None:
+        check_author(args.author, action)
+        return args.author  # type: ignore[no-any-return]
+    named = os.environ.get("JIUZHU_AUTHOR")
+    author, source = (named, "环境变量 JIUZHU_AUTHOR") if named else (getpass.getuser(), "登录名")
+    try:
+        check_author(author, action)
+    except RegistryError as error:
+        said = error.diagnostics[0]
+        raise RegistryError(dataclasses.replace(
+            said, hint=f"发布人取自{source}，可用 --author 指定；{said.hint}")) from None
+    return author
+
+
+def _stored(
+    args: argparse.Namespace, registry: Path, author: str, base: int,
+    marker: Path | None, notices: list[Any],
+) -> Any:
+    """The version ``publish`` or ``publish --withdraw`` stores."""
+    from compiler.registry_publish import publish, withdraw
+
+    if args.withdraw is not None:
+        return withdraw(registry, args.county, args.withdraw, args.note, author, base,
+                        args.effective, marker=marker, notices=notices)
+    return publish(
+        args.tables, args.county, args.effective, args.note, author, base, registry,
+        args.households, allow_unchanged=args.allow_unchanged,
+        allow_withdrawn=args.allow_withdrawn, marker=marker, notices=notices,
+    )
+
+
 def _record_base(folder: Path, version: Any) -> Path | None:
     """Write the base marker for a version just stored (None without a counties
     folder). A marker that cannot be written is E702 naming the version published,
     so that the next publish is given its base by hand."""
     from compiler.diagnostics import Location, make
     from compiler.errors import RegistryError
+    from compiler.read import os_problem
     from compiler.registry_marker import marker_path, write_base_marker
 
     if not folder.is_dir():
@@ -261,7 +298,7 @@ def _record_base(folder: Path, version: Any) -> Path | None:
         raise RegistryError(
             make(
                 "E702",
-                f"已发布 {version.label}，但基线标记无法写入：{error.strerror or type(error).__name__}",
+                f"已发布 {version.label}，但基线标记无法写入：{os_problem(error)}",
                 Location(str(marker_path(folder, version.county_code))),
                 found="基线标记仍是发布前的内容",
                 expected=f"记录第 {version.number} 版的基线标记",
@@ -345,6 +382,7 @@ def _index(versions: list, digest: str) -> int:  # type: ignore[type-arg]
 
 def _history(args: argparse.Namespace) -> int:
     from compiler.registry import in_force
+    from compiler.registry_publish import printable
 
     store = registry(args)
     versions = store.history(args.county)
@@ -366,11 +404,14 @@ def _history(args: argparse.Namespace) -> int:
         current_one = current is not None and v.number == current.number
         mark = "★现行" if current_one and v.number not in changed else ""
         kind = f"撤回第 {v.withdraws} 版" if v.kind == "withdraw" else "发布"
+        # a registry written before E708 covered authors may hold ESC and line breaks:
+        # shown as <U+001B>, never sent to the terminal (helper-82)
+        author = printable(v.author, lines=False)
         print(
-            f"  第 {v.number} 版  {v.effective_from} 起  {kind}  {v.author}  {v.published_at[:19]}"
+            f"  第 {v.number} 版  {v.effective_from} 起  {kind}  {author}  {v.published_at[:19]}"
             f"  {v.hash[:12]}  {mark}".rstrip()
         )
-        print(f"      {v.note}")
+        print("      " + printable(v.note).replace("\n", "\n      "))
         if v.number in changed:
             print("      ⚠ 发布后被改动过（E703），不能使用；运行 jiuzhu verify 查看详情")
     return 1 if changed else 0
@@ -405,6 +446,7 @@ def _export(args: argparse.Namespace) -> int:
     from compiler.registry_refs import resolve_ref
 
     out = Path(args.out)
+    _export_outside_tables(out, args)
     store = registry(args)
     version = _version(store, args.county, args.version)
     if version is None:
@@ -442,6 +484,37 @@ def _export(args: argparse.Namespace) -> int:
             f"发布时将以第 {version.number} 版为基线"
         )
     return 0
+
+
+def _export_outside_tables(out: Path, args: argparse.Namespace) -> None:
+    """E613 for an export into the tables folder or the registry, except the county's
+    own workbook in tables/counties/: exporting a version over the working copy is how
+    it is brought back (docs/versions.md). A YAML file, a --full workbook or a second
+    workbook of the county there would be read as a workbook (E002, E009)."""
+    from compiler.output_guard import BREAKS_TABLES, Written, guard_outside
+    from compiler.registry_marker import working_workbook
+
+    own = working_workbook(args.tables, args.county)
+    county_only = out.suffix.lower() == ".xlsx" and not args.full
+    if county_only and _working_copy(out, own, args.county):
+        return
+    effect = f"{BREAKS_TABLES}；放回工作副本只能导出本县的工作簿（不加 --full）到 {own}"
+    guard_outside(out, args.tables, registry_path(args), Written(
+        example=f"{args.county}-{args.version}.yaml", effect=effect, also=""))
+
+
+def _working_copy(out: Path, own: Path, county: str) -> bool:
+    """True when ``out`` is the county's working-copy workbook ``own``, or, when the
+    county has none yet, a workbook named by its code in the same folder."""
+    try:
+        target = out.resolve()
+    except (OSError, RuntimeError):  # a loop of links: guard_outside says so (E605)
+        return False
+    if target == own.resolve():
+        return True
+    has_one = own.exists() or own.with_suffix("").is_dir()
+    named = re.match(rf"{county}(?![0-9])", target.name) is not None
+    return not has_one and named and target.parent == own.parent.resolve()
 
 
 def _version(store: Any, county: str, which: str) -> Any:
@@ -508,6 +581,7 @@ def _info(label: str, version: Any) -> list[tuple[str, str]]:
 
 def _diff(args: argparse.Namespace) -> int:
     from compiler.diff import diff_sides, side_errors
+    from compiler.diff_dates import decision_day
     from compiler.diff_impact import impact
     from compiler.diff_text import render_text as render_diff
     from compiler.registry_refs import resolve_ref
@@ -518,7 +592,16 @@ def _diff(args: argparse.Namespace) -> int:
     store = registry(args)
     old = resolve_ref(args.old, args.tables, store, as_of, args.county)
     new = resolve_ref(args.new, args.tables, store, as_of, args.county)
+    # without --as-of, the first day the sides decide differently (next year's
+    # standards changed nothing today: helper-89); published names today's versions
+    chosen = decision_day(old, new, date.today()) if "published" not in (args.old, args.new) else None
+    if chosen is not None and args.as_of is None:
+        as_of = chosen.day
     result = diff_sides(old, new, as_of)
+    if chosen is not None and args.as_of is None:
+        result["as_of_default"] = {**chosen.to_json(), "text": chosen.text()}
+    elif chosen is not None and chosen.note_on(as_of):  # a day typed where nothing differs
+        result["as_of_note"] = f"注意：{chosen.note_on(as_of)}"
     errors = {side.label: side_errors(side, as_of) for side in (old, new)}
     for label, found in errors.items():
         if found:
@@ -530,7 +613,8 @@ def _diff(args: argparse.Namespace) -> int:
     if args.households:
         limit = None if args.format == "json" else args.limit
         try:
-            effect = impact(old, new, args.households, as_of, limit, args.memory_limit)
+            effect = impact(old, new, args.households, as_of, limit, args.memory_limit,
+                            tables=args.tables)
         except EvaluationError as error:
             # a side whose tables break a hit policy on some household (E601): the
             # tables' differences are still shown, then why the impact is missing

@@ -40,6 +40,7 @@ def _add(args: argparse.Namespace) -> int:
     if refused:
         print(refused, file=sys.stderr)
         return 2
+    _outside_tables(args.users, args.tables)
     password = _password(args.password_stdin)
     if password is None:
         return 2
@@ -64,6 +65,15 @@ def _refused(name: str, county: str | None, tables: Path) -> str | None:
         return (f"县（市、区）代码「{county}」在 {counties} 中没有工作簿；"
                 "请核对代码，或先建立该县的工作簿")
     return None
+
+
+def _outside_tables(users: str, tables: str) -> None:
+    """E613 for a users file in the tables folder, before the password is asked: it
+    would be read as a workbook (E002), and its password hashes copied with the tables."""
+    from compiler.output_guard import BREAKS_TABLES, Written, guard_outside
+
+    guard_outside(users, tables, written=Written(
+        noun="用户文件", option="--users", example=DEFAULT_USERS, effect=BREAKS_TABLES, also=""))
 
 
 def _console_importable() -> None:

@@ -17,8 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from compiler import normalise
+from compiler.calendar import FIRST_DAY, FIRST_YEAR, LAST_DAY, LAST_YEAR
 from compiler.cells import Cell, RawSheet, RawWorkbook
-from compiler.diagnostics import Diagnostic, Location, Report
+from compiler.diagnostics import NOWHERE, Diagnostic, Location, Report
 from compiler.expr import (
     Binary,
     Compare,
@@ -123,6 +124,26 @@ def load_workbook(path: str | Path, kind: WorkbookKind, report: Report) -> Workb
     workbook.sheet_names = tuple(sheet.name for sheet in raw.sheets)
     _Loader(raw, workbook, report).run()
     return workbook
+
+
+# the reader's errors about the file itself: it is missing or cannot be opened (E001),
+# it is no workbook or a damaged one (E002), a CSV in no encoding it reads (E003)
+_UNREAD = frozenset({"E001", "E002", "E003"})
+
+
+def said_unread(workbook: Workbook, report: Report) -> bool:
+    """True when ``report`` already says why ``workbook`` gave no standards sheet: an
+    E001-E003 about it or a file in it, when nothing of it was read or the file not
+    read is its 标准参数 sheet. "No 标准参数 sheet" (E004) would only repeat it: a
+    half-written .xlsx was E002 and E004, a UTF-16 CSV E003 and E004 (helper-82)."""
+    root = Path(workbook.path)
+    for said in report.errors:
+        where = Path(said.location.file or "")
+        if said.code not in _UNREAD or (where != root and where.parent != root):
+            continue
+        if not workbook.sheet_names or normalise.fold_text(where.stem) == SHEETS["standards"][0]:
+            return True
+    return False
 
 
 def without_notes_merges(
@@ -379,6 +400,7 @@ class _Loader:
                 name_cn,
                 dtype or DType(Kind.NUMBER),
                 location=(id_cell or name_cell).location,  # type: ignore[union-attr]
+                name_location=name_cell.location if name_cell else NOWHERE,
             )
             standard.overridable = self.flag(record.get("overridable"), False)
             standard.declared = dtype is not None
@@ -387,6 +409,8 @@ class _Loader:
             standard.upper, standard.upper_text = self.bound(record.get("upper"), kind)
             by_key[key] = standard
         effective_from = self.date(record.get("from"))
+        if effective_from is not None:
+            self.within_calendar(effective_from, record["from"])  # type: ignore[arg-type]
         row = StandardRow(
             value=record.get("value"),  # converted once the type is known (resolve)
             effective_from=effective_from,
@@ -429,6 +453,9 @@ class _Loader:
                     _verbatim(record.get("basis")),
                     self.flag(record.get("overridable"), False),
                     record["id"].location,  # type: ignore[union-attr]
+                    name_location=_where(record.get("name")),
+                    level_location=_where(record.get("level")),
+                    type_location=_where(record.get("type")),
                 )
             )
 
@@ -502,6 +529,7 @@ class _Loader:
             overridable=_true(options.get("县可改", options.get("overridable", ""))),
             accepted_gap=options.get("接受缺口") or options.get("accepted_gap"),
             location=sheet.location(1, 1),
+            level_location=_option_cell(sheet, ("层级", "level")),
         )
         self.rules(sheet, table, inputs, outputs, annotation_col, first_rule_row)
         if not any(row >= first_rule_row for row, _ in sheet.cells):
@@ -815,6 +843,26 @@ class _Loader:
         value = convert(cell, DType(Kind.DATE), self.report) if cell else None
         return value if isinstance(value, datetime.date) else None
 
+    def within_calendar(self, day: datetime.date, cell: Cell) -> None:
+        """E408 for a 生效日期 outside the years decisions are made in (the working-day
+        calendar's, which ``publish --effective`` takes): 45900 pasted into the console's
+        date picker was saved as 1970-01-01 and offered for publishing (helper-89)."""
+        if FIRST_DAY <= day <= LAST_DAY:
+            return
+        early = day < FIRST_DAY
+        self.report.error(
+            "E408",
+            f"生效日期 {day} {'早于' if early else '晚于'} {FIRST_DAY if early else LAST_DAY}，"
+            f"不在决策可用的 {FIRST_YEAR} 至 {LAST_YEAR} 年之间",
+            cell.location,
+            found=cell.text,
+            expected=f"不早于 {FIRST_DAY}、不晚于 {LAST_DAY} 的日期，如 2025-01-23",
+            hint=(
+                "多为录入或粘贴错误，例如日期序号被读成了 1970 年；文件确在此前生效时，写 "
+                f"{FIRST_DAY}" if early else "这一行不会用于任何决策，请核对年份"
+            ),
+        )
+
     def flag(self, cell: Cell | None, default: bool) -> bool:
         if cell is None:
             return default
@@ -918,6 +966,19 @@ def _is_notes(sheet: RawSheet) -> bool:
     """A sheet that is neither a list sheet nor a decision table: kept, not read."""
     listed = {name.casefold() for names in SHEETS.values() for name in names}
     return sheet.name.strip().casefold() not in listed and not _is_table(sheet)
+
+
+def _where(cell: Cell | None) -> Location:
+    return cell.location if cell is not None else NOWHERE
+
+
+def _option_cell(sheet: RawSheet, keys: tuple[str, ...]) -> Location:
+    """The title-row cell that writes ``key=value`` for one of ``keys``, or NOWHERE."""
+    for col in range(4, sheet.max_col + 1):
+        key, sep, _ = sheet.text(1, col).replace(":", "=").partition("=")
+        if sep and key.strip() in keys:
+            return sheet.location(1, col)
+    return NOWHERE
 
 
 def _text(cell: Cell | None) -> str:

@@ -18,6 +18,12 @@
   guard nothing. The tester's ``--out tables/province/标准参数.csv`` had replaced the
   province's standards with decisions, and no backup was kept.
 
+``guard_outside`` is that E613 for the tables folder and the registry on its own, for
+every other command that writes a file or folder (build, export, export-dmn, synth,
+bench, user add; docs/diagnostics.md): ``build --out tables/counties`` had written
+``manifest.json`` and ``sql/`` among the county workbooks, and every later check,
+build and publish failed with E002 and E109 (helper-82).
+
 ``guard_scratch`` refuses a temporary folder (``TMPDIR``) inside the tables folder
 (E613): the run writes its batches and DuckDB's spill folder there, and a folder among
 the county workbooks made the next ``jiuzhu check`` fail (E109). Refusing says what
@@ -29,6 +35,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -66,7 +73,7 @@ def guard_output(
     _refuse_unwritable(out)
     format_of(Path(out))
     _refuse_overwriting_input(households, out)
-    _refuse_protected(out, tables, registry)
+    guard_outside(out, tables, registry)
     if not replace:
         _refuse_replacing(out)
 
@@ -139,28 +146,64 @@ def guard_scratch(tables: str | Path) -> None:
     )
 
 
-def _refuse_protected(out: str | Path, tables: str | Path, registry: str | Path | None) -> None:
-    """E613 for a file in the tables folder, the registry's default folder beside it,
-    or the registry file itself (as links resolve: a link into them is refused too)."""
+@dataclass(frozen=True)
+class Written:
+    """How a command's message names what it writes: ``noun`` (输出文件, 输出文件夹),
+    its ``kind`` (文件, 文件夹), the ``option`` that names it, an ``example`` outside
+    the tables folder, the ``effect`` of a file there on the next read, and what
+    ``also`` cannot change the refusal. The defaults are ``evaluate``'s."""
+
+    noun: str = "输出文件"
+    kind: str = "文件"
+    option: str = "--out"
+    example: str = "build/decisions.csv"
+    effect: str = "决策表文件夹中的 .csv 文件会被当作决策表读取"
+    also: str = "，--replace 也不能覆盖"
+
+
+# what any other file or folder in the tables folder does to the next read: a file in
+# counties/ or cities/ is E002, a folder there E109 (helper-82: build --out
+# tables/counties), a workbook in province/ replaces the province's CSV files
+BREAKS_TABLES = "决策表文件夹中的其他文件会被当作工作簿读取（jiuzhu check 报 E002、E109）"
+
+
+def guard_outside(
+    out: str | Path,
+    tables: str | Path,
+    registry: str | Path | None = None,
+    written: Written = Written(),
+) -> None:
+    """Refuse ``out``, a file or folder a command is to write, before any work when it
+    lies in the tables folder, the registry's default folder beside it, or is the
+    registry file itself (as links resolve: a link into them is refused too).
+
+    Args:
+        out: the file or folder to be written.
+        tables: the tables folder the command reads (or checks against).
+        registry: the registry file, when the command names one.
+        written: how the message names ``out``.
+
+    Raises:
+        InputError: E613, naming ``out`` and the folder it lies in.
+    """
     from compiler.registry import DEFAULT_LOCATION
 
     target = _target(out)
     root = Path(tables).resolve()
     if target.is_relative_to(root):
         raise InputError(
-            make("E613", "输出文件在正在读取的决策表文件夹中，写入会改变决策表",
+            make("E613", f"{written.noun}在正在读取的决策表文件夹中，写入会改变决策表",
                  Location(file=str(out)), found=str(out),
-                 expected=f"决策表文件夹 {tables} 以外的文件，如 build/decisions.csv",
-                 hint="决策表文件夹中的 .csv 文件会被当作决策表读取，--replace 也不能覆盖；"
-                      "请用 --out 写到另一个文件夹")
+                 expected=f"决策表文件夹 {tables} 以外的{written.kind}，如 {written.example}",
+                 hint=f"{written.effect}{written.also}；请用 {written.option} 写到另一个文件夹")
         )
     folder = root.parent / DEFAULT_LOCATION.parent
     if target.is_relative_to(folder) or (registry and target == Path(registry).resolve()):
         raise InputError(
-            make("E613", "输出文件在版本登记簿的位置，写入会改变登记簿",
+            make("E613", f"{written.noun}在版本登记簿的位置，写入会改变登记簿",
                  Location(file=str(out)), found=str(out),
-                 expected=f"登记簿文件夹 {folder} 以外的文件，如 build/decisions.csv",
-                 hint="登记簿保存全部已发布版本，--replace 也不能覆盖；请用 --out 写到另一个文件夹")
+                 expected=f"登记簿文件夹 {folder} 以外的{written.kind}，如 {written.example}",
+                 hint=f"登记簿保存全部已发布版本{written.also}；请用 {written.option} 写到另一个文件夹")
         )
 
 
@@ -276,4 +319,4 @@ def _refuse_unwritable(out: str | Path) -> None:
         )
 
 
-__all__ = ["guard_output", "guard_scratch"]
+__all__ = ["BREAKS_TABLES", "Written", "guard_output", "guard_outside", "guard_scratch"]

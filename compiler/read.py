@@ -32,9 +32,11 @@ every cell is text. A folder's sheets come in sorted file-name order.
 from __future__ import annotations
 
 import csv
+import errno
 import gc
 import io
 import logging
+import os
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -131,7 +133,7 @@ def _collector_paused() -> Iterator[None]:
 def _read_into(book: RawWorkbook, source: Path) -> Iterator[Diagnostic]:
     where = Location(book.path)
     if not source.exists():
-        yield _missing(book.path, where)
+        yield _broken_link(source, where) if source.is_symlink() else _missing(book.path, where)
     elif source.is_dir():
         yield from _read_csv_folder(book, source)
     elif source.suffix.lower() == ".csv":
@@ -230,12 +232,60 @@ def _missing(shown: str, where: Location) -> Diagnostic:
     )
 
 
+def _broken_link(source: Path, where: Location) -> Diagnostic:
+    """E001 for a symbolic link that leads to no file: a loop of links (once said as
+    「找不到文件」, which the name listed in the folder belied), or a link whose file
+    was moved."""
+    try:
+        source.resolve(strict=True)
+        loop = False
+    except RuntimeError:  # Python before 3.13 says a loop so
+        loop = True
+    except OSError as error:
+        loop = error.errno == errno.ELOOP
+    if loop:
+        message, found = "是循环的符号链接，找不到它最终指向的文件", "循环的符号链接"
+    else:
+        message, found = "是符号链接，它指向的文件不存在", os.readlink(source)
+    return make(
+        "E001",
+        f"「{where.file}」{message}",
+        where,
+        found=found,
+        expected="一个 .xlsx 文件，或放有 .csv 文件的文件夹（或指向它们的符号链接）",
+        hint="删除或改正该符号链接，或把工作簿文件本身放在这里",
+    )
+
+
+# what the system says, in Chinese: its own words (strerror) are English
+_OS_PROBLEMS = {
+    errno.EACCES: "没有读写权限",
+    errno.EPERM: "没有读写权限",
+    errno.ENOENT: "文件不存在",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EBUSY: "文件被其他程序占用",
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EROFS: "所在的文件系统只读",
+    errno.ELOOP: "循环的符号链接",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EIO: "读写出错（磁盘或网络故障）",
+}
+
+
+def os_problem(error: OSError) -> str:
+    """Why the system refused a file, in Chinese (「没有读写权限」, not 「Permission
+    denied」), with the error number when it is not one of the common ones."""
+    known = _OS_PROBLEMS.get(error.errno or 0)
+    return known or f"系统错误（错误号 {error.errno}）" if error.errno else "系统错误"
+
+
 def _unopenable(error: OSError, where: Location) -> Diagnostic:
     return make(
         "E001",
         "文件无法打开",
         where,
-        found=error.strerror or type(error).__name__,
+        found=os_problem(error),
         expected="可读取的文件",
         hint="检查文件是否被其他程序占用，或是否有读取权限",
     )
@@ -257,7 +307,7 @@ def _not_xlsx(message: str, found: str, where: Location) -> Diagnostic:
         message,
         where,
         found=found,
-        expected="Excel 工作簿（.xlsx）",
+        expected="以 .xlsx 格式保存的 Excel 工作簿",  # 「应为Excel」 read run together
         hint=_SAVE_AS,
     )
 
@@ -294,19 +344,32 @@ def _read_xlsx(book: RawWorkbook, source: Path) -> Iterator[Diagnostic]:
     except OSError as error:
         yield _unopenable(error, where)
     except _BROKEN as error:
-        _LOG.info("无法读取 xlsx 文件 %s：%r", book.path, error)
+        said = _broken_cn(error)
+        _LOG.info("无法读取 xlsx 文件 %s：%s", book.path, said)  # the operator's log too
         book.sheets.clear()
-        yield _not_xlsx("工作簿文件已损坏，无法读取", _broken_cn(error), where)
+        yield _not_xlsx("工作簿文件已损坏，无法读取", said, where)
     else:
         yield from found
 
 
 def _broken_cn(error: Exception) -> str:
-    """What a damaged .xlsx holds, in words for people (the exception goes to the log)."""
+    """What is wrong with a damaged .xlsx, in words for people: for the message and
+    for the log, which showed 「BadZipFile('File is not a zip file')」 (helper-82)."""
+    text = str(error)
+    if isinstance(error, zipfile.BadZipFile) and "CRC" in text:
+        return "压缩内容的校验值不符（文件在复制或保存时损坏）"
     if isinstance(error, zipfile.BadZipFile | zlib.error | EOFError):
         return "不完整的压缩内容（文件可能没有下载或复制完整）"
     if isinstance(error, KeyError):
-        return "缺少工作簿组成部分的压缩包（可能是其他文件改了扩展名）"
+        part = re.search(r"named '([^']+)'", text)
+        if part is None:
+            return "缺少工作簿组成部分的压缩包（可能是其他文件改了扩展名）"
+        return f"压缩包中缺少工作簿组成部分「{part.group(1)}」（可能是其他文件改了扩展名）"
+    if isinstance(error, NotImplementedError):
+        return "压缩包使用了无法读取的压缩或加密方式（请用 Excel 或 WPS 重新保存）"
+    if isinstance(error, ET.ParseError):
+        line, column = error.position
+        return f"工作簿中的 XML 内容无法解析（第 {line} 行第 {column} 列）"
     return "无法解析的工作簿内容"
 
 
@@ -957,6 +1020,14 @@ def _unclosed_quote(text: str) -> int | None:
     return start
 
 
+def _csv_problem(error: csv.Error) -> str:
+    """What Python's CSV reader refused, in Chinese (its words are English)."""
+    limit = re.search(r"field larger than field limit \(([0-9]+)\)", str(error))
+    if limit:
+        return f"有一个单元格超过 {limit.group(1)} 个字符"
+    return "无法按逗号分隔的表格读取"
+
+
 def _csv_sheet(
     book: RawWorkbook, name: str, text: str, where: Location
 ) -> Iterator[Diagnostic]:
@@ -988,7 +1059,7 @@ def _csv_sheet(
             "E002",
             "CSV 文件格式错误，无法读取",
             where,
-            found=str(error),
+            found=_csv_problem(error),
             hint="请在 Excel 或 WPS 中打开后重新另存为 CSV",
         )
     book.sheets.append(sheet)

@@ -3,7 +3,9 @@
 ``<folder>/<county>.base.json`` is written when a version is published or exported
 (``write_base_marker``) and read when the next one is published (``base_from_marker``),
 so a publish based on a version that is no longer the latest is refused instead of
-overwriting someone else's changes. ``restore_command`` is the ``jiuzhu export`` that
+overwriting someone else's changes. A marker behind the latest version whose content
+the working copy holds exactly (a publish stopped after storing its version, before
+writing the marker) is brought up to date by ``registry_publish.publish`` (W702). ``restore_command`` is the ``jiuzhu export`` that
 brings a version back into the county's working-copy workbook (``working_workbook``).
 Raises RegistryError (E702) for a marker that cannot be read, a missing marker while
 the county has versions, or a marker naming a version this registry does not hold.

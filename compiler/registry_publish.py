@@ -5,10 +5,14 @@ canonical YAML, so the stored SQL is exactly what as-of evaluation runs; ``publi
 stores it as the county's next version if the latest is still ``base`` (with, on
 request, the impact on a population against the version in force); ``withdraw``
 publishes the content that was in force before a version. Each raises RegistryError:
-E701 the tables have errors, E702 the base is stale or the registry stayed busy, E704
+E701 the tables have errors, E702 the base is stale or the registry stayed busy (a
+base marker behind a version whose content the working copy holds, left by a publish
+stopped before it wrote the marker, is brought up to date instead: W702), E704
 no such version or nothing to restore, E709 the content is that of the version already
 in force on the date, E710 the content is that of a withdrawn version (each unless asked
-for). A refused publish leaves the registry as it was.
+for), E708 a note or author that is empty, too long or holds control characters
+(``printable`` shows those an older registry holds). A refused publish leaves the
+registry as it was.
 ``superseded`` warns (W701) when a version is dated before versions already published:
 it decides only until the first of them takes effect.
 """
@@ -24,13 +28,13 @@ from pathlib import Path
 
 from compiler.bind import bind
 from compiler.canonical import CanonicalError, dump_rulebook, load_rulebook
-from compiler.diagnostics import Diagnostic, Report, make
+from compiler.diagnostics import Diagnostic, Location, Report, make
 from compiler.diff import Side
 from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
 from compiler.registry import Registry, Version, default_path, in_force, stale
-from compiler.registry_marker import restore_command
+from compiler.registry_marker import marker_path, restore_command, write_base_marker
 from compiler.sqlgen import compile_plan
 
 
@@ -124,6 +128,8 @@ def publish(
     analyse: object = "auto",
     allow_unchanged: bool = False,
     allow_withdrawn: bool = False,
+    marker: str | Path | None = None,
+    notices: list[Diagnostic] | None = None,
 ) -> Version:
     """Publish the county's working copy as its next version, in force from
     ``effective``, if the county's latest version is still ``base`` (0: none yet).
@@ -135,19 +141,27 @@ def publish(
     With ``households``, the impact on that population against the version in force
     on ``effective`` is computed and stored with the version.
 
+    ``marker`` is the folder of the base marker ``base`` was read from (None for a
+    base the user gave). A marker behind the latest version while the working copy
+    holds exactly that version's content is what a publish stopped between storing
+    its version and writing the marker leaves: the marker is brought up to date, W702
+    added to ``notices``, and the publish goes on from the latest version.
+
     Raises:
         RegistryError: E701 the tables have errors; E702 the latest version is not
             ``base`` (or another publish won the race, or the registry stayed busy);
-            E708 the note is empty, too long or holds control characters;
+            E708 the note or the author is empty, too long or holds control
+            characters;
             E709 the content is that of the version in force on ``effective``;
             E710 the content is that of a withdrawn version.
     """
     check_note(note)
+    check_author(author)
     store = Registry(registry or default_path(tables_root))
     prepared = prepare(tables_root, county, effective, analyse)
     current = store.latest(county)
     if (current.number if current else 0) != base:  # append re-checks, in its transaction
-        raise RegistryError(stale(county, base, current.number if current else 0))
+        base = _caught_up(prepared, base, current, marker, notices)
     if not allow_unchanged:
         _refuse_unchanged(store, prepared, effective)
     if not allow_withdrawn:
@@ -157,6 +171,98 @@ def publish(
         impact = _impact(store, prepared, households, effective)
     draft = _draft(prepared, effective, note, author, impact)
     return store.append(draft, base)
+
+
+def _caught_up(
+    prepared: Prepared,
+    base: int,
+    current: Version | None,
+    marker: str | Path | None,
+    notices: list[Diagnostic] | None,
+) -> int:
+    """The latest version's number, the marker in ``marker`` rewritten for it, when
+    the marker is behind it and the working copy holds exactly its content (compared
+    as E709 compares); W702 goes to ``notices``.
+
+    Raises RegistryError (E702): a base the user gave that is not the latest, or a
+    marker behind a version whose content the working copy does not hold.
+    """
+    county = prepared.county_code
+    latest = current.number if current is not None else 0
+    if marker is None or current is None or base > latest:
+        raise RegistryError(stale(county, base, latest))
+    if current.canonical != prepared.canonical:
+        raise RegistryError(marker_behind(marker, county, base, current))
+    path = _rewrite_marker(marker, current)
+    if notices is not None:
+        notices.append(_healed(path, base, current))
+    return latest
+
+
+def _rewrite_marker(folder: str | Path, latest: Version) -> Path:
+    """The marker in ``folder`` written for ``latest``; E702 when it cannot be."""
+    from compiler.read import os_problem
+
+    try:
+        return write_base_marker(folder, latest)
+    except OSError as error:
+        raise RegistryError(
+            make(
+                "E702",
+                f"基线标记落后于登记簿中最新的 {latest.label}，但无法更新：{os_problem(error)}",
+                Location(str(marker_path(folder, latest.county_code))),
+                hint=f"检查该文件夹的写入权限，或加 --base {latest.number} 发布",
+            )
+        ) from None
+
+
+def marker_behind(
+    folder: str | Path, county: str, base: int, latest: Version, publishing: bool = True
+) -> Diagnostic:
+    """E702 for a base marker (``base``; 0: none, nor any version when it was read)
+    behind the county's latest version: by a version someone else published, or by
+    one this working copy published in a run stopped before it wrote the marker, and
+    edited since (``publishing``: the working copy was compared with it; a withdrawal
+    reads no working copy)."""
+    n = latest.number
+    recorded = f"基线标记记录工作副本基于第 {base} 版" if base else "工作副本开始时还没有已发布的版本"
+    differs = f"，且工作副本的内容与第 {n} 版不同" if publishing else ""
+    action = "发布" if publishing else "撤回"
+    by = (f"第 {n} 版由 {printable(latest.author, lines=False)} 于 "
+          f"{latest.published_at[:16].replace('T', ' ')} 发布")
+    if publishing:
+        step = (f"运行 jiuzhu diff {county}@{n} {county} 查看第 {n} 版与工作副本的差异（第 {n} 版"
+                "若是他人发布的，请把其中需要保留的改动合入工作副本；若是本工作副本此前一次中断的发布，"
+                f"差异就是其后的修改），确认后用 --base {n} 重新发布")
+    else:
+        step = (f"运行 jiuzhu history --county {county} 查看第 {n} 版，确认仍要撤回后用 "
+                f"--base {n} 重新撤回")
+    return make(
+        "E702",
+        f"{county} 的{recorded}，但登记簿中最新已是第 {n} 版{differs}，{action}被拒绝",
+        Location(str(marker_path(folder, county))),
+        found=f"基线第 {base} 版",
+        expected=f"基线第 {n} 版",
+        hint=f"{by}；{step}",
+    )
+
+
+def _healed(path: Path, base: int, latest: Version, withdrawn: int | None = None) -> Diagnostic:
+    """W702: the marker, behind ``latest`` by a run stopped before it wrote the marker
+    (one whose content the working copy holds, or the withdrawal of ``withdrawn``),
+    now records it."""
+    n = latest.number
+    recorded = f"基线标记记录的是第 {base} 版" if base else "工作副本开始时还没有已发布的版本"
+    same = f"撤回第 {withdrawn} 版" if withdrawn else "与工作副本的内容相同"
+    why = f"（多半是发布第 {n} 版时在写入基线标记之前被中断）" if base else ""
+    return make(
+        "W702",
+        f"{recorded}，而登记簿中最新的第 {n} 版{same}{why}，已把基线标记改为第 {n} 版",
+        Location(str(path)),
+        found=f"基线第 {base} 版",
+        expected=f"基线第 {n} 版",
+        hint=f"第 {n} 版已经发布，无需重发；本次发布以第 {n} 版为基线继续",
+    )
 
 
 def _refuse_unchanged(store: Registry, prepared: Prepared, effective: date) -> None:
@@ -242,28 +348,71 @@ def _restored(versions: list[Version], withdrawal: Version, target: Version) -> 
 
 
 MAX_NOTE = 1000  # characters: a sentence or two, and a cell Excel can hold
+MAX_AUTHOR = 100  # characters: a name, a staff number, a department
 # control characters (line breaks and tabs aside) and the marks that reorder text: a
 # note is printed by jiuzhu history, where ESC would drive the reader's terminal
 _NOTE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# an author is one line: line breaks and tabs too (「张三\n伪造行」 printed by history
+# looked like a line of its own, helper-82)
+_AUTHOR_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def check_note(note: str) -> None:
+@dataclass(frozen=True)
+class _Said:
+    """What a version's text is called in E708 and how it may be written."""
+
+    name: str
+    limit: int
+    controls: re.Pattern[str]
+    example: str
+    hint: str
+
+
+_NOTE = _Said("版本说明", MAX_NOTE, _NOTE_CONTROLS, "一两句说明，如 依据杭民发〔2025〕X 号调整低保标准",
+              "版本发布后不能修改，说明请写清依据的文件和改动")
+_AUTHOR = _Said("发布人", MAX_AUTHOR, _AUTHOR_CONTROLS, "发布人的姓名或工号，如 张三",
+                "版本发布后不能修改，发布人请写姓名或工号")
+
+
+def check_note(note: str, name: str = _NOTE.name, action: str = "发布") -> None:
     """E708 for a note that is empty, longer than ``MAX_NOTE`` or holds a control
-    character; a version cannot be changed once published."""
+    character; a version cannot be changed once published. ``name`` and ``action``:
+    what the message calls the note and the act refused (a withdrawal's reason, in the
+    console, was 「版本说明…，发布被拒绝」: helper-89)."""
+    _check_text(note, dataclasses.replace(_NOTE, name=name), action)
+
+
+def check_author(author: str, action: str = "发布") -> None:
+    """E708 for an author that is empty, longer than ``MAX_AUTHOR`` or holds a control
+    character, a line break or a tab, as ``check_note`` a note."""
+    _check_text(author, _AUTHOR, action)
+
+
+def _check_text(text: str, said: _Said, action: str) -> None:
     problem = None
-    if not note.strip():
-        problem = ("版本说明为空", "（空）", "一两句说明，如 依据杭民发〔2025〕X 号调整低保标准")
-    elif len(note) > MAX_NOTE:
-        problem = ("版本说明过长", f"{len(note)} 个字符", f"不超过 {MAX_NOTE} 个字符的说明")
-    elif (found := _NOTE_CONTROLS.search(note)) is not None:
+    if not text.strip():
+        problem = (f"{said.name}为空", "（空）", said.example)
+    elif len(text) > said.limit:
+        problem = (f"{said.name}过长", f"{len(text)} 个字符", f"不超过 {said.limit} 个字符的{said.name}")
+    elif (found := said.controls.search(text)) is not None:
         code = f"<U+{ord(found.group()):04X}>"
-        problem = ("版本说明中有控制字符", f"第 {found.start() + 1} 个字符 {code}", "可以显示的文字")
+        problem = (f"{said.name}中有控制字符", f"第 {found.start() + 1} 个字符 {code}", "可以显示的文字")
     if problem is not None:
         message, shown, expected = problem
         raise RegistryError(
-            make("E708", f"{message}，发布被拒绝", found=shown, expected=expected,
-                 hint="版本发布后不能修改，说明请写清依据的文件和改动")
+            make("E708", f"{message}，{action}被拒绝", found=shown, expected=expected, hint=said.hint)
         )
+
+
+def printable(text: str, lines: bool = True) -> str:
+    """``text`` as a terminal may show it: every control character and mark that
+    reorders text written as <U+001B>; with ``lines``, line breaks (CRLF as one) and
+    tabs kept. Versions published before E708 covered authors may hold them."""
+    controls = _NOTE_CONTROLS if lines else _AUTHOR_CONTROLS
+    if lines:
+        text = text.replace("\r\n", "\n")
+    shown = controls.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
+    return shown.replace("\r", "<U+000D>") if lines else shown
 
 
 def superseded(store: Registry, version: Version) -> Diagnostic | None:
@@ -361,14 +510,30 @@ def withdraw(
     author: str,
     base: int,
     effective: date | None = None,
+    marker: str | Path | None = None,
+    notices: list[Diagnostic] | None = None,
+    note_name: str = _NOTE.name,
 ) -> Version:
     """Withdraw version ``number``: publish a new version, in force from the withdrawn
     one's date (or ``effective``), whose content is the version that was in force
-    before it. Raises RegistryError: E704 nothing to restore or no such version,
-    E702 stale base, E708 a note with control characters or too long."""
+    before it. ``marker`` and ``notices`` as for ``publish``: a marker behind a
+    withdrawal of this very version (a run stopped before it wrote the marker) is
+    brought up to date. Raises RegistryError: E704 nothing to restore or no such
+    version, E702 stale base, E708 a note with control characters or too long, or
+    such an author (``note_name``: what E708 calls the note, 撤回原因 in the console),
+    E712 ``effective`` before the withdrawn version's date."""
     if note:
-        check_note(note)
+        check_note(note, note_name, "撤回")
+    check_author(author, "撤回")
     store = Registry(registry)
+    latest = store.latest(county)
+    if marker is not None and latest is not None and base < latest.number:
+        if latest.kind != "withdraw" or latest.withdraws != number:
+            raise RegistryError(marker_behind(marker, county, base, latest, publishing=False))
+        path = _rewrite_marker(marker, latest)  # E704 follows: it is withdrawn
+        if notices is not None:
+            notices.append(_healed(path, base, latest, withdrawn=number))
+        base = latest.number
     target = store.get(county, number)
     # what would be in force on its date had it never been published: a version
     # published after it with an earlier date counts too (it was in force up to then)
@@ -403,6 +568,8 @@ def withdraw(
                 hint="改正工作副本后发布一个新版本，生效日期与被撤回的版本相同",
             )
         )
+    if effective is not None and effective < target.effective_from:
+        raise RegistryError(_withdrawn_too_early(target, effective))
     text = f"撤回第 {number} 版，恢复第 {restored.number} 版的内容" + (
         f"：{note}" if note else ""
     )
@@ -422,6 +589,23 @@ def withdraw(
         hash="",
     )
     return store.append(draft, base)
+
+
+def _withdrawn_too_early(target: Version, effective: date) -> Diagnostic:
+    """E712: a withdrawal dated before the version it withdraws would lose the tie of
+    dates to it (docs/versions.md, section 2) and undo none of its decisions, only
+    bring the earlier content forward to a day before it."""
+    number, start = target.number, target.effective_from
+    return make(
+        "E712",
+        f"撤回生效日期 {effective} 早于第 {number} 版的生效日期 {start}：第 {number} 版自 {start} "
+        "起仍会生效，这次撤回不会撤销它的任何决策，只会把此前的内容提前到 "
+        f"{effective} 生效，撤回被拒绝",
+        found=str(effective),
+        expected=f"{start} 或更晚的日期",
+        hint=f"撤回生效日期写 {start} 或更晚的日期（不指定时即为 {start}）；"
+        "确实要让此前的内容提前生效，请发布一个新版本",
+    )
 
 
 __all__ = ["Prepared", "prepare", "publish", "refused", "withdraw", "withdrawn_as"]
