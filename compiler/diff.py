@@ -83,7 +83,7 @@ def side_errors(side: Side, as_of: date) -> list:  # type: ignore[type-arg]
 
 def diff_sides(old: Side, new: Side, as_of: date | None = None) -> dict[str, Any]:
     """The table differences of every county on either side."""
-    pairs = _pairs(old, new)
+    pairs = county_pairs(old, new)
     return {
         "old": old.label,
         "new": new.label,
@@ -105,7 +105,7 @@ def _plan(side: Side, code: str) -> Plan | None:
     return None if any(d.is_error for d in found) else plan
 
 
-def _pairs(old: Side, new: Side) -> dict[str, tuple[str, str]]:
+def county_pairs(old: Side, new: Side) -> dict[str, tuple[str, str]]:
     """Counties to compare: the same code on both sides, or the one county of each."""
     if len(old.books) == 1 and len(new.books) == 1:
         a, b = next(iter(old.books)), next(iter(new.books))
@@ -114,4 +114,4 @@ def _pairs(old: Side, new: Side) -> dict[str, tuple[str, str]]:
     return {code: (code, code) for code in codes}
 
 
-__all__ = ["Side", "diff_sides", "side_errors"]
+__all__ = ["Side", "county_pairs", "diff_sides", "side_errors"]

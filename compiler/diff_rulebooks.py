@@ -156,10 +156,32 @@ def _standards(a: RuleBook, b: RuleBook) -> list[dict[str, Any]]:
 def _periods(
     a: RuleBook, b: RuleBook, old: Standard | None, new: Standard | None
 ) -> list[dict[str, Any]]:
+    kind = (new or old).dtype.kind  # type: ignore[union-attr]
+    return [
+        {
+            "from": start,
+            "until": end,
+            "old": _plain(was.value, kind) if was else None,
+            "new": _plain(now.value, kind) if now else None,
+            "old_layer": layer_of_row(a, was) if was else None,
+            "new_layer": layer_of_row(b, now) if now else None,
+        }
+        for start, end, was, now in differing_periods(old, new)
+    ]
+
+
+def differing_periods(
+    old: Standard | None, new: Standard | None
+) -> list[tuple[date | None, date | None, StandardRow | None, StandardRow | None]]:
+    """Every period (start, end: None for since ever, with no end) where the value in
+    force of a standard differs, with the row in force on each side at its start;
+    adjacent periods with the same two values are one."""
+    if old is None and new is None:
+        return []
     old_line, new_line = timeline(old), timeline(new)
     kind = (new or old).dtype.kind  # type: ignore[union-attr]
     points = sorted({s.start for s in [*old_line, *new_line] if s.start})
-    changes: list[dict[str, Any]] = []
+    found: list[tuple[date | None, date | None, StandardRow | None, StandardRow | None]] = []
     starts: list[date | None] = [None, *points]
     for index, start in enumerate(starts):
         end = points[index] - timedelta(days=1) if index < len(points) else None
@@ -168,25 +190,21 @@ def _periods(
         after = _plain(now.value, kind) if now else None
         if before == after and (was is None) == (now is None):
             continue
-        entry = {
-            "from": start,
-            "until": end,
-            "old": before,
-            "new": after,
-            "old_layer": layer_of_row(a, was) if was else None,
-            "new_layer": layer_of_row(b, now) if now else None,
-        }
-        last = changes[-1] if changes else None
+        last = found[-1] if found else None
         if (
             last
-            and last["old"] == before
-            and last["new"] == after
-            and _next_day(last["until"]) == start
+            and _same_value(last[2], was, kind)
+            and _same_value(last[3], now, kind)
+            and _next_day(last[1]) == start
         ):
-            last["until"] = end
+            found[-1] = (last[0], end, last[2], last[3])
         else:
-            changes.append(entry)
-    return changes
+            found.append((start, end, was, now))
+    return found
+
+
+def _same_value(x: StandardRow | None, y: StandardRow | None, kind: Kind) -> bool:
+    return (_plain(x.value, kind) if x else None) == (_plain(y.value, kind) if y else None)
 
 
 def _plain(value: object, kind: Kind) -> object:
@@ -706,4 +724,4 @@ def _union(a: Iterable[str], b: Iterable[str]) -> list[str]:
     return keys + [k for k in b if k not in set(keys)]
 
 
-__all__ = ["diff_rulebooks", "is_empty", "timeline"]
+__all__ = ["diff_rulebooks", "differing_periods", "is_empty", "timeline"]

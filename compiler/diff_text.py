@@ -25,6 +25,10 @@ def render_text(
 ) -> str:
     """The Chinese report the CLI prints for ``diff_sides`` (and an impact)."""
     lines = [f"比较 {result['old']} → {result['new']}"]
+    if result.get("as_of_default"):  # the day chosen without --as-of, and why
+        lines.append(result["as_of_default"]["text"])
+    if result.get("as_of_note"):  # --as-of a day on which the sides decide alike
+        lines.append(result["as_of_note"])
     for code, county in result["counties"].items():
         lines.append(f"\n县（市、区）{code} {county['name']}")
         if is_empty(county):

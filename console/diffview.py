@@ -4,6 +4,7 @@ and the CLI's own text of the same diff for anyone who wants to compare."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ import streamlit as st
 
 from compiler.diff_rulebooks import is_empty
 from compiler.diff_text import FIELD_CN, detail_changes
-from console import ui
+from console import ui, workspace
 from console.workspace import Comparison
 
 STATUS_CN = {"added": "新增", "removed": "删除", "changed": "修改"}
@@ -26,6 +27,9 @@ def show(comparison: Comparison, old_name: str = "之前", new_name: str = "之�
         ui.diagnostics_list(comparison.problems)
         return
     st.caption(f"比较 {comparison.old_label} → {comparison.new_label} · 用时 {comparison.seconds:.2f} 秒")
+    alike = comparison.dates.note_on(comparison.as_of) if comparison.dates and comparison.as_of else None
+    if alike:  # a day on which the sides decide alike: 0 changed households says nothing
+        st.warning(f"注意：{alike}。", icon=":material/event_busy:")
     for code, county in (comparison.tables or {}).get("counties", {}).items():
         tables_part(code, county)
     if comparison.impact_problems:
@@ -35,6 +39,29 @@ def show(comparison: Comparison, old_name: str = "之前", new_name: str = "之�
         impact_part(comparison, old_name, new_name)
     with st.expander("命令行格式（与 jiuzhu diff 的输出相同）"):
         st.code(comparison.text, language=None)
+
+
+def decision_day(ctx: ui.Context, where: Any, key: str, old_ref: str, new_ref: str) -> date | None:
+    """The decision date of a diff of two sides, a date field set to the first day they
+    decide differently (``diff_dates.decision_day``, said below it with why and the
+    other days) whenever that changes, unless the user typed a day of their own."""
+    today = ctx.settings.today()
+    found = (old_ref, new_ref, ctx.stamp, today)
+    kept = st.session_state.get(f"_{key}_dates")
+    if not kept or kept[0] != found:
+        kept = (found, workspace.decision_day(old_ref, new_ref, ctx.root, ctx.settings.registry, today))
+        st.session_state[f"_{key}_dates"] = kept
+    dates = kept[1]
+    default = dates.day if dates is not None else today
+    before = st.session_state.get(f"_{key}_default")
+    if before != default:
+        if key not in st.session_state or st.session_state[key] == (before or default).isoformat():
+            st.session_state[key] = default.isoformat()
+        st.session_state[f"_{key}_default"] = default
+    day = ui.read_date(ui.date_field(where, "决策日", key, default), "决策日", where)
+    if dates is not None:
+        st.caption(f"默认{dates.text()}。" + ("" if day in (None, default) else f"现按你填写的 {day} 决策。"))
+    return day
 
 
 def value(v: object) -> str:

@@ -353,17 +353,17 @@ def base_standards(registry: Path, tables: Path, county: str, base: int, day: da
 
 
 def first_new_date(checked: Checked, base: list[Any], after: date) -> date | None:
-    """The earliest effective date after ``after`` among the working copy's own
-    standard rows that ``base`` does not hold as they are: the day from which what the
-    admin entered (next year's standards, say) first decides anything; None if none."""
+    """The first day after ``after`` from which a standard of the working copy's own
+    rows has another value in force than in ``base``: the day from which what the admin
+    entered (next year's standards, say) first decides anything; None if none."""
+    from compiler.diff_dates import first_after, standard_differences
+
     own = checked.project.tables.counties.get(checked.county) if checked.project else None
     if own is None:
         return None
-    before = {(s.id, r.effective_from): (r.value, r.effective_until) for s in base for r in s.rows}
-    later = [r.effective_from for s in own.standards for r in s.rows
-             if r.effective_from is not None and r.effective_from > after
-             and before.get((s.id, r.effective_from)) != (r.value, r.effective_until)]
-    return min(later, default=None)
+    # the periods where the value in force differs, as a diff's default decision
+    # date finds them (compiler.diff_dates), here of the county's own rows only
+    return first_after(standard_differences(base, own.standards), after)
 
 
 # ---------------------------------------------------------------- versions and diffs
@@ -423,27 +423,44 @@ class Comparison:
     problems: list[Diagnostic] = field(default_factory=list)
     impact_problems: list[Diagnostic] = field(default_factory=list)  # households undecidable
     seconds: float = 0.0
+    as_of: date | None = None  # the decision date of the impact
+    dates: Any = None  # diff_dates.DecisionDay: the days the two sides decide differently
+
+
+def decision_day(old_ref: str, new_ref: str, root: Path, registry: Path, today: date) -> Any:
+    """``diff_dates.decision_day`` of two sides: the day a diff of them decides on by
+    default, and why; None when a side cannot be read (``compare`` then says why)."""
+    from compiler.diff_dates import decision_day as day_of
+
+    try:
+        return day_of(side(old_ref, root, registry, today), side(new_ref, root, registry, today),
+                      today)
+    except JiuzhuError:
+        return None
 
 
 def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: Path | None,
             as_of: date) -> Comparison:
-    """The diff of two sides, cell by cell, and (with households) who moves.
+    """The diff of two sides, cell by cell, and (with households) who moves on
+    ``as_of``; ``dates`` says on which days the two sides decide differently at all.
 
     ``diff_impact.impact`` does not return how many households each group has before
     and after, so the households are loaded here and ``diff_impact.impact_loaded`` runs
     on this connection, whose decision tables then give those counts.
     """
     from compiler.diff import diff_sides
+    from compiler.diff_dates import decision_day as day_of
     from compiler.diff_impact import impact_loaded
     from compiler.diff_text import render_text
     from compiler.households import load_households
 
     started = time.perf_counter()
-    result = Comparison(old_ref, new_ref)
+    result = Comparison(old_ref, new_ref, as_of=as_of)
     try:
         old, new = side(old_ref, root, registry, as_of), side(new_ref, root, registry, as_of)
         result.old_label, result.new_label = old.label, new.label
         result.tables = diff_sides(old, new, as_of)
+        result.dates = day_of(old, new, as_of)
         if households is not None:
             fields: dict[str, Any] = {}
             for book in [*old.books.values(), *new.books.values()]:
@@ -490,7 +507,8 @@ def withdraw(registry: Path, county: str, number: int, reason: str, author: str,
     before version ``number`` (which stays in the registry); raises RegistryError."""
     from compiler.registry_publish import withdraw as withdraw_version
 
-    return withdraw_version(registry, county, number, reason, author, base, effective)
+    return withdraw_version(registry, county, number, reason, author, base, effective,
+                            note_name="撤回原因")
 
 
 NO_BASE = -1  # a base no registry has: its append is refused before anything is written

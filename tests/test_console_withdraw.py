@@ -141,10 +141,10 @@ def test_a_reason_the_cli_would_refuse_is_refused_at_the_review(
     at = two_versions()
     review(at, 2, "暂缓\x1b执行")
     text = shown(at)
-    assert "**E708** 版本说明中有控制字符" in text and "<U+001B>" in text
+    assert "**E708** 撤回原因中有控制字符，撤回被拒绝" in text and "<U+001B>" in text
     assert not [b for b in at.button if b.key == "withdraw_confirm"]
     said = cli_refusal(env, capsys, "--withdraw", "2", "--note", "暂缓\x1b执行", "--base", "2")
-    assert "E708 版本说明中有控制字符" in said
+    assert "E708 版本说明中有控制字符，撤回被拒绝" in said  # the CLI's --note
     assert len(registry(env).history("330106")) == 2
 
 
@@ -219,3 +219,31 @@ def test_only_county_admins_may_withdraw(env: dict[str, Path]) -> None:
     add_user(env["state"] / "users.yaml", "xihu2", COUNTY_ADMIN, "xihu2-password", "330106")
     at = page(start(OTHER_ADMIN), "withdraw")
     assert "没有已发布的版本" in shown(at)
+
+
+def test_a_withdrawal_dated_before_the_version_is_refused_as_the_cli_refuses_it(
+    env: dict[str, Path], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Dated before version 2, the withdrawal loses the tie of dates to it: version 2
+    still decides from its own date, and only the earlier content moves forward. It
+    was offered with W701 and 「决策改变的家庭 0」 (helper-89)."""
+    at = two_versions()
+    review(at, 2, "文件暂缓执行", effective="2025-02-01")
+    text = shown(at)
+    assert "撤回被拒绝" in text
+    assert "**E712** 撤回生效日期 2025-02-01 早于第 2 版的生效日期 2025-03-01" in text
+    assert "W701" not in text and not [b for b in at.button if b.key == "withdraw_confirm"]
+    said = cli_refusal(env, capsys, "--withdraw", "2", "--note", "文件暂缓执行", "--base", "2",
+                       "--effective", "2025-02-01")
+    assert "E712 撤回生效日期 2025-02-01 早于第 2 版的生效日期 2025-03-01" in said  # the same words
+    assert len(registry(env).history("330106")) == 2
+    review(at, 2, "文件暂缓执行", effective="2025-03-01")  # its own date: the default
+    assert "撤回被拒绝" not in shown(at) and [b for b in at.button if b.key == "withdraw_confirm"]
+
+
+def test_a_withdrawal_dated_before_today_is_noted_as_a_publish_is() -> None:
+    at = review(two_versions(), 2, "文件暂缓执行")  # 2025-03-01, today 2025-06-01
+    assert [w for w in at.warning if w.value.startswith(
+        "注意：撤回生效日期 2025-03-01 早于今天（2025-06-01）；该日以后的决策按撤回后的内容重新作出时会与已作出的不同")]
+    review(at, 2, "文件暂缓执行", effective="2025-06-01")
+    assert "早于今天" not in shown(at)

@@ -290,3 +290,18 @@ def test_a_version_for_a_past_date_says_so(tables: Path, registry: Path, capsys)
     code, out, _ = run(capsys, "publish", "--county", COUNTY, "--effective", "2040-01-01",
                        "--note", "远期", *common)
     assert code == 0 and "早于今天" not in out
+
+
+def test_a_withdrawal_for_a_past_date_says_so_too(tables: Path, registry: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """It changes the decisions made since its date as a publish does; only a publish
+    said so (helper-89). Dated before the version it withdraws, it is refused (E712)."""
+    common = ["--tables", str(tables), "--registry", str(registry), "--author", "张三"]
+    run(capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01", "--note", "首次发布", *common)
+    set_county_standards(tables, [["dibao_standard", "1350", "2025-01-01", None, "杭民发"]])
+    run(capsys, "publish", "--county", COUNTY, "--effective", "2025-03-01", "--note", "调整", *common)
+    code, _, err = run(capsys, "publish", "--county", COUNTY, "--withdraw", "2", "--note", "暂缓",
+                       "--effective", "2025-02-28", *common)
+    assert code == 1 and "E712 撤回生效日期 2025-02-28 早于第 2 版的生效日期 2025-03-01" in err
+    assert "Traceback" not in err and len(Registry(registry).history(COUNTY)) == 2
+    code, out, _ = run(capsys, "publish", "--county", COUNTY, "--withdraw", "2", "--note", "暂缓", *common)
+    assert code == 0 and f"注意：撤回生效日期 2025-03-01 早于今天（{date.today()}）；该日以后的决策按撤回后的内容" in out

@@ -41,16 +41,19 @@ st.subheader("比较两个版本")
 left, right, when = st.columns([2, 2, 1])
 old = left.selectbox("原来", choices, index=0, key="diff_old", placeholder="请选择")
 new = right.selectbox("现在", choices, index=len(choices) - 1, key="diff_new", placeholder="请选择")
-as_of_read = ui.read_date(ui.date_field(when, "决策日", "diff_as_of", ctx.settings.today()), "决策日")
-if as_of_read is None:
-    st.stop()
-as_of: date = as_of_read
-with_samples = st.checkbox("同时比较样本家庭的决策（较慢）", value=True, key="diff_samples")
 
 
 def ref(choice: str) -> str:
     return ctx.county if choice == WORKING else choice
 
+
+# by default the first day the two decide differently, not today: next year's
+# standards compared on today changed no household (helper-89)
+as_of_read = diffview.decision_day(ctx, when, "diff_as_of", ref(old), ref(new))
+if as_of_read is None:
+    st.stop()
+as_of: date = as_of_read
+with_samples = st.checkbox("同时比较样本家庭的决策（较慢）", value=True, key="diff_samples")
 
 if st.button("比较", type="primary", key="diff_run"):
     if old == new:

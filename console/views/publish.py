@@ -28,13 +28,17 @@ if current < draft.base:  # the header's banner has said E705 (once: helper-39)
 if current != draft.base:
     st.error(f"发布暂不可用：本县最新已是第 {current} 版（{latest.author} 发布，{latest.effective_from} 起生效），"
              f"你的工作副本基于第 {draft.base} 版。先看清对方的改动，再选择如何处理。")
-    if st.button(f"查看第 {current} 版与我的工作副本的差异", key="stale_diff"):
+    # decided on the first day the two differ, not today (helper-89)
+    when, _ = st.columns([1, 3])
+    stale_day = diffview.decision_day(ctx, when, "stale_as_of", f"{ctx.county}@{current}", ctx.county)
+    if stale_day is not None and st.button(f"查看第 {current} 版与我的工作副本的差异", key="stale_diff"):
         with st.spinner("正在比较……"):
             st.session_state["stale_comparison"] = workspace.compare(
                 f"{ctx.county}@{current}", ctx.county, ctx.root, registry, ctx.settings.samples,
-                ctx.settings.today())
-    if "stale_comparison" in st.session_state:
-        diffview.show(st.session_state["stale_comparison"], f"第 {current} 版", "我的工作副本")
+                stale_day)
+    shown = st.session_state.get("stale_comparison")
+    if shown is not None and shown.as_of == stale_day:
+        diffview.show(shown, f"第 {current} 版", "我的工作副本")
     keep, restart = st.columns(2)
     if keep.button(f"保留我的工作副本，以第 {current} 版为基线", key="stale_keep"):
         drafts.set_base(draft, current, latest.hash)

@@ -78,7 +78,7 @@ effective = ui.read_date(effective_text, "撤回生效日期")
 if effective is None:
     st.session_state.pop("withdraw_ready", None)
     st.stop()
-left.caption(f"默认为第 {number} 版的生效日期 {target.effective_from}")
+left.caption(f"默认为第 {number} 版的生效日期 {target.effective_from}，不能早于该日")
 key = (current, number, effective, reason.strip())
 
 if st.button("撤回前核对", key="withdraw_review"):
@@ -106,6 +106,10 @@ if ready and ready[0] == key:
     st.subheader("撤回前核对")
     st.markdown(f"撤回 **{target.label}**：将发布第 {current + 1} 版（类型为「撤回」），自 {effective} 起恢复 "
                 f"**{restored_label}** 的内容。{target.label} 本身保留在登记簿中，不会删除或改动。")
+    today = ctx.settings.today()
+    if effective < today:  # as the 发布 page and jiuzhu publish --withdraw say it
+        st.warning(f"注意：撤回生效日期 {effective} 早于今天（{today}）；该日以后的决策按撤回后的内容重新作出时会与"
+                   "已作出的不同，需要时在命令行用 jiuzhu evaluate --as-of 重新决策并核对。", icon=":material/history:")
     if later is not None:  # the CLI's W701: a later-dated version takes over from its date
         ui.diagnostics_list([dataclasses.replace(later, hint=W701_HINT)])
     diffview.show(comparison, f"被撤回的 {target.label}", f"恢复的 {restored_label}")
