@@ -149,7 +149,7 @@ def _check_zero(book: RuleBook, standard: Standard, report: Report) -> None:
         if row.workbook != province and value == 0:
             report.warn(
                 "W407",
-                f"标准参数「{_label(standard)}」{row.effective_from or '起始'} 起的取值为 0，"
+                f"标准参数「{_label(standard)}」{_since(row)}{'的' if row.effective_from else ''}取值为 0，"
                 "而省级的取值大于 0；按 0 决策会使所有家庭都不符合以它为界的条件",
                 row.value_at,
                 found=_found(standard, row),
@@ -176,13 +176,19 @@ def _check_city_wide(book: RuleBook, standard: Standard, report: Report) -> None
         report.warn(
             "W406",
             f"县级工作簿设定了「{_label(standard)}」{_row_shown(standard, row)}"
-            f"（{row.effective_from or '起始'} 起），"
+            f"（{_since(row).removesuffix('的一行')}），"
             "而全省实行市域同标，该标准由设区市统一设定；本县的取值会取代市级的取值",
             row.value_at,
             found=_found(standard, row),
             expected="县级工作簿不写这一行，使用市级工作簿的取值",
             hint="确有本县单列的文件依据时可以照常发布，并在来源中写明文件",
         )
+
+
+def _since(row: StandardRow) -> str:
+    """The row's period as a message names it: 「2026-01-01 起」; a row without a
+    生效日期 (E108 at that cell) is not said to start at 「起始」 (helper-89)."""
+    return f"{row.effective_from} 起" if row.effective_from else "生效日期未填的一行"
 
 
 def _check_in_force(standard: Standard, as_of: date, report: Report) -> None:

@@ -5,10 +5,14 @@ A grid shows the rows below a sheet's header (row 1 for 标准参数, 派生值 
 a diagnostic names (``C7``) is always the same grid row and column. Empty grid rows
 are written as empty sheet rows, which the reader skips.
 
-Columns keep their kind: dates stay dates (a date picker), 核实 is 是/否, and a
-standard's value is text as a person types it (``1,301``, ``1301元``) beside two
-read-only columns, its type and how the compiler read it (``1,301.00 元``), so a
-money standard visibly stays money after an edit.
+Columns keep their kind: 核实 is 是/否, and a standard's value is text as a person
+types it (``1,301``, ``1301元``) beside two read-only columns, its type and how the
+compiler read it (``1,301.00 元``), so a money standard visibly stays money after an
+edit. A date (生效日期, 失效日期, 日历's 日期) is text too, read as the tables read a date
+cell (``2027年1月1日``, ``2027/1/1``, full-width digits, an Excel serial): Streamlit's
+date column read a pasted ``45900`` as 1970-01-01, ``2027年1月1日`` as today and
+``1/2/2027`` as 2 January, unsaid (helper-89). ``typed_dates`` says which edited date
+cells do not read, so that the page refuses them by cell rather than save them.
 
 Cells show the text as stored (full-width punctuation, spaces and line breaks kept), and
 a cell the user did not edit goes back to the sheet exactly as it was read, its type
@@ -26,13 +30,13 @@ from typing import Any
 
 import pandas as pd
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, Location
 from compiler.model import Kind, Standard
+from compiler.normalise import ParseProblem, fold_text, parse_date
 from console.sheets import Sheet, Value, text
 
 DATE_COLUMNS = {"生效日期", "失效日期", "日期"}
-# What a grid shows in a cell with no value: an empty date (失效日期) stays a date cell
-# for the picker, and Streamlit showed it as a grey "None" (helper-51).
+# What a grid shows in a cell with no value: Streamlit showed a grey "None" (helper-51).
 EMPTY_CELL = ""
 YES_NO_COLUMNS = {"核实", "县可改"}
 KIND_CN = {
@@ -55,7 +59,7 @@ class Grid:
     columns: list[str]
     frame: pd.DataFrame
     helpers: list[str] = field(default_factory=list)
-    date_columns: list[str] = field(default_factory=list)
+    date_columns: list[str] = field(default_factory=list)  # read as dates when edited
     shown: pd.DataFrame | None = None  # the grid's cells before editing, to tell edits
 
     @property
@@ -108,12 +112,9 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
     frame = pd.DataFrame(body, columns=columns, dtype=object) if body else pd.DataFrame(
         {c: pd.Series([], dtype=object) for c in columns})
     for column in columns:
-        if column in DATE_COLUMNS and all(_as_date(v) is not _NOT_DATE for v in frame[column]):
-            frame[column] = [_as_date(v) for v in frame[column]]
-    dates = [c for c in columns if c in DATE_COLUMNS and _all_dates(frame[c])]
-    for column in columns:
-        if column not in dates:
-            frame[column] = [_shown(v) for v in frame[column]]
+        frame[column] = [_shown(v) for v in frame[column]]
+    # a decision table's cells are tests (``>= 2025-01-01``), never read as one date
+    dates = [] if sheet.is_table else [c for c in columns if c in DATE_COLUMNS]
     grid = Grid(sheet, [list(r) for r in sheet.rows[:head]], columns, frame, date_columns=dates,
                 shown=frame.copy())
     if sheet.name in ("标准参数", "standards") and "值" in columns and standards is not None:
@@ -129,26 +130,6 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
         frame[PROBLEM_COLUMN] = ["、".join(problems.get(i + head + 1, [])) for i in range(len(body))]
         grid.helpers.append(PROBLEM_COLUMN)
     return grid
-
-
-_NOT_DATE = object()
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _as_date(value: Value) -> object:
-    """A date cell, an ISO date typed as text, or blank; anything else is _NOT_DATE."""
-    if value is None or isinstance(value, date) or value == "":
-        return value or None
-    if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return _NOT_DATE
-    return _NOT_DATE
-
-
-def _all_dates(values: pd.Series) -> bool:
-    return all(v is None or isinstance(v, date) for v in values)
 
 
 def _shown(value: Value) -> str:
@@ -181,14 +162,56 @@ def from_grid(grid: Grid, frame: pd.DataFrame) -> Sheet:
 
 def _kept(grid: Grid, label: object, col: int, value: Any) -> Value:
     """The sheet's own cell when the user left it as shown (the editor keeps each row's
-    index label, new rows get new ones), else the edited value."""
-    shown = grid.shown
-    if shown is None or label not in shown.index:
-        return _cell(value)
-    if _cell(value) != _cell(shown.at[label, grid.columns[col]]):
-        return _cell(value)
+    index label, new rows get new ones), else the edited value: in a date column its
+    date when it reads as one (``typed_dates`` names those that do not)."""
+    if _edited(grid, label, col, value):
+        typed = _cell(value)
+        if grid.columns[col] in grid.date_columns and isinstance(typed, str):
+            day = _read_date(typed)
+            return day if isinstance(day, date) else typed
+        return typed
     row = grid.sheet.rows[len(grid.head) + int(label)]  # type: ignore[call-overload]
     return row[col] if col < len(row) else None
+
+
+def _edited(grid: Grid, label: object, col: int, value: Any) -> bool:
+    """Whether the cell differs from what the grid showed (a new row's always do)."""
+    shown = grid.shown
+    if shown is None or label not in shown.index:
+        return True
+    return _cell(value) != _cell(shown.at[label, grid.columns[col]])
+
+
+def _read_date(typed: str) -> date | ParseProblem:
+    """A date typed into the grid as the tables read a date cell, or why it is none."""
+    try:
+        return parse_date(typed)
+    except ParseProblem as problem:
+        return problem
+
+
+def typed_dates(grid: Grid, frame: pd.DataFrame, file: str) -> tuple[list[Diagnostic], list[str]]:
+    """The edited date cells that do not read as a date, each an E102 at its cell of
+    ``file`` (the page saves none of the edit then), and a note for each read from an
+    Excel serial (``45900`` is 2025-08-31), so that the admin sees the date it became."""
+    refused, notes = [], []
+    for position, (label, record) in enumerate(zip(frame.index, frame[grid.columns].itertuples(index=False),
+                                                   strict=True)):
+        for col, value in enumerate(record):
+            typed = _cell(value)
+            if (grid.columns[col] not in grid.date_columns or not isinstance(typed, str)
+                    or not _edited(grid, label, col, value)):
+                continue
+            cell = f"{column_letter(col)}{grid.first_row + position}"
+            day = _read_date(typed)
+            if isinstance(day, ParseProblem):
+                refused.append(day.diagnostic(Location(file, grid.sheet.name, cell)))
+            elif SERIAL.fullmatch(fold_text(typed)):
+                notes.append(f"「{grid.columns[col]}」（{cell}）的「{typed}」按 Excel 日期序号读作 {day}")
+    return refused, notes
+
+
+SERIAL = re.compile(r"\d{1,7}(?:\.0*)?")  # a number the tables read as an Excel serial date
 
 
 def _present(value: Value) -> bool:

@@ -3,7 +3,11 @@
 With ``--demo`` (what ``make run`` uses) two demo users are added to the users file the
 first time: a county admin for 330106 西湖区 and a reviewer, with random passwords kept
 in ``$JIUZHU_STATE/demo-passwords.txt`` (gitignored, readable by the owner only) and
-printed on every start. The console itself is ``streamlit run console/app.py``.
+printed on every start. The console itself is ``streamlit run console/app.py``, with
+Streamlit's file watcher off: code changed on disk while the console runs (an upgrade)
+is used from the next start, rather than reloaded under open sessions, which signed
+every user out unsaid and lost their edit in progress, and offered Streamlit's English
+"File change. Rerun" prompt (helper-89).
 """
 
 from __future__ import annotations
@@ -122,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     command = [sys.executable, "-m", "streamlit", "run", str(APP),
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "viewer", "--logger.level", "warning"]
+               "--client.toolbarMode", "viewer", "--logger.level", "warning",
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     os.execv(sys.executable, command)
 
 

@@ -66,9 +66,10 @@ def signed_in() -> User | None:
     """The session's user while the users file still has them with the same role,
     county and password; otherwise the session ends (asked on every run, so a changed
     or removed user loses access at their next click)."""
-    user = st.session_state.get("user")
-    if not isinstance(user, User):
+    user = _as_user(st.session_state.get("user"))
+    if user is None:
         return None
+    st.session_state["user"] = user
     try:
         now = users.current(settings().users, user.name)
     except users.UserError:
@@ -89,6 +90,22 @@ def signed_in() -> User | None:
 
 
 LAST_SEEN = "last_seen"  # when the session's user last did anything (time.time())
+
+
+def _as_user(found: object) -> User | None:
+    """The session's user as a ``User`` of the module loaded now. A session keeps the
+    object made at sign-in; once ``console.users`` is loaded again (Streamlit reloads
+    changed modules when its file watcher is on) that object's class is another one,
+    and every signed-in user was signed out unsaid (helper-89)."""
+    if isinstance(found, User):
+        return found
+    kind = type(found)
+    if (kind.__module__, kind.__qualname__) != (User.__module__, User.__qualname__):
+        return None
+    fields = (getattr(found, "name", None), getattr(found, "role", None), getattr(found, "county", None))
+    if not all(isinstance(v, str) for v in fields[:2]) or not isinstance(fields[2], str | None):
+        return None
+    return User(*fields)  # type: ignore[arg-type]
 
 
 def context(require_edit: bool = False) -> Context:
@@ -169,6 +186,9 @@ def read_date(text: str, label: str, where: Any = st) -> date | None:
 
     from compiler.cli import parse_date
 
+    if not text.strip():  # 「日期「」无法识别」 asked for nothing (helper-89)
+        where.error(f"请填写{label}，{DATE_PLACEHOLDER}。")
+        return None
     try:
         return parse_date(text.strip(), where="")
     except argparse.ArgumentTypeError as problem:

@@ -24,11 +24,12 @@ def counts(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def test_empty_date_cells_show_nothing_not_none() -> None:
-    """An empty 失效日期 stays a date cell (the picker), which Streamlit showed as a grey
-    "None"; the grids say to show an empty cell as empty."""
+    """An empty 失效日期, which Streamlit's date column showed as a grey "None", is an
+    empty text cell (dates are text read as the tables read them: helper-89); the grids
+    say to show an empty cell as empty."""
     at = set_dibao(start(ADMIN), "1500", "2025-07-01")  # a row with no 失效日期
     grid = at.data_editor[0]
-    assert grid.value["失效日期"].isna().any()
+    assert "" in list(grid.value["失效日期"]) and not grid.value["失效日期"].isna().any()
     assert grid.proto.placeholder == "" and grid.proto.HasField("placeholder")
     province = page(start(MAINTAINER), "province")
     assert province.data_editor[0].proto.HasField("placeholder")

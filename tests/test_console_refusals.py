@@ -79,3 +79,34 @@ def test_a_refused_value_leaves_the_form_usable_for_a_good_one(env: dict[str, Pa
     values = [r[header.index("值")] for r in rows if r[0] == "dibao_standard"]
     assert values == [1301, 1400], values
     assert json.loads(draft_files(env["state"])[1])["revision"] == revision + 1
+
+
+def test_a_refusal_in_a_stale_tab_is_said_after_the_reload(env: dict[str, Path]) -> None:  # noqa: F811
+    """Two tabs of one admin: the first edits the grid, the second then submits a value
+    the check refuses (E401). The second tab reloaded its stale grids and showed
+    neither the E401 nor that the draft had been saved elsewhere (helper-89)."""
+    from tests.test_console import edit_grid
+
+    first = page(start(ADMIN), "standards")
+    second = page(start(ADMIN), "standards")
+    edit_grid(first, {0: {"值": "1777"}})
+    saved = draft_files(env["state"])
+    text = shown(set_standard(second, "marginal_multiplier", "2.5", "2026-01-01"))
+    assert "工作副本已在别处保存（xihu，" in text and "下面已载入最新的工作副本" in text, text
+    assert "新取值没有通过检查，工作副本未改动" in text and "E401" in text and "高于上限 2" in text, text
+    assert "「标准参数」第 2 行「值」（B3）" in text, text
+    assert draft_files(env["state"]) == saved  # nothing written
+    assert "1,777.00 元" in "\n".join(d.value.to_string() for d in second.data_editor)
+    second.run()  # said once: the next run is quiet
+    assert "E401" not in shown(second) and "别处保存" not in shown(second)
+    text = shown(set_standard(second, "marginal_multiplier", "1.8", "2026-01-01"))
+    assert "已加入「边缘倍数」1.8，2026-01-01 起生效" in text, text
+
+
+def test_an_empty_start_date_asks_for_one(env: dict[str, Path]) -> None:  # noqa: F811
+    """It said 「生效日期：日期「」无法识别：…」 (helper-89)."""
+    at = page(start(ADMIN), "standards")
+    before = draft_files(env["state"])
+    text = shown(set_standard(at, "dibao_standard", "1400", ""))
+    assert "请填写生效日期，如 2025-07-01、2025/7/1 或 2025年7月1日。" in text, text
+    assert "「」" not in text and draft_files(env["state"]) == before

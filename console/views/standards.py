@@ -5,7 +5,8 @@ The grids show the sheets this session loaded, at the draft revision it loaded t
 (kept in the session), so an edit made in a tab whose draft was saved elsewhere in the
 meantime is seen and refused as stale with a notice, never dropped with a rebuilt grid.
 A cell no workbook can hold (E011/E012) is put back as it was and named; the session's
-other edits are saved.
+other edits are saved. An edited date that does not read as the tables read dates is
+refused by its cell, and nothing of that edit is saved.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ NOTICE = "_standards_notice"  # why the last edit was not saved
 UPLOAD_WARNINGS = "_standards_upload_warnings"  # what the reader noticed in the last upload
 GENERATION = "_standards_generation"  # bumped to rebuild the grids from the draft
 QUICK_WARNINGS = "_standards_quick_warnings"  # the check's warnings of the row the form wrote
+DATES_REFUSED = "_standards_dates_refused"  # edited dates that do not read (nothing saved)
+FORM_CARRIED = "_standards_form_carried"  # what the form said in a run the stale reload ended
 
 
 def county_sheets() -> list[Sheet]:
@@ -115,13 +118,32 @@ def save(sheets: list[Sheet], message: str, revision: int) -> None:
     st.rerun()
 
 
-def save_edits(sheets: list[Sheet], edits: dict[int, Sheet], revision: int) -> None:
+@dataclasses.dataclass
+class Edit:
+    """A grid's edit: the sheet it stands for, its dates that do not read (E102) and
+    notes on dates read from Excel serials."""
+
+    sheet: Sheet
+    unread: list[Any]
+    notes: list[str]
+
+
+def save_edits(sheets: list[Sheet], edits: dict[int, Edit], revision: int) -> None:
     """Save the grids' edits; a cell no workbook can hold keeps its old value and is
-    reported (E011/E012), the other cells are saved."""
+    reported (E011/E012), the other cells are saved. A date that does not read refuses
+    the whole edit: a 生效日期 saved as typed, or as some other day, decides households
+    from a day nobody meant (helper-89)."""
     assert ctx.draft is not None
+    unread = [d for edit in edits.values() for d in edit.unread]
+    if unread:
+        st.session_state[DATES_REFUSED] = unread
+        reload_grids()
+        st.rerun()
+    notes = [note for edit in edits.values() for note in edit.notes]
     before = list(sheets)
     refused = []
-    for position, changed in edits.items():
+    for position, edit in edits.items():
+        changed = edit.sheet
         for problem in drafts.unwritable(changed, str(ctx.draft.workbook)):
             spot = grids.cell_of(problem)
             assert spot is not None
@@ -136,7 +158,7 @@ def save_edits(sheets: list[Sheet], edits: dict[int, Sheet], revision: int) -> N
     if not names:
         reload_grids()
         st.rerun()
-    save(sheets, f"已保存对{names}的修改", revision)
+    save(sheets, f"已保存对{names}的修改" + "".join(f"；{note}" for note in notes), revision)
 
 
 def refusals() -> None:
@@ -144,6 +166,17 @@ def refusals() -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.warning(notice, icon=":material/sync_problem:")
+    carried = st.session_state.pop(FORM_CARRIED, None)
+    if carried:
+        st.warning(carried[0], icon=":material/sync_problem:")
+        FormSays(carried[1]).replay()
+    unread = st.session_state.pop(DATES_REFUSED, None)
+    if unread:
+        st.error("以下日期无法读取，这次修改没有保存，工作副本未改动；请写成 2027-01-01、2027/1/1 或 "
+                 "2027年1月1日 后重新输入：", icon=":material/block:")
+        by_name = {s.name: s for s in sheets}
+        ui.diagnostics_list(unread, lambda d: grids.place(
+            d, grids.to_grid(by_name[d.location.sheet]) if d.location.sheet in by_name else None))
     written = st.session_state.pop(QUICK_WARNINGS, None)
     if written:
         st.caption("已写入；检查对写入的一行提示：")
@@ -161,16 +194,21 @@ def refusals() -> None:
             d, grids.to_grid(by_name[d.location.sheet]) if d.location.sheet in by_name else None))
 
 
+DATE_HELP = "日期，如 2027-01-01、2027/1/1 或 2027年1月1日（与工作簿中日期单元格的读法相同）；无法读取的日期不会保存"
+
+
 def column_config(grid: grids.Grid) -> dict:
     config: dict = {}
-    for column in grid.date_columns:
-        config[column] = st.column_config.DateColumn(column, format="YYYY-MM-DD")
+    for column in grid.date_columns:  # text read by the tables' reader, not a date picker
+        config[column] = st.column_config.TextColumn(column, help=DATE_HELP)
     for column in grid.columns:
         if column in grids.YES_NO_COLUMNS:
             config[column] = st.column_config.SelectboxColumn(column, options=["是", "否"])
     if grid.sheet.name == "标准参数" and "标识" in grid.columns:
         known = sorted({s.id for s in province.values()} | {v for v in grid.frame["标识"] if isinstance(v, str) and v.strip()})
-        config["标识"] = st.column_config.SelectboxColumn("标识", options=known)
+        config["标识"] = st.column_config.SelectboxColumn(
+            "标识", options=known, format_func=id_shown, width="medium",
+            help="标准参数的标识，后面是它的中文名称")
     if "值" in grid.columns:
         config["值"] = st.column_config.TextColumn("值", help="可写 1301、1,301、1301元、150%；程序按该标准的类型读取")
     for helper in grid.helpers:
@@ -184,11 +222,17 @@ def column_config(grid: grids.Grid) -> dict:
     return config
 
 
+def id_shown(ident: str) -> str:
+    """A 标识 as the dropdown shows it: ``dibao_standard 低保标准``."""
+    known = province.get(ident)
+    return f"{ident} {known.name_cn}" if known is not None and known.name_cn else ident
+
+
 KNOWN_SHEETS = {"标准参数", "standards", "派生值", "derived", "日历", "calendar", "字段", "fields"}
 
 
-def sheet_section(sheet: Sheet, revision: int) -> Sheet | None:
-    """The sheet's grid and diagnostics; the edited sheet when the grid was edited."""
+def sheet_section(sheet: Sheet, revision: int) -> Edit | None:
+    """The sheet's grid and diagnostics; the edit when the grid was edited."""
     if not sheet.is_table and sheet.name.strip() not in KNOWN_SHEETS:
         with st.expander(f"工作表「{sheet.name}」（说明等，程序不读取，保持原样）"):
             st.markdown("  \n".join(" ".join(text(v) for v in row if text(v)) for row in sheet.rows))
@@ -211,9 +255,10 @@ def sheet_section(sheet: Sheet, revision: int) -> Sheet | None:
                 hide_index=True, column_config=column_config(grid), width="stretch",
                 placeholder=grids.EMPTY_CELL,
             )
-            changed = grids.from_grid(grid, edited)
-            if grids.same_rows(changed, sheet):
-                changed = None
+            edit = grids.from_grid(grid, edited)
+            if not grids.same_rows(edit, sheet):
+                assert ctx.draft is not None
+                changed = Edit(edit, *grids.typed_dates(grid, edited, str(ctx.draft.workbook)))
         else:
             st.dataframe(grid.frame, hide_index=True, width="stretch", column_config=column_config(grid),
                          placeholder=grids.EMPTY_CELL)
@@ -229,6 +274,34 @@ def sheet_section(sheet: Sheet, revision: int) -> Sheet | None:
 
 def _own_files() -> list[str]:
     return [p.name for p in (ctx.root / "counties").glob(f"{ctx.county}*")]
+
+
+class FormSays:
+    """What the 调整一项标准 form says in a run: shown at once, and kept so that a run
+    the stale reload ends (the grids were saved in another tab) says it again after
+    it; a refused value in a stale tab showed nothing (helper-89)."""
+
+    def __init__(self, said: list[tuple[str, Any, Any]] | None = None) -> None:
+        self.said = said or []
+
+    def error(self, text: str, icon: str | None = ":material/block:") -> None:
+        self.said.append(("error", text, icon))
+        st.error(text, icon=icon)
+
+    def diagnostics(self, items: list[Any], where: Any = None) -> None:
+        self.said.append(("diagnostics", items, [(where or ui.plain_place)(d) for d in items]))
+        ui.diagnostics_list(items, where)
+
+    def replay(self) -> None:
+        for kind, first, second in self.said:
+            if kind == "error":
+                st.error(first, icon=second)
+            else:
+                places = dict(zip(map(id, first), second, strict=True))
+                ui.diagnostics_list(first, lambda d, places=places: places[id(d)])
+
+
+form_says = FormSays()
 
 
 def quick_edit() -> None:
@@ -247,7 +320,7 @@ def quick_edit() -> None:
             verified = st.checkbox("已与正式文件核对（核实＝是）", value=False, key="quick_verified",
                                    help="不勾选时写入“核实＝否”，检查会提示该标准尚未核实（W401）")
             submitted = st.form_submit_button("写入工作副本", type="primary")
-        starts = ui.read_date(starts_text, "生效日期") if submitted else None
+        starts = ui.read_date(starts_text, "生效日期", form_says) if submitted else None
         if submitted and starts is not None and readable(province[choice], value.strip()):
             assert ctx.draft is not None
             latest = drafts.load_sheets(ctx.draft)
@@ -276,8 +349,8 @@ def quick_checked(sheets: list[Sheet], rows: set[int]) -> bool:
     ours = [d for d in found.report.items if _in_rows(d, rows)]
     refused = [d for d in found.errors if d in ours or _said(d) not in old]
     if refused:
-        st.error("新取值没有通过检查，工作副本未改动；请按下列提示改正后重新写入：", icon=":material/block:")
-        ui.diagnostics_list(refused + [d for d in ours if not d.is_error], _placed(sheets))
+        form_says.error("新取值没有通过检查，工作副本未改动；请按下列提示改正后重新写入：")
+        form_says.diagnostics(refused + [d for d in ours if not d.is_error], _placed(sheets))
         return False
     st.session_state[QUICK_WARNINGS] = [d for d in ours if not d.is_error]
     return True
@@ -359,18 +432,19 @@ def readable(standard: Standard, value: str) -> bool:
     and nothing is written (an empty value or 「abc」 was written, then reported three
     ways: E104, E405 「没有取值」 and W401; helper-39)."""
     if not value:
-        st.error("请填写新取值。工作副本未改动。")
+        form_says.error("请填写新取值。工作副本未改动。", icon=None)
         return False
     parser = {Kind.MONEY: parse_money, Kind.NUMBER: parse_number, Kind.INTEGER: parse_integer,
               Kind.PERCENT: parse_percent}.get(standard.dtype.kind)
     try:
         read = parser(value) if parser is not None else None
     except ParseProblem as problem:
-        ui.diagnostics_list([problem.diagnostic()])
-        st.error("新取值无法读取，工作副本未改动。")
+        form_says.diagnostics([problem.diagnostic()])
+        form_says.error("新取值无法读取，工作副本未改动。", icon=None)
         return False
     if read is not None and read < 0:  # it was written, then E406 (helper-43)
-        st.error(f"新取值「{value}」是负数；标准参数的金额、比例、人数和期限都不能为负。工作副本未改动。")
+        form_says.error(f"新取值「{value}」是负数；标准参数的金额、比例、人数和期限都不能为负。工作副本未改动。",
+                        icon=None)
         return False
     return True
 
@@ -682,7 +756,13 @@ for position, sheet in enumerate(list(sheets)):
 if edits:
     save_edits(sheets, edits, revision)
 if ctx.draft is not None and ctx.editable and revision != ctx.draft.revision:
-    reload_grids()  # saved elsewhere (another tab, the 发布 page) with no edit pending here
+    # saved elsewhere (another tab, the 发布 page) with no edit pending here
+    if form_says.said:  # the form checked its value against the draft as it is now
+        when = ctx.draft.updated_at[:19].replace("T", " ")
+        notice = (f"工作副本已在别处保存（{ctx.draft.updated_by}，{when}），下面已载入最新的工作副本；"
+                  "「调整一项标准」按最新的工作副本检查了你提交的取值：")
+        st.session_state[FORM_CARRIED] = (notice, form_says.said)
+    reload_grids()
     st.rerun()
 others = [d for d in result.report.items if not str(d.location.file or "").endswith(tuple(_own_files()))]
 if others:
