@@ -154,9 +154,15 @@ def publish(
             characters;
             E709 the content is that of the version in force on ``effective``;
             E710 the content is that of a withdrawn version.
+        InputError: E613 with ``households``, a temporary folder inside the tables
+            folder (the impact would load the households and spill there).
     """
     check_note(note)
     check_author(author)
+    if households is not None:  # the impact loads them and spills in TMPDIR
+        from compiler.output_guard import guard_scratch
+
+        guard_scratch(tables_root)
     store = Registry(registry or default_path(tables_root))
     prepared = prepare(tables_root, county, effective, analyse)
     current = store.latest(county)

@@ -8,6 +8,7 @@ county that sets its own dibao standard) under tmp_path; ``write_rulebook`` and
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from datetime import date
 from decimal import Decimal
@@ -900,6 +901,30 @@ def test_publish_prints_the_impact_with_group_names(tables, registry, tmp_path, 
     code, out, _ = run(capsys, "publish", "--county", COUNTY, "--effective", "2025-07-01",
                        "--note", "提高", "--households", str(path), *common)
     assert code == 0 and "  330106 低保边缘 → 低保：1 户" in out
+
+
+def test_publish_with_households_refuses_a_temporary_folder_inside_the_tables(
+    tables, registry, tmp_path, capsys, monkeypatch
+):
+    """The impact loads the households and lets DuckDB spill in the temporary folder,
+    as diff does (helper-84): TMPDIR among the workbooks is refused before anything is
+    stored, and the folder is left as it was."""
+    common = ["--tables", str(tables), "--registry", str(registry), "--author", "张三"]
+    assert run(capsys, "publish", "--county", COUNTY, "--effective", "2025-01-01",
+               "--note", "首次发布", *common)[0] == 0
+    path = tmp_path / "households.jsonl"
+    path.write_text(json.dumps(household("H1", "16200")), encoding="utf-8")
+    set_county_standards(tables, [["dibao_standard", "1400", "2025-01-01", None, "杭民发"]])
+    counties = tables / "counties"
+    before = sorted(p.name for p in counties.iterdir())
+    monkeypatch.setattr(tempfile, "tempdir", str(counties))
+
+    code, _, err = run(capsys, "publish", "--county", COUNTY, "--effective", "2025-07-01",
+                         "--note", "提高", "--households", str(path), *common)
+
+    assert code == 1 and "E613 临时文件夹在正在读取的决策表文件夹中" in err and "TMPDIR" in err
+    assert sorted(p.name for p in counties.iterdir()) == before
+    assert [v.number for v in Registry(registry).history(COUNTY)] == [1]
 
 
 def test_export_and_diff_refuse_a_version_edited_after_publishing(
