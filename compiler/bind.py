@@ -396,7 +396,7 @@ class _Binder:
             return
         if any(output.dtype.kind is Kind.ENUM for output in table.outputs):
             return
-        outputs = "、".join(f"{o.id}（{o.dtype.render()}）" for o in table.outputs)
+        outputs = "、".join(f"{o.id}（{type_said(o.dtype)}）" for o in table.outputs)
         self.report.error(
             "E208",
             f"{table.policy_text} 表按输出的取值在枚举类型中的先后排列命中的规则，"
@@ -743,7 +743,7 @@ class _Binder:
             "E303",
             f"不能比较{_family_cn(a)}与{_family_cn(b)}（运算「{op}」）",
             scope.location,
-            found=f"{a.render()} 与 {b.render()}",
+            found=f"{type_said(a)} 与 {type_said(b)}",
             expected="两边同为数值、日期、文本或是/否",
         )
 
@@ -771,10 +771,10 @@ class _Binder:
             return
         self.report.error(
             "E303",
-            f"值的类型与声明的类型「{declared.render()}」不符",
+            f"值的类型与声明的类型「{type_said(declared)}」不符",
             scope.location,
-            found=actual.render(),
-            expected=declared.render(),
+            found=type_said(actual),
+            expected=type_said(declared),
         )
 
 
@@ -800,6 +800,13 @@ _MIXED_HINT = {
 
 def _type_cn(dtype: DType) -> str:
     return _TYPE_CN.get(dtype.kind, dtype.render())
+
+
+def type_said(dtype: DType) -> str:
+    """A type as a message quotes it: as written in a 类型 cell, with its Chinese
+    name (「money（金额）」, 「enum(tekun,none)（枚举）」) for a reader of Chinese."""
+    cn = _TYPE_CN.get(dtype.kind)
+    return f"{dtype.render()}（{cn}）" if cn else dtype.render()
 
 
 def _value_shown(value: str, domain: tuple[str, ...]) -> str:

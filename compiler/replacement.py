@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from compiler.bind import type_said
 from compiler.diagnostics import NOWHERE, Location, Report
 from compiler.model import (
     LEVEL_CN,
@@ -181,7 +182,7 @@ def _type_difference(had: DType, has: DType) -> str:
             [f"少了 {'、'.join(fewer)}"] if fewer else []
         )
         return "的取值与省级不同：" + "，".join(said)
-    return f"的类型为 {has.render()}，省级为 {had.render()}"
+    return f"的类型为 {type_said(has)}，省级为 {type_said(had)}"
 
 
 def _column(output: OutputColumn) -> str:

@@ -136,7 +136,7 @@ DIFFERENCES = {
     "another type": (
         _retyped,
         "D4",
-        f"的类型为 text，省级为 {ENUM}；实际为「text」；应为{ENUM}（与省级相同）",
+        f"的类型为 text（文本），省级为 {ENUM}（枚举）；实际为「text」；应为{ENUM}（与省级相同）",
     ),
     "enum reordered": (
         _reordered,
@@ -233,7 +233,7 @@ def test_a_derived_value_the_province_keeps_is_refused_as_a_row_not_a_table(tmp_
     ("level", "kind", "cell", "phrase"),
     [
         ("成员", "money", "C2", "层级为成员，省级的是家庭；实际为「层级 成员」"),
-        ("家庭", "number", "D2", "的类型为 number，省级为 money；实际为「number」"),
+        ("家庭", "number", "D2", "的类型为 number（数值），省级为 money（金额）；实际为「number」"),
     ],
     ids=["level", "type"],
 )

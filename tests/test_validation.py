@@ -144,6 +144,10 @@ CASES = {
         "E302", "household_group", "B6", "低保标准", _province("household_group", 5, 1, "< 低保标注")),
     "type mismatch in comparison": Case(
         "E303", "household_group", "B6", "不能比较", _province("household_group", 5, 1, "< 2025-01-01")),
+    # the types compared, as a 类型 cell writes them and in Chinese (helper-95)
+    "type mismatch said in chinese": Case(
+        "E303", "household_group", "B6", "（金额） 与 date（日期）",
+        _province("household_group", 5, 1, "< 2025-01-01")),
     "unknown function": Case(
         "E304", "派生值", "A2", "average",
         _province("派生值", 1, 4, "average(income.wage)")),
