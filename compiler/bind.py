@@ -304,7 +304,7 @@ class _Binder:
         outputs = []
         for output in table.outputs:
             scope = _Scope(
-                table.level, _row_below(output.location, 2), deps, enum=output.dtype, column=output.id
+                table.level, row_below(output.location, 2), deps, enum=output.dtype, column=output.id
             )
             default = self.expr(output.default, scope) if output.default else None
             if output.default is not None and default is not None:
@@ -401,7 +401,7 @@ class _Binder:
             "E208",
             f"{table.policy_text} 表按输出的取值在枚举类型中的先后排列命中的规则，"
             f"输出 {outputs} 没有声明取值的顺序",
-            _policy_cell(table.location),
+            policy_cell(table.location),
             found=f"{table.policy_text}；输出 {outputs}",
             expected="输出的类型为按优先顺序列出取值的枚举，如 enum(tekun,dibao,none)",
             hint="按规则的先后取第一条命中的规则请用 FIRST；取命中的最大或最小金额请用 C> 或 C<",
@@ -439,7 +439,7 @@ class _Binder:
         self.report.error(
             code,
             message,
-            _row_below(column.location, 1),
+            row_below(column.location, 1),
             found=declared.render(),
             expected=f"与第 3 行的值相同的类型：{actual.render()}",
             hint=hint,
@@ -837,7 +837,7 @@ def _column_mismatch(declared: DType, actual: DType, named: bool) -> str | None:
     return "E303"
 
 
-def _row_below(location: Location, rows: int) -> Location:
+def row_below(location: Location, rows: int) -> Location:
     """The cell ``rows`` below ``location`` (a column's 类型 cell under its 名称 cell,
     its 默认 cell two below); ``location`` itself where it is no A1 cell (DMN)."""
     match = re.fullmatch(r"([A-Z]+)([0-9]+)", location.cell or "")
@@ -846,7 +846,7 @@ def _row_below(location: Location, rows: int) -> Location:
     return Location(location.file, location.sheet, f"{match[1]}{int(match[2]) + rows}")
 
 
-def _policy_cell(table_at: Location) -> Location:
+def policy_cell(table_at: Location) -> Location:
     """The hit policy's cell, C1 of the table's sheet."""
     if table_at.cell != "A1":
         return table_at

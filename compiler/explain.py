@@ -154,7 +154,7 @@ def _standards_used(plan: Plan, result: Evaluation, said: str, as_of: date) -> l
     lines: list[str] = []
     for ident in wanted:  # grows while constants name what they read
         item = plan.items.get(ident)
-        if item is None or ident in (AS_OF,):
+        if item is None:
             continue
         value = _fmt(result.household.get(ident), item.dtype)
         derived = constants.get(ident)

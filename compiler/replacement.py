@@ -9,9 +9,7 @@ replacement has and what the province's has (docs/table-format.md, section 1).
 
 from __future__ import annotations
 
-import re
-
-from compiler.bind import type_said
+from compiler.bind import policy_cell, row_below, type_said
 from compiler.diagnostics import NOWHERE, Location, Report
 from compiler.model import (
     LEVEL_CN,
@@ -93,7 +91,7 @@ def _check_policy(base: Table, table: Table, report: Report) -> None:
         "E212",
         f"县级替换的「{table.id}」命中策略为 {table.policy_text}，给出{_GIVES[has]}；"
         f"省级的 {base.policy_text} 给出{_GIVES[had]}，替换表也须给出{_GIVES[had]}",
-        Location(table.location.file, table.location.sheet, "C1"),
+        policy_cell(table.location),
         found=f"{table.policy_text}（给出{_GIVES[has]}）",
         expected=f"给出{_GIVES[had]}的命中策略，如省级的 {base.policy_text}"
         f"（可用 {_POLICIES[had]}）",
@@ -164,7 +162,7 @@ def _check_outputs(base: Table, table: Table, report: Report) -> None:
                 "E212",
                 f"县级替换的「{table.id}」的输出「{has.id}」"
                 + _type_difference(had.dtype, has.dtype),
-                _type_cell(has.location),
+                row_below(has.location, 1),
                 found=has.dtype.render(),
                 expected=f"{had.dtype.render()}（与省级相同）",
                 hint=_HINT,
@@ -187,14 +185,6 @@ def _type_difference(had: DType, has: DType) -> str:
 
 def _column(output: OutputColumn) -> str:
     return f"{output.id}（{output.dtype.render()}）"
-
-
-def _type_cell(name_cell: Location) -> Location:
-    """The 类型 cell (row 4) under an output's 名称 cell (row 3)."""
-    match = re.fullmatch(r"([A-Z]+)\d+", name_cell.cell or "")
-    if match is None:
-        return name_cell
-    return Location(name_cell.file, name_cell.sheet, f"{match[1]}4")
 
 
 def _at(cell: Location, fallback: Location) -> Location:
