@@ -3,7 +3,9 @@
 ``bind`` takes a county's RuleBook and returns a Plan: every derived value and table
 with its names rewritten to canonical identifiers (Chinese names and enum words
 resolved), the type of every item, and the order in which items are computed. The
-interpreter and the SQL compiler both consume the Plan, so they agree on meaning.
+interpreter and the SQL compiler both consume the Plan, so they agree on meaning. What
+a bound expression's type is, and the checks of declared types, are the binder's half
+in compiler/bind_types.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from typing import Self
 
+from compiler.bind_types import (
+    TypeChecks,
+    column_mismatch,
+    type_cn,
+    type_said,
+    value_shown,
+)
 from compiler.diagnostics import Location, Report
 from compiler.expr import (
     AnyTest,
@@ -37,8 +46,7 @@ from compiler.expr import (
     names_in,
     render,
 )
-from compiler.functions import FUNCTIONS, result_type
-from compiler.measures import MIXED, WORD, Mix, as_written, measure, said
+from compiler.functions import FUNCTIONS
 from compiler.model import (
     LEVEL_CN,
     Aggregation,
@@ -57,7 +65,6 @@ from compiler.precision import unrepresentable_cells
 from compiler.vocabulary import value_cn
 
 AS_OF = "as_of"
-NULL_TYPE = DType(Kind.TEXT, ("<null>",))
 
 
 @dataclass
@@ -270,7 +277,7 @@ def _aliases(items: dict[str, Item]) -> dict[str, str]:
     return aliases
 
 
-class _Binder:
+class _Binder(TypeChecks):
     def __init__(self, items: dict[str, Item], aliases: dict[str, str], report: Report):
         self.items = items
         self.aliases = aliases
@@ -287,9 +294,15 @@ class _Binder:
         return result, self.dependencies[(kind, owner.id)]
 
     def derived(self, derived: Derived) -> Derived:
-        scope = _Scope(derived.level, derived.location, set(), enum=derived.dtype)
+        written = derived.expr_location if derived.expr_location.cell else None
+        scope = _Scope(
+            derived.level, derived.location, set(), enum=derived.dtype, written=written
+        )
         expr = self.expr(derived.expr, scope)
         self.check_type(derived.expr, expr, scope, derived.dtype)
+        type_cell = derived.type_location if derived.type_location.cell else derived.location
+        what = f"派生值「{derived.id}」的值「{render(expr)}」"
+        self.check_whole(expr, derived.dtype, type_cell, what, False)
         self.dependencies[("derived", derived.id)] = scope.deps
         return dataclasses.replace(derived, expr=expr)
 
@@ -416,21 +429,23 @@ class _Binder:
         actual = self.type_of(bound, scope)
         self.measure(bound, scope)
         declared = column.dtype
-        code = _column_mismatch(declared, actual, isinstance(bound, Name))
+        code = column_mismatch(declared, actual, isinstance(bound, Name))
         if code is None:
+            what = f"输入列「{column.text}」的值"
+            self.check_whole(bound, declared, row_below(column.location, 1), what, True)
             return
         missing = [v for v in actual.values if v not in declared.values]
         if code == "enum":
             message = (
                 f"输入列「{column.text}」的类型 {declared.render()} 缺少它可能取到的值 "
-                + "、".join(_value_shown(v, actual.values) for v in missing)
+                + "、".join(value_shown(v, actual.values) for v in missing)
             )
             hint = "缺少的取值不会被分析到，规则写它也会报错；请照抄它的类型，取值的顺序不影响输入列"
             code = "E303"
         else:
             message = (
-                f"输入列「{column.text}」的类型写作 {declared.render()}（{_type_cn(declared)}），"
-                f"但「{column.text}」的值是{_type_cn(actual)}（{actual.render()}）"
+                f"输入列「{column.text}」的类型写作 {declared.render()}（{type_cn(declared)}），"
+                f"但「{column.text}」的值是{type_cn(actual)}（{actual.render()}）"
             )
             hint = (
                 "单元格按第 4 行的类型读取和比较，分析也按它进行；"
@@ -477,7 +492,7 @@ class _Binder:
                 self.report.error(
                     "E110",
                     f"表达式中金额后的「{unit}」不会按月或按年换算",
-                    scope.location,
+                    scope.value_cell,
                     found=unit,
                     expected="只写金额（可带“元”“万元”），按比较的值的口径：月收入写月额，年收入写年额",
                     hint=f"去掉「{unit[unit.index('/'):]}」；例如低保标准 1301 元/月 的年额应写 15612",
@@ -545,7 +560,7 @@ class _Binder:
             f"「{name}」不是{where}的取值之一",
             scope.location,
             found=name,
-            expected="、".join(_value_shown(v, dtype.values) for v in dtype.values),
+            expected="、".join(value_shown(v, dtype.values) for v in dtype.values),
             hint=hint,
         )
 
@@ -621,221 +636,6 @@ class _Binder:
         inner = dataclasses.replace(scope, enum=None)
         return Call(func, tuple(self.expr(a, inner) for a in args))
 
-    # ------------------------------------------------------------ types
-
-    def type_of(self, node: Expr, scope: _Scope) -> DType:
-        match node:
-            case Literal(value):
-                return _literal_type(value)
-            case Name(ident):
-                return self.items[ident].dtype
-            case Unary("not", _):
-                return DType(Kind.BOOLEAN)
-            case Unary(_, operand):
-                return self.type_of(operand, scope)
-            case Binary(op, left, right):
-                return self.binary_type(op, left, right, scope)
-            case If(_, then, otherwise):
-                then_type = self.type_of(then, scope)
-                return self.type_of(otherwise, scope) if then_type == NULL_TYPE else then_type
-            case Call(func, args):
-                function = FUNCTIONS[func]
-                return result_type(function, [self.type_of(a, scope) for a in args])
-        return NULL_TYPE
-
-    def binary_type(self, op: str, left: Expr, right: Expr, scope: _Scope) -> DType:
-        left_type, right_type = self.type_of(left, scope), self.type_of(right, scope)
-        if op in ("and", "or"):
-            return DType(Kind.BOOLEAN)
-        if op in ("=", "!=", "<", "<=", ">", ">="):
-            self.check_comparable(left_type, right_type, scope, op)
-            return DType(Kind.BOOLEAN)
-        for side in (left_type, right_type):
-            if side != NULL_TYPE and not side.is_numeric:
-                self.report.error(
-                    "E303",
-                    f"运算「{op}」只能用于数值",
-                    scope.location,
-                    found=side.render(),
-                    expected="金额、数值、整数或百分比",
-                )
-                return NULL_TYPE
-        if op == "/":
-            return DType(Kind.NUMBER)
-        if Kind.MONEY in (left_type.kind, right_type.kind):
-            return DType(Kind.MONEY)
-        if left_type.kind is Kind.INTEGER and right_type.kind is Kind.INTEGER:
-            return DType(Kind.INTEGER)
-        return DType(Kind.NUMBER)
-
-    def check_unit(self, written: Expr, dtype: DType, scope: _Scope) -> bool:
-        """E110 for a number whose written unit the column's type contradicts: ``< 100%``
-        in a money column is 1 yuan, not the standard; ``< 35元`` in a percent column.
-        True when it said so."""
-        if isinstance(written, Unary) and written.op == "-":
-            written = written.operand
-        if not isinstance(written, Literal) or not written.unit or "/" in written.unit:
-            return False
-        if written.unit == "%" and dtype.kind is Kind.MONEY:
-            what, hint = "百分号「%」", "要写标准的倍数请写成 1.5 * 低保标准（或 150% * 低保标准）；金额请去掉「%」"
-        elif written.unit != "%" and dtype.kind is Kind.PERCENT:
-            what, hint = f"金额单位「{written.unit}」", "百分比写成 35% 或 0.35"
-        else:
-            return False
-        self.report.error(
-            "E110",
-            f"{_type_cn(dtype)}列中出现了{what}",
-            scope.location,
-            found=as_written(written),
-            expected=f"{_type_cn(dtype)}，如 " + _EXAMPLE[dtype.kind],
-            hint=hint,
-        )
-        return True
-
-    def check_measure(
-        self, written: Expr, bound: Expr, dtype: DType, scope: _Scope, compared: bool = False
-    ) -> None:
-        """E110 where a money column meets a percentage or a percent column an amount
-        (a rule cell compares with it, an output, default or derived value is it):
-        ``> rigid_expense_ratio`` in a money column compared yuan with 0.70, an output
-        ``35%`` gave 0.35 yuan. A product of the two is money, a quotient of two amounts
-        a plain number; either fits."""
-        measure = self.measure(bound, scope)
-        if self.check_unit(written, dtype, scope) or measure is None:
-            return
-        if {measure, dtype.kind} != MIXED:
-            return
-        what = f"{_type_cn(dtype)}列「{scope.column}」" if scope.column else f"声明为{_type_cn(dtype)}"
-        value = f"{WORD[measure]}「{render(written)}」"
-        self.report.error(
-            "E110",
-            f"{what}的条件与{value}比较" if compared else f"{what}的值是{value}",
-            scope.location,
-            found=f"{render(written)}（{WORD[measure]}）",
-            expected=f"{_type_cn(dtype)}，如 " + _EXAMPLE[dtype.kind],
-            hint=_MIXED_HINT[dtype.kind],
-        )
-
-    def measure(self, node: Expr, scope: _Scope) -> Kind | None:
-        """What ``node`` measures (compiler/measures.py); E110 for each amount and
-        share it adds, compares or chooses between."""
-        mixes: list[Mix] = []
-        found = measure(node, self.kind_of, mixes)
-        for mix in mixes:
-            self.report.error(
-                "E110",
-                mix.message(),
-                scope.location,
-                found=f"{said(mix.money)} 与 {said(mix.share)}",
-                expected="同为金额或同为百分比，如 rigid_spending - rigid_expense_ratio * household_income",
-                hint="百分比是比例，乘以金额才是金额：写成 比例 * 金额",
-            )
-        return found
-
-    def kind_of(self, ident: str) -> Kind | None:
-        item = self.items.get(ident)
-        return item.dtype.kind if item else None
-
-    def check_comparable(self, a: DType, b: DType, scope: _Scope, op: str) -> None:
-        if NULL_TYPE in (a, b) or _family(a) == _family(b):
-            return
-        self.report.error(
-            "E303",
-            f"不能比较{_family_cn(a)}与{_family_cn(b)}（运算「{op}」）",
-            scope.location,
-            found=f"{type_said(a)} 与 {type_said(b)}",
-            expected="两边同为数值、日期、文本或是/否",
-        )
-
-    def check_type(self, original: Expr, bound: Expr, scope: _Scope, declared: DType) -> None:
-        """An output cell's, a default's or a derived value's expression against the
-        type declared for it: E303 for another kind of value, or an enum value the
-        declared type does not list; E110 for a share where money is declared or an
-        amount where a percentage is."""
-        actual = self.type_of(bound, scope)
-        self.check_measure(original, bound, declared, scope)
-        if actual == NULL_TYPE or _family(actual) == _family(declared):
-            extra = [v for v in actual.values if v not in declared.values]
-            if declared.kind is Kind.ENUM and actual.kind is Kind.ENUM and extra:
-                self.report.error(
-                    "E303",
-                    f"「{render(original)}」可能取到类型 {declared.render()} 没有的值 "
-                    + "、".join(_value_shown(v, actual.values) for v in extra),
-                    scope.location,
-                    found=actual.render(),
-                    expected=declared.render(),
-                    hint="在类型中加上这些取值，或改写单元格使它只取声明的值",
-                )
-            return
-        if declared.kind is Kind.LIST and actual.kind in (Kind.TEXT, Kind.ENUM):
-            return
-        self.report.error(
-            "E303",
-            f"值的类型与声明的类型「{type_said(declared)}」不符",
-            scope.location,
-            found=type_said(actual),
-            expected=type_said(declared),
-        )
-
-
-# each kind of value in words, for messages
-_TYPE_CN = {
-    Kind.MONEY: "金额",
-    Kind.NUMBER: "数值",
-    Kind.INTEGER: "整数",
-    Kind.PERCENT: "百分比",
-    Kind.BOOLEAN: "是/否",
-    Kind.DATE: "日期",
-    Kind.TEXT: "文本",
-    Kind.ENUM: "枚举",
-    Kind.LIST: "列表",
-}
-_EXAMPLE = {Kind.MONEY: "1301.50 或 低保标准", Kind.PERCENT: "35%"}
-_MIXED_HINT = {
-    Kind.MONEY: "百分比是比例，不是金额：乘以金额才是金额，如 rigid_expense_ratio * household_income；"
-    "要比较占比，请在一个百分比列中比较",
-    Kind.PERCENT: "金额不是比例：要比较金额请用金额列；比例可写成 金额 / 金额，如 rigid_spending / household_income",
-}
-
-
-def _type_cn(dtype: DType) -> str:
-    return _TYPE_CN.get(dtype.kind, dtype.render())
-
-
-def type_said(dtype: DType) -> str:
-    """A type as a message quotes it: as written in a 类型 cell, with its Chinese
-    name (「money（金额）」, 「enum(tekun,none)（枚举）」) for a reader of Chinese."""
-    cn = _TYPE_CN.get(dtype.kind)
-    return f"{dtype.render()}（{cn}）" if cn else dtype.render()
-
-
-def _value_shown(value: str, domain: tuple[str, ...]) -> str:
-    """An enum value with its Chinese name where compiler/vocabulary.py has one."""
-    cn = value_cn(value, domain)
-    return value if cn == value else f"{value}（{cn}）"
-
-
-def _column_mismatch(declared: DType, actual: DType, named: bool) -> str | None:
-    """Whether an input column's declared type misstates its expression's: None when
-    it fits, "enum" when it lists too few values, else the code to report. A column
-    that names a value declares that value's type; a computed number (a quotient,
-    ``round``) may be declared money, a percentage or a number, not an integer."""
-    if actual == NULL_TYPE:
-        return None
-    if _family(actual) != _family(declared):
-        return "E303"
-    if {declared.kind, actual.kind} == MIXED:
-        return "E110"
-    if declared.kind is Kind.ENUM and actual.kind is Kind.ENUM:
-        return "enum" if set(actual.values) - set(declared.values) else None
-    if not declared.is_numeric or declared.kind is actual.kind:
-        return None
-    if actual.kind is Kind.INTEGER:
-        return None if declared.kind is Kind.NUMBER else "E303"
-    if actual.kind is Kind.NUMBER and not named:
-        return None if declared.kind in MIXED else "E303"
-    return "E303"
-
 
 def row_below(location: Location, rows: int) -> Location:
     """The cell ``rows`` below ``location`` (a column's 类型 cell under its 名称 cell,
@@ -861,37 +661,20 @@ class _Scope:
     enum: DType | None = None
     in_aggregate: bool = False
     column: str = ""  # the table column of the cell, for messages
+    # the cell the expression is written in where ``location`` is another: a derived
+    # value's 表达式 cell (its other problems are said at its 标识)
+    written: Location | None = None
+
+    @property
+    def value_cell(self) -> Location:
+        """Where a problem of the value written is said: an amount mixed with a share
+        (E110) at the cell that writes the mix."""
+        return self.written or self.location
 
 
 def _written_number(node: Expr) -> bool:
     """A number written in the cell (``2``, ``-1``), not a name or a computation."""
     return isinstance(node, Literal) and isinstance(node.value, Decimal)
-
-
-def _literal_type(value: object) -> DType:
-    if value is None:
-        return NULL_TYPE
-    if isinstance(value, bool):
-        return DType(Kind.BOOLEAN)
-    if isinstance(value, str):
-        return DType(Kind.TEXT)
-    if hasattr(value, "year"):
-        return DType(Kind.DATE)
-    return DType(Kind.NUMBER)
-
-
-def _family(dtype: DType) -> str:
-    if dtype.is_numeric:
-        return "number"
-    if dtype.kind in (Kind.TEXT, Kind.ENUM):
-        return "text"
-    return str(dtype.kind)
-
-
-def _family_cn(dtype: DType) -> str:
-    return {"number": "数值", "text": "文本", "boolean": "是/否", "date": "日期", "list": "列表"}[
-        _family(dtype)
-    ]
 
 
 def _arity_text(low: int, high: int | None) -> str:

@@ -140,6 +140,8 @@ CODES: dict[str, CodeInfo] = {
     "E213": _c("error", "字段的下限高于上限"),
     "W201": _c("warning", "决策表没有规则"),
     "W202": _c("warning", "规则缺少政策依据注释"),
+    "W203": _c("warning", "县级替换的派生值名称与省级不同"),
+    "W204": _c("warning", "取值总是整数，类型却写作 number"),
     # expressions and references
     "E301": _c("error", "条件或表达式语法错误"),
     "E302": _c("error", "引用了未定义的名称"),

@@ -456,6 +456,7 @@ class _Loader:
                     name_location=_where(record.get("name")),
                     level_location=_where(record.get("level")),
                     type_location=_where(record.get("type")),
+                    expr_location=expr_cell.location,
                 )
             )
 

@@ -200,10 +200,12 @@ class Derived:
     overridable: bool = False
     location: Location = NOWHERE
     # the 名称, 层级 and 类型 cells, where a clash of names or a replacement that
-    # changes the level or type is shown (NOWHERE when not read from a sheet)
+    # changes the level or type is shown, and the 表达式 cell, where an amount mixed
+    # with a share is (NOWHERE when not read from a sheet)
     name_location: Location = NOWHERE
     level_location: Location = NOWHERE
     type_location: Location = NOWHERE
+    expr_location: Location = NOWHERE
 
 
 @dataclass

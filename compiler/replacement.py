@@ -4,7 +4,8 @@ Other tables and derived values read a table's outputs by identifier, at the tab
 level, as one value or a list by its hit policy, with the declared types; a derived
 value by its level and type. A replacement that changes any of these is refused
 (E212), one diagnostic for each difference, at the cell that differs, saying what the
-replacement has and what the province's has (docs/table-format.md, section 1).
+replacement has and what the province's has (docs/table-format.md, section 1). A
+derived value replaced under another 名称 than the province's is warned about (W203).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def check_table(base: Table, table: Table, report: Report) -> bool:
 
 def check_derived(base: Derived, derived: Derived, report: Report) -> bool:
     """E212 at the 层级 or 类型 cell of a replacement derived value whose level or
-    type is not the province's; True when there was one."""
+    type is not the province's; True when there was one. Otherwise W203 when its
+    名称 is not the province's."""
     said = Report()
     if base.level is not derived.level:
         said.error(
@@ -65,7 +67,29 @@ def check_derived(base: Derived, derived: Derived, report: Report) -> bool:
             hint=_HINT,
         )
     report.extend(said.items)
+    if not said.items:
+        _check_name(base, derived, report)
     return bool(said.items)
+
+
+def _check_name(base: Derived, derived: Derived, report: Report) -> None:
+    """W203 at the 名称 cell of a replacement that calls the province's derived value
+    by another name: explanations then say the county's name and the console the
+    province's, two names for one value, and a cell that writes the province's name
+    no longer finds it (E302)."""
+    if derived.name_cn == base.name_cn or not base.name_cn:
+        return
+    has = f"名称写作「{derived.name_cn}」" if derived.name_cn else "没有写名称"
+    report.warn(
+        "W203",
+        f"县级替换的派生值「{derived.id}」{has}，省级的名称是「{base.name_cn}」："
+        "决策说明和管理控制台会用两个名称称呼同一个值",
+        _at(derived.name_location, derived.location),
+        found=derived.name_cn or "（空）",
+        expected=f"{base.name_cn}（与省级相同）",
+        hint=f"名称改回「{base.name_cn}」；表格中写「{base.name_cn}」的单元格按名称找到这个值，"
+        "要换一个名称请与省级维护人员商定",
+    )
 
 
 def _gives(table: Table) -> str:

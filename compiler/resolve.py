@@ -412,7 +412,7 @@ def rulebook_for(tables: Tables, county_code: str, report: Report) -> RuleBook:
     for layer in reversed(layers):
         _layer_items(book, layer, report)
     book.calendar = sorted(book.calendar, key=lambda day: day.day)
-    check_names(book, report)
+    check_names(book, report, province)
     return book
 
 
