@@ -4,10 +4,12 @@ County staff export households from Excel or WPS in the words they use: 农村, 
 肢体, 低保. In a CSV (or tab-separated ``.txt``) household file, a cell of relation,
 hukou, disability_kind, student or current.group may hold the Chinese name of one of
 its field's values as ``compiler/vocabulary.py`` names it, or as the notes of the
-province's 字段 sheet write it with its noun (多重残疾, 农村户籍); event.type may hold
-the name of one of the province's event types (失业人员登记). Each is read as the
-identifier it names (``as_identifier``), after the trimming every cell gets and with
-full-width letters and spaces folded as digits are (``ｒｕｒａｌ`` is rural).
+province's 字段 sheet write it with its noun (多重残疾, 农村户籍); hukou also 农业 and
+非农业, the categories before the reform of 2014 (农业户口), and current.group 特困 for
+特困供养 (``_OTHER_NAMES``); event.type may hold the name of one of the province's
+event types (失业人员登记). Each is read as the identifier it names (``as_identifier``),
+after the trimming every cell gets and with full-width letters and spaces folded as
+digits are (``ｒｕｒａｌ`` is rural).
 
 A name maps within its own field only: 农村 in relation is no relation, and stays as it
 was written, refused (E603) with the field's values and their names (``accepted``;
@@ -40,25 +42,38 @@ _NAMES: dict[str, dict[str, str]] = {
     "current.group": GROUP_CN,
     "event.type": EVENT_CN,
 }
+# Other names county records give a value, read as it in its own field only, where
+# no other value of any field is so named: the hukou categories before the reform of
+# 2014, 农业 (rural) and 非农业 (urban), which older systems still export; 特困, the
+# short form of 特困供养 (GLOSSARY: tekun)
+_OTHER_NAMES: dict[str, dict[str, str]] = {
+    "hukou": {"农业": "rural", "非农业": "urban"},
+    "current.group": {"特困": "tekun"},
+}
 # The 字段 sheet's notes name these values with the field's noun after them:
-# 「肢体、智力、……、多重残疾」, 「城镇或农村户籍」
-_NOUNS = {"disability_kind": "残疾", "hukou": "户籍"}
+# 「肢体、智力、……、多重残疾」, 「城镇或农村户籍」; a hukou register says 农业户口
+_NOUNS = {"disability_kind": ("残疾",), "hukou": ("户籍", "户口")}
 
 
 def names_of(column: Column) -> dict[str, str]:
     """Each Chinese spelling of a value of ``column`` and the identifier it names:
     only the values its type lists (an enum) or, for event.type, the province's
     event types; nothing for any other field."""
-    names = _NAMES.get(column.id, {})
-    if column.dtype.kind is Kind.ENUM:
-        names = {v: n for v, n in names.items() if v in column.dtype.values}
-    elif column.dtype.kind is not Kind.TEXT:
+    if column.dtype.kind not in (Kind.ENUM, Kind.TEXT):
         return {}
-    noun = _NOUNS.get(column.id, "")
-    spellings = {name: value for value, name in names.items()}
-    if noun:
-        spellings |= {name + noun: value for value, name in names.items()}
+    spellings = _spellings(column.id)
+    if column.dtype.kind is Kind.ENUM:
+        spellings = {n: v for n, v in spellings.items() if v in column.dtype.values}
     return spellings
+
+
+def _spellings(ident: str) -> dict[str, str]:
+    """Each Chinese spelling of a value of the field ``ident``: its name, its other
+    names, each with the field's nouns after it (农村, 农业, 农村户籍, 农业户口)."""
+    names = {n: v for v, n in _NAMES.get(ident, {}).items()}
+    names |= _OTHER_NAMES.get(ident, {})
+    nouns = _NOUNS.get(ident, ())
+    return names | {name + noun: v for name, v in names.items() for noun in nouns}
 
 
 def as_identifier(text: str, column: Column) -> str:
@@ -107,10 +122,7 @@ def other_field(column: Column, found: str | None) -> str | None:
         return None
     text = fold_text(found)
     for ident, names in _NAMES.items():
-        if ident == column.id:
-            continue
-        noun = _NOUNS.get(ident, "")
-        if text in names or any(text in (n, n + noun) for n in names.values()):
+        if ident != column.id and (text in names or text in _spellings(ident)):
             return ident
     return None
 

@@ -18,9 +18,12 @@ instead, E603, since its value would be dropped; so is a field of another level
 object or list holding declared keys (``{"household": {…}}``, ``"member": […]``).
 So is a key that most likely names an amount (``amount_keys``: ``工资收入`` or
 ``income_wage`` on a member, ``货币资产`` on the household or in ``assets``, judged by
-``households_likely.amount_guess`` as a CSV header is) when no key of the objects at
-its path supplies that field in the merged structure: dropped, the amount would be
-decided as 0 and the household look poorer than it is. ``merged`` merges parsed
+``households_likely.amount_guess`` as a CSV header is) when the object holding it (a
+household, a member, a group such as ``assets``) has no key for that field: dropped,
+the amount would be decided as 0 and the household look poorer than it is, however
+many other households write the contract's key (helper-97). The merged structure
+names the keys to guess for; DuckDB tests each object that has one (``_lacking``),
+and the error is placed at the first that lacks the field. ``merged`` merges parsed
 households the same way, so that the service can tell a request that would be refused
 alone and decide it alone.
 """
@@ -143,12 +146,14 @@ def undeclared_in_file(
     amounts.update(amount_keys(structure, schema) if structure is not None else {})
     refused = {k.lower() for (_, k), (_, there) in amounts.items() if not there}
     held = _holders(structure, nested, spellings) | refused
-    _queries(nested, "_jz_keys", "j", "$", pieces, spellings, held)
+    _queries(nested, "_jz_keys", "j", "$", pieces, spellings, held, amounts)
     try:
         rows = con.execute(
             "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
             f"CAST(NULL AS BIGINT) AS i, json AS j {objects}) "
-            "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d) FROM ("
+            "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d), "
+            "count(*) FILTER (WHERE u), min(r) FILTER (WHERE u), "
+            "arg_min(i, r) FILTER (WHERE u) FROM ("
             + " UNION ALL ".join(pieces)
             + ") GROUP BY p, k ORDER BY bool_or(s) DESC, min(r), p, k "
             f"LIMIT {MAX_WARNINGS}",
@@ -158,20 +163,24 @@ def undeclared_in_file(
         return [], []  # the file cannot be read: the load says why
     places = Places(source)
     texts, errors = [], []
-    for pattern, key, count, row, index, declared in rows:
+    for pattern, key, count, row, index, declared, *lacking in rows:
         level, prefix = _scope(pattern)
+        if structure is None:  # nothing is known to supply an amount
+            amounts[(pattern, key)] = _guess(schema, pattern, key, None)
+            lacking = [count, row, index]
+        amount = amounts.get((pattern, key), (None, False))[0]
         at = pattern.replace("[*]", f"[{index}]")
         where = Location(str(source.path), None, places.record(row, at + _step(key)))
         wrong = spellings.json_problem(level, prefix, key, where)
         if wrong is None:  # an object or list of declared keys under another name
             inner = _inner(structure, pattern, key)
             wrong = spellings.json_container(level, prefix, key, inner, where)
-        if structure is None:  # nothing is known to supply an amount
-            amounts[(pattern, key)] = _guess(schema, pattern, key, None)
-        amount, supplied = amounts.get((pattern, key), (None, False))
-        if wrong is None and amount is not None and not supplied:
-            # an amount under another name: dropped, it would be decided as 0
-            wrong = amount_refused(spellings, amount, pattern, key, count, where)
+        if wrong is None and amount is not None and lacking[0]:
+            # an amount under another name, dropped in objects that lack its field
+            # (decided as 0 there, however many others supply it): at the first
+            first = pattern.replace("[*]", f"[{lacking[2]}]") + _step(key)
+            where = Location(str(source.path), None, places.record(lacking[1], first))
+            wrong = amount_refused(spellings, amount, pattern, key, lacking[0], where)
         if wrong is not None:
             errors.append(wrong)
             continue
@@ -328,11 +337,14 @@ def _queries(
     into: list[str],
     spellings: Spellings,
     held: set[str],
+    amounts: dict[tuple[str, str], Guess],
 ) -> None:
     """One SELECT per object of the shape: the keys found there that it lacks, and
     whether one of them may name a declared field another way (``s``: these come
-    first, so that no cap on warnings hides one)."""
+    first, so that no cap on warnings hides one); ``u``: the key most likely names an
+    amount (``amounts``) this object has no key for (``_lacking``)."""
     declared = ", ".join(string(k) for k in node)
+    tests, lacking = _lacking(value, pattern, amounts)
     level, prefix = _scope(pattern)
     suspect = "lower(k) IN ({})".format(", ".join(
         string(k) for k in sorted(_suspects(spellings, level, prefix, node) | held)
@@ -346,21 +358,50 @@ def _queries(
         )
     into.append(
         f"SELECT {string(pattern)} AS p, r, i, k, [{declared}] AS d, "
-        f"({suspect}) AS s FROM "
-        f"(SELECT r, i, unnest(json_keys({value})) AS k FROM {relation} "
-        f"WHERE json_type({value}) = 'OBJECT') WHERE k NOT IN ({declared})"
+        f"({suspect}) OR u AS s, u FROM (SELECT *, {lacking} AS u FROM "
+        f"(SELECT r, i, unnest(json_keys({value})) AS k{tests} FROM {relation} "
+        f"WHERE json_type({value}) = 'OBJECT') WHERE k NOT IN ({declared}))"
     )
+    more = (spellings, held, amounts)
     for key, child in node.items():
         inner = f"json_extract({value}, {string(f'$.{_quoted(key)}')})"
         if isinstance(child, dict):
-            _queries(child, relation, inner, f"{pattern}.{key}", into, spellings, held)
+            _queries(child, relation, inner, f"{pattern}.{key}", into, *more)
         elif isinstance(child, list):
             items = (
                 f"(SELECT r, generate_subscripts(l, 1) - 1 AS i, unnest(l) AS j FROM "
                 f"(SELECT r, CAST({inner} AS JSON[]) AS l FROM {relation} "
                 f"WHERE json_type({inner}) = 'ARRAY'))"
             )
-            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into, spellings, held)
+            _queries(child[0], items, "j", f"{pattern}.{key}[*]", into, *more)
+
+
+def _lacking(
+    value: str, pattern: str, amounts: dict[tuple[str, str], Guess]
+) -> tuple[str, str]:
+    """SQL for whether an object at ``pattern`` (``value``) lacks the amount field its
+    key ``k`` most likely names: the columns testing the object for each field some
+    object of the file supplies (``, json_exists(j, '$.income.wage') AS _f0``), and
+    the test of ``k``. The guess is made for each object, as the CSV's for each file:
+    a household whose ``工资收入`` is dropped is decided with a wage of 0 however many
+    others write ``income.wage``. A field no object supplies is lacking everywhere."""
+    size = len(_scope(pattern)[1])
+    paths: dict[tuple[str, ...], str] = {}
+    arms = []
+    for (where, key), (column, supplied) in amounts.items():
+        if where != pattern:
+            continue
+        if not supplied:
+            arms.append(f"WHEN {string(key)} THEN true")
+            continue
+        path = column.key[size:]
+        flag = paths.setdefault(path, f"_f{len(paths)}")
+        arms.append(f"WHEN {string(key)} THEN NOT {flag}")
+    tests = "".join(
+        f", json_exists({value}, {string('$.' + '.'.join(map(_quoted, p)))}) AS {flag}"
+        for p, flag in paths.items()
+    )
+    return tests, f"CASE k {' '.join(arms)} ELSE false END" if arms else "false"
 
 
 def _suspects(
@@ -373,7 +414,7 @@ def _suspects(
     for named in spellings.paths[level].values():
         if named.path[: len(prefix)] == prefix and len(named.path) > len(prefix):
             found.add(".".join(named.path[len(prefix) :]).lower())
-    for by_level in (spellings.chinese, spellings.last):
+    for by_level in (spellings.chinese, spellings.short, spellings.last):
         found |= {k.lower() for names in by_level.values() for k in names}
     if not prefix:  # a field or group of another level (income on the household)
         found |= {k.lower() for names in spellings.paths.values() for k in names}

@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.households_model import Column
+from compiler.households_model import Column, chinese_names
 from compiler.households_units import resembling, unit_base
 from compiler.model import Kind
 from compiler.normalise import fold_text
@@ -192,7 +192,8 @@ def unknown_columns(
     refused: list[Diagnostic] = []
     guesses: list[str] = []
     shown: list[str] = []
-    exact = {n.casefold() for c in columns for n in (c.id, c.name_cn)}
+    said_cn = chinese_names(columns)
+    exact = {n.casefold() for c in columns for n in (c.id, *said_cn[c.id])}
     for name in names:
         # a field's own name, unread only when the field has two columns: staging
         # refuses those, naming both

@@ -22,7 +22,7 @@ import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
-from compiler.model import SCALES, DType, Field, Kind, Level
+from compiler.model import LEVEL_CN, SCALES, DType, Field, Kind, Level
 from compiler.sqlgen import SQL_TYPES, string
 
 TABLES = {Level.HOUSEHOLD: "jz_households", Level.MEMBER: "jz_members"}
@@ -128,6 +128,23 @@ def input_columns(fields: dict[str, Field], level: Level) -> list[Column]:
             )
             taken.add(spec.id)
     return columns
+
+
+def chinese_names(columns: list[Column]) -> dict[str, tuple[str, ...]]:
+    """The Chinese names a table's header may give each column, by id: its name in the
+    字段 sheet and, for an event's, that name without 事件 (成员编号 for 事件成员编号,
+    类型 for 事件类型), as ``type`` names ``event.type``; a short name that two
+    columns would share, or that is another column's own name, is no column's."""
+    noun = LEVEL_CN[Level.EVENT]
+    short = {
+        c.id: c.name_cn[len(noun) :]
+        for c in columns
+        if c.level is Level.EVENT and c.name_cn.startswith(noun)
+        and len(c.name_cn) >= len(noun) + 2
+    }  # fmt: skip
+    said = [n.casefold() for n in (*(c.name_cn for c in columns), *short.values())]
+    alone = {i: n for i, n in short.items() if said.count(n.casefold()) == 1}
+    return {c.id: (c.name_cn, *([alone[c.id]] if c.id in alone else [])) for c in columns}
 
 
 def unreadable(
@@ -529,6 +546,7 @@ __all__ = [
     "Schema",
     "Source",
     "Staged",
+    "chinese_names",
     "first_line",
     "input_columns",
     "is_enum",

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.households_model import LISTS, Column, Schema
+from compiler.households_model import LISTS, Column, Schema, chinese_names
 from compiler.households_units import monthly_problem, unit_base
 from compiler.model import LEVEL_CN, Kind, Level
 from compiler.sqlgen import SQL_TYPES
@@ -109,6 +109,15 @@ class Spellings:
         for level, name in LISTS.items():
             if schema[level]:
                 self.paths[Level.HOUSEHOLD].setdefault(name, Named(Level.HOUSEHOLD, (name,)))
+        # an event's Chinese name without 事件 (成员编号), as a CSV header may give it;
+        # not placed in another level's file, as 日期 or 金额 would be everywhere
+        self.short: dict[Level, dict[str, Named]] = {level: {} for level in Level}
+        for level, columns in schema.items():
+            names = chinese_names(columns)
+            for column in columns:
+                named = Named(level, column.key, column)
+                for name in names[column.id][1:]:
+                    self.short[level][name.casefold()] = named
 
     def group_of(self, named: Named) -> list[Column]:
         """The fields inside a group (the list's fields for ``members``)."""
@@ -134,8 +143,9 @@ class Spellings:
         own = self.ids.get(folded)
         if own is not None and own.level is level and not prefix:
             return own, "dotted"  # "event.type" in an event
-        if unit_base(folded) in self.chinese[level]:
-            return self.chinese[level][unit_base(folded)], "chinese"
+        chinese = self.chinese[level] | self.short[level]
+        if unit_base(folded) in chinese:
+            return chinese[unit_base(folded)], "chinese"
         shallow = [
             n for n in self.last[level].get(folded, []) if n.path[: len(prefix)] == prefix
         ]

@@ -41,6 +41,7 @@ from compiler.households_model import (
     Schema,
     Source,
     Staged,
+    chinese_names,
     first_line,
     unreadable,
 )
@@ -350,16 +351,21 @@ def _tabular_access(
             f"{SOURCE_NAMES[level]} 表" if source.format == "duckdb" else f"{source.file_of(level).name} "
         )
         file, header = source.file_of(level), list(present[level])
-        unit_names, refused = _with_units(columns, present[level], absent, file, where)
+        said_cn = chinese_names(columns)
+        unit_names, refused = _with_units(
+            columns, said_cn, present[level], absent, file, where
+        )
         # a header may name a field in other letter case (Income.Wage) or by its
-        # Chinese name in the 字段 sheet (工资性收入), as a spreadsheet's header would
+        # Chinese name in the 字段 sheet (工资性收入; an event's without 事件, as
+        # ``type`` is event.type: 成员编号), as a spreadsheet's header would
         folded = {n.casefold(): n for n in reversed([*present[level], *nested[level]])}
+        doubled: set[str] = set()
         for column in columns:
             names = [
                 n for n in (column.id, ".".join(column.key))
                 if n in present[level] or n in nested[level]
             ] + [
-                folded[n.casefold()] for n in (column.id, column.name_cn)
+                folded[n.casefold()] for n in (column.id, *said_cn[column.id])
                 # the keys that link the files are read by their exact names, as staged
                 if n.casefold() in folded and column.id not in _KEYS
             ] + unit_names.get(column.id, [])
@@ -370,6 +376,7 @@ def _tabular_access(
                 distinct.append(f"{n.split('.', 1)[0]} 结构中的 {n.split('.', 1)[1]}")
             if len(distinct) > 1:  # which one holds the value? (assets.money and 货币财产)
                 absent.append(_twice(where, column.name_cn, column.id, file, distinct))
+                doubled.update(names)  # no other problem of theirs to name
             elif names:
                 found[(level, column.id)] = names[0]
             elif column.required and present[level]:
@@ -379,7 +386,7 @@ def _tabular_access(
         elif level in LISTS and present[level]:
             found[(level, "household_id")] = "household_id"  # its type is checked too
         # the level's order column (written by jiuzhu synth) is ours: rows keep file order
-        used = {found.get((level, c.id)) for c in columns} | refused | {
+        used = {found.get((level, c.id)) for c in columns} | refused | doubled | {
             "household_id",
             "file_row_number",
             INDEXES[level],
@@ -428,6 +435,7 @@ def _tabular_access(
 
 def _with_units(
     columns: list[Column],
+    said_cn: dict[str, tuple[str, ...]],
     header: dict[str, str],
     absent: list[Diagnostic],
     file: Path,
@@ -447,7 +455,8 @@ def _with_units(
     for column in columns if by_base else []:
         if column.id in _KEYS:
             continue  # the keys that link the files are read by their exact names
-        bases = dict.fromkeys(n.casefold() for n in (column.id, column.name_cn, ".".join(column.key)))
+        names = (column.id, *said_cn[column.id], ".".join(column.key))
+        bases = dict.fromkeys(n.casefold() for n in names)
         for name, unit in [w for base in bases for w in by_base.get(base, [])]:
             if unit_agrees(column, unit):
                 named.setdefault(column.id, []).append(name)

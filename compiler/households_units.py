@@ -89,7 +89,8 @@ def unit_problem(column: Column, header: str, unit: str, at: Location, where: st
         f"（{column.id}）的单位（{own_unit(column)}）不符",
         at,
         found=header,
-        expected=f"列名写 {column.name_cn}、{right} 或 {column.id}，取值按 {own_unit(column)}",
+        expected=f"列名写 {'、'.join(dict.fromkeys((column.name_cn, right)))} 或 "
+        f"{column.id}，取值按 {own_unit(column)}",
         hint="该列没有读取：取值不会按单位换算，按字段的单位填写后改列名",
     )
 

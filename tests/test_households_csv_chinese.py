@@ -239,9 +239,9 @@ def test_a_value_name_is_read_as_its_identifier(
 def test_a_name_of_another_fields_value_is_refused_with_the_values_and_names(
     tmp_path: Path,
 ) -> None:
-    """农村 is hukou's, 低保 a group's: neither is a relation or a hukou; 特困 is no
-    group's name (特困供养 is). Each is E603 at its cell, quoted as written."""
-    households = [HOUSEHOLDS[0], ["H1", "330106", "特困"]]
+    """农村 is hukou's, 低保 a group's: neither is a relation or a hukou; 困难 is no
+    group's name (特困供养 or 特困 is). Each is E603 at its cell, quoted as written."""
+    households = [HOUSEHOLDS[0], ["H1", "330106", "困难"]]
     member = ["H1", "P1", "1960-01-02", "农村", "低保", "", ""]
     path = _files(tmp_path, households, [MEMBER_HEADER, member])
 
@@ -256,7 +256,7 @@ def test_a_name_of_another_fields_value_is_refused_with_the_values_and_names(
     assert "实际为「低保」" in hukou and "应为以下取值之一：urban（城镇）、rural（农村）" in hukou
     assert "「低保」是字段 current.group 的取值" in hukou
     group = found["第2行 current.group"][1]
-    assert "实际为「特困」" in group and "tekun（特困供养）" in group and "核对拼写" in group
+    assert "实际为「困难」" in group and "tekun（特困供养）" in group and "核对拼写" in group
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
