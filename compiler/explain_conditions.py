@@ -1,0 +1,218 @@
+"""The conditions of an explanation, with the values they compared: those a matched
+rule met (「所比较的标准」) and the first a rule above it missed, with by how much.
+
+Amounts and dates are said alike: 「人均月收入 1,000.00 元 < 低保标准 1,301.00 元」,
+「事件日期 2025-04-30 <= 决策日 2025-06-01」; a cell holding a list of conditions
+(``< 低保标准, = 边缘标准``) is said alternative by alternative, each with whether it
+held, so that every standard the list names is shown with its value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from compiler.bind import Plan
+from compiler.explain_words import (
+    fmt,
+    in_words,
+    input_label,
+    label,
+    named,
+    said_test,
+)
+from compiler.expr import (
+    Compare,
+    Disjunction,
+    Expr,
+    Interval,
+    Name,
+    Negation,
+    NullTest,
+    Test,
+    names_in,
+)
+from compiler.interpret import Evaluation, Interpreter, TraceEntry
+from compiler.model import DType, InputColumn, Table
+
+MISS_CN = {"<": "不低于", "<=": "高于", ">": "不高于", ">=": "低于", "=": "不等于", "!=": "等于"}
+MISS_DATE_CN = {"<": "不早于", "<=": "晚于", ">": "不晚于", ">=": "早于", "=": "不等于", "!=": "等于"}
+HELD_CN = {True: "成立", False: "不成立", None: "无法判断"}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One household, member or event as a table saw it: what a condition's names
+    are worth there."""
+
+    plan: Plan
+    interpreter: Interpreter
+    result: Evaluation
+    env: dict
+
+    def value(self, expr: Expr) -> object:
+        return self.interpreter.value(expr, self.env, self.result)
+
+    def holds(self, test: Test, value: object) -> bool | None:
+        return self.interpreter.test(test, value, self.env, self.result)
+
+
+def _comparable(value: object) -> bool:
+    """An amount or a date: what a condition compares with a limit it names."""
+    return isinstance(value, Decimal | date)
+
+
+def _single(test: Test) -> Test:
+    """A cell of one condition (parsed as a list of one) as that condition."""
+    return test.tests[0] if isinstance(test, Disjunction) and len(test.tests) == 1 else test
+
+
+def met(scene: Scene, table: Table, values: list[object], entry: TraceEntry) -> list[str]:
+    """The lines a matched rule compared with, each with the amount it had: a reader
+    sees 「家庭人均月收入 1,301.00 元 = 低保标准 1,301.00 元」, not the rule's names alone.
+    Only conditions that name a standard or a derived value (a number written in the
+    cell is in the rule already)."""
+    shown = []
+    for rule in (r for r in table.rules if r.id in entry.rules):
+        texts = rule.test_texts or [""] * len(rule.tests)
+        for test, text, column, value in zip(rule.tests, texts, table.inputs, values, strict=True):
+            test = _single(test)
+            if _comparable(value) and names_in(test):
+                shown.append(_met_line(scene, test, text, column, value))
+    return list(dict.fromkeys(line for line in shown if line))
+
+
+def _met_line(scene: Scene, test: Test, text: str, column: InputColumn, value: object) -> str:
+    plan, dtype = scene.plan, column.dtype
+    said = f"{input_label(plan, column.expr, column.text)} {fmt(value, dtype)}"
+    if isinstance(test, Compare):
+        limit = scene.value(test.operand)
+        if isinstance(test.operand, Name):
+            return f"{said} {test.op} {label(plan, test.operand.name)} {fmt(limit, dtype)}"
+        return f"{said} {test.op} {fmt(limit, dtype)}{written(scene, test, text, set())}"
+    if isinstance(test, Interval):
+        bounds = {e.name for e in (test.low, test.high) if isinstance(e, Name)}
+        return f"{said} {_interval(scene, test, dtype)}{written(scene, test, text, bounds)}"
+    if isinstance(test, Disjunction | Negation):
+        return _met_list(scene, test, text, dtype, said, value)
+    return ""
+
+
+def _interval(scene: Scene, test: Interval, dtype: DType) -> str:
+    low, high = scene.value(test.low), scene.value(test.high)
+    opening, closing = "[" if test.low_closed else "(", "]" if test.high_closed else ")"
+    return f"在 {opening}{fmt(low, dtype)} .. {fmt(high, dtype)}{closing} 之内"
+
+
+def _met_list(
+    scene: Scene, test: Disjunction | Negation, text: str, dtype: DType, said: str, value: object
+) -> str:
+    """A list of conditions, each alternative with its limit and whether it held:
+    「家庭人均月收入 1,000.00 元 < 低保标准 1,301.00 元（成立）或 = 边缘标准 2,490.00 元
+    （不成立）」; the cell is quoted, with the names it reads, when an alternative's
+    limit is not a name shown beside it."""
+    alternatives = test.tests.tests if isinstance(test, Negation) else test.tests
+    pieces, shown = [], set()
+    for alternative in alternatives:
+        if isinstance(alternative, Compare) and isinstance(alternative.operand, Name):
+            shown.add(alternative.operand.name)
+        if isinstance(alternative, Interval):  # its bounds' amounts are shown
+            shown |= {e.name for e in (alternative.low, alternative.high) if isinstance(e, Name)}
+        piece = _alternative(scene, alternative, dtype)
+        pieces.append(f"{piece}（{HELD_CN[scene.holds(alternative, value)]}）")
+    quoted = not all(
+        isinstance(a, Compare) and isinstance(a.operand, Name) for a in alternatives
+    )
+    if isinstance(test, Negation):
+        said += f" 不属于以下任何一项：{'、'.join(pieces)}"
+    else:
+        said += " " + "或 ".join(pieces)  # each piece ends with whether it held
+    return said + (written(scene, test, text, shown) if quoted else "")
+
+
+def _alternative(scene: Scene, test: Test, dtype: DType) -> str:
+    """One condition of a list, with its limit's value (「< 低保标准 1,301.00 元」)."""
+    if isinstance(test, Compare):
+        limit = fmt(scene.value(test.operand), dtype)
+        return f"{test.op} {named(scene.plan, test.operand)}{limit}"
+    if isinstance(test, Interval):
+        return _interval(scene, test, dtype)
+    if isinstance(test, NullTest):
+        return "为空"
+    return said_test(scene.plan, test, dtype)
+
+
+def written(scene: Scene, test: Test, text: str, shown_already: set[str]) -> str:
+    """「（条件「< 低保货币财产年数 * 12 * 低保标准」，其中 低保货币财产年数 = 4）」:
+    the condition as the cell has it, with the value of each name it reads that the
+    reader could not see (helper-50)."""
+    if not text.strip():
+        return ""
+    plan, parts = scene.plan, []
+    for name in dict.fromkeys(names_in(test)):
+        item = plan.items.get(name)
+        if item is None or name in shown_already:  # a bound whose amount is shown
+            continue
+        parts.append(f"{label(plan, name)} = {fmt(scene.value(Name(name)), item.dtype)}")
+    where = f"，其中 {'、'.join(parts)}" if parts else ""
+    return f"（条件「{in_words(plan, text.strip())}」{where}）"
+
+
+def missed(scene: Scene, test: Test, column: InputColumn, value: object) -> str:
+    """Why a condition did not hold: 「家庭人均月收入 1,402.50 元，高于低保标准 1,301.00 元
+    （相差 101.50 元）」, 「事件日期 2025-06-05，晚于决策日 2025-06-01（相差 4 天）」."""
+    plan, dtype = scene.plan, column.dtype
+    label_ = input_label(plan, column.expr, column.text)
+    if value is None:
+        return f"{label_} 为空"
+    test = _single(test)
+    if _comparable(value):
+        alternatives = test.tests if isinstance(test, Disjunction) else (test,)
+        phrases = [_miss_phrase(scene, a, value, dtype) for a in alternatives]
+        if all(phrases):
+            return f"{label_} {fmt(value, dtype)}，" + "，且".join(phrases)
+    return f"{label_} 为 {fmt(value, dtype)}，不满足「{said_test(plan, test, dtype)}」"
+
+
+def _miss_phrase(scene: Scene, test: Test, value: object, dtype: DType) -> str:
+    """The way one condition missed, without the value's name ("" when it cannot be
+    said in words)."""
+    plan = scene.plan
+    if isinstance(test, Compare):
+        limit = scene.value(test.operand)
+        if isinstance(value, Decimal) and isinstance(limit, Decimal):
+            return _compare_phrase(plan, test, value > limit, abs(value - limit), limit, dtype)
+        if isinstance(value, date) and isinstance(limit, date):
+            gap = abs((value - limit).days)
+            return _compare_phrase(plan, test, value > limit, gap, limit, dtype)
+    if isinstance(test, Interval):
+        low, high = scene.value(test.low), scene.value(test.high)
+        return (
+            f"不在 {named(plan, test.low)}{fmt(low, dtype)}"
+            f" 至 {named(plan, test.high)}{fmt(high, dtype)} 的范围内"
+        )
+    if isinstance(test, NullTest):
+        return "不为空"
+    return ""
+
+
+def _compare_phrase(
+    plan: Plan, test: Compare, above: bool, gap: Decimal | int, limit: object, dtype: DType
+) -> str:
+    """「高于低保标准 1,301.00 元（相差 101.50 元）」; a missed = or != says only that
+    (「不等于 0」); a date is earlier or later by a number of days (``gap`` in days)."""
+    dated = isinstance(limit, date)
+    if test.op in ("=", "!=") or not gap:
+        word = (MISS_DATE_CN if dated else MISS_CN)[test.op]
+    elif dated:
+        word = "晚于" if above else "早于"
+    else:
+        word = "高于" if above else "低于"
+    said = f"{word}{named(plan, test.operand) or ' '}{fmt(limit, dtype)}"
+    if gap and test.op not in ("=", "!="):
+        said += f"（相差 {gap} 天）" if dated else f"（相差 {fmt(gap, dtype)}）"
+    return said
+
+
+__all__ = ["Scene", "met", "missed", "written"]

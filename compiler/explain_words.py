@@ -1,0 +1,133 @@
+"""The reader's words in an explanation: a value's Chinese name, an amount in yuan, a
+date as YYYY-MM-DD, a condition cell with its names in Chinese and a rule's note.
+
+Shared by ``compiler.explain`` (the lines per table), ``compiler.explain_conditions``
+(the conditions compared and missed) and ``compiler.explain_standards`` (所用标准).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from compiler.bind import Plan
+from compiler.expr import Expr, Name, Test, render
+from compiler.model import DType, Kind, Rule
+from compiler.vocabulary import OUTPUT_CN, value_cn
+
+# a quoted text (left as written), a date as the cells take it (2025-7-1, 2025年7月1日:
+# said as 2025-07-01), or a name as the expression language writes it (``assets.money``;
+# after the ``..`` of an interval too)
+_DATE = r"(?<![\d.])(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?(?!\d|\.\d)"
+_NAME = r"(?<!\w)(?<![^.]\.)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![\w(])"
+_WORDS = re.compile(rf'"[^"]*"|{_DATE}|{_NAME}')
+
+# an annotation that only cites sections (二, 三(一), R-N1, 二; 三(一)) holds no note
+_SECTIONS_ONLY = re.compile(r"[\s一二三四五六七八九十()（）A-Za-z0-9\-、;；,，.]*")
+
+
+def label(plan: Plan, ident: str) -> str:
+    """What a reader calls a value: its Chinese name; for a table's output, the
+    province's name for it, else the title of a table with that one output."""
+    item = plan.items.get(ident)
+    if item and item.name_cn:
+        return item.name_cn
+    if ident in OUTPUT_CN:
+        return OUTPUT_CN[ident]
+    table = plan.tables.get(item.owner) if item and item.kind == "output" else None
+    if table is not None and len(table.outputs) == 1 and table.title:
+        return table.title
+    return ident
+
+
+def in_words(plan: Plan, text: str) -> str:
+    """A condition or column as the cell writes it, each name of a value in the
+    reader's words and each date as YYYY-MM-DD: 「< dibao_money_asset_years * 12 *
+    低保标准」 reads 「< 低保货币财产年数 * 12 * 低保标准」. Functions, keywords and
+    quoted text stay."""
+
+    def said(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if match.group(1):  # a date
+            return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}-{int(match.group(3)):02d}"
+        known = not word.startswith('"') and (word in plan.items or word in OUTPUT_CN)
+        return label(plan, word) if known else word
+
+    return _WORDS.sub(said, text)
+
+
+def said_test(plan: Plan, test: Test, dtype: DType) -> str:
+    """A test as the table writes it, its names in Chinese and its quoted enum or
+    province text values by their Chinese names (「= 特困供养, = 低保」 for
+    ``= "tekun", = "dibao"``)."""
+
+    def word(match: re.Match[str]) -> str:
+        shown = show(match.group(1), dtype)
+        return shown if shown != match.group(1) else match.group(0)
+
+    return re.sub(r'"([A-Za-z_][A-Za-z0-9_]*)"', word, in_words(plan, render(test)))
+
+
+def input_label(plan: Plan, expr: Expr, text: str) -> str:
+    if isinstance(expr, Name):
+        return label(plan, expr.name)
+    return in_words(plan, text)
+
+
+def named(plan: Plan, expr: Expr) -> str:
+    """A named limit's name and a space before its amount (「低保标准 」); nothing for
+    a number written in the cell, whose amount says it."""
+    return f"{label(plan, expr.name)} " if isinstance(expr, Name) else ""
+
+
+def rule_note(rule: Rule) -> str:
+    """The Chinese note of a rule's row, from its annotation cell as typed: what
+    follows the sections it cites (「R-N1：配偶计入，…」 gives 「配偶计入，…」); an
+    annotation without a colon is the note itself unless it only cites sections."""
+    text = " ".join(rule.annotation.split())
+    for colon in ("：", ":"):
+        if colon in text:
+            return text.split(colon, 1)[1].strip()
+    return "" if _SECTIONS_ONLY.fullmatch(text) else text
+
+
+def rule_ids(rules: list[Rule]) -> str:
+    """Rule ids as the tables write them, each followed by the note of its row where
+    it has one; rules with the same note share it, in the order the first of them
+    comes (「dibao_phase_out_running、marginal_phase_out_running「渐退期内…」」)."""
+    by_note: dict[str, list[str]] = {}
+    for rule in rules:
+        by_note.setdefault(rule_note(rule), []).append(rule.id)
+    return "、".join("、".join(ids) + (f"「{note}」" if note else "") for note, ids in by_note.items())
+
+
+def fmt(value: object, dtype: DType) -> str:
+    if isinstance(value, Decimal):
+        if dtype.kind is Kind.MONEY:
+            return f"{value:,.2f} 元"
+        if dtype.kind is Kind.PERCENT:
+            return f"{value * 100:.2f}%"
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return show(value, dtype)
+
+
+def show(value: object, dtype: DType | None = None) -> str:
+    """A value in words: 是/否, 空, an enum or the province's text values by their
+    Chinese names (the tables' identifiers where there is none)."""
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(show(v, dtype) for v in value) or "（无）"
+    if isinstance(value, str) and dtype is not None:
+        if dtype.kind is Kind.ENUM or (dtype.kind is Kind.LIST and dtype.values):
+            return value_cn(value, dtype.values)
+        if dtype.kind in (Kind.TEXT, Kind.LIST):
+            return value_cn(value)
+    return str(value)
