@@ -192,7 +192,8 @@ def _publish(args: argparse.Namespace) -> int:
     author = _author(args)
     # a base read from the marker is judged by publish when it is behind (W702, E702)
     marked = folder if args.base is None else None
-    base = args.base if marked is None else base_from_marker(store, folder, args.county)
+    action = "撤回" if args.withdraw is not None else "发布"
+    base = args.base if marked is None else base_from_marker(store, folder, args.county, action)
     notices: list[Any] = []
     try:
         version = _stored(args, store.path, author, base, marked, notices)
@@ -243,9 +244,10 @@ def _print_notices(notices: list[Any]) -> None:
 
 
 def _author(args: argparse.Namespace) -> str:
-    """--author as given (an empty one is E708, not the login name), else
-    $JIUZHU_AUTHOR, else the login name; E708 for one that cannot be published, saying
-    where it came from when the user did not type it."""
+    """--author as given, else $JIUZHU_AUTHOR when it is set, else the login name; E708
+    for one that cannot be published, saying where it came from when the user did not
+    type it. An empty --author or $JIUZHU_AUTHOR is E708, never the login name: whoever
+    set it meant to name someone (helper-100)."""
     from compiler.errors import RegistryError
     from compiler.registry_publish import check_author
 
@@ -254,13 +256,23 @@ def _author(args: argparse.Namespace) -> str:
         check_author(args.author, action)
         return args.author  # type: ignore[no-any-return]
     named = os.environ.get("JIUZHU_AUTHOR")
-    author, source = (named, "环境变量 JIUZHU_AUTHOR") if named else (getpass.getuser(), "登录名")
+    author = getpass.getuser() if named is None else named
     try:
         check_author(author, action)
     except RegistryError as error:
         said = error.diagnostics[0]
-        raise RegistryError(dataclasses.replace(
-            said, hint=f"发布人取自{source}，可用 --author 指定；{said.hint}")) from None
+        if named == "":
+            said = dataclasses.replace(
+                said,
+                message=f"环境变量 JIUZHU_AUTHOR 已设置但为空，{action}被拒绝",
+                hint="把它设为发布人的姓名或工号，或用 --author 指定；"
+                "要用登录名作发布人，取消这个变量（unset JIUZHU_AUTHOR）",
+            )
+        else:
+            source = "登录名" if named is None else "环境变量 JIUZHU_AUTHOR"
+            hint = f"发布人取自{source}，可用 --author 指定；{said.hint}"
+            said = dataclasses.replace(said, hint=hint)
+        raise RegistryError(said) from None
     return author
 
 

@@ -60,6 +60,7 @@ from compiler.precision import (
     limit,
     operands_of,
 )
+from compiler.trace_cells import trace_cell
 
 DIVISION_PLACES = Decimal("1e-6")
 # The member a member's or an event's decision concerns, named in its trace entry.
@@ -330,7 +331,9 @@ class Interpreter:
             TraceEntry(
                 table.id,
                 first.id if first else None,
-                ",".join(rule.location.render() for rule in chosen) if chosen else None,
+                ",".join(trace_cell(rule.location, self.plan) for rule in chosen)
+                if chosen
+                else None,
                 outputs[0] if len(outputs) == 1 else outputs,
                 "；".join(sections),
                 None if who is None else str(who),

@@ -407,6 +407,16 @@ class Registry:
             ).fetchall()
         return {code: (number, digest) for code, number, digest in rows}
 
+    def hashes(self) -> dict[tuple[str, int], str]:
+        """Every version's hash by (county, number), reading no content: what the
+        service checks that the versions it read are still there unchanged
+        (service_projects), since a registry only ever grows."""
+        with self._connect(write=False) as con:
+            if con is None:
+                return {}
+            rows = con.execute(f"SELECT county_code, number, hash FROM {TABLE}").fetchall()
+        return {(code, number): digest for code, number, digest in rows}
+
     def latest(self, county: str) -> Version | None:
         found = self._select(
             f"seq = (SELECT max(seq) FROM {TABLE} WHERE county_code = $county)",
@@ -594,14 +604,18 @@ def now() -> str:
 
 
 def stale(county: str, base: int, current: int) -> Diagnostic:
+    """E702 inside the transaction: ``publish`` and ``withdraw`` found ``base`` the
+    latest before they stored (registry_base.py says a base that was not), so another
+    publish completed in between."""
     based = f"基于第 {base} 版" if base else "开始时还没有已发布的版本"
     return make(
         "E702",
-        f"{county} 的工作副本{based}，但登记簿中最新已是第 {current} 版，发布被拒绝",
+        f"{county} 的工作副本{based}，但在本次操作检查之后、写入之前，另一次发布已完成，"
+        f"登记簿中最新已是第 {current} 版，本次操作被拒绝",
         found=f"基线 {base}",
         expected=f"基线 {current}",
-        hint=f"先运行 jiuzhu diff {county}@{current} {county} 查看他人发布的改动，"
-        f"把需要的改动合入工作副本后用 --base {current} 重新发布",
+        hint=f"运行 jiuzhu history --county {county} 查看第 {current} 版，再用 jiuzhu diff "
+        f"{county}@{current} {county} 查看它与工作副本的差异，保留需要的改动后用 --base {current} 重新发布",
     )
 
 

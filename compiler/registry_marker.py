@@ -22,6 +22,7 @@ from pathlib import Path
 from compiler.diagnostics import Location, make
 from compiler.errors import RegistryError
 from compiler.registry import Registry, Version
+from compiler.registry_base import marker_missing
 
 BASE_SUFFIX = ".base.json"
 
@@ -69,8 +70,11 @@ def read_base_marker(folder: str | Path, county: str) -> dict | None:  # type: i
     return record  # type: ignore[no-any-return]
 
 
-def base_from_marker(store: Registry, folder: str | Path, county: str) -> int:
+def base_from_marker(
+    store: Registry, folder: str | Path, county: str, action: str = "发布"
+) -> int:
     """The base recorded beside the workbook, checked against the registry.
+    ``action`` (发布 or 撤回) is what E702 says is refused.
 
     Raises RegistryError (E702) when there is no marker while the county has versions,
     or when the marker names a version this registry does not hold.
@@ -80,15 +84,7 @@ def base_from_marker(store: Registry, folder: str | Path, county: str) -> int:
     if record is None:
         if latest is None:
             return 0
-        raise RegistryError(
-            make(
-                "E702",
-                f"{county} 已有第 {latest.number} 版，但工作副本没有记录它基于哪个版本",
-                Location(str(marker_path(folder, county))),
-                hint=f"先运行 jiuzhu diff {county}@{latest.number} {county} 核对差异，"
-                f"确认后用 --base {latest.number} 发布",
-            )
-        )
+        raise RegistryError(marker_missing(folder, county, latest, action))
     number = int(record["version"])
     if number == 0:
         return 0

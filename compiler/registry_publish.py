@@ -33,7 +33,8 @@ from compiler.diff import Side
 from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
-from compiler.registry import Registry, Version, default_path, in_force, stale
+from compiler.registry import Registry, Version, default_path, in_force
+from compiler.registry_base import base_not_latest, base_unknown
 from compiler.registry_marker import marker_path, restore_command, write_base_marker
 from compiler.sqlgen import compile_plan
 
@@ -167,7 +168,7 @@ def publish(
     prepared = prepare(tables_root, county, effective, analyse)
     current = store.latest(county)
     if (current.number if current else 0) != base:  # append re-checks, in its transaction
-        base = _caught_up(prepared, base, current, marker, notices)
+        base = _caught_up(prepared, base, current, author, marker, notices)
     if not allow_unchanged:
         _refuse_unchanged(store, prepared, effective)
     if not allow_withdrawn:
@@ -183,6 +184,7 @@ def _caught_up(
     prepared: Prepared,
     base: int,
     current: Version | None,
+    author: str,
     marker: str | Path | None,
     notices: list[Diagnostic] | None,
 ) -> int:
@@ -190,13 +192,17 @@ def _caught_up(
     the marker is behind it and the working copy holds exactly its content (compared
     as E709 compares); W702 goes to ``notices``.
 
-    Raises RegistryError (E702): a base the user gave that is not the latest, or a
-    marker behind a version whose content the working copy does not hold.
+    Raises RegistryError (E702): a base the user gave that is not the latest, or no
+    version at all, or a marker behind a version whose content the working copy does
+    not hold.
     """
     county = prepared.county_code
     latest = current.number if current is not None else 0
-    if marker is None or current is None or base > latest:
-        raise RegistryError(stale(county, base, latest))
+    if current is None or not 0 <= base <= latest:
+        raise RegistryError(base_unknown(county, base, current))
+    if marker is None:  # given by hand: said as it is, never blamed on others
+        holds = current.canonical == prepared.canonical
+        raise RegistryError(base_not_latest(county, base, current, author, holds))
     if current.canonical != prepared.canonical:
         raise RegistryError(marker_behind(marker, county, base, current))
     path = _rewrite_marker(marker, current)
@@ -594,6 +600,10 @@ def withdraw(
         chain_prev="",
         hash="",
     )
+    if base != (latest.number if latest is not None else 0):  # append re-checks
+        if latest is None or not 0 <= base <= latest.number:
+            raise RegistryError(base_unknown(county, base, latest, "撤回"))
+        raise RegistryError(base_not_latest(county, base, latest, author, action="撤回"))
     return store.append(draft, base)
 
 

@@ -11,7 +11,10 @@ with 422 at ``$.versions.<code>``.
 A registry the user named (``--registry``, ``$JIUZHU_REGISTRY``), or one the service
 has seen, must stay readable: moved away it is E705, replaced by a file that is no
 registry E706, damaged E703, all 503, and no county falls back to its unpublished
-working copy; the next request after the file is back is decided from it again.
+working copy; the next request after the file is back is decided from it again. It
+must also stay the same registry: a registry only grows, so each county's latest
+version the service has read must still be in it with the same hash, else E705 (an
+older backup, or another registry, even one with newer versions of every county).
 """
 
 from __future__ import annotations
@@ -121,16 +124,21 @@ class ProjectCache:
             return None
 
     def checked_registry(self, wait: float = 30.0) -> Any:
-        """``registry()``, refused (E705) when it no longer holds a county's latest
-        version this service has read, or holds another under its number: the file
-        was replaced by another or by an older backup. Remembers what it holds."""
+        """``registry()``, refused (E705) when it no longer holds, unchanged, a
+        county's latest version this service has read: the file was replaced by an
+        older backup or by another registry, even one where every county has newer
+        versions (a registry only grows, so the versions read stay, hash and all).
+        Remembers what it holds."""
         store = self.registry(wait)
         heads = store.heads()
         with self._lock:
+            seen = sorted(self._heads.items())
+        stored = store.hashes() if seen else {}
+        with self._lock:
             lost = [
-                _lost(store.path, code, number, heads.get(code))
-                for code, (number, digest) in sorted(self._heads.items())
-                if not _holds(heads.get(code), number, digest)
+                _lost(store.path, code, number, heads.get(code), stored.get((code, number)))
+                for code, (number, digest) in seen
+                if stored.get((code, number)) != digest
             ]
             if lost:
                 raise RegistryError(lost)
@@ -220,23 +228,27 @@ def _gone(path: Path, named_by: str | None) -> Diagnostic:
     )
 
 
-def _holds(now: tuple[int, str] | None, number: int, digest: str) -> bool:
-    """Whether a county's latest version ``now`` is the one read before or newer."""
-    return now is not None and (now[0] > number or now == (number, digest))
-
-
 def _lost(
-    path: Path, code: str, number: int, now: tuple[int, str] | None
+    path: Path,
+    code: str,
+    number: int,
+    now: tuple[int, str] | None,
+    digest: str | None,
 ) -> Diagnostic:
     """E705 for a county whose latest version, as this service read it, the registry
-    no longer holds (``now``: its latest there, if any)."""
-    holds = f"最新为第 {now[0]} 版" if now else "没有该县的版本"
-    if now and now[0] == number:
-        holds = f"第 {number} 版的内容与此前读到的不同（哈希不符）"
+    no longer holds unchanged (``now``: the county's latest there, if any; ``digest``:
+    the hash stored there under that number, if any)."""
+    if now is None:
+        holds = "没有该县的版本"
+    elif digest is not None:  # another registry's version of that number
+        newer = f"，最新为第 {now[0]} 版" if now[0] > number else ""
+        holds = f"第 {number} 版的内容与此前读到的不同（哈希不符）{newer}"
+    else:
+        holds = f"最新为第 {now[0]} 版"
     return make(
         "E705",
         f"版本登记簿中已没有本服务读到过的 {code} 第 {number} 版（现在{holds}）："
-        f"登记簿文件「{path}」可能已被替换或还原为旧的备份，暂停决策",
+        f"登记簿文件「{path}」可能已被替换为另一份登记簿或还原为旧的备份，暂停决策",
         Location(str(path)),
         found=f"{code}：{holds}",
         expected=f"含有 {code}@{number} 的登记簿",

@@ -13,6 +13,7 @@ from compiler.bind import Plan
 from compiler.model import Level, Table
 from compiler.normalise import fold_text
 from compiler.sqlgen_expr import quote, string
+from compiler.trace_cells import trace_cell
 
 if TYPE_CHECKING:
     from compiler.sqlgen import _Relation
@@ -112,7 +113,7 @@ class Decisions:
         else:
             rule_text = f"array_to_string(list_transform({index}, lambda i: {_lookup('i', ids)}), ',')"
         full = self.trace_mode == "full"
-        cells = [r.location.render() for r in table.rules]
+        cells = [trace_cell(r.location, self.plan) for r in table.rules]
         # the annotation as the trace always showed it (folded): the admin's text is
         # kept verbatim in the tables, the compiled SQL does not change with it
         sections = [fold_text(r.annotation) for r in table.rules]

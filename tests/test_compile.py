@@ -413,7 +413,7 @@ def test_smoke_workbook_decides_the_province_example(
         "dibao",
         "三(一)",
     )
-    assert first["cell"] == "tables/province:household_group!A6"
+    assert first["cell"] == "province:household_group!A6"  # relative to the tables folder
 
 
 UNTRANSLATABLE = {

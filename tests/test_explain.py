@@ -25,7 +25,7 @@ SMOKE = Path(__file__).parent / "fixtures" / "smoke" / "tables"
 
 @pytest.fixture
 def smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """The smoke workbook opened from a relative path, so cells read tables/province:…"""
+    """The smoke workbook opened from a relative path (cells are named relative to it)."""
     shutil.copytree(SMOKE, tmp_path / "tables")
     monkeypatch.chdir(tmp_path)
     return open_clean(Path("tables"), AS_OF)
@@ -72,7 +72,7 @@ def test_explanation_opens_with_household_county_date_and_conclusion(smoke) -> N
 def test_rule_that_fired_is_named_with_its_cell_and_section(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1402.50")
     assert (
-        "· 决策表「家庭救助类别」命中规则 marginal（tables/province:household_group!A7），"
+        "· 决策表「家庭救助类别」命中规则 marginal（province:household_group!A7），"
         "结果 低保边缘；依据 二" in text
     )
 
@@ -132,7 +132,7 @@ def test_a_rule_that_fired_leaves_no_why_not_for_later_rules(smoke) -> None:  # 
 def test_event_table_line_names_the_member_and_its_values(smoke) -> None:  # type: ignore[no-untyped-def]
     text = lines(smoke.plan(COUNTY), "1000")
     index = text.index(
-        "· 决策表「预警」成员 P1：命中规则 A1（tables/province:alerts!A5），"
+        "· 决策表「预警」成员 P1：命中规则 A1（province:alerts!A5），"
         "结果 失业人员登记；依据 四(三)"
     )
     assert text[index + 1] == "    比较的值：事件类型 = 失业人员登记"
@@ -213,7 +213,7 @@ def test_priority_table_explains_the_rule_whose_output_won(
     plan = open_clean(Path("tables"), AS_OF).plan(COUNTY)
     text = explain(plan, {"household_id": "H1", "income": {"monthly": 500}}, AS_OF)
     assert "结论：救助类别 = 特困供养（tekun）" in text
-    assert "命中规则 lowest（tables/province:grouping!A7），结果 特困供养；依据 二" in text
+    assert "命中规则 lowest（province:grouping!A7），结果 特困供养；依据 二" in text
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:

@@ -71,7 +71,8 @@ def test_the_basis_is_shown_as_typed_and_the_trace_keeps_its_folded_form(project
     assert rule.annotation == typed  # as tables/province/member_counted.csv has it
 
     text = explain(plan, FAMILY, AS_OF)
-    assert f"命中规则 spouse（{rule.location.render()}），结果 是；依据 {typed}" in text
+    cell = f"province:member_counted!{rule.location.cell}"  # relative to the tables folder
+    assert f"命中规则 spouse（{cell}），结果 是；依据 {typed}" in text
 
     row = decide(con, project, AS_OF, [FAMILY])[0]
     sections = [t["section"] for t in row["trace"] if t["rule"] == "spouse"]

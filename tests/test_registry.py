@@ -476,7 +476,7 @@ def test_the_marker_beside_the_workbook_gives_the_base(tables, registry):
     folder = tables / "counties"
     assert base_from_marker(store, folder, COUNTY) == 0  # nothing published yet
     first = publish(tables, COUNTY, date(2025, 1, 1), "首次发布", "张三", 0, registry)
-    with pytest.raises(RegistryError, match="没有记录它基于哪个版本"):
+    with pytest.raises(RegistryError, match="没有找到基线标记 330106.base.json"):
         base_from_marker(store, folder, COUNTY)
     write_base_marker(folder, first)
     assert base_from_marker(store, folder, COUNTY) == 1
