@@ -1,11 +1,14 @@
 """Showing a ``workspace.Comparison``: the diff dict of ``compiler.diff`` as tables, the
 impact as a chart of households per group before and after and the list of movers,
-and the CLI's own text of the same diff for anyone who wants to compare."""
+and the CLI's own text of the same diff for anyone who wants to compare, under the
+command that prints it: the decision date written out, and how it was chosen."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -38,7 +41,41 @@ def show(comparison: Comparison, old_name: str = "之前", new_name: str = "之�
     if comparison.impact is not None:
         impact_part(comparison, old_name, new_name)
     with st.expander("命令行格式（与 jiuzhu diff 的输出相同）"):
+        st.code(command(comparison), language=None)
         st.code(comparison.text, language=None)
+
+
+def command(comparison: Comparison) -> str:
+    """The ``jiuzhu diff`` that prints ``comparison.text``, with the decision date
+    written out (``--as-of``: run another day, it compares on the same day), and, as
+    shell comments, how that date was chosen: the CLI's default without --as-of
+    (``diff_dates.decision_day``), or the page's own reason and what the default is."""
+    old, new = comparison.refs
+    line = f"jiuzhu diff {_ref_shown(old)} {_ref_shown(new)}"
+    if comparison.households is not None:
+        line += f" --households {comparison.households.name} --limit 200"
+    line += f" --as-of {comparison.as_of}"
+    dates, day = comparison.dates, comparison.as_of
+    if dates is None:
+        notes = [f"决策日 {day}：{comparison.day_said or '本页所选的日期'}"]
+    elif dates.day == day:
+        notes = ["决策日与不写 --as-of 的 jiuzhu diff 所选的相同（这里写明，以后哪天运行都按同一天比较）：",
+                 dates.text()]
+    else:
+        notes = [f"决策日 {day}：{comparison.day_said or '本页所选的日期'}；不写 --as-of 时 jiuzhu diff 选：",
+                 dates.text()]
+    working = [r for r in (old, new) if re.fullmatch(r"[0-9]{6}", r)]
+    if working:  # the console's working copy is the admin's draft, not tables/counties/
+        notes.append(f"{working[0]} 指工作副本：命令行读取 tables/counties/ 中的本县工作簿，"
+                     "可先在「标准与规则」页下载工作副本放到那里")
+    return "\n".join([line, *(f"# {note}" for note in notes)])
+
+
+def _ref_shown(ref: str) -> str:
+    """A side as typed on the command line: a path by its place in the tables folder
+    (tables/counties/330106-西湖区.xlsx), never the server's full path."""
+    path = Path(ref)
+    return "/".join(path.parts[-3:]) if path.is_absolute() else ref
 
 
 def decision_day(ctx: ui.Context, where: Any, key: str, old_ref: str, new_ref: str) -> date | None:

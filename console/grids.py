@@ -12,7 +12,9 @@ edit. A date (生效日期, 失效日期, 日历's 日期) is text too, read as 
 cell (``2027年1月1日``, ``2027/1/1``, full-width digits, an Excel serial): Streamlit's
 date column read a pasted ``45900`` as 1970-01-01, ``2027年1月1日`` as today and
 ``1/2/2027`` as 2 January, unsaid (helper-89). ``typed_dates`` says which edited date
-cells do not read, so that the page refuses them by cell rather than save them.
+cells do not read, and which 生效日期 of a standards sheet falls outside the years
+households are decided in (E408, as ``jiuzhu check`` says), so that the county's
+标准与规则 and the province's 省级工作簿 refuse them by cell rather than save them.
 
 Cells show the text as stored (full-width punctuation, spaces and line breaks kept), and
 a cell the user did not edit goes back to the sheet exactly as it was read, its type
@@ -30,12 +32,21 @@ from typing import Any
 
 import pandas as pd
 
-from compiler.diagnostics import Diagnostic, Location
+from compiler.calendar import FIRST_DAY, FIRST_YEAR, LAST_DAY, LAST_YEAR
+from compiler.diagnostics import Diagnostic, Location, make
+from compiler.load import COLUMNS, SHEETS
 from compiler.model import Kind, Standard
 from compiler.normalise import ParseProblem, fold_text, parse_date
 from console.sheets import Sheet, Value, text
 
 DATE_COLUMNS = {"生效日期", "失效日期", "日期"}
+# the headers the tables read as those columns (effective_from, 生效...), in any letter
+# case (compiler/load.py): the grids read them as dates
+DATE_HEADERS = {n.casefold() for key in ("from", "until", "date") for n in COLUMNS[key]}
+STARTS_HEADERS = {n.casefold() for n in COLUMNS["from"]}
+STANDARDS_SHEETS = {n.casefold() for n in SHEETS["standards"]}
+DATE_HELP = ("日期，如 2027-01-01、2027/1/1 或 2027年1月1日（与工作簿中日期单元格的读法相同）；"
+             "无法读取的日期不会保存")
 # What a grid shows in a cell with no value: Streamlit showed a grey "None" (helper-51).
 EMPTY_CELL = ""
 YES_NO_COLUMNS = {"核实", "县可改"}
@@ -114,7 +125,7 @@ def to_grid(sheet: Sheet, standards: dict[str, Standard] | None = None,
     for column in columns:
         frame[column] = [_shown(v) for v in frame[column]]
     # a decision table's cells are tests (``>= 2025-01-01``), never read as one date
-    dates = [] if sheet.is_table else [c for c in columns if c in DATE_COLUMNS]
+    dates = [] if sheet.is_table else [c for c in columns if c.strip().casefold() in DATE_HEADERS]
     grid = Grid(sheet, [list(r) for r in sheet.rows[:head]], columns, frame, date_columns=dates,
                 shown=frame.copy())
     if sheet.name in ("标准参数", "standards") and "值" in columns and standards is not None:
@@ -191,9 +202,12 @@ def _read_date(typed: str) -> date | ParseProblem:
 
 
 def typed_dates(grid: Grid, frame: pd.DataFrame, file: str) -> tuple[list[Diagnostic], list[str]]:
-    """The edited date cells that do not read as a date, each an E102 at its cell of
-    ``file`` (the page saves none of the edit then), and a note for each read from an
-    Excel serial (``45900`` is 2025-08-31), so that the admin sees the date it became."""
+    """The edited date cells the tables would refuse, each at its cell of ``file``: an
+    E102 for one that does not read as a date, an E408 for a standard's 生效日期 outside
+    the years households are decided in (the page saves none of the edit then), every
+    one of them, so that a pasted block is put right at once; and a note for each read
+    from an Excel serial (``45900`` is 2025-08-31), so that the admin sees the date it
+    became."""
     refused, notes = [], []
     for position, (label, record) in enumerate(zip(frame.index, frame[grid.columns].itertuples(index=False),
                                                    strict=True)):
@@ -202,13 +216,51 @@ def typed_dates(grid: Grid, frame: pd.DataFrame, file: str) -> tuple[list[Diagno
             if (grid.columns[col] not in grid.date_columns or not isinstance(typed, str)
                     or not _edited(grid, label, col, value)):
                 continue
-            cell = f"{column_letter(col)}{grid.first_row + position}"
+            where = Location(file, grid.sheet.name, f"{column_letter(col)}{grid.first_row + position}")
             day = _read_date(typed)
             if isinstance(day, ParseProblem):
-                refused.append(day.diagnostic(Location(file, grid.sheet.name, cell)))
-            elif SERIAL.fullmatch(fold_text(typed)):
-                notes.append(f"「{grid.columns[col]}」（{cell}）的「{typed}」按 Excel 日期序号读作 {day}")
+                refused.append(day.diagnostic(where))
+                continue
+            if _starts(grid, col) and not FIRST_DAY <= day <= LAST_DAY:
+                refused.append(outside_years(day, typed, where))
+            if SERIAL.fullmatch(fold_text(typed)):
+                notes.append(f"「{grid.columns[col]}」（{where.cell}）的「{typed}」按 Excel 日期序号读作 {day}")
     return refused, notes
+
+
+def _starts(grid: Grid, col: int) -> bool:
+    """Whether a grid column is a standards sheet's 生效日期, which the tables hold to
+    the calendar's years (E408)."""
+    return (grid.sheet.name.strip().casefold() in STANDARDS_SHEETS
+            and grid.columns[col].strip().casefold() in STARTS_HEADERS)
+
+
+def outside_years(day: date, typed: str, where: Location) -> Diagnostic:
+    """E408 at ``where`` for a 生效日期 outside 2015-2040, worded as ``jiuzhu check``
+    words it (compiler/load.py, ``within_calendar``): 45900 pasted into a date picker
+    became 1970-01-01 (helper-89)."""
+    early = day < FIRST_DAY
+    return make(
+        "E408",
+        f"生效日期 {day} {'早于' if early else '晚于'} {FIRST_DAY if early else LAST_DAY}，"
+        f"不在决策可用的 {FIRST_YEAR} 至 {LAST_YEAR} 年之间",
+        where,
+        found=typed,
+        expected=f"不早于 {FIRST_DAY}、不晚于 {LAST_DAY} 的日期，如 2025-01-23",
+        hint=(f"多为录入或粘贴错误，例如日期序号被读成了 1970 年；文件确在此前生效时，写 {FIRST_DAY}"
+              if early else "这一行不会用于任何决策，请核对年份"),
+    )
+
+
+def refusal_heading(refused: list[Diagnostic], kept: str) -> str:
+    """What a page says above the dates it refused: nothing of the edit was saved and
+    ``kept`` (工作副本, 草稿) is unchanged; how many cells to put right."""
+    codes = {d.code for d in refused}
+    outside = f"不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
+    what = {"E102": "无法读取", "E408": outside}.get("".join(codes), f"无法读取或{outside}")
+    count = f"（共 {len(refused)} 处）" if len(refused) > 1 else ""
+    return (f"以下日期{what}，这次修改没有保存，{kept}未改动；请写成 2027-01-01、2027/1/1 或 "
+            f"2027年1月1日 后重新输入{count}：")
 
 
 SERIAL = re.compile(r"\d{1,7}(?:\.0*)?")  # a number the tables read as an Excel serial date

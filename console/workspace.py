@@ -425,6 +425,9 @@ class Comparison:
     seconds: float = 0.0
     as_of: date | None = None  # the decision date of the impact
     dates: Any = None  # diff_dates.DecisionDay: the days the two sides decide differently
+    refs: tuple[str, str] = ("", "")  # the sides as ``jiuzhu diff`` takes them
+    households: Path | None = None
+    day_said: str = ""  # why ``as_of`` when it is not the CLI's default (你填写的日期)
 
 
 def decision_day(old_ref: str, new_ref: str, root: Path, registry: Path, today: date) -> Any:
@@ -440,9 +443,12 @@ def decision_day(old_ref: str, new_ref: str, root: Path, registry: Path, today: 
 
 
 def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: Path | None,
-            as_of: date) -> Comparison:
+            as_of: date, today: date | None = None, day_said: str = "") -> Comparison:
     """The diff of two sides, cell by cell, and (with households) who moves on
-    ``as_of``; ``dates`` says on which days the two sides decide differently at all.
+    ``as_of``; ``dates`` says on which days the two sides decide differently at all,
+    and which of them ``jiuzhu diff`` run ``today`` without --as-of would decide on.
+    ``text`` is what ``jiuzhu diff --as-of`` prints; ``day_said`` why ``as_of`` was
+    chosen when it is not that default (for ``diffview.command``).
 
     ``diff_impact.impact`` does not return how many households each group has before
     and after, so the households are loaded here and ``diff_impact.impact_loaded`` runs
@@ -455,12 +461,14 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
     from compiler.households import load_households
 
     started = time.perf_counter()
-    result = Comparison(old_ref, new_ref, as_of=as_of)
+    result = Comparison(old_ref, new_ref, as_of=as_of, refs=(old_ref, new_ref), households=households,
+                        day_said=day_said)
     try:
         old, new = side(old_ref, root, registry, as_of), side(new_ref, root, registry, as_of)
         result.old_label, result.new_label = old.label, new.label
         result.tables = diff_sides(old, new, as_of)
-        result.dates = day_of(old, new, as_of)
+        if "published" not in (old_ref, new_ref):  # as jiuzhu diff: today's versions, no default
+            result.dates = day_of(old, new, today or as_of)
         if households is not None:
             fields: dict[str, Any] = {}
             for book in [*old.books.values(), *new.books.values()]:
@@ -480,7 +488,11 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
                 result.impact_problems = error.diagnostics
             finally:
                 con.close()
-        result.text = render_text(result.tables, result.impact, limit=200)
+        said = dict(result.tables)
+        note = result.dates.note_on(as_of) if result.dates is not None else None
+        if note:  # as jiuzhu diff --as-of says a day on which the sides decide alike
+            said["as_of_note"] = f"注意：{note}"
+        result.text = render_text(said, result.impact, limit=200)
     except JiuzhuError as error:
         result.problems = error.diagnostics
     result.seconds = time.perf_counter() - started

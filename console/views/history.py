@@ -63,7 +63,8 @@ if st.button("比较", type="primary", key="diff_run"):
             st.session_state["diff_result"] = (
                 (old, new, as_of, with_samples, ctx.stamp),
                 workspace.compare(ref(old), ref(new), ctx.root, registry,
-                                  ctx.settings.samples if with_samples else None, as_of),
+                                  ctx.settings.samples if with_samples else None, as_of,
+                                  today=ctx.settings.today(), day_said="你填写的日期"),
             )
 stored = st.session_state.get("diff_result")
 if stored and stored[0] == (old, new, as_of, with_samples, ctx.stamp):

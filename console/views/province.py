@@ -1,17 +1,39 @@
 """省级工作簿 (provincial maintainers only): edit the province's sheets in a draft,
 checked with the county chosen in the sidebar; apply to tables/province/ once every
 county checks without errors, writing only the sheets this maintainer changed and
-never over a colleague's newer apply (console/province_draft.py)."""
+never over a colleague's newer apply (console/province_draft.py).
+
+Dates are read as the 标准与规则 grids read them (``grids.typed_dates``): an edit with
+a date the tables would refuse (E102: 2025/13/45, 明年; E408: a 生效日期 outside
+2015-2040) is saved to the draft not at all, and every such cell is named."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from compiler.diagnostics import Report
+from compiler.diagnostics import Diagnostic, Report
 from compiler.engine import open_project
 from console import grids, province_draft, ui, workspace
-from console.sheets import read_sheets, write_csv_folder
+from console.sheets import Sheet, read_sheets, write_csv_folder
 from console.users import PROVINCE_MAINTAINER
+
+DATES_REFUSED = "_province_dates_refused"  # the last edit's refused dates (nothing saved)
+GENERATION = "_province_generation"  # bumped to show the draft again after a refusal
+
+
+def save_edit(changed: Sheet, refused: list[Diagnostic], notes: list[str]) -> None:
+    """Write an edited sheet to the draft and run the page again; with a date the
+    tables would refuse, write nothing and show the grid as the draft holds it."""
+    if refused:
+        st.session_state[DATES_REFUSED] = refused
+        st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+        st.rerun()
+    write_csv_folder(draft.province, [changed], prune=False)
+    if notes:  # a date read from an Excel serial: say which day it became
+        st.session_state["province_flash"] = (f"已保存对「{changed.name}」的修改（草稿）；"
+                                              + "；".join(notes))
+    st.rerun()
+
 
 ctx = ui.context()
 if ctx.user.role != PROVINCE_MAINTAINER:
@@ -56,15 +78,21 @@ sheet = sheets[index]
 problems = [d for d in result.report.items if str(d.location.file or "").endswith(f"{chosen}.csv")
             or (d.location.sheet == chosen and "province" in str(d.location.file or ""))]
 grid = grids.to_grid(sheet, problems=grids.problems_by_row(problems, chosen))
+refused = st.session_state.pop(DATES_REFUSED, None)
+if refused:  # the last edit's dates, said once over the grid as saved
+    st.error(grids.refusal_heading(refused, "草稿"), icon=":material/block:")
+    ui.diagnostics_list(refused, lambda d: grids.place(d, grid if d.location.sheet == chosen else None))
+config = {c: st.column_config.TextColumn(c, help=grids.DATE_HELP) for c in grid.date_columns}
+config.update({h: st.column_config.TextColumn(h, disabled=True) for h in grid.helpers})
 left, right = st.columns([3, 2])
 with left:
-    edited = st.data_editor(grid.frame, key=f"province-{chosen}-{hash(stamp)}", num_rows="dynamic",
-                            hide_index=True, width="stretch", placeholder=grids.EMPTY_CELL,
-                            column_config={h: st.column_config.TextColumn(h, disabled=True) for h in grid.helpers})
+    generation = st.session_state.get(GENERATION, 0)
+    edited = st.data_editor(grid.frame, key=f"province-{chosen}-{hash(stamp)}-{generation}",
+                            num_rows="dynamic", hide_index=True, width="stretch",
+                            placeholder=grids.EMPTY_CELL, column_config=config)
     changed = grids.from_grid(grid, edited)
     if not grids.same_rows(changed, sheet):
-        write_csv_folder(draft.province, [changed], prune=False)
-        st.rerun()
+        save_edit(changed, *grids.typed_dates(grid, edited, f"{chosen}.csv"))
 with right:
     if problems:
         ui.diagnostics_list(problems, lambda d: grids.place(d, grid))

@@ -11,6 +11,8 @@ import streamlit as st
 from compiler.errors import JiuzhuError
 from console import diffview, drafts, ui, workspace
 
+EFFECTIVE_SAID = "发布的生效日期（发布前核对按生效日期比较）"
+
 ctx = ui.context(require_edit=True)
 assert ctx.draft is not None
 ui.header(ctx, "发布")
@@ -35,7 +37,7 @@ if current != draft.base:
         with st.spinner("正在比较……"):
             st.session_state["stale_comparison"] = workspace.compare(
                 f"{ctx.county}@{current}", ctx.county, ctx.root, registry, ctx.settings.samples,
-                stale_day)
+                stale_day, today=ctx.settings.today(), day_said="你填写的日期")
     shown = st.session_state.get("stale_comparison")
     if shown is not None and shown.as_of == stale_day:
         diffview.show(shown, f"第 {current} 版", "我的工作副本")
@@ -94,11 +96,13 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
     with st.spinner("正在与现行版本比较，并计算对样本家庭的影响……"):
         if baseline is not None:
             comparison = workspace.compare(baseline.label, ctx.county, ctx.root, registry,
-                                           ctx.settings.samples, effective)
+                                           ctx.settings.samples, effective, today=ctx.settings.today(),
+                                           day_said=EFFECTIVE_SAID)
         else:  # nothing published yet: compare with the shared tables/ workbook instead
             shared = next(iter(sorted((ctx.settings.tables / "counties").glob(f"{ctx.county}*.xlsx"))), None)
             comparison = None if shared is None else workspace.compare(
-                str(shared), ctx.county, ctx.root, registry, ctx.settings.samples, effective)
+                str(shared), ctx.county, ctx.root, registry, ctx.settings.samples, effective,
+                today=ctx.settings.today(), day_said=EFFECTIVE_SAID)
             if comparison is not None:
                 comparison.old_label = "tables 文件夹中的工作簿"
     if comparison is not None and any(d.is_error for d in comparison.impact_problems):

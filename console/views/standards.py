@@ -5,8 +5,9 @@ The grids show the sheets this session loaded, at the draft revision it loaded t
 (kept in the session), so an edit made in a tab whose draft was saved elsewhere in the
 meantime is seen and refused as stale with a notice, never dropped with a rebuilt grid.
 A cell no workbook can hold (E011/E012) is put back as it was and named; the session's
-other edits are saved. An edited date that does not read as the tables read dates is
-refused by its cell, and nothing of that edit is saved.
+other edits are saved. An edited date that does not read as the tables read dates, or
+a 生效日期 outside the years households are decided in, is refused by its cell (every
+such cell named), and nothing of that edit is saved.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ NOTICE = "_standards_notice"  # why the last edit was not saved
 UPLOAD_WARNINGS = "_standards_upload_warnings"  # what the reader noticed in the last upload
 GENERATION = "_standards_generation"  # bumped to rebuild the grids from the draft
 QUICK_WARNINGS = "_standards_quick_warnings"  # the check's warnings of the row the form wrote
-DATES_REFUSED = "_standards_dates_refused"  # edited dates that do not read (nothing saved)
+DATES_REFUSED = "_standards_dates_refused"  # edited dates refused (nothing saved)
 FORM_CARRIED = "_standards_form_carried"  # what the form said in a run the stale reload ended
 
 
@@ -120,8 +121,8 @@ def save(sheets: list[Sheet], message: str, revision: int) -> None:
 
 @dataclasses.dataclass
 class Edit:
-    """A grid's edit: the sheet it stands for, its dates that do not read (E102) and
-    notes on dates read from Excel serials."""
+    """A grid's edit: the sheet it stands for, its dates the tables would refuse (E102,
+    E408) and notes on dates read from Excel serials."""
 
     sheet: Sheet
     unread: list[Any]
@@ -130,9 +131,9 @@ class Edit:
 
 def save_edits(sheets: list[Sheet], edits: dict[int, Edit], revision: int) -> None:
     """Save the grids' edits; a cell no workbook can hold keeps its old value and is
-    reported (E011/E012), the other cells are saved. A date that does not read refuses
-    the whole edit: a 生效日期 saved as typed, or as some other day, decides households
-    from a day nobody meant (helper-89)."""
+    reported (E011/E012), the other cells are saved. A date that does not read, or a
+    生效日期 outside 2015-2040, refuses the whole edit: a 生效日期 saved as typed, or as
+    some other day, decides households from a day nobody meant (helper-89)."""
     assert ctx.draft is not None
     unread = [d for edit in edits.values() for d in edit.unread]
     if unread:
@@ -172,8 +173,7 @@ def refusals() -> None:
         FormSays(carried[1]).replay()
     unread = st.session_state.pop(DATES_REFUSED, None)
     if unread:
-        st.error("以下日期无法读取，这次修改没有保存，工作副本未改动；请写成 2027-01-01、2027/1/1 或 "
-                 "2027年1月1日 后重新输入：", icon=":material/block:")
+        st.error(grids.refusal_heading(unread, "工作副本"), icon=":material/block:")
         by_name = {s.name: s for s in sheets}
         ui.diagnostics_list(unread, lambda d: grids.place(
             d, grids.to_grid(by_name[d.location.sheet]) if d.location.sheet in by_name else None))
@@ -194,13 +194,10 @@ def refusals() -> None:
             d, grids.to_grid(by_name[d.location.sheet]) if d.location.sheet in by_name else None))
 
 
-DATE_HELP = "日期，如 2027-01-01、2027/1/1 或 2027年1月1日（与工作簿中日期单元格的读法相同）；无法读取的日期不会保存"
-
-
 def column_config(grid: grids.Grid) -> dict:
     config: dict = {}
     for column in grid.date_columns:  # text read by the tables' reader, not a date picker
-        config[column] = st.column_config.TextColumn(column, help=DATE_HELP)
+        config[column] = st.column_config.TextColumn(column, help=grids.DATE_HELP)
     for column in grid.columns:
         if column in grids.YES_NO_COLUMNS:
             config[column] = st.column_config.SelectboxColumn(column, options=["是", "否"])

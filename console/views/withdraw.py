@@ -96,7 +96,8 @@ if st.button("撤回前核对", key="withdraw_review"):
     restored = workspace.restored_by(registry, ctx.county, number)
     with st.spinner("正在比较被撤回的版本与将恢复的版本，并计算对样本家庭的影响……"):
         comparison = workspace.compare(target.label, restored.label, ctx.root, registry,
-                                       ctx.settings.samples, effective)
+                                       ctx.settings.samples, effective, today=ctx.settings.today(),
+                                       day_said="撤回生效日期（撤回前核对按撤回生效日期比较）")
     st.session_state["withdraw_ready"] = (key, restored.label, comparison,
                                           workspace.superseded(registry, ctx.county, effective))
 
