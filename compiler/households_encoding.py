@@ -10,7 +10,9 @@ or without the BOM Excel's 「CSV UTF-8」 writes), or a UTF-8 copy when it is
 
 Anything else is E605 naming what was found: UTF-32 by its mark, NUL bytes (UTF-16
 without its mark, or no text at all), or the first byte that is not UTF-8, at its line,
-character and byte offset. A file whose text before that byte is UTF-8 with Chinese in
+character and byte offset; when neither reads, the place is where the encoding that
+reads further fails (a GB18030 file with one stray byte on line 9 is named at line 9,
+not at its first Chinese character, where UTF-8 fails; helper-102). A file whose text before that byte is UTF-8 with Chinese in
 it is a UTF-8 file with a stray byte (a GBK name pasted into it), refused there too:
 read as GB18030 every Chinese character of it would turn into other ones, and the
 headers and values with them.
@@ -59,7 +61,12 @@ def utf8(path: Path, scratch: Path) -> Path:
     if _chinese_before(path, broken):
         said = "的字节不是 UTF-8，前文却是 UTF-8"
         raise _undecodable(path, broken, "utf-8", said, _PASTED)
-    if _first_error(path, "gb18030") is not None:
+    gb_broken = _first_error(path, "gb18030")
+    if gb_broken is not None and gb_broken > broken:
+        # GB18030 reads further: a GB18030 file with a stray byte, named where it is
+        said = "起不是 GB18030（GBK），前文却是 GB18030（也不是 UTF-8）"
+        raise _undecodable(path, gb_broken, "gb18030", said)
+    if gb_broken is not None:
         raise _undecodable(
             path, broken, "utf-8", "起既不是 UTF-8，也不是 GB18030（GBK）"
         )

@@ -39,13 +39,28 @@ import duckdb
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_json import tree
-from compiler.households_likely import amount_guess, default_said
-from compiler.households_model import LISTS, READ_ERRORS, Column, Places, Schema, Source
+from compiler.households_likely import (
+    amount_elsewhere,
+    amount_guess,
+    amount_said,
+    default_said,
+    harm_said,
+)
+from compiler.households_model import (
+    LISTS,
+    READ_ERRORS,
+    Column,
+    Only,
+    Places,
+    Schema,
+    Source,
+)
 from compiler.households_spelling import Named, Spellings, json_home
 from compiler.model import LEVEL_CN, Level
 from compiler.sqlgen import string
 
 MAX_WARNINGS = 50
+_EVERYONE = Only()
 # The amount field a key most likely names, and whether another key supplies it
 Guess = tuple[Column, bool]
 
@@ -111,21 +126,43 @@ def _read(source: Source) -> dict[str, str]:
     }
 
 
-def structure_of(con: duckdb.DuckDBPyConnection, source: Source) -> object:
+def structure_of(
+    con: duckdb.DuckDBPyConnection, source: Source, only: Only = _EVERYONE
+) -> tuple[object, object]:
     """The structure of every record of a JSON file merged into one (a few seconds a
     million): the keys found and, for each leaf, the JSON type of its values
-    (``VARCHAR``, ``UBIGINT``; ``JSON`` where they differ); None when DuckDB cannot
-    read the file (the load then says why)."""
+    (``VARCHAR``, ``UBIGINT``; ``JSON`` where they differ); and that of the records
+    ``only`` keeps (the households ``explain`` or ``--county`` reads), in the same
+    pass; None when DuckDB cannot read the file (the load then says why)."""
+    kept = f"CASE WHEN {_keeps(only, 'json')} THEN json END"
     try:
-        query = f"SELECT json_group_structure(json) {_OBJECTS}"
-        found = con.execute(query, _read(source)).fetchall()[0][0]
-        return json.loads(found) if found is not None else None
+        query = (
+            f"SELECT json_group_structure(json), json_group_structure({kept}) {_OBJECTS}"
+        )
+        every, some = con.execute(query, _read(source)).fetchall()[0]
+        return _loaded(every), _loaded(some)
     except (*READ_ERRORS, RecursionError):  # RecursionError: nested too deep
-        return None
+        return None, None
+
+
+def _loaded(found: str | None) -> object:
+    return json.loads(found) if found is not None else None
+
+
+def _keeps(only: Only, value: str) -> str:
+    """SQL for whether a record (``value``) is of a household ``only`` keeps."""
+    hid, county = (
+        f"json_extract_string({value}, '$.{k}')" for k in ("household_id", "county_code")
+    )
+    return only.where(county, hid).removeprefix(" WHERE ") or "true"
 
 
 def undeclared_in_file(
-    con: duckdb.DuckDBPyConnection, source: Source, schema: Schema, structure: object
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    schema: Schema,
+    structure: object,
+    only: Only = _EVERYONE,
 ) -> tuple[list[str], list[Diagnostic]]:
     """W601 texts for the keys of a JSON file that no field has, first place first;
     and E603 for the keys that name a declared field or group another way
@@ -135,7 +172,11 @@ def undeclared_in_file(
     ``structure`` (``structure_of``) tells whether there is a key no field has; only
     then is the file read again to place each one. Without a structure (a record
     nested too deep for DuckDB to merge) the file is searched all the same: one such
-    record must not hide a misspelt key in the others."""
+    record must not hide a misspelt key in the others.
+
+    Only the households ``only`` keeps are searched (``structure`` is theirs): the
+    others are skipped unchecked, as their values are (``explain`` of one household
+    is not stopped by another's key; helper-102)."""
     nested = shape(schema)
     objects, read = _OBJECTS, _read(source)
     if structure is not None and not any(undeclared(structure, nested)):
@@ -150,7 +191,7 @@ def undeclared_in_file(
     try:
         rows = con.execute(
             "WITH _jz_keys AS MATERIALIZED (SELECT row_number() OVER () - 1 AS r, "
-            f"CAST(NULL AS BIGINT) AS i, json AS j {objects}) "
+            f"CAST(NULL AS BIGINT) AS i, json AS j {objects} QUALIFY {_keeps(only, 'json')}) "
             "SELECT p, k, count(*), min(r), arg_min(i, r), any_value(d), "
             "count(*) FILTER (WHERE u), min(r) FILTER (WHERE u), "
             "arg_min(i, r) FILTER (WHERE u) FROM ("
@@ -223,6 +264,11 @@ def _guess(
     inside = {c.id for c in columns}
     others = [c for cs in schema.values() for c in cs if c.id not in inside]
     column = amount_guess(columns, others, set(), key)
+    if column is None and not prefix:
+        # an amount of the other level (工资收入 on the household, 货币资产 on a member):
+        # its object has no key for it, so it is dropped wherever it is (helper-102)
+        other = [c for lv, cs in schema.items() if lv is not level for c in cs]
+        return amount_elsewhere(columns, other, set(), key), False
     return column, column is not None and _holds(objects, column.key[size:])
 
 
@@ -250,15 +296,22 @@ def amount_refused(
     named = Named(column.level, column.key, column)
     home = json_home(named)
     times = f"（共 {count} 处，此为第一处）" if count > 1 else ""
+    said = amount_said(column)
+    if column.level is level:
+        found = f"最可能是{said}「{column.name_cn}」（{home}），{here}中没有其他键提供该字段"
+    else:  # a field of the other level (工资收入 on the household)
+        found = (
+            f"最可能是{LEVEL_CN[column.level]}的{said}「{column.name_cn}」，"
+            f"应写在 {home}，不在{here}中"
+        )
     return make(
         "E603",
-        f"键「{key}」不是已声明的字段，最可能是金额字段「{column.name_cn}」（{home}），"
-        f"{here}中没有其他键提供该字段{times}",
+        f"键「{key}」不是已声明的字段，{found}{times}",
         where,
         found=key,
         expected=f"数据约定中的键，按层级嵌套，如 {spellings.json_example(named)}",
-        hint=f"该键的取值不会被读取，{default_said(column)}，少算金额会让家庭显得比实际"
-        f"困难（如误判为低保），因此拒绝读入；按数据约定写作 {home} 后重试（若该键确实"
+        hint=f"该键的取值不会被读取，{default_said(column)}，{harm_said(column)}，"
+        f"因此拒绝读入；按数据约定写作 {home} 后重试（若该键确实"
         "是别的内容，删除该键或改用与字段不相似的键名）",
     )
 

@@ -26,8 +26,16 @@ column's name is compared with the fields not read from another column by its *c
   家庭货币财产 for 货币财产) that no other column of the file supplies is E603 too: a
   dropped amount is decided as 0, which makes a household look poorer than it is
   (dibao where it is not). A name that reads as a note, an id, a date or an address
-  (财产情况, 残疾证号) stays W601, and so does one that resembles a field of another
-  file more (货币财产合计 in members.csv): the guess would be wrong.
+  (财产情况, 残疾证号) stays W601;
+- a column most likely an amount of the other level (``amount_elsewhere``: 工资收入,
+  年工资 or 家庭工资收入 in households.csv for a member's 工资性收入, 货币资产 or
+  货币财产合计 in members.csv for the household's 货币财产) is E603 too, naming where
+  the field belongs (``misplaced``), unless the other file has the field's own column
+  (then W601 saying so): tried when no amount of its own file is guessed (helper-102);
+- some county words name a part of one field (``_PARTS``: 存款 of 货币财产, 养老金 and
+  退休金 of 转移净收入) or a count (车辆数 for 机动车数量): a name holding one is
+  guessed as that field first. A leading 家庭, 个人 or 成员 is dropped when nothing is
+  found with it (家庭工资收入). A count or area is called 字段, not 金额字段.
 """
 
 from __future__ import annotations
@@ -40,8 +48,9 @@ from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_model import Column, chinese_names
+from compiler.households_spelling import Named, json_home
 from compiler.households_units import resembling, unit_base
-from compiler.model import Kind
+from compiler.model import LEVEL_CN, Kind, Level
 from compiler.normalise import fold_text
 
 # County words for a word of a declared Chinese name, longest first (each seen in
@@ -56,6 +65,23 @@ _SYNONYMS = (
     ("的", ""),
 )
 _PREFIXES = ("是不是", "是否", "有无", "已")
+# County words naming a part of one field, or a count, by the field's id: a name
+# holding one is guessed as that field first (存款, 银行存款, 家庭存款 are deposits, part
+# of assets.money; 养老金, 退休金, 离退休金 are pensions, a transfer income: GLOSSARY,
+# contracts/household.md; 车辆数 counts vehicles, not their price)
+_PARTS = (
+    ("存款", "assets.money"),
+    ("养老金", "income.transfer"),
+    ("退休金", "income.transfer"),
+    ("车辆数", "assets.vehicles"),
+    ("汽车数", "assets.vehicles"),
+    ("房产套数", "assets.homes"),
+    ("房屋套数", "assets.homes"),
+)
+# Words before a name that say whose it is (家庭工资收入): dropped when nothing is found
+_WHOSE = ("家庭成员", "家庭", "个人", "成员")
+# The levels an amount may be misplaced between (an event's amount is no guess)
+_LEVELS = (Level.HOUSEHOLD, Level.MEMBER)
 _SUFFIXES = ("类型", "类别", "性质", "情况", "状态")
 # The keys that link the files are read by their exact names only (staging).
 _LINKS = frozenset({"household_id", "county_code"})
@@ -95,9 +121,31 @@ def same_name(columns: Iterable[Column], name: str) -> Column | None:
 def likely(columns: Iterable[Column], name: str) -> Column | None:
     """The one field a name that names none resembles most, tier by tier; None."""
     listed = [c for c in columns if c.id not in _LINKS]
+    part = _part(listed, name)
+    if part is not None:
+        return part
     close = resembling(listed, name)
     if close is not None:
         return close
+    found = _likely_core(listed, name)
+    if found is None:
+        base = fold_text(unit_base(fold_text(name))).strip()
+        for whose in _WHOSE:
+            if base.startswith(whose) and len(base) - len(whose) >= 2:
+                return likely(listed, base[len(whose) :])
+    return found
+
+
+def _part(listed: list[Column], name: str) -> Column | None:
+    """The field a county word in ``name`` names a part or count of (``_PARTS``)."""
+    folded = fold_text(name)
+    ids = {ident for word, ident in _PARTS if word in folded}
+    found = [c for c in listed if c.id in ids]
+    return found[0] if len(ids) == 1 and len(found) == 1 else None
+
+
+def _likely_core(listed: list[Column], name: str) -> Column | None:
+    """``likely``'s tiers after the spelling: prefix, inside, in order."""
     wanted = core(name)
     if len(wanted) < 2 or wanted.isascii():  # ids are compared by spelling only
         return None
@@ -131,6 +179,25 @@ def amount_guess(
     """The amount field a column not read most likely holds, when no other column of
     the file supplies it (``read``) and no field of another file (``others``) is a
     closer guess; None else, and for a name that reads as a note, an id or a date."""
+    return _guess_among(columns, [*columns, *others], read, name)
+
+
+def amount_elsewhere(
+    columns: list[Column], others: Iterable[Column], read: set[str], name: str
+) -> Column | None:
+    """The amount field of the other level (a member's in households.csv, the
+    household's in members.csv; ``others``) a name most likely holds, when it
+    resembles no field of its own level (``columns``) more; ``read``: the fields of
+    ``others`` their own files supply. None for a name that reads as a note, an id
+    or a date. Ask after ``amount_guess``, which guesses among its own level first."""
+    listed = list(others)
+    elsewhere = [c for c in listed if c.level in _LEVELS and is_amount(c)]
+    return _guess_among(elsewhere, [*columns, *listed], read, name)
+
+
+def _guess_among(
+    columns: list[Column], everyone: list[Column], read: set[str], name: str
+) -> Column | None:
     close = likely(columns, name)
     if close is None or close.id in read or not is_amount(close):
         return None
@@ -144,8 +211,19 @@ def amount_guess(
         close = likely([c for c in columns if c.dtype.kind is Kind.INTEGER], name)
         if close is None or close.id in read or not is_amount(close):
             return None
-    everywhere = likely([*columns, *others], name)
-    return close if everywhere is None or everywhere.id == close.id else None
+    same = likely(everyone, name)
+    return close if same is None or same.id == close.id else None
+
+
+def amount_said(column: Column) -> str:
+    """What a message calls an amount field: money is 金额字段, a count or area 字段."""
+    return "金额字段" if column.dtype.kind is Kind.MONEY else "字段"
+
+
+def harm_said(column: Column) -> str:
+    """What dropping an amount does."""
+    what = "金额" if column.dtype.kind is Kind.MONEY else "数量"
+    return f"少算的{what}会让家庭显得更困难（如误判为低保）"
 
 
 def _same_key(name: str, ident: str) -> bool:
@@ -181,12 +259,16 @@ def unknown_columns(
     file: Path,
     where: str,
     others: Iterable[Column] = (),
+    homes: dict[Level, str] | None = None,
+    supplied: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[Diagnostic], list[str]]:
     """E603 for each column that is a field not read (``read``: the ids read from
     other columns) under another name, or most likely an amount not read
-    (``amount_guess``; ``others``: the fields of the other files); the W601 text for
-    the others (none or one), each guess saying what the run did instead of reading
-    it."""
+    (``amount_guess``; ``others``: the fields of the other files), or an amount of
+    the other level (``amount_elsewhere``; ``homes`` names each level's file,
+    ``supplied``: the ids of ``others`` their files have a column for); the W601 text
+    for the others (none or one), each guess saying what the run did instead of
+    reading it."""
     others = list(others)
     unread = [c for c in columns if c.id not in read and c.id not in _LINKS]
     refused: list[Diagnostic] = []
@@ -206,7 +288,20 @@ def unknown_columns(
         if amount is not None:
             refused.append(_amount(amount, name, file, where))
             continue
+        far = None
+        if not own and homes is not None:
+            far = amount_elsewhere(columns, others, set(), name)
+        if far is not None and far.id not in supplied:
+            refused.append(misplaced(far, name, file, where, homes or {}))
+            continue
         shown.append(name)
+        if far is not None:
+            home = (homes or {}).get(far.level, "")
+            guesses.append(
+                f"{name} 是否想写{LEVEL_CN[far.level]}的「{far.id}」（{far.name_cn}）？"
+                f"该字段已从 {home} 读取"
+            )
+            continue
         close = likely(columns, name)
         if close is None:
             continue
@@ -234,10 +329,33 @@ def _same_name(column: Column, name: str, file: Path, where: str) -> Diagnostic:
 def _amount(column: Column, name: str, file: Path, where: str) -> Diagnostic:
     return _refused(
         column, name, file,
-        f"{where}中的列「{name}」不是已声明的字段名，最可能是金额字段「{column.name_cn}」"
-        f"（{column.id}），文件中没有其他列提供该字段",
-        "少算的金额会让家庭显得更困难（如误判为低保）",
+        f"{where}中的列「{name}」不是已声明的字段名，最可能是{amount_said(column)}"
+        f"「{column.name_cn}」（{column.id}），文件中没有其他列提供该字段",
+        harm_said(column),
         "若该列确实是别的内容，删除该列或改用与字段不相似的列名",
+    )
+
+
+def misplaced(
+    column: Column, name: str, file: Path, where: str, homes: dict[Level, str]
+) -> Diagnostic:
+    """E603 at a column ``name`` that most likely holds ``column``, an amount of the
+    other level: where it belongs, and what the run would decide with."""
+    home = homes.get(column.level, "")
+    whose = LEVEL_CN[column.level]
+    each = "，每名成员一行" if column.level is Level.MEMBER else ""
+    return make(
+        "E603",
+        f"{where}中的列「{name}」不是已声明的字段名，最可能是{whose}的"
+        f"{amount_said(column)}「{column.name_cn}」（{column.id}），应写在 {home} 中"
+        f"（JSON 中为 {json_home(Named(column.level, column.key, column))}），"
+        f"{home} 中没有该字段的列",
+        Location(file=str(file), cell=name),
+        found=name,
+        expected=f"在 {home} 中写 {column.name_cn} 或 {column.id} 列",
+        hint=f"该列不会被读取，{default_said(column)}，{harm_said(column)}，因此拒绝读入；"
+        f"把该列移到 {home} 中{each}，列名写「{column.name_cn}」后重试"
+        "（若该列确实是别的内容，删除该列或改用与字段不相似的列名）",
     )
 
 
@@ -258,11 +376,15 @@ def _refused(
 
 
 __all__ = [
+    "amount_elsewhere",
     "amount_guess",
+    "amount_said",
     "core",
     "default_said",
+    "harm_said",
     "is_amount",
     "likely",
+    "misplaced",
     "same_name",
     "unknown_columns",
 ]

@@ -47,7 +47,7 @@ from compiler.households_model import (
 )
 from compiler.households_numbers import inexact_numbers
 from compiler.households_spelling import Spellings, is_struct
-from compiler.households_units import split_unit, unit_agrees, unit_problem
+from compiler.households_units import split_unit, unit_agrees, unit_base, unit_problem
 from compiler.model import Level
 from compiler.sqlgen import quote, string
 
@@ -61,9 +61,10 @@ def stage(
 ) -> Staged:
     """The raw relations of ``source``, only the households ``only`` keeps."""
     if source.format in ("jsonl", "json"):
-        structure = structure_of(con, source)
+        # the keys of the households kept only: explain's other households are unchecked
+        structure, kept = structure_of(con, source, only)
         staged = stage_json(con, source, schema, only, not_strings(structure, schema))
-        warnings, staged.errors = undeclared_in_file(con, source, schema, structure)
+        warnings, staged.errors = undeclared_in_file(con, source, schema, kept, only)
         staged.warnings.extend(warnings)
         # numbers a double changed before the check sees them (1e-400 reads as 0.0)
         staged.errors += inexact_numbers(con, source, schema, only, staged.places)
@@ -408,7 +409,10 @@ def _tabular_access(
             read = {c.id for c in columns if (level, c.id) in found}
             # an amount of another file's field is no guess here (货币财产合计 in members)
             others = [c for lv, cs in schema.items() if lv is not level for c in cs]
-            named_so, warned = unknown_columns(columns, read, unknown, file, where, others)
+            named_so, warned = unknown_columns(
+                columns, read, unknown, file, where, others, homes,
+                _supplied(schema, present, nested, level),
+            )  # fmt: skip
             absent += named_so
             warnings += warned
 
@@ -465,6 +469,28 @@ def _with_units(
                 absent.append(unit_problem(column, name, unit, at, where))
                 refused.add(name)
     return named, refused
+
+
+def _supplied(
+    schema: Schema,
+    present: dict[Level, dict[str, str]],
+    nested: dict[Level, dict[str, tuple[str, str]]],
+    level: Level,
+) -> set[str]:
+    """The ids of the fields of the levels other than ``level`` that their own files
+    have a column for, by id, dotted key or Chinese name (a unit after it or not): a
+    column of ``level`` resembling one of them is no amount dropped."""
+    found = set()
+    for other, columns in schema.items():
+        if other is level:
+            continue
+        names = {unit_base(n).casefold() for n in (*present[other], *nested[other])}
+        said_cn = chinese_names(columns)
+        for column in columns:
+            spelt = (column.id, ".".join(column.key), *said_cn[column.id])
+            if any(n.casefold() in names for n in spelt):
+                found.add(column.id)
+    return found
 
 
 def _homes(source: Source) -> dict[Level, str]:
