@@ -20,10 +20,10 @@ from compiler.errors import InputError, ValidationFailed
 from compiler.explain_conditions import Scene, met, missed
 from compiler.explain_standards import standards_used
 from compiler.explain_words import fmt, in_words, input_label, label, rule_ids, show
-from compiler.expr import names_in
+from compiler.expr import Name, Test, names_in
 from compiler.households_plausible import household_warnings
-from compiler.interpret import Evaluation, Interpreter, TraceEntry
-from compiler.model import Field, Level, Rule, Table
+from compiler.interpret import Evaluation, Interpreter, TraceEntry, fit, priority
+from compiler.model import DType, Field, HitPolicy, InputColumn, Level, Rule, Table
 from compiler.normalise import fold_text
 from compiler.resolve import declared_fields
 from compiler.vocabulary import GROUP_CN
@@ -125,7 +125,7 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
     named: set[str] = set()  # the values and conditions' names the lines compare
     for entry in result.trace:
         lines.extend(_entry_lines(plan, interpreter, result, entry, named))
-    lines.extend(standards_used(plan, result, "\n".join(lines), named, as_of))
+    lines.extend(standards_used(plan, result, named, as_of))
     return "\n".join(lines)
 
 
@@ -170,9 +170,10 @@ def _entry_lines(
     plan: Plan, interpreter: Interpreter, result: Evaluation, entry: TraceEntry, named: set[str]
 ) -> list[str]:
     """A table's lines: the rule that decided (or the default), the values it
-    compared, the standards its conditions named and, where the table decides the
-    group, why each rule above missed. Adds to ``named`` the names of the values and
-    conditions shown, for 「所用标准」."""
+    compared, the standards its conditions named, how a computed result was computed
+    and, where the table decides the group, why each rule of higher priority missed.
+    Adds to ``named`` the identifiers the values, conditions and result cells shown
+    read, for 「所用标准」."""
     table = plan.tables[entry.table]
     who = f"成员 {entry.person_id}：" if entry.person_id else ""
     outcome = _outcome(plan, table, entry.outcome)
@@ -202,9 +203,63 @@ def _entry_lines(
     named.update(n for r in matched for t in r.tests for n in names_in(t))
     if compared:
         lines.append("    所比较的标准：" + "；".join(compared))
+    lines.extend(_computed(scene, table, matched, named))
     if table.level is Level.HOUSEHOLD and any(o.id in WHY_NOT_OUTPUTS for o in table.outputs):
         lines.extend(_why_not(scene, table, values, entry, named))
+    elif entry.rule is None:
+        lines.extend(_near_misses(scene, table, values, named))
     return lines
+
+
+def _near_misses(scene: Scene, table: Table, values: list[object], named: set[str]) -> list[str]:
+    """With no rule matched, the rules that missed one condition only, and that one a
+    comparison with a named limit (「事件金额 19,999.99 元，低于高额医疗费用预警标准
+    20,000.00 元（相差 0.01 元）」): what the default was decided on. Adds to
+    ``named`` what the first condition each rule missed read."""
+    near: dict[str, list[Rule]] = {}
+    for rule in table.rules:
+        misses = _misses(scene, table, rule, values)
+        named.update(n for test, _, _ in misses[:1] for n in names_in(test))
+        if len(misses) == 1 and names_in(misses[0][0]):
+            near.setdefault(missed(scene, *misses[0]), []).append(rule)
+    return [f"    规则 {rule_ids(rules)} 未命中：{why}" for why, rules in near.items()]
+
+
+def _computed(scene: Scene, table: Table, matched: list[Rule], named: set[str]) -> list[str]:
+    """「结果的算式：渐退期止 = 2026-06-30，按「add_days(add_months(next_month_start(决策日),
+    渐退期月数), -1)」计算，其中 决策日 = 2025-06-01、渐退期月数 = 12（province:phase_out!D6）」:
+    each result of a rule that fired that its cell computes from named values (a cell
+    naming one value, or none, says its result in the head line already)."""
+    plan, lines = scene.plan, []
+    for rule in matched:
+        texts = rule.output_texts or [""] * len(rule.outputs)
+        cells = rule.output_locations
+        for i, (expr, column, text) in enumerate(zip(rule.outputs, table.outputs, texts, strict=True)):
+            reads = [n for n in dict.fromkeys(names_in(expr)) if n in plan.items]
+            named.update(reads)
+            if not reads or not text.strip() or isinstance(expr, Name):
+                continue
+            parts = [f"{label(plan, n)} = {fmt(scene.value(Name(n)), plan.items[n].dtype)}"
+                     for n in reads]
+            value = fmt(fit(scene.value(expr), column.dtype), column.dtype)
+            where = f"（{cells[i].render()}）" if i < len(cells) else ""
+            lines.append(
+                f"    结果的算式：{label(plan, column.id)} = {value}，按「{in_words(plan, text.strip())}」计算"
+                + (f"，其中 {'、'.join(parts)}" if parts else "")
+                + where
+            )
+    return list(dict.fromkeys(lines))
+
+
+def _misses(
+    scene: Scene, table: Table, rule: Rule, values: list[object]
+) -> list[tuple[Test, InputColumn, object]]:
+    """The conditions of a rule that did not hold, in column order."""
+    return [
+        (test, column, value)
+        for test, column, value in zip(rule.tests, table.inputs, values, strict=True)
+        if scene.holds(test, value) is not True
+    ]
 
 
 def _env_of(result: Evaluation, table: Table, entry: TraceEntry) -> dict | None:
@@ -220,33 +275,80 @@ def _env_of(result: Evaluation, table: Table, entry: TraceEntry) -> dict | None:
 def _why_not(
     scene: Scene, table: Table, values: list[object], entry: TraceEntry, named: set[str]
 ) -> list[str]:
-    """Each rule above the one that decided, with the first conditions it missed;
-    rules missed for the same reasons (a household never recognised misses every
-    re-check rule on 现救助类别) are said once. A rule is named by its id, with the
-    note of its row beside it (「规则 dibao「人均月收入低于低保标准…」」)."""
+    """Each rule that would have decided before the one that did, with the first
+    conditions it missed; rules missed for the same reasons (a household never
+    recognised misses every re-check rule on 现救助类别) are said once. A rule is named
+    by its id, with the note of its row beside it (「规则 dibao「人均月收入低于低保标准…」」).
+    A rule that would have given the very result obtained is not said 「未得到」; of a
+    table with several outputs, only the outputs a rule would have given otherwise are
+    named (「未得到 复核结果 = 仍符合条件」, not the 救助类别 obtained anyway)."""
+    won = entry.outcome if len(table.outputs) > 1 else [entry.outcome]
     reasons: dict[str, list[tuple[Rule, str]]] = {}
-    for rule in table.rules:
-        if entry.rule == rule.id:
-            break
-        misses = []
-        for test, column, value in zip(rule.tests, table.inputs, values, strict=True):
-            if scene.holds(test, value) is True:
-                continue
-            misses.append(missed(scene, test, column, value))
-            if len(misses) <= 2:
-                named.update(names_in(test))
-        if misses:
-            outputs = [scene.value(o) for o in rule.outputs]
-            said = (rule, _outcome(scene.plan, table, outputs))
-            reasons.setdefault("；".join(misses[:2]), []).append(said)
+    for rule, outputs in _before(scene, table, entry):
+        misses = _misses(scene, table, rule, values)
+        if not misses:
+            continue
+        named.update(n for test, _, _ in misses[:2] for n in names_in(test))
+        why = "；".join(missed(scene, test, column, value) for test, column, value in misses[:2])
+        reasons.setdefault(why, []).append((rule, _lost(scene.plan, table, outputs, won)))
     lines = []
     for why, rules in reasons.items():
         ids = rule_ids([rule for rule, _ in rules])
-        if len(rules) == 1:
-            lines.append(f"    未得到 {rules[0][1]}（规则 {ids}）：{why}")
-        else:
+        lost = rules[0][1]
+        if len(rules) > 1:
             lines.append(f"    规则 {ids}（共 {len(rules)} 条）未命中：{why}")
+        elif lost:
+            lines.append(f"    未得到 {lost}（规则 {ids}）：{why}")
+        else:
+            same = _outcome(scene.plan, table, entry.outcome)
+            whence = f"本户由规则 {entry.rule} 得出" if entry.rule else "本户取默认值"
+            lines.append(f"    规则 {ids} 未命中（其结果同为 {same}，{whence}）：{why}")
     return lines
+
+
+def _before(scene: Scene, table: Table, entry: TraceEntry) -> list[tuple[Rule, list[object]]]:
+    """The rules that would have decided before the one that did, with the outputs
+    each gives: with no rule matched, every rule; under PRIORITY, the rules whose
+    outputs come earlier in the output's declared order (and those of equal priority
+    on a row above), highest first, wherever their rows are; else the rows above."""
+    def outputs(rule: Rule) -> list[object]:
+        return [_fitted(scene.value(o), c.dtype) for o, c in zip(rule.outputs, table.outputs, strict=True)]
+
+    if entry.rule is None:
+        return [(rule, outputs(rule)) for rule in table.rules]
+    position = next(i for i, rule in enumerate(table.rules) if rule.id == entry.rule)
+    if table.hit_policy is not HitPolicy.PRIORITY:
+        return [(rule, outputs(rule)) for rule in table.rules[:position]]
+    winner = priority(table, outputs(table.rules[position]))
+    ranked = [(priority(table, outputs(rule)), i, rule) for i, rule in enumerate(table.rules)]
+    return [
+        (rule, outputs(rule))
+        for key, i, rule in sorted(ranked, key=lambda t: (t[0], t[1]))
+        if key < winner or (key == winner and i < position)
+    ]
+
+
+def _fitted(value: object, dtype: DType) -> object:
+    """A rule's output as the table's column holds it; as computed where it could not
+    hold it (a rule that did not fire is not refused for that)."""
+    try:
+        return fit(value, dtype)
+    except InputError:
+        return value
+
+
+def _lost(plan: Plan, table: Table, outputs: list[object], won: list[object]) -> str:
+    """What a rule would have given that the household did not get: its one output's
+    value, or each output that differs from the result, named; "" when the rule
+    would have given the very result obtained."""
+    if len(table.outputs) == 1:
+        return "" if outputs[0] == won[0] else show(outputs[0], table.outputs[0].dtype)
+    pairs = [
+        (column, value)
+        for column, value, got in zip(table.outputs, outputs, won, strict=True)
+        if value != got
+    ]
+    return "，".join(f"{label(plan, c.id)} = {show(v, c.dtype)}" for c, v in pairs)
 
 
 def _outcome(plan: Plan, table: Table, outcome: object) -> str:

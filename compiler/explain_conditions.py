@@ -167,6 +167,10 @@ def missed(scene: Scene, test: Test, column: InputColumn, value: object) -> str:
     if value is None:
         return f"{label_} 为空"
     test = _single(test)
+    if isinstance(test, Negation):
+        excluded = _excluded(scene, test, value, dtype)
+        if excluded:
+            return f"{label_} {fmt(value, dtype)}，属于「{said_test(plan, test, dtype)}」排除的情形：{excluded}"
     if _comparable(value):
         alternatives = test.tests if isinstance(test, Disjunction) else (test,)
         phrases = [_miss_phrase(scene, a, value, dtype) for a in alternatives]
@@ -187,14 +191,49 @@ def _miss_phrase(scene: Scene, test: Test, value: object, dtype: DType) -> str:
             gap = abs((value - limit).days)
             return _compare_phrase(plan, test, value > limit, gap, limit, dtype)
     if isinstance(test, Interval):
-        low, high = scene.value(test.low), scene.value(test.high)
-        return (
-            f"不在 {named(plan, test.low)}{fmt(low, dtype)}"
-            f" 至 {named(plan, test.high)}{fmt(high, dtype)} 的范围内"
-        )
+        return _interval_miss(scene, test, value, dtype)
     if isinstance(test, NullTest):
         return "不为空"
     return ""
+
+
+def _interval_miss(scene: Scene, test: Interval, value: object, dtype: DType) -> str:
+    """「不在 (低保标准 1,301.00 元 .. 边缘标准 2,490.00 元] 之内（等于下限 低保标准
+    1,301.00 元，区间不含下限）」: the interval as the matched lines write it, its
+    bounds named, and on which side the value fell; a value on an excluded bound is
+    said to be excluded by it, a value beyond a bound by how much."""
+    plan = scene.plan
+    low, high = scene.value(test.low), scene.value(test.high)
+    opening, closing = "[" if test.low_closed else "(", "]" if test.high_closed else ")"
+    said = (
+        f"不在 {opening}{named(plan, test.low)}{fmt(low, dtype)}"
+        f" .. {named(plan, test.high)}{fmt(high, dtype)}{closing} 之内"
+    )
+    for bound, side, closed, beyond in (
+        (test.low, "下限", test.low_closed, "低于"), (test.high, "上限", test.high_closed, "高于")
+    ):
+        limit = scene.value(bound)
+        if type(limit) is not type(value) or not _comparable(value):
+            continue
+        if value == limit and not closed:
+            return f"{said}（等于{side} {named(plan, bound)}{fmt(limit, dtype)}，区间不含{side}）"
+        below = value < limit  # type: ignore[operator]
+        if (below and side == "下限") or (not below and value != limit and side == "上限"):
+            if isinstance(value, date):
+                gap = f"{abs((value - limit).days)} 天"  # type: ignore[operator]
+                word = "早于" if below else "晚于"
+            else:
+                gap, word = fmt(abs(value - limit), dtype), beyond  # type: ignore[operator]
+            return f"{said}（{word}{side} {named(plan, bound)}{fmt(limit, dtype)}，相差 {gap}）"
+    return said
+
+
+def _excluded(scene: Scene, test: Negation, value: object, dtype: DType) -> str:
+    """The conditions of a ``not(…)`` the value met, each with its limit's value
+    (「< 低保标准 1,301.00 元」, 「为空」), so that a missed negation is quoted as other
+    conditions are; "" when none held (a missing value misses a negation too)."""
+    held = [a for a in test.tests.tests if scene.holds(a, value) is True]
+    return "、".join(_alternative(scene, a, dtype) for a in held)
 
 
 def _compare_phrase(

@@ -1,6 +1,8 @@
 """「所用标准」, the last part of an explanation: each standard and county constant it
-names, with its value and where it comes from, and each household value it names
-that a standard lies behind, with its formula and its value for this household.
+read, with its value and where it comes from, and each value it read that a standard
+lies behind, with its formula and its value for this household. What was read is
+given by the identifiers of the parsed cells explained (conditions compared and
+missed, result cells of the rules that fired), never by a search of the text.
 
 A standard's line gives its row: the county's, city's or province's workbook, the
 cell and the day its period starts, 未核实 where it is marked so. A constant
@@ -24,32 +26,31 @@ from compiler.model import Derived, Level
 HEADING = "· 所用标准（决策日有效的取值及其出处）："
 
 
-def standards_used(
-    plan: Plan, result: Evaluation, said: str, named: set[str], as_of: date
-) -> list[str]:
-    """The 「所用标准」 lines: the standards and constants whose names ``said`` (the
-    explanation so far) holds, and the household-level derived values in ``named``
-    (the values and conditions the explanation compared) that read a standard."""
+def standards_used(plan: Plan, result: Evaluation, named: set[str], as_of: date) -> list[str]:
+    """The 「所用标准」 lines: the standards, constants and derived values that read a
+    standard among ``named``, the identifiers the explained conditions, the outputs of
+    the rules that fired and the values compared actually read (their parsed
+    expressions' names: not a search of the text for a standard's Chinese name, which
+    listed 收入 for any line with 收入 in it and 边缘标准 for 边缘标准倍数)."""
     book = plan.rulebook
     constants = _constants(plan)
     behind = _reading_standards(plan)
-    household = [
+    derived = [
         ident
         for kind, ident in plan.order
         if kind == "derived" and ident in named and ident in behind and ident not in constants
-        and plan.derived[ident].level is Level.HOUSEHOLD
     ]
-    wanted = household + [i for i in [*constants, *book.standards] if label(plan, i) in said]
+    wanted = derived + [i for i in [*constants, *book.standards] if i in named]
     lines: list[str] = []
     for ident in wanted:  # grows while formulas name what they read
-        derived = plan.derived.get(ident)
-        if derived is not None and (ident in constants or ident in behind):
-            reads = [n for n in dict.fromkeys(names_in(derived.expr)) if n in plan.items]
+        item = plan.derived.get(ident)
+        if item is not None and (ident in constants or ident in behind):
+            reads = [n for n in dict.fromkeys(names_in(item.expr)) if n in plan.items]
             wanted += [
                 n for n in reads
                 if n not in wanted and (n in book.standards or n in constants or n in behind)
             ]
-            lines.append(_formula_line(plan, result, derived, reads))
+            lines.append(_formula_line(plan, result, item, reads))
         elif ident in book.standards:
             lines.extend(_standard_line(plan, result, ident, as_of))
     return [HEADING, *lines] if lines else []

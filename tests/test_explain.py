@@ -113,7 +113,8 @@ def test_no_rule_matched_shows_the_default_and_every_range_missed(smoke) -> None
     assert "· 决策表「家庭救助类别」没有规则命中，取默认值 不属于低收入人口" in text
     assert (
         "    未得到 低保边缘（规则 marginal）：人均月收入 3,333.33 元，"
-        "不在 低保标准 1,301.00 元 至 边缘标准 2,602.00 元 的范围内" in text
+        "不在 (低保标准 1,301.00 元 .. 边缘标准 2,602.00 元) 之内"
+        "（高于上限 边缘标准 2,602.00 元，相差 731.33 元）" in text
     )
 
 

@@ -81,8 +81,11 @@ def test_the_basis_is_shown_as_typed_and_the_trace_keeps_its_folded_form(project
 
 def test_the_standards_used_are_listed_with_where_they_come_from(plan) -> None:  # type: ignore[no-untyped-def]
     """helper-90: the marginal line showed as 2,490.00 (or a county's 2,010.00), not how
-    it was reached, nor which workbook set the standards it read."""
-    text = explain(plan, FAMILY, AS_OF).splitlines()
+    it was reached, nor which workbook set the standards it read. (A household of
+    2,000.00 元 a head, whose eligibility compares 边缘标准: it is listed because a
+    condition explained reads it, not because the text holds 边缘标准含本数.)"""
+    head = {**FAMILY["members"][0], "income": {"wage": "48000.00"}}  # two counted: 2,000.00
+    text = explain(plan, {**FAMILY, "members": [head, FAMILY["members"][1]]}, AS_OF).splitlines()
     at = text.index("· 所用标准（决策日有效的取值及其出处）：")
     used = {line.split(" = ")[0].strip(): line for line in text[at + 1:]}
     line = used["边缘标准"]
