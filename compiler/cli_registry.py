@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     publish.add_argument(
         "--base",
-        type=int,
+        type=count,  # --base -1 is a usage error, not E702 「第 -1 版不存在」
         default=None,
         help="工作副本所基于的版本号（没有已发布版本时为 0）；默认读取基线标记",
     )

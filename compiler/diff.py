@@ -30,11 +30,14 @@ from compiler.model import RuleBook
 
 @dataclass
 class Side:
-    """One side of a comparison: rulebooks by county and the label of each."""
+    """One side of a comparison: rulebooks by county and the label of each;
+    ``effective``, for a published version, the day it took effect (a diff's default
+    day is never before it: ``diff_dates``)."""
 
     label: str
     books: dict[str, RuleBook]
     versions: dict[str, str] = field(default_factory=dict)
+    effective: dict[str, date] = field(default_factory=dict)
     _bound: dict[str, tuple[Plan, list[Diagnostic]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

@@ -707,9 +707,17 @@ class _Builder:
                 cells[r, c] = Cell(r, c, value, text, file, name, formula)
 
 
+# marks that override or isolate the direction of text: explain and diff print a cell
+# as it is, where U+202E makes 「低于」 read backwards (tester R11). Refused like control
+# characters (E011), not warned of: the tables' text is Chinese with Latin and digits,
+# which never needs them, and a rule that reads otherwise than it decides must not pass.
+REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def _unwritable(text: str) -> bool:
-    """Text no .xlsx can hold: control characters, or more than Excel keeps."""
-    return bool(CONTROL_CHARACTERS.search(text)) or (
+    """Text no .xlsx can hold (control characters, or more than Excel keeps), or
+    text that would be shown reordered (``REORDERING``)."""
+    return bool(CONTROL_CHARACTERS.search(text) or REORDERING.search(text)) or (
         len(text) > EXCEL_CELL_LIMIT // 2 and excel_length(text) > EXCEL_CELL_LIMIT
     )
 
@@ -828,7 +836,7 @@ def _unwritable_cells(builder: _Builder) -> list[Diagnostic]:
     found = []
     for r, c, text in builder.unwritable:
         where = _at(builder.sheet, builder.ref(r, c))
-        if CONTROL_CHARACTERS.search(text):
+        if CONTROL_CHARACTERS.search(text) or REORDERING.search(text):
             found.append(control_characters(text, where))
         if excel_length(text) > EXCEL_CELL_LIMIT:
             found.append(too_long(text, where))
@@ -836,15 +844,19 @@ def _unwritable_cells(builder: _Builder) -> list[Diagnostic]:
 
 
 def control_characters(text: str, where: Location) -> Diagnostic:
-    """E011: ``text`` holds invisible control characters (also used by export)."""
-    codes = sorted({f"U+{ord(ch):04X}" for ch in CONTROL_CHARACTERS.findall(text)})
+    """E011: ``text`` holds invisible control characters or marks that reorder it
+    (also used by export)."""
+    hidden = CONTROL_CHARACTERS.findall(text) + REORDERING.findall(text)
+    codes = sorted({f"U+{ord(ch):04X}" for ch in hidden})
+    shown = REORDERING.sub(lambda m: f"<U+{ord(m[0]):04X}>", show_controls(text))
+    reorders = "（其中改变文字方向的字符会使文字倒着显示）" if REORDERING.search(text) else ""
     return make(
         "E011",
-        f"单元格 {where.cell} 含有不可见的控制字符 {'、'.join(codes)}",
+        f"单元格 {where.cell} 含有不可见的控制字符 {'、'.join(codes)}{reorders}",
         where,
-        found=_clip(show_controls(text)),
+        found=_clip(shown),
         expected="不含控制字符的文字（换行和制表符可以），如 依据杭民发〔2025〕3号",
-        hint="控制字符多来自从其他系统复制的内容，Excel 无法保存；"
+        hint="控制字符多来自从其他系统复制的内容，Excel 无法保存，改变文字方向的字符使文字显示得与实际内容不同；"
         "请删除该单元格的内容后重新输入",
     )
 

@@ -85,6 +85,18 @@ def base_from_marker(
         if latest is None:
             return 0
         raise RegistryError(marker_missing(folder, county, latest, action))
+    named = record.get("county")
+    if named is not None and str(named) != county:  # copied from another county's folder
+        raise RegistryError(
+            make(
+                "E702",
+                f"基线标记是 {named} 的，不是 {county} 的，{action}被拒绝",
+                Location(str(marker_path(folder, county))),
+                found=f'"county": "{named}"',
+                expected=f'"county": "{county}"',
+                hint=f"该文件可能是从别的县复制来的；删除它并用 --base N 指明 {county} 工作副本所基于的版本",
+            )
+        )
     number = int(record["version"])
     if number == 0:
         return 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -402,6 +403,7 @@ def check_author(author: str, action: str = "发布") -> None:
 
 def _check_text(text: str, said: _Said, action: str) -> None:
     problem = None
+    hidden = [c for c in dict.fromkeys(text) if _invisible(c)]
     if not text.strip():
         problem = (f"{said.name}为空", "（空）", said.example)
     elif len(text) > said.limit:
@@ -409,11 +411,29 @@ def _check_text(text: str, said: _Said, action: str) -> None:
     elif (found := said.controls.search(text)) is not None:
         code = f"<U+{ord(found.group()):04X}>"
         problem = (f"{said.name}中有控制字符", f"第 {found.start() + 1} 个字符 {code}", "可以显示的文字")
+    elif all(c.isspace() or c in hidden for c in text):  # U+200B alone (tester R10)
+        codes = "、".join(f"<U+{ord(c):04X}>" for c in hidden[:5])
+        problem = (f"{said.name}只有不可见的字符", f"{len(text)} 个字符，不可见的有 {codes}", said.example)
     if problem is not None:
         message, shown, expected = problem
         raise RegistryError(
             make("E708", f"{message}，{action}被拒绝", found=shown, expected=expected, hint=said.hint)
         )
+
+
+# default-ignorable code points that are not of category Cf: Hangul fillers, the
+# combining grapheme joiner, Mongolian and other variation selectors (Unicode's
+# DerivedCoreProperties; households_values._HIDDEN names the same for ids)
+_IGNORABLE = ((0x115F, 0x1160), (0x3164, 0x3164), (0xFFA0, 0xFFA0), (0x34F, 0x34F),
+              (0x17B4, 0x17B5), (0x180B, 0x180F), (0xFE00, 0xFE0F), (0xE0000, 0xE0FFF))
+
+
+def _invisible(char: str) -> bool:
+    """A character shown as nothing: a control or format character (category Cc or
+    Cf: U+200B, U+FEFF, the marks of direction) or another default-ignorable one."""
+    point = ord(char)
+    return unicodedata.category(char) in ("Cc", "Cf") or any(
+        low <= point <= high for low, high in _IGNORABLE)
 
 
 def printable(text: str, lines: bool = True) -> str:

@@ -130,7 +130,8 @@ def _county_side(
                     hint=f"用 jiuzhu history --county {code} 查看各版本的生效日期",
                 )
             )
-    return Side(version.label, {code: version.rulebook()}, {code: version.label})
+    return Side(version.label, {code: version.rulebook()}, {code: version.label},
+                {code: version.effective_from})
 
 
 def _working(tables_root: str | Path) -> Tables:

@@ -33,7 +33,8 @@ HOSTILE = {
     "block comment": "/* DROP TABLE households */ x */",
     "semicolons": "a; b; DELETE FROM jz_households;",
     "line breaks": "第一行\r\n'); DROP TABLE households; --\n第三行",
-    "unicode": "特困 ✓ 𠀀 🎉 \u202eRTL\u202c é",
+    # marks that reverse the text (U+202E) are refused by E011 (tests/test_reordering_text.py)
+    "unicode": "特困 ✓ 𠀀 👨\u200d👩 \u200eLTR\u200e é\u0301",
     "format strings": "%s %d {0} $1 ? :name $$ E'\\x41'",
     "very long": "长" * 3000 + DROP,
 }
