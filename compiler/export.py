@@ -46,8 +46,10 @@ from compiler.model import (
 from compiler.normalise import (
     CONTROL_CHARACTERS,
     EXCEL_CELL_LIMIT,
+    REORDERING,
     excel_length,
     show_controls,
+    show_reordering,
 )
 from compiler.read import too_long
 
@@ -189,7 +191,7 @@ def _shown_note(shown: list[str]) -> list[tuple[str, str]]:
     if not shown:
         return []
     listed = "、".join(shown[:20]) + (f" 等 {len(shown)} 处" if len(shown) > 20 else "")
-    note = f"以下单元格原有不可见的控制字符，已写作 <U+001B> 的形式，请删除：{listed}"
+    note = f"以下单元格原有不可见的控制字符或改变文字方向的字符，已写作 <U+001B> 的形式，请删除：{listed}"
     return [("控制字符", note)]
 
 
@@ -209,8 +211,9 @@ def _rows(sheet: Worksheet, rows: Sequence[Sequence[object]], cells: _Cells) -> 
 
 def _writable(text: str, sheet: Worksheet, r: int, c: int, cells: _Cells) -> str:
     """``text`` as an Excel cell can hold it; what could not be is noted in ``cells``."""
-    if CONTROL_CHARACTERS.search(text):
-        text = show_controls(text)
+    if CONTROL_CHARACTERS.search(text) or REORDERING.search(text):
+        # held before the reader refused them (E011): written visibly, to be deleted
+        text = show_reordering(show_controls(text))
         cells.shown.append(f"{sheet.title}!{a1(r, c)}")
     if len(text) > EXCEL_CELL_LIMIT // 2 and excel_length(text) > EXCEL_CELL_LIMIT:
         where = Location(str(cells.path), sheet.title, a1(r, c))

@@ -72,6 +72,21 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 EXCEL_CELL_LIMIT = 32_767
 
 
+# marks that override or isolate the direction of text: explain and diff print a cell
+# as it is, where U+202E makes 「低于」 read backwards. The reader refuses them with
+# control characters (E011); export writes them visibly as it writes those.
+REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def show_reordering(text: str) -> str:
+    """Write each mark of ``REORDERING`` visibly as its code point.
+
+    >>> show_reordering("\u202e低于")
+    '<U+202E>低于'
+    """
+    return REORDERING.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
+
+
 def show_controls(text: str) -> str:
     """Write each control character visibly as its code point.
 

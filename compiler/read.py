@@ -57,10 +57,12 @@ from compiler.diagnostics import Diagnostic, Location, make
 from compiler.normalise import (
     CONTROL_CHARACTERS,
     EXCEL_CELL_LIMIT,
+    REORDERING,
     decimal_from_float,
     excel_length,
     fold_text,
     show_controls,
+    show_reordering,
 )
 
 _LOG = logging.getLogger("jiuzhu")
@@ -707,11 +709,9 @@ class _Builder:
                 cells[r, c] = Cell(r, c, value, text, file, name, formula)
 
 
-# marks that override or isolate the direction of text: explain and diff print a cell
-# as it is, where U+202E makes 「低于」 read backwards (tester R11). Refused like control
-# characters (E011), not warned of: the tables' text is Chinese with Latin and digits,
-# which never needs them, and a rule that reads otherwise than it decides must not pass.
-REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# REORDERING (compiler/normalise.py) is refused like control characters (E011), not
+# warned of: the tables' text is Chinese with Latin and digits, which never needs it,
+# and a rule that reads otherwise than it decides must not pass (tester R11).
 
 
 def _unwritable(text: str) -> bool:
@@ -848,7 +848,7 @@ def control_characters(text: str, where: Location) -> Diagnostic:
     (also used by export)."""
     hidden = CONTROL_CHARACTERS.findall(text) + REORDERING.findall(text)
     codes = sorted({f"U+{ord(ch):04X}" for ch in hidden})
-    shown = REORDERING.sub(lambda m: f"<U+{ord(m[0]):04X}>", show_controls(text))
+    shown = show_reordering(show_controls(text))
     reorders = "（其中改变文字方向的字符会使文字倒着显示）" if REORDERING.search(text) else ""
     return make(
         "E011",

@@ -133,3 +133,18 @@ def test_an_exported_workbook_with_merged_notes_is_taken_by_the_console(
     assert "已用上传的" in shown(at) and "E006" not in shown(at)
     at = upload_workbook(tmp_path, f"{COUNTY_FILE}.xlsx", merged={"标准参数": ["D2:E2"]})
     assert "已用上传的" not in shown(at) and "E006" in shown(at)
+
+
+def test_a_mark_that_reverses_text_is_exported_visibly_and_reads_back(tmp_path: Path) -> None:
+    """A version published before the reader refused bidi overrides (E011) may hold
+    one in its notes; the export writes it as <U+202E>, as it writes control
+    characters, so that the workbook reads back without E011 for the county to fix."""
+    workbook = Workbook("", COUNTY, "西湖区", WorkbookKind.COUNTY)
+    workbook.other_sheets = [OtherSheet("说明", [["收入\u202e低于\u202c标准"]], [])]
+    shown: list[str] = []
+    path = export_xlsx(workbook, tmp_path / "notes.xlsx", shown=shown)
+    raw, diagnostics = read_workbook(path)
+    assert not [d for d in diagnostics if d.code == "E011"], [d.render() for d in diagnostics]
+    [sheet] = [s for s in raw.sheets if s.name == "说明"]
+    assert sheet.text(1, 1) == "收入<U+202E>低于<U+202C>标准"
+    assert shown == ["说明!A1"]
