@@ -65,18 +65,21 @@ _SYNONYMS = (
     ("的", ""),
 )
 _PREFIXES = ("是不是", "是否", "有无", "已")
-# County words naming a part of one field, or a count, by the field's id: a name
-# holding one is guessed as that field first (存款, 银行存款, 家庭存款 are deposits, part
-# of assets.money; 养老金, 退休金, 离退休金 are pensions, a transfer income: GLOSSARY,
-# contracts/household.md; 车辆数 counts vehicles, not their price)
+# County words naming a part of one field, or a count, by the field's id, and the
+# words that make a name holding one something else: a name holding one is guessed as
+# that field first (存款, 银行存款, 家庭存款 are deposits, part of assets.money, but
+# 存款利息 is interest, a property income; 养老金, 退休金, 离退休金 are pensions, a
+# transfer income, but 养老金缴费 is a contribution: GLOSSARY, contracts/household.md;
+# 车辆数 counts vehicles, not their price)
 _PARTS = (
-    ("存款", "assets.money"),
-    ("养老金", "income.transfer"),
-    ("退休金", "income.transfer"),
-    ("车辆数", "assets.vehicles"),
-    ("汽车数", "assets.vehicles"),
-    ("房产套数", "assets.homes"),
-    ("房屋套数", "assets.homes"),
+    ("存款", "assets.money", ("利息", "收入")),
+    ("利息", "income.property", ()),
+    ("养老金", "income.transfer", ("缴",)),
+    ("退休金", "income.transfer", ("缴",)),
+    ("车辆数", "assets.vehicles", ()),
+    ("汽车数", "assets.vehicles", ()),
+    ("房产套数", "assets.homes", ()),
+    ("房屋套数", "assets.homes", ()),
 )
 # Words before a name that say whose it is (家庭工资收入): dropped when nothing is found
 _WHOSE = ("家庭成员", "家庭", "个人", "成员")
@@ -139,7 +142,10 @@ def likely(columns: Iterable[Column], name: str) -> Column | None:
 def _part(listed: list[Column], name: str) -> Column | None:
     """The field a county word in ``name`` names a part or count of (``_PARTS``)."""
     folded = fold_text(name)
-    ids = {ident for word, ident in _PARTS if word in folded}
+    ids = {
+        ident for word, ident, unless in _PARTS
+        if word in folded and not any(u in folded for u in unless)
+    }
     found = [c for c in listed if c.id in ids]
     return found[0] if len(ids) == 1 and len(found) == 1 else None
 

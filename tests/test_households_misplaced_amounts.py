@@ -154,6 +154,8 @@ def test_a_money_key_on_a_member_is_e603_naming_the_household_path(
         (False, "退休金", "金额字段「转移净收入」（income.transfer）"),
         (True, "车辆数", "最可能是字段「机动车数量」（assets.vehicles）"),
         (True, "房产套数", "最可能是字段「住房套数」（assets.homes）"),
+        # interest on deposits is a property income, not the deposits themselves
+        (False, "存款利息", "金额字段「财产净收入」（income.property）"),
     ],
 )
 def test_county_words_for_amounts_and_counts_are_e603(
