@@ -385,7 +385,8 @@ _JSON_REASONS = (
     ("Expecting ',' delimiter", "此处应有逗号「,」分隔前后两项"),
     ("Unterminated string", "字符串没有结束：缺少右边的英文双引号"),
     ("Invalid control character", "字符串中有控制字符（如未转义的换行或制表符）"),
-    ("Invalid \\uXXXX escape", "\\u 后应是四位十六进制数字"),
+    # 「Invalid \\u」, then the four hex digits Python writes as letters, then 「escape」
+    ("Invalid \\u", "\\u 后应是四位十六进制数字"),
     ("Invalid \\escape", "反斜杠「\\」后的转义无效（路径中的反斜杠要写成 \\\\）"),
     ("Extra data", "一个完整的值之后还有多余的内容"),
     ("Illegal trailing comma", "最后一项之后多了逗号"),

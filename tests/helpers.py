@@ -52,6 +52,12 @@ ONE_STANDARD: list[list[object]] = [
     ["dibao_standard", "低保标准", "1149", "元/人/月", "2024-01-01", None, "测试"]
     + [None, "money", "是", None, None, "是"],
 ]
+def standard_row(ident: str, name: str, value: str, kind: str) -> list[object]:
+    """A row of the province's 标准参数 for a test: in force from 2024-01-01, unverified,
+    not county-editable."""
+    return [ident, name, value, None, "2024-01-01", None, "测试", None, kind, "否", None, None, None]
+
+
 ONE_HOLIDAY: list[list[object]] = [["日期", "类型", "说明"], ["2025-01-01", "休息日", "元旦"]]
 
 

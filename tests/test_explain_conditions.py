@@ -23,7 +23,13 @@ import pytest
 
 from compiler.bind import Plan
 from compiler.explain import explain, explain_file
-from tests.helpers import COUNTY, STANDARDS_HEADER, open_clean, write_tables
+from tests.helpers import (
+    COUNTY,
+    STANDARDS_HEADER,
+    open_clean,
+    standard_row,
+    write_tables,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = Path("tables")  # relative, so that cells read tables/province:…
@@ -40,15 +46,11 @@ FIELDS = [
 ]
 
 
-def _standard(ident: str, name: str, value: str, kind: str) -> list[object]:
-    return [ident, name, value, None, "2024-01-01", None, "测试", None, kind, "否", None, None, None]
-
-
 STANDARDS = [
     STANDARDS_HEADER,
-    _standard("dibao_standard", "低保标准", "1301", "money"),
-    _standard("marginal_multiplier", "边缘倍数", "1.5", "number"),
-    _standard("support_rate", "帮扶比例", "80%", "percent"),
+    standard_row("dibao_standard", "低保标准", "1301", "money"),
+    standard_row("marginal_multiplier", "边缘倍数", "1.5", "number"),
+    standard_row("support_rate", "帮扶比例", "80%", "percent"),
 ]
 DERIVED = [
     ["标识", "名称", "层级", "类型", "表达式", "依据"],

@@ -28,7 +28,13 @@ import pytest
 
 from compiler.bind import Plan
 from compiler.explain import explain, explain_file
-from tests.helpers import COUNTY, STANDARDS_HEADER, open_clean, write_tables
+from tests.helpers import (
+    COUNTY,
+    STANDARDS_HEADER,
+    open_clean,
+    standard_row,
+    write_tables,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = Path("tables")  # relative, so that cells read tables/province:…
@@ -44,16 +50,12 @@ FIELDS = [
 ]
 
 
-def _standard(ident: str, name: str, value: str, kind: str) -> list[object]:
-    return [ident, name, value, None, "2024-01-01", None, "测试", None, kind, "否", None, None, None]
-
-
 STANDARDS = [
     STANDARDS_HEADER,
-    _standard("dibao_standard", "低保标准", "1301", "money"),
-    _standard("tekun_line", "特困线", "500", "money"),
+    standard_row("dibao_standard", "低保标准", "1301", "money"),
+    standard_row("tekun_line", "特困线", "500", "money"),
     # a standard whose name is a word of the text (月收入) that no cell reads
-    _standard("unused_income", "收入", "42", "money"),
+    standard_row("unused_income", "收入", "42", "money"),
 ]
 # a county's copy of a group table with its rows in another order than their priority:
 # the dibao_marginal row comes first, the tekun row last
