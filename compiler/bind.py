@@ -299,7 +299,8 @@ class _Binder(TypeChecks):
             derived.level, derived.location, set(), enum=derived.dtype, written=written
         )
         expr = self.expr(derived.expr, scope)
-        self.check_type(derived.expr, expr, scope, derived.dtype)
+        what = f"派生值「{derived.id}」的表达式"
+        self.check_type(derived.expr, expr, scope, derived.dtype, what, derived.text)
         type_cell = derived.type_location if derived.type_location.cell else derived.location
         what = f"派生值「{derived.id}」的值「{render(expr)}」"
         self.check_whole(expr, derived.dtype, type_cell, what, False)
@@ -321,7 +322,8 @@ class _Binder(TypeChecks):
             )
             default = self.expr(output.default, scope) if output.default else None
             if output.default is not None and default is not None:
-                self.check_type(output.default, default, scope, output.dtype)
+                what = f"输出列「{output.id}」的默认值"  # the default's cell: 默认 row
+                self.check_type(output.default, default, scope, output.dtype, what)
             outputs.append(dataclasses.replace(output, default=default))
         rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
         for rule in rules:
@@ -333,16 +335,26 @@ class _Binder(TypeChecks):
 
     def rule(self, table: Table, rule, inputs, deps: set[str]):  # type: ignore[no-untyped-def]
         tests = []
-        for test, column, location in zip(rule.tests, inputs, rule.test_locations, strict=True):
+        # the cells as typed, for messages (a version read back from YAML has none)
+        texts = rule.test_texts
+        if len(texts) != len(rule.tests):
+            texts = [""] * len(rule.tests)
+        cells = zip(rule.tests, inputs, rule.test_locations, texts, strict=True)
+        for test, column, location, text in cells:
             scope = _Scope(table.level, location, deps, enum=column.dtype, column=column.text)
             tests.append(self.test(test, scope, column.dtype))
+            if column.dtype.kind is Kind.INTEGER:  # the test as written: names as typed
+                self.check_fractions(test, column.text, scope, text)
         outputs = []
-        for expr, column, location in zip(
-            rule.outputs, table.outputs, rule.output_locations, strict=True
-        ):
+        written = rule.output_texts
+        if len(written) != len(rule.outputs):
+            written = [""] * len(rule.outputs)
+        cells = zip(rule.outputs, table.outputs, rule.output_locations, written, strict=True)
+        for expr, column, location, text in cells:
             scope = _Scope(table.level, location, deps, enum=column.dtype, column=column.id)
             bound = self.expr(expr, scope)
-            self.check_type(expr, bound, scope, column.dtype)
+            what = f"输出列「{column.id}」的单元格"
+            self.check_type(expr, bound, scope, column.dtype, what, text)
             outputs.append(bound)
         return dataclasses.replace(rule, tests=tests, outputs=outputs)
 
@@ -427,9 +439,15 @@ class _Binder(TypeChecks):
         never matched, an enum listing fewer values than its input takes left gaps
         unseen: E303 at the 类型 cell, E110 for money and percentages."""
         actual = self.type_of(bound, scope)
+        if actual.kind is Kind.INTEGER and not self.whole(bound):
+            # whole by a number written (counted_members * 500): may be declared money,
+            # as any computed number may
+            actual = DType(Kind.NUMBER)
         self.measure(bound, scope)
         declared = column.dtype
         code = column_mismatch(declared, actual, isinstance(bound, Name))
+        if code == "E303" and declared.kind is Kind.INTEGER and self.whole(bound, True):
+            code = None  # assets.vehicles + 1, round(x, 0): always whole
         if code is None:
             what = f"输入列「{column.text}」的值"
             self.check_whole(bound, declared, row_below(column.location, 1), what, True)

@@ -2,18 +2,36 @@
 against it.
 
 ``TypeChecks`` is the half of compiler/bind.py's binder that knows types: the type of a
-bound expression, E303 for a value of another kind than declared or compared, E110 for
-an amount where a share is meant or the reverse (compiler/measures.py tells them
-apart), W204 for a whole number declared ``number``. The binder proper resolves names, levels and functions; both work on the same
-bound tree and scope.
+bound expression, E303 for a value of another kind than declared or compared (a value
+that may be a fraction declared ``integer`` among them), E110 for an amount where a
+share is meant or the reverse (compiler/measures.py tells them apart), W204 for a whole
+number declared ``number``, W205 for a fraction an integer column is compared with. The
+binder proper resolves names, levels and functions; both work on the same bound tree
+and scope.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Location, Report
-from compiler.expr import Binary, Call, Expr, If, Literal, Name, Unary, render
+from compiler.expr import (
+    Binary,
+    Call,
+    Compare,
+    Disjunction,
+    Expr,
+    If,
+    Interval,
+    Literal,
+    Name,
+    Negation,
+    Test,
+    Unary,
+    render,
+)
 from compiler.functions import FUNCTIONS, result_type
 from compiler.measures import MIXED, WORD, Mix, as_written, measure, said
 from compiler.model import DType, Kind
@@ -34,8 +52,8 @@ class TypeChecks:
 
     def type_of(self, node: Expr, scope: _Scope) -> DType:
         match node:
-            case Literal(value):
-                return _literal_type(value)
+            case Literal(value, unit):
+                return _literal_type(value, unit)
             case Name(ident):
                 return self.items[ident].dtype
             case Unary("not", _):
@@ -45,8 +63,7 @@ class TypeChecks:
             case Binary(op, left, right):
                 return self.binary_type(op, left, right, scope)
             case If(_, then, otherwise):
-                then_type = self.type_of(then, scope)
-                return self.type_of(otherwise, scope) if then_type == NULL_TYPE else then_type
+                return _joined(self.type_of(then, scope), self.type_of(otherwise, scope))
             case Call(func, args):
                 function = FUNCTIONS[func]
                 return result_type(function, [self.type_of(a, scope) for a in args])
@@ -168,29 +185,87 @@ class TypeChecks:
             else "把类型改为 integer，读取它的输入列的类型也写 integer：决策结果不变",
         )
 
-    def whole(self, node: Expr) -> bool:
+    def whole(self, node: Expr, written: bool = False) -> bool:
         """Whether ``node`` is always a whole number: an integer item, and the sums,
-        differences, products, signs, choices and counts of such. A written number
-        makes nothing whole (``assets.vehicles + 1`` is not said to be), so that a
-        value only whole by chance of the figures typed is never flagged."""
+        differences, products, signs, choices and counts of such. For W204 a written
+        number makes nothing whole (``assets.vehicles + 1`` is not said to be), so that
+        a value only whole by chance of the figures typed is never flagged; ``written``
+        counts whole numbers written (``1``, ``100%``; not ``0.5`` or ``50%``) and a
+        rounding to no decimals (``round(x, 0)``), for a value declared ``integer``."""
         match node:
+            case Literal(value) if written and isinstance(value, Decimal):
+                return value == value.to_integral_value()  # 1, 100%; not 0.5
             case Name(ident):
                 return self.kind_of(ident) is Kind.INTEGER
             case Unary("-", operand):
-                return self.whole(operand)
+                return self.whole(operand, written)
             case Binary(op, left, right) if op in ("+", "-", "*"):
-                return self.whole(left) and self.whole(right)
+                return self.whole(left, written) and self.whole(right, written)
             case If(_, then, otherwise):
                 branches = [n for n in (then, otherwise) if n != Literal(None)]
-                return bool(branches) and all(self.whole(n) for n in branches)
+                return bool(branches) and all(self.whole(n, written) for n in branches)
             case Call(func, args):
                 if func in _WHOLE_CALLS or (func == "floor" and len(args) == 1):
                     return True
+                if written and func in ("round", "floor") and _to_units(args):
+                    return True
                 if func in ("sum", "min_of", "max_of", "abs"):
-                    return self.whole(args[0])
+                    return self.whole(args[0], written)
                 if func in ("min", "max", "coalesce"):
-                    return all(self.whole(a) for a in args)
+                    return all(self.whole(a, written) for a in args)
         return False
+
+    def check_integer(
+        self, original: Expr, bound: Expr, scope: _Scope, what: str, text: str = ""
+    ) -> None:
+        """E303 at the cell that writes a value declared ``integer`` that may be a
+        fraction (``assets.money / 3``, ``counted_members * 0.5``): both evaluators
+        cast it to its type at the end, rounding half up, so 5 / 3 became 2 without a
+        word. Floor, ceil or round(x, 0) say which whole number is meant. ``text`` is
+        the cell as typed, where there is one."""
+        if self.whole(bound, written=True):
+            return
+        written = text.strip() or _unbracketed(original)
+        value = _fraction(bound)
+        if value is not None:  # 2.5 written: it is a fraction, not may be
+            lower, upper = (_whole_text(value, r) for r in (ROUND_FLOOR, ROUND_CEILING))
+            said = f"是小数，类型却写作 integer（整数）：计算时会取整为 {_half_up(value)} 而不提示"
+            expected = f"整数，如 {lower} 或 {upper}；或类型写作 number（数值）或 money（金额）"
+        else:
+            said = "可能得出小数，类型却写作 integer（整数）：计算时会按四舍五入取整而不提示（5 / 3 得 2）"
+            expected = (
+                "类型写作 number（数值）或 money（金额）；"
+                f"或取整后的整数，如 floor({written})"
+            )
+        self.report.error(
+            "E303",
+            f"{what}「{written}」{said}",
+            scope.value_cell,
+            found=f"{written}（{'小数' if value is not None else '可能是小数'}）",
+            expected=expected,
+            hint="要保留小数请把类型改为 number 或 money；要取整请写明取整方式："
+            "floor（向下）、ceil（向上）或 round(x, 0)（四舍五入）",
+        )
+
+    def check_fractions(self, test: Test, column: str, scope: _Scope, text: str) -> None:
+        """W205 at a rule cell of an integer input column that compares it with a
+        written fraction (``< 0.5``, ``[1..2.5]``): decisions are the same, but which
+        whole number the rule stops at is left to the reader to work out, and ``= 0.5``
+        never holds. The message gives the whole-number test meant (``<= 0``)."""
+        found = list(_fractions(test))
+        if not found:
+            return
+        said = "；".join(_fraction_said(part, meant) for part, meant in found)
+        meant = [m for _, m in found if m is not None]
+        self.report.warn(
+            "W205",
+            f"整数输入列「{column}」的条件写了小数：{said}",
+            scope.location,
+            found=text or render(test),
+            expected="按整数写的条件，如 " + ("、".join(meant) if meant else "0 或 1"),
+            hint="这一列的值总是整数，决策结果不变；按整数写出条件，读表的人和分析都能看出规则在哪个整数处分界。"
+            "若本意是比较小数，请把第 4 行的类型改为 number",
+        )
 
     def check_comparable(self, a: DType, b: DType, scope: _Scope, op: str) -> None:
         if NULL_TYPE in (a, b) or _family(a) == _family(b):
@@ -203,13 +278,25 @@ class TypeChecks:
             expected="两边同为数值、日期、文本或是/否",
         )
 
-    def check_type(self, original: Expr, bound: Expr, scope: _Scope, declared: DType) -> None:
+    def check_type(
+        self,
+        original: Expr,
+        bound: Expr,
+        scope: _Scope,
+        declared: DType,
+        what: str = "",
+        text: str = "",
+    ) -> None:
         """An output cell's, a default's or a derived value's expression against the
-        type declared for it: E303 for another kind of value, or an enum value the
-        declared type does not list; E110 for a share where money is declared or an
-        amount where a percentage is."""
+        type declared for it: E303 for another kind of value, a value that may be a
+        fraction where an integer is declared, or an enum value the declared type does
+        not list; E110 for a share where money is declared or an amount where a
+        percentage is. ``what`` names the value for messages (派生值「x」), ``text`` is
+        the cell as typed."""
         actual = self.type_of(bound, scope)
         self.check_measure(original, bound, declared, scope)
+        if declared.kind is Kind.INTEGER and actual.is_numeric:
+            self.check_integer(original, bound, scope, what or "值", text)
         if actual == NULL_TYPE or _family(actual) == _family(declared):
             extra = [v for v in actual.values if v not in declared.values]
             if declared.kind is Kind.ENUM and actual.kind is Kind.ENUM and extra:
@@ -295,7 +382,7 @@ def column_mismatch(declared: DType, actual: DType, named: bool) -> str | None:
     return "E303"
 
 
-def _literal_type(value: object) -> DType:
+def _literal_type(value: object, unit: str = "") -> DType:
     if value is None:
         return NULL_TYPE
     if isinstance(value, bool):
@@ -304,7 +391,143 @@ def _literal_type(value: object) -> DType:
         return DType(Kind.TEXT)
     if hasattr(value, "year"):
         return DType(Kind.DATE)
+    if isinstance(value, Decimal) and not unit and value == value.to_integral_value():
+        return DType(Kind.INTEGER)  # 1, so that assets.vehicles + 1 is an integer
     return DType(Kind.NUMBER)
+
+
+# the numeric kinds from narrowest to widest: the type of a choice between two
+_WIDER = (Kind.INTEGER, Kind.PERCENT, Kind.NUMBER, Kind.MONEY)
+
+
+def _joined(then: DType, otherwise: DType) -> DType:
+    """The type of ``if … then a else b``: the other branch where one is null; of two
+    numbers the wider (``if c then 1 else 0.5`` is a number, not an integer); else the
+    first."""
+    if then == NULL_TYPE:
+        return otherwise
+    if otherwise == NULL_TYPE or not (then.is_numeric and otherwise.is_numeric):
+        return then
+    return max(then, otherwise, key=lambda t: _WIDER.index(t.kind))
+
+
+def _unbracketed(node: Expr) -> str:
+    """``node`` as a message quotes it, without the brackets ``render`` puts round an
+    operation: ``assets.money / 3``."""
+    text = render(node)
+    return text[1:-1] if isinstance(node, Binary) else text
+
+
+def _to_units(args: tuple[Expr, ...]) -> bool:
+    """Whether ``round`` or ``floor`` with ``args`` keeps no decimals: one argument,
+    or a written number of places that is 0 or less (``round(x, 0)``, ``round(x, -1)``)."""
+    places = _number(args[1]) if len(args) > 1 else Decimal(0)
+    return places is not None and places <= 0
+
+
+def _fractions(test: Test) -> Iterator[tuple[Test, str | None]]:
+    """Each part of a rule cell that compares with a written fraction, with the
+    whole-number test it amounts to on integers; None for ``= 0.5`` and ``!= 0.5``,
+    which never or always hold."""
+    match test:
+        case Disjunction(tests) | Negation(Disjunction(tests)):
+            for part in tests:
+                yield from _fractions(part)
+        case Compare(op, operand) if _fraction(operand) is not None:
+            value = _fraction(operand)
+            assert value is not None
+            if op in ("<", "<="):
+                yield test, f"<= {_whole_text(value, ROUND_FLOOR)}"
+            elif op in (">", ">="):
+                yield test, f">= {_whole_text(value, ROUND_CEILING)}"
+            else:
+                yield test, None
+        case Interval(low, low_closed, high, high_closed):
+            low_value, high_value = _fraction(low), _fraction(high)
+            if low_value is None and high_value is None:
+                return
+            opening = (
+                f"[{_whole_text(low_value, ROUND_CEILING)}"
+                if low_value is not None
+                else f"{'[' if low_closed else '('}{render(low)}"
+            )
+            closing = (
+                f"{_whole_text(high_value, ROUND_FLOOR)}]"
+                if high_value is not None
+                else f"{render(high)}{']' if high_closed else ')'}"
+            )
+            yield test, None if _empty(test) else f"{opening}..{closing}"
+
+
+def _fraction(node: Expr) -> Decimal | None:
+    """The value of a written number that is not whole (0.5, -0.5, 50%); else None."""
+    value = _number(node)
+    return None if value is None or value == value.to_integral_value() else value
+
+
+def _number(node: Expr) -> Decimal | None:
+    """The value of a written number; None for anything else."""
+    if isinstance(node, Literal) and isinstance(node.value, Decimal):
+        return node.value
+    return None
+
+
+def _whole_text(value: Decimal, rounding: str) -> str:
+    """``value`` rounded to a whole number as a cell writes it (0, never -0)."""
+    whole = value.to_integral_value(rounding=rounding)
+    return format(whole if whole else Decimal(0), "f")
+
+
+def _half_up(value: Decimal) -> str:
+    """``value`` as the cast to an integer gives it: rounded half away from zero."""
+    return _whole_text(value.quantize(Decimal(1), ROUND_HALF_UP), ROUND_FLOOR)
+
+
+def _empty(interval: Interval) -> bool:
+    """Whether an interval of written numbers holds no whole number ([1.2..1.8])."""
+    low, high = _number(interval.low), _number(interval.high)
+    if low is None or high is None:
+        return False
+    least = low.to_integral_value(rounding=ROUND_CEILING)
+    if least == low and not interval.low_closed:
+        least += 1
+    most = high.to_integral_value(rounding=ROUND_FLOOR)
+    if most == high and not interval.high_closed:
+        most -= 1
+    return least > most
+
+
+def _fraction_said(part: Test, meant: str | None) -> str:
+    """One part of a W205 message: what the part is on whole numbers."""
+    written = _test_written(part)
+    if meant is not None:
+        return f"整数中「{written}」即「{meant}」"
+    if isinstance(part, Interval):
+        return f"「{written}」之内没有整数，这一项永远不成立"
+    assert isinstance(part, Compare)
+    value = _test_written(Compare("=", part.operand))
+    if part.op == "=":
+        return f"整数不会等于 {value}，「{written}」永远不成立"
+    return f"整数总不等于 {value}，「{written}」对任何取值都成立"
+
+
+def _test_written(test: Test) -> str:
+    """A part of a rule cell as the cell writes it: ``0.5`` for a test of equality,
+    numbers with their unit (``< 50%``)."""
+    match test:
+        case Compare(op, operand):
+            operand_text = _number_written(operand)
+            return operand_text if op == "=" else f"{op} {operand_text}"
+        case Interval(low, low_closed, high, high_closed):
+            opening, closing = "[" if low_closed else "(", "]" if high_closed else ")"
+            return f"{opening}{_number_written(low)}..{_number_written(high)}{closing}"
+    return render(test)
+
+
+def _number_written(node: Expr) -> str:
+    if isinstance(node, Literal) and _number(node) is not None:
+        return as_written(node)
+    return render(node)
 
 
 def _family(dtype: DType) -> str:

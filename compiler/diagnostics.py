@@ -142,6 +142,7 @@ CODES: dict[str, CodeInfo] = {
     "W202": _c("warning", "规则缺少政策依据注释"),
     "W203": _c("warning", "县级替换的派生值名称与省级不同"),
     "W204": _c("warning", "取值总是整数，类型却写作 number"),
+    "W205": _c("warning", "整数输入列的条件写了小数"),
     # expressions and references
     "E301": _c("error", "条件或表达式语法错误"),
     "E302": _c("error", "引用了未定义的名称"),

@@ -21,18 +21,20 @@ from compiler.errors import ValidationFailed
 from compiler.load import convert, load_workbook, said_unread
 from compiler.model import (
     CalendarDay,
+    Derived,
     DType,
     Field,
     RuleBook,
     Standard,
     StandardRow,
+    Table,
     Workbook,
     WorkbookKind,
 )
 from compiler.name_clash import check_names
 from compiler.normalise import fold_text
 from compiler.read import OTHER_SPREADSHEETS, not_a_workbook, passed_over
-from compiler.replacement import check_derived, check_table
+from compiler.replacement import Layers, check_derived, check_table
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -409,8 +411,9 @@ def rulebook_for(tables: Tables, county_code: str, report: Report) -> RuleBook:
         list(county.other_sheets) if county else [],
     )
     book.standards = _layer_standards(province, layers)
+    origins = {w.path: w.kind for w in [*layers, province]}  # whose item a layer replaces
     for layer in reversed(layers):
-        _layer_items(book, layer, report)
+        _layer_items(book, layer, report, origins)
     book.calendar = sorted(book.calendar, key=lambda day: day.day)
     check_names(book, report, province)
     return book
@@ -430,21 +433,30 @@ def _layer_standards(province: Workbook, layers: list[Workbook]) -> dict[str, St
     return merged
 
 
-def _layer_items(book: RuleBook, layer: Workbook, report: Report) -> None:
+def _layer_items(
+    book: RuleBook, layer: Workbook, report: Report, origins: dict[str, WorkbookKind]
+) -> None:
+    def layers(base: Derived | Table) -> Layers:
+        replaced = origins.get(base.location.file or "", WorkbookKind.PROVINCE)
+        return Layers(layer.kind, replaced)
+
     for derived in layer.derived:
         base = book.derived.get(derived.id)
         if base is not None and not base.overridable:
-            _refuse_override(derived.id, derived.location, report, "该派生值（这一行）")
+            what = "该派生值（这一行）"
+            _refuse_override(derived.id, derived.location, report, what, layers(base))
             continue
-        if base is not None and check_derived(base, derived, report):
+        if base is not None and check_derived(base, derived, report, layers(base)):
             continue
         book.derived[derived.id] = derived
     for table in layer.tables:
         base_table = book.tables.get(table.id)
         if base_table is not None and not base_table.overridable:
-            _refuse_override(table.id, table.location, report, "该表")
+            _refuse_override(table.id, table.location, report, "该表", layers(base_table))
             continue
-        if base_table is not None and check_table(base_table, table, report):
+        if base_table is not None and check_table(
+            base_table, table, report, layers(base_table)
+        ):
             continue
         if base_table is not None:  # the province's, where a city replaced it before
             book.replaced.setdefault(table.id, base_table)
@@ -452,12 +464,15 @@ def _layer_items(book: RuleBook, layer: Workbook, report: Report) -> None:
     book.calendar.extend(day for day in layer.calendar if isinstance(day, CalendarDay))
 
 
-def _refuse_override(ident: str, location: Location, report: Report, what: str) -> None:
+def _refuse_override(
+    ident: str, location: Location, report: Report, what: str, layers: Layers
+) -> None:
+    who, whose = layers.who, layers.whose
     report.error(
         "E212",
-        f"「{ident}」由省级统一规定，县级工作簿不能替换",
+        f"「{ident}」由{whose}统一规定，{who}工作簿不能替换",
         location,
         found=ident,
-        expected=f"删除{what}，或请省级维护人员将其标为 县可改=是",
-        hint="县级工作簿只写与省级不同、且省级允许修改的内容",
+        expected=f"删除{what}，或请{whose}维护人员将其标为 县可改=是",
+        hint=f"{who}工作簿只写与{whose}不同、且{whose}允许修改的内容",
     )

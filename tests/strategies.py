@@ -327,7 +327,8 @@ OUTPUT_KINDS = (
 OUTPUT_ENUMS = (("high", "mid", "low"), ("特困", "低保", "边缘"))
 OUTPUT_LITERALS = {
     "money": ("1301.50", "1,301.50元", "0", "-12.345", "0.005", "1.2万元", "2602.5"),
-    "integer": ("0", "1", "3", "2.5", "-1"),
+    # no fraction: 2.5 in an integer output is refused (E303), no longer rounded
+    "integer": ("0", "1", "3", "-1"),
     "number": ("0.12345", "-0.00005", "1,301.5", "2"),
     "percent": ("35%", "0.1234565", "150%", "-5%"),
     "boolean": ("是", "否", "Y", "FALSE"),
