@@ -5,11 +5,12 @@ County staff export households from Excel or WPS in the words they use: 农村, 
 hukou, disability_kind, student or current.group may hold the Chinese name of one of
 its field's values as ``compiler/vocabulary.py`` names it, or as the notes of the
 province's 字段 sheet write it with its noun (多重残疾, 农村户籍); hukou also 农业 and
-非农业, the categories before the reform of 2014 (农业户口), and current.group 特困 for
-特困供养 (``_OTHER_NAMES``); event.type may hold the name of one of the province's
-event types (失业人员登记). Each is read as the identifier it names (``as_identifier``),
-after the trimming every cell gets and with full-width letters and spaces folded as
-digits are (``ｒｕｒａｌ`` is rural).
+非农业, the categories before the reform of 2014 (农业户口), and current.group the
+GLOSSARY's full terms and the short forms county records use (特困 or 五保户 for
+特困供养, 低保户, 低边 for 低保边缘; ``_OTHER_NAMES``); event.type may hold the name
+of one of the province's event types (失业人员登记). Each is read as the identifier
+it names (``as_identifier``), after the trimming every cell gets and with full-width
+letters and spaces folded as digits are (``ｒｕｒａｌ`` is rural).
 
 A name maps within its own field only: 农村 in relation is no relation, and stays as it
 was written, refused (E603) with the field's values and their names (``accepted``;
@@ -44,12 +45,28 @@ _NAMES: dict[str, dict[str, str]] = {
 }
 # Other names county records give a value, read as it in its own field only, where
 # no other value of any field is so named: the hukou categories before the reform of
-# 2014, 农业 (rural) and 非农业 (urban), which older systems still export; 特困, the
-# short form of 特困供养 (GLOSSARY: tekun)
+# 2014, 农业 (rural) and 非农业 (urban), which older systems still export; for the
+# groups, the GLOSSARY's full terms (特困供养人员, 低保边缘家庭) and their short forms
+# (特困, 特困人员, 低保户, 低边: policy/supporting-rules.md cites Hangzhou's 低边标准),
+# and 五保 (农村五保供养, the rural "five guarantees"), the older name of the people
+# 特困人员救助供养 (tekun) took over nationally from 2014, which county systems and
+# clerks still use
 _OTHER_NAMES: dict[str, dict[str, str]] = {
     "hukou": {"农业": "rural", "非农业": "urban"},
-    "current.group": {"特困": "tekun"},
-}
+    "current.group": {
+        **dict.fromkeys(
+            ("特困", "特困人员", "特困供养人员", "五保", "五保户", "五保供养",
+             "五保对象", "五保供养对象"),
+            "tekun",
+        ),
+        **dict.fromkeys(("低保户", "低保对象", "低保家庭"), "dibao"),
+        **dict.fromkeys(
+            ("低保边缘家庭", "低保边缘户", "低边", "低边户", "低边家庭"), "dibao_marginal"
+        ),
+        "刚性支出困难家庭": "rigid_expense",
+        "低收入帮扶家庭": "low_income_support",
+    },
+}  # fmt: skip
 # The 字段 sheet's notes name these values with the field's noun after them:
 # 「肢体、智力、……、多重残疾」, 「城镇或农村户籍」; a hukou register says 农业户口
 _NOUNS = {"disability_kind": ("残疾",), "hukou": ("户籍", "户口")}

@@ -6,7 +6,9 @@ default: the members are decided as not employed, with no hukou, with no wage. A
 column's name is compared with the fields not read from another column by its *core*
 (``core``): the name without a unit in brackets, ``的``, a leading 是否, 是不是, 有无 or
 已 and a trailing 类型, 类别, 性质, 情况 or 状态, after the county words of
-``_SYNONYMS`` are replaced by the contract's (在业 is 就业, 户口 is 户籍). Then
+``_SYNONYMS`` are replaced by the contract's (在业 is 就业, 户口 is 户籍, 残疾证等级 is
+残疾等级, 大病 is 重病, 同住 is 共同生活) and the whole names of ``_WHOLE`` (救助类别
+is 现救助类别). Then
 
 - a column whose core is the core of one field's Chinese name (户籍 and 户籍类型, 是否在业
   and 已就业, 户口性质 and 户籍类型) is that name written another way: E603 at the
@@ -32,10 +34,17 @@ column's name is compared with the fields not read from another column by its *c
   货币财产合计 in members.csv for the household's 货币财产) is E603 too, naming where
   the field belongs (``misplaced``), unless the other file has the field's own column
   (then W601 saying so): tried when no amount of its own file is guessed (helper-102);
-- some county words name a part of one field (``_PARTS``: 存款 of 货币财产, 养老金 and
-  退休金 of 转移净收入) or a count (车辆数 for 机动车数量): a name holding one is
-  guessed as that field first. A leading 家庭, 个人 or 成员 is dropped when nothing is
-  found with it (家庭工资收入). A count or area is called 字段, not 金额字段.
+- some county words name a part of one field (``households_units.PARTS``: 存款 or
+  理财 of 货币财产, 养老金, 退休金 or 失业金 of 转移净收入, 分红 or 租金收入 of 财产净收入,
+  医药费 of 医疗支出) or a count (车辆数 for 机动车数量, 房屋数量 for 住房套数): a name
+  holding one is guessed as that field first. A leading 家庭, 个人 or 成员 is dropped
+  when nothing is found with it (家庭工资收入). A count or area is called 字段, not
+  金额字段;
+- assistance paid by the government (低保金, 救助金, 特困供养金) is 不计入收入
+  (income.excluded), which no rule reads (``UNCOUNTED``): such a column stays W601,
+  its hint saying it is not income, never a guess of 转移净收入 (helper-106). A hint
+  offers no field ``_NOT_HINTED`` rules out (劳动能力 is no supporter's ability) and
+  no yes/no or choice for a name of money (赡养费).
 """
 
 from __future__ import annotations
@@ -49,12 +58,15 @@ from pathlib import Path
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_model import Column, chinese_names
 from compiler.households_spelling import Named, json_home
-from compiler.households_units import resembling, unit_base
+from compiler.households_units import UNCOUNTED, part_of, resembling, unit_base
 from compiler.model import LEVEL_CN, Kind, Level
 from compiler.normalise import fold_text
 
-# County words for a word of a declared Chinese name, longest first (each seen in
-# exports of county systems: 在业人员, 户口性质, 残疾级别, 出生年月)
+# County words for a word of a declared Chinese name, replaced in this order (each
+# seen in exports of county systems: 在业人员, 户口性质, 残疾级别, 出生年月; 残疾证等级
+# is the grade the certificate states; 大病 and 重大疾病 are the serious illnesses a
+# county recognises, 重病; 同住 and 共同居住 are 共同生活; 就读学段 is 在读学段;
+# 当前救助类别 is 现救助类别)
 _SYNONYMS = (
     ("出生年月日", "出生日期"),
     ("出生年月", "出生日期"),
@@ -62,25 +74,26 @@ _SYNONYMS = (
     ("在职", "就业"),
     ("户口", "户籍"),
     ("级别", "等级"),
+    ("残疾证等级", "残疾等级"),
+    ("残疾证类", "残疾类"),
+    ("重特大疾病", "重病"),
+    ("重大疾病", "重病"),
+    ("大病", "重病"),
+    ("共同居住", "共同生活"),
+    ("同住", "共同生活"),
+    ("就读", "在读"),
+    ("当前", "现"),
     ("的", ""),
 )
+# Whole names, after ``_SYNONYMS``, that are a declared name without a word: 救助类别
+# is the household's 现救助类别 (救助情况, which may be a note, is not)
+_WHOLE = {"救助类别": "现救助类别", "救助类型": "现救助类别"}
 _PREFIXES = ("是不是", "是否", "有无", "已")
-# County words naming a part of one field, or a count, by the field's id, and the
-# words that make a name holding one something else: a name holding one is guessed as
-# that field first (存款, 银行存款, 家庭存款 are deposits, part of assets.money, but
-# 存款利息 is interest, a property income; 养老金, 退休金, 离退休金 are pensions, a
-# transfer income, but 养老金缴费 is a contribution: GLOSSARY, contracts/household.md;
-# 车辆数 counts vehicles, not their price)
-_PARTS = (
-    ("存款", "assets.money", ("利息", "收入")),
-    ("利息", "income.property", ()),
-    ("养老金", "income.transfer", ("缴",)),
-    ("退休金", "income.transfer", ("缴",)),
-    ("车辆数", "assets.vehicles", ()),
-    ("汽车数", "assets.vehicles", ()),
-    ("房产套数", "assets.homes", ()),
-    ("房屋套数", "assets.homes", ()),
-)
+# Guesses a hint must not offer, however alike the names look: 劳动能力 is the
+# member's own, not a supporter's (有能力履行义务的赡养人), and 财政供养 a public
+# payroll, not 已纳入特困供养; an amount (赡养费, 残疾人两项补贴) is no yes/no or choice
+_NOT_HINTED = (("劳动能力", "has_able_supporter"), ("财政供养", "tekun_supported"))
+_MONEY_ENDINGS = ("金", "费", "补贴", "补助", "收入", "工资", "元")
 # Words before a name that say whose it is (家庭工资收入): dropped when nothing is found
 _WHOSE = ("家庭成员", "家庭", "个人", "成员")
 # The levels an amount may be misplaced between (an event's amount is no guess)
@@ -96,7 +109,7 @@ _AMOUNT_GROUPS = ("income", "assets", "expenses")
 _NOT_AMOUNTS = (
     "号", "码", "证", "址", "地", "日期", "时间", "年月", "电话", "姓名", "名称", "单位",
     "情况", "状况", "说明", "描述", "备注", "来源", "原因", "类型", "类别", "性质",
-    "状态", "方式", "人",
+    "状态", "方式", "人", "月份", "年份",
 )
 _COUNTS = ("数", "数量", "套数", "辆数")
 
@@ -106,6 +119,7 @@ def core(name: str) -> str:
     text = fold_text(unit_base(fold_text(name))).casefold().replace(" ", "")
     for county, contract in _SYNONYMS:
         text = text.replace(county, contract)
+    text = _WHOLE.get(text, text)
     stripped = text
     for prefix in _PREFIXES:
         stripped = stripped.removeprefix(prefix)
@@ -140,14 +154,11 @@ def likely(columns: Iterable[Column], name: str) -> Column | None:
 
 
 def _part(listed: list[Column], name: str) -> Column | None:
-    """The field a county word in ``name`` names a part or count of (``_PARTS``)."""
-    folded = fold_text(name)
-    ids = {
-        ident for word, ident, unless in _PARTS
-        if word in folded and not any(u in folded for u in unless)
-    }
-    found = [c for c in listed if c.id in ids]
-    return found[0] if len(ids) == 1 and len(found) == 1 else None
+    """The field of ``listed`` a county word in ``name`` names a part or count of
+    (``households_units.PARTS``)."""
+    part = part_of(name)
+    found = [c for c in listed if part is not None and c.id == part[1]]
+    return found[0] if found else None
 
 
 def _likely_core(listed: list[Column], name: str) -> Column | None:
@@ -206,6 +217,8 @@ def _guess_among(
 ) -> Column | None:
     close = likely(columns, name)
     if close is None or close.id in read or not is_amount(close):
+        return None
+    if close.id in UNCOUNTED:  # 低保金: dropped, it changes no decision (W601)
         return None
     base = unit_base(fold_text(name)).strip()
     if base.endswith(_NOT_AMOUNTS):
@@ -309,17 +322,31 @@ def unknown_columns(
             )
             continue
         close = likely(columns, name)
-        if close is None:
+        if close is None or not _hinted(close, name):
             continue
         guess = f"{name} 是否想写「{close.id}」（{close.name_cn}）？"
         if close.id in read:
             guesses.append(f"{guess}该字段已从另一列读取")
+        elif close.id in UNCOUNTED:
+            guesses.append(
+                f"{guess}该列没有读取；「{close.name_cn}」不计入家庭收入，"
+                "不参与任何计算，请勿计入转移净收入等收入"
+            )
         else:
             guesses.append(f"{guess}该列没有读取，{default_said(close)}")
     if not shown:
         return refused, []
     text = f"{where}中的列 {'、'.join(shown)} 不是已声明的字段，已忽略"
     return refused, [text + (f"（{'；'.join(guesses)}）" if guesses else "")]
+
+
+def _hinted(column: Column, name: str) -> bool:
+    """Whether a W601 may offer ``column`` for ``name``: not a field ``_NOT_HINTED``
+    says the name is not, nor a field of no number for a name of money (赡养费)."""
+    if any(word in name and column.id == ident for word, ident in _NOT_HINTED):
+        return False
+    numeric = column.dtype.kind in (Kind.MONEY, Kind.NUMBER, Kind.INTEGER, Kind.PERCENT)
+    return numeric or not unit_base(fold_text(name)).strip().endswith(_MONEY_ENDINGS)
 
 
 def _same_name(column: Column, name: str, file: Path, where: str) -> Diagnostic:

@@ -4,11 +4,17 @@
 and the next free worker decides every waiting request of the same project and date in
 one run (``Evaluator.decide_requests``). Each request still gets exactly the decisions,
 or the errors, it would get alone: when a merged run fails, the requests its
-diagnostics blame are decided alone and the rest together again; a request with a key
-that most likely names an amount none of its own keys supplies is decided alone from
-the start, since another request's keys would supply it in a merged run. Households
-are written to a temporary JSON file and decided by ``compiler.evaluate`` on the
-worker's own DuckDB connection; ``decisions_body`` encodes the answer.
+diagnostics blame are decided alone and the rest together again. A key that most
+likely names an amount is judged for each object that has it, on that object's own
+keys (``households_keys``, helper-97), so a merged run refuses the same households as
+their requests alone would: another request's ``income.wage`` supplies no other
+household's ``工资收入``. A request sure to be refused so (a key whose field no key of
+its own households supplies, ``_amount_keys``) is decided alone from the start, to
+spare the others a merged run that fails; one refused for a household whose own keys
+lack the field beside another that has it fails the merged run, is blamed at that
+household's path and decided alone. Households are written to a temporary JSON file
+and decided by ``compiler.evaluate`` on the worker's own DuckDB connection;
+``decisions_body`` encodes the answer.
 """
 
 from __future__ import annotations
@@ -101,9 +107,11 @@ class Evaluator:
     ) -> list[Outcome]:
         """Each request's decisions (in its households' order) or its failure.
 
-        Mergeable requests are decided in one run; when that run fails, the requests
-        the diagnostics blame are decided alone (so their errors are exactly those a
-        lone request gets) and the others are tried together again.
+        Mergeable requests are decided in one run, but for those ``_amount_keys``
+        knows will be refused; when that run fails, the requests the diagnostics
+        blame are decided alone (so their errors are exactly those a lone request
+        gets) and the others are tried together again; when a diagnostic cannot be
+        placed in one request, every request is decided alone.
         """
         outcomes: dict[int, Outcome] = {
             i: [] for i, r in enumerate(requests) if not r.households

@@ -231,8 +231,9 @@ def test_the_service_warns_of_a_note_and_an_amount_its_field_supplies(
 def test_a_request_merged_with_one_that_supplies_the_field_is_still_refused(
     tmp_path: Path,
 ) -> None:
-    """In one run the other request's income.wage would supply the field, and 工资收入
-    would be dropped with a warning: the request is decided alone, as it is refused."""
+    """No key of the request supplies income.wage, and another request's never does
+    (each object is judged on its own keys): refused alone or merged, the request is
+    decided alone from the start (``service_decide._amount_keys``)."""
     cache = ProjectCache(
         Settings(tables=TABLES, registry=tmp_path / "r.duckdb", warm_on_start=False)
     )
