@@ -184,7 +184,10 @@ class Evaluator:
 
 def _amount_keys(warm: Warm, households: list[Any]) -> bool:
     """Whether a request has a key that most likely names an amount no key of its
-    own households supplies (E603 alone, ``households_keys.amount_keys``)."""
+    own households supplies (``households_keys.amount_keys`` over its households
+    merged): every object with that key lacks the field, so the request is refused
+    (E603) alone or merged, and is better decided alone. A request whose households
+    supply the field elsewhere may still be refused, at a household that lacks it."""
     schema = {level: input_columns(warm.project.fields, level) for level in Level}
     guesses = amount_keys(merged(households, shape(schema)), schema).values()
     return not all(supplied for _, supplied in guesses)
@@ -494,9 +497,11 @@ _ANY = re.compile(r"\[\d+\]")
 def key_warnings(project: Project, households: list[Any]) -> list[dict[str, Any]]:
     """W601 for each key of a household that no declared field has (a misspelt
     ``income.wages`` would leave the wage at 0), at its path in the request, naming
-    the amount field another key supplies when it most likely names one
-    (``amount_keys``, over the request's keys merged as a file's are); at most
-    ``MAX_ERRORS``."""
+    the amount field it most likely names when a key of the request supplies it
+    (``amount_keys`` over the request's households merged, as a file's records
+    are); at most ``MAX_ERRORS``. Asked after a run that succeeded: there every
+    object with such a key has the field's own key too, since one lacking it is
+    refused (E603)."""
     schema = {level: input_columns(project.fields, level) for level in Level}
     nested = shape(schema)
     amounts: dict[tuple[str, str], tuple[Column, bool]] | None = None
@@ -651,7 +656,9 @@ class _Pending:
 @dataclass
 class Batcher:
     """Hands requests to the evaluation workers; while all are busy, requests wait
-    and the next free worker decides every waiting request of the same key at once."""
+    and the next free worker decides at once every waiting mergeable request of the
+    same tables and pinned versions (``Warm.key``) and date, up to ``max_households``
+    in all."""
 
     evaluator: Evaluator
     executor: ThreadPoolExecutor
