@@ -38,7 +38,7 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import EvaluationError, InputError, ValidationFailed
-from compiler.expr import Compare, Disjunction, Literal, Name, NullTest
+from compiler.event_types import unknown_event_types
 from compiler.households_check import repeated_members
 from compiler.households_plausible import implausible
 from compiler.leftovers import BATCHES, PARTIAL, left_behind, sweep
@@ -46,7 +46,7 @@ from compiler.model import CalendarDay, Kind, Level
 from compiler.output import format_of, unwritten
 from compiler.output_guard import guard_output, guard_scratch
 from compiler.sqlgen import quote
-from compiler.vocabulary import EVENT_CN, GROUP_CN
+from compiler.vocabulary import GROUP_CN
 
 
 @dataclass
@@ -102,7 +102,8 @@ def prepare(
         present = [c for c in present if c in counties]
     if notes is not None and present:
         notes.extend(_calendar_gaps(con, project.plan(present[0]).rulebook.calendar, as_of))
-        notes.extend(unknown_event_types(con, [project.plan(c) for c in present]))
+        notes.extend(unknown_event_types(
+            con, [project.plan(c) for c in present], places=loaded.places))
         notes.extend(implausible(con, project.fields, places=loaded.places, as_of=as_of))
     errors = project.errors_for(present)
     if errors:
@@ -128,107 +129,6 @@ def _calendar_gaps(
          "as_of": as_of},
     ).fetchall()
     return [unlisted_year_warning(year, n, "家庭数据中") for year, n in rows]
-
-
-def unknown_event_types(
-    con: duckdb.DuckDBPyConnection,
-    plans: list,  # type: ignore[type-arg]
-    events: str = "jz_events",
-    households: str = "jz_households",
-) -> list[Diagnostic]:
-    """W602 for event types no rule of the event's county's tables names: a misspelt
-    type (「unemployment_registraton」, 「失业登记」) raised no alert and said nothing,
-    and neither did a type another county added. A county is checked only when every
-    rule of its tables that tests ``event.type`` names its types (a "-" or a not()
-    accepts types no one can list). ``events``, ``households``: the loaded input, or
-    relations of some of it with the same columns (the service's, one request's)."""
-    plans = list({id(p): p for p in plans}.values())
-    named = {p.rulebook.county_code: _types_named(p) for p in plans}
-    known = {county: types for county, types in named.items() if types}
-    if not known:
-        return []
-    anywhere = sorted(set().union(*known.values()))
-    counties = sorted(known)
-    rows = con.execute(
-        'SELECT e."event.type", CASE WHEN list_contains($anywhere, e."event.type")'
-        " THEN h.county_code END, count(*), min(e.household_id)"
-        f" FROM {events} e JOIN {households} h USING (household_id)"
-        " JOIN (SELECT unnest($counties) AS county_code, unnest($known) AS known) k"
-        " USING (county_code)"
-        ' WHERE e."event.type" IS NOT NULL AND NOT list_contains(k.known, e."event.type")'
-        " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 20",
-        {"anywhere": anywhere, "counties": counties,
-         "known": [sorted(known[c]) for c in counties]},
-    ).fetchall()
-    names = {p.rulebook.county_code: p.rulebook.county_name for p in plans}
-    return [
-        _unknown_type(kind, county, names.get(county, ""), n, household,
-                      known[county] if county else set(anywhere))
-        for kind, county, n, household in rows
-    ]
-
-
-def _unknown_type(
-    kind: str, county: str | None, name: str, n: int, household: str, known: set[str]
-) -> Diagnostic:
-    """W602 for one type: no table names it (``county`` None), or only other counties'."""
-    where = "没有任何决策表的规则使用"
-    hint = _event_type_hint(kind, known)
-    if county is not None:
-        where = f"在 {county} {name}的决策表中没有规则使用（其他县的决策表有）"
-        hint = (f"「{kind}」是其他县的决策表使用的事件类型；{county} 若也要对它预警，须在本县"
-                "「监测预警」表中加规则；否则核对该户的县（市、区）代码")
-    return make(
-        "W602", f"事件类型「{kind}」{where}，这 {n} 个事件不产生预警（如家庭 {household}）",
-        found=kind, expected="决策表中的事件类型之一：" + "、".join(sorted(known)),
-        hint=hint, county=county,
-    )
-
-
-def _types_named(plan) -> set[str] | None:  # type: ignore[no-untyped-def]
-    """The event types the rules of ``plan`` that test ``event.type`` name; None when
-    one of them accepts types it does not name."""
-    known: set[str] = set()
-    for table in plan.tables.values():
-        for i, column in enumerate(table.inputs):
-            if column.expr != Name("event.type"):
-                continue
-            for rule in table.rules:
-                named = _named_texts(rule.tests[i])
-                if named is None:
-                    return None
-                known |= named
-    return known
-
-
-def _event_type_hint(kind: str, known: set[str]) -> str:
-    """「是否想写「unemployment_registration」？」 for a Chinese name or a near miss."""
-    import difflib
-
-    by_name = {cn: ident for ident, cn in EVENT_CN.items() if ident in known}
-    named = difflib.get_close_matches(kind.strip(), sorted(by_name), n=1, cutoff=0.6)
-    spelt = difflib.get_close_matches(kind.strip().lower(), sorted(known), n=1, cutoff=0.8)
-    close = by_name[named[0]] if named else next(iter(spelt), None)
-    said = f"是否想写「{close}」？" if close else "检查事件类型是否写错（须与决策表中的写法完全一致）；"
-    return said + "县里新增的事件类型须在「监测预警」表中加规则"
-
-
-def _named_texts(test: object) -> set[str] | None:
-    """The texts a test on ``event.type`` names (= "a", or "a", "b"); None when it
-    accepts texts it does not name ("-", not(...), a comparison with a name)."""
-    if isinstance(test, Disjunction):
-        found: set[str] = set()
-        for part in test.tests:
-            named = _named_texts(part)
-            if named is None:
-                return None
-            found |= named
-        return found
-    if isinstance(test, Compare) and test.op == "=" and isinstance(test.operand, Literal):
-        return {str(test.operand.value)}
-    if isinstance(test, NullTest):
-        return set()
-    return None
 
 
 def _no_tables() -> Diagnostic:

@@ -41,7 +41,12 @@ from compiler.households_model import (
     words,
 )
 from compiler.households_values import KINDS as VALUE_KINDS
-from compiler.households_values import id_arms, quoted, value_diagnostic
+from compiler.households_values import (
+    id_arms,
+    quoted,
+    serial_diagnostic,
+    value_diagnostic,
+)
 from compiler.model import SCALES, Kind, Level
 from compiler.sqlgen import literal
 
@@ -525,6 +530,13 @@ def _diagnostic(problem: _Problem, places: Places, as_of: date | None) -> Diagno
             "成员和事件须写明所属户编号"
         )
         return make("E604", f"缺少必填字段{label}", where, expected=expected, hint=hint)
+    serial = (
+        serial_diagnostic(label, where, problem.found, spreadsheet)
+        if problem.kind == "type" and column.dtype.kind is Kind.DATE
+        else None
+    )
+    if serial is not None:  # 45123, a date column Excel saved as numbers
+        return serial
     if problem.kind == "type" and column.dtype.kind is Kind.DATE and _no_such_day(problem.found):
         return make(
             "E603",

@@ -17,7 +17,10 @@ column whose header cell is empty (``a,b,c,,,``) is dropped when it holds nothin
 otherwise named by its position, 「第 6 列（无列名）」, not by DuckDB's ``column5``.
 When DuckDB cannot read the file, the file is read again with Python's ``csv`` to say
 where and why in Chinese (a quote left open, a row wider or narrower than the
-header), as E605 at its line; DuckDB's own English text goes to the log only.
+header, a value with a quote inside it that opens with one: ``"张三"小名``, shown as
+CSV writes it), as E605 at its line; DuckDB's own English text goes to the log only.
+``rows_of`` finds rows of a members or events file again by household and index, for
+a warning about a loaded value (W602) to name their line and cell.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from __future__ import annotations
 import csv
 import itertools
 import re
+import tempfile
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -34,12 +40,15 @@ from compiler.diagnostics import Location
 from compiler.errors import InputError
 from compiler.households_encoding import utf8
 from compiler.households_model import READ_ERRORS, first_line, unreadable
+from compiler.households_values import quoted
+from compiler.normalise import fold_text
 from compiler.sqlgen import quote
 
 _OPTIONS = "header = {header}, all_varchar = true, delim = '{delim}', quote = '\"', escape = '\"'"
 # the separators a header row is split by, and their names in messages
 _SEPARATORS = {",": "逗号「,」", "\t": "制表符（Tab）", ";": "分号「;」"}
 SAVE_AS = "用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试"
+_Reader = Any  # csv.reader's type, which the csv module does not name
 
 
 def read_csv_file(
@@ -90,6 +99,53 @@ def separator(path: Path, shown: Path) -> str:
                 raise _semicolons(shown, number, line)
             return found
     return ","
+
+
+def rows_of(
+    path: Path,
+    column: Collection[str],
+    wanted: Collection[tuple[str, int]],
+) -> tuple[str | None, dict[tuple[str, int], tuple[int, str]]]:
+    """Where rows of a members or events CSV are, as the loader numbered them: by
+    household id and index among that household's rows (``_event_index``). Returns
+    the header cell, as written, of the column one of the names ``column`` heads (in
+    any letter case; None when none does), and for each row of ``wanted`` found its
+    line and that column's cell, trimmed. Read in the encoding and with the separator
+    the loader read the file in; the household's column is household_id or 户编号."""
+    with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch:
+        text = utf8(path, Path(scratch))
+        with text.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=separator(text, path))
+            return _rows_in(reader, {n.casefold() for n in column}, set(wanted))
+
+
+def _rows_in(
+    reader: _Reader, names: set[str], wanted: set[tuple[str, int]]
+) -> tuple[str | None, dict[tuple[str, int], tuple[int, str]]]:
+    """``rows_of`` over the file's rows: its header row is the first of two cells."""
+    header = next((r for r in reader if sum(1 for c in r if c.strip()) > 1), [])
+    cells = [c.strip() for c in header]
+    keys = [
+        i
+        for i, c in enumerate(cells)
+        if c == "household_id" or fold_text(c) == "户编号"
+    ]
+    at = next((i for i, c in enumerate(cells) if c.casefold() in names), None)
+    found: dict[tuple[str, int], tuple[int, str]] = {}
+    if not keys:
+        return None if at is None else cells[at], found
+    seen: dict[str, int] = {}
+    start = reader.line_num + 1
+    for row in reader:
+        household = row[keys[0]].strip(" ") if keys[0] < len(row) else ""
+        index = seen[household] = seen.get(household, -1) + 1
+        if (household, index) in wanted:
+            cell = row[at].strip() if at is not None and at < len(row) else ""
+            found[(household, index)] = (start, cell)
+            if len(found) == len(wanted):
+                break
+        start = reader.line_num + 1
+    return None if at is None else cells[at], found
 
 
 def _not_tab_separated(path: Path, shown: Path) -> InputError:
@@ -250,23 +306,18 @@ def _why_unreadable(path: Path, shown: Path, delim: str) -> InputError:
     of another width than the header; a general E605 when Python reads it."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, strict=True, delimiter=delim)
-        width, start = None, 1
+        header: list[str] = []
+        start = 1
         try:
             for row in reader:
                 filled = sum(1 for cell in row if cell.strip())
-                if width is None and filled > 1:  # the header; a title row has one cell
-                    width = len(row)
-                elif width is not None and filled and len(row) != width:
-                    return _unreadable_row(shown, start, row, width, delim)
+                if not header and filled > 1:  # the header; a title row has one cell
+                    header = row
+                elif header and filled and len(row) != len(header):
+                    return _unreadable_row(shown, start, row, len(header), delim)
                 start = reader.line_num + 1
         except csv.Error:
-            return unreadable(
-                "引号没有配对：从这一行开始的引号一直没有结束",
-                Location(file=str(shown), cell=f"第{start}行"),
-                found=_line(path, start),
-                expected='成对的英文双引号，如 "杭州市,西湖区"；值中的引号写成两个 ""',
-                hint=SAVE_AS,
-            )
+            return _quote_problem(path, shown, start, delim, header)
     return unreadable(
         "CSV 文件无法读取：不是逗号分隔的 CSV",
         shown,
@@ -275,11 +326,82 @@ def _why_unreadable(path: Path, shown: Path, delim: str) -> InputError:
     )
 
 
+def _quote_problem(
+    path: Path, shown: Path, start: int, delim: str, header: list[str]
+) -> InputError:
+    """E605 for the record at line ``start`` that Python's csv refused: a value with
+    a quote inside it (``"张三"小名``: a quote opens it and text follows the one that
+    closes it), said so and rewritten as CSV writes it; or a quote left open."""
+    stray = _stray_quote(path, start, delim)
+    if stray is None:
+        return unreadable(
+            "引号没有配对：从这一行开始的引号一直没有结束",
+            Location(file=str(shown), cell=f"第{start}行"),
+            found=_line(path, start),
+            expected='成对的英文双引号，如 "杭州市,西湖区"；值中的引号写成两个 ""',
+            hint=SAVE_AS,
+        )
+    line, number, value = stray
+    named = header[number - 1].strip() if number <= len(header) else ""
+    column = f"「{named}」列" if named else f"第 {number} 列（{_letter(number)}）"
+    # "张三"小名"" wraps the value and leaves its quotes single; "a"b has them in it
+    inner = value[1:-1] if len(value) > 1 and value.endswith('"') else value
+    rewritten = '"' + inner.replace('"', '""') + '"'
+    return unreadable(
+        f"{column}的值中间有英文双引号，而这个值没有整个用引号括起："
+        "CSV 只把括住整个值的引号当作引号",
+        Location(file=str(shown), cell=f"第{line}行 {named or _letter(number) + '列'}"),
+        found=quoted(value),
+        expected=f"整个值用英文双引号括起、值中的每个引号写成两个，如 {quoted(rewritten)}",
+        hint="Excel 或 WPS 另存为 CSV 时会这样写；手工编辑时照此改写，"
+        "或把值中的英文引号改成中文引号“”",
+    )
+
+
+def _stray_quote(path: Path, start: int, delim: str) -> tuple[int, int, str] | None:
+    """(line it starts on, column number, text up to the next separator) of the first
+    value of the record at line ``start`` that opens with a quote and goes on after
+    the quote closing it; None when a quote is left open to the end of the file."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = itertools.islice(handle, start - 1, None)
+        number, begun, inside, closing, value = 1, start, False, False, ""
+        for line_number, line in enumerate(lines, start=start):
+            for at, char in enumerate(line):
+                if closing and char != '"':  # the quote before closed the value
+                    if char not in (delim, "\r", "\n"):
+                        rest = re.split(f"[{re.escape(delim)}\r\n]", line[at:])[0]
+                        return begun, number, value + rest
+                    inside = closing = False
+                if inside:  # a quote in it closes it, or is the first of two
+                    value += char
+                    closing = char == '"' and not closing
+                elif char == '"' and not value:
+                    inside, value, begun = True, char, line_number
+                elif char == delim:
+                    number, value = number + 1, ""
+                elif char in "\r\n":
+                    return None  # the record ended with no such value
+                else:
+                    value += char
+    return None
+
+
 def _unreadable_row(
     shown: Path, line: int, row: list[str], width: int, delim: str
 ) -> InputError:
     named = _SEPARATORS[delim].split("「")[0]
     example = '，如 "1,000"' if delim == "," else ""
+    split = _split_at_quotes(row, delim) if len(row) > width else None
+    if split is not None:  # x"y,z"w: the quotes inside a value hold no separator
+        return unreadable(
+            f"这一行有 {len(row)} 列，表头有 {width} 列：值「{quoted(split)}」中间的英文"
+            f"双引号不能把其中的{named}括入值中，它被分成了几列",
+            Location(file=str(shown), cell=f"第{line}行"),
+            found=_clip(delim.join(row)),
+            expected="整个值用英文双引号括起、值中的每个引号写成两个，如 "
+            + quoted('"' + split.replace('"', '""') + '"'),
+            hint="CSV 只把括住整个值的引号当作引号；Excel 或 WPS 另存为 CSV 时会这样写",
+        )
     return unreadable(
         f"这一行有 {len(row)} 列，表头有 {width} 列",
         Location(file=str(shown), cell=f"第{line}行"),
@@ -287,6 +409,15 @@ def _unreadable_row(
         expected=f"与表头相同的 {width} 列；值中含{named}时用英文双引号括起{example}",
         hint=SAVE_AS,
     )
+
+
+def _split_at_quotes(row: list[str], delim: str) -> str | None:
+    """The value a row too wide most likely meant where quotes inside its cells
+    enclose a separator (``x"y,z"w`` read as ``x"y`` and ``z"w``); None for none."""
+    quoting = [i for i, cell in enumerate(row) if cell.count('"') % 2]
+    if len(quoting) < 2:
+        return None
+    return delim.join(row[quoting[0] : quoting[1] + 1])
 
 
 def _line(path: Path, number: int) -> str:
@@ -299,4 +430,4 @@ def _clip(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["read_csv_file", "separator", "utf8"]
+__all__ = ["read_csv_file", "rows_of", "separator", "utf8"]

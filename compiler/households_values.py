@@ -9,11 +9,15 @@ DuckDB reads it through holds (``precision``, E603, ``households_numbers``), and
 character (``control``, E603) or longer than ``MAX_ID_LENGTH`` (``long``, E603): it
 would be echoed into every decision, CSV output and trace. ``id_arms`` gives the
 check's CASE arms for an id; ``value_diagnostic`` the message for each kind.
+``serial_diagnostic`` says of a date written as a number that it looks like an Excel
+date serial (``45123``, what a date column formatted 「常规」 saves to CSV) and which
+day it would be; the value is still refused, never converted.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.households_model import Arm, Column, Family
@@ -130,6 +134,57 @@ def _inexact(
     )
 
 
+# Excel's 1900 date system: serial 61 is 1900-03-01, counted from 1899-12-30 (Excel
+# takes 1900 for a leap year, so 1 to 60 fall a day off). Serials up to 2100-12-31 are
+# taken for one; a four-digit number from 1900 to 2100 is rather a year.
+_SERIAL = re.compile(r"([0-9]{2,5})(?:\.([0-9]+))?")
+_SERIAL_DAY_0 = date(1899, 12, 30)
+_SERIALS = range(61, (date(2100, 12, 31) - _SERIAL_DAY_0).days + 1)
+_YEARS = range(1900, 2101)
+
+
+def excel_serial(found: str | None) -> date | None:
+    """The day a number is in Excel's 1900 date system (``45123`` is 2023-07-16, a
+    time of day after its point), or None when it is no plausible serial."""
+    match = _SERIAL.fullmatch((found or "").strip())
+    if match is None:
+        return None
+    number = int(match[1])
+    if number not in _SERIALS or (match[2] is None and number in _YEARS):
+        return None
+    return _SERIAL_DAY_0 + timedelta(days=number)
+
+
+def serial_diagnostic(
+    label: str, where: Location, found: str | None, spreadsheet: bool
+) -> Diagnostic | None:
+    """E603 for a date written as an Excel date serial, naming the day it would be;
+    None for any other value. ``spreadsheet``: the input is a CSV Excel or WPS saved."""
+    day = excel_serial(found)
+    if day is None:
+        return None
+    # the 1904 system (Excel for Mac before 2011) counts the same number 1462 days on
+    check = (
+        f"核对 {found} 是否就是 {day}：序号不自动换算，"
+        f"在 1904 日期系统中它是 {day + timedelta(days=1462)}"
+    )
+    hint = (
+        "日期列的单元格格式为「常规」或「数值」时，Excel 和 WPS 把日期按序号存入 CSV："
+        "选中该列，把单元格格式设为「日期」（如 yyyy-mm-dd）后重新另存为 CSV；"
+        if spreadsheet
+        else "导出前把 Excel 的日期序号换算成日期（YYYY-MM-DD）；"
+    )
+    return make(
+        "E603",
+        f"{label}写成了数字「{found}」，像是 Excel 的日期序号"
+        f"（按 Excel 的 1900 日期系统即 {day}），不作为日期读取",
+        where,
+        found=found,
+        expected=f"日期，如 {day}",
+        hint=hint + check,
+    )
+
+
 def quoted(found: str | None) -> str | None:
     """A value as a message quotes it: control characters shown (<U+0007>), cut to
     60 characters (an id may be 100,000 long, a list nested 500 deep)."""
@@ -139,4 +194,13 @@ def quoted(found: str | None) -> str | None:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["IDS", "KINDS", "MAX_ID_LENGTH", "id_arms", "quoted", "value_diagnostic"]
+__all__ = [
+    "IDS",
+    "KINDS",
+    "MAX_ID_LENGTH",
+    "excel_serial",
+    "id_arms",
+    "quoted",
+    "serial_diagnostic",
+    "value_diagnostic",
+]

@@ -43,8 +43,8 @@ from compiler.evaluate import (
     decide,
     large_amount_households,
     prepare,
-    unknown_event_types,
 )
+from compiler.event_types import unknown_event_types
 from compiler.households_keys import amount_keys, merged, shape, undeclared, warning
 from compiler.households_model import LISTS, Column, input_columns
 from compiler.households_numbers import number_text
