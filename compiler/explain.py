@@ -19,7 +19,15 @@ from compiler.engine import household_envs, open_project
 from compiler.errors import InputError, ValidationFailed
 from compiler.explain_conditions import Scene, met, missed
 from compiler.explain_standards import standards_used
-from compiler.explain_words import fmt, in_words, input_label, label, rule_ids, show
+from compiler.explain_words import (
+    fmt,
+    in_words,
+    input_label,
+    label,
+    rule_ids,
+    show,
+    visible,
+)
 from compiler.expr import Name, Test, names_in
 from compiler.households_plausible import household_warnings
 from compiler.interpret import Evaluation, Interpreter, TraceEntry, fit, priority
@@ -118,7 +126,7 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
             f"家庭 {household.get('household_id')}（{book.county_code} {book.county_name}），"
             f"决策日 {as_of.isoformat()}"
         ),
-        _conclusion(result.household.get("group")),
+        _conclusion(plan, result),
     ]
     lines.extend(_calendar_notes(plan, result, as_of))
     lines.extend(f"注意：{d.render()}" for d in household_warnings(household, fields, as_of))
@@ -126,7 +134,7 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
     for entry in result.trace:
         lines.extend(_entry_lines(plan, interpreter, result, entry, named))
     lines.extend(standards_used(plan, result, named, as_of))
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)
 
 
 def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
@@ -158,12 +166,60 @@ def _basis(table: Table, entry: TraceEntry) -> str:
     return "；".join(dict.fromkeys(typed)) or "未注明"
 
 
-def _conclusion(group: object) -> str:
+def _conclusion(plan: Plan, result: Evaluation) -> str:
     """「结论：救助类别 = 低保边缘（dibao_marginal）」: the group's Chinese name for the
-    reader, its identifier as the decision files write it (helper-43)."""
-    shown = show(group)
-    name = GROUP_CN.get(str(group)) if group is not None else None
-    return f"结论：救助类别 = {name}（{shown}）" if name else f"结论：救助类别 = {shown}"
+    reader, its identifier as the decision files write it (helper-43).
+
+    A household of no group may still be monitored, and then 「不属于低收入人口」 would
+    contradict the 动态监测对象 below it: one leaving its group in this re-check is
+    of the low-income population until its exit takes effect next month (R-N20, rule
+    leaving_now), one with a tekun member is of it anyway. Its conclusion says the
+    group it leaves, 救助类别 = 无 where monitoring keeps it among the low-income
+    population, and the monitoring status with the rule that decided it (helper-108)."""
+    values = result.household
+    group = values.get("group")
+    if group != "none":
+        shown = show(group)
+        name = GROUP_CN.get(str(group)) if group is not None else None
+        return f"结论：救助类别 = {name}（{shown}）" if name else f"结论：救助类别 = {shown}"
+    former, monitoring = values.get("current.group"), values.get("monitoring")
+    leaving = former is not None and former != "none"
+    low_income = monitoring == "low_income"
+    said = f"结论：{_leaving(plan, values) if leaving else ''}"
+    said += f"救助类别 = {'无' if low_income else GROUP_CN['none']}（none）"
+    if monitoring is None or monitoring == "none":
+        return said
+    decided = next((e for e in result.trace if _decides(plan, e, "monitoring")), None)
+    rules = rule_ids(_rules_of(plan, decided)) if decided is not None else ""
+    if low_income:
+        still = "本月仍属低收入人口" if leaving else "属低收入人口"
+        return f"{said}；{still}（动态监测对象" + (f"，规则 {rules}）" if rules else "）")
+    status = f"动态监测对象 = {_said(plan, 'monitoring', monitoring)}"
+    return f"{said}；{status}" + (f"（规则 {rules}）" if rules else "")
+
+
+def _leaving(plan: Plan, values: dict) -> str:
+    """「本次复核退出低保（渐退期满退出），」: the group a household leaves and, where
+    the re-check says it, why."""
+    recheck = values.get("recheck_outcome")
+    why = "" if recheck in (None, "not_applicable") else f"（{_said(plan, 'recheck_outcome', recheck)}）"
+    return f"本次复核退出{_said(plan, 'current.group', values.get('current.group'))}{why}，"
+
+
+def _said(plan: Plan, ident: str, value: object) -> str:
+    """A value of a named output or field in words (现救助类别 dibao: 低保)."""
+    item = plan.items.get(ident)
+    return show(value, item.dtype if item is not None else None)
+
+
+def _decides(plan: Plan, entry: TraceEntry, output: str) -> bool:
+    """Whether the trace entry is that of the table deciding ``output``."""
+    table = plan.tables.get(entry.table)
+    return table is not None and any(o.id == output for o in table.outputs)
+
+
+def _rules_of(plan: Plan, entry: TraceEntry) -> list[Rule]:
+    return [r for r in plan.tables[entry.table].rules if r.id in entry.rules]
 
 
 def _entry_lines(
@@ -207,22 +263,29 @@ def _entry_lines(
     if table.level is Level.HOUSEHOLD and any(o.id in WHY_NOT_OUTPUTS for o in table.outputs):
         lines.extend(_why_not(scene, table, values, entry, named))
     elif entry.rule is None:
-        lines.extend(_near_misses(scene, table, values, named))
+        lines.extend(_first_misses(scene, table, values, named))
     return lines
 
 
-def _near_misses(scene: Scene, table: Table, values: list[object], named: set[str]) -> list[str]:
-    """With no rule matched, the rules that missed one condition only, and that one a
-    comparison with a named limit (「事件金额 19,999.99 元，低于高额医疗费用预警标准
-    20,000.00 元（相差 0.01 元）」): what the default was decided on. Adds to
-    ``named`` what the first condition each rule missed read."""
-    near: dict[str, list[Rule]] = {}
+def _first_misses(scene: Scene, table: Table, values: list[object], named: set[str]) -> list[str]:
+    """With no rule matched, in a table of any level, why each rule missed: the first
+    condition it did not meet, with the value and what it was compared with
+    (「事件金额 19,999.99 元，低于高额医疗费用预警标准 20,000.00 元（相差 0.01 元）」,
+    「有能力履行义务的赡养人 为 是，不满足「= 否」」); rules that missed for the same
+    reason are said once. Only rules that missed one named comparison were said,
+    so that a member's 特困供养人员认定 gave its default without a reason
+    (helper-108). Adds to ``named`` what each first condition read."""
+    reasons: dict[str, list[Rule]] = {}
     for rule in table.rules:
-        misses = _misses(scene, table, rule, values)
-        named.update(n for test, _, _ in misses[:1] for n in names_in(test))
-        if len(misses) == 1 and names_in(misses[0][0]):
-            near.setdefault(missed(scene, *misses[0]), []).append(rule)
-    return [f"    规则 {rule_ids(rules)} 未命中：{why}" for why, rules in near.items()]
+        misses = _misses(scene, table, rule, values)[:1]
+        named.update(n for test, _, _ in misses for n in names_in(test))
+        if misses:
+            reasons.setdefault(missed(scene, *misses[0]), []).append(rule)
+    return [
+        f"    规则 {rule_ids(rules)}" + (f"（共 {len(rules)} 条）" if len(rules) > 1 else " ")
+        + f"未命中：{why}"
+        for why, rules in reasons.items()
+    ]
 
 
 def _computed(scene: Scene, table: Table, matched: list[Rule], named: set[str]) -> list[str]:
@@ -275,18 +338,23 @@ def _env_of(result: Evaluation, table: Table, entry: TraceEntry) -> dict | None:
 def _why_not(
     scene: Scene, table: Table, values: list[object], entry: TraceEntry, named: set[str]
 ) -> list[str]:
-    """Each rule that would have decided before the one that did, with the first
-    conditions it missed; rules missed for the same reasons (a household never
-    recognised misses every re-check rule on 现救助类别) are said once. A rule is named
-    by its id, with the note of its row beside it (「规则 dibao「人均月收入低于低保标准…」」).
-    A rule that would have given the very result obtained is not said 「未得到」; of a
-    table with several outputs, only the outputs a rule would have given otherwise are
-    named (「未得到 复核结果 = 仍符合条件」, not the 救助类别 obtained anyway)."""
+    """Each rule that could have decided instead of the one that did, with the first
+    conditions it missed, under a line saying which rules those are for the table's
+    hit policy (the rows above under FIRST, those of higher priority under PRIORITY,
+    every other rule under UNIQUE and ANY, whose row order decides nothing); rules
+    missed for the same reasons (a household never recognised misses every re-check
+    rule on 现救助类别) are said once. A rule is named by its id, with the note of its
+    row beside it (「规则 dibao「人均月收入低于低保标准…」」). A rule that would have
+    given the very result obtained is not said 「未得到」; of a table with several
+    outputs, only the outputs a rule would have given otherwise are named (「未得到
+    复核结果 = 仍符合条件」, not the 救助类别 obtained anyway)."""
     won = entry.outcome if len(table.outputs) > 1 else [entry.outcome]
     reasons: dict[str, list[tuple[Rule, str]]] = {}
+    also: list[Rule] = []  # under ANY, other rules that matched, with the same result
     for rule, outputs in _before(scene, table, entry):
         misses = _misses(scene, table, rule, values)
         if not misses:
+            also.append(rule)
             continue
         named.update(n for test, _, _ in misses[:2] for n in names_in(test))
         why = "；".join(missed(scene, test, column, value) for test, column, value in misses[:2])
@@ -303,22 +371,42 @@ def _why_not(
             same = _outcome(scene.plan, table, entry.outcome)
             whence = f"本户由规则 {entry.rule} 得出" if entry.rule else "本户取默认值"
             lines.append(f"    规则 {ids} 未命中（其结果同为 {same}，{whence}）：{why}")
-    return lines
+    if also:
+        lines.append(f"    规则 {rule_ids(also)} 也命中，结果相同")
+    if entry.rule is None or not lines:
+        return lines
+    return [f"    {_WHICH_RULES.get(table.hit_policy, _WHICH_RULES[HitPolicy.COLLECT])}", *lines]
+
+
+# which rules the lines under a table that decided say missed, by its hit policy: only
+# under FIRST (and PRIORITY, by the outputs' order) does a rule's place matter
+_WHICH_RULES = {
+    HitPolicy.FIRST: "排在其前的规则未命中（FIRST 表按行序取第一条命中的规则）：",
+    HitPolicy.PRIORITY: "优先级更高的规则未命中（PRIORITY 表按输出值声明的先后取命中规则中优先的结果）：",
+    HitPolicy.UNIQUE: "其他规则均未命中（UNIQUE 表至多一条规则命中，与行序无关）：",
+    HitPolicy.ANY: "其他规则（ANY 表命中的规则结果必须相同，与行序无关）：",
+    HitPolicy.COLLECT: "其他规则未命中（本表汇集全部命中规则的结果）：",
+}
 
 
 def _before(scene: Scene, table: Table, entry: TraceEntry) -> list[tuple[Rule, list[object]]]:
-    """The rules that would have decided before the one that did, with the outputs
-    each gives: with no rule matched, every rule; under PRIORITY, the rules whose
-    outputs come earlier in the output's declared order (and those of equal priority
-    on a row above), highest first, wherever their rows are; else the rows above."""
+    """The rules that could have decided instead of the one that did, with the
+    outputs each gives: with no rule matched, every rule; under FIRST, the rows
+    above; under PRIORITY, the rules whose outputs come earlier in the output's
+    declared order (and those of equal priority on a row above), highest first,
+    wherever their rows are; under UNIQUE, ANY and the policies that gather rules,
+    every rule but those that decided, in row order: there a row's place decides
+    nothing (the rows above alone were listed, helper-108)."""
     def outputs(rule: Rule) -> list[object]:
         return [_fitted(scene.value(o), c.dtype) for o, c in zip(rule.outputs, table.outputs, strict=True)]
 
     if entry.rule is None:
         return [(rule, outputs(rule)) for rule in table.rules]
     position = next(i for i, rule in enumerate(table.rules) if rule.id == entry.rule)
-    if table.hit_policy is not HitPolicy.PRIORITY:
+    if table.hit_policy is HitPolicy.FIRST:
         return [(rule, outputs(rule)) for rule in table.rules[:position]]
+    if table.hit_policy is not HitPolicy.PRIORITY:
+        return [(rule, outputs(rule)) for rule in table.rules if rule.id not in entry.rules]
     winner = priority(table, outputs(table.rules[position]))
     ranked = [(priority(table, outputs(rule)), i, rule) for i, rule in enumerate(table.rules)]
     return [

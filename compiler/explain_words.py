@@ -14,6 +14,7 @@ from decimal import Decimal
 from compiler.bind import Plan
 from compiler.expr import Expr, Name, Test, render
 from compiler.model import DType, Kind, Rule
+from compiler.normalise import show_controls, show_reordering
 from compiler.vocabulary import OUTPUT_CN, value_cn
 
 # a quoted text (left as written), a date as the cells take it (2025-7-1, 2025年7月1日:
@@ -103,12 +104,16 @@ def rule_ids(rules: list[Rule]) -> str:
 
 
 def fmt(value: object, dtype: DType) -> str:
+    """A value as the reader writes it: money in yuan with two decimals, a percent
+    with two decimals or as many as it has (12.3456%), any other number with the
+    digits it needs only: a DECIMAL(18,4) multiplier 1.5000 is 1.5, 2.0000 is 2
+    (helper-108); a date as YYYY-MM-DD."""
     if isinstance(value, Decimal):
         if dtype.kind is Kind.MONEY:
             return f"{value:,.2f} 元"
         if dtype.kind is Kind.PERCENT:
-            return f"{value * 100:.2f}%"
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+            return f"{_plain(value * 100, places=2)}%"
+        return _plain(value)
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -125,9 +130,49 @@ def show(value: object, dtype: DType | None = None) -> str:
         return "是" if value else "否"
     if isinstance(value, list):
         return "、".join(show(v, dtype) for v in value) or "（无）"
+    if isinstance(value, Decimal | date) and dtype is not None:  # a table's number output
+        return fmt(value, dtype)
+    if isinstance(value, Decimal):
+        return _plain(value)
     if isinstance(value, str) and dtype is not None:
         if dtype.kind is Kind.ENUM or (dtype.kind is Kind.LIST and dtype.values):
             return value_cn(value, dtype.values)
         if dtype.kind in (Kind.TEXT, Kind.LIST):
             return value_cn(value)
     return str(value)
+
+
+def _plain(value: Decimal, places: int = 0) -> str:
+    """A number without the trailing zeros its type's scale pads it with, keeping
+    ``places`` decimals at least: ``Decimal("1.5000")`` is 1.5, ``Decimal("2.0000")``
+    2, never written with an exponent (``Decimal("1E+2")`` is 100).
+
+    >>> _plain(Decimal("1.5000")), _plain(Decimal("2.0000")), _plain(Decimal("70.0000"), 2)
+    ('1.5', '2', '70.00')
+    """
+    if not value.is_finite():
+        return str(value)
+    shown = value.normalize()
+    if -shown.as_tuple().exponent < places:  # type: ignore[operator]
+        shown = value.quantize(Decimal(1).scaleb(-places))
+    return format(shown, "f")
+
+
+# line breaks other than the explanation's own "\n", which text held by a version
+# published before the reader folded or refused them may carry: a lone CR overwrites
+# the line on a terminal, U+2028 breaks it in a browser
+_BREAKS = re.compile("[\r\v\f\x85\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character, mark that reorders text (U+202E) and
+    line break but the explanation's own written visibly as its code point, as export
+    writes them (compiler/normalise.py): a rule's note, a table's title or a person's
+    id from a version published before E011 refused them, or from a household file,
+    printed as stored would read backwards or drive the terminal.
+
+    >>> visible("依据 收入\\u202e低于\\u202c标准\\r")
+    '依据 收入<U+202E>低于<U+202C>标准<U+000D>'
+    """
+    shown = show_reordering(show_controls(text))
+    return _BREAKS.sub(lambda m: f"<U+{ord(m[0]):04X}>", shown)
