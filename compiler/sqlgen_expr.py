@@ -50,6 +50,13 @@ SQL_TYPES = {
 # to it at six decimals would not fit DECIMAL(18,6) times a million. The 128-bit path
 # (jz_h6) rounds each operand to six decimals once, and holds it below 10^25
 # (compiler/precision.py: past that, E605).
+# jz_working_days_after names its date and count once, bound to the lambda's ``a``: a
+# macro's parameter is its argument's SQL pasted wherever the body names it, and the
+# body names the date seven times, so each level of working_days_after(
+# working_days_after(…)) multiplied the query seven times over, and four levels passed
+# DuckDB's limit on expression depth (helper-109). The calendar's lists ride along in
+# ``a``, since DuckDB allows no subquery inside a lambda; they are shared, not copied
+# per row (200,000 households decide as fast as before).
 PRELUDE = """
 CREATE OR REPLACE TEMP MACRO jz_d6(a) AS CAST(CAST(a AS DECIMAL(18,6)) * 1000000 AS BIGINT);
 CREATE OR REPLACE TEMP MACRO jz_div_small(x, y) AS
@@ -86,17 +93,18 @@ CREATE OR REPLACE TEMP MACRO jz_next_month_start(d) AS
 CREATE OR REPLACE TEMP MACRO jz_round(x, n) AS round(x, CAST(trunc(n) AS INTEGER));
 CREATE TEMP TABLE IF NOT EXISTS jz_calendar AS
   SELECT CAST([] AS INTEGER[]) AS seq, CAST([] AS DATE[]) AS work;
-CREATE OR REPLACE TEMP MACRO jz_working_day_at(d, n) AS
-  list_extract((SELECT c.work FROM jz_calendar c),
-    list_extract((SELECT c.seq FROM jz_calendar c),
-      CAST(date_diff('day', DATE '2000-01-01', d) + 1 AS INTEGER)) + CAST(trunc(n) AS INTEGER));
+CREATE OR REPLACE TEMP MACRO jz_working_day_at(a) AS
+  list_extract(a.work, list_extract(a.seq,
+    CAST(date_diff('day', DATE '2000-01-01', a.d) + 1 AS INTEGER)) + CAST(trunc(a.n) AS INTEGER));
 CREATE OR REPLACE TEMP MACRO jz_working_days_after(d, n, household, event) AS
-  CASE WHEN d IS NULL OR n IS NULL THEN NULL
-    WHEN trunc(n) <= 0 THEN CAST(d AS DATE)
-    WHEN d < DATE '2000-01-01' OR d > DATE '2040-12-31' OR jz_working_day_at(d, n) IS NULL
-      THEN error('E612|' || CAST(d AS VARCHAR) || '|' || coalesce(CAST(event AS VARCHAR), '')
-        || '|' || coalesce(CAST(household AS VARCHAR), ''))
-    ELSE jz_working_day_at(d, n) END;
+  list_transform([{'d': CAST(d AS DATE), 'n': n,
+      'seq': (SELECT c.seq FROM jz_calendar c), 'work': (SELECT c.work FROM jz_calendar c)}],
+    lambda a: CASE WHEN a.d IS NULL OR a.n IS NULL THEN NULL
+      WHEN trunc(a.n) <= 0 THEN a.d
+      WHEN a.d < DATE '2000-01-01' OR a.d > DATE '2040-12-31' OR jz_working_day_at(a) IS NULL
+        THEN error('E612|' || CAST(a.d AS VARCHAR) || '|' || coalesce(CAST(event AS VARCHAR), '')
+          || '|' || coalesce(CAST(household AS VARCHAR), ''))
+      ELSE jz_working_day_at(a) END)[1];
 """
 
 
