@@ -181,6 +181,15 @@ def registry_path(args: argparse.Namespace) -> Path:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    from compiler.registry_base import hint_options
+
+    # a refusal's hint names jiuzhu diff, history or export: with these options, so
+    # that the command copied from it reads the same tables and registry (helper-109)
+    with hint_options(args.tables, args.registry):
+        return _publish_given(args)
+
+
+def _publish_given(args: argparse.Namespace) -> int:
     from compiler.registry import Registry
     from compiler.registry_marker import base_from_marker, restore_command
     from compiler.registry_publish import printable, superseded
@@ -247,7 +256,8 @@ def _author(args: argparse.Namespace) -> str:
     """--author as given, else $JIUZHU_AUTHOR when it is set, else the login name; E708
     for one that cannot be published, saying where it came from when the user did not
     type it. An empty --author or $JIUZHU_AUTHOR is E708, never the login name: whoever
-    set it meant to name someone (helper-100)."""
+    set it meant to name someone (helper-100); so is a login name that cannot be found
+    (helper-109)."""
     from compiler.errors import RegistryError
     from compiler.registry_publish import check_author
 
@@ -256,7 +266,7 @@ def _author(args: argparse.Namespace) -> str:
         check_author(args.author, action)
         return args.author  # type: ignore[no-any-return]
     named = os.environ.get("JIUZHU_AUTHOR")
-    author = getpass.getuser() if named is None else named
+    author = _login_name(action) if named is None else named
     try:
         check_author(author, action)
     except RegistryError as error:
@@ -274,6 +284,28 @@ def _author(args: argparse.Namespace) -> str:
             said = dataclasses.replace(said, hint=hint)
         raise RegistryError(said) from None
     return author
+
+
+def _login_name(action: str) -> str:
+    """The login name, as the publisher when neither --author nor $JIUZHU_AUTHOR names
+    one. E708 when the process has none: no LOGNAME, USER, LNAME or USERNAME and no
+    passwd entry for its uid, as in some containers (getuser raises KeyError before
+    Python 3.13, OSError since)."""
+    from compiler.errors import RegistryError
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # ImportError: no pwd module (Windows)
+        raise RegistryError(
+            make(
+                "E708",
+                f"没有指定发布人，也取不到登录名（本进程的用户在系统中没有登记名称），{action}被拒绝",
+                found="没有 --author、环境变量 JIUZHU_AUTHOR 和登录名",
+                expected="发布人的姓名或工号，如 --author 张三",
+                hint="用 --author 指定发布人，或设置环境变量 JIUZHU_AUTHOR（如 export JIUZHU_AUTHOR=张三）；"
+                "容器中运行时，登录名要在启动时设置 USER 环境变量",
+            )
+        ) from None
 
 
 def _stored(

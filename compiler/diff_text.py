@@ -43,7 +43,27 @@ def render_text(
         lines += _sheet_lines(county["sheets"])
     if impact_result is not None:
         lines += impact_lines(impact_result, limit)
-    return "\n".join(lines)
+    return "\n".join(_continued(line) for line in lines)
+
+
+# a value's further lines stand this much to the right of the line they continue
+CONTINUATION = 4
+
+
+def _continued(line: str) -> str:
+    """``line`` with the line breaks of a value it quotes (a rule's annotation, a
+    standard's note, a row of 说明 typed with Alt+Enter) followed by an indent: the
+    further lines stand under the line they belong to, never at the margin, where
+    they read as lines of the report (helper-109). Any break Python splits lines at
+    counts, a lone carriage return too, which would overwrite the line on a terminal;
+    a blank line is written empty."""
+    body = line.lstrip("\n")  # the blank line before a county or the impact
+    first, *rest = body.splitlines() or [""]
+    if not rest:
+        return line if first == body else line[: len(line) - len(body)] + first
+    margin = " " * (len(first) - len(first.lstrip(" ")) + CONTINUATION)
+    further = [margin + part if part.strip() else "" for part in rest]
+    return line[: len(line) - len(body)] + "\n".join([first, *further])
 
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}

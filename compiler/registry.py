@@ -607,6 +607,8 @@ def stale(county: str, base: int, current: int) -> Diagnostic:
     """E702 inside the transaction: ``publish`` and ``withdraw`` found ``base`` the
     latest before they stored (registry_base.py says a base that was not), so another
     publish completed in between."""
+    from compiler.registry_base import command
+
     based = f"基于第 {base} 版" if base else "开始时还没有已发布的版本"
     return make(
         "E702",
@@ -614,16 +616,19 @@ def stale(county: str, base: int, current: int) -> Diagnostic:
         f"登记簿中最新已是第 {current} 版，本次操作被拒绝",
         found=f"基线 {base}",
         expected=f"基线 {current}",
-        hint=f"运行 jiuzhu history --county {county} 查看第 {current} 版，再用 jiuzhu diff "
-        f"{county}@{current} {county} 查看它与工作副本的差异，保留需要的改动后用 --base {current} 重新发布",
+        hint=f"运行 {command('history', '--county', county)} 查看第 {current} 版，再用 "
+        f"{command('diff', f'{county}@{current}', county)} 查看它与工作副本的差异，"
+        f"保留需要的改动后用 --base {current} 重新发布",
     )
 
 
 def _raced(county: str, base: int) -> Diagnostic:
+    from compiler.registry_base import command
+
     return make(
         "E702",
         f"{county} 同时有另一次发布完成，本次发布被拒绝（基线第 {base} 版已不是最新）",
-        hint=f"运行 jiuzhu history --county {county} 查看最新版本，合入改动后重新发布",
+        hint=f"运行 {command('history', '--county', county)} 查看最新版本，合入改动后重新发布",
     )
 
 

@@ -14,14 +14,60 @@ the console's draft) or read from the base marker beside the workbook
 
 A marker behind the latest version is ``registry_publish.marker_behind``; a publish
 overtaken while it ran (another one stored first) is ``registry.stale``.
+
+The commands these hints (and E710's) suggest are written by ``command``, with the
+``--tables`` and ``--registry`` the refused command was given (``hint_options``, set
+by ``jiuzhu publish``): copied without them, ``jiuzhu diff`` read the default folders
+and told of versions of another registry, or of none (helper-109).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.registry import Version
+
+# (tables, registry) as the running command was given them; None: not given
+_GIVEN: ContextVar[tuple[str | Path | None, str | Path | None]] = ContextVar(
+    "jiuzhu_hint_options", default=(None, None)
+)
+
+
+@contextmanager
+def hint_options(
+    tables: str | Path | None, registry: str | Path | None
+) -> Iterator[None]:
+    """Within the block, every ``command`` carries ``--tables`` (unless it is the
+    default ``tables``) and ``--registry`` (when given): the options of the command
+    whose refusal suggests them."""
+    token = _GIVEN.set((tables, registry))
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
+
+
+def command(
+    *words: str, tables: str | Path | None = None, registry: str | Path | None = None
+) -> str:
+    """``jiuzhu <words>`` as the user types it next: with ``tables`` and ``registry``,
+    else those of ``hint_options``; each word quoted for a shell when it holds a
+    space or a shell mark (「jiuzhu diff 330106@3 330106 --tables 'my tables'」)."""
+    from compiler.registry_marker import shell_path
+
+    given_tables, given_registry = _GIVEN.get()
+    tables = given_tables if tables is None else tables
+    registry = given_registry if registry is None else registry
+    options = list(words)
+    if tables is not None and Path(tables) != Path("tables"):
+        options += ["--tables", str(tables)]
+    if registry is not None:
+        options += ["--registry", str(registry)]
+    return " ".join(["jiuzhu", *(shell_path(word) for word in options)])
 
 
 def published_by(latest: Version, author: str | None = None) -> str:
@@ -52,14 +98,14 @@ def base_not_latest(
     started = f"指定的基线是第 {base} 版" if base else "指定的基线为 0（开始时还没有已发布的版本）"
     holds = f"；工作副本的内容与第 {n} 版完全相同" if holds_latest else ""
     if action == "撤回":  # a withdrawal reads no working copy
-        step = (f"运行 jiuzhu history --county {county} 查看第 {n} 版，确认仍要撤回后用 "
+        step = (f"运行 {command('history', '--county', county)} 查看第 {n} 版，确认仍要撤回后用 "
                 f"--base {n} 重新撤回")
     elif holds_latest:
         step = f"基线多半写旧了：工作副本正是第 {n} 版的内容，改用 --base {n}"
     else:
         step = (
             f"若工作副本其实基于第 {n} 版（例如它是第 {n} 版导出的），改用 --base {n}；"
-            f"若确实基于第 {base} 版，先运行 jiuzhu diff {county}@{n} {county} 查看第 {n} 版"
+            f"若确实基于第 {base} 版，先运行 {command('diff', f'{county}@{n}', county)} 查看第 {n} 版"
             f"与工作副本的差异，保留需要的改动后用 --base {n} 重新发布"
         )
     return make(
@@ -85,7 +131,7 @@ def base_unknown(
         f"{county} 指定的基线第 {base} 版不存在：{there}，{action}被拒绝",
         found=f"基线第 {base} 版",
         expected=expected,
-        hint=f"用 jiuzhu history --county {county} 查看已发布的版本，改正 --base；"
+        hint=f"用 {command('history', '--county', county)} 查看已发布的版本，改正 --base；"
         "若该版本确实发布过，检查 --registry 是否指向正确的登记簿",
     )
 
@@ -98,10 +144,10 @@ def marker_missing(
     n = latest.number
     path = Path(folder) / f"{county}.base.json"
     if action == "撤回":
-        step = f"运行 jiuzhu history --county {county} 查看各版本，确认后用 --base {n} 重新撤回"
+        step = f"运行 {command('history', '--county', county)} 查看各版本，确认后用 --base {n} 重新撤回"
     else:
         step = (
-            f"运行 jiuzhu diff {county}@{n} {county} 核对工作副本与第 {n} 版的差异，确认工作副本"
+            f"运行 {command('diff', f'{county}@{n}', county)} 核对工作副本与第 {n} 版的差异，确认工作副本"
             f"基于第 {n} 版（或已合入其改动）后用 --base {n} 重新发布"
         )
     return make(
@@ -116,4 +162,11 @@ def marker_missing(
     )
 
 
-__all__ = ["base_not_latest", "base_unknown", "marker_missing", "published_by"]
+__all__ = [
+    "base_not_latest",
+    "base_unknown",
+    "command",
+    "hint_options",
+    "marker_missing",
+    "published_by",
+]

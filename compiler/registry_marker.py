@@ -22,6 +22,7 @@ from pathlib import Path
 from compiler.diagnostics import Location, make
 from compiler.errors import RegistryError
 from compiler.registry import Registry, Version
+from compiler.registry_base import command as jiuzhu_command
 from compiler.registry_base import marker_missing
 
 BASE_SUFFIX = ".base.json"
@@ -130,12 +131,11 @@ def restore_command(
 ) -> str:
     """The ``jiuzhu export`` that writes version ``number`` over the county's
     working-copy workbook (with its base marker), as a user types it; a working copy
-    kept as a CSV folder is named, to be moved out once the workbook replaces it."""
+    kept as a CSV folder is named, to be moved out once the workbook replaces it.
+    Without ``registry``, the one the running command was given (``hint_options``)."""
     out = working_workbook(tables_root, county)
-    command = f"jiuzhu export --county {county} --version {number} --out {shell_path(out)}"
-    if Path(tables_root) != Path("tables"):
-        command += f" --tables {shell_path(tables_root)}"
-    command += f" --registry {shell_path(registry)}" if registry else ""
+    command = jiuzhu_command("export", "--county", county, "--version", str(number),
+                             "--out", str(out), tables=tables_root, registry=registry or None)
     csv = out.with_suffix("")
     if not out.exists() and csv.is_dir():  # two workbooks of one county would be E009
         command += f"（工作副本现为 CSV 文件夹 {csv}：导出后请把该文件夹移出 tables 文件夹）"

@@ -35,7 +35,7 @@ from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
 from compiler.registry import Registry, Version, default_path, in_force
-from compiler.registry_base import base_not_latest, base_unknown
+from compiler.registry_base import base_not_latest, base_unknown, command
 from compiler.registry_marker import marker_path, restore_command, write_base_marker
 from compiler.sqlgen import compile_plan
 
@@ -244,11 +244,11 @@ def marker_behind(
     by = (f"第 {n} 版由 {printable(latest.author, lines=False)} 于 "
           f"{latest.published_at[:16].replace('T', ' ')} 发布")
     if publishing:
-        step = (f"运行 jiuzhu diff {county}@{n} {county} 查看第 {n} 版与工作副本的差异（第 {n} 版"
+        step = (f"运行 {command('diff', f'{county}@{n}', county)} 查看第 {n} 版与工作副本的差异（第 {n} 版"
                 "若是他人发布的，请把其中需要保留的改动合入工作副本；若是本工作副本此前一次中断的发布，"
                 f"差异就是其后的修改），确认后用 --base {n} 重新发布")
     else:
-        step = (f"运行 jiuzhu history --county {county} 查看第 {n} 版，确认仍要撤回后用 "
+        step = (f"运行 {command('history', '--county', county)} 查看第 {n} 版，确认仍要撤回后用 "
                 f"--base {n} 重新撤回")
     return make(
         "E702",
