@@ -192,7 +192,7 @@ def _publish(args: argparse.Namespace) -> int:
 def _publish_given(args: argparse.Namespace) -> int:
     from compiler.registry import Registry
     from compiler.registry_marker import base_from_marker, restore_command
-    from compiler.registry_publish import printable, superseded
+    from compiler.registry_publish import printable, same_as_older, superseded
 
     if args.withdraw is None and args.effective is None:
         raise usage_error("发布须指定 --effective 生效日期，如 --effective 2025-07-01")
@@ -211,9 +211,10 @@ def _publish_given(args: argparse.Namespace) -> int:
         raise
     # every change of state is made before the first line is printed: output piped
     # into head, or a closed terminal, must not leave the marker naming the old base
-    marker = _record_base(folder, version)
+    marker = _record_base(folder, version, args.tables)
     _print_notices(notices)
     overtaken = superseded(store, version)
+    again = same_as_older(store, version) if version.kind == "publish" else None
     print(
         f"已发布 {version.label}（{version.county_name}），自 {version.effective_from} 起生效；"
         f"发布人 {version.author}；哈希 {version.hash[:16]}"
@@ -223,6 +224,8 @@ def _publish_given(args: argparse.Namespace) -> int:
         # a version for a past date changes what that date's decisions would be; a
         # withdrawal too (the console says it before the confirmation: helper-89)
         print(f"注意：{past_note(version.kind, version.effective_from, date.today())}")
+    if again is not None:  # an old version's content back, maybe by a file copied over
+        print(f"注意：{again}")
     _print_validation(version.validation)
     if version.impact:
         _print_stored_impact(json.loads(version.impact))
@@ -322,22 +325,30 @@ def _stored(
         args.tables, args.county, args.effective, args.note, author, base, registry,
         args.households, allow_unchanged=args.allow_unchanged,
         allow_withdrawn=args.allow_withdrawn, marker=marker, notices=notices,
+        # --base N given by hand is the admin's word for the base: a workbook
+        # exported from an older version is then published knowingly
+        check_origin=args.base is None,
     )
 
 
-def _record_base(folder: Path, version: Any) -> Path | None:
+def _record_base(folder: Path, version: Any, tables: str) -> Path | None:
     """Write the base marker for a version just stored (None without a counties
-    folder). A marker that cannot be written is E702 naming the version published,
-    so that the next publish is given its base by hand."""
+    folder), with the origin of the workbook published (its 版本信息), so that the
+    next publish of that workbook is not taken for one exported elsewhere from an
+    older version. A marker that cannot be written is E702 naming the version
+    published, so that the next publish is given its base by hand."""
     from compiler.diagnostics import Location, make
     from compiler.errors import RegistryError
     from compiler.read import os_problem
     from compiler.registry_marker import marker_path, write_base_marker
+    from compiler.registry_publish import workbook_origin_of
 
     if not folder.is_dir():
         return None
+    # a withdrawal reads no workbook: the one there holds what it withdrew
+    origin = workbook_origin_of(tables, version.county_code) if version.kind == "publish" else None
     try:
-        return write_base_marker(folder, version)
+        return write_base_marker(folder, version, origin)
     except OSError as error:
         raise RegistryError(
             make(
@@ -485,8 +496,13 @@ def _version_record(version: Any) -> dict[str, Any]:
 def _export(args: argparse.Namespace) -> int:
     from compiler.canonical import dump_rulebook
     from compiler.export import county_workbook, full_workbook, write_xlsx
-    from compiler.registry_export import guard_overwrite, replace_file
-    from compiler.registry_marker import write_base_marker
+    from compiler.registry_export import (
+        NOT_WRITTEN_BACK,
+        csv_folder_beside,
+        guard_overwrite,
+        replace_file,
+    )
+    from compiler.registry_marker import Origin, new_export_id, write_base_marker
     from compiler.registry_refs import resolve_ref
 
     out = Path(args.out)
@@ -503,17 +519,22 @@ def _export(args: argparse.Namespace) -> int:
     text = None if xlsx else canonical or dump_rulebook(book, args.tables)
     backup = guard_overwrite(out, args.county, args.tables, store, args.force)
     shown: list[str] = []
+    export_id = new_export_id()
     if workbook is not None:
-        write_xlsx(workbook, out, _info(label, version), shown)  # renamed over ``out``
+        info = _info(label, version, export_id)
+        write_xlsx(workbook, out, info, shown)  # renamed over ``out``
     else:
         replace_file(out, lambda path: path.write_text(text or "", encoding="utf-8"))
     marker = None
     if version is not None and xlsx and not args.full:
-        marker = write_base_marker(out.parent, version)
+        origin = Origin(args.county, version.number, version.hash, export_id, out)
+        marker = write_base_marker(out.parent, version, origin)
     # everything is written before the first line is printed (output piped into head)
     if backup is not None:
         also = f"，基线标记备份为 {backup.marker}" if backup.marker else ""
-        print(f"原文件「{out}」已备份为 {backup.path}{also}（需要时可从备份找回修改）")
+        why = (f"（其内容与已发布版本相同，但导出不会写回{NOT_WRITTEN_BACK}，需要时可从备份找回）"
+               if backup.kept_format else "（需要时可从备份找回修改）")
+        print(f"原文件「{out}」已备份为 {backup.path}{also}{why}")
     if shown:
         print(
             f"注意：{len(shown)} 个单元格含有不可见的控制字符（E011），已写作 <U+001B> "
@@ -522,6 +543,9 @@ def _export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"已导出 {label} 到 {out}" + ("（省、市、县全部内容）" if args.full else ""))
+    beside = csv_folder_beside(out, args.county, args.tables)
+    if beside is not None:  # two working copies now: said, never left silent
+        print(f"注意：{beside}", file=sys.stderr)
     if marker is not None:
         print(
             f"基线标记已写入 {marker}：把工作簿放入 tables/counties/ 时请一并复制，"
@@ -608,7 +632,11 @@ def export_path(text: str) -> str:
     return text
 
 
-def _info(label: str, version: Any) -> list[tuple[str, str]]:
+def _info(label: str, version: Any, export_id: str) -> list[tuple[str, str]]:
+    """The 版本信息 rows; 导出编号 tells this export's workbook from any other export
+    of the version (the base marker written beside it names it too)."""
+    from compiler.registry_marker import EXPORT_ID
+
     rows = [("导出自", label), ("导出日期", date.today().isoformat())]
     if version is not None:
         rows += [
@@ -616,6 +644,7 @@ def _info(label: str, version: Any) -> list[tuple[str, str]]:
             ("说明", version.note),
             ("发布人", version.author),
             ("哈希", version.hash),
+            (EXPORT_ID, export_id),
         ]
     return rows
 

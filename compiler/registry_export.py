@@ -3,8 +3,11 @@
 ``jiuzhu export --out tables/counties/330106-西湖区.xlsx`` is how a version is brought
 back into the working copy, so its target is often a workbook an admin has been
 editing. ``guard_overwrite`` lets the export go on when the file is not there or holds
-exactly the content of one of the county's published versions (nothing is lost: the
-registry keeps it), as the registry itself compares content (the canonical YAML
+exactly the content of one of the county's published versions (the registry keeps
+that content; a workbook is still copied to a backup first, since its comments,
+fills, column widths, data validation and the like are no part of the content and
+the export does not write them back: ``NOT_WRITTEN_BACK``), as the registry itself
+compares content (the canonical YAML
 ``publish`` would store, wherever the workbook lies). Anything else, edits not yet
 published, a file that cannot be read as the county's workbook, a ``--full`` workbook,
 is refused with E711 and left as it was, unless ``force``: then it is first copied to
@@ -45,10 +48,19 @@ BACKUPS = "backups"  # beside the tables folder, as registry/ is
 
 @dataclasses.dataclass(frozen=True)
 class Backup:
-    """Where a file overwritten with ``--force`` was copied first (and its marker)."""
+    """Where a file overwritten was copied first (and its marker): with ``--force``,
+    or a workbook holding a published version's content (``kept_format``), whose
+    comments, fills, widths and the like the export does not write back."""
 
     path: Path
     marker: Path | None
+    kept_format: bool = False
+
+
+# what a county workbook may hold that the registry does not, so export cannot write
+# it back (docs/versions.md, section 5): said when such a workbook is overwritten
+NOT_WRITTEN_BACK = ("批注、填充色和字体、列宽和行高、数据验证（下拉列表）、冻结窗格、条件格式、"
+                    "公式（只保留保存时算出的结果）、隐藏的行列和工作表保护")
 
 
 def guard_overwrite(
@@ -65,10 +77,38 @@ def guard_overwrite(
     versions = store.history(county)
     content = None if out.is_dir() else file_content(out, county, tables_root)
     if content is not None and _placed(content) in {_placed(v.canonical) for v in versions}:
+        if out.suffix.lower() in (".xlsx", ".xlsm"):  # its formatting is not in the registry
+            return dataclasses.replace(_backup(out, county, tables_root), kept_format=True)
         return None
     if force and not out.is_dir():
         return _backup(out, county, tables_root)
     raise RegistryError(_refused(out, county, tables_root, versions, content is None))
+
+
+def csv_folder_beside(out: Path, county: str, tables_root: str | Path) -> str | None:
+    """What to say when an .xlsx export into ``tables/counties/`` lands beside the
+    county's working copy kept as a folder of CSV files: the two are now two
+    workbooks of one county (E009 at the next check), and which one holds the
+    admin's edits is not for the export to decide (tester R17). None otherwise."""
+    counties = (Path(tables_root) / "counties").resolve()
+    if out.suffix.lower() not in (".xlsx", ".xlsm") or out.parent.resolve() != counties:
+        return None
+    folders = sorted(
+        p for p in out.parent.iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+        and re.match(rf"{county}(?![0-9])", p.name)
+    )
+    if not folders:
+        return None
+    folder = folders[0]
+    backups = _shown(Path(tables_root).resolve().parent / BACKUPS)
+    diff = f"jiuzhu diff {county}@latest {shell_path(folder)} --county {county}"
+    return (
+        f"{county} 的工作副本原是 CSV 文件夹「{folder}」，现在与导出的「{out.name}」并存，"
+        f"jiuzhu check 会报 E009（同一区划代码有多个工作簿）。请把该文件夹移出 tables 文件夹"
+        f"（例如移到 {backups}/），以导出的工作簿为工作副本；文件夹中若有尚未发布的修改，"
+        f"先用 {diff} 查看，再把需要的修改重做在导出的工作簿中"
+    )
 
 
 def file_content(path: Path, county: str, tables_root: str | Path) -> str | None:
@@ -222,4 +262,13 @@ def _shown(path: Path) -> Path:
         return path
 
 
-__all__ = ["BACKUPS", "Backup", "backup_path", "file_content", "guard_overwrite", "replace_file"]
+__all__ = [
+    "BACKUPS",
+    "NOT_WRITTEN_BACK",
+    "Backup",
+    "backup_path",
+    "csv_folder_beside",
+    "file_content",
+    "guard_overwrite",
+    "replace_file",
+]

@@ -5,7 +5,10 @@ canonical YAML, so the stored SQL is exactly what as-of evaluation runs; ``publi
 stores it as the county's next version if the latest is still ``base`` (with, on
 request, the impact on a population against the version in force); ``withdraw``
 publishes the content that was in force before a version. Each raises RegistryError:
-E701 the tables have errors, E702 the base is stale or the registry stayed busy (a
+E701 the tables have errors (an effective date before the standards begin is one
+E607 naming the earliest date, ``before_standards``), E702 the base is stale, the county
+workbook was exported from a version older than the latest and no marker vouches for
+it, or the registry stayed busy (a
 base marker behind a version whose content the working copy holds, left by a publish
 stopped before it wrote the marker, is brought up to date instead: W702), E704
 no such version or nothing to restore, E709 the content is that of the version already
@@ -13,6 +16,8 @@ in force on the date, E710 the content is that of a withdrawn version (each unle
 for), E708 a note or author that is empty, too long or holds control characters
 (``printable`` shows those an older registry holds). A refused publish leaves the
 registry as it was.
+A note's CRLF and lone CR are stored as LF (``note_lines``); ``same_as_older`` says when
+a version just published holds an older version's content.
 ``superseded`` warns (W701) when a version is dated before versions already published:
 it decides only until the first of them takes effect.
 """
@@ -35,8 +40,17 @@ from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
 from compiler.registry import Registry, Version, default_path, in_force
-from compiler.registry_base import base_not_latest, base_unknown, command
-from compiler.registry_marker import marker_path, restore_command, write_base_marker
+from compiler.registry_base import base_not_latest, base_unknown, command, published_by
+from compiler.registry_marker import (
+    Origin,
+    marker_path,
+    read_base_marker,
+    restore_command,
+    vouches,
+    workbook_origin,
+    working_workbook,
+    write_base_marker,
+)
 from compiler.sqlgen import compile_plan
 
 
@@ -65,6 +79,9 @@ def prepare(
     report = Report()
     project = open_project(tables_root, [county], effective, analyser, report)  # type: ignore[arg-type]
     if report.has_errors or county not in project.plans:
+        early = before_standards(report.errors, effective)
+        if early is not None:  # one sentence, not a line per standard (tester R17)
+            raise RegistryError(early)
         raise RegistryError([refused(county, len(report.errors)), *report.errors])
     try:
         canonical = dump_rulebook(project.plans[county].rulebook, tables_root)
@@ -85,6 +102,43 @@ def prepare(
         raise RegistryError([refused(county, len(rebound.errors)), *rebound.errors])
     validation = _validation_json(report.items, tables_root)
     return Prepared(county, book.county_name, canonical, sql, validation, book, project)
+
+
+# E607's expected form (validate.py): 「不早于 2025-04-07 的决策日」
+_STARTS = re.compile(r"不早于 ([0-9]{4}-[0-9]{2}-[0-9]{2})")
+_STANDARD = re.compile(r"标准参数「(.+?)」")
+
+
+def standards_begin(errors: list[Diagnostic]) -> date | None:
+    """The first day on which every standard that ``errors`` say has no value yet
+    has one: the latest start E607 names. None unless every error is such an E607
+    (the console's ui.before_standards words the same finding)."""
+    if not errors or any(d.code != "E607" for d in errors):
+        return None
+    starts = [_STARTS.search(d.expected or "") for d in errors]
+    if any(found is None for found in starts):
+        return None
+    return max(date.fromisoformat(found.group(1)) for found in starts if found)
+
+
+def before_standards(errors: list[Diagnostic], effective: date) -> Diagnostic | None:
+    """One E607 for an effective date before the standards begin, naming the
+    earliest date that works, instead of a line per standard; None when the errors
+    are not all of that kind."""
+    earliest = standards_begin(errors)
+    if earliest is None:
+        return None
+    names = list(dict.fromkeys(
+        found.group(1) for d in errors if (found := _STANDARD.search(d.message))))
+    listed = "、".join(names[:5]) + (f" 等 {len(names)} 项" if len(names) > 5 else "")
+    return make(
+        "E607",
+        f"生效日期 {effective} 早于标准参数的生效期：该日有 {len(errors)} 项标准参数还没有生效的取值"
+        f"（{listed}），发布被拒绝；生效日期须不早于 {earliest}",
+        found=str(effective),
+        expected=f"不早于 {earliest} 的生效日期",
+        hint=f"改用 --effective {earliest} 或更晚的日期；确需更早生效时，先在标准参数表中补充该日期适用的取值",
+    )
 
 
 def refused(county: str, errors: int) -> Diagnostic:
@@ -132,6 +186,7 @@ def publish(
     allow_withdrawn: bool = False,
     marker: str | Path | None = None,
     notices: list[Diagnostic] | None = None,
+    check_origin: bool = True,
 ) -> Version:
     """Publish the county's working copy as its next version, in force from
     ``effective``, if the county's latest version is still ``base`` (0: none yet).
@@ -149,6 +204,13 @@ def publish(
     its version and writing the marker leaves: the marker is brought up to date, W702
     added to ``notices``, and the publish goes on from the latest version.
 
+    With ``check_origin``, a county workbook whose 版本信息 sheet says it was exported
+    from a version older than the latest (导出自 330106@1 while 330106@2 is the latest)
+    is refused (E702) unless the base marker was written for that very workbook (by
+    its export or a publish of it) or it holds the latest version's content: copied
+    over the working copy, it would silently undo the versions after its own.
+    ``jiuzhu publish --base N`` passes False: the admin said which base is meant.
+
     Raises:
         RegistryError: E701 the tables have errors; E702 the latest version is not
             ``base`` (or another publish won the race, or the registry stayed busy);
@@ -159,6 +221,7 @@ def publish(
         InputError: E613 with ``households``, a temporary folder inside the tables
             folder (the impact would load the households and spill there).
     """
+    note = note_lines(note)  # a lone CR, from a form or an old Mac editor, is a line break
     check_note(note)
     check_author(author)
     if households is not None:  # the impact loads them and spills in TMPDIR
@@ -169,11 +232,13 @@ def publish(
     prepared = prepare(tables_root, county, effective, analyse)
     current = store.latest(county)
     if (current.number if current else 0) != base:  # append re-checks, in its transaction
-        base = _caught_up(prepared, base, current, author, marker, notices)
+        base = _caught_up(prepared, base, current, author, marker, notices, tables_root)
     if not allow_unchanged:
         _refuse_unchanged(store, prepared, effective)
     if not allow_withdrawn:
         _refuse_withdrawn(store, prepared, tables_root)
+    if check_origin and current is not None:
+        _refuse_older_origin(store, prepared, current, tables_root, marker)
     impact = None
     if households is not None:
         impact = _impact(store, prepared, households, effective)
@@ -188,6 +253,7 @@ def _caught_up(
     author: str,
     marker: str | Path | None,
     notices: list[Diagnostic] | None,
+    tables_root: str | Path,
 ) -> int:
     """The latest version's number, the marker in ``marker`` rewritten for it, when
     the marker is behind it and the working copy holds exactly its content (compared
@@ -206,18 +272,83 @@ def _caught_up(
         raise RegistryError(base_not_latest(county, base, current, author, holds))
     if current.canonical != prepared.canonical:
         raise RegistryError(marker_behind(marker, county, base, current))
-    path = _rewrite_marker(marker, current)
+    path = _rewrite_marker(marker, current, tables_root)
     if notices is not None:
         notices.append(_healed(path, base, current))
     return latest
 
 
-def _rewrite_marker(folder: str | Path, latest: Version) -> Path:
-    """The marker in ``folder`` written for ``latest``; E702 when it cannot be."""
+def _refuse_older_origin(
+    store: Registry,
+    prepared: Prepared,
+    latest: Version,
+    tables_root: str | Path,
+    marker: str | Path | None,
+) -> None:
+    """E702 when the county workbook says it was exported from a version older than
+    ``latest`` (its 版本信息 sheet), holds other content than ``latest`` and no base
+    marker was written for it: the base marker belongs to the folder, so a workbook
+    exported elsewhere from an older version and copied over the working copy was
+    taken as based on the latest and undid it (tester, helper-111)."""
+    county = prepared.county_code
+    origin = workbook_origin_of(tables_root, county)
+    if origin is None or origin.county != county or origin.number >= latest.number:
+        return
+    if prepared.canonical == latest.canonical:
+        return  # nothing of the latest version would be lost
+    older = next((v for v in store.versions(county) if v.number == origin.number), None)
+    if older is None or (origin.hash and older.hash != origin.hash):
+        return  # exported from another registry: its 导出自 says nothing of this one
+    folder = Path(marker) if marker is not None else Path(tables_root) / "counties"
+    try:
+        record = read_base_marker(folder, county)
+    except RegistryError:
+        record = None
+    if vouches(record, origin):
+        return
+    raise RegistryError(older_origin(origin, latest, tables_root))
+
+
+def older_origin(origin: Origin, latest: Version, tables_root: str | Path) -> Diagnostic:
+    """E702 for a workbook exported from ``origin``, older than ``latest``."""
+    county, n, old = origin.county, latest.number, origin.number
+    between = f"第 {old + 1} 版" if old + 1 == n else f"第 {old + 1} 至第 {n} 版"
+    out = f"{county}-第{n}版.xlsx"
+    export = command("export", "--county", county, "--version", str(n), "--out", out,
+                     tables=tables_root)
+    return make(
+        "E702",
+        f"{county} 的工作簿是从第 {old} 版导出的（其「版本信息」表写着 导出自 {origin.label}），"
+        f"而登记簿中最新已是第 {n} 版；按它发布会撤销{between}的改动，发布被拒绝，登记簿未改动",
+        Location(str(origin.path), "版本信息"),
+        found=f"导出自 {origin.label}",
+        expected=f"从第 {n} 版导出的工作簿，或已合入{between}改动的工作副本",
+        hint=(
+            f"{published_by(latest)}。先运行 {command('diff', origin.label, latest.label)} "
+            f"查看{between}的改动，再运行 {command('diff', latest.label, county)} 查看工作副本与第 {n} 版的差异；"
+            f"可运行 {export} 导出最新版本，把本工作簿的修改重做在其上后放回工作副本；"
+            f"若确认工作副本已含{between}的改动，命令行加 --base {n} 发布"
+            "（控制台：删去工作簿中的「版本信息」表后再发布）"
+        ),
+    )
+
+
+def workbook_origin_of(tables_root: str | Path | None, county: str) -> Origin | None:
+    """What the county's working-copy workbook says it was exported from, if anything."""
+    if tables_root is None:
+        return None
+    return workbook_origin(working_workbook(tables_root, county))
+
+
+def _rewrite_marker(
+    folder: str | Path, latest: Version, tables_root: str | Path | None = None
+) -> Path:
+    """The marker in ``folder`` written for ``latest`` (with the origin of the
+    workbook under ``tables_root`` that holds it); E702 when it cannot be."""
     from compiler.read import os_problem
 
     try:
-        return write_base_marker(folder, latest)
+        return write_base_marker(folder, latest, workbook_origin_of(tables_root, latest.county_code))
     except OSError as error:
         raise RegistryError(
             make(
@@ -387,6 +518,13 @@ _AUTHOR = _Said("发布人", MAX_AUTHOR, _AUTHOR_CONTROLS, "发布人的姓名�
                 "版本发布后不能修改，发布人请写姓名或工号")
 
 
+def note_lines(note: str) -> str:
+    """``note`` with its line breaks as LF: CRLF (Windows, a browser's text area) and
+    a lone CR (classic Mac) alike, as ``history`` shows them; stored so, a lone CR
+    was printed as <U+000D> (tester R17)."""
+    return note.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def check_note(note: str, name: str = _NOTE.name, action: str = "发布") -> None:
     """E708 for a note that is empty, longer than ``MAX_NOTE`` or holds a control
     character; a version cannot be changed once published. ``name`` and ``action``:
@@ -445,6 +583,27 @@ def printable(text: str, lines: bool = True) -> str:
         text = text.replace("\r\n", "\n")
     shown = controls.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
     return shown.replace("\r", "<U+000D>") if lines else shown
+
+
+def same_as_older(store: Registry, version: Version) -> str | None:
+    """A sentence for a version just published whose content is that of an older
+    version not in force on its date (E709 covers the one in force, E710 a withdrawn
+    one): which version, and the diff that shows what it changes against the version
+    it replaces; None when no older version holds its content."""
+    history = store.history(version.county_code)
+    before = [v for v in history if v.number < version.number]
+    same = [v for v in before if v.canonical == version.canonical]
+    if not same:
+        return None
+    older = same[-1]
+    replaced = in_force(before, version.effective_from)
+    what = f"{older.label}（{older.effective_from} 起生效，{printable(older.author, lines=False)} 发布）"
+    if replaced is None:
+        return f"{version.label} 的内容与 {what}相同"
+    shown = command("diff", replaced.label, version.label)
+    return (f"{version.label} 的内容与 {what}相同，即自 {version.effective_from} 起恢复该版的内容，"
+            f"取代此前现行的 {replaced.label}；两者的差异（{replaced.label} 的改动将不再适用）："
+            f"运行 {shown} 查看")
 
 
 def superseded(store: Registry, version: Version) -> Diagnostic | None:
@@ -554,6 +713,7 @@ def withdraw(
     version, E702 stale base, E708 a note with control characters or too long, or
     such an author (``note_name``: what E708 calls the note, 撤回原因 in the console),
     E712 ``effective`` before the withdrawn version's date."""
+    note = note_lines(note)
     if note:
         check_note(note, note_name, "撤回")
     check_author(author, "撤回")
@@ -644,4 +804,17 @@ def _withdrawn_too_early(target: Version, effective: date) -> Diagnostic:
     )
 
 
-__all__ = ["Prepared", "prepare", "publish", "refused", "withdraw", "withdrawn_as"]
+__all__ = [
+    "Prepared",
+    "before_standards",
+    "note_lines",
+    "older_origin",
+    "prepare",
+    "publish",
+    "refused",
+    "same_as_older",
+    "standards_begin",
+    "withdraw",
+    "withdrawn_as",
+    "workbook_origin_of",
+]
