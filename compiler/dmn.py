@@ -35,6 +35,7 @@ from compiler.expr import (
     Unary,
 )
 from compiler.model import DType, Kind
+from compiler.normalise import fold_text
 
 MODEL_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd": "1.1",
@@ -240,6 +241,8 @@ def enum_type(values: list[str]) -> DType | None:
         return None
     if not all(ENUM_SAFE.match(v) for v in values):
         return None
+    if any(fold_text(v) != v for v in values):  # the 类型 cell would read otherwise
+        return None
     return DType(Kind.ENUM, tuple(values))
 
 
@@ -271,9 +274,25 @@ _WORDS = {
     "if", "then", "else", "for", "some", "every", "in", "satisfies", "return",
     "instance", "of", "function", "between", "and", "or", "not",
 }  # fmt: skip
-_NAME_START = re.compile(r"[A-Za-z_\u00C0-\uFFFF]")
-_NAME_CHAR = re.compile(r"[A-Za-z0-9_\u00C0-\uFFFF]")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+# Full-width forms of ASCII (U+FF01-U+FF5E) are not FEEL: its digits, operators,
+# brackets and quotes are ASCII. Outside a name of the model they end a word, so that
+# ``>= ２０２５年６月１日`` is refused for its full-width digit, not as an unknown name.
+_NAME_START = re.compile("[A-Za-z_\u00C0-\uff00\uff5f-\uFFFF]")
+_NAME_CHAR = re.compile("[A-Za-z0-9_\u00C0-\uff00\uff5f-\uFFFF]")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")  # \d would read ١٨ and １８ as 18
+
+
+def full_width(text: str, in_string: bool = False) -> Unsupported:
+    """The refusal of an entry holding a full-width character: the first one, and the
+    ASCII character in its place. Outside a string FEEL needs ASCII; inside one the
+    workbook's reader would fold it (``normalise.fold_text``), changing the text."""
+    found = next(c for c in text if 0xFF01 <= ord(c) <= 0xFF5E)
+    half = chr(ord(found) - 0xFEE0)
+    if in_string:
+        why = f"工作簿读取时会改为半角「{half}」，所比较或给出的文字就变了"
+        return Unsupported(f"字符串含全角字符「{found}」（{why}）")
+    why = f"FEEL 的数字、运算符、括号和引号只能用半角字符，如「{half}」"
+    return Unsupported(f"含全角字符「{found}」（{why}）")
 
 
 @dataclass(frozen=True)
@@ -300,6 +319,8 @@ class _Lexer:
                 continue
             token = self.known_name(i) or self.string(i) or self.number(i)
             token = token or self.word(i) or self.op(i)
+            if token is None and 0xFF01 <= ord(text[i]) <= 0xFF5E:
+                raise full_width(text[i])
             if token is None:
                 raise Unsupported(f"无法识别的字符「{text[i]}」")
             found.append(token)

@@ -36,9 +36,12 @@ from compiler.model import KIND_NAMES, LEVEL_CN, DType, Kind, Level
 from compiler.normalise import (
     CONTROL_CHARACTERS,
     EXCEL_CELL_LIMIT,
+    REORDERING,
     ParseProblem,
     excel_length,
     fold_text,
+    show_controls,
+    show_reordering,
 )
 from compiler.read import control_characters, too_long
 
@@ -87,6 +90,11 @@ RESERVED_SHEETS = {
     "calendar",
 }
 EXPECTED = "只含普通输入数据和一元测试的决策表，见 docs/dmn.md"
+# The elements whose names, labels, ids, values and entries the workbook holds; a
+# description (other than a DMN 1.1 rule's) and extension elements are not carried.
+CARRIED = {"inputData", "decision", "itemDefinition"}
+NOT_CARRIED = {"description", "extensionElements"}
+_HIDDEN = re.compile(f"{CONTROL_CHARACTERS.pattern}|{REORDERING.pattern}")
 # a quotation in a message longer than a value quoted as found may be
 _LONG_QUOTE = re.compile(f"「([^「」]{{{FOUND_SHOWN + 1},}})」")
 
@@ -286,6 +294,13 @@ class _Types:
         return _Type(problem=f"的取值约束「{text}」（只支持字符串枚举）")
 
 
+def _step(parent: ET.Element, el: ET.Element) -> str:
+    """One step of an element's path: its name, numbered among same-named siblings."""
+    same = [c for c in parent if c.tag == el.tag]
+    name = dmn.local(el.tag)
+    return name if len(same) == 1 else f"{name}[{same.index(el) + 1}]"
+
+
 def _child(el: ET.Element, name: str) -> ET.Element | None:
     return next((c for c in el if dmn.local(c.tag) == name), None)
 
@@ -355,6 +370,7 @@ class _Importer:
         self.signatures: dict[str, _Signature] = {}
         self.refused: dict[str, list[Diagnostic]] = {}  # decision name -> why
         self.decisions: dict[str, ET.Element] = {}
+        self.parents: dict[ET.Element, ET.Element] | None = None  # made when needed
 
     def run(self) -> Imported:
         if (
@@ -364,6 +380,7 @@ class _Importer:
             self.refuse_model()
             return self.result
         self.other_elements()
+        self.hidden_marks()
         for el in self.drg("inputData"):
             self.input_data(el)
         for el in self.drg("decision"):
@@ -376,10 +393,69 @@ class _Importer:
     def drg(self, kind: str) -> list[ET.Element]:
         return [el for el in self.root if dmn.local(el.tag) == kind]
 
+    def where(self, el: ET.Element) -> str:
+        """The element's id, or the path to it from the nearest element with one
+        (``r1/inputEntry[2]``): entries and clauses often have no id."""
+        if self.parents is None:
+            self.parents = {c: p for p in self.root.iter() for c in p}
+        steps = []
+        while not el.get("id") and el in self.parents:
+            parent = self.parents[el]
+            steps.append(_step(parent, el))
+            el = parent
+        head = el.get("id") or dmn.local(el.tag)
+        return "/".join([head, *reversed(steps)])
+
+    def hidden_marks(self) -> None:
+        """E011 for control characters and marks that reorder text (U+202A-U+202E,
+        U+2066-U+2069) in any name, label, id, value or entry the workbook would hold,
+        at the element and attribute: `check` refuses such a workbook (compiler/read.py),
+        so it is never written. The path is made only for a mark found."""
+        search = _HIDDEN.search
+        for top in self.root:
+            if dmn.local(top.tag) not in CARRIED:
+                continue
+            for el in top.iter():
+                found = [(f"@{dmn.local(k)}", v) for k, v in el.attrib.items() if search(v)]
+                if el.text and search(el.text):
+                    found.append(("", el.text))
+                for suffix, text in found if found and self.carried(el) else ():
+                    place = self.where(el) + suffix
+                    self.result.refused.append(self.hidden(place, text))
+
+    def carried(self, el: ET.Element) -> bool:
+        """Whether the workbook holds the element's text: not inside a description
+        (other than a DMN 1.1 rule's) or extension elements."""
+        self.where(el)  # makes the parent map
+        assert self.parents is not None
+        while el in self.parents:
+            parent = self.parents[el]
+            kind = dmn.local(el.tag)
+            if kind in NOT_CARRIED and not (
+                kind == "description" and dmn.local(parent.tag) == "rule"
+            ):
+                return False
+            el = parent
+        return True
+
+    def hidden(self, where: str, text: str) -> Diagnostic:
+        marks = CONTROL_CHARACTERS.findall(text) + REORDERING.findall(text)
+        codes = "、".join(sorted({f"U+{ord(c):04X}" for c in marks}))
+        reorders = "（其中改变文字方向的字符会使文字倒着显示）" if REORDERING.search(text) else ""
+        return make(
+            "E011",
+            f"DMN 元素 {where} 含有不可见的控制字符 {codes}{reorders}，未导入",
+            Location(self.source, None, where),
+            found=show_reordering(show_controls(text)),
+            expected="不含控制字符的文字",
+            hint="工作簿不能保存这些字符（jiuzhu check 会拒绝）；请在原工具中删除后重新导出，"
+            "或核对文件声明的编码",
+        )
+
     def refusal(
         self, el: ET.Element | None, message: str, found: str | None = None
     ) -> Diagnostic:
-        where = el.get("id") if el is not None else None
+        where = self.where(el) if el is not None else None
         # an entry quoted in the message is shortened as ``found`` is (``make``): a
         # 3000-deep input expression made a line of 6.6 KB
         message = _LONG_QUOTE.sub(lambda m: f"「{shorten(m[1])}」", message)
@@ -596,7 +672,10 @@ class _Importer:
             enum = dmn.enum_type(values) if values is not None else None
             if enum is not None:
                 return enum
-            raise Unsupported(f"的输出值列表「{values_text}」（只支持字符串枚举）")
+            raise Unsupported(
+                f"的输出值列表「{values_text}」（只支持互不相同的字符串，"
+                "不含括号、逗号、分号、竖线、全角字符和首尾空格）"
+            )
         if ordered and count == 1:
             raise Unsupported(f"使用 {policy} 却没有列出输出值（无法确定优先顺序）")
         kind = self.types.ref(clause.get("typeRef")) if clause.get("typeRef") else None
@@ -908,9 +987,14 @@ def _test_cell(test: Test) -> str:
 
 
 def _folded(text: str) -> str:
-    if fold_text(text) != text:
-        raise Unsupported("文字含全角字符或连续空格，写入工作簿后会被改写")
-    return text
+    """The cell as written, or Unsupported when the reader would rewrite it: a string
+    literal's full-width characters, tabs, line breaks and runs of spaces are folded
+    (docs/table-format.md section 4), so the table would compare or give other text."""
+    if fold_text(text) == text:
+        return text
+    if any(0xFF01 <= ord(c) <= 0xFF5E for c in text):
+        raise dmn.full_width(text, in_string=True)
+    raise Unsupported("字符串含制表符、换行、连续空格或首尾空格，写入工作簿后会被改写")
 
 
 def _literal_cell(value: object, dtype: DType) -> str:
@@ -985,7 +1069,7 @@ def _refuse_unwritable(content: dict[str, list[list[str]]], out: Path) -> None:
         for r, row in enumerate(rows, start=1):
             for c, text in enumerate(row, start=1):
                 where = Location(str(out), name, f"{get_column_letter(c)}{r}")
-                if CONTROL_CHARACTERS.search(text):
+                if CONTROL_CHARACTERS.search(text) or REORDERING.search(text):
                     found.append(control_characters(text, where))
                 if len(text) > EXCEL_CELL_LIMIT // 2 and excel_length(text) > EXCEL_CELL_LIMIT:
                     found.append(too_long(text, where))
