@@ -35,7 +35,7 @@ from datetime import date
 from typing import TypeVar
 
 from compiler import logger
-from compiler.bind import AS_OF, Plan, bind_replaced
+from compiler.bind import AS_OF, DECISION_COLUMNS, Plan, bind_replaced
 from compiler.bounds import bounds, never_missing
 from compiler.county import County
 from compiler.diagnostics import Report
@@ -81,7 +81,7 @@ from compiler.intervals import (
 )
 from compiler.invariants import check_invariants
 from compiler.model import HitPolicy, Kind, Rule, Table
-from compiler.replaced_gaps import lost_boundaries
+from compiler.replaced_gaps import lost_boundaries, unread_outputs
 from compiler.sweep import BoxIndex, Budget, TooComplex
 from compiler.witness import Case, describe, plain, show
 
@@ -114,6 +114,9 @@ def analyse(plan: Plan, report: Report, as_of: date) -> None:
         for item in found:
             emit(report, county.label, item)
     for item in check_invariants(county):
+        emit(report, county.label, item)
+    reads = set(DECISION_COLUMNS).union(*plan.dependencies.values())
+    for item in unread_outputs(plan.rulebook, reads):
         emit(report, county.label, item)
 
 

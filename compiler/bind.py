@@ -61,6 +61,7 @@ from compiler.model import (
     Standard,
     Table,
 )
+from compiler.name_clash import said_twice
 from compiler.precision import unrepresentable_cells
 from compiler.vocabulary import value_cn
 
@@ -233,18 +234,15 @@ def bind_replaced(plan: Plan, ident: str) -> Table | None:
 
 def _items(rulebook: RuleBook, report: Report) -> dict[str, Item]:
     items: dict[str, Item] = {AS_OF: Item(AS_OF, "builtin", None, DType(Kind.DATE), AS_OF, "决策日")}
+    where: dict[str, Location] = {}
 
     def add(item: Item, location: Location) -> None:
         if item.id in items:
-            report.error(
-                "E207",
-                f"名称「{item.id}」重复定义",
-                location,
-                found=item.id,
-                expected="字段、标准参数、派生值和决策表输出的标识各不相同",
-            )
+            other, at = items[item.id], where.get(item.id, Location())
+            report.add(said_twice(item.id, location, item, other, at, rulebook.tables))
             return
         items[item.id] = item
+        where[item.id] = location
 
     for f in rulebook.fields.values():
         add(Item(f.id, "field", f.level, f.dtype, f.id, f.name_cn), f.location)

@@ -138,11 +138,13 @@ CODES: dict[str, CodeInfo] = {
     "E211": _c("error", "标识符不合法"),
     "E212": _c("error", "县级工作簿不能覆盖该决策表"),
     "E213": _c("error", "字段的下限高于上限"),
+    "E214": _c("error", "规则的输出单元格为空"),
     "W201": _c("warning", "决策表没有规则"),
     "W202": _c("warning", "规则缺少政策依据注释"),
     "W203": _c("warning", "县级替换的派生值名称与省级不同"),
     "W204": _c("warning", "取值总是整数，类型却写作 number"),
     "W205": _c("warning", "整数输入列的条件写了小数"),
+    "W206": _c("warning", "新增决策表的输出没有任何地方读取"),
     # expressions and references
     "E301": _c("error", "条件或表达式语法错误"),
     "E302": _c("error", "引用了未定义的名称"),
@@ -168,6 +170,7 @@ CODES: dict[str, CodeInfo] = {
     "W405": _c("warning", "标准参数与上一期相差过大"),
     "W406": _c("warning", "县级工作簿另设了市域统一的标准"),
     "W407": _c("warning", "金额标准为 0"),
+    "W408": _c("warning", "本级标准参数的两期之间有空档，由上级取值填补"),
     # analysis
     "E501": _c("error", "规则未覆盖的情形（缺口）"),
     "E502": _c("error", "规则重叠违反 UNIQUE"),

@@ -424,6 +424,7 @@ class _Loader:
             # the 值 cell, empty or not: what a problem with the value points at
             value_location=sheet.location(_row_number(record), value_col),
             undated=effective_from is None and bool(_text(record.get("from"))),
+            from_location=_where(record.get("from")),
         )
         standard.rows.append(row)
 

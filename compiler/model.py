@@ -150,6 +150,7 @@ class StandardRow:
     # gives no value to anybody's decisions or bounds, only its own cells are checked
     refused: bool = False
     written: str = ""  # the 值 cell as typed, for messages about a value not read
+    from_location: Location = NOWHERE  # the 生效日期 cell, where it was read from a sheet
 
     @property
     def value_at(self) -> Location:

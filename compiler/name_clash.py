@@ -17,12 +17,21 @@ two of one kind (helper-98).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Protocol
 
-from compiler.diagnostics import NOWHERE, Location, Report
-from compiler.model import RuleBook, Workbook
+from compiler.diagnostics import NOWHERE, Diagnostic, Location, Report, make
+from compiler.model import RuleBook, Table, Workbook
 
 _CELL = ("标识", "名称")
+
+
+class _Owned(Protocol):
+    """A bound item (bind.Item): its kind and the table or item that defines it."""
+
+    kind: str
+    owner: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,54 @@ def _named(book: RuleBook) -> list[_Named]:
     return found
 
 
+_KINDS = {"field": "字段", "standard": "标准参数", "derived": "派生值", "builtin": "内置名称"}
+
+
+def said_twice(
+    ident: str,
+    location: Location,
+    item: _Owned,
+    other: _Owned,
+    other_at: Location,
+    tables: dict[str, Table],
+) -> Diagnostic:
+    """E207 for an identifier two items of a county's rulebook define (binding keeps
+    ``other``, the first), naming the other and its cell; for two tables' outputs, the
+    table meant where the later table's id misspells the other's (other_hardshp_rules
+    for other_hardship_rules adds a table instead of replacing it; helper-112)."""
+    where = _cell_said(other_at, location)
+    what = (
+        f"决策表「{other.owner}」的输出"
+        if other.kind == "output"
+        else f"{_KINDS.get(other.kind, '')}「{other.owner}」的标识"
+    )
+    hint = "改正其中一处的标识；每个标识只能定义一次"
+    if item.kind == other.kind == "output" and item.owner != other.owner:
+        hint = f"给决策表「{item.owner}」的这个输出另取一个标识"
+        if other.owner in tables and _alike(item.owner, other.owner):
+            hint = (
+                f"决策表「{item.owner}」的标识与「{other.owner}」不同，会作为新表加入，"
+                f"而不是替换它；要替换「{other.owner}」，把表的标识（第 1 行 A 列）"
+                f"改为 {other.owner}"
+            )
+    return make(
+        "E207",
+        f"名称「{ident}」重复定义：已是{what}{where}",
+        location,
+        found=ident,
+        expected="字段、标准参数、派生值和决策表输出的标识各不相同",
+        hint=hint,
+    )
+
+
+# how alike two ids must be (difflib's ratio) to suggest one was meant for the other
+ALIKE = 0.75
+
+
+def _alike(one: str, other: str) -> bool:
+    return difflib.SequenceMatcher(None, one, other).ratio() >= ALIKE
+
+
 def _cell_said(cell: Location, beside: Location) -> str:
     """The other item's cell as a message names it: its sheet and cell in the same
     workbook, else with its workbook; nothing for the built-in 决策日."""
@@ -142,4 +199,4 @@ def _or(cell: Location, fallback: Location) -> Location:
     return cell if cell.cell else fallback
 
 
-__all__ = ["check_names"]
+__all__ = ["ALIKE", "check_names", "said_twice"]

@@ -393,6 +393,7 @@ class _SheetEntry:
     name: str
     hidden: bool
     part: str
+    very_hidden: bool = False  # state="veryHidden": Excel's 取消隐藏 does not list it
 
 
 def _read_xlsx_parts(book: RawWorkbook, source: Path) -> list[Diagnostic]:
@@ -412,7 +413,7 @@ def _read_xlsx_parts(book: RawWorkbook, source: Path) -> list[Diagnostic]:
                 book.sheets.append(sheet)
                 continue
             rows = values.get_sheet_by_name(entry.name).to_python(skip_empty_area=False)
-            diagnostics += _fill_sheet(sheet, rows, scan)
+            diagnostics += _fill_sheet(sheet, rows, scan, entry.very_hidden)
             book.sheets.append(sheet)
     return diagnostics
 
@@ -500,8 +501,9 @@ def _sheet_entries(archive: zipfile.ZipFile) -> list[_SheetEntry]:
         rid = next((v for k, v in node.attrib.items() if _local(k) == "id"), "")
         kind, target = rels[rid]
         if kind.endswith("/worksheet"):
-            hidden = node.get("state", "visible") != "visible"
-            entries.append(_SheetEntry(node.get("name", ""), hidden, target))
+            state = node.get("state", "visible")
+            very = state.casefold() == "veryhidden"
+            entries.append(_SheetEntry(node.get("name", ""), state != "visible", target, very))
     return entries
 
 
@@ -733,7 +735,10 @@ def _coordinates(refs: Iterable[str]) -> set[tuple[int, int]]:
 
 
 def _fill_sheet(
-    sheet: RawSheet, rows: Sequence[Sequence[object]], scan: _Scan
+    sheet: RawSheet,
+    rows: Sequence[Sequence[object]],
+    scan: _Scan,
+    very_hidden: bool = False,
 ) -> list[Diagnostic]:
     builder = _Builder(sheet)
     unsaved = [ref for ref, formula in scan.formulas.items() if not formula.has_result]
@@ -745,14 +750,17 @@ def _fill_sheet(
         builder.row(r, row, formulas)
     sheet.hidden_rows = scan.hidden_rows
     sheet.merged_ranges = scan.merged
-    return _sheet_diagnostics(sheet, scan) + _unwritable_cells(builder)
+    found = _sheet_diagnostics(sheet, scan, very_hidden)
+    return found + _unwritable_cells(builder)
 
 
 # ----------------------------------------------------------------------- sheet problems
 
 
-def _sheet_diagnostics(sheet: RawSheet, scan: _Scan) -> list[Diagnostic]:
-    found = [_hidden_sheet(sheet)] if sheet.hidden else []
+def _sheet_diagnostics(
+    sheet: RawSheet, scan: _Scan, very_hidden: bool = False
+) -> list[Diagnostic]:
+    found = [_hidden_sheet(sheet, very_hidden)] if sheet.hidden else []
     found += [_merged(sheet, ref) for ref in scan.merged]
     found += [
         _no_result(sheet, ref, f)
@@ -769,7 +777,21 @@ def _at(sheet: RawSheet, ref: str | None = None) -> Location:
     return Location(sheet.file, sheet.name, ref or None)
 
 
-def _hidden_sheet(sheet: RawSheet) -> Diagnostic:
+def _hidden_sheet(sheet: RawSheet, very_hidden: bool = False) -> Diagnostic:
+    """W001; a sheet a macro made 'very hidden' is listed by neither Excel's nor WPS's
+    取消隐藏 menu, so the hint says how to reach it there."""
+    if very_hidden:
+        return make(
+            "W001",
+            f"工作表「{sheet.name}」是深度隐藏的（veryHidden），其内容仍会被读取和使用；"
+            "Excel 和 WPS 的「取消隐藏」菜单中看不到它",
+            _at(sheet),
+            found="veryHidden",
+            hint="要显示它：在 Excel 中按 Alt+F11 打开 VBA 编辑器，在左侧工程窗口选中该工作表，"
+            "把属性窗口中的 Visible 改为 -1 - xlSheetVisible（WPS 须带 VBA 环境，"
+            "在「开发工具」→「VB 编辑器」中同样修改）；显示后核对内容，"
+            "此表不应使用时删除它",
+        )
     return make(
         "W001",
         f"工作表「{sheet.name}」是隐藏的，其内容仍会被读取和使用",

@@ -6,17 +6,23 @@ gaps into one I501; a rule deleted from the copy then leaves a boundary value (a
 exactly at the dibao standard) deciding nothing, and the check passed. Each boundary
 value the replacement leaves uncovered, where a rule of the province's table matches the
 same inputs, is warned about on its own, naming the value and that rule.
+
+A county table meant to replace the province's under a misspelt id is no replacement
+at all: it is added beside the province's, and its outputs, misspelt too, are read by
+nothing (W206, ``unread_outputs``).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from compiler.county import County
 from compiler.domains import matches
 from compiler.expr import AnyTest
 from compiler.findings import Finding, finding
-from compiler.model import Rule, Table
+from compiler.model import Rule, RuleBook, Table
+from compiler.name_clash import ALIKE
 from compiler.witness import show
 
 MAX_LISTED = 5  # boundary values warned about per table before "and N more"
@@ -107,4 +113,46 @@ def _lost(
     )
 
 
-__all__ = ["lost_boundaries"]
+def unread_outputs(book: RuleBook, reads: set[str]) -> list[Finding]:
+    """W206 for a table a city or county adds whose outputs nothing reads (``reads``:
+    the names every table, derived value and decision column reads): its rules decide
+    nothing. A table meant to replace the province's under a misspelt id (and outputs)
+    is such a table; the table it resembles is suggested."""
+    found: list[Finding] = []
+    province = book.sources[-1] if book.sources else ""
+    for table in book.tables.values():
+        if table.location.file == province or table.id in book.replaced:
+            continue
+        unread = [o.id for o in table.outputs if o.id not in reads]
+        if len(unread) == len(table.outputs) and unread:
+            found.append(_unread(book, table, unread))
+    return found
+
+
+def _unread(book: RuleBook, table: Table, unread: list[str]) -> Finding:
+    others = [t for t in book.tables if t != table.id]
+    meant = difflib.get_close_matches(table.id, others, n=1, cutoff=ALIKE)
+    outputs = "、".join(f"「{o}」" for o in unread)
+    hint = "删除这张表，或在读取它的决策表、派生值中引用它的输出"
+    if meant:
+        base = book.tables[meant[0]]
+        names = "、".join(o.id for o in base.outputs)
+        hint = (
+            f"要替换决策表「{base.id}」（输出 {names}）时，表的标识和输出须与它相同："
+            f"把第 1 行 A 列改为 {base.id}，输出改为 {names}"
+        )
+    return finding(
+        "W206",
+        f"新增的决策表「{table.id}」的输出{outputs}没有任何决策表、派生值或决策结果读取："
+        "这张表的规则不影响任何决策"
+        + (f"；是否想替换决策表「{meant[0]}」？" if meant else ""),
+        table.location,
+        found=table.id,
+        expected=f"替换已有决策表时与其标识相同（如 {meant[0]}）" if meant
+        else "输出被其他决策表、派生值读取的决策表",
+        hint=hint,
+        table=table.id,
+    )
+
+
+__all__ = ["lost_boundaries", "unread_outputs"]

@@ -24,6 +24,7 @@ from compiler.model import (
     Derived,
     DType,
     Field,
+    Rule,
     RuleBook,
     Standard,
     StandardRow,
@@ -63,6 +64,7 @@ def load_tables(root: str | Path, report: Report) -> Tables:
         return Tables(root, Workbook(str(province_path), "330000", "浙江省", WorkbookKind.PROVINCE))
     province = load_workbook(province_path, WorkbookKind.PROVINCE, report)
     _check_unique(province, report)
+    _check_outputs(province, report)
     _type_standards(province, {}, report)
     tables = Tables(root, province)
     for kind, folder, target in (
@@ -94,6 +96,7 @@ def load_tables(root: str | Path, report: Report) -> Tables:
                 continue
             _check_recognised(workbook, report)
             _check_unique(workbook, report)
+            _check_outputs(workbook, report)
             _type_standards(workbook, _standards_by_key(province), report)
             target[workbook.code] = workbook
     return tables
@@ -136,6 +139,39 @@ def _check_unique(workbook: Workbook, report: Report) -> None:
                 expected=f"同一工作簿中每个{what}只定义一次",
                 hint=f"另一处在 {first[item.id].render()}；删除多余的一处（如另存的副本文件或重复粘贴的行）",
             )
+
+
+def _check_outputs(workbook: Workbook, report: Report) -> None:
+    """E214 for a rule row with an empty output cell: the rule, when it fires, gives
+    no value, silently. A row holding only its id (a placeholder) fires for everybody,
+    and under FIRST it hid every rule below it with an empty result (helper-112). An
+    input cell left empty means any value (docs/table-format.md, section 5); an output
+    has no such reading, so a missing value is written ``null``. Checked on the working
+    copy's workbooks only: a version published before is decided as it was."""
+    for table in workbook.tables:
+        for rule in table.rules:
+            empty = [k for k, text in enumerate(rule.output_texts) if not text.strip()]
+            if empty and len(rule.output_locations) == len(rule.output_texts):
+                _warn_empty_output(table, rule, empty, report)
+
+
+def _warn_empty_output(table: Table, rule: Rule, empty: list[int], report: Report) -> None:
+    names = "、".join(f"「{table.outputs[k].id}」" for k in empty)
+    placeholder = len(empty) == len(rule.outputs) and all(
+        text.strip() in ("", "-") for text in rule.test_texts
+    )
+    also = "；这一行只有规则编号，没有条件，任何记录都会命中它" if placeholder else ""
+    report.error(
+        "E214",
+        f"决策表「{table.id}」规则「{rule.id}」的输出{names}为空：规则没有输出，"
+        f"命中时结果为空{also}",
+        rule.output_locations[empty[0]],
+        found="（空）",
+        expected="输出的取值或算式，如 是、dibao 或 低保标准 * 1.5；确实不给值时写 null",
+        hint="填写输出；这一行只是占位时删除整行",
+        rule=rule.id,
+        table=table.id,
+    )
 
 
 def _check_recognised(workbook: Workbook, report: Report) -> None:

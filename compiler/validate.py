@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from itertools import pairwise
 
 from compiler.bind import Plan
 from compiler.calendar import WorkCalendar
 from compiler.chains import check_chains
-from compiler.diagnostics import Location, Report, shown
+from compiler.diagnostics import NOWHERE, Location, Report, shown
 from compiler.expr import Expr, Name, names_in
 from compiler.interpret import Interpreter, cast
 from compiler.model import Kind, RuleBook, Standard, StandardRow
@@ -35,6 +36,7 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
         _check_not_negative(standard, report)
         _check_jump(book, standard, report)
         _check_city_wide(book, standard, report)
+        _check_own_gaps(book, standard, report)
         _check_zero(book, standard, report)
         _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
@@ -183,6 +185,100 @@ def _check_city_wide(book: RuleBook, standard: Standard, report: Report) -> None
             expected="县级工作簿不写这一行，使用市级工作簿的取值",
             hint="确有本县单列的文件依据时可以照常发布，并在来源中写明文件",
         )
+
+
+def _check_own_gaps(book: RuleBook, standard: Standard, report: Report) -> None:
+    """W408 for a gap between two periods of a standard in one county's or city's
+    workbook: a county row from 2026-03-01 after one ending 2025-12-31 leaves January
+    and February to the city's or province's value, silently (the tester's 2180 for
+    the county's 2660). A gap filled by the value of either side is taken as meant."""
+    rank = {path: k for k, path in enumerate(book.sources)}
+    for level, source in enumerate(book.sources[:-1]):
+        own = [r for r in standard.rows if r.workbook == source and not r.refused]
+        own = sorted((r for r in own if r.effective_from), key=_starts)
+        for earlier, later in pairwise(own):
+            if earlier.effective_until is None:
+                continue  # an overlap, E403 at the row
+            first = earlier.effective_until + timedelta(days=1)
+            last = later.effective_from - timedelta(days=1)  # type: ignore[operator]
+            if first > last:
+                continue
+            fillers = _fillers(standard, first, last)
+            if any(rank.get(r.workbook, level) < level for _, r in fillers if r):
+                continue  # a county period fills its city's gap: the county's choice
+            sides = (earlier.value, later.value)
+            if all(r is not None and r.value in sides for _, r in fillers):
+                continue
+            _warn_gap(book, standard, earlier, later, fillers, report)
+
+
+def _starts(row: StandardRow) -> date:
+    return row.effective_from or date.min
+
+
+def _fillers(
+    standard: Standard, first: date, last: date
+) -> list[tuple[date, StandardRow | None]]:
+    """The rows in force from ``first`` to ``last``, each with the day it takes over
+    (None where no row is)."""
+    days = {first}
+    for row in standard.rows:
+        after = row.effective_until + timedelta(days=1) if row.effective_until else None
+        days |= {d for d in (row.effective_from, after) if d and first < d <= last}
+    found: list[tuple[date, StandardRow | None]] = []
+    for day in sorted(days):
+        row = standard.row_on(day)
+        if not found or found[-1][1] is not row:
+            found.append((day, row))
+    return found
+
+
+def _warn_gap(
+    book: RuleBook,
+    standard: Standard,
+    earlier: StandardRow,
+    later: StandardRow,
+    fillers: list[tuple[date, StandardRow | None]],
+    report: Report,
+) -> None:
+    first = earlier.effective_until + timedelta(days=1)  # type: ignore[operator]
+    last = later.effective_from - timedelta(days=1)  # type: ignore[operator]
+    who = _level_name(book, later.workbook)
+    filled = "，".join(_filler_shown(book, standard, day, row) for day, row in fillers)
+    report.warn(
+        "W408",
+        f"标准参数「{_label(standard)}」{who}的两期取值之间有空档：{first} 至 {last} "
+        f"没有{who}的取值，这段时间{filled}",
+        later.from_location if later.from_location != NOWHERE else later.location,
+        found=f"上一期 {earlier.effective_from} 至 {earlier.effective_until}，"
+        f"下一期 {later.effective_from} 起",
+        expected=f"下一期的生效日期为 {first}，或上一期的失效日期为 {last}",
+        hint=f"改正生效日期或失效日期使两期相接；确需空档时为 {first} 至 {last} "
+        "另写一行并填写适用的取值",
+        standard=standard.id,
+        gap=[first.isoformat(), last.isoformat()],
+    )
+
+
+def _filler_shown(
+    book: RuleBook, standard: Standard, day: date, row: StandardRow | None
+) -> str:
+    if row is None:
+        return f"自 {day} 起没有任何取值（按该日决策会被拒绝，E607）"
+    where = row.value_at.render()
+    return f"自 {day} 起沿用{_level_name(book, row.workbook)}的取值 {_row_shown(standard, row)}（{where}）"
+
+
+def _level_name(book: RuleBook, workbook: str) -> str:
+    """本县 / 市级 / 省级 for the workbook a row came from."""
+    if workbook == _province_path(book):
+        return "省级"
+    parent = workbook.replace("\\", "/").rstrip("/").split("/")[-2:-1]
+    if parent == ["cities"]:
+        return "市级"
+    if parent == ["counties"] or workbook == book.sources[0]:
+        return "本县"
+    return "市级"
 
 
 def _since(row: StandardRow) -> str:

@@ -277,7 +277,8 @@ def test_shipped_fields_bound_the_witnesses_of_a_county_workbook(
     ours = [
         d for d in report.items if d.extra.get("table") in ("grade_check", "size_check")
     ]
-    assert ours == [], rendered(ours)
+    # the two tables are read by nothing (W206), which is not what this test is about
+    assert [d for d in ours if d.code != "W206"] == [], rendered(ours)
     work = next(d for d in report.items if d.extra.get("table") == "work_capacity")
     assert work.code == "I501" and "disability_grade = 0" not in work.message
     example = work.message.split("例如 ")[1].split("（")[0]
