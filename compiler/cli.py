@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from compiler.cli_argparse import localise_argparse
+from compiler.cli_argparse import Parser, localise_argparse
 from compiler.diagnostics import Report, render_json, render_text
 from compiler.errors import InputError, JiuzhuError
 
@@ -114,7 +114,7 @@ def memory_size(text: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = Parser(
         prog="jiuzhu",
         description="救助：浙江低收入人口救助规则的决策表编译器（Jiuzhu decision-table compiler）",
     )
@@ -424,6 +424,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     # the decision date's year without a holiday schedule is said once, not counted
     # among the tables' warnings (every county's tables give it)
     dated = list({d.message: d for d in result.warnings if d.code == "W403"}.values())
+    # nor again beside the input's line for that year's events, which says as much
+    counted = {d.expected for d in result.input_warnings if d.code == "W403"}
+    dated = [d for d in dated if d.expected not in counted]
     if dated:
         print(render_text(dated[:1]), file=sys.stderr)
     others = [d for d in result.warnings if d.code != "W403"]

@@ -3,11 +3,18 @@
 argparse passes every message it prints through gettext; ``localise_argparse`` replaces
 its gettext with a lookup in ``ARGPARSE_TEXT``. The ``jiuzhu`` command and the console
 launcher (``python -m console.serve``) call it before building their parsers.
+``Parser`` adds advice argparse cannot give: a positional that starts with ``-``
+(``jiuzhu explain "-2+3"``) is taken for an option, and the positional is then said
+to be missing; the error says to write ``--`` before it.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 ARGPARSE_TEXT = {
     "usage: ": "用法：",
@@ -33,6 +40,42 @@ ARGPARSE_TEXT = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose "missing positional" error says why when an argument
+    starting with ``-`` that is no option of the command was given: argparse took
+    it for an option. Subcommands' parsers are of the same class (argparse makes
+    them with ``type(parent)``)."""
+
+    _given: tuple[str, ...] = ()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._given = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        prefix = _chinese("the following arguments are required: %s").split("%s")[0]
+        names = message[len(prefix) :].split(", ") if message.startswith(prefix) else []
+        positionals = [n for n in names if not n.startswith("-")]
+        dashed = [a for a in self._given if self._unknown_option(a)]
+        if positionals and dashed:
+            shown = shlex.quote(dashed[0])
+            message += (
+                f"（「{dashed[0]}」以 - 开头，被当作了选项；作为 {positionals[0]} "
+                f"时请把选项写在前面，再写 -- 和它，如 {self.prog} [选项] -- {shown}）"
+            )
+        super().error(message)
+
+    def _unknown_option(self, text: str) -> bool:
+        """Whether ``text`` looks like a short option (``-2+3``) but is none of this
+        parser's, nor an abbreviation of one; ``--housholds`` is a misspelt option."""
+        if not text.startswith("-") or text.startswith("--") or text == "-":
+            return False
+        name = text.split("=", 1)[0]
+        return not any(o.startswith(name) for o in self._option_string_actions)
+
+
 def _chinese(text: str) -> str:
     return ARGPARSE_TEXT.get(text, text)
 
@@ -47,4 +90,4 @@ def localise_argparse() -> None:
     argparse.ngettext = _chinese_plural  # type: ignore[attr-defined]
 
 
-__all__ = ["ARGPARSE_TEXT", "localise_argparse"]
+__all__ = ["ARGPARSE_TEXT", "Parser", "localise_argparse"]

@@ -34,9 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _add(args: argparse.Namespace) -> int:
     _console_importable()
-    from console.users import ROLES, UserError, add_user
+    from console.users import NAME_PATTERN, ROLES, UserError, add_user
 
     refused = _refused(args.name, args.county, Path(args.tables))
+    if refused is None and not NAME_PATTERN.fullmatch(args.name):
+        # console.users refuses it too, but only after the password was typed twice
+        refused = f"用户名「{args.name}」不合适：2 至 40 个字母、数字、汉字或 _ . -"
     if refused:
         print(refused, file=sys.stderr)
         return 2
@@ -58,6 +61,9 @@ def _refused(name: str, county: str | None, tables: Path) -> str | None:
     """Why the name or county cannot be used, beyond console.users' own checks: the
     console makes each admin's draft folder from the name, so ``..`` or ``.`` would
     be a folder above it; a county needs a workbook in the tables folder."""
+    if name.strip() == "":
+        said = "为空" if name == "" else f"「{name}」只有空白"
+        return f"用户名{said}：请用 --name 给出登录名，如 --name zhangsan"
     if name.strip(".") == "":
         return f"用户名「{name}」不合适：不能只由「.」组成（用户名会用作草稿文件夹名）"
     counties = tables / "counties"
@@ -86,8 +92,14 @@ def _console_importable() -> None:
 def _password(from_stdin: bool) -> str | None:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("密码：")
-    if getpass.getpass("再输入一次：") != first:
+    try:
+        first = getpass.getpass("密码：")
+        again = getpass.getpass("再输入一次：")
+    except EOFError:  # no terminal and standard input closed
+        print("没有读到密码（输入已结束）；在脚本中请用 --password-stdin 从标准输入给出密码",
+              file=sys.stderr)
+        return None
+    if again != first:
         print("两次输入的密码不一致", file=sys.stderr)
         return None
     return first

@@ -147,10 +147,12 @@ def _calendar_notes(plan: Plan, result: Evaluation, as_of: date) -> list[str]:
         f"注意：W403 日历中没有 {as_of.year} 年的节假日安排，决策日所在年度的预警期限按周一至周五计算"
         "（2025 年起元旦、劳动节、国庆节的法定日期仍为休息日）"
     )
-    notes = [] if as_of.year in listed else [decision_year]
+    counted = unlisted_years(listed, dated)
+    # the decision's year said once: by its events' line when they count in it too
+    notes = [] if as_of.year in listed or as_of.year in counted else [decision_year]
     return notes + [
         f"注意：{unlisted_year_warning(year, n, '本户').render()}"
-        for year, n in unlisted_years(listed, dated).items()
+        for year, n in counted.items()
     ]
 
 

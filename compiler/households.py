@@ -146,6 +146,15 @@ _FORMATS[".txt"] = "csv"
 _FORMATS |= {".parquet": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
 
 
+_EXCEL = (".xlsx", ".xlsm", ".xls", ".et")  # WPS saves .et
+# the console's words for an Excel upload (console/uploads.py refusal)
+_EXCEL_HINT = (
+    "Excel 工作簿不直接读取；请在 Excel 中把家庭表、成员表（有事件时再加事件表）分别另存为"
+    "「CSV UTF-8」文件，命名为 households.csv、members.csv（和 events.csv），放在同一个"
+    "文件夹中，再指定其中的 households.csv"
+)
+
+
 def open_source(path: str | Path) -> Source:
     """Recognise the input's format and find its sibling files, or raise E605."""
     path = Path(path)
@@ -157,7 +166,9 @@ def open_source(path: str | Path) -> Source:
             found=path.suffix or path.name,
             expected=".jsonl、.json、households.csv、households.txt（制表符分隔）、"
             "households.parquet、.duckdb",
-            hint="请按扩展名提供上述格式之一",
+            hint=_EXCEL_HINT
+            if path.suffix.lower() in _EXCEL
+            else "请按扩展名提供上述格式之一",
         )
     if not path.is_file():
         raise unreadable(

@@ -164,7 +164,7 @@ def _json_structure(
     problems: list[Diagnostic] = []
     for where, record in _json_records(source, problems):
         for path, expected, found in _shape_problems(record, shape, "$"):
-            problems.append(_shape_diagnostic(where, path, expected, found))
+            problems.append(_shape_diagnostic(where, path, expected, found, record))
         lone = _lone_surrogate(record, "$")
         if lone is not None:
             problems.append(_surrogate_diagnostic(where, *lone))
@@ -436,20 +436,27 @@ def _shape_problems(
 
 
 def _shape_diagnostic(
-    where: Location, path: str, expected: str, found: str
+    where: Location, path: str, expected: str, found: str, record: object = None
 ) -> Diagnostic:
     cell = where.cell or "$"
     # a JSON Lines household is placed by its line, a JSON list's by its index: the
     # message names the path the location does (the service's $.households[i]...)
     lined = cell.startswith("第")
     cell = f"{cell} {path}" if lined else cell + path[1:]
+    hint = "按数据约定组织家庭、成员和事件"
+    if cell == "第1行 $" and isinstance(record, list):
+        # a .jsonl file holding one JSON list of households (a .json file misnamed)
+        hint = (
+            "这一行是一个 JSON 列表 […]，而 .jsonl 文件应一行写一个家庭对象 {…}；"
+            "整个文件是一个家庭列表时，请把文件改名为 .json（如 households.json）"
+        )
     return make(
         "E603",
         f"{path if lined else cell} 的结构不对",
         Location(where.file, None, cell),
         found=found,
         expected=expected,
-        hint="按数据约定组织家庭、成员和事件",
+        hint=hint,
     )
 
 
@@ -464,7 +471,7 @@ def json_households(source: Source, only: Only) -> Iterator[dict[str, Any]]:
     for where, record in _json_records(source, problems):
         if not isinstance(record, dict):
             raise InputError(
-                _shape_diagnostic(where, "$", "JSON 对象 {…}", _clip(record))
+                _shape_diagnostic(where, "$", "JSON 对象 {…}", _clip(record), record)
             )
         if problems:
             break

@@ -49,7 +49,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from compiler import logger
-from compiler.diagnostics import Location, make
+from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import JiuzhuError, RegistryError
 from compiler.service_decide import (
     Batcher,
@@ -59,6 +59,7 @@ from compiler.service_decide import (
     event_type_warnings,
     key_warnings,
     plausibility_warnings,
+    version_warnings,
 )
 from compiler.service_errors import (
     ServiceError,
@@ -259,6 +260,7 @@ def _routes(
         ) + calendar_warnings(warm.project, parsed.as_of, parsed.households)
         warnings += event_type_warnings(outcome, parsed.households)
         warnings += plausibility_warnings(outcome, parsed.households)
+        warnings += version_warnings(warm, parsed.as_of, parsed.households)
         body = await anyio.to_thread.run_sync(
             decisions_body, warm.labels, parsed.as_of, outcome, warnings
         )
@@ -300,15 +302,20 @@ def _routes(
     async def version(request: Request, code: str, n: str) -> Response:
         _only_query(request, ())
         _county_code(code)
-        number = int(n) if re.fullmatch(r"[0-9]{1,40}", n) else 0  # 0: no number
-        problem = version_problem(number, "url.n")
+        written = re.fullmatch(r"\+?([0-9]{1,40})", n)
+        number = int(written.group(1)) if written else 0  # 0: no number
+        problem = version_problem(number, "url.n") or _padded(number, n)
         if problem is not None:
             raise ServiceError(422, [replace(problem, found=n[:40])])
         body = await anyio.to_thread.run_sync(_version, cache, code, number)
         return json_response(body)
 
+    # HEAD too: health checkers (load balancers, uptime probes) often send HEAD; the
+    # same answer, whose body the server leaves out (one operation in the OpenAPI)
+    @app.head(f"/{API}/health", include_in_schema=False)
     @app.get(f"/{API}/health", summary="服务状态（health）")
-    async def health() -> Response:
+    async def health(request: Request) -> Response:
+        _only_query(request, ())
         try:
             registry_module()
             has_registry = True
@@ -330,6 +337,20 @@ def _routes(
                 },
             }
         )
+
+
+def _padded(number: int, n: str) -> Diagnostic | None:
+    """E608 for a version number written ``01`` or ``+1``: it is written as the body's
+    ``versions`` writes it (JSON has neither), so that one version has one URL."""
+    if n == str(number):
+        return None
+    return make(
+        "E608",
+        "版本号应写成不带前导零或正号的数字",
+        Location(cell="url.n"),
+        expected=str(number),
+        hint=f"写成 /versions/{number}，与请求体 versions 中的写法相同",
+    )
 
 
 def _query_date(text: str | None) -> date:

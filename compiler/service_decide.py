@@ -37,7 +37,7 @@ from compiler import logger
 from compiler.calendar import reached_years, unlisted_year_warning, unlisted_years
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.engine import Project, connect, contract_error
-from compiler.errors import EvaluationError, InputError, JiuzhuError
+from compiler.errors import EvaluationError, InputError, JiuzhuError, ValidationFailed
 from compiler.evaluate import (
     LARGE_AMOUNTS,
     decide,
@@ -139,7 +139,10 @@ class Evaluator:
             except ServiceError as error:
                 outcomes[i] = error
             except JiuzhuError as error:
-                outcomes[i] = from_library(_placed(error, requests[i].households))
+                refused = from_library(_placed(error, requests[i].households))
+                if isinstance(error, ValidationFailed):
+                    refused = _refused_households(warm, refused, requests[i].households)
+                outcomes[i] = refused
         return [outcomes[i] for i in range(len(requests))]
 
     def _run(
@@ -180,6 +183,61 @@ class Evaluator:
             raise RuntimeError(f"{len(records)} decisions for {len(merged)} households")
         split = _split(records, parts)
         return [Decided(part, notes) for part, notes in zip(split, noted, strict=True)]
+
+
+# households of a broken county named one by one, the last saying how many more
+_NAMED_HOUSEHOLDS = 10
+
+
+def _refused_households(
+    warm: Warm, refused: ServiceError, households: list[Any]
+) -> ServiceError:
+    """A request refused for its tables' errors (503) that also holds households of
+    counties whose tables are sound: the whole request is still refused (one answer,
+    one status), but the households of the broken counties are named first, each at
+    its ``county_code`` (E610), so the client can send the others without them. A
+    request whose every household is refused (a broken province, one county) is
+    answered as before: the table errors alone, their path null."""
+    verdicts: dict[str, bool] = {}
+    broken: list[tuple[int, str]] = []
+    for i, household in enumerate(households):
+        county = (_county_of(household) or "").strip()
+        if county not in warm.project.plans:
+            continue  # an unknown county is refused with E606 before this
+        if county not in verdicts:
+            verdicts[county] = bool(warm.project.errors_for([county]))
+        if verdicts[county]:
+            broken.append((i, county))
+    if not broken or len(broken) == len(households):
+        return refused
+    named = [
+        _refused_household(warm, i, county, refused.diagnostics)
+        for i, county in broken[:_NAMED_HOUSEHOLDS]
+    ]
+    if len(broken) > _NAMED_HOUSEHOLDS:
+        last = named[-1]
+        more = f"{last.message}（另有 {len(broken) - _NAMED_HOUSEHOLDS} 户同样未决策）"
+        named[-1] = replace(last, message=more)
+    return ServiceError(refused.status, named + refused.diagnostics, refused.headers)
+
+
+def _refused_household(
+    warm: Warm, index: int, county: str, errors: list[Diagnostic]
+) -> Diagnostic:
+    name = warm.project.plans[county].rulebook.county_name
+    own = [d for d in warm.project.errors_for([county]) if d in errors] or errors
+    cell = own[0].location.render() if own[0].location != Location() else None
+    where = f"（如 {cell}）" if cell else ""
+    return make(
+        "E610",
+        f"该户所在的 {county} {name}的决策表有 {len(own)} 处错误{where}，"
+        "本请求未作决策",
+        Location(cell=f"$.households[{index}].county_code"),
+        found=county,
+        expected="决策表没有错误的县（市、区）",
+        hint=f"去掉 {county} 的家庭后重新提交，其他县的家庭即可照常决策；"
+        "该县的决策表改正后（错误及其单元格列在后面）再提交这些家庭",
+    )
 
 
 def _amount_keys(warm: Warm, households: list[Any]) -> bool:
@@ -621,10 +679,10 @@ def calendar_warnings(
     # once for the decision date's year: the working copy's 日历 and a published
     # version's say it alike (a request got it twice, helper-58)
     said = {d.message: d for d in project.report.items if d.code == "W403"}
-    items = [error_item(d) for d in said.values()]
+    tables = list(said.values())
     plan = next(iter(project.plans.values()), None)
     if plan is None:
-        return items
+        return [error_item(d) for d in tables]
     listed = {d.day.year for d in plan.rulebook.calendar}
     dated: list[tuple[date, str]] = []
     for i, household in enumerate(households):
@@ -636,10 +694,46 @@ def calendar_warnings(
                 continue  # an event without a date counts nothing
             if day <= as_of:  # a later event raises no alert yet
                 dated.append((day, f"$.households[{i}].events[{j}].date"))
+    events = []
     for year, n in unlisted_years(listed, (day for day, _ in dated)).items():
         path = next(p for day, p in dated if year in reached_years(day))
         warning_ = replace(unlisted_year_warning(year, n, "请求中"), location=Location(cell=path))
-        items.append(error_item(warning_))
+        events.append(warning_)
+    # the decision date's year is said once: by its events' line when they count in
+    # it too (both ask to add that year to the 日历 sheet, in the same words)
+    counted = {d.expected for d in events}
+    return [error_item(d) for d in tables if d.expected not in counted] + [
+        error_item(d) for d in events
+    ]
+
+
+def version_warnings(
+    warm: Warm, as_of: date, households: list[Any]
+) -> list[dict[str, Any]]:
+    """W703 at ``$.versions.CODE`` for each pinned version that takes effect after
+    ``as_of`` and decided a household of the request: its decisions preview that
+    version, they are not those in force on the date (``jiuzhu evaluate`` takes only
+    the versions in force on ``--as-of``, so it never decides so)."""
+    present = {_county_of(h) for h in households}
+    items = []
+    for code, begins in sorted(warm.not_yet.items()):
+        if code not in present:
+            continue
+        label = warm.labels.get(code, code)
+        items.append(
+            error_item(
+                make(
+                    "W703",
+                    f"指定的 {label} 自 {begins} 起生效，在决策日 {as_of} 尚未生效："
+                    "该县家庭的决策按这一版本作出，是预览，不是该日实际适用的决策",
+                    Location(cell=f"$.versions.{code}"),
+                    found=f"{label}（自 {begins} 起生效）",
+                    expected=f"生效日期不晚于决策日 {as_of} 的版本",
+                    hint=f"要按 {as_of} 实际生效的版本决策，去掉 versions 中的 {code}；"
+                    f"要看该版本生效后的决策，把 as_of 改为 {begins} 或以后",
+                )
+            )
+        )
     return items
 
 
@@ -739,4 +833,5 @@ __all__ = [
     "event_type_warnings",
     "key_warnings",
     "plausibility_warnings",
+    "version_warnings",
 ]

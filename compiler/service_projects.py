@@ -24,7 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,8 @@ class Warm:
     key: tuple[Any, ...]
     project: Project
     labels: dict[str, str]  # county -> 330106@3 or 工作副本
+    # a pinned version not yet in force on the date: county -> its effective date
+    not_yet: dict[str, date] = field(default_factory=dict)
 
 
 def registry_module() -> Any:
@@ -177,12 +179,11 @@ class ProjectCache:
                 return Warm(key, project, {c: WORKING_COPY for c in project.plans})
         store = self.checked_registry()  # refused before the tables are loaded
         project, labels = registry.published_project(self.settings.tables, store, as_of)
-        if pins:
-            _pin(project, labels, store, pins)
+        not_yet = _pin(project, labels, store, pins) if pins else {}
         logger.info(
             "已打开 %s 适用的决策表，%.2f 秒", as_of, time.perf_counter() - started
         )
-        return Warm(key, project, labels)
+        return Warm(key, project, labels, not_yet)
 
     def _fingerprint(self) -> tuple[Any, ...]:
         """The newest modification and the number of files under the tables folder,
@@ -259,11 +260,13 @@ def _lost(
 
 def _pin(
     project: Project, labels: dict[str, str], store: Any, pins: dict[str, int]
-) -> None:
-    """Replace the plans of pinned counties by their published versions."""
+) -> dict[str, date]:
+    """Replace the plans of pinned counties by their published versions; returns
+    the effective date of each that is not yet in force on the project's date."""
     from compiler.bind import bind
     from compiler.validate import validate
 
+    not_yet: dict[str, date] = {}
     for code, number in pins.items():
         try:
             version = store.get(code, number)
@@ -274,6 +277,9 @@ def _pin(
         project.plans[code] = bind(version.rulebook(), project.report)
         validate(project.plans[code], project.report, project.as_of, {})
         labels[code] = version.label
+        if version.effective_from > project.as_of:
+            not_yet[code] = version.effective_from
+    return not_yet
 
 
 __all__ = ["WORKING_COPY", "ProjectCache", "Warm", "registry_module"]

@@ -254,8 +254,21 @@ def version_problem(number: object, path: str) -> Diagnostic | None:
 
 
 def clip(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    """The value as JSON text, as sent (a number with a fraction, read as a Decimal,
+    written as the number it is, ``3.5``, not the string ``"3.5"``), clipped."""
+    text = _json_text(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # 3.5, 3.50, 1E+400: the digits parse_json read
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(k, ensure_ascii=False)}: {_json_text(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
