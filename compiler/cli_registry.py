@@ -332,35 +332,11 @@ def _stored(
 
 
 def _record_base(folder: Path, version: Any, tables: str) -> Path | None:
-    """Write the base marker for a version just stored (None without a counties
-    folder), with the origin of the workbook published (its 版本信息), so that the
-    next publish of that workbook is not taken for one exported elsewhere from an
-    older version. A marker that cannot be written is E702 naming the version
-    published, so that the next publish is given its base by hand."""
-    from compiler.diagnostics import Location, make
-    from compiler.errors import RegistryError
-    from compiler.read import os_problem
-    from compiler.registry_marker import marker_path, write_base_marker
-    from compiler.registry_publish import workbook_origin_of
+    """The base marker for a version just stored (``registry_origin.record_base``,
+    which the console calls too)."""
+    from compiler.registry_origin import record_base
 
-    if not folder.is_dir():
-        return None
-    # a withdrawal reads no workbook: the one there holds what it withdrew
-    origin = workbook_origin_of(tables, version.county_code) if version.kind == "publish" else None
-    try:
-        return write_base_marker(folder, version, origin)
-    except OSError as error:
-        raise RegistryError(
-            make(
-                "E702",
-                f"已发布 {version.label}，但基线标记无法写入：{os_problem(error)}",
-                Location(str(marker_path(folder, version.county_code))),
-                found="基线标记仍是发布前的内容",
-                expected=f"记录第 {version.number} 版的基线标记",
-                hint=f"版本已发布，无需重发；下次发布请加 --base {version.number}，"
-                "或检查该文件夹的写入权限",
-            )
-        ) from None
+    return record_base(folder, version, tables)
 
 
 def _print_validation(validation: str) -> None:

@@ -8,7 +8,7 @@ publishes the content that was in force before a version. Each raises RegistryEr
 E701 the tables have errors (an effective date before the standards begin is one
 E607 naming the earliest date, ``before_standards``), E702 the base is stale, the county
 workbook was exported from a version older than the latest and no marker vouches for
-it, or the registry stayed busy (a
+it (``registry_origin.refuse_older_origin``), or the registry stayed busy (a
 base marker behind a version whose content the working copy holds, left by a publish
 stopped before it wrote the marker, is brought up to date instead: W702), E704
 no such version or nothing to restore, E709 the content is that of the version already
@@ -40,16 +40,12 @@ from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
 from compiler.registry import Registry, Version, default_path, in_force
-from compiler.registry_base import base_not_latest, base_unknown, command, published_by
-from compiler.registry_marker import (
-    Origin,
-    marker_path,
-    read_base_marker,
-    restore_command,
-    vouches,
-    workbook_origin,
-    working_workbook,
-    write_base_marker,
+from compiler.registry_base import base_not_latest, base_unknown, command
+from compiler.registry_marker import marker_path, restore_command, write_base_marker
+from compiler.registry_origin import (
+    older_origin,
+    refuse_older_origin,
+    workbook_origin_of,
 )
 from compiler.sqlgen import compile_plan
 
@@ -207,7 +203,7 @@ def publish(
     With ``check_origin``, a county workbook whose 版本信息 sheet says it was exported
     from a version older than the latest (导出自 330106@1 while 330106@2 is the latest)
     is refused (E702) unless the base marker was written for that very workbook (by
-    its export or a publish of it) or it holds the latest version's content: copied
+    its export or a publish of it, ``registry_origin.record_base``) or it holds the latest version's content: copied
     over the working copy, it would silently undo the versions after its own.
     ``jiuzhu publish --base N`` passes False: the admin said which base is meant.
 
@@ -238,7 +234,9 @@ def publish(
     if not allow_withdrawn:
         _refuse_withdrawn(store, prepared, tables_root)
     if check_origin and current is not None:
-        _refuse_older_origin(store, prepared, current, tables_root, marker)
+        refuse_older_origin(
+            store, prepared.county_code, prepared.canonical, current, tables_root, marker
+        )
     impact = None
     if households is not None:
         impact = _impact(store, prepared, households, effective)
@@ -276,68 +274,6 @@ def _caught_up(
     if notices is not None:
         notices.append(_healed(path, base, current))
     return latest
-
-
-def _refuse_older_origin(
-    store: Registry,
-    prepared: Prepared,
-    latest: Version,
-    tables_root: str | Path,
-    marker: str | Path | None,
-) -> None:
-    """E702 when the county workbook says it was exported from a version older than
-    ``latest`` (its 版本信息 sheet), holds other content than ``latest`` and no base
-    marker was written for it: the base marker belongs to the folder, so a workbook
-    exported elsewhere from an older version and copied over the working copy was
-    taken as based on the latest and undid it (tester, helper-111)."""
-    county = prepared.county_code
-    origin = workbook_origin_of(tables_root, county)
-    if origin is None or origin.county != county or origin.number >= latest.number:
-        return
-    if prepared.canonical == latest.canonical:
-        return  # nothing of the latest version would be lost
-    older = next((v for v in store.versions(county) if v.number == origin.number), None)
-    if older is None or (origin.hash and older.hash != origin.hash):
-        return  # exported from another registry: its 导出自 says nothing of this one
-    folder = Path(marker) if marker is not None else Path(tables_root) / "counties"
-    try:
-        record = read_base_marker(folder, county)
-    except RegistryError:
-        record = None
-    if vouches(record, origin):
-        return
-    raise RegistryError(older_origin(origin, latest, tables_root))
-
-
-def older_origin(origin: Origin, latest: Version, tables_root: str | Path) -> Diagnostic:
-    """E702 for a workbook exported from ``origin``, older than ``latest``."""
-    county, n, old = origin.county, latest.number, origin.number
-    between = f"第 {old + 1} 版" if old + 1 == n else f"第 {old + 1} 至第 {n} 版"
-    out = f"{county}-第{n}版.xlsx"
-    export = command("export", "--county", county, "--version", str(n), "--out", out,
-                     tables=tables_root)
-    return make(
-        "E702",
-        f"{county} 的工作簿是从第 {old} 版导出的（其「版本信息」表写着 导出自 {origin.label}），"
-        f"而登记簿中最新已是第 {n} 版；按它发布会撤销{between}的改动，发布被拒绝，登记簿未改动",
-        Location(str(origin.path), "版本信息"),
-        found=f"导出自 {origin.label}",
-        expected=f"从第 {n} 版导出的工作簿，或已合入{between}改动的工作副本",
-        hint=(
-            f"{published_by(latest)}。先运行 {command('diff', origin.label, latest.label)} "
-            f"查看{between}的改动，再运行 {command('diff', latest.label, county)} 查看工作副本与第 {n} 版的差异；"
-            f"可运行 {export} 导出最新版本，把本工作簿的修改重做在其上后放回工作副本；"
-            f"若确认工作副本已含{between}的改动，命令行加 --base {n} 发布"
-            "（控制台：删去工作簿中的「版本信息」表后再发布）"
-        ),
-    )
-
-
-def workbook_origin_of(tables_root: str | Path | None, county: str) -> Origin | None:
-    """What the county's working-copy workbook says it was exported from, if anything."""
-    if tables_root is None:
-        return None
-    return workbook_origin(working_workbook(tables_root, county))
 
 
 def _rewrite_marker(

@@ -138,6 +138,12 @@ class ErrorBody(BaseModel):
     errors: list[ErrorItem]
 
 
+# E610: a county's tables with errors refuse the whole request, each of its households
+# named at its county_code, so that a client can send the others again without them
+UNAVAILABLE = (
+    "登记簿或决策表暂不可用（E610）：请求中有决策表有错误的县的家庭时，整个请求不作决策，"
+    "这些家庭逐户列在 $.households[i].county_code；去掉它们后可重新发送其余家庭"
+)
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in (
@@ -146,7 +152,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "请求过大"),
         (422, "请求或家庭数据有误"),
         (500, "服务内部错误"),
-        (503, "登记簿或决策表暂不可用"),
+        (503, UNAVAILABLE),
     )
 }
 

@@ -389,13 +389,16 @@ def diagnostics_list(items: list[Diagnostic], where: Callable[[Diagnostic], str]
 
 def before_standards(errors: list[Diagnostic], day: date, what: str = "日期") -> str | None:
     """When every error is E607 (a date before some standard has a value): one sentence
-    naming the earliest date that works, instead of a list of province cells a county
-    cannot edit (helper-39, helper-43); None otherwise."""
-    if not errors or any(d.code != "E607" for d in errors):
+    naming the earliest date that works (``registry_publish.standards_begin``, as
+    ``jiuzhu publish`` finds it), instead of a list of province cells a county cannot
+    edit (helper-39, helper-43); None otherwise."""
+    from compiler.registry_publish import standards_begin
+
+    earliest = standards_begin(errors)
+    if earliest is None:
         return None
-    starts = re.findall(r"不早于 ([0-9]{4}-[0-9]{2}-[0-9]{2})", " ".join(d.expected or "" for d in errors))
     return (f"{day} 时有 {len(errors)} 项标准参数还没有生效的取值（E607）。"
-            + (f"{what}最早可以是 {max(starts)}。" if starts else f"请改用较晚的{what}。"))
+            f"{what}最早可以是 {earliest}。")
 
 
 def upload_limit_mb() -> int:

@@ -12,6 +12,7 @@ household explained is taken from that connection instead of the file.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import JiuzhuError
+
+logger = logging.getLogger("jiuzhu")
 
 PREVIEW_COLUMNS = (
     "household_id", "group", "income_per_capita", "dibao_standard", "marginal_line",
@@ -502,12 +505,23 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
 def publish(root: Path, county: str, effective: date, note: str, author: str, base: int,
             registry: Path, households: Path | None, allow_unchanged: bool = False,
             allow_withdrawn: bool = False) -> Any:
-    """``registry_publish.publish`` of the working copy under ``root``; raises
-    RegistryError."""
+    """``registry_publish.publish`` of the working copy under ``root``, then the base
+    marker written beside its workbook as ``jiuzhu publish`` writes it
+    (``registry_origin.record_base``): without it, a workbook exported from an older
+    version (its 版本信息 sheet) was refused (E702) at its second publish from the
+    console, and ``jiuzhu publish`` of the same working copy found the marker behind.
+    Raises RegistryError; a marker that cannot be written is logged, not raised: the
+    version is published by then, and the console keeps its base in the draft."""
+    from compiler.registry_origin import record_base
     from compiler.registry_publish import publish as publish_version
 
-    return publish_version(root, county, effective, note, author, base, registry, households,
-                           allow_unchanged=allow_unchanged, allow_withdrawn=allow_withdrawn)
+    version = publish_version(root, county, effective, note, author, base, registry, households,
+                              allow_unchanged=allow_unchanged, allow_withdrawn=allow_withdrawn)
+    try:
+        record_base(root / "counties", version, root)
+    except JiuzhuError as error:
+        logger.warning("%s", error.diagnostics[0].message)
+    return version
 
 
 # ---------------------------------------------------------------- withdrawing
