@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -67,6 +67,9 @@ from compiler.service_errors import (
 from compiler.service_projects import WORKING_COPY, Warm
 from compiler.service_request import DecisionRequest
 from compiler.sqlgen import string
+
+if TYPE_CHECKING:
+    from compiler.registry import Version
 
 # ---------------------------------------------------------------- evaluation
 
@@ -713,7 +716,8 @@ def version_warnings(
     """W703 at ``$.versions.CODE`` for each pinned version that takes effect after
     ``as_of`` and decided a household of the request: its decisions preview that
     version, they are not those in force on the date (``jiuzhu evaluate`` takes only
-    the versions in force on ``--as-of``, so it never decides so)."""
+    the versions in force on ``--as-of``, so it never decides so). W704 there for each
+    such version that was withdrawn, naming the withdrawal."""
     present = {_county_of(h) for h in households}
     items = []
     for code, begins in sorted(warm.not_yet.items()):
@@ -734,7 +738,39 @@ def version_warnings(
                 )
             )
         )
+    for code, withdrawal in sorted(warm.withdrawn.items()):
+        if code in present:
+            items.append(_withdrawn_warning(warm, code, withdrawal, as_of))
     return items
+
+
+def _withdrawn_warning(
+    warm: Warm, code: str, withdrawal: Version, as_of: date
+) -> dict[str, Any]:
+    """W704 for a pinned version that ``withdrawal`` (a version of kind withdraw)
+    took back: its content was found not to be applied, whatever the date."""
+    label = warm.labels.get(code, code)
+    when = f"{withdrawal.published_at[:10]} 被 {withdrawal.label} 撤回"
+    since = f"撤回自 {withdrawal.effective_from} 起生效"
+    # from the withdrawal's date on, the pinned content is not what applies; before
+    # it the version may have applied, but its content has been taken back since
+    status = (
+        f"不是决策日 {as_of} 实际适用的决策"
+        if as_of >= withdrawal.effective_from
+        else f"撤回在决策日 {as_of} 尚未生效，但该版本的内容已被撤回，不宜用于正式决策"
+    )
+    return error_item(
+        make(
+            "W704",
+            f"指定的 {label} 已于 {when}（{since}）：该县家庭的决策仍按被撤回的"
+            f"版本作出，{status}",
+            Location(cell=f"$.versions.{code}"),
+            found=f"{label}（已于 {when}）",
+            expected="未被撤回的版本",
+            hint=f"要按 {as_of} 实际生效的版本决策，去掉 versions 中的 {code}；"
+            f"撤回的原因见 jiuzhu history --county {code}",
+        )
+    )
 
 
 # ---------------------------------------------------------------- batching

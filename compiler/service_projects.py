@@ -41,6 +41,7 @@ from compiler.service_errors import (
 )
 
 if TYPE_CHECKING:
+    from compiler.registry import Version
     from compiler.service import Settings
 
 WORKING_COPY = "工作副本"  # the label compiler.registry gives unpublished tables
@@ -55,6 +56,8 @@ class Warm:
     labels: dict[str, str]  # county -> 330106@3 or 工作副本
     # a pinned version not yet in force on the date: county -> its effective date
     not_yet: dict[str, date] = field(default_factory=dict)
+    # a pinned version that was withdrawn: county -> the withdrawal (kind withdraw)
+    withdrawn: dict[str, Version] = field(default_factory=dict)
 
 
 def registry_module() -> Any:
@@ -179,11 +182,12 @@ class ProjectCache:
                 return Warm(key, project, {c: WORKING_COPY for c in project.plans})
         store = self.checked_registry()  # refused before the tables are loaded
         project, labels = registry.published_project(self.settings.tables, store, as_of)
-        not_yet = _pin(project, labels, store, pins) if pins else {}
+        pinned = _pin(project, labels, store, pins) if pins else ({}, {})
+        not_yet, withdrawn = pinned
         logger.info(
             "已打开 %s 适用的决策表，%.2f 秒", as_of, time.perf_counter() - started
         )
-        return Warm(key, project, labels, not_yet)
+        return Warm(key, project, labels, not_yet, withdrawn)
 
     def _fingerprint(self) -> tuple[Any, ...]:
         """The newest modification and the number of files under the tables folder,
@@ -260,13 +264,15 @@ def _lost(
 
 def _pin(
     project: Project, labels: dict[str, str], store: Any, pins: dict[str, int]
-) -> dict[str, date]:
+) -> tuple[dict[str, date], dict[str, Version]]:
     """Replace the plans of pinned counties by their published versions; returns
-    the effective date of each that is not yet in force on the project's date."""
+    the effective date of each that is not yet in force on the project's date, and
+    the withdrawal of each that was withdrawn."""
     from compiler.bind import bind
     from compiler.validate import validate
 
     not_yet: dict[str, date] = {}
+    withdrawn: dict[str, Version] = {}
     for code, number in pins.items():
         try:
             version = store.get(code, number)
@@ -279,7 +285,23 @@ def _pin(
         labels[code] = version.label
         if version.effective_from > project.as_of:
             not_yet[code] = version.effective_from
-    return not_yet
+        withdrawal = standing_withdrawal(store.versions(code), number)
+        if withdrawal is not None:
+            withdrawn[code] = withdrawal
+    return not_yet, withdrawn
+
+
+def standing_withdrawal(versions: list[Version], number: int) -> Version | None:
+    """The latest withdrawal of version ``number`` that was not itself withdrawn
+    (withdrawing a withdrawal restores the content it took away), or None."""
+    for withdrawal in sorted(versions, key=lambda v: -v.number):
+        if (
+            withdrawal.kind == "withdraw"
+            and withdrawal.withdraws == number
+            and standing_withdrawal(versions, withdrawal.number) is None
+        ):
+            return withdrawal
+    return None
 
 
 __all__ = ["WORKING_COPY", "ProjectCache", "Warm", "registry_module"]
