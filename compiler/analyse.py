@@ -35,7 +35,7 @@ from datetime import date
 from typing import TypeVar
 
 from compiler import logger
-from compiler.bind import AS_OF, DECISION_COLUMNS, Plan, bind_replaced
+from compiler.bind import AS_OF, Plan, bind_replaced
 from compiler.bounds import bounds, never_missing
 from compiler.county import County
 from compiler.diagnostics import Report
@@ -115,8 +115,7 @@ def analyse(plan: Plan, report: Report, as_of: date) -> None:
             emit(report, county.label, item)
     for item in check_invariants(county):
         emit(report, county.label, item)
-    reads = set(DECISION_COLUMNS).union(*plan.dependencies.values())
-    for item in unread_outputs(plan.rulebook, reads):
+    for item in unread_outputs(plan.rulebook, plan.dependencies):
         emit(report, county.label, item)
 
 

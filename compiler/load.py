@@ -644,7 +644,7 @@ class _Loader:
         for col, output in outputs:
             cell = sheet.get(5, col)
             if cell is not None:
-                output.default = self.output_expression(cell, output.dtype)
+                output.default = self.output_expression(cell, output.dtype, default=True)
 
     def rules(
         self,
@@ -770,8 +770,15 @@ class _Loader:
             return None
         return parsed
 
-    def output_expression(self, cell: Cell, dtype: DType) -> Expr | None:
-        """An output cell: an expression, or in a text column plain text as data."""
+    def output_expression(
+        self, cell: Cell, dtype: DType, default: bool = False
+    ) -> Expr | None:
+        """An output cell: an expression, or in a text column plain text as data. A
+        bare ``-`` is refused (E301): it means any value in a condition cell only, and
+        an output read as text would have given the text "-"."""
+        if cell.text == "-":
+            self.dash_output(cell, dtype, default)
+            return None
         if dtype.kind in (Kind.TEXT, Kind.ENUM, Kind.LIST) and isinstance(cell.value, str):
             try:
                 parsed = parse_expression(cell.text)
@@ -781,6 +788,23 @@ class _Loader:
         if dtype.kind is Kind.BOOLEAN and cell.text.lower() in _BOOL_WORDS:
             return Literal(cell.text.lower() in TRUE_WORDS)
         return self.expression(cell, dtype)
+
+    def dash_output(self, cell: Cell, dtype: DType, default: bool) -> None:
+        """E301 for ``-`` in an output cell (``default``: of the 默认 row): a county
+        admin writes it for "any value" or "no value", as in condition cells, where it
+        means any value."""
+        blank = "不设默认值时留空或写 null" if default else "确实不给值时写 null"
+        hints = ['要输出文字「-」时写 "-"（加英文引号）'] if dtype.kind is Kind.TEXT else []
+        hints += [] if default else ["这条规则不适用时删除整行"]
+        self.report.error(
+            "E301",
+            "输出单元格中的「-」没有含义：「-」只在输入（条件）单元格中表示「任意值」；"
+            f"输出须写出取值或算式，{blank}",
+            cell.location,
+            found="-",
+            expected="输出的取值或算式，如 是、dibao 或 低保标准 * 1.5",
+            hint="；".join(hints) or None,
+        )
 
     def numbers_fit(self, tree: Expr | Test, dtype: DType, cell: Cell) -> bool:
         """False, with an error at the cell, when a number written in it is more than

@@ -15,8 +15,9 @@ nothing (W206, ``unread_outputs``).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from compiler.bind import DECISION_COLUMNS
 from compiler.county import County
 from compiler.domains import matches
 from compiler.expr import AnyTest
@@ -113,20 +114,35 @@ def _lost(
     )
 
 
-def unread_outputs(book: RuleBook, reads: set[str]) -> list[Finding]:
-    """W206 for a table a city or county adds whose outputs nothing reads (``reads``:
-    the names every table, derived value and decision column reads): its rules decide
-    nothing. A table meant to replace the province's under a misspelt id (and outputs)
-    is such a table; the table it resembles is suggested."""
+def unread_outputs(
+    book: RuleBook, dependencies: Mapping[tuple[str, str], set[str]]
+) -> list[Finding]:
+    """W206 for a table a city or county adds whose outputs nothing reads: its rules
+    decide nothing. ``dependencies`` is what each table and derived value of the
+    county's resolved rulebook reads, by owner (a table's output is owned by its
+    table), so a reader among the county's replacements, derived values and other new
+    tables counts as much as one of the province's. A table meant to replace the
+    province's under a misspelt id (and outputs) is such a table; the table it
+    resembles is suggested."""
     found: list[Finding] = []
     province = book.sources[-1] if book.sources else ""
     for table in book.tables.values():
         if table.location.file == province or table.id in book.replaced:
             continue
-        unread = [o.id for o in table.outputs if o.id not in reads]
-        if len(unread) == len(table.outputs) and unread:
-            found.append(_unread(book, table, unread))
+        if table.outputs and not _read(table, dependencies):
+            found.append(_unread(book, table, [o.id for o in table.outputs]))
     return found
+
+
+def _read(table: Table, dependencies: Mapping[tuple[str, str], set[str]]) -> bool:
+    """Whether a decision column shows one of the table's outputs or another table or
+    derived value reads one (a table reading its own output is no reader)."""
+    if any(o.id in DECISION_COLUMNS for o in table.outputs):
+        return True
+    itself = ("table", table.id)
+    return any(
+        table.id in reads for owner, reads in dependencies.items() if owner != itself
+    )
 
 
 def _unread(book: RuleBook, table: Table, unread: list[str]) -> Finding:

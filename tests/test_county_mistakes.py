@@ -177,3 +177,86 @@ def test_hidden_sheet_hint_fits_its_state(tmp_path: Path, state: str, phrase: st
     [said] = only(check(root), "W001")
     assert phrase in (said.hint or "")
     assert ("veryHidden" in said.message) == (state == "veryHidden")
+
+
+# ------------------------------------------------------------ W206 readers in the county
+
+
+def new_flag_table(root: Path) -> None:
+    add_table(root, "xihu_flag_rules", [
+        ["xihu_flag_rules", "西湖区标记", "FIRST", "层级=家庭"],
+        ["规则", "输入", "输出", "注释"],
+        ["名称", "eligible_group", "xihu_flag", "政策依据"],
+        ["类型", GROUPS, "boolean", None],
+        ["默认", None, "否", None],
+        ["r1", "-", "是", "县规定"],
+    ])
+
+
+def test_new_table_read_by_the_county_replacement_is_no_w206(tmp_path: Path) -> None:
+    root = copy_tables(tmp_path)
+    new_flag_table(root)
+    add_table(root, "other_hardship_rules", [
+        ["other_hardship_rules", "其他特殊困难人员", "FIRST"],
+        ["规则", "输入", "输出", "注释"],
+        ["名称", "xihu_flag", "other_hardship", "政策依据"],
+        ["类型", "boolean", "boolean", None],
+        ["默认", None, "否", None],
+        ["flagged", "是", "是", "县规定"],
+    ])
+    report = check(root)
+    assert not report.errors, [d.message for d in report.errors]
+    assert not only(report, "W206")
+
+
+def test_new_table_read_by_nothing_is_w206(tmp_path: Path) -> None:
+    root = copy_tables(tmp_path)
+    new_flag_table(root)
+    [said] = only(check(root), "W206")
+    assert said.location.sheet == "xihu_flag_rules" and said.location.cell == "A1"
+    assert "「xihu_flag」没有任何决策表" in said.message
+
+
+# ------------------------------------------------------------ E301 "-" in an output
+
+
+@pytest.mark.parametrize(("row", "phrase"), [
+    ("rule", "确实不给值时写 null"),
+    ("default", "不设默认值时留空或写 null"),
+])
+def test_dash_in_an_output_cell_says_it_means_any_value_in_conditions_only(
+    tmp_path: Path, row: str, phrase: str
+) -> None:
+    root = copy_tables(tmp_path)
+    rules = replacement("other_hardship_rules", "other_hardship",
+                        ["tekun", "tekun", "-" if row == "rule" else "是", "县规定"])
+    if row == "default":
+        rules[4] = ["默认", None, "-", None]
+    add_table(root, "other_hardship_rules", rules)
+    report = check(root)
+    [said] = only(report, "E301")
+    assert said.location.cell == ("C6" if row == "rule" else "C5")
+    assert "只在输入（条件）单元格中表示「任意值」" in said.message
+    assert phrase in said.message
+    assert not only(report, "E214")
+
+
+def test_dash_in_a_text_output_is_refused_and_quoted_dash_is_text(tmp_path: Path) -> None:
+    def table(cell: str) -> list[list[object]]:
+        return [
+            ["xihu_note_rules", "西湖区说明", "FIRST"],
+            ["规则", "输入", "输出", "注释"],
+            ["名称", "eligible_group", "xihu_note", "政策依据"],
+            ["类型", GROUPS, "text", None],
+            ["r1", "-", cell, "县规定"],
+        ]
+
+    root = copy_tables(tmp_path)
+    add_table(root, "xihu_note_rules", table("-"))
+    [said] = only(check(root), "E301")
+    assert said.location.cell == "C5"
+    assert '写 "-"' in (said.hint or "")
+
+    root = copy_tables(tmp_path / "quoted")
+    add_table(root, "xihu_note_rules", table('"-"'))
+    assert not check(root).errors
