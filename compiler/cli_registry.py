@@ -519,7 +519,8 @@ def _export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"已导出 {label} 到 {out}" + ("（省、市、县全部内容）" if args.full else ""))
-    beside = csv_folder_beside(out, args.county, args.tables)
+    exported = version.label if version is not None else None
+    beside = csv_folder_beside(out, args.county, args.tables, exported, args.registry)
     if beside is not None:  # two working copies now: said, never left silent
         print(f"注意：{beside}", file=sys.stderr)
     if marker is not None:

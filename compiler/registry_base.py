@@ -10,7 +10,9 @@ the console's draft) or read from the base marker beside the workbook
   its content, instead of assuming another publisher;
 - ``base_unknown``: the base given is no version of this registry (a number past the
   latest, below 0, or any number but 0 where the county has no version);
-- ``marker_missing``: no marker beside the workbook while the county has versions.
+- ``marker_missing``: no marker beside the workbook while the county has versions
+  (``base_step``: the commands it, and a marker that cannot be read or names no
+  version of the registry, suggest).
 
 A marker behind the latest version is ``registry_publish.marker_behind``; a publish
 overtaken while it ran (another one stored first) is ``registry.stale``.
@@ -136,6 +138,19 @@ def base_unknown(
     )
 
 
+def base_step(county: str, latest: Version, action: str = "发布") -> str:
+    """What to run when the base marker cannot tell the base: the ``jiuzhu diff`` of
+    the latest version against the working copy, then ``--base N`` (a withdrawal:
+    ``jiuzhu history``, then ``--base N``)."""
+    n = latest.number
+    if action == "撤回":
+        return f"运行 {command('history', '--county', county)} 查看各版本，确认后用 --base {n} 重新撤回"
+    return (
+        f"运行 {command('diff', f'{county}@{n}', county)} 核对工作副本与第 {n} 版的差异，确认工作副本"
+        f"基于第 {n} 版（或已合入其改动）后用 --base {n} 重新发布"
+    )
+
+
 def marker_missing(
     folder: str | Path, county: str, latest: Version, action: str = "发布"
 ) -> Diagnostic:
@@ -143,13 +158,7 @@ def marker_missing(
     no ``--base``: which version the working copy started from is not known."""
     n = latest.number
     path = Path(folder) / f"{county}.base.json"
-    if action == "撤回":
-        step = f"运行 {command('history', '--county', county)} 查看各版本，确认后用 --base {n} 重新撤回"
-    else:
-        step = (
-            f"运行 {command('diff', f'{county}@{n}', county)} 核对工作副本与第 {n} 版的差异，确认工作副本"
-            f"基于第 {n} 版（或已合入其改动）后用 --base {n} 重新发布"
-        )
+    step = base_step(county, latest, action)
     return make(
         "E702",
         f"没有找到基线标记 {path.name}，不知道 {county} 的工作副本基于哪个版本，"
@@ -164,6 +173,7 @@ def marker_missing(
 
 __all__ = [
     "base_not_latest",
+    "base_step",
     "base_unknown",
     "command",
     "hint_options",

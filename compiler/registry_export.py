@@ -34,6 +34,7 @@ from compiler.errors import RegistryError
 from compiler.load import load_workbook
 from compiler.model import Workbook, WorkbookKind
 from compiler.registry import Registry, Version
+from compiler.registry_base import command
 from compiler.registry_marker import marker_path, read_base_marker, shell_path
 from compiler.resolve import (
     Tables,
@@ -85,11 +86,23 @@ def guard_overwrite(
     raise RegistryError(_refused(out, county, tables_root, versions, content is None))
 
 
-def csv_folder_beside(out: Path, county: str, tables_root: str | Path) -> str | None:
+def csv_folder_beside(
+    out: Path,
+    county: str,
+    tables_root: str | Path,
+    exported: str | None = None,
+    registry: str | Path | None = None,
+) -> str | None:
     """What to say when an .xlsx export into ``tables/counties/`` lands beside the
     county's working copy kept as a folder of CSV files: the two are now two
     workbooks of one county (E009 at the next check), and which one holds the
-    admin's edits is not for the export to decide (tester R17). None otherwise."""
+    admin's edits is not for the export to decide (tester R17). None otherwise.
+
+    The commands said work when pasted (helper-118): the folder is moved out first
+    (the diff of a folder beside the workbook is E009), then compared, at the path
+    it was moved to, with ``exported`` (the version label, else the latest), with
+    the ``--tables`` and ``--registry`` the export was given.
+    """
     counties = (Path(tables_root) / "counties").resolve()
     if out.suffix.lower() not in (".xlsx", ".xlsm") or out.parent.resolve() != counties:
         return None
@@ -100,14 +113,21 @@ def csv_folder_beside(out: Path, county: str, tables_root: str | Path) -> str | 
     )
     if not folders:
         return None
-    folder = folders[0]
+    folder = _shown(folders[0])
     backups = _shown(Path(tables_root).resolve().parent / BACKUPS)
-    diff = f"jiuzhu diff {county}@latest {shell_path(folder)} --county {county}"
+    moved, n = backups / folder.name, 1
+    while moved.exists():  # a folder moved out by an earlier export
+        n += 1
+        moved = backups / f"{folder.name}-{n}"
+    move = f"mkdir -p {shell_path(backups)} && mv {shell_path(folder)} {shell_path(moved)}"
+    diff = command("diff", exported or f"{county}@latest", str(moved), "--county", county,
+                   tables=tables_root, registry=registry)
     return (
         f"{county} 的工作副本原是 CSV 文件夹「{folder}」，现在与导出的「{out.name}」并存，"
-        f"jiuzhu check 会报 E009（同一区划代码有多个工作簿）。请把该文件夹移出 tables 文件夹"
-        f"（例如移到 {backups}/），以导出的工作簿为工作副本；文件夹中若有尚未发布的修改，"
-        f"先用 {diff} 查看，再把需要的修改重做在导出的工作簿中"
+        f"jiuzhu check 会报 E009（同一区划代码有多个工作簿）。请把该文件夹移出 tables 文件夹，"
+        f"以导出的工作簿为工作副本，例如：\n  {move}\n"
+        f"文件夹中若有尚未发布的修改，移出后运行下面的命令查看，再把需要的修改重做在导出的工作簿中：\n"
+        f"  {diff}"
     )
 
 

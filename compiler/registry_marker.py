@@ -29,11 +29,12 @@ from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 
-from compiler.diagnostics import Location, make
+from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import RegistryError
+from compiler.normalise import fold_text
 from compiler.registry import Registry, Version
+from compiler.registry_base import base_step, marker_missing, published_by
 from compiler.registry_base import command as jiuzhu_command
-from compiler.registry_base import marker_missing
 
 BASE_SUFFIX = ".base.json"
 
@@ -68,24 +69,60 @@ def write_base_marker(
     return path
 
 
-def read_base_marker(folder: str | Path, county: str) -> dict | None:  # type: ignore[type-arg]
+def read_base_marker(
+    folder: str | Path, county: str, latest: Version | None = None, action: str = "发布"
+) -> dict | None:  # type: ignore[type-arg]
+    """The base marker's record; None when there is none.
+
+    Raises RegistryError (E702, naming ``latest`` and the commands to run) when the
+    marker is there but cannot be read: not JSON, no version number, a folder, or a
+    file the system will not open (permission).
+    """
     path = marker_path(folder, county)
-    if not path.exists():
-        return None
     try:
+        if not path.exists():
+            return None
         record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise TypeError(record)
         int(record["version"])
-    except (ValueError, KeyError, TypeError):
-        raise RegistryError(
-            make(
-                "E702",
-                "基线标记文件无法读取",
-                Location(str(path)),
-                expected='{"county": "330106", "version": 3, "hash": "..."}',
-                hint="删除该文件并用 --base N 指明工作副本所基于的版本",
-            )
-        ) from None
-    return record  # type: ignore[no-any-return]
+    except OSError as error:
+        raise RegistryError(unreadable_marker(path, county, latest, action, error)) from None
+    except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
+        raise RegistryError(unreadable_marker(path, county, latest, action)) from None
+    return record
+
+
+def unreadable_marker(
+    path: Path, county: str, latest: Version | None, action: str,
+    error: OSError | None = None,
+) -> Diagnostic:
+    """E702 for a base marker that is there but cannot be read (``error``: what the
+    system said), with an example naming the latest version and the commands to run."""
+    from compiler.read import os_problem
+
+    n = latest.number if latest is not None else 0
+    folder = isinstance(error, IsADirectoryError) or (error is None and path.is_dir())
+    if folder:
+        found = "一个文件夹"
+    elif error is not None:
+        found = f"无法打开：{os_problem(error)}"
+    else:
+        found = "不是有效的基线标记（空文件、写了一半的 JSON 或没有 version）"
+    hint = f"删除或移走该{'文件夹' if folder else '文件'}后重试"
+    if latest is not None:
+        hint = f"{published_by(latest)}；{hint}，或{base_step(county, latest, action)}"
+    else:
+        hint += f"，或用 --base 0 {action}（{county} 还没有已发布的版本）"
+    return make(
+        "E702",
+        f"基线标记 {path.name} 无法读取，不知道 {county} 的工作副本基于哪个版本，{action}被拒绝",
+        Location(str(path)),
+        found=found,
+        expected=f'{{"county": "{county}", "version": {n}, "hash": "..."}}'
+        f"（jiuzhu publish 和 jiuzhu export 写的 JSON 文件）",
+        hint=hint,
+    )
 
 
 def base_from_marker(
@@ -97,8 +134,8 @@ def base_from_marker(
     Raises RegistryError (E702) when there is no marker while the county has versions,
     or when the marker names a version this registry does not hold.
     """
-    record = read_base_marker(folder, county)
     latest = store.latest(county)
+    record = read_base_marker(folder, county, latest, action)
     if record is None:
         if latest is None:
             return 0
@@ -120,15 +157,31 @@ def base_from_marker(
         return 0
     stored = next((v for v in store.versions(county) if v.number == number), None)
     if stored is None or stored.hash != record.get("hash"):
-        raise RegistryError(
-            make(
-                "E702",
-                f"基线标记记录的 {county}@{number} 与当前登记簿中的版本不符",
-                Location(str(marker_path(folder, county))),
-                hint="确认 --registry 指向正确的登记簿，或用 --base N 明确指定基线",
-            )
-        )
+        raise RegistryError(marker_unknown(folder, county, number, stored, latest, action))
     return number
+
+
+def marker_unknown(
+    folder: str | Path, county: str, number: int, stored: Version | None,
+    latest: Version | None, action: str = "发布",
+) -> Diagnostic:
+    """E702: the marker names version ``number``, which this registry does not hold
+    (``stored`` None) or holds with another hash."""
+    if stored is not None:
+        why = f"登记簿中第 {number} 版的哈希与标记中记录的不同"
+    elif latest is None:
+        why = f"登记簿中 {county} 还没有已发布的版本"
+    else:
+        why = f"登记簿中 {county} 没有第 {number} 版（最新是第 {latest.number} 版）"
+    step = f"用 --base 0 {action}" if latest is None else base_step(county, latest, action)
+    return make(
+        "E702",
+        f"基线标记记录的 {county}@{number} 与当前登记簿中的版本不符：{why}，{action}被拒绝",
+        Location(str(marker_path(folder, county))),
+        found=f"基线标记记录 {county}@{number}",
+        expected=f"登记簿中的版本，通常是最新的第 {latest.number if latest else 0} 版",
+        hint=f"先确认 --registry 指向正确的登记簿（该标记可能是另一个登记簿写的）；若是，{step}",
+    )
 
 
 @dataclass(frozen=True)
@@ -157,9 +210,11 @@ def new_export_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def workbook_origin(path: Path) -> Origin | None:
-    """The 导出自 row of the 版本信息 sheet of the workbook at ``path``; None when
-    it is no .xlsx, cannot be read or has no such sheet (a workbook never exported)."""
+def origin_cells(path: Path) -> dict[str, tuple[str, str]] | None:
+    """The rows of the 版本信息 sheet of the workbook at ``path``: each name (column A)
+    with its value folded as the reader folds a cell (full-width ＠ and digits, odd
+    spaces) and the value's cell (``B2``); None when it is no .xlsx, cannot be read
+    or has no such sheet (a workbook never exported, or the sheet deleted)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
     try:
@@ -169,18 +224,34 @@ def workbook_origin(path: Path) -> Origin | None:
     try:
         if "版本信息" not in book.sheetnames:
             return None
-        rows = {
-            str(row[0]).strip(): str(row[1]).strip()
-            for row in book["版本信息"].iter_rows(max_col=2, values_only=True)
-            if len(row) >= 2 and row[0] is not None and row[1] is not None
-        }
+        cells = {}
+        rows = book["版本信息"].iter_rows(max_col=2, values_only=True)
+        for number, row in enumerate(rows, start=1):
+            name = fold_text(str(row[0])) if row and row[0] is not None else ""
+            value = row[1] if len(row) >= 2 and row[1] is not None else ""
+            if name and name not in cells:
+                cells[name] = (fold_text(str(value)), f"B{number}")
     finally:
         book.close()
-    found = _LABEL.search(rows.get("导出自", ""))
-    if found is None:
+    return cells
+
+
+def origin_label(text: str) -> tuple[str, int] | None:
+    """The county and number of a version label (``330106@1``) in folded text."""
+    found = _LABEL.search(text)
+    return (found.group(1), int(found.group(2))) if found else None
+
+
+def workbook_origin(path: Path) -> Origin | None:
+    """What the 版本信息 sheet of the workbook at ``path`` says of the export that
+    wrote it, as written (its 导出自, 哈希 and 导出编号); None when it names no version
+    (``registry_origin`` checks the cells against the registry)."""
+    cells = origin_cells(path)
+    named = origin_label(cells.get("导出自", ("", ""))[0]) if cells else None
+    if cells is None or named is None:
         return None
-    return Origin(found.group(1), int(found.group(2)), rows.get("哈希", ""),
-                  rows.get(EXPORT_ID, ""), path)
+    return Origin(named[0], named[1], cells.get("哈希", ("", ""))[0].lower(),
+                  cells.get(EXPORT_ID, ("", ""))[0], path)
 
 
 def vouches(record: dict | None, origin: Origin) -> bool:  # type: ignore[type-arg]
@@ -236,10 +307,14 @@ __all__ = [
     "Origin",
     "base_from_marker",
     "marker_path",
+    "marker_unknown",
     "new_export_id",
+    "origin_cells",
+    "origin_label",
     "read_base_marker",
     "restore_command",
     "shell_path",
+    "unreadable_marker",
     "vouches",
     "workbook_origin",
     "working_workbook",

@@ -12,6 +12,7 @@ the same working copy next.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, make
@@ -19,8 +20,11 @@ from compiler.errors import RegistryError
 from compiler.registry import Registry, Version
 from compiler.registry_base import command, published_by
 from compiler.registry_marker import (
+    EXPORT_ID,
     Origin,
     marker_path,
+    origin_cells,
+    origin_label,
     read_base_marker,
     vouches,
     workbook_origin,
@@ -42,23 +46,115 @@ def refuse_older_origin(
     is the working copy's) and no base marker was written for it: the base marker
     belongs to the folder, so a workbook exported elsewhere from an older version and
     copied over the working copy was taken as based on the latest and undid it
-    (tester, helper-111)."""
-    origin = workbook_origin_of(tables_root, county)
-    if origin is None or origin.county != county or origin.number >= latest.number:
-        return
-    if canonical == latest.canonical:
-        return  # nothing of the latest version would be lost
-    older = next((v for v in store.versions(county) if v.number == origin.number), None)
-    if older is None or (origin.hash and older.hash != origin.hash):
-        return  # exported from another registry: its 导出自 says nothing of this one
+    (tester, helper-111). E702 too for a sheet that cannot be read or contradicts
+    itself (``claimed_origin``): edited by hand, it let such a workbook through
+    (helper-118); deleting the whole sheet is the documented way to publish it."""
+    path = working_workbook(tables_root, county)
+    cells = origin_cells(path)
+    if cells is None or canonical == latest.canonical:
+        return  # never exported, or nothing of the latest version would be lost
     folder = Path(marker) if marker is not None else Path(tables_root) / "counties"
     try:
         record = read_base_marker(folder, county)
     except RegistryError:
         record = None
-    if vouches(record, origin):
+    export_id = cells.get(EXPORT_ID, ("", ""))[0]
+    if record is not None and export_id and record.get("workbook") == export_id:
+        return  # the marker was written for this very workbook, whatever else it says
+    origin = claimed_origin(store, county, cells, path, latest, tables_root)
+    if origin is None or origin.number >= latest.number or vouches(record, origin):
         return
     raise RegistryError(older_origin(origin, latest, tables_root))
+
+
+def claimed_origin(
+    store: Registry,
+    county: str,
+    cells: dict[str, tuple[str, str]],
+    path: Path,
+    latest: Version,
+    tables_root: str | Path,
+) -> Origin | None:
+    """The version of this registry the 版本信息 ``cells`` name, by 哈希 first (a hash
+    is not retyped by hand) and 导出自; None when they name none (a working-copy
+    export, or a version of another registry: its hash is none of this one's).
+
+    Raises RegistryError (E702) when 导出自 is not the version whose hash 哈希 holds
+    (emptied, or changed to the latest), when 哈希 is no hash at all, or when both
+    are empty while 导出编号 says an export of a version wrote the sheet.
+    """
+    label, label_at = cells.get("导出自", ("", "B2"))
+    digest, digest_at = cells.get("哈希", ("", ""))
+    digest = digest.lower()
+    named = origin_label(label)
+    export_id = cells.get(EXPORT_ID, ("", ""))[0]
+    versions = store.versions(county)
+    hashed = next((v for v in versions if digest and v.hash == digest), None)
+    if hashed is not None:
+        if named != (county, hashed.number):
+            where = (label_at, digest_at)
+            raise RegistryError(contradicted(path, where, label, hashed, latest, tables_root))
+        return Origin(county, hashed.number, digest, export_id, path)
+    if digest and not _HASH.fullmatch(digest):
+        raise RegistryError(unreadable_sheet(path, digest_at, f"哈希 {digest}", latest))
+    if named is None:
+        if export_id and not digest:  # the cells naming the version were emptied
+            raise RegistryError(unreadable_sheet(path, label_at, f"导出自 {label}", latest))
+        return None
+    numbered = next((v for v in versions if v.number == named[1]), None)
+    if named[0] != county or numbered is None or digest:
+        return None  # another county's (E013), or another registry's version
+    return Origin(county, named[1], "", export_id, path)
+
+
+_HASH = re.compile(r"[0-9a-f]{64}")  # sha256, as registry.version_hash writes it
+
+
+def contradicted(
+    path: Path, where: tuple[str, str], label: str, hashed: Version, latest: Version,
+    tables_root: str | Path,
+) -> Diagnostic:
+    """E702: the 版本信息 sheet's 导出自 is not the version whose hash its 哈希 holds."""
+    label_at, digest_at = where
+    n, old = latest.number, hashed.number
+    said = f"写着 导出自 {label}" if label else "的 导出自 是空的"
+    export = command("export", "--county", hashed.county_code, "--version", str(n), "--out",
+                     f"{hashed.county_code}-第{n}版.xlsx", tables=tables_root)
+    return make(
+        "E702",
+        f"{hashed.county_code} 的工作簿「版本信息」表自相矛盾：{label_at} {said}，"
+        f"而 {digest_at} 的哈希是第 {old} 版（{hashed.label}）的；不能确认它从哪个版本导出，"
+        "发布被拒绝，登记簿未改动",
+        Location(str(path), "版本信息", label_at),
+        found=f"{said}，哈希为 {hashed.label} 的哈希",
+        expected=f"导出自 {hashed.label}（与哈希一致），且该版本之后的改动已合入",
+        hint=(
+            f"{published_by(latest)}。「版本信息」表多半被手工改过；工作簿若确是第 {old} 版导出的，"
+            f"先运行 {command('diff', hashed.label, latest.label)} 查看之后的改动，"
+            f"再运行 {command('diff', latest.label, hashed.county_code)} 查看工作副本与第 {n} 版的差异；"
+            f"可运行 {export} 导出最新版本，把修改重做在其上；确认工作副本已含第 {n} 版的改动后，"
+            f"命令行加 --base {n} 发布（控制台：删去工作簿中的「版本信息」表后再发布）"
+        ),
+    )
+
+
+def unreadable_sheet(path: Path, at: str, found: str, latest: Version) -> Diagnostic:
+    """E702: the 版本信息 sheet is there but does not say which version it came from."""
+    county, n = latest.county_code, latest.number
+    return make(
+        "E702",
+        f"{county} 的工作簿有「版本信息」表，但无法读出它是从哪个版本导出的"
+        f"（{at} 不是 jiuzhu export 写的内容），发布被拒绝，登记簿未改动",
+        Location(str(path), "版本信息", at),
+        found=found.strip(),
+        expected=f"导出自 {latest.label} 这样的版本号，哈希为 64 位十六进制数",
+        hint=(
+            f"{published_by(latest)}。「版本信息」表多半被手工改过；先运行 "
+            f"{command('diff', latest.label, county)} 查看工作副本与第 {n} 版的差异，"
+            f"确认工作副本已含第 {n} 版的改动后，命令行加 --base {n} 发布"
+            "（控制台：删去工作簿中的「版本信息」表后再发布）"
+        ),
+    )
 
 
 def older_origin(origin: Origin, latest: Version, tables_root: str | Path) -> Diagnostic:
@@ -124,4 +220,12 @@ def record_base(folder: str | Path, version: Version, tables_root: str | Path) -
         ) from None
 
 
-__all__ = ["older_origin", "record_base", "refuse_older_origin", "workbook_origin_of"]
+__all__ = [
+    "claimed_origin",
+    "contradicted",
+    "older_origin",
+    "record_base",
+    "refuse_older_origin",
+    "unreadable_sheet",
+    "workbook_origin_of",
+]
