@@ -76,6 +76,18 @@ def client(tables: Path, registry: Path) -> Iterator[TestClient]:
         yield test_client
 
 
+def pinned_answer(client: TestClient, as_of: str, number: int, county: str = COUNTY) -> dict:
+    """The 200 answer for one household of ``county`` with 330106 pinned to ``number``."""
+    body = {
+        "as_of": as_of,
+        "households": [household("H1", "12000", county)],
+        "versions": {COUNTY: number},
+    }
+    response = client.post("/v1/decisions", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def publish_two_versions(tables: Path, registry: Path) -> None:
     """330106@1 from 2025-01-01 (1,301 a month); @2 from 2025-07-01 (1,400)."""
     publish(

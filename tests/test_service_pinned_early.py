@@ -16,8 +16,8 @@ from tests.tables_fixture import COUNTY
 from tests.test_service import (
     OTHER,
     build_tables,
-    household,
     make_client,
+    pinned_answer,
     publish_two_versions,
 )
 
@@ -34,14 +34,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 
 def warned(client: TestClient, as_of: str, number: int, county: str = COUNTY) -> list:
-    body = {
-        "as_of": as_of,
-        "households": [household("H1", "12000", county)],
-        "versions": {COUNTY: number},
-    }
-    answer = client.post("/v1/decisions", json=body)
-    assert answer.status_code == 200, answer.text
-    return [w for w in answer.json()["warnings"] if w["code"] == "W703"]
+    answer = pinned_answer(client, as_of, number, county)
+    return [w for w in answer["warnings"] if w["code"] == "W703"]
 
 
 def test_a_version_pinned_before_its_effective_date_is_warned_of(client):

@@ -19,8 +19,8 @@ from tests.tables_fixture import COUNTY
 from tests.test_service import (
     OTHER,
     build_tables,
-    household,
     make_client,
+    pinned_answer,
     publish_two_versions,
 )
 
@@ -37,15 +37,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield client
 
 
-def answer(client: TestClient, as_of: str, number: int, county: str = COUNTY) -> dict:
-    body = {
-        "as_of": as_of,
-        "households": [household("H1", "12000", county)],
-        "versions": {COUNTY: number},
-    }
-    response = client.post("/v1/decisions", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def codes(body: dict) -> list[str]:
@@ -53,7 +44,7 @@ def codes(body: dict) -> list[str]:
 
 
 def test_a_withdrawn_version_pinned_is_warned_of(client):
-    body = answer(client, "2025-08-01", 2)
+    body = pinned_answer(client, "2025-08-01", 2)
     assert [d["version"] for d in body["decisions"]] == [f"{COUNTY}@2"]
     (warning,) = [w for w in body["warnings"] if w["code"] == "W704"]
     assert warning["path"] == f"$.versions.{COUNTY}"
@@ -65,18 +56,18 @@ def test_a_withdrawn_version_pinned_is_warned_of(client):
 
 
 def test_a_withdrawn_version_not_yet_in_force_is_warned_of_twice(client):
-    body = answer(client, "2025-06-01", 2)
+    body = pinned_answer(client, "2025-06-01", 2)
     assert codes(body) == ["W703", "W704"]
     assert "撤回在决策日 2025-06-01 尚未生效" in body["warnings"][1]["message"]
 
 
 @pytest.mark.parametrize("number", [1, 3], ids=["restored", "the_withdrawal"])
 def test_a_version_not_withdrawn_is_not(client, number):
-    assert "W704" not in codes(answer(client, "2025-08-01", number))
+    assert "W704" not in codes(pinned_answer(client, "2025-08-01", number))
 
 
 def test_a_pin_for_a_county_without_households_is_not(client):
-    assert "W704" not in codes(answer(client, "2025-08-01", 2, county=OTHER))
+    assert "W704" not in codes(pinned_answer(client, "2025-08-01", 2, county=OTHER))
 
 
 def _version(number: int, withdraws: int | None = None) -> SimpleNamespace:
