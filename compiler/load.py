@@ -241,20 +241,23 @@ class _Loader:
         code = self.workbook.code
         if self.workbook.kind is WorkbookKind.PROVINCE or not code:
             return
-        for cell in sheet.cells.values():
-            version = exported_version(cell.text)
-            if version and version[:6] != code:
-                self.report.error(
-                    "E013",
-                    f"工作簿按文件名是 {code} 的，却是从 {version} 导出的（见「{sheet.name}」表），"
-                    f"其中的标准是 {version[:6]} 的",
-                    cell.location,
-                    found=version,
-                    expected=f"{code} 自己的工作簿，或从 {code} 的版本导出的工作簿",
-                    hint=f"如确实要以它为 {code} 的工作副本，先删去「{sheet.name}」表并逐项核对标准；"
-                    f"否则用 jiuzhu export --county {code} --version N --out … 导出本县的版本",
-                )
-                return
+        # only the 导出自 row, its name and value folded as registry_origin reads them:
+        # a 说明 naming another county's version is no origin (helper-122)
+        rows = sorted(r for (r, c), cell in sheet.cells.items() if c == 1 and cell.text == "导出自")
+        cell = sheet.cells.get((rows[0], 2)) if rows else None
+        version = exported_version(cell.text) if cell is not None else None
+        if cell is None or version is None or version[:6] == code:
+            return
+        self.report.error(
+            "E013",
+            f"工作簿按文件名是 {code} 的，却是从 {version} 导出的（见「{sheet.name}」表），"
+            f"其中的标准是 {version[:6]} 的",
+            cell.location,
+            found=version,
+            expected=f"{code} 自己的工作簿，或从 {code} 的版本导出的工作簿",
+            hint=f"如确实要以它为 {code} 的工作副本，先删去「{sheet.name}」表并逐项核对标准；"
+            f"否则用 jiuzhu export --county {code} --version N --out … 导出本县的版本",
+        )
 
     # ------------------------------------------------------------ list sheets
 

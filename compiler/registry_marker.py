@@ -45,11 +45,14 @@ def marker_path(folder: str | Path, county: str) -> Path:
 
 
 def write_base_marker(
-    folder: str | Path, version: Version, origin: Origin | None = None
+    folder: str | Path, version: Version, origin: Origin | None = None,
+    published: bool = False,
 ) -> Path:
     """Record ``version`` as the base of the county's working copy in ``folder``;
     ``origin``: the export the workbook that holds it came from (``workbook_origin``),
-    so that a later publish knows that workbook's 导出自 is vouched for."""
+    so that a later publish knows that workbook's 导出自 is vouched for; ``published``:
+    that workbook was just published as ``version`` (``published_as``), so that a copy
+    of it put back once later versions are out is refused (helper-122)."""
     path = marker_path(folder, version.county_code)
     record = {
         "county": version.county_code,
@@ -57,6 +60,7 @@ def write_base_marker(
         "hash": version.hash,
         "workbook": origin.export_id if origin else None,
         "exported_from": origin.label if origin else None,
+        "published_as": version.number if origin and published else None,
         "说明": "jiuzhu 记录：同一文件夹中该县的工作簿基于此已发布版本；发布时据此检查是否有人抢先发布",
     }
     # written beside and renamed over: a process stopped half-way never leaves a

@@ -41,9 +41,10 @@ from compiler.errors import RegistryError
 from compiler.model import RuleBook
 from compiler.registry import Registry, Version, default_path, in_force
 from compiler.registry_base import base_not_latest, base_unknown, command
-from compiler.registry_marker import marker_path, restore_command, write_base_marker
+from compiler.registry_marker import marker_path, restore_command
 from compiler.registry_origin import (
     older_origin,
+    record_base,
     refuse_older_origin,
     workbook_origin_of,
 )
@@ -280,20 +281,10 @@ def _rewrite_marker(
     folder: str | Path, latest: Version, tables_root: str | Path | None = None
 ) -> Path:
     """The marker in ``folder`` written for ``latest`` (with the origin of the
-    workbook under ``tables_root`` that holds it); E702 when it cannot be."""
-    from compiler.read import os_problem
-
-    try:
-        return write_base_marker(folder, latest, workbook_origin_of(tables_root, latest.county_code))
-    except OSError as error:
-        raise RegistryError(
-            make(
-                "E702",
-                f"基线标记落后于登记簿中最新的 {latest.label}，但无法更新：{os_problem(error)}",
-                Location(str(marker_path(folder, latest.county_code))),
-                hint=f"检查该文件夹的写入权限，或加 --base {latest.number} 发布",
-            )
-        ) from None
+    workbook under ``tables_root`` that holds it); E702 when it cannot be
+    (``registry_origin.record_base``, which writes it after a publish too)."""
+    path = record_base(folder, latest, tables_root, behind=True)
+    return path or marker_path(folder, latest.county_code)
 
 
 def marker_behind(

@@ -528,13 +528,24 @@ def publish(root: Path, county: str, effective: date, note: str, author: str, ba
 
 
 def withdraw(registry: Path, county: str, number: int, reason: str, author: str, base: int,
-             effective: date | None = None) -> Any:
+             effective: date | None = None, root: Path | None = None) -> Any:
     """``registry_publish.withdraw``: publish a version restoring what was in force
-    before version ``number`` (which stays in the registry); raises RegistryError."""
+    before version ``number`` (which stays in the registry); raises RegistryError.
+    With ``root`` (the draft's tables), the base marker is then written beside its
+    workbook as ``jiuzhu publish --withdraw`` writes it (``registry_origin.record_base``):
+    without it, ``jiuzhu publish`` of the same working copy found the marker behind
+    (helper-122). A marker that cannot be written is logged, as ``publish`` does."""
+    from compiler.registry_origin import record_base
     from compiler.registry_publish import withdraw as withdraw_version
 
-    return withdraw_version(registry, county, number, reason, author, base, effective,
-                            note_name="撤回原因")
+    version = withdraw_version(registry, county, number, reason, author, base, effective,
+                               note_name="撤回原因")
+    if root is not None:
+        try:
+            record_base(root / "counties", version, root)
+        except JiuzhuError as error:
+            logger.warning("%s", error.diagnostics[0].message)
+    return version
 
 
 NO_BASE = -1  # a base no registry has: its append is refused before anything is written

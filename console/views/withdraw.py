@@ -118,7 +118,7 @@ if ready and ready[0] == key:
     if st.button(f"确认撤回第 {number} 版", key="withdraw_confirm", type="primary", disabled=not sure):
         try:
             version = workspace.withdraw(registry, ctx.county, number, reason.strip(), ctx.user.name,
-                                         draft.base, effective)
+                                         draft.base, effective, root=ctx.root)
         except JiuzhuError as error:
             refusal = error.diagnostics
         else:
