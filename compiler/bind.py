@@ -57,6 +57,7 @@ from compiler.model import (
     InputColumn,
     Kind,
     Level,
+    OutputColumn,
     RuleBook,
     Standard,
     Table,
@@ -153,6 +154,10 @@ def _table_reads(table: Table) -> set[str]:
     return read
 
 
+# the W705s an owner holds, as TypeChecks.newer_check was given them
+_Held = list[tuple[str, str, Location, str]]
+
+
 class BindCache:
     """Bound derived values and tables shared by counties that share them.
 
@@ -163,7 +168,8 @@ class BindCache:
     """
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[object, ...], tuple[object, object, set[str]]] = {}
+        # by (source id, names): the source, its bound form, its dependencies, its W705s
+        self.entries: dict[tuple[object, ...], tuple[object, object, set[str], _Held]] = {}
         self.names: dict[_Names, _Names] = {}
 
     def interned(self, names: tuple[object, ...]) -> _Names:
@@ -172,11 +178,13 @@ class BindCache:
         return self.names.setdefault(key, key)
 
     def get(self, source: object, names: object, make):  # type: ignore[no-untyped-def]
+        """The owner bound, what it depends on and the W705s it holds (``make`` gives
+        the three); the W705s are said again by each published version that shares it."""
         key = (id(source), names)
         if key not in self.entries:
             self.entries[key] = (source, *make())
-        _, bound, deps = self.entries[key]
-        return bound, deps
+        _, bound, deps, newer = self.entries[key]
+        return bound, deps, newer
 
 
 class _Names(tuple):  # type: ignore[type-arg]
@@ -205,17 +213,25 @@ def bind(rulebook: RuleBook, report: Report, cache: BindCache | None = None) -> 
     items = _items(rulebook, report)
     aliases = _aliases(items)
     binder = _Binder(items, aliases, report)
+    binder.published = rulebook.published
     cache = cache or BindCache()
     names = cache.interned(
         tuple((i.id, i.kind, i.level, i.dtype, i.owner, i.name_cn) for i in items.values())
     )
     derived, tables = {}, {}
+    # a version's W705s are said by it even where another version bound the owner first
     for d in rulebook.derived.values():
-        derived[d.id], deps = cache.get(d, names, lambda d=d: binder.bound("derived", d))
+        made = cache.get(d, names, lambda d=d: binder.bound("derived", d))
+        derived[d.id], deps, newer = made
         binder.dependencies[("derived", d.id)] = deps
+        for held in newer:
+            binder.say_newer(*held)
     for t in rulebook.tables.values():
-        tables[t.id], deps = cache.get(t, names, lambda t=t: binder.bound("table", t))
+        made = cache.get(t, names, lambda t=t: binder.bound("table", t))
+        tables[t.id], deps, newer = made
         binder.dependencies[("table", t.id)] = deps
+        for held in newer:
+            binder.say_newer(*held)
     plan = Plan(rulebook, items, derived, tables, dependencies=binder.dependencies)
     plan.order = _order(plan, binder.dependencies, report)
     return plan
@@ -281,15 +297,18 @@ class _Binder(TypeChecks):
         self.aliases = aliases
         self.report = report
         self.dependencies: dict[tuple[str, str], set[str]] = {}
+        self.newer = []
 
     # ------------------------------------------------------------ owners
 
     def bound(self, kind: str, owner):  # type: ignore[no-untyped-def]
-        """Bind one derived value or table; returns it bound and what it depends on."""
+        """Bind one derived value or table; returns it bound, what it depends on and
+        the W705s it holds (said by ``bind`` for each version that shares it)."""
+        self.newer = []
         result = self.derived(owner) if kind == "derived" else self.table(owner)
         for refused in unrepresentable_cells(self.items, result):  # E308
             self.report.add(refused)
-        return result, self.dependencies[(kind, owner.id)]
+        return result, self.dependencies[(kind, owner.id)], self.newer
 
     def derived(self, derived: Derived) -> Derived:
         written = derived.expr_location if derived.expr_location.cell else None
@@ -322,6 +341,7 @@ class _Binder(TypeChecks):
             if output.default is not None and default is not None:
                 what = f"输出列「{output.id}」的默认值"  # the default's cell: 默认 row
                 self.check_type(output.default, default, scope, output.dtype, what)
+                self.check_default(output, default, scope)
             outputs.append(dataclasses.replace(output, default=default))
         rules = [self.rule(table, rule, inputs, deps) for rule in table.rules]
         for rule in rules:
@@ -383,6 +403,21 @@ class _Binder(TypeChecks):
                     expected="、".join(column.dtype.values),
                     hint="优先顺序由类型中取值的顺序决定；如需计算输出，请改用 FIRST",
                 )
+
+    def check_default(self, output: OutputColumn, default: Expr, scope: _Scope) -> None:
+        """W705 for a published version whose enum output's default is text that is
+        none of the values: the working copy's reader refuses it (E107, or E301 for a
+        bare ``-``; compiler/load.py), which versions published before never met."""
+        if self.published is None or output.dtype.kind is not Kind.ENUM:
+            return
+        if not isinstance(default, Literal) or not isinstance(default.value, str):
+            return
+        if default.value in output.dtype.values:
+            return
+        said = f"输出列「{output.id}」的默认值「{default.value}」不是声明的取值之一"
+        # a bare - was taken as the text "-" before E301 refused it in output cells
+        code = "E301" if default.value == "-" else "E107"
+        self.newer_check(code, said, scope.location, f"没有规则命中时仍输出「{default.value}」")
 
     def check_aggregation(self, table: Table) -> None:
         """C+, C<, C> and C# combine a single output, and C+ adds numbers

@@ -49,6 +49,12 @@ class TypeChecks:
 
     items: dict[str, Item]
     report: Report
+    # the label of a published version being bound (None: the working copy); checks
+    # added after publishing warn on it with W705 instead of refusing it
+    published: str | None = None
+    # what the owner being bound holds that W705 is for, as ``newer_check`` was called;
+    # kept with the bound owner in the BindCache so that each version sharing it says it
+    newer: list[tuple[str, str, Location, str]]
 
     def type_of(self, node: Expr, scope: _Scope) -> DType:
         match node:
@@ -237,6 +243,10 @@ class TypeChecks:
                 "类型写作 number（数值）或 money（金额）；"
                 f"或取整后的整数，如 floor({written})"
             )
+        if self.published is not None:
+            self.newer_check("E303", f"{what}「{written}」{said}", scope.value_cell,
+                             "四舍五入为整数，如 5 / 3 得 2")
+            return
         self.report.error(
             "E303",
             f"{what}「{written}」{said}",
@@ -245,6 +255,25 @@ class TypeChecks:
             expected=expected,
             hint="要保留小数请把类型改为 number 或 money；要取整请写明取整方式："
             "floor（向下）、ceil（向上）或 round(x, 0)（四舍五入）",
+        )
+
+    def newer_check(self, code: str, said: str, where: Location, result: str) -> None:
+        """Hold a W705 for what a published version holds that a check added after it
+        was published refuses (``code``); ``say_newer`` says it for each version that
+        shares the owner, once the bind cache has it (compiler/bind.py)."""
+        self.newer.append((code, said, where, result))
+
+    def say_newer(self, code: str, said: str, where: Location, result: str) -> None:
+        """W705: the version keeps deciding as it did when published, which ``result``
+        says; the working copy still gets ``code``."""
+        self.report.warn(
+            "W705",
+            f"已发布版本 {self.published} 的{said}。该版本发布时尚无这项检查（{code}），"
+            f"仍按发布时的规则计算（{result}）",
+            where,
+            found=said,
+            expected=f"工作副本中须改正（{code}），改正后发布新版本",
+            hint="该版本的决策结果与发布时相同；修改工作副本并发布新版本后，新版本按改正后的写法计算",
         )
 
     def check_fractions(self, test: Test, column: str, scope: _Scope, text: str) -> None:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from compiler import normalise
+from compiler.bind_types import value_shown
 from compiler.calendar import FIRST_DAY, FIRST_YEAR, LAST_DAY, LAST_YEAR
 from compiler.cells import Cell, RawSheet, RawWorkbook
 from compiler.diagnostics import NOWHERE, Diagnostic, Location, Report
@@ -647,7 +648,29 @@ class _Loader:
         for col, output in outputs:
             cell = sheet.get(5, col)
             if cell is not None:
-                output.default = self.output_expression(cell, output.dtype, default=True)
+                default = self.output_expression(cell, output.dtype, default=True)
+                output.default = None if self.undeclared(default, output, cell) else default
+
+    def undeclared(self, default: Expr | None, output: OutputColumn, cell: Cell) -> bool:
+        """E107 for an enum output's default written as text that is none of its
+        values (``"丙"`` under enum(甲,乙)): the rule rows' outputs are checked when
+        bound, the default was not. Checked here, where workbooks are read, so that a
+        published version holding one still decides with it (W705 when bound)."""
+        values = output.dtype.values
+        if output.dtype.kind is not Kind.ENUM or not values or not isinstance(default, Literal):
+            return False
+        if not isinstance(default.value, str) or default.value in values:
+            return False
+        self.report.error(
+            "E107",
+            f"输出列「{output.id}」的默认值「{default.value}」不是声明的取值之一",
+            cell.location,
+            found=default.value,
+            expected="、".join(value_shown(v, values) for v in values),
+            hint=f"默认值须写类型中列出的标识之一，如 {values[0]}；"
+            "要增加取值，请把它加到第 4 行的 enum(…) 中",
+        )
+        return True
 
     def rules(
         self,

@@ -325,6 +325,9 @@ class RuleBook:
     # the province's tables a city or county replaced, by id: what a replacement is
     # compared with (compiler/replacement.py)
     replaced: dict[str, Table] = field(default_factory=dict)
+    # the registry's label (330106@2) of a published version read back, None for the
+    # working copy: checks added after publishing warn on it (docs/versions.md)
+    published: str | None = None
 
     def standard_value(self, name: str, day: date) -> object:
         standard = self.standards.get(name)

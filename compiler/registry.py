@@ -153,7 +153,7 @@ class Version:
 
         Raises RegistryError (E703) when the stored content no longer matches its hash.
         """
-        return _rulebook(self.checked().hash, self.canonical)
+        return _rulebook(self.checked().hash, self.canonical, self.label)
 
     def computed_hash(self) -> str:
         return content_hash(self)
@@ -179,8 +179,12 @@ def content_hash(version: Version) -> str:
 
 
 @lru_cache(maxsize=256)
-def _rulebook(digest: str, canonical: str) -> RuleBook:
-    return load_rulebook(canonical)
+def _rulebook(digest: str, canonical: str, label: str | None = None) -> RuleBook:
+    """The rulebook of a version, marked with its label: a check added after the
+    version was published warns on it instead of refusing it (docs/versions.md)."""
+    book = load_rulebook(canonical)
+    book.published = label
+    return book
 
 
 def default_path(tables_root: str | Path = "tables") -> Path:
