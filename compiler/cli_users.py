@@ -2,7 +2,9 @@
 
 The password comes from a prompt (typed twice) or, for scripts, from the first line of
 standard input with ``--password-stdin``; it is never an argument, so it never shows in
-the process list or the shell history.
+the process list or the shell history. Without a terminal and without that option the
+command refuses with E618 before prompting: getpass would print Python's English
+GetPassWarning and echo what it read.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import warnings
 from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, make
 
 DEFAULT_USERS = ".jiuzhu/users.yaml"
 
@@ -28,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.add_argument("--county", help="县级管理员所属县（市、区）的六位代码")
     add.add_argument("--tables", default="tables",
                      help="决策表文件夹（默认 tables），县级管理员的县须在其中有工作簿")
-    add.add_argument("--password-stdin", action="store_true", help="从标准输入的第一行读取密码")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="从标准输入的第一行读取密码（不在终端中运行时须用此项）")
     add.set_defaults(run=_add)
 
 
@@ -92,10 +98,20 @@ def _console_importable() -> None:
 def _password(from_stdin: bool) -> str | None:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not _on_terminal():
+        print(_refusal_without_terminal().render(), file=sys.stderr)
+        return None
     try:
-        first = getpass.getpass("密码：")
-        again = getpass.getpass("再输入一次：")
-    except EOFError:  # no terminal and standard input closed
+        # getpass falls back to reading with echo, warning in English, when it
+        # cannot switch echo off; that is refused like a missing terminal
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            first = getpass.getpass("密码：")
+            again = getpass.getpass("再输入一次：")
+    except getpass.GetPassWarning:
+        print(_refusal_without_terminal().render(), file=sys.stderr)
+        return None
+    except EOFError:  # the terminal's input ended (Ctrl-D)
         print("没有读到密码（输入已结束）；在脚本中请用 --password-stdin 从标准输入给出密码",
               file=sys.stderr)
         return None
@@ -103,3 +119,18 @@ def _password(from_stdin: bool) -> str | None:
         print("两次输入的密码不一致", file=sys.stderr)
         return None
     return first
+
+
+def _on_terminal() -> bool:
+    """Whether standard input is a terminal the password can be typed at."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _refusal_without_terminal() -> Diagnostic:
+    return make(
+        "E618",
+        "标准输入不是终端，无法在提示符下输入密码（输入的密码会显示出来）",
+        expected="在终端中运行并按提示输入两遍密码，或用 --password-stdin 从标准输入的第一行读取",
+        hint='脚本中写 echo "$PASSWORD" | jiuzhu user add --name li --role reviewer '
+        "--password-stdin",
+    )

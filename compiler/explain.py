@@ -24,6 +24,7 @@ from compiler.explain_words import (
     in_words,
     input_label,
     label,
+    none_group_said,
     rule_ids,
     show,
     visible,
@@ -34,6 +35,7 @@ from compiler.interpret import Evaluation, Interpreter, TraceEntry, fit, priorit
 from compiler.model import DType, Field, HitPolicy, InputColumn, Level, Rule, Table
 from compiler.normalise import fold_text
 from compiler.resolve import declared_fields
+from compiler.trace_cells import trace_cell
 from compiler.vocabulary import GROUP_CN
 
 # the reader's words of a cell, for the tests that read them (helper-81)
@@ -131,9 +133,13 @@ def explain(plan: Plan, household: dict, as_of: date) -> str:
     lines.extend(_calendar_notes(plan, result, as_of))
     lines.extend(f"注意：{d.render()}" for d in household_warnings(household, fields, as_of))
     named: set[str] = set()  # the values and conditions' names the lines compare
-    for entry in result.trace:
-        lines.extend(_entry_lines(plan, interpreter, result, entry, named))
-    lines.extend(standards_used(plan, result, named, as_of))
+    # a household the conclusion keeps among the low-income population has no group
+    # said 「无」 in its tables' lines, as in its conclusion, not 「不属于低收入人口」
+    kept = result.household.get("monitoring") == "low_income"
+    with none_group_said("无" if kept else None):
+        for entry in result.trace:
+            lines.extend(_entry_lines(plan, interpreter, result, entry, named))
+        lines.extend(standards_used(plan, result, named, as_of))
     return "\n".join(visible(line) for line in lines)
 
 
@@ -239,10 +245,10 @@ def _entry_lines(
         head = f"· 决策表「{table.title or table.id}」{who}没有规则命中，取默认值 {outcome}"
     else:
         head = (
-            f"· 决策表「{table.title or table.id}」{who}命中规则 {','.join(entry.rules)}"
-            f"（{entry.cell}），结果 {outcome}；依据 {_basis(table, entry)}"
+            f"· 决策表「{table.title or table.id}」{who}命中规则 {'、'.join(entry.rules)}"
+            f"（{_cells(plan, table, entry)}），结果 {outcome}；依据 {_basis(table, entry)}"
         )
-    lines = [head]
+    lines = [head, *_group_kept(plan, result, table)]
     env = _env_of(result, table, entry)
     if env is None:
         return lines
@@ -269,11 +275,51 @@ def _entry_lines(
     return lines
 
 
+def _cells(plan: Plan, table: Table, entry: TraceEntry) -> str:
+    """Where the rules that fired are, for the reader: one cell as the trace writes
+    it; the rows of a table that gathers rules once under its sheet
+    (「province:entitlement_list!A6、A8、A9」), not the trace's comma-joined cells
+    repeating the sheet for every row (helper-123)."""
+    if len(entry.rules) < 2:
+        return entry.cell or ""
+    by_id = {rule.id: rule for rule in table.rules}
+    cells = [trace_cell(by_id[i].location, plan) for i in entry.rules if i in by_id]
+    sheets = {cell.rpartition("!")[0] for cell in cells}
+    if len(sheets) != 1 or len(cells) != len(entry.rules) or "" in sheets:
+        return "、".join(cells) if len(cells) == len(entry.rules) else entry.cell or ""
+    return sheets.pop() + "!" + "、".join(cell.rpartition("!")[2] for cell in cells)
+
+
+def _group_kept(plan: Plan, result: Evaluation, table: Table) -> list[str]:
+    """Under the table that recognises a group by the conditions, when the household
+    keeps another group (its own, during a phase-out): the table's result is not the
+    household's group, and a line says so, so that 「取默认值 无」 above 「结论：救助类别
+    = 低保」 does not read as a contradiction (helper-123)."""
+    values = result.household
+    if table.level is not Level.HOUSEHOLD or not any(o.id == "eligible_group" for o in table.outputs):
+        return []
+    group, eligible = values.get("group"), values.get("eligible_group")
+    if group in (None, "none") or group == eligible or values.get("current.group") != group:
+        return []
+    decided = next((e for e in result.trace if _decides(plan, e, "group")), None)
+    title = plan.tables[decided.table].title if decided is not None else ""
+    see = f"（见「{title}」）" if title else ""
+    found = "按本次复核的条件，本户不再符合本表任何一条规则" if eligible == "none" else (
+        f"按本次复核的条件，本表认定为{_said(plan, 'eligible_group', eligible)}")
+    start, until = values.get("phase_out_from"), values.get("phase_out_until")
+    kept = _said(plan, "group", group)
+    if isinstance(start, date) and isinstance(until, date):
+        running = "在渐退期内" if values.get("recheck_outcome") != "phase_out_start" else "进入渐退期"
+        during = f"{start.isoformat()} 至 {until.isoformat()} 期间仍为{kept}"
+        return [f"    {found}；本户{running}，{during}{see}"]
+    return [f"    {found}；本户仍为{kept}{see}"]
+
+
 def _first_misses(scene: Scene, table: Table, values: list[object], named: set[str]) -> list[str]:
     """With no rule matched, in a table of any level, why each rule missed: the first
     condition it did not meet, with the value and what it was compared with
     (「事件金额 19,999.99 元，低于高额医疗费用预警标准 20,000.00 元（相差 0.01 元）」,
-    「有能力履行义务的赡养人 为 是，不满足「= 否」」); rules that missed for the same
+    「有履行能力的法定义务人 为 是，不满足「= 否」」); rules that missed for the same
     reason are said once. Only rules that missed one named comparison were said,
     so that a member's 特困供养人员认定 gave its default without a reason
     (helper-108). Adds to ``named`` what each first condition read."""

@@ -21,7 +21,7 @@ from compiler.bind import AS_OF, Plan
 from compiler.explain_words import fmt, in_words, label
 from compiler.expr import names_in
 from compiler.interpret import Evaluation
-from compiler.model import Derived, Level
+from compiler.model import Derived, Kind, Level
 
 HEADING = "· 所用标准（决策日有效的取值及其出处）："
 
@@ -99,8 +99,18 @@ def _standard_line(plan: Plan, result: Evaluation, ident: str, as_of: date) -> l
         return []
     start = f"，{row.effective_from.isoformat()} 起" if row.effective_from else ""
     unverified = "，未核实" if not row.verified else ""
-    value = _value(plan, result, ident)
+    value = _value(plan, result, ident) + _unit(plan, ident, row.unit)
     return [f"    {label(plan, ident)} = {value}：{row.location.render()}{start}{unverified}"]
+
+
+def _unit(plan: Plan, ident: str, unit: str) -> str:
+    """A count's or a number's unit as its row gives it (「渐退期月数 = 12 月」,
+    「低收入人口预警处置时限 = 10 个工作日」), so that the reader is not left to guess
+    months from days; money and percentages say theirs already (helper-123)."""
+    kind = plan.items[ident].dtype.kind
+    if kind not in (Kind.NUMBER, Kind.INTEGER) or not unit.strip():
+        return ""
+    return f" {unit.strip()}"
 
 
 def _value(plan: Plan, result: Evaluation, ident: str) -> str:

@@ -8,6 +8,9 @@ Shared by ``compiler.explain`` (the lines per table), ``compiler.explain_conditi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -15,7 +18,7 @@ from compiler.bind import Plan
 from compiler.expr import Expr, Name, Test, render
 from compiler.model import DType, Kind, Rule
 from compiler.normalise import show_controls, show_reordering
-from compiler.vocabulary import OUTPUT_CN, value_cn
+from compiler.vocabulary import GROUP_CN, OUTPUT_CN, value_cn
 
 # a quoted text (left as written), a date as the cells take it (2025-7-1, 2025年7月1日:
 # said as 2025-07-01), or a name as the expression language writes it (``assets.money``;
@@ -23,6 +26,23 @@ from compiler.vocabulary import OUTPUT_CN, value_cn
 _DATE = r"(?<![\d.])(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?(?!\d|\.\d)"
 _NAME = r"(?<!\w)(?<![^.]\.)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![\w(])"
 _WORDS = re.compile(rf'"[^"]*"|{_DATE}|{_NAME}')
+
+# how the group value ``none`` is said while one household is explained: 「无」 where
+# the conclusion keeps the household among the low-income population (it stays in its
+# group during a phase-out, or leaves it only next month), where the group's name
+# 「不属于低收入人口」 would contradict the conclusion (helper-123)
+_NONE_GROUP: ContextVar[str | None] = ContextVar("none_group", default=None)
+
+
+@contextmanager
+def none_group_said(word: str | None) -> Iterator[None]:
+    """Say the group value ``none`` as ``word`` (None: by its name) within the block."""
+    token = _NONE_GROUP.set(word)
+    try:
+        yield
+    finally:
+        _NONE_GROUP.reset(token)
+
 
 # an annotation that only cites sections (二, 三(一), R-N1, 二; 三(一)) holds no note
 _SECTIONS_ONLY = re.compile(r"[\s一二三四五六七八九十()（）A-Za-z0-9\-、;；,，.]*")
@@ -136,7 +156,9 @@ def show(value: object, dtype: DType | None = None) -> str:
         return _plain(value)
     if isinstance(value, str) and dtype is not None:
         if dtype.kind is Kind.ENUM or (dtype.kind is Kind.LIST and dtype.values):
-            return value_cn(value, dtype.values)
+            said = value_cn(value, dtype.values)
+            none_group = value == "none" and said == GROUP_CN["none"]
+            return (_NONE_GROUP.get() or said) if none_group else said
         if dtype.kind in (Kind.TEXT, Kind.LIST):
             return value_cn(value)
     return str(value)

@@ -114,9 +114,9 @@ def test_the_phase_out_months_and_alert_limits_behind_the_results_are_listed() -
     渐退期月数 and the due date 预警处置时限, which reads the two alert limits."""
     text = _sample("S080")
     used = _used(text)
-    assert used["渐退期月数"] == "    渐退期月数 = 12：province:标准参数!A35，2025-04-07 起"
-    assert used["低收入人口预警处置时限"].startswith("    低收入人口预警处置时限 = 10：province:标准参数!")
-    assert used["其他监测对象预警处置时限"].startswith("    其他监测对象预警处置时限 = 15：province:标准参数!")
+    assert used["渐退期月数"] == "    渐退期月数 = 12 月：province:标准参数!A35，2025-04-07 起"
+    assert used["低收入人口预警处置时限"].startswith("    低收入人口预警处置时限 = 10 个工作日：province:标准参数!")
+    assert used["其他监测对象预警处置时限"].startswith("    其他监测对象预警处置时限 = 15 个工作日：province:标准参数!")
     assert used["预警处置时限"].startswith("    预警处置时限 = 各事件（P080-1 10）：按「if 监测类别 = ")
     computed = [re.sub(r"(?<=（)tables/", "", line) for line in text if "结果的算式" in line]
     assert (
@@ -132,7 +132,7 @@ def test_the_phase_out_months_and_alert_limits_behind_the_results_are_listed() -
 
 def test_a_continued_phase_out_lists_the_months_its_start_is_counted_back_by() -> None:
     used = _used(_sample("S085"))
-    assert used["渐退期月数"] == "    渐退期月数 = 12：province:标准参数!A35，2025-04-07 起"
+    assert used["渐退期月数"] == "    渐退期月数 = 12 月：province:标准参数!A35，2025-04-07 起"
 
 
 def test_an_event_no_alert_rule_matched_lists_the_threshold_it_missed(tmp_path: Path) -> None:
