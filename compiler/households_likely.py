@@ -90,7 +90,7 @@ _SYNONYMS = (
 _WHOLE = {"救助类别": "现救助类别", "救助类型": "现救助类别"}
 _PREFIXES = ("是不是", "是否", "有无", "已")
 # Guesses a hint must not offer, however alike the names look: 劳动能力 is the
-# member's own, not a supporter's (有能力履行义务的赡养人), and 财政供养 a public
+# member's own, not a supporter's (有履行能力的法定义务人), and 财政供养 a public
 # payroll, not 已纳入特困供养; an amount (赡养费, 残疾人两项补贴) is no yes/no or choice
 _NOT_HINTED = (("劳动能力", "has_able_supporter"), ("财政供养", "tekun_supported"))
 _MONEY_ENDINGS = ("金", "费", "补贴", "补助", "收入", "工资", "元")

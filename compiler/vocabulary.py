@@ -47,6 +47,9 @@ RECHECK_CN = {
     "exit_assets_in_phase_out": "渐退期内财产超标退出",
     "exit_phase_out_ended": "渐退期满退出",
     "exit_no_members": "无计入人口退出",
+    # a tekun household's re-check (R-N20): support ends from the month after notice
+    "exit_tekun": "不再符合特困供养条件，终止供养",
+    "tekun_household_ended": "不再全员符合特困供养条件，特困成员继续供养",
     "not_applicable": "无需复核",
 }
 BASIS_CN = {"core": "按特困、低保、低保边缘", "rigid": "按刚性支出困难", "support": "按低收入帮扶", "none": "无"}
