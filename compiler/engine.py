@@ -29,7 +29,7 @@ from compiler.calendar import (
     calendar_span_error,
 )
 from compiler.chains import check_query_depth, query_too_deep
-from compiler.diagnostics import Location, Report, make
+from compiler.diagnostics import Diagnostic, Location, Report, make
 from compiler.errors import EvaluationError, InputError, ValidationFailed
 from compiler.model import Field, Kind, Level, RuleBook
 from compiler.resolve import Tables, load_tables, rulebook_for
@@ -74,7 +74,9 @@ class Project:
         """The errors that concern these counties: those in their own workbooks, their
         city's and the province's (a file of a CSV folder too: the unclosed quote that
         causes the rest), and those with no file; another county's broken workbook
-        does not stop these counties from being decided."""
+        does not stop these counties from being decided. An error that names the
+        counties it concerns (``county_codes``: E607 at a province cell that only
+        some counties read) concerns those alone."""
         sources: set[str] = set()
         for code in counties:
             plan = self.plans.get(code)
@@ -82,7 +84,8 @@ class Project:
                 sources.update(plan.rulebook.sources)
         return [
             d for d in self.report.errors
-            if d.location.file is None or _within(d.location.file, sources)
+            if (d.location.file is None or _within(d.location.file, sources))
+            and _names_any(d, counties)
         ]
 
     def plan(self, county: str) -> Plan:
@@ -96,6 +99,13 @@ class Project:
                 )
             )
         return self.plans[county]
+
+
+def _names_any(diagnostic: Diagnostic, counties: list[str]) -> bool:
+    """Whether the diagnostic concerns one of ``counties``: true unless it lists the
+    counties it concerns (``county_codes``) and none of them is among these."""
+    named = diagnostic.extra.get("county_codes")
+    return not isinstance(named, list) or any(code in named for code in counties)
 
 
 def _within(file: str, sources: set[str]) -> bool:

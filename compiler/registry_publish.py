@@ -118,6 +118,18 @@ def standards_begin(errors: list[Diagnostic]) -> date | None:
     return max(date.fromisoformat(found.group(1)) for found in starts if found)
 
 
+def standards_missing(errors: list[Diagnostic]) -> list[str]:
+    """The names of the standards E607 ``errors`` say have no value: those one E607
+    lists (``standards``, a date before the standards begin) and those named one by
+    one (「标准参数「低保标准」…」)."""
+    names: list[str] = []
+    for d in errors:
+        listed = d.extra.get("standards")
+        found = _STANDARD.search(d.message)
+        names += listed if isinstance(listed, list) else [found.group(1)] if found else []
+    return list(dict.fromkeys(names))
+
+
 def before_standards(errors: list[Diagnostic], effective: date) -> Diagnostic | None:
     """One E607 for an effective date before the standards begin, naming the
     earliest date that works, instead of a line per standard; None when the errors
@@ -125,12 +137,11 @@ def before_standards(errors: list[Diagnostic], effective: date) -> Diagnostic | 
     earliest = standards_begin(errors)
     if earliest is None:
         return None
-    names = list(dict.fromkeys(
-        found.group(1) for d in errors if (found := _STANDARD.search(d.message))))
+    names = standards_missing(errors)
     listed = "、".join(names[:5]) + (f" 等 {len(names)} 项" if len(names) > 5 else "")
     return make(
         "E607",
-        f"生效日期 {effective} 早于标准参数的生效期：该日有 {len(errors)} 项标准参数还没有生效的取值"
+        f"生效日期 {effective} 早于标准参数的生效期：该日有 {len(names)} 项标准参数还没有生效的取值"
         f"（{listed}），发布被拒绝；生效日期须不早于 {earliest}",
         found=str(effective),
         expected=f"不早于 {earliest} 的生效日期",
@@ -741,6 +752,7 @@ __all__ = [
     "refused",
     "same_as_older",
     "standards_begin",
+    "standards_missing",
     "withdraw",
     "withdrawn_as",
     "workbook_origin_of",

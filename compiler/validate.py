@@ -23,6 +23,7 @@ from compiler.diagnostics import NOWHERE, Location, Report, shown
 from compiler.expr import Expr, Name, names_in
 from compiler.interpret import Interpreter, cast
 from compiler.model import Kind, RuleBook, Standard, StandardRow
+from compiler.standards_in_force import check_in_force
 
 Unverified = dict[int, tuple[Standard, StandardRow, list[str]]]
 
@@ -38,13 +39,13 @@ def validate(plan: Plan, report: Report, as_of: date, unverified: Unverified) ->
         _check_city_wide(book, standard, report)
         _check_own_gaps(book, standard, report)
         _check_zero(book, standard, report)
-        _check_in_force(standard, as_of, report)
         row = standard.row_on(as_of)
         if row is not None and not row.verified:
             entry = unverified.setdefault(id(row), (standard, row, []))
             entry[2].append(f"{book.county_code}{book.county_name}")
         if standard.lower is not None or standard.upper is not None:
             _check_bounds(plan, standard, report)
+    check_in_force(book, as_of, report)
     _check_calendar(book, as_of, report)
     check_chains(plan, report)  # before the analysis follows the names (E306)
 
@@ -285,24 +286,6 @@ def _since(row: StandardRow) -> str:
     """The row's period as a message names it: 「2026-01-01 起」; a row without a
     生效日期 (E108 at that cell) is not said to start at 「起始」 (helper-89)."""
     return f"{row.effective_from} 起" if row.effective_from else "生效日期未填的一行"
-
-
-def _check_in_force(standard: Standard, as_of: date, report: Report) -> None:
-    """A standard with periods none of which covers the decision date: deciding would
-    silently treat it as missing, so the date is refused."""
-    if not standard.rows or standard.row_on(as_of) is not None:
-        return
-    if any(row.refused and row.in_force(as_of) for row in standard.rows):
-        return  # the error that refused the row in force says it
-    starts = sorted(r.effective_from for r in standard.rows if r.effective_from)
-    report.error(
-        "E607",
-        f"标准参数「{_label(standard)}」在决策日 {as_of} 没有生效的取值",
-        standard.rows[-1].location,
-        found=as_of.isoformat(),
-        expected=f"不早于 {starts[0]} 的决策日" if starts else "生效期覆盖决策日的取值",
-        hint="改用生效期内的决策日，或补充该日期适用的标准参数",
-    )
 
 
 def _is_own(book: RuleBook, row: StandardRow) -> bool:

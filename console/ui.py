@@ -392,12 +392,12 @@ def before_standards(errors: list[Diagnostic], day: date, what: str = "日期") 
     naming the earliest date that works (``registry_publish.standards_begin``, as
     ``jiuzhu publish`` finds it), instead of a list of province cells a county cannot
     edit (helper-39, helper-43); None otherwise."""
-    from compiler.registry_publish import standards_begin
+    from compiler.registry_publish import standards_begin, standards_missing
 
     earliest = standards_begin(errors)
     if earliest is None:
         return None
-    return (f"{day} 时有 {len(errors)} 项标准参数还没有生效的取值（E607）。"
+    return (f"{day} 时有 {len(standards_missing(errors))} 项标准参数还没有生效的取值（E607）。"
             f"{what}最早可以是 {earliest}。")
 
 
