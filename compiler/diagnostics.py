@@ -210,6 +210,7 @@ CODES: dict[str, CodeInfo] = {
     "W608": _c("warning", "数量为 0，价格或面积却大于 0"),
     "W609": _c("warning", "事件所涉成员不是本户成员"),
     "W610": _c("warning", "事件日期早于决策日一年以上"),
+    "W611": _c("warning", "特困人员的赡养人一项未填写"),
     "I601": _c("info", "按 --county 跳过了其他县的家庭"),
     # registry
     "E701": _c("error", "发布被拒绝：存在校验错误"),

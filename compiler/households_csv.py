@@ -19,6 +19,9 @@ When DuckDB cannot read the file, the file is read again with Python's ``csv`` t
 where and why in Chinese (a quote left open, a row wider or narrower than the
 header, a value with a quote inside it that opens with one: ``"张三"小名``, shown as
 CSV writes it), as E605 at its line; DuckDB's own English text goes to the log only.
+Values of the last kind, each on one line in a row as wide as the header, are read
+past (``read_csv_file(mend=True)``, helper-121): the file is read with them taken as
+written, and the loader refuses it all the same when one is in a column it reads.
 ``rows_of`` finds rows of a members or events file again by household and index, for
 a warning about a loaded value (W602) to name their line and cell.
 """
@@ -26,10 +29,12 @@ a warning about a loaded value (W602) to name their line and cell.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import re
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +56,62 @@ SAVE_AS = "用 Excel 或 WPS 打开后另存为 CSV（逗号分隔）再试"
 _Reader = Any  # csv.reader's type, which the csv module does not name
 
 
+@dataclass
+class Mended:
+    """The values with a stray quote (``"好"的``) a CSV was read past, each as (line,
+    header, value as written), and the E605 to raise when one of them is in a column
+    that turns out to be read: a declared field's value must be exactly as written."""
+
+    cells: list[tuple[int, str, str]]
+    refusal: InputError
+
+    def warnings(self, shown: Path) -> list[str]:
+        """The W601 text for each value: in a column no field has, so not read."""
+        return [
+            f"{shown.name} 第{line}行「{header}」列的值「{quoted(value)}」中间有英文双引号，"
+            "不合 CSV 的写法；该列不是已声明的字段，已忽略，其余各列照常读入"
+            f"（如要保留该列，整个值用英文双引号括起、值中的每个引号写成两个，如 "
+            f"{quoted(_rewritten(value))}）"
+            for line, header, value in self.cells
+        ]
+
+
 def read_csv_file(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    shown: Path,
+    mend: bool = False,
+) -> Mended | None:
     """Create ``table`` from the CSV at ``path`` (``shown`` is the user's file); a
-    ``.txt`` file only when it is tab-separated, as 「Unicode 文本」 is."""
+    ``.txt`` file only when it is tab-separated, as 「Unicode 文本」 is.
+
+    With ``mend``, a file DuckDB refuses only for values with a stray quote
+    (``"好"的``: a quote opens the value, text follows the one closing it) on one
+    line, each row keeping the header's width, is read with those values taken as
+    written; the caller checks that no such value is in a column it reads (else it
+    raises ``Mended.refusal``). Returns what was mended, None for nothing."""
     delim = separator(path, shown)
+    try:
+        _read_csv(con, table, path, shown, delim)
+        return None
+    except InputError as refusal:
+        found = _mended_copy(path, delim) if mend else None
+        if found is None:
+            raise
+        with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch:
+            copy = Path(scratch) / path.name
+            copy.write_text(found[0], encoding="utf-8")
+            try:
+                _read_csv(con, table, copy, shown, delim)
+            except InputError:
+                raise refusal from None
+        return Mended(found[1], refusal)
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, shown: Path, delim: str
+) -> None:
     if shown.suffix.lower() == ".txt" and delim != "\t":
         raise _not_tab_separated(path, shown)
     try:
@@ -332,7 +387,9 @@ def _quote_problem(
     """E605 for the record at line ``start`` that Python's csv refused: a value with
     a quote inside it (``"张三"小名``: a quote opens it and text follows the one that
     closes it), said so and rewritten as CSV writes it; or a quote left open."""
-    stray = _stray_quote(path, start, delim)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = itertools.islice(handle, start - 1, None)
+        stray = _stray_in(lines, start, delim)
     if stray is None:
         return unreadable(
             "引号没有配对：从这一行开始的引号一直没有结束",
@@ -341,12 +398,10 @@ def _quote_problem(
             expected='成对的英文双引号，如 "杭州市,西湖区"；值中的引号写成两个 ""',
             hint=SAVE_AS,
         )
-    line, number, value = stray
+    line, number, value, _ = stray
     named = header[number - 1].strip() if number <= len(header) else ""
     column = f"「{named}」列" if named else f"第 {number} 列（{_letter(number)}）"
-    # "张三"小名"" wraps the value and leaves its quotes single; "a"b has them in it
-    inner = value[1:-1] if len(value) > 1 and value.endswith('"') else value
-    rewritten = '"' + inner.replace('"', '""') + '"'
+    rewritten = _rewritten(value)
     return unreadable(
         f"{column}的值中间有英文双引号，而这个值没有整个用引号括起："
         "CSV 只把括住整个值的引号当作引号",
@@ -358,31 +413,80 @@ def _quote_problem(
     )
 
 
-def _stray_quote(path: Path, start: int, delim: str) -> tuple[int, int, str] | None:
-    """(line it starts on, column number, text up to the next separator) of the first
-    value of the record at line ``start`` that opens with a quote and goes on after
-    the quote closing it; None when a quote is left open to the end of the file."""
+def _rewritten(value: str) -> str:
+    """A value with a stray quote as CSV writes it, its quotes doubled, all quoted."""
+    # "张三"小名"" wraps the value and leaves its quotes single; "a"b has them in it
+    inner = value[1:-1] if len(value) > 1 and value.endswith('"') else value
+    return '"' + inner.replace('"', '""') + '"'
+
+
+def _stray_in(
+    lines: Iterable[str], start: int, delim: str
+) -> tuple[int, int, str, int] | None:
+    """(line it starts on, column number, text up to the next separator, where it
+    starts in its line) of the first value of the record at line ``start`` (``lines``
+    from there on) that opens with a quote and goes on after the quote closing it;
+    None when a quote is left open to the end of the file."""
+    number, begun, inside, closing, value, opened = 1, start, False, False, "", 0
+    for line_number, line in enumerate(lines, start=start):
+        for at, char in enumerate(line):
+            if closing and char != '"':  # the quote before closed the value
+                if char not in (delim, "\r", "\n"):
+                    rest = re.split(f"[{re.escape(delim)}\r\n]", line[at:])[0]
+                    return begun, number, value + rest, opened
+                inside = closing = False
+            if inside:  # a quote in it closes it, or is the first of two
+                value += char
+                closing = char == '"' and not closing
+            elif char == '"' and not value:
+                inside, value, begun, opened = True, char, line_number, at
+            elif char == delim:
+                number, value = number + 1, ""
+            elif char in "\r\n":
+                return None  # the record ended with no such value
+            else:
+                value += char
+    return None
+
+
+# the values with a stray quote a file is read past; more is no slip but another format
+_MENDS = 1000
+
+
+def _mended_copy(path: Path, delim: str) -> tuple[str, list[tuple[int, str, str]]] | None:
+    """The text of a CSV with each value with a stray quote (``"好"的``, on one line)
+    rewritten as CSV writes it, and those values as (line, header, value); None when
+    something else is wrong: a quote left open, a value over lines, a row of another
+    width than the header (which cells are which is then a guess)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        lines = itertools.islice(handle, start - 1, None)
-        number, begun, inside, closing, value = 1, start, False, False, ""
-        for line_number, line in enumerate(lines, start=start):
-            for at, char in enumerate(line):
-                if closing and char != '"':  # the quote before closed the value
-                    if char not in (delim, "\r", "\n"):
-                        rest = re.split(f"[{re.escape(delim)}\r\n]", line[at:])[0]
-                        return begun, number, value + rest
-                    inside = closing = False
-                if inside:  # a quote in it closes it, or is the first of two
-                    value += char
-                    closing = char == '"' and not closing
-                elif char == '"' and not value:
-                    inside, value, begun = True, char, line_number
-                elif char == delim:
-                    number, value = number + 1, ""
-                elif char in "\r\n":
-                    return None  # the record ended with no such value
-                else:
-                    value += char
+        lines = handle.readlines()
+    header: list[str] = []
+    cells: list[tuple[int, str, str]] = []
+    start = 1
+    while len(cells) <= _MENDS:
+        reader = csv.reader(io.StringIO("".join(lines[start - 1 :])), strict=True, delimiter=delim)
+        at = start
+        try:
+            for row in reader:
+                filled = sum(1 for cell in row if cell.strip())
+                if not header and filled > 1:
+                    header = row
+                elif header and filled and len(row) != len(header):
+                    return None
+                at = start + reader.line_num
+        except csv.Error:
+            stray = _stray_in(lines[at - 1 :], at, delim)
+            if not header or stray is None or stray[0] != at:
+                return None
+            line, number, value, opened = stray
+            if "\n" in value or "\r" in value or number > len(header):
+                return None
+            text = lines[line - 1]
+            lines[line - 1] = text[:opened] + _rewritten(value) + text[opened + len(value) :]
+            cells.append((line, header[number - 1].strip(), value))
+            start = at
+            continue
+        return ("".join(lines), cells) if cells else None
     return None
 
 
@@ -430,4 +534,4 @@ def _clip(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["read_csv_file", "rows_of", "separator", "utf8"]
+__all__ = ["Mended", "read_csv_file", "rows_of", "separator", "utf8"]

@@ -271,7 +271,38 @@ def _json_records(
                 if raw.strip():
                     yield where, _loads(raw.decode("utf-8-sig"))
             except (ValueError, UnicodeDecodeError, RecursionError) as error:
+                if _opens_multiline(raw, number):  # one problem, not one a line
+                    problems.append(_multiline(source.path, where, raw))
+                    return
                 problems.append(_bad_json(where, error))
+
+
+def _opens_multiline(raw: bytes, number: int) -> bool:
+    """Whether an unreadable line of a .jsonl file shows pretty-printed JSON: a line
+    that is only ``{`` (an object spread over lines), or a first line opening a list
+    ``[`` (a .json file's list of households)."""
+    line = raw.decode("utf-8-sig", errors="replace").strip()
+    return line == "{" or (line.startswith("[") and number == 1)
+
+
+def _multiline(path: Path, where: Location, raw: bytes) -> Diagnostic:
+    """E605 for a JSON list or a pretty-printed object saved as .jsonl: read line by
+    line it gave one 「不是合法的 JSON」 per line (helper-121)."""
+    listed = raw.decode("utf-8-sig", errors="replace").strip().startswith("[")
+    what = "一个 JSON 列表（[ … ]）" if listed else "跨多行书写的 JSON 对象"
+    return make(
+        "E605",
+        f"{path.name} 是{what}，不是 JSON Lines：.jsonl 文件须一行一个家庭对象",
+        where,
+        found=raw.decode("utf-8-sig", errors="replace").strip()[:40],
+        expected='每行一个完整的家庭对象，如 {"household_id": "H001", "members": [...]}',
+        hint=(
+            "把文件扩展名改为 .json 即可按 JSON 列表读取"
+            if listed
+            else "把各户对象放进一个列表 [ … ] 并改扩展名为 .json；"
+            "或重新导出为每行一个家庭对象（不缩进、不换行）的 .jsonl"
+        ),
+    )
 
 
 def _packed(path: Path) -> Diagnostic | None:

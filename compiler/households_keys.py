@@ -56,6 +56,7 @@ from compiler.households_model import (
     Source,
 )
 from compiler.households_spelling import Named, Spellings, json_home
+from compiler.households_units import MONTH_MARKS
 from compiler.model import LEVEL_CN, Level
 from compiler.sqlgen import string
 
@@ -404,6 +405,8 @@ def _queries(
     ))  # fmt: skip
     # a near miss of a field of the group (mony for money: households_spelling)
     near = ", ".join(string(n.path[-1].lower()) for n in spellings.near_fields(level, prefix))
+    # a key naming a month (月工资: households_units), refused when it resembles an amount
+    suspect += " OR " + " OR ".join(f"contains(lower(k), {string(m)})" for m in MONTH_MARKS)
     if near:
         suspect += (
             f" OR list_bool_or(list_transform([{near}], lambda x: "

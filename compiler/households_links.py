@@ -52,6 +52,12 @@ _SPELLINGS = {
 _ID_CARDS = ("身份证号", "身份证号码", "公民身份号码", "公民身份证号码", "证件号码", "身份证")
 
 
+def is_link(header: str) -> bool:
+    """Whether a CSV header is the Chinese name of a key linking the files (户编号)."""
+    folded = fold_text(header)
+    return any(folded == name_cn for links in _LINKS.values() for _, name_cn in links)
+
+
 def rename_keys(
     con: duckdb.DuckDBPyConnection, table: str, level: Level, shown: Path
 ) -> None:
@@ -132,4 +138,9 @@ def absent_key(
     )
 
 
-__all__ = ["absent_key", "misnamed", "rename_keys"]
+__all__ = [
+    "absent_key",
+    "is_link",
+    "misnamed",
+    "rename_keys",
+]

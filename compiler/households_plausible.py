@@ -59,6 +59,14 @@ ASSETS = {
     "assets.homes": "BIGINT",
     "assets.floor_area_m2": "DECIMAL(18,4)",
 }
+# the household's values the checks read, with their types
+OWN = ASSETS | {"current.group": "VARCHAR"}
+# a member's yes/no values the tekun check (W611) reads
+FLAGS = (
+    "has_able_supporter",
+    "tekun_supported",
+    "lives_in_household",
+)
 
 
 def implausible(
@@ -122,11 +130,11 @@ def household_warnings(
     try:
         con.execute(
             "CREATE TABLE h (household_id VARCHAR, _hh_index BIGINT,"
-            f" {', '.join(f'{quote(a)} {t}' for a, t in ASSETS.items())})"
+            f" {', '.join(f'{quote(a)} {t}' for a, t in OWN.items())})"
         )
         con.execute(
-            f"INSERT INTO h VALUES (?, 0{', ?' * len(ASSETS)})",
-            [ident, *(env.get(a) for a in ASSETS)],
+            f"INSERT INTO h VALUES (?, 0{', ?' * len(OWN)})",
+            [ident, *(env.get(a) for a in OWN)],
         )
         con.execute(
             "CREATE TABLE e (household_id VARCHAR, _event_index BIGINT,"
@@ -146,7 +154,8 @@ def household_warnings(
             con.executemany("INSERT INTO e VALUES (?, ?, ?, ?, ?)", happened)
         con.execute(
             "CREATE TABLE m (household_id VARCHAR, _member_index BIGINT, person_id VARCHAR,"
-            f" relation VARCHAR, birth_date DATE, excluded_from_household BOOLEAN, {incomes})"
+            f" relation VARCHAR, birth_date DATE, excluded_from_household BOOLEAN, {incomes},"
+            f" {', '.join(f'{quote(k)} BOOLEAN' for k in FLAGS)})"
         )
         rows = [
             [
@@ -157,6 +166,7 @@ def household_warnings(
                 m.get("birth_date"),
                 m.get("excluded_from_household"),
                 *(m.get(i) for i in INCOMES),
+                *(m.get(k) for k in FLAGS),
             ]
             for k, m in enumerate(members)
         ]
@@ -274,6 +284,8 @@ def _tested(
         f"coalesce({_column(fields, i, Level.MEMBER)}, 0)" for i in INCOMES
     )
     person = _column(fields, "event.person_id", Level.EVENT, "VARCHAR")
+    supported = _column(fields, "tekun_supported", Level.MEMBER, "BOOLEAN")
+    supported = f"coalesce({supported}, false)"
     day = _column(fields, "event.date", Level.EVENT, "DATE")
     tests = ",\n    ".join(f"{c.test} AS {_flag(name)}" for name, c in CHECKS.items())
     return f"""named AS (
@@ -297,6 +309,9 @@ def _tested(
     count(*) FILTER (WHERE small_wage) AS small_wages,
     min(wage) FILTER (WHERE small_wage) AS wage,
     sum(income) AS household_income,
+    count(*) FILTER (WHERE supporter_blank) AS supporters_blank,
+    CASE WHEN bool_or(supporter_blank AND supported) THEN 'supported' ELSE 'group' END
+      AS supporter_mark,
     count(*) FILTER (WHERE named) AS known_people{_names(naming, "kin")}
   FROM (
     SELECT household_id, _member_index AS member_index, person_id,
@@ -305,8 +320,9 @@ def _tested(
         AS excluded,
       {_column(fields, "birth_date", Level.MEMBER, "DATE")} AS birth_date,
       {wage} AS wage, {wage} > 0 AND {wage} < $wage_floor AS small_wage,
-      {income} AS income, named
-    FROM {members} LEFT JOIN named USING (household_id, person_id)
+      {income} AS income, named, {supported} AS supported,
+      {_supporter_blank(fields, supported)} AS supporter_blank
+    FROM {members} LEFT JOIN named USING (household_id, person_id){_group_join(fields, households)}
   )
   GROUP BY household_id
 ), {_odd(fields, households)}, deeds AS (
@@ -327,6 +343,41 @@ def _tested(
     {tests}
   FROM kin FULL JOIN odd USING (household_id) FULL JOIN deeds USING (household_id)
 )"""
+
+
+def _supporter_blank(fields: dict[str, Field], supported: str) -> str:
+    """Whether a member counted in the household and recognised as tekun (its own
+    ``tekun_supported``, or the household's ``current.group``) leaves
+    ``has_able_supporter`` blank, which no tekun rule accepts (W611); false when the
+    field is not declared or has a default (a blank is then no blank)."""
+    spec = fields.get("has_able_supporter")
+    if spec is None or spec.level is not Level.MEMBER or spec.default is not None:
+        return "false"
+    lives = _column(fields, "lives_in_household", Level.MEMBER, "BOOLEAN")
+    marked = f"({supported} OR tekun_group)" if _has_group(fields) else supported
+    # a member left out of the household is not decided: its blank cannot matter
+    return (
+        f'{quote("has_able_supporter")} IS NULL AND {marked}'
+        f" AND NOT coalesce({_column(fields, 'excluded_from_household', Level.MEMBER, 'BOOLEAN')}, false)"
+        f" AND coalesce({lives}, true)"
+    )
+
+
+def _has_group(fields: dict[str, Field]) -> bool:
+    spec = fields.get("current.group")
+    return spec is not None and spec.level is Level.HOUSEHOLD
+
+
+def _group_join(fields: dict[str, Field], households: str) -> str:
+    """The join giving each member whether its household is currently tekun, when
+    ``current.group`` and ``has_able_supporter`` are declared (else no join)."""
+    if not _has_group(fields) or _supporter_blank(fields, "x") == "false":
+        return ""
+    group = quote("current.group")
+    return (
+        f"\n      LEFT JOIN (SELECT household_id, coalesce(CAST({group} AS VARCHAR) = 'tekun',"
+        f" false) AS tekun_group FROM {households}) USING (household_id)"
+    )
 
 
 def _odd(fields: dict[str, Field], households: str) -> str:

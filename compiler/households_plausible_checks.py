@@ -17,6 +17,9 @@ W608  a count of 0 beside the amount of what it counts: no vehicle but a vehicle
       price (``vehicle_alone``), no home but a floor area (``area_alone``)
 W609  an event whose ``event.person_id`` is no member's ``person_id`` in its household
 W610  an event dated more than ``STALE_EVENT_DAYS`` days before the decision date
+W611  a member recognised as tekun (``tekun_supported``, or the household's
+      ``current.group`` tekun) whose ``has_able_supporter`` is left blank
+      (``supporter_blank``): tekun needs it to be 否, so the blank decides dibao
 ====  ===============================================================================
 
 The thresholds are the constants below; docs/diagnostics.md says why each is where it
@@ -313,6 +316,24 @@ def _event_stale(case: Case, fields: dict[str, Field]) -> Said:
     )
 
 
+def _supporter_blank(case: Case, fields: dict[str, Field]) -> Said:
+    # tekun_member: every tekun row needs has_able_supporter 否 (R-N15 3, R-N18)
+    others = int(case.found or 1) - 1
+    also = f"（本户另有 {others} 名这样的成员）" if others > 0 else ""
+    marked = (
+        "已纳入特困供养（tekun_supported 为是）"
+        if case.reference == "supported"
+        else "所在家庭的现救助类别（current.group）为特困（tekun）"
+    )
+    return Said(
+        f"{_who(case)}{marked}，{_name(fields, 'has_able_supporter')}却未填写{also}",
+        "空值",
+        "「是」或「否」；没有有履行能力的法定赡养、扶养、抚养义务人时填「否」",
+        "空值按「不能确认没有赡养人」读，该成员不认定为特困供养人员，"
+        "本户按其他条件决策（如低保）；核对后填写是或否",
+    )
+
+
 # ---------------------------------------------------------------- the checks
 
 
@@ -450,6 +471,15 @@ CHECKS: dict[str, Check] = {
         _event_named("day, event_index", "stale"),
         _event_stale,
         "deeds",
+    ),
+    # a member marked tekun with has_able_supporter blank: the first, and how many
+    "supporter_blank": Check(
+        "W611",
+        "has_able_supporter",
+        "supporters_blank > 0",
+        ("supporters_blank", "supporter_mark"),
+        _named("member_index", "supporter_blank"),
+        _supporter_blank,
     ),
 }
 

@@ -225,6 +225,17 @@ class Spellings:
         wrapped = wrapped and not (isinstance(inner, list) and level in LISTS)
         return self._container_problem(level, prefix, key, target, held, wrapped, where)
 
+    def _monthly(
+        self, level: Level, prefix: tuple[str, ...], key: str, where: Location
+    ) -> Diagnostic | None:
+        """E603 for a key naming a month that resembles a yearly amount (``月工资``,
+        ``monthly_wage``), as a CSV header is (``households_units``): its value is
+        dropped, and a month's figure is no 12 months' total either way."""
+        columns = [c for cs in self.schema.values() for c in cs]
+        homes = {c.id: json_home(Named(c.level, c.key, c)) for c in columns}
+        here = f"字段组「{'.'.join(prefix)}」" if prefix else f"{LEVEL_CN[level]}对象"
+        return monthly_problem(columns, key, where, here, homes)
+
     def _unknown_amount(
         self, level: Level, prefix: tuple[str, ...], key: str, where: Location
     ) -> Diagnostic | None:
@@ -373,8 +384,10 @@ class Spellings:
         """E603 for a key that names a declared field or group another way."""
         found = self.json_key(level, prefix, key)
         if found is None:
-            return self._unknown_amount(level, prefix, key, where) or self._near_field(
-                level, prefix, key, where
+            return (
+                self._monthly(level, prefix, key, where)
+                or self._unknown_amount(level, prefix, key, where)
+                or self._near_field(level, prefix, key, where)
             )
         named, how = found
         if how == "dotted":

@@ -20,12 +20,12 @@ import duckdb
 from compiler import logger
 from compiler.diagnostics import Diagnostic, Location, make
 from compiler.errors import InputError
-from compiler.households_csv import read_csv_file, utf8
+from compiler.households_csv import Mended, read_csv_file, utf8
 from compiler.households_enums import as_identifier
 from compiler.households_json import not_strings, stage_json
 from compiler.households_keys import structure_of, undeclared_in_file
 from compiler.households_likely import unknown_columns
-from compiler.households_links import absent_key, rename_keys
+from compiler.households_links import absent_key, is_link, rename_keys
 from compiler.households_model import (
     ALL,
     FAST,
@@ -85,15 +85,34 @@ def _stage_csv(
     scratch: Path,
 ) -> Staged:
     sources: dict[Level, str | None] = {}
+    mended: dict[Level, Mended] = {}
     for level, path in source.files.items():
         table = f"_jz_src_{SOURCE_NAMES[level]}"
         if path is not None:
-            read_csv_file(con, table, utf8(path, scratch), path)
+            found = read_csv_file(con, table, utf8(path, scratch), path, mend=True)
+            if found is not None:
+                mended[level] = found
             rename_keys(con, table, level, path)  # 户编号 is household_id
         sources[level] = table if path is not None else None
-    return _stage_tabular(
+    staged = _stage_tabular(
         con, source, schema, only, sources, "rowid", Family(native=False, spreadsheet=True)
     )
+    for level, found in mended.items():
+        # a stray quote is passed over in a column no field has only: a declared
+        # field's value (or a key's) must be read exactly as written
+        if any(_read_column(staged, schema[level], header) for _, header, _ in found.cells):
+            raise found.refusal
+        staged.warnings[:0] = found.warnings(source.file_of(level))
+    return staged
+
+
+def _read_column(staged: Staged, columns: list[Column], header: str) -> bool:
+    """Whether the CSV column ``header`` is read: a key linking the files, or the
+    column some field's value is taken from."""
+    names = {header, header.strip()}
+    if names & {"household_id", "county_code"} or is_link(header):
+        return True
+    return any(quote(n) in staged.access(c) for c in columns for n in names)
 
 
 def native_sources(

@@ -40,7 +40,7 @@ _YEARLY_UNITS = frozenset({"元", "元/年", "年", "人民币元", "元/全年"
 _MONEY_UNITS = frozenset({"元", "人民币元"})
 _AREA_UNITS = frozenset({"㎡", "m2", "m²", "平方米", "平米"})
 _COUNT_UNITS = frozenset({"套", "辆", "个", "处", "间", "人", "次", "台"})
-_MONTH_MARKS = ("月", "month")
+MONTH_MARKS = ("月", "month")
 # Words of a date that hold 月 without naming a monthly amount (养老金发放年月)
 _DATE_WORDS = ("年月", "月份", "月日")
 # Fields no rule reads: the 字段 sheet says of 不计入收入 「不参与任何计算」
@@ -158,14 +158,20 @@ def unit_problem(column: Column, header: str, unit: str, at: Location, where: st
 
 
 def monthly_problem(
-    columns: Iterable[Column], header: str, at: Location, where: str
+    columns: Iterable[Column],
+    header: str,
+    at: Location,
+    where: str,
+    homes: dict[str, str] | None = None,
 ) -> Diagnostic | None:
     """E603 for a header that names a month and resembles a yearly amount's field
-    (``月工资`` for ``income.wage``, 工资性收入); None for any other header."""
+    (``月工资`` for ``income.wage``, 工资性收入); None for any other header. With
+    ``homes`` (JSON: each field's path in a household, ``members[…].income.wage``)
+    the header is a key, and the message names the key to write."""
     said = header.casefold()
     for word in _DATE_WORDS:
         said = said.replace(word, "")
-    if not any(mark in said for mark in _MONTH_MARKS):
+    if not any(mark in said for mark in MONTH_MARKS):
         return None
     yearly = [c for c in columns if is_yearly(c) and c.id not in UNCOUNTED]
     part = part_of(header)
@@ -181,15 +187,19 @@ def monthly_problem(
     named = "、".join(f"「{c.name_cn}」（{c.id}{within}）" for c in like[:3])
     more = f"等 {len(like)} 个字段" if len(like) > 3 else ""
     first = like[0]
+    expected = f"列名写 {first.name_cn}（元/年）或 {first.id}"
+    noun, name = "列", "列名"
+    if homes is not None:  # a JSON key: the contract's key, nested
+        expected, noun, name = f"键写成 {homes[first.id]}", "键", "键名"
     return make(
         "E603",
         f"{where}中的「{header}」像是按月的金额，对应{named}{more}；"
         "数据约定中的这些金额是决策日期前 12 个月的合计",
         at,
         found=header,
-        expected=f"列名写 {first.name_cn}（元/年）或 {first.id}，填 12 个月的合计，如 36000.00",
-        hint="该列没有读取：按月的金额不能乘以 12 了事（各月可能不同），"
-        "请按 12 个月的合计填写后改列名；若该列不是收入或支出，改成不含「月」的列名",
+        expected=f"{expected}，填 12 个月的合计，如 36000.00",
+        hint=f"该{noun}没有读取：按月的金额不能乘以 12 了事（各月可能不同），"
+        f"请按 12 个月的合计填写后改{name}；若该{noun}不是收入或支出，改成不含「月」的{name}",
     )
 
 
@@ -244,6 +254,7 @@ def _common_run(name: str, name_cn: str) -> str:
 
 
 __all__ = [
+    "MONTH_MARKS",
     "PARTS",
     "UNCOUNTED",
     "is_yearly",
