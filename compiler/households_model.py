@@ -144,7 +144,22 @@ def chinese_names(columns: list[Column]) -> dict[str, tuple[str, ...]]:
     }  # fmt: skip
     said = [n.casefold() for n in (*(c.name_cn for c in columns), *short.values())]
     alone = {i: n for i, n in short.items() if said.count(n.casefold()) == 1}
-    return {c.id: (c.name_cn, *([alone[c.id]] if c.id in alone else [])) for c in columns}
+    former = {
+        c.id: tuple(n for n in FORMER_NAMES.get(c.id, ()) if n.casefold() not in said)
+        for c in columns
+    }
+    return {
+        c.id: (c.name_cn, *([alone[c.id]] if c.id in alone else []), *former[c.id])
+        for c in columns
+    }
+
+
+# Chinese names the shipped 字段 sheet gave a field in earlier releases, still read as
+# that field in a header, so that files written for them keep their columns (unless
+# a field of the tables now has that name).
+FORMER_NAMES: dict[str, tuple[str, ...]] = {
+    "has_able_supporter": ("有能力履行义务的赡养人",),  # before R-N15's 法定义务人
+}
 
 
 def unreadable(

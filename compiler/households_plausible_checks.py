@@ -329,7 +329,7 @@ def _supporter_blank(case: Case, fields: dict[str, Field]) -> Said:
         f"{_who(case)}{marked}，{_name(fields, 'has_able_supporter')}却未填写{also}",
         "空值",
         "「是」或「否」；没有有履行能力的法定赡养、扶养、抚养义务人时填「否」",
-        "空值按「不能确认没有赡养人」读，该成员不认定为特困供养人员，"
+        "空值按「不能确认没有有履行能力的法定义务人」读，该成员不认定为特困供养人员，"
         "本户按其他条件决策（如低保）；核对后填写是或否",
     )
 

@@ -89,7 +89,25 @@ def test_a_tekun_member_with_blank_supporter_is_warned_at_the_value(tekun_warnin
     assert said.location.file.endswith("members.csv")
     assert said.location.cell == "has_able_supporter"
     assert "现救助类别（current.group）为特困" in said.message
-    assert "空值按「不能确认没有赡养人」读" in (said.hint or "")
+    assert "空值按「不能确认没有有履行能力的法定义务人」读" in (said.hint or "")
+
+
+def test_a_header_under_the_fields_former_name_is_still_read(tmp_path):
+    # the 字段 sheet called has_able_supporter 有能力履行义务的赡养人 before it took
+    # R-N15's 法定义务人: a members file written then keeps its column
+    members = TEKUN_MEMBERS.replace("has_able_supporter", "有能力履行义务的赡养人", 1)
+    members = members.replace("WB,P1,head,1940-01-01,rural,,", "WB,P1,head,1940-01-01,rural,否,")
+    source = write_csv(tmp_path, TEKUN_HOUSEHOLDS, members)
+    out = tmp_path / "d.jsonl"
+    result = evaluate_file(TABLES, source, DAY, out, summary=False)
+    assert not [d for d in result.input_warnings if d.code == "W601"]
+    warned = {d.extra["household"] for d in result.input_warnings if d.code == "W611"}
+    assert "WB" not in warned and "FILLED" not in warned
+    groups = {
+        row["household_id"]: row["group"]
+        for row in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    }
+    assert groups["WB"] == "tekun"
 
 
 def test_a_member_already_supported_is_warned_as_such(tekun_warnings):

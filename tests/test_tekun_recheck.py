@@ -114,4 +114,8 @@ def test_no_text_quotes_the_old_supporter_name() -> None:
         f for p in places for f in ([p] if p.is_file() else p.rglob("*"))
         if f.suffix in {".py", ".md", ".csv", ".html", ".js"}
     ]
-    assert [str(f) for f in files if old in f.read_text(encoding="utf-8")] == []
+    quoting = [f for f in files if old in f.read_text(encoding="utf-8")]
+    # only the table of former names, which still reads a header written under it
+    former = ROOT / "compiler" / "households_model.py"
+    assert [str(f) for f in quoting if f != former] == []
+    assert former.read_text(encoding="utf-8").count(old) == 1
