@@ -81,6 +81,8 @@ class Item:
     name_cn: str = ""
 
 
+# an event table's alert_type output raises an alert dated by its event (contract)
+ALERT_TYPE, ALERT_DATE = "alert_type", "event.date"
 # The decision's columns that a county's items give (contracts/household.md); with
 # the tables, what a program must compute
 DECISION_COLUMNS = frozenset({
@@ -348,6 +350,7 @@ class _Binder(TypeChecks):
             self.check_outputs(table, rule)
         self.check_aggregation(table)
         self.check_ordered(table)
+        self.check_alerts(table)
         self.dependencies[("table", table.id)] = deps
         return dataclasses.replace(table, inputs=inputs, outputs=outputs, rules=rules)
 
@@ -403,6 +406,23 @@ class _Binder(TypeChecks):
                     expected="、".join(column.dtype.values),
                     hint="优先顺序由类型中取值的顺序决定；如需计算输出，请改用 FIRST",
                 )
+
+    def check_alerts(self, table: Table) -> None:
+        """E302 for an event table's ``alert_type`` output when the rulebook declares no
+        ``event.date``: the decision contract raises each alert on its event's date,
+        which the decisions query reads (sqlgen_decisions.alerts_join)."""
+        output = next((o for o in table.outputs if o.id == ALERT_TYPE), None)
+        if table.level is not Level.EVENT or output is None or ALERT_DATE in self.items:
+            return
+        self.report.error(
+            "E302",
+            f"决策表「{table.id}」的输出「{ALERT_TYPE}」产生预警，但字段表中没有事件日期"
+            f"「{ALERT_DATE}」：每条预警的发出日（raised_on）取自事件日期",
+            output.location,
+            found=ALERT_TYPE,
+            expected=f"在省级 字段 表中声明 {ALERT_DATE}（事件日期，层级 事件，类型 date）",
+            hint="补充该字段，或去掉这张表的预警输出",
+        )
 
     def check_default(self, output: OutputColumn, default: Expr, scope: _Scope) -> None:
         """W705 for a published version whose enum output's default is text that is

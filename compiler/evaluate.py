@@ -119,6 +119,9 @@ def _calendar_gaps(
     working days in (``calendar.unlisted_years``, as SQL over the loaded events of the
     decision date or before: a later event raises no alert yet)."""
     listed = sorted({d.day.year for d in days})
+    columns = {row[0] for row in con.execute("DESCRIBE jz_events").fetchall()}
+    if "event.date" not in columns:  # a rulebook that declares no event date
+        return []
     rows = con.execute(
         "WITH e AS (SELECT \"event.date\" AS d FROM jz_events WHERE \"event.date\" <= $as_of)"
         " SELECT y, count(*) FROM (SELECT year(d) AS y FROM e"

@@ -74,6 +74,9 @@ class Program:
 TRACE_MODES = ("full", "compact", "none")
 OUTPUTS = DECISION_COLUMNS
 INDEXES = {Level.HOUSEHOLD: "_hh_index", Level.MEMBER: "_member_index", Level.EVENT: "_event_index"}
+# The keys every input view has whether the rulebook declares them or not (a
+# DMN-imported rulebook declares only its inputs): households_model.KEYS
+INPUT_KEYS = {Level.HOUSEHOLD: {"county_code"}, Level.MEMBER: {"person_id"}}
 
 # Columns every stored intermediate table keeps: keys, order, what the output needs.
 KEYS = frozenset({
@@ -124,6 +127,8 @@ class _Compiler(Expressions, Decisions):
         }
         for level, index in INDEXES.items():
             self.relations[level].columns.add(index)
+            # the input's keys, declared or not (households_model.KEYS)
+            self.relations[level].columns |= INPUT_KEYS.get(level, set())
         household = self.relations[Level.HOUSEHOLD]
         household.columns |= set(plan.rulebook.standards) | {AS_OF}
 

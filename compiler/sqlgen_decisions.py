@@ -86,11 +86,15 @@ class Decisions:
                 "LEFT JOIN (SELECT NULL::VARCHAR AS household_id, CAST([] AS STRUCT(type VARCHAR,"
                 " person_id VARCHAR, raised_on DATE, due DATE)[]) AS alerts) al USING (household_id)"
             )
-        due = 'e."alert_due"' if "alert_due" in events.columns else "CAST(NULL AS DATE)"
+        # a rulebook need not declare every event field: one it lacks is null in each
+        # alert (the check refuses alerts without event.date, bind.check_alerts)
+        due = _or_null(events, "e", "alert_due")
+        person = _or_null(events, "e", "event.person_id")
+        raised = _or_null(events, "e", "event.date")
         return (
             "LEFT JOIN (SELECT e.household_id, list_transform(list_sort(list(struct_pack("
             "i := e._event_index, a := struct_pack(type := CAST(e.\"alert_type\" AS VARCHAR),"
-            ' person_id := CAST(e."event.person_id" AS VARCHAR), raised_on := CAST(e."event.date" AS DATE),'
+            f" person_id := CAST({person} AS VARCHAR), raised_on := CAST({raised} AS DATE),"
             f" due := CAST({due} AS DATE))))), lambda s: s.a) AS alerts\n"
             f"  FROM {quote(events.name)} e WHERE e.\"alert_type\" IS NOT NULL GROUP BY e.household_id) al"
             " USING (household_id)"
@@ -168,7 +172,8 @@ class Decisions:
             tables = self.level_tables(level)
             if not tables:
                 continue
-            fields = [f"p := CAST({alias}.{quote(who)} AS VARCHAR)"]
+            # a rulebook without person_id (or event.person_id) names nobody in its trace
+            fields = [f"p := CAST({_or_null(relation, alias, who)} AS VARCHAR)"]
             for n, table in enumerate(tables):
                 fields.append(f"r{n} := {alias}.{quote(self.rule_column(table))}")
                 fields.append(f"o{n} := {self.outcome_text(table, alias)}")
@@ -184,6 +189,10 @@ class Decisions:
             )
         return joins
 
+
+def _or_null(relation: _Relation, alias: str, column: str) -> str:
+    """``column`` of ``relation`` when the rulebook declares it, else a null."""
+    return f"{alias}.{quote(column)}" if column in relation.columns else "NULL"
 
 
 def _joined(index: str, texts: list[str], separator: str, distinct: bool) -> str:
