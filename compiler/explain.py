@@ -17,7 +17,7 @@ from compiler.calendar import WorkCalendar, unlisted_year_warning, unlisted_year
 from compiler.diagnostics import make
 from compiler.engine import household_envs, open_project
 from compiler.errors import InputError, ValidationFailed
-from compiler.explain_conditions import Scene, met, missed
+from compiler.explain_conditions import Scene, met, missed, sign_said
 from compiler.explain_standards import standards_used
 from compiler.explain_words import (
     fmt,
@@ -178,23 +178,29 @@ def _conclusion(plan: Plan, result: Evaluation) -> str:
     """「结论：救助类别 = 低保边缘（dibao_marginal）」: the group's Chinese name for the
     reader, its identifier as the decision files write it (helper-43).
 
-    A household of no group may still be monitored, and then 「不属于低收入人口」 would
-    contradict the 动态监测对象 below it: one leaving its group in this re-check is
-    of the low-income population until its exit takes effect next month (R-N20, rule
-    leaving_now), one with a tekun member is of it anyway. Its conclusion says the
-    group it leaves, 救助类别 = 无 where monitoring keeps it among the low-income
-    population, and the monitoring status with the rule that decided it (helper-108)."""
+    A household changing group says the change first, from the trace's re-check
+    outcome and its current group, whichever group it goes to (「本次复核退出低保
+    （渐退期满退出），转为救助类别 = 低保边缘」; helper-129: only those leaving to
+    none said it). A household of no group may still be monitored, and then
+    「不属于低收入人口」 would contradict the 动态监测对象 below it: one leaving its
+    group in this re-check is of the low-income population until its exit takes
+    effect next month (R-N20, rule leaving_now), one with a tekun member is of it
+    anyway. Its conclusion says 救助类别 = 无 where monitoring keeps it among the
+    low-income population, and the monitoring status with the rule that decided it
+    (helper-108). Tekun members of a household of another group are named."""
     values = result.household
-    group = values.get("group")
+    group, former = values.get("group"), values.get("current.group")
+    leaving = former not in (None, "none") and former != group
+    said = f"结论：{_leaving(plan, values) if leaving else ''}"
     if group != "none":
         shown = show(group)
         name = GROUP_CN.get(str(group)) if group is not None else None
-        return f"结论：救助类别 = {name}（{shown}）" if name else f"结论：救助类别 = {shown}"
-    former, monitoring = values.get("current.group"), values.get("monitoring")
-    leaving = former is not None and former != "none"
+        said += ("转为" if leaving else "") + (f"救助类别 = {name}（{shown}）" if name else f"救助类别 = {shown}")
+        return said + _tekun_named(plan, values)
+    monitoring = values.get("monitoring")
     low_income = monitoring == "low_income"
-    said = f"结论：{_leaving(plan, values) if leaving else ''}"
     said += f"救助类别 = {'无' if low_income else GROUP_CN['none']}（none）"
+    said += _tekun_named(plan, values)
     if monitoring is None or monitoring == "none":
         return said
     decided = next((e for e in result.trace if _decides(plan, e, "monitoring")), None)
@@ -208,10 +214,29 @@ def _conclusion(plan: Plan, result: Evaluation) -> str:
 
 def _leaving(plan: Plan, values: dict) -> str:
     """「本次复核退出低保（渐退期满退出），」: the group a household leaves and, where
-    the re-check says it, why."""
+    the re-check says it, why; 「本次复核仍符合条件，由低保边缘」 for one the re-check
+    moves to a more supported group. A group the tables do not re-check (低收入帮扶,
+    刚性支出困难: rule not_under_recheck, 复核结果 = 无需复核) is left by this
+    decision's eligibility, not by a re-check, and is said so (helper-129: S089 read
+    「本次复核退出低收入帮扶」 above 「复核结果 = 无需复核」)."""
     recheck = values.get("recheck_outcome")
-    why = "" if recheck in (None, "not_applicable") else f"（{_said(plan, 'recheck_outcome', recheck)}）"
-    return f"本次复核退出{_said(plan, 'current.group', values.get('current.group'))}{why}，"
+    former = _said(plan, "current.group", values.get("current.group"))
+    if recheck in (None, "not_applicable"):
+        outcome = "" if recheck is None else f"；复核结果 = {_said(plan, 'recheck_outcome', recheck)}"
+        return f"本次按条件认定不再为{former}（{former}家庭不在复核之列，按本次认定的类别{outcome}），"
+    if recheck == "still_eligible":
+        return f"本次复核{_said(plan, 'recheck_outcome', recheck)}，由{former}"
+    return f"本次复核退出{former}（{_said(plan, 'recheck_outcome', recheck)}），"
+
+
+def _tekun_named(plan: Plan, values: dict) -> str:
+    """「；特困成员 = P059-1」: the members supported as tekun in a household whose own
+    group is another (a grandparent beside a grandchild no longer tekun, one tekun
+    member of a dibao household); "" for a tekun household, all of whose members are."""
+    members = values.get("tekun_members")
+    if values.get("group") == "tekun" or not isinstance(members, list) or not members:
+        return ""
+    return f"；{label(plan, 'tekun_members')} = {'、'.join(str(m) for m in members)}"
 
 
 def _said(plan: Plan, ident: str, value: object) -> str:
@@ -258,7 +283,10 @@ def _entry_lines(
     tested = [
         (c, v) for c, v, t in zip(table.inputs, values, tested_inputs(table), strict=True) if t
     ]
-    shown = [f"{input_label(plan, c.expr, c.text)} = {fmt(v, c.dtype)}" for c, v in tested]
+    shown = [
+        f"{input_label(plan, c.expr, c.text)} = {fmt(v, c.dtype)}{sign_said(scene, c.expr, v, c.dtype)}"
+        for c, v in tested
+    ]
     named.update(n for c, _ in tested for n in names_in(c.expr))
     if shown:
         lines.append("    比较的值：" + "；".join(shown))

@@ -23,6 +23,7 @@ from compiler.explain_words import (
     said_test,
 )
 from compiler.expr import (
+    Binary,
     Compare,
     Disjunction,
     Expr,
@@ -32,9 +33,10 @@ from compiler.expr import (
     NullTest,
     Test,
     names_in,
+    render,
 )
 from compiler.interpret import Evaluation, Interpreter, TraceEntry
-from compiler.model import DType, InputColumn, Table
+from compiler.model import DType, InputColumn, Level, Table
 
 MISS_CN = {"<": "不低于", "<=": "高于", ">": "不高于", ">=": "低于", "=": "不等于", "!=": "等于"}
 MISS_DATE_CN = {"<": "不早于", "<=": "晚于", ">": "不晚于", ">=": "早于", "=": "不等于", "!=": "等于"}
@@ -198,7 +200,7 @@ def _miss_phrase(scene: Scene, test: Test, value: object, dtype: DType) -> str:
 
 
 def _interval_miss(scene: Scene, test: Interval, value: object, dtype: DType) -> str:
-    """「不在 (低保标准 1,301.00 元 .. 边缘标准 2,490.00 元] 之内（等于下限 低保标准
+    """「不在 (低保标准 1,301.00 元 .. 边缘标准 2,490.00 元] 之内（等于低保标准
     1,301.00 元，区间不含下限）」: the interval as the matched lines write it, its
     bounds named, and on which side the value fell; a value on an excluded bound is
     said to be excluded by it, a value beyond a bound by how much."""
@@ -216,7 +218,7 @@ def _interval_miss(scene: Scene, test: Interval, value: object, dtype: DType) ->
         if type(limit) is not type(value) or not _comparable(value):
             continue
         if value == limit and not closed:
-            return f"{said}（等于{side} {named(plan, bound)}{fmt(limit, dtype)}，区间不含{side}）"
+            return f"{said}（等于{_bound(plan, bound, side, limit, dtype, False)}，区间不含{side}）"
         below = value < limit  # type: ignore[operator]
         if (below and side == "下限") or (not below and value != limit and side == "上限"):
             if isinstance(value, date):
@@ -224,8 +226,58 @@ def _interval_miss(scene: Scene, test: Interval, value: object, dtype: DType) ->
                 word = "早于" if below else "晚于"
             else:
                 gap, word = fmt(abs(value - limit), dtype), beyond  # type: ignore[operator]
-            return f"{said}（{word}{side} {named(plan, bound)}{fmt(limit, dtype)}，相差 {gap}）"
+            return f"{said}（{word}{_bound(plan, bound, side, limit, dtype, True)}，相差 {gap}）"
     return said
+
+
+def _bound(plan: Plan, bound: Expr, side: str, limit: object, dtype: DType, tell: bool) -> str:
+    """An interval's bound as a missed line names it, 下限 or 上限 said once: a number
+    written in the cell is 「下限 16」; a named bound whose name says it already is
+    that name (「劳动年龄下限 18」, not 「下限 劳动年龄下限 18」); another named bound
+    is its name, followed with ``tell`` by the side it is (「边缘标准 2,490.00 元（上限）」;
+    without, the line says the side after it: 「区间不含上限」)."""
+    amount = fmt(limit, dtype)
+    if not isinstance(bound, Name):
+        return f"{side} {amount}"
+    name = label(plan, bound.name)
+    if side in name or not tell:
+        return f"{name} {amount}"
+    return f"{name} {amount}（{side}）"
+
+
+def sign_said(scene: Scene, expr: Expr, value: object, dtype: DType) -> str:
+    """「（为负数：刚性支出 0.00 元 低于 刚性支出占比标准 * 家庭年收入 12,600.00 元，
+    差 12,600.00 元）」: a negative amount computed as a difference (``a - b``), said as
+    the two sides it compares, so that an official reads which side is larger rather
+    than a minus sign (helper-129). Only a derived value whose
+    formula is a subtraction is glossed: what another negative amount means is not
+    guessed, and "" is returned for it."""
+    plan = scene.plan
+    derived = plan.derived.get(expr.name) if isinstance(expr, Name) else None
+    if not isinstance(value, Decimal) or value >= 0 or derived is None:
+        return ""
+    formula = derived.expr
+    if not isinstance(formula, Binary) or formula.op != "-":
+        return ""
+    # a household's value read by a member's or event's table is computed on the household
+    env = scene.result.household if derived.level is Level.HOUSEHOLD else scene.env
+    left = scene.interpreter.value(formula.left, env, scene.result)
+    right = scene.interpreter.value(formula.right, env, scene.result)
+    if not isinstance(left, Decimal) or not isinstance(right, Decimal):
+        return ""
+    return (
+        f"（为负数：{_side(plan, formula.left)} {fmt(left, dtype)} 低于 "
+        f"{_side(plan, formula.right)} {fmt(right, dtype)}，差 {fmt(right - left, dtype)}）"
+    )
+
+
+def _side(plan: Plan, expr: Expr) -> str:
+    """One side of a difference in the reader's words, without the outer brackets
+    the canonical rendering puts around an operation."""
+    text = render(expr)
+    if isinstance(expr, Binary) and text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    return in_words(plan, text)
 
 
 def _excluded(scene: Scene, test: Negation, value: object, dtype: DType) -> str:
@@ -254,4 +306,4 @@ def _compare_phrase(
     return said
 
 
-__all__ = ["Scene", "met", "missed", "written"]
+__all__ = ["Scene", "met", "missed", "sign_said", "written"]

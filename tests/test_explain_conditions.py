@@ -119,7 +119,7 @@ def test_a_list_missed_says_how_each_of_its_conditions_missed(plan: Plan) -> Non
     assert (
         "    未得到 低保边缘（规则 listed）：月收入 5,000.00 元，高于低保标准 1,301.00 元"
         "（相差 3,699.00 元），且不在 [边缘标准 1,951.50 元 .. 帮扶线 2,081.60 元] 之内"
-        "（高于上限 帮扶线 2,081.60 元，相差 2,918.40 元）" in text
+        "（高于帮扶线 2,081.60 元（上限），相差 2,918.40 元）" in text
     )
 
 

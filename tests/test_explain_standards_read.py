@@ -183,7 +183,7 @@ def test_a_value_on_an_excluded_bound_is_said_to_be_excluded() -> None:
         line.startswith("    规则 marginal「")
         and line.endswith(
             "：家庭人均月收入 1,301.00 元，不在 (低保标准 1,301.00 元 .. 边缘标准 2,490.00 元) 之内"
-            "（等于下限 低保标准 1,301.00 元，区间不含下限）"
+            "（等于低保标准 1,301.00 元，区间不含下限）"
         )
         for line in text
     )

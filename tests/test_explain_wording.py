@@ -313,7 +313,8 @@ def test_a_household_of_no_group_with_a_tekun_member_is_of_the_low_income_popula
         ],
     })
     assert lines[2] == (
-        "结论：救助类别 = 无（none）；属低收入人口（动态监测对象，规则 tekun_member「家庭中有特困供养人员」）"
+        "结论：救助类别 = 无（none）；特困成员 = P1；"
+        "属低收入人口（动态监测对象，规则 tekun_member「家庭中有特困供养人员」）"
     )
 
 
