@@ -83,6 +83,9 @@ class Item:
 
 # an event table's alert_type output raises an alert dated by its event (contract)
 ALERT_TYPE, ALERT_DATE = "alert_type", "event.date"
+ALERT_DUE = "alert_due"  # its due date: an event table's output too
+ALERT_OUTPUTS = (ALERT_TYPE, ALERT_DUE)
+_ALERT_ROLE = {ALERT_TYPE: "产生预警", ALERT_DUE: "成为预警的到期日"}
 # The decision's columns that a county's items give (contracts/household.md); with
 # the tables, what a program must compute
 DECISION_COLUMNS = frozenset({
@@ -351,6 +354,7 @@ class _Binder(TypeChecks):
         self.check_aggregation(table)
         self.check_ordered(table)
         self.check_alerts(table)
+        self.check_alert_outputs(table)
         self.dependencies[("table", table.id)] = deps
         return dataclasses.replace(table, inputs=inputs, outputs=outputs, rules=rules)
 
@@ -422,6 +426,41 @@ class _Binder(TypeChecks):
             found=ALERT_TYPE,
             expected=f"在省级 字段 表中声明 {ALERT_DATE}（事件日期，层级 事件，类型 date）",
             hint="补充该字段，或去掉这张表的预警输出",
+        )
+
+    def check_alert_outputs(self, table: Table) -> None:
+        """W207 for an ``alert_type`` or ``alert_due`` output of a household or member
+        table: the decisions query raises alerts from event rows only, so it is never
+        read; E215 for an event table's ``alert_type`` when no event table gives
+        ``alert_due``: the decision contract gives every alert its due date."""
+        for output in table.outputs:
+            if output.id in ALERT_OUTPUTS and table.level is not Level.EVENT:
+                self.report.warn(
+                    "W207",
+                    f"决策表「{table.id}」是{LEVEL_CN[table.level]}层级的表，其输出"
+                    f"「{output.id}」不会{_ALERT_ROLE[output.id]}：只有层级=事件 的表产生预警",
+                    output.location,
+                    found=f"层级={LEVEL_CN[table.level]}",
+                    expected="层级=事件（每条事件一行，预警的发出日取自事件日期）",
+                    hint="把这张表的层级改为 事件，或把预警输出移到事件层级的表中；"
+                    "若不是预警，请给该输出另起名称",
+                )
+        if table.level is not Level.EVENT:
+            return
+        output = next((o for o in table.outputs if o.id == ALERT_TYPE), None)
+        due = self.items.get(ALERT_DUE)
+        if output is None or (due is not None and due.level is Level.EVENT):
+            return
+        self.report.error(
+            "E215",
+            f"决策表「{table.id}」的输出「{ALERT_TYPE}」产生预警，但没有事件层级的输出"
+            f"「{ALERT_DUE}」：每条预警都应有到期日（处置时限）",
+            output.location,
+            found=ALERT_TYPE,
+            expected=f"在这张表（或另一张层级=事件 的表）中增加输出列 {ALERT_DUE}，"
+            "类型 date，如 working_days_after(event.date, 10)",
+            hint="预警的到期日按规则中的工作日期限计算（省级 四(三)）；"
+            "若不需要预警，去掉输出「alert_type」",
         )
 
     def check_default(self, output: OutputColumn, default: Expr, scope: _Scope) -> None:

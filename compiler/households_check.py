@@ -28,6 +28,7 @@ from compiler.households_model import (
     BIRTH_DATE,
     EARLIEST_BIRTH,
     FAST,
+    KEYS,
     LISTS,
     MAX_PROBLEMS,
     NOT_AFTER_AS_OF,
@@ -419,6 +420,13 @@ def _memberless(
     return [_Problem("empty", column, row, None, hid) for row, hid in rows], total
 
 
+def _reads_members(schema: Schema) -> bool:
+    """Whether the rulebook declares a member field beyond the member's key: one that
+    declares none (a DMN-imported decision over household values) decides a household
+    without members, its member aggregates empty, so it is no E604 there."""
+    return len(schema[Level.MEMBER]) > len(KEYS[Level.MEMBER])
+
+
 def _members_match(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
     """Whether every member names exactly one household of the file and every
     household has a member, asked in one pass when the questions are about the same
@@ -475,7 +483,7 @@ def _problems(
         if staged.linked and level is not Level.HOUSEHOLD and not (matched and level is Level.MEMBER):
             orphans, count = _orphans(con, level, MAX_PROBLEMS - len(problems) + 1)
             problems, total = problems + orphans, total + count
-    if not matched:
+    if not matched and _reads_members(schema):
         empty, count = _memberless(con, staged, MAX_PROBLEMS - len(problems) + 1)
         problems, total = problems + empty, total + count
     keys = (schema[Level.HOUSEHOLD][0], schema[Level.MEMBER][0])

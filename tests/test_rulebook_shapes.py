@@ -2,7 +2,9 @@
 --households and the service decide for them, with the decision columns the contract
 names (alerts empty where no event is declared, an alert's person_id null where no
 event.person_id is), and a rulebook whose alerts lack the date they are raised on is
-refused by the check (E302), not by DuckDB at evaluation (E605).
+refused by the check (E302), not by DuckDB at evaluation (E605). Alert outputs the
+decisions never read are warned of (W207), alerts without a due date refused (E215),
+and a rulebook without member fields decides households without members (no E604).
 
 Each shape is the small rulebook of tests/test_registry.py with pieces taken away.
 """
@@ -238,3 +240,77 @@ def test_alerts_without_an_event_date_are_refused_by_the_check(tmp_path, capsys)
     said = capsys.readouterr().out
     assert "province:alerts!C3: E302 决策表「alerts」的输出「alert_type」产生预警" in said
     assert "没有事件日期「event.date」" in said
+
+
+def test_an_alert_output_of_a_household_table_is_warned_of(tmp_path, capsys):
+    # a household table's alert_type was never read: no alert was raised, and no word
+    alerts = [["alerts", "监测预警", "FIRST", "层级=家庭", "接受缺口=其余家庭不预警"]]
+    alerts += [list(row) for row in ALERTS[1:]]
+    alerts[2][1], alerts[3][1], alerts[5][1] = "assets.money", "money", "> 0"
+    alerts[5][3] = "working_days_after(as_of, 10)"
+    sheets = {"字段": FIELDS + EVENT_FIELDS, "标准参数": STANDARDS, "派生值": DERIVED}
+    tables = province(tmp_path, sheets | {"alerts": alerts})
+    assert cli.main(["check", str(tables)]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "province:alerts!C3: W207 决策表「alerts」是家庭层级的表，其输出「alert_type」"
+        "不会产生预警：只有层级=事件 的表产生预警"
+    ) in said
+    # alert_due is never read either
+    assert "province:alerts!D3: W207 决策表「alerts」是家庭层级的表，其输出「alert_due」不会" in said
+
+
+def test_an_event_table_raising_alerts_without_a_due_date_is_refused(tmp_path, capsys):
+    # the contract gives each alert its due date; the decisions said null, silently
+    alerts = [ALERTS[0]] + [row[:3] + row[4:] for row in ALERTS[1:]]  # no alert_due
+    sheets = {"字段": FIELDS + EVENT_FIELDS, "标准参数": STANDARDS, "派生值": DERIVED}
+    tables = province(tmp_path, sheets | {"alerts": alerts})
+    assert cli.main(["check", str(tables)]) == 1
+    said = capsys.readouterr().out
+    assert "province:alerts!C3: E215 决策表「alerts」的输出「alert_type」产生预警" in said
+    assert "没有事件层级的输出「alert_due」" in said
+    assert "E302" not in said  # event.date is declared: only the due date is missing
+
+
+def test_alerts_whose_due_date_another_event_table_gives_are_accepted(tmp_path, capsys):
+    alerts = [ALERTS[0]] + [row[:3] + row[4:] for row in ALERTS[1:]]
+    due = [["alert_deadlines", "预警期限", "FIRST", "层级=事件", "接受缺口=其他事件不预警"]]
+    due += [row[:2] + row[3:] for row in ALERTS[1:]]
+    sheets = {"字段": FIELDS + EVENT_FIELDS, "标准参数": STANDARDS, "派生值": DERIVED}
+    tables = province(tmp_path, sheets | {"alerts": alerts, "alert_deadlines": due})
+    cli.main(["check", str(tables)])
+    said = capsys.readouterr().out
+    assert "E215" not in said and "W207" not in said
+
+
+def memberless_households(folder: Path) -> Path:
+    """H1 in dibao and H2 earning too much, as households_file, neither with members."""
+    rows = [
+        {"household_id": "H1", "county_code": COUNTY, "assets": {"money": "1000"}, "members": []},
+        {"household_id": "H2", "county_code": COUNTY, "assets": {"money": "1000000"}},
+    ]
+    path = folder / "memberless.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def test_households_without_members_are_decided_where_no_member_field_is_declared(tmp_path):
+    tables = no_member_fields(tmp_path)
+    out = tmp_path / "out.jsonl"
+    evaluate_file(tables, memberless_households(tmp_path), AS_OF, out, summary=False)
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [(r["household_id"], r["group"]) for r in rows] == [("H1", "dibao"), ("H2", "none")]
+    assert [r["tekun_members"] for r in rows] == [[], []]
+
+
+def test_households_without_members_are_refused_where_member_fields_are_declared(
+    tmp_path, capsys
+):
+    tables = no_events(tmp_path)
+    argv = ["evaluate", "--tables", str(tables), "--households"]
+    argv += [str(memberless_households(tmp_path)), "--as-of", AS_OF.isoformat()]
+    argv += ["--out", str(tmp_path / "out.jsonl")]
+    assert cli.main(argv) == 1
+    said = capsys.readouterr()
+    assert "$.members: E604 家庭「H1」没有成员" in said.out + said.err
+    assert "家庭「H2」没有成员" in said.out + said.err
