@@ -163,10 +163,59 @@ def parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="解释一户的决策（explain one household）")
     explain.add_argument("household_id", help="要解释的户编号")
     _evaluation_arguments(explain)
+    _console_command(sub)
     for module in _extensions():
         module.register(sub)
     _verbose_after(sub)
     return top
+
+
+def _console_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``jiuzhu console``: the launcher ``make console`` runs (console/serve.py), from
+    any folder: ``python -m console.serve`` works only in the repository, and said so
+    in Python's English (helper-133)."""
+    console = sub.add_parser(
+        "console", help="在 127.0.0.1 上启动管理控制台（同 make console）",
+        description="在 127.0.0.1 上启动救助管理控制台。决策表、用户等按环境变量 JIUZHU_TABLES、"
+        "JIUZHU_STATE 等查找，未设置时为当前文件夹中的 tables、.jiuzhu（见 docs/console.md）。",
+    )
+    console.add_argument(
+        "--port", type=_console_port, default=os.environ.get("CONSOLE_PORT", "8501"),
+        help="端口，默认 8501 或环境变量 CONSOLE_PORT；被占用时改用一个空闲端口",
+    )
+    console.add_argument(
+        "--demo", action="store_true",
+        help="创建（首次）并打印两个演示用户及其密码，密码保存在 $JIUZHU_STATE/demo-passwords.txt",
+    )
+    console.set_defaults(run=_run_console)
+
+
+def _console_launcher():  # type: ignore[no-untyped-def]
+    """``console.serve``, from the installed packages or else from the checkout this
+    ``compiler`` package lies in (an editable install that does not list ``console``)."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("console") is None:
+        root = Path(__file__).resolve().parents[1]
+        if not (root / "console" / "serve.py").is_file():
+            raise UsageError("找不到控制台（console 文件夹）：请在救助项目的文件夹中安装（make setup）")
+        sys.path.insert(0, str(root))
+    return importlib.import_module("console.serve")
+
+
+def _console_port(text: str) -> int:
+    try:
+        port: int = _console_launcher().port_number(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return port
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    """Start the console; the launcher replaces this process with Streamlit's."""
+    _console_launcher().main([*(["--demo"] if args.demo else []), "--port", str(args.port)])
+    return 0
 
 
 def _verbose_after(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -175,23 +175,45 @@ def parse_as_of(value: object, today: date, path: str) -> tuple[date, list[Diagn
             day = None
     if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR:
         return day, []
+    calendar = f"工作日历只覆盖 {FIRST_YEAR} 至 {LAST_YEAR} 年，此外的工作日无从计算"
     if day is not None:
         message = f"决策日期 as_of 超出支持的范围：{day} 不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间"
+        hint = calendar
     elif shaped:  # 2027-02-30: the form is right, the day is not (helper-45)
         message = "决策日期 as_of 是不存在的日期（请核对月份和日期，如 2 月没有 30 日）"
-    else:
-        message = "决策日期 as_of 无法识别"
+        hint = None
+    else:  # a form error: the calendar's years are beside the point (helper-133)
+        message = "决策日期 as_of 无法识别：JSON 中的日期须写成 YYYY-MM-DD"
+        hint = _iso_form(value)
     return today, [
         make(
             "E608",
             message,
             Location(cell=path),
             found=clip(value),
-            expected=f"YYYY-MM-DD 格式的日期，{FIRST_YEAR} 至 {LAST_YEAR} 年之间，"
-            "如 2025-08-01",
-            hint=f"工作日历只覆盖 {FIRST_YEAR} 至 {LAST_YEAR} 年，此外的工作日无从计算",
+            expected="YYYY-MM-DD，如 2027-01-01" if day is None
+            else f"{FIRST_YEAR} 至 {LAST_YEAR} 年之间的日期，YYYY-MM-DD，如 2027-01-01",
+            hint=hint,
         )
     ]
+
+
+def _iso_form(value: object) -> str:
+    """How to write ``value`` when it reads as a date in another form (「2027/1/1」,
+    「2027年1月1日」, as the CLI takes them): the ISO date it would be."""
+    from compiler.normalise import ParseProblem, fold_text, parse_date
+
+    general = "日期的年月日之间用 - 分隔，月和日写两位"
+    if not isinstance(value, str) or re.fullmatch(r"\s*[0-9]{1,7}(\.[0-9]*)?\s*", fold_text(value)):
+        return general  # a number is no date here (a spreadsheet serial, say)
+    try:
+        day = parse_date(value.strip())
+    except ParseProblem:
+        return general
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return (f"这是 {day.isoformat()}，但工作日历只覆盖 {FIRST_YEAR} 至 {LAST_YEAR} 年，"
+                "此外的工作日无从计算")
+    return f"「{value.strip()}」即 {day.isoformat()}，请写成 {day.isoformat()}"
 
 
 def _pins(value: object) -> tuple[dict[str, int], list[Diagnostic]]:

@@ -228,3 +228,32 @@ def impact_part(comparison: Comparison, old_name: str, new_name: str) -> None:
          **detail_changes(r)}
         for r in impact.rows
     ])
+
+
+def default_sides(labels: list[str], working: str, editable: bool) -> tuple[str, str]:
+    """The two sides 「历史与对比」 compares by default, of the county's versions
+    ``labels`` (oldest first) and its working copy ``working``: for a county admin the
+    latest version against their working copy (what publishing it would change); for a
+    reader, whose working copy is the workbook in tables/ (often the content before the
+    latest version), the latest version against the one before it, so that what the
+    newest version changes reads the right way round (helper-133). With one version a
+    reader gets it against the working copy, the only other side there is."""
+    if not labels:
+        return working, working
+    if editable or len(labels) == 1:
+        return labels[-1], working
+    return labels[-2], labels[-1]
+
+
+def sides_said(old: str, new: str, working: str, editable: bool) -> str:
+    """Why the page chose these two sides by default, for the line under them."""
+    if old == new:
+        return "本县还没有已发布的版本，无可比较。"
+    if new != working:
+        return (f"默认比较最新的已发布版本 {new} 与其前一版 {old}：即最新版本改变了什么。"
+                "可改选任意两个版本或工作副本。")
+    if editable:
+        return (f"默认比较最新的已发布版本 {old} 与你的工作副本：即现在发布会改变什么。"
+                "可改选任意两个版本。")
+    return (f"本县只有一个已发布的版本，默认比较 {old} 与 tables 文件夹中的工作簿。"
+            "可改选其他项。")

@@ -933,7 +933,9 @@ def test_the_preview_decides_on_the_date_chosen(env: dict[str, Path]) -> None:
     """A standard from a later date changed nothing in the preview, always of today
     (helper-39)."""
     at = set_dibao(start(ADMIN), "9000", "2026-01-01")
-    page(at, "preview")
+    page(at, "preview")  # by default on 2026-01-01, the new standard's day (helper-133)
+    at.text_input(key="preview_as_of").input("2025-06-01")
+    at.run()
     assert "低保边缘" in frames(at)  # 2025-06-01: 1,301 in force
     at.text_input(key="preview_as_of").input("2026-01-01")
     at.run()

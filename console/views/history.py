@@ -39,8 +39,12 @@ WORKING = f"{ctx.county}（{ctx.source}）"
 choices = [v.label for v in reversed(history)] + [WORKING]
 st.subheader("比较两个版本")
 left, right, when = st.columns([2, 2, 1])
-old = left.selectbox("原来", choices, index=0, key="diff_old", placeholder="请选择")
-new = right.selectbox("现在", choices, index=len(choices) - 1, key="diff_new", placeholder="请选择")
+old_first, new_first = diffview.default_sides([v.label for v in history], WORKING, ctx.editable)
+old = left.selectbox("原来", choices, index=choices.index(old_first), key="diff_old",
+                     placeholder="请选择")
+new = right.selectbox("现在", choices, index=choices.index(new_first), key="diff_new",
+                      placeholder="请选择")
+st.caption(diffview.sides_said(old_first, new_first, WORKING, ctx.editable))
 
 
 def ref(choice: str) -> str:

@@ -10,14 +10,17 @@ import pandas as pd
 import streamlit as st
 
 from compiler.vocabulary import trace_outcome_cn
-from console import ui, uploads, workspace
+from console import pending, ui, uploads, workspace
 
 ctx = ui.context()
 ui.header(ctx, "样本预览")
-# a standard from next year is previewed on a day it is in force (helper-39)
-day = ui.read_date(ui.date_field(st, "决策日", "preview_as_of", ctx.settings.today()), "决策日")
+# by default the day the working copy's new standards take effect, as 「标准与规则」
+# shows their effect: previewed today they showed the old standard (helper-133)
+default = pending.default_day(ctx, ui.checked(ctx), "preview_as_of")
+day = ui.read_date(ui.date_field(st, "决策日", "preview_as_of", default), "决策日")
 if day is None:
     st.stop()
+st.caption(pending.day_said(day, default, ctx.settings.today()))
 result = ui.checked(ctx, as_of=day)
 folder = ctx.settings.state / "uploads" / ctx.county / re.sub(r"[^\w.\-]", "_", ctx.user.name)
 SHIPPED = "随附的样本家庭（tables/samples）"

@@ -33,7 +33,7 @@ from compiler.normalise import (
     parse_number,
     parse_percent,
 )
-from console import drafts, grids, ui, workspace
+from console import drafts, grids, pending, ui, workspace
 from console.sheets import Sheet, Value, read_sheets, text, write_xlsx
 
 LOADED = "_standards_loaded"  # (draft folder, revision, sheets, check) the grids show
@@ -664,31 +664,11 @@ def replace_from(file_name: str, data: bytes) -> None:
     save(found, f"已用上传的「{name}」替换工作副本", ctx.draft.revision)
 
 
-def effect_default() -> date:
-    """Today; or, when the working copy holds standard rows from a later day that its
-    base (the version it started from) does not, the earliest of those days: an admin
-    entering next year's standards saw no effect as of today (helper-51)."""
-    today = ctx.settings.today()
-    if ctx.draft is None:
-        return today
-    county_file = next(iter(sorted((ctx.settings.tables / "counties").glob(f"{ctx.county}*"))), None)
-    key = (ctx.county, ctx.draft.base, ctx.draft.base_hash, today,
-           county_file.stat().st_mtime_ns if county_file is not None and not ctx.draft.base else 0)
-    kept = st.session_state.get("_effect_base")
-    if not kept or kept[0] != key:
-        kept = (key, workspace.base_standards(ctx.settings.registry, ctx.settings.tables, ctx.county,
-                                              ctx.draft.base, today))
-        st.session_state["_effect_base"] = kept
-    return workspace.first_new_date(result, kept[1], today) or today
-
-
 def effect_day(where: Any) -> date | None:
-    """The decision date of the counts, a date field set to ``effect_default`` again
-    whenever that changes (a new edit), else kept as the admin typed it."""
-    default = effect_default()
-    if st.session_state.get("_effect_default") != (ctx.county, default):
-        st.session_state["_effect_default"] = (ctx.county, default)
-        st.session_state["effect_as_of"] = default.isoformat()
+    """The decision date of the counts: today, or the first day from which the working
+    copy's pending standards decide anything (``pending.default_day``, shared with
+    「样本预览」), kept as the admin typed it until that day changes."""
+    default = pending.default_day(ctx, result, "effect_as_of")
     return ui.read_date(ui.date_field(where, "决策日", "effect_as_of", default), "决策日", where)
 
 
