@@ -22,13 +22,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, Location
 from compiler.export import merge_ranges  # the export's rules for a merge
 from compiler.load import without_notes_merges
 from compiler.model import OtherSheet
-from compiler.read import read_workbook
+from compiler.normalise import EXCEL_CELL_LIMIT, excel_length
+from compiler.read import read_workbook, too_long
 
 Value = str | date | None
 PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d{1,6})?")
@@ -80,9 +82,40 @@ def _value(stored: object, shown: str) -> Value:
     return shown
 
 
+class CellTooLong(ValueError):
+    """Cells hold more text than an .xlsx cell keeps; ``diagnostics`` name each (E012).
+
+    openpyxl cuts such text to 32,767 characters without a word: the draft's callers
+    refuse it first (``drafts.unwritable``), and this keeps any other caller from
+    losing text silently."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("；".join(d.message for d in diagnostics))
+
+
+def too_long_cells(path: str | Path, sheets: list[Sheet]) -> list[Diagnostic]:
+    """E012 for each cell whose text an .xlsx cell cannot hold, at the sheet and cell."""
+    found = []
+    for sheet in sheets:
+        for r, row in enumerate(sheet.rows, 1):
+            for c, value in enumerate(row, 1):
+                if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT // 2 \
+                        and excel_length(value) > EXCEL_CELL_LIMIT:
+                    where = Location(str(path), sheet.name, f"{get_column_letter(c)}{r}")
+                    found.append(too_long(value, where))
+    return found
+
+
 def write_xlsx(path: str | Path, sheets: list[Sheet]) -> Path:
-    """Write the rows as an .xlsx, atomically (a reader never sees half a file)."""
+    """Write the rows as an .xlsx, atomically (a reader never sees half a file).
+
+    Raises CellTooLong (nothing written) when a cell's text is longer than an .xlsx
+    cell holds."""
     path = Path(path)
+    cut = too_long_cells(path, sheets)
+    if cut:
+        raise CellTooLong(cut)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = openpyxl.Workbook()
     book.remove(book.active)

@@ -83,13 +83,17 @@ def signed_in() -> User | None:
     idle, last = settings().idle_minutes, st.session_state.get(LAST_SEEN)
     if isinstance(last, float) and time.time() - last > idle * 60:
         st.session_state.clear()
-        st.session_state[SIGNED_OUT] = f"超过 {idle} 分钟没有操作，已自动退出，请重新登录。"
+        # the click that ends the session may carry a form's values: they are dropped
+        # with the session (kept, they would outlive the sign-out), so say so
+        st.session_state[SIGNED_OUT] = (f"超过 {idle} 分钟没有操作，已自动退出，请重新登录。"
+                                        f"{UNSAVED}")
         return None
     st.session_state[LAST_SEEN] = time.time()
     return user
 
 
 LAST_SEEN = "last_seen"  # when the session's user last did anything (time.time())
+UNSAVED = "如果刚才填写或修改了内容：刚才的修改未保存，请重新登录后再填写。"
 
 
 def _as_user(found: object) -> User | None:

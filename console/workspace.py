@@ -502,6 +502,51 @@ def compare(old_ref: str, new_ref: str, root: Path, registry: Path, households: 
     return result
 
 
+_PUBLISHING_LOCK = threading.Lock()
+_PUBLISHING: dict[str, threading.Lock] = {}
+
+
+def publishing(draft_folder: str | Path) -> threading.Lock:
+    """The lock one draft's publish holds from the registry's append until the draft
+    records its new base. With Streamlit's fast reruns a second click on 「确认发布」
+    starts a new run while the first is still publishing, in the same session: the
+    second run waits here and then sees the base the first one recorded, instead of
+    publishing the same draft again over the old base (and being refused, E702)."""
+    with _PUBLISHING_LOCK:
+        return _PUBLISHING.setdefault(str(Path(draft_folder).resolve()), threading.Lock())
+
+
+REPEAT_WINDOW = 10 * 60  # seconds: a version this old is no double-click's
+
+
+def published_just_now(registry: Path, county: str, author: str, root: Path, base: int,
+                       now: float | None = None) -> Any:
+    """The county's latest version when it is this working copy (under ``root``)
+    published by ``author`` within ``REPEAT_WINDOW`` seconds over ``base``: what a
+    repeated 「确认发布」 finds, E702 then meaning 「already published」, not that a
+    colleague published. None otherwise (a colleague's version, older, other content).
+    """
+    from datetime import datetime
+
+    from compiler.registry_publish import prepare
+
+    latest_version = latest(registry, county)
+    if latest_version is None or latest_version.number <= base or latest_version.author != author:
+        return None
+    try:
+        age = (now if now is not None else time.time()) - datetime.fromisoformat(
+            latest_version.published_at).timestamp()
+    except ValueError:
+        return None
+    if not -60 <= age <= REPEAT_WINDOW:
+        return None
+    try:
+        prepared = prepare(root, county, latest_version.effective_from, analyse=None)
+    except JiuzhuError:
+        return None
+    return latest_version if prepared.canonical == latest_version.canonical else None
+
+
 def publish(root: Path, county: str, effective: date, note: str, author: str, base: int,
             registry: Path, households: Path | None, allow_unchanged: bool = False,
             allow_withdrawn: bool = False) -> Any:

@@ -5,9 +5,11 @@ working copy has errors or while a colleague's newer version is not taken in."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import streamlit as st
 
+from compiler.diagnostics import Diagnostic
 from compiler.errors import JiuzhuError
 from console import diffview, drafts, ui, workspace
 
@@ -17,6 +19,22 @@ ctx = ui.context(require_edit=True)
 assert ctx.draft is not None
 ui.header(ctx, "发布")
 registry = ctx.settings.registry
+
+
+def settled() -> None:
+    """Wait for a publish of this draft still running in another run: a second click
+    on 「确认发布」 starts a new run at once (Streamlit's fast reruns), which read the
+    old base and blamed the version just published on a colleague. After the wait the
+    page reads the base, and the message, that publish recorded."""
+    assert ctx.draft is not None
+    lock = workspace.publishing(ctx.draft.folder)
+    if not lock.acquire(blocking=False):
+        with st.spinner("正在完成上一次点击的发布……"):
+            lock.acquire()
+    lock.release()
+
+
+settled()
 draft = drafts.reload(ctx.draft)
 latest = workspace.latest(registry, ctx.county)
 current = latest.number if latest else 0
@@ -115,6 +133,50 @@ if st.button("发布前检查", key="publish_review", type="secondary"):
     st.session_state["publish_ready"] = (key, baseline.label if baseline else None, comparison,
                                          len(full.warnings), overtaken)
 
+def published(version: Any, repeated: bool = False) -> None:
+    """Record a publish of this draft: its new base, and the message the next run shows
+    (recorded before any other Streamlit call: a second click or a reload stops this
+    run at the next one, and the version is published by then)."""
+    if drafts.reload(draft).base != version.number:  # a waiting run finds it recorded
+        drafts.set_base(draft, version.number, version.hash)
+    for name in ("publish_ready", "publish_unchanged", "publish_withdrawn"):
+        st.session_state.pop(name, None)
+    again = "（重复点击未再次发布）" if repeated else ""
+    st.session_state["published"] = (
+        f"已发布 {version.label}{again}（{version.county_name}），{version.effective_from} 起生效；"
+        f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
+
+
+def publish_once(allow_unchanged: bool, allow_withdrawn: bool) -> list[Diagnostic] | None:
+    """Publish the draft unless a run of this same click (a double-click) published it
+    already; the refusal, or None once published. One run at a time publishes a draft
+    (``workspace.publishing``); a run that waited finds the base moved on by the
+    version this admin just published from this content, and says 已发布, as it does
+    when the registry refuses (E702) because that version is already there."""
+    assert ctx.draft is not None
+    with workspace.publishing(ctx.draft.folder):
+        moved = drafts.reload(draft).base != draft.base
+        again = workspace.published_just_now(registry, ctx.county, ctx.user.name, ctx.root,
+                                             draft.base) if moved else None
+        if again is not None:
+            published(again, repeated=True)
+            return None
+        try:
+            version = workspace.publish(ctx.root, ctx.county, effective, note.strip(), ctx.user.name,
+                                        draft.base, registry, ctx.settings.samples,
+                                        allow_unchanged=allow_unchanged, allow_withdrawn=allow_withdrawn)
+        except JiuzhuError as error:
+            if any(d.code == "E702" for d in error.diagnostics):
+                again = workspace.published_just_now(registry, ctx.county, ctx.user.name, ctx.root,
+                                                     draft.base)
+                if again is not None:
+                    published(again, repeated=True)
+                    return None
+            return error.diagnostics
+        published(version)
+        return None
+
+
 ready = st.session_state.get("publish_ready")
 if ready and ready[0] == key:
     _, baseline_label, comparison, warnings, overtaken = ready
@@ -158,24 +220,7 @@ if ready and ready[0] == key:
             st.rerun()
     if st.button(f"确认发布：{effective} 起生效", key="publish_confirm", type="primary"):
         with st.spinner("正在发布……"):
-            try:
-                version = workspace.publish(ctx.root, ctx.county, effective, note.strip(), ctx.user.name,
-                                            draft.base, registry, ctx.settings.samples,
-                                            allow_unchanged=allow_unchanged,
-                                            allow_withdrawn=allow_withdrawn)
-            except JiuzhuError as error:
-                refusal = error.diagnostics
-            else:
-                # recorded before any other Streamlit call: a second click or a reload
-                # stops this run at the next one, and the version is published by then
-                refusal = None
-                drafts.set_base(draft, version.number, version.hash)
-                st.session_state.pop("publish_ready", None)
-                st.session_state.pop("publish_unchanged", None)
-                st.session_state.pop("publish_withdrawn", None)
-                st.session_state["published"] = (
-                    f"已发布 {version.label}（{version.county_name}），{version.effective_from} 起生效；"
-                    f"哈希 {version.hash[:16]}。可在「历史与对比」页查看。")
+            refusal = publish_once(allow_unchanged, allow_withdrawn)
         if refusal is not None and any(d.code == "E709" for d in refusal):
             st.session_state["publish_unchanged"] = (key, refusal)
             st.rerun()
