@@ -219,13 +219,14 @@ def _run_console(args: argparse.Namespace) -> int:
 
 
 def _verbose_after(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """-v also after a command (jiuzhu evaluate ... -v) and its actions (jiuzhu user
-    add ... -v), where people add it. Only -v: --verbose would make --ver, which
-    abbreviates --version, ambiguous. A command's own default must not undo a -v
-    given before it."""
+    """-v and --verbose also after a command (jiuzhu evaluate ... -v) and its actions
+    (jiuzhu user add ... --verbose), where people add them. --ver still abbreviates
+    --version (Parser leaves --verbose out of an abbreviation another option shares).
+    A command's own default must not undo a -v given before it."""
     for command in sub.choices.values():
         command.add_argument(
-            "-v", action="store_true", dest="verbose", default=argparse.SUPPRESS, help="打印各步耗时"
+            "-v", "--verbose", action="store_true", dest="verbose", default=argparse.SUPPRESS,
+            help="打印各步耗时",
         )
         for action in command._actions:
             if isinstance(action, argparse._SubParsersAction):

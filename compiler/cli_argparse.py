@@ -67,6 +67,14 @@ class Parser(argparse.ArgumentParser):
             )
         super().error(message)
 
+    def _get_option_tuples(self, option_string: str) -> list[Any]:
+        """The options an abbreviation may stand for; --verbose only when no other
+        option starts so, so that ``--ver`` stays ``--version`` in a command that has
+        both (export), as before every command took --verbose (helper-135)."""
+        found = super()._get_option_tuples(option_string)
+        others = [t for t in found if t[1] != "--verbose"]
+        return others or found
+
     def _unknown_option(self, text: str) -> bool:
         """Whether ``text`` looks like a short option (``-2+3``) but is none of this
         parser's, nor an abbreviation of one; ``--housholds`` is a misspelt option."""

@@ -103,17 +103,52 @@ def _household(
             elsewhere = str(household.get("county_code"))
         if elsewhere is not None:
             break
+    # E619, not E604 (a required field missing): the file is fine, the id asked for
+    # is not among its households, or not among those of the counties named (helper-135)
     if elsewhere is not None:
         raise InputError(
-            make("E604", f"{households} 中的家庭「{household_id}」属于 {elsewhere}，"
+            make("E619", f"{households} 中的家庭「{household_id}」属于 {elsewhere}，"
                  f"不在 --county 指定的县（{'、'.join(counties or [])}）中",
                  found=elsewhere, expected="、".join(counties or []),
                  hint="去掉 --county，或改为该户所在的县")
         )
+    near = _ids_near(households, household_id, fields)
     raise InputError(
-        make("E604", f"在 {households} 中找不到家庭「{household_id}」", found=household_id,
-             expected="文件中已有的 household_id")
+        make("E619", f"在 {households} 中找不到家庭「{household_id}」", found=household_id,
+             expected="文件中已有的 household_id（户编号）",
+             hint=f"是否想写「{'」「'.join(near)}」？" if near else "检查户编号和家庭数据文件")
     )
+
+
+def _ids_near(households: str | Path, household_id: str, fields: dict[str, Field]) -> list[str]:
+    """The file's household ids closest to ``household_id`` (at most three, difflib's
+    measure), read without checking the households; none when they cannot be read."""
+    import difflib
+    import tempfile
+
+    import duckdb
+
+    from compiler.errors import JiuzhuError
+    from compiler.households import open_source
+    from compiler.households_model import input_columns, only_of
+    from compiler.households_stage import stage
+
+    con = duckdb.connect()
+    try:
+        with tempfile.TemporaryDirectory(prefix="jiuzhu-") as scratch:
+            schema = {level: input_columns(fields, level) for level in Level}
+            staged = stage(con, open_source(households), schema, only_of(None), Path(scratch))
+            columns = con.sql(f"SELECT * FROM {staged.everyone} LIMIT 0").columns
+            key = "_hid" if "_hid" in columns else "household_id"  # JSON's: as written
+            rows = con.execute(
+                f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {staged.everyone} "
+                f"WHERE {key} IS NOT NULL"
+            ).fetchall()
+    except (JiuzhuError, duckdb.Error, OSError):
+        return []
+    finally:
+        con.close()
+    return difflib.get_close_matches(household_id, [r[0] for r in rows], n=3, cutoff=0.75)
 
 
 def explain(plan: Plan, household: dict, as_of: date) -> str:

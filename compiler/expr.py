@@ -296,8 +296,15 @@ class _Parser:
                 token.position, self.text,
                 "写出完整的数字，如 1e6 写作 1000000",
             )
-        found = "结尾" if token.kind == "end" else f"「{self.text[token.position:]}」"
-        raise ParseError(f"{message}，实际为{found}", token.position, self.text)
+        # where parsing stopped, not 实际为: the diagnostic quotes the whole cell as
+        # 实际为, and a fragment said so read as if it were the cell (helper-135)
+        if token.kind == "end":
+            where = "单元格在此结束，没有写完"
+        else:
+            after = self.tokens[self.index + 1].position
+            shown = self.text[token.position:after].rstrip()
+            where = f"在第 {token.position + 1} 个字符「{shown}」处无法继续"
+        raise ParseError(f"{message}（{where}）", token.position, self.text)
 
     def nest(self) -> None:
         """One level deeper (a bracket, an if, a not or a sign): refused past MAX_DEPTH,

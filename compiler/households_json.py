@@ -232,11 +232,11 @@ def _json_records(
             records = _loads(source.path.read_text(encoding="utf-8-sig"))
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
             line = (
-                f"第{error.lineno}行"
+                f"第{json_error_place(error)[0]}行"
                 if isinstance(error, json.JSONDecodeError)
                 else None
             )
-            problems.append(_bad_json(Location(file=file, cell=line), error))
+            problems.append(_bad_json(Location(file=file, cell=line), error, "文件"))
             return
         if not isinstance(records, list):
             problems.append(
@@ -372,7 +372,9 @@ def unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
-def _bad_json(where: Location, error: Exception) -> Diagnostic:
+def _bad_json(where: Location, error: Exception, whole: str = "行") -> Diagnostic:
+    """E605 for JSON that cannot be read; ``whole`` names what a syntax error at the
+    end of the text cuts short: a .jsonl file's 行, a .json file's 文件."""
     if isinstance(error, DuplicateKey):
         return make(
             "E605",
@@ -393,11 +395,11 @@ def _bad_json(where: Location, error: Exception) -> Diagnostic:
             expected="家庭对象中的对象和列表只嵌套几层，按数据约定组织",
             hint="检查文件中是否混入了大量连续的 [ 或 {",
         )
-    detail = (
-        f"第 {error.colno} 列：{json_error_reason(error)}"
-        if isinstance(error, json.JSONDecodeError)
-        else str(error)
-    )
+    detail = str(error)
+    if isinstance(error, json.JSONDecodeError):
+        _line, column, ended = json_error_place(error)
+        cut = f"{whole}在此处结束，" if ended else ""
+        detail = f"第 {column} 列：{cut}{json_error_reason(error)}"
     return make(
         "E605",
         "不是合法的 JSON",
@@ -422,6 +424,21 @@ _JSON_REASONS = (
     ("Extra data", "一个完整的值之后还有多余的内容"),
     ("Illegal trailing comma", "最后一项之后多了逗号"),
 )
+
+
+def json_error_place(error: json.JSONDecodeError) -> tuple[int, int, bool]:
+    """The line and column of a JSON syntax error, and whether the text ends there.
+
+    Python places an error found at the end of the text after any white space left:
+    a line ``{"household_id":"H1",`` cut short was said at column 1 of the empty line
+    after it. The place given is then just past the last character (line 1, column
+    22), as an editor shows where the text stops (helper-135).
+    """
+    end = len(error.doc.rstrip(" \t\r\n"))
+    if error.pos < end:
+        return error.lineno, error.colno, False
+    line = error.doc.count("\n", 0, end) + 1
+    return line, end - error.doc.rfind("\n", 0, end), True
 
 
 def json_error_reason(error: json.JSONDecodeError) -> str:
@@ -514,6 +531,7 @@ def json_households(source: Source, only: Only) -> Iterator[dict[str, Any]]:
 
 __all__ = [
     "DuplicateKey",
+    "json_error_place",
     "json_error_reason",
     "json_households",
     "json_kind",

@@ -278,7 +278,7 @@ def test_county_restricts_the_household_explained_as_evaluate_does(smoke, tmp_pa
 
     assert text.startswith("家庭 H1")
     message = str(refused.value)
-    assert "E604" in message and f"属于 {COUNTY}" in message and "330108" in message
+    assert "E619" in message and f"属于 {COUNTY}" in message and "330108" in message
     with pytest.raises(ValidationFailed) as unknown:
         explain_file(Path("tables"), path, "H1", AS_OF, ["339999"])
     assert [d.code for d in unknown.value.diagnostics] == ["E606"]
@@ -366,7 +366,7 @@ def test_a_county_whose_tables_check_refuses_is_not_explained(smoke, tmp_path: P
 
 def test_an_id_typed_with_spaces_or_full_width_finds_the_household(smoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The id is tried as typed, then trimmed and folded as a CSV cell is read; an id
-    that no household has, however folded, is still E604."""
+    that no household has, however folded, is E619 (no household of that id)."""
     from compiler.errors import InputError
 
     path = tmp_path / "households.jsonl"
@@ -378,4 +378,4 @@ def test_an_id_typed_with_spaces_or_full_width_finds_the_household(smoke, tmp_pa
     assert explain_file(Path("tables"), path, "Ｈ１", AS_OF) == expected
     with pytest.raises(InputError) as missing:
         explain_file(Path("tables"), path, "Ｈ２", AS_OF)
-    assert "E604" in str(missing.value) and "Ｈ２" in str(missing.value)
+    assert "E619" in str(missing.value) and "Ｈ２" in str(missing.value)
