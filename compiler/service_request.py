@@ -22,7 +22,12 @@ from fastapi import Request
 
 from compiler.calendar import FIRST_YEAR, LAST_YEAR
 from compiler.diagnostics import Diagnostic, Location, make
-from compiler.households_json import DuplicateKey, json_error_reason, unique_pairs
+from compiler.households_json import (
+    DuplicateKey,
+    json_error_place,
+    json_error_reason,
+    unique_pairs,
+)
 from compiler.service_errors import ServiceError, request_error
 
 
@@ -86,12 +91,14 @@ def parse_json(raw: bytes) -> object:
             hint="每个键在同一对象中只能出现一次",
         ) from None
     except json.JSONDecodeError as error:
+        line, column, ends = json_error_place(error)
+        ending = "请求内容在此处结束，" if ends else ""
         raise request_error(
             "E608",
             "请求内容不是合法的 JSON",
             "$",
             400,
-            found=f"第{error.lineno}行第{error.colno}列：{json_error_reason(error)}",
+            found=f"第{line}行第{column}列：{ending}{json_error_reason(error)}",
             expected='{"as_of": "2025-08-01", "households": [...]}',
             hint="检查引号、逗号和括号是否配对",
         ) from None

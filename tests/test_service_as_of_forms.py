@@ -62,3 +62,13 @@ def test_any_content_type_is_read_as_json(client: TestClient, kind: str | None) 
     data = json.dumps({"as_of": "2025-08-01", "households": []}).encode()
     answer = client.post("/v1/decisions", content=data, headers=headers)
     assert answer.status_code == 200, answer.text
+
+
+def test_a_body_cut_short_is_placed_where_it_ends(client: TestClient) -> None:
+    # Python places the error after the white space left: 第2行第1列, a line the
+    # integrator never wrote; the body ends on line 1, just past its 17 characters
+    answer = client.post("/v1/decisions", content=b'{"households": [\n')
+    assert answer.status_code == 400
+    [error] = answer.json()["errors"]
+    assert error["code"] == "E608"
+    assert error["found"].startswith("第1行第17列：请求内容在此处结束")
