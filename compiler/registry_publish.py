@@ -33,9 +33,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from compiler.bind import bind
-from compiler.canonical import CanonicalError, dump_rulebook, load_rulebook
+from compiler.canonical import (
+    CanonicalError,
+    dump_rulebook,
+    layer_of_row,
+    load_rulebook,
+)
 from compiler.diagnostics import Diagnostic, Location, Report, make
 from compiler.diff import Side
+from compiler.diff_rulebooks import differing_periods
 from compiler.engine import Project, open_project
 from compiler.errors import RegistryError
 from compiler.model import RuleBook
@@ -407,13 +413,55 @@ def _refuse_withdrawn(
             found=f"与已撤回的 {target.label}（{target.effective_from} 起生效）相同",
             expected=f"在现行内容（第 {latest} 版）上修改后的工作副本",
             hint=(
-                f"撤回后工作副本仍是被撤回的内容。若要在现行内容上继续修改，先把第 {latest} 版"
-                f"导出到工作副本：{restore_command(county, latest, tables_root)}；"
-                "若确实要重新发布被撤回的内容，命令行加 --allow-withdrawn，"
-                "控制台勾选「内容曾被撤回，仍然发布」"
-            ),
+                _city_hint(target, withdrawal, tables_root)
+                or f"撤回后工作副本仍是被撤回的内容。若要在现行内容上继续修改，先把第 {latest} 版"
+                f"导出到工作副本：{restore_command(county, latest, tables_root)}"
+            )
+            + "；若确实要重新发布被撤回的内容，命令行加 --allow-withdrawn，"
+            "控制台勾选「内容曾被撤回，仍然发布」",
         )
     )
+
+
+def _city_hint(target: Version, withdrawal: Version, tables_root: str | Path) -> str | None:
+    """E710's hint when the withdrawn content differs from the content restored only in
+    standard rows read from the city's workbook (杭州's new 低保标准 row): exporting the
+    county's workbook restores nothing, since the city's row stays in tables/cities and
+    the next publish is E710 again. None in every other case."""
+    try:
+        old, new = target.rulebook(), withdrawal.rulebook()
+    except (RegistryError, CanonicalError):
+        return None
+    cities = new.sources[1:-1]  # county, then city, then province
+    city = cities[0] if len(cities) == 1 else None
+    if city is None or old.sources != new.sources or _but_city(old) != _but_city(new):
+        return None
+    names = [
+        f"「{(new.standards.get(i) or old.standards[i]).name_cn or i}」"
+        for i in dict.fromkeys([*old.standards, *new.standards])
+        if differing_periods(old.standards.get(i), new.standards.get(i))
+    ]
+    what = "、".join(names) or "标准参数行"
+    file = Path(tables_root) / city
+    return (
+        f"{target.label} 与 {withdrawal.label} 恢复的内容只在本县从市级工作簿读取的标准参数"
+        f"（{what}）上不同：这一改动在市级工作簿 {file} 中，导出本县工作簿不能撤销它，"
+        f"工作副本仍会读到市级工作簿中的新行，再发布仍被拒绝。应由市里恢复 {file}"
+        "（删去新增的行并清除给原有一行填写的失效日期，或放回改动前的副本），"
+        f"并在本市每个区县撤回各自含这一改动的版本（{command('history', '--county', target.county_code)}"
+        " 查看版本号，再 jiuzhu publish --county 区县代码 --withdraw 版本号）"
+    )
+
+
+def _but_city(book: RuleBook) -> str:
+    """``book``'s canonical YAML without the standard rows read from its city."""
+    standards = {
+        ident: dataclasses.replace(
+            s, rows=[r for r in s.rows if layer_of_row(book, r) != "city"]
+        )
+        for ident, s in book.standards.items()
+    }
+    return dump_rulebook(dataclasses.replace(book, standards=standards))
 
 
 def _restored(versions: list[Version], withdrawal: Version, target: Version) -> str:

@@ -338,35 +338,68 @@ def explain_text(checked: Checked, households: Path, household_id: str) -> str:
     return explain(checked.plan, household, checked.as_of)
 
 
-def base_standards(registry: Path, tables: Path, county: str, base: int, day: date) -> list[Any]:
-    """The county's own standards in what a working copy started from: version
-    ``base`` of the registry, or (base 0) the county workbook under ``tables``; empty
+def base_standards(registry: Path, tables: Path, county: str, base: int, day: date) -> Any:
+    """The rulebook a working copy started from, province, city and county layered:
+    version ``base`` of the registry, or (base 0) the tables under ``tables``; None
     when that cannot be read."""
     try:
         if base:
-            from compiler.export import county_workbook
             from compiler.registry import Registry
 
-            return county_workbook(Registry(registry).get(county, base).rulebook()).standards
+            return Registry(registry).get(county, base).rulebook()
         project = check(tables, county, day, analysis=False).project
     except JiuzhuError:
-        return []
-    own = project.tables.counties.get(county) if project is not None else None
-    return own.standards if own is not None else []
-
-
-def first_new_date(checked: Checked, base: list[Any], after: date) -> date | None:
-    """The first day after ``after`` from which a standard of the working copy's own
-    rows has another value in force than in ``base``: the day from which what the admin
-    entered (next year's standards, say) first decides anything; None if none."""
-    from compiler.diff_dates import first_after, standard_differences
-
-    own = checked.project.tables.counties.get(checked.county) if checked.project else None
-    if own is None:
         return None
-    # the periods where the value in force differs, as a diff's default decision
-    # date finds them (compiler.diff_dates), here of the county's own rows only
-    return first_after(standard_differences(base, own.standards), after)
+    return _rulebook(project, county)
+
+
+def _rulebook(project: Project | None, county: str) -> Any:
+    """The county's layered rulebook in ``project`` (bound or not); None without one."""
+    if project is None or county not in project.tables.counties:
+        return None
+    plan = project.plans.get(county)
+    if plan is not None:
+        return plan.rulebook
+    from compiler.resolve import rulebook_for
+
+    return rulebook_for(project.tables, county, Report())  # its findings are the check's
+
+
+def first_new_date(checked: Checked, base: Any, after: date) -> date | None:
+    """The first day after ``after`` from which a standard the working copy reads has
+    another value in force than in ``base`` (``base_standards``); None if none."""
+    found = first_new_change(checked, base, after)
+    return found[0] if found is not None else None
+
+
+def first_new_change(checked: Checked, base: Any, after: date) -> tuple[date, str] | None:
+    """The first day after ``after`` from which a standard the working copy reads, from
+    its own rows, its city's or the province's, has another value in force than in
+    ``base``: the day what the admin entered (next year's standards), or the city's new
+    row (杭州's 低保标准 from 2027-01-01, helper-137), first decides anything; with
+    the layer that brings it (county, city or province; the county's own first).
+    None if none."""
+    from compiler.canonical import layer_of_row
+    from compiler.diff_rulebooks import differing_periods
+
+    book = _rulebook(checked.project, checked.county)
+    if book is None:
+        return None
+    old = base.standards if base is not None else {}
+    starts: dict[date, set[str]] = {}
+    # the periods where the value in force differs, as a diff's default decision date
+    # finds them (compiler.diff_dates), over every layer the county reads
+    for ident in dict.fromkeys([*old, *book.standards]):
+        for start, _, was, now in differing_periods(old.get(ident), book.standards.get(ident)):
+            if start is not None and start > after:
+                layer = layer_of_row(book, now) if now is not None else (
+                    layer_of_row(base, was) if was is not None else "county")
+                if base is not None or layer == "county":  # unread: the own rows alone
+                    starts.setdefault(start, set()).add(layer)
+    if not starts:
+        return None
+    day = min(starts)
+    return day, next(layer for layer in ("county", "city", "province") if layer in starts[day])
 
 
 # ---------------------------------------------------------------- versions and diffs

@@ -33,6 +33,7 @@ from compiler.normalise import (
     parse_number,
     parse_percent,
 )
+from compiler.validate import CITY_WIDE
 from console import drafts, grids, pending, ui, workspace
 from console.sheets import Sheet, Value, read_sheets, text, write_xlsx
 
@@ -307,10 +308,13 @@ def quick_edit() -> None:
     overridable = [s for s in {id(v): v for v in province.values()}.values() if s.overridable]
     if not overridable:
         return
-    with st.expander("调整一项标准（例如新的低保标准）", expanded=False):
+    # a county sets its own standards here; 低保标准 is the city's (docs/yearly-change.md)
+    with st.expander("调整一项本县标准（例如本县的最低工资标准、低保货币财产年数）", expanded=False):
+        # outside the form, so that choosing a standard says at once where it belongs
+        choice = st.selectbox("标准", [s.id for s in overridable], key="quick_standard", placeholder="请选择",
+                              format_func=lambda i: f"{province[i].name_cn}（{i}）")
+        city_wide_note(province.get(choice) if choice else None)
         with st.form("quick-edit"):
-            choice = st.selectbox("标准", [s.id for s in overridable], key="quick_standard", placeholder="请选择",
-                                  format_func=lambda i: f"{province[i].name_cn}（{i}）")
             value = st.text_input("新取值", key="quick_value", placeholder="例如 1400")
             starts_text = ui.date_field(st, "生效日期", "quick_from", ctx.settings.today())
             source = st.text_input("来源（文件号或网址）", key="quick_source")
@@ -325,6 +329,27 @@ def quick_edit() -> None:
             note = apply_quick(latest, province[choice], value.strip(), starts, source.strip(), verified)
             if quick_checked(latest, touched(before, Rows(latest).sheet.rows)):
                 save(latest, note, ctx.draft.revision)
+
+
+def city_wide_note(standard: Standard | None) -> None:
+    """Before anything is written: a standard the city sets for all its counties (市域同标,
+    低保标准) is changed in the city's workbook, and the county then publishes again;
+    a row written here is the county's own (W406) and keeps its value after the city's
+    next change (helper-137)."""
+    city = result.project.tables.city_of(ctx.county) if result.project is not None else None
+    if standard is None or standard.id not in CITY_WIDE or city is None:
+        return
+    if not any(s.id == standard.id for s in city.standards):
+        return
+    file = f"{ctx.settings.tables.name}/cities/{Path(city.path).name}"
+    st.warning(
+        f"「{standard.name_cn}」是市域统一的标准（全省实行市域同标），由{city.name}在市级工作簿 {file} 中设定，"
+        f"不在本县工作簿中填写。{city.name}调整{standard.name_cn}时，由市民政部门修改 {file}；"
+        "市级工作簿改动后，本县在「发布」页重新发布，才按新标准决策（「样本预览」默认按新标准的生效日预览）。"
+        f"在这里写入的是本县工作簿的一行：它会取代市级的取值（检查提示 W406），市里以后再调整时本县仍用这里的取值。"
+        "只有本县确有单列的文件依据时才在这里写入，并在来源中写明文件。",
+        icon=":material/location_city:",
+    )
 
 
 def touched(before: list[list[Value]], after: list[list[Value]]) -> set[int]:
@@ -664,12 +689,13 @@ def replace_from(file_name: str, data: bytes) -> None:
     save(found, f"已用上传的「{name}」替换工作副本", ctx.draft.revision)
 
 
-def effect_day(where: Any) -> date | None:
-    """The decision date of the counts: today, or the first day from which the working
-    copy's pending standards decide anything (``pending.default_day``, shared with
-    「样本预览」), kept as the admin typed it until that day changes."""
+def effect_day(where: Any) -> tuple[date | None, date]:
+    """The decision date of the counts and its default: today, or the first day from
+    which the working copy's pending standards (its own rows, or its city's new row)
+    decide anything (``pending.default_day``, shared with 「样本预览」), kept as the
+    admin typed it until that day changes."""
     default = pending.default_day(ctx, result, "effect_as_of")
-    return ui.read_date(ui.date_field(where, "决策日", "effect_as_of", default), "决策日", where)
+    return ui.read_date(ui.date_field(where, "决策日", "effect_as_of", default), "决策日", where), default
 
 
 def sample_effect() -> None:
@@ -678,11 +704,13 @@ def sample_effect() -> None:
         st.info("工作副本有错误，改正后这里显示样本家庭的决策。")
         return
     left, right = st.columns([1, 3])
-    day = effect_day(left)
-    right.caption("决策日默认为今天；工作副本中有尚未发布、今天以后才生效的标准参数行时（例如刚填入的明年 1 月 1 日起的新标准），"
+    day, default = effect_day(left)
+    right.caption("决策日默认为今天；本县读取的标准参数（本县工作副本的行，或市级、省级工作簿的行）有与已发布版本不同、"
+                  "今天以后才生效的取值时（例如刚填入的明年 1 月 1 日起的新标准，或市里新定的低保标准），"
                   "默认为其中最早的生效日期，以便看到新标准的效果。可改为任意一天。")
     if day is None:
         return
+    right.caption(pending.day_said(day, default, ctx.settings.today()))
     checked = result if day == result.as_of else ui.checked(ctx, as_of=day)
     early = ui.before_standards(checked.errors, day, "决策日")
     if early or checked.errors:
