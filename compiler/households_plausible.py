@@ -309,9 +309,10 @@ def _tested(
     count(*) FILTER (WHERE small_wage) AS small_wages,
     min(wage) FILTER (WHERE small_wage) AS wage,
     sum(income) AS household_income,
-    count(*) FILTER (WHERE supporter_blank) AS supporters_blank,
-    CASE WHEN bool_or(supporter_blank AND supported) THEN 'supported' ELSE 'group' END
-      AS supporter_mark,
+    -- members whose blank would matter if marked tekun, and those marked by their own
+    -- tekun_supported; a household's current.group marks the rest in ``tested``
+    count(*) FILTER (WHERE supporter_open) AS supporters_open,
+    count(*) FILTER (WHERE supporter_open AND supported) AS supporters_supported,
     count(*) FILTER (WHERE named) AS known_people{_names(naming, "kin")}
   FROM (
     SELECT household_id, _member_index AS member_index, person_id,
@@ -321,8 +322,8 @@ def _tested(
       {_column(fields, "birth_date", Level.MEMBER, "DATE")} AS birth_date,
       {wage} AS wage, {wage} > 0 AND {wage} < $wage_floor AS small_wage,
       {income} AS income, named, {supported} AS supported,
-      {_supporter_blank(fields, supported)} AS supporter_blank
-    FROM {members} LEFT JOIN named USING (household_id, person_id){_group_join(fields, households)}
+      {_supporter_open(fields)} AS supporter_open{_supporter_blank(fields, naming, supported)}
+    FROM {members} LEFT JOIN named USING (household_id, person_id){_group_join(fields, households, naming)}
   )
   GROUP BY household_id
 ), {_odd(fields, households)}, deeds AS (
@@ -341,26 +342,49 @@ def _tested(
 ), tested AS (
   SELECT *,
     {tests}
-  FROM kin FULL JOIN odd USING (household_id) FULL JOIN deeds USING (household_id)
+  FROM (
+    SELECT *, {supporters(fields)} AS supporters_blank,
+      CASE WHEN supporters_supported > 0 THEN 'supported' ELSE 'group' END AS supporter_mark
+    FROM kin FULL JOIN odd USING (household_id) FULL JOIN deeds USING (household_id)
+  )
 )"""
 
 
-def _supporter_blank(fields: dict[str, Field], supported: str) -> str:
-    """Whether a member counted in the household and recognised as tekun (its own
-    ``tekun_supported``, or the household's ``current.group``) leaves
-    ``has_able_supporter`` blank, which no tekun rule accepts (W611); false when the
-    field is not declared or has a default (a blank is then no blank)."""
+def _supporter_open(fields: dict[str, Field]) -> str:
+    """Whether a member counted in the household leaves ``has_able_supporter`` blank,
+    which no tekun rule accepts: W611 when the member is recognised as tekun (its own
+    ``tekun_supported``, or the household's ``current.group``); false when the field
+    is not declared or has a default (a blank is then no blank). A member left out of
+    the household is not decided: its blank cannot matter."""
     spec = fields.get("has_able_supporter")
     if spec is None or spec.level is not Level.MEMBER or spec.default is not None:
         return "false"
     lives = _column(fields, "lives_in_household", Level.MEMBER, "BOOLEAN")
-    marked = f"({supported} OR tekun_group)" if _has_group(fields) else supported
-    # a member left out of the household is not decided: its blank cannot matter
+    excluded = _column(fields, "excluded_from_household", Level.MEMBER, "BOOLEAN")
     return (
-        f'{quote("has_able_supporter")} IS NULL AND {marked}'
-        f" AND NOT coalesce({_column(fields, 'excluded_from_household', Level.MEMBER, 'BOOLEAN')}, false)"
+        f'{quote("has_able_supporter")} IS NULL AND NOT coalesce({excluded}, false)'
         f" AND coalesce({lives}, true)"
     )
+
+
+def _supporter_blank(fields: dict[str, Field], naming: bool, supported: str) -> str:
+    """With ``naming`` (the few listed households), the member-level W611 test that
+    names the member: open and recognised as tekun. The whole input is tested by
+    household instead (``supporters`` in ``tested``): joining every member to its
+    household's group cost a third of the aggregate at ten million households."""
+    if not naming:
+        return ""
+    marked = f"({supported} OR tekun_group)" if _has_group(fields) else supported
+    return f",\n      supporter_open AND {marked} AS supporter_blank"
+
+
+def supporters(fields: dict[str, Field]) -> str:
+    """The number of a household's members W611 is about: all its open ones when the
+    household is currently tekun (``tekun_group`` of ``odd``), else those marked by
+    their own ``tekun_supported``."""
+    if not _has_group(fields):
+        return "coalesce(supporters_supported, 0)"
+    return "coalesce(CASE WHEN tekun_group THEN supporters_open ELSE supporters_supported END, 0)"
 
 
 def _has_group(fields: dict[str, Field]) -> bool:
@@ -368,15 +392,18 @@ def _has_group(fields: dict[str, Field]) -> bool:
     return spec is not None and spec.level is Level.HOUSEHOLD
 
 
-def _group_join(fields: dict[str, Field], households: str) -> str:
-    """The join giving each member whether its household is currently tekun, when
-    ``current.group`` and ``has_able_supporter`` are declared (else no join)."""
-    if not _has_group(fields) or _supporter_blank(fields, "x") == "false":
+def _tekun_group() -> str:
+    return f"coalesce(CAST({quote('current.group')} AS VARCHAR) = 'tekun', false)"
+
+
+def _group_join(fields: dict[str, Field], households: str, naming: bool) -> str:
+    """With ``naming``, the join giving each member of the few listed households
+    whether its household is currently tekun (else no join)."""
+    if not naming or not _has_group(fields) or _supporter_open(fields) == "false":
         return ""
-    group = quote("current.group")
     return (
-        f"\n      LEFT JOIN (SELECT household_id, coalesce(CAST({group} AS VARCHAR) = 'tekun',"
-        f" false) AS tekun_group FROM {households}) USING (household_id)"
+        f"\n      LEFT JOIN (SELECT household_id, {_tekun_group()} AS tekun_group"
+        f" FROM {households}) USING (household_id)"
     )
 
 
@@ -399,11 +426,17 @@ def _odd(fields: dict[str, Field], households: str) -> str:
         f"CASE WHEN {test} THEN {values[name]} END AS {name}"
         for name, test in tests.items()
     )
+    wheres = [f"({test})" for test in tests.values()]
+    if _has_group(fields):  # a tekun household, whose open members W611 is about
+        cases += f",\n    {_tekun_group()} AS tekun_group"
+        wheres.append(f"({_tekun_group()})")
+    else:
+        cases += ",\n    false AS tekun_group"
     return f"""odd AS (
   SELECT household_id,
     {cases}
   FROM {households}
-  WHERE {" OR ".join(f"({test})" for test in tests.values())}
+  WHERE {" OR ".join(wheres)}
 )"""
 
 
