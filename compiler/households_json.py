@@ -405,7 +405,12 @@ def _bad_json(where: Location, error: Exception, whole: str = "行") -> Diagnost
         "不是合法的 JSON",
         where,
         found=detail,
-        expected='一行一个家庭对象，如 {"household_id": "H001", ...}',
+        # a .json file holds a list of household objects; .jsonl one a line
+        expected=(
+            '由家庭对象组成的列表，如 [{"household_id": "H001", ...}, ...]'
+            if whole == "文件"
+            else '一行一个家庭对象，如 {"household_id": "H001", ...}'
+        ),
         hint="检查引号、逗号和括号是否配对",
     )
 

@@ -115,6 +115,9 @@ def test_json_cut_short_is_placed_where_its_text_ends(tmp_path, name, content, l
     assert problem.location.cell == line
     assert problem.found.startswith(found)
     assert "此处应是用英文双引号括起的键名" in problem.found
+    # a .json file is a list of households, a .jsonl one a line
+    said = "由家庭对象组成的列表" if name.endswith(".json") else "一行一个家庭对象"
+    assert problem.expected is not None and problem.expected.startswith(said)
 
 
 def test_json_error_inside_the_text_keeps_its_own_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
