@@ -191,7 +191,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _publish_given(args: argparse.Namespace) -> int:
     from compiler.registry import Registry
-    from compiler.registry_marker import base_from_marker, restore_command
+    from compiler.registry_marker import base_from_marker
     from compiler.registry_publish import printable, same_as_older, superseded
 
     if args.withdraw is None and args.effective is None:
@@ -234,12 +234,23 @@ def _publish_given(args: argparse.Namespace) -> int:
     if marker is not None:
         print(f"基线标记已更新：{marker}（下次发布将以第 {version.number} 版为基线）")
     if version.kind == "withdraw":
-        command = restore_command(args.county, version.number, args.tables, args.registry)
-        print(
-            f"注意：工作副本可能仍是被撤回的第 {version.withdraws} 版的内容（再发布会被拒绝，E710）。"
-            f"请先运行下面的命令，使工作副本与第 {version.number} 版一致，再在其上修改：\n  {command}"
-        )
+        print(_after_withdrawal(args, store, version))
     return 0
+
+
+def _after_withdrawal(args: argparse.Namespace, store: Any, version: Any) -> str:
+    """What to do with the working copy after a withdrawal: export the version now in
+    force over it, or, when the withdrawn change came from the city's workbook (which
+    the export does not touch), have the city restore it (registry_publish.city_hint)."""
+    from compiler.registry_marker import restore_command
+    from compiler.registry_publish import city_hint
+
+    said = f"注意：工作副本可能仍是被撤回的第 {version.withdraws} 版的内容（再发布会被拒绝，E710）。"
+    city = city_hint(store.get(args.county, version.withdraws), version, args.tables)
+    if city is not None:
+        return f"{said}{city}"
+    command = restore_command(args.county, version.number, args.tables, args.registry)
+    return f"{said}请先运行下面的命令，使工作副本与第 {version.number} 版一致，再在其上修改：\n  {command}"
 
 
 def past_note(kind: str, effective: date, today: date) -> str:

@@ -413,7 +413,7 @@ def _refuse_withdrawn(
             found=f"与已撤回的 {target.label}（{target.effective_from} 起生效）相同",
             expected=f"在现行内容（第 {latest} 版）上修改后的工作副本",
             hint=(
-                _city_hint(target, withdrawal, tables_root)
+                city_hint(target, withdrawal, tables_root)
                 or f"撤回后工作副本仍是被撤回的内容。若要在现行内容上继续修改，先把第 {latest} 版"
                 f"导出到工作副本：{restore_command(county, latest, tables_root)}"
             )
@@ -423,7 +423,7 @@ def _refuse_withdrawn(
     )
 
 
-def _city_hint(target: Version, withdrawal: Version, tables_root: str | Path) -> str | None:
+def city_hint(target: Version, withdrawal: Version, tables_root: str | Path) -> str | None:
     """E710's hint when the withdrawn content differs from the content restored only in
     standard rows read from the city's workbook (杭州's new 低保标准 row): exporting the
     county's workbook restores nothing, since the city's row stays in tables/cities and

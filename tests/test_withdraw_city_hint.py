@@ -93,3 +93,40 @@ def test_a_change_in_both_workbooks_keeps_the_export_hint(tables: Path, tmp_path
     hint = refusal(tables, registry)
     assert "jiuzhu export --county 330106 --version 3" in hint
     assert "市级工作簿" not in hint
+
+
+def _withdrawn_by_cli(tables: Path, registry: Path, change, capsys) -> str:  # type: ignore[no-untyped-def]
+    """Publish v1, change something, publish v2, withdraw v2 with ``jiuzhu publish``:
+    what the command prints about the working copy."""
+    from compiler.cli import main
+
+    publish(tables, COUNTY, date(2025, 4, 7), "初始版本", "王五", 0, registry=registry)
+    change()
+    publish(tables, COUNTY, date(2027, 1, 1), "新标准", "王五", 1, registry=registry)
+    capsys.readouterr()
+    code = main(["publish", "--county", COUNTY, "--tables", str(tables), "--registry",
+                 str(registry), "--author", "王五", "--withdraw", "2", "--note", "市文件暂缓执行",
+                 "--base", "2"])
+    assert code == 0
+    return capsys.readouterr().out
+
+
+def test_the_withdrawal_itself_says_a_city_change_is_undone_in_the_city_workbook(
+    tables: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    said = _withdrawn_by_cli(tables, tmp_path / "registry.duckdb",
+                             lambda: city(tables, NEW_CITY), capsys)
+    assert "已发布 330106@3" in said
+    assert f"应由市里恢复 {tables / 'cities' / CITY_FILE}" in said
+    assert "jiuzhu export" not in said  # exporting the county's workbook restores nothing
+
+
+def test_the_withdrawal_of_a_county_change_names_the_export(
+    tables: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [["marginal_multiplier", "1.5", "2025-01-01", "2026-12-31", "西湖区文件"],
+            ["marginal_multiplier", "1.6", "2027-01-01", None, "西湖区文件"]]
+    said = _withdrawn_by_cli(tables, tmp_path / "registry.duckdb",
+                             lambda: county(tables, rows), capsys)
+    assert "jiuzhu export --county 330106 --version 3" in said
+    assert "市级工作簿" not in said
