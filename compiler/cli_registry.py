@@ -369,6 +369,17 @@ def _print_stored_impact(report: dict[str, Any]) -> None:
     for code, county in report["counties"].items():
         for move in county["moves"]:
             print(f"  {code} {group_cn(move['from'])} → {group_cn(move['to'])}：{move['households']} 户")
+    for later in report.get("later", []):  # the version's standards differ again
+        print(f"{_later_head(later)}\n  {later['command']}")
+
+
+def _later_head(later: dict[str, Any]) -> str:
+    """「2027-07-01 起两版标准再次不同（低保标准…）：22 户中 8 户的决策改变」, or, for a
+    day not computed at publish, the command to compute it with."""
+    head = f"{later['as_of']} 起两版的标准参数再次不同（{'、'.join(later['differs'])}）"
+    if "changed" in later:
+        return f"{head}：{later['households']} 户中 {later['changed']} 户的决策改变；详见"
+    return f"{head}，发布时未计算其影响；可运行"
 
 
 # ---------------------------------------------------------------- verify, history
@@ -428,10 +439,14 @@ def _history(args: argparse.Namespace) -> int:
 
     store = registry(args)
     versions = store.history(args.county)
-    # a version changed after publishing is listed as such, not as any other (helper-57)
-    changed = {v.number for v in versions if v.computed_hash() != v.hash}
+    # a version changed after publishing, or of a county whose chain breaks (a
+    # version deleted or rewritten), is listed as such (helper-57, helper-139)
+    problems = {v.number: v.problem() for v in versions}
+    changed = {number for number, problem in problems.items() if problem}
     if args.format == "json":
-        records = [{**_version_record(v), "intact": v.number not in changed} for v in versions]
+        records = [
+            {**_version_record(v), **_integrity(problems[v.number])} for v in versions
+        ]
         print(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return 1 if changed else 0
     if not versions:
@@ -442,6 +457,8 @@ def _history(args: argparse.Namespace) -> int:
     print(
         f"{args.county} {versions[-1].county_name} 的已发布版本（登记簿 {store.path}）"
     )
+    if versions[0].chain_break is not None:  # one break for the whole county
+        print(f"  ⚠ {versions[0].chain_break.message}（E703）")
     for v in versions:
         current_one = current is not None and v.number == current.number
         mark = "★现行" if current_one and v.number not in changed else ""
@@ -455,8 +472,22 @@ def _history(args: argparse.Namespace) -> int:
         )
         print("      " + printable(v.note).replace("\n", "\n      "))
         if v.number in changed:
-            print("      ⚠ 发布后被改动过（E703），不能使用；运行 jiuzhu verify 查看详情")
+            print(f"      ⚠ {_warning(v)}")
     return 1 if changed else 0
+
+
+def _integrity(problem: Any) -> dict[str, Any]:
+    """``intact`` and, when not, why (E703), for ``history --format json``."""
+    if problem is None:
+        return {"intact": True}
+    return {"intact": False, "problem": {"code": problem.code, "message": problem.message}}
+
+
+def _warning(version: Any) -> str:
+    """The ⚠ line under a version that may not be used."""
+    if version.chain_break is not None:
+        return "版本链断开（E703），不能使用；运行 jiuzhu verify 查看详情"
+    return "发布后被改动过（E703），不能使用；运行 jiuzhu verify 查看详情"
 
 
 def _version_record(version: Any) -> dict[str, Any]:
@@ -655,7 +686,16 @@ def _diff(args: argparse.Namespace) -> int:
     new = resolve_ref(args.new, args.tables, store, as_of, args.county)
     # without --as-of, the first day the sides decide differently (next year's
     # standards changed nothing today: helper-89); published names today's versions
-    chosen = decision_day(old, new, date.today()) if "published" not in (args.old, args.new) else None
+    published = "published" in (args.old, args.new)
+    chosen = None if published and args.as_of else decision_day(old, new, date.today())
+    result_note = None
+    if published and chosen is not None:
+        # the versions in force today stay compared today; where they decide alike
+        # today, say on which days they differ, as a two-version diff does
+        if chosen.note_on(as_of):
+            result_note = (f"注意：{chosen.note_on(as_of)}；可用 --as-of 改为其中任一天"
+                           "（published 取该日生效的版本）")
+        chosen = None
     if chosen is not None and args.as_of is None:
         as_of = chosen.day
     result = diff_sides(old, new, as_of)
@@ -663,6 +703,8 @@ def _diff(args: argparse.Namespace) -> int:
         result["as_of_default"] = {**chosen.to_json(), "text": chosen.text()}
     elif chosen is not None and chosen.note_on(as_of):  # a day typed where nothing differs
         result["as_of_note"] = f"注意：{chosen.note_on(as_of)}"
+    if result_note:
+        result["as_of_note"] = result_note
     errors = {side.label: side_errors(side, as_of) for side in (old, new)}
     for label, found in errors.items():
         if found:

@@ -24,7 +24,12 @@ before it. ``verify`` re-hashes both chains and reports edited, deleted or reord
 versions. Reading one version's content for use (``Version.rulebook``, which as-of
 evaluation, export, diff, the console and the service all go through) first re-hashes
 that version alone and refuses an edited one (E703), so a change made to the file
-behind the registry's back never decides a case.
+behind the registry's back never decides a case. Every read of versions
+(``Registry._select``) also checks the links of each county it returns: numbers 1, 2,
+3 ... without a gap and each ``prev_hash`` the hash of the version before. A county
+whose chain breaks (a version deleted, or rewritten with its own hash recomputed)
+gets the break on each of its versions (``Version.chain_break``), and ``checked()``
+refuses them all (E703), so no version of a broken chain decides; other counties do.
 
 A registry named explicitly (``Registry(path, must_exist=True)``, what ``--registry``
 gives) that does not exist is refused when read (E705) rather than read as empty, so
@@ -54,7 +59,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -142,6 +147,8 @@ class Version:
     prev_hash: str
     chain_prev: str
     hash: str = ""
+    # E703 when the county's chain breaks (Registry._select): not a stored field
+    chain_break: Diagnostic | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -158,13 +165,23 @@ class Version:
     def computed_hash(self) -> str:
         return content_hash(self)
 
+    def problem(self) -> Diagnostic | None:
+        """Why this version may not be used (E703), or None: what ``history`` and the
+        service's list of versions show beside it."""
+        if self.chain_break is not None:
+            return self.chain_break
+        return None if self.computed_hash() == self.hash else tampered(self)
+
     def checked(self) -> Version:
         """This version, once its content is re-hashed and found as published.
 
         Only this version is hashed, not the chains (``Registry.verify`` does those),
         so it is cheap enough to run before every use of the content. Raises
-        RegistryError (E703) when the content was changed after publishing.
+        RegistryError (E703) when the content was changed after publishing, or when
+        the county's chain of versions breaks (a version deleted or rewritten).
         """
+        if self.chain_break is not None:
+            raise RegistryError(self.chain_break)
         if self.computed_hash() != self.hash:
             raise RegistryError(tampered(self))
         return self
@@ -268,10 +285,11 @@ class Registry:
                 yield None
                 return
             yield con
-        except (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException) as error:
-            # a file cut short or overwritten in part opens, and fails when read
+        except duckdb.Error as error:
+            # a file cut short or overwritten in part opens, and fails when read; a
+            # block whose checksum fails is a plain duckdb.Error (helper-139)
             text = str(error).splitlines()[0] if str(error) else ""
-            if "lock" in text.lower():
+            if _locked(text) or not _damaged(error, text.lower()):
                 raise
             logger.warning("无法读取版本登记簿 %s：%s", self.path, text)
             raise RegistryError(damaged(self.path, error, _damage(text.lower()))) from None
@@ -317,7 +335,7 @@ class Registry:
                     raise self._busy() from None
                 time.sleep(0.05)
             except duckdb.IOException as error:
-                if "lock" not in str(error).lower():
+                if not _locked(str(error)):
                     raise self._unopenable(error) from None
                 if time.monotonic() > deadline:
                     raise self._busy() from None
@@ -385,7 +403,22 @@ class Registry:
                 f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE {condition} ORDER BY seq",
                 params or {},
             ).fetchall()
-        return [Version(*row) for row in rows]
+            breaks = self._breaks(con, sorted({row[1] for row in rows}))
+        return [Version(*row, chain_break=breaks.get(row[1])) for row in rows]
+
+    def _breaks(
+        self, con: duckdb.DuckDBPyConnection, counties: list[str]
+    ) -> dict[str, Diagnostic]:
+        """The first break of each of these counties' chains, reading only numbers and
+        hashes (no content), so every read can afford it."""
+        if not counties:
+            return {}
+        rows = con.execute(
+            f"SELECT county_code, number, prev_hash, hash FROM {TABLE}"
+            " WHERE list_contains($codes, county_code) ORDER BY county_code, number",
+            {"codes": counties},
+        ).fetchall()
+        return chain_breaks(rows, self.path)
 
     def history(self, county: str) -> list[Version]:
         return sorted(self.versions(county), key=lambda v: v.number)
@@ -508,6 +541,7 @@ class Registry:
         current = latest[0] if latest else 0
         if base != current:
             raise RegistryError(stale(draft.county_code, base, current))
+        self._refuse_broken(con, draft.county_code)
         version = dataclasses.replace(
             draft,
             seq=(head[0] if head else 0) + 1,
@@ -517,6 +551,17 @@ class Registry:
             chain_prev=head[1] if head else GENESIS,
         )
         return dataclasses.replace(version, hash=content_hash(version))
+
+    def _refuse_broken(self, con: duckdb.DuckDBPyConnection, county: str) -> None:
+        """E703 before a version is added to a broken chain, the county's or the
+        registry's (links only, not content): appended, it would carry the break on
+        and read as the latest sound version."""
+        broken = self._breaks(con, [county]).get(county)
+        if broken is None:
+            rows = con.execute(f"SELECT seq, chain_prev, hash FROM {TABLE} ORDER BY seq")
+            broken = _registry_break(rows.fetchall(), self.path)
+        if broken is not None:
+            raise RegistryError(_not_published(broken))
 
     # ------------------------------------------------------------ checking
 
@@ -578,6 +623,79 @@ class Registry:
             )
             for text in found
         ]
+
+
+def chain_breaks(
+    rows: list[tuple[str, int, str, str]], path: str | Path
+) -> dict[str, Diagnostic]:
+    """E703 for each county whose (county, number, prev_hash, hash) rows, in order,
+    do not run 1, 2, 3 ... each linked to the hash of the one before."""
+    breaks: dict[str, Diagnostic] = {}
+    expected: dict[str, tuple[int, str]] = {}
+    for county, number, prev_hash, digest in rows:
+        if county in breaks:
+            continue
+        want, link = expected.get(county, (1, GENESIS))
+        if number != want:
+            breaks[county] = broken_chain(county, want, path, _gap(want, number))
+        elif prev_hash != link:
+            breaks[county] = broken_chain(county, number, path, _unlinked(number))
+        expected[county] = (number + 1, digest)
+    return breaks
+
+
+def _gap(want: int, number: int) -> str:
+    if number > want:
+        return f"第 {want} 版缺失，登记簿中紧接着的是第 {number} 版：该版本被删除"
+    return f"第 {number} 版出现了两次或顺序被改动"
+
+
+def _unlinked(number: int) -> str:
+    if number == 1:
+        return "第 1 版记录的上一版哈希不是起始值：它之前有记录被删除，或它被改写过"
+    return (
+        f"第 {number} 版记录的上一版哈希与第 {number - 1} 版的哈希不符："
+        f"第 {number - 1} 版发布后被改写（连同其哈希），或第 {number} 版的链接被改动"
+    )
+
+
+def _registry_break(
+    rows: list[tuple[int, str, str]], path: str | Path
+) -> Diagnostic | None:
+    """E703 for the first row of the registry-wide chain (seq, chain_prev, hash)
+    that does not follow the one before."""
+    seq, link = 1, GENESIS
+    for number, chain_prev, digest in rows:
+        if number != seq or chain_prev != link:
+            return make(
+                "E703",
+                f"版本登记簿的总链在第 {seq} 条记录处断开：有记录被删除或改写",
+                Location(str(path)),
+                found=f"第 {number} 条记录",
+                expected=f"第 {seq} 条记录，链接到前一条记录的哈希",
+                hint="运行 jiuzhu verify 查看详情，从备份恢复登记簿",
+            )
+        seq, link = number + 1, digest
+    return None
+
+
+def _not_published(broken: Diagnostic) -> Diagnostic:
+    return dataclasses.replace(
+        broken,
+        message=f"{broken.message}。版本链断开的登记簿上不能发布，本次发布未写入任何内容",
+    )
+
+
+def broken_chain(county: str, number: int, path: str | Path, why: str) -> Diagnostic:
+    """E703 for a county's chain that breaks at version ``number``."""
+    return make(
+        "E703",
+        f"{county} 的版本链在第 {number} 版处断开：{why}；该县的已发布版本一律拒绝使用",
+        Location(str(path), None, f"{county}@{number}"),
+        found=f"{county}@{number} 处断开",
+        expected="版本号从 1 起连续，每一版记录的上一版哈希等于前一版的哈希",
+        hint="运行 jiuzhu verify 查看详情，从备份恢复登记簿并查明改动来源",
+    )
 
 
 def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -693,6 +811,21 @@ def damaged(path: Path, error: Exception, found: str | None = None) -> Diagnosti
         expected="完整的登记簿文件",
         hint="从备份恢复登记簿文件（不要手工编辑或截断它）；恢复后运行 jiuzhu verify 检查版本链",
     )
+
+
+def _locked(text: str) -> bool:
+    """Whether DuckDB refused for another process's lock on the file: "Could not set
+    lock on file ... Conflicting lock is held". Not any text with "lock" in it: a
+    damaged file's "checksum ... in block at location N" is no lock (helper-139)."""
+    lowered = text.lower()
+    return "lock on file" in lowered or "conflicting lock" in lowered
+
+
+def _damaged(error: duckdb.Error, text: str) -> bool:
+    """Whether a read failed because the file is damaged, not for another reason
+    (a constraint, a conflict, a mistake in this module's SQL)."""
+    kinds = (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)
+    return isinstance(error, kinds) or "corrupt database file" in text or "checksum" in text
 
 
 def _damage(text: str) -> str:

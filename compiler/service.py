@@ -404,7 +404,14 @@ def _history(cache: ProjectCache, code: str) -> dict[str, Any]:
         history = cache.checked_registry().history(code)
     except RegistryError as error:
         raise from_library(error) from None
-    warm = cache.get(date.today(), {})
+    try:
+        warm = cache.get(date.today(), {})
+    except RegistryError as error:
+        if not any(v.problem() for v in history):
+            raise from_library(error) from None
+        # a broken chain refuses decisions; its versions are still listed, each
+        # marked "intact": false with the E703 that refuses it (helper-139)
+        return _listing(code, history, "")
     if not history and code not in warm.project.plans:
         raise request_error(
             "E606",
@@ -420,10 +427,16 @@ def _history(cache: ProjectCache, code: str) -> dict[str, Any]:
         if history
         else warm.project.plans[code].rulebook.county_name
     )
+    return _listing(code, history, in_force, name)
+
+
+def _listing(
+    code: str, history: list[Any], in_force: str, name: str | None = None
+) -> dict[str, Any]:
     return {
         "county_code": code,
-        "county_name": name,
-        "in_force_today": in_force,
+        "county_name": name or history[-1].county_name,
+        "in_force_today": in_force or None,
         "versions": [_version_summary(v, in_force) for v in history],
     }
 
@@ -440,7 +453,17 @@ def _version_summary(version: Any, in_force: str) -> dict[str, Any]:
         "withdraws": version.withdraws,
         "hash": version.hash,
         "in_force_today": version.label == in_force,
+        **_integrity(version),
     }
+
+
+def _integrity(version: Any) -> dict[str, Any]:
+    """``intact``, as ``jiuzhu history --format json`` says it: false, with the E703
+    that refuses it, for a version changed after publishing or of a broken chain."""
+    problem = version.problem()
+    if problem is None:
+        return {"intact": True}
+    return {"intact": False, "problem": {"code": problem.code, "message": problem.message}}
 
 
 def _version(cache: ProjectCache, code: str, number: int) -> dict[str, Any]:
