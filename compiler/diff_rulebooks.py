@@ -13,10 +13,12 @@ does not bind is compared as written. ``is_empty`` says when nothing differs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from compiler.bind import Plan, bind
@@ -163,11 +165,37 @@ def _periods(
             "until": end,
             "old": _plain(was.value, kind) if was else None,
             "new": _plain(now.value, kind) if now else None,
-            "old_layer": layer_of_row(a, was) if was else None,
-            "new_layer": layer_of_row(b, now) if now else None,
+            "old_layer": _layer(a, was) if was else None,
+            "new_layer": _layer(b, now) if now else None,
         }
         for start, end, was, now in differing_periods(old, new)
     ]
+
+
+def _layer(book: RuleBook, row: StandardRow) -> str:
+    """province, city or county: the workbook a standard's row came from.
+
+    ``layer_of_row`` calls a source other than the province's the county's only when
+    its file name starts with the county's code; a county workbook given by path (``jiuzhu
+    diff 330106@1 草稿.xlsx --county 330106``) need not, and its own rows read 市级.
+    The city is the one source named with the city's code (``resolve.Tables.city_of``
+    finds it by that code), so any other source but the province's is the county's."""
+    layer = layer_of_row(book, row)
+    if layer != "city" or not book.county_code:
+        return layer
+    source = _source_of(book.sources, row.workbook)
+    code = re.match(r"(\d{6})", Path(source).name) if source else None
+    city = book.county_code[:4] + "00"
+    return "city" if code is not None and code.group(1) == city else "county"
+
+
+def _source_of(sources: list[str], path: str | None) -> str | None:
+    """The longest of ``sources`` that is ``path`` or a folder holding it."""
+    inside = [
+        s for s in sources
+        if path and (path == s or path.startswith(s.rstrip("/") + "/"))
+    ]
+    return max(inside, key=len, default=None)
 
 
 def differing_periods(
@@ -241,8 +269,8 @@ def _standard_attributes(
             "name": new.name_cn,
         },
     )
-    rows_a = {(layer_of_row(a, r), r.effective_from): r for r in old.rows}
-    rows_b = {(layer_of_row(b, r), r.effective_from): r for r in new.rows}
+    rows_a = {(_layer(a, r), r.effective_from): r for r in old.rows}
+    rows_b = {(_layer(b, r), r.effective_from): r for r in new.rows}
     for key in rows_a.keys() & rows_b.keys():
         x, y = rows_a[key], rows_b[key]
         for name in ("unit", "source", "verified", "note", "effective_until"):

@@ -250,6 +250,10 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
         f"{result.changed} 户变化，用时 {result.seconds:.2f} 秒）"
     )
     lines = [head]
+    if result.skipped:  # as evaluate's I601: the count is not the whole file
+        lines.append(
+            f"  文件中其他县（市、区）的 {result.skipped} 户不在比较范围内，未决策"
+        )
     if result.phases:
         names = {
             "load": "读入",
@@ -280,8 +284,8 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
         for direction, word in (("gained", "新获得"), ("lost", "失去")):
             for item, n in county[direction].items():
                 lines.append(f"      {word} {value_cn(item)}：{n} 户")
-    if result.rows:
-        shown = result.rows[:limit]
+    shown = result.rows[: max(limit, 0)]
+    if shown:
         lines.append(f"  变化的家庭（列出 {len(shown)} 户）：")
         for row in shown:
             parts = [
@@ -301,11 +305,11 @@ def impact_lines(result: ImpactResult, limit: int = 50) -> list[str]:
             lines.append(
                 f"    {row['household_id']}（{row['county_code']}）：{'；'.join(parts)}"
             )
-        hidden = result.changed - len(shown)
-        if hidden > 0:
-            lines.append(
-                f"    ……另有 {hidden} 户未列出（使用 --format json 或 --limit 查看）"
-            )
+    hidden = result.changed - len(shown)
+    if hidden > 0:  # --limit 0 lists none: still say how many are not listed
+        lines.append(
+            f"    ……另有 {hidden} 户未列出（使用 --format json 或 --limit 查看）"
+        )
     return lines
 
 

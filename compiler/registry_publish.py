@@ -27,10 +27,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shlex
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from compiler.bind import bind
 from compiler.canonical import (
@@ -55,6 +57,9 @@ from compiler.registry_origin import (
     workbook_origin_of,
 )
 from compiler.sqlgen import compile_plan
+
+if TYPE_CHECKING:
+    from compiler.diff_impact import ImpactResult
 
 
 @dataclass
@@ -257,7 +262,7 @@ def publish(
         )
     impact = None
     if households is not None:
-        impact = _impact(store, prepared, households, effective)
+        impact = _impact(store, prepared, households, effective, base + 1)
     draft = _draft(prepared, effective, note, author, impact)
     return store.append(draft, base)
 
@@ -658,9 +663,17 @@ def _draft(
 
 
 def _impact(
-    store: Registry, prepared: Prepared, households: str | Path, effective: date
+    store: Registry,
+    prepared: Prepared,
+    households: str | Path,
+    effective: date,
+    number: int = 0,
 ) -> str:
-    from compiler.diff_impact import impact
+    """The stored impact: as of ``effective`` against the version then in force, and
+    on each later day the two versions' standards differ again (the first
+    ``LATER_COMPUTED`` computed, every one named with its ``jiuzhu diff`` command): a
+    second row of a standard from 07-01 moved households the first day did not."""
+    from compiler.diff_impact import LATER_COMPUTED, impacts, later_differences
 
     county = prepared.county_code
     baseline = store.version_in_force(county, effective)
@@ -672,11 +685,40 @@ def _impact(
         }
         return json.dumps(report, ensure_ascii=False)
     old = Side(baseline.label, {county: baseline.rulebook()}, {county: baseline.label})
-    new = Side(
-        f"{county}@新版本", {county: prepared.rulebook}, {county: f"{county}@新版本"}
+    label = f"{county}@{number}" if number else f"{county}@新版本"
+    new = Side(label, {county: prepared.rulebook}, {county: label})
+    later = later_differences(old, new, effective)
+    results = impacts(old, new, households, [effective, *list(later)[:LATER_COMPUTED]])
+    assert results[0] is not None  # the first day raises rather than give None
+    report = results[0].to_json()
+    report["baseline"], report["version"] = baseline.label, label
+    report["later"] = [
+        _later_entry(day, what, old.label, label, households, results)
+        for day, what in later.items()
+    ]
+    return json.dumps(report, ensure_ascii=False, default=str)
+
+
+def _later_entry(
+    day: date,
+    what: list[str],
+    old: str,
+    new: str,
+    households: str | Path,
+    results: list[ImpactResult | None],
+) -> dict[str, Any]:
+    """A later day on which the version's standards differ again from the baseline's:
+    what differs, the command that shows it, and its impact when it was computed."""
+    command = (
+        f"jiuzhu diff {old} {new} --as-of {day.isoformat()}"
+        f" --households {shlex.quote(str(households))}"
     )
-    result = impact(old, new, households, effective)
-    return json.dumps(result.to_json(), ensure_ascii=False, default=str)
+    entry: dict[str, Any] = {"as_of": day.isoformat(), "differs": what, "command": command}
+    found = next((r for r in results if r is not None and r.as_of == day), None)
+    if found is not None:
+        entry.update(households=found.households, changed=found.changed,
+                     counties=found.counties)
+    return entry
 
 
 def withdraw(
