@@ -36,6 +36,7 @@ from compiler.engine import (
     run_programs,
 )
 from compiler.errors import InputError, ValidationFailed
+from compiler.evaluate import damaged_input
 from compiler.model import Workbook, WorkbookKind
 from compiler.output_guard import guard_scratch
 from compiler.resolve import Tables
@@ -302,7 +303,7 @@ def _decide_side(
             f" FROM {view}"
         )
     except duckdb.Error as error:
-        raise contract_error(error) or data_error(error) or InputError(
+        raise contract_error(error) or data_error(error) or damaged_input(error) or InputError(
             make("E605", f"DuckDB 无法完成计算：{str(error).splitlines()[0]}")
         ) from None
 

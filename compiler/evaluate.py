@@ -413,7 +413,25 @@ def default_memory_limit() -> str:
     return f"{max(mib, 256)}MiB"
 
 
+def damaged_input(error: duckdb.Error) -> InputError | None:
+    """E605 for a DuckDB household file with a damaged block, found only when the
+    decisions read it ("Corrupt database file: computed checksum ... in block"): the
+    file is at fault, not the values nor the memory limit. DuckDB's English goes to
+    the log."""
+    first = str(error).splitlines()[0] if str(error) else ""
+    if "corrupt database file" not in first.lower() and "checksum" not in first.lower():
+        return None
+    logger.info("DuckDB 读取家庭数据文件时校验失败：%s", first)
+    return InputError(make(
+        "E605", "家庭数据文件已损坏：DuckDB 文件中有数据块的校验和不符，无法读取",
+        found="校验和不符", expected="完整的 DuckDB 文件",
+        hint="从备份恢复该文件，或重新导出家庭数据（如 jiuzhu synth 或原系统的导出）后重试"))
+
+
 def _engine_error(error: duckdb.Error) -> InputError:
+    damaged = damaged_input(error)
+    if damaged is not None:
+        return damaged
     if isinstance(error, duckdb.OutOfMemoryException):
         return InputError(make("E605", "内存上限不够完成这次计算",
                                found=str(error).splitlines()[0],

@@ -234,7 +234,10 @@ def _attempt(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     try:
         con.execute(sql)
     except READ_ERRORS as error:
-        locked = "lock" in str(error).lower()  # another process has the DuckDB file open
+        # another process has the DuckDB file open ("Could not set lock on file ...
+        # Conflicting lock is held"); a damaged file's "checksum ... in block" is no lock
+        said = str(error).lower()
+        locked = "lock on file" in said or "conflicting lock" in said
         raise unreadable(
             "家庭数据文件正被另一个程序打开，无法读取" if locked else "家庭数据文件无法读取",
             path,

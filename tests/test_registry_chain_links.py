@@ -151,7 +151,7 @@ def corrupt_a_data_block(registry: Path, copy: Path) -> None:  # noqa: F811
                 return
         finally:
             con.close()
-    pytest.skip("no data block whose checksum fails found")
+    raise AssertionError("no byte of the registry found whose change fails a data block's checksum")
 
 
 def test_a_data_block_with_a_bad_checksum_is_e703_not_an_internal_error(
