@@ -220,14 +220,12 @@ def republished(
     only as of the version it records, older than ``latest``: a copy of the workbook
     put back after later versions were published."""
     county, n, base = latest.county_code, latest.number, int(record["version"])
-    between = f"第 {base + 1} 版" if base + 1 == n else f"第 {base + 1} 至第 {n} 版"
+    between = _between(base, n)
     ident = f"导出编号 {record.get('workbook')}" if record.get("workbook") else "同一导出"
     if record.get("published_as") == base:
         what = f"已发布为第 {base} 版"
     else:
         what = f"据基线标记基于第 {base} 版"
-    export = command("export", "--county", county, "--version", str(n), "--out",
-                     f"{county}-第{n}版.xlsx", tables=tables_root)
     return make(
         "E702",
         f"{county} 的工作簿（{ident}，导出自 {record.get('exported_from') or '未记录'}）{what}，"
@@ -236,23 +234,14 @@ def republished(
         Location(str(path), "版本信息", at),
         found=f"基线标记记录该工作簿的基线为第 {base} 版",
         expected=f"从第 {n} 版导出的工作簿，或已合入{between}改动的工作副本",
-        hint=(
-            f"{published_by(latest)}。先运行 {command('diff', f'{county}@{base}', latest.label)} "
-            f"查看{between}的改动，再运行 {command('diff', latest.label, county)} 查看工作副本与第 {n} 版的差异；"
-            f"可运行 {export} 导出最新版本，把本工作簿的修改重做在其上后放回工作副本；"
-            f"若确认工作副本已含{between}的改动，命令行加 --base {n} 发布"
-            "（控制台：删去工作簿中的「版本信息」表后再发布）"
-        ),
+        hint=_catch_up(f"{county}@{base}", latest, between, tables_root),
     )
 
 
 def older_origin(origin: Origin, latest: Version, tables_root: str | Path) -> Diagnostic:
     """E702 for a workbook exported from ``origin``, older than ``latest``."""
     county, n, old = origin.county, latest.number, origin.number
-    between = f"第 {old + 1} 版" if old + 1 == n else f"第 {old + 1} 至第 {n} 版"
-    out = f"{county}-第{n}版.xlsx"
-    export = command("export", "--county", county, "--version", str(n), "--out", out,
-                     tables=tables_root)
+    between = _between(old, n)
     return make(
         "E702",
         f"{county} 的工作簿是从第 {old} 版导出的（其「版本信息」表写着 导出自 {origin.label}），"
@@ -260,13 +249,27 @@ def older_origin(origin: Origin, latest: Version, tables_root: str | Path) -> Di
         Location(str(origin.path), "版本信息"),
         found=f"导出自 {origin.label}",
         expected=f"从第 {n} 版导出的工作簿，或已合入{between}改动的工作副本",
-        hint=(
-            f"{published_by(latest)}。先运行 {command('diff', origin.label, latest.label)} "
-            f"查看{between}的改动，再运行 {command('diff', latest.label, county)} 查看工作副本与第 {n} 版的差异；"
-            f"可运行 {export} 导出最新版本，把本工作簿的修改重做在其上后放回工作副本；"
-            f"若确认工作副本已含{between}的改动，命令行加 --base {n} 发布"
-            "（控制台：删去工作簿中的「版本信息」表后再发布）"
-        ),
+        hint=_catch_up(origin.label, latest, between, tables_root),
+    )
+
+
+def _between(old: int, n: int) -> str:
+    """The versions published after ``old`` up to ``n``: 「第 3 版」, 「第 2 至第 3 版」."""
+    return f"第 {old + 1} 版" if old + 1 == n else f"第 {old + 1} 至第 {n} 版"
+
+
+def _catch_up(old: str, latest: Version, between: str, tables_root: str | Path) -> str:
+    """The hint of an E702 for a workbook behind ``latest`` (based on the version
+    labelled ``old``): the diffs to read, the export to redo the edits on, --base."""
+    county, n = latest.county_code, latest.number
+    export = command("export", "--county", county, "--version", str(n), "--out",
+                     f"{county}-第{n}版.xlsx", tables=tables_root)
+    return (
+        f"{published_by(latest)}。先运行 {command('diff', old, latest.label)} "
+        f"查看{between}的改动，再运行 {command('diff', latest.label, county)} 查看工作副本与第 {n} 版的差异；"
+        f"可运行 {export} 导出最新版本，把本工作簿的修改重做在其上后放回工作副本；"
+        f"若确认工作副本已含{between}的改动，命令行加 --base {n} 发布"
+        "（控制台：删去工作簿中的「版本信息」表后再发布）"
     )
 
 
